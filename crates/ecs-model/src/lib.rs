@@ -1,0 +1,53 @@
+//! Types, validators and JSON Schemas for the whole Amazon ECS API (`2014-11-13`), generated
+//! from botocore's service model, plus the documented rules the model does not carry.
+//!
+//! - [`types`]: every shape. All structure members are `Option`, so an absent member is never
+//!   confused with zero or empty; unknown members are kept in `unknown_fields`; enums keep
+//!   unknown values in an `Unknown` variant. Everything round-trips without loss.
+//! - [`operations`]: one marker type per operation implementing [`Operation`], and the table
+//!   [`operations::OPERATIONS`].
+//! - [`Validate`]: every violation of a value at once, with JSON paths and rule ids: model
+//!   traits (`model.*`) and documented prose rules ([`rules`], `doc.*`).
+//! - [`semantics`]: exact `computedDesiredCount` and answer invariants.
+//! - [`schema`]: JSON Schema of every shape, for validating raw JSON.
+//!
+//! ```
+//! use ecs_model::types::{CreateTaskSetRequest, Scale, ScaleUnit};
+//! use ecs_model::{Decimal, Validate};
+//!
+//! let request = CreateTaskSetRequest {
+//!     cluster: Some("default".into()),
+//!     service: Some("web".into()),
+//!     task_definition: Some("web:3".into()),
+//!     scale: Some(Scale { value: Some("150".parse().unwrap()), unit: Some(ScaleUnit::Percent), ..Default::default() }),
+//!     ..Default::default()
+//! };
+//! let err = request.validate().unwrap_err();
+//! assert_eq!(err.violations[0].path, "scale.value");
+//! assert_eq!(err.violations[0].rule, "doc.scale.range");
+//!
+//! let count = ecs_model::semantics::computed_desired_count(3, "33.3".parse::<Decimal>().unwrap()).unwrap();
+//! assert_eq!(count, 1);
+//! ```
+
+mod decimal;
+mod decode;
+mod generated;
+pub mod operation;
+pub mod rules;
+pub mod schema;
+pub mod semantics;
+pub mod validate;
+pub mod wire;
+
+pub use decimal::{Decimal, DecimalError};
+pub use decode::{from_json, from_value, DecodeError};
+pub use generated::{
+    errors, operations, types, API_VERSION, JSON_VERSION, MODEL_UID, OPERATION_COUNT, SHAPE_COUNT, SIGNING_NAME,
+    TARGET_PREFIX,
+};
+pub use operation::{Operation, OperationInfo};
+pub use validate::{ValidationError, Validate, Violation, ViolationKind};
+
+/// Version of the generator and of the botocore model the generated code comes from.
+pub const MODEL_SOURCE: &str = "botocore 1.44.5, data/ecs/2014-11-13/service-2.json";

@@ -1,0 +1,519 @@
+//! Rust output: types, serde glue, validators, the operation table and the error codes.
+//!
+//! The generated code leans on small hand-written macros and helpers in `ecs_model::wire` and
+//! `ecs_model::validate`, so what is generated stays a readable table of the model.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
+
+use anyhow::{bail, Context, Result};
+
+use super::names::{self, lit};
+use super::{Config, HEADER};
+use crate::model::{Model, Shape};
+
+pub fn generate(model: &Model, config: &Config) -> Result<Vec<(&'static str, String)>> {
+    let g = Gen::new(model, config)?;
+    Ok(vec![
+        ("mod.rs", g.module()),
+        ("types.rs", g.types()?),
+        ("serde_impls.rs", g.serde_impls()?),
+        ("validate.rs", g.validators()?),
+        ("operations.rs", g.operations()?),
+        ("errors.rs", g.errors()),
+    ])
+}
+
+struct Gen<'a> {
+    model: &'a Model,
+    config: &'a Config,
+    needs: RefCell<HashMap<String, bool>>,
+    /// Shape -> operations that use it as their input or output.
+    usage: BTreeMap<String, Vec<String>>,
+    /// Pattern text -> static name.
+    patterns: BTreeMap<String, String>,
+}
+
+fn header(what: &str) -> String {
+    format!("//! {what}\n//!\n//! {HEADER}.\n\n")
+}
+
+impl<'a> Gen<'a> {
+    fn new(model: &'a Model, config: &'a Config) -> Result<Self> {
+        let mut usage: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for op in model.operations.values() {
+            for (r, role) in [(&op.input, "input"), (&op.output, "output")] {
+                if let Some(r) = r {
+                    usage.entry(r.shape.clone()).or_default().push(format!("{role} of `{}`", op.name));
+                }
+            }
+        }
+        let mut patterns = BTreeMap::new();
+        for (name, shape) in &model.shapes {
+            if let Some(p) = &shape.pattern {
+                if !patterns.contains_key(p) {
+                    patterns.insert(p.clone(), format!("PATTERN_{}", names::snake(name).to_uppercase()));
+                }
+            }
+            for r in [&shape.member, &shape.value].into_iter().flatten() {
+                if model.shape(&r.shape)?.ty == "timestamp" {
+                    bail!("{name}: timestamps inside lists or maps are not supported by the generator");
+                }
+            }
+        }
+        Ok(Gen { model, config, needs: RefCell::new(HashMap::new()), usage, patterns })
+    }
+
+    fn shape(&self, name: &str) -> &'a Shape {
+        // References were checked when the model was loaded.
+        &self.model.shapes[name]
+    }
+
+    fn is_struct(&self, name: &str) -> bool {
+        let s = self.shape(name);
+        s.ty == "structure" && !s.document
+    }
+
+    fn is_enum(&self, name: &str) -> bool {
+        let s = self.shape(name);
+        s.ty == "string" && s.enum_values.is_some()
+    }
+
+    /// The Rust type of a value of shape `name`.
+    fn type_of(&self, name: &str) -> String {
+        let s = self.shape(name);
+        match s.ty.as_str() {
+            "structure" if s.document => "serde_json::Value".to_owned(),
+            "structure" => name.to_owned(),
+            "list" => format!("Vec<{}>", self.type_of(s.member.as_ref().map_or("", |r| &r.shape))),
+            "map" => format!("BTreeMap<String, {}>", self.type_of(s.value.as_ref().map_or("", |r| &r.shape))),
+            "string" if s.enum_values.is_some() => name.to_owned(),
+            "string" => "String".to_owned(),
+            "integer" => "i32".to_owned(),
+            "long" => "i64".to_owned(),
+            "boolean" => "bool".to_owned(),
+            "double" | "float" => "Decimal".to_owned(),
+            "timestamp" => "DateTime".to_owned(),
+            "blob" => "Vec<u8>".to_owned(),
+            other => format!("compile_error!(\"unsupported shape type {other}\")"),
+        }
+    }
+
+    fn member_type(&self, owner: &str, member: &str, target: &str) -> String {
+        match self.config.open_enum_for(owner, member) {
+            Some(e) => e.name.clone(),
+            None => self.type_of(target),
+        }
+    }
+
+    /// Factual one-line description of a shape's constraints, for doc comments.
+    fn constraints(&self, name: &str) -> String {
+        let s = self.shape(name);
+        let mut parts = Vec::new();
+        let bound = |n: &Option<serde_json::Number>| n.as_ref().map(|n| n.to_string()).unwrap_or_default();
+        if s.min.is_some() || s.max.is_some() {
+            let what = match s.ty.as_str() {
+                "string" => "length",
+                "list" | "map" => "items",
+                _ => "range",
+            };
+            parts.push(format!("{what} {}..={}", bound(&s.min), bound(&s.max)));
+        }
+        if let Some(p) = &s.pattern {
+            parts.push(format!("pattern `{p}`"));
+        }
+        if s.sensitive {
+            parts.push("sensitive".to_owned());
+        }
+        parts.join(", ")
+    }
+
+    fn module(&self) -> String {
+        let md = &self.model.metadata;
+        let mut o = header("The ECS API, generated from the botocore service model.");
+        o += "#![allow(clippy::all, clippy::pedantic, deprecated)]\n\n";
+        o += "pub mod errors;\npub mod operations;\nmod serde_impls;\npub mod types;\npub(crate) mod validate;\n\n";
+        let _ = writeln!(o, "/// API version of the model (`metadata.apiVersion`).\npub const API_VERSION: &str = {};", lit(&md.api_version));
+        let _ = writeln!(o, "/// Model identity (`metadata.uid`).\npub const MODEL_UID: &str = {};", lit(&md.uid));
+        let _ = writeln!(o, "/// Prefix of every `X-Amz-Target` header.\npub const TARGET_PREFIX: &str = {};", lit(&md.target_prefix));
+        let _ = writeln!(o, "/// SigV4 signing name.\npub const SIGNING_NAME: &str = {};", lit(&md.signing_name));
+        let _ = writeln!(o, "/// awsJson protocol version; requests carry `Content-Type: application/x-amz-json-{}`.\npub const JSON_VERSION: &str = {};", md.json_version, lit(&md.json_version));
+        let _ = writeln!(o, "/// Number of operations in the model.\npub const OPERATION_COUNT: usize = {};", self.model.operations.len());
+        let _ = writeln!(o, "/// Number of shapes in the model.\npub const SHAPE_COUNT: usize = {};", self.model.shapes.len());
+        o
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // types.rs
+
+    fn types(&self) -> Result<String> {
+        let mut o = header("Every shape of the ECS model: structures, enums and the open string sets.");
+        o += "use std::collections::BTreeMap;\n\nuse aws_smithy_types::DateTime;\n\nuse crate::Decimal;\n\n";
+        for (name, s) in &self.model.shapes {
+            match s.ty.as_str() {
+                "structure" if !s.document => self.write_struct(&mut o, name, s)?,
+                "string" if s.enum_values.is_some() => self.write_enum(&mut o, name, s),
+                _ => {}
+            }
+        }
+        for e in &self.config.open_enums {
+            let _ = writeln!(o, "crate::open_string! {{");
+            let _ = writeln!(
+                o,
+                "    /// Open set of values for {}; the model types it as a plain string.",
+                e.members.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
+            );
+            let _ = writeln!(o, "    /// Known values from: {}.", e.source);
+            let _ = writeln!(o, "    {} {{", e.name);
+            for v in &e.values {
+                let _ = writeln!(o, "        {} = {},", v.to_uppercase().replace('-', "_"), lit(v));
+            }
+            o += "    }\n}\n\n";
+        }
+        Ok(o)
+    }
+
+    fn write_struct(&self, o: &mut String, name: &str, s: &Shape) -> Result<()> {
+        let kind = if s.exception {
+            "exception"
+        } else if s.union {
+            "union (exactly one member is set)"
+        } else {
+            "structure"
+        };
+        let _ = writeln!(o, "/// `{name}`: {kind}.");
+        if let Some(uses) = self.usage.get(name) {
+            let _ = writeln!(o, "///\n/// The {}.", uses.join(", the "));
+        }
+        if s.deprecated {
+            let _ = writeln!(o, "///\n/// Deprecated in the model.");
+        }
+        let sensitive: Vec<&str> = s
+            .members
+            .iter()
+            .filter(|(_, m)| self.shape(&m.shape).sensitive)
+            .map(|(n, _)| n.as_str())
+            .collect();
+        if sensitive.is_empty() {
+            o.push_str("#[derive(Clone, Debug, Default, PartialEq)]\n");
+        } else {
+            o.push_str("#[derive(Clone, Default, PartialEq)]\n");
+        }
+        let _ = writeln!(o, "pub struct {name} {{");
+        let mut fields = BTreeSet::new();
+        for (m, member) in &s.members {
+            let field = names::field(m);
+            if !fields.insert(field.clone()) || field == "unknown_fields" {
+                bail!("{name}.{m}: field name {field} collides");
+            }
+            let ty = self.member_type(name, m, &member.shape);
+            let target = self.shape(&member.shape);
+            let mut doc = format!("`{m}`: `{}` ({})", member.shape, target.ty);
+            if s.required.contains(m) {
+                doc += ", required";
+            }
+            let c = self.constraints(&member.shape);
+            if !c.is_empty() {
+                let _ = write!(doc, ", {c}");
+            }
+            if member.idempotency_token {
+                doc += ", idempotency token";
+            }
+            if let Some(e) = self.config.open_enum_for(name, m) {
+                let _ = write!(doc, ", known values in [`{}`]", e.name);
+            }
+            let _ = writeln!(o, "    /// {doc}.");
+            if member.deprecated {
+                o.push_str("    #[deprecated(note = \"deprecated in the ECS model\")]\n");
+            }
+            let _ = writeln!(o, "    pub {field}: Option<{ty}>,");
+        }
+        o.push_str("    /// Members the model does not know, kept so that re-serialising loses nothing.\n");
+        o.push_str("    pub unknown_fields: serde_json::Map<String, serde_json::Value>,\n}\n\n");
+        if !sensitive.is_empty() {
+            let _ = writeln!(o, "impl std::fmt::Debug for {name} {{");
+            o.push_str("    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {\n");
+            let _ = writeln!(o, "        f.debug_struct({})", lit(name));
+            for m in s.members.keys() {
+                let field = names::field(m);
+                let plain = field.trim_start_matches("r#");
+                if sensitive.contains(&m.as_str()) {
+                    let _ = writeln!(o, "            .field({}, &self.{field}.as_ref().map(|_| crate::wire::REDACTED))", lit(plain));
+                } else {
+                    let _ = writeln!(o, "            .field({}, &self.{field})", lit(plain));
+                }
+            }
+            o.push_str("            .field(\"unknown_fields\", &self.unknown_fields)\n            .finish()\n    }\n}\n\n");
+        }
+        Ok(())
+    }
+
+    fn write_enum(&self, o: &mut String, name: &str, s: &Shape) {
+        let values = s.enum_values.clone().unwrap_or_default();
+        let variants = names::variants(&values);
+        o.push_str("crate::string_enum! {\n");
+        let _ = writeln!(o, "    /// `{name}`: closed set of {} values in the model; others are kept in `Unknown`.", values.len());
+        let _ = writeln!(o, "    {name} {{");
+        for (v, var) in values.iter().zip(&variants) {
+            let _ = writeln!(o, "        /// `{v}`\n        {var} = {},", lit(v));
+        }
+        o.push_str("    }\n}\n\n");
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // serde_impls.rs
+
+    fn serde_impls(&self) -> Result<String> {
+        let mut o = header("Wire (de)serialisation of every structure: camelCase member names, absent members skipped, unknown members kept.");
+        o += "use crate::types::*;\n\n";
+        for (name, s) in &self.model.shapes {
+            if !self.is_struct(name) {
+                continue;
+            }
+            let _ = writeln!(o, "crate::structure_serde!({name} {{");
+            for (m, member) in &s.members {
+                let codec = if self.shape(&member.shape).ty == "timestamp" { "Epoch" } else { "Plain" };
+                let _ = writeln!(o, "    {}: {} => {codec},", names::field(m), lit(m));
+            }
+            o.push_str("});\n\n");
+        }
+        Ok(o)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // validate.rs
+
+    /// Whether validating a value of this shape can report anything.
+    fn needs_check(&self, name: &str) -> bool {
+        if let Some(v) = self.needs.borrow().get(name) {
+            return *v;
+        }
+        let s = self.shape(name);
+        let hooked = self.config.documented_rules.contains_key(name);
+        let bounded = s.min.is_some() || s.max.is_some();
+        let v = match s.ty.as_str() {
+            "structure" if s.document => false,
+            "structure" => {
+                hooked
+                    || s.union
+                    || !s.required.is_empty()
+                    || s.members.iter().any(|(m, mm)| self.config.open_enum_for(name, m).is_none() && self.needs_check(&mm.shape))
+            }
+            "list" => bounded || hooked || s.member.as_ref().is_some_and(|r| self.needs_check(&r.shape)),
+            "map" => {
+                bounded
+                    || s.key.as_ref().is_some_and(|r| self.needs_check(&r.shape))
+                    || s.value.as_ref().is_some_and(|r| self.needs_check(&r.shape))
+            }
+            "string" => s.enum_values.is_some() || bounded || s.pattern.is_some(),
+            "integer" | "long" | "double" | "float" => bounded,
+            _ => false,
+        };
+        self.needs.borrow_mut().insert(name.to_owned(), v);
+        v
+    }
+
+    /// Statements that validate `expr` (a reference to a value of `shape`) at the current path.
+    fn check_code(&self, shape: &str, expr: &str) -> Option<String> {
+        if !self.needs_check(shape) {
+            return None;
+        }
+        let s = self.shape(shape);
+        let num = |n: &Option<serde_json::Number>| match n {
+            Some(n) => format!("Some({n})"),
+            None => "None".to_owned(),
+        };
+        Some(match s.ty.as_str() {
+            "structure" => format!("{expr}.check(c);"),
+            "list" | "map" => format!("check_{}({expr}, c);", names::snake(shape)),
+            "string" if s.enum_values.is_some() => format!("c.enum_value({expr}.is_known(), {expr}.as_str(), {shape}::VALUES);"),
+            "string" => format!("check_{}({expr}, c);", names::snake(shape)),
+            "integer" | "long" => format!("c.range(i64::from(*{expr}), {}, {});", num(&s.min), num(&s.max)),
+            "double" | "float" => {
+                let f = |n: &Option<serde_json::Number>| match n.as_ref().and_then(|n| n.as_f64()) {
+                    Some(x) => format!("Some({x:?})"),
+                    None => "None".to_owned(),
+                };
+                format!("c.range_f64({expr}.to_f64(), {}, {});", f(&s.min), f(&s.max))
+            }
+            _ => return None,
+        })
+    }
+
+    fn validators(&self) -> Result<String> {
+        let mut o = header("Model-constraint validators (required, length, range, enum, pattern, union) for every structure.");
+        o += "#![allow(unused_variables, clippy::ptr_arg)]\n\nuse std::sync::LazyLock;\n\nuse regex::Regex;\n\nuse crate::types::*;\nuse crate::validate::{Checker, Validate};\n\n";
+        for (pattern, stat) in &self.patterns {
+            let anchored = format!("^(?:{pattern})$");
+            let _ = writeln!(o, "/// Model pattern {}, anchored: it must match the whole value.", lit(pattern));
+            let _ = writeln!(o, "pub(crate) static {stat}: LazyLock<Regex> = LazyLock::new(|| crate::validate::model_pattern({}));\n", lit(&anchored));
+        }
+        let _ = writeln!(o, "/// Every model pattern, for the test that compiles them all.\n#[cfg(test)]\npub(crate) static PATTERNS: &[&LazyLock<Regex>] = &[{}];\n",
+            self.patterns.values().map(|s| format!("&{s}")).collect::<Vec<_>>().join(", "));
+
+        for (name, s) in &self.model.shapes {
+            match s.ty.as_str() {
+                "structure" if !s.document => self.write_struct_validator(&mut o, name, s),
+                "list" if self.needs_check(name) => {
+                    let elem = s.member.as_ref().map_or("", |r| r.shape.as_str());
+                    let _ = writeln!(o, "fn check_{}(v: &Vec<{}>, c: &mut Checker) {{", names::snake(name), self.type_of(elem));
+                    if s.min.is_some() || s.max.is_some() {
+                        let _ = writeln!(o, "    c.count(v.len(), {}, {});", opt_usize(&s.min), opt_usize(&s.max));
+                    }
+                    if let Some(code) = self.check_code(elem, "item") {
+                        let _ = writeln!(o, "    for (i, item) in v.iter().enumerate() {{\n        c.enter_index(i);\n        {code}\n        c.leave();\n    }}");
+                    }
+                    if let Some(f) = self.config.documented_rules.get(name) {
+                        let _ = writeln!(o, "    crate::rules::{f}(v, c);");
+                    }
+                    o += "}\n\n";
+                }
+                "map" if self.needs_check(name) => {
+                    let key = s.key.as_ref().map_or("", |r| r.shape.as_str());
+                    let val = s.value.as_ref().map_or("", |r| r.shape.as_str());
+                    let _ = writeln!(o, "fn check_{}(v: &std::collections::BTreeMap<String, {}>, c: &mut Checker) {{", names::snake(name), self.type_of(val));
+                    if s.min.is_some() || s.max.is_some() {
+                        let _ = writeln!(o, "    c.count(v.len(), {}, {});", opt_usize(&s.min), opt_usize(&s.max));
+                    }
+                    let key_code = if self.is_enum(key) { None } else { self.check_code(key, "k.as_str()") };
+                    let val_code = self.check_code(val, "item");
+                    if key_code.is_some() || val_code.is_some() {
+                        let _ = writeln!(o, "    for (k, item) in v {{\n        c.enter_key(k);\n        {}\n        {}\n        c.leave();\n    }}",
+                            key_code.unwrap_or_default(), val_code.unwrap_or_default());
+                    }
+                    o += "}\n\n";
+                }
+                "string" if s.enum_values.is_none() && self.needs_check(name) => {
+                    let _ = writeln!(o, "fn check_{}(v: &str, c: &mut Checker) {{", names::snake(name));
+                    if s.min.is_some() || s.max.is_some() {
+                        let _ = writeln!(o, "    c.length(v, {}, {});", opt_usize(&s.min), opt_usize(&s.max));
+                    }
+                    if let Some(p) = &s.pattern {
+                        let _ = writeln!(o, "    c.pattern(v, &{}, {});", self.patterns[p], lit(p));
+                    }
+                    o += "}\n\n";
+                }
+                _ => {}
+            }
+        }
+        Ok(o)
+    }
+
+    fn write_struct_validator(&self, o: &mut String, name: &str, s: &Shape) {
+        let _ = writeln!(o, "impl Validate for {name} {{");
+        if !self.needs_check(name) {
+            o.push_str("    fn check(&self, _c: &mut Checker) {}\n}\n\n");
+            return;
+        }
+        o.push_str("    fn check(&self, c: &mut Checker) {\n");
+        for r in &s.required {
+            let _ = writeln!(o, "        if self.{}.is_none() {{ c.missing({}); }}", names::field(r), lit(r));
+        }
+        if s.union {
+            let members: Vec<&String> = s.members.keys().collect();
+            let _ = writeln!(
+                o,
+                "        c.union(&[{}], &[{}]);",
+                members.iter().map(|m| format!("self.{}.is_some()", names::field(m))).collect::<Vec<_>>().join(", "),
+                members.iter().map(|m| lit(m)).collect::<Vec<_>>().join(", ")
+            );
+        }
+        for (m, member) in &s.members {
+            if self.config.open_enum_for(name, m).is_some() {
+                continue;
+            }
+            let target = self.shape(&member.shape);
+            let expr = match target.ty.as_str() {
+                "string" if target.enum_values.is_none() => "v.as_str()",
+                _ => "v",
+            };
+            if let Some(code) = self.check_code(&member.shape, expr) {
+                let allow = if member.deprecated { "#[allow(deprecated)] " } else { "" };
+                let _ = writeln!(o, "        {allow}if let Some(v) = &self.{} {{\n            c.enter({});\n            {code}\n            c.leave();\n        }}", names::field(m), lit(m));
+            }
+        }
+        if let Some(f) = self.config.documented_rules.get(name) {
+            let _ = writeln!(o, "        crate::rules::{f}(self, c);");
+        }
+        o.push_str("    }\n}\n\n");
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // operations.rs and errors.rs
+
+    fn operations(&self) -> Result<String> {
+        let mut o = header("The operation table: one marker type per operation and `OPERATIONS`, in model order.");
+        o += "use crate::errors::ModeledError;\nuse crate::operation::{Operation, OperationInfo};\nuse crate::types::*;\n\n";
+        let prefix = &self.model.metadata.target_prefix;
+        for op in self.model.operations.values() {
+            let input = op.input.as_ref().with_context(|| format!("{} has no input", op.name))?;
+            let output = op.output.as_ref().with_context(|| format!("{} has no output", op.name))?;
+            let token = self
+                .shape(&input.shape)
+                .members
+                .iter()
+                .find(|(_, m)| m.idempotency_token)
+                .map(|(n, _)| format!("Some({})", lit(n)))
+                .unwrap_or_else(|| "None".to_owned());
+            let mut flags = Vec::new();
+            if op.readonly {
+                flags.push("read-only");
+            }
+            if op.idempotent {
+                flags.push("idempotent");
+            }
+            if op.deprecated {
+                flags.push("deprecated");
+            }
+            let _ = writeln!(o, "/// `{}`: input `{}`, output `{}`{}.", op.name, input.shape, output.shape,
+                if flags.is_empty() { String::new() } else { format!(" ({})", flags.join(", ")) });
+            let _ = writeln!(o, "#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]\npub struct {};\n", op.name);
+            let _ = writeln!(o, "impl Operation for {} {{", op.name);
+            let _ = writeln!(o, "    type Input = {};\n    type Output = {};", input.shape, output.shape);
+            let _ = writeln!(o, "    const INFO: OperationInfo = OperationInfo {{");
+            let _ = writeln!(o, "        name: {},\n        target: {},", lit(&op.name), lit(&format!("{prefix}.{}", op.name)));
+            let _ = writeln!(o, "        input_shape: {},\n        output_shape: {},", lit(&input.shape), lit(&output.shape));
+            let _ = writeln!(o, "        errors: &[{}],", op.errors.iter().map(|e| format!("ModeledError::{}", e.shape)).collect::<Vec<_>>().join(", "));
+            let _ = writeln!(o, "        readonly: {},\n        idempotent: {},\n        idempotency_token: {token},\n    }};\n}}\n", op.readonly, op.idempotent);
+        }
+        let _ = writeln!(o, "/// Every operation of the model, in model order.\npub static OPERATIONS: &[OperationInfo] = &[");
+        for op in self.model.operations.values() {
+            let _ = writeln!(o, "    {}::INFO,", op.name);
+        }
+        o += "];\n";
+        Ok(o)
+    }
+
+    fn errors(&self) -> String {
+        let mut o = header("Error codes of the modeled exceptions.");
+        let errs: Vec<(&String, &Shape)> = self.model.shapes.iter().filter(|(_, s)| s.exception).collect();
+        o += "/// A modeled ECS exception, by its code (the shape name).\n#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]\n#[non_exhaustive]\npub enum ModeledError {\n";
+        for (n, s) in &errs {
+            let _ = writeln!(o, "    /// `{n}`{}.", if s.fault { ", a server fault" } else { ", a client fault" });
+            let _ = writeln!(o, "    {n},");
+        }
+        o += "}\n\nimpl ModeledError {\n    /// Every modeled exception.\n    pub const ALL: &'static [ModeledError] = &[";
+        o += &errs.iter().map(|(n, _)| format!("ModeledError::{n}")).collect::<Vec<_>>().join(", ");
+        o += "];\n\n    /// The wire code, e.g. `ClusterNotFoundException`.\n    pub fn code(self) -> &'static str {\n        match self {\n";
+        for (n, _) in &errs {
+            let _ = writeln!(o, "            ModeledError::{n} => {},", lit(n));
+        }
+        o += "        }\n    }\n\n    /// The exception for a bare code (no namespace, no suffix), if the model has it.\n    pub fn from_code(code: &str) -> Option<ModeledError> {\n        Some(match code {\n";
+        for (n, _) in &errs {
+            let _ = writeln!(o, "            {} => ModeledError::{n},", lit(n));
+        }
+        o += "            _ => return None,\n        })\n    }\n\n    /// Whether the model marks it a server fault (HTTP 5xx) rather than a client fault.\n    pub fn is_server_fault(self) -> bool {\n        matches!(self, ";
+        let faults: Vec<String> = errs.iter().filter(|(_, s)| s.fault).map(|(n, _)| format!("ModeledError::{n}")).collect();
+        o += &if faults.is_empty() { "_ if false".to_owned() } else { faults.join(" | ") };
+        o += ")\n    }\n}\n\nimpl std::fmt::Display for ModeledError {\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {\n        f.write_str(self.code())\n    }\n}\n";
+        o
+    }
+}
+
+fn opt_usize(n: &Option<serde_json::Number>) -> String {
+    match n.as_ref().and_then(|n| n.as_u64()) {
+        Some(v) => format!("Some({v})"),
+        None => "None".to_owned(),
+    }
+}

@@ -1,0 +1,63 @@
+//! Project automation: `cargo xtask <command>`.
+//!
+//! Every command here is something a developer or CI runs by name; the README lists them.
+
+mod codegen;
+mod model;
+mod test;
+mod util;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Project automation for the ECS task-set workspace")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Rebuild the shapes-only model derivative from a botocore release (needs pip and the
+    /// PyPI registry).
+    UpdateModel {
+        /// botocore version to take `data/ecs/2014-11-13/service-2.json.gz` from.
+        #[arg(long, default_value = model::DEFAULT_BOTOCORE_VERSION)]
+        botocore_version: String,
+        /// Use an already downloaded wheel instead of running `pip download`.
+        #[arg(long)]
+        wheel: Option<PathBuf>,
+    },
+    /// Regenerate the Rust types, validators and JSON Schemas of `crates/ecs-model`.
+    Codegen {
+        /// Fail (without writing) when the checked-in output differs from a fresh generation.
+        #[arg(long)]
+        check: bool,
+    },
+    /// The whole test pipeline CI runs: fmt, clippy, codegen --check, all tests.
+    Test,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::UpdateModel {
+            botocore_version,
+            wheel,
+        } => model::update_model(&botocore_version, wheel.as_deref()),
+        Command::Codegen { check } => codegen::run(check),
+        Command::Test => test::run(),
+    };
+    if let Err(err) = result {
+        eprintln!("error: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+/// The repository root (the parent of `xtask/`).
+pub fn project_root() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    dir.parent().map(PathBuf::from).unwrap_or(dir)
+}
