@@ -1,0 +1,147 @@
+//! Snapshot tests of the API's shape: the operation table, the JSON Schema of the seed
+//! operations, and a canonical serialised request of each seed operation.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use ecs_model::operations::{self, OPERATIONS};
+use ecs_model::types::*;
+use ecs_model::{Operation, Validate};
+use serde_json::{json, Value};
+
+#[test]
+fn the_model_has_every_operation_and_shape() {
+    assert_eq!(OPERATIONS.len(), 88);
+    assert_eq!(ecs_model::OPERATION_COUNT, 88);
+    assert_eq!(ecs_model::SHAPE_COUNT, 743);
+    assert_eq!(ecs_model::schema::shapes().count(), 743);
+}
+
+#[test]
+fn operation_table() {
+    let table: String = OPERATIONS
+        .iter()
+        .map(|op| {
+            let mut flags = Vec::new();
+            if op.readonly {
+                flags.push("readonly".to_owned());
+            }
+            if op.idempotent {
+                flags.push("idempotent".to_owned());
+            }
+            if let Some(t) = op.idempotency_token {
+                flags.push(format!("token={t}"));
+            }
+            let errors: Vec<&str> = op.errors.iter().map(|e| e.code()).collect();
+            format!(
+                "{} | {} | {} -> {} | {} | {}\n",
+                op.name,
+                op.target,
+                op.input_shape,
+                op.output_shape,
+                errors.join(","),
+                flags.join(",")
+            )
+        })
+        .collect();
+    insta::assert_snapshot!("operation_table", table);
+}
+
+#[test]
+fn operations_are_found_by_name_and_target() {
+    let op = ecs_model::operation::find("AmazonEC2ContainerServiceV20141113.CreateTaskSet").unwrap();
+    assert_eq!(op, &operations::CreateTaskSet::INFO);
+    assert_eq!(ecs_model::operation::find("DescribeTaskSets").unwrap().input_shape, "DescribeTaskSetsRequest");
+    assert!(ecs_model::operation::find("OtherService.CreateTaskSet").is_none());
+    assert!(ecs_model::operation::find("NoSuchOperation").is_none());
+}
+
+fn defs() -> &'static serde_json::Map<String, Value> {
+    ecs_model::schema::document()["$defs"].as_object().unwrap()
+}
+
+#[test]
+fn schemas_of_the_seed_operations() {
+    for (op, name) in [
+        (operations::CreateTaskSet::INFO, "schema_create_task_set"),
+        (operations::DescribeTaskSets::INFO, "schema_describe_task_sets"),
+        (operations::UpdateServicePrimaryTaskSet::INFO, "schema_update_service_primary_task_set"),
+        (operations::UpdateService::INFO, "schema_update_service"),
+    ] {
+        let schema = json!({
+            "input": defs()[op.input_shape],
+            "output": defs()[op.output_shape],
+        });
+        insta::assert_json_snapshot!(name, schema);
+    }
+    insta::assert_json_snapshot!("schema_task_set", json!({"TaskSet": defs()["TaskSet"], "Scale": defs()["Scale"]}));
+}
+
+fn canonical_create_task_set() -> CreateTaskSetRequest {
+    CreateTaskSetRequest {
+        service: Some("web".into()),
+        cluster: Some("prod".into()),
+        external_id: Some("deploy-42".into()),
+        task_definition: Some("arn:aws:ecs:us-east-1:123456789012:task-definition/web:7".into()),
+        network_configuration: Some(NetworkConfiguration {
+            awsvpc_configuration: Some(AwsVpcConfiguration {
+                subnets: Some(vec!["subnet-0a1b2c3d".into(), "subnet-4e5f6a7b".into()]),
+                security_groups: Some(vec!["sg-0123456789abcdef0".into()]),
+                assign_public_ip: Some(AssignPublicIp::Disabled),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        load_balancers: Some(vec![LoadBalancer {
+            target_group_arn: Some("arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/green/0123456789abcdef".into()),
+            container_name: Some("web".into()),
+            container_port: Some(8080),
+            ..Default::default()
+        }]),
+        launch_type: Some(LaunchType::Fargate),
+        platform_version: Some("LATEST".into()),
+        scale: Some(Scale { value: Some("33.3".parse().unwrap()), unit: Some(ScaleUnit::Percent), ..Default::default() }),
+        client_token: Some("8f14e45f-ceea-467f-a0e6-6a1c2c4e5b6d".into()),
+        tags: Some(vec![Tag { key: Some("color".into()), value: Some("green".into()), ..Default::default() }]),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn canonical_requests_of_the_seed_operations() {
+    let create = canonical_create_task_set();
+    assert_eq!(create.violations(), vec![]);
+    insta::assert_json_snapshot!("request_create_task_set", create);
+
+    let describe = DescribeTaskSetsRequest {
+        cluster: Some("prod".into()),
+        service: Some("web".into()),
+        task_sets: Some(vec!["ecs-svc/1234567890123456789".into()]),
+        include: Some(vec![TaskSetField::Tags]),
+        ..Default::default()
+    };
+    assert_eq!(describe.violations(), vec![]);
+    insta::assert_json_snapshot!("request_describe_task_sets", describe);
+
+    let primary = UpdateServicePrimaryTaskSetRequest {
+        cluster: Some("prod".into()),
+        service: Some("web".into()),
+        primary_task_set: Some("arn:aws:ecs:us-east-1:123456789012:task-set/prod/web/ecs-svc/1234567890123456789".into()),
+        ..Default::default()
+    };
+    assert_eq!(primary.violations(), vec![]);
+    insta::assert_json_snapshot!("request_update_service_primary_task_set", primary);
+
+    let update = UpdateServiceRequest {
+        cluster: Some("prod".into()),
+        service: Some("web".into()),
+        desired_count: Some(10),
+        health_check_grace_period_seconds: Some(60),
+        placement_strategy: Some(vec![PlacementStrategy {
+            r#type: Some(PlacementStrategyType::Spread),
+            field: Some("attribute:ecs.availability-zone".into()),
+            ..Default::default()
+        }]),
+        ..Default::default()
+    };
+    assert_eq!(update.violations(), vec![]);
+    insta::assert_json_snapshot!("request_update_service", update);
+}
