@@ -5,6 +5,7 @@
 mod codegen;
 mod model;
 mod test;
+mod tidy;
 mod util;
 
 use std::path::PathBuf;
@@ -12,7 +13,10 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "Project automation for the ECS task-set workspace")]
+#[command(
+    name = "cargo xtask",
+    about = "Project automation for the ECS task-set workspace"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

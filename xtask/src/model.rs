@@ -27,8 +27,10 @@ pub fn update_model(version: &str, wheel: Option<&Path>) -> Result<()> {
         Some(w) => w.to_path_buf(),
         None => download_wheel(version)?,
     };
-    let file = std::fs::File::open(&wheel).with_context(|| format!("opening {}", wheel.display()))?;
-    let mut archive = zip::ZipArchive::new(file).with_context(|| format!("reading {}", wheel.display()))?;
+    let file =
+        std::fs::File::open(&wheel).with_context(|| format!("opening {}", wheel.display()))?;
+    let mut archive =
+        zip::ZipArchive::new(file).with_context(|| format!("reading {}", wheel.display()))?;
 
     let (gz, modified) = {
         let mut entry = archive
@@ -42,8 +44,14 @@ pub fn update_model(version: &str, wheel: Option<&Path>) -> Result<()> {
             .unwrap_or_else(|| "unknown".to_owned());
         (gz, modified)
     };
-    let notice = read_entry(&mut archive, &format!("botocore-{version}.dist-info/NOTICE"))?;
-    let license = read_entry(&mut archive, &format!("botocore-{version}.dist-info/LICENSE.txt"))?;
+    let notice = read_entry(
+        &mut archive,
+        &format!("botocore-{version}.dist-info/NOTICE"),
+    )?;
+    let license = read_entry(
+        &mut archive,
+        &format!("botocore-{version}.dist-info/LICENSE.txt"),
+    )?;
 
     let mut json = Vec::new();
     flate2::read::GzDecoder::new(&gz[..])
@@ -85,12 +93,17 @@ pub fn update_model(version: &str, wheel: Option<&Path>) -> Result<()> {
     );
     util::write_if_changed(&dir.join("NOTICE"), &notice)?;
     util::write_if_changed(&dir.join("LICENSE-botocore.txt"), &license)?;
-    eprintln!("model: botocore {version}, {ops} operations, {shapes} shapes -> {}", dir.display());
+    eprintln!(
+        "model: botocore {version}, {ops} operations, {shapes} shapes -> {}",
+        dir.display()
+    );
     Ok(())
 }
 
 fn read_entry(archive: &mut zip::ZipArchive<std::fs::File>, name: &str) -> Result<String> {
-    let mut entry = archive.by_name(name).with_context(|| format!("the wheel has no {name}"))?;
+    let mut entry = archive
+        .by_name(name)
+        .with_context(|| format!("the wheel has no {name}"))?;
     let mut s = String::new();
     entry.read_to_string(&mut s)?;
     Ok(s)
@@ -102,7 +115,13 @@ fn download_wheel(version: &str) -> Result<PathBuf> {
     if !wheel.exists() {
         util::run(
             Command::new("python3")
-                .args(["-m", "pip", "download", "--no-deps", "--disable-pip-version-check"])
+                .args([
+                    "-m",
+                    "pip",
+                    "download",
+                    "--no-deps",
+                    "--disable-pip-version-check",
+                ])
                 .arg(format!("botocore=={version}"))
                 .arg("-d")
                 .arg(&dir),
@@ -215,22 +234,26 @@ impl Model {
     pub fn load() -> Result<Model> {
         let path = model_dir().join(DERIVATIVE_FILE);
         let text = util::read_to_string(&path)?;
-        let model: Model = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let model: Model =
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
         model.check_references()?;
         Ok(model)
     }
 
     pub fn shape(&self, name: &str) -> Result<&Shape> {
-        self.shapes.get(name).with_context(|| format!("the model has no shape {name}"))
+        self.shapes
+            .get(name)
+            .with_context(|| format!("the model has no shape {name}"))
     }
 
     fn check_references(&self) -> Result<()> {
         for (name, shape) in &self.shapes {
-            let refs = shape
-                .members
-                .values()
-                .map(|m| m.shape.as_str())
-                .chain([&shape.member, &shape.key, &shape.value].into_iter().flatten().map(|r| r.shape.as_str()));
+            let refs = shape.members.values().map(|m| m.shape.as_str()).chain(
+                [&shape.member, &shape.key, &shape.value]
+                    .into_iter()
+                    .flatten()
+                    .map(|r| r.shape.as_str()),
+            );
             for target in refs {
                 if !self.shapes.contains_key(target) {
                     bail!("shape {name} refers to missing shape {target}");
@@ -253,8 +276,14 @@ impl Model {
             }
         }
         for op in self.operations.values() {
-            for r in op.input.iter().chain(op.output.iter()).chain(op.errors.iter()) {
-                self.shape(&r.shape).with_context(|| format!("operation {}", op.name))?;
+            for r in op
+                .input
+                .iter()
+                .chain(op.output.iter())
+                .chain(op.errors.iter())
+            {
+                self.shape(&r.shape)
+                    .with_context(|| format!("operation {}", op.name))?;
             }
         }
         Ok(())

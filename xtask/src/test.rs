@@ -16,7 +16,15 @@ pub fn run() -> Result<()> {
     util::run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     eprintln!("$ cargo xtask codegen --check");
     crate::codegen::run(true)?;
-    util::run(cargo().args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]))?;
+    util::run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     util::run(cargo().args(["test", "--workspace", "--locked"]))?;
     eprintln!("xtask test: all checks passed");
     Ok(())

@@ -27,7 +27,10 @@ pub fn describe(cmd: &Command) -> String {
 
 /// Scratch space for xtask downloads that may be thrown away by `cargo clean`.
 pub fn scratch_dir(name: &str) -> Result<PathBuf> {
-    let dir = crate::project_root().join("target").join("xtask").join(name);
+    let dir = crate::project_root()
+        .join("target")
+        .join("xtask")
+        .join(name);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     Ok(dir)
 }
@@ -42,7 +45,8 @@ pub fn write_if_changed(path: &Path, contents: &str) -> Result<bool> {
         return Ok(false);
     }
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
     }
     std::fs::write(path, contents).with_context(|| format!("writing {}", path.display()))?;
     Ok(true)

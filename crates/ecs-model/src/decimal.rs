@@ -40,7 +40,10 @@ impl Decimal {
     /// From a double, through its shortest round-tripping decimal text.
     pub fn from_f64(v: f64) -> Result<Self, DecimalError> {
         if !v.is_finite() {
-            return Err(DecimalError { input: v.to_string(), reason: "not a finite number".into() });
+            return Err(DecimalError {
+                input: v.to_string(),
+                reason: "not a finite number".into(),
+            });
         }
         crate::wire::format_shortest(v).parse()
     }
@@ -62,7 +65,10 @@ impl FromStr for Decimal {
         };
         parsed
             .map(|d| Decimal(d.normalize()))
-            .map_err(|e| DecimalError { input: s.to_owned(), reason: e.to_string() })
+            .map_err(|e| DecimalError {
+                input: s.to_owned(),
+                reason: e.to_string(),
+            })
     }
 }
 
@@ -121,7 +127,10 @@ mod tests {
         let d: Decimal = serde_json::from_str("33.3").unwrap();
         assert_eq!(d.to_string(), "33.3");
         let d: Decimal = serde_json::from_str("0.1").unwrap();
-        assert_eq!(d.get() * rust_decimal::Decimal::from(3), "0.3".parse().unwrap());
+        assert_eq!(
+            d.get() * rust_decimal::Decimal::from(3),
+            "0.3".parse().unwrap()
+        );
         let d: Decimal = serde_json::from_str("100").unwrap();
         assert_eq!(d, Decimal::ONE_HUNDRED);
     }

@@ -20,7 +20,12 @@ pub fn from_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
     result.map_err(|err| {
         let path = render_path(err.path());
         let inner = err.into_inner();
-        DecodeError { path, message: strip_position(&inner.to_string()), line: inner.line(), column: inner.column() }
+        DecodeError {
+            path,
+            message: strip_position(&inner.to_string()),
+            line: inner.line(),
+            column: inner.column(),
+        }
     })
 }
 

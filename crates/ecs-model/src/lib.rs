@@ -43,11 +43,16 @@ pub mod wire;
 pub use decimal::{Decimal, DecimalError};
 pub use decode::{from_json, from_value, DecodeError};
 pub use generated::{
-    errors, operations, types, API_VERSION, JSON_VERSION, MODEL_UID, OPERATION_COUNT, SHAPE_COUNT, SIGNING_NAME,
-    TARGET_PREFIX,
+    errors, operations, types, API_VERSION, JSON_VERSION, MODEL_UID, OPERATION_COUNT, SHAPE_COUNT,
+    SIGNING_NAME, TARGET_PREFIX,
 };
 pub use operation::{Operation, OperationInfo};
-pub use validate::{ValidationError, Validate, Violation, ViolationKind};
+pub use validate::{Validate, ValidationError, Violation, ViolationKind};
 
 /// Version of the generator and of the botocore model the generated code comes from.
 pub const MODEL_SOURCE: &str = "botocore 1.44.5, data/ecs/2014-11-13/service-2.json";
+
+/// The README's examples are compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;

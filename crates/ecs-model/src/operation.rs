@@ -25,8 +25,26 @@ pub struct OperationInfo {
 
 /// An ECS operation: its input and output types and its table entry.
 pub trait Operation {
-    type Input: Validate + Serialize + DeserializeOwned + Default + Clone + std::fmt::Debug + PartialEq + Send + Sync + 'static;
-    type Output: Validate + Serialize + DeserializeOwned + Default + Clone + std::fmt::Debug + PartialEq + Send + Sync + 'static;
+    type Input: Validate
+        + Serialize
+        + DeserializeOwned
+        + Default
+        + Clone
+        + std::fmt::Debug
+        + PartialEq
+        + Send
+        + Sync
+        + 'static;
+    type Output: Validate
+        + Serialize
+        + DeserializeOwned
+        + Default
+        + Clone
+        + std::fmt::Debug
+        + PartialEq
+        + Send
+        + Sync
+        + 'static;
     const INFO: OperationInfo;
 }
 
@@ -37,5 +55,7 @@ pub fn find(name_or_target: &str) -> Option<&'static OperationInfo> {
         Some(_) => return None,
         None => name_or_target,
     };
-    crate::operations::OPERATIONS.iter().find(|op| op.name == name)
+    crate::operations::OPERATIONS
+        .iter()
+        .find(|op| op.name == name)
 }

@@ -6,8 +6,8 @@
 //! is documented; [`DOCUMENTED_RULES`] is the catalog.
 
 use crate::types::{
-    AwsVpcConfiguration, CapacityProviderStrategyItem, CreateServiceRequest, CreateTaskSetRequest, PlacementConstraint,
-    PlacementConstraintType, PlacementStrategy, Scale, ServiceRegistry, Tag,
+    AwsVpcConfiguration, CapacityProviderStrategyItem, CreateServiceRequest, CreateTaskSetRequest,
+    PlacementConstraint, PlacementConstraintType, PlacementStrategy, Scale, ServiceRegistry, Tag,
 };
 use crate::validate::{Checker, ViolationKind};
 use crate::Decimal;
@@ -26,7 +26,8 @@ pub mod ids {
     pub const TAGS_RESERVED_PREFIX: &str = "doc.tags.reserved-prefix";
     pub const PLACEMENT_CONSTRAINTS_MAX: &str = "doc.placement-constraints.max";
     pub const PLACEMENT_EXPRESSION_LENGTH: &str = "doc.placement-constraint.expression-length";
-    pub const PLACEMENT_DISTINCT_INSTANCE_EXPRESSION: &str = "doc.placement-constraint.distinct-instance-expression";
+    pub const PLACEMENT_DISTINCT_INSTANCE_EXPRESSION: &str =
+        "doc.placement-constraint.distinct-instance-expression";
     pub const PLACEMENT_STRATEGIES_MAX: &str = "doc.placement-strategies.max";
     pub const CLIENT_TOKEN: &str = "doc.client-token";
 }
@@ -160,7 +161,12 @@ pub(crate) fn scale(v: &Scale, c: &mut Checker) {
         if value < Decimal::ZERO || value > Decimal::ONE_HUNDRED {
             // A percentage outside 0..=100 has no meaning; it is not a quota AWS could raise,
             // so it is reported as invalid rather than as an upper limit.
-            c.report_at("value", ids::SCALE_RANGE, ViolationKind::Invalid, format!("{value} is outside 0..=100 percent"));
+            c.report_at(
+                "value",
+                ids::SCALE_RANGE,
+                ViolationKind::Invalid,
+                format!("{value} is outside 0..=100 percent"),
+            );
         }
     }
 }
@@ -168,33 +174,58 @@ pub(crate) fn scale(v: &Scale, c: &mut Checker) {
 pub(crate) fn awsvpc_configuration(v: &AwsVpcConfiguration, c: &mut Checker) {
     if let Some(subnets) = &v.subnets {
         if subnets.len() > limits::MAX_SUBNETS {
-            let msg = format!("{} subnets, at most {} allowed", subnets.len(), limits::MAX_SUBNETS);
+            let msg = format!(
+                "{} subnets, at most {} allowed",
+                subnets.len(),
+                limits::MAX_SUBNETS
+            );
             c.report_at("subnets", ids::SUBNETS_MAX, ViolationKind::TooLong, msg);
         }
     }
     if let Some(groups) = &v.security_groups {
         if groups.len() > limits::MAX_SECURITY_GROUPS {
-            let msg = format!("{} security groups, at most {} allowed", groups.len(), limits::MAX_SECURITY_GROUPS);
-            c.report_at("securityGroups", ids::SECURITY_GROUPS_MAX, ViolationKind::TooLong, msg);
+            let msg = format!(
+                "{} security groups, at most {} allowed",
+                groups.len(),
+                limits::MAX_SECURITY_GROUPS
+            );
+            c.report_at(
+                "securityGroups",
+                ids::SECURITY_GROUPS_MAX,
+                ViolationKind::TooLong,
+                msg,
+            );
         }
     }
 }
 
 pub(crate) fn capacity_provider_strategy(v: &[CapacityProviderStrategyItem], c: &mut Checker) {
     if v.len() > limits::MAX_CAPACITY_PROVIDERS {
-        let msg = format!("{} capacity providers, at most {} allowed", v.len(), limits::MAX_CAPACITY_PROVIDERS);
+        let msg = format!(
+            "{} capacity providers, at most {} allowed",
+            v.len(),
+            limits::MAX_CAPACITY_PROVIDERS
+        );
         c.report(ids::STRATEGY_MAX, ViolationKind::TooLong, msg);
     }
     let with_base = v.iter().filter(|i| i.base.is_some_and(|b| b > 0)).count();
     if with_base > 1 {
-        c.report(ids::STRATEGY_SINGLE_BASE, ViolationKind::Conflict, format!("{with_base} capacity providers define a base, at most one may"));
+        c.report(
+            ids::STRATEGY_SINGLE_BASE,
+            ViolationKind::Conflict,
+            format!("{with_base} capacity providers define a base, at most one may"),
+        );
     }
 }
 
 pub(crate) fn service_registry(v: &ServiceRegistry, c: &mut Checker) {
     let container = v.container_name.is_some() || v.container_port.is_some();
     if v.port.is_some() && container {
-        c.report(ids::REGISTRY_PORT_XOR_CONTAINER, ViolationKind::Conflict, "port and containerName/containerPort are both set");
+        c.report(
+            ids::REGISTRY_PORT_XOR_CONTAINER,
+            ViolationKind::Conflict,
+            "port and containerName/containerPort are both set",
+        );
     }
     if v.container_name.is_some() != v.container_port.is_some() {
         let (field, other) = if v.container_name.is_some() {
@@ -202,7 +233,12 @@ pub(crate) fn service_registry(v: &ServiceRegistry, c: &mut Checker) {
         } else {
             ("containerName", "containerPort")
         };
-        c.report_at(field, ids::REGISTRY_CONTAINER_PAIR, ViolationKind::Required, format!("required together with {other}"));
+        c.report_at(
+            field,
+            ids::REGISTRY_CONTAINER_PAIR,
+            ViolationKind::Required,
+            format!("required together with {other}"),
+        );
     }
 }
 
@@ -212,15 +248,30 @@ pub(crate) fn tags(v: &[Tag], c: &mut Checker) {
         c.enter_index(i);
         if let Some(key) = &tag.key {
             if !seen.insert(key.as_str()) {
-                c.report_at("key", ids::TAGS_UNIQUE_KEYS, ViolationKind::Conflict, format!("tag key {key:?} repeats an earlier one"));
+                c.report_at(
+                    "key",
+                    ids::TAGS_UNIQUE_KEYS,
+                    ViolationKind::Conflict,
+                    format!("tag key {key:?} repeats an earlier one"),
+                );
             }
             if has_reserved_prefix(key) {
-                c.report_at("key", ids::TAGS_RESERVED_PREFIX, ViolationKind::Invalid, format!("tag key {key:?} uses the reserved aws: prefix"));
+                c.report_at(
+                    "key",
+                    ids::TAGS_RESERVED_PREFIX,
+                    ViolationKind::Invalid,
+                    format!("tag key {key:?} uses the reserved aws: prefix"),
+                );
             }
         }
         if let Some(value) = &tag.value {
             if has_reserved_prefix(value) {
-                c.report_at("value", ids::TAGS_RESERVED_PREFIX, ViolationKind::Invalid, format!("tag value {value:?} uses the reserved aws: prefix"));
+                c.report_at(
+                    "value",
+                    ids::TAGS_RESERVED_PREFIX,
+                    ViolationKind::Invalid,
+                    format!("tag value {value:?} uses the reserved aws: prefix"),
+                );
             }
         }
         c.leave();
@@ -235,7 +286,11 @@ pub fn has_reserved_prefix(s: &str) -> bool {
 
 pub(crate) fn placement_constraints(v: &[PlacementConstraint], c: &mut Checker) {
     if v.len() > limits::MAX_PLACEMENT_CONSTRAINTS {
-        let msg = format!("{} placement constraints, at most {} allowed", v.len(), limits::MAX_PLACEMENT_CONSTRAINTS);
+        let msg = format!(
+            "{} placement constraints, at most {} allowed",
+            v.len(),
+            limits::MAX_PLACEMENT_CONSTRAINTS
+        );
         c.report(ids::PLACEMENT_CONSTRAINTS_MAX, ViolationKind::TooLong, msg);
     }
 }
@@ -244,8 +299,16 @@ pub(crate) fn placement_constraint(v: &PlacementConstraint, c: &mut Checker) {
     if let Some(expr) = &v.expression {
         let n = expr.chars().count();
         if n > limits::MAX_PLACEMENT_EXPRESSION_CHARS {
-            let msg = format!("{n} characters, at most {} allowed", limits::MAX_PLACEMENT_EXPRESSION_CHARS);
-            c.report_at("expression", ids::PLACEMENT_EXPRESSION_LENGTH, ViolationKind::TooLong, msg);
+            let msg = format!(
+                "{n} characters, at most {} allowed",
+                limits::MAX_PLACEMENT_EXPRESSION_CHARS
+            );
+            c.report_at(
+                "expression",
+                ids::PLACEMENT_EXPRESSION_LENGTH,
+                ViolationKind::TooLong,
+                msg,
+            );
         }
         if v.r#type == Some(PlacementConstraintType::DistinctInstance) {
             c.report_at(
@@ -260,18 +323,30 @@ pub(crate) fn placement_constraint(v: &PlacementConstraint, c: &mut Checker) {
 
 pub(crate) fn placement_strategies(v: &[PlacementStrategy], c: &mut Checker) {
     if v.len() > limits::MAX_PLACEMENT_STRATEGIES {
-        let msg = format!("{} placement strategies, at most {} allowed", v.len(), limits::MAX_PLACEMENT_STRATEGIES);
+        let msg = format!(
+            "{} placement strategies, at most {} allowed",
+            v.len(),
+            limits::MAX_PLACEMENT_STRATEGIES
+        );
         c.report(ids::PLACEMENT_STRATEGIES_MAX, ViolationKind::TooLong, msg);
     }
 }
 
 pub(crate) fn create_task_set_request(v: &CreateTaskSetRequest, c: &mut Checker) {
-    launch_type_xor_strategy(v.launch_type.is_some(), v.capacity_provider_strategy.is_some(), c);
+    launch_type_xor_strategy(
+        v.launch_type.is_some(),
+        v.capacity_provider_strategy.is_some(),
+        c,
+    );
     client_token(v.client_token.as_deref(), c);
 }
 
 pub(crate) fn create_service_request(v: &CreateServiceRequest, c: &mut Checker) {
-    launch_type_xor_strategy(v.launch_type.is_some(), v.capacity_provider_strategy.is_some(), c);
+    launch_type_xor_strategy(
+        v.launch_type.is_some(),
+        v.capacity_provider_strategy.is_some(),
+        c,
+    );
     client_token(v.client_token.as_deref(), c);
 }
 
@@ -290,11 +365,24 @@ fn client_token(token: Option<&str>, c: &mut Checker) {
     let Some(token) = token else { return };
     let n = token.chars().count();
     if n > limits::MAX_CLIENT_TOKEN_CHARS {
-        let msg = format!("{n} characters, at most {} allowed", limits::MAX_CLIENT_TOKEN_CHARS);
-        c.report_at("clientToken", ids::CLIENT_TOKEN, ViolationKind::TooLong, msg);
+        let msg = format!(
+            "{n} characters, at most {} allowed",
+            limits::MAX_CLIENT_TOKEN_CHARS
+        );
+        c.report_at(
+            "clientToken",
+            ids::CLIENT_TOKEN,
+            ViolationKind::TooLong,
+            msg,
+        );
     }
     if let Some(bad) = token.chars().find(|ch| !matches!(*ch as u32, 33..=126)) {
         let msg = format!("character {bad:?} is outside ASCII 33..=126");
-        c.report_at("clientToken", ids::CLIENT_TOKEN, ViolationKind::Invalid, msg);
+        c.report_at(
+            "clientToken",
+            ids::CLIENT_TOKEN,
+            ViolationKind::Invalid,
+            msg,
+        );
     }
 }

@@ -12,7 +12,8 @@ use serde_json::{json, Value};
 /// The checked-in schema document: `$defs` holds one schema per model shape.
 pub const SCHEMA_JSON: &str = include_str!("../schema/ecs-2014-11-13.schema.json");
 
-static DOCUMENT: LazyLock<Value> = LazyLock::new(|| serde_json::from_str(SCHEMA_JSON).unwrap_or(Value::Null));
+static DOCUMENT: LazyLock<Value> =
+    LazyLock::new(|| serde_json::from_str(SCHEMA_JSON).unwrap_or(Value::Null));
 
 /// The parsed schema document (`Value::Null` only if the checked-in file were corrupt, which the
 /// crate's tests rule out).
@@ -34,5 +35,9 @@ pub fn for_shape(shape: &str) -> Option<Value> {
 
 /// Names of all shapes that have a schema.
 pub fn shapes() -> impl Iterator<Item = &'static str> {
-    document().get("$defs").and_then(Value::as_object).into_iter().flat_map(|m| m.keys().map(String::as_str))
+    document()
+        .get("$defs")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|m| m.keys().map(String::as_str))
 }

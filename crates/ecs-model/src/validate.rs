@@ -65,7 +65,11 @@ pub struct Violation {
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let path = if self.path.is_empty() { "(value)" } else { &self.path };
+        let path = if self.path.is_empty() {
+            "(value)"
+        } else {
+            &self.path
+        };
         write!(f, "{path}: {} [{}]", self.message, self.rule)
     }
 }
@@ -177,18 +181,34 @@ impl Checker {
 
     /// Records a violation at the current path.
     pub fn report(&mut self, rule: &'static str, kind: ViolationKind, message: impl Into<String>) {
-        self.out.push(Violation { path: self.path(), rule, kind, message: message.into() });
+        self.out.push(Violation {
+            path: self.path(),
+            rule,
+            kind,
+            message: message.into(),
+        });
     }
 
     /// Records a violation at member `field` of the current value.
-    pub fn report_at(&mut self, field: &'static str, rule: &'static str, kind: ViolationKind, message: impl Into<String>) {
+    pub fn report_at(
+        &mut self,
+        field: &'static str,
+        rule: &'static str,
+        kind: ViolationKind,
+        message: impl Into<String>,
+    ) {
         self.enter(field);
         self.report(rule, kind, message);
         self.leave();
     }
 
     pub fn missing(&mut self, field: &'static str) {
-        self.report_at(field, model_rules::REQUIRED, ViolationKind::Required, "required member is missing");
+        self.report_at(
+            field,
+            model_rules::REQUIRED,
+            ViolationKind::Required,
+            "required member is missing",
+        );
     }
 
     /// Length of a string, in characters (Unicode scalar values, as the model counts them).
@@ -205,28 +225,52 @@ impl Checker {
     fn bounds(&mut self, len: usize, min: Option<u64>, max: Option<u64>, unit: &str) {
         let len64 = len as u64;
         if let Some(min) = min.filter(|m| len64 < *m) {
-            self.report(model_rules::LENGTH, ViolationKind::TooShort, format!("{len} {unit}, at least {min} required"));
+            self.report(
+                model_rules::LENGTH,
+                ViolationKind::TooShort,
+                format!("{len} {unit}, at least {min} required"),
+            );
         }
         if let Some(max) = max.filter(|m| len64 > *m) {
-            self.report(model_rules::LENGTH, ViolationKind::TooLong, format!("{len} {unit}, at most {max} allowed"));
+            self.report(
+                model_rules::LENGTH,
+                ViolationKind::TooLong,
+                format!("{len} {unit}, at most {max} allowed"),
+            );
         }
     }
 
     pub fn range(&mut self, value: i64, min: Option<i64>, max: Option<i64>) {
         if let Some(min) = min.filter(|m| value < *m) {
-            self.report(model_rules::RANGE, ViolationKind::BelowMinimum, format!("{value} is below the minimum {min}"));
+            self.report(
+                model_rules::RANGE,
+                ViolationKind::BelowMinimum,
+                format!("{value} is below the minimum {min}"),
+            );
         }
         if let Some(max) = max.filter(|m| value > *m) {
-            self.report(model_rules::RANGE, ViolationKind::AboveMaximum, format!("{value} is above the maximum {max}"));
+            self.report(
+                model_rules::RANGE,
+                ViolationKind::AboveMaximum,
+                format!("{value} is above the maximum {max}"),
+            );
         }
     }
 
     pub fn range_f64(&mut self, value: f64, min: Option<f64>, max: Option<f64>) {
         if let Some(min) = min.filter(|m| value < *m) {
-            self.report(model_rules::RANGE, ViolationKind::BelowMinimum, format!("{value} is below the minimum {min}"));
+            self.report(
+                model_rules::RANGE,
+                ViolationKind::BelowMinimum,
+                format!("{value} is below the minimum {min}"),
+            );
         }
         if let Some(max) = max.filter(|m| value > *m) {
-            self.report(model_rules::RANGE, ViolationKind::AboveMaximum, format!("{value} is above the maximum {max}"));
+            self.report(
+                model_rules::RANGE,
+                ViolationKind::AboveMaximum,
+                format!("{value} is above the maximum {max}"),
+            );
         }
     }
 
@@ -243,7 +287,11 @@ impl Checker {
     /// `re` is anchored by the generator, so a match is a whole-string match.
     pub fn pattern(&mut self, value: &str, re: &Regex, pattern: &str) {
         if !re.is_match(value) {
-            self.report(model_rules::PATTERN, ViolationKind::PatternMismatch, format!("{value:?} does not match the pattern {pattern}"));
+            self.report(
+                model_rules::PATTERN,
+                ViolationKind::PatternMismatch,
+                format!("{value:?} does not match the pattern {pattern}"),
+            );
         }
     }
 
@@ -253,7 +301,10 @@ impl Checker {
             self.report(
                 model_rules::UNION,
                 ViolationKind::Conflict,
-                format!("exactly one of {} must be set, found {n}", members.join(", ")),
+                format!(
+                    "exactly one of {} must be set, found {n}",
+                    members.join(", ")
+                ),
             );
         }
     }

@@ -90,7 +90,10 @@ impl Serialize for EpochOut<'_> {
         }
         // The model's own formatter gives the shortest exact decimal; a JSON number is a
         // double on every implementation we talk to, so send it as one.
-        let text = self.0.fmt(Format::EpochSeconds).map_err(serde::ser::Error::custom)?;
+        let text = self
+            .0
+            .fmt(Format::EpochSeconds)
+            .map_err(serde::ser::Error::custom)?;
         let value: f64 = text.parse().map_err(serde::ser::Error::custom)?;
         s.serialize_f64(value)
     }
@@ -143,7 +146,11 @@ pub(crate) fn format_shortest(v: f64) -> String {
 }
 
 impl Codec<DateTime> for Epoch {
-    fn ser<M: SerializeMap>(map: &mut M, key: &'static str, value: &DateTime) -> Result<(), M::Error> {
+    fn ser<M: SerializeMap>(
+        map: &mut M,
+        key: &'static str,
+        value: &DateTime,
+    ) -> Result<(), M::Error> {
         map.serialize_entry(key, &EpochOut(value))
     }
     fn de<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<DateTime>, A::Error> {
@@ -152,7 +159,11 @@ impl Codec<DateTime> for Epoch {
 }
 
 /// Reads an enum or open-set value: any string.
-pub fn deserialize_string_value<'de, D: Deserializer<'de>, T: From<String> + for<'a> From<&'a str>>(
+pub fn deserialize_string_value<
+    'de,
+    D: Deserializer<'de>,
+    T: From<String> + for<'a> From<&'a str>,
+>(
     d: D,
 ) -> Result<T, D::Error> {
     Ok(match Key::deserialize(d)? {

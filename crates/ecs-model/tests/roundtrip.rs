@@ -11,7 +11,8 @@ use serde_json::{json, Value};
 
 /// Deserialises `json` as `T`, serialises it back, and requires the same JSON.
 fn round_trip<T: Serialize + DeserializeOwned>(what: &str, json: &Value) -> T {
-    let typed: T = ecs_model::from_value(json).unwrap_or_else(|e| panic!("{what}: does not deserialise: {e}"));
+    let typed: T =
+        ecs_model::from_value(json).unwrap_or_else(|e| panic!("{what}: does not deserialise: {e}"));
     let back = serde_json::to_value(&typed).unwrap();
     assert_eq!(&back, json, "{what}: re-serialised JSON differs");
     typed
@@ -25,7 +26,10 @@ fn epoch_days_of_known_dates() {
 
 #[test]
 fn seed_request_syntax_round_trips() {
-    let primary = support::calls(&support::seed("000"), "client.update_service_primary_task_set(");
+    let primary = support::calls(
+        &support::seed("000"),
+        "client.update_service_primary_task_set(",
+    );
     let update = support::calls(&support::seed("001"), "client.update_service(");
     let create = support::calls(&support::seed("002"), "client.create_task_set(");
     let describe = support::calls(&support::seed("004"), "client.describe_task_sets(");
@@ -39,7 +43,10 @@ fn seed_request_syntax_round_trips() {
 
     let r: UpdateServiceRequest = round_trip("001 request", &update[0]);
     assert_eq!(r.force_new_deployment, Some(true));
-    assert!(r.service_connect_configuration.is_some(), "the newer page carries serviceConnectConfiguration");
+    assert!(
+        r.service_connect_configuration.is_some(),
+        "the newer page carries serviceConnectConfiguration"
+    );
     for (i, call) in update.iter().enumerate().skip(1) {
         let r: UpdateServiceRequest = round_trip(&format!("001 example {i}"), call);
         assert_eq!(r.service.as_deref(), Some("my-http-service"));
@@ -50,7 +57,14 @@ fn seed_request_syntax_round_trips() {
     assert_eq!(scale.value.unwrap().to_string(), "123");
     assert_eq!(scale.unit, Some(ScaleUnit::Percent));
     assert_eq!(r.launch_type, Some(LaunchType::Ec2));
-    assert_eq!(r.network_configuration.unwrap().awsvpc_configuration.unwrap().assign_public_ip, Some(AssignPublicIp::Enabled));
+    assert_eq!(
+        r.network_configuration
+            .unwrap()
+            .awsvpc_configuration
+            .unwrap()
+            .assign_public_ip,
+        Some(AssignPublicIp::Enabled)
+    );
 
     let r: DescribeTaskSetsRequest = round_trip("004 request", &describe[0]);
     assert_eq!(r.include, Some(vec![TaskSetField::Tags]));
@@ -66,25 +80,42 @@ fn seed_request_syntax_round_trips() {
 
 #[test]
 fn seed_response_syntax_round_trips() {
-    let r: UpdateServicePrimaryTaskSetResponse =
-        round_trip("000 response", &support::python_dict_after(&support::seed("000"), "Response Syntax"));
+    let r: UpdateServicePrimaryTaskSetResponse = round_trip(
+        "000 response",
+        &support::python_dict_after(&support::seed("000"), "Response Syntax"),
+    );
     let ts = r.task_set.unwrap();
     assert_eq!(ts.computed_desired_count, Some(123));
     assert_eq!(ts.created_at.map(|t| t.secs()), Some(1_420_070_400));
     assert_eq!(ts.stability_status, Some(StabilityStatus::SteadyState));
     assert_eq!(ts.status.as_ref().map(|s| s.as_str()), Some("string"));
 
-    let r: UpdateServiceResponse = round_trip("001 response", &support::python_dict_after(&support::seed("001"), "Response Syntax"));
+    let r: UpdateServiceResponse = round_trip(
+        "001 response",
+        &support::python_dict_after(&support::seed("001"), "Response Syntax"),
+    );
     let svc = r.service.unwrap();
     assert!(svc.task_sets.as_ref().is_some_and(|t| !t.is_empty()));
     assert!(svc.deployments.as_ref().is_some_and(|d| !d.is_empty()));
 
-    let r: CreateTaskSetResponse = round_trip("002 response", &support::python_dict_after(&support::seed("002"), "Response Syntax"));
-    assert_eq!(r.task_set.unwrap().scale.unwrap().unit, Some(ScaleUnit::Percent));
+    let r: CreateTaskSetResponse = round_trip(
+        "002 response",
+        &support::python_dict_after(&support::seed("002"), "Response Syntax"),
+    );
+    assert_eq!(
+        r.task_set.unwrap().scale.unwrap().unit,
+        Some(ScaleUnit::Percent)
+    );
 
-    let r: DescribeTaskSetsResponse = round_trip("004 response", &support::python_dict_after(&support::seed("004"), "Response Syntax"));
+    let r: DescribeTaskSetsResponse = round_trip(
+        "004 response",
+        &support::python_dict_after(&support::seed("004"), "Response Syntax"),
+    );
     let ts = &r.task_sets.unwrap()[0];
-    assert!(ts.fargate_ephemeral_storage.is_some(), "the 004 page's TaskSet carries fargateEphemeralStorage");
+    assert!(
+        ts.fargate_ephemeral_storage.is_some(),
+        "the 004 page's TaskSet carries fargateEphemeralStorage"
+    );
     assert_eq!(r.failures.unwrap()[0].reason.as_deref(), Some("string"));
 }
 
@@ -97,7 +128,10 @@ fn older_update_service_response_from_the_r_page_deserialises() {
     let deployment = &svc.deployments.as_ref().unwrap()[0];
     assert_eq!(deployment.service_connect_configuration, None);
     assert!(deployment.unknown_fields.is_empty());
-    assert_eq!(svc.deployment_controller.as_ref().map(|d| d.r#type.clone()), Some(Some(DeploymentControllerType::Ecs)));
+    assert_eq!(
+        svc.deployment_controller.as_ref().map(|d| d.r#type.clone()),
+        Some(Some(DeploymentControllerType::Ecs))
+    );
     let ts = &svc.task_sets.unwrap()[0];
     assert_eq!(ts.launch_type, Some(LaunchType::Ec2));
     assert_eq!(ts.fargate_ephemeral_storage, None);
@@ -122,17 +156,28 @@ fn unknown_enum_values_and_unknown_fields_survive_a_round_trip() {
     let r: DescribeTaskSetsResponse = round_trip("forward compatible answer", &json);
     let ts = &r.task_sets.as_ref().unwrap()[0];
     assert_eq!(ts.launch_type, Some(LaunchType::Unknown("ORBITAL".into())));
-    assert_eq!(ts.stability_status, Some(StabilityStatus::Unknown("WOBBLING".into())));
+    assert_eq!(
+        ts.stability_status,
+        Some(StabilityStatus::Unknown("WOBBLING".into()))
+    );
     assert!(!ts.status.as_ref().unwrap().is_known());
     assert_eq!(ts.unknown_fields["futureMember"]["nested"][1], json!(2));
-    assert_eq!(ts.scale.as_ref().unwrap().unknown_fields["precision"], json!(3));
+    assert_eq!(
+        ts.scale.as_ref().unwrap().unknown_fields["precision"],
+        json!(3)
+    );
     assert_eq!(r.unknown_fields["nextToken"], json!("not-in-this-model"));
-    assert_eq!(r.failures.as_deref(), Some(&[][..]), "an empty list stays an empty list");
+    assert_eq!(
+        r.failures.as_deref(),
+        Some(&[][..]),
+        "an empty list stays an empty list"
+    );
 }
 
 #[test]
 fn an_absent_member_is_not_zero() {
-    let zero: TaskSet = serde_json::from_value(json!({"computedDesiredCount": 0, "tags": []})).unwrap();
+    let zero: TaskSet =
+        serde_json::from_value(json!({"computedDesiredCount": 0, "tags": []})).unwrap();
     let absent: TaskSet = serde_json::from_value(json!({})).unwrap();
     assert_eq!(zero.computed_desired_count, Some(0));
     assert_eq!(zero.tags, Some(vec![]));
@@ -149,7 +194,10 @@ fn timestamps_keep_their_fractions() {
     let json = json!({"createdAt": 1557128401.102, "updatedAt": 1557128401});
     let ts: TaskSet = round_trip("timestamps", &json);
     let created = ts.created_at.unwrap();
-    assert_eq!((created.secs(), created.subsec_nanos()), (1_557_128_401, 102_000_000));
+    assert_eq!(
+        (created.secs(), created.subsec_nanos()),
+        (1_557_128_401, 102_000_000)
+    );
     assert_eq!(ts.updated_at.unwrap().subsec_nanos(), 0);
 }
 
@@ -163,8 +211,10 @@ fn open_status_constants_compare_with_answers() {
 
 #[test]
 fn decode_errors_name_the_json_path() {
-    let err = ecs_model::from_json::<CreateServiceRequest>(br#"{"serviceName":"a","healthCheckGracePeriodSeconds":2147483648}"#)
-        .unwrap_err();
+    let err = ecs_model::from_json::<CreateServiceRequest>(
+        br#"{"serviceName":"a","healthCheckGracePeriodSeconds":2147483648}"#,
+    )
+    .unwrap_err();
     assert_eq!(err.path, "healthCheckGracePeriodSeconds");
     assert_eq!(err.line, 1);
 
@@ -175,7 +225,8 @@ fn decode_errors_name_the_json_path() {
     assert_eq!(err.path, "taskSets[1].scale.value");
     assert!(err.message.contains("number"), "{err}");
 
-    let err = ecs_model::from_json::<DescribeTaskSetsResponse>(br#"{"taskSets":{"id":"a"}}"#).unwrap_err();
+    let err = ecs_model::from_json::<DescribeTaskSetsResponse>(br#"{"taskSets":{"id":"a"}}"#)
+        .unwrap_err();
     assert_eq!(err.path, "taskSets");
 
     let err = ecs_model::from_json::<TaskSet>(b"<html>500</html>").unwrap_err();

@@ -21,9 +21,15 @@ fn documented_examples_round_up() {
     assert_eq!(computed_desired_count(0, d("100")).unwrap(), 0);
     assert_eq!(computed_desired_count(7, d("100")).unwrap(), 7);
     assert_eq!(computed_desired_count(1, d("0.0001")).unwrap(), 1);
-    assert_eq!(computed_desired_count(i32::MAX, d("100")).unwrap(), i32::MAX);
+    assert_eq!(
+        computed_desired_count(i32::MAX, d("100")).unwrap(),
+        i32::MAX
+    );
     // 2147483647 x 0.999999999 = 2147483644.852516353
-    assert_eq!(computed_desired_count(i32::MAX, d("99.9999999")).unwrap(), 2_147_483_645);
+    assert_eq!(
+        computed_desired_count(i32::MAX, d("99.9999999")).unwrap(),
+        2_147_483_645
+    );
 }
 
 #[test]
@@ -34,17 +40,36 @@ fn exact_where_f64_multiply_then_ceil_is_wrong() {
     assert_eq!(computed_desired_count(250, d("64.4")).unwrap(), 161);
     // The same value arriving as a JSON double on the wire.
     let scale: Scale = serde_json::from_value(json!({"value": 64.4, "unit": "PERCENT"})).unwrap();
-    assert_eq!(semantics::computed_desired_count_for(250, &scale).unwrap(), 161);
+    assert_eq!(
+        semantics::computed_desired_count_for(250, &scale).unwrap(),
+        161
+    );
     assert_eq!(computed_desired_count(375, d("8.8")).unwrap(), 33);
 }
 
 #[test]
 fn bad_inputs_are_errors() {
-    assert_eq!(computed_desired_count(-1, d("50")), Err(DesiredCountError::NegativeDesiredCount(-1)));
-    assert!(matches!(computed_desired_count(1, d("100.1")), Err(DesiredCountError::ScaleOutOfRange(_))));
-    assert!(matches!(computed_desired_count(1, d("-0.1")), Err(DesiredCountError::ScaleOutOfRange(_))));
-    let scale = Scale { value: Some(d("10")), unit: Some(ScaleUnit::Unknown("PERMILLE".into())), ..Default::default() };
-    assert!(matches!(semantics::computed_desired_count_for(5, &scale), Err(DesiredCountError::UnknownUnit(_))));
+    assert_eq!(
+        computed_desired_count(-1, d("50")),
+        Err(DesiredCountError::NegativeDesiredCount(-1))
+    );
+    assert!(matches!(
+        computed_desired_count(1, d("100.1")),
+        Err(DesiredCountError::ScaleOutOfRange(_))
+    ));
+    assert!(matches!(
+        computed_desired_count(1, d("-0.1")),
+        Err(DesiredCountError::ScaleOutOfRange(_))
+    ));
+    let scale = Scale {
+        value: Some(d("10")),
+        unit: Some(ScaleUnit::Unknown("PERMILLE".into())),
+        ..Default::default()
+    };
+    assert!(matches!(
+        semantics::computed_desired_count_for(5, &scale),
+        Err(DesiredCountError::UnknownUnit(_))
+    ));
 }
 
 proptest! {
@@ -86,31 +111,69 @@ fn a_consistent_task_set_has_no_invariant_violations() {
         "createdAt": 1557128360.831, "updatedAt": 1557128360.831,
         "scale": {"value": 30.0, "unit": "PERCENT"}, "stabilityStatus": "STEADY_STATE"
     }));
-    let ctx = TaskSetContext { service_desired_count: Some(4), tags_requested: false };
+    let ctx = TaskSetContext {
+        service_desired_count: Some(4),
+        tags_requested: false,
+    };
     assert_eq!(semantics::task_set_invariants(&ts, ctx), vec![]);
 }
 
 #[test]
 fn each_invariant_catches_its_departure() {
-    let ctx = TaskSetContext { service_desired_count: Some(4), tags_requested: false };
+    let ctx = TaskSetContext {
+        service_desired_count: Some(4),
+        tags_requested: false,
+    };
     let cases = [
-        (json!({"computedDesiredCount": 1, "scale": {"value": 30.0, "unit": "PERCENT"}}), ids::COMPUTED_DESIRED_COUNT),
-        (json!({"stabilityStatus": "STEADY_STATE", "computedDesiredCount": 2, "runningCount": 1, "pendingCount": 0}), ids::STEADY_STATE_COUNTS),
-        (json!({"stabilityStatus": "STEADY_STATE", "computedDesiredCount": 2, "runningCount": 2, "pendingCount": 1}), ids::STEADY_STATE_COUNTS),
-        (json!({"createdAt": 1557128361, "updatedAt": 1557128360}), ids::CREATED_NOT_AFTER_UPDATED),
+        (
+            json!({"computedDesiredCount": 1, "scale": {"value": 30.0, "unit": "PERCENT"}}),
+            ids::COMPUTED_DESIRED_COUNT,
+        ),
+        (
+            json!({"stabilityStatus": "STEADY_STATE", "computedDesiredCount": 2, "runningCount": 1, "pendingCount": 0}),
+            ids::STEADY_STATE_COUNTS,
+        ),
+        (
+            json!({"stabilityStatus": "STEADY_STATE", "computedDesiredCount": 2, "runningCount": 2, "pendingCount": 1}),
+            ids::STEADY_STATE_COUNTS,
+        ),
+        (
+            json!({"createdAt": 1557128361, "updatedAt": 1557128360}),
+            ids::CREATED_NOT_AFTER_UPDATED,
+        ),
         (json!({"runningCount": -1}), ids::COUNTS_NON_NEGATIVE),
         (json!({"status": "PAUSED"}), ids::STATUS_KNOWN),
-        (json!({"scale": {"value": 120.0, "unit": "PERCENT"}}), ids::SCALE_RANGE),
-        (json!({"id": "ecs-svc/1", "taskSetArn": "arn:aws:ecs:us-east-1:1:task-set/c/s/ecs-svc/2"}), ids::ARN_ENDS_WITH_ID),
-        (json!({"tags": [{"key": "k", "value": "v"}]}), ids::TAGS_ONLY_WHEN_ASKED),
+        (
+            json!({"scale": {"value": 120.0, "unit": "PERCENT"}}),
+            ids::SCALE_RANGE,
+        ),
+        (
+            json!({"id": "ecs-svc/1", "taskSetArn": "arn:aws:ecs:us-east-1:1:task-set/c/s/ecs-svc/2"}),
+            ids::ARN_ENDS_WITH_ID,
+        ),
+        (
+            json!({"tags": [{"key": "k", "value": "v"}]}),
+            ids::TAGS_ONLY_WHEN_ASKED,
+        ),
     ];
     for (json, rule) in cases {
         let got = semantics::task_set_invariants(&task_set(json.clone()), ctx);
         assert_eq!(rules(&got), vec![rule], "{json}");
     }
     // STABILIZING with counts not yet there is fine; tags are fine when asked for.
-    let ok = task_set(json!({"stabilityStatus": "STABILIZING", "computedDesiredCount": 2, "runningCount": 0, "pendingCount": 2, "tags": [{"key": "k"}]}));
-    assert_eq!(semantics::task_set_invariants(&ok, TaskSetContext { service_desired_count: Some(4), tags_requested: true }), vec![]);
+    let ok = task_set(
+        json!({"stabilityStatus": "STABILIZING", "computedDesiredCount": 2, "runningCount": 0, "pendingCount": 2, "tags": [{"key": "k"}]}),
+    );
+    assert_eq!(
+        semantics::task_set_invariants(
+            &ok,
+            TaskSetContext {
+                service_desired_count: Some(4),
+                tags_requested: true
+            }
+        ),
+        vec![]
+    );
 }
 
 #[test]
@@ -124,6 +187,9 @@ fn a_service_has_at_most_one_primary_task_set() {
     }))
     .unwrap();
     let got = semantics::service_invariants(&svc, false);
-    assert_eq!(rules(&got), vec![ids::SINGLE_PRIMARY, ids::COMPUTED_DESIRED_COUNT]);
+    assert_eq!(
+        rules(&got),
+        vec![ids::SINGLE_PRIMARY, ids::COMPUTED_DESIRED_COUNT]
+    );
     assert_eq!(got[1].path, "taskSets[1].computedDesiredCount");
 }

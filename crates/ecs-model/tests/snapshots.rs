@@ -47,9 +47,15 @@ fn operation_table() {
 
 #[test]
 fn operations_are_found_by_name_and_target() {
-    let op = ecs_model::operation::find("AmazonEC2ContainerServiceV20141113.CreateTaskSet").unwrap();
+    let op =
+        ecs_model::operation::find("AmazonEC2ContainerServiceV20141113.CreateTaskSet").unwrap();
     assert_eq!(op, &operations::CreateTaskSet::INFO);
-    assert_eq!(ecs_model::operation::find("DescribeTaskSets").unwrap().input_shape, "DescribeTaskSetsRequest");
+    assert_eq!(
+        ecs_model::operation::find("DescribeTaskSets")
+            .unwrap()
+            .input_shape,
+        "DescribeTaskSetsRequest"
+    );
     assert!(ecs_model::operation::find("OtherService.CreateTaskSet").is_none());
     assert!(ecs_model::operation::find("NoSuchOperation").is_none());
 }
@@ -62,8 +68,14 @@ fn defs() -> &'static serde_json::Map<String, Value> {
 fn schemas_of_the_seed_operations() {
     for (op, name) in [
         (operations::CreateTaskSet::INFO, "schema_create_task_set"),
-        (operations::DescribeTaskSets::INFO, "schema_describe_task_sets"),
-        (operations::UpdateServicePrimaryTaskSet::INFO, "schema_update_service_primary_task_set"),
+        (
+            operations::DescribeTaskSets::INFO,
+            "schema_describe_task_sets",
+        ),
+        (
+            operations::UpdateServicePrimaryTaskSet::INFO,
+            "schema_update_service_primary_task_set",
+        ),
         (operations::UpdateService::INFO, "schema_update_service"),
     ] {
         let schema = json!({
@@ -72,7 +84,10 @@ fn schemas_of_the_seed_operations() {
         });
         insta::assert_json_snapshot!(name, schema);
     }
-    insta::assert_json_snapshot!("schema_task_set", json!({"TaskSet": defs()["TaskSet"], "Scale": defs()["Scale"]}));
+    insta::assert_json_snapshot!(
+        "schema_task_set",
+        json!({"TaskSet": defs()["TaskSet"], "Scale": defs()["Scale"]})
+    );
 }
 
 fn canonical_create_task_set() -> CreateTaskSetRequest {
@@ -124,7 +139,10 @@ fn canonical_requests_of_the_seed_operations() {
     let primary = UpdateServicePrimaryTaskSetRequest {
         cluster: Some("prod".into()),
         service: Some("web".into()),
-        primary_task_set: Some("arn:aws:ecs:us-east-1:123456789012:task-set/prod/web/ecs-svc/1234567890123456789".into()),
+        primary_task_set: Some(
+            "arn:aws:ecs:us-east-1:123456789012:task-set/prod/web/ecs-svc/1234567890123456789"
+                .into(),
+        ),
         ..Default::default()
     };
     assert_eq!(primary.violations(), vec![]);

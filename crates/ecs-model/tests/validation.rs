@@ -69,7 +69,13 @@ fn strategies(n: usize) -> Value {
 }
 
 /// (rule, operation input, a request just inside the rule, a request just outside it, path).
-type Example = (&'static str, fn(Value) -> Vec<Violation>, Value, Value, &'static str);
+type Example = (
+    &'static str,
+    fn(Value) -> Vec<Violation>,
+    Value,
+    Value,
+    &'static str,
+);
 
 fn ts(v: Value) -> Vec<Violation> {
     violations::<CreateTaskSetRequest>(v)
@@ -93,32 +99,80 @@ fn examples() -> Vec<Example> {
         base
     };
     vec![
-        (ids::SCALE_RANGE, ts, scale(json!(100.0)), scale(json!(100.5)), "scale.value"),
-        (ids::SCALE_RANGE, ts, scale(json!(0.0)), scale(json!(-0.1)), "scale.value"),
-        (ids::SUBNETS_MAX, ts, create_task_set(awsvpc(16, 1)), create_task_set(awsvpc(17, 1)), "networkConfiguration.awsvpcConfiguration.subnets"),
-        (ids::SUBNETS_MAX, usvc, upd(awsvpc(16, 0)), upd(awsvpc(17, 0)), "networkConfiguration.awsvpcConfiguration.subnets"),
-        (ids::SECURITY_GROUPS_MAX, ts, create_task_set(awsvpc(1, 5)), create_task_set(awsvpc(1, 6)), "networkConfiguration.awsvpcConfiguration.securityGroups"),
+        (
+            ids::SCALE_RANGE,
+            ts,
+            scale(json!(100.0)),
+            scale(json!(100.5)),
+            "scale.value",
+        ),
+        (
+            ids::SCALE_RANGE,
+            ts,
+            scale(json!(0.0)),
+            scale(json!(-0.1)),
+            "scale.value",
+        ),
+        (
+            ids::SUBNETS_MAX,
+            ts,
+            create_task_set(awsvpc(16, 1)),
+            create_task_set(awsvpc(17, 1)),
+            "networkConfiguration.awsvpcConfiguration.subnets",
+        ),
+        (
+            ids::SUBNETS_MAX,
+            usvc,
+            upd(awsvpc(16, 0)),
+            upd(awsvpc(17, 0)),
+            "networkConfiguration.awsvpcConfiguration.subnets",
+        ),
+        (
+            ids::SECURITY_GROUPS_MAX,
+            ts,
+            create_task_set(awsvpc(1, 5)),
+            create_task_set(awsvpc(1, 6)),
+            "networkConfiguration.awsvpcConfiguration.securityGroups",
+        ),
         (
             ids::LAUNCH_TYPE_XOR_STRATEGY,
             ts,
             create_task_set(json!({"launchType": "FARGATE"})),
-            create_task_set(json!({"launchType": "FARGATE", "capacityProviderStrategy": [{"capacityProvider": "FARGATE"}]})),
+            create_task_set(
+                json!({"launchType": "FARGATE", "capacityProviderStrategy": [{"capacityProvider": "FARGATE"}]}),
+            ),
             "capacityProviderStrategy",
         ),
         (
             ids::LAUNCH_TYPE_XOR_STRATEGY,
             svc,
             create_service(json!({"capacityProviderStrategy": [{"capacityProvider": "FARGATE"}]})),
-            create_service(json!({"launchType": "EC2", "capacityProviderStrategy": [{"capacityProvider": "FARGATE"}]})),
+            create_service(
+                json!({"launchType": "EC2", "capacityProviderStrategy": [{"capacityProvider": "FARGATE"}]}),
+            ),
             "capacityProviderStrategy",
         ),
-        (ids::STRATEGY_SINGLE_BASE, ts, create_task_set(providers(3, &[2, 0, 0])), create_task_set(providers(3, &[2, 1])), "capacityProviderStrategy"),
-        (ids::STRATEGY_MAX, ts, create_task_set(providers(20, &[])), create_task_set(providers(21, &[])), "capacityProviderStrategy"),
+        (
+            ids::STRATEGY_SINGLE_BASE,
+            ts,
+            create_task_set(providers(3, &[2, 0, 0])),
+            create_task_set(providers(3, &[2, 1])),
+            "capacityProviderStrategy",
+        ),
+        (
+            ids::STRATEGY_MAX,
+            ts,
+            create_task_set(providers(20, &[])),
+            create_task_set(providers(21, &[])),
+            "capacityProviderStrategy",
+        ),
         (
             ids::REGISTRY_PORT_XOR_CONTAINER,
             ts,
             registry(json!({"registryArn": "arn:r", "port": 80})),
-            registry(json!({"registryArn": "arn:r", "port": 80, "containerName": "web", "containerPort": 80})),
+            registry(
+                json!({"registryArn": "arn:r", "port": 80, "containerName": "web", "containerPort": 80}),
+            ),
             "serviceRegistries[0]",
         ),
         (
@@ -142,8 +196,20 @@ fn examples() -> Vec<Example> {
             tags(json!([{"key": "AwS:team", "value": "x"}])),
             "tags[0].key",
         ),
-        (ids::TAGS_RESERVED_PREFIX, ts, tags(json!([{"key": "k", "value": "aws"}])), tags(json!([{"key": "k", "value": "aWs:v"}])), "tags[0].value"),
-        (ids::PLACEMENT_CONSTRAINTS_MAX, svc, create_service(constraints(10, "distinctInstance", None)), create_service(constraints(11, "distinctInstance", None)), "placementConstraints"),
+        (
+            ids::TAGS_RESERVED_PREFIX,
+            ts,
+            tags(json!([{"key": "k", "value": "aws"}])),
+            tags(json!([{"key": "k", "value": "aWs:v"}])),
+            "tags[0].value",
+        ),
+        (
+            ids::PLACEMENT_CONSTRAINTS_MAX,
+            svc,
+            create_service(constraints(10, "distinctInstance", None)),
+            create_service(constraints(11, "distinctInstance", None)),
+            "placementConstraints",
+        ),
         (
             ids::PLACEMENT_EXPRESSION_LENGTH,
             usvc,
@@ -154,14 +220,46 @@ fn examples() -> Vec<Example> {
         (
             ids::PLACEMENT_DISTINCT_INSTANCE_EXPRESSION,
             svc,
-            create_service(constraints(1, "memberOf", Some("attribute:ecs.instance-type =~ t2.*".into()))),
-            create_service(constraints(1, "distinctInstance", Some("attribute:ecs.instance-type =~ t2.*".into()))),
+            create_service(constraints(
+                1,
+                "memberOf",
+                Some("attribute:ecs.instance-type =~ t2.*".into()),
+            )),
+            create_service(constraints(
+                1,
+                "distinctInstance",
+                Some("attribute:ecs.instance-type =~ t2.*".into()),
+            )),
             "placementConstraints[0].expression",
         ),
-        (ids::PLACEMENT_STRATEGIES_MAX, svc, create_service(strategies(5)), create_service(strategies(6)), "placementStrategy"),
-        (ids::CLIENT_TOKEN, ts, create_task_set(json!({"clientToken": "!".repeat(36)})), create_task_set(json!({"clientToken": "a".repeat(37)})), "clientToken"),
-        (ids::CLIENT_TOKEN, svc, create_service(json!({"clientToken": "~abc-123"})), create_service(json!({"clientToken": "has space"})), "clientToken"),
-        (ids::CLIENT_TOKEN, ts, create_task_set(json!({"clientToken": "x"})), create_task_set(json!({"clientToken": "caf\u{e9}"})), "clientToken"),
+        (
+            ids::PLACEMENT_STRATEGIES_MAX,
+            svc,
+            create_service(strategies(5)),
+            create_service(strategies(6)),
+            "placementStrategy",
+        ),
+        (
+            ids::CLIENT_TOKEN,
+            ts,
+            create_task_set(json!({"clientToken": "!".repeat(36)})),
+            create_task_set(json!({"clientToken": "a".repeat(37)})),
+            "clientToken",
+        ),
+        (
+            ids::CLIENT_TOKEN,
+            svc,
+            create_service(json!({"clientToken": "~abc-123"})),
+            create_service(json!({"clientToken": "has space"})),
+            "clientToken",
+        ),
+        (
+            ids::CLIENT_TOKEN,
+            ts,
+            create_task_set(json!({"clientToken": "x"})),
+            create_task_set(json!({"clientToken": "caf\u{e9}"})),
+            "clientToken",
+        ),
     ]
 }
 
@@ -169,9 +267,17 @@ fn examples() -> Vec<Example> {
 fn each_documented_rule_passes_inside_its_limit_and_fails_outside() {
     for (rule, check, pass, fail, path) in examples() {
         let ok = check(pass.clone());
-        assert!(ok.is_empty(), "{rule}: expected no violation for {pass}\n got {:?}", ids_of(&ok));
+        assert!(
+            ok.is_empty(),
+            "{rule}: expected no violation for {pass}\n got {:?}",
+            ids_of(&ok)
+        );
         let bad = check(fail.clone());
-        assert_eq!(ids_of(&bad), vec![(rule, path.to_owned())], "{rule}: for {fail}");
+        assert_eq!(
+            ids_of(&bad),
+            vec![(rule, path.to_owned())],
+            "{rule}: for {fail}"
+        );
     }
 }
 
@@ -179,7 +285,11 @@ fn each_documented_rule_passes_inside_its_limit_and_fails_outside() {
 fn every_documented_rule_has_examples() {
     let covered: Vec<&str> = examples().iter().map(|e| e.0).collect();
     for rule in DOCUMENTED_RULES {
-        assert!(covered.contains(&rule.id), "{} has no pass/fail example", rule.id);
+        assert!(
+            covered.contains(&rule.id),
+            "{} has no pass/fail example",
+            rule.id
+        );
         assert!(!rule.source.is_empty() && !rule.summary.is_empty());
     }
     let mut ids: Vec<&str> = DOCUMENTED_RULES.iter().map(|r| r.id).collect();
@@ -192,29 +302,55 @@ fn every_documented_rule_has_examples() {
 fn model_traits_are_checked() {
     // required
     let v = violations::<CreateTaskSetRequest>(json!({"cluster": "c"}));
-    assert_eq!(ids_of(&v), [("model.required", "service".to_owned()), ("model.required", "taskDefinition".to_owned())]);
+    assert_eq!(
+        ids_of(&v),
+        [
+            ("model.required", "service".to_owned()),
+            ("model.required", "taskDefinition".to_owned())
+        ]
+    );
     // length: tag key 1..=128, tags 0..=50, tag value 0..=256
-    let v = violations::<TagResourceRequest>(json!({"resourceArn": "a", "tags": [{"key": "", "value": "x".repeat(257)}]}));
-    assert_eq!(ids_of(&v), [("model.length", "tags[0].key".to_owned()), ("model.length", "tags[0].value".to_owned())]);
+    let v = violations::<TagResourceRequest>(
+        json!({"resourceArn": "a", "tags": [{"key": "", "value": "x".repeat(257)}]}),
+    );
+    assert_eq!(
+        ids_of(&v),
+        [
+            ("model.length", "tags[0].key".to_owned()),
+            ("model.length", "tags[0].value".to_owned())
+        ]
+    );
     assert_eq!(v[0].kind, ViolationKind::TooShort);
     assert_eq!(v[1].kind, ViolationKind::TooLong);
     let fifty: Vec<Value> = (0..51).map(|i| json!({"key": format!("k{i}")})).collect();
     let v = violations::<TagResourceRequest>(json!({"resourceArn": "a", "tags": fifty}));
     assert_eq!(ids_of(&v), [("model.length", "tags".to_owned())]);
     // range: capacity provider weight 0..=1000, base 0..=100000
-    let v = violations::<CreateTaskSetRequest>(create_task_set(json!({"capacityProviderStrategy": [{"capacityProvider": "a", "weight": 1001, "base": -1}]})));
+    let v = violations::<CreateTaskSetRequest>(create_task_set(
+        json!({"capacityProviderStrategy": [{"capacityProvider": "a", "weight": 1001, "base": -1}]}),
+    ));
     assert_eq!(
         ids_of(&v),
-        [("model.range", "capacityProviderStrategy[0].weight".to_owned()), ("model.range", "capacityProviderStrategy[0].base".to_owned())]
+        [
+            (
+                "model.range",
+                "capacityProviderStrategy[0].weight".to_owned()
+            ),
+            ("model.range", "capacityProviderStrategy[0].base".to_owned())
+        ]
     );
     // enum: a request may not carry a value the model does not list
     let v = violations::<CreateTaskSetRequest>(create_task_set(json!({"launchType": "ORBITAL"})));
     assert_eq!(ids_of(&v), [("model.enum", "launchType".to_owned())]);
     assert_eq!(v[0].kind, ViolationKind::NotInEnum);
     // pattern: the whole key must match, not a substring
-    let v = violations::<TagResourceRequest>(json!({"resourceArn": "a", "tags": [{"key": "ok#not", "value": "v"}]}));
+    let v = violations::<TagResourceRequest>(
+        json!({"resourceArn": "a", "tags": [{"key": "ok#not", "value": "v"}]}),
+    );
     assert_eq!(ids_of(&v), [("model.pattern", "tags[0].key".to_owned())]);
-    let v = violations::<TagResourceRequest>(json!({"resourceArn": "a", "tags": [{"key": "Ünïcode key_1:/=+-@", "value": ""}]}));
+    let v = violations::<TagResourceRequest>(
+        json!({"resourceArn": "a", "tags": [{"key": "Ünïcode key_1:/=+-@", "value": ""}]}),
+    );
     assert!(v.is_empty(), "{v:?}");
 }
 
@@ -234,7 +370,10 @@ fn upper_limits_are_told_apart_from_other_violations() {
     let v = violations::<CreateTaskSetRequest>(json!({}));
     assert!(v.iter().all(|v| !v.kind.is_upper_limit()));
     let v = violations::<CreateTaskSetRequest>(create_task_set(json!({"scale": {"value": 250.0}})));
-    assert!(!v[0].kind.is_upper_limit(), "a scale above 100% is meaningless, not a quota");
+    assert!(
+        !v[0].kind.is_upper_limit(),
+        "a scale above 100% is meaningless, not a quota"
+    );
 }
 
 #[test]

@@ -67,7 +67,10 @@ pub fn generate() -> Result<Vec<Output>> {
     let gen_dir = root.join("crates/ecs-model/src/generated");
     let mut outputs = Vec::new();
     for (file, code) in rust::generate(&model, &config)? {
-        outputs.push(Output { path: gen_dir.join(file), contents: rustfmt(&code)? });
+        outputs.push(Output {
+            path: gen_dir.join(file),
+            contents: rustfmt(&code)?,
+        });
     }
     let mut schema_text = serde_json::to_string_pretty(&schema::generate(&model, &config)?)?;
     schema_text.push('\n');
@@ -85,7 +88,11 @@ pub fn run(check: bool) -> Result<()> {
         if !stale.is_empty() {
             bail!(
                 "generated code is stale:\n{}\nrun `cargo xtask codegen` and commit the result",
-                stale.iter().map(|s| format!("  {s}")).collect::<Vec<_>>().join("\n")
+                stale
+                    .iter()
+                    .map(|s| format!("  {s}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
             );
         }
         eprintln!("codegen: {} files up to date", outputs.len());
@@ -107,7 +114,12 @@ pub fn stale_outputs(outputs: &[Output]) -> Vec<String> {
     let root = crate::project_root();
     let mut stale = Vec::new();
     for out in outputs {
-        let rel = out.path.strip_prefix(&root).unwrap_or(&out.path).display().to_string();
+        let rel = out
+            .path
+            .strip_prefix(&root)
+            .unwrap_or(&out.path)
+            .display()
+            .to_string();
         match std::fs::read_to_string(&out.path) {
             Err(_) => stale.push(format!("{rel}: missing")),
             Ok(current) if current != out.contents => {
@@ -127,12 +139,22 @@ pub fn stale_outputs(outputs: &[Output]) -> Vec<String> {
 fn validate_config(model: &Model, config: &Config) -> Result<()> {
     for e in &config.open_enums {
         for m in &e.members {
-            let (shape, member) = m.split_once('.').with_context(|| format!("open enum {}: `{m}` is not Shape.member", e.name))?;
-            let s = model.shape(shape).with_context(|| format!("open enum {}", e.name))?;
-            let mm = s.members.get(member).with_context(|| format!("open enum {}: {shape} has no member {member}", e.name))?;
+            let (shape, member) = m
+                .split_once('.')
+                .with_context(|| format!("open enum {}: `{m}` is not Shape.member", e.name))?;
+            let s = model
+                .shape(shape)
+                .with_context(|| format!("open enum {}", e.name))?;
+            let mm = s
+                .members
+                .get(member)
+                .with_context(|| format!("open enum {}: {shape} has no member {member}", e.name))?;
             let target = model.shape(&mm.shape)?;
             if target.ty != "string" || target.enum_values.is_some() {
-                bail!("open enum {}: {m} is not a plain string in the model", e.name);
+                bail!(
+                    "open enum {}: {m} is not a plain string in the model",
+                    e.name
+                );
             }
         }
         if model.shapes.contains_key(&e.name) {
@@ -142,7 +164,10 @@ fn validate_config(model: &Model, config: &Config) -> Result<()> {
     for shape in config.documented_rules.keys() {
         let s = model.shape(shape).context("documented_rules")?;
         if s.ty != "structure" && s.ty != "list" {
-            bail!("documented_rules: {shape} is a {}, only structures and lists take rules", s.ty);
+            bail!(
+                "documented_rules: {shape} is a {}, only structures and lists take rules",
+                s.ty
+            );
         }
     }
     Ok(())
@@ -160,9 +185,14 @@ fn rustfmt(code: &str) -> Result<String> {
     let input = code.to_owned();
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
     let out = child.wait_with_output()?;
-    writer.join().map_err(|_| anyhow::anyhow!("rustfmt writer thread panicked"))??;
+    writer
+        .join()
+        .map_err(|_| anyhow::anyhow!("rustfmt writer thread panicked"))??;
     if !out.status.success() {
-        bail!("rustfmt rejected generated code:\n{}", String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "rustfmt rejected generated code:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     Ok(String::from_utf8(out.stdout)?)
 }

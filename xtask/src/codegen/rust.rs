@@ -45,7 +45,10 @@ impl<'a> Gen<'a> {
         for op in model.operations.values() {
             for (r, role) in [(&op.input, "input"), (&op.output, "output")] {
                 if let Some(r) = r {
-                    usage.entry(r.shape.clone()).or_default().push(format!("{role} of `{}`", op.name));
+                    usage
+                        .entry(r.shape.clone())
+                        .or_default()
+                        .push(format!("{role} of `{}`", op.name));
                 }
             }
         }
@@ -53,7 +56,10 @@ impl<'a> Gen<'a> {
         for (name, shape) in &model.shapes {
             if let Some(p) = &shape.pattern {
                 if !patterns.contains_key(p) {
-                    patterns.insert(p.clone(), format!("PATTERN_{}", names::snake(name).to_uppercase()));
+                    patterns.insert(
+                        p.clone(),
+                        format!("PATTERN_{}", names::snake(name).to_uppercase()),
+                    );
                 }
             }
             for r in [&shape.member, &shape.value].into_iter().flatten() {
@@ -62,7 +68,13 @@ impl<'a> Gen<'a> {
                 }
             }
         }
-        Ok(Gen { model, config, needs: RefCell::new(HashMap::new()), usage, patterns })
+        Ok(Gen {
+            model,
+            config,
+            needs: RefCell::new(HashMap::new()),
+            usage,
+            patterns,
+        })
     }
 
     fn shape(&self, name: &str) -> &'a Shape {
@@ -86,8 +98,14 @@ impl<'a> Gen<'a> {
         match s.ty.as_str() {
             "structure" if s.document => "serde_json::Value".to_owned(),
             "structure" => name.to_owned(),
-            "list" => format!("Vec<{}>", self.type_of(s.member.as_ref().map_or("", |r| &r.shape))),
-            "map" => format!("BTreeMap<String, {}>", self.type_of(s.value.as_ref().map_or("", |r| &r.shape))),
+            "list" => format!(
+                "Vec<{}>",
+                self.type_of(s.member.as_ref().map_or("", |r| &r.shape))
+            ),
+            "map" => format!(
+                "BTreeMap<String, {}>",
+                self.type_of(s.value.as_ref().map_or("", |r| &r.shape))
+            ),
             "string" if s.enum_values.is_some() => name.to_owned(),
             "string" => "String".to_owned(),
             "integer" => "i32".to_owned(),
@@ -111,7 +129,8 @@ impl<'a> Gen<'a> {
     fn constraints(&self, name: &str) -> String {
         let s = self.shape(name);
         let mut parts = Vec::new();
-        let bound = |n: &Option<serde_json::Number>| n.as_ref().map(|n| n.to_string()).unwrap_or_default();
+        let bound =
+            |n: &Option<serde_json::Number>| n.as_ref().map(|n| n.to_string()).unwrap_or_default();
         if s.min.is_some() || s.max.is_some() {
             let what = match s.ty.as_str() {
                 "string" => "length",
@@ -135,12 +154,32 @@ impl<'a> Gen<'a> {
         o += "#![allow(clippy::all, clippy::pedantic, deprecated)]\n\n";
         o += "pub mod errors;\npub mod operations;\nmod serde_impls;\npub mod types;\npub(crate) mod validate;\n\n";
         let _ = writeln!(o, "/// API version of the model (`metadata.apiVersion`).\npub const API_VERSION: &str = {};", lit(&md.api_version));
-        let _ = writeln!(o, "/// Model identity (`metadata.uid`).\npub const MODEL_UID: &str = {};", lit(&md.uid));
-        let _ = writeln!(o, "/// Prefix of every `X-Amz-Target` header.\npub const TARGET_PREFIX: &str = {};", lit(&md.target_prefix));
-        let _ = writeln!(o, "/// SigV4 signing name.\npub const SIGNING_NAME: &str = {};", lit(&md.signing_name));
+        let _ = writeln!(
+            o,
+            "/// Model identity (`metadata.uid`).\npub const MODEL_UID: &str = {};",
+            lit(&md.uid)
+        );
+        let _ = writeln!(
+            o,
+            "/// Prefix of every `X-Amz-Target` header.\npub const TARGET_PREFIX: &str = {};",
+            lit(&md.target_prefix)
+        );
+        let _ = writeln!(
+            o,
+            "/// SigV4 signing name.\npub const SIGNING_NAME: &str = {};",
+            lit(&md.signing_name)
+        );
         let _ = writeln!(o, "/// awsJson protocol version; requests carry `Content-Type: application/x-amz-json-{}`.\npub const JSON_VERSION: &str = {};", md.json_version, lit(&md.json_version));
-        let _ = writeln!(o, "/// Number of operations in the model.\npub const OPERATION_COUNT: usize = {};", self.model.operations.len());
-        let _ = writeln!(o, "/// Number of shapes in the model.\npub const SHAPE_COUNT: usize = {};", self.model.shapes.len());
+        let _ = writeln!(
+            o,
+            "/// Number of operations in the model.\npub const OPERATION_COUNT: usize = {};",
+            self.model.operations.len()
+        );
+        let _ = writeln!(
+            o,
+            "/// Number of shapes in the model.\npub const SHAPE_COUNT: usize = {};",
+            self.model.shapes.len()
+        );
         o
     }
 
@@ -148,7 +187,8 @@ impl<'a> Gen<'a> {
     // types.rs
 
     fn types(&self) -> Result<String> {
-        let mut o = header("Every shape of the ECS model: structures, enums and the open string sets.");
+        let mut o =
+            header("Every shape of the ECS model: structures, enums and the open string sets.");
         o += "use std::collections::BTreeMap;\n\nuse aws_smithy_types::DateTime;\n\nuse crate::Decimal;\n\n";
         for (name, s) in &self.model.shapes {
             match s.ty.as_str() {
@@ -162,12 +202,21 @@ impl<'a> Gen<'a> {
             let _ = writeln!(
                 o,
                 "    /// Open set of values for {}; the model types it as a plain string.",
-                e.members.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
+                e.members
+                    .iter()
+                    .map(|m| format!("`{m}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
             let _ = writeln!(o, "    /// Known values from: {}.", e.source);
             let _ = writeln!(o, "    {} {{", e.name);
             for v in &e.values {
-                let _ = writeln!(o, "        {} = {},", v.to_uppercase().replace('-', "_"), lit(v));
+                let _ = writeln!(
+                    o,
+                    "        {} = {},",
+                    v.to_uppercase().replace('-', "_"),
+                    lit(v)
+                );
             }
             o += "    }\n}\n\n";
         }
@@ -229,11 +278,15 @@ impl<'a> Gen<'a> {
             }
             let _ = writeln!(o, "    pub {field}: Option<{ty}>,");
         }
-        o.push_str("    /// Members the model does not know, kept so that re-serialising loses nothing.\n");
+        o.push_str(
+            "    /// Members the model does not know, kept so that re-serialising loses nothing.\n",
+        );
         o.push_str("    pub unknown_fields: serde_json::Map<String, serde_json::Value>,\n}\n\n");
         if !sensitive.is_empty() {
             let _ = writeln!(o, "impl std::fmt::Debug for {name} {{");
-            o.push_str("    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {\n");
+            o.push_str(
+                "    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {\n",
+            );
             let _ = writeln!(o, "        f.debug_struct({})", lit(name));
             for m in s.members.keys() {
                 let field = names::field(m);
@@ -253,7 +306,11 @@ impl<'a> Gen<'a> {
         let values = s.enum_values.clone().unwrap_or_default();
         let variants = names::variants(&values);
         o.push_str("crate::string_enum! {\n");
-        let _ = writeln!(o, "    /// `{name}`: closed set of {} values in the model; others are kept in `Unknown`.", values.len());
+        let _ = writeln!(
+            o,
+            "    /// `{name}`: closed set of {} values in the model; others are kept in `Unknown`.",
+            values.len()
+        );
         let _ = writeln!(o, "    {name} {{");
         for (v, var) in values.iter().zip(&variants) {
             let _ = writeln!(o, "        /// `{v}`\n        {var} = {},", lit(v));
@@ -273,7 +330,11 @@ impl<'a> Gen<'a> {
             }
             let _ = writeln!(o, "crate::structure_serde!({name} {{");
             for (m, member) in &s.members {
-                let codec = if self.shape(&member.shape).ty == "timestamp" { "Epoch" } else { "Plain" };
+                let codec = if self.shape(&member.shape).ty == "timestamp" {
+                    "Epoch"
+                } else {
+                    "Plain"
+                };
                 let _ = writeln!(o, "    {}: {} => {codec},", names::field(m), lit(m));
             }
             o.push_str("});\n\n");
@@ -298,9 +359,17 @@ impl<'a> Gen<'a> {
                 hooked
                     || s.union
                     || !s.required.is_empty()
-                    || s.members.iter().any(|(m, mm)| self.config.open_enum_for(name, m).is_none() && self.needs_check(&mm.shape))
+                    || s.members.iter().any(|(m, mm)| {
+                        self.config.open_enum_for(name, m).is_none() && self.needs_check(&mm.shape)
+                    })
             }
-            "list" => bounded || hooked || s.member.as_ref().is_some_and(|r| self.needs_check(&r.shape)),
+            "list" => {
+                bounded
+                    || hooked
+                    || s.member
+                        .as_ref()
+                        .is_some_and(|r| self.needs_check(&r.shape))
+            }
             "map" => {
                 bounded
                     || s.key.as_ref().is_some_and(|r| self.needs_check(&r.shape))
@@ -327,15 +396,25 @@ impl<'a> Gen<'a> {
         Some(match s.ty.as_str() {
             "structure" => format!("{expr}.check(c);"),
             "list" | "map" => format!("check_{}({expr}, c);", names::snake(shape)),
-            "string" if s.enum_values.is_some() => format!("c.enum_value({expr}.is_known(), {expr}.as_str(), {shape}::VALUES);"),
+            "string" if s.enum_values.is_some() => {
+                format!("c.enum_value({expr}.is_known(), {expr}.as_str(), {shape}::VALUES);")
+            }
             "string" => format!("check_{}({expr}, c);", names::snake(shape)),
-            "integer" | "long" => format!("c.range(i64::from(*{expr}), {}, {});", num(&s.min), num(&s.max)),
+            "integer" | "long" => format!(
+                "c.range(i64::from(*{expr}), {}, {});",
+                num(&s.min),
+                num(&s.max)
+            ),
             "double" | "float" => {
                 let f = |n: &Option<serde_json::Number>| match n.as_ref().and_then(|n| n.as_f64()) {
                     Some(x) => format!("Some({x:?})"),
                     None => "None".to_owned(),
                 };
-                format!("c.range_f64({expr}.to_f64(), {}, {});", f(&s.min), f(&s.max))
+                format!(
+                    "c.range_f64({expr}.to_f64(), {}, {});",
+                    f(&s.min),
+                    f(&s.max)
+                )
             }
             _ => return None,
         })
@@ -346,7 +425,11 @@ impl<'a> Gen<'a> {
         o += "#![allow(unused_variables, clippy::ptr_arg)]\n\nuse std::sync::LazyLock;\n\nuse regex::Regex;\n\nuse crate::types::*;\nuse crate::validate::{Checker, Validate};\n\n";
         for (pattern, stat) in &self.patterns {
             let anchored = format!("^(?:{pattern})$");
-            let _ = writeln!(o, "/// Model pattern {}, anchored: it must match the whole value.", lit(pattern));
+            let _ = writeln!(
+                o,
+                "/// Model pattern {}, anchored: it must match the whole value.",
+                lit(pattern)
+            );
             let _ = writeln!(o, "pub(crate) static {stat}: LazyLock<Regex> = LazyLock::new(|| crate::validate::model_pattern({}));\n", lit(&anchored));
         }
         let _ = writeln!(o, "/// Every model pattern, for the test that compiles them all.\n#[cfg(test)]\npub(crate) static PATTERNS: &[&LazyLock<Regex>] = &[{}];\n",
@@ -357,9 +440,19 @@ impl<'a> Gen<'a> {
                 "structure" if !s.document => self.write_struct_validator(&mut o, name, s),
                 "list" if self.needs_check(name) => {
                     let elem = s.member.as_ref().map_or("", |r| r.shape.as_str());
-                    let _ = writeln!(o, "fn check_{}(v: &Vec<{}>, c: &mut Checker) {{", names::snake(name), self.type_of(elem));
+                    let _ = writeln!(
+                        o,
+                        "fn check_{}(v: &Vec<{}>, c: &mut Checker) {{",
+                        names::snake(name),
+                        self.type_of(elem)
+                    );
                     if s.min.is_some() || s.max.is_some() {
-                        let _ = writeln!(o, "    c.count(v.len(), {}, {});", opt_usize(&s.min), opt_usize(&s.max));
+                        let _ = writeln!(
+                            o,
+                            "    c.count(v.len(), {}, {});",
+                            opt_usize(&s.min),
+                            opt_usize(&s.max)
+                        );
                     }
                     if let Some(code) = self.check_code(elem, "item") {
                         let _ = writeln!(o, "    for (i, item) in v.iter().enumerate() {{\n        c.enter_index(i);\n        {code}\n        c.leave();\n    }}");
@@ -374,9 +467,18 @@ impl<'a> Gen<'a> {
                     let val = s.value.as_ref().map_or("", |r| r.shape.as_str());
                     let _ = writeln!(o, "fn check_{}(v: &std::collections::BTreeMap<String, {}>, c: &mut Checker) {{", names::snake(name), self.type_of(val));
                     if s.min.is_some() || s.max.is_some() {
-                        let _ = writeln!(o, "    c.count(v.len(), {}, {});", opt_usize(&s.min), opt_usize(&s.max));
+                        let _ = writeln!(
+                            o,
+                            "    c.count(v.len(), {}, {});",
+                            opt_usize(&s.min),
+                            opt_usize(&s.max)
+                        );
                     }
-                    let key_code = if self.is_enum(key) { None } else { self.check_code(key, "k.as_str()") };
+                    let key_code = if self.is_enum(key) {
+                        None
+                    } else {
+                        self.check_code(key, "k.as_str()")
+                    };
                     let val_code = self.check_code(val, "item");
                     if key_code.is_some() || val_code.is_some() {
                         let _ = writeln!(o, "    for (k, item) in v {{\n        c.enter_key(k);\n        {}\n        {}\n        c.leave();\n    }}",
@@ -385,9 +487,18 @@ impl<'a> Gen<'a> {
                     o += "}\n\n";
                 }
                 "string" if s.enum_values.is_none() && self.needs_check(name) => {
-                    let _ = writeln!(o, "fn check_{}(v: &str, c: &mut Checker) {{", names::snake(name));
+                    let _ = writeln!(
+                        o,
+                        "fn check_{}(v: &str, c: &mut Checker) {{",
+                        names::snake(name)
+                    );
                     if s.min.is_some() || s.max.is_some() {
-                        let _ = writeln!(o, "    c.length(v, {}, {});", opt_usize(&s.min), opt_usize(&s.max));
+                        let _ = writeln!(
+                            o,
+                            "    c.length(v, {}, {});",
+                            opt_usize(&s.min),
+                            opt_usize(&s.max)
+                        );
                     }
                     if let Some(p) = &s.pattern {
                         let _ = writeln!(o, "    c.pattern(v, &{}, {});", self.patterns[p], lit(p));
@@ -408,15 +519,28 @@ impl<'a> Gen<'a> {
         }
         o.push_str("    fn check(&self, c: &mut Checker) {\n");
         for r in &s.required {
-            let _ = writeln!(o, "        if self.{}.is_none() {{ c.missing({}); }}", names::field(r), lit(r));
+            let _ = writeln!(
+                o,
+                "        if self.{}.is_none() {{ c.missing({}); }}",
+                names::field(r),
+                lit(r)
+            );
         }
         if s.union {
             let members: Vec<&String> = s.members.keys().collect();
             let _ = writeln!(
                 o,
                 "        c.union(&[{}], &[{}]);",
-                members.iter().map(|m| format!("self.{}.is_some()", names::field(m))).collect::<Vec<_>>().join(", "),
-                members.iter().map(|m| lit(m)).collect::<Vec<_>>().join(", ")
+                members
+                    .iter()
+                    .map(|m| format!("self.{}.is_some()", names::field(m)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                members
+                    .iter()
+                    .map(|m| lit(m))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
         }
         for (m, member) in &s.members {
@@ -429,7 +553,11 @@ impl<'a> Gen<'a> {
                 _ => "v",
             };
             if let Some(code) = self.check_code(&member.shape, expr) {
-                let allow = if member.deprecated { "#[allow(deprecated)] " } else { "" };
+                let allow = if member.deprecated {
+                    "#[allow(deprecated)] "
+                } else {
+                    ""
+                };
                 let _ = writeln!(o, "        {allow}if let Some(v) = &self.{} {{\n            c.enter({});\n            {code}\n            c.leave();\n        }}", names::field(m), lit(m));
             }
         }
@@ -443,12 +571,20 @@ impl<'a> Gen<'a> {
     // operations.rs and errors.rs
 
     fn operations(&self) -> Result<String> {
-        let mut o = header("The operation table: one marker type per operation and `OPERATIONS`, in model order.");
+        let mut o = header(
+            "The operation table: one marker type per operation and `OPERATIONS`, in model order.",
+        );
         o += "use crate::errors::ModeledError;\nuse crate::operation::{Operation, OperationInfo};\nuse crate::types::*;\n\n";
         let prefix = &self.model.metadata.target_prefix;
         for op in self.model.operations.values() {
-            let input = op.input.as_ref().with_context(|| format!("{} has no input", op.name))?;
-            let output = op.output.as_ref().with_context(|| format!("{} has no output", op.name))?;
+            let input = op
+                .input
+                .as_ref()
+                .with_context(|| format!("{} has no input", op.name))?;
+            let output = op
+                .output
+                .as_ref()
+                .with_context(|| format!("{} has no output", op.name))?;
             let token = self
                 .shape(&input.shape)
                 .members
@@ -466,15 +602,51 @@ impl<'a> Gen<'a> {
             if op.deprecated {
                 flags.push("deprecated");
             }
-            let _ = writeln!(o, "/// `{}`: input `{}`, output `{}`{}.", op.name, input.shape, output.shape,
-                if flags.is_empty() { String::new() } else { format!(" ({})", flags.join(", ")) });
-            let _ = writeln!(o, "#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]\npub struct {};\n", op.name);
+            let _ = writeln!(
+                o,
+                "/// `{}`: input `{}`, output `{}`{}.",
+                op.name,
+                input.shape,
+                output.shape,
+                if flags.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", flags.join(", "))
+                }
+            );
+            let _ = writeln!(
+                o,
+                "#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]\npub struct {};\n",
+                op.name
+            );
             let _ = writeln!(o, "impl Operation for {} {{", op.name);
-            let _ = writeln!(o, "    type Input = {};\n    type Output = {};", input.shape, output.shape);
+            let _ = writeln!(
+                o,
+                "    type Input = {};\n    type Output = {};",
+                input.shape, output.shape
+            );
             let _ = writeln!(o, "    const INFO: OperationInfo = OperationInfo {{");
-            let _ = writeln!(o, "        name: {},\n        target: {},", lit(&op.name), lit(&format!("{prefix}.{}", op.name)));
-            let _ = writeln!(o, "        input_shape: {},\n        output_shape: {},", lit(&input.shape), lit(&output.shape));
-            let _ = writeln!(o, "        errors: &[{}],", op.errors.iter().map(|e| format!("ModeledError::{}", e.shape)).collect::<Vec<_>>().join(", "));
+            let _ = writeln!(
+                o,
+                "        name: {},\n        target: {},",
+                lit(&op.name),
+                lit(&format!("{prefix}.{}", op.name))
+            );
+            let _ = writeln!(
+                o,
+                "        input_shape: {},\n        output_shape: {},",
+                lit(&input.shape),
+                lit(&output.shape)
+            );
+            let _ = writeln!(
+                o,
+                "        errors: &[{}],",
+                op.errors
+                    .iter()
+                    .map(|e| format!("ModeledError::{}", e.shape))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
             let _ = writeln!(o, "        readonly: {},\n        idempotent: {},\n        idempotency_token: {token},\n    }};\n}}\n", op.readonly, op.idempotent);
         }
         let _ = writeln!(o, "/// Every operation of the model, in model order.\npub static OPERATIONS: &[OperationInfo] = &[");
@@ -487,14 +659,31 @@ impl<'a> Gen<'a> {
 
     fn errors(&self) -> String {
         let mut o = header("Error codes of the modeled exceptions.");
-        let errs: Vec<(&String, &Shape)> = self.model.shapes.iter().filter(|(_, s)| s.exception).collect();
+        let errs: Vec<(&String, &Shape)> = self
+            .model
+            .shapes
+            .iter()
+            .filter(|(_, s)| s.exception)
+            .collect();
         o += "/// A modeled ECS exception, by its code (the shape name).\n#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]\n#[non_exhaustive]\npub enum ModeledError {\n";
         for (n, s) in &errs {
-            let _ = writeln!(o, "    /// `{n}`{}.", if s.fault { ", a server fault" } else { ", a client fault" });
+            let _ = writeln!(
+                o,
+                "    /// `{n}`{}.",
+                if s.fault {
+                    ", a server fault"
+                } else {
+                    ", a client fault"
+                }
+            );
             let _ = writeln!(o, "    {n},");
         }
         o += "}\n\nimpl ModeledError {\n    /// Every modeled exception.\n    pub const ALL: &'static [ModeledError] = &[";
-        o += &errs.iter().map(|(n, _)| format!("ModeledError::{n}")).collect::<Vec<_>>().join(", ");
+        o += &errs
+            .iter()
+            .map(|(n, _)| format!("ModeledError::{n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         o += "];\n\n    /// The wire code, e.g. `ClusterNotFoundException`.\n    pub fn code(self) -> &'static str {\n        match self {\n";
         for (n, _) in &errs {
             let _ = writeln!(o, "            ModeledError::{n} => {},", lit(n));
@@ -504,8 +693,16 @@ impl<'a> Gen<'a> {
             let _ = writeln!(o, "            {} => ModeledError::{n},", lit(n));
         }
         o += "            _ => return None,\n        })\n    }\n\n    /// Whether the model marks it a server fault (HTTP 5xx) rather than a client fault.\n    pub fn is_server_fault(self) -> bool {\n        matches!(self, ";
-        let faults: Vec<String> = errs.iter().filter(|(_, s)| s.fault).map(|(n, _)| format!("ModeledError::{n}")).collect();
-        o += &if faults.is_empty() { "_ if false".to_owned() } else { faults.join(" | ") };
+        let faults: Vec<String> = errs
+            .iter()
+            .filter(|(_, s)| s.fault)
+            .map(|(n, _)| format!("ModeledError::{n}"))
+            .collect();
+        o += &if faults.is_empty() {
+            "_ if false".to_owned()
+        } else {
+            faults.join(" | ")
+        };
         o += ")\n    }\n}\n\nimpl std::fmt::Display for ModeledError {\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {\n        f.write_str(self.code())\n    }\n}\n";
         o
     }

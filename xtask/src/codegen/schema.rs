@@ -31,8 +31,16 @@ fn shape_schema(name: &str, s: &Shape, config: &Config) -> Value {
     let mut o = Map::new();
     o.insert("title".into(), json!(name));
     let int_bounds = |o: &mut Map<String, Value>, lo: i64, hi: i64| {
-        let min = s.min.as_ref().and_then(|n| n.as_i64()).map_or(lo, |m| m.max(lo));
-        let max = s.max.as_ref().and_then(|n| n.as_i64()).map_or(hi, |m| m.min(hi));
+        let min = s
+            .min
+            .as_ref()
+            .and_then(|n| n.as_i64())
+            .map_or(lo, |m| m.max(lo));
+        let max = s
+            .max
+            .as_ref()
+            .and_then(|n| n.as_i64())
+            .map_or(hi, |m| m.min(hi));
         o.insert("minimum".into(), json!(min));
         o.insert("maximum".into(), json!(max));
     };
@@ -124,14 +132,20 @@ fn shape_schema(name: &str, s: &Shape, config: &Config) -> Value {
         }
         "timestamp" => {
             o.insert("type".into(), json!("number"));
-            o.insert("description".into(), json!("epoch seconds, fractions allowed"));
+            o.insert(
+                "description".into(),
+                json!("epoch seconds, fractions allowed"),
+            );
         }
         "blob" => {
             o.insert("type".into(), json!("string"));
             o.insert("contentEncoding".into(), json!("base64"));
         }
         other => {
-            o.insert("description".into(), json!(format!("unsupported shape type {other}")));
+            o.insert(
+                "description".into(),
+                json!(format!("unsupported shape type {other}")),
+            );
         }
     }
     Value::Object(o)

@@ -18,7 +18,12 @@ pub fn seeds_dir() -> PathBuf {
 pub fn seed(prefix: &str) -> String {
     let dir = seeds_dir();
     let entry = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("reading {}: {e} (the seeds live in ../shared beside the repository)", dir.display()))
+        .unwrap_or_else(|e| {
+            panic!(
+                "reading {}: {e} (the seeds live in ../shared beside the repository)",
+                dir.display()
+            )
+        })
         .filter_map(Result::ok)
         .find(|e| e.file_name().to_string_lossy().starts_with(prefix))
         .unwrap_or_else(|| panic!("no seed {prefix}* in {}", dir.display()));
@@ -32,7 +37,10 @@ pub fn calls(text: &str, marker: &str) -> Vec<Value> {
     let mut rest = text;
     while let Some(i) = rest.find(marker) {
         let after = &rest[i + marker.len()..];
-        let mut p = Parser { s: after.as_bytes(), i: 0 };
+        let mut p = Parser {
+            s: after.as_bytes(),
+            i: 0,
+        };
         out.push(p.arguments(b')'));
         rest = &after[p.i..];
     }
@@ -41,16 +49,30 @@ pub fn calls(text: &str, marker: &str) -> Vec<Value> {
 
 /// The first Python dict after `heading`.
 pub fn python_dict_after(text: &str, heading: &str) -> Value {
-    let start = text.find(heading).unwrap_or_else(|| panic!("no {heading:?}")) + heading.len();
+    let start = text
+        .find(heading)
+        .unwrap_or_else(|| panic!("no {heading:?}"))
+        + heading.len();
     let brace = text[start..].find('{').expect("a dict") + start;
-    Parser { s: text[brace..].as_bytes(), i: 0 }.value()
+    Parser {
+        s: &text.as_bytes()[brace..],
+        i: 0,
+    }
+    .value()
 }
 
 /// The first R `list(...)` after `heading`.
 pub fn r_list_after(text: &str, heading: &str) -> Value {
-    let start = text.find(heading).unwrap_or_else(|| panic!("no {heading:?}")) + heading.len();
+    let start = text
+        .find(heading)
+        .unwrap_or_else(|| panic!("no {heading:?}"))
+        + heading.len();
     let at = text[start..].find("list(").expect("a list") + start;
-    Parser { s: text[at..].as_bytes(), i: 0 }.value()
+    Parser {
+        s: &text.as_bytes()[at..],
+        i: 0,
+    }
+    .value()
 }
 
 struct Parser<'a> {
@@ -80,7 +102,12 @@ impl Parser<'_> {
     }
 
     fn expect(&mut self, c: u8) {
-        assert!(self.eat(c), "expected {:?} at {:?}", c as char, self.context());
+        assert!(
+            self.eat(c),
+            "expected {:?} at {:?}",
+            c as char,
+            self.context()
+        );
     }
 
     fn context(&self) -> String {
@@ -90,7 +117,9 @@ impl Parser<'_> {
     fn ident(&mut self) -> String {
         self.ws();
         let start = self.i;
-        while self.i < self.s.len() && (self.s[self.i].is_ascii_alphanumeric() || b"_.$".contains(&self.s[self.i])) {
+        while self.i < self.s.len()
+            && (self.s[self.i].is_ascii_alphanumeric() || b"_.$".contains(&self.s[self.i]))
+        {
             self.i += 1;
         }
         String::from_utf8_lossy(&self.s[start..self.i]).into_owned()
@@ -176,10 +205,14 @@ impl Parser<'_> {
             c if c == b'-' || c.is_ascii_digit() => {
                 let start = self.i;
                 self.i += 1;
-                while self.i < self.s.len() && (self.s[self.i].is_ascii_digit() || self.s[self.i] == b'.') {
+                while self.i < self.s.len()
+                    && (self.s[self.i].is_ascii_digit() || self.s[self.i] == b'.')
+                {
                     self.i += 1;
                 }
-                let text = std::str::from_utf8(&self.s[start..self.i]).unwrap().to_owned();
+                let text = std::str::from_utf8(&self.s[start..self.i])
+                    .unwrap()
+                    .to_owned();
                 if self.s.get(self.i) == Some(&b'L') {
                     self.i += 1; // R integer literal, 10L
                 }
@@ -197,7 +230,12 @@ impl Parser<'_> {
                     "datetime" => {
                         self.expect(b'(');
                         let args = self.arguments(b')');
-                        let n: Vec<i64> = args.as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+                        let n: Vec<i64> = args
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|v| v.as_i64().unwrap())
+                            .collect();
                         Value::from(epoch_days(n[0], n[1], n[2]) * 86_400)
                     }
                     "as.POSIXct" => {

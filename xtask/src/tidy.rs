@@ -1,0 +1,154 @@
+//! Repository hygiene, checked by `cargo test` (the rust-analyzer `tidy` pattern).
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::process::Command;
+
+    fn tracked_files() -> Vec<PathBuf> {
+        let root = crate::project_root();
+        let out = Command::new("git")
+            .arg("ls-files")
+            .current_dir(&root)
+            .output()
+            .expect("git ls-files");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| root.join(l))
+            .collect()
+    }
+
+    fn text(path: &PathBuf) -> Option<String> {
+        std::fs::read_to_string(path).ok()
+    }
+
+    #[test]
+    fn generated_files_say_they_are_generated() {
+        let dir = crate::project_root().join("crates/ecs-model/src/generated");
+        let mut n = 0;
+        for entry in std::fs::read_dir(&dir).expect("generated dir") {
+            let path = entry.expect("entry").path();
+            let head: String = text(&path)
+                .unwrap_or_default()
+                .lines()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join("\n");
+            assert!(
+                head.contains(crate::codegen::HEADER),
+                "{} lacks the generated-code header",
+                path.display()
+            );
+            n += 1;
+        }
+        assert!(n >= 6, "expected the generated modules, found {n}");
+    }
+
+    #[test]
+    fn no_unfinished_work_markers_in_code() {
+        let markers = [
+            concat!("TO", "DO"),
+            concat!("FIX", "ME"),
+            concat!("todo", "!("),
+            concat!("unimplemented", "!("),
+        ];
+        for path in tracked_files()
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        {
+            let Some(body) = text(path) else { continue };
+            for (i, line) in body.lines().enumerate() {
+                for m in markers {
+                    assert!(
+                        !line.contains(m),
+                        "{}:{}: {m} in committed code",
+                        path.display(),
+                        i + 1
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn readme_first_screen_has_the_two_commands_and_ci_runs_the_tests() {
+        let root = crate::project_root();
+        let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+        let first: String = readme.lines().take(40).collect::<Vec<_>>().join("\n");
+        assert!(first.contains("cargo xtask conformance"));
+        assert!(first.contains("cargo xtask test"));
+        let ci = std::fs::read_to_string(root.join(".ci/run")).expect(".ci/run");
+        assert!(ci.lines().any(|l| l.trim() == "cargo xtask test"));
+        assert!(root.join("ARCHITECTURE.md").exists());
+    }
+
+    /// An AWS access key id (AKIA/ASIA and 16 upper-case letters or digits) that is not an
+    /// obvious documentation example.
+    fn access_key_in(body: &str) -> Option<String> {
+        let bytes = body.as_bytes();
+        (0..bytes.len().saturating_sub(19)).find_map(|i| {
+            let prefix = &bytes[i..i + 4];
+            if prefix != b"AKIA" && prefix != b"ASIA" {
+                return None;
+            }
+            let rest = &bytes[i + 4..i + 20];
+            let boundary = bytes.get(i + 20).is_none_or(|b| !b.is_ascii_alphanumeric());
+            let key = String::from_utf8_lossy(&bytes[i..i + 20]).into_owned();
+            (boundary
+                && rest
+                    .iter()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+                && !key.contains("EXAMPLE"))
+            .then_some(key)
+        })
+    }
+
+    /// An `Authorization` header carrying a full SigV4 signature.
+    fn signed_header_in(body: &str) -> bool {
+        body.lines().any(|line| {
+            let l = line.to_ascii_lowercase();
+            l.contains("authorization")
+                && l.split("signature=").nth(1).is_some_and(|sig| {
+                    sig.chars().take_while(char::is_ascii_hexdigit).count() >= 64
+                })
+        })
+    }
+
+    #[test]
+    fn the_credential_scanner_finds_what_it_should() {
+        let key = format!("AK{}", "IAZ7Q4LJ2M5N8P3R6T");
+        assert_eq!(access_key_in(&format!("id = {key}\n")), Some(key.clone()));
+        assert_eq!(
+            access_key_in(&format!("{key}X")),
+            None,
+            "longer tokens are not key ids"
+        );
+        assert_eq!(access_key_in(&format!("AK{}", "IAIOSFODNN7EXAMPLE")), None);
+        let header = format!(
+            "Authorization: AWS4-HMAC-SHA256 Credential=x, SignedHeaders=host, Signature={}",
+            "ab".repeat(32)
+        );
+        assert!(signed_header_in(&header));
+        assert!(!signed_header_in(
+            "Authorization: AWS4-HMAC-SHA256 Credential=x, Signature=<redacted>"
+        ));
+    }
+
+    #[test]
+    fn no_credentials_in_tracked_files() {
+        for path in tracked_files() {
+            let Some(body) = text(&path) else { continue };
+            assert_eq!(
+                access_key_in(&body),
+                None,
+                "{}: looks like an access key id",
+                path.display()
+            );
+            assert!(
+                !signed_header_in(&body),
+                "{}: a signed Authorization header is committed",
+                path.display()
+            );
+        }
+    }
+}
