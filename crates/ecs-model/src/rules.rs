@@ -4,6 +4,13 @@
 //!
 //! Each rule has an id (reported in [`Violation::rule`](crate::Violation)) and names where it
 //! is documented; [`DOCUMENTED_RULES`] is the catalog.
+//!
+//! Some documented limits need no code here because the model already carries them and the
+//! generated validators report them as `model.*`: at most 50 tags, tag keys of 1..=128 and
+//! values of 0..=256 characters with the tag pattern (`Tags`, `TagKey`, `TagValue`), the
+//! scale unit PERCENT (`ScaleUnit` has that one value), weights 0..=1000 and bases 0..=100000
+//! in a capacity provider strategy. `healthCheckGracePeriodSeconds` "up to 2,147,483,647" is
+//! the range of its `i32` type: a larger number fails to decode, with its JSON path.
 
 use crate::types::{
     AwsVpcConfiguration, CapacityProviderStrategyItem, CreateServiceRequest, CreateTaskSetRequest,

@@ -55,7 +55,7 @@ pub fn computed_desired_count(
         .ok_or_else(overflow)?
         .ceil();
     // 0 <= tasks <= desired_count, so it fits an i32.
-    i32::try_from(tasks.mantissa() / 10i128.pow(tasks.scale())).map_err(|_| overflow())
+    rust_decimal::prelude::ToPrimitive::to_i32(&tasks).ok_or_else(overflow)
 }
 
 /// The computed desired count for a [`Scale`] as sent on the wire: a missing unit is taken as

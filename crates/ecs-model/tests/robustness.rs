@@ -1,0 +1,100 @@
+//! Arbitrary JSON, shaped from real member names so that decoding reaches deep: decoding and
+//! validating never panic, and whatever decodes is a fixed point of serialise-then-decode.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use ecs_model::types::*;
+use ecs_model::Validate;
+use proptest::prelude::*;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+const KEYS: &[&str] = &[
+    "taskSets",
+    "taskSet",
+    "scale",
+    "value",
+    "unit",
+    "createdAt",
+    "updatedAt",
+    "tags",
+    "key",
+    "status",
+    "launchType",
+    "networkConfiguration",
+    "awsvpcConfiguration",
+    "subnets",
+    "securityGroups",
+    "computedDesiredCount",
+    "failures",
+    "arn",
+    "capacityProviderStrategy",
+    "base",
+    "weight",
+    "serviceRegistries",
+    "port",
+    "containerName",
+    "clientToken",
+    "cluster",
+    "service",
+    "taskDefinition",
+    "include",
+    "stabilityStatus",
+    "unknownThing",
+];
+
+fn arb_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        (-1.0e12f64..1.0e12).prop_map(Value::from),
+        prop::sample::select(vec![
+            "PERCENT",
+            "FARGATE",
+            "PRIMARY",
+            "STEADY_STATE",
+            "aws:x",
+            "",
+            "ORBITAL"
+        ])
+        .prop_map(Value::from),
+        "[ -~]{0,12}".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(5, 96, 8, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::vec((prop::sample::select(KEYS), inner), 0..8).prop_map(|kv| {
+                Value::Object(kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+            }),
+        ]
+    })
+}
+
+fn check<T: DeserializeOwned + Serialize + Validate + PartialEq + std::fmt::Debug>(
+    json: &Value,
+) -> Result<(), TestCaseError> {
+    if let Ok(typed) = ecs_model::from_value::<T>(json) {
+        let _ = typed.violations();
+        let again: T = ecs_model::from_value(&serde_json::to_value(&typed).unwrap()).unwrap();
+        prop_assert_eq!(again, typed);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn decoding_arbitrary_json_never_panics(json in arb_json()) {
+        check::<DescribeTaskSetsResponse>(&json)?;
+        check::<CreateTaskSetRequest>(&json)?;
+        check::<UpdateServiceRequest>(&json)?;
+        check::<TaskSet>(&json)?;
+    }
+
+    #[test]
+    fn decoding_arbitrary_bytes_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+        let _ = ecs_model::from_json::<DescribeTaskSetsResponse>(&bytes);
+    }
+}
