@@ -72,6 +72,10 @@ pub fn generate() -> Result<Vec<Output>> {
             contents: rustfmt(&code)?,
         });
     }
+    outputs.push(Output {
+        path: root.join("crates/ecs-client/src/generated.rs"),
+        contents: rustfmt(&rust::generate_client(&model, &config)?)?,
+    });
     let mut schema_text = serde_json::to_string_pretty(&schema::generate(&model, &config)?)?;
     schema_text.push('\n');
     outputs.push(Output {

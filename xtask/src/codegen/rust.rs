@@ -13,6 +13,11 @@ use super::names::{self, lit};
 use super::{Config, HEADER};
 use crate::model::{Model, Shape};
 
+/// `crates/ecs-client/src/generated.rs`.
+pub fn generate_client(model: &Model, config: &Config) -> Result<String> {
+    Gen::new(model, config)?.client_methods()
+}
+
 pub fn generate(model: &Model, config: &Config) -> Result<Vec<(&'static str, String)>> {
     let g = Gen::new(model, config)?;
     Ok(vec![
@@ -565,6 +570,42 @@ impl<'a> Gen<'a> {
             let _ = writeln!(o, "        crate::rules::{f}(self, c);");
         }
         o.push_str("    }\n}\n\n");
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // ecs-client: one method per operation
+
+    pub fn client_methods(&self) -> Result<String> {
+        let mut o = header("One `EcsClient` method per ECS operation, each a thin call of `send`.");
+        o += "use ecs_model::operations;\nuse ecs_model::types::*;\n\nuse crate::{EcsClient, Error};\n\nimpl EcsClient {\n";
+        for op in self.model.operations.values() {
+            let input = op
+                .input
+                .as_ref()
+                .with_context(|| format!("{} has no input", op.name))?;
+            let output = op
+                .output
+                .as_ref()
+                .with_context(|| format!("{} has no output", op.name))?;
+            let _ = writeln!(
+                o,
+                "    /// `{}`: sends [`{}`], answers [`{}`].",
+                op.name, input.shape, output.shape
+            );
+            if op.deprecated {
+                o += "    #[deprecated(note = \"deprecated in the ECS model\")]\n";
+            }
+            let _ = writeln!(
+                o,
+                "    pub async fn {}(&self, input: {}) -> Result<{}, Error> {{\n        self.send::<operations::{}>(input).await\n    }}\n",
+                names::snake(&op.name),
+                input.shape,
+                output.shape,
+                op.name
+            );
+        }
+        o += "}\n";
+        Ok(o)
     }
 
     // -----------------------------------------------------------------------------------------

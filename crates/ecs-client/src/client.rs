@@ -1,0 +1,369 @@
+//! [`EcsClient`]: awsJson1_1 over one pooled HTTP client, SigV4-signed, with validation,
+//! retries and timeouts.
+
+use std::time::{Duration, Instant};
+
+use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+use aws_sigv4::sign::v4;
+use aws_smithy_runtime_api::client::identity::Identity;
+use bytes::Bytes;
+use ecs_model::{Operation, OperationInfo, Validate, ValidationError};
+use serde_json::Value;
+use tracing::Instrument;
+
+use crate::config::Config;
+use crate::error::{ConfigError, Error, ErrorCode, RawResponse, ServiceError};
+use crate::retry::{self, Failure};
+use crate::validation::{self, ValidationMode};
+
+/// awsJson1_1 content type.
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+/// Operations whose `clientToken` the client fills with a UUID when the caller leaves it
+/// unset, so that retries are idempotent. The model marks neither member as an idempotency
+/// token; the operations' documentation describes the token's purpose.
+pub const CLIENT_TOKEN_OPERATIONS: &[&str] = &["CreateTaskSet", "CreateService"];
+
+/// Per-call overrides.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CallOptions {
+    /// Validation mode for this call instead of the client's.
+    pub validation: Option<ValidationMode>,
+    /// Attempts for this call instead of the client's retry setting.
+    pub max_attempts: Option<u32>,
+}
+
+impl CallOptions {
+    pub fn validation(mut self, mode: ValidationMode) -> Self {
+        self.validation = Some(mode);
+        self
+    }
+
+    pub fn max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts = Some(n);
+        self
+    }
+}
+
+/// An ECS client. Cheap to clone: clones share the connection pool.
+#[derive(Clone, Debug)]
+pub struct EcsClient {
+    config: Config,
+    http: reqwest::Client,
+    identity: Identity,
+}
+
+impl EcsClient {
+    pub fn new(config: Config) -> Result<EcsClient, ConfigError> {
+        // reqwest is built without a bundled crypto provider; use ring (quicker to build than
+        // aws-lc). Another provider already installed by the process is fine too.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.timeouts.connect)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| ConfigError::Http(e.to_string()))?;
+        let identity = Identity::from(config.credentials.clone());
+        Ok(EcsClient {
+            config,
+            http,
+            identity,
+        })
+    }
+
+    /// A client configured from the environment and the shared AWS files.
+    pub fn from_env() -> Result<EcsClient, ConfigError> {
+        EcsClient::new(Config::from_env()?)
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Sends one operation with the client's settings.
+    pub async fn send<O: Operation>(&self, input: O::Input) -> Result<O::Output, Error> {
+        self.send_with::<O>(input, CallOptions::default()).await
+    }
+
+    /// Sends one operation with per-call overrides.
+    pub async fn send_with<O: Operation>(
+        &self,
+        input: O::Input,
+        options: CallOptions,
+    ) -> Result<O::Output, Error> {
+        let op = &O::INFO;
+        let mode = options.validation.unwrap_or(self.config.validation);
+        let (fatal, warnings) = validation::partition(mode, input.violations());
+        for v in &warnings {
+            tracing::warn!(operation = op.name, path = %v.path, rule = v.rule, "{}", v.message);
+        }
+        if !fatal.is_empty() {
+            return Err(Error::Validation {
+                operation: op.name,
+                source: ValidationError { violations: fatal },
+            });
+        }
+        let body = serde_json::to_value(&input).map_err(|source| Error::Serialize {
+            operation: op.name,
+            source,
+        })?;
+        let raw = self.send_json(op, body, options).await?;
+        if raw.status / 100 != 2 {
+            return Err(error_from_response(op.name, raw));
+        }
+        ecs_model::from_json::<O::Output>(&raw.body).map_err(|e| Error::Unparseable {
+            operation: op.name,
+            reason: e.to_string(),
+            raw: Box::new(raw),
+        })
+    }
+
+    /// Sends any JSON body as operation `op` and returns the final answer whatever its status
+    /// (after retries). No validation: the conformance harness sends deliberately odd input.
+    /// A `clientToken` is still filled in for [`CLIENT_TOKEN_OPERATIONS`] when absent.
+    pub async fn send_json(
+        &self,
+        op: &OperationInfo,
+        mut body: Value,
+        options: CallOptions,
+    ) -> Result<RawResponse, Error> {
+        let mut has_token = false;
+        if let Value::Object(map) = &mut body {
+            let token_member = op.idempotency_token.or_else(|| {
+                CLIENT_TOKEN_OPERATIONS
+                    .contains(&op.name)
+                    .then_some("clientToken")
+            });
+            if let Some(member) = token_member {
+                map.entry(member)
+                    .or_insert_with(|| Value::String(uuid::Uuid::new_v4().to_string()));
+                has_token = true;
+            }
+        }
+        let bytes = Bytes::from(
+            serde_json::to_vec(&body).map_err(|source| Error::Serialize {
+                operation: op.name,
+                source,
+            })?,
+        );
+        let safe_to_repeat = op.readonly || op.idempotent || has_token;
+        let overall = self.config.timeouts.overall;
+        match tokio::time::timeout(overall, self.execute(op, bytes, safe_to_repeat, options)).await
+        {
+            Ok(result) => result,
+            Err(_) => Err(Error::OverallTimeout {
+                operation: op.name,
+                timeout: overall,
+            }),
+        }
+    }
+
+    async fn execute(
+        &self,
+        op: &OperationInfo,
+        body: Bytes,
+        safe_to_repeat: bool,
+        options: CallOptions,
+    ) -> Result<RawResponse, Error> {
+        let max_attempts = options
+            .max_attempts
+            .unwrap_or(self.config.retry.max_attempts)
+            .max(1);
+        let mut attempt = 1;
+        loop {
+            let span = tracing::info_span!(
+                "ecs.call",
+                operation = op.name,
+                attempt,
+                status = tracing::field::Empty,
+                request_id = tracing::field::Empty
+            );
+            let started = Instant::now();
+            let (result, failure) = self
+                .attempt(op, body.clone())
+                .instrument(span.clone())
+                .await;
+            if let Ok(raw) = &result {
+                span.record("status", raw.status);
+                if let Some(id) = raw.header("x-amzn-requestid") {
+                    span.record("request_id", id);
+                }
+            }
+            let retry = failure.is_some_and(|f| retry::should_retry(f, safe_to_repeat))
+                && attempt < max_attempts;
+            span.in_scope(|| {
+                tracing::debug!(
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    ?failure,
+                    retry,
+                    "attempt finished"
+                );
+            });
+            if !retry {
+                return result;
+            }
+            let delay = self.config.retry.backoff(attempt + 1);
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    /// One attempt: the answer (or error) and, when it failed, how.
+    async fn attempt(
+        &self,
+        op: &OperationInfo,
+        body: Bytes,
+    ) -> (Result<RawResponse, Error>, Option<Failure>) {
+        let request = match self.signed_request(op, body) {
+            Ok(r) => r,
+            Err(e) => return (Err(e), Some(Failure::Final)),
+        };
+        let timeout = self.config.timeouts.attempt;
+        let exchange = async {
+            let response = self.http.execute(request).await?;
+            let status = response.status().as_u16();
+            let headers = response
+                .headers()
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_owned(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            let body = response.bytes().await?;
+            Ok::<_, reqwest::Error>(RawResponse {
+                status,
+                headers,
+                body,
+            })
+        };
+        match tokio::time::timeout(timeout, exchange).await {
+            Err(_) => (
+                Err(Error::AttemptTimeout {
+                    operation: op.name,
+                    timeout,
+                }),
+                Some(Failure::AfterSend),
+            ),
+            Ok(Err(source)) => {
+                let failure = if source.is_connect() {
+                    Failure::Connect
+                } else {
+                    Failure::AfterSend
+                };
+                (
+                    Err(Error::Transport {
+                        operation: op.name,
+                        source,
+                    }),
+                    Some(failure),
+                )
+            }
+            Ok(Ok(raw)) if raw.status / 100 == 2 => (Ok(raw), None),
+            Ok(Ok(raw)) => {
+                let code = error_code(&raw);
+                let failure = retry::classify(raw.status, code.as_deref());
+                (Ok(raw), Some(failure))
+            }
+        }
+    }
+
+    fn signed_request(&self, op: &OperationInfo, body: Bytes) -> Result<reqwest::Request, Error> {
+        let request = self.prepare_request(op, body)?;
+        reqwest::Request::try_from(request.map(reqwest::Body::from)).map_err(|e| Error::Signing {
+            operation: op.name,
+            reason: e.to_string(),
+        })
+    }
+
+    /// The signed HTTP request the client would send for `body` as operation `op`, signed at
+    /// the configured clock's current time. Nothing is sent.
+    pub fn prepare_request(
+        &self,
+        op: &OperationInfo,
+        body: Bytes,
+    ) -> Result<http::Request<Bytes>, Error> {
+        let signing_error = |reason: String| Error::Signing {
+            operation: op.name,
+            reason,
+        };
+        let url = format!("{}/", self.config.endpoint);
+        let time = (self.config.clock)();
+        let params = v4::SigningParams::builder()
+            .identity(&self.identity)
+            .region(&self.config.region)
+            .name(ecs_model::SIGNING_NAME)
+            .time(time)
+            .settings(SigningSettings::default())
+            .build()
+            .map_err(|e| signing_error(e.to_string()))?
+            .into();
+        let headers = [("content-type", CONTENT_TYPE), ("x-amz-target", op.target)];
+        let signable = SignableRequest::new(
+            "POST",
+            url.as_str(),
+            headers.into_iter(),
+            SignableBody::Bytes(&body),
+        )
+        .map_err(|e| signing_error(e.to_string()))?;
+        let (instructions, _signature) = sign(signable, &params)
+            .map_err(|e| signing_error(e.to_string()))?
+            .into_parts();
+        let mut request = http::Request::builder()
+            .method("POST")
+            .uri(&url)
+            .header("content-type", CONTENT_TYPE)
+            .header("x-amz-target", op.target)
+            .body(body.clone())
+            .map_err(|e| signing_error(e.to_string()))?;
+        instructions.apply_to_request_http1x(&mut request);
+        Ok(request)
+    }
+}
+
+/// The error code of an answer as the awsJson1_1 protocol defines it: the `X-Amzn-Errortype`
+/// header, else `__type` (or `code`) in the body; anything after `:` is dropped, and so is a
+/// `namespace#` prefix.
+pub fn error_code(raw: &RawResponse) -> Option<String> {
+    let from_body = || {
+        let v: Value = serde_json::from_slice(&raw.body).ok()?;
+        v.get("__type")
+            .or_else(|| v.get("code"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let code = raw
+        .header("x-amzn-errortype")
+        .map(str::to_owned)
+        .or_else(from_body)?;
+    let code = code.split(':').next().unwrap_or_default();
+    let code = code.rsplit('#').next().unwrap_or_default().trim();
+    (!code.is_empty()).then(|| code.to_owned())
+}
+
+/// Builds the error for a non-2xx answer.
+pub fn error_from_response(operation: &'static str, raw: RawResponse) -> Error {
+    let Some(code) = error_code(&raw) else {
+        return Error::Unparseable {
+            operation,
+            reason: format!("HTTP {} without an awsJson1_1 error code", raw.status),
+            raw: Box::new(raw),
+        };
+    };
+    let body: Option<Value> = serde_json::from_slice(&raw.body).ok();
+    let message = body.as_ref().and_then(|b| {
+        ["message", "Message", "errorMessage"]
+            .iter()
+            .find_map(|k| b.get(*k).and_then(Value::as_str).map(str::to_owned))
+    });
+    let request_id = raw.header("x-amzn-requestid").map(str::to_owned);
+    Error::Service(Box::new(ServiceError {
+        operation,
+        code: ErrorCode::from_code(&code),
+        message,
+        request_id,
+        raw,
+    }))
+}

@@ -1,0 +1,299 @@
+//! Client configuration: region, credentials, endpoint, timeouts, retries and validation, and
+//! their resolution from the environment and the shared AWS files.
+//!
+//! Resolution order, most specific first:
+//! - region: explicit, `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`;
+//! - credentials: explicit, `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`),
+//!   the profile (`AWS_PROFILE`, else `default`) in `AWS_SHARED_CREDENTIALS_FILE`
+//!   (`~/.aws/credentials`), then in `AWS_CONFIG_FILE` (`~/.aws/config`);
+//! - endpoint: explicit, `AWS_ENDPOINT_URL_ECS`, `AWS_ENDPOINT_URL`, the profile's
+//!   `endpoint_url`, then the regional endpoint of the region's partition (see
+//!   [`default_endpoint`]).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+
+use crate::error::ConfigError;
+use crate::profile::ProfileSet;
+use crate::retry::RetryConfig;
+use crate::validation::ValidationMode;
+
+/// Where the time for signing comes from; tests pin it.
+pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
+/// A resolved client configuration.
+#[derive(Clone)]
+pub struct Config {
+    pub(crate) region: String,
+    pub(crate) credentials: Credentials,
+    pub(crate) endpoint: String,
+    pub(crate) timeouts: Timeouts,
+    pub(crate) retry: RetryConfig,
+    pub(crate) validation: ValidationMode,
+    pub(crate) clock: Clock,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `Credentials`' own Debug redacts the secret and the session token.
+        f.debug_struct("Config")
+            .field("region", &self.region)
+            .field("credentials", &self.credentials)
+            .field("endpoint", &self.endpoint)
+            .field("timeouts", &self.timeouts)
+            .field("retry", &self.retry)
+            .field("validation", &self.validation)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder::default()
+    }
+
+    /// Everything from the process environment and the shared AWS files.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        ConfigBuilder::default().build()
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    pub fn timeouts(&self) -> &Timeouts {
+        &self.timeouts
+    }
+
+    pub fn retry(&self) -> &RetryConfig {
+        &self.retry
+    }
+
+    pub fn validation(&self) -> ValidationMode {
+        self.validation
+    }
+}
+
+/// Connect, per-attempt and overall time limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Establishing a TCP (and TLS) connection.
+    pub connect: Duration,
+    /// One attempt: sending the request and reading the whole answer.
+    pub attempt: Duration,
+    /// The whole call, all attempts and back-off included.
+    pub overall: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(3),
+            attempt: Duration::from_secs(30),
+            overall: Duration::from_secs(90),
+        }
+    }
+}
+
+/// Builds a [`Config`]; anything not set is resolved from the environment.
+#[derive(Clone, Default)]
+pub struct ConfigBuilder {
+    region: Option<String>,
+    credentials: Option<Credentials>,
+    endpoint: Option<String>,
+    profile: Option<String>,
+    timeouts: Timeouts,
+    retry: RetryConfig,
+    validation: ValidationMode,
+    clock: Option<Clock>,
+    env: Option<HashMap<String, String>>,
+}
+
+impl ConfigBuilder {
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// Static credentials, e.g. for an emulator that accepts any.
+    pub fn static_credentials(
+        self,
+        access_key_id: &str,
+        secret_access_key: &str,
+        session_token: Option<&str>,
+    ) -> Self {
+        self.credentials(Credentials::new(
+            access_key_id,
+            secret_access_key,
+            session_token.map(str::to_owned),
+            None,
+            "static",
+        ))
+    }
+
+    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+        self.endpoint = Some(url.into());
+        self
+    }
+
+    pub fn profile(mut self, name: impl Into<String>) -> Self {
+        self.profile = Some(name.into());
+        self
+    }
+
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    pub fn validation(mut self, mode: ValidationMode) -> Self {
+        self.validation = mode;
+        self
+    }
+
+    /// The clock used for signing (tests pin it to get a fixed signature).
+    pub fn clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// Resolve from this map instead of the process environment (for tests and embedding).
+    pub fn env(mut self, vars: HashMap<String, String>) -> Self {
+        self.env = Some(vars);
+        self
+    }
+
+    pub fn build(self) -> Result<Config, ConfigError> {
+        let env = self.env.unwrap_or_else(|| std::env::vars().collect());
+        let var = |k: &str| env.get(k).filter(|v| !v.is_empty()).cloned();
+        let home = var("HOME").map(PathBuf::from);
+        let profile_name = self
+            .profile
+            .clone()
+            .or_else(|| var("AWS_PROFILE"))
+            .unwrap_or_else(|| "default".to_owned());
+        let files = ProfileSet::load(
+            var("AWS_CONFIG_FILE")
+                .map(PathBuf::from)
+                .or_else(|| home.as_ref().map(|h| h.join(".aws/config"))),
+            var("AWS_SHARED_CREDENTIALS_FILE")
+                .map(PathBuf::from)
+                .or_else(|| home.as_ref().map(|h| h.join(".aws/credentials"))),
+        )?;
+        let profile = files.profile(&profile_name);
+
+        let region = self
+            .region
+            .or_else(|| var("AWS_REGION"))
+            .or_else(|| var("AWS_DEFAULT_REGION"))
+            .or_else(|| profile.and_then(|p| p.get("region")).map(str::to_owned))
+            .ok_or(ConfigError::NoRegion)?;
+
+        let credentials = match self.credentials {
+            Some(c) => c,
+            None => match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+                (Some(id), Some(secret)) => {
+                    Credentials::new(id, secret, var("AWS_SESSION_TOKEN"), None, "environment")
+                }
+                _ => {
+                    let p = profile.ok_or_else(|| ConfigError::NoCredentials {
+                        profile: profile_name.clone(),
+                    })?;
+                    match (p.get("aws_access_key_id"), p.get("aws_secret_access_key")) {
+                        (Some(id), Some(secret)) => Credentials::new(
+                            id,
+                            secret,
+                            p.get("aws_session_token").map(str::to_owned),
+                            None,
+                            "profile",
+                        ),
+                        _ => {
+                            return Err(ConfigError::NoCredentials {
+                                profile: profile_name.clone(),
+                            })
+                        }
+                    }
+                }
+            },
+        };
+
+        let endpoint = self
+            .endpoint
+            .or_else(|| var("AWS_ENDPOINT_URL_ECS"))
+            .or_else(|| var("AWS_ENDPOINT_URL"))
+            .or_else(|| {
+                profile
+                    .and_then(|p| p.get("endpoint_url"))
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| default_endpoint(&region));
+        let endpoint = normalise_endpoint(&endpoint)?;
+
+        Ok(Config {
+            region,
+            credentials,
+            endpoint,
+            timeouts: self.timeouts,
+            retry: self.retry,
+            validation: self.validation,
+            clock: self.clock.unwrap_or_else(|| Arc::new(SystemTime::now)),
+        })
+    }
+}
+
+/// The regional ECS endpoint. Partitions: `cn-*` regions use `amazonaws.com.cn`; the ISO
+/// partitions (`us-iso-*`, `us-isob-*`) use `c2s.ic.gov` and `sc2s.sgov.gov`; GovCloud
+/// (`us-gov-*`) and every other region use `amazonaws.com`.
+pub fn default_endpoint(region: &str) -> String {
+    let suffix = if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else if region.starts_with("us-isob-") {
+        "sc2s.sgov.gov"
+    } else if region.starts_with("us-iso-") {
+        "c2s.ic.gov"
+    } else {
+        "amazonaws.com"
+    };
+    format!("https://ecs.{region}.{suffix}")
+}
+
+fn normalise_endpoint(url: &str) -> Result<String, ConfigError> {
+    let parsed: http::Uri = url.parse().map_err(|e| ConfigError::BadEndpoint {
+        url: url.to_owned(),
+        reason: format!("{e}"),
+    })?;
+    match parsed.scheme_str() {
+        Some("http" | "https") => {}
+        _ => {
+            return Err(ConfigError::BadEndpoint {
+                url: url.to_owned(),
+                reason: "the scheme must be http or https".into(),
+            })
+        }
+    }
+    if parsed.host().is_none() {
+        return Err(ConfigError::BadEndpoint {
+            url: url.to_owned(),
+            reason: "no host".into(),
+        });
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}

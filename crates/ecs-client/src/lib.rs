@@ -1,0 +1,42 @@
+//! A small async Amazon ECS client over the generated [`ecs_model`] types.
+//!
+//! - awsJson1_1 (`POST /`, `Content-Type: application/x-amz-json-1.1`, `X-Amz-Target`),
+//!   SigV4-signed with `aws-sigv4` (service `ecs`);
+//! - region, credentials and endpoint from explicit settings, the environment or the shared
+//!   AWS files ([`config`]);
+//! - validation before sending, per client and per call ([`ValidationMode`]);
+//! - retries in the standard mode ([`retry`]), and a client token filled once for
+//!   CreateTaskSet and CreateService so retries cannot create twice;
+//! - connect, per-attempt and overall timeouts;
+//! - typed errors that keep the raw answer ([`Error`]).
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use ecs_client::EcsClient;
+//! use ecs_model::types::DescribeTaskSetsRequest;
+//!
+//! let client = EcsClient::from_env()?;
+//! let answer = client
+//!     .describe_task_sets(DescribeTaskSetsRequest { cluster: Some("prod".into()), service: Some("web".into()), ..Default::default() })
+//!     .await?;
+//! for ts in answer.task_sets.unwrap_or_default() {
+//!     println!("{:?} {:?} {:?}", ts.id, ts.status, ts.computed_desired_count);
+//! }
+//! # Ok(()) }
+//! ```
+
+mod client;
+pub mod config;
+pub mod error;
+mod generated;
+mod profile;
+pub mod retry;
+pub mod validation;
+pub mod waiter;
+
+pub use client::{error_code, CallOptions, EcsClient, CLIENT_TOKEN_OPERATIONS, CONTENT_TYPE};
+pub use config::{Config, ConfigBuilder, Timeouts};
+pub use error::{ConfigError, Error, ErrorCode, RawResponse, ServiceError};
+pub use retry::RetryConfig;
+pub use validation::ValidationMode;
+pub use waiter::{WaitError, WaiterConfig};

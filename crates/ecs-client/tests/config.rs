@@ -1,0 +1,151 @@
+//! Region, credentials and endpoint resolution.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+
+use ecs_client::config::default_endpoint;
+use ecs_client::{Config, ConfigError};
+
+fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+const KEYS: [(&str, &str); 2] = [
+    ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+    ("AWS_SECRET_ACCESS_KEY", "secret"),
+];
+
+#[test]
+fn endpoint_precedence() {
+    let base = [KEYS[0], KEYS[1], ("AWS_REGION", "eu-west-1")];
+    let build = |extra: &[(&str, &str)]| {
+        let mut e = env(&base);
+        e.extend(env(extra));
+        Config::builder()
+            .env(e)
+            .build()
+            .unwrap()
+            .endpoint()
+            .to_owned()
+    };
+    assert_eq!(build(&[]), "https://ecs.eu-west-1.amazonaws.com");
+    assert_eq!(
+        build(&[("AWS_ENDPOINT_URL", "http://127.0.0.1:1/")]),
+        "http://127.0.0.1:1"
+    );
+    assert_eq!(
+        build(&[
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
+            ("AWS_ENDPOINT_URL_ECS", "http://127.0.0.1:2")
+        ]),
+        "http://127.0.0.1:2"
+    );
+    let explicit = Config::builder()
+        .env(env(&base))
+        .endpoint("http://localhost:3")
+        .build()
+        .unwrap();
+    assert_eq!(explicit.endpoint(), "http://localhost:3");
+}
+
+#[test]
+fn region_precedence_and_partitions() {
+    let r = |pairs: &[(&str, &str)]| {
+        let mut e = env(&KEYS);
+        e.extend(env(pairs));
+        Config::builder()
+            .env(e)
+            .build()
+            .map(|c| c.region().to_owned())
+    };
+    assert_eq!(
+        r(&[("AWS_DEFAULT_REGION", "us-west-2")]).unwrap(),
+        "us-west-2"
+    );
+    assert_eq!(
+        r(&[
+            ("AWS_DEFAULT_REGION", "us-west-2"),
+            ("AWS_REGION", "ap-south-1")
+        ])
+        .unwrap(),
+        "ap-south-1"
+    );
+    assert_eq!(r(&[]).unwrap_err(), ConfigError::NoRegion);
+    assert_eq!(
+        default_endpoint("cn-north-1"),
+        "https://ecs.cn-north-1.amazonaws.com.cn"
+    );
+    assert_eq!(
+        default_endpoint("us-gov-west-1"),
+        "https://ecs.us-gov-west-1.amazonaws.com"
+    );
+    assert_eq!(
+        default_endpoint("us-iso-east-1"),
+        "https://ecs.us-iso-east-1.c2s.ic.gov"
+    );
+    assert_eq!(
+        default_endpoint("us-isob-east-1"),
+        "https://ecs.us-isob-east-1.sc2s.sgov.gov"
+    );
+}
+
+#[test]
+fn profiles_from_the_shared_files() {
+    let dir = std::env::temp_dir().join(format!("ecs-client-profiles-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config");
+    let creds = dir.join("credentials");
+    std::fs::write(&config, "[default]\nregion = eu-central-1\n[profile ci]\nregion = us-east-2\nendpoint_url = http://127.0.0.1:9\n").unwrap();
+    std::fs::write(&creds, "[ci]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = s3cr3t\naws_session_token = tok\n").unwrap();
+    let files = [
+        ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+        ("AWS_SHARED_CREDENTIALS_FILE", creds.to_str().unwrap()),
+    ];
+
+    let mut e = env(&files);
+    e.insert("AWS_PROFILE".into(), "ci".into());
+    let c = Config::builder().env(e).build().unwrap();
+    assert_eq!(c.region(), "us-east-2");
+    assert_eq!(c.endpoint(), "http://127.0.0.1:9");
+    let debug = format!("{c:?}");
+    assert!(
+        !debug.contains("s3cr3t") && !debug.contains("tok\""),
+        "{debug}"
+    );
+
+    // The default profile has a region but no keys.
+    let err = Config::builder().env(env(&files)).build().unwrap_err();
+    assert_eq!(
+        err,
+        ConfigError::NoCredentials {
+            profile: "default".into()
+        }
+    );
+    // Environment keys win over the profile's.
+    let mut e = env(&files);
+    e.extend(env(&KEYS));
+    assert_eq!(
+        Config::builder().env(e).build().unwrap().region(),
+        "eu-central-1"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_endpoints_are_rejected_with_the_reason() {
+    let e = env(&[KEYS[0], KEYS[1], ("AWS_REGION", "us-east-1")]);
+    for url in ["ftp://x", "not a url", "http://"] {
+        let err = Config::builder()
+            .env(e.clone())
+            .endpoint(url)
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(err, ConfigError::BadEndpoint { .. }),
+            "{url}: {err}"
+        );
+    }
+}

@@ -1,0 +1,674 @@
+//! The client against wiremock: what goes on the wire, how answers and errors are read, and
+//! how retries, timeouts and validation behave.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use ecs_client::{
+    CallOptions, Config, EcsClient, Error, ErrorCode, RetryConfig, Timeouts, ValidationMode,
+    WaitError, WaiterConfig,
+};
+use ecs_model::errors::ModeledError;
+use ecs_model::operations;
+use ecs_model::types::*;
+use ecs_model::Operation;
+use serde_json::{json, Value};
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+// AWS's documented example credentials.
+const KEY_ID: &str = "AKIDEXAMPLE";
+const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+const TOKEN: &str = "session-token-example";
+
+fn fixed_time() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_440_938_160) // 2015-08-30T12:36:00Z
+}
+
+fn client_with(
+    server: &MockServer,
+    retry: RetryConfig,
+    timeouts: Timeouts,
+    validation: ValidationMode,
+) -> EcsClient {
+    let config = Config::builder()
+        .env(HashMap::new())
+        .region("us-east-1")
+        .endpoint(server.uri())
+        .static_credentials(KEY_ID, SECRET, Some(TOKEN))
+        .clock(fixed_time)
+        .retry(RetryConfig {
+            initial_backoff: Duration::from_millis(5),
+            ..retry
+        })
+        .timeouts(timeouts)
+        .validation(validation)
+        .build()
+        .unwrap();
+    EcsClient::new(config).unwrap()
+}
+
+fn client(server: &MockServer) -> EcsClient {
+    client_with(
+        server,
+        RetryConfig::default(),
+        Timeouts::default(),
+        ValidationMode::Standard,
+    )
+}
+
+fn describe_request() -> DescribeTaskSetsRequest {
+    DescribeTaskSetsRequest {
+        cluster: Some("prod".into()),
+        service: Some("web".into()),
+        ..Default::default()
+    }
+}
+
+fn create_request() -> CreateTaskSetRequest {
+    CreateTaskSetRequest {
+        cluster: Some("prod".into()),
+        service: Some("web".into()),
+        task_definition: Some("web:7".into()),
+        scale: Some(Scale {
+            value: Some("50".parse().unwrap()),
+            unit: Some(ScaleUnit::Percent),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+async fn received(server: &MockServer) -> Vec<Request> {
+    server.received_requests().await.unwrap()
+}
+
+fn header_of(r: &Request, name: &str) -> String {
+    r.headers
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn request_shape_and_signature() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/"))
+        .and(header("content-type", "application/x-amz-json-1.1"))
+        .and(header(
+            "x-amz-target",
+            "AmazonEC2ContainerServiceV20141113.DescribeTaskSets",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"taskSets": [{"id": "ecs-svc/1", "computedDesiredCount": 0}], "failures": []}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let answer = client(&server)
+        .describe_task_sets(describe_request())
+        .await
+        .unwrap();
+    assert_eq!(answer.task_sets.unwrap()[0].computed_desired_count, Some(0));
+
+    let reqs = received(&server).await;
+    let r = &reqs[0];
+    assert_eq!(
+        serde_json::from_slice::<Value>(&r.body).unwrap(),
+        json!({"cluster": "prod", "service": "web"})
+    );
+    assert_eq!(header_of(r, "x-amz-date"), "20150830T123600Z");
+    assert_eq!(header_of(r, "x-amz-security-token"), TOKEN);
+    let auth = header_of(r, "authorization");
+    assert!(
+        auth.starts_with(
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/ecs/aws4_request, "
+        ),
+        "{auth}"
+    );
+    assert!(
+        auth.contains(
+            "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target,"
+        ),
+        "{auth}"
+    );
+}
+
+/// A fixed time, fixed credentials, endpoint and body give a fixed signature: any change in
+/// what is signed (headers, body, canonicalisation, scope) changes the pinned value. botocore
+/// 1.44.5's `SigV4Auth`, given the same request, credentials and time, computes the same
+/// signature.
+#[test]
+fn signing_test_vector() {
+    let config = Config::builder()
+        .env(HashMap::new())
+        .region("us-east-1")
+        .static_credentials(KEY_ID, SECRET, Some(TOKEN))
+        .clock(fixed_time)
+        .build()
+        .unwrap();
+    assert_eq!(config.endpoint(), "https://ecs.us-east-1.amazonaws.com");
+    let client = EcsClient::new(config).unwrap();
+    let body = bytes::Bytes::from_static(br#"{"cluster":"prod","service":"web"}"#);
+    let request = client
+        .prepare_request(&operations::DescribeTaskSets::INFO, body)
+        .unwrap();
+    let h = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(request.method(), "POST");
+    assert_eq!(request.uri(), "https://ecs.us-east-1.amazonaws.com/");
+    assert_eq!(h("x-amz-date"), "20150830T123600Z");
+    assert_eq!(h("x-amz-security-token"), TOKEN);
+    assert_eq!(
+        h("authorization"),
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/ecs/aws4_request, \
+         SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target, \
+         Signature=82255c8a85f4b3dda0ad09466a9d2d0f1d3b20066d176a58e98ddfb6c67635ad"
+    );
+}
+
+#[tokio::test]
+async fn every_documented_error_form_is_read() {
+    let cases: Vec<(ResponseTemplate, ErrorCode, Option<&str>)> = vec![
+        (
+            ResponseTemplate::new(400)
+                .insert_header(
+                    "x-amzn-errortype",
+                    "ClusterNotFoundException:http://internal.amazon.com/coral/com.amazonaws.ecs/",
+                )
+                .set_body_json(json!({"message": "Cluster not found."})),
+            ErrorCode::Modeled(ModeledError::ClusterNotFoundException),
+            Some("Cluster not found."),
+        ),
+        (
+            ResponseTemplate::new(400).set_body_json(
+                json!({"__type": "com.amazonaws.ecs#ServiceNotFoundException", "message": "m"}),
+            ),
+            ErrorCode::Modeled(ModeledError::ServiceNotFoundException),
+            Some("m"),
+        ),
+        (
+            ResponseTemplate::new(400).set_body_json(
+                json!({"__type": "aws.example#FutureError:http://x/", "Message": "M"}),
+            ),
+            ErrorCode::Other("FutureError".into()),
+            Some("M"),
+        ),
+        (
+            ResponseTemplate::new(400).set_body_json(json!({"__type": "TaskSetNotFoundException"})),
+            ErrorCode::Modeled(ModeledError::TaskSetNotFoundException),
+            None,
+        ),
+        (
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"code": "InvalidParameterException", "message": "bad"})),
+            ErrorCode::Modeled(ModeledError::InvalidParameterException),
+            Some("bad"),
+        ),
+    ];
+    for (template, code, message) in cases {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(template.insert_header("x-amzn-requestid", "req-1"))
+            .mount(&server)
+            .await;
+        let err = client(&server)
+            .describe_task_sets(describe_request())
+            .await
+            .unwrap_err();
+        let e = err
+            .service_error()
+            .unwrap_or_else(|| panic!("not a service error: {err}"));
+        assert_eq!(e.code, code);
+        assert_eq!(e.message.as_deref(), message);
+        assert_eq!(e.request_id.as_deref(), Some("req-1"));
+        assert_eq!(
+            received(&server).await.len(),
+            1,
+            "client errors are not retried"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_html_500_is_kept_raw_after_the_retries() {
+    let server = MockServer::start().await;
+    let page = "<!doctype html><title>500 Internal Server Error</title>";
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500).set_body_raw(page, "text/html"))
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .describe_task_sets(describe_request())
+        .await
+        .unwrap_err();
+    let Error::Unparseable { raw, .. } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(raw.status, 500);
+    assert_eq!(raw.body_text(), page);
+    assert_eq!(raw.header("content-type"), Some("text/html"));
+    assert_eq!(
+        received(&server).await.len(),
+        3,
+        "5xx is retried up to max_attempts"
+    );
+}
+
+#[tokio::test]
+async fn a_2xx_that_is_not_the_output_shape_is_unparseable_with_its_body() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw("{\"taskSets\": 5}", "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .describe_task_sets(describe_request())
+        .await
+        .unwrap_err();
+    let Error::Unparseable { reason, raw, .. } = &err else {
+        panic!("{err}")
+    };
+    assert!(reason.starts_with("taskSets:"), "{reason}");
+    assert_eq!(raw.body_text(), "{\"taskSets\": 5}");
+}
+
+#[tokio::test]
+async fn retries_send_the_same_client_token_and_stop_on_success() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .set_body_json(json!({"__type": "ServerException", "message": "try again"})),
+        )
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"taskSet": {"id": "ecs-svc/9"}})),
+        )
+        .mount(&server)
+        .await;
+    let answer = client(&server)
+        .create_task_set(create_request())
+        .await
+        .unwrap();
+    assert_eq!(answer.task_set.unwrap().id.as_deref(), Some("ecs-svc/9"));
+    let reqs = received(&server).await;
+    assert_eq!(reqs.len(), 3);
+    let tokens: Vec<String> = reqs
+        .iter()
+        .map(|r| {
+            serde_json::from_slice::<Value>(&r.body).unwrap()["clientToken"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert!(uuid::Uuid::parse_str(&tokens[0]).is_ok(), "{}", tokens[0]);
+    assert!(tokens.iter().all(|t| *t == tokens[0]), "{tokens:?}");
+
+    // A token the caller set is kept.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .mount(&server)
+        .await;
+    let mut req = create_request();
+    req.client_token = Some("mine".into());
+    client(&server).create_task_set(req).await.unwrap();
+    assert_eq!(
+        serde_json::from_slice::<Value>(&received(&server).await[0].body).unwrap()["clientToken"],
+        "mine"
+    );
+}
+
+#[tokio::test]
+async fn throttling_is_retried_up_to_the_attempt_limit() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_json(
+                json!({"__type": "ThrottlingException", "message": "Rate exceeded"}),
+            ),
+        )
+        .mount(&server)
+        .await;
+    let c = client_with(
+        &server,
+        RetryConfig {
+            max_attempts: 4,
+            ..RetryConfig::default()
+        },
+        Timeouts::default(),
+        ValidationMode::Standard,
+    );
+    let err = c.describe_task_sets(describe_request()).await.unwrap_err();
+    assert_eq!(
+        err.service_error().unwrap().code,
+        ErrorCode::Other("ThrottlingException".into())
+    );
+    assert_eq!(received(&server).await.len(), 4);
+    // Per call.
+    let err = c
+        .send_with::<operations::DescribeTaskSets>(
+            describe_request(),
+            CallOptions::default().max_attempts(1),
+        )
+        .await;
+    assert!(err.is_err());
+    assert_eq!(received(&server).await.len(), 5);
+}
+
+fn short_timeouts() -> Timeouts {
+    Timeouts {
+        connect: Duration::from_secs(1),
+        attempt: Duration::from_millis(200),
+        overall: Duration::from_secs(10),
+    }
+}
+
+#[tokio::test]
+async fn attempt_timeouts_hold_and_do_not_duplicate_unsafe_calls() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_delay(Duration::from_secs(2))
+                .set_body_json(json!({})),
+        )
+        .mount(&server)
+        .await;
+    let c = client_with(
+        &server,
+        RetryConfig::default(),
+        short_timeouts(),
+        ValidationMode::Standard,
+    );
+
+    // CreateCluster is neither read-only nor idempotent and carries no token: one attempt only.
+    let started = std::time::Instant::now();
+    let err = c
+        .create_cluster(CreateClusterRequest::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::AttemptTimeout { .. }), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(received(&server).await.len(), 1);
+
+    // DescribeTaskSets is read-only: retried.
+    let err = c.describe_task_sets(describe_request()).await.unwrap_err();
+    assert!(matches!(err, Error::AttemptTimeout { .. }), "{err}");
+    assert_eq!(received(&server).await.len(), 4);
+}
+
+#[tokio::test]
+async fn the_overall_timeout_bounds_the_whole_call() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_delay(Duration::from_secs(5))
+                .set_body_json(json!({})),
+        )
+        .mount(&server)
+        .await;
+    let timeouts = Timeouts {
+        connect: Duration::from_secs(1),
+        attempt: Duration::from_secs(10),
+        overall: Duration::from_millis(300),
+    };
+    let c = client_with(
+        &server,
+        RetryConfig::default(),
+        timeouts,
+        ValidationMode::Standard,
+    );
+    let started = std::time::Instant::now();
+    let err = c.describe_task_sets(describe_request()).await.unwrap_err();
+    assert!(matches!(err, Error::OverallTimeout { .. }), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn connection_refused_is_a_transport_error() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let config = Config::builder()
+        .env(HashMap::new())
+        .region("us-east-1")
+        .endpoint(format!("http://127.0.0.1:{port}"))
+        .static_credentials(KEY_ID, SECRET, None)
+        .retry(RetryConfig {
+            max_attempts: 2,
+            initial_backoff: Duration::from_millis(1),
+            ..RetryConfig::default()
+        })
+        .build()
+        .unwrap();
+    let err = EcsClient::new(config)
+        .unwrap()
+        .describe_task_sets(describe_request())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn validation_modes() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    let mut too_many_subnets = create_request();
+    too_many_subnets.network_configuration = Some(NetworkConfiguration {
+        awsvpc_configuration: Some(AwsVpcConfiguration {
+            subnets: Some((0..17).map(|i| format!("subnet-{i}")).collect()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    let mut missing_and_conflicting = CreateTaskSetRequest {
+        launch_type: Some(LaunchType::Fargate),
+        capacity_provider_strategy: Some(vec![CapacityProviderStrategyItem {
+            capacity_provider: Some("FARGATE".into()),
+            ..Default::default()
+        }]),
+        ..Default::default()
+    };
+
+    // Standard: an upper limit only warns; a missing member or a conflict stops the call.
+    c.create_task_set(too_many_subnets.clone()).await.unwrap();
+    let err = c
+        .create_task_set(missing_and_conflicting.clone())
+        .await
+        .unwrap_err();
+    let Error::Validation { source, .. } = &err else {
+        panic!("{err}")
+    };
+    let rules: Vec<&str> = source.violations.iter().map(|v| v.rule).collect();
+    assert_eq!(
+        rules,
+        [
+            "model.required",
+            "model.required",
+            "model.required",
+            "doc.launch-type-xor-capacity-provider-strategy"
+        ]
+    );
+    assert_eq!(received(&server).await.len(), 1);
+
+    // Enforce: the upper limit stops it too.
+    let err = c
+        .send_with::<operations::CreateTaskSet>(
+            too_many_subnets.clone(),
+            CallOptions::default().validation(ValidationMode::Enforce),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Validation { .. }));
+    assert_eq!(received(&server).await.len(), 1);
+
+    // Warn and Off: sent as it is.
+    missing_and_conflicting.client_token = Some("t".into());
+    c.send_with::<operations::CreateTaskSet>(
+        missing_and_conflicting.clone(),
+        CallOptions::default().validation(ValidationMode::Warn),
+    )
+    .await
+    .unwrap();
+    c.send_with::<operations::CreateTaskSet>(
+        missing_and_conflicting,
+        CallOptions::default().validation(ValidationMode::Off),
+    )
+    .await
+    .unwrap();
+    assert_eq!(received(&server).await.len(), 3);
+}
+
+#[tokio::test]
+async fn raw_json_can_be_sent_for_deliberately_broken_requests() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"__type": "InvalidParameterException"})),
+        )
+        .mount(&server)
+        .await;
+    let raw = client(&server)
+        .send_json(
+            &operations::DescribeTaskSets::INFO,
+            json!({"cluster": 5}),
+            CallOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(raw.status, 400);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&received(&server).await[0].body).unwrap(),
+        json!({"cluster": 5})
+    );
+}
+
+#[tokio::test]
+async fn secrets_never_appear_in_debug_output() {
+    let server = MockServer::start().await;
+    let c = client(&server);
+    let debug = format!("{c:?} {:?}", c.config());
+    assert!(!debug.contains(SECRET), "{debug}");
+    assert!(!debug.contains(TOKEN), "{debug}");
+    assert!(
+        debug.contains(KEY_ID),
+        "the key id is not secret and helps debugging"
+    );
+}
+
+fn task_set_answer(stability: &str, status: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "taskSets": [{"id": "ecs-svc/1", "status": status, "stabilityStatus": stability, "runningCount": 1, "computedDesiredCount": 2}],
+        "failures": []
+    }))
+}
+
+fn fast_waiter() -> WaiterConfig {
+    WaiterConfig {
+        max_wait: Duration::from_millis(400),
+        min_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(40),
+    }
+}
+
+#[tokio::test]
+async fn the_waiter_polls_until_steady_state() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(task_set_answer("STABILIZING", "ACTIVE"))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(task_set_answer("STEADY_STATE", "ACTIVE"))
+        .mount(&server)
+        .await;
+    let ts = client(&server)
+        .wait_for_task_set_steady_state("prod", "web", "ecs-svc/1", fast_waiter())
+        .await
+        .unwrap();
+    assert_eq!(ts.stability_status, Some(StabilityStatus::SteadyState));
+    assert_eq!(received(&server).await.len(), 3);
+    let body: Value = serde_json::from_slice(&received(&server).await[0].body).unwrap();
+    assert_eq!(body["taskSets"], json!(["ecs-svc/1"]));
+}
+
+#[tokio::test]
+async fn the_waiter_gives_up_with_the_last_task_set_seen() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(task_set_answer("STABILIZING", "ACTIVE"))
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .wait_for_task_set_steady_state("prod", "web", "ecs-svc/1", fast_waiter())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, WaitError::Timeout { .. }), "{err}");
+    assert_eq!(err.last_seen().unwrap().running_count, Some(1));
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(task_set_answer("STABILIZING", "DRAINING"))
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .wait_for_task_set_steady_state("prod", "web", "ecs-svc/1", fast_waiter())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, WaitError::Draining { .. }), "{err}");
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(task_set_answer("STABILIZING", "ACTIVE"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"taskSets": [], "failures": [{"arn": "ecs-svc/1", "reason": "MISSING"}]}),
+        ))
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .wait_for_task_set_steady_state("prod", "web", "ecs-svc/1", fast_waiter())
+        .await
+        .unwrap_err();
+    let WaitError::Disappeared { failure, last, .. } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(failure.as_ref().unwrap().reason.as_deref(), Some("MISSING"));
+    assert!(last.is_some());
+    assert!(err.to_string().contains("MISSING"));
+}
