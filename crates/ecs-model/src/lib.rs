@@ -51,8 +51,3 @@ pub use validate::{Validate, ValidationError, Violation, ViolationKind};
 
 /// Version of the generator and of the botocore model the generated code comes from.
 pub const MODEL_SOURCE: &str = "botocore 1.44.5, data/ecs/2014-11-13/service-2.json";
-
-/// The README's examples are compiled and run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-struct ReadmeDoctests;
