@@ -80,6 +80,16 @@ fn create_request() -> CreateTaskSetRequest {
     }
 }
 
+/// A server that gives every request the same answer.
+async fn answering(template: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(template)
+        .mount(&server)
+        .await;
+    server
+}
+
 async fn received(server: &MockServer) -> Vec<Request> {
     server.received_requests().await.unwrap()
 }
@@ -241,12 +251,8 @@ async fn every_documented_error_form_is_read() {
 
 #[tokio::test]
 async fn an_html_500_is_kept_raw_after_the_retries() {
-    let server = MockServer::start().await;
     let page = "<!doctype html><title>500 Internal Server Error</title>";
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(500).set_body_raw(page, "text/html"))
-        .mount(&server)
-        .await;
+    let server = answering(ResponseTemplate::new(500).set_body_raw(page, "text/html")).await;
     let err = client(&server)
         .describe_task_sets(describe_request())
         .await
@@ -266,13 +272,9 @@ async fn an_html_500_is_kept_raw_after_the_retries() {
 
 #[tokio::test]
 async fn a_2xx_that_is_not_the_output_shape_is_unparseable_with_its_body() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_raw("{\"taskSets\": 5}", "application/json"),
-        )
-        .mount(&server)
-        .await;
+    let server =
+        answering(ResponseTemplate::new(200).set_body_raw("{\"taskSets\": 5}", "application/json"))
+            .await;
     let err = client(&server)
         .describe_task_sets(describe_request())
         .await
@@ -322,11 +324,7 @@ async fn retries_send_the_same_client_token_and_stop_on_success() {
     assert!(tokens.iter().all(|t| *t == tokens[0]), "{tokens:?}");
 
     // A token the caller set is kept.
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
-        .mount(&server)
-        .await;
+    let server = answering(ResponseTemplate::new(200).set_body_json(json!({}))).await;
     let mut req = create_request();
     req.client_token = Some("mine".into());
     client(&server).create_task_set(req).await.unwrap();
@@ -338,15 +336,11 @@ async fn retries_send_the_same_client_token_and_stop_on_success() {
 
 #[tokio::test]
 async fn throttling_is_retried_up_to_the_attempt_limit() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(400).set_body_json(
-                json!({"__type": "ThrottlingException", "message": "Rate exceeded"}),
-            ),
-        )
-        .mount(&server)
-        .await;
+    let server = answering(
+        ResponseTemplate::new(400)
+            .set_body_json(json!({"__type": "ThrottlingException", "message": "Rate exceeded"})),
+    )
+    .await;
     let c = client_with(
         &server,
         RetryConfig {
@@ -383,15 +377,12 @@ fn short_timeouts() -> Timeouts {
 
 #[tokio::test]
 async fn attempt_timeouts_hold_and_do_not_duplicate_unsafe_calls() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_delay(Duration::from_secs(2))
-                .set_body_json(json!({})),
-        )
-        .mount(&server)
-        .await;
+    let server = answering(
+        ResponseTemplate::new(200)
+            .set_delay(Duration::from_secs(2))
+            .set_body_json(json!({})),
+    )
+    .await;
     let c = client_with(
         &server,
         RetryConfig::default(),
@@ -421,15 +412,12 @@ async fn attempt_timeouts_hold_and_do_not_duplicate_unsafe_calls() {
 
 #[tokio::test]
 async fn the_overall_timeout_bounds_the_whole_call() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_delay(Duration::from_secs(5))
-                .set_body_json(json!({})),
-        )
-        .mount(&server)
-        .await;
+    let server = answering(
+        ResponseTemplate::new(200)
+            .set_delay(Duration::from_secs(5))
+            .set_body_json(json!({})),
+    )
+    .await;
     let timeouts = Timeouts {
         connect: Duration::from_secs(1),
         attempt: Duration::from_secs(10),
@@ -475,11 +463,7 @@ async fn connection_refused_is_a_transport_error() {
 
 #[tokio::test]
 async fn validation_modes() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
-        .mount(&server)
-        .await;
+    let server = answering(ResponseTemplate::new(200).set_body_json(json!({}))).await;
     let c = client(&server);
     let mut too_many_subnets = create_request();
     too_many_subnets.network_configuration = Some(NetworkConfiguration {
@@ -549,14 +533,10 @@ async fn validation_modes() {
 
 #[tokio::test]
 async fn raw_json_can_be_sent_for_deliberately_broken_requests() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(400)
-                .set_body_json(json!({"__type": "InvalidParameterException"})),
-        )
-        .mount(&server)
-        .await;
+    let server = answering(
+        ResponseTemplate::new(400).set_body_json(json!({"__type": "InvalidParameterException"})),
+    )
+    .await;
     let raw = client(&server)
         .send_json(
             &operations::DescribeTaskSets::INFO,
@@ -625,11 +605,7 @@ async fn the_waiter_polls_until_steady_state() {
 
 #[tokio::test]
 async fn the_waiter_gives_up_with_the_last_task_set_seen() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(task_set_answer("STABILIZING", "ACTIVE"))
-        .mount(&server)
-        .await;
+    let server = answering(task_set_answer("STABILIZING", "ACTIVE")).await;
     let err = client(&server)
         .wait_for_task_set_steady_state("prod", "web", "ecs-svc/1", fast_waiter())
         .await
@@ -637,11 +613,7 @@ async fn the_waiter_gives_up_with_the_last_task_set_seen() {
     assert!(matches!(err, WaitError::Timeout { .. }), "{err}");
     assert_eq!(err.last_seen().unwrap().running_count, Some(1));
 
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(task_set_answer("STABILIZING", "DRAINING"))
-        .mount(&server)
-        .await;
+    let server = answering(task_set_answer("STABILIZING", "DRAINING")).await;
     let err = client(&server)
         .wait_for_task_set_steady_state("prod", "web", "ecs-svc/1", fast_waiter())
         .await

@@ -23,28 +23,40 @@ pub struct OperationInfo {
     pub idempotency_token: Option<&'static str>,
 }
 
+/// What every operation input and output is: a generated structure that validates, goes to
+/// and from JSON, and can be shared across threads.
+pub trait Shape:
+    Validate
+    + Serialize
+    + DeserializeOwned
+    + Default
+    + Clone
+    + std::fmt::Debug
+    + PartialEq
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<T> Shape for T where
+    T: Validate
+        + Serialize
+        + DeserializeOwned
+        + Default
+        + Clone
+        + std::fmt::Debug
+        + PartialEq
+        + Send
+        + Sync
+        + 'static
+{
+}
+
 /// An ECS operation: its input and output types and its table entry.
 pub trait Operation {
-    type Input: Validate
-        + Serialize
-        + DeserializeOwned
-        + Default
-        + Clone
-        + std::fmt::Debug
-        + PartialEq
-        + Send
-        + Sync
-        + 'static;
-    type Output: Validate
-        + Serialize
-        + DeserializeOwned
-        + Default
-        + Clone
-        + std::fmt::Debug
-        + PartialEq
-        + Send
-        + Sync
-        + 'static;
+    type Input: Shape;
+    type Output: Shape;
     const INFO: OperationInfo;
 }
 

@@ -11,7 +11,7 @@ use anyhow::{bail, Context, Result};
 
 use super::names::{self, lit};
 use super::{Config, HEADER};
-use crate::model::{Model, Shape};
+use crate::model::{Model, Operation, Shape, ShapeRef};
 
 /// `crates/ecs-client/src/generated.rs`.
 pub fn generate_client(model: &Model, config: &Config) -> Result<String> {
@@ -579,14 +579,7 @@ impl<'a> Gen<'a> {
         let mut o = header("One `EcsClient` method per ECS operation, each a thin call of `send`.");
         o += "use ecs_model::operations;\nuse ecs_model::types::*;\n\nuse crate::{EcsClient, Error};\n\nimpl EcsClient {\n";
         for op in self.model.operations.values() {
-            let input = op
-                .input
-                .as_ref()
-                .with_context(|| format!("{} has no input", op.name))?;
-            let output = op
-                .output
-                .as_ref()
-                .with_context(|| format!("{} has no output", op.name))?;
+            let (input, output) = io(op)?;
             let _ = writeln!(
                 o,
                 "    /// `{}`: sends [`{}`], answers [`{}`].",
@@ -618,14 +611,7 @@ impl<'a> Gen<'a> {
         o += "use crate::errors::ModeledError;\nuse crate::operation::{Operation, OperationInfo};\nuse crate::types::*;\n\n";
         let prefix = &self.model.metadata.target_prefix;
         for op in self.model.operations.values() {
-            let input = op
-                .input
-                .as_ref()
-                .with_context(|| format!("{} has no input", op.name))?;
-            let output = op
-                .output
-                .as_ref()
-                .with_context(|| format!("{} has no output", op.name))?;
+            let (input, output) = io(op)?;
             let token = self
                 .shape(&input.shape)
                 .members
@@ -747,6 +733,19 @@ impl<'a> Gen<'a> {
         o += ")\n    }\n}\n\nimpl std::fmt::Display for ModeledError {\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {\n        f.write_str(self.code())\n    }\n}\n";
         o
     }
+}
+
+/// An operation's input and output shapes (every ECS operation has both).
+fn io(op: &Operation) -> Result<(&ShapeRef, &ShapeRef)> {
+    let input = op
+        .input
+        .as_ref()
+        .with_context(|| format!("{} has no input", op.name))?;
+    let output = op
+        .output
+        .as_ref()
+        .with_context(|| format!("{} has no output", op.name))?;
+    Ok((input, output))
 }
 
 fn opt_usize(n: &Option<serde_json::Number>) -> String {
