@@ -1,0 +1,307 @@
+//! A complete blue/green shift with task sets on an EXTERNAL service:
+//! blue at 100% -> green created and scaled to 100% -> green made primary -> blue scaled to 0
+//! and deleted -> green steady. Cleans up after itself.
+//!
+//! ```sh
+//! cargo run -p ecs-client --example blue_green -- --endpoint http://127.0.0.1:4566
+//! ```
+//!
+//! Credentials and region come from the environment as usual; against a local endpoint with
+//! none set, dummy credentials and `us-east-1` are used.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use ecs_client::{Config, EcsClient, WaiterConfig};
+use ecs_model::types::*;
+use ecs_model::Decimal;
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+#[tokio::main]
+async fn main() {
+    if let Err(e) = run().await {
+        eprintln!("blue/green failed: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn usage() -> ! {
+    eprintln!("usage: blue_green --endpoint URL [--wait-seconds N]");
+    std::process::exit(2)
+}
+
+async fn run() -> Result<()> {
+    let mut endpoint = None;
+    let mut wait_seconds = 120;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--endpoint" => endpoint = Some(args.next().unwrap_or_else(|| usage())),
+            "--wait-seconds" => {
+                wait_seconds = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or_else(|| usage())
+            }
+            _ => usage(),
+        }
+    }
+    let endpoint = endpoint.unwrap_or_else(|| usage());
+    let mut env: HashMap<String, String> = std::env::vars().collect();
+    env.entry("AWS_REGION".into())
+        .or_insert_with(|| "us-east-1".into());
+    if !env.contains_key("AWS_ACCESS_KEY_ID") && !env.contains_key("AWS_PROFILE") {
+        env.insert("AWS_ACCESS_KEY_ID".into(), "AKIDEXAMPLE".into());
+        env.insert(
+            "AWS_SECRET_ACCESS_KEY".into(),
+            "local-emulator-secret".into(),
+        );
+    }
+    let ecs = EcsClient::new(Config::builder().env(env).endpoint(endpoint).build()?)?;
+    let waiter = WaiterConfig {
+        max_wait: Duration::from_secs(wait_seconds),
+        min_delay: Duration::from_millis(100),
+        max_delay: Duration::from_secs(2),
+    };
+
+    let suffix = format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_millis()
+    );
+    let cluster = format!("bg-{suffix}");
+    let service = "web".to_owned();
+    ecs.create_cluster(CreateClusterRequest {
+        cluster_name: Some(cluster.clone()),
+        ..Default::default()
+    })
+    .await?;
+    println!("cluster {cluster} created");
+    let result = shift(&ecs, &cluster, &service, waiter).await;
+    cleanup(&ecs, &cluster, &service).await;
+    result
+}
+
+async fn register(ecs: &EcsClient, image: &str) -> Result<String> {
+    let answer = ecs
+        .register_task_definition(RegisterTaskDefinitionRequest {
+            family: Some("bg-web".into()),
+            network_mode: Some(NetworkMode::Awsvpc),
+            requires_compatibilities: Some(vec![Compatibility::Fargate]),
+            cpu: Some("256".into()),
+            memory: Some("512".into()),
+            container_definitions: Some(vec![ContainerDefinition {
+                name: Some("web".into()),
+                image: Some(image.into()),
+                memory: Some(512),
+                port_mappings: Some(vec![PortMapping {
+                    container_port: Some(80),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        })
+        .await?;
+    let arn = answer
+        .task_definition
+        .and_then(|t| t.task_definition_arn)
+        .ok_or("RegisterTaskDefinition answered no ARN")?;
+    println!("task definition {arn}");
+    Ok(arn)
+}
+
+fn network() -> NetworkConfiguration {
+    NetworkConfiguration {
+        awsvpc_configuration: Some(AwsVpcConfiguration {
+            subnets: Some(vec!["subnet-0a1b2c3d".into()]),
+            security_groups: Some(vec!["sg-0a1b2c3d".into()]),
+            assign_public_ip: Some(AssignPublicIp::Disabled),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn percent(n: i32) -> Scale {
+    Scale {
+        value: Some(Decimal::from(n)),
+        unit: Some(ScaleUnit::Percent),
+        ..Default::default()
+    }
+}
+
+async fn create_set(
+    ecs: &EcsClient,
+    cluster: &str,
+    service: &str,
+    task_definition: &str,
+    scale: i32,
+) -> Result<TaskSet> {
+    let answer = ecs
+        .create_task_set(CreateTaskSetRequest {
+            cluster: Some(cluster.into()),
+            service: Some(service.into()),
+            task_definition: Some(task_definition.into()),
+            launch_type: Some(LaunchType::Fargate),
+            network_configuration: Some(network()),
+            scale: Some(percent(scale)),
+            ..Default::default()
+        })
+        .await?;
+    let ts = answer
+        .task_set
+        .ok_or("CreateTaskSet answered no task set")?;
+    println!(
+        "task set {} created at {scale}%: computedDesiredCount {:?}",
+        ts.id.as_deref().unwrap_or("?"),
+        ts.computed_desired_count
+    );
+    Ok(ts)
+}
+
+async fn scale(
+    ecs: &EcsClient,
+    cluster: &str,
+    service: &str,
+    id: &str,
+    to: i32,
+) -> Result<TaskSet> {
+    let answer = ecs
+        .update_task_set(UpdateTaskSetRequest {
+            cluster: Some(cluster.into()),
+            service: Some(service.into()),
+            task_set: Some(id.into()),
+            scale: Some(percent(to)),
+            ..Default::default()
+        })
+        .await?;
+    let ts = answer
+        .task_set
+        .ok_or("UpdateTaskSet answered no task set")?;
+    println!(
+        "task set {id} scaled to {to}%: computedDesiredCount {:?}",
+        ts.computed_desired_count
+    );
+    Ok(ts)
+}
+
+async fn shift(ecs: &EcsClient, cluster: &str, service: &str, waiter: WaiterConfig) -> Result<()> {
+    let blue_td = register(ecs, "public.ecr.aws/nginx/nginx:1.26").await?;
+    let green_td = register(ecs, "public.ecr.aws/nginx/nginx:1.27").await?;
+    ecs.create_service(CreateServiceRequest {
+        cluster: Some(cluster.into()),
+        service_name: Some(service.into()),
+        desired_count: Some(4),
+        deployment_controller: Some(DeploymentController {
+            r#type: Some(DeploymentControllerType::External),
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+    .await?;
+    println!("service {service} created (EXTERNAL, desiredCount 4)");
+
+    let blue = create_set(ecs, cluster, service, &blue_td, 100).await?;
+    let blue_id = blue.id.clone().ok_or("the blue task set has no id")?;
+    ecs.update_service_primary_task_set(UpdateServicePrimaryTaskSetRequest {
+        cluster: Some(cluster.into()),
+        service: Some(service.into()),
+        primary_task_set: Some(blue_id.clone()),
+        ..Default::default()
+    })
+    .await?;
+    ecs.wait_for_task_set_steady_state(cluster, service, &blue_id, waiter)
+        .await?;
+    println!("blue {blue_id} is PRIMARY and steady");
+
+    let green = create_set(ecs, cluster, service, &green_td, 0).await?;
+    let green_id = green.id.clone().ok_or("the green task set has no id")?;
+    scale(ecs, cluster, service, &green_id, 100).await?;
+    ecs.wait_for_task_set_steady_state(cluster, service, &green_id, waiter)
+        .await?;
+    println!("green {green_id} is steady at 100%");
+
+    let answer = ecs
+        .update_service_primary_task_set(UpdateServicePrimaryTaskSetRequest {
+            cluster: Some(cluster.into()),
+            service: Some(service.into()),
+            primary_task_set: Some(green_id.clone()),
+            ..Default::default()
+        })
+        .await?;
+    let status = answer.task_set.and_then(|t| t.status);
+    println!(
+        "green is now {}",
+        status.as_ref().map_or("?", |s| s.as_str())
+    );
+    if status != Some(TaskSetStatus::PRIMARY) {
+        return Err("UpdateServicePrimaryTaskSet did not make green PRIMARY".into());
+    }
+
+    scale(ecs, cluster, service, &blue_id, 0).await?;
+    let deleted = ecs
+        .delete_task_set(DeleteTaskSetRequest {
+            cluster: Some(cluster.into()),
+            service: Some(service.into()),
+            task_set: Some(blue_id.clone()),
+            ..Default::default()
+        })
+        .await?;
+    println!(
+        "blue deleted: {}",
+        deleted
+            .task_set
+            .and_then(|t| t.status)
+            .as_ref()
+            .map_or("?", |s| s.as_str())
+    );
+    let green = ecs
+        .wait_for_task_set_steady_state(cluster, service, &green_id, waiter)
+        .await?;
+    println!(
+        "done: green {green_id} {} running {:?}/{:?}",
+        green.status.as_ref().map_or("?", |s| s.as_str()),
+        green.running_count,
+        green.computed_desired_count
+    );
+    Ok(())
+}
+
+/// The fewest, most basic calls; failures are reported and do not stop the rest.
+async fn cleanup(ecs: &EcsClient, cluster: &str, service: &str) {
+    let steps = [
+        ecs.update_service(UpdateServiceRequest {
+            cluster: Some(cluster.into()),
+            service: Some(service.into()),
+            desired_count: Some(0),
+            ..Default::default()
+        })
+        .await
+        .map(drop),
+        ecs.delete_service(DeleteServiceRequest {
+            cluster: Some(cluster.into()),
+            service: Some(service.into()),
+            force: Some(true),
+            ..Default::default()
+        })
+        .await
+        .map(drop),
+        ecs.delete_cluster(DeleteClusterRequest {
+            cluster: Some(cluster.into()),
+            ..Default::default()
+        })
+        .await
+        .map(drop),
+    ];
+    for (step, result) in ["scale service to 0", "delete service", "delete cluster"]
+        .iter()
+        .zip(steps)
+    {
+        if let Err(e) = result {
+            eprintln!("cleanup: {step}: {e}");
+        }
+    }
+}
