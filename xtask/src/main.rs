@@ -4,6 +4,7 @@
 
 mod codegen;
 mod model;
+mod serve;
 mod test;
 mod tidy;
 mod util;
@@ -40,8 +41,21 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
-    /// The whole test pipeline CI runs: fmt, clippy, codegen --check, all tests.
+    /// The whole test pipeline CI runs: fmt, clippy, codegen --check, all tests, then the
+    /// blue/green example and a boto3 lifecycle script against the reference emulator.
     Test,
+    /// Run the reference ECS emulator on 127.0.0.1, logging each request in one line.
+    Serve {
+        /// Port (0 picks a free one).
+        #[arg(long, default_value_t = 4566)]
+        port: u16,
+        /// Milliseconds a new task stays PENDING (0 for instant).
+        #[arg(long, default_value_t = 100)]
+        task_delay_ms: u64,
+        /// Region for requests whose signature names none.
+        #[arg(long, default_value = "us-east-1")]
+        region: String,
+    },
 }
 
 fn main() {
@@ -53,6 +67,11 @@ fn main() {
         } => model::update_model(&botocore_version, wheel.as_deref()),
         Command::Codegen { check } => codegen::run(check),
         Command::Test => test::run(),
+        Command::Serve {
+            port,
+            task_delay_ms,
+            region,
+        } => serve::run(port, task_delay_ms, &region),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

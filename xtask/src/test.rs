@@ -1,22 +1,29 @@
 //! `cargo xtask test`: everything CI checks, in the order that fails fastest.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use ecs_emulator::Emulator;
 
 use crate::util;
 
+/// boto3 release paired with the model's botocore.
+const BOTO3_VERSION: &str = "1.44.5";
+
+fn cargo(root: &Path) -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    c.current_dir(root);
+    c
+}
+
 pub fn run() -> Result<()> {
     let root = crate::project_root();
-    let cargo = || {
-        let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
-        c.current_dir(&root);
-        c
-    };
-    util::run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    util::run(cargo(&root).args(["fmt", "--all", "--", "--check"]))?;
     eprintln!("$ cargo xtask codegen --check");
     crate::codegen::run(true)?;
-    util::run(cargo().args([
+    util::run(cargo(&root).args([
         "clippy",
         "--workspace",
         "--all-targets",
@@ -25,7 +32,75 @@ pub fn run() -> Result<()> {
         "-D",
         "warnings",
     ]))?;
-    util::run(cargo().args(["test", "--workspace", "--locked"]))?;
+    util::run(cargo(&root).args(["test", "--workspace", "--locked"]))?;
+    against_the_emulator(&root)?;
     eprintln!("xtask test: all checks passed");
     Ok(())
+}
+
+/// Clients against a live reference emulator: the project's blue/green example and boto3.
+fn against_the_emulator(root: &Path) -> Result<()> {
+    let python = boto3_venv()?;
+    util::run(cargo(root).args([
+        "build",
+        "--locked",
+        "-p",
+        "ecs-client",
+        "--example",
+        "blue_green",
+    ]))?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the tokio runtime")?;
+    let emulator = runtime.block_on(
+        Emulator::builder()
+            .task_delay(Duration::from_millis(50))
+            .start(),
+    )?;
+    let url = emulator.url();
+    eprintln!("reference emulator at {url}");
+    let result = (|| {
+        util::run(cargo(root).args([
+            "run",
+            "--locked",
+            "--quiet",
+            "-p",
+            "ecs-client",
+            "--example",
+            "blue_green",
+            "--",
+            "--endpoint",
+            &url,
+            "--wait-seconds",
+            "30",
+        ]))?;
+        util::run(
+            Command::new(&python)
+                .arg(root.join("crates/ecs-emulator/tests/boto3_lifecycle.py"))
+                .arg(&url),
+        )
+    })();
+    runtime.block_on(emulator.shutdown());
+    result
+}
+
+/// A venv with boto3 under `target/xtask/`, created once.
+fn boto3_venv() -> Result<PathBuf> {
+    let dir = util::scratch_dir("venv-boto3")?;
+    let python = dir.join("bin/python");
+    let marker = dir.join(format!(".boto3-{BOTO3_VERSION}"));
+    if !marker.exists() {
+        util::run(Command::new("python3").args(["-m", "venv"]).arg(&dir))?;
+        util::run(
+            Command::new(&python)
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                ])
+                .arg(format!("boto3=={BOTO3_VERSION}")),
+        )?;
+        std::fs::write(&marker, "").with_context(|| format!("writing {}", marker.display()))?;
+    }
+    Ok(python)
 }

@@ -270,38 +270,54 @@ async fn shift(ecs: &EcsClient, cluster: &str, service: &str, waiter: WaiterConf
     Ok(())
 }
 
-/// The fewest, most basic calls; failures are reported and do not stop the rest.
+/// The fewest, most basic calls; failures are reported and do not stop the rest. A deleted
+/// service drains before it is INACTIVE, and only then can its cluster go.
 async fn cleanup(ecs: &EcsClient, cluster: &str, service: &str) {
-    let steps = [
-        ecs.update_service(UpdateServiceRequest {
-            cluster: Some(cluster.into()),
-            service: Some(service.into()),
-            desired_count: Some(0),
-            ..Default::default()
-        })
-        .await
-        .map(drop),
-        ecs.delete_service(DeleteServiceRequest {
-            cluster: Some(cluster.into()),
-            service: Some(service.into()),
-            force: Some(true),
-            ..Default::default()
-        })
-        .await
-        .map(drop),
-        ecs.delete_cluster(DeleteClusterRequest {
-            cluster: Some(cluster.into()),
-            ..Default::default()
-        })
-        .await
-        .map(drop),
-    ];
-    for (step, result) in ["scale service to 0", "delete service", "delete cluster"]
-        .iter()
-        .zip(steps)
-    {
+    let report = |step: &str, result: std::result::Result<(), ecs_client::Error>| {
         if let Err(e) = result {
             eprintln!("cleanup: {step}: {e}");
         }
+    };
+    let scale_down = UpdateServiceRequest {
+        cluster: Some(cluster.into()),
+        service: Some(service.into()),
+        desired_count: Some(0),
+        ..Default::default()
+    };
+    report(
+        "scale service to 0",
+        ecs.update_service(scale_down).await.map(drop),
+    );
+    let delete = DeleteServiceRequest {
+        cluster: Some(cluster.into()),
+        service: Some(service.into()),
+        force: Some(true),
+        ..Default::default()
+    };
+    report("delete service", ecs.delete_service(delete).await.map(drop));
+    for _ in 0..60 {
+        let describe = DescribeServicesRequest {
+            cluster: Some(cluster.into()),
+            services: Some(vec![service.into()]),
+            ..Default::default()
+        };
+        let inactive = match ecs.describe_services(describe).await {
+            Ok(answer) => answer
+                .services
+                .unwrap_or_default()
+                .iter()
+                .all(|s| s.status.as_ref().is_some_and(|st| *st == "INACTIVE")),
+            Err(_) => true,
+        };
+        if inactive {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    let delete = DeleteClusterRequest {
+        cluster: Some(cluster.into()),
+        ..Default::default()
+    };
+    report("delete cluster", ecs.delete_cluster(delete).await.map(drop));
+    println!("cleaned up");
 }

@@ -1,0 +1,174 @@
+//! Request handling without HTTP: target → operation, body → typed input, validation, and the
+//! state change under one lock (so concurrent clients see a serial history: no lost task sets,
+//! never two PRIMARY task sets).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use ecs_model::{operations, Operation, Validate};
+use serde_json::Value;
+
+use crate::clock::{Clock, IdSource};
+use crate::error::ApiError;
+use crate::state::{Ctx, Settings, State};
+
+/// The operations the emulator implements.
+pub const IMPLEMENTED: &[&str] = &[
+    "CreateCluster",
+    "DescribeClusters",
+    "DeleteCluster",
+    "RegisterTaskDefinition",
+    "DescribeTaskDefinition",
+    "DeregisterTaskDefinition",
+    "CreateService",
+    "DescribeServices",
+    "UpdateService",
+    "DeleteService",
+    "ListServices",
+    "CreateTaskSet",
+    "DescribeTaskSets",
+    "UpdateTaskSet",
+    "DeleteTaskSet",
+    "UpdateServicePrimaryTaskSet",
+    "TagResource",
+    "UntagResource",
+    "ListTagsForResource",
+];
+
+type Handler<O> =
+    fn(&mut State, <O as Operation>::Input, &Ctx) -> Result<<O as Operation>::Output, ApiError>;
+
+/// The emulator's state for every region, and how requests reach it.
+pub struct Engine {
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdSource>,
+    regions: Mutex<BTreeMap<String, State>>,
+}
+
+impl Engine {
+    pub fn new(settings: Settings, clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>) -> Self {
+        Engine {
+            settings,
+            clock,
+            ids,
+            regions: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Handles one awsJson1_1 request: `target` is the `X-Amz-Target` header, `region` the
+    /// region of the request's signature (the default region when absent). Returns the JSON
+    /// answer or an AWS-shaped error.
+    pub fn handle(
+        &self,
+        target: Option<&str>,
+        region: Option<&str>,
+        body: &[u8],
+    ) -> Result<Vec<u8>, ApiError> {
+        let target = target
+            .ok_or_else(|| ApiError::unknown_operation("The X-Amz-Target header is missing."))?;
+        let op = target
+            .strip_prefix(ecs_model::TARGET_PREFIX)
+            .and_then(|t| t.strip_prefix('.'))
+            .ok_or_else(|| {
+                ApiError::unknown_operation(format!("{target:?} is not an ECS operation target."))
+            })?;
+        let region = region.unwrap_or(&self.settings.region);
+        macro_rules! dispatch {
+            ($($op:ident => $method:ident),* $(,)?) => {
+                match op {
+                    $(stringify!($op) => self.invoke::<operations::$op>(region, body, State::$method),)*
+                    other if ecs_model::operation::find(other).is_some() => {
+                        Err(ApiError::unknown_operation(format!("{other} is not implemented by the reference emulator.")))
+                    }
+                    other => Err(ApiError::unknown_operation(format!("{other} is not an ECS operation."))),
+                }
+            };
+        }
+        dispatch! {
+            CreateCluster => create_cluster,
+            DescribeClusters => describe_clusters,
+            DeleteCluster => delete_cluster,
+            RegisterTaskDefinition => register_task_definition,
+            DescribeTaskDefinition => describe_task_definition,
+            DeregisterTaskDefinition => deregister_task_definition,
+            CreateService => create_service,
+            DescribeServices => describe_services,
+            UpdateService => update_service,
+            DeleteService => delete_service,
+            ListServices => list_services,
+            CreateTaskSet => create_task_set,
+            DescribeTaskSets => describe_task_sets,
+            UpdateTaskSet => update_task_set,
+            DeleteTaskSet => delete_task_set,
+            UpdateServicePrimaryTaskSet => update_service_primary_task_set,
+            TagResource => tag_resource,
+            UntagResource => untag_resource,
+            ListTagsForResource => list_tags_for_resource,
+        }
+    }
+
+    fn invoke<O: Operation>(
+        &self,
+        region: &str,
+        body: &[u8],
+        handler: Handler<O>,
+    ) -> Result<Vec<u8>, ApiError> {
+        let raw: Value = if body.iter().all(u8::is_ascii_whitespace) {
+            Value::Object(Default::default())
+        } else {
+            serde_json::from_slice(body)
+                .map_err(|e| ApiError::serialization(format!("The body is not JSON: {e}")))?
+        };
+        if !raw.is_object() {
+            return Err(ApiError::serialization("The body must be a JSON object."));
+        }
+        let input: O::Input =
+            ecs_model::from_value(&raw).map_err(|e| ApiError::serialization(e.to_string()))?;
+        let violations = input.violations();
+        if !violations.is_empty() {
+            let text: Vec<String> = violations.iter().map(ToString::to_string).collect();
+            return Err(ApiError::invalid(text.join("; ")));
+        }
+        let now = self.clock.now();
+        let mut regions = self
+            .regions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let state = regions.entry(region.to_owned()).or_insert_with(|| {
+            State::new(Settings {
+                region: region.to_owned(),
+                ..self.settings.clone()
+            })
+        });
+        state.advance(now);
+        let ctx = Ctx {
+            now,
+            ids: &*self.ids,
+            raw: &raw,
+        };
+        let output = handler(state, input, &ctx)?;
+        serde_json::to_vec(&output)
+            .map_err(|e| ApiError::new(500, "ServerException", e.to_string()))
+    }
+
+    /// Every broken invariant across all regions (empty when all hold).
+    pub fn check_invariants(&self) -> Vec<String> {
+        let now = self.clock.now();
+        let mut regions = self
+            .regions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        regions
+            .values_mut()
+            .flat_map(|s| {
+                s.advance(now);
+                s.check_invariants()
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,109 @@
+//! AWS-shaped error answers.
+
+use ecs_model::errors::ModeledError;
+
+/// An error answer: HTTP status, `__type` code and message.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ApiError {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn modeled(error: ModeledError, message: impl Into<String>) -> Self {
+        let status = if error.is_server_fault() { 500 } else { 400 };
+        ApiError::new(status, error.code(), message)
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        ApiError::modeled(ModeledError::InvalidParameterException, message)
+    }
+
+    pub fn client(message: impl Into<String>) -> Self {
+        ApiError::modeled(ModeledError::ClientException, message)
+    }
+
+    pub fn cluster_not_found() -> Self {
+        ApiError::modeled(
+            ModeledError::ClusterNotFoundException,
+            "The referenced cluster was not found.",
+        )
+    }
+
+    pub fn service_not_found() -> Self {
+        ApiError::modeled(
+            ModeledError::ServiceNotFoundException,
+            "The referenced service was not found.",
+        )
+    }
+
+    pub fn service_not_active() -> Self {
+        ApiError::modeled(
+            ModeledError::ServiceNotActiveException,
+            "The referenced service is not ACTIVE.",
+        )
+    }
+
+    pub fn task_set_not_found() -> Self {
+        ApiError::modeled(
+            ModeledError::TaskSetNotFoundException,
+            "The referenced task set was not found in this service.",
+        )
+    }
+
+    pub fn resource_not_found(arn: &str) -> Self {
+        ApiError::modeled(
+            ModeledError::ResourceNotFoundException,
+            format!("No resource with ARN {arn}."),
+        )
+    }
+
+    pub fn cluster_contains_services() -> Self {
+        ApiError::modeled(
+            ModeledError::ClusterContainsServicesException,
+            "The cluster still has active or draining services.",
+        )
+    }
+
+    /// The request body is not JSON, or a member has the wrong JSON type.
+    pub fn serialization(message: impl Into<String>) -> Self {
+        ApiError::new(400, "SerializationException", message)
+    }
+
+    /// No such operation at this endpoint.
+    pub fn unknown_operation(message: impl Into<String>) -> Self {
+        ApiError::new(400, "UnknownOperationException", message)
+    }
+
+    pub fn body_too_large(limit: usize) -> Self {
+        ApiError::new(
+            413,
+            "RequestEntityTooLargeException",
+            format!("The request body exceeds {limit} bytes."),
+        )
+    }
+
+    pub fn unsupported_media_type(got: &str) -> Self {
+        ApiError::new(
+            415,
+            "UnsupportedMediaTypeException",
+            format!("Content-Type {got:?} is not application/x-amz-json-1.1."),
+        )
+    }
+
+    /// The awsJson1_1 error body.
+    pub fn body(&self) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({"__type": self.code, "message": self.message}))
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,240 @@
+//! The reference ECS endpoint: an in-memory control plane over HTTP (awsJson1_1) that
+//! implements the documented task-set semantics exactly. It is the conformance suite's default
+//! target and proves the fixtures consistent; it is also an emulator to test EXTERNAL
+//! deployment controllers against.
+//!
+//! ```no_run
+//! # async fn run() -> std::io::Result<()> {
+//! let emulator = ecs_emulator::Emulator::start().await?;
+//! println!("ECS at {}", emulator.url()); // http://127.0.0.1:<port>
+//! emulator.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Implemented: CreateCluster, DescribeClusters, DeleteCluster, RegisterTaskDefinition,
+//! DescribeTaskDefinition, DeregisterTaskDefinition, CreateService, DescribeServices,
+//! UpdateService, DeleteService, ListServices, CreateTaskSet, DescribeTaskSets, UpdateTaskSet,
+//! DeleteTaskSet, UpdateServicePrimaryTaskSet, TagResource, UntagResource,
+//! ListTagsForResource. Any other target answers `UnknownOperationException` (HTTP 400).
+//!
+//! # Documented behaviour it implements
+//!
+//! - `computedDesiredCount = ceil(desiredCount × scale / 100)` on exact decimals, recomputed
+//!   whenever the service's desired count or the set's scale changes (seeds 000, 002, 004).
+//! - Task sets are ACTIVE when created; UpdateServicePrimaryTaskSet makes one PRIMARY and the
+//!   previous primary ACTIVE, and the service takes on the primary's task definition, launch
+//!   type, capacity provider strategy, platform version, network configuration, load balancers
+//!   and service registries (seed 000). DeleteTaskSet answers DRAINING and the set is gone once
+//!   drained; a set whose scale is above zero needs `force` (seed 002 and AWS's example).
+//! - `stabilityStatus` follows simulated tasks: PENDING until the task delay has passed, then
+//!   RUNNING; STEADY_STATE exactly when running = computed and pending = 0 after the delay,
+//!   with `updatedAt` and `stabilityStatusAt` set to the moment it became steady.
+//! - DescribeTaskSets returns every set when none is named, a `failures` entry with reason
+//!   `MISSING` for each unknown id or ARN, and tags only with `include: ["TAGS"]` (seed 004).
+//! - Task-set operations work only on ACTIVE services with the EXTERNAL deployment controller;
+//!   UpdateService on such a service may change only the desired count, placement constraints
+//!   and strategy, health check grace period, managed tags and tag propagation (seeds 001, 003).
+//! - Defaults as AWS's published examples show them (awscli 1.46.3 `examples/ecs/`): launch
+//!   type EC2 when neither launch type nor capacity provider strategy is given; scale 0 PERCENT
+//!   when none is given; `assignPublicIp` DISABLED; `loadBalancers` and `serviceRegistries`
+//!   always present, empty when not given; full task definition ARNs in answers; services with
+//!   `deploymentConfiguration` 200/100, `schedulingStrategy` REPLICA, `propagateTags` NONE,
+//!   `enableECSManagedTags` false, empty `deployments` for EXTERNAL services; `failures: []`.
+//! - Identifiers in AWS formats: `ecs-svc/<19 digits>`,
+//!   `arn:aws:ecs:<region>:<account>:task-set/<cluster>/<service>/<id>`; names, short ids and
+//!   full ARNs are accepted wherever the documentation allows.
+//! - Request validation with the generated model validators and the documented prose rules.
+//!
+//! # Choices where the documentation is silent
+//!
+//! Fixtures that depend on one of these are labelled `assumed`.
+//!
+//! | id | situation | what the emulator does |
+//! |---|---|---|
+//! | A1 | a request breaks a model constraint or documented rule | 400 `InvalidParameterException`, message lists every violation with its path |
+//! | A2 | the body is not JSON, or a member has the wrong JSON type | 400 `SerializationException` naming the JSON path |
+//! | A3 | missing or unknown `X-Amz-Target`, or an ECS operation not implemented here | 400 `UnknownOperationException` |
+//! | A4 | a Content-Type other than `application/x-amz-json-1.1` (or 1.0, or `application/json`) | 415 `UnsupportedMediaTypeException` |
+//! | A5 | a body over 1 MiB | 413 `RequestEntityTooLargeException` |
+//! | A6 | a task-set operation on a service that is not EXTERNAL | 400 `InvalidParameterException` (as AWS answers in public reports) |
+//! | A7 | a sixth task set in one service | 400 `InvalidParameterException` (AWS's limit of 5, seen in public reports) |
+//! | A8 | DeleteTaskSet without `force` on a set whose scale is above 0 | 400 `InvalidParameterException` |
+//! | A9 | UpdateTaskSet on, or UpdateServicePrimaryTaskSet to, a DRAINING set | 400 `InvalidParameterException` |
+//! | A10 | an unknown task definition | 400 `ClientException` |
+//! | A11 | an unknown task set in Update/Delete/UpdateServicePrimaryTaskSet | 400 `TaskSetNotFoundException` (in the current model; older pages do not list it for UpdateServicePrimaryTaskSet) |
+//! | A12 | the same `clientToken` with the same parameters / with other parameters | the first answer again / 400 `InvalidParameterException` |
+//! | A13 | a `failures` entry for an unknown task set | `arn` is the identifier as given, `reason` `MISSING`, a `detail` sentence |
+//! | A14 | the answer of CreateTaskSet, UpdateTaskSet, DeleteTaskSet, UpdateServicePrimaryTaskSet | no `tags` (only DescribeTaskSets with `include: ["TAGS"]` shows them) |
+//! | A15 | FARGATE without a platform version | `platformVersion` `LATEST` (the seeds say LATEST is used) |
+//! | A16 | a scale change that leaves the task count as it is | the set still becomes STABILIZING until the task delay has passed |
+//! | A17 | a DRAINING task set | keeps its scale and computed count, is STABILIZING, disappears after the task delay |
+//! | A18 | DeleteService with desiredCount > 0 and no `force` | 400 `InvalidParameterException`; with force the service drains, its task sets drain, and it is INACTIVE after the task delay |
+//! | A19 | DeleteCluster with services that are not INACTIVE | 400 `ClusterContainsServicesException` |
+//! | A20 | the region | the one in the request's SigV4 credential scope, else the configured default; each region has its own resources |
+//! | A21 | DescribeTaskSets with `taskSets: []` | the same as naming none: every task set |
+//!
+//! Where AWS's published examples contradict the documented rules, the rules win: the
+//! update-task-set example shows scale 50 with `computedDesiredCount` 0 on a service that the
+//! create-service example gives desiredCount 1 (the round-up rule gives 1, as the
+//! update-service-primary-task-set example does); the delete-cluster example is not valid JSON.
+
+mod clock;
+mod engine;
+mod error;
+mod server;
+mod state;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use clock::{Clock, IdSource, ManualClock, RandomIds, SequentialIds, SystemClock};
+pub use engine::{Engine, IMPLEMENTED};
+pub use error::ApiError;
+pub use server::MAX_BODY_BYTES;
+pub use state::Settings;
+
+/// Configures an [`Emulator`] before it starts.
+pub struct EmulatorBuilder {
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdSource>,
+    port: u16,
+}
+
+impl Default for EmulatorBuilder {
+    fn default() -> Self {
+        EmulatorBuilder {
+            settings: Settings::default(),
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(RandomIds),
+            port: 0,
+        }
+    }
+}
+
+impl EmulatorBuilder {
+    /// Time a new task stays PENDING (default 100 ms; zero for instant).
+    pub fn task_delay(mut self, delay: Duration) -> Self {
+        self.settings.task_delay = delay;
+        self
+    }
+
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.settings.region = region.into();
+        self
+    }
+
+    pub fn account_id(mut self, account: impl Into<String>) -> Self {
+        self.settings.account_id = account.into();
+        self
+    }
+
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    pub fn ids(mut self, ids: impl IdSource + 'static) -> Self {
+        self.ids = Arc::new(ids);
+        self
+    }
+
+    /// Port on 127.0.0.1 (0, the default, picks a free one).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// The engine alone, without HTTP.
+    pub fn engine(self) -> Engine {
+        Engine::new(self.settings, self.clock, self.ids)
+    }
+
+    /// Binds 127.0.0.1 and starts serving on the current tokio runtime.
+    pub async fn start(self) -> std::io::Result<Emulator> {
+        let port = self.port;
+        let engine = Arc::new(self.engine());
+        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;
+        let addr = listener.local_addr()?;
+        let (stop, mut stopped) = watch::channel(false);
+        let serving = engine.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = stopped.changed() => break,
+                    accepted = listener.accept() => {
+                        let Ok((stream, peer)) = accepted else { continue };
+                        let engine = serving.clone();
+                        let mut conn_stopped = stopped.clone();
+                        tokio::spawn(async move {
+                            let service = hyper::service::service_fn(move |req| server::handle(engine.clone(), req, peer));
+                            let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+                            tokio::pin!(conn);
+                            tokio::select! {
+                                _ = conn.as_mut() => {}
+                                _ = conn_stopped.changed() => conn.as_mut().graceful_shutdown(),
+                            }
+                        });
+                    }
+                }
+            }
+        });
+        Ok(Emulator {
+            addr,
+            engine,
+            stop,
+            task: Some(task),
+        })
+    }
+}
+
+/// A running emulator. Dropping it stops the server.
+pub struct Emulator {
+    addr: SocketAddr,
+    engine: Arc<Engine>,
+    stop: watch::Sender<bool>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Emulator {
+    /// Starts with the defaults on a free loopback port.
+    pub async fn start() -> std::io::Result<Emulator> {
+        EmulatorBuilder::default().start().await
+    }
+
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Stops accepting connections and waits for the accept loop to end.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}

@@ -1,0 +1,134 @@
+//! The HTTP side: awsJson1_1 over HTTP/1.1 on a loopback port.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response};
+
+use crate::engine::Engine;
+use crate::error::ApiError;
+
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+fn reply(status: u16, body: Vec<u8>, error: Option<&str>) -> Response<Full<Bytes>> {
+    let request_id = format!(
+        "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+        fastrand::u32(..),
+        fastrand::u16(..),
+        fastrand::u16(..0x1000),
+        fastrand::u16(..0x1000),
+        fastrand::u64(..1 << 48)
+    );
+    let mut builder = Response::builder()
+        .status(status)
+        .header("content-type", "application/x-amz-json-1.1")
+        .header("x-amzn-requestid", request_id);
+    if let Some(code) = error {
+        builder = builder.header("x-amzn-errortype", code);
+    }
+    builder
+        .body(Full::new(Bytes::from(body)))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}
+
+fn error_reply(e: &ApiError) -> Response<Full<Bytes>> {
+    reply(e.status, e.body(), Some(e.code))
+}
+
+/// The region named in a SigV4 `Authorization` header's credential scope.
+fn region_of(req: &Request<Incoming>) -> Option<String> {
+    let auth = req.headers().get("authorization")?.to_str().ok()?;
+    let scope = auth.split("Credential=").nth(1)?.split(',').next()?;
+    let mut parts = scope.split('/');
+    parts.nth(2).filter(|r| !r.is_empty()).map(str::to_owned)
+}
+
+pub async fn handle(
+    engine: Arc<Engine>,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let started = Instant::now();
+    let target = req
+        .headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let label = target
+        .as_deref()
+        .and_then(|t| t.rsplit('.').next())
+        .unwrap_or("-")
+        .to_owned();
+    let response = answer(&engine, req).await;
+    tracing::info!(
+        target: "ecs_emulator",
+        "{peer} {label} {} {}ms",
+        response.status().as_u16(),
+        started.elapsed().as_millis()
+    );
+    Ok(response)
+}
+
+async fn answer(engine: &Engine, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    if req.method() == Method::GET && req.uri().path() == "/health" {
+        return reply(200, br#"{"status":"ok"}"#.to_vec(), None);
+    }
+    if req.method() != Method::POST || req.uri().path() != "/" {
+        return error_reply(&ApiError::unknown_operation(format!(
+            "{} {} is not an ECS request; ECS takes POST /.",
+            req.method(),
+            req.uri().path()
+        )));
+    }
+    let content_type = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if !matches!(
+        media.as_str(),
+        "application/x-amz-json-1.1" | "application/x-amz-json-1.0" | "application/json"
+    ) {
+        return error_reply(&ApiError::unsupported_media_type(&content_type));
+    }
+    let target = req
+        .headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let region = region_of(&req);
+    let body = match Limited::new(req.into_body(), MAX_BODY_BYTES)
+        .collect()
+        .await
+    {
+        Ok(collected) => collected.to_bytes(),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            return error_reply(&ApiError::body_too_large(MAX_BODY_BYTES));
+        }
+        Err(e) => {
+            return error_reply(&ApiError::serialization(format!(
+                "The body could not be read: {e}"
+            )))
+        }
+    };
+    match engine.handle(target.as_deref(), region.as_deref(), &body) {
+        Ok(json) => reply(200, json, None),
+        Err(e) => error_reply(&e),
+    }
+}

@@ -1,0 +1,428 @@
+//! The emulator over HTTP: the blue/green lifecycle through the project's client, protocol
+//! errors on the wire, and correctness under concurrent clients.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use ecs_client::{Config, EcsClient, Error, WaiterConfig};
+use ecs_emulator::Emulator;
+use ecs_model::errors::ModeledError;
+use ecs_model::types::*;
+use ecs_model::Decimal;
+
+fn client(url: &str) -> EcsClient {
+    let config = Config::builder()
+        .env(HashMap::new())
+        .region("us-east-1")
+        .endpoint(url)
+        .static_credentials("AKIDEXAMPLE", "emulator-secret", None)
+        .build()
+        .unwrap();
+    EcsClient::new(config).unwrap()
+}
+
+fn percent(n: i32) -> Option<Scale> {
+    Some(Scale {
+        value: Some(Decimal::from(n)),
+        unit: Some(ScaleUnit::Percent),
+        ..Default::default()
+    })
+}
+
+fn waiter() -> WaiterConfig {
+    WaiterConfig {
+        max_wait: Duration::from_secs(10),
+        min_delay: Duration::from_millis(20),
+        max_delay: Duration::from_millis(100),
+    }
+}
+
+async fn setup(ecs: &EcsClient, cluster: &str, desired: i32) {
+    ecs.create_cluster(CreateClusterRequest {
+        cluster_name: Some(cluster.into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    for image in ["nginx:1.26", "nginx:1.27"] {
+        ecs.register_task_definition(RegisterTaskDefinitionRequest {
+            family: Some("web".into()),
+            container_definitions: Some(vec![ContainerDefinition {
+                name: Some("web".into()),
+                image: Some(image.into()),
+                memory: Some(128),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    }
+    ecs.create_service(CreateServiceRequest {
+        cluster: Some(cluster.into()),
+        service_name: Some("web".into()),
+        desired_count: Some(desired),
+        deployment_controller: Some(DeploymentController {
+            r#type: Some(DeploymentControllerType::External),
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+}
+
+async fn create_set(ecs: &EcsClient, cluster: &str, td: &str, scale: i32) -> TaskSet {
+    ecs.create_task_set(CreateTaskSetRequest {
+        cluster: Some(cluster.into()),
+        service: Some("web".into()),
+        task_definition: Some(td.into()),
+        scale: percent(scale),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+    .task_set
+    .unwrap()
+}
+
+#[tokio::test]
+async fn blue_green_lifecycle_through_the_client() {
+    let emulator = Emulator::builder()
+        .task_delay(Duration::from_millis(50))
+        .start()
+        .await
+        .unwrap();
+    let ecs = client(&emulator.url());
+    setup(&ecs, "prod", 4).await;
+
+    let blue = create_set(&ecs, "prod", "web:1", 100).await;
+    let blue_id = blue.id.clone().unwrap();
+    assert_eq!(
+        blue.stability_status,
+        Some(StabilityStatus::Stabilizing),
+        "STABILIZING is observable"
+    );
+    assert_eq!(
+        (
+            blue.computed_desired_count,
+            blue.pending_count,
+            blue.running_count
+        ),
+        (Some(4), Some(4), Some(0))
+    );
+    ecs.update_service_primary_task_set(UpdateServicePrimaryTaskSetRequest {
+        cluster: Some("prod".into()),
+        service: Some("web".into()),
+        primary_task_set: Some(blue_id.clone()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let steady = ecs
+        .wait_for_task_set_steady_state("prod", "web", &blue_id, waiter())
+        .await
+        .unwrap();
+    assert_eq!(
+        (steady.running_count, steady.pending_count),
+        (Some(4), Some(0))
+    );
+    assert!(steady.updated_at >= steady.created_at);
+
+    let green = create_set(&ecs, "prod", "web:2", 0).await;
+    let green_id = green.id.clone().unwrap();
+    let scaled = ecs
+        .update_task_set(UpdateTaskSetRequest {
+            cluster: Some("prod".into()),
+            service: Some("web".into()),
+            task_set: Some(green_id.clone()),
+            scale: percent(30),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .task_set
+        .unwrap();
+    assert_eq!(
+        scaled.computed_desired_count,
+        Some(2),
+        "ceil(4 x 30%) = ceil(1.2) = 2"
+    );
+    ecs.wait_for_task_set_steady_state("prod", "web", &green_id, waiter())
+        .await
+        .unwrap();
+
+    let primary = ecs
+        .update_service_primary_task_set(UpdateServicePrimaryTaskSetRequest {
+            cluster: Some("prod".into()),
+            service: Some("web".into()),
+            primary_task_set: Some(green.task_set_arn.clone().unwrap()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .task_set
+        .unwrap();
+    assert_eq!(primary.status, Some(TaskSetStatus::PRIMARY));
+
+    let service = ecs
+        .describe_services(DescribeServicesRequest {
+            cluster: Some("prod".into()),
+            services: Some(vec!["web".into()]),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .services
+        .unwrap()
+        .remove(0);
+    assert_eq!(
+        service.task_definition, green.task_definition,
+        "the service takes the primary's task definition"
+    );
+    let violations = ecs_model::semantics::service_invariants(&service, false);
+    assert!(violations.is_empty(), "{violations:?}");
+
+    let err = ecs
+        .delete_task_set(DeleteTaskSetRequest {
+            cluster: Some("prod".into()),
+            service: Some("web".into()),
+            task_set: Some(blue_id.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        err.service_error()
+            .unwrap()
+            .is(ModeledError::InvalidParameterException),
+        "{err}"
+    );
+    let drained = ecs
+        .delete_task_set(DeleteTaskSetRequest {
+            cluster: Some("prod".into()),
+            service: Some("web".into()),
+            task_set: Some(blue_id.clone()),
+            force: Some(true),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .task_set
+        .unwrap();
+    assert_eq!(drained.status, Some(TaskSetStatus::DRAINING));
+    let gone = ecs
+        .wait_for_task_set_steady_state("prod", "web", &blue_id, waiter())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            gone,
+            ecs_client::WaitError::Draining { .. } | ecs_client::WaitError::Disappeared { .. }
+        ),
+        "{gone}"
+    );
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    let after = ecs
+        .describe_task_sets(DescribeTaskSetsRequest {
+            cluster: Some("prod".into()),
+            service: Some("web".into()),
+            task_sets: Some(vec![blue_id.clone()]),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(after.task_sets, Some(vec![]));
+    assert_eq!(
+        after.failures.unwrap()[0].reason.as_deref(),
+        Some("MISSING")
+    );
+    emulator.shutdown().await;
+}
+
+async fn raw_post(
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> (u16, Option<String>, serde_json::Value) {
+    let http = reqwest_client();
+    let mut req = http.post(format!("{url}/")).body(body);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let code = resp
+        .headers()
+        .get("x-amzn-errortype")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let bytes = resp.bytes().await.unwrap();
+    let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+    (status, code, json)
+}
+
+fn reqwest_client() -> reqwest::Client {
+    reqwest::Client::new()
+}
+
+#[tokio::test]
+async fn protocol_errors_on_the_wire() {
+    let emulator = Emulator::start().await.unwrap();
+    let url = emulator.url();
+    let json = ("content-type", "application/x-amz-json-1.1");
+    let target = (
+        "x-amz-target",
+        "AmazonEC2ContainerServiceV20141113.DescribeClusters",
+    );
+
+    let (status, code, body) = raw_post(&url, &[json], b"{}".to_vec()).await;
+    assert_eq!(
+        (status, code.as_deref()),
+        (400, Some("UnknownOperationException"))
+    );
+    assert_eq!(body["__type"], "UnknownOperationException");
+    let (status, code, _) = raw_post(
+        &url,
+        &[("content-type", "text/plain"), target],
+        b"{}".to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_deref()),
+        (415, Some("UnsupportedMediaTypeException"))
+    );
+    let (status, code, _) = raw_post(&url, &[json, target], b"{\"clusters\": [".to_vec()).await;
+    assert_eq!(
+        (status, code.as_deref()),
+        (400, Some("SerializationException"))
+    );
+    let (status, code, _) = raw_post(
+        &url,
+        &[json, target],
+        vec![b' '; ecs_emulator::MAX_BODY_BYTES + 1],
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_deref()),
+        (413, Some("RequestEntityTooLargeException"))
+    );
+    let (status, _, body) = raw_post(&url, &[json, target], b"{}".to_vec()).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["failures"][0]["reason"], "MISSING",
+        "the default cluster does not exist yet"
+    );
+    let health = reqwest_client()
+        .get(format!("{url}/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    let get = reqwest_client()
+        .get(format!("{url}/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status().as_u16(), 400);
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_client_reads_emulator_errors_as_modeled_exceptions() {
+    let emulator = Emulator::start().await.unwrap();
+    let ecs = client(&emulator.url());
+    let err = ecs
+        .describe_task_sets(DescribeTaskSetsRequest {
+            cluster: Some("none".into()),
+            service: Some("web".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    let Error::Service(e) = &err else {
+        panic!("{err}")
+    };
+    assert!(e.is(ModeledError::ClusterNotFoundException));
+    assert!(e.request_id.is_some());
+    emulator.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_clients_never_break_the_invariants() {
+    let emulator = Emulator::builder()
+        .task_delay(Duration::from_millis(5))
+        .start()
+        .await
+        .unwrap();
+    let ecs = client(&emulator.url());
+    setup(&ecs, "load", 10).await;
+    let mut ids = vec![];
+    for scale in [100, 50, 25, 0] {
+        ids.push(create_set(&ecs, "load", "web:1", scale).await.id.unwrap());
+    }
+    let mut tasks = vec![];
+    for worker in 0..32usize {
+        let ecs = ecs.clone();
+        let ids = ids.clone();
+        tasks.push(tokio::spawn(async move {
+            for step in 0..25usize {
+                let id = ids[(worker + step) % ids.len()].clone();
+                match step % 3 {
+                    0 => {
+                        ecs.update_service_primary_task_set(UpdateServicePrimaryTaskSetRequest {
+                            cluster: Some("load".into()),
+                            service: Some("web".into()),
+                            primary_task_set: Some(id),
+                            ..Default::default()
+                        })
+                        .await
+                        .unwrap();
+                    }
+                    1 => {
+                        ecs.update_task_set(UpdateTaskSetRequest {
+                            cluster: Some("load".into()),
+                            service: Some("web".into()),
+                            task_set: Some(id),
+                            scale: percent(i32::try_from((worker * 7 + step) % 101).unwrap()),
+                            ..Default::default()
+                        })
+                        .await
+                        .unwrap();
+                    }
+                    _ => {
+                        ecs.update_service(UpdateServiceRequest {
+                            cluster: Some("load".into()),
+                            service: Some("web".into()),
+                            desired_count: Some(i32::try_from(worker % 20).unwrap()),
+                            ..Default::default()
+                        })
+                        .await
+                        .unwrap();
+                    }
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(emulator.engine().check_invariants(), Vec::<String>::new());
+    let answer = ecs
+        .describe_task_sets(DescribeTaskSetsRequest {
+            cluster: Some("load".into()),
+            service: Some("web".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let sets = answer.task_sets.unwrap();
+    assert_eq!(sets.len(), 4, "no task set lost or duplicated");
+    assert_eq!(
+        sets.iter()
+            .filter(|s| s.status == Some(TaskSetStatus::PRIMARY))
+            .count(),
+        1
+    );
+    emulator.shutdown().await;
+}
