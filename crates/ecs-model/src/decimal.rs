@@ -96,6 +96,9 @@ impl Serialize for Decimal {
     }
 }
 
+/// Integers up to 2^53 are exact doubles.
+const MAX_EXACT_INTEGER: u64 = 1 << 53;
+
 impl<'de> Deserialize<'de> for Decimal {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -104,11 +107,21 @@ impl<'de> Deserialize<'de> for Decimal {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a number")
             }
+            // An integer on the wire is still a double: beyond 2^53 it is the nearest double,
+            // as every implementation reads it, so that re-encoding gives the same value.
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Decimal, E> {
-                Ok(Decimal(rust_decimal::Decimal::from(v)))
+                if v.unsigned_abs() <= MAX_EXACT_INTEGER {
+                    Ok(Decimal(rust_decimal::Decimal::from(v)))
+                } else {
+                    Decimal::from_f64(v as f64).map_err(E::custom)
+                }
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Decimal, E> {
-                Ok(Decimal(rust_decimal::Decimal::from(v)))
+                if v <= MAX_EXACT_INTEGER {
+                    Ok(Decimal(rust_decimal::Decimal::from(v)))
+                } else {
+                    Decimal::from_f64(v as f64).map_err(E::custom)
+                }
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Decimal, E> {
                 Decimal::from_f64(v).map_err(E::custom)
@@ -141,6 +154,18 @@ mod tests {
         assert_eq!(serde_json::to_string(&d).unwrap(), "50.0");
         let d: Decimal = "12.5".parse().unwrap();
         assert_eq!(serde_json::to_string(&d).unwrap(), "12.5");
+    }
+
+    #[test]
+    fn integers_beyond_2_pow_53_are_read_as_the_double_they_are() {
+        let d: Decimal = serde_json::from_str("19616912849248925").unwrap();
+        assert_eq!(d.to_string(), "19616912849248924");
+        let again: Decimal = serde_json::from_str(&serde_json::to_string(&d).unwrap()).unwrap();
+        assert_eq!(again, d);
+        let d: Decimal = serde_json::from_str("9007199254740993").unwrap();
+        assert_eq!(d.to_string(), "9007199254740992");
+        let d: Decimal = serde_json::from_str("9007199254740992").unwrap();
+        assert_eq!(d.to_string(), "9007199254740992");
     }
 
     #[test]
