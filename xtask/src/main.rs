@@ -3,6 +3,7 @@
 //! Every command here is something a developer or CI runs by name; the README lists them.
 
 mod codegen;
+mod conformance;
 mod model;
 mod serve;
 mod test;
@@ -44,6 +45,8 @@ enum Command {
     /// The whole test pipeline CI runs: fmt, clippy, codegen --check, all tests, then the
     /// blue/green example and a boto3 lifecycle script against the reference emulator.
     Test,
+    /// Run the fixture suite against an ECS implementation and report rule by rule.
+    Conformance(conformance::Args),
     /// Run the reference ECS emulator on 127.0.0.1, logging each request in one line.
     Serve {
         /// Port (0 picks a free one).
@@ -67,6 +70,10 @@ fn main() {
         } => model::update_model(&botocore_version, wheel.as_deref()),
         Command::Codegen { check } => codegen::run(check),
         Command::Test => test::run(),
+        Command::Conformance(args) => match conformance::run(&args) {
+            Ok(code) => std::process::exit(code),
+            Err(e) => Err(e),
+        },
         Command::Serve {
             port,
             task_delay_ms,

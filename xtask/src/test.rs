@@ -53,6 +53,7 @@ fn against_the_emulator(root: &Path) -> Result<()> {
     let emulator = runtime.block_on(
         Emulator::builder()
             .task_delay(Duration::from_millis(50))
+            .drain_delay(Duration::from_millis(50))
             .start(),
     )?;
     let url = emulator.url();

@@ -25,7 +25,7 @@
 //!   previous primary ACTIVE, and the service takes on the primary's task definition, launch
 //!   type, capacity provider strategy, platform version, network configuration, load balancers
 //!   and service registries (seed 000). DeleteTaskSet answers DRAINING and the set is gone once
-//!   drained; a set whose scale is above zero needs `force` (seed 002 and AWS's example).
+//!   drained (after the drain delay); a set whose scale is above zero needs `force` (seed 002 and AWS's example).
 //! - `stabilityStatus` follows simulated tasks: PENDING until the task delay has passed, then
 //!   RUNNING; STEADY_STATE exactly when running = computed and pending = 0 after the delay,
 //!   with `updatedAt` and `stabilityStatusAt` set to the moment it became steady.
@@ -67,8 +67,8 @@
 //! | A14 | the answer of CreateTaskSet, UpdateTaskSet, DeleteTaskSet, UpdateServicePrimaryTaskSet | no `tags` (only DescribeTaskSets with `include: ["TAGS"]` shows them) |
 //! | A15 | FARGATE without a platform version | `platformVersion` `LATEST` (the seeds say LATEST is used) |
 //! | A16 | a scale change that leaves the task count as it is | the set still becomes STABILIZING until the task delay has passed |
-//! | A17 | a DRAINING task set | keeps its scale and computed count, is STABILIZING, disappears after the task delay |
-//! | A18 | DeleteService with desiredCount > 0 and no `force` | 400 `InvalidParameterException`; with force the service drains, its task sets drain, and it is INACTIVE after the task delay |
+//! | A17 | a DRAINING task set | keeps its scale and computed count, is STABILIZING, disappears after the drain delay (default 500 ms) |
+//! | A18 | DeleteService with desiredCount > 0 and no `force` | 400 `InvalidParameterException`; with force the service drains, its task sets drain, and it is INACTIVE after the drain delay |
 //! | A19 | DeleteCluster with services that are not INACTIVE | 400 `ClusterContainsServicesException` |
 //! | A20 | the region | the one in the request's SigV4 credential scope, else the configured default; each region has its own resources |
 //! | A21 | DescribeTaskSets with `taskSets: []` | the same as naming none: every task set |
@@ -121,6 +121,12 @@ impl EmulatorBuilder {
     /// Time a new task stays PENDING (default 100 ms; zero for instant).
     pub fn task_delay(mut self, delay: Duration) -> Self {
         self.settings.task_delay = delay;
+        self
+    }
+
+    /// Time a deleted task set or service stays DRAINING (default 500 ms; zero for instant).
+    pub fn drain_delay(mut self, delay: Duration) -> Self {
+        self.settings.drain_delay = delay;
         self
     }
 

@@ -22,9 +22,11 @@ use crate::error::ApiError;
 pub struct Settings {
     pub region: String,
     pub account_id: String,
-    /// How long a new task stays PENDING before it is RUNNING, and how long a deleted task set
-    /// or service drains. Zero makes every change take effect at once.
+    /// How long a new task stays PENDING before it is RUNNING. Zero makes every change take
+    /// effect at once.
     pub task_delay: Duration,
+    /// How long a deleted task set or service stays DRAINING before it is gone (INACTIVE).
+    pub drain_delay: Duration,
     /// Task sets a service may hold at once (AWS answers the sixth CreateTaskSet with an
     /// InvalidParameterException).
     pub max_task_sets_per_service: usize,
@@ -36,6 +38,7 @@ impl Default for Settings {
             region: "us-east-1".into(),
             account_id: "123456789012".into(),
             task_delay: Duration::from_millis(100),
+            drain_delay: Duration::from_millis(500),
             max_task_sets_per_service: 5,
         }
     }
@@ -870,7 +873,7 @@ impl State {
         ctx: &Ctx,
     ) -> Result<DeleteServiceResponse, ApiError> {
         let name = Self::service_name(req.service.as_deref().unwrap_or_default());
-        let delay = self.settings.task_delay;
+        let delay = self.settings.drain_delay;
         let svc = self.service_mut(req.cluster.as_deref(), req.service.as_deref())?;
         match svc.status.as_str() {
             "INACTIVE" => return Err(ApiError::service_not_found()),
@@ -1123,7 +1126,7 @@ impl State {
         req: DeleteTaskSetRequest,
         ctx: &Ctx,
     ) -> Result<DeleteTaskSetResponse, ApiError> {
-        let delay = self.settings.task_delay;
+        let delay = self.settings.drain_delay;
         let svc = self.task_set_service(req.cluster.as_deref(), req.service.as_deref())?;
         let svc_arn = svc.arn.clone();
         let set = Self::task_set_mut(svc, req.task_set.as_deref())?;

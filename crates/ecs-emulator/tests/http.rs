@@ -91,6 +91,7 @@ async fn create_set(ecs: &EcsClient, cluster: &str, td: &str, scale: i32) -> Tas
 async fn blue_green_lifecycle_through_the_client() {
     let emulator = Emulator::builder()
         .task_delay(Duration::from_millis(50))
+        .drain_delay(Duration::from_millis(50))
         .start()
         .await
         .unwrap();

@@ -20,6 +20,7 @@ impl World {
         let clock = ManualClock::at_example_time();
         let engine = Emulator::builder()
             .task_delay(DELAY)
+            .drain_delay(DELAY)
             .clock(clock.clone())
             .ids(SequentialIds::default())
             .region("us-west-2")

@@ -1,0 +1,80 @@
+//! The rule catalog (`conformance/rules.json`): every rule the suite checks, in this project's
+//! words, where it is documented, and how it is checked.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// How a rule is checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckedBy {
+    /// By the expectations of the cases that name it.
+    Cases,
+    /// On every answer, by an invariant of `ecs_model::semantics`.
+    Invariant,
+    /// On every answer, by the generated JSON Schema of the operation's output.
+    Schema,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rule {
+    pub id: String,
+    /// The rule, in this project's words.
+    pub summary: String,
+    /// Where it is documented (seed page, AWS example, or the emulator assumption it rests on).
+    pub source: String,
+    pub checked_by: CheckedBy,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Catalog {
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct CatalogError {
+    pub path: String,
+    pub message: String,
+}
+
+/// The rule id under which answers that break their output schema are reported.
+pub const SCHEMA_RULE: &str = "schema.output";
+
+impl Catalog {
+    pub fn load(path: &Path) -> Result<Catalog, CatalogError> {
+        let err = |message: String| CatalogError {
+            path: path.display().to_string(),
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let catalog: Catalog = serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
+        let mut ids: Vec<&str> = catalog.rules.iter().map(|r| r.id.as_str()).collect();
+        ids.sort_unstable();
+        if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
+            return Err(err(format!("rule {} appears twice", w[0])));
+        }
+        for inv in [
+            ecs_model::semantics::ids::COMPUTED_DESIRED_COUNT,
+            ecs_model::semantics::ids::STEADY_STATE_COUNTS,
+            ecs_model::semantics::ids::CREATED_NOT_AFTER_UPDATED,
+            ecs_model::semantics::ids::COUNTS_NON_NEGATIVE,
+            ecs_model::semantics::ids::STATUS_KNOWN,
+            ecs_model::semantics::ids::SCALE_RANGE,
+            ecs_model::semantics::ids::ARN_ENDS_WITH_ID,
+            ecs_model::semantics::ids::SINGLE_PRIMARY,
+            ecs_model::semantics::ids::TAGS_ONLY_WHEN_ASKED,
+            SCHEMA_RULE,
+        ] {
+            if catalog.rule(inv).is_none() {
+                return Err(err(format!("the answer check {inv} has no catalog entry")));
+            }
+        }
+        Ok(catalog)
+    }
+
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+}

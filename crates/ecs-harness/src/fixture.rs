@@ -1,0 +1,331 @@
+//! Fixture files: loading, schema validation and cross-checks. A bad fixture is reported with
+//! its file and the JSON path of the offending value.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::catalog::Catalog;
+
+/// Where a case's expectations come from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Provenance {
+    /// A documented sentence: the seed page or AWS's published example, and the field.
+    Documented { source: String, field: String },
+    /// Follows from documented rules.
+    Derived { from: String },
+    /// Depends on an emulator assumption (an `A<n>` id of the reference emulator's table).
+    Assumed {
+        assumption: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// Answers recorded from a real endpoint.
+    Recorded { endpoint: String, date: String },
+}
+
+impl Provenance {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Provenance::Documented { .. } => "documented",
+            Provenance::Derived { .. } => "derived",
+            Provenance::Assumed { .. } => "assumed",
+            Provenance::Recorded { .. } => "recorded",
+        }
+    }
+
+    /// One line: where to read about it.
+    pub fn describe(&self) -> String {
+        match self {
+            Provenance::Documented { source, field } => format!("documented: {source} ({field})"),
+            Provenance::Derived { from } => format!("derived: {from}"),
+            Provenance::Assumed { assumption, .. } => {
+                format!("assumed: reference emulator choice {assumption}")
+            }
+            Provenance::Recorded { endpoint, date } => format!("recorded: {endpoint} on {date}"),
+        }
+    }
+}
+
+/// What a step expects.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Expect {
+    /// A 2xx answer whose body matches (see [`crate::matcher`]).
+    Body { body: Value },
+    /// An error answer with this code (and status, when given).
+    Error {
+        error: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
+    },
+}
+
+/// Repeat the step until its expectation holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Poll {
+    pub timeout_ms: u64,
+    #[serde(default = "default_interval")]
+    pub interval_ms: u64,
+}
+
+fn default_interval() -> u64 {
+    50
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub op: String,
+    #[serde(default = "empty_object")]
+    pub request: Value,
+    /// A setup step that fails blocks the steps after it instead of failing them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub setup: bool,
+    /// Rules this step checks, instead of the case's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Expect>,
+    /// Variable name -> JSON path in the answer.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub capture: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<Poll>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sleep_ms: Option<u64>,
+}
+
+fn empty_object() -> Value {
+    Value::Object(Default::default())
+}
+
+impl Step {
+    /// A label for reports: the name, or the operation.
+    pub fn label(&self, index: usize) -> String {
+        match &self.name {
+            Some(n) => format!("{}. {n} ({})", index + 1, self.op),
+            None => format!("{}. {}", index + 1, self.op),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub rules: Vec<String>,
+    pub provenance: Provenance,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    pub steps: Vec<Step>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cleanup: Vec<Step>,
+    /// The file it came from, relative to the fixtures directory.
+    #[serde(skip)]
+    pub file: String,
+}
+
+impl Case {
+    /// Every rule a case checks: its own and its steps'.
+    pub fn all_rules(&self) -> BTreeSet<&str> {
+        self.rules
+            .iter()
+            .chain(self.steps.iter().flat_map(|s| &s.rules))
+            .map(String::as_str)
+            .collect()
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct FixtureFile {
+    cases: Vec<Case>,
+}
+
+/// A fixture problem, located.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: {path}: {message}")]
+pub struct FixtureError {
+    pub file: String,
+    /// JSON pointer of the offending value (`/cases/3/steps/1/op`), or `/` for the file.
+    pub path: String,
+    pub message: String,
+}
+
+/// Every problem found in a fixtures directory.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} fixture problem(s):\n{}", .0.len(), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+pub struct LoadErrors(pub Vec<FixtureError>);
+
+/// The fixture schema in the repository.
+pub fn schema_path(fixtures: &Path) -> PathBuf {
+    fixtures.join("schema/fixture.schema.json")
+}
+
+/// Loads every `*.json` file under `dir` (the `schema/` folder excepted), in name order.
+pub fn load_dir(dir: &Path, catalog: &Catalog) -> Result<Vec<Case>, LoadErrors> {
+    let err = |file: &str, path: &str, message: String| FixtureError {
+        file: file.to_owned(),
+        path: path.to_owned(),
+        message,
+    };
+    let schema_file = schema_path(dir);
+    let schema: Value = std::fs::read_to_string(&schema_file)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+        .map_err(|e| LoadErrors(vec![err(&schema_file.display().to_string(), "/", e)]))?;
+    let validator = jsonschema::draft202012::new(&schema).map_err(|e| {
+        LoadErrors(vec![err(
+            &schema_file.display().to_string(),
+            "/",
+            e.to_string(),
+        )])
+    })?;
+    let mut files = vec![];
+    collect(dir, dir, &mut files)
+        .map_err(|e| LoadErrors(vec![err(&dir.display().to_string(), "/", e.to_string())]))?;
+    files.sort();
+
+    let mut errors = vec![];
+    let mut cases = vec![];
+    for rel in files {
+        let text = match std::fs::read_to_string(dir.join(&rel)) {
+            Ok(t) => t,
+            Err(e) => {
+                errors.push(err(&rel, "/", e.to_string()));
+                continue;
+            }
+        };
+        cases.extend(parse_file(&rel, &text, &validator, &mut errors));
+    }
+    check_cases(&cases, catalog, &mut errors);
+    if errors.is_empty() {
+        Ok(cases)
+    } else {
+        Err(LoadErrors(errors))
+    }
+}
+
+fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n != "schema") {
+                collect(root, &path, out)?;
+            }
+        } else if path.extension().is_some_and(|e| e == "json") {
+            out.push(
+                path.strip_prefix(root)
+                    .unwrap_or(&path)
+                    .display()
+                    .to_string(),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Parses one file; problems go to `errors` with the file name and JSON pointer.
+pub fn parse_file(
+    rel: &str,
+    text: &str,
+    validator: &jsonschema::Validator,
+    errors: &mut Vec<FixtureError>,
+) -> Vec<Case> {
+    let value: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            errors.push(FixtureError {
+                file: rel.to_owned(),
+                path: "/".into(),
+                message: format!("not JSON: {e}"),
+            });
+            return vec![];
+        }
+    };
+    let schema_errors: Vec<FixtureError> = validator
+        .iter_errors(&value)
+        .map(|e| {
+            let p = e.instance_path().to_string();
+            FixtureError {
+                file: rel.to_owned(),
+                path: if p.is_empty() { "/".into() } else { p },
+                message: e.to_string(),
+            }
+        })
+        .collect();
+    if !schema_errors.is_empty() {
+        errors.extend(schema_errors);
+        return vec![];
+    }
+    match serde_json::from_value::<FixtureFile>(value) {
+        Ok(file) => file
+            .cases
+            .into_iter()
+            .map(|c| Case {
+                file: rel.to_owned(),
+                ..c
+            })
+            .collect(),
+        Err(e) => {
+            errors.push(FixtureError {
+                file: rel.to_owned(),
+                path: "/".into(),
+                message: e.to_string(),
+            });
+            vec![]
+        }
+    }
+}
+
+/// What the schema cannot see: unique ids, known operations, known rules.
+fn check_cases(cases: &[Case], catalog: &Catalog, errors: &mut Vec<FixtureError>) {
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut index_in_file: BTreeMap<&str, usize> = BTreeMap::new();
+    for case in cases {
+        let i = index_in_file.entry(case.file.as_str()).or_insert(0);
+        let at = |path: String, message: String| FixtureError {
+            file: case.file.clone(),
+            path,
+            message,
+        };
+        if let Some(first) = seen.insert(case.id.as_str(), case.file.as_str()) {
+            errors.push(at(
+                format!("/cases/{i}/id"),
+                format!("case id {} is also used in {first}", case.id),
+            ));
+        }
+        for (r, rule) in case.rules.iter().enumerate() {
+            if catalog.rule(rule).is_none() {
+                errors.push(at(
+                    format!("/cases/{i}/rules/{r}"),
+                    format!("rule {rule} is not in conformance/rules.json"),
+                ));
+            }
+        }
+        for (list, steps) in [("steps", &case.steps), ("cleanup", &case.cleanup)] {
+            for (s, step) in steps.iter().enumerate() {
+                if ecs_model::operation::find(&step.op).is_none() {
+                    errors.push(at(
+                        format!("/cases/{i}/{list}/{s}/op"),
+                        format!("{} is not an ECS operation", step.op),
+                    ));
+                }
+                for (r, rule) in step.rules.iter().enumerate() {
+                    if catalog.rule(rule).is_none() {
+                        errors.push(at(
+                            format!("/cases/{i}/{list}/{s}/rules/{r}"),
+                            format!("rule {rule} is not in conformance/rules.json"),
+                        ));
+                    }
+                }
+            }
+        }
+        *i += 1;
+    }
+}

@@ -1,0 +1,455 @@
+//! Reports: a terminal summary by rule and by case with readable failure diffs, and JSON,
+//! JUnit and Markdown files. A baseline turns "any failure" into "any change".
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{Catalog, CheckedBy};
+use crate::runner::{CaseResult, Status};
+
+/// Version of the report format.
+pub const REPORT_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TargetInfo {
+    /// `reference`, `moto`, `fakecloud` or `endpoint`.
+    pub name: String,
+    /// The pinned version, or what the endpoint said of itself.
+    pub version: String,
+    pub endpoint: String,
+}
+
+/// The outcome of one rule over the whole run.
+#[derive(Clone, Debug, Serialize)]
+pub struct RuleResult {
+    pub id: String,
+    pub summary: String,
+    pub source: String,
+    pub status: RuleStatus,
+    /// Cases that name the rule.
+    pub cases: usize,
+    /// One line: the first failure, block or gap.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuleStatus {
+    Passed,
+    Failed,
+    Blocked,
+    NotImplemented,
+    /// No case checks it (and no answer exercised it).
+    Uncovered,
+}
+
+impl RuleStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            RuleStatus::Passed => "pass",
+            RuleStatus::Failed => "FAIL",
+            RuleStatus::Blocked => "blocked",
+            RuleStatus::NotImplemented => "n/a",
+            RuleStatus::Uncovered => "uncovered",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub version: u32,
+    pub target: TargetInfo,
+    pub started_at: String,
+    pub duration_ms: u64,
+    pub totals: BTreeMap<Status, usize>,
+    /// Operations the target does not implement, each reported once.
+    pub not_implemented: Vec<String>,
+    pub rules: Vec<RuleResult>,
+    pub cases: Vec<CaseResult>,
+}
+
+impl Report {
+    pub fn new(
+        target: TargetInfo,
+        started_at: String,
+        duration_ms: u64,
+        cases: Vec<CaseResult>,
+        catalog: &Catalog,
+    ) -> Report {
+        let mut totals = BTreeMap::new();
+        for c in &cases {
+            *totals.entry(c.status).or_insert(0) += 1;
+        }
+        let mut not_implemented: Vec<String> = cases
+            .iter()
+            .flat_map(|c| &c.steps)
+            .filter(|s| s.status == Status::NotImplemented)
+            .map(|s| s.op.clone())
+            .collect();
+        not_implemented.sort();
+        not_implemented.dedup();
+        let rules = catalog
+            .rules
+            .iter()
+            .map(|r| rule_result(r, &cases))
+            .collect();
+        Report {
+            version: REPORT_VERSION,
+            target,
+            started_at,
+            duration_ms,
+            totals,
+            not_implemented,
+            rules,
+            cases,
+        }
+    }
+
+    pub fn count(&self, status: Status) -> usize {
+        self.totals.get(&status).copied().unwrap_or(0)
+    }
+
+    /// Whether every case passed.
+    pub fn all_passed(&self) -> bool {
+        self.cases.iter().all(|c| c.status == Status::Passed)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    pub fn baseline(&self) -> Baseline {
+        Baseline {
+            target: self.target.clone(),
+            cases: self
+                .cases
+                .iter()
+                .map(|c| (c.id.clone(), c.status))
+                .collect(),
+        }
+    }
+
+    /// The human summary: totals, rules that did not pass, and every failure with its diff.
+    pub fn terminal(&self, verbose: bool) -> String {
+        let mut o = String::new();
+        let _ = writeln!(
+            o,
+            "target: {} {} at {}",
+            self.target.name, self.target.version, self.target.endpoint
+        );
+        for c in self.cases.iter().filter(|c| c.status == Status::Failed) {
+            let _ = writeln!(
+                o,
+                "\nFAIL {}  [{}]  ({})",
+                c.id,
+                c.rules.join(", "),
+                c.provenance
+            );
+            for (step, f) in c.failures() {
+                let _ = writeln!(o, "  {}  rule {}", step.label, f.rules.join(", "));
+                let _ = writeln!(o, "    at       {}", f.path);
+                let _ = writeln!(o, "    expected {}", f.expected);
+                let _ = writeln!(o, "    actual   {}", f.actual);
+            }
+        }
+        if verbose {
+            for c in self
+                .cases
+                .iter()
+                .filter(|c| matches!(c.status, Status::Blocked | Status::NotImplemented))
+            {
+                let reason = c
+                    .steps
+                    .iter()
+                    .find_map(|s| s.reason.clone())
+                    .unwrap_or_default();
+                let _ = writeln!(o, "{} {}: {reason}", c.status.label(), c.id);
+            }
+        }
+        let _ = writeln!(o, "\nrules:");
+        let mut by_status: BTreeMap<&str, usize> = BTreeMap::new();
+        for r in &self.rules {
+            *by_status.entry(r.status.label()).or_insert(0) += 1;
+            if r.status != RuleStatus::Passed || verbose {
+                let _ = writeln!(
+                    o,
+                    "  {:9} {:55} {}",
+                    r.status.label(),
+                    r.id,
+                    r.reason.as_deref().unwrap_or("")
+                );
+            }
+        }
+        let _ = writeln!(
+            o,
+            "  {}",
+            by_status
+                .iter()
+                .map(|(k, v)| format!("{v} {k}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        if !self.not_implemented.is_empty() {
+            let _ = writeln!(
+                o,
+                "not implemented by the target: {}",
+                self.not_implemented.join(", ")
+            );
+        }
+        let _ = writeln!(
+            o,
+            "cases: {} passed, {} failed, {} blocked, {} not implemented ({} in {:.1} s)",
+            self.count(Status::Passed),
+            self.count(Status::Failed),
+            self.count(Status::Blocked),
+            self.count(Status::NotImplemented),
+            self.cases.len(),
+            self.duration_ms as f64 / 1000.0
+        );
+        o
+    }
+
+    /// A Markdown page: summary, the rule table, and the failures.
+    pub fn markdown(&self) -> String {
+        let mut o = String::new();
+        let _ = writeln!(
+            o,
+            "# Conformance: {} {}\n",
+            self.target.name, self.target.version
+        );
+        let _ = writeln!(
+            o,
+            "{} cases: {} passed, {} failed, {} blocked, {} not implemented.\n",
+            self.cases.len(),
+            self.count(Status::Passed),
+            self.count(Status::Failed),
+            self.count(Status::Blocked),
+            self.count(Status::NotImplemented)
+        );
+        o.push_str("| rule | status | cases | reason |\n|---|---|---|---|\n");
+        for r in &self.rules {
+            let reason = r.reason.as_deref().unwrap_or("").replace('|', "\\|");
+            let _ = writeln!(
+                o,
+                "| `{}` | {} | {} | {} |",
+                r.id,
+                r.status.label(),
+                r.cases,
+                reason
+            );
+        }
+        let failing: Vec<&CaseResult> = self
+            .cases
+            .iter()
+            .filter(|c| c.status == Status::Failed)
+            .collect();
+        if !failing.is_empty() {
+            o.push_str("\n## Failures\n");
+            for c in failing {
+                let _ = writeln!(o, "\n### `{}`\n", c.id);
+                for (step, f) in c.failures() {
+                    let _ = writeln!(
+                        o,
+                        "- {} (rule {}): at `{}` expected `{}`, got `{}`",
+                        step.label,
+                        f.rules.join(", "),
+                        f.path,
+                        f.expected.replace('`', "'"),
+                        f.actual.replace('`', "'")
+                    );
+                }
+            }
+        }
+        o
+    }
+
+    /// JUnit XML: one test suite per fixture file, one test case per case.
+    pub fn junit(&self) -> String {
+        use quick_junit::{NonSuccessKind, Report as JReport, TestCase, TestCaseStatus, TestSuite};
+        let mut report = JReport::new(format!("ecs-conformance {}", self.target.name));
+        let mut suites: BTreeMap<&str, TestSuite> = BTreeMap::new();
+        for c in &self.cases {
+            let status = match c.status {
+                Status::Passed => TestCaseStatus::success(),
+                Status::Failed => {
+                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    let text: Vec<String> = c
+                        .failures()
+                        .map(|(step, f)| {
+                            format!(
+                                "{}: {} expected {} actual {} [{}]",
+                                step.label,
+                                f.path,
+                                f.expected,
+                                f.actual,
+                                f.rules.join(",")
+                            )
+                        })
+                        .collect();
+                    s.set_description(text.join("\n"));
+                    s
+                }
+                Status::Blocked | Status::NotImplemented => {
+                    let mut s = TestCaseStatus::skipped();
+                    s.set_message(
+                        c.steps
+                            .iter()
+                            .find_map(|st| st.reason.clone())
+                            .unwrap_or_else(|| c.status.label().to_owned()),
+                    );
+                    s
+                }
+            };
+            let mut tc = TestCase::new(c.id.clone(), status);
+            tc.set_classname(c.file.trim_end_matches(".json").replace('/', "."));
+            tc.set_time(std::time::Duration::from_millis(c.duration_ms));
+            suites
+                .entry(c.file.as_str())
+                .or_insert_with(|| TestSuite::new(c.file.clone()))
+                .add_test_case(tc);
+        }
+        report.add_test_suites(suites.into_values());
+        report.to_string().unwrap_or_default()
+    }
+}
+
+fn rule_result(rule: &crate::catalog::Rule, cases: &[CaseResult]) -> RuleResult {
+    let naming: Vec<&CaseResult> = cases
+        .iter()
+        .filter(|c| c.rules.contains(&rule.id))
+        .collect();
+    let failure = cases
+        .iter()
+        .flat_map(|c| c.failures().map(move |(s, f)| (c, s, f)))
+        .find(|(_, _, f)| f.rules.contains(&rule.id));
+    // A case checked the rule when all its steps ran; a failure it had under another rule
+    // (an invariant, the schema) does not make this rule fail.
+    let checked = |c: &&CaseResult| {
+        matches!(c.status, Status::Passed | Status::Failed)
+            && c.steps
+                .iter()
+                .all(|s| matches!(s.status, Status::Passed | Status::Failed))
+    };
+    let (status, reason) = if let Some((c, s, f)) = failure {
+        (
+            RuleStatus::Failed,
+            Some(format!(
+                "{} {}: {} expected {}, got {}",
+                c.id, s.op, f.path, f.expected, f.actual
+            )),
+        )
+    } else if naming.iter().any(checked)
+        || (rule.checked_by != CheckedBy::Cases
+            && cases
+                .iter()
+                .any(|c| c.steps.iter().any(|s| s.status == Status::Passed)))
+    {
+        (RuleStatus::Passed, None)
+    } else if let Some(c) = naming.iter().find(|c| c.status == Status::NotImplemented) {
+        (
+            RuleStatus::NotImplemented,
+            c.steps.iter().find_map(|s| s.reason.clone()),
+        )
+    } else if let Some(c) = naming.iter().find(|c| {
+        c.status == Status::Blocked || c.steps.iter().any(|s| s.status == Status::Blocked)
+    }) {
+        (
+            RuleStatus::Blocked,
+            c.steps.iter().find_map(|s| s.reason.clone()),
+        )
+    } else {
+        (
+            RuleStatus::Uncovered,
+            Some("no case checks this rule in this run".into()),
+        )
+    };
+    let cut = |s: String| {
+        if s.chars().count() > 200 {
+            format!("{}…", s.chars().take(200).collect::<String>())
+        } else {
+            s
+        }
+    };
+    RuleResult {
+        id: rule.id.clone(),
+        summary: rule.summary.clone(),
+        source: rule.source.clone(),
+        status,
+        cases: naming.len(),
+        reason: reason.map(cut),
+    }
+}
+
+/// The status of each case at some earlier run.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Baseline {
+    pub target: TargetInfo,
+    pub cases: BTreeMap<String, Status>,
+}
+
+/// How a run differs from its baseline.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BaselineDiff {
+    /// Cases that passed (or were absent) and now do not.
+    pub regressions: Vec<(String, Option<Status>, Status)>,
+    /// Cases that did not pass and now do: update the baseline.
+    pub fixed: Vec<(String, Status)>,
+    /// Other changes (new cases, one non-passing status to another, cases gone).
+    pub other: Vec<(String, Option<Status>, Option<Status>)>,
+}
+
+impl BaselineDiff {
+    pub fn is_empty(&self) -> bool {
+        self.regressions.is_empty() && self.fixed.is_empty() && self.other.is_empty()
+    }
+
+    pub fn describe(&self) -> String {
+        let mut o = String::new();
+        for (id, before, now) in &self.regressions {
+            let _ = writeln!(
+                o,
+                "regression: {id}: {} -> {}",
+                before.map_or("new", |b| b.label()),
+                now.label()
+            );
+        }
+        for (id, before) in &self.fixed {
+            let _ = writeln!(
+                o,
+                "now passing (update the baseline): {id}: {} -> pass",
+                before.label()
+            );
+        }
+        for (id, before, now) in &self.other {
+            let _ = writeln!(
+                o,
+                "changed: {id}: {} -> {}",
+                before.map_or("absent", |b| b.label()),
+                now.map_or("absent", |n| n.label())
+            );
+        }
+        o
+    }
+}
+
+impl Baseline {
+    /// Compares a run with this baseline. Cases filtered out of the run are not compared.
+    pub fn diff(&self, report: &Report) -> BaselineDiff {
+        let mut d = BaselineDiff::default();
+        for c in &report.cases {
+            let before = self.cases.get(&c.id).copied();
+            match (before, c.status) {
+                (Some(b), now) if b == now => {}
+                (Some(b), Status::Passed) => d.fixed.push((c.id.clone(), b)),
+                (Some(Status::Passed) | None, now) if now != Status::Passed => {
+                    d.regressions.push((c.id.clone(), before, now))
+                }
+                (b, now) => d.other.push((c.id.clone(), b, Some(now))),
+            }
+        }
+        d
+    }
+}

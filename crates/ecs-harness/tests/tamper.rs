@@ -1,0 +1,638 @@
+//! The suite must be able to fail. For every rule of the catalog, the reference emulator's
+//! answers (or the requests it sees) are tampered with so that exactly that rule is broken; the
+//! harness must report that rule as failed, and nothing else but rules named by the same cases
+//! or listed as knock-on effects of the tamper.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ecs_client::{Config, EcsClient, RetryConfig, Timeouts};
+use ecs_emulator::{Emulator, Engine};
+use ecs_harness::report::RuleStatus;
+use ecs_harness::{Catalog, Report, RunOptions, TargetInfo};
+use serde_json::{json, Value};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// An answer as the tamper sees it.
+enum Answer {
+    Ok(Value),
+    Err(u16, String),
+}
+
+type Tamper = Arc<dyn Fn(&str, &mut Value, &mut Option<Answer>) + Send + Sync>;
+
+/// Forwards to an in-process engine; `tamper` is called once with the request before it is
+/// handled (answer `None`; it may rewrite the request) and once with the answer.
+struct Tampering {
+    engine: Arc<Engine>,
+    tamper: Tamper,
+}
+
+impl Respond for Tampering {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let target = request
+            .headers
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let op = target.rsplit('.').next().unwrap_or_default().to_owned();
+        let mut body: Value = serde_json::from_slice(&request.body).unwrap_or(json!({}));
+        let mut none = None;
+        (self.tamper)(&op, &mut body, &mut none);
+        let answer =
+            match self
+                .engine
+                .handle(Some(&target), None, &serde_json::to_vec(&body).unwrap())
+            {
+                Ok(bytes) => Answer::Ok(serde_json::from_slice(&bytes).unwrap()),
+                Err(e) => Answer::Err(e.status, e.code.to_owned()),
+            };
+        let mut answer = Some(answer);
+        (self.tamper)(&op, &mut body, &mut answer);
+        match answer {
+            Some(Answer::Ok(v)) => ResponseTemplate::new(200).set_body_raw(
+                serde_json::to_vec(&v).unwrap(),
+                "application/x-amz-json-1.1",
+            ),
+            Some(Answer::Err(status, code)) if code.is_empty() => {
+                ResponseTemplate::new(status).set_body_raw("<html>oops</html>", "text/html")
+            }
+            Some(Answer::Err(status, code)) => ResponseTemplate::new(status)
+                .set_body_json(json!({"__type": code, "message": "tampered"})),
+            None => ResponseTemplate::new(500),
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn catalog() -> Catalog {
+    Catalog::load(&root().join("conformance/rules.json")).unwrap()
+}
+
+async fn run_tampered(filter: &str, tamper: Tamper) -> Report {
+    let catalog = catalog();
+    let cases = ecs_harness::load_dir(&root().join("fixtures"), &catalog).unwrap();
+    let cases = ecs_harness::filter_cases(cases, &[filter.to_owned()]);
+    assert!(!cases.is_empty(), "filter {filter} selects no case");
+    let engine = Arc::new(
+        Emulator::builder()
+            .task_delay(Duration::from_millis(20))
+            .drain_delay(Duration::from_millis(150))
+            .engine(),
+    );
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(Tampering { engine, tamper })
+        .mount(&server)
+        .await;
+    let config = Config::builder()
+        .env(HashMap::new())
+        .region("us-east-1")
+        .endpoint(server.uri())
+        .static_credentials("AKIDEXAMPLE", "x", None)
+        .retry(RetryConfig::disabled())
+        .timeouts(Timeouts {
+            connect: Duration::from_secs(2),
+            attempt: Duration::from_secs(5),
+            overall: Duration::from_secs(5),
+        })
+        .build()
+        .unwrap();
+    let client = EcsClient::new(config).unwrap();
+    let options = RunOptions {
+        jobs: 8,
+        step_timeout: Duration::from_secs(5),
+        progress: false,
+        poll_cap: Some(Duration::from_millis(600)),
+    };
+    let results = ecs_harness::run(&client, cases, &options, "t").await;
+    let target = TargetInfo {
+        name: "tampered".into(),
+        version: "0".into(),
+        endpoint: server.uri(),
+    };
+    Report::new(target, String::new(), 0, results, &catalog)
+}
+
+/// Runs one tamper scenario and checks the reported rules.
+async fn expect_only(rule: &str, filter: &str, extra: &[&str], tamper: Tamper) {
+    let report = run_tampered(filter, tamper).await;
+    let failed: BTreeSet<&str> = report
+        .rules
+        .iter()
+        .filter(|r| r.status == RuleStatus::Failed)
+        .map(|r| r.id.as_str())
+        .collect();
+    assert!(
+        failed.contains(rule),
+        "tampering for {rule} was not reported; failed rules: {failed:?}\n{}",
+        report.terminal(false)
+    );
+    let mut allowed: BTreeSet<&str> = extra.iter().copied().collect();
+    allowed.insert(rule);
+    for case in report
+        .cases
+        .iter()
+        .filter(|c| c.rules.iter().any(|r| r == rule))
+    {
+        allowed.extend(case.rules.iter().map(String::as_str));
+    }
+    let unrelated: Vec<&&str> = failed.difference(&allowed).collect();
+    assert!(
+        unrelated.is_empty(),
+        "tampering for {rule} also failed unrelated rules {unrelated:?}\n{}",
+        report.terminal(false)
+    );
+}
+
+fn on_ok(ops: &'static [&'static str], f: impl Fn(&mut Value) + Send + Sync + 'static) -> Tamper {
+    Arc::new(move |op, _req, answer| {
+        if let Some(Answer::Ok(v)) = answer {
+            if ops.contains(&op) {
+                f(v);
+            }
+        }
+    })
+}
+
+fn on_request(
+    ops: &'static [&'static str],
+    f: impl Fn(&mut Value) + Send + Sync + 'static,
+) -> Tamper {
+    Arc::new(move |op, req, answer| {
+        if answer.is_none() && ops.contains(&op) {
+            f(req);
+        }
+    })
+}
+
+fn map_error(from: &'static str, to: Option<&'static str>) -> Tamper {
+    Arc::new(move |_op, _req, answer| {
+        if let Some(Answer::Err(_, code)) = answer {
+            if code == from {
+                *answer = Some(match to {
+                    Some(t) => Answer::Err(400, t.to_owned()),
+                    None => Answer::Ok(
+                        json!({"taskSet": {}, "taskSets": [], "failures": [], "service": {}}),
+                    ),
+                });
+            }
+        }
+    })
+}
+
+fn task_set(v: &mut Value) -> Option<&mut Value> {
+    v.get_mut("taskSet")
+}
+
+fn bump(v: &mut Value, by: i64) {
+    if let Some(n) = v.as_i64() {
+        *v = json!(n + by);
+    }
+}
+
+macro_rules! scenario {
+    ($name:ident, $rule:expr, $filter:expr, [$($extra:expr),*], $tamper:expr) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            expect_only($rule, $filter, &[$($extra),*], $tamper).await;
+        }
+    };
+}
+
+scenario!(
+    ceil,
+    "ts.computed-desired-count.ceil",
+    "rule:ts.computed-desired-count.ceil",
+    ["inv.computed-desired-count"],
+    on_ok(&["CreateTaskSet"], |v| if let Some(ts) = task_set(v) {
+        if ts["computedDesiredCount"].as_i64().unwrap_or(0) > 0 {
+            bump(&mut ts["computedDesiredCount"], -1)
+        }
+    })
+);
+scenario!(
+    follows_desired,
+    "ts.computed-desired-count.follows-desired",
+    "rule:ts.computed-desired-count.follows-desired",
+    [],
+    on_request(&["UpdateService"], |r| {
+        r.as_object_mut().unwrap().remove("desiredCount");
+    })
+);
+scenario!(
+    follows_scale,
+    "ts.computed-desired-count.follows-scale",
+    "rule:ts.computed-desired-count.follows-scale",
+    ["inv.computed-desired-count"],
+    on_ok(&["UpdateTaskSet"], |v| bump(
+        &mut v["taskSet"]["computedDesiredCount"],
+        1
+    ))
+);
+scenario!(
+    create_active,
+    "ts.create.active",
+    "rule:ts.create.active",
+    [],
+    on_ok(&["CreateTaskSet"], |v| v["taskSet"]["status"] =
+        json!("PRIMARY"))
+);
+scenario!(
+    create_stabilizing,
+    "ts.create.stabilizing",
+    "rule:ts.create.stabilizing",
+    ["inv.steady-state-counts"],
+    on_ok(&["CreateTaskSet"], |v| v["taskSet"]["stabilityStatus"] =
+        json!("STEADY_STATE"))
+);
+scenario!(
+    create_formats,
+    "ts.create.formats",
+    "rule:ts.create.formats",
+    ["inv.task-set-arn-ends-with-id"],
+    on_ok(&["CreateTaskSet"], |v| v["taskSet"]["id"] = json!("set-1"))
+);
+scenario!(
+    create_defaults,
+    "ts.create.defaults",
+    "rule:ts.create.defaults",
+    [],
+    on_ok(&["CreateTaskSet"], |v| v["taskSet"]["launchType"] =
+        json!("FARGATE"))
+);
+scenario!(
+    steady_state,
+    "ts.steady-state",
+    "rule:ts.steady-state",
+    [],
+    on_ok(&["DescribeTaskSets"], |v| {
+        for ts in v["taskSets"].as_array_mut().into_iter().flatten() {
+            ts["stabilityStatus"] = json!("STABILIZING")
+        }
+    })
+);
+scenario!(
+    primary_switch,
+    "ts.primary.switch",
+    "rule:ts.primary.switch",
+    [],
+    on_ok(&["UpdateServicePrimaryTaskSet"], |v| v["taskSet"]
+        ["status"] =
+        json!("ACTIVE"))
+);
+scenario!(
+    primary_params,
+    "ts.primary.service-takes-parameters",
+    "rule:ts.primary.service-takes-parameters",
+    [],
+    on_ok(&["DescribeServices"], |v| v["services"][0]
+        ["taskDefinition"] = json!(
+        "arn:aws:ecs:us-east-1:123456789012:task-definition/other:1"
+    ))
+);
+scenario!(
+    delete_draining,
+    "ts.delete.draining",
+    "rule:ts.delete.draining",
+    [],
+    on_ok(&["DeleteTaskSet"], |v| v["taskSet"]["status"] =
+        json!("ACTIVE"))
+);
+scenario!(
+    delete_disappears,
+    "ts.delete.disappears",
+    "rule:ts.delete.disappears",
+    [],
+    on_ok(&["DescribeTaskSets"], |v| v["failures"] = json!([]))
+);
+scenario!(
+    delete_force,
+    "ts.delete.force",
+    "rule:ts.delete.force",
+    [],
+    on_request(&["DeleteTaskSet"], |r| r["force"] = json!(true))
+);
+scenario!(
+    describe_all,
+    "ts.describe.all",
+    "rule:ts.describe.all",
+    [],
+    Arc::new(
+        |op, req, answer| if let (Some(Answer::Ok(v)), "DescribeTaskSets") = (answer, op) {
+            if req.get("taskSets").is_none() {
+                if let Some(a) = v["taskSets"].as_array_mut() {
+                    a.truncate(1)
+                }
+            }
+        }
+    )
+);
+scenario!(
+    describe_failures,
+    "ts.describe.failures",
+    "rule:ts.describe.failures",
+    [],
+    on_ok(&["DescribeTaskSets"], |v| v["failures"] = json!([]))
+);
+scenario!(
+    describe_tags,
+    "ts.describe.tags",
+    "rule:ts.describe.tags",
+    ["inv.tags-only-when-asked"],
+    on_ok(&["DescribeTaskSets"], |v| {
+        for ts in v["taskSets"].as_array_mut().into_iter().flatten() {
+            ts["tags"] = json!([{"key": "x", "value": "y"}])
+        }
+    })
+);
+scenario!(
+    external_only,
+    "ts.external-only",
+    "rule:ts.external-only",
+    [],
+    map_error("InvalidParameterException", None)
+);
+scenario!(
+    not_found,
+    "ts.not-found",
+    "rule:ts.not-found",
+    [],
+    map_error(
+        "TaskSetNotFoundException",
+        Some("InvalidParameterException")
+    )
+);
+scenario!(
+    cluster_not_found,
+    "ts.cluster-not-found",
+    "rule:ts.cluster-not-found",
+    [],
+    map_error("ClusterNotFoundException", Some("ServiceNotFoundException"))
+);
+scenario!(
+    service_not_found,
+    "ts.service-not-found",
+    "rule:ts.service-not-found",
+    [],
+    map_error("ServiceNotFoundException", Some("ClusterNotFoundException"))
+);
+scenario!(
+    service_not_active,
+    "ts.service-not-active",
+    "rule:ts.service-not-active",
+    [],
+    map_error(
+        "ServiceNotActiveException",
+        Some("ServiceNotFoundException")
+    )
+);
+scenario!(
+    identifiers,
+    "ts.identifiers",
+    "rule:ts.identifiers",
+    [],
+    Arc::new(|_op, req, answer| {
+        let uses_arn = ["cluster", "service", "taskSet", "primaryTaskSet"]
+            .iter()
+            .any(|k| {
+                req.get(*k)
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| s.starts_with("arn:"))
+            });
+        if uses_arn && answer.is_some() {
+            *answer = Some(Answer::Err(400, "InvalidParameterException".into()))
+        }
+    })
+);
+scenario!(
+    client_token,
+    "ts.client-token",
+    "rule:ts.client-token",
+    [],
+    on_request(&["CreateTaskSet"], |r| {
+        r.as_object_mut().unwrap().remove("clientToken");
+    })
+);
+scenario!(
+    limit,
+    "ts.limit-per-service",
+    "rule:ts.limit-per-service",
+    [],
+    map_error("InvalidParameterException", None)
+);
+scenario!(
+    scale_range,
+    "req.scale-range",
+    "rule:req.scale-range",
+    [],
+    on_request(&["CreateTaskSet", "UpdateTaskSet"], |r| {
+        if let Some(v) = r["scale"]["value"].as_f64() {
+            r["scale"]["value"] = json!(v.clamp(0.0, 100.0))
+        }
+    })
+);
+scenario!(
+    launch_xor,
+    "req.launch-type-xor-strategy",
+    "rule:req.launch-type-xor-strategy",
+    [],
+    on_request(&["CreateTaskSet"], |r| {
+        r.as_object_mut()
+            .unwrap()
+            .remove("capacityProviderStrategy");
+    })
+);
+scenario!(
+    awsvpc,
+    "req.awsvpc-limits",
+    "rule:req.awsvpc-limits",
+    [],
+    on_request(&["CreateTaskSet"], |r| {
+        let a = &mut r["networkConfiguration"]["awsvpcConfiguration"];
+        if let Some(s) = a.get_mut("subnets").and_then(Value::as_array_mut) {
+            s.truncate(16)
+        }
+        if let Some(s) = a.get_mut("securityGroups").and_then(Value::as_array_mut) {
+            s.truncate(5)
+        }
+    })
+);
+scenario!(
+    required,
+    "req.required-members",
+    "rule:req.required-members",
+    [],
+    map_error("InvalidParameterException", Some("ClientException"))
+);
+scenario!(
+    update_restricted,
+    "svc.external.update-restricted",
+    "rule:svc.external.update-restricted",
+    [],
+    map_error("InvalidParameterException", None)
+);
+scenario!(
+    update_allowed,
+    "svc.external.update-allowed",
+    "rule:svc.external.update-allowed",
+    [],
+    on_ok(&["UpdateService"], |v| bump(
+        &mut v["service"]["desiredCount"],
+        1
+    ))
+);
+scenario!(
+    no_deployments,
+    "svc.external.no-deployments",
+    "rule:svc.external.no-deployments",
+    [],
+    on_ok(&["CreateService"], |v| v["service"]["deployments"] =
+        json!([{"status": "PRIMARY"}]))
+);
+scenario!(
+    service_defaults,
+    "svc.create.defaults",
+    "rule:svc.create.defaults",
+    [],
+    on_ok(&["CreateService"], |v| v["service"]["schedulingStrategy"] =
+        json!("DAEMON"))
+);
+scenario!(
+    aws_shape,
+    "err.aws-shape",
+    "rule:err.aws-shape",
+    [],
+    Arc::new(
+        |_op, _req, answer| if let Some(Answer::Err(status, code)) = answer {
+            *status = 500;
+            code.clear()
+        }
+    )
+);
+scenario!(
+    inv_computed,
+    "inv.computed-desired-count",
+    "task-set.create.active",
+    [],
+    on_ok(&["CreateTaskSet"], |v| bump(
+        &mut v["taskSet"]["computedDesiredCount"],
+        1
+    ))
+);
+scenario!(
+    inv_steady,
+    "inv.steady-state-counts",
+    "task-set.create.active",
+    [],
+    on_ok(&["CreateTaskSet"], |v| v["taskSet"]["stabilityStatus"] =
+        json!("STEADY_STATE"))
+);
+scenario!(
+    inv_created_updated,
+    "inv.created-not-after-updated",
+    "task-set.create.active",
+    [],
+    on_ok(&["CreateTaskSet"], |v| {
+        let u = v["taskSet"]["updatedAt"].as_f64().unwrap_or(0.0);
+        v["taskSet"]["createdAt"] = json!(u + 10.0)
+    })
+);
+scenario!(
+    inv_counts,
+    "inv.counts-non-negative",
+    "task-set.create.active",
+    [],
+    on_ok(&["CreateTaskSet"], |v| v["taskSet"]["pendingCount"] =
+        json!(-1))
+);
+scenario!(
+    inv_status,
+    "inv.task-set-status-known",
+    "task-set.follows-scale.down-to-zero",
+    [],
+    on_ok(&["UpdateTaskSet"], |v| v["taskSet"]["status"] =
+        json!("PAUSED"))
+);
+scenario!(
+    inv_scale,
+    "inv.scale-range",
+    "task-set.create.active",
+    [],
+    on_ok(&["CreateTaskSet"], |v| v["taskSet"]["scale"]["value"] =
+        json!(150.0))
+);
+scenario!(
+    inv_arn,
+    "inv.task-set-arn-ends-with-id",
+    "task-set.create.active",
+    [],
+    on_ok(&["CreateTaskSet"], |v| v["taskSet"]["taskSetArn"] = json!(
+        format!("{}x", v["taskSet"]["taskSetArn"].as_str().unwrap_or(""))
+    ))
+);
+scenario!(
+    inv_single_primary,
+    "inv.single-primary",
+    "primary.service-takes-parameters",
+    [],
+    on_ok(&["DescribeServices"], |v| {
+        let ts = v["services"][0]["taskSets"][0].clone();
+        if let Some(a) = v["services"][0]["taskSets"].as_array_mut() {
+            a.push(ts)
+        }
+    })
+);
+scenario!(
+    inv_tags,
+    "inv.tags-only-when-asked",
+    "describe.all-when-none-named",
+    [],
+    on_ok(&["DescribeTaskSets"], |v| {
+        for ts in v["taskSets"].as_array_mut().into_iter().flatten() {
+            ts["tags"] = json!([{"key": "k", "value": "v"}])
+        }
+    })
+);
+scenario!(
+    schema_output,
+    "schema.output",
+    "task-set.create.active",
+    [],
+    on_ok(&["CreateTaskSet"], |v| v["taskSet"]["runningCount"] =
+        json!("0"))
+);
+
+/// Every catalog rule has a scenario above.
+#[test]
+fn every_rule_has_a_tamper_scenario() {
+    let source = include_str!("tamper.rs");
+    for rule in catalog().rules {
+        assert!(
+            source.contains(&format!("\"{}\"", rule.id)),
+            "no tamper scenario for {}",
+            rule.id
+        );
+    }
+}
+
+/// The untampered emulator passes the whole suite.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untampered_the_suite_passes() {
+    let report = run_tampered("", Arc::new(|_, _, _| {})).await;
+    assert!(report.all_passed(), "{}", report.terminal(false));
+    let uncovered: Vec<&str> = report
+        .rules
+        .iter()
+        .filter(|r| r.status != RuleStatus::Passed)
+        .map(|r| r.id.as_str())
+        .collect();
+    assert!(uncovered.is_empty(), "rules not passing: {uncovered:?}");
+}

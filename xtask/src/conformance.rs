@@ -1,0 +1,233 @@
+//! `cargo xtask conformance`: the main job. Loads the rule catalog and the fixtures, starts or
+//! reaches the target, runs the suite and reports.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context, Result};
+use ecs_client::{Config, EcsClient, RetryConfig, Timeouts};
+use ecs_emulator::Emulator;
+use ecs_harness::report::Baseline;
+use ecs_harness::{Catalog, Report, RunOptions, TargetInfo};
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Junit,
+    Markdown,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// `reference` (the in-process reference emulator, the default) or `endpoint` (see --endpoint).
+    #[arg(long, default_value = "reference")]
+    target: String,
+    /// Any ECS endpoint (implies --target endpoint). Region and credentials come from the
+    /// environment and the shared AWS files, as for any SDK.
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// Cases run at once.
+    #[arg(long, default_value_t = 16)]
+    jobs: usize,
+    /// Keep cases by id text, `rule:<id>` or `tag:<tag>` (repeatable; any match keeps a case).
+    #[arg(long)]
+    filter: Vec<String>,
+    /// Longest wait for one answer, in seconds.
+    #[arg(long, default_value_t = 30)]
+    step_timeout_secs: u64,
+    /// Report format for --out.
+    #[arg(long, value_enum, requires = "out")]
+    format: Option<Format>,
+    /// Where to write the report (JSON when --format is not given).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Compare with this baseline: exit non-zero only when a case's status changed.
+    #[arg(long)]
+    baseline: Option<PathBuf>,
+    /// Write this run's statuses as a baseline file.
+    #[arg(long)]
+    write_baseline: Option<PathBuf>,
+    /// Also list passing rules and blocked cases.
+    #[arg(long)]
+    verbose: bool,
+}
+
+pub fn run(args: &Args) -> Result<i32> {
+    let root = crate::project_root();
+    let catalog = Catalog::load(&root.join("conformance/rules.json"))?;
+    let cases = match ecs_harness::load_dir(&root.join("fixtures"), &catalog) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(2);
+        }
+    };
+    let cases = ecs_harness::filter_cases(cases, &args.filter);
+    if cases.is_empty() {
+        bail!("no case matches the filter {:?}", args.filter);
+    }
+    let runtime = tokio::runtime::Runtime::new().context("starting the tokio runtime")?;
+    let target_name = if args.endpoint.is_some() {
+        "endpoint"
+    } else {
+        args.target.as_str()
+    };
+    let (emulator, target) = match (target_name, &args.endpoint) {
+        ("reference", _) => {
+            let emulator = runtime.block_on(
+                Emulator::builder()
+                    .task_delay(Duration::from_millis(50))
+                    .drain_delay(Duration::from_millis(150))
+                    .start(),
+            )?;
+            let target = TargetInfo {
+                name: "reference".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+                endpoint: emulator.url(),
+            };
+            (Some(emulator), target)
+        }
+        ("endpoint", Some(url)) => (
+            None,
+            TargetInfo {
+                name: "endpoint".into(),
+                version: "unknown".into(),
+                endpoint: url.clone(),
+            },
+        ),
+        ("endpoint", None) => bail!("--target endpoint needs --endpoint URL"),
+        (other, _) => bail!("unknown target {other:?}: use reference, or --endpoint URL"),
+    };
+    let client = client_for(&target, emulator.is_some(), args.step_timeout_secs)?;
+    let options = RunOptions {
+        jobs: args.jobs,
+        step_timeout: Duration::from_secs(args.step_timeout_secs),
+        progress: std::io::stderr().is_terminal(),
+        poll_cap: None,
+    };
+    let run_id = format!("{:05x}", fastrand::u32(..0x10_0000));
+    let started_at = humantime(SystemTime::now());
+    let clock = Instant::now();
+    eprintln!(
+        "running {} cases against {} ({})",
+        cases.len(),
+        target.name,
+        target.endpoint
+    );
+    let results = runtime.block_on(ecs_harness::run(&client, cases, &options, &run_id));
+    let report = Report::new(
+        target,
+        started_at,
+        clock.elapsed().as_millis() as u64,
+        results,
+        &catalog,
+    );
+    if let Some(emulator) = emulator {
+        runtime.block_on(emulator.shutdown());
+    }
+
+    print!("{}", report.terminal(args.verbose));
+    if let Some(out) = &args.out {
+        let text = match args.format.unwrap_or(Format::Json) {
+            Format::Json => report.to_json(),
+            Format::Junit => report.junit(),
+            Format::Markdown => report.markdown(),
+        };
+        std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
+        eprintln!("report written to {}", out.display());
+    }
+    if let Some(path) = &args.write_baseline {
+        let text = serde_json::to_string_pretty(&report.baseline())? + "\n";
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("baseline written to {}", path.display());
+    }
+    if let Some(path) = &args.baseline {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let baseline: Baseline =
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let diff = baseline.diff(&report);
+        if diff.is_empty() {
+            println!("no change from the baseline {}", path.display());
+            return Ok(0);
+        }
+        print!("{}", diff.describe());
+        return Ok(1);
+    }
+    Ok(if report.all_passed() { 0 } else { 1 })
+}
+
+fn client_for(
+    target: &TargetInfo,
+    local_reference: bool,
+    step_timeout_secs: u64,
+) -> Result<EcsClient> {
+    let step = Duration::from_secs(step_timeout_secs);
+    let mut builder = Config::builder()
+        .endpoint(target.endpoint.clone())
+        .timeouts(Timeouts {
+            connect: Duration::from_secs(5).min(step),
+            attempt: step,
+            overall: step,
+        })
+        .retry(RetryConfig::disabled());
+    if local_reference {
+        builder = builder
+            .env(HashMap::new())
+            .region("us-east-1")
+            .static_credentials("AKIDEXAMPLE", "reference-emulator", None);
+    } else {
+        let mut env: HashMap<String, String> = std::env::vars().collect();
+        env.entry("AWS_REGION".into())
+            .or_insert_with(|| "us-east-1".into());
+        let loopback = ["http://127.", "http://localhost", "http://[::1]"]
+            .iter()
+            .any(|p| target.endpoint.starts_with(p));
+        if target.endpoint.starts_with("http://")
+            && !loopback
+            && env.contains_key("AWS_ACCESS_KEY_ID")
+        {
+            eprintln!(
+                "warning: sending your AWS credentials' signatures to {} over plain http",
+                target.endpoint
+            );
+        }
+        if !env.contains_key("AWS_ACCESS_KEY_ID") && !env.contains_key("AWS_PROFILE") && loopback {
+            env.insert("AWS_ACCESS_KEY_ID".into(), "AKIDEXAMPLE".into());
+            env.insert("AWS_SECRET_ACCESS_KEY".into(), "local-emulator".into());
+        }
+        builder = builder.env(env);
+    }
+    Ok(EcsClient::new(builder.build()?)?)
+}
+
+/// RFC 3339 UTC, without pulling in a date crate.
+fn humantime(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
