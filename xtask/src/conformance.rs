@@ -52,12 +52,38 @@ pub struct Args {
     /// Also list passing rules and blocked cases.
     #[arg(long)]
     verbose: bool,
+    /// Fixture directory (default: the repository's `fixtures/`).
+    #[arg(long)]
+    fixtures: Option<PathBuf>,
+}
+
+impl Args {
+    /// The reference run `cargo xtask test` makes, writing a JSON report to `out`.
+    pub fn for_ci(out: &std::path::Path) -> Args {
+        Args {
+            target: "reference".into(),
+            endpoint: None,
+            jobs: 16,
+            filter: vec![],
+            step_timeout_secs: 30,
+            format: Some(Format::Json),
+            out: Some(out.to_path_buf()),
+            baseline: None,
+            write_baseline: None,
+            verbose: false,
+            fixtures: None,
+        }
+    }
 }
 
 pub fn run(args: &Args) -> Result<i32> {
     let root = crate::project_root();
     let catalog = Catalog::load(&root.join("conformance/rules.json"))?;
-    let cases = match ecs_harness::load_dir(&root.join("fixtures"), &catalog) {
+    let dir = args
+        .fixtures
+        .clone()
+        .unwrap_or_else(|| root.join("fixtures"));
+    let cases = match ecs_harness::load_dir(&dir, &catalog) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
@@ -68,39 +94,16 @@ pub fn run(args: &Args) -> Result<i32> {
     if cases.is_empty() {
         bail!("no case matches the filter {:?}", args.filter);
     }
-    let runtime = tokio::runtime::Runtime::new().context("starting the tokio runtime")?;
-    let target_name = if args.endpoint.is_some() {
-        "endpoint"
-    } else {
-        args.target.as_str()
-    };
-    let (emulator, target) = match (target_name, &args.endpoint) {
-        ("reference", _) => {
-            let emulator = runtime.block_on(
-                Emulator::builder()
-                    .task_delay(Duration::from_millis(50))
-                    .drain_delay(Duration::from_millis(150))
-                    .start(),
-            )?;
-            let target = TargetInfo {
-                name: "reference".into(),
-                version: env!("CARGO_PKG_VERSION").into(),
-                endpoint: emulator.url(),
-            };
-            (Some(emulator), target)
-        }
-        ("endpoint", Some(url)) => (
-            None,
-            TargetInfo {
-                name: "endpoint".into(),
-                version: "unknown".into(),
-                endpoint: url.clone(),
-            },
-        ),
-        ("endpoint", None) => bail!("--target endpoint needs --endpoint URL"),
-        (other, _) => bail!("unknown target {other:?}: use reference, or --endpoint URL"),
-    };
-    let client = client_for(&target, emulator.is_some(), args.step_timeout_secs)?;
+    let Prepared {
+        runtime,
+        emulator,
+        target,
+        client,
+    } = prepare(
+        &args.target,
+        args.endpoint.as_deref(),
+        args.step_timeout_secs,
+    )?;
     let options = RunOptions {
         jobs: args.jobs,
         step_timeout: Duration::from_secs(args.step_timeout_secs),
@@ -127,7 +130,6 @@ pub fn run(args: &Args) -> Result<i32> {
     if let Some(emulator) = emulator {
         runtime.block_on(emulator.shutdown());
     }
-
     print!("{}", report.terminal(args.verbose));
     if let Some(out) = &args.out {
         let text = match args.format.unwrap_or(Format::Json) {
@@ -157,6 +159,171 @@ pub fn run(args: &Args) -> Result<i32> {
         return Ok(1);
     }
     Ok(if report.all_passed() { 0 } else { 1 })
+}
+
+/// A target ready to run against.
+pub struct Prepared {
+    pub runtime: tokio::runtime::Runtime,
+    pub emulator: Option<Emulator>,
+    pub target: TargetInfo,
+    pub client: EcsClient,
+}
+
+/// Starts the reference emulator or reaches the endpoint.
+pub fn prepare(target: &str, endpoint: Option<&str>, step_timeout_secs: u64) -> Result<Prepared> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the tokio runtime")?;
+    let target_name = if endpoint.is_some() {
+        "endpoint"
+    } else {
+        target
+    };
+    let (emulator, target) = match (target_name, endpoint) {
+        ("reference", _) => {
+            let emulator = runtime.block_on(
+                Emulator::builder()
+                    .task_delay(Duration::from_millis(50))
+                    .drain_delay(Duration::from_millis(150))
+                    .start(),
+            )?;
+            let target = TargetInfo {
+                name: "reference".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+                endpoint: emulator.url(),
+            };
+            (Some(emulator), target)
+        }
+        ("endpoint", Some(url)) => (
+            None,
+            TargetInfo {
+                name: "endpoint".into(),
+                version: "unknown".into(),
+                endpoint: url.to_owned(),
+            },
+        ),
+        ("endpoint", None) => bail!("--target endpoint needs --endpoint URL"),
+        (other, _) => bail!("unknown target {other:?}: use reference, or --endpoint URL"),
+    };
+    let client = client_for(&target, emulator.is_some(), step_timeout_secs)?;
+    Ok(Prepared {
+        runtime,
+        emulator,
+        target,
+        client,
+    })
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RecordArgs {
+    /// `reference`, or any endpoint with --endpoint.
+    #[arg(long, default_value = "reference")]
+    target: String,
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// Cases to record: id text, `rule:<id>` or `tag:<tag>` (repeatable).
+    #[arg(long)]
+    filter: Vec<String>,
+    /// Only show which fixture files would change; exit non-zero if any would.
+    #[arg(long)]
+    check: bool,
+    #[arg(long, default_value_t = 30)]
+    step_timeout_secs: u64,
+    /// Fixture directory (default: the repository's `fixtures/`).
+    #[arg(long)]
+    fixtures: Option<PathBuf>,
+}
+
+/// `cargo xtask record`: the endpoint's answers become the selected cases' expectations.
+pub fn record(args: &RecordArgs) -> Result<i32> {
+    let root = crate::project_root();
+    let dir = args
+        .fixtures
+        .clone()
+        .unwrap_or_else(|| root.join("fixtures"));
+    let catalog = Catalog::load(&root.join("conformance/rules.json"))?;
+    let cases = match ecs_harness::load_dir(&dir, &catalog) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(2);
+        }
+    };
+    let cases = ecs_harness::filter_cases(cases, &args.filter);
+    if cases.is_empty() {
+        bail!("no case matches the filter {:?}", args.filter);
+    }
+    let Prepared {
+        runtime,
+        emulator,
+        target,
+        client,
+    } = prepare(
+        &args.target,
+        args.endpoint.as_deref(),
+        args.step_timeout_secs,
+    )?;
+    let options = RunOptions {
+        jobs: 8,
+        step_timeout: Duration::from_secs(args.step_timeout_secs),
+        progress: std::io::stderr().is_terminal(),
+        poll_cap: None,
+    };
+    let run_id = format!("{:05x}", fastrand::u32(..0x10_0000));
+    let results = runtime.block_on(ecs_harness::run(&client, cases.clone(), &options, &run_id));
+    if let Some(emulator) = emulator {
+        runtime.block_on(emulator.shutdown());
+    }
+    let kind = if target.endpoint.contains(".amazonaws.com") {
+        "aws".to_owned()
+    } else {
+        target.name.clone()
+    };
+    let date = humantime(SystemTime::now())
+        .chars()
+        .take(10)
+        .collect::<String>();
+    let mut recorded = vec![];
+    for (case, result) in cases.iter().zip(&results) {
+        match result.status {
+            ecs_harness::Status::Passed | ecs_harness::Status::Failed => {
+                recorded.push(ecs_harness::record::record_case(
+                    case,
+                    result,
+                    &result.unique,
+                    &kind,
+                    &date,
+                ));
+            }
+            other => eprintln!("not recorded: {} ({})", case.id, other.label()),
+        }
+    }
+    let changed = ecs_harness::record::write_back(&dir, &recorded, args.check)?;
+    for f in &changed {
+        println!(
+            "{} {f}",
+            if args.check {
+                "would change"
+            } else {
+                "recorded into"
+            }
+        );
+    }
+    println!(
+        "{} case(s) recorded from {} ({}), {} file(s) {}",
+        recorded.len(),
+        target.name,
+        target.endpoint,
+        changed.len(),
+        if args.check {
+            "would change"
+        } else {
+            "changed"
+        }
+    );
+    Ok(if args.check && !changed.is_empty() {
+        1
+    } else {
+        0
+    })
 }
 
 fn client_for(

@@ -47,6 +47,9 @@ enum Command {
     Test,
     /// Run the fixture suite against an ECS implementation and report rule by rule.
     Conformance(conformance::Args),
+    /// Run cases against an endpoint and write its (normalised) answers into the fixtures as
+    /// their expectations, with provenance `recorded`.
+    Record(conformance::RecordArgs),
     /// Run the reference ECS emulator on 127.0.0.1, logging each request in one line.
     Serve {
         /// Port (0 picks a free one).
@@ -70,6 +73,10 @@ fn main() {
         } => model::update_model(&botocore_version, wheel.as_deref()),
         Command::Codegen { check } => codegen::run(check),
         Command::Test => test::run(),
+        Command::Record(args) => match conformance::record(&args) {
+            Ok(code) => std::process::exit(code),
+            Err(e) => Err(e),
+        },
         Command::Conformance(args) => match conformance::run(&args) {
             Ok(code) => std::process::exit(code),
             Err(e) => Err(e),

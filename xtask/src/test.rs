@@ -34,6 +34,15 @@ pub fn run() -> Result<()> {
     ]))?;
     util::run(cargo(&root).args(["test", "--workspace", "--locked"]))?;
     against_the_emulator(&root)?;
+    // The main job: the whole fixture suite must pass against the reference emulator, and its
+    // reports must be written.
+    let reports = util::scratch_dir("conformance")?;
+    let json = reports.join("reference.json");
+    let code = crate::conformance::run(&crate::conformance::Args::for_ci(&json))?;
+    anyhow::ensure!(
+        code == 0,
+        "cargo xtask conformance failed against the reference emulator (exit {code})"
+    );
     eprintln!("xtask test: all checks passed");
     Ok(())
 }

@@ -13,6 +13,7 @@
 pub mod catalog;
 pub mod fixture;
 pub mod matcher;
+pub mod record;
 pub mod report;
 pub mod runner;
 

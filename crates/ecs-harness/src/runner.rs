@@ -72,6 +72,16 @@ pub struct StepResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
     pub duration_ms: u64,
+    /// The final answer's JSON body (2xx) or error code, for record mode; not in reports.
+    #[serde(skip)]
+    pub answer: Option<Answer>,
+}
+
+/// What a target answered to a step.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Answer {
+    Body(Value),
+    Error(String),
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -86,6 +96,9 @@ pub struct CaseResult {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cleanup_problems: Vec<String>,
     pub duration_ms: u64,
+    /// The value `{{unique}}` had in this run.
+    #[serde(skip)]
+    pub unique: String,
 }
 
 impl CaseResult {
@@ -221,6 +234,7 @@ pub async fn run_case(
                 failures: vec![],
                 http_status: None,
                 duration_ms: 0,
+                answer: None,
             });
             continue;
         }
@@ -272,6 +286,7 @@ pub async fn run_case(
         steps,
         cleanup_problems,
         duration_ms: started.elapsed().as_millis() as u64,
+        unique: unique.to_owned(),
     }
 }
 
@@ -316,6 +331,7 @@ async fn run_step(
         failures,
         http_status,
         duration_ms: started.elapsed().as_millis() as u64,
+        answer: None,
     };
     if let Some(ms) = step.sleep_ms {
         tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -343,7 +359,9 @@ async fn run_step(
         let wait = Duration::from_millis(p.timeout_ms);
         Instant::now() + options.poll_cap.map_or(wait, |cap| wait.min(cap))
     });
+    let mut last_error_code: Option<String>;
     loop {
+        last_error_code = None;
         let answer = tokio::time::timeout(
             options.step_timeout,
             client.send_json(op, request.clone(), CallOptions::default().max_attempts(1)),
@@ -357,17 +375,24 @@ async fn run_step(
                 None,
             ),
             Ok(Err(e)) => Outcome::failed(rules, format!("no usable answer: {e}"), None),
-            Ok(Ok(raw)) => evaluate(
-                &step.op,
-                op.output_shape,
-                &raw,
-                expect.as_ref(),
-                &request,
-                rules,
-                &mut tokens,
-                state,
-                schemas,
-            ),
+            Ok(Ok(raw)) => {
+                last_error_code = if raw.status / 100 == 2 {
+                    None
+                } else {
+                    ecs_client::error_code(&raw)
+                };
+                evaluate(
+                    &step.op,
+                    op.output_shape,
+                    &raw,
+                    expect.as_ref(),
+                    &request,
+                    rules,
+                    &mut tokens,
+                    state,
+                    schemas,
+                )
+            }
         };
         let retry =
             outcome.status == Status::Failed && deadline.is_some_and(|d| Instant::now() < d);
@@ -404,7 +429,13 @@ async fn run_step(
         let reason = outcome
             .reason
             .or_else(|| (!failures.is_empty()).then(|| format!("{} mismatch(es)", failures.len())));
-        return finish(status, reason, failures, outcome.http_status);
+        let mut result = finish(status, reason, failures, outcome.http_status);
+        result.answer = match (outcome.body, last_error_code) {
+            (Some(body), _) => Some(Answer::Body(body)),
+            (None, Some(code)) => Some(Answer::Error(code)),
+            (None, None) => None,
+        };
+        return result;
     }
 }
 

@@ -1,0 +1,196 @@
+//! Record mode: what an endpoint answered becomes the expectation, normalised so that it can be
+//! replayed anywhere: ECS ARNs and task set ids become numbered tokens (the same value keeps
+//! the same token across the steps of a case), timestamps become `@timestamp`, the case's
+//! unique names go back to `{{unique}}`, other account-bearing ARNs become `@string`, and
+//! values that depend on timing (stability, running and pending counts) keep only their type.
+//! Only answer bodies and error codes are recorded: never requests, headers or credentials.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::fixture::{Case, Expect, Provenance};
+use crate::runner::{Answer, CaseResult};
+
+/// Numbers the distinct values of each kind, in order of appearance.
+#[derive(Default)]
+struct Namer {
+    seen: BTreeMap<String, String>,
+    counts: BTreeMap<String, usize>,
+}
+
+impl Namer {
+    fn token(&mut self, kind: &str, value: &str) -> String {
+        if let Some(name) = self.seen.get(value) {
+            return format!("@token:{name}");
+        }
+        let n = self.counts.entry(kind.to_owned()).or_insert(0);
+        *n += 1;
+        let name = format!("{kind}-{n}");
+        self.seen.insert(value.to_owned(), name.clone());
+        format!("@token:{name}")
+    }
+}
+
+fn ecs_arn_kind(s: &str) -> Option<&str> {
+    let mut parts = s.splitn(6, ':');
+    if parts.next() != Some("arn") {
+        return None;
+    }
+    let service = parts.nth(1)?;
+    let resource = parts.nth(2)?;
+    (service == "ecs").then(|| resource.split('/').next().unwrap_or(resource))
+}
+
+/// Members whose values depend on when the answer was taken (simulated or real task progress):
+/// recorded as their type only; the answer invariants still check their consistency.
+const TIME_DEPENDENT: &[(&str, &str)] = &[
+    ("stabilityStatus", "@string"),
+    ("runningCount", "@integer"),
+    ("pendingCount", "@integer"),
+];
+
+fn normalise(value: &Value, key: &str, unique: &str, namer: &mut Namer) -> Value {
+    if let Some((_, matcher)) = TIME_DEPENDENT.iter().find(|(k, _)| *k == key) {
+        return Value::String((*matcher).to_owned());
+    }
+    match value {
+        Value::Number(_) if key.ends_with("At") => Value::String("@timestamp".into()),
+        Value::String(s) => {
+            if let Some(kind) = ecs_arn_kind(s) {
+                Value::String(namer.token(kind, s))
+            } else if s
+                .strip_prefix("ecs-svc/")
+                .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()))
+            {
+                Value::String(namer.token("task-set-id", s))
+            } else if s.starts_with("arn:") {
+                Value::String("@string".into())
+            } else if s.starts_with('@') {
+                Value::String(format!("@{s}"))
+            } else {
+                Value::String(s.replace(unique, "{{unique}}"))
+            }
+        }
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| normalise(v, key, unique, namer))
+                .collect(),
+        ),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), normalise(v, k, unique, namer)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// `case` with the expectation of every checking step replaced by what `result` recorded.
+/// Steps whose answer was not recorded (blocked, no answer) keep their expectation.
+pub fn record_case(
+    case: &Case,
+    result: &CaseResult,
+    unique: &str,
+    endpoint_kind: &str,
+    date: &str,
+) -> Case {
+    let mut namer = Namer::default();
+    let mut out = case.clone();
+    for (step, r) in out.steps.iter_mut().zip(&result.steps) {
+        let recorded = match &r.answer {
+            Some(Answer::Body(body)) => Expect::Body {
+                body: normalise(body, "", unique, &mut namer),
+            },
+            Some(Answer::Error(code)) => Expect::Error {
+                error: code.clone(),
+                status: None,
+            },
+            None => continue,
+        };
+        if step.expect.is_some() {
+            step.expect = Some(recorded);
+        }
+    }
+    out.provenance = Provenance::Recorded {
+        endpoint: endpoint_kind.to_owned(),
+        date: date.to_owned(),
+    };
+    out
+}
+
+/// Writes recorded cases back into their files (or, with `check`, only reports which files
+/// would change). Returns the files that change.
+pub fn write_back(dir: &Path, recorded: &[Case], check: bool) -> std::io::Result<Vec<String>> {
+    let mut by_file: BTreeMap<&str, Vec<&Case>> = BTreeMap::new();
+    for c in recorded {
+        by_file.entry(c.file.as_str()).or_default().push(c);
+    }
+    let mut changed = vec![];
+    for (file, cases) in by_file {
+        let path = dir.join(file);
+        let text = std::fs::read_to_string(&path)?;
+        let mut doc: Value = serde_json::from_str(&text).map_err(std::io::Error::other)?;
+        if let Some(list) = doc.get_mut("cases").and_then(Value::as_array_mut) {
+            for entry in list.iter_mut() {
+                let id = entry
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                if let Some(new) = cases.iter().find(|c| c.id == id) {
+                    *entry = serde_json::to_value(new).map_err(std::io::Error::other)?;
+                }
+            }
+        }
+        let mut new_text = serde_json::to_string_pretty(&doc).map_err(std::io::Error::other)?;
+        new_text.push('\n');
+        if new_text != text {
+            changed.push(file.to_owned());
+            if !check {
+                std::fs::write(&path, new_text)?;
+            }
+        }
+    }
+    Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn answers_are_normalised_into_replayable_expectations() {
+        let mut namer = Namer::default();
+        let answer = json!({
+            "taskSet": {
+                "id": "ecs-svc/123", "taskSetArn": "arn:aws:ecs:eu-west-1:111122223333:task-set/cf-r1-007/web/ecs-svc/123",
+                "clusterArn": "arn:aws:ecs:eu-west-1:111122223333:cluster/cf-r1-007", "createdAt": 1557128360.711,
+                "computedDesiredCount": 2, "status": "ACTIVE", "externalId": "cf-r1-007-ext", "roleArn": "arn:aws:iam::111122223333:role/x",
+                "runningCount": 1, "stabilityStatus": "STABILIZING"
+            },
+            "again": "ecs-svc/123"
+        });
+        let n = normalise(&answer, "", "r1-007", &mut namer);
+        assert_eq!(
+            n,
+            json!({
+                "taskSet": {
+                    "id": "@token:task-set-id-1", "taskSetArn": "@token:task-set-1", "clusterArn": "@token:cluster-1",
+                    "createdAt": "@timestamp", "computedDesiredCount": 2, "status": "ACTIVE", "externalId": "cf-{{unique}}-ext",
+                    "roleArn": "@string", "runningCount": "@integer", "stabilityStatus": "@string"
+                },
+                "again": "@token:task-set-id-1"
+            })
+        );
+        let text = n.to_string();
+        assert!(
+            !text.contains("111122223333"),
+            "no account id survives: {text}"
+        );
+    }
+}

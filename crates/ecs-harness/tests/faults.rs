@@ -1,0 +1,264 @@
+//! The runner against targets that misbehave: each fault becomes a failed step with its
+//! reason, a failed setup blocks the rest of its case, an unimplemented operation is reported
+//! once as not implemented, and the run always completes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use ecs_client::{Config, EcsClient, RetryConfig, Timeouts};
+use ecs_harness::runner::{run, RunOptions, Status};
+use ecs_harness::{Case, Catalog, Report, TargetInfo};
+use serde_json::{json, Value};
+use wiremock::matchers::{header, method};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn client(url: &str) -> EcsClient {
+    let config = Config::builder()
+        .env(HashMap::new())
+        .region("us-east-1")
+        .endpoint(url)
+        .static_credentials("AKIDEXAMPLE", "x", None)
+        .retry(RetryConfig::disabled())
+        .timeouts(Timeouts {
+            connect: Duration::from_secs(1),
+            attempt: Duration::from_secs(10),
+            overall: Duration::from_secs(10),
+        })
+        .build()
+        .unwrap();
+    EcsClient::new(config).unwrap()
+}
+
+fn case(id: &str, steps: Value) -> Case {
+    serde_json::from_value(json!({"id": id, "rules": ["ts.describe.all"], "provenance": {"kind": "derived", "from": "test"}, "steps": steps})).unwrap()
+}
+
+fn describe(expect: Value) -> Value {
+    json!({"op": "DescribeTaskSets", "request": {"cluster": "c", "service": "s"}, "expect": expect})
+}
+
+fn options() -> RunOptions {
+    RunOptions {
+        jobs: 4,
+        step_timeout: Duration::from_millis(500),
+        progress: false,
+        poll_cap: None,
+    }
+}
+
+async fn answering(template: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(template)
+        .mount(&server)
+        .await;
+    server
+}
+
+async fn single(server_url: &str, steps: Value) -> ecs_harness::runner::CaseResult {
+    run(&client(server_url), vec![case("c", steps)], &options(), "t")
+        .await
+        .remove(0)
+}
+
+#[tokio::test]
+async fn a_hanging_target_fails_the_step_within_the_timeout() {
+    let server = answering(
+        ResponseTemplate::new(200)
+            .set_delay(Duration::from_secs(5))
+            .set_body_json(json!({})),
+    )
+    .await;
+    let started = Instant::now();
+    let r = single(&server.uri(), json!([describe(json!({"body": {}}))])).await;
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(r.status, Status::Failed);
+    assert!(
+        r.steps[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .starts_with("no answer within"),
+        "{:?}",
+        r.steps[0]
+    );
+}
+
+#[tokio::test]
+async fn a_reset_connection_fails_the_step() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            drop(stream);
+        }
+    });
+    let r = single(&url, json!([describe(json!({"body": {}}))])).await;
+    assert_eq!(r.status, Status::Failed);
+    assert!(
+        r.steps[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("no usable answer"),
+        "{:?}",
+        r.steps[0]
+    );
+}
+
+#[tokio::test]
+async fn html_garbage_and_truncated_answers_fail_with_their_reason() {
+    for (template, needle) in [
+        (
+            ResponseTemplate::new(500).set_body_raw(
+                "<html><body>Internal Server Error</body></html>",
+                "text/html",
+            ),
+            "HTTP 500 <html>",
+        ),
+        (
+            ResponseTemplate::new(200)
+                .set_body_raw("\u{0}\u{1}garbage", "application/octet-stream"),
+            "not JSON",
+        ),
+        (
+            ResponseTemplate::new(200)
+                .set_body_raw("{\"taskSets\": [", "application/x-amz-json-1.1"),
+            "not JSON",
+        ),
+        (
+            ResponseTemplate::new(200).set_body_raw("{}", "text/html"),
+            "",
+        ),
+    ] {
+        let server = answering(template).await;
+        let r = single(
+            &server.uri(),
+            json!([describe(json!({"body": {"taskSets": []}}))]),
+        )
+        .await;
+        assert_eq!(r.status, Status::Failed, "{needle}");
+        let text = format!("{:?}", r.steps[0]);
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_error_code_or_a_success_where_an_error_is_expected_fails() {
+    let server =
+        answering(ResponseTemplate::new(400).set_body_json(json!({"__type": "ClientException"})))
+            .await;
+    let r = single(
+        &server.uri(),
+        json!([describe(json!({"error": "ClusterNotFoundException"}))]),
+    )
+    .await;
+    assert_eq!(r.steps[0].failures[0].path, "__type");
+    assert_eq!(r.steps[0].failures[0].actual, "ClientException");
+    let server = answering(ResponseTemplate::new(200).set_body_json(json!({"taskSets": []}))).await;
+    let r = single(
+        &server.uri(),
+        json!([describe(json!({"error": "ClusterNotFoundException"}))]),
+    )
+    .await;
+    assert!(r.steps[0].failures[0].actual.starts_with("HTTP 200"));
+}
+
+#[tokio::test]
+async fn a_failed_setup_blocks_the_rest_and_unimplemented_operations_are_reported_once() {
+    let server = MockServer::start().await;
+    Mock::given(header(
+        "x-amz-target",
+        "AmazonEC2ContainerServiceV20141113.CreateCluster",
+    ))
+    .respond_with(ResponseTemplate::new(500).set_body_raw("<html>crash</html>", "text/html"))
+    .mount(&server)
+    .await;
+    Mock::given(header(
+        "x-amz-target",
+        "AmazonEC2ContainerServiceV20141113.CreateService",
+    ))
+    .respond_with(
+        ResponseTemplate::new(400).set_body_json(json!({"__type": "UnknownOperationException"})),
+    )
+    .mount(&server)
+    .await;
+    let blocked = case(
+        "blocked",
+        json!([{"op": "CreateCluster", "setup": true, "request": {"clusterName": "x"}, "capture": {"arn": "cluster.clusterArn"}},
+               describe(json!({"body": {}})),
+               {"op": "DescribeTaskSets", "request": {"cluster": "{{arn}}", "service": "s"}}]),
+    );
+    let na1 = case(
+        "na-1",
+        json!([{"op": "CreateService", "setup": true, "request": {"serviceName": "a"}}, describe(json!({"body": {}}))]),
+    );
+    let na2 = case(
+        "na-2",
+        json!([{"op": "CreateService", "request": {"serviceName": "b"}}]),
+    );
+    let results = run(
+        &client(&server.uri()),
+        vec![blocked, na1, na2],
+        &options(),
+        "t",
+    )
+    .await;
+    assert_eq!(results[0].status, Status::Blocked);
+    assert_eq!(
+        results[0].steps[0].status,
+        Status::Failed,
+        "the setup step itself failed, with its reason"
+    );
+    assert!(results[0].steps[1..]
+        .iter()
+        .all(|s| s.status == Status::Blocked));
+    assert_eq!(results[1].status, Status::NotImplemented);
+    assert_eq!(results[2].status, Status::NotImplemented);
+    let catalog = Catalog::load(
+        &std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../conformance/rules.json"),
+    )
+    .unwrap();
+    let report = Report::new(
+        TargetInfo {
+            name: "t".into(),
+            version: "0".into(),
+            endpoint: server.uri(),
+        },
+        String::new(),
+        0,
+        results,
+        &catalog,
+    );
+    assert_eq!(report.not_implemented, vec!["CreateService".to_owned()]);
+    assert!(report
+        .terminal(false)
+        .contains("not implemented by the target: CreateService"));
+}
+
+#[tokio::test]
+async fn polling_retries_until_the_expectation_holds() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"taskSets": [{"stabilityStatus": "STABILIZING"}]})),
+        )
+        .up_to_n_times(3)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"taskSets": [{"stabilityStatus": "STEADY_STATE"}]})),
+        )
+        .mount(&server)
+        .await;
+    let mut step = describe(json!({"body": {"taskSets": [{"stabilityStatus": "STEADY_STATE"}]}}));
+    step["poll"] = json!({"timeout_ms": 5000, "interval_ms": 10});
+    let r = single(&server.uri(), json!([step])).await;
+    assert_eq!(r.status, Status::Passed, "{r:?}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 4);
+}

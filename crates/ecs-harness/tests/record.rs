@@ -1,0 +1,102 @@
+//! Record mode against the reference emulator: the recorded fixtures replay green, recording
+//! again changes nothing, and nothing account- or run-specific is written.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ecs_client::{Config, EcsClient, RetryConfig};
+use ecs_emulator::Emulator;
+use ecs_harness::record::{record_case, write_back};
+use ecs_harness::{Catalog, RunOptions, Status};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let dest = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &dest);
+        } else {
+            std::fs::copy(&path, &dest).unwrap();
+        }
+    }
+}
+
+async fn record_once(
+    dir: &Path,
+    client: &EcsClient,
+    catalog: &Catalog,
+    check: bool,
+) -> (Vec<String>, usize) {
+    let cases = ecs_harness::load_dir(dir, catalog).unwrap();
+    let results = ecs_harness::run(
+        client,
+        cases.clone(),
+        &RunOptions {
+            jobs: 16,
+            ..RunOptions::default()
+        },
+        "rec",
+    )
+    .await;
+    assert!(
+        results.iter().all(|r| r.status == Status::Passed),
+        "the reference passes before and after recording"
+    );
+    let recorded: Vec<_> = cases
+        .iter()
+        .zip(&results)
+        .map(|(c, r)| record_case(c, r, &r.unique, "reference", "2026-11-22"))
+        .collect();
+    (write_back(dir, &recorded, check).unwrap(), recorded.len())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recorded_fixtures_replay_and_recording_is_idempotent() {
+    let dir = std::env::temp_dir().join(format!("harness-record-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_dir(&root().join("fixtures"), &dir);
+    let catalog = Catalog::load(&root().join("conformance/rules.json")).unwrap();
+    let emulator = Emulator::builder()
+        .task_delay(Duration::from_millis(20))
+        .drain_delay(Duration::from_millis(100))
+        .account_id("444455556666")
+        .start()
+        .await
+        .unwrap();
+    let config = Config::builder()
+        .env(HashMap::new())
+        .region("eu-central-1")
+        .endpoint(emulator.url())
+        .static_credentials("AKIDEXAMPLE", "x", None)
+        .retry(RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let client = EcsClient::new(config).unwrap();
+
+    let (changed, n) = record_once(&dir, &client, &catalog, false).await;
+    assert!(n >= 150 && !changed.is_empty());
+    for file in &changed {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        assert!(
+            !text.contains("444455556666"),
+            "{file} keeps the account id"
+        );
+        assert!(!text.contains("-rec-"), "{file} keeps a run-specific name");
+        assert!(
+            text.contains("\"kind\": \"recorded\""),
+            "{file} has no recorded provenance"
+        );
+    }
+    // Replay (inside record_once) passes, and a second recording changes nothing.
+    let (changed, _) = record_once(&dir, &client, &catalog, true).await;
+    assert_eq!(changed, Vec::<String>::new());
+    std::fs::remove_dir_all(&dir).unwrap();
+    emulator.shutdown().await;
+}
