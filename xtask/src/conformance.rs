@@ -77,23 +77,9 @@ impl Args {
 }
 
 pub fn run(args: &Args) -> Result<i32> {
-    let root = crate::project_root();
-    let catalog = Catalog::load(&root.join("conformance/rules.json"))?;
-    let dir = args
-        .fixtures
-        .clone()
-        .unwrap_or_else(|| root.join("fixtures"));
-    let cases = match ecs_harness::load_dir(&dir, &catalog) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(2);
-        }
+    let Some((catalog, _, cases)) = load_cases(args.fixtures.as_deref(), &args.filter)? else {
+        return Ok(2);
     };
-    let cases = ecs_harness::filter_cases(cases, &args.filter);
-    if cases.is_empty() {
-        bail!("no case matches the filter {:?}", args.filter);
-    }
     let Prepared {
         runtime,
         emulator,
@@ -159,6 +145,29 @@ pub fn run(args: &Args) -> Result<i32> {
         return Ok(1);
     }
     Ok(if report.all_passed() { 0 } else { 1 })
+}
+
+/// The catalog, the fixture directory and the selected cases; `None` after printing the
+/// problems of an invalid fixture directory.
+fn load_cases(
+    fixtures: Option<&std::path::Path>,
+    filter: &[String],
+) -> Result<Option<(Catalog, PathBuf, Vec<ecs_harness::Case>)>> {
+    let root = crate::project_root();
+    let catalog = Catalog::load(&root.join("conformance/rules.json"))?;
+    let dir = fixtures.map_or_else(|| root.join("fixtures"), PathBuf::from);
+    let cases = match ecs_harness::load_dir(&dir, &catalog) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(None);
+        }
+    };
+    let cases = ecs_harness::filter_cases(cases, filter);
+    if cases.is_empty() {
+        bail!("no case matches the filter {filter:?}");
+    }
+    Ok(Some((catalog, dir, cases)))
 }
 
 /// A target ready to run against.
@@ -234,23 +243,9 @@ pub struct RecordArgs {
 
 /// `cargo xtask record`: the endpoint's answers become the selected cases' expectations.
 pub fn record(args: &RecordArgs) -> Result<i32> {
-    let root = crate::project_root();
-    let dir = args
-        .fixtures
-        .clone()
-        .unwrap_or_else(|| root.join("fixtures"));
-    let catalog = Catalog::load(&root.join("conformance/rules.json"))?;
-    let cases = match ecs_harness::load_dir(&dir, &catalog) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(2);
-        }
+    let Some((_, dir, cases)) = load_cases(args.fixtures.as_deref(), &args.filter)? else {
+        return Ok(2);
     };
-    let cases = ecs_harness::filter_cases(cases, &args.filter);
-    if cases.is_empty() {
-        bail!("no case matches the filter {:?}", args.filter);
-    }
     let Prepared {
         runtime,
         emulator,

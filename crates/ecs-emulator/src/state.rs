@@ -325,12 +325,7 @@ impl State {
         _ctx: &Ctx,
     ) -> Result<CreateClusterResponse, ApiError> {
         let name = req.cluster_name.unwrap_or_else(|| "default".to_owned());
-        if name.is_empty()
-            || name.len() > 255
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
+        if !valid_name(&name) {
             return Err(ApiError::invalid(
                 "A cluster name has up to 255 letters, numbers, hyphens and underscores.",
             ));
@@ -418,12 +413,7 @@ impl State {
         ctx: &Ctx,
     ) -> Result<RegisterTaskDefinitionResponse, ApiError> {
         let family = req.family.clone().unwrap_or_default();
-        if family.is_empty()
-            || family.len() > 255
-            || !family
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
+        if !valid_name(&family) {
             return Err(ApiError::client(
                 "A family has up to 255 letters, numbers, hyphens and underscores.",
             ));
@@ -629,12 +619,7 @@ impl State {
         ctx: &Ctx,
     ) -> Result<CreateServiceResponse, ApiError> {
         let name = req.service_name.clone().unwrap_or_default();
-        if name.is_empty()
-            || name.len() > 255
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
+        if !valid_name(&name) {
             return Err(ApiError::invalid(
                 "A service name has up to 255 letters, numbers, hyphens and underscores.",
             ));
@@ -1328,6 +1313,15 @@ impl State {
         }
         problems
     }
+}
+
+/// Cluster, service and family names: 1..=255 letters, digits, hyphens and underscores.
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 fn cluster_arn_of(service_arn: &str) -> String {
