@@ -55,6 +55,13 @@ pub struct Args {
     /// Fixture directory (default: the repository's `fixtures/`).
     #[arg(long)]
     fixtures: Option<PathBuf>,
+    /// Run against the reference emulator, moto and fakecloud in turn.
+    #[arg(long)]
+    all_targets: bool,
+    /// With --all-targets: write conformance/results/ and the matrices in conformance/README.md
+    /// and README.md.
+    #[arg(long, requires = "all_targets")]
+    pub write_matrix: bool,
 }
 
 impl Args {
@@ -72,19 +79,61 @@ impl Args {
             write_baseline: None,
             verbose: false,
             fixtures: None,
+            all_targets: false,
+            write_matrix: false,
         }
     }
 }
 
 pub fn run(args: &Args) -> Result<i32> {
+    if args.all_targets {
+        return crate::matrix::run_all(args);
+    }
+    Ok(run_one(args)?.0)
+}
+
+/// The published targets, in matrix order.
+pub const ALL_TARGETS: &[&str] = &["reference", "moto", "fakecloud"];
+
+impl Args {
+    /// The same options against another named target, without reports or baselines.
+    pub fn for_target(&self, target: &str) -> Args {
+        Args {
+            target: target.to_owned(),
+            endpoint: None,
+            jobs: self.jobs,
+            filter: self.filter.clone(),
+            step_timeout_secs: self.step_timeout_secs,
+            format: None,
+            out: None,
+            baseline: None,
+            write_baseline: None,
+            verbose: self.verbose,
+            fixtures: self.fixtures.clone(),
+            all_targets: false,
+            write_matrix: false,
+        }
+    }
+
+    /// A run of `target` against its committed baseline, as `cargo xtask test` makes it.
+    pub fn against_baseline(target: &str, baseline: PathBuf) -> Args {
+        let mut args = Args::for_ci(&PathBuf::new()).for_target(target);
+        args.baseline = Some(baseline);
+        args
+    }
+}
+
+/// Runs one target; the exit code and the report.
+pub fn run_one(args: &Args) -> Result<(i32, Report)> {
     let Some((catalog, _, cases)) = load_cases(args.fixtures.as_deref(), &args.filter)? else {
-        return Ok(2);
+        bail!("the fixtures are invalid (see above)");
     };
     let Prepared {
         runtime,
         emulator,
         target,
         client,
+        server: _server,
     } = prepare(
         &args.target,
         args.endpoint.as_deref(),
@@ -127,7 +176,12 @@ pub fn run(args: &Args) -> Result<i32> {
         eprintln!("report written to {}", out.display());
     }
     if let Some(path) = &args.write_baseline {
-        let text = serde_json::to_string_pretty(&report.baseline())? + "\n";
+        let mut baseline = report.baseline();
+        if baseline.target.name != "endpoint" {
+            // A local target's port changes every run.
+            baseline.target.endpoint = "127.0.0.1 (started by cargo xtask)".into();
+        }
+        let text = serde_json::to_string_pretty(&baseline)? + "\n";
         std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
         eprintln!("baseline written to {}", path.display());
     }
@@ -139,12 +193,13 @@ pub fn run(args: &Args) -> Result<i32> {
         let diff = baseline.diff(&report);
         if diff.is_empty() {
             println!("no change from the baseline {}", path.display());
-            return Ok(0);
+            return Ok((0, report));
         }
         print!("{}", diff.describe());
-        return Ok(1);
+        return Ok((1, report));
     }
-    Ok(if report.all_passed() { 0 } else { 1 })
+    let code = if report.all_passed() { 0 } else { 1 };
+    Ok((code, report))
 }
 
 /// The catalog, the fixture directory and the selected cases; `None` after printing the
@@ -176,6 +231,8 @@ pub struct Prepared {
     pub emulator: Option<Emulator>,
     pub target: TargetInfo,
     pub client: EcsClient,
+    /// A third-party server this run started; dropping it stops it.
+    pub server: Option<crate::targets::Server>,
 }
 
 /// Starts the reference emulator or reaches the endpoint.
@@ -186,6 +243,7 @@ pub fn prepare(target: &str, endpoint: Option<&str>, step_timeout_secs: u64) -> 
     } else {
         target
     };
+    let mut server = None;
     let (emulator, target) = match (target_name, endpoint) {
         ("reference", _) => {
             let emulator = runtime.block_on(
@@ -201,6 +259,27 @@ pub fn prepare(target: &str, endpoint: Option<&str>, step_timeout_secs: u64) -> 
             };
             (Some(emulator), target)
         }
+        ("moto" | "fakecloud", _) => {
+            let started = if target_name == "moto" {
+                crate::targets::start_moto()?
+            } else {
+                crate::targets::start_fakecloud()?
+            };
+            eprintln!(
+                "{} {} at {} (log: {})",
+                started.name,
+                started.version,
+                started.url,
+                started.log().display()
+            );
+            let target = TargetInfo {
+                name: started.name.into(),
+                version: started.version.into(),
+                endpoint: started.url.clone(),
+            };
+            server = Some(started);
+            (None, target)
+        }
         ("endpoint", Some(url)) => (
             None,
             TargetInfo {
@@ -210,14 +289,18 @@ pub fn prepare(target: &str, endpoint: Option<&str>, step_timeout_secs: u64) -> 
             },
         ),
         ("endpoint", None) => bail!("--target endpoint needs --endpoint URL"),
-        (other, _) => bail!("unknown target {other:?}: use reference, or --endpoint URL"),
+        (other, _) => {
+            bail!("unknown target {other:?}: use reference, moto, fakecloud, or --endpoint URL")
+        }
     };
-    let client = client_for(&target, emulator.is_some(), step_timeout_secs)?;
+    let local = emulator.is_some() || server.is_some();
+    let client = client_for(&target, local, step_timeout_secs)?;
     Ok(Prepared {
         runtime,
         emulator,
         target,
         client,
+        server,
     })
 }
 
@@ -251,6 +334,7 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
         emulator,
         target,
         client,
+        server: _server,
     } = prepare(
         &args.target,
         args.endpoint.as_deref(),

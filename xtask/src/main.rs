@@ -4,8 +4,10 @@
 
 mod codegen;
 mod conformance;
+mod matrix;
 mod model;
 mod serve;
+mod targets;
 mod test;
 mod tidy;
 mod util;

@@ -43,6 +43,7 @@ pub fn run() -> Result<()> {
         code == 0,
         "cargo xtask conformance failed against the reference emulator (exit {code})"
     );
+    third_party_baselines(&root)?;
     eprintln!("xtask test: all checks passed");
     Ok(())
 }
@@ -113,4 +114,38 @@ fn boto3_venv() -> Result<PathBuf> {
         std::fs::write(&marker, "").with_context(|| format!("writing {}", marker.display()))?;
     }
     Ok(python)
+}
+
+/// moto always, fakecloud when its binary is already cached: each must match its committed
+/// baseline, so a harness regression or a change in the emulator's behaviour is noticed.
+fn third_party_baselines(root: &Path) -> Result<()> {
+    use crate::conformance::{run, Args};
+    use crate::targets::{fakecloud_binary, FAKECLOUD_VERSION, MOTO_VERSION};
+    let baselines = root.join("conformance/baselines");
+    let moto = baselines.join(format!("moto-{MOTO_VERSION}.json"));
+    let code = run(&Args::against_baseline("moto", moto))?;
+    anyhow::ensure!(
+        code == 0,
+        "moto {MOTO_VERSION} departs from its baseline (see above)"
+    );
+    let binary = fakecloud_binary()?;
+    let fakecloud = baselines.join(format!("fakecloud-{FAKECLOUD_VERSION}.json"));
+    if binary.exists() && !fakecloud.exists() {
+        eprintln!(
+            "fakecloud {FAKECLOUD_VERSION}: skipped, no committed baseline at {}",
+            fakecloud.display()
+        );
+    } else if binary.exists() {
+        let code = run(&Args::against_baseline("fakecloud", fakecloud))?;
+        anyhow::ensure!(
+            code == 0,
+            "fakecloud {FAKECLOUD_VERSION} departs from its baseline (see above)"
+        );
+    } else {
+        eprintln!(
+            "fakecloud {FAKECLOUD_VERSION}: skipped, its binary is not cached at {} (`cargo xtask conformance --target fakecloud` builds it once, about 36 minutes)",
+            binary.display()
+        );
+    }
+    Ok(())
 }

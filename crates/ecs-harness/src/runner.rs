@@ -464,13 +464,20 @@ impl Outcome {
     }
 }
 
+/// The answer's body on one line: an HTML page by its title, anything else cut to 160 characters.
 fn excerpt(raw: &RawResponse) -> String {
     let text = raw.body_text();
-    let text = text.trim();
-    if text.chars().count() > 160 {
-        format!("{}…", text.chars().take(160).collect::<String>())
+    let lower = text.to_ascii_lowercase();
+    if let (Some(start), Some(end)) = (lower.find("<title>"), lower.find("</title>")) {
+        if start + 7 <= end {
+            return format!("an HTML page titled {:?}", text[start + 7..end].trim());
+        }
+    }
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() > 160 {
+        format!("{}…", one_line.chars().take(160).collect::<String>())
     } else {
-        text.to_owned()
+        one_line
     }
 }
 

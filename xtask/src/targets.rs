@@ -1,0 +1,186 @@
+//! Third-party ECS implementations as conformance targets: installed once, started on a free
+//! loopback port, and stopped by process id when the run ends, fails or is interrupted.
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+use crate::util;
+
+pub const MOTO_VERSION: &str = "5.2.5";
+pub const FAKECLOUD_VERSION: &str = "0.51.0";
+
+/// A running third-party server; dropping it stops the process.
+pub struct Server {
+    pub name: &'static str,
+    pub version: &'static str,
+    pub url: String,
+    child: Child,
+    log: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    pub fn log(&self) -> &PathBuf {
+        &self.log
+    }
+}
+
+/// A cache directory that survives `cargo clean`: `$XDG_CACHE_HOME` or `~/.cache`.
+pub fn cache_dir() -> Result<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .context("neither XDG_CACHE_HOME nor HOME is set")?;
+    let dir = base.join("ecs-taskset-conformance");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}
+
+fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
+    Ok(listener.local_addr()?.port())
+}
+
+fn wait_until_listening(
+    port: u16,
+    child: &mut Child,
+    name: &str,
+    log: &std::path::Path,
+) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if TcpStream::connect_timeout(
+            &SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+            Duration::from_millis(200),
+        )
+        .is_ok()
+        {
+            return Ok(());
+        }
+        if let Some(status) = child.try_wait()? {
+            bail!(
+                "{name} exited with {status} before it listened; see {}",
+                log.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bail!(
+        "{name} did not listen on 127.0.0.1:{port} within 60 s; see {}",
+        log.display()
+    )
+}
+
+fn spawn(name: &'static str, version: &'static str, mut cmd: Command, port: u16) -> Result<Server> {
+    let log = util::scratch_dir("targets")?.join(format!("{name}-{version}.log"));
+    let out = std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
+    let err = out.try_clone()?;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(out))
+        .stderr(Stdio::from(err))
+        .spawn()
+        .with_context(|| format!("starting {}", util::describe(&cmd)))?;
+    if let Err(e) = wait_until_listening(port, &mut child, name, &log) {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(e);
+    }
+    Ok(Server {
+        name,
+        version,
+        url: format!("http://127.0.0.1:{port}"),
+        child,
+        log,
+    })
+}
+
+/// A venv with `moto[server]` under `target/xtask/`, created once.
+fn moto_venv() -> Result<PathBuf> {
+    let dir = util::scratch_dir(&format!("venv-moto-{MOTO_VERSION}"))?;
+    let marker = dir.join(".installed");
+    if !marker.exists() {
+        eprintln!(
+            "installing moto[server]=={MOTO_VERSION} into {} (once)",
+            dir.display()
+        );
+        util::run(Command::new("python3").args(["-m", "venv"]).arg(&dir))?;
+        util::run(
+            Command::new(dir.join("bin/python"))
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                ])
+                .arg(format!("moto[server]=={MOTO_VERSION}")),
+        )?;
+        std::fs::write(&marker, "")?;
+    }
+    Ok(dir.join("bin/moto_server"))
+}
+
+pub fn start_moto() -> Result<Server> {
+    let bin = moto_venv()?;
+    let port = free_port()?;
+    let mut cmd = Command::new(bin);
+    cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+    spawn("moto", MOTO_VERSION, cmd, port)
+}
+
+/// Where the fakecloud binary is cached (outside `target/`, so `cargo clean` keeps it).
+pub fn fakecloud_binary() -> Result<PathBuf> {
+    Ok(cache_dir()?
+        .join(format!("fakecloud-{FAKECLOUD_VERSION}"))
+        .join("bin/fakecloud"))
+}
+
+/// Builds fakecloud once with `cargo install` (AGPL: a separate binary, never linked).
+fn fakecloud_install() -> Result<PathBuf> {
+    let bin = fakecloud_binary()?;
+    if !bin.exists() {
+        let root = bin
+            .parent()
+            .and_then(|p| p.parent())
+            .context("fakecloud cache path")?
+            .to_path_buf();
+        eprintln!(
+            "building fakecloud {FAKECLOUD_VERSION} into {} (once; about 36 minutes on 2 cores, cargo prints its progress below)",
+            root.display()
+        );
+        util::run(
+            Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+                .args([
+                    "install",
+                    "fakecloud",
+                    "--version",
+                    FAKECLOUD_VERSION,
+                    "--locked",
+                    "--root",
+                ])
+                .arg(&root),
+        )?;
+    }
+    Ok(bin)
+}
+
+pub fn start_fakecloud() -> Result<Server> {
+    let bin = fakecloud_install()?;
+    let port = free_port()?;
+    let mut cmd = Command::new(bin);
+    cmd.args(["--addr", &format!("127.0.0.1:{port}")])
+        // No container backend: EXTERNAL services must not try to start Docker tasks.
+        .env("FAKECLOUD_CONTAINER_CLI", "/nonexistent/container-cli");
+    spawn("fakecloud", FAKECLOUD_VERSION, cmd, port)
+}
