@@ -4,6 +4,7 @@
 
 mod codegen;
 mod conformance;
+mod load;
 mod matrix;
 mod model;
 mod serve;
@@ -52,6 +53,9 @@ enum Command {
     /// Run cases against an endpoint and write its (normalised) answers into the fixtures as
     /// their expectations, with provenance `recorded`.
     Record(conformance::RecordArgs),
+    /// Concurrent clients drive task-set lifecycles against the emulator, invariants checked after
+    /// every operation; prints throughput, latency and peak memory.
+    Load(load::Args),
     /// Run the reference ECS emulator on 127.0.0.1, logging each request in one line.
     Serve {
         /// Port (0 picks a free one).
@@ -75,6 +79,7 @@ fn main() {
         } => model::update_model(&botocore_version, wheel.as_deref()),
         Command::Codegen { check } => codegen::run(check),
         Command::Test => test::run(),
+        Command::Load(args) => load::run_cli(&args),
         Command::Record(args) => match conformance::record(&args) {
             Ok(code) => std::process::exit(code),
             Err(e) => Err(e),

@@ -44,6 +44,14 @@ pub fn run() -> Result<()> {
         "cargo xtask conformance failed against the reference emulator (exit {code})"
     );
     third_party_baselines(&root)?;
+    // A bounded load run: concurrent lifecycles with the invariants checked after every
+    // operation (`cargo xtask load` runs the full 64 x 10,000).
+    let load = crate::load::Args {
+        clients: 16,
+        ops: 250,
+    };
+    let outcome = crate::load::run(&load)?;
+    eprintln!("load: {}", outcome.describe(load.clients));
     eprintln!("xtask test: all checks passed");
     Ok(())
 }
