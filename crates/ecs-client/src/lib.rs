@@ -34,7 +34,9 @@ pub mod retry;
 pub mod validation;
 pub mod waiter;
 
-pub use client::{error_code, CallOptions, EcsClient, CLIENT_TOKEN_OPERATIONS, CONTENT_TYPE};
+pub use client::{
+    error_code, error_from_response, CallOptions, EcsClient, CLIENT_TOKEN_OPERATIONS, CONTENT_TYPE,
+};
 pub use config::{Config, ConfigBuilder, Timeouts};
 pub use error::{ConfigError, Error, ErrorCode, RawResponse, ServiceError};
 pub use retry::RetryConfig;

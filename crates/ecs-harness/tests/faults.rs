@@ -262,3 +262,106 @@ async fn polling_retries_until_the_expectation_holds() {
     assert_eq!(r.status, Status::Passed, "{r:?}");
     assert_eq!(server.received_requests().await.unwrap().len(), 4);
 }
+
+/// A raw HTTP server that reads a request and then behaves as `answer` says.
+async fn raw_server<F, Fut>(answer: F) -> String
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let answer = std::sync::Arc::new(answer);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 65536];
+                let _ = stream.read(&mut buf).await;
+                answer(stream).await;
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn a_body_cut_off_mid_way_fails_the_step() {
+    use tokio::io::AsyncWriteExt;
+    let url = raw_server(|mut s| async move {
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: 100\r\n\r\n{\"taskSets\": [").await;
+        let _ = s.shutdown().await;
+    })
+    .await;
+    let r = single(&url, json!([describe(json!({"body": {}}))])).await;
+    assert_eq!(r.status, Status::Failed);
+    assert!(
+        r.steps[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("no usable answer"),
+        "{:?}",
+        r.steps[0]
+    );
+}
+
+#[tokio::test]
+async fn a_slow_trickle_is_cut_at_the_step_timeout() {
+    use tokio::io::AsyncWriteExt;
+    let url = raw_server(|mut s| async move {
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: 1000\r\n\r\n").await;
+        for _ in 0..1000 {
+            if s.write_all(b" ").await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    let started = Instant::now();
+    let r = single(&url, json!([describe(json!({"body": {}}))])).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(r.status, Status::Failed);
+    assert!(
+        r.steps[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .starts_with("no answer within"),
+        "{:?}",
+        r.steps[0]
+    );
+}
+
+#[tokio::test]
+async fn a_huge_answer_is_checked_without_trouble() {
+    let sets: Vec<Value> = (0..20_000)
+        .map(|i| json!({"id": format!("ecs-svc/{i}"), "status": "ACTIVE", "runningCount": -1}))
+        .collect();
+    let server = answering(
+        ResponseTemplate::new(200).set_body_json(json!({"taskSets": sets, "failures": []})),
+    )
+    .await;
+    let r = single(
+        &server.uri(),
+        json!([describe(json!({"body": {"failures": []}}))]),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        Status::Failed,
+        "20,000 negative counts break the invariant"
+    );
+    let counts = r.steps[0]
+        .failures
+        .iter()
+        .filter(|f| f.rules == ["inv.counts-non-negative"])
+        .count();
+    assert_eq!(counts, 20_000);
+}
