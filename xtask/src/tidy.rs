@@ -103,6 +103,31 @@ mod tests {
         })
     }
 
+    /// A secret access key or session token written as a value (`aws_secret_access_key = ...`,
+    /// `X-Amz-Security-Token: ...`), unless it is AWS's documentation example.
+    fn secret_value_in(body: &str) -> Option<String> {
+        body.lines().find_map(|line| {
+            let l = line.to_ascii_lowercase();
+            let key = [
+                "aws_secret_access_key",
+                "aws_session_token",
+                "x-amz-security-token",
+                "secretaccesskey",
+                "sessiontoken",
+            ]
+            .into_iter()
+            .find(|k| l.contains(k))?;
+            let rest = &line[l.find(key)? + key.len()..];
+            let value: String = rest
+                .trim_start_matches(|c: char| c == '"' || c == ':' || c == '=' || c.is_whitespace())
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || "/+=".contains(*c))
+                .collect();
+            (value.len() >= 40 && !value.contains("EXAMPLE"))
+                .then(|| format!("{key} = {}…", &value[..8]))
+        })
+    }
+
     /// An `Authorization` header carrying a full SigV4 signature.
     fn signed_header_in(body: &str) -> bool {
         body.lines().any(|line| {
@@ -132,6 +157,16 @@ mod tests {
         assert!(!signed_header_in(
             "Authorization: AWS4-HMAC-SHA256 Credential=x, Signature=<redacted>"
         ));
+        let secret = format!("{}{}", "abcdEFGH1234", "/+ijklMNOP5678qrstUVWX90yzAB");
+        assert!(secret_value_in(&format!("aws_secret_access_key = {secret}")).is_some());
+        assert!(
+            secret_value_in(&format!("\"X-Amz-Security-Token\": \"{secret}{secret}\"")).is_some()
+        );
+        assert!(secret_value_in(
+            "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+        )
+        .is_none());
+        assert!(secret_value_in("aws_session_token = short").is_none());
     }
 
     #[test]
@@ -147,6 +182,12 @@ mod tests {
             assert!(
                 !signed_header_in(&body),
                 "{}: a signed Authorization header is committed",
+                path.display()
+            );
+            assert_eq!(
+                secret_value_in(&body),
+                None,
+                "{}: a secret key or session token is committed",
                 path.display()
             );
         }

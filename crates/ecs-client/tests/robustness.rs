@@ -17,7 +17,7 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1000))]
+    #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(1000), ..ProptestConfig::default() })]
 
     #[test]
     fn error_answers_never_panic(status in 100u16..600, header in proptest::option::of("[ -~#:]{0,40}"), body in body()) {

@@ -106,7 +106,7 @@ fn seeded() -> (Engine, ManualClock) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256), ..ProptestConfig::default() })]
 
     #[test]
     fn arbitrary_bytes_get_a_4xx(op in prop::sample::select(IMPLEMENTED), bytes in prop::collection::vec(any::<u8>(), 0..128)) {

@@ -72,7 +72,7 @@ fn validator() -> jsonschema::Validator {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(500))]
+    #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(500), ..ProptestConfig::default() })]
 
     #[test]
     fn the_loader_reports_instead_of_panicking(doc in arb_json(), bytes in prop::collection::vec(any::<u8>(), 0..64)) {

@@ -83,7 +83,7 @@ fn check<T: DeserializeOwned + Serialize + Validate + PartialEq + std::fmt::Debu
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(512), ..ProptestConfig::default() })]
 
     #[test]
     fn decoding_arbitrary_json_never_panics(json in arb_json()) {
