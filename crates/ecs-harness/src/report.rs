@@ -161,11 +161,7 @@ impl Report {
                 .iter()
                 .filter(|c| matches!(c.status, Status::Blocked | Status::NotImplemented))
             {
-                let reason = c
-                    .steps
-                    .iter()
-                    .find_map(|s| s.reason.clone())
-                    .unwrap_or_default();
+                let reason = c.reason_for(c.status).unwrap_or_default();
                 let _ = writeln!(o, "{} {}: {reason}", c.status.label(), c.id);
             }
         }
@@ -295,9 +291,7 @@ impl Report {
                 Status::Blocked | Status::NotImplemented => {
                     let mut s = TestCaseStatus::skipped();
                     s.set_message(
-                        c.steps
-                            .iter()
-                            .find_map(|st| st.reason.clone())
+                        c.reason_for(c.status)
                             .unwrap_or_else(|| c.status.label().to_owned()),
                     );
                     s
@@ -351,15 +345,12 @@ fn rule_result(rule: &crate::catalog::Rule, cases: &[CaseResult]) -> RuleResult 
     } else if let Some(c) = naming.iter().find(|c| c.status == Status::NotImplemented) {
         (
             RuleStatus::NotImplemented,
-            c.steps.iter().find_map(|s| s.reason.clone()),
+            c.reason_for(Status::NotImplemented),
         )
     } else if let Some(c) = naming.iter().find(|c| {
         c.status == Status::Blocked || c.steps.iter().any(|s| s.status == Status::Blocked)
     }) {
-        (
-            RuleStatus::Blocked,
-            c.steps.iter().find_map(|s| s.reason.clone()),
-        )
+        (RuleStatus::Blocked, c.reason_for(Status::Blocked))
     } else {
         (
             RuleStatus::Uncovered,

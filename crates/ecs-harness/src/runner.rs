@@ -17,6 +17,9 @@ use crate::catalog::SCHEMA_RULE;
 use crate::fixture::{Case, Expect, Step};
 use crate::matcher::{self, Vars};
 
+/// What failures of setup steps are attributed to (deliberately not a catalog rule).
+pub const SETUP_LABEL: &str = "setup";
+
 /// Error codes by which a target says it does not implement an operation.
 pub const NOT_IMPLEMENTED_CODES: &[&str] = &[
     "UnknownOperationException",
@@ -102,6 +105,14 @@ pub struct CaseResult {
 }
 
 impl CaseResult {
+    /// The reason of the first step with `status` (why a case is blocked or not applicable).
+    pub fn reason_for(&self, status: Status) -> Option<String> {
+        self.steps
+            .iter()
+            .find(|s| s.status == status)
+            .and_then(|s| s.reason.clone())
+    }
+
     pub fn failures(&self) -> impl Iterator<Item = (&StepResult, &Failure)> {
         self.steps
             .iter()
@@ -238,16 +249,29 @@ pub async fn run_case(
             });
             continue;
         }
-        let rules = if step.rules.is_empty() {
-            case.rules.clone()
-        } else {
+        // A setup step checks nothing of the case's rules: when it fails, the case is blocked,
+        // and its failure is labelled `setup` (not a catalog rule) unless it names rules.
+        let rules = if !step.rules.is_empty() {
             step.rules.clone()
+        } else if step.setup {
+            vec![SETUP_LABEL.to_owned()]
+        } else {
+            case.rules.clone()
         };
         let result = run_step(client, step, label, &rules, &mut state, options, schemas).await;
-        if step.setup && result.status != Status::Passed {
+        if step.setup && blocks(&result) {
             let why = match result.status {
-                Status::NotImplemented => "not implemented",
-                _ => "failed",
+                Status::NotImplemented => "is not implemented".to_owned(),
+                _ => match result.failures.first() {
+                    Some(f) => format!(
+                        "failed: {} expected {}, got {}",
+                        f.path, f.expected, f.actual
+                    ),
+                    None => format!(
+                        "failed: {}",
+                        result.reason.as_deref().unwrap_or("no answer")
+                    ),
+                },
             };
             blocked_by = Some(format!("setup step {} {why}", result.label));
         }
@@ -290,20 +314,45 @@ pub async fn run_case(
     }
 }
 
+/// Whether a failed step keeps later steps from running: it did not do its job (no answer, an
+/// error, an expectation not met, not implemented). Failures of the answer checks alone (the
+/// output schema, the invariants) are reported under their own rules and do not block.
+fn blocks(result: &StepResult) -> bool {
+    match result.status {
+        Status::Passed | Status::Blocked => false,
+        Status::NotImplemented => true,
+        Status::Failed => {
+            result.failures.is_empty()
+                || result
+                    .failures
+                    .iter()
+                    .any(|f| !f.rules.iter().all(|r| is_answer_check(r)))
+        }
+    }
+}
+
+fn is_answer_check(rule: &str) -> bool {
+    rule == SCHEMA_RULE || rule.starts_with("inv.")
+}
+
+/// A failure of the case's own checks wins; then an operation the target lacks; then a
+/// blocked check (a setup step failed); answer-check failures of setup steps come last, as the
+/// rule table reports them under their own rules anyway.
 fn case_status(case: &Case, steps: &[StepResult]) -> Status {
     if steps
         .iter()
         .any(|s| s.status == Status::Failed && !is_setup(case, s))
     {
-        return Status::Failed;
+        Status::Failed
+    } else if steps.iter().any(|s| s.status == Status::NotImplemented) {
+        Status::NotImplemented
+    } else if steps.iter().any(|s| s.status == Status::Blocked) {
+        Status::Blocked
+    } else if steps.iter().any(|s| s.status == Status::Failed) {
+        Status::Failed
+    } else {
+        Status::Passed
     }
-    if steps.iter().any(|s| s.status == Status::NotImplemented) {
-        return Status::NotImplemented;
-    }
-    if steps.iter().any(|s| s.status != Status::Passed) {
-        return Status::Blocked;
-    }
-    Status::Passed
 }
 
 fn is_setup(case: &Case, result: &StepResult) -> bool {

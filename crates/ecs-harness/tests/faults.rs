@@ -365,3 +365,41 @@ async fn a_huge_answer_is_checked_without_trouble() {
         .count();
     assert_eq!(counts, 20_000);
 }
+
+#[tokio::test]
+async fn a_setup_step_that_only_breaks_the_schema_does_not_block() {
+    let server = MockServer::start().await;
+    Mock::given(header(
+        "x-amz-target",
+        "AmazonEC2ContainerServiceV20141113.CreateCluster",
+    ))
+    .respond_with(
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"cluster": {"clusterName": "x", "configuration": null}})),
+    )
+    .mount(&server)
+    .await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"taskSets": [], "failures": []})),
+        )
+        .mount(&server)
+        .await;
+    let r = single(
+        &server.uri(),
+        json!([{"op": "CreateCluster", "setup": true, "request": {"clusterName": "x"}}, describe(json!({"body": {"taskSets": []}}))]),
+    )
+    .await;
+    assert_eq!(
+        r.steps[1].status,
+        Status::Passed,
+        "the check still ran: {r:?}"
+    );
+    assert_eq!(
+        r.status,
+        Status::Failed,
+        "the schema failure is still a failure"
+    );
+    assert_eq!(r.steps[0].failures[0].rules, ["schema.output"]);
+    assert_eq!(r.steps[0].failures[0].path, "cluster.configuration");
+}
