@@ -370,11 +370,7 @@ impl State {
             let name = Self::cluster_name(Some(&param));
             match self.clusters.get(&name) {
                 Some(c) => clusters.push(Self::render_cluster(c, with_tags)),
-                None => failures.push(Failure {
-                    arn: Some(self.arn(&format!("cluster/{name}"))),
-                    reason: Some("MISSING".into()),
-                    ..Default::default()
-                }),
+                None => failures.push(missing_entry(self.arn(&format!("cluster/{name}")), None)),
             }
         }
         Ok(DescribeClustersResponse {
@@ -740,11 +736,10 @@ impl State {
             let name = Self::service_name(&param);
             match cluster.services.get(&name) {
                 Some(svc) => services.push(self.render_service(cluster, &name, svc, with_tags)),
-                None => failures.push(Failure {
-                    arn: Some(format!("{}/{}/{name}", self.arn("service"), cluster.name)),
-                    reason: Some("MISSING".into()),
-                    ..Default::default()
-                }),
+                None => failures.push(missing_entry(
+                    format!("{}/{}/{name}", self.arn("service"), cluster.name),
+                    None,
+                )),
             }
         }
         Ok(DescribeServicesResponse {
@@ -1052,12 +1047,10 @@ impl State {
                     let id = Self::task_set_id(param);
                     match svc.task_sets.iter().find(|s| s.id == id) {
                         Some(s) => found.push(s.render(&svc.arn, &cluster_arn, with_tags)),
-                        None => failures.push(Failure {
-                            arn: Some(param.clone()),
-                            reason: Some("MISSING".into()),
-                            detail: Some("No task set with this id or ARN in the service.".into()),
-                            ..Default::default()
-                        }),
+                        None => failures.push(missing_entry(
+                            param.clone(),
+                            Some("No task set with this id or ARN in the service.".into()),
+                        )),
                     }
                 }
                 (found, failures)
@@ -1312,6 +1305,16 @@ impl State {
             }
         }
         problems
+    }
+}
+
+/// A `failures` entry for something that does not exist.
+fn missing_entry(arn: String, detail: Option<String>) -> Failure {
+    Failure {
+        arn: Some(arn),
+        reason: Some("MISSING".into()),
+        detail,
+        ..Default::default()
     }
 }
 
