@@ -86,11 +86,28 @@ impl Args {
 }
 
 pub fn run(args: &Args) -> Result<i32> {
-    if args.all_targets {
-        return crate::matrix::run_all(args);
+    let result = if args.all_targets {
+        crate::matrix::run_all(args)
+    } else {
+        run_one(args).map(|(code, _)| code)
+    };
+    match result {
+        Err(e) if e.is::<InvalidFixtures>() => Ok(2),
+        other => other,
     }
-    Ok(run_one(args)?.0)
 }
+
+/// The fixture directory did not load; its problems were printed.
+#[derive(Debug)]
+pub struct InvalidFixtures;
+
+impl std::fmt::Display for InvalidFixtures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the fixtures are invalid (see above)")
+    }
+}
+
+impl std::error::Error for InvalidFixtures {}
 
 /// The published targets, in matrix order.
 pub const ALL_TARGETS: &[&str] = &["reference", "moto", "fakecloud"];
@@ -126,35 +143,23 @@ impl Args {
 /// Runs one target; the exit code and the report.
 pub fn run_one(args: &Args) -> Result<(i32, Report)> {
     let Some((catalog, _, cases)) = load_cases(args.fixtures.as_deref(), &args.filter)? else {
-        bail!("the fixtures are invalid (see above)");
+        return Err(InvalidFixtures.into());
     };
-    let Prepared {
-        runtime,
-        emulator,
-        target,
-        client,
-        server: _server,
-    } = prepare(
+    let prepared = prepare(
         &args.target,
         args.endpoint.as_deref(),
         args.step_timeout_secs,
     )?;
-    let options = RunOptions {
-        jobs: args.jobs,
-        step_timeout: Duration::from_secs(args.step_timeout_secs),
-        progress: std::io::stderr().is_terminal(),
-        poll_cap: None,
-    };
-    let run_id = format!("{:05x}", fastrand::u32(..0x10_0000));
     let started_at = humantime(SystemTime::now());
     let clock = Instant::now();
     eprintln!(
         "running {} cases against {} ({})",
         cases.len(),
-        target.name,
-        target.endpoint
+        prepared.target.name,
+        prepared.target.endpoint
     );
-    let results = runtime.block_on(ecs_harness::run(&client, cases, &options, &run_id));
+    let target = prepared.target.clone();
+    let results = prepared.run_cases(cases, args.jobs, args.step_timeout_secs);
     let report = Report::new(
         target,
         started_at,
@@ -162,9 +167,6 @@ pub fn run_one(args: &Args) -> Result<(i32, Report)> {
         results,
         &catalog,
     );
-    if let Some(emulator) = emulator {
-        runtime.block_on(emulator.shutdown());
-    }
     print!("{}", report.terminal(args.verbose));
     if let Some(out) = &args.out {
         let text = match args.format.unwrap_or(Format::Json) {
@@ -232,7 +234,33 @@ pub struct Prepared {
     pub target: TargetInfo,
     pub client: EcsClient,
     /// A third-party server this run started; dropping it stops it.
-    pub server: Option<crate::targets::Server>,
+    pub _server: Option<crate::targets::Server>,
+}
+
+impl Prepared {
+    /// Runs `cases` against the target, then stops the embedded emulator; a third-party server
+    /// stops when `self` is dropped at the end.
+    pub fn run_cases(
+        self,
+        cases: Vec<ecs_harness::Case>,
+        jobs: usize,
+        step_timeout_secs: u64,
+    ) -> Vec<ecs_harness::runner::CaseResult> {
+        let options = RunOptions {
+            jobs,
+            step_timeout: Duration::from_secs(step_timeout_secs),
+            progress: std::io::stderr().is_terminal(),
+            poll_cap: None,
+        };
+        let run_id = format!("{:05x}", fastrand::u32(..0x10_0000));
+        let results =
+            self.runtime
+                .block_on(ecs_harness::run(&self.client, cases, &options, &run_id));
+        if let Some(emulator) = self.emulator {
+            self.runtime.block_on(emulator.shutdown());
+        }
+        results
+    }
 }
 
 /// Starts the reference emulator or reaches the endpoint.
@@ -300,7 +328,7 @@ pub fn prepare(target: &str, endpoint: Option<&str>, step_timeout_secs: u64) -> 
         emulator,
         target,
         client,
-        server,
+        _server: server,
     })
 }
 
@@ -329,28 +357,13 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
     let Some((_, dir, cases)) = load_cases(args.fixtures.as_deref(), &args.filter)? else {
         return Ok(2);
     };
-    let Prepared {
-        runtime,
-        emulator,
-        target,
-        client,
-        server: _server,
-    } = prepare(
+    let prepared = prepare(
         &args.target,
         args.endpoint.as_deref(),
         args.step_timeout_secs,
     )?;
-    let options = RunOptions {
-        jobs: 8,
-        step_timeout: Duration::from_secs(args.step_timeout_secs),
-        progress: std::io::stderr().is_terminal(),
-        poll_cap: None,
-    };
-    let run_id = format!("{:05x}", fastrand::u32(..0x10_0000));
-    let results = runtime.block_on(ecs_harness::run(&client, cases.clone(), &options, &run_id));
-    if let Some(emulator) = emulator {
-        runtime.block_on(emulator.shutdown());
-    }
+    let target = prepared.target.clone();
+    let results = prepared.run_cases(cases.clone(), 8, args.step_timeout_secs);
     let kind = if target.endpoint.contains(".amazonaws.com") {
         "aws".to_owned()
     } else {

@@ -656,20 +656,18 @@ impl State {
                 return Err(ApiError::invalid("A service with this name already exists in the cluster; creation is not idempotent."));
             }
         }
-        let launch_type = match (&req.launch_type, &req.capacity_provider_strategy) {
-            (Some(l), _) => Some(l.clone()),
-            (None, Some(_)) => None,
-            (None, None) => Some(LaunchType::Ec2),
-        };
+        let (launch_type, platform_version) = launch_defaults(
+            &req.launch_type,
+            &req.capacity_provider_strategy,
+            &req.platform_version,
+        );
         let record = ServiceRecord {
             arn: format!("{arn_prefix}/{}/{name}", cluster.name),
             status: ServiceStatus::ACTIVE,
             controller,
             desired_count: req.desired_count.unwrap_or(0),
             task_definition,
-            platform_version: req.platform_version.clone().or_else(|| {
-                (launch_type == Some(LaunchType::Fargate)).then(|| "LATEST".to_owned())
-            }),
+            platform_version,
             launch_type,
             capacity_provider_strategy: req.capacity_provider_strategy.clone(),
             network_configuration: req
@@ -970,11 +968,11 @@ impl State {
         }
         let id = format!("ecs-svc/{}", ctx.ids.task_set_digits());
         let service_name = svc.arn.rsplit('/').next().unwrap_or_default().to_owned();
-        let launch_type = match (&req.launch_type, &req.capacity_provider_strategy) {
-            (Some(l), _) => Some(l.clone()),
-            (None, Some(_)) => None,
-            (None, None) => Some(LaunchType::Ec2),
-        };
+        let (launch_type, platform_version) = launch_defaults(
+            &req.launch_type,
+            &req.capacity_provider_strategy,
+            &req.platform_version,
+        );
         let scale = req
             .scale
             .as_ref()
@@ -986,9 +984,7 @@ impl State {
             status: TaskSetStatus::ACTIVE,
             task_definition: td,
             external_id: req.external_id.clone(),
-            platform_version: req.platform_version.clone().or_else(|| {
-                (launch_type == Some(LaunchType::Fargate)).then(|| "LATEST".to_owned())
-            }),
+            platform_version,
             launch_type,
             capacity_provider_strategy: req.capacity_provider_strategy.clone(),
             network_configuration: req
@@ -1306,6 +1302,24 @@ impl State {
         }
         problems
     }
+}
+
+/// The launch type and platform version a service or task set takes: EC2 when neither a launch
+/// type nor a capacity provider strategy is given, and LATEST for FARGATE without a version.
+fn launch_defaults(
+    launch_type: &Option<LaunchType>,
+    strategy: &Option<Vec<CapacityProviderStrategyItem>>,
+    platform_version: &Option<String>,
+) -> (Option<LaunchType>, Option<String>) {
+    let launch_type = match (launch_type, strategy) {
+        (Some(l), _) => Some(l.clone()),
+        (None, Some(_)) => None,
+        (None, None) => Some(LaunchType::Ec2),
+    };
+    let platform_version = platform_version
+        .clone()
+        .or_else(|| (launch_type == Some(LaunchType::Fargate)).then(|| "LATEST".to_owned()));
+    (launch_type, platform_version)
 }
 
 /// A `failures` entry for something that does not exist.
