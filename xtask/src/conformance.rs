@@ -206,7 +206,7 @@ pub fn run_one(args: &Args) -> Result<(i32, Report)> {
 
 /// The catalog, the fixture directory and the selected cases; `None` after printing the
 /// problems of an invalid fixture directory.
-fn load_cases(
+pub fn load_cases(
     fixtures: Option<&std::path::Path>,
     filter: &[String],
 ) -> Result<Option<(Catalog, PathBuf, Vec<ecs_harness::Case>)>> {

@@ -2,8 +2,10 @@
 //!
 //! Every command here is something a developer or CI runs by name; the README lists them.
 
+mod bench;
 mod codegen;
 mod conformance;
+mod fuzz;
 mod load;
 mod matrix;
 mod model;
@@ -56,6 +58,12 @@ enum Command {
     /// Concurrent clients drive task-set lifecycles against the emulator, invariants checked after
     /// every operation; prints throughput, latency and peak memory.
     Load(load::Args),
+    /// Performance against peers (aws-sdk-ecs, boto3, moto, fakecloud, a bare hyper client):
+    /// prints ratios and writes docs/performance.md.
+    Bench(bench::Args),
+    /// Coverage-guided fuzzing (cargo fuzz, libFuzzer) of the emulator, the client's answer
+    /// parsing, the fixture loader and the matcher, seeded from the fixtures.
+    Fuzz(fuzz::Args),
     /// Run the reference ECS emulator on 127.0.0.1, logging each request in one line.
     Serve {
         /// Port (0 picks a free one).
@@ -80,6 +88,8 @@ fn main() {
         Command::Codegen { check } => codegen::run(check),
         Command::Test => test::run(),
         Command::Load(args) => load::run_cli(&args),
+        Command::Fuzz(args) => fuzz::run_cli(&args),
+        Command::Bench(args) => bench::run(&args),
         Command::Record(args) => match conformance::record(&args) {
             Ok(code) => std::process::exit(code),
             Err(e) => Err(e),

@@ -12,6 +12,18 @@ use crate::util;
 /// boto3 release paired with the model's botocore.
 const BOTO3_VERSION: &str = "1.44.5";
 
+/// Workspaces outside the default one: fuzz targets and benchmarks.
+const SIDE_WORKSPACES: &[&str] = &["fuzz/Cargo.toml", "bench/Cargo.toml"];
+
+/// The build-time probes of `cargo xtask bench` (formatted here, built only by the bench).
+const BUILD_PROBES: &[&str] = &[
+    "bench/probes/ours/Cargo.toml",
+    "bench/probes/aws-sdk-ecs/Cargo.toml",
+];
+
+/// Seconds of fuzzing per target in `cargo xtask test`.
+const FUZZ_SECONDS: u64 = 15;
+
 fn cargo(root: &Path) -> Command {
     let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
     c.current_dir(root);
@@ -21,6 +33,11 @@ fn cargo(root: &Path) -> Command {
 pub fn run() -> Result<()> {
     let root = crate::project_root();
     util::run(cargo(&root).args(["fmt", "--all", "--", "--check"]))?;
+    // The fuzz targets and the benchmarks are workspaces of their own (so the default build
+    // never compiles libFuzzer or aws-sdk-ecs); they are kept formatted and lint-clean here.
+    for manifest in SIDE_WORKSPACES.iter().chain(BUILD_PROBES) {
+        util::run(cargo(&root).args(["fmt", "--manifest-path", manifest, "--", "--check"]))?;
+    }
     eprintln!("$ cargo xtask codegen --check");
     crate::codegen::run(true)?;
     util::run(cargo(&root).args([
@@ -32,6 +49,20 @@ pub fn run() -> Result<()> {
         "-D",
         "warnings",
     ]))?;
+    for manifest in SIDE_WORKSPACES {
+        util::run(cargo(&root).args([
+            "clippy",
+            "--manifest-path",
+            manifest,
+            "--all-targets",
+            "--locked",
+            "--target-dir",
+            "target/side",
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
+    }
     util::run(cargo(&root).args(["test", "--workspace", "--locked"]))?;
     against_the_emulator(&root)?;
     // The main job: the whole fixture suite must pass against the reference emulator, and its
@@ -52,6 +83,16 @@ pub fn run() -> Result<()> {
     };
     let outcome = crate::load::run(&load)?;
     eprintln!("load: {}", outcome.describe(load.clients));
+    // Bounded coverage-guided fuzzing of every target, seeded from the fixtures
+    // (`cargo xtask fuzz --seconds N` runs longer).
+    let fuzz = crate::fuzz::Args {
+        targets: vec![],
+        seconds: FUZZ_SECONDS,
+        fresh: false,
+    };
+    for outcome in crate::fuzz::run(&fuzz)? {
+        eprintln!("{}", outcome.describe());
+    }
     eprintln!("xtask test: all checks passed");
     Ok(())
 }
@@ -102,7 +143,7 @@ fn against_the_emulator(root: &Path) -> Result<()> {
 }
 
 /// A venv with boto3 under `target/xtask/`, created once.
-fn boto3_venv() -> Result<PathBuf> {
+pub fn boto3_venv() -> Result<PathBuf> {
     let dir = util::scratch_dir("venv-boto3")?;
     let python = dir.join("bin/python");
     let marker = dir.join(format!(".boto3-{BOTO3_VERSION}"));

@@ -103,11 +103,19 @@ impl EcsClient {
                 source: ValidationError { violations: fatal },
             });
         }
-        let body = serde_json::to_value(&input).map_err(|source| Error::Serialize {
+        let serialize_error = |source| Error::Serialize {
             operation: op.name,
             source,
-        })?;
-        let raw = self.send_json(op, body, options).await?;
+        };
+        // Without a token to fill in, the input is written straight to bytes; with one, it goes
+        // through a JSON value so the token can be added when the caller left it out.
+        let raw = if token_member(op).is_some() {
+            let body = serde_json::to_value(&input).map_err(serialize_error)?;
+            self.send_json(op, body, options).await?
+        } else {
+            let bytes = Bytes::from(serde_json::to_vec(&input).map_err(serialize_error)?);
+            self.send_bytes(op, bytes, false, options).await?
+        };
         if raw.status / 100 != 2 {
             return Err(error_from_response(op.name, raw));
         }
@@ -129,12 +137,7 @@ impl EcsClient {
     ) -> Result<RawResponse, Error> {
         let mut has_token = false;
         if let Value::Object(map) = &mut body {
-            let token_member = op.idempotency_token.or_else(|| {
-                CLIENT_TOKEN_OPERATIONS
-                    .contains(&op.name)
-                    .then_some("clientToken")
-            });
-            if let Some(member) = token_member {
+            if let Some(member) = token_member(op) {
                 map.entry(member)
                     .or_insert_with(|| Value::String(uuid::Uuid::new_v4().to_string()));
                 has_token = true;
@@ -146,6 +149,17 @@ impl EcsClient {
                 source,
             })?,
         );
+        self.send_bytes(op, bytes, has_token, options).await
+    }
+
+    /// Sends an encoded body, retrying as the operation allows, within the overall timeout.
+    async fn send_bytes(
+        &self,
+        op: &OperationInfo,
+        bytes: Bytes,
+        has_token: bool,
+        options: CallOptions,
+    ) -> Result<RawResponse, Error> {
         let safe_to_repeat = op.readonly || op.idempotent || has_token;
         let overall = self.config.timeouts.overall;
         match tokio::time::timeout(overall, self.execute(op, bytes, safe_to_repeat, options)).await
@@ -321,6 +335,15 @@ impl EcsClient {
         instructions.apply_to_request_http1x(&mut request);
         Ok(request)
     }
+}
+
+/// The member that carries an operation's idempotency token, when the client fills one in.
+fn token_member(op: &OperationInfo) -> Option<&'static str> {
+    op.idempotency_token.or_else(|| {
+        CLIENT_TOKEN_OPERATIONS
+            .contains(&op.name)
+            .then_some("clientToken")
+    })
 }
 
 /// The error code of an answer as the awsJson1_1 protocol defines it: the `X-Amzn-Errortype`

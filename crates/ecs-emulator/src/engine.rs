@@ -44,6 +44,7 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
     regions: Mutex<BTreeMap<String, State>>,
+    handled: std::sync::atomic::AtomicU64,
 }
 
 impl Engine {
@@ -53,7 +54,13 @@ impl Engine {
             clock,
             ids,
             regions: Mutex::new(BTreeMap::new()),
+            handled: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// Requests handled so far, answered or refused.
+    pub fn requests_handled(&self) -> u64 {
+        self.handled.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn settings(&self) -> &Settings {
@@ -69,6 +76,8 @@ impl Engine {
         region: Option<&str>,
         body: &[u8],
     ) -> Result<Vec<u8>, ApiError> {
+        self.handled
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let target = target
             .ok_or_else(|| ApiError::unknown_operation("The X-Amz-Target header is missing."))?;
         let op = target
@@ -152,6 +161,9 @@ impl Engine {
             raw: &raw,
         };
         let output = handler(state, input, &ctx)?;
+        // Answers are encoded after the lock is released, so concurrent requests only wait
+        // for the state change itself.
+        drop(regions);
         serde_json::to_vec(&output)
             .map_err(|e| ApiError::new(500, "ServerException", e.to_string()))
     }

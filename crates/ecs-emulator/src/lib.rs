@@ -150,6 +150,13 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Task sets a service may hold at once (default 5, as AWS; benchmarks raise it to build
+    /// large DescribeTaskSets answers).
+    pub fn max_task_sets_per_service(mut self, limit: usize) -> Self {
+        self.settings.max_task_sets_per_service = limit;
+        self
+    }
+
     /// Port on 127.0.0.1 (0, the default, picks a free one).
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
@@ -228,6 +235,11 @@ impl Emulator {
 
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// The engine, shared: it outlives the server (for counters and invariants after a run).
+    pub fn shared_engine(&self) -> Arc<Engine> {
+        self.engine.clone()
     }
 
     /// Stops accepting connections and waits for the accept loop to end.

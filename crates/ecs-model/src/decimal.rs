@@ -45,7 +45,7 @@ impl Decimal {
                 reason: "not a finite number".into(),
             });
         }
-        crate::wire::format_shortest(v).parse()
+        crate::wire::with_shortest(v, str::parse)
     }
 
     /// The nearest double (what goes on the wire).

@@ -130,19 +130,49 @@ pub fn epoch_from_f64(v: f64) -> Result<DateTime, String> {
     if !v.is_finite() {
         return Err(format!("timestamp {v} is not a finite number"));
     }
-    let text = format_shortest(v);
-    DateTime::from_str(&text, Format::EpochSeconds).map_err(|e| format!("timestamp {text}: {e}"))
+    // Fast path for the common case, whole milliseconds: when `ms / 1000` reads back as `v`,
+    // it is the shortest such decimal (below 1e11 s neighbouring doubles are far closer than
+    // 1 ms apart, so no other decimal with at most three fraction digits does).
+    if (0.0..1e11).contains(&v) {
+        let ms = (v * 1000.0).round();
+        if ms / 1000.0 == v {
+            return Ok(DateTime::from_millis(ms as i64));
+        }
+    }
+    with_shortest(v, |text| {
+        DateTime::from_str(text, Format::EpochSeconds).map_err(|e| format!("timestamp {text}: {e}"))
+    })
 }
 
-/// The shortest decimal text that reads back as `v` (never in exponent form).
-pub(crate) fn format_shortest(v: f64) -> String {
-    // `Display` for f64 prints the shortest round-tripping digits without an exponent.
-    let s = format!("{v}");
-    if s == "-0" {
-        "0".to_owned()
-    } else {
-        s
+/// Calls `f` with the shortest decimal text that reads back as `v`, formatted on the stack
+/// when it fits (it always does for the values ECS sends).
+pub(crate) fn with_shortest<R>(v: f64, f: impl FnOnce(&str) -> R) -> R {
+    use fmt::Write as _;
+    struct Stack {
+        buf: [u8; 48],
+        len: usize,
     }
+    impl fmt::Write for Stack {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            let end = self.len + s.len();
+            let dst = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
+            dst.copy_from_slice(s.as_bytes());
+            self.len = end;
+            Ok(())
+        }
+    }
+    // `Display` for f64 prints the shortest round-tripping digits without an exponent.
+    let v = if v == 0.0 { 0.0 } else { v };
+    let mut stack = Stack {
+        buf: [0; 48],
+        len: 0,
+    };
+    if write!(stack, "{v}").is_ok() {
+        if let Ok(text) = std::str::from_utf8(&stack.buf[..stack.len]) {
+            return f(text);
+        }
+    }
+    f(&v.to_string())
 }
 
 impl Codec<DateTime> for Epoch {

@@ -1,0 +1,421 @@
+//! Client cost per call: this client, aws-sdk-ecs, boto3 and a bare hyper client (no signing, no
+//! serde), one after another against the same canned loopback server with identical bodies.
+//!
+//! CPU is measured, not wall time: the process's CPU time over the calls minus what the
+//! server's own thread used (asked for at `GET /cpu`), so each figure is what the client spent
+//! building, signing, sending and decoding. boto3 reports `time.process_time()` of its own
+//! process. Rounds are interleaved, and each figure is the median over the rounds.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context, Result};
+use bytes::Bytes;
+use ecs_client::EcsClient;
+use ecs_model::operations::{CreateTaskSet, DescribeTaskSets};
+use ecs_model::types::{CreateTaskSetRequest, DescribeTaskSetsRequest};
+use http_body_util::{BodyExt, Full};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::canned::CannedServer;
+use crate::payloads::{self, answers};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scenario {
+    CreateTaskSet,
+    DescribeTaskSets1,
+    DescribeTaskSets100,
+}
+
+impl Scenario {
+    pub const ALL: [Scenario; 3] = [
+        Scenario::CreateTaskSet,
+        Scenario::DescribeTaskSets1,
+        Scenario::DescribeTaskSets100,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Scenario::CreateTaskSet => "CreateTaskSet",
+            Scenario::DescribeTaskSets1 => "DescribeTaskSets (1 set)",
+            Scenario::DescribeTaskSets100 => "DescribeTaskSets (100 sets)",
+        }
+    }
+
+    fn op(self) -> &'static str {
+        match self {
+            Scenario::CreateTaskSet => "CreateTaskSet",
+            _ => "DescribeTaskSets",
+        }
+    }
+
+    fn request(self) -> Value {
+        match self {
+            Scenario::CreateTaskSet => payloads::create_task_set_request(payloads::SERVICE),
+            _ => payloads::describe_task_sets_request(payloads::SERVICE),
+        }
+    }
+
+    /// Task sets the answer holds (checked on every client's answer).
+    fn sets(self) -> usize {
+        match self {
+            Scenario::CreateTaskSet | Scenario::DescribeTaskSets1 => 1,
+            Scenario::DescribeTaskSets100 => 100,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Measurement {
+    pub scenario: &'static str,
+    pub client: String,
+    pub calls: u64,
+    /// Median over the rounds of CPU microseconds per call.
+    pub cpu_us_per_call: f64,
+    /// Median over the rounds of wall microseconds per call.
+    pub wall_us_per_call: f64,
+}
+
+pub struct Options<'a> {
+    pub calls: u64,
+    pub rounds: usize,
+    /// A Python with boto3, and the script that drives it; boto3 is skipped when absent.
+    pub python: Option<&'a Path>,
+    pub boto3_script: &'a Path,
+    /// Run only this client (for profiling): `ecs-client`, `aws-sdk-ecs`, `hyper`, `boto3`.
+    pub only: Option<&'a str>,
+}
+
+pub fn run(options: &Options) -> Result<Vec<Measurement>> {
+    let answers = answers()?;
+    let wanted = |client: &str| options.only.is_none_or(|o| o == client);
+    let mut out = vec![];
+    for scenario in Scenario::ALL {
+        let answer = match scenario {
+            Scenario::CreateTaskSet => answers.create_task_set.clone(),
+            Scenario::DescribeTaskSets1 => answers.describe_1.clone(),
+            Scenario::DescribeTaskSets100 => answers.describe_100.clone(),
+        };
+        let server = CannedServer::start(answer)?;
+        let url = server.url();
+        let calls = match scenario {
+            Scenario::DescribeTaskSets100 => options.calls / 4,
+            _ => options.calls,
+        }
+        .max(10);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let mut rounds: Vec<Vec<(String, f64, f64)>> = vec![];
+        runtime.block_on(async {
+            let ours = payloads::client(&url)?;
+            let inputs = Inputs::new()?;
+            let sdk = sdk(&url);
+            let mut bare = Bare::connect(&server, scenario).await?;
+            for _ in 0..options.rounds {
+                let mut round = vec![];
+                if wanted("ecs-client") {
+                    let call = || ours_call(&ours, &inputs, scenario);
+                    round.push(measure(&url, "ecs-client", calls, call).await?);
+                }
+                if wanted("aws-sdk-ecs") {
+                    let call = || sdk_call(&sdk, scenario);
+                    round.push(measure(&url, "aws-sdk-ecs", calls, call).await?);
+                }
+                if wanted("hyper") {
+                    let (cpu, wall) = bare.measure(calls).await?;
+                    round.push(("hyper, no signing or serde".to_owned(), cpu, wall));
+                }
+                rounds.push(round);
+            }
+            Ok::<_, anyhow::Error>(())
+        })?;
+        if let Some(python) = options.python.filter(|_| wanted("boto3")) {
+            for round in rounds.iter_mut() {
+                round.push(boto3(python, options.boto3_script, &url, scenario, calls)?);
+            }
+        }
+        for i in 0..rounds.first().map_or(0, Vec::len) {
+            let client = rounds[0][i].0.clone();
+            out.push(Measurement {
+                scenario: scenario.label(),
+                client,
+                calls,
+                cpu_us_per_call: median(rounds.iter().map(|r| r[i].1).collect()),
+                wall_us_per_call: median(rounds.iter().map(|r| r[i].2).collect()),
+            });
+        }
+        drop(server);
+    }
+    Ok(out)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// The canned server's thread CPU, asked for over a connection of its own.
+async fn server_cpu(url: &str) -> Result<Duration> {
+    let addr = url.trim_start_matches("http://");
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+    let task = tokio::spawn(conn);
+    let req = http::Request::get("/cpu")
+        .header("host", addr)
+        .body(Full::new(Bytes::new()))?;
+    let body = sender
+        .send_request(req)
+        .await?
+        .into_body()
+        .collect()
+        .await?;
+    drop(sender);
+    let _ = task.await;
+    let nanos: u64 = std::str::from_utf8(&body.to_bytes())?.trim().parse()?;
+    Ok(Duration::from_nanos(nanos))
+}
+
+/// Warms up, then times `calls` calls: (client, CPU µs per call, wall µs per call).
+async fn measure<F, Fut>(
+    url: &str,
+    client: &str,
+    calls: u64,
+    mut call: F,
+) -> Result<(String, f64, f64)>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    for _ in 0..(calls / 10).max(20) {
+        call().await?;
+    }
+    let server_before = server_cpu(url).await?;
+    let cpu_before = cpu_time::ProcessTime::now();
+    let started = Instant::now();
+    for _ in 0..calls {
+        call().await?;
+    }
+    let wall = started.elapsed();
+    let cpu = cpu_before.elapsed();
+    let server = server_cpu(url).await?.saturating_sub(server_before);
+    let per = |d: Duration| d.as_secs_f64() * 1e6 / calls as f64;
+    Ok((
+        client.to_owned(),
+        per(cpu.saturating_sub(server)),
+        per(wall),
+    ))
+}
+
+/// Typed inputs, built once and cloned per call (as a caller holding its request would).
+struct Inputs {
+    create: CreateTaskSetRequest,
+    describe: DescribeTaskSetsRequest,
+}
+
+impl Inputs {
+    fn new() -> Result<Inputs> {
+        Ok(Inputs {
+            create: ecs_model::from_value(&payloads::create_task_set_request(payloads::SERVICE))?,
+            describe: ecs_model::from_value(&payloads::describe_task_sets_request(
+                payloads::SERVICE,
+            ))?,
+        })
+    }
+}
+
+async fn ours_call(client: &EcsClient, inputs: &Inputs, scenario: Scenario) -> Result<()> {
+    let sets = match scenario {
+        Scenario::CreateTaskSet => {
+            let out = client.send::<CreateTaskSet>(inputs.create.clone()).await?;
+            usize::from(out.task_set.is_some())
+        }
+        _ => {
+            let out = client
+                .send::<DescribeTaskSets>(inputs.describe.clone())
+                .await?;
+            out.task_sets.map_or(0, |s| s.len())
+        }
+    };
+    ensure!(sets == scenario.sets(), "ecs-client read {sets} task sets");
+    Ok(())
+}
+
+fn sdk(url: &str) -> aws_sdk_ecs::Client {
+    let config = aws_sdk_ecs::Config::builder()
+        .behavior_version(aws_sdk_ecs::config::BehaviorVersion::latest())
+        .region(aws_sdk_ecs::config::Region::new("us-east-1"))
+        .endpoint_url(url)
+        .credentials_provider(aws_sdk_ecs::config::Credentials::new(
+            "AKIDBENCHEXAMPLE",
+            "bench-secret-not-a-real-key",
+            None,
+            None,
+            "bench",
+        ))
+        .build();
+    aws_sdk_ecs::Client::from_conf(config)
+}
+
+async fn sdk_call(client: &aws_sdk_ecs::Client, scenario: Scenario) -> Result<()> {
+    use aws_sdk_ecs::types::{
+        AssignPublicIp, AwsVpcConfiguration, LaunchType, LoadBalancer, NetworkConfiguration, Scale,
+        ScaleUnit,
+    };
+    let sets = match scenario {
+        Scenario::CreateTaskSet => {
+            let vpc = AwsVpcConfiguration::builder()
+                .subnets("subnet-0a1b2c3d")
+                .subnets("subnet-1a2b3c4d")
+                .subnets("subnet-2a3b4c5d")
+                .security_groups("sg-0a1b2c3d")
+                .assign_public_ip(AssignPublicIp::Disabled)
+                .build()?;
+            let out = client
+                .create_task_set()
+                .cluster(payloads::CLUSTER)
+                .service(payloads::SERVICE)
+                .task_definition("web:1")
+                .external_id("deploy-42")
+                .launch_type(LaunchType::Fargate)
+                .network_configuration(
+                    NetworkConfiguration::builder()
+                        .awsvpc_configuration(vpc)
+                        .build(),
+                )
+                .load_balancers(
+                    LoadBalancer::builder()
+                        .target_group_arn("arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-blue/0123456789abcdef")
+                        .container_name("web")
+                        .container_port(8080)
+                        .build(),
+                )
+                .scale(Scale::builder().value(50.0).unit(ScaleUnit::Percent).build())
+                .send()
+                .await?;
+            usize::from(out.task_set.is_some())
+        }
+        _ => {
+            let out = client
+                .describe_task_sets()
+                .cluster(payloads::CLUSTER)
+                .service(payloads::SERVICE)
+                .send()
+                .await?;
+            out.task_sets.map_or(0, |s| s.len())
+        }
+    };
+    ensure!(sets == scenario.sets(), "aws-sdk-ecs read {sets} task sets");
+    Ok(())
+}
+
+/// The floor: one kept-alive HTTP/1.1 connection, a prebuilt request, the body collected.
+pub struct Bare {
+    url: String,
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    target: http::HeaderValue,
+    body: Bytes,
+    host: http::HeaderValue,
+}
+
+impl Bare {
+    async fn connect(server: &CannedServer, scenario: Scenario) -> Result<Bare> {
+        let stream = tokio::net::TcpStream::connect(server.addr).await?;
+        stream.set_nodelay(true)?;
+        let (sender, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+        tokio::spawn(conn);
+        Ok(Bare {
+            url: server.url(),
+            sender,
+            target: http::HeaderValue::from_str(&format!(
+                "{}.{}",
+                ecs_model::TARGET_PREFIX,
+                scenario.op()
+            ))?,
+            body: Bytes::from(scenario.request().to_string()),
+            host: http::HeaderValue::from_str(&server.addr.to_string())?,
+        })
+    }
+
+    async fn call(&mut self) -> Result<()> {
+        let mut req = http::Request::new(Full::new(self.body.clone()));
+        *req.method_mut() = http::Method::POST;
+        let headers = req.headers_mut();
+        headers.insert("host", self.host.clone());
+        headers.insert(
+            "content-type",
+            http::HeaderValue::from_static("application/x-amz-json-1.1"),
+        );
+        headers.insert("x-amz-target", self.target.clone());
+        self.sender.ready().await?;
+        let response = self.sender.send_request(req).await?;
+        if !response.status().is_success() {
+            bail!("HTTP {}", response.status());
+        }
+        let body = response.into_body().collect().await?.to_bytes();
+        ensure!(!body.is_empty(), "empty answer");
+        Ok(())
+    }
+
+    async fn measure(&mut self, calls: u64) -> Result<(f64, f64)> {
+        for _ in 0..(calls / 10).max(20) {
+            self.call().await?;
+        }
+        let url = self.url.clone();
+        let server_before = server_cpu(&url).await?;
+        let cpu_before = cpu_time::ProcessTime::now();
+        let started = Instant::now();
+        for _ in 0..calls {
+            self.call().await?;
+        }
+        let wall = started.elapsed();
+        let cpu = cpu_before.elapsed();
+        let server = server_cpu(&url).await?.saturating_sub(server_before);
+        let per = |d: Duration| d.as_secs_f64() * 1e6 / calls as f64;
+        Ok((per(cpu.saturating_sub(server)), per(wall)))
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct PythonFigures {
+    cpu_s: f64,
+    wall_s: f64,
+    calls: u64,
+}
+
+fn boto3(
+    python: &Path,
+    script: &Path,
+    url: &str,
+    scenario: Scenario,
+    calls: u64,
+) -> Result<(String, f64, f64)> {
+    // boto3 is some 50 times slower per call; fewer calls keep the run short.
+    let calls = (calls / 5).max(10);
+    let output = Command::new(python)
+        .arg(script)
+        .arg(url)
+        .arg(scenario.op())
+        .arg(calls.to_string())
+        .arg(scenario.sets().to_string())
+        .output()
+        .with_context(|| format!("running {}", script.display()))?;
+    if !output.status.success() {
+        bail!(
+            "boto3 driver failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let figures: PythonFigures = serde_json::from_slice(&output.stdout).with_context(|| {
+        format!(
+            "boto3 driver said {:?}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })?;
+    let per = |s: f64| s * 1e6 / figures.calls as f64;
+    Ok(("boto3".to_owned(), per(figures.cpu_s), per(figures.wall_s)))
+}
