@@ -7,8 +7,8 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
@@ -98,7 +98,7 @@ pub fn run(args: &Args) -> Result<()> {
     let root = crate::project_root();
     let mut commands = vec![];
     let target_dir = root.join("target/bench");
-    let mut build = cargo(&root);
+    let mut build = util::cargo();
     build
         .args(["build", "--release", "--manifest-path", "bench/Cargo.toml"])
         .args(["--target-dir"])
@@ -118,7 +118,7 @@ pub fn run(args: &Args) -> Result<()> {
     commands.push(util::describe(&cost));
 
     // 3: criterion.
-    let mut criterion = cargo(&root);
+    let mut criterion = util::cargo();
     // Criterion writes under the bench crate's directory unless told otherwise.
     criterion.env("CRITERION_HOME", target_dir.join("criterion"));
     criterion
@@ -162,25 +162,24 @@ pub fn run(args: &Args) -> Result<()> {
     let mut servers = vec![];
     servers.push((
         format!("reference emulator {}", env!("CARGO_PKG_VERSION")),
-        reference_throughput(&bin, args.seconds, &mut commands),
+        measure_server(start_reference(&bin), &bin, args.seconds, &mut commands),
     ));
-    let moto = crate::targets::start_moto().and_then(|server| {
-        let result = throughput(&bin, &server.url, args.seconds, &mut commands);
-        drop(server);
-        result
-    });
     servers.push((
         format!("moto {}", crate::targets::MOTO_VERSION),
-        moto.map_err(|e| format!("{e:#}")),
+        measure_server(
+            crate::targets::start_moto(),
+            &bin,
+            args.seconds,
+            &mut commands,
+        ),
     ));
     let fakecloud_name = format!("fakecloud {}", crate::targets::FAKECLOUD_VERSION);
     if crate::targets::fakecloud_binary()?.exists() {
-        let fakecloud = crate::targets::start_fakecloud().and_then(|server| {
-            let result = throughput(&bin, &server.url, args.seconds, &mut commands);
-            drop(server);
-            result
-        });
-        servers.push((fakecloud_name, fakecloud.map_err(|e| format!("{e:#}"))));
+        let started = crate::targets::start_fakecloud();
+        servers.push((
+            fakecloud_name,
+            measure_server(started, &bin, args.seconds, &mut commands),
+        ));
     } else {
         servers.push((
             fakecloud_name,
@@ -221,12 +220,6 @@ pub fn run(args: &Args) -> Result<()> {
         eprintln!("wrote {}", path.display());
     }
     Ok(())
-}
-
-fn cargo(root: &Path) -> Command {
-    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
-    c.current_dir(root);
-    c
 }
 
 /// `taskset -c 0 <bin>` when taskset exists, else the binary alone.
@@ -280,41 +273,23 @@ fn throughput(
 }
 
 /// The reference emulator as a process of its own (release build), like the other servers.
-fn reference_throughput(
+fn start_reference(bin: &Path) -> Result<crate::targets::Server> {
+    let port = crate::targets::free_port()?;
+    let mut cmd = Command::new(bin);
+    cmd.args(["emulator", "--port", &port.to_string()]);
+    crate::targets::spawn("reference", env!("CARGO_PKG_VERSION"), cmd, port)
+}
+
+/// Starts a server, measures it, stops it; a failure is kept as text for the report.
+fn measure_server(
+    started: Result<crate::targets::Server>,
     bin: &Path,
     seconds: f64,
     commands: &mut Vec<String>,
 ) -> Result<Vec<Throughput>, String> {
-    let mut run = || -> Result<Vec<Throughput>> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let mut cmd = Command::new(bin);
-        cmd.args(["emulator", "--port", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        commands.push(util::describe(&cmd));
-        let child = cmd.spawn().context("starting the reference emulator")?;
-        let _guard = KillOnDrop(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if Instant::now() > deadline {
-                bail!("the reference emulator did not listen on {port}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        throughput(bin, &format!("http://127.0.0.1:{port}"), seconds, commands)
-    };
-    run().map_err(|e| format!("{e:#}"))
-}
-
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+    started
+        .and_then(|server| throughput(bin, &server.url, seconds, commands))
+        .map_err(|e| format!("{e:#}"))
 }
 
 fn harness() -> Result<Harness> {
@@ -352,13 +327,13 @@ fn clean_build(root: &Path, name: &'static str, probe: &str) -> Result<(BuildTim
         std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
     }
     // Downloads must not count: fetch first.
-    util::run(cargo(root).args([
+    util::run(util::cargo().args([
         "fetch",
         "--locked",
         "--manifest-path",
         &format!("{probe}/Cargo.toml"),
     ]))?;
-    let mut cmd = cargo(root);
+    let mut cmd = util::cargo();
     cmd.args([
         "build",
         "--locked",

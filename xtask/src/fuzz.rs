@@ -167,22 +167,7 @@ pub fn run(args: &Args) -> Result<Vec<Outcome>> {
 /// cargo-fuzz under the cache directory, installed once.
 fn install() -> Result<PathBuf> {
     let root = crate::targets::cache_dir()?.join(format!("cargo-fuzz-{CARGO_FUZZ_VERSION}"));
-    let bin = root.join("bin/cargo-fuzz");
-    if !bin.exists() {
-        util::run(
-            Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
-                .args([
-                    "install",
-                    "cargo-fuzz",
-                    "--version",
-                    CARGO_FUZZ_VERSION,
-                    "--locked",
-                    "--root",
-                ])
-                .arg(&root),
-        )?;
-    }
-    Ok(bin)
+    util::cargo_install("cargo-fuzz", CARGO_FUZZ_VERSION, "cargo-fuzz", &root)
 }
 
 /// Reads libFuzzer's `Done N runs in S second(s)`, the last `cov:`/`ft:`/`corp:` status line

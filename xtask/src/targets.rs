@@ -46,7 +46,7 @@ pub fn cache_dir() -> Result<PathBuf> {
     Ok(dir)
 }
 
-fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
     Ok(listener.local_addr()?.port())
 }
@@ -81,7 +81,14 @@ fn wait_until_listening(
     )
 }
 
-fn spawn(name: &'static str, version: &'static str, mut cmd: Command, port: u16) -> Result<Server> {
+/// Starts `cmd` (which listens on `port`), logging to `target/xtask/targets/`, and waits until
+/// it listens.
+pub(crate) fn spawn(
+    name: &'static str,
+    version: &'static str,
+    mut cmd: Command,
+    port: u16,
+) -> Result<Server> {
     let log = util::scratch_dir("targets")?.join(format!("{name}-{version}.log"));
     let out = std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
     let err = out.try_clone()?;
@@ -107,27 +114,10 @@ fn spawn(name: &'static str, version: &'static str, mut cmd: Command, port: u16)
 
 /// A venv with `moto[server]` under `target/xtask/`, created once.
 fn moto_venv() -> Result<PathBuf> {
-    let dir = util::scratch_dir(&format!("venv-moto-{MOTO_VERSION}"))?;
-    let marker = dir.join(".installed");
-    if !marker.exists() {
-        eprintln!(
-            "installing moto[server]=={MOTO_VERSION} into {} (once)",
-            dir.display()
-        );
-        util::run(Command::new("python3").args(["-m", "venv"]).arg(&dir))?;
-        util::run(
-            Command::new(dir.join("bin/python"))
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                ])
-                .arg(format!("moto[server]=={MOTO_VERSION}")),
-        )?;
-        std::fs::write(&marker, "")?;
-    }
+    let dir = util::python_venv(
+        &format!("venv-moto-{MOTO_VERSION}"),
+        &format!("moto[server]=={MOTO_VERSION}"),
+    )?;
     Ok(dir.join("bin/moto_server"))
 }
 
@@ -149,30 +139,18 @@ pub fn fakecloud_binary() -> Result<PathBuf> {
 /// Builds fakecloud once with `cargo install` (AGPL: a separate binary, never linked).
 fn fakecloud_install() -> Result<PathBuf> {
     let bin = fakecloud_binary()?;
+    let root = bin
+        .parent()
+        .and_then(|p| p.parent())
+        .context("fakecloud cache path")?
+        .to_path_buf();
     if !bin.exists() {
-        let root = bin
-            .parent()
-            .and_then(|p| p.parent())
-            .context("fakecloud cache path")?
-            .to_path_buf();
         eprintln!(
             "building fakecloud {FAKECLOUD_VERSION} into {} (once; about 36 minutes on 2 cores, cargo prints its progress below)",
             root.display()
         );
-        util::run(
-            Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
-                .args([
-                    "install",
-                    "fakecloud",
-                    "--version",
-                    FAKECLOUD_VERSION,
-                    "--locked",
-                    "--root",
-                ])
-                .arg(&root),
-        )?;
     }
-    Ok(bin)
+    util::cargo_install("fakecloud", FAKECLOUD_VERSION, "fakecloud", &root)
 }
 
 pub fn start_fakecloud() -> Result<Server> {

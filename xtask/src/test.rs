@@ -24,23 +24,17 @@ const BUILD_PROBES: &[&str] = &[
 /// Seconds of fuzzing per target in `cargo xtask test`.
 const FUZZ_SECONDS: u64 = 15;
 
-fn cargo(root: &Path) -> Command {
-    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
-    c.current_dir(root);
-    c
-}
-
 pub fn run() -> Result<()> {
     let root = crate::project_root();
-    util::run(cargo(&root).args(["fmt", "--all", "--", "--check"]))?;
+    util::run(util::cargo().args(["fmt", "--all", "--", "--check"]))?;
     // The fuzz targets and the benchmarks are workspaces of their own (so the default build
     // never compiles libFuzzer or aws-sdk-ecs); they are kept formatted and lint-clean here.
     for manifest in SIDE_WORKSPACES.iter().chain(BUILD_PROBES) {
-        util::run(cargo(&root).args(["fmt", "--manifest-path", manifest, "--", "--check"]))?;
+        util::run(util::cargo().args(["fmt", "--manifest-path", manifest, "--", "--check"]))?;
     }
     eprintln!("$ cargo xtask codegen --check");
     crate::codegen::run(true)?;
-    util::run(cargo(&root).args([
+    util::run(util::cargo().args([
         "clippy",
         "--workspace",
         "--all-targets",
@@ -50,7 +44,7 @@ pub fn run() -> Result<()> {
         "warnings",
     ]))?;
     for manifest in SIDE_WORKSPACES {
-        util::run(cargo(&root).args([
+        util::run(util::cargo().args([
             "clippy",
             "--manifest-path",
             manifest,
@@ -63,7 +57,7 @@ pub fn run() -> Result<()> {
             "warnings",
         ]))?;
     }
-    util::run(cargo(&root).args(["test", "--workspace", "--locked"]))?;
+    util::run(util::cargo().args(["test", "--workspace", "--locked"]))?;
     against_the_emulator(&root)?;
     // The main job: the whole fixture suite must pass against the reference emulator, and its
     // reports must be written.
@@ -100,7 +94,7 @@ pub fn run() -> Result<()> {
 /// Clients against a live reference emulator: the project's blue/green example and boto3.
 fn against_the_emulator(root: &Path) -> Result<()> {
     let python = boto3_venv()?;
-    util::run(cargo(root).args([
+    util::run(util::cargo().args([
         "build",
         "--locked",
         "-p",
@@ -118,7 +112,7 @@ fn against_the_emulator(root: &Path) -> Result<()> {
     let url = emulator.url();
     eprintln!("reference emulator at {url}");
     let result = (|| {
-        util::run(cargo(root).args([
+        util::run(util::cargo().args([
             "run",
             "--locked",
             "--quiet",
@@ -142,27 +136,9 @@ fn against_the_emulator(root: &Path) -> Result<()> {
     result
 }
 
-/// A venv with boto3 under `target/xtask/`, created once.
+/// A venv with boto3 under `target/xtask/`, created once; returns its Python.
 pub fn boto3_venv() -> Result<PathBuf> {
-    let dir = util::scratch_dir("venv-boto3")?;
-    let python = dir.join("bin/python");
-    let marker = dir.join(format!(".boto3-{BOTO3_VERSION}"));
-    if !marker.exists() {
-        util::run(Command::new("python3").args(["-m", "venv"]).arg(&dir))?;
-        util::run(
-            Command::new(&python)
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                ])
-                .arg(format!("boto3=={BOTO3_VERSION}")),
-        )?;
-        std::fs::write(&marker, "").with_context(|| format!("writing {}", marker.display()))?;
-    }
-    Ok(python)
+    Ok(util::python_venv("venv-boto3", &format!("boto3=={BOTO3_VERSION}"))?.join("bin/python"))
 }
 
 /// moto always, fakecloud when its binary is already cached: each must match its committed

@@ -51,3 +51,45 @@ pub fn write_if_changed(path: &Path, contents: &str) -> Result<bool> {
     std::fs::write(path, contents).with_context(|| format!("writing {}", path.display()))?;
     Ok(true)
 }
+
+/// `cargo` (the one running the xtask) in the repository root.
+pub fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    c.current_dir(crate::project_root());
+    c
+}
+
+/// A crates.io binary installed once with `cargo install --locked` under `root`; returns the
+/// path of `bin/<binary>`.
+pub fn cargo_install(krate: &str, version: &str, binary: &str, root: &Path) -> Result<PathBuf> {
+    let bin = root.join("bin").join(binary);
+    if !bin.exists() {
+        run(cargo()
+            .args(["install", krate, "--version", version, "--locked", "--root"])
+            .arg(root))?;
+    }
+    Ok(bin)
+}
+
+/// A Python venv under `target/xtask/<name>` with `requirement` installed, created once; the
+/// marker file names the requirement, so a version change reinstalls. Returns the venv.
+pub fn python_venv(name: &str, requirement: &str) -> Result<PathBuf> {
+    let dir = scratch_dir(name)?;
+    let marker = dir.join(".installed");
+    if std::fs::read_to_string(&marker).ok().as_deref() != Some(requirement) {
+        eprintln!("installing {requirement} into {} (once)", dir.display());
+        run(Command::new("python3").args(["-m", "venv"]).arg(&dir))?;
+        run(Command::new(dir.join("bin/python"))
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .arg(requirement))?;
+        std::fs::write(&marker, requirement)
+            .with_context(|| format!("writing {}", marker.display()))?;
+    }
+    Ok(dir)
+}
