@@ -125,8 +125,9 @@ pub fn run(options: &Options) -> Result<Vec<Measurement>> {
                     round.push(measure(&url, "aws-sdk-ecs", calls, call).await?);
                 }
                 if wanted("hyper") {
-                    let (cpu, wall) = bare.measure(calls).await?;
-                    round.push(("hyper, no signing or serde".to_owned(), cpu, wall));
+                    let call = async || bare.call().await;
+                    let name = "hyper, no signing or serde";
+                    round.push(measure(&url, name, calls, call).await?);
                 }
                 rounds.push(round);
             }
@@ -180,16 +181,12 @@ async fn server_cpu(url: &str) -> Result<Duration> {
 }
 
 /// Warms up, then times `calls` calls: (client, CPU µs per call, wall µs per call).
-async fn measure<F, Fut>(
+async fn measure(
     url: &str,
     client: &str,
     calls: u64,
-    mut call: F,
-) -> Result<(String, f64, f64)>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<()>>,
-{
+    mut call: impl AsyncFnMut() -> Result<()>,
+) -> Result<(String, f64, f64)> {
     for _ in 0..(calls / 10).max(20) {
         call().await?;
     }
@@ -314,7 +311,6 @@ async fn sdk_call(client: &aws_sdk_ecs::Client, scenario: Scenario) -> Result<()
 
 /// The floor: one kept-alive HTTP/1.1 connection, a prebuilt request, the body collected.
 pub struct Bare {
-    url: String,
     sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
     target: http::HeaderValue,
     body: Bytes,
@@ -329,7 +325,6 @@ impl Bare {
             hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
         tokio::spawn(conn);
         Ok(Bare {
-            url: server.url(),
             sender,
             target: http::HeaderValue::from_str(&format!(
                 "{}.{}",
@@ -359,24 +354,6 @@ impl Bare {
         let body = response.into_body().collect().await?.to_bytes();
         ensure!(!body.is_empty(), "empty answer");
         Ok(())
-    }
-
-    async fn measure(&mut self, calls: u64) -> Result<(f64, f64)> {
-        for _ in 0..(calls / 10).max(20) {
-            self.call().await?;
-        }
-        let url = self.url.clone();
-        let server_before = server_cpu(&url).await?;
-        let cpu_before = cpu_time::ProcessTime::now();
-        let started = Instant::now();
-        for _ in 0..calls {
-            self.call().await?;
-        }
-        let wall = started.elapsed();
-        let cpu = cpu_before.elapsed();
-        let server = server_cpu(&url).await?.saturating_sub(server_before);
-        let per = |d: Duration| d.as_secs_f64() * 1e6 / calls as f64;
-        Ok((per(cpu.saturating_sub(server)), per(wall)))
     }
 }
 
