@@ -168,6 +168,22 @@ impl Engine {
             .map_err(|e| ApiError::new(500, "ServerException", e.to_string()))
     }
 
+    /// Scheduler events not yet due, across all regions (after applying those due now).
+    pub fn scheduled_events(&self) -> usize {
+        let now = self.clock.now();
+        let mut regions = self
+            .regions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        regions
+            .values_mut()
+            .map(|s| {
+                s.advance(now);
+                s.scheduled_events()
+            })
+            .sum()
+    }
+
     /// Every broken invariant across all regions (empty when all hold).
     pub fn check_invariants(&self) -> Vec<String> {
         let now = self.clock.now();

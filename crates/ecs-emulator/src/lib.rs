@@ -81,8 +81,10 @@
 mod clock;
 mod engine;
 mod error;
+mod scheduler;
 mod server;
 mod state;
+mod timing;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -96,7 +98,8 @@ pub use clock::{Clock, IdSource, ManualClock, RandomIds, SequentialIds, SystemCl
 pub use engine::{Engine, IMPLEMENTED};
 pub use error::ApiError;
 pub use server::MAX_BODY_BYTES;
-pub use state::Settings;
+pub use state::{Settings, CURRENT_FARGATE_PLATFORM_VERSION};
+pub use timing::{Timing, TimingProfile, DEFAULT_TIME_SCALE};
 
 /// Configures an [`Emulator`] before it starts.
 pub struct EmulatorBuilder {
@@ -118,15 +121,38 @@ impl Default for EmulatorBuilder {
 }
 
 impl EmulatorBuilder {
-    /// Time a new task stays PENDING (default 100 ms; zero for instant).
-    pub fn task_delay(mut self, delay: Duration) -> Self {
-        self.settings.task_delay = delay;
+    /// Every delay of the emulated scheduler (default: [`Timing::default`], the AWS shape
+    /// compressed so that a task set settles in about a second).
+    pub fn timing(mut self, timing: Timing) -> Self {
+        self.settings.timing = timing;
         self
     }
 
-    /// Time a deleted task set or service stays DRAINING (default 500 ms; zero for instant).
+    /// A named timing shape at a time scale: `profile(TimingProfile::Aws, 0.1)` is AWS's
+    /// shape ten times faster; `profile(TimingProfile::Instant, 1.0)` settles by the next
+    /// request.
+    pub fn profile(self, profile: TimingProfile, time_scale: f64) -> Self {
+        self.timing(profile.timing().scaled(time_scale))
+    }
+
+    /// Time a new task stays PENDING, without jitter (overrides the timing's).
+    pub fn task_delay(mut self, delay: Duration) -> Self {
+        self.settings.timing.task_delay = delay;
+        self.settings.timing.task_jitter = Duration::ZERO;
+        self
+    }
+
+    /// Time a DRAINING task set or service stays visible after its tasks stopped (overrides
+    /// the timing's).
     pub fn drain_delay(mut self, delay: Duration) -> Self {
-        self.settings.drain_delay = delay;
+        self.settings.timing.drain_delay = delay;
+        self
+    }
+
+    /// Seed of the scheduler's jitter, for runs that must repeat exactly (with a
+    /// [`ManualClock`] and [`SequentialIds`]).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.settings.seed = Some(seed);
         self
     }
 

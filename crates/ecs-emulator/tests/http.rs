@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use ecs_client::{Config, EcsClient, Error, WaiterConfig};
-use ecs_emulator::Emulator;
+use ecs_emulator::{Emulator, TimingProfile};
 use ecs_model::errors::ModeledError;
 use ecs_model::types::*;
 use ecs_model::Decimal;
@@ -90,8 +90,7 @@ async fn create_set(ecs: &EcsClient, cluster: &str, td: &str, scale: i32) -> Tas
 #[tokio::test]
 async fn blue_green_lifecycle_through_the_client() {
     let emulator = Emulator::builder()
-        .task_delay(Duration::from_millis(50))
-        .drain_delay(Duration::from_millis(50))
+        .profile(TimingProfile::Fast, 1.0)
         .start()
         .await
         .unwrap();
@@ -111,7 +110,8 @@ async fn blue_green_lifecycle_through_the_client() {
             blue.pending_count,
             blue.running_count
         ),
-        (Some(4), Some(4), Some(0))
+        (Some(0), Some(0), Some(0)),
+        "the answer comes before the scheduler computes the count"
     );
     ecs.update_service_primary_task_set(UpdateServicePrimaryTaskSetRequest {
         cluster: Some("prod".into()),
@@ -147,12 +147,18 @@ async fn blue_green_lifecycle_through_the_client() {
         .unwrap();
     assert_eq!(
         scaled.computed_desired_count,
+        Some(0),
+        "the count from before the change"
+    );
+    let settled = ecs
+        .wait_for_task_set_steady_state("prod", "web", &green_id, waiter())
+        .await
+        .unwrap();
+    assert_eq!(
+        settled.computed_desired_count,
         Some(2),
         "ceil(4 x 30%) = ceil(1.2) = 2"
     );
-    ecs.wait_for_task_set_steady_state("prod", "web", &green_id, waiter())
-        .await
-        .unwrap();
 
     let primary = ecs
         .update_service_primary_task_set(UpdateServicePrimaryTaskSetRequest {
@@ -224,7 +230,7 @@ async fn blue_green_lifecycle_through_the_client() {
         ),
         "{gone}"
     );
-    tokio::time::sleep(Duration::from_millis(80)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let after = ecs
         .describe_task_sets(DescribeTaskSetsRequest {
             cluster: Some("prod".into()),
@@ -413,6 +419,7 @@ async fn concurrent_clients_never_break_the_invariants() {
         .describe_task_sets(DescribeTaskSetsRequest {
             cluster: Some("load".into()),
             service: Some("web".into()),
+            task_sets: Some(ids.clone()),
             ..Default::default()
         })
         .await

@@ -4,11 +4,26 @@
 
 use std::time::Duration;
 
-use ecs_emulator::{ApiError, Emulator, Engine, ManualClock, SequentialIds};
+use ecs_emulator::{ApiError, Emulator, Engine, ManualClock, SequentialIds, Timing, TimingProfile};
 use serde_json::{json, Value};
 
-const DELAY: Duration = Duration::from_millis(100);
 const T0: f64 = 1_557_128_360.0;
+
+/// Exact stages for these tests: recompute 100 ms after a call, tasks PENDING at once and
+/// RUNNING 100 ms later, STEADY_STATE 50 ms after that; stop and drain 100 ms each.
+fn test_timing() -> Timing {
+    let ms = Duration::from_millis;
+    Timing {
+        recompute_delay: ms(100),
+        recompute_jitter: Duration::ZERO,
+        launch_delay: Duration::ZERO,
+        task_delay: ms(100),
+        task_jitter: Duration::ZERO,
+        steady_delay: ms(50),
+        stop_delay: ms(100),
+        drain_delay: ms(100),
+    }
+}
 
 struct World {
     engine: Engine,
@@ -19,8 +34,7 @@ impl World {
     fn new() -> World {
         let clock = ManualClock::at_example_time();
         let engine = Emulator::builder()
-            .task_delay(DELAY)
-            .drain_delay(DELAY)
+            .timing(test_timing())
             .clock(clock.clone())
             .ids(SequentialIds::default())
             .region("us-west-2")
@@ -75,6 +89,19 @@ impl World {
             .clone()
     }
 
+    /// Every task set of service `s`, through DescribeServices (DescribeTaskSets needs ids).
+    fn all(&self) -> Value {
+        self.ok(
+            "DescribeServices",
+            json!({"cluster": "c", "services": ["s"]}),
+        )["services"][0]["taskSets"]
+            .clone()
+    }
+
+    fn set(&self, id: &str) -> Value {
+        self.describe(&[id])["taskSets"][0].clone()
+    }
+
     fn describe(&self, ids: &[&str]) -> Value {
         self.ok(
             "DescribeTaskSets",
@@ -91,10 +118,10 @@ fn create_task_set_answers_with_aws_formats_and_defaults() {
         json!({"cluster": "c", "service": "s", "taskDefinition": "web:1"}),
     )["taskSet"]
         .clone();
-    assert_eq!(ts["id"], "ecs-svc/1000000000000000002");
+    assert_eq!(ts["id"], "ecs-svc/1000000000000000001");
     assert_eq!(
         ts["taskSetArn"],
-        "arn:aws:ecs:us-west-2:123456789012:task-set/c/s/ecs-svc/1000000000000000002"
+        "arn:aws:ecs:us-west-2:123456789012:task-set/c/s/ecs-svc/1000000000000000001"
     );
     assert_eq!(
         ts["serviceArn"],
@@ -125,31 +152,70 @@ fn create_task_set_answers_with_aws_formats_and_defaults() {
 }
 
 #[test]
-fn computed_desired_count_rounds_up_and_follows_changes() {
+fn computed_desired_count_answers_the_old_value_then_rounds_up_after_the_recompute() {
     let w = World::external_service(3);
     let ts = w.create_set(33.3);
-    assert_eq!(ts["computedDesiredCount"], 1, "ceil(3 x 0.333) = 1");
+    assert_eq!(ts["computedDesiredCount"], 0, "a new set answers 0");
     let id = ts["id"].as_str().unwrap().to_owned();
-    w.ok(
+    w.tick(99);
+    assert_eq!(w.set(&id)["computedDesiredCount"], 0, "not yet recomputed");
+    w.tick(1);
+    assert_eq!(w.set(&id)["computedDesiredCount"], 1, "ceil(3 x 0.333) = 1");
+    let svc = w.ok(
         "UpdateService",
         json!({"cluster": "c", "service": "s", "desiredCount": 10}),
-    );
+    )["service"]
+        .clone();
+    assert_eq!(svc["desiredCount"], 10);
     assert_eq!(
-        w.describe(&[&id])["taskSets"][0]["computedDesiredCount"],
+        svc["taskSets"][0]["computedDesiredCount"], 1,
+        "answered before the recompute"
+    );
+    w.tick(100);
+    assert_eq!(
+        w.set(&id)["computedDesiredCount"],
         4,
         "ceil(10 x 0.333) = 4"
     );
     let ts = w.ok("UpdateTaskSet", json!({"cluster": "c", "service": "s", "taskSet": id, "scale": {"value": 12.5, "unit": "PERCENT"}}));
-    assert_eq!(ts["taskSet"]["computedDesiredCount"], 2, "ceil(1.25) = 2");
+    assert_eq!(
+        ts["taskSet"]["computedDesiredCount"], 4,
+        "the previous value"
+    );
+    assert_eq!(ts["taskSet"]["scale"]["value"], 12.5);
+    w.tick(100);
+    assert_eq!(w.set(&id)["computedDesiredCount"], 2, "ceil(1.25) = 2");
     w.ok(
         "UpdateService",
         json!({"cluster": "c", "service": "s", "desiredCount": 250}),
     );
     w.ok("UpdateTaskSet", json!({"cluster": "c", "service": "s", "taskSet": id, "scale": {"value": 64.4, "unit": "PERCENT"}}));
+    w.tick(100);
     assert_eq!(
-        w.describe(&[&id])["taskSets"][0]["computedDesiredCount"],
+        w.set(&id)["computedDesiredCount"],
         161,
         "exact: 250 x 64.4% = 161"
+    );
+    assert_eq!(w.engine.check_invariants(), Vec::<String>::new());
+}
+
+#[test]
+fn a_change_during_a_pending_recompute_moves_the_recompute() {
+    let w = World::external_service(10);
+    let id = w.create_set(50.0)["id"].as_str().unwrap().to_owned();
+    w.tick(60);
+    w.ok("UpdateTaskSet", json!({"cluster": "c", "service": "s", "taskSet": id, "scale": {"value": 20.0, "unit": "PERCENT"}}));
+    w.tick(60);
+    assert_eq!(
+        w.set(&id)["computedDesiredCount"],
+        0,
+        "the first recompute was superseded"
+    );
+    w.tick(40);
+    assert_eq!(
+        w.set(&id)["computedDesiredCount"],
+        2,
+        "ceil(10 x 20%) with the scale of the last call"
     );
 }
 
@@ -160,21 +226,43 @@ fn tasks_go_pending_then_running_and_the_set_becomes_steady() {
     let id = ts["id"].as_str().unwrap().to_owned();
     assert_eq!(
         (ts["pendingCount"].clone(), ts["runningCount"].clone()),
-        (json!(2), json!(0))
+        (json!(0), json!(0))
     );
-    w.tick(99);
-    let ts = w.describe(&[&id])["taskSets"][0].clone();
-    assert_eq!(ts["stabilityStatus"], "STABILIZING");
-    w.tick(1);
-    let ts = w.describe(&[&id])["taskSets"][0].clone();
+    assert_eq!(ts["stabilityStatusAt"], ts["createdAt"]);
+    w.tick(100);
+    let ts = w.set(&id);
     assert_eq!(
-        (ts["pendingCount"].clone(), ts["runningCount"].clone()),
-        (json!(0), json!(2))
+        (
+            ts["computedDesiredCount"].clone(),
+            ts["pendingCount"].clone(),
+            ts["runningCount"].clone()
+        ),
+        (json!(2), json!(2), json!(0)),
+        "the recompute launches the tasks"
     );
+    assert_eq!(ts["stabilityStatus"], "STABILIZING");
+    assert_eq!(
+        ts["stabilityStatusAt"],
+        json!(T0 as i64),
+        "the recompute does not move stabilityStatusAt"
+    );
+    w.tick(100);
+    let ts = w.set(&id);
+    assert_eq!(
+        (
+            ts["pendingCount"].clone(),
+            ts["runningCount"].clone(),
+            ts["stabilityStatus"].clone()
+        ),
+        (json!(0), json!(2), json!("STABILIZING")),
+        "running, not yet steady"
+    );
+    w.tick(50);
+    let ts = w.set(&id);
     assert_eq!(ts["stabilityStatus"], "STEADY_STATE");
-    assert_eq!(ts["stabilityStatusAt"], json!(T0 + 0.1));
-    assert_eq!(ts["updatedAt"], json!(T0 + 0.1));
-    // Scaling down stops tasks at once but still passes through STABILIZING.
+    assert_eq!(ts["stabilityStatusAt"], json!(T0 + 0.25));
+    assert_eq!(ts["updatedAt"], json!(T0 + 0.25));
+    // Scaling down: the answer keeps the old count; the recompute stops the excess task.
     w.tick(1000);
     let ts = w.ok("UpdateTaskSet", json!({"cluster": "c", "service": "s", "taskSet": id, "scale": {"value": 25.0, "unit": "PERCENT"}}))["taskSet"].clone();
     assert_eq!(
@@ -183,16 +271,42 @@ fn tasks_go_pending_then_running_and_the_set_becomes_steady() {
             ts["runningCount"].clone(),
             ts["stabilityStatus"].clone()
         ),
-        (json!(1), json!(1), json!("STABILIZING"))
+        (json!(2), json!(2), json!("STABILIZING"))
     );
-    assert_eq!(ts["stabilityStatusAt"], json!(T0 + 1.1));
+    assert_eq!(ts["stabilityStatusAt"], json!(T0 + 1.25));
+    w.tick(100);
+    let ts = w.set(&id);
+    assert_eq!(
+        (
+            ts["computedDesiredCount"].clone(),
+            ts["runningCount"].clone()
+        ),
+        (json!(1), json!(1))
+    );
+    w.tick(50);
+    assert_eq!(w.set(&id)["stabilityStatus"], "STEADY_STATE");
 }
 
 #[test]
-fn zero_delay_is_instant() {
+fn a_scale_zero_set_is_steady_once_recomputed() {
+    let w = World::external_service(4);
+    let ts = w.create_set(0.0);
+    assert_eq!(
+        ts["stabilityStatus"], "STABILIZING",
+        "as AWS's create-task-set example answers"
+    );
+    let id = ts["id"].as_str().unwrap().to_owned();
+    w.tick(150);
+    let ts = w.set(&id);
+    assert_eq!(ts["stabilityStatus"], "STEADY_STATE");
+    assert_eq!(ts["stabilityStatusAt"], ts["updatedAt"]);
+}
+
+#[test]
+fn instant_profile_answers_the_state_before_and_settles_by_the_next_request() {
     let clock = ManualClock::at_example_time();
     let engine = Emulator::builder()
-        .task_delay(Duration::ZERO)
+        .profile(TimingProfile::Instant, 1.0)
         .clock(clock)
         .engine();
     let call = |op: &str, body: Value| {
@@ -217,8 +331,83 @@ fn zero_delay_is_instant() {
         "CreateTaskSet",
         json!({"cluster": "c", "service": "s", "taskDefinition": "web", "scale": {"value": 100.0, "unit": "PERCENT"}}),
     );
-    assert_eq!(ts["taskSet"]["stabilityStatus"], "STEADY_STATE");
-    assert_eq!(ts["taskSet"]["runningCount"], 2);
+    assert_eq!(ts["taskSet"]["stabilityStatus"], "STABILIZING");
+    assert_eq!(ts["taskSet"]["computedDesiredCount"], 0);
+    let id = ts["taskSet"]["id"].clone();
+    let ts = call(
+        "DescribeTaskSets",
+        json!({"cluster": "c", "service": "s", "taskSets": [id]}),
+    );
+    assert_eq!(ts["taskSets"][0]["stabilityStatus"], "STEADY_STATE");
+    assert_eq!(ts["taskSets"][0]["runningCount"], 2);
+    assert_eq!(engine.scheduled_events(), 0);
+}
+
+#[test]
+fn ecs_services_roll_out_a_new_primary_deployment() {
+    let w = World::new();
+    w.ok("CreateCluster", json!({"clusterName": "c"}));
+    for image in ["nginx:1", "nginx:2"] {
+        w.ok("RegisterTaskDefinition", json!({"family": "web", "containerDefinitions": [{"name": "web", "image": image, "memory": 128}]}));
+    }
+    let svc = w.ok(
+        "CreateService",
+        json!({"cluster": "c", "serviceName": "r", "taskDefinition": "web:1", "desiredCount": 2}),
+    )["service"]
+        .clone();
+    assert_eq!(
+        (svc["runningCount"].clone(), svc["pendingCount"].clone()),
+        (json!(0), json!(0))
+    );
+    assert_eq!(svc["deployments"][0]["status"], "PRIMARY");
+    assert_eq!(svc["deployments"][0]["rolloutState"], "IN_PROGRESS");
+    w.tick(250);
+    let describe = || {
+        w.ok(
+            "DescribeServices",
+            json!({"cluster": "c", "services": ["r"]}),
+        )["services"][0]
+            .clone()
+    };
+    let svc = describe();
+    assert_eq!(svc["runningCount"], 2);
+    assert_eq!(svc["deployments"][0]["rolloutState"], "COMPLETED");
+    let svc = w.ok(
+        "UpdateService",
+        json!({"cluster": "c", "service": "r", "taskDefinition": "web:2"}),
+    )["service"]
+        .clone();
+    let deployments = svc["deployments"].as_array().unwrap();
+    assert_eq!(deployments.len(), 2, "{deployments:?}");
+    assert_eq!(
+        (
+            deployments[0]["status"].clone(),
+            deployments[0]["rolloutState"].clone(),
+            deployments[0]["runningCount"].clone()
+        ),
+        (json!("PRIMARY"), json!("IN_PROGRESS"), json!(0))
+    );
+    assert_eq!(
+        deployments[0]["taskDefinition"],
+        "arn:aws:ecs:us-west-2:123456789012:task-definition/web:2"
+    );
+    assert_eq!(
+        (
+            deployments[1]["status"].clone(),
+            deployments[1]["runningCount"].clone()
+        ),
+        (json!("ACTIVE"), json!(2))
+    );
+    w.tick(250);
+    let svc = describe();
+    let deployments = svc["deployments"].as_array().unwrap();
+    assert_eq!(
+        deployments.len(),
+        1,
+        "the old deployment is retired: {deployments:?}"
+    );
+    assert_eq!(deployments[0]["rolloutState"], "COMPLETED");
+    assert_eq!(svc["runningCount"], 2);
 }
 
 #[test]
@@ -249,7 +438,7 @@ fn primary_switch_moves_status_and_the_service_takes_the_primary_parameters() {
     )["taskSet"]
         .clone();
     assert_eq!(ts["status"], "PRIMARY");
-    let sets = w.describe(&[])["taskSets"].clone();
+    let sets = w.all();
     let status_of = |id: &str| {
         sets.as_array()
             .unwrap()
@@ -269,7 +458,10 @@ fn primary_switch_moves_status_and_the_service_takes_the_primary_parameters() {
         "arn:aws:ecs:us-west-2:123456789012:task-definition/web:2"
     );
     assert_eq!(svc["launchType"], "FARGATE");
-    assert_eq!(svc["platformVersion"], "LATEST");
+    assert_eq!(
+        svc["platformVersion"], "1.4.0",
+        "the primary's resolved platform version"
+    );
     assert_eq!(
         svc["networkConfiguration"]["awsvpcConfiguration"]["subnets"],
         json!(["subnet-g"])
@@ -329,11 +521,21 @@ fn describe_task_sets_lists_all_reports_failures_and_tags_only_on_request() {
         .ok("CreateTaskSet", json!({"cluster": "c", "service": "s", "taskDefinition": "web:1", "tags": [{"key": "color", "value": "blue"}]}))["taskSet"]
         .clone();
     assert!(a.get("tags").is_none());
-    w.create_set(0.0);
-    let all = w.ok("DescribeTaskSets", json!({"cluster": "c", "service": "s"}));
-    assert_eq!(all["taskSets"].as_array().unwrap().len(), 2);
-    assert_eq!(all["failures"], json!([]));
-    assert!(all["taskSets"][0].get("tags").is_none());
+    let b = w.create_set(0.0)["id"].as_str().unwrap().to_owned();
+    for body in [
+        json!({"cluster": "c", "service": "s"}),
+        json!({"cluster": "c", "service": "s", "taskSets": []}),
+    ] {
+        let e = w.err("DescribeTaskSets", body);
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            ("InvalidParameterException", "TaskSets cannot be empty.")
+        );
+    }
+    let both = w.describe(&[a["id"].as_str().unwrap(), &b]);
+    assert_eq!(both["taskSets"].as_array().unwrap().len(), 2);
+    assert_eq!(both["failures"], json!([]));
+    assert!(both["taskSets"][0].get("tags").is_none());
     let tagged = w.ok(
         "DescribeTaskSets",
         json!({"cluster": "c", "service": "s", "taskSets": [a["taskSetArn"]], "include": ["TAGS"]}),
@@ -441,7 +643,7 @@ fn client_tokens_make_creation_idempotent() {
     let first = w.ok("CreateTaskSet", body.clone());
     let again = w.ok("CreateTaskSet", body);
     assert_eq!(first["taskSet"]["id"], again["taskSet"]["id"]);
-    assert_eq!(w.describe(&[])["taskSets"].as_array().unwrap().len(), 1);
+    assert_eq!(w.all().as_array().unwrap().len(), 1);
     let e = w.err(
         "CreateTaskSet",
         json!({"cluster": "c", "service": "s", "taskDefinition": "web:2", "clientToken": "tok-1"}),
@@ -460,13 +662,14 @@ fn a_service_holds_at_most_five_task_sets() {
     for _ in 0..5 {
         w.create_set(0.0);
     }
+    let e = w.err(
+        "CreateTaskSet",
+        json!({"cluster": "c", "service": "s", "taskDefinition": "web:1"}),
+    );
     assert_eq!(
-        w.err(
-            "CreateTaskSet",
-            json!({"cluster": "c", "service": "s", "taskDefinition": "web:1"})
-        )
-        .code,
-        "InvalidParameterException"
+        (e.code, e.message.as_str()),
+        ("InvalidParameterException", "5 deployments exist on the service. Unable to create new TaskSet since this exceeds the maximum limit."),
+        "AWS's answer, as public reports show it"
     );
 }
 

@@ -2,9 +2,11 @@
 //! sets, and the documented task-set semantics. Every answer is built from the generated
 //! `ecs_model` types.
 //!
-//! Task counts are simulated lazily: when a task set's target count changes, the new tasks
-//! wait as PENDING until `now + task_delay` and then count as RUNNING; [`State::advance`]
-//! brings every set up to the current time before each request is handled.
+//! Time is simulated by an event queue ([`crate::scheduler`]): a mutating call changes what it
+//! changes and answers at once, with counts as they were; the recompute of
+//! `computedDesiredCount`, task starts and stops, STEADY_STATE and drains are events due later
+//! ([`crate::timing::Timing`]). [`State::advance`] applies every event due by the time of a
+//! request before the request is handled.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -16,17 +18,20 @@ use serde_json::Value;
 
 use crate::clock::{to_datetime, IdSource};
 use crate::error::ApiError;
+use crate::scheduler::{Event, Queue, ServiceKey, SetKey};
+
+mod sim;
+use crate::timing::Timing;
 
 /// Behaviour settings.
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub region: String,
     pub account_id: String,
-    /// How long a new task stays PENDING before it is RUNNING. Zero makes every change take
-    /// effect at once.
-    pub task_delay: Duration,
-    /// How long a deleted task set or service stays DRAINING before it is gone (INACTIVE).
-    pub drain_delay: Duration,
+    /// How long each stage of the emulated scheduler takes.
+    pub timing: Timing,
+    /// Seed of the jitter; `None` picks one at random.
+    pub seed: Option<u64>,
     /// Task sets a service may hold at once (AWS answers the sixth CreateTaskSet with an
     /// InvalidParameterException).
     pub max_task_sets_per_service: usize,
@@ -37,8 +42,8 @@ impl Default for Settings {
         Settings {
             region: "us-east-1".into(),
             account_id: "123456789012".into(),
-            task_delay: Duration::from_millis(100),
-            drain_delay: Duration::from_millis(500),
+            timing: Timing::default(),
+            seed: None,
             max_task_sets_per_service: 5,
         }
     }
@@ -85,10 +90,102 @@ struct ServiceRecord {
     tags: Vec<Tag>,
     client_token: Option<(String, Value)>,
     task_sets: Vec<TaskSetRecord>,
-    /// Id of the single deployment an ECS-controller service reports.
-    deployment_id: String,
-    /// When a DRAINING service becomes INACTIVE.
-    inactive_at: Option<SystemTime>,
+    /// The deployments of an ECS-controller service, newest (PRIMARY) first; EXTERNAL services
+    /// have none.
+    deployments: Vec<DeploymentRecord>,
+    /// Bumped at every change of the deployments, so stale completion events are ignored.
+    deployment_generation: u64,
+}
+
+/// One deployment of an ECS-controller service: its tasks are simulated like a task set's.
+struct DeploymentRecord {
+    id: String,
+    status: DeploymentStatus,
+    task_definition: Option<String>,
+    launch_type: Option<LaunchType>,
+    capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
+    platform_version: Option<String>,
+    network_configuration: Option<NetworkConfiguration>,
+    desired: i32,
+    running: i32,
+    pending: Tasks,
+    rollout: DeploymentRolloutState,
+    created_at: SystemTime,
+    updated_at: SystemTime,
+}
+
+impl DeploymentRecord {
+    /// A new PRIMARY deployment of the service's current configuration, IN_PROGRESS.
+    fn new(svc: &ServiceRecord, id: String, now: SystemTime) -> DeploymentRecord {
+        DeploymentRecord {
+            id,
+            status: DeploymentStatus::PRIMARY,
+            task_definition: svc.task_definition.clone(),
+            launch_type: svc.launch_type.clone(),
+            capacity_provider_strategy: svc.capacity_provider_strategy.clone(),
+            platform_version: resolved_platform_version(&svc.launch_type, &svc.platform_version),
+            network_configuration: svc.network_configuration.clone(),
+            desired: svc.desired_count,
+            running: 0,
+            pending: Tasks::default(),
+            rollout: DeploymentRolloutState::InProgress,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+/// PENDING tasks, in batches that start together.
+#[derive(Default)]
+struct Tasks {
+    batches: Vec<(u64, i32)>,
+    next_batch: u64,
+}
+
+impl Tasks {
+    fn count(&self) -> i32 {
+        self.batches.iter().map(|(_, n)| n).sum()
+    }
+
+    /// A new batch of `n` PENDING tasks; its id.
+    fn add(&mut self, n: i32) -> u64 {
+        self.next_batch += 1;
+        self.batches.push((self.next_batch, n));
+        self.next_batch
+    }
+
+    /// Removes the batch (it started); how many tasks it had.
+    fn take(&mut self, batch: u64) -> i32 {
+        match self.batches.iter().position(|(b, _)| *b == batch) {
+            Some(i) => self.batches.remove(i).1,
+            None => 0,
+        }
+    }
+
+    /// Cancels up to `n` PENDING tasks, newest first; how many were cancelled.
+    fn cancel(&mut self, mut n: i32) -> i32 {
+        let mut cancelled = 0;
+        while n > 0 {
+            match self.batches.last_mut() {
+                Some((_, k)) if *k > n => {
+                    *k -= n;
+                    cancelled += n;
+                    n = 0;
+                }
+                Some((_, k)) => {
+                    n -= *k;
+                    cancelled += *k;
+                    self.batches.pop();
+                }
+                None => break,
+            }
+        }
+        cancelled
+    }
+
+    fn clear(&mut self) {
+        self.batches.clear();
+    }
 }
 
 struct TaskSetRecord {
@@ -106,16 +203,16 @@ struct TaskSetRecord {
     scale: Decimal,
     computed: i32,
     running: i32,
-    /// PENDING tasks and when they become RUNNING.
-    pending: Vec<(i32, SystemTime)>,
+    pending: Tasks,
     created_at: SystemTime,
     updated_at: SystemTime,
     stability: StabilityStatus,
     stability_at: SystemTime,
-    /// The set cannot be STEADY_STATE before this time.
-    settle_at: SystemTime,
-    /// When a DRAINING set is gone.
-    drained_at: Option<SystemTime>,
+    /// Bumped at every change that can affect convergence; events carry the value they were
+    /// scheduled under.
+    generation: u64,
+    /// Generation of the recompute that is due, if one is.
+    recompute_due: Option<u64>,
     tags: Vec<Tag>,
     client_token: Option<(String, Value)>,
 }
@@ -125,6 +222,8 @@ pub struct State {
     settings: Settings,
     clusters: BTreeMap<String, ClusterRecord>,
     task_definitions: BTreeMap<String, Vec<TaskDefRecord>>,
+    queue: Queue,
+    rng: fastrand::Rng,
 }
 
 /// What an operation handler gets besides its input.
@@ -158,10 +257,16 @@ fn fingerprint(raw: &Value) -> Value {
 
 impl State {
     pub fn new(settings: Settings) -> Self {
+        let rng = match settings.seed {
+            Some(seed) => fastrand::Rng::with_seed(seed),
+            None => fastrand::Rng::new(),
+        };
         State {
             settings,
             clusters: BTreeMap::new(),
             task_definitions: BTreeMap::new(),
+            queue: Queue::default(),
+            rng,
         }
     }
 
@@ -194,26 +299,6 @@ impl State {
             // task-set/<cluster>/<service>/ecs-svc/<digits>
             Some(r) => r.splitn(4, '/').nth(3).unwrap_or(r).to_owned(),
             None => param.to_owned(),
-        }
-    }
-
-    /// Brings simulated task counts and drains up to `now`.
-    pub fn advance(&mut self, now: SystemTime) {
-        for cluster in self.clusters.values_mut() {
-            for svc in cluster.services.values_mut() {
-                for set in &mut svc.task_sets {
-                    set.advance(now);
-                }
-                svc.task_sets
-                    .retain(|s| s.drained_at.is_none_or(|at| at > now));
-                if let Some(at) = svc.inactive_at {
-                    if at <= now {
-                        svc.status = ServiceStatus::INACTIVE;
-                        svc.task_sets.clear();
-                        svc.inactive_at = None;
-                    }
-                }
-            }
         }
     }
 
@@ -297,7 +382,7 @@ impl State {
             .services
             .values()
             .flat_map(|s| &s.task_sets)
-            .fold((0, 0), |(r, p), s| (r + s.running, p + s.pending_count()));
+            .fold((0, 0), |(r, p), s| (r + s.running, p + s.pending.count()));
         Cluster {
             cluster_arn: Some(c.arn.clone()),
             cluster_name: Some(c.name.clone()),
@@ -519,25 +604,36 @@ impl State {
         with_tags: bool,
     ) -> Service {
         let external = svc.controller == DeploymentControllerType::External;
-        let running: i32 = svc.task_sets.iter().map(|s| s.running).sum();
-        let pending: i32 = svc.task_sets.iter().map(TaskSetRecord::pending_count).sum();
-        let deployments = if external || svc.status == ServiceStatus::INACTIVE {
-            vec![]
+        let (running, pending): (i32, i32) = if external {
+            svc.task_sets
+                .iter()
+                .fold((0, 0), |(r, p), s| (r + s.running, p + s.pending.count()))
         } else {
-            vec![Deployment {
-                id: Some(svc.deployment_id.clone()),
-                status: Some(DeploymentStatus::PRIMARY),
-                task_definition: svc.task_definition.clone(),
-                desired_count: Some(svc.desired_count),
-                pending_count: Some(0),
-                running_count: Some(svc.desired_count),
-                created_at: ts(svc.created_at),
-                updated_at: ts(svc.created_at),
-                launch_type: svc.launch_type.clone(),
-                rollout_state: Some(DeploymentRolloutState::Completed),
-                ..Default::default()
-            }]
+            svc.deployments
+                .iter()
+                .fold((0, 0), |(r, p), d| (r + d.running, p + d.pending.count()))
         };
+        let deployments = svc
+            .deployments
+            .iter()
+            .map(|d| Deployment {
+                id: Some(d.id.clone()),
+                status: Some(d.status.clone()),
+                task_definition: d.task_definition.clone(),
+                desired_count: Some(d.desired),
+                pending_count: Some(d.pending.count()),
+                running_count: Some(d.running),
+                failed_tasks: Some(0),
+                created_at: ts(d.created_at),
+                updated_at: ts(d.updated_at),
+                launch_type: d.launch_type.clone(),
+                capacity_provider_strategy: d.capacity_provider_strategy.clone(),
+                platform_version: d.platform_version.clone(),
+                network_configuration: d.network_configuration.clone(),
+                rollout_state: Some(d.rollout.clone()),
+                ..Default::default()
+            })
+            .collect();
         Service {
             service_arn: Some(svc.arn.clone()),
             service_name: Some(name.to_owned()),
@@ -546,14 +642,8 @@ impl State {
             service_registries: Some(svc.service_registries.clone()),
             status: Some(svc.status.clone()),
             desired_count: Some(svc.desired_count),
-            running_count: Some(if external {
-                running
-            } else if svc.status == ServiceStatus::ACTIVE {
-                svc.desired_count
-            } else {
-                0
-            }),
-            pending_count: Some(if external { pending } else { 0 }),
+            running_count: Some(running),
+            pending_count: Some(pending),
             launch_type: svc.launch_type.clone(),
             capacity_provider_strategy: svc.capacity_provider_strategy.clone(),
             platform_version: svc.platform_version.clone(),
@@ -697,12 +787,31 @@ impl State {
             tags: req.tags.clone().unwrap_or_default(),
             client_token: req.client_token.clone().map(|t| (t, fp)),
             task_sets: vec![],
-            deployment_id: format!("ecs-svc/{}", ctx.ids.task_set_digits()),
-            inactive_at: None,
+            deployments: vec![],
+            deployment_generation: 0,
         };
+        let mut record = record;
+        if record.controller != DeploymentControllerType::External {
+            record.deployments.push(DeploymentRecord::new(
+                &record,
+                format!("ecs-svc/{}", ctx.ids.task_set_digits()),
+                ctx.now,
+            ));
+        }
+        let first_deployment = record.deployments.first().map(|d| d.id.clone());
+        let cluster_name = cluster.name.clone();
         cluster.services.insert(name.clone(), record);
+        // The answer shows the service before the scheduler starts any task.
+        let answer = self.service_answer(cluster_param.as_deref(), &name, false)?;
+        if let Some(id) = first_deployment {
+            let key = ServiceKey {
+                cluster: cluster_name,
+                service: name,
+            };
+            self.schedule_deployment(key, id, ctx.now);
+        }
         Ok(CreateServiceResponse {
-            service: Some(self.service_answer(cluster_param.as_deref(), &name, false)?),
+            service: Some(answer),
             ..Default::default()
         })
     }
@@ -757,11 +866,14 @@ impl State {
             Some(td) => Some(self.task_definition_arn(td)?),
             None => None,
         };
-        let delay = self.settings.task_delay;
+        if req.desired_count.is_some_and(|d| d < 0) {
+            return Err(ApiError::invalid("desiredCount cannot be negative."));
+        }
         let svc = self.service_mut(req.cluster.as_deref(), req.service.as_deref())?;
         if svc.status != ServiceStatus::ACTIVE {
             return Err(ApiError::service_not_active());
         }
+        let mut redeploy = false;
         if svc.controller == DeploymentControllerType::External {
             let forbidden: Vec<&str> = [
                 ("taskDefinition", req.task_definition.is_some()),
@@ -785,24 +897,32 @@ impl State {
                 )));
             }
         } else {
+            // Any change of what the tasks run, or forceNewDeployment, starts a new deployment.
+            redeploy = req.force_new_deployment == Some(true);
             if let Some(td) = td {
+                redeploy |= svc.task_definition.as_ref() != Some(&td);
                 svc.task_definition = Some(td);
             }
             if let Some(n) = &req.network_configuration {
                 svc.network_configuration = Some(with_default_public_ip(n.clone()));
+                redeploy = true;
             }
             if let Some(v) = &req.platform_version {
                 svc.platform_version = Some(v.clone());
+                redeploy = true;
             }
             if let Some(v) = &req.load_balancers {
                 svc.load_balancers = v.clone();
+                redeploy = true;
             }
             if let Some(v) = &req.service_registries {
                 svc.service_registries = v.clone();
+                redeploy = true;
             }
             if let Some(v) = &req.capacity_provider_strategy {
                 svc.capacity_provider_strategy = Some(v.clone());
                 svc.launch_type = None;
+                redeploy = true;
             }
         }
         if let Some(v) = &req.placement_constraints {
@@ -826,21 +946,63 @@ impl State {
         if let Some(v) = &req.deployment_configuration {
             svc.deployment_configuration = v.clone();
         }
+        let desired_changed = req.desired_count.is_some_and(|d| d != svc.desired_count);
         if let Some(desired) = req.desired_count {
-            if desired < 0 {
-                return Err(ApiError::invalid("desiredCount cannot be negative."));
-            }
             svc.desired_count = desired;
-            for set in svc
-                .task_sets
-                .iter_mut()
-                .filter(|s| s.status != TaskSetStatus::DRAINING)
-            {
-                set.retarget(desired, ctx.now, delay);
+        }
+        let cluster_name = Self::cluster_name(req.cluster.as_deref());
+        let mut deployment_to_launch = None;
+        if svc.controller != DeploymentControllerType::External {
+            if redeploy {
+                for d in &mut svc.deployments {
+                    if d.status == DeploymentStatus::PRIMARY {
+                        d.status = DeploymentStatus::ACTIVE;
+                        d.updated_at = ctx.now;
+                    }
+                }
+                let id = format!("ecs-svc/{}", ctx.ids.task_set_digits());
+                let fresh = DeploymentRecord::new(svc, id, ctx.now);
+                svc.deployments.insert(0, fresh);
+                svc.deployment_generation += 1;
+            } else if desired_changed {
+                if let Some(primary) = svc.deployments.first_mut() {
+                    primary.desired = svc.desired_count;
+                    primary.updated_at = ctx.now;
+                }
+                svc.deployment_generation += 1;
+            }
+            if redeploy || desired_changed {
+                deployment_to_launch = svc.deployments.first().map(|d| d.id.clone());
             }
         }
+        let sets_to_recompute: Vec<String> = if desired_changed {
+            svc.task_sets
+                .iter()
+                .filter(|s| s.status != TaskSetStatus::DRAINING)
+                .map(|s| s.id.clone())
+                .collect()
+        } else {
+            vec![]
+        };
+        // The answer shows the counts from before the scheduler acts on the change.
+        let answer = self.service_answer(req.cluster.as_deref(), &name, false)?;
+        for set in sets_to_recompute {
+            let key = SetKey {
+                cluster: cluster_name.clone(),
+                service: name.clone(),
+                set,
+            };
+            self.schedule_recompute(key, ctx.now);
+        }
+        if let Some(id) = deployment_to_launch {
+            let key = ServiceKey {
+                cluster: cluster_name,
+                service: name,
+            };
+            self.schedule_deployment(key, id, ctx.now);
+        }
         Ok(UpdateServiceResponse {
-            service: Some(self.service_answer(req.cluster.as_deref(), &name, false)?),
+            service: Some(answer),
             ..Default::default()
         })
     }
@@ -851,8 +1013,11 @@ impl State {
         ctx: &Ctx,
     ) -> Result<DeleteServiceResponse, ApiError> {
         let name = Self::service_name(req.service.as_deref().unwrap_or_default());
-        let delay = self.settings.drain_delay;
+        let cluster_name = Self::cluster_name(req.cluster.as_deref());
         let svc = self.service_mut(req.cluster.as_deref(), req.service.as_deref())?;
+        let mut draining_sets = vec![];
+        let mut busy = false;
+        let mut just_drained = false;
         match svc.status.as_str() {
             "INACTIVE" => return Err(ApiError::service_not_found()),
             "DRAINING" => {}
@@ -865,17 +1030,56 @@ impl State {
                 }
                 svc.status = ServiceStatus::DRAINING;
                 svc.desired_count = 0;
+                just_drained = true;
                 for set in svc
                     .task_sets
                     .iter_mut()
                     .filter(|s| s.status != TaskSetStatus::DRAINING)
                 {
-                    set.start_draining(ctx.now, delay);
+                    set.start_draining(ctx.now);
+                    draining_sets.push(set.id.clone());
                 }
-                svc.inactive_at = Some(ctx.now + delay);
+                busy = svc
+                    .task_sets
+                    .iter()
+                    .any(|s| s.running + s.pending.count() > 0)
+                    || svc
+                        .deployments
+                        .iter()
+                        .any(|d| d.running + d.pending.count() > 0);
+                svc.deployment_generation += 1;
+                for d in &mut svc.deployments {
+                    d.desired = 0;
+                    d.pending.clear();
+                }
             }
         }
         let answer = self.service_answer(req.cluster.as_deref(), &name, false)?;
+        for set in draining_sets {
+            let key = SetKey {
+                cluster: cluster_name.clone(),
+                service: name.clone(),
+                set,
+            };
+            self.schedule_drain(key, ctx.now);
+        }
+        if just_drained {
+            // The service is INACTIVE once its tasks stopped and it drained.
+            let key = ServiceKey {
+                cluster: cluster_name,
+                service: name.clone(),
+            };
+            let stop = if busy {
+                self.settings.timing.stop_delay
+            } else {
+                Duration::ZERO
+            };
+            self.schedule(
+                ctx.now + stop,
+                sim::Stage::Drain,
+                Event::ServiceInactive { key },
+            );
+        }
         Ok(DeleteServiceResponse {
             service: Some(answer),
             ..Default::default()
@@ -933,7 +1137,6 @@ impl State {
         ctx: &Ctx,
     ) -> Result<CreateTaskSetResponse, ApiError> {
         let td = self.task_definition_arn(req.task_definition.as_deref().unwrap_or_default())?;
-        let delay = self.settings.task_delay;
         let max_sets = self.settings.max_task_sets_per_service;
         let arn_prefix = self.arn("task-set");
         let cluster_name = Self::cluster_name(req.cluster.as_deref());
@@ -962,8 +1165,9 @@ impl State {
             }
         }
         if svc.task_sets.len() >= max_sets {
+            // AWS's wording (conformance/evidence/: public reports of the sixth CreateTaskSet).
             return Err(ApiError::invalid(format!(
-                "The service already has {max_sets} task sets, the most it can hold."
+                "{max_sets} deployments exist on the service. Unable to create new TaskSet since this exceeds the maximum limit."
             )));
         }
         let id = format!("ecs-svc/{}", ctx.ids.task_set_digits());
@@ -973,12 +1177,13 @@ impl State {
             &req.capacity_provider_strategy,
             &req.platform_version,
         );
+        let platform_version = resolved_platform_version(&launch_type, &platform_version);
         let scale = req
             .scale
             .as_ref()
             .and_then(|s| s.value)
             .unwrap_or(Decimal::ZERO);
-        let mut set = TaskSetRecord {
+        let set = TaskSetRecord {
             arn: format!("{arn_prefix}/{cluster_name}/{service_name}/{id}"),
             id,
             status: TaskSetStatus::ACTIVE,
@@ -994,22 +1199,27 @@ impl State {
             load_balancers: req.load_balancers.clone().unwrap_or_default(),
             service_registries: req.service_registries.clone().unwrap_or_default(),
             scale,
+            // A new set answers 0: the scheduler computes its count after the call.
             computed: 0,
             running: 0,
-            pending: vec![],
+            pending: Tasks::default(),
             created_at: ctx.now,
             updated_at: ctx.now,
             stability: StabilityStatus::Stabilizing,
             stability_at: ctx.now,
-            settle_at: ctx.now,
-            drained_at: None,
+            generation: 0,
+            recompute_due: None,
             tags: req.tags.clone().unwrap_or_default(),
             client_token: req.client_token.clone().map(|t| (t, fp)),
         };
-        set.retarget(svc.desired_count, ctx.now, delay);
-        set.advance(ctx.now);
         let answer = set.render(&svc.arn, &cluster_arn, false);
+        let key = SetKey {
+            cluster: cluster_name,
+            service: service_name,
+            set: set.id.clone(),
+        };
         svc.task_sets.push(set);
+        self.schedule_recompute(key, ctx.now);
         Ok(CreateTaskSetResponse {
             task_set: Some(answer),
             ..Default::default()
@@ -1027,15 +1237,10 @@ impl State {
             .is_some_and(|i| i.contains(&TaskSetField::Tags));
         let svc = self.task_set_service(req.cluster.as_deref(), req.service.as_deref())?;
         let cluster_arn = cluster_arn_of(&svc.arn);
+        // AWS refuses a DescribeTaskSets that names no task set (observed: aws-cli#5380).
         let named = req.task_sets.as_ref().filter(|t| !t.is_empty());
         let (task_sets, failures) = match named {
-            None => (
-                svc.task_sets
-                    .iter()
-                    .map(|s| s.render(&svc.arn, &cluster_arn, with_tags))
-                    .collect(),
-                vec![],
-            ),
+            None => return Err(ApiError::invalid("TaskSets cannot be empty.")),
             Some(wanted) => {
                 let mut found = vec![];
                 let mut failures = vec![];
@@ -1075,9 +1280,9 @@ impl State {
         req: UpdateTaskSetRequest,
         ctx: &Ctx,
     ) -> Result<UpdateTaskSetResponse, ApiError> {
-        let delay = self.settings.task_delay;
         let svc = self.task_set_service(req.cluster.as_deref(), req.service.as_deref())?;
-        let (desired, svc_arn) = (svc.desired_count, svc.arn.clone());
+        let svc_arn = svc.arn.clone();
+        let service_name = svc_arn.rsplit('/').next().unwrap_or_default().to_owned();
         let set = Self::task_set_mut(svc, req.task_set.as_deref())?;
         if set.status == TaskSetStatus::DRAINING {
             return Err(ApiError::invalid("A DRAINING task set cannot be updated."));
@@ -1087,10 +1292,19 @@ impl State {
             .as_ref()
             .and_then(|s| s.value)
             .unwrap_or(Decimal::ZERO);
-        set.retarget(desired, ctx.now, delay);
-        set.advance(ctx.now);
+        // The answer keeps the count from before the change; the scheduler recomputes it later.
+        set.stability = StabilityStatus::Stabilizing;
+        set.stability_at = ctx.now;
+        set.updated_at = ctx.now;
+        let answer = set.render(&svc_arn, &cluster_arn_of(&svc_arn), false);
+        let key = SetKey {
+            cluster: Self::cluster_name(req.cluster.as_deref()),
+            service: service_name,
+            set: set.id.clone(),
+        };
+        self.schedule_recompute(key, ctx.now);
         Ok(UpdateTaskSetResponse {
-            task_set: Some(set.render(&svc_arn, &cluster_arn_of(&svc_arn), false)),
+            task_set: Some(answer),
             ..Default::default()
         })
     }
@@ -1100,20 +1314,31 @@ impl State {
         req: DeleteTaskSetRequest,
         ctx: &Ctx,
     ) -> Result<DeleteTaskSetResponse, ApiError> {
-        let delay = self.settings.drain_delay;
         let svc = self.task_set_service(req.cluster.as_deref(), req.service.as_deref())?;
         let svc_arn = svc.arn.clone();
+        let service_name = svc_arn.rsplit('/').next().unwrap_or_default().to_owned();
         let set = Self::task_set_mut(svc, req.task_set.as_deref())?;
+        let mut started = false;
         if set.status != TaskSetStatus::DRAINING {
             if set.scale > Decimal::ZERO && req.force != Some(true) {
                 return Err(ApiError::invalid(
                     "The task set is not scaled down to zero; set force to delete it anyway.",
                 ));
             }
-            set.start_draining(ctx.now, delay);
+            set.start_draining(ctx.now);
+            started = true;
+        }
+        let answer = set.render(&svc_arn, &cluster_arn_of(&svc_arn), false);
+        if started {
+            let key = SetKey {
+                cluster: Self::cluster_name(req.cluster.as_deref()),
+                service: service_name,
+                set: answer.id.clone().unwrap_or_default(),
+            };
+            self.schedule_drain(key, ctx.now);
         }
         Ok(DeleteTaskSetResponse {
-            task_set: Some(set.render(&svc_arn, &cluster_arn_of(&svc_arn), false)),
+            task_set: Some(answer),
             ..Default::default()
         })
     }
@@ -1294,8 +1519,26 @@ impl State {
                     let expected =
                         computed_desired_count_for(svc.desired_count, &scale_of(s.scale))
                             .unwrap_or(-1);
-                    if s.status != TaskSetStatus::DRAINING && s.computed != expected {
+                    // Until its recompute is due, a set shows the count from before the change.
+                    if s.status != TaskSetStatus::DRAINING
+                        && s.recompute_due.is_none()
+                        && s.computed != expected
+                    {
                         problems.push(format!("{}: computed {} != {expected}", s.id, s.computed));
+                    }
+                    if s.stability == StabilityStatus::SteadyState
+                        && (s.running != s.computed || s.pending.count() != 0)
+                    {
+                        problems.push(format!(
+                            "{}: STEADY_STATE with running {} pending {} computed {}",
+                            s.id,
+                            s.running,
+                            s.pending.count(),
+                            s.computed
+                        ));
+                    }
+                    if s.running < 0 || s.pending.count() < 0 {
+                        problems.push(format!("{}: negative task count", s.id));
                     }
                 }
             }
@@ -1320,6 +1563,27 @@ fn launch_defaults(
         .clone()
         .or_else(|| (launch_type == Some(LaunchType::Fargate)).then(|| "LATEST".to_owned()));
     (launch_type, platform_version)
+}
+
+/// The current Fargate platform version on Linux, which AWS answers for task sets and
+/// deployments where the request said LATEST or nothing.
+pub const CURRENT_FARGATE_PLATFORM_VERSION: &str = "1.4.0";
+
+/// What a task set or deployment answers as its platform version: AWS resolves LATEST to the
+/// concrete current version (the 2020 transcript answers "1.3.0", then current; the
+/// create-service example shows the service LATEST and its deployment "1.3.0").
+fn resolved_platform_version(
+    launch_type: &Option<LaunchType>,
+    platform_version: &Option<String>,
+) -> Option<String> {
+    match platform_version.as_deref() {
+        Some("LATEST") => Some(CURRENT_FARGATE_PLATFORM_VERSION.to_owned()),
+        Some(v) => Some(v.to_owned()),
+        None if *launch_type == Some(LaunchType::Fargate) => {
+            Some(CURRENT_FARGATE_PLATFORM_VERSION.to_owned())
+        }
+        None => None,
+    }
 }
 
 /// A `failures` entry for something that does not exist.
@@ -1368,78 +1632,15 @@ fn with_default_public_ip(mut n: NetworkConfiguration) -> NetworkConfiguration {
 }
 
 impl TaskSetRecord {
-    fn pending_count(&self) -> i32 {
-        self.pending.iter().map(|(n, _)| n).sum()
-    }
-
-    /// Recomputes the target count from the service's desired count and the scale, starts or
-    /// stops tasks, and makes the set STABILIZING until `now + delay`.
-    fn retarget(&mut self, desired: i32, now: SystemTime, delay: Duration) {
-        // The scale was validated (0..=100) and desired counts are never negative.
-        self.computed = computed_desired_count_for(desired, &scale_of(self.scale)).unwrap_or(0);
-        let total = self.running + self.pending_count();
-        if self.computed > total {
-            self.pending.push((self.computed - total, now + delay));
-        } else {
-            let mut excess = total - self.computed;
-            while excess > 0 {
-                match self.pending.last_mut() {
-                    Some((n, _)) if *n > excess => {
-                        *n -= excess;
-                        excess = 0;
-                    }
-                    Some((n, _)) => {
-                        excess -= *n;
-                        self.pending.pop();
-                    }
-                    None => {
-                        self.running -= excess;
-                        excess = 0;
-                    }
-                }
-            }
-        }
-        self.settle_at = now + delay;
-        self.stability = StabilityStatus::Stabilizing;
-        self.stability_at = now;
-        self.updated_at = now;
-    }
-
-    /// PENDING tasks whose time has come are RUNNING; a converged set becomes STEADY_STATE at
-    /// the moment it converged.
-    fn advance(&mut self, now: SystemTime) {
-        if self.status == TaskSetStatus::DRAINING {
-            return;
-        }
-        let mut last_ready = None;
-        self.pending.retain(|(n, ready)| {
-            if *ready <= now {
-                self.running += n;
-                last_ready = Some(last_ready.map_or(*ready, |l: SystemTime| l.max(*ready)));
-                false
-            } else {
-                true
-            }
-        });
-        if self.stability == StabilityStatus::Stabilizing
-            && now >= self.settle_at
-            && self.pending.is_empty()
-            && self.running == self.computed
-        {
-            let at = last_ready.map_or(self.settle_at, |r| r.max(self.settle_at));
-            self.stability = StabilityStatus::SteadyState;
-            self.stability_at = at;
-            self.updated_at = self.updated_at.max(at);
-        }
-    }
-
-    fn start_draining(&mut self, now: SystemTime, delay: Duration) {
+    /// DRAINING from now on: the scheduler stops its tasks, then it disappears. It keeps its
+    /// scale and computed count (A17).
+    fn start_draining(&mut self, now: SystemTime) {
         self.status = TaskSetStatus::DRAINING;
-        self.pending.clear();
+        self.generation += 1;
+        self.recompute_due = None;
         self.stability = StabilityStatus::Stabilizing;
         self.stability_at = now;
         self.updated_at = now;
-        self.drained_at = Some(now + delay);
     }
 
     fn render(&self, service_arn: &str, cluster_arn: &str, with_tags: bool) -> TaskSet {
@@ -1452,7 +1653,7 @@ impl TaskSetRecord {
             status: Some(self.status.clone()),
             task_definition: Some(self.task_definition.clone()),
             computed_desired_count: Some(self.computed),
-            pending_count: Some(self.pending_count()),
+            pending_count: Some(self.pending.count()),
             running_count: Some(self.running),
             created_at: ts(self.created_at),
             updated_at: ts(self.updated_at),
