@@ -296,7 +296,14 @@ fn harness() -> Result<Harness> {
     let Some((_, _, cases)) = crate::conformance::load_cases(None, &[])? else {
         bail!("the fixtures do not load");
     };
-    let prepared = crate::conformance::prepare("reference", None, 10)?;
+    let prepared = crate::conformance::prepare(
+        "reference",
+        None,
+        10,
+        crate::conformance::TimingChoice::default(),
+        None,
+    )?;
+    let profile = crate::conformance::builtin_profile("reference")?;
     let engine = prepared
         .emulator
         .as_ref()
@@ -304,7 +311,7 @@ fn harness() -> Result<Harness> {
         .context("the reference target has an emulator")?;
     let count = cases.len();
     let started = Instant::now();
-    let results = prepared.run_cases(cases, 16, 10);
+    let results = prepared.run_cases(cases, 16, 10, &profile);
     let wall_s = started.elapsed().as_secs_f64();
     let passed = results
         .iter()

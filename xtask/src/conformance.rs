@@ -8,9 +8,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
 use ecs_client::{Config, EcsClient, RetryConfig, Timeouts};
-use ecs_emulator::Emulator;
+use ecs_emulator::{Emulator, TimingProfile};
 use ecs_harness::report::Baseline;
-use ecs_harness::{Catalog, Report, RunOptions, TargetInfo};
+use ecs_harness::{Catalog, Profile, Report, RunOptions, TargetInfo};
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -62,6 +62,19 @@ pub struct Args {
     /// and README.md.
     #[arg(long, requires = "all_targets")]
     pub write_matrix: bool,
+    /// The reference emulator's timing shape: instant, fast (the default) or aws.
+    #[arg(long, default_value = "fast")]
+    timing: TimingProfile,
+    /// Multiplies every delay of --timing (0.1 runs AWS's shape ten times faster).
+    #[arg(long, default_value_t = 1.0)]
+    time_scale: f64,
+    /// A target profile (TOML: name, region, capabilities, [placement]); the default is the
+    /// built-in one of --target (conformance/targets/), or none for --endpoint.
+    #[arg(long)]
+    profile: Option<PathBuf>,
+    /// Print what the run would create on the target, then exit without sending a request.
+    #[arg(long)]
+    plan: bool,
 }
 
 impl Args {
@@ -81,7 +94,24 @@ impl Args {
             fixtures: None,
             all_targets: false,
             write_matrix: false,
+            timing: TimingProfile::Fast,
+            time_scale: 1.0,
+            profile: None,
+            plan: false,
         }
+    }
+
+    /// The reference run in another timing shape.
+    pub fn with_timing(mut self, timing: TimingProfile, time_scale: f64) -> Args {
+        self.timing = timing;
+        self.time_scale = time_scale;
+        self
+    }
+
+    /// The same run with a target profile.
+    pub fn with_profile(mut self, profile: PathBuf) -> Args {
+        self.profile = Some(profile);
+        self
     }
 }
 
@@ -129,6 +159,10 @@ impl Args {
             fixtures: self.fixtures.clone(),
             all_targets: false,
             write_matrix: false,
+            timing: self.timing,
+            time_scale: self.time_scale,
+            profile: None,
+            plan: false,
         }
     }
 
@@ -145,11 +179,25 @@ pub fn run_one(args: &Args) -> Result<(i32, Report)> {
     let Some((catalog, _, cases)) = load_cases(args.fixtures.as_deref(), &args.filter)? else {
         return Err(InvalidFixtures.into());
     };
+    let profile = resolve_profile(args)?;
+    let remote = args.endpoint.as_deref().is_some_and(|e| !is_loopback(e));
+    if args.plan || remote {
+        print!("{}", plan(&cases, &profile, args.endpoint.as_deref()));
+        if args.plan {
+            return Ok((0, Report::new(TargetInfo { name: profile.name.clone(), version: "plan".into(), endpoint: args.endpoint.clone().unwrap_or_default() }, humantime(SystemTime::now()), 0, vec![], &catalog)));
+        }
+    }
     let prepared = prepare(
         &args.target,
         args.endpoint.as_deref(),
         args.step_timeout_secs,
+        TimingChoice {
+            profile: args.timing,
+            time_scale: args.time_scale,
+        },
+        profile.region.as_deref(),
     )?;
+    eprintln!("{}", profile.describe());
     let started_at = humantime(SystemTime::now());
     let clock = Instant::now();
     eprintln!(
@@ -159,7 +207,7 @@ pub fn run_one(args: &Args) -> Result<(i32, Report)> {
         prepared.target.endpoint
     );
     let target = prepared.target.clone();
-    let results = prepared.run_cases(cases, args.jobs, args.step_timeout_secs);
+    let results = prepared.run_cases(cases, args.jobs, args.step_timeout_secs, &profile);
     let report = Report::new(
         target,
         started_at,
@@ -245,12 +293,17 @@ impl Prepared {
         cases: Vec<ecs_harness::Case>,
         jobs: usize,
         step_timeout_secs: u64,
+        profile: &Profile,
     ) -> Vec<ecs_harness::runner::CaseResult> {
         let options = RunOptions {
             jobs,
             step_timeout: Duration::from_secs(step_timeout_secs),
             progress: std::io::stderr().is_terminal(),
-            poll_cap: None,
+            // Third-party emulators settle at once or never: a long poll only delays a failure.
+            poll_cap: (!matches!(self.target.name.as_str(), "reference" | "endpoint"))
+                .then(|| Duration::from_secs(15)),
+            capabilities: profile.capabilities.clone(),
+            placement: profile.placement.clone(),
         };
         let run_id = format!("{:05x}", fastrand::u32(..0x10_0000));
         let results =
@@ -263,8 +316,114 @@ impl Prepared {
     }
 }
 
+/// The reference emulator's timing.
+#[derive(Clone, Copy, Debug)]
+pub struct TimingChoice {
+    pub profile: TimingProfile,
+    pub time_scale: f64,
+}
+
+impl Default for TimingChoice {
+    fn default() -> Self {
+        TimingChoice {
+            profile: TimingProfile::Fast,
+            time_scale: 1.0,
+        }
+    }
+}
+
+/// Whether an endpoint is on this machine.
+pub fn is_loopback(endpoint: &str) -> bool {
+    ["http://127.", "http://localhost", "http://[::1]", "https://127.", "https://localhost"]
+        .iter()
+        .any(|p| endpoint.starts_with(p))
+}
+
+/// The profile of a run: `--profile`, else the target's built-in one, else (an endpoint) none.
+pub fn resolve_profile(args: &Args) -> Result<Profile> {
+    if let Some(path) = &args.profile {
+        return Ok(Profile::load(path)?);
+    }
+    if args.endpoint.is_some() {
+        return Ok(Profile {
+            name: "endpoint".into(),
+            ..Profile::default()
+        });
+    }
+    builtin_profile(&args.target)
+}
+
+/// `conformance/targets/<target>.toml`.
+pub fn builtin_profile(target: &str) -> Result<Profile> {
+    let path = crate::project_root()
+        .join("conformance/targets")
+        .join(format!("{target}.toml"));
+    if !path.exists() {
+        bail!(
+            "no built-in profile for target {target:?} ({} does not exist)",
+            path.display()
+        );
+    }
+    Ok(Profile::load(&path)?)
+}
+
+/// What a run will create on the target, counted from the cases' steps.
+pub fn plan(cases: &[ecs_harness::Case], profile: &Profile, endpoint: Option<&str>) -> String {
+    use std::fmt::Write as _;
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    let options = RunOptions {
+        capabilities: profile.capabilities.clone(),
+        ..RunOptions::default()
+    };
+    let mut skipped = 0;
+    for case in cases {
+        if !options.missing(case).is_empty() {
+            skipped += 1;
+            continue;
+        }
+        for step in &case.steps {
+            *counts.entry(step.op.as_str()).or_insert(0) += 1;
+        }
+    }
+    let n = |op: &str| counts.get(op).copied().unwrap_or(0);
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "plan: {} case(s) against {} ({}); {skipped} skipped for capabilities the profile lacks",
+        cases.len() - skipped,
+        endpoint.unwrap_or("the local target"),
+        profile.describe()
+    );
+    let _ = writeln!(
+        o,
+        "  creates up to {} cluster(s), {} task definition revision(s), {} service(s) and {} task set(s), each named cf-<run>-<case>, and deletes them afterwards (DeleteService, DeleteCluster)",
+        n("CreateCluster"),
+        n("RegisterTaskDefinition"),
+        n("CreateService"),
+        n("CreateTaskSet")
+    );
+    if profile.capabilities.iter().any(|c| c == "tasks-run") {
+        let _ = writeln!(
+            o,
+            "  task sets above scale 0 start tasks with the profile's placement: they run, and cost, until the run deletes them"
+        );
+    } else {
+        let _ = writeln!(
+            o,
+            "  no case that needs running tasks runs; tasks the target places anyway stop when the run deletes the services"
+        );
+    }
+    o
+}
+
 /// Starts the reference emulator or reaches the endpoint.
-pub fn prepare(target: &str, endpoint: Option<&str>, step_timeout_secs: u64) -> Result<Prepared> {
+pub fn prepare(
+    target: &str,
+    endpoint: Option<&str>,
+    step_timeout_secs: u64,
+    timing: TimingChoice,
+    region: Option<&str>,
+) -> Result<Prepared> {
     let runtime = tokio::runtime::Runtime::new().context("starting the tokio runtime")?;
     let target_name = if endpoint.is_some() {
         "endpoint"
@@ -276,10 +435,13 @@ pub fn prepare(target: &str, endpoint: Option<&str>, step_timeout_secs: u64) -> 
         ("reference", _) => {
             let emulator = runtime.block_on(
                 Emulator::builder()
-                    .task_delay(Duration::from_millis(50))
-                    .drain_delay(Duration::from_millis(150))
+                    .profile(timing.profile, timing.time_scale)
                     .start(),
             )?;
+            eprintln!(
+                "reference emulator timing: {} at time scale {}",
+                timing.profile, timing.time_scale
+            );
             let target = TargetInfo {
                 name: "reference".into(),
                 version: env!("CARGO_PKG_VERSION").into(),
@@ -322,7 +484,7 @@ pub fn prepare(target: &str, endpoint: Option<&str>, step_timeout_secs: u64) -> 
         }
     };
     let local = emulator.is_some() || server.is_some();
-    let client = client_for(&target, local, step_timeout_secs)?;
+    let client = client_for(&target, local, step_timeout_secs, region)?;
     Ok(Prepared {
         runtime,
         emulator,
@@ -361,9 +523,19 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
         &args.target,
         args.endpoint.as_deref(),
         args.step_timeout_secs,
+        TimingChoice::default(),
+        None,
     )?;
     let target = prepared.target.clone();
-    let results = prepared.run_cases(cases.clone(), 8, args.step_timeout_secs);
+    let profile = if args.endpoint.is_some() {
+        Profile {
+            name: "endpoint".into(),
+            ..Profile::default()
+        }
+    } else {
+        builtin_profile(&args.target)?
+    };
+    let results = prepared.run_cases(cases.clone(), 8, args.step_timeout_secs, &profile);
     let kind = if target.endpoint.contains(".amazonaws.com") {
         "aws".to_owned()
     } else {
@@ -422,6 +594,7 @@ fn client_for(
     target: &TargetInfo,
     local_reference: bool,
     step_timeout_secs: u64,
+    region: Option<&str>,
 ) -> Result<EcsClient> {
     let step = Duration::from_secs(step_timeout_secs);
     let mut builder = Config::builder()
@@ -439,6 +612,9 @@ fn client_for(
             .static_credentials("AKIDEXAMPLE", "reference-emulator", None);
     } else {
         let mut env: HashMap<String, String> = std::env::vars().collect();
+        if let Some(region) = region {
+            env.insert("AWS_REGION".into(), region.to_owned());
+        }
         env.entry("AWS_REGION".into())
             .or_insert_with(|| "us-east-1".into());
         let loopback = ["http://127.", "http://localhost", "http://[::1]"]

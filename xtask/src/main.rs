@@ -5,6 +5,7 @@
 mod bench;
 mod codegen;
 mod conformance;
+mod fixtures;
 mod fuzz;
 mod load;
 mod matrix;
@@ -47,6 +48,12 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Write the generated fixture files (`fixtures/rounding.json`) from their tables.
+    Fixtures {
+        /// Fail (without writing) when a generated fixture file is stale.
+        #[arg(long)]
+        check: bool,
+    },
     /// The whole test pipeline CI runs: fmt, clippy, codegen --check, all tests, then the
     /// blue/green example and a boto3 lifecycle script against the reference emulator.
     Test,
@@ -86,6 +93,7 @@ fn main() {
             wheel,
         } => model::update_model(&botocore_version, wheel.as_deref()),
         Command::Codegen { check } => codegen::run(check),
+        Command::Fixtures { check } => fixtures::run(check),
         Command::Test => test::run(),
         Command::Load(args) => load::run_cli(&args),
         Command::Fuzz(args) => fuzz::run_cli(&args),

@@ -40,8 +40,9 @@ pub struct Timing {
 /// The named timing shapes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TimingProfile {
-    /// Every delay zero: a mutating call still answers the state from before the scheduler
-    /// acts, and the next request sees it settled. For unit tests.
+    /// Every delay zero but one: a mutating call still answers the state from before the
+    /// scheduler acts, and the next request sees it settled. A deleted task set or service
+    /// stays visible (DRAINING) for 100 ms, as it must be observable at all. For unit tests.
     Instant,
     /// Tens of milliseconds per stage: the embedded conformance suite's default.
     Fast,
@@ -71,7 +72,10 @@ impl TimingProfile {
     pub fn timing(self) -> Timing {
         let ms = Duration::from_millis;
         match self {
-            TimingProfile::Instant => Timing::instant(),
+            TimingProfile::Instant => Timing {
+                drain_delay: ms(100),
+                ..Timing::instant()
+            },
             TimingProfile::Fast => Timing {
                 recompute_delay: ms(10),
                 recompute_jitter: ms(20),
@@ -79,8 +83,8 @@ impl TimingProfile {
                 task_delay: ms(20),
                 task_jitter: ms(10),
                 steady_delay: ms(10),
-                stop_delay: ms(20),
-                drain_delay: ms(60),
+                stop_delay: ms(50),
+                drain_delay: ms(500),
             },
             // Sources (conformance/evidence/): the 2020 transcript shows the recompute 4-6 s
             // after CreateTaskSet and 2-6 s after each UpdateTaskSet, PENDING tasks 1-3 s after
@@ -192,6 +196,13 @@ mod tests {
         assert_eq!(tenth.recompute_delay, Duration::from_millis(200));
         assert_eq!(tenth.task_jitter, Duration::from_millis(1_500));
         assert_eq!(aws.scaled(f64::NAN), Timing::instant());
+        assert_eq!(
+            TimingProfile::Instant.timing(),
+            Timing {
+                drain_delay: Duration::from_millis(100),
+                ..Timing::instant()
+            }
+        );
         assert_eq!(aws.scaled(-1.0), Timing::instant());
         assert_eq!(aws.scaled(1.0), aws);
     }

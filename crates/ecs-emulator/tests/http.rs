@@ -188,7 +188,11 @@ async fn blue_green_lifecycle_through_the_client() {
         service.task_definition, green.task_definition,
         "the service takes the primary's task definition"
     );
-    let violations = ecs_model::semantics::service_invariants(&service, false);
+    let violations = {
+        let mut seen = ecs_model::semantics::Observations::default();
+        seen.observe_service(&service);
+        ecs_model::semantics::service_invariants(&service, &seen, false)
+    };
     assert!(violations.is_empty(), "{violations:?}");
 
     let err = ecs

@@ -17,6 +17,30 @@ pub enum CheckedBy {
     Schema,
 }
 
+/// How strong the ground of a rule is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Stated by AWS's documentation (the seed pages, the API reference, the service model).
+    Documented,
+    /// Shown by AWS's own answers in the evidence corpus (`conformance/evidence/`).
+    Observed,
+    /// The reference emulator's choice where documentation and evidence are silent.
+    Assumed,
+}
+
+impl Level {
+    pub const ALL: [Level; 3] = [Level::Documented, Level::Observed, Level::Assumed];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Level::Documented => "documented",
+            Level::Observed => "observed",
+            Level::Assumed => "assumed",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rule {
     pub id: String,
@@ -24,6 +48,8 @@ pub struct Rule {
     pub summary: String,
     /// Where it is documented (seed page, AWS example, or the emulator assumption it rests on).
     pub source: String,
+    /// Documented, observed in AWS's answers, or assumed.
+    pub level: Level,
     pub checked_by: CheckedBy,
 }
 

@@ -50,6 +50,11 @@ impl Provenance {
     }
 }
 
+/// Capabilities a case may need from a target beyond the API:
+/// - `tasks-run`: tasks can be placed and reach RUNNING (the account has capacity for the
+///   launch type the profile places with), so task sets can reach STEADY_STATE.
+pub const CAPABILITIES: &[&str] = &["tasks-run"];
+
 /// What a step expects.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -98,6 +103,14 @@ pub struct Step {
     pub poll: Option<Poll>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sleep_ms: Option<u64>,
+    /// `false` when the step tests launchType, capacityProviderStrategy or
+    /// networkConfiguration itself, so a target profile's placement is never merged into it.
+    #[serde(default = "yes", skip_serializing_if = "Clone::clone")]
+    pub placement: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn empty_object() -> Value {
@@ -123,6 +136,9 @@ pub struct Case {
     pub provenance: Provenance,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// What the case needs from the target beyond the API (see [`CAPABILITIES`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub needs: Vec<String>,
     pub steps: Vec<Step>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cleanup: Vec<Step>,
@@ -299,6 +315,17 @@ fn check_cases(cases: &[Case], catalog: &Catalog, errors: &mut Vec<FixtureError>
                 format!("/cases/{i}/id"),
                 format!("case id {} is also used in {first}", case.id),
             ));
+        }
+        for (n, need) in case.needs.iter().enumerate() {
+            if !CAPABILITIES.contains(&need.as_str()) {
+                errors.push(at(
+                    format!("/cases/{i}/needs/{n}"),
+                    format!(
+                        "{need} is not a capability (known: {})",
+                        CAPABILITIES.join(", ")
+                    ),
+                ));
+            }
         }
         for (r, rule) in case.rules.iter().enumerate() {
             if catalog.rule(rule).is_none() {

@@ -13,12 +13,14 @@
 pub mod catalog;
 pub mod fixture;
 pub mod matcher;
+pub mod profile;
 pub mod record;
 pub mod report;
 pub mod runner;
 
 pub use catalog::Catalog;
 pub use fixture::{load_dir, Case};
+pub use profile::Profile;
 pub use report::{Baseline, Report, TargetInfo};
 pub use runner::{run, RunOptions, Status};
 

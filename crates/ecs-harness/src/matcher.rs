@@ -11,6 +11,7 @@
 //! | `@timestamp` | epoch seconds: a number ≥ 0 |
 //! | `@uuid` | a UUID string |
 //! | `@task-set-id` | `ecs-svc/` and digits |
+//! | `@version` | a concrete dotted version such as `1.4.0` (never `LATEST`) |
 //! | `@arn`, `@arn:<kind>` | an ECS ARN, of that resource kind (`cluster`, `service`, `task-set`, `task-definition`) |
 //! | `@token:<name>` | anything the first time; the same value every later time, in any step of the case |
 //!
@@ -259,6 +260,13 @@ fn check_matcher(
             .as_str()
             .and_then(|s| s.strip_prefix("ecs-svc/"))
             .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit())),
+        "version" => v.as_str().is_some_and(|s| {
+            let parts: Vec<&str> = s.split('.').collect();
+            parts.len() >= 2
+                && parts
+                    .iter()
+                    .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        }),
         "arn" => v.as_str().is_some_and(|s| is_arn(s, None)),
         _ => {
             if let Some(kind) = m.strip_prefix("arn:") {
@@ -417,6 +425,10 @@ mod tests {
             0
         );
         assert_eq!(diffs(json!({"u": "@uuid"}), json!({"u": "nope"})).len(), 1);
+        assert!(diffs(json!({"v": "@version"}), json!({"v": "1.4.0"})).is_empty());
+        for bad in [json!("LATEST"), json!("1."), json!(1.4), json!("1")] {
+            assert_eq!(diffs(json!({"v": "@version"}), json!({"v": bad})).len(), 1);
+        }
         assert_eq!(
             diffs(json!({"s": "@@literal"}), json!({"s": "@literal"})).len(),
             0

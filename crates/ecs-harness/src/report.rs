@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{Catalog, CheckedBy};
+use crate::catalog::{Catalog, CheckedBy, Level};
 use crate::runner::{CaseResult, Status};
 
 /// Version of the report format.
@@ -27,6 +27,8 @@ pub struct RuleResult {
     pub id: String,
     pub summary: String,
     pub source: String,
+    /// Documented, observed or assumed: how strong the ground of the rule is.
+    pub level: Level,
     pub status: RuleStatus,
     /// Cases that name the rule.
     pub cases: usize,
@@ -42,6 +44,8 @@ pub enum RuleStatus {
     Failed,
     Blocked,
     NotImplemented,
+    /// Every case that checks it was skipped: the target lacks a capability they need.
+    Skipped,
     /// No case checks it (and no answer exercised it).
     Uncovered,
 }
@@ -53,6 +57,7 @@ impl RuleStatus {
             RuleStatus::Failed => "FAIL",
             RuleStatus::Blocked => "blocked",
             RuleStatus::NotImplemented => "n/a",
+            RuleStatus::Skipped => "skipped",
             RuleStatus::Uncovered => "uncovered",
         }
     }
@@ -112,9 +117,11 @@ impl Report {
         self.totals.get(&status).copied().unwrap_or(0)
     }
 
-    /// Whether every case passed.
+    /// Whether every case passed (or was skipped for a capability the target lacks).
     pub fn all_passed(&self) -> bool {
-        self.cases.iter().all(|c| c.status == Status::Passed)
+        self.cases
+            .iter()
+            .all(|c| matches!(c.status, Status::Passed | Status::Skipped))
     }
 
     pub fn to_json(&self) -> String {
@@ -159,7 +166,12 @@ impl Report {
             for c in self
                 .cases
                 .iter()
-                .filter(|c| matches!(c.status, Status::Blocked | Status::NotImplemented))
+                .filter(|c| {
+                    matches!(
+                        c.status,
+                        Status::Blocked | Status::NotImplemented | Status::Skipped
+                    )
+                })
             {
                 let reason = c.reason_for(c.status).unwrap_or_default();
                 let _ = writeln!(o, "{} {}: {reason}", c.status.label(), c.id);
@@ -169,10 +181,22 @@ impl Report {
         let mut by_status: BTreeMap<&str, usize> = BTreeMap::new();
         for r in &self.rules {
             *by_status.entry(r.status.label()).or_insert(0) += 1;
-            if r.status != RuleStatus::Passed || verbose {
+        }
+        // Departures grouped by how strong the rule's ground is.
+        for level in Level::ALL {
+            let shown: Vec<&RuleResult> = self
+                .rules
+                .iter()
+                .filter(|r| r.level == level && (r.status != RuleStatus::Passed || verbose))
+                .collect();
+            if shown.is_empty() {
+                continue;
+            }
+            let _ = writeln!(o, "  {} rules:", level.label());
+            for r in shown {
                 let _ = writeln!(
                     o,
-                    "  {:9} {:55} {}",
+                    "    {:9} {:55} {}",
                     r.status.label(),
                     r.id,
                     r.reason.as_deref().unwrap_or("")
@@ -197,11 +221,12 @@ impl Report {
         }
         let _ = writeln!(
             o,
-            "cases: {} passed, {} failed, {} blocked, {} not implemented ({} in {:.1} s)",
+            "cases: {} passed, {} failed, {} blocked, {} not implemented, {} skipped ({} in {:.1} s)",
             self.count(Status::Passed),
             self.count(Status::Failed),
             self.count(Status::Blocked),
             self.count(Status::NotImplemented),
+            self.count(Status::Skipped),
             self.cases.len(),
             self.duration_ms as f64 / 1000.0
         );
@@ -218,20 +243,22 @@ impl Report {
         );
         let _ = writeln!(
             o,
-            "{} cases: {} passed, {} failed, {} blocked, {} not implemented.\n",
+            "{} cases: {} passed, {} failed, {} blocked, {} not implemented, {} skipped.\n",
             self.cases.len(),
             self.count(Status::Passed),
             self.count(Status::Failed),
             self.count(Status::Blocked),
-            self.count(Status::NotImplemented)
+            self.count(Status::NotImplemented),
+            self.count(Status::Skipped)
         );
-        o.push_str("| rule | status | cases | reason |\n|---|---|---|---|\n");
+        o.push_str("| rule | level | status | cases | reason |\n|---|---|---|---|---|\n");
         for r in &self.rules {
             let reason = r.reason.as_deref().unwrap_or("").replace('|', "\\|");
             let _ = writeln!(
                 o,
-                "| `{}` | {} | {} | {} |",
+                "| `{}` | {} | {} | {} | {} |",
                 r.id,
+                r.level.label(),
                 r.status.label(),
                 r.cases,
                 reason
@@ -288,7 +315,7 @@ impl Report {
                     s.set_description(text.join("\n"));
                     s
                 }
-                Status::Blocked | Status::NotImplemented => {
+                Status::Blocked | Status::NotImplemented | Status::Skipped => {
                     let mut s = TestCaseStatus::skipped();
                     s.set_message(
                         c.reason_for(c.status)
@@ -351,6 +378,8 @@ fn rule_result(rule: &crate::catalog::Rule, cases: &[CaseResult]) -> RuleResult 
         c.status == Status::Blocked || c.steps.iter().any(|s| s.status == Status::Blocked)
     }) {
         (RuleStatus::Blocked, c.reason_for(Status::Blocked))
+    } else if let Some(c) = naming.iter().find(|c| c.status == Status::Skipped) {
+        (RuleStatus::Skipped, c.reason_for(Status::Skipped))
     } else {
         (
             RuleStatus::Uncovered,
@@ -368,6 +397,7 @@ fn rule_result(rule: &crate::catalog::Rule, cases: &[CaseResult]) -> RuleResult 
         id: rule.id.clone(),
         summary: rule.summary.clone(),
         source: rule.source.clone(),
+        level: rule.level,
         status,
         cases: naming.len(),
         reason: reason.map(cut),

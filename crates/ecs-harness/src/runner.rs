@@ -3,11 +3,12 @@
 //! A target that hangs, resets or answers garbage fails that step with the reason; a failed
 //! setup step blocks the rest of its case; the run always goes on.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ecs_client::{CallOptions, EcsClient, RawResponse};
+use ecs_model::semantics::Observations;
 use ecs_model::types::{Service, TaskSet};
 use serde::Serialize;
 use serde_json::Value;
@@ -40,6 +41,8 @@ pub enum Status {
     Blocked,
     /// The target does not implement an operation the step needs.
     NotImplemented,
+    /// The case needs a capability the target profile does not provide; it did not run.
+    Skipped,
 }
 
 impl Status {
@@ -49,6 +52,7 @@ impl Status {
             Status::Failed => "FAIL",
             Status::Blocked => "blocked",
             Status::NotImplemented => "n/a",
+            Status::Skipped => "skipped",
         }
     }
 }
@@ -130,16 +134,39 @@ pub struct RunOptions {
     pub progress: bool,
     /// Caps every polling step's timeout (for quick runs against targets known to misbehave).
     pub poll_cap: Option<Duration>,
+    /// What the target provides beyond the API ([`crate::fixture::CAPABILITIES`]); a case that
+    /// needs anything else is skipped.
+    pub capabilities: Vec<String>,
+    /// `launchType` or `capacityProviderStrategy`, and `networkConfiguration`, merged into
+    /// every CreateTaskSet and CreateService request that sets none of them itself.
+    pub placement: Option<serde_json::Map<String, Value>>,
 }
 
 impl Default for RunOptions {
+    /// Eight cases at once, 30 s per answer, every capability (the reference emulator's).
     fn default() -> Self {
         RunOptions {
             jobs: 8,
             step_timeout: Duration::from_secs(30),
             progress: false,
             poll_cap: None,
+            capabilities: crate::fixture::CAPABILITIES
+                .iter()
+                .map(|c| (*c).to_owned())
+                .collect(),
+            placement: None,
         }
+    }
+}
+
+impl RunOptions {
+    /// The capabilities `case` needs that the target does not provide.
+    pub fn missing(&self, case: &Case) -> Vec<String> {
+        case.needs
+            .iter()
+            .filter(|n| !self.capabilities.contains(n))
+            .cloned()
+            .collect()
     }
 }
 
@@ -188,7 +215,12 @@ pub async fn run(
         let bar = bar.clone();
         tasks.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
-            let result = run_case(&client, &case, &options, &schemas, &unique).await;
+            let missing = options.missing(&case);
+            let result = if missing.is_empty() {
+                run_case(&client, &case, &options, &schemas, &unique).await
+            } else {
+                skipped(&case, &missing, &unique)
+            };
             if let Some(bar) = &bar {
                 bar.inc(1);
                 if result.status == Status::Failed {
@@ -211,13 +243,41 @@ pub async fn run(
     results.into_iter().map(|(_, r)| r).collect()
 }
 
+/// The result of a case that did not run: it needs what the target does not provide.
+fn skipped(case: &Case, missing: &[String], unique: &str) -> CaseResult {
+    CaseResult {
+        id: case.id.clone(),
+        file: case.file.clone(),
+        rules: case.all_rules().into_iter().map(str::to_owned).collect(),
+        tags: case.tags.clone(),
+        provenance: case.provenance.describe(),
+        status: Status::Skipped,
+        steps: vec![StepResult {
+            label: "(not run)".into(),
+            op: case.steps.first().map(|s| s.op.clone()).unwrap_or_default(),
+            status: Status::Skipped,
+            reason: Some(format!(
+                "needs {}, which the target profile does not provide",
+                missing.join(", ")
+            )),
+            failures: vec![],
+            http_status: None,
+            duration_ms: 0,
+            answer: None,
+        }],
+        cleanup_problems: vec![],
+        duration_ms: 0,
+        unique: unique.to_owned(),
+    }
+}
+
 /// What a case has learnt so far.
 #[derive(Default)]
 struct CaseState {
     vars: Vars,
     tokens: Vars,
-    /// Service ARN -> its desiredCount, from the answers seen.
-    desired: BTreeMap<String, i32>,
+    /// Every desiredCount and scale seen in the answers, for the eventual invariants.
+    seen: Observations,
 }
 
 pub async fn run_case(
@@ -319,7 +379,7 @@ pub async fn run_case(
 /// output schema, the invariants) are reported under their own rules and do not block.
 fn blocks(result: &StepResult) -> bool {
     match result.status {
-        Status::Passed | Status::Blocked => false,
+        Status::Passed | Status::Blocked | Status::Skipped => false,
         Status::NotImplemented => true,
         Status::Failed => {
             result.failures.is_empty()
@@ -394,7 +454,7 @@ async fn run_step(
         );
     };
     let request = match matcher::substitute(&step.request, &state.vars) {
-        Ok(r) => r,
+        Ok(r) => with_placement(step, r, options.placement.as_ref()),
         Err(e) => return finish(Status::Blocked, Some(e.to_string()), vec![], None),
     };
     let expect = match &step.expect {
@@ -486,6 +546,35 @@ async fn run_step(
         };
         return result;
     }
+}
+
+/// Merges the profile's placement into a CreateTaskSet or CreateService request that sets none
+/// of launchType, capacityProviderStrategy and networkConfiguration itself.
+fn with_placement(
+    step: &Step,
+    request: Value,
+    placement: Option<&serde_json::Map<String, Value>>,
+) -> Value {
+    const MEMBERS: [&str; 3] = [
+        "launchType",
+        "capacityProviderStrategy",
+        "networkConfiguration",
+    ];
+    let (Some(placement), Value::Object(mut map)) = (placement, request.clone()) else {
+        return request;
+    };
+    if !step.placement
+        || !matches!(step.op.as_str(), "CreateTaskSet" | "CreateService")
+        || MEMBERS.iter().any(|m| map.contains_key(*m))
+    {
+        return request;
+    }
+    for m in MEMBERS {
+        if let Some(v) = placement.get(m) {
+            map.insert(m.to_owned(), v.clone());
+        }
+    }
+    Value::Object(map)
 }
 
 struct Outcome {
@@ -693,9 +782,12 @@ fn pointer_to_path(pointer: &str) -> String {
     out
 }
 
-/// The answer invariants of `ecs_model::semantics` on every task set and service in a 2xx answer.
+/// The answer invariants of `ecs_model::semantics` on every task set and service in a 2xx answer,
+/// judged against everything the case has seen, this answer included.
 fn invariant_failures(op: &str, request: &Value, body: &Value, state: &CaseState) -> Vec<Failure> {
-    use ecs_model::semantics::{service_invariants, task_set_invariants, TaskSetContext};
+    use ecs_model::semantics::{service_invariants, task_set_invariants};
+    let mut seen = state.seen.clone();
+    observe(body, &mut seen);
     let mut out = vec![];
     let mut push = |prefix: String, violations: Vec<ecs_model::Violation>| {
         for v in violations {
@@ -717,6 +809,26 @@ fn invariant_failures(op: &str, request: &Value, body: &Value, state: &CaseState
             .get("include")
             .and_then(Value::as_array)
             .is_some_and(|i| i.iter().any(|v| v == "TAGS"));
+    for (prefix, value) in task_sets_of(body) {
+        let Ok(ts) = ecs_model::from_value::<TaskSet>(value) else {
+            continue;
+        };
+        push(
+            prefix,
+            task_set_invariants(&ts, seen.context_for(&ts, tags_requested)),
+        );
+    }
+    for (prefix, value) in services_of(body) {
+        let Ok(svc) = ecs_model::from_value::<Service>(value) else {
+            continue;
+        };
+        push(prefix, service_invariants(&svc, &seen, true));
+    }
+    out
+}
+
+/// The task sets of an answer (`taskSet`, `taskSets[]`), with their paths.
+fn task_sets_of(body: &Value) -> Vec<(String, &Value)> {
     let mut sets: Vec<(String, &Value)> = vec![];
     if let Some(ts) = body.get("taskSet") {
         sets.push(("taskSet".into(), ts));
@@ -728,26 +840,11 @@ fn invariant_failures(op: &str, request: &Value, body: &Value, state: &CaseState
                 .map(|(i, ts)| (format!("taskSets[{i}]"), ts)),
         );
     }
-    for (prefix, value) in sets {
-        let Ok(ts) = ecs_model::from_value::<TaskSet>(value) else {
-            continue;
-        };
-        let desired = ts
-            .service_arn
-            .as_ref()
-            .and_then(|a| state.desired.get(a))
-            .copied();
-        push(
-            prefix,
-            task_set_invariants(
-                &ts,
-                TaskSetContext {
-                    service_desired_count: desired,
-                    tags_requested,
-                },
-            ),
-        );
-    }
+    sets
+}
+
+/// The services of an answer (`service`, `services[]`), with their paths.
+fn services_of(body: &Value) -> Vec<(String, &Value)> {
     let mut services: Vec<(String, &Value)> = vec![];
     if let Some(s) = body.get("service") {
         services.push(("service".into(), s));
@@ -759,31 +856,24 @@ fn invariant_failures(op: &str, request: &Value, body: &Value, state: &CaseState
                 .map(|(i, s)| (format!("services[{i}]"), s)),
         );
     }
-    for (prefix, value) in services {
-        let Ok(svc) = ecs_model::from_value::<Service>(value) else {
-            continue;
-        };
-        push(prefix, service_invariants(&svc, true));
-    }
-    out
+    services
 }
 
-/// Remembers each service's desiredCount from the answers, for the invariants of later steps.
-fn learn(_op: &str, _request: &Value, body: &Value, state: &mut CaseState) {
-    let services = body.get("service").into_iter().chain(
-        body.get("services")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten(),
-    );
-    for svc in services {
-        if let (Some(arn), Some(n)) = (
-            svc.get("serviceArn").and_then(Value::as_str),
-            svc.get("desiredCount").and_then(Value::as_i64),
-        ) {
-            if let Ok(n) = i32::try_from(n) {
-                state.desired.insert(arn.to_owned(), n);
-            }
+/// Records the desired counts and scales an answer shows.
+pub fn observe(body: &Value, seen: &mut Observations) {
+    for (_, value) in services_of(body) {
+        if let Ok(svc) = ecs_model::from_value::<Service>(value) {
+            seen.observe_service(&svc);
         }
     }
+    for (_, value) in task_sets_of(body) {
+        if let Ok(ts) = ecs_model::from_value::<TaskSet>(value) {
+            seen.observe_task_set(&ts);
+        }
+    }
+}
+
+/// Remembers the desired counts and scales of the answers, for the invariants of later steps.
+fn learn(_op: &str, _request: &Value, body: &Value, state: &mut CaseState) {
+    observe(body, &mut state.seen);
 }

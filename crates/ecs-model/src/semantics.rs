@@ -1,5 +1,13 @@
 //! Response-side semantics shared by the reference emulator and the conformance harness: the
 //! exact `computedDesiredCount`, and invariants every task-set answer must satisfy.
+//!
+//! ECS is eventually consistent: a call that changes a service's desired count or a task set's
+//! scale answers with the `computedDesiredCount` from before the change, and the value settles
+//! seconds later (see `conformance/evidence/`). The invariants therefore judge an answer against
+//! [`Observations`], everything an observer has seen of the service and the task set, and
+//! accept a count that any seen (desiredCount, scale) pair gives, or 0 (a set not yet computed).
+
+use std::collections::BTreeMap;
 
 use crate::types::{Scale, ScaleUnit, Service, TaskSet};
 use crate::validate::{Violation, ViolationKind};
@@ -81,11 +89,95 @@ fn violation(path: &str, rule: &'static str, message: String) -> Violation {
     }
 }
 
+/// What an observer has seen of services and task sets: every desired count of a service and
+/// every scale of a task set, in the order seen. Services are keyed by name (the last part of
+/// their ARN, as AWS has answered both ARN formats), task sets by id.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Observations {
+    desired: BTreeMap<String, Vec<i32>>,
+    scales: BTreeMap<String, Vec<Decimal>>,
+}
+
+/// The key of a service: its name, the last `/`-separated part of an ARN.
+fn service_key(arn_or_name: &str) -> &str {
+    arn_or_name.rsplit('/').next().unwrap_or(arn_or_name)
+}
+
+fn push_new<T: PartialEq>(list: &mut Vec<T>, value: T) {
+    if !list.contains(&value) {
+        list.push(value);
+    }
+}
+
+impl Observations {
+    /// A service (by ARN or name) had this desired count.
+    pub fn observe_desired(&mut self, service: &str, desired: i32) {
+        push_new(
+            self.desired
+                .entry(service_key(service).to_owned())
+                .or_default(),
+            desired,
+        );
+    }
+
+    /// A task set (by id) had this scale.
+    pub fn observe_scale(&mut self, task_set_id: &str, scale: Decimal) {
+        push_new(
+            self.scales.entry(task_set_id.to_owned()).or_default(),
+            scale,
+        );
+    }
+
+    pub fn observe_task_set(&mut self, ts: &TaskSet) {
+        if let (Some(id), Some(value)) = (&ts.id, ts.scale.as_ref().and_then(|s| s.value)) {
+            self.observe_scale(id, value);
+        }
+    }
+
+    /// The service's desired count and the scales of its task sets.
+    pub fn observe_service(&mut self, svc: &Service) {
+        let name = svc.service_arn.as_deref().or(svc.service_name.as_deref());
+        if let (Some(name), Some(d)) = (name, svc.desired_count) {
+            self.observe_desired(name, d);
+        }
+        for ts in svc.task_sets.as_deref().unwrap_or_default() {
+            self.observe_task_set(ts);
+        }
+    }
+
+    /// Every desired count seen for the service (by ARN or name).
+    pub fn desired_counts(&self, service: &str) -> &[i32] {
+        self.desired
+            .get(service_key(service))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Every scale seen for the task set (by id).
+    pub fn scales(&self, task_set_id: &str) -> &[Decimal] {
+        self.scales.get(task_set_id).map_or(&[], Vec::as_slice)
+    }
+
+    /// The context for checking `ts`: what was seen of its service and of it.
+    pub fn context_for<'a>(&'a self, ts: &TaskSet, tags_requested: bool) -> TaskSetContext<'a> {
+        TaskSetContext {
+            desired_counts: ts
+                .service_arn
+                .as_deref()
+                .map_or(&[], |arn| self.desired_counts(arn)),
+            scales_seen: ts.id.as_deref().map_or(&[], |id| self.scales(id)),
+            tags_requested,
+        }
+    }
+}
+
 /// What the caller knows beyond the task set itself.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct TaskSetContext {
-    /// The owning service's `desiredCount`, when known.
-    pub service_desired_count: Option<i32>,
+pub struct TaskSetContext<'a> {
+    /// Every desiredCount the owning service is known to have had; empty when unknown (then
+    /// the count is not checked).
+    pub desired_counts: &'a [i32],
+    /// Every scale the task set is known to have had (its current one is always used).
+    pub scales_seen: &'a [Decimal],
     /// Whether the request asked for tags (`include: ["TAGS"]`).
     pub tags_requested: bool,
 }
@@ -116,22 +208,31 @@ pub fn task_set_invariants(ts: &TaskSet, ctx: TaskSetContext) -> Vec<Violation> 
             ));
         }
     }
-    if let (Some(desired), Some(scale), Some(actual)) = (
-        ctx.service_desired_count,
+    if let (Some(&latest), Some(scale), Some(actual)) = (
+        ctx.desired_counts.last(),
         &ts.scale,
         ts.computed_desired_count,
     ) {
-        if let Ok(expected) = computed_desired_count_for(desired, scale) {
-            if expected != actual {
-                out.push(violation(
-                    "computedDesiredCount",
-                    ids::COMPUTED_DESIRED_COUNT,
-                    format!(
-                        "{actual}, but ceil({desired} x {}% / 100) = {expected}",
-                        scale.value.unwrap_or(Decimal::ZERO)
-                    ),
-                ));
-            }
+        let current = scale.value.unwrap_or(Decimal::ZERO);
+        let unit_ok = computed_desired_count_for(latest, scale).is_ok();
+        let mut scales: Vec<Decimal> = ctx.scales_seen.to_vec();
+        push_new(&mut scales, current);
+        // 0 before the first recompute; otherwise a value some seen (desired, scale) gives.
+        let possible = actual == 0
+            || ctx.desired_counts.iter().any(|d| {
+                scales
+                    .iter()
+                    .any(|s| computed_desired_count(*d, *s).ok() == Some(actual))
+            });
+        if unit_ok && !possible {
+            let expected = computed_desired_count(latest, current).unwrap_or(-1);
+            out.push(violation(
+                "computedDesiredCount",
+                ids::COMPUTED_DESIRED_COUNT,
+                format!(
+                    "{actual}, but ceil({latest} x {current}% / 100) = {expected}, and no earlier desiredCount or scale gives {actual} either"
+                ),
+            ));
         }
     }
     if ts.stability_status.as_ref().map(|s| s.as_str()) == Some("STEADY_STATE") {
@@ -190,8 +291,12 @@ pub fn task_set_invariants(ts: &TaskSet, ctx: TaskSetContext) -> Vec<Violation> 
 }
 
 /// Invariants of a service and its task sets: at most one PRIMARY, and each task set's own
-/// invariants against the service's desired count.
-pub fn service_invariants(service: &Service, tags_requested: bool) -> Vec<Violation> {
+/// invariants against what was observed (`observations` should already include this answer).
+pub fn service_invariants(
+    service: &Service,
+    observations: &Observations,
+    tags_requested: bool,
+) -> Vec<Violation> {
     let mut out = Vec::new();
     let sets = service.task_sets.as_deref().unwrap_or_default();
     let primaries = sets
@@ -205,11 +310,16 @@ pub fn service_invariants(service: &Service, tags_requested: bool) -> Vec<Violat
             format!("{primaries} task sets are PRIMARY"),
         ));
     }
-    let ctx = TaskSetContext {
-        service_desired_count: service.desired_count,
-        tags_requested,
-    };
     for (i, ts) in sets.iter().enumerate() {
+        let mut ctx = observations.context_for(ts, tags_requested);
+        if ctx.desired_counts.is_empty() {
+            // A set in a service answer belongs to that service.
+            let name = service
+                .service_arn
+                .as_deref()
+                .or(service.service_name.as_deref());
+            ctx.desired_counts = name.map_or(&[], |n| observations.desired_counts(n));
+        }
         for mut v in task_set_invariants(ts, ctx) {
             v.path = format!("taskSets[{i}].{}", v.path);
             out.push(v);

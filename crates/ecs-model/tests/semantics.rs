@@ -112,8 +112,8 @@ fn a_consistent_task_set_has_no_invariant_violations() {
         "scale": {"value": 30.0, "unit": "PERCENT"}, "stabilityStatus": "STEADY_STATE"
     }));
     let ctx = TaskSetContext {
-        service_desired_count: Some(4),
-        tags_requested: false,
+        desired_counts: &[4],
+        ..Default::default()
     };
     assert_eq!(semantics::task_set_invariants(&ts, ctx), vec![]);
 }
@@ -121,8 +121,8 @@ fn a_consistent_task_set_has_no_invariant_violations() {
 #[test]
 fn each_invariant_catches_its_departure() {
     let ctx = TaskSetContext {
-        service_desired_count: Some(4),
-        tags_requested: false,
+        desired_counts: &[4],
+        ..Default::default()
     };
     let cases = [
         (
@@ -168,7 +168,8 @@ fn each_invariant_catches_its_departure() {
         semantics::task_set_invariants(
             &ok,
             TaskSetContext {
-                service_desired_count: Some(4),
+                desired_counts: &[4],
+                scales_seen: &[],
                 tags_requested: true
             }
         ),
@@ -179,17 +180,70 @@ fn each_invariant_catches_its_departure() {
 #[test]
 fn a_service_has_at_most_one_primary_task_set() {
     let svc: Service = serde_json::from_value(json!({
+        "serviceArn": "arn:aws:ecs:us-east-1:123456789012:service/c/web",
         "desiredCount": 10,
         "taskSets": [
-            {"status": "PRIMARY", "computedDesiredCount": 10, "scale": {"value": 100.0, "unit": "PERCENT"}},
-            {"status": "PRIMARY", "computedDesiredCount": 4, "scale": {"value": 50.0, "unit": "PERCENT"}}
+            {"id": "a", "status": "PRIMARY", "computedDesiredCount": 10, "scale": {"value": 100.0, "unit": "PERCENT"}},
+            {"id": "b", "status": "PRIMARY", "computedDesiredCount": 4, "scale": {"value": 50.0, "unit": "PERCENT"}}
         ]
     }))
     .unwrap();
-    let got = semantics::service_invariants(&svc, false);
+    let mut seen = semantics::Observations::default();
+    seen.observe_service(&svc);
+    let got = semantics::service_invariants(&svc, &seen, false);
     assert_eq!(
         rules(&got),
         vec![ids::SINGLE_PRIMARY, ids::COMPUTED_DESIRED_COUNT]
     );
     assert_eq!(got[1].path, "taskSets[1].computedDesiredCount");
+}
+
+/// AWS answers a change with the count from before it and recomputes seconds later (the
+/// update-task-set and update-service-primary-task-set examples of the AWS CLI): a count that an
+/// earlier desiredCount or scale gives is not a departure; one that none gives is.
+#[test]
+fn a_count_from_before_the_change_is_accepted_until_it_settles() {
+    let set = |computed: i32, scale: f64| {
+        task_set(
+            json!({"id": "ecs-svc/1", "serviceArn": "arn:aws:ecs:us-west-2:123456789012:service/MyCluster/MyService",
+            "computedDesiredCount": computed, "scale": {"value": scale, "unit": "PERCENT"}}),
+        )
+    };
+    let mut seen = semantics::Observations::default();
+    seen.observe_desired(
+        "arn:aws:ecs:us-west-2:123456789012:service/MyCluster/MyService",
+        1,
+    );
+    seen.observe_task_set(&set(0, 0.0));
+    // update-task-set: scale 50, still 0.
+    let answer = set(0, 50.0);
+    seen.observe_task_set(&answer);
+    assert_eq!(
+        semantics::task_set_invariants(&answer, seen.context_for(&answer, false)),
+        vec![]
+    );
+    // update-service-primary-task-set 133 s later: ceil(1 x 50%) = 1.
+    let settled = set(1, 50.0);
+    assert_eq!(
+        semantics::task_set_invariants(&settled, seen.context_for(&settled, false)),
+        vec![]
+    );
+    // The old service ARN format (no cluster) names the same service.
+    let mut old_arn = set(1, 50.0);
+    old_arn.service_arn = Some("arn:aws:ecs:us-west-2:123456789012:service/MyService".into());
+    assert_eq!(
+        semantics::task_set_invariants(&old_arn, seen.context_for(&old_arn, false)),
+        vec![]
+    );
+    // 250 x 64.4% is exactly 161: 162 is never right, whatever was seen before.
+    let mut seen = semantics::Observations::default();
+    seen.observe_desired("web", 250);
+    let wrong = task_set(
+        json!({"id": "x", "serviceArn": "arn:aws:ecs:us-east-1:1:service/c/web",
+        "computedDesiredCount": 162, "scale": {"value": 64.4, "unit": "PERCENT"}}),
+    );
+    seen.observe_task_set(&wrong);
+    let got = semantics::task_set_invariants(&wrong, seen.context_for(&wrong, false));
+    assert_eq!(rules(&got), vec![ids::COMPUTED_DESIRED_COUNT]);
+    assert!(got[0].message.contains("= 161"), "{}", got[0].message);
 }
