@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use ecs_client::{Config, EcsClient, RetryConfig};
-use ecs_emulator::Emulator;
+use ecs_emulator::{Emulator, TimingProfile};
 use ecs_model::errors::ModeledError;
 use ecs_model::types::*;
 use ecs_model::Decimal;
@@ -78,6 +78,31 @@ fn scale(v: u32) -> Option<Scale> {
     })
 }
 
+/// The time scale of the AWS timing shape under load.
+pub const LOAD_TIME_SCALE: f64 = 0.001;
+
+/// Every task set of a service, as DescribeServices lists them (DescribeTaskSets needs ids).
+async fn task_sets_of(
+    ecs: &EcsClient,
+    cluster: Option<String>,
+    service: Option<String>,
+) -> Result<Vec<TaskSet>> {
+    let answer = ecs
+        .describe_services(DescribeServicesRequest {
+            cluster,
+            services: Some(service.into_iter().collect()),
+            ..Default::default()
+        })
+        .await?;
+    Ok(answer
+        .services
+        .unwrap_or_default()
+        .into_iter()
+        .next()
+        .and_then(|s| s.task_sets)
+        .unwrap_or_default())
+}
+
 pub fn run(args: &Args) -> Result<Outcome> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -85,9 +110,10 @@ pub fn run(args: &Args) -> Result<Outcome> {
         .build()?;
     runtime.block_on(async {
         let emulator = Arc::new(
+            // AWS's timing shape, a thousand times faster: answers come before the scheduler
+            // acts, and counts settle milliseconds later, while the load runs.
             Emulator::builder()
-                .task_delay(Duration::from_millis(1))
-                .drain_delay(Duration::from_millis(2))
+                .profile(TimingProfile::Aws, LOAD_TIME_SCALE)
                 .start()
                 .await?,
         );
@@ -248,17 +274,9 @@ async fn drive(
                 .await?;
             }
             _ => {
-                let answer = ecs
-                    .describe_task_sets(DescribeTaskSetsRequest {
-                        cluster,
-                        service: svc,
-                        ..Default::default()
-                    })
-                    .await?;
-                let primaries = answer
-                    .task_sets
+                let primaries = task_sets_of(&ecs, cluster, svc)
+                    .await?
                     .iter()
-                    .flatten()
                     .filter(|t| t.status == Some(TaskSetStatus::PRIMARY))
                     .count();
                 if primaries > 1 {
@@ -276,18 +294,11 @@ async fn drive(
     }
     // No lost and no duplicated task set: what this client created and did not delete is
     // exactly what the emulator holds once the deleted ones have drained.
-    tokio::time::sleep(Duration::from_millis(10)).await;
+    let timing = emulator.engine().settings().timing.clone();
+    tokio::time::sleep(timing.stop_delay + timing.drain_delay + Duration::from_millis(20)).await;
     let (cluster, svc) = req(&service);
-    let answer = ecs
-        .describe_task_sets(DescribeTaskSetsRequest {
-            cluster,
-            service: svc,
-            ..Default::default()
-        })
-        .await?;
-    let held: BTreeSet<String> = answer
-        .task_sets
-        .unwrap_or_default()
+    let held: BTreeSet<String> = task_sets_of(&ecs, cluster, svc)
+        .await?
         .into_iter()
         .filter_map(|t| t.id)
         .collect();

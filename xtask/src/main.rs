@@ -5,6 +5,7 @@
 mod bench;
 mod codegen;
 mod conformance;
+mod evidence;
 mod fixtures;
 mod fuzz;
 mod load;
@@ -48,6 +49,9 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Replay every AWS answer of conformance/evidence/ through the suite's checks; fails when
+    /// the suite would flag one.
+    Evidence,
     /// Write the generated fixture files (`fixtures/rounding.json`) from their tables.
     Fixtures {
         /// Fail (without writing) when a generated fixture file is stale.
@@ -94,6 +98,7 @@ fn main() {
         } => model::update_model(&botocore_version, wheel.as_deref()),
         Command::Codegen { check } => codegen::run(check),
         Command::Fixtures { check } => fixtures::run(check),
+        Command::Evidence => evidence::run(),
         Command::Test => test::run(),
         Command::Load(args) => load::run_cli(&args),
         Command::Fuzz(args) => fuzz::run_cli(&args),

@@ -2,10 +2,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
 
 use anyhow::{Context, Result};
-use ecs_emulator::Emulator;
+use ecs_emulator::{Emulator, TimingProfile};
 
 use crate::util;
 
@@ -34,6 +33,8 @@ pub fn run() -> Result<()> {
     }
     eprintln!("$ cargo xtask codegen --check");
     crate::codegen::run(true)?;
+    eprintln!("$ cargo xtask fixtures --check");
+    crate::fixtures::run(true)?;
     util::run(util::cargo().args([
         "clippy",
         "--workspace",
@@ -58,6 +59,9 @@ pub fn run() -> Result<()> {
         ]))?;
     }
     util::run(util::cargo().args(["test", "--workspace", "--locked"]))?;
+    // No rule of the suite may flag one of AWS's own answers.
+    eprintln!("$ cargo xtask evidence");
+    crate::evidence::run()?;
     against_the_emulator(&root)?;
     // The main job: the whole fixture suite must pass against the reference emulator, and its
     // reports must be written.
@@ -68,6 +72,32 @@ pub fn run() -> Result<()> {
         code == 0,
         "cargo xtask conformance failed against the reference emulator (exit {code})"
     );
+    // AWS's own timing shape, ten times faster: stale answers, seconds-long settling.
+    let aws = reports.join("reference-aws-0.1.json");
+    let code = crate::conformance::run(
+        &crate::conformance::Args::for_ci(&aws).with_timing(TimingProfile::Aws, 0.1),
+    )?;
+    anyhow::ensure!(
+        code == 0,
+        "cargo xtask conformance --timing aws --time-scale 0.1 failed (exit {code})"
+    );
+    // A target that cannot run tasks: the cases that need them are skipped, the rest pass.
+    let api_only = reports.join("reference-api-only.json");
+    let code = crate::conformance::run(
+        &crate::conformance::Args::for_ci(&api_only)
+            .with_profile(root.join("conformance/targets/api-only.toml")),
+    )?;
+    anyhow::ensure!(
+        code == 0,
+        "cargo xtask conformance --profile conformance/targets/api-only.toml failed (exit {code})"
+    );
+    let report: serde_json::Value = serde_json::from_str(&util::read_to_string(&api_only)?)?;
+    let skipped = report["totals"]["skipped"].as_u64().unwrap_or(0);
+    anyhow::ensure!(
+        skipped > 0,
+        "the api-only profile skipped no case: capabilities are not honoured"
+    );
+    eprintln!("api-only profile: {skipped} case(s) skipped for tasks-run");
     third_party_baselines(&root)?;
     // A bounded load run: concurrent lifecycles with the invariants checked after every
     // operation (`cargo xtask load` runs the full 64 x 10,000).
@@ -105,8 +135,7 @@ fn against_the_emulator(root: &Path) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("starting the tokio runtime")?;
     let emulator = runtime.block_on(
         Emulator::builder()
-            .task_delay(Duration::from_millis(50))
-            .drain_delay(Duration::from_millis(50))
+            .profile(TimingProfile::Fast, 1.0)
             .start(),
     )?;
     let url = emulator.url();

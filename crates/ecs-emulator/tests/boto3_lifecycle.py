@@ -35,6 +35,26 @@ def error_code(call, **kwargs):
     return None
 
 
+def describe(task_set_id):
+    return ecs.describe_task_sets(cluster="py", service="web", taskSets=[task_set_id])["taskSets"][0]
+
+
+def wait_count(task_set_id, expected, timeout=10.0):
+    """Polls DescribeTaskSets until computedDesiredCount settles (AWS recomputes it seconds
+    after the call that changed it)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        ts = describe(task_set_id)
+        if ts["computedDesiredCount"] == expected:
+            return ts
+        time.sleep(0.05)
+    raise AssertionError(f"{task_set_id}: computedDesiredCount did not settle at {expected} within {timeout}s")
+
+
+def all_sets():
+    return {s["id"]: s for s in ecs.describe_services(cluster="py", services=["web"])["services"][0]["taskSets"]}
+
+
 def wait_steady(task_set_id, timeout=10.0):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -64,7 +84,9 @@ blue = ecs.create_task_set(
 check(blue["id"].startswith("ecs-svc/") and len(blue["id"]) == len("ecs-svc/") + 19, "task set id format")
 check(blue["taskSetArn"].endswith("/py/web/" + blue["id"]), "task set ARN format")
 check(blue["status"] == "ACTIVE", "a new task set is ACTIVE")
-check(blue["computedDesiredCount"] == 4, "computedDesiredCount = ceil(4 x 100%)")
+check(blue["computedDesiredCount"] == 0, "CreateTaskSet answers the count from before the recompute")
+wait_count(blue["id"], 4)
+check(True, "computedDesiredCount settles at ceil(4 x 100%)")
 check(blue["launchType"] == "EC2", "default launch type")
 check(blue["stabilityStatus"] == "STABILIZING", "a new task set is STABILIZING")
 
@@ -76,20 +98,30 @@ check(steady["runningCount"] == 4 and steady["pendingCount"] == 0, "steady state
 green = ecs.create_task_set(
     cluster="py", service="web", taskDefinition="web:2", scale={"value": 30.0, "unit": "PERCENT"}
 )["taskSet"]
-check(green["computedDesiredCount"] == 2, "ceil(4 x 30%) = ceil(1.2) = 2")
+check(green["computedDesiredCount"] == 0, "a new set answers 0")
+wait_count(green["id"], 2)
+check(True, "ceil(4 x 30%) = ceil(1.2) = 2 once settled")
 updated = ecs.update_task_set(cluster="py", service="web", taskSet=green["id"], scale={"value": 100.0, "unit": "PERCENT"})["taskSet"]
-check(updated["computedDesiredCount"] == 4, "recomputed after UpdateTaskSet")
+check(updated["computedDesiredCount"] == 2, "UpdateTaskSet answers the previous value")
+wait_count(green["id"], 4)
+check(True, "recomputed after UpdateTaskSet")
 wait_steady(green["id"])
 
 ecs.update_service_primary_task_set(cluster="py", service="web", primaryTaskSet=green["id"])
-sets = {s["id"]: s for s in ecs.describe_task_sets(cluster="py", service="web")["taskSets"]}
+sets = all_sets()
 check(sets[green["id"]]["status"] == "PRIMARY" and sets[blue["id"]]["status"] == "ACTIVE", "the previous primary is ACTIVE")
 svc = ecs.describe_services(cluster="py", services=["web"])["services"][0]
 check(svc["taskDefinition"].endswith("task-definition/web:2"), "the service takes the primary's task definition")
 
-ecs.update_service(cluster="py", service="web", desiredCount=10)
-sets = {s["id"]: s for s in ecs.describe_task_sets(cluster="py", service="web")["taskSets"]}
-check(sets[green["id"]]["computedDesiredCount"] == 10, "recomputed after the desired count changes")
+answer = ecs.update_service(cluster="py", service="web", desiredCount=10)["service"]
+check({s["id"]: s for s in answer["taskSets"]}[green["id"]]["computedDesiredCount"] == 4, "UpdateService answers the counts from before")
+wait_count(green["id"], 10)
+check(True, "every set is recomputed after the desired count changes")
+# 250 x 64.4% is exactly 161 (a binary float multiply-then-ceil says 162).
+ecs.update_service(cluster="py", service="web", desiredCount=250)
+ecs.update_task_set(cluster="py", service="web", taskSet=green["id"], scale={"value": 64.4, "unit": "PERCENT"})
+wait_count(green["id"], 161)
+check(True, "ceil(250 x 64.4%) settles at exactly 161")
 check(
     error_code(ecs.update_service, cluster="py", service="web", taskDefinition="web:1") == "InvalidParameterException",
     "UpdateService cannot change the task definition of an EXTERNAL service",
@@ -99,14 +131,19 @@ check(error_code(ecs.delete_task_set, cluster="py", service="web", taskSet=blue[
 ecs.update_task_set(cluster="py", service="web", taskSet=blue["id"], scale={"value": 0.0, "unit": "PERCENT"})
 draining = ecs.delete_task_set(cluster="py", service="web", taskSet=blue["id"])["taskSet"]
 check(draining["status"] == "DRAINING", "DeleteTaskSet answers DRAINING")
-time.sleep(0.3)
-gone = ecs.describe_task_sets(cluster="py", service="web", taskSets=[blue["id"]])
+deadline = time.time() + 10
+while time.time() < deadline:
+    gone = ecs.describe_task_sets(cluster="py", service="web", taskSets=[blue["id"]])
+    if not gone["taskSets"]:
+        break
+    time.sleep(0.05)
 check(gone["taskSets"] == [] and gone["failures"][0]["reason"] == "MISSING", "a drained set is gone, with a failures entry")
 
-tagged = ecs.describe_task_sets(cluster="py", service="web", include=["TAGS"])
+tagged = ecs.describe_task_sets(cluster="py", service="web", taskSets=[green["id"]], include=["TAGS"])
 check("tags" in tagged["taskSets"][0], "tags with include TAGS")
-check("tags" not in ecs.describe_task_sets(cluster="py", service="web")["taskSets"][0], "no tags without include")
-check(error_code(ecs.describe_task_sets, cluster="nope", service="web") == "ClusterNotFoundException", "unknown cluster")
+check("tags" not in describe(green["id"]), "no tags without include")
+check(error_code(ecs.describe_task_sets, cluster="py", service="web") == "InvalidParameterException", "DescribeTaskSets needs ids, as AWS answers")
+check(error_code(ecs.describe_task_sets, cluster="nope", service="web", taskSets=[green["id"]]) == "ClusterNotFoundException", "unknown cluster")
 
 ecs.update_service(cluster="py", service="web", desiredCount=0)
 ecs.delete_service(cluster="py", service="web", force=True)

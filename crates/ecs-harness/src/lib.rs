@@ -11,6 +11,7 @@
 //! `cargo xtask conformance` is the command-line front end.
 
 pub mod catalog;
+pub mod evidence;
 pub mod fixture;
 pub mod matcher;
 pub mod profile;

@@ -91,7 +91,10 @@ impl Profile {
                 let Value::Object(map) = value else {
                     return Err(err("placement: must be a table".into()));
                 };
-                if let Some(k) = map.keys().find(|k| !PLACEMENT_MEMBERS.contains(&k.as_str())) {
+                if let Some(k) = map
+                    .keys()
+                    .find(|k| !PLACEMENT_MEMBERS.contains(&k.as_str()))
+                {
                     return Err(err(format!(
                         "placement.{k}: not a placement member (use {})",
                         PLACEMENT_MEMBERS.join(", ")
@@ -121,10 +124,10 @@ impl Profile {
         } else {
             self.capabilities.join(", ")
         };
-        let placement = self
-            .placement
-            .as_ref()
-            .map_or_else(|| "as each case asks".to_owned(), |p| Value::Object(p.clone()).to_string());
+        let placement = self.placement.as_ref().map_or_else(
+            || "as each case asks".to_owned(),
+            |p| Value::Object(p.clone()).to_string(),
+        );
         format!(
             "profile {}: capabilities {caps}; placement {placement}",
             self.name
@@ -164,8 +167,14 @@ subnets = ["subnet-1"]
     #[test]
     fn mistakes_name_the_file_and_the_member() {
         for (text, needle) in [
-            ("name = \"x\"\ncapabilities = [\"fly\"]", "capabilities: \"fly\""),
-            ("name = \"x\"\n[placement]\ncluster = \"c\"", "placement.cluster"),
+            (
+                "name = \"x\"\ncapabilities = [\"fly\"]",
+                "capabilities: \"fly\"",
+            ),
+            (
+                "name = \"x\"\n[placement]\ncluster = \"c\"",
+                "placement.cluster",
+            ),
             (
                 "name = \"x\"\n[placement]\nlaunchType = \"EC2\"\ncapacityProviderStrategy = []",
                 "exclude each other",

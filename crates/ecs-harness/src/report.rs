@@ -163,16 +163,12 @@ impl Report {
             }
         }
         if verbose {
-            for c in self
-                .cases
-                .iter()
-                .filter(|c| {
-                    matches!(
-                        c.status,
-                        Status::Blocked | Status::NotImplemented | Status::Skipped
-                    )
-                })
-            {
+            for c in self.cases.iter().filter(|c| {
+                matches!(
+                    c.status,
+                    Status::Blocked | Status::NotImplemented | Status::Skipped
+                )
+            }) {
                 let reason = c.reason_for(c.status).unwrap_or_default();
                 let _ = writeln!(o, "{} {}: {reason}", c.status.label(), c.id);
             }

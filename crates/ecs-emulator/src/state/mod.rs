@@ -1235,13 +1235,15 @@ impl State {
             .include
             .as_ref()
             .is_some_and(|i| i.contains(&TaskSetField::Tags));
+        // AWS refuses a DescribeTaskSets that names no task set, before it looks the cluster or
+        // service up (observed: aws-cli#5380).
+        let Some(wanted) = req.task_sets.as_ref().filter(|t| !t.is_empty()) else {
+            return Err(ApiError::invalid("TaskSets cannot be empty."));
+        };
         let svc = self.task_set_service(req.cluster.as_deref(), req.service.as_deref())?;
         let cluster_arn = cluster_arn_of(&svc.arn);
-        // AWS refuses a DescribeTaskSets that names no task set (observed: aws-cli#5380).
-        let named = req.task_sets.as_ref().filter(|t| !t.is_empty());
-        let (task_sets, failures) = match named {
-            None => return Err(ApiError::invalid("TaskSets cannot be empty.")),
-            Some(wanted) => {
+        let (task_sets, failures) = {
+            {
                 let mut found = vec![];
                 let mut failures = vec![];
                 for param in wanted {

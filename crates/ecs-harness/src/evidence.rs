@@ -1,0 +1,615 @@
+//! The evidence corpus (`conformance/evidence/`): AWS's own answers, as timelines, with where
+//! they come from. Every answer is replayed through the checks the suite applies to any target
+//! (the output schema, the `inv.*` invariants judged against what the timeline has shown so
+//! far) and through an independent check of each rule the item claims. The suite may never
+//! flag a real AWS answer: [`check_item`] returns every place where it would.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use ecs_model::semantics::{self, Observations};
+use ecs_model::types::{Service, TaskSet};
+use ecs_model::Decimal;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::catalog::{Catalog, SCHEMA_RULE};
+use crate::fixture::FixtureError;
+
+/// One evidence item: a timeline of calls and AWS's answers.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Item {
+    pub id: String,
+    /// Where the answers were published.
+    pub source: String,
+    /// When they were recorded (YYYY-MM-DD).
+    pub date: String,
+    /// What the item shows, in this project's words.
+    pub shows: String,
+    /// Rules the item bears on; each is checked against it.
+    pub rules: Vec<String>,
+    pub timeline: Vec<Entry>,
+    #[serde(skip)]
+    pub file: String,
+}
+
+/// One call: the request, and the answer, the error, or nothing (not recorded).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// Seconds from the first entry.
+    pub at_s: f64,
+    pub op: String,
+    pub request: Value,
+    #[serde(default)]
+    pub answer: Option<Value>,
+    #[serde(default)]
+    pub error: Option<ErrorAnswer>,
+    /// The answer holds only some members (a log printed them): no output schema check.
+    #[serde(default)]
+    pub partial: bool,
+    /// For a call whose answer was not recorded: the id it created, as later entries show it.
+    #[serde(default)]
+    pub answer_id: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorAnswer {
+    pub code: String,
+    pub message: String,
+}
+
+/// A place where the suite would flag an AWS answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Flag {
+    pub item: String,
+    /// Index of the entry in the timeline.
+    pub entry: usize,
+    pub rule: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Flag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} entry {}: [{}] {}",
+            self.item, self.entry, self.rule, self.message
+        )
+    }
+}
+
+/// Rules the evidence can be checked against (an item that claims any other is an error).
+pub const CHECKED_RULES: &[&str] = &[
+    "ts.computed-desired-count.answer-before-recompute",
+    "ts.computed-desired-count.ceil",
+    "ts.computed-desired-count.follows-scale",
+    "ts.create.active",
+    "ts.create.stabilizing",
+    "ts.create.formats",
+    "ts.create.defaults",
+    "ts.steady-state",
+    "ts.primary.switch",
+    "ts.delete.draining",
+    "ts.describe.failures",
+    "ts.describe.names-required",
+    "ts.limit-per-service",
+    "svc.external.no-deployments",
+    "svc.create.defaults",
+    "err.aws-shape",
+];
+
+/// Loads every `*.json` item of `dir`, in name order; problems name the file and JSON path.
+pub fn load_dir(dir: &Path, catalog: &Catalog) -> Result<Vec<Item>, Vec<FixtureError>> {
+    let err = |file: &str, path: &str, message: String| FixtureError {
+        file: file.to_owned(),
+        path: path.to_owned(),
+        message,
+    };
+    let mut names: Vec<String> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".json"))
+            .collect(),
+        Err(e) => return Err(vec![err(&dir.display().to_string(), "/", e.to_string())]),
+    };
+    names.sort();
+    let mut items = vec![];
+    let mut errors = vec![];
+    for name in names {
+        let text = match std::fs::read_to_string(dir.join(&name)) {
+            Ok(t) => t,
+            Err(e) => {
+                errors.push(err(&name, "/", e.to_string()));
+                continue;
+            }
+        };
+        let de = &mut serde_json::Deserializer::from_str(&text);
+        let mut item: Item = match serde_path_to_error::deserialize(de) {
+            Ok(i) => i,
+            Err(e) => {
+                errors.push(err(&name, &format!("/{}", e.path()), e.inner().to_string()));
+                continue;
+            }
+        };
+        item.file = name.clone();
+        if format!("{}.json", item.id) != name {
+            errors.push(err(
+                &name,
+                "/id",
+                format!("id {} does not match the file name", item.id),
+            ));
+        }
+        for (i, rule) in item.rules.iter().enumerate() {
+            if catalog.rule(rule).is_none() {
+                errors.push(err(
+                    &name,
+                    &format!("/rules/{i}"),
+                    format!("rule {rule} is not in conformance/rules.json"),
+                ));
+            } else if !CHECKED_RULES.contains(&rule.as_str()) {
+                errors.push(err(&name, &format!("/rules/{i}"), format!("rule {rule} has no evidence check (see ecs_harness::evidence::CHECKED_RULES)")));
+            }
+        }
+        for (i, e) in item.timeline.iter().enumerate() {
+            if ecs_model::operation::find(&e.op).is_none() {
+                errors.push(err(
+                    &name,
+                    &format!("/timeline/{i}/op"),
+                    format!("{} is not an ECS operation", e.op),
+                ));
+            }
+            if e.answer.is_some() && e.error.is_some() {
+                errors.push(err(
+                    &name,
+                    &format!("/timeline/{i}"),
+                    "an entry has an answer or an error, not both".into(),
+                ));
+            }
+        }
+        items.push(item);
+    }
+    if errors.is_empty() {
+        Ok(items)
+    } else {
+        Err(errors)
+    }
+}
+
+/// How many recorded answers (and errors) an item holds.
+pub fn answers(item: &Item) -> usize {
+    item.timeline
+        .iter()
+        .filter(|e| e.answer.is_some() || e.error.is_some())
+        .count()
+}
+
+/// What the replay knows of each task set: its values and when they became stale.
+#[derive(Default)]
+struct SetHistory {
+    /// Values the set showed (or was created with) before its latest change.
+    stale: Vec<i32>,
+    /// Values shown since the latest change.
+    recent: Vec<i32>,
+}
+
+/// Replays an item; every place where the suite would flag AWS.
+pub fn check_item(item: &Item) -> Vec<Flag> {
+    let mut flags = vec![];
+    let mut seen = Observations::default();
+    let mut history: BTreeMap<String, SetHistory> = BTreeMap::new();
+    // Latest desired count per service name; latest scale per set id.
+    let mut desired: BTreeMap<String, i32> = BTreeMap::new();
+    let mut scales: BTreeMap<String, Decimal> = BTreeMap::new();
+    let claims = |r: &str| item.rules.iter().any(|x| x == r);
+    for (index, entry) in item.timeline.iter().enumerate() {
+        let mut flag = |rule: &str, message: String| {
+            flags.push(Flag {
+                item: item.id.clone(),
+                entry: index,
+                rule: rule.to_owned(),
+                message,
+            })
+        };
+        let req = &entry.request;
+        let service_of_request = req
+            .get("service")
+            .or_else(|| req.get("serviceName"))
+            .and_then(Value::as_str)
+            .map(|s| s.rsplit('/').next().unwrap_or(s).to_owned());
+        let set_of_request = req.get("taskSet").and_then(Value::as_str).map(|s| {
+            s.rsplit_once("/ecs-svc/")
+                .map_or(s.to_owned(), |(_, d)| format!("ecs-svc/{d}"))
+        });
+        // What the call changes, from its request.
+        let change_desired = matches!(entry.op.as_str(), "CreateService" | "UpdateService")
+            .then(|| req.get("desiredCount").and_then(Value::as_i64))
+            .flatten()
+            .and_then(|d| i32::try_from(d).ok());
+        if let (Some(svc), Some(d)) = (&service_of_request, change_desired) {
+            desired.insert(svc.clone(), d);
+            seen.observe_desired(svc, d);
+            for h in history.values_mut() {
+                let recent = std::mem::take(&mut h.recent);
+                h.stale.extend(recent);
+            }
+        }
+        let new_set_id = entry
+            .answer
+            .as_ref()
+            .and_then(|a| a["taskSet"]["id"].as_str())
+            .map(str::to_owned)
+            .or_else(|| entry.answer_id.clone());
+        let target_set = if entry.op == "CreateTaskSet" {
+            new_set_id.clone()
+        } else {
+            set_of_request.clone()
+        };
+        if matches!(entry.op.as_str(), "CreateTaskSet" | "UpdateTaskSet") {
+            if let (Some(id), Some(scale)) = (
+                &target_set,
+                req.get("scale")
+                    .and_then(|s| s.get("value"))
+                    .and_then(|v| ecs_model::from_value::<Decimal>(v).ok()),
+            ) {
+                scales.insert(id.clone(), scale);
+                seen.observe_scale(id, scale);
+                let h = history.entry(id.clone()).or_default();
+                let recent = std::mem::take(&mut h.recent);
+                h.stale.extend(recent);
+                if entry.op == "CreateTaskSet" {
+                    h.stale.push(0);
+                }
+            } else if entry.op == "CreateTaskSet" {
+                if let Some(id) = &target_set {
+                    history.entry(id.clone()).or_default().stale.push(0);
+                    scales.insert(id.clone(), Decimal::ZERO);
+                }
+            }
+        }
+        if let Some(error) = &entry.error {
+            if claims("err.aws-shape") && (error.code.is_empty() || error.code.contains('#')) {
+                flag(
+                    "err.aws-shape",
+                    format!("error code {:?} is not a bare code", error.code),
+                );
+            }
+            if claims("ts.limit-per-service")
+                && entry.op == "CreateTaskSet"
+                && error.code != "InvalidParameterException"
+            {
+                flag(
+                    "ts.limit-per-service",
+                    format!(
+                        "the refusal is {}, not InvalidParameterException",
+                        error.code
+                    ),
+                );
+            }
+            if claims("ts.describe.names-required") && entry.op == "DescribeTaskSets" {
+                let named = req
+                    .get("taskSets")
+                    .and_then(Value::as_array)
+                    .is_some_and(|l| !l.is_empty());
+                if !named && error.code != "InvalidParameterException" {
+                    flag(
+                        "ts.describe.names-required",
+                        format!("refused with {}, not InvalidParameterException", error.code),
+                    );
+                }
+            }
+            continue;
+        }
+        let Some(body) = &entry.answer else { continue };
+        if claims("ts.describe.names-required")
+            && entry.op == "DescribeTaskSets"
+            && !req
+                .get("taskSets")
+                .and_then(Value::as_array)
+                .is_some_and(|l| !l.is_empty())
+        {
+            flag(
+                "ts.describe.names-required",
+                "a DescribeTaskSets naming no task set was answered".into(),
+            );
+        }
+        // The suite's answer checks: output schema, invariants.
+        if !entry.partial {
+            if let Some(op) = ecs_model::operation::find(&entry.op) {
+                match ecs_model::schema::for_shape(op.output_shape)
+                    .map(|s| jsonschema::draft202012::new(&s))
+                {
+                    Some(Ok(validator)) => {
+                        for e in validator.iter_errors(body) {
+                            flag(SCHEMA_RULE, format!("{} at {}", e, e.instance_path()));
+                        }
+                    }
+                    Some(Err(e)) => flag(
+                        SCHEMA_RULE,
+                        format!("the schema of {} does not compile: {e}", op.output_shape),
+                    ),
+                    None => flag(SCHEMA_RULE, format!("no schema for {}", op.output_shape)),
+                }
+            }
+        }
+        crate::runner::observe(body, &mut seen);
+        let tags_requested = entry.op != "DescribeTaskSets"
+            || req
+                .get("include")
+                .and_then(Value::as_array)
+                .is_some_and(|i| i.iter().any(|v| v == "TAGS"));
+        let mut sets: Vec<TaskSet> = vec![];
+        for v in body.get("taskSet").into_iter().chain(
+            body.get("taskSets")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten(),
+        ) {
+            match ecs_model::from_value::<TaskSet>(v) {
+                Ok(ts) => sets.push(ts),
+                Err(e) => flag(SCHEMA_RULE, format!("a task set does not decode: {e}")),
+            }
+        }
+        let mut services: Vec<Service> = vec![];
+        for v in body.get("service").into_iter().chain(
+            body.get("services")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten(),
+        ) {
+            match ecs_model::from_value::<Service>(v) {
+                Ok(s) => services.push(s),
+                Err(e) => flag(SCHEMA_RULE, format!("a service does not decode: {e}")),
+            }
+        }
+        for ts in &sets {
+            let mut ctx = seen.context_for(ts, tags_requested);
+            if ctx.desired_counts.is_empty() {
+                if let Some(svc) = &service_of_request {
+                    ctx.desired_counts = seen.desired_counts(svc);
+                }
+            }
+            for v in semantics::task_set_invariants(ts, ctx) {
+                flag(v.rule, format!("{}: {}", v.path, v.message));
+            }
+        }
+        for svc in &services {
+            for v in semantics::service_invariants(svc, &seen, true) {
+                flag(v.rule, format!("{}: {}", v.path, v.message));
+            }
+        }
+        // The rules the item claims.
+        for ts in &sets {
+            let id = ts.id.clone().unwrap_or_default();
+            let computed = ts.computed_desired_count;
+            if entry.op == "CreateTaskSet" {
+                if claims("ts.create.active") && ts.status.as_ref().is_some_and(|s| *s != "ACTIVE")
+                {
+                    flag("ts.create.active", format!("status {:?}", ts.status));
+                }
+                if claims("ts.create.stabilizing")
+                    && ts
+                        .stability_status
+                        .as_ref()
+                        .is_some_and(|s| s.as_str() != "STABILIZING")
+                {
+                    flag(
+                        "ts.create.stabilizing",
+                        format!("stabilityStatus {:?}", ts.stability_status),
+                    );
+                }
+                if claims("ts.create.formats") {
+                    let id_ok = id
+                        .strip_prefix("ecs-svc/")
+                        .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()));
+                    let arn_ok = ts.task_set_arn.as_deref().is_some_and(|a| {
+                        a.starts_with("arn:aws") && a.contains(":task-set/") && a.ends_with(&id)
+                    });
+                    let td_ok = ts.task_definition.as_deref().is_some_and(|t| {
+                        t.starts_with("arn:aws") && t.contains(":task-definition/")
+                    });
+                    if !(id_ok && arn_ok && td_ok) {
+                        flag(
+                            "ts.create.formats",
+                            format!(
+                                "id {id:?}, ARN {:?}, task definition {:?}",
+                                ts.task_set_arn, ts.task_definition
+                            ),
+                        );
+                    }
+                }
+                if claims("ts.create.defaults") {
+                    if req.get("launchType").is_none()
+                        && req.get("capacityProviderStrategy").is_none()
+                        && ts.launch_type.as_ref().is_some_and(|l| l.as_str() != "EC2")
+                    {
+                        flag(
+                            "ts.create.defaults",
+                            format!("launchType {:?} without one in the request", ts.launch_type),
+                        );
+                    }
+                    if req.get("scale").is_none()
+                        && ts
+                            .scale
+                            .as_ref()
+                            .and_then(|s| s.value)
+                            .is_some_and(|v| v != Decimal::ZERO)
+                    {
+                        flag(
+                            "ts.create.defaults",
+                            "scale is not 0 without one in the request".into(),
+                        );
+                    }
+                    let given_ip = req
+                        .pointer("/networkConfiguration/awsvpcConfiguration/assignPublicIp")
+                        .is_some();
+                    let ip = body.pointer(
+                        "/taskSet/networkConfiguration/awsvpcConfiguration/assignPublicIp",
+                    );
+                    if !given_ip && ip.is_some_and(|v| v != "DISABLED") {
+                        flag(
+                            "ts.create.defaults",
+                            format!("assignPublicIp {ip:?} without one in the request"),
+                        );
+                    }
+                }
+                if claims("ts.computed-desired-count.answer-before-recompute")
+                    && computed.is_some_and(|c| c != 0)
+                {
+                    flag(
+                        "ts.computed-desired-count.answer-before-recompute",
+                        format!("CreateTaskSet answered computedDesiredCount {computed:?}, not 0"),
+                    );
+                }
+            }
+            if entry.op == "UpdateTaskSet"
+                && claims("ts.computed-desired-count.answer-before-recompute")
+            {
+                let before = history
+                    .get(&id)
+                    .map(|h| h.stale.clone())
+                    .unwrap_or_default();
+                if let Some(c) = computed {
+                    if !before.is_empty() && !before.contains(&c) {
+                        flag("ts.computed-desired-count.answer-before-recompute", format!("UpdateTaskSet answered {c}, none of the values before the change {before:?}"));
+                    }
+                }
+            }
+            if entry.op == "UpdateServicePrimaryTaskSet"
+                && claims("ts.primary.switch")
+                && ts.status.as_ref().is_some_and(|s| *s != "PRIMARY")
+            {
+                flag("ts.primary.switch", format!("status {:?}", ts.status));
+            }
+            if entry.op == "DeleteTaskSet"
+                && claims("ts.delete.draining")
+                && ts.status.as_ref().is_some_and(|s| *s != "DRAINING")
+            {
+                flag("ts.delete.draining", format!("status {:?}", ts.status));
+            }
+            if claims("ts.steady-state")
+                && ts
+                    .stability_status
+                    .as_ref()
+                    .is_some_and(|s| s.as_str() == "STEADY_STATE")
+                && (ts.running_count != computed || ts.pending_count.is_some_and(|p| p != 0))
+            {
+                flag(
+                    "ts.steady-state",
+                    format!(
+                        "STEADY_STATE with running {:?}, pending {:?}, computed {computed:?}",
+                        ts.running_count, ts.pending_count
+                    ),
+                );
+            }
+            // The settled count: a value is either one from before the latest change, or the
+            // exact ceil(desired x scale) of the latest values.
+            let ceil_claimed = claims("ts.computed-desired-count.ceil")
+                || claims("ts.computed-desired-count.follows-scale");
+            if let Some(c) = computed {
+                let svc = ts
+                    .service_arn
+                    .as_deref()
+                    .map(|a| a.rsplit('/').next().unwrap_or(a).to_owned())
+                    .or_else(|| service_of_request.clone());
+                let d = svc.as_ref().and_then(|s| desired.get(s)).copied();
+                let s = scales
+                    .get(&id)
+                    .copied()
+                    .or_else(|| ts.scale.as_ref().and_then(|x| x.value));
+                let h = history.entry(id.clone()).or_default();
+                if let (true, Some(d), Some(s)) = (ceil_claimed, d, s) {
+                    let expected = semantics::computed_desired_count(d, s).ok();
+                    if Some(c) != expected && !h.stale.contains(&c) {
+                        let rule = if claims("ts.computed-desired-count.ceil") {
+                            "ts.computed-desired-count.ceil"
+                        } else {
+                            "ts.computed-desired-count.follows-scale"
+                        };
+                        flag(rule, format!("computedDesiredCount {c}: neither ceil({d} x {s}%) = {expected:?} nor a value from before the change {:?}", h.stale));
+                    }
+                }
+                h.recent.push(c);
+            }
+        }
+        if entry.op == "DescribeTaskSets"
+            && claims("ts.describe.failures")
+            && body.get("failures").is_some_and(|f| !f.is_array())
+        {
+            flag("ts.describe.failures", "failures is not a list".into());
+        }
+        if entry.op == "CreateService" {
+            for svc in &services {
+                let external = svc
+                    .deployment_controller
+                    .as_ref()
+                    .and_then(|d| d.r#type.as_ref())
+                    .is_some_and(|t| t.as_str() == "EXTERNAL");
+                if claims("svc.external.no-deployments")
+                    && external
+                    && svc.deployments.as_ref().is_some_and(|d| !d.is_empty())
+                {
+                    flag(
+                        "svc.external.no-deployments",
+                        "an EXTERNAL service answered deployments".into(),
+                    );
+                }
+                if claims("svc.create.defaults") {
+                    if svc.status.as_ref().is_some_and(|s| s.as_str() != "ACTIVE") {
+                        flag("svc.create.defaults", format!("status {:?}", svc.status));
+                    }
+                    if req.get("deploymentConfiguration").is_none() {
+                        if let Some(dc) = &svc.deployment_configuration {
+                            if dc.maximum_percent.is_some_and(|m| m != 200)
+                                || dc.minimum_healthy_percent.is_some_and(|m| m != 100)
+                            {
+                                flag(
+                                    "svc.create.defaults",
+                                    "deploymentConfiguration is not 200/100".into(),
+                                );
+                            }
+                        }
+                    }
+                    if req.get("schedulingStrategy").is_none()
+                        && svc
+                            .scheduling_strategy
+                            .as_ref()
+                            .is_some_and(|s| s.as_str() != "REPLICA")
+                    {
+                        flag(
+                            "svc.create.defaults",
+                            "schedulingStrategy is not REPLICA".into(),
+                        );
+                    }
+                    if req.get("propagateTags").is_none()
+                        && svc
+                            .propagate_tags
+                            .as_ref()
+                            .is_some_and(|p| p.as_str() != "NONE")
+                    {
+                        flag("svc.create.defaults", "propagateTags is not NONE".into());
+                    }
+                    if req.get("launchType").is_none()
+                        && req.get("capacityProviderStrategy").is_none()
+                        && svc
+                            .launch_type
+                            .as_ref()
+                            .is_some_and(|l| l.as_str() != "EC2")
+                    {
+                        flag(
+                            "svc.create.defaults",
+                            format!(
+                                "launchType {:?} without one in the request",
+                                svc.launch_type
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    flags
+}
