@@ -184,7 +184,20 @@ pub fn run_one(args: &Args) -> Result<(i32, Report)> {
     if args.plan || remote {
         print!("{}", plan(&cases, &profile, args.endpoint.as_deref()));
         if args.plan {
-            return Ok((0, Report::new(TargetInfo { name: profile.name.clone(), version: "plan".into(), endpoint: args.endpoint.clone().unwrap_or_default() }, humantime(SystemTime::now()), 0, vec![], &catalog)));
+            return Ok((
+                0,
+                Report::new(
+                    TargetInfo {
+                        name: profile.name.clone(),
+                        version: "plan".into(),
+                        endpoint: args.endpoint.clone().unwrap_or_default(),
+                    },
+                    humantime(SystemTime::now()),
+                    0,
+                    vec![],
+                    &catalog,
+                ),
+            ));
         }
     }
     let prepared = prepare(
@@ -334,9 +347,15 @@ impl Default for TimingChoice {
 
 /// Whether an endpoint is on this machine.
 pub fn is_loopback(endpoint: &str) -> bool {
-    ["http://127.", "http://localhost", "http://[::1]", "https://127.", "https://localhost"]
-        .iter()
-        .any(|p| endpoint.starts_with(p))
+    [
+        "http://127.",
+        "http://localhost",
+        "http://[::1]",
+        "https://127.",
+        "https://localhost",
+    ]
+    .iter()
+    .any(|p| endpoint.starts_with(p))
 }
 
 /// The profile of a run: `--profile`, else the target's built-in one, else (an endpoint) none.

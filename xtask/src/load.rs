@@ -274,7 +274,7 @@ async fn drive(
                 .await?;
             }
             _ => {
-                let primaries = task_sets_of(&ecs, cluster, svc)
+                let primaries = task_sets_of(ecs, cluster, svc)
                     .await?
                     .iter()
                     .filter(|t| t.status == Some(TaskSetStatus::PRIMARY))
@@ -297,7 +297,7 @@ async fn drive(
     let timing = emulator.engine().settings().timing.clone();
     tokio::time::sleep(timing.stop_delay + timing.drain_delay + Duration::from_millis(20)).await;
     let (cluster, svc) = req(&service);
-    let held: BTreeSet<String> = task_sets_of(&ecs, cluster, svc)
+    let held: BTreeSet<String> = task_sets_of(ecs, cluster, svc)
         .await?
         .into_iter()
         .filter_map(|t| t.id)

@@ -80,9 +80,13 @@ enum Command {
         /// Port (0 picks a free one).
         #[arg(long, default_value_t = 4566)]
         port: u16,
-        /// Milliseconds a new task stays PENDING (0 for instant).
-        #[arg(long, default_value_t = 100)]
-        task_delay_ms: u64,
+        /// Timing shape: instant, fast or aws (the default: AWS's delays, compressed by
+        /// --time-scale so a task set settles in about a second).
+        #[arg(long, default_value = "aws")]
+        timing: ecs_emulator::TimingProfile,
+        /// Multiplies every delay of --timing.
+        #[arg(long, default_value_t = ecs_emulator::DEFAULT_TIME_SCALE)]
+        time_scale: f64,
         /// Region for requests whose signature names none.
         #[arg(long, default_value = "us-east-1")]
         region: String,
@@ -113,9 +117,10 @@ fn main() {
         },
         Command::Serve {
             port,
-            task_delay_ms,
+            timing,
+            time_scale,
             region,
-        } => serve::run(port, task_delay_ms, &region),
+        } => serve::run(port, timing, time_scale, &region),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

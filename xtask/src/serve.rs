@@ -1,22 +1,23 @@
 //! `cargo xtask serve`: the reference emulator in the foreground until Ctrl-C.
 
-use std::time::Duration;
-
 use anyhow::{Context, Result};
-use ecs_emulator::Emulator;
+use ecs_emulator::{Emulator, TimingProfile};
 
-pub fn run(port: u16, task_delay_ms: u64, region: &str) -> Result<()> {
+pub fn run(port: u16, timing: TimingProfile, time_scale: f64, region: &str) -> Result<()> {
     tracing_subscriber::fmt().with_target(false).init();
     let runtime = tokio::runtime::Runtime::new().context("starting the tokio runtime")?;
     runtime.block_on(async {
         let emulator = Emulator::builder()
             .port(port)
             .region(region)
-            .task_delay(Duration::from_millis(task_delay_ms))
+            .profile(timing, time_scale)
             .start()
             .await
             .with_context(|| format!("binding 127.0.0.1:{port}"))?;
-        println!("reference ECS emulator at {} (region {region}, task delay {task_delay_ms} ms); Ctrl-C stops it", emulator.url());
+        println!(
+            "reference ECS emulator at {} (region {region}, timing {timing} at time scale {time_scale}); Ctrl-C stops it",
+            emulator.url()
+        );
         println!("  export AWS_ENDPOINT_URL_ECS={}", emulator.url());
         tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
         emulator.shutdown().await;

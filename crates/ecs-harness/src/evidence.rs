@@ -306,10 +306,10 @@ pub fn check_item(item: &Item) -> Vec<Flag> {
         let Some(body) = &entry.answer else { continue };
         if claims("ts.describe.names-required")
             && entry.op == "DescribeTaskSets"
-            && !req
+            && req
                 .get("taskSets")
                 .and_then(Value::as_array)
-                .is_some_and(|l| !l.is_empty())
+                .is_none_or(Vec::is_empty)
         {
             flag(
                 "ts.describe.names-required",

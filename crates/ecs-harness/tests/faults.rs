@@ -31,7 +31,7 @@ fn client(url: &str) -> EcsClient {
 }
 
 fn case(id: &str, steps: Value) -> Case {
-    serde_json::from_value(json!({"id": id, "rules": ["ts.describe.all"], "provenance": {"kind": "derived", "from": "test"}, "steps": steps})).unwrap()
+    serde_json::from_value(json!({"id": id, "rules": ["ts.describe.names-required"], "provenance": {"kind": "derived", "from": "test"}, "steps": steps})).unwrap()
 }
 
 fn describe(expect: Value) -> Value {
@@ -44,6 +44,7 @@ fn options() -> RunOptions {
         step_timeout: Duration::from_millis(500),
         progress: false,
         poll_cap: None,
+        ..RunOptions::default()
     }
 }
 

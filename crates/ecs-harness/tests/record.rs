@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use ecs_client::{Config, EcsClient, RetryConfig};
 use ecs_emulator::Emulator;
@@ -45,9 +44,25 @@ async fn record_once(
         "rec",
     )
     .await;
+    let failing: Vec<String> = results
+        .iter()
+        .filter(|r| r.status != Status::Passed)
+        .map(|r| {
+            let why: Vec<String> = r
+                .failures()
+                .map(|(s, f)| {
+                    format!(
+                        "{} {} expected {} got {}",
+                        s.label, f.path, f.expected, f.actual
+                    )
+                })
+                .collect();
+            format!("{} {:?}", r.id, why)
+        })
+        .collect();
     assert!(
-        results.iter().all(|r| r.status == Status::Passed),
-        "the reference passes before and after recording"
+        failing.is_empty(),
+        "the reference passes before and after recording: {failing:#?}"
     );
     let recorded: Vec<_> = cases
         .iter()
@@ -64,8 +79,7 @@ async fn recorded_fixtures_replay_and_recording_is_idempotent() {
     copy_dir(&root().join("fixtures"), &dir);
     let catalog = Catalog::load(&root().join("conformance/rules.json")).unwrap();
     let emulator = Emulator::builder()
-        .task_delay(Duration::from_millis(20))
-        .drain_delay(Duration::from_millis(100))
+        .profile(ecs_emulator::TimingProfile::Fast, 1.0)
         .account_id("444455556666")
         .start()
         .await

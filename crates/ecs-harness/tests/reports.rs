@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use ecs_client::{Config, EcsClient, RetryConfig};
 use ecs_emulator::Emulator;
@@ -31,8 +30,7 @@ async fn reference_report(filter: &[&str]) -> Report {
         &filter.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>(),
     );
     let emulator = Emulator::builder()
-        .task_delay(Duration::from_millis(20))
-        .drain_delay(Duration::from_millis(100))
+        .profile(ecs_emulator::TimingProfile::Fast, 1.0)
         .start()
         .await
         .unwrap();
@@ -106,7 +104,7 @@ async fn json_and_junit_reports_validate() {
     // A report with failures validates too.
     let mut failing = json.clone();
     failing["cases"][0]["status"] = json!("failed");
-    failing["cases"][0]["steps"][0]["failures"] = json!([{"rules": ["ts.describe.all"], "path": "taskSets", "expected": "[]", "actual": "(absent)"}]);
+    failing["cases"][0]["steps"][0]["failures"] = json!([{"rules": ["ts.describe.names-required"], "path": "taskSets", "expected": "[]", "actual": "(absent)"}]);
     assert!(validator.is_valid(&failing));
     failing["cases"][0]["status"] = json!("exploded");
     assert!(!validator.is_valid(&failing), "the schema is not vacuous");
@@ -124,12 +122,15 @@ async fn json_and_junit_reports_validate() {
         .all(|t| t.attribute("name").is_some() && t.attribute("classname").is_some()));
 
     let md = report.markdown();
-    assert!(md.contains("| `ts.describe.all` | pass |"), "{md}");
+    assert!(
+        md.contains("| `ts.describe.names-required` | observed | pass | 2 |"),
+        "{md}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn baselines_report_regressions_and_fixes() {
-    let report = reference_report(&["describe.all-when-none-named", "describe.named-only"]).await;
+    let report = reference_report(&["describe.none-named-is-refused", "describe.named-only"]).await;
     let mut baseline = report.baseline();
     assert!(baseline.diff(&report).is_empty());
     baseline
@@ -198,7 +199,7 @@ fn bad_fixtures_are_reported_with_file_and_json_path() {
     .unwrap();
     let body = r#"{"cases": [
         {"id": "a", "rules": ["no.such.rule"], "provenance": {"kind": "derived", "from": "x"}, "steps": [{"op": "LaunchRocket"}]},
-        {"id": "a", "rules": ["ts.describe.all"], "provenance": {"kind": "derived", "from": "x"}, "steps": [{"op": "DescribeTaskSets"}]}]}"#;
+        {"id": "a", "rules": ["ts.describe.names-required"], "provenance": {"kind": "derived", "from": "x"}, "steps": [{"op": "DescribeTaskSets"}]}]}"#;
     std::fs::write(dir.join("one.json"), body).unwrap();
     let err = ecs_harness::load_dir(&dir, &catalog()).unwrap_err();
     let paths: Vec<(&str, &str)> = err

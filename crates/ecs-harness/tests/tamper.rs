@@ -83,8 +83,7 @@ async fn run_tampered(filter: &str, tamper: Tamper) -> Report {
     assert!(!cases.is_empty(), "filter {filter} selects no case");
     let engine = Arc::new(
         Emulator::builder()
-            .task_delay(Duration::from_millis(20))
-            .drain_delay(Duration::from_millis(150))
+            .profile(ecs_emulator::TimingProfile::Fast, 1.0)
             .engine(),
     );
     let server = MockServer::start().await;
@@ -111,6 +110,7 @@ async fn run_tampered(filter: &str, tamper: Tamper) -> Report {
         step_timeout: Duration::from_secs(5),
         progress: false,
         poll_cap: Some(Duration::from_millis(600)),
+        ..RunOptions::default()
     };
     let results = ecs_harness::run(&client, cases, &options, "t").await;
     let target = TargetInfo {
@@ -321,19 +321,28 @@ scenario!(
     on_request(&["DeleteTaskSet"], |r| r["force"] = json!(true))
 );
 scenario!(
-    describe_all,
-    "ts.describe.all",
-    "rule:ts.describe.all",
+    describe_names_required,
+    "ts.describe.names-required",
+    "rule:ts.describe.names-required",
     [],
-    Arc::new(
-        |op, req, answer| if let (Some(Answer::Ok(v)), "DescribeTaskSets") = (answer, op) {
-            if req.get("taskSets").is_none() {
-                if let Some(a) = v["taskSets"].as_array_mut() {
-                    a.truncate(1)
-                }
-            }
+    Arc::new(|op, req, answer| {
+        let named = req
+            .get("taskSets")
+            .and_then(Value::as_array)
+            .is_some_and(|l| !l.is_empty());
+        if let (Some(Answer::Err(..)), "DescribeTaskSets", false) = (&answer, op, named) {
+            *answer = Some(Answer::Ok(json!({"taskSets": [], "failures": []})));
         }
-    )
+    })
+);
+scenario!(
+    answer_before_recompute,
+    "ts.computed-desired-count.answer-before-recompute",
+    "rule:ts.computed-desired-count.answer-before-recompute",
+    ["inv.computed-desired-count"],
+    on_ok(&["CreateTaskSet"], |v| v["taskSet"]
+        ["computedDesiredCount"] =
+        json!(7))
 );
 scenario!(
     describe_failures,
@@ -593,7 +602,7 @@ scenario!(
 scenario!(
     inv_tags,
     "inv.tags-only-when-asked",
-    "describe.all-when-none-named",
+    "describe.named-only",
     [],
     on_ok(&["DescribeTaskSets"], |v| {
         for ts in v["taskSets"].as_array_mut().into_iter().flatten() {
