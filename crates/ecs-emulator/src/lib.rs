@@ -21,6 +21,15 @@
 //!
 //! - `computedDesiredCount = ceil(desiredCount × scale / 100)` on exact decimals, recomputed
 //!   whenever the service's desired count or the set's scale changes (seeds 000, 002, 004).
+//! - Faithful in time (evidence in `conformance/evidence/`): a mutating call answers with the
+//!   state from before the scheduler acts (a new set has `computedDesiredCount` 0, an updated
+//!   one keeps its previous value, CreateService and UpdateService answer the old counts); an
+//!   event queue then recomputes the count, launches PENDING tasks, starts them, and makes the
+//!   set STEADY_STATE, each after the delays of a [`TimingProfile`] (`instant`, `fast`, `aws`)
+//!   times a time scale. The default is AWS's shape at [`DEFAULT_TIME_SCALE`].
+//! - ECS-controller services roll out deployments: a new task definition (or
+//!   `forceNewDeployment`) starts a PRIMARY deployment IN_PROGRESS, the old one turns ACTIVE,
+//!   and it is retired once the new one's tasks all run (COMPLETED).
 //! - Task sets are ACTIVE when created; UpdateServicePrimaryTaskSet makes one PRIMARY and the
 //!   previous primary ACTIVE, and the service takes on the primary's task definition, launch
 //!   type, capacity provider strategy, platform version, network configuration, load balancers
@@ -65,18 +74,20 @@
 //! | A12 | the same `clientToken` with the same parameters / with other parameters | the first answer again / 400 `InvalidParameterException` |
 //! | A13 | a `failures` entry for an unknown task set | `arn` is the identifier as given, `reason` `MISSING`, a `detail` sentence |
 //! | A14 | the answer of CreateTaskSet, UpdateTaskSet, DeleteTaskSet, UpdateServicePrimaryTaskSet | no `tags` (only DescribeTaskSets with `include: ["TAGS"]` shows them) |
-//! | A15 | FARGATE without a platform version | `platformVersion` `LATEST` (the seeds say LATEST is used) |
-//! | A16 | a scale change that leaves the task count as it is | the set still becomes STABILIZING until the task delay has passed |
-//! | A17 | a DRAINING task set | keeps its scale and computed count, is STABILIZING, disappears after the drain delay (default 500 ms) |
+//! | A15 | (decided by evidence) FARGATE without a platform version | task sets and deployments answer the concrete current version, `1.4.0`; the service keeps what was asked (the 2020 transcript, the create-service example) |
+//! | A16 | a scale change that leaves the task count as it is | the set is STABILIZING (as the update-task-set example answers) until the recompute and the steady delay have passed |
+//! | A17 | a DRAINING task set | keeps its scale and computed count, is STABILIZING, stops its tasks after the stop delay, disappears after the drain delay |
 //! | A18 | DeleteService with desiredCount > 0 and no `force` | 400 `InvalidParameterException`; with force the service drains, its task sets drain, and it is INACTIVE after the drain delay |
 //! | A19 | DeleteCluster with services that are not INACTIVE | 400 `ClusterContainsServicesException` |
 //! | A20 | the region | the one in the request's SigV4 credential scope, else the configured default; each region has its own resources |
-//! | A21 | DescribeTaskSets with `taskSets: []` | the same as naming none: every task set |
+//! | A21 | (decided by evidence) DescribeTaskSets naming no task set, or `taskSets: []` | 400 `InvalidParameterException` "TaskSets cannot be empty.", before the cluster and service are looked up (aws/aws-cli issue 5380) |
+//! | A22 | the stages after a call | recompute 2-6 s, launch 1.5 s, start 15-30 s, steady 2 s (the transcript's figures); stop 10 s and drain 20 s are our choice |
 //!
-//! Where AWS's published examples contradict the documented rules, the rules win: the
-//! update-task-set example shows scale 50 with `computedDesiredCount` 0 on a service that the
-//! create-service example gives desiredCount 1 (the round-up rule gives 1, as the
-//! update-service-primary-task-set example does); the delete-cluster example is not valid JSON.
+//! AWS's published examples are evidence, not errors: the update-task-set example shows scale 50
+//! with `computedDesiredCount` 0 on a desiredCount 1 service because the count is recomputed
+//! after the call, as the update-service-primary-task-set example (1, 133 s later) and the 2020
+//! transcript show; the emulator answers the same way. The delete-cluster example is not valid
+//! JSON.
 
 mod clock;
 mod engine;

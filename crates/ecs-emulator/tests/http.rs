@@ -234,7 +234,8 @@ async fn blue_green_lifecycle_through_the_client() {
         ),
         "{gone}"
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // fast timing: stopped after 50 ms, gone 500 ms later.
+    tokio::time::sleep(Duration::from_millis(800)).await;
     let after = ecs
         .describe_task_sets(DescribeTaskSetsRequest {
             cluster: Some("prod".into()),
@@ -347,6 +348,7 @@ async fn the_client_reads_emulator_errors_as_modeled_exceptions() {
         .describe_task_sets(DescribeTaskSetsRequest {
             cluster: Some("none".into()),
             service: Some("web".into()),
+            task_sets: Some(vec!["ecs-svc/1".into()]),
             ..Default::default()
         })
         .await

@@ -567,7 +567,7 @@ fn task_sets_need_an_active_external_service() {
     assert_eq!(
         w.err(
             "DescribeTaskSets",
-            json!({"cluster": "c", "service": "nope"})
+            json!({"cluster": "c", "service": "nope", "taskSets": ["ecs-svc/1"]})
         )
         .code,
         "ServiceNotFoundException"
@@ -575,7 +575,7 @@ fn task_sets_need_an_active_external_service() {
     assert_eq!(
         w.err(
             "DescribeTaskSets",
-            json!({"cluster": "nope", "service": "s"})
+            json!({"cluster": "nope", "service": "s", "taskSets": ["ecs-svc/1"]})
         )
         .code,
         "ClusterNotFoundException"

@@ -211,10 +211,16 @@ scenario!(
     ceil,
     "ts.computed-desired-count.ceil",
     "rule:ts.computed-desired-count.ceil",
-    ["inv.computed-desired-count"],
-    on_ok(&["CreateTaskSet"], |v| if let Some(ts) = task_set(v) {
-        if ts["computedDesiredCount"].as_i64().unwrap_or(0) > 0 {
-            bump(&mut ts["computedDesiredCount"], -1)
+    [
+        "inv.computed-desired-count",
+        "ts.computed-desired-count.follows-desired",
+        "ts.computed-desired-count.follows-scale"
+    ],
+    on_ok(&["DescribeTaskSets"], |v| {
+        if let Some(ts) = v.pointer_mut("/taskSets/0") {
+            if ts["computedDesiredCount"].as_i64().unwrap_or(0) > 0 {
+                bump(&mut ts["computedDesiredCount"], -1)
+            }
         }
     })
 );
@@ -231,11 +237,15 @@ scenario!(
     follows_scale,
     "ts.computed-desired-count.follows-scale",
     "rule:ts.computed-desired-count.follows-scale",
-    ["inv.computed-desired-count"],
-    on_ok(&["UpdateTaskSet"], |v| bump(
-        &mut v["taskSet"]["computedDesiredCount"],
-        1
-    ))
+    [
+        "inv.computed-desired-count",
+        "ts.computed-desired-count.ceil"
+    ],
+    on_ok(&["DescribeTaskSets"], |v| {
+        if let Some(ts) = v.pointer_mut("/taskSets/0") {
+            bump(&mut ts["computedDesiredCount"], 1)
+        }
+    })
 );
 scenario!(
     create_active,
@@ -249,7 +259,7 @@ scenario!(
     create_stabilizing,
     "ts.create.stabilizing",
     "rule:ts.create.stabilizing",
-    ["inv.steady-state-counts"],
+    [],
     on_ok(&["CreateTaskSet"], |v| v["taskSet"]["stabilityStatus"] =
         json!("STEADY_STATE"))
 );
@@ -541,8 +551,10 @@ scenario!(
     "inv.steady-state-counts",
     "task-set.create.active",
     [],
-    on_ok(&["CreateTaskSet"], |v| v["taskSet"]["stabilityStatus"] =
-        json!("STEADY_STATE"))
+    on_ok(&["CreateTaskSet"], |v| {
+        v["taskSet"]["stabilityStatus"] = json!("STEADY_STATE");
+        v["taskSet"]["pendingCount"] = json!(1)
+    })
 );
 scenario!(
     inv_created_updated,
