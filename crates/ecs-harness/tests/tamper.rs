@@ -211,11 +211,8 @@ scenario!(
     ceil,
     "ts.computed-desired-count.ceil",
     "rule:ts.computed-desired-count.ceil",
-    [
-        "inv.computed-desired-count",
-        "ts.computed-desired-count.follows-desired",
-        "ts.computed-desired-count.follows-scale"
-    ],
+    // A wrong count on a STEADY_STATE set also breaks the steady-state invariant.
+    ["inv.computed-desired-count", "inv.steady-state-counts"],
     on_ok(&["DescribeTaskSets"], |v| {
         if let Some(ts) = v.pointer_mut("/taskSets/0") {
             if ts["computedDesiredCount"].as_i64().unwrap_or(0) > 0 {
@@ -239,6 +236,7 @@ scenario!(
     "rule:ts.computed-desired-count.follows-scale",
     [
         "inv.computed-desired-count",
+        "inv.steady-state-counts",
         "ts.computed-desired-count.ceil"
     ],
     on_ok(&["DescribeTaskSets"], |v| {
