@@ -168,35 +168,32 @@ impl Engine {
             .map_err(|e| ApiError::new(500, "ServerException", e.to_string()))
     }
 
-    /// Scheduler events not yet due, across all regions (after applying those due now).
-    pub fn scheduled_events(&self) -> usize {
+    /// Every region, brought up to the current time: the events due by now applied.
+    fn regions_now(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, State>> {
         let now = self.clock.now();
         let mut regions = self
             .regions
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for state in regions.values_mut() {
+            state.advance(now);
+        }
         regions
-            .values_mut()
-            .map(|s| {
-                s.advance(now);
-                s.scheduled_events()
-            })
+    }
+
+    /// Scheduler events not yet due, across all regions (after applying those due now).
+    pub fn scheduled_events(&self) -> usize {
+        self.regions_now()
+            .values()
+            .map(State::scheduled_events)
             .sum()
     }
 
     /// Every broken invariant across all regions (empty when all hold).
     pub fn check_invariants(&self) -> Vec<String> {
-        let now = self.clock.now();
-        let mut regions = self
-            .regions
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        regions
-            .values_mut()
-            .flat_map(|s| {
-                s.advance(now);
-                s.check_invariants()
-            })
+        self.regions_now()
+            .values()
+            .flat_map(State::check_invariants)
             .collect()
     }
 }

@@ -19,9 +19,9 @@ use serde_json::Value;
 use crate::clock::{to_datetime, IdSource};
 use crate::error::ApiError;
 use crate::scheduler::{Event, Queue, ServiceKey, SetKey};
+use crate::timing::Timing;
 
 mod sim;
-use crate::timing::Timing;
 
 /// Behaviour settings.
 #[derive(Clone, Debug)]
@@ -114,6 +114,22 @@ struct DeploymentRecord {
     updated_at: SystemTime,
 }
 
+impl ServiceRecord {
+    /// RUNNING and PENDING tasks: those of its task sets (EXTERNAL) or its deployments.
+    fn task_counts(&self) -> (i32, i32) {
+        let sets = self
+            .task_sets
+            .iter()
+            .map(|s| (s.running, s.pending.count()));
+        let deployments = self
+            .deployments
+            .iter()
+            .map(|d| (d.running, d.pending.count()));
+        sets.chain(deployments)
+            .fold((0, 0), |(r, p), (sr, sp)| (r + sr, p + sp))
+    }
+}
+
 impl DeploymentRecord {
     /// A new PRIMARY deployment of the service's current configuration, IN_PROGRESS.
     fn new(svc: &ServiceRecord, id: String, now: SystemTime) -> DeploymentRecord {
@@ -159,6 +175,22 @@ impl Tasks {
         match self.batches.iter().position(|(b, _)| *b == batch) {
             Some(i) => self.batches.remove(i).1,
             None => 0,
+        }
+    }
+
+    /// Starts or stops tasks so that `running` plus the PENDING ones is `target`: a new
+    /// PENDING batch for what is missing (its id is returned, to schedule its start), or the
+    /// excess cancelled, PENDING tasks first. Returns whether anything changed.
+    fn reconcile(&mut self, running: &mut i32, target: i32) -> (bool, Option<u64>) {
+        let have = *running + self.count();
+        if target > have {
+            (true, Some(self.add(target - have)))
+        } else if target < have {
+            let excess = have - target;
+            *running -= excess - self.cancel(excess);
+            (true, None)
+        } else {
+            (false, None)
         }
     }
 
@@ -381,8 +413,8 @@ impl State {
         let (running, pending) = c
             .services
             .values()
-            .flat_map(|s| &s.task_sets)
-            .fold((0, 0), |(r, p), s| (r + s.running, p + s.pending.count()));
+            .map(ServiceRecord::task_counts)
+            .fold((0, 0), |(r, p), (sr, sp)| (r + sr, p + sp));
         Cluster {
             cluster_arn: Some(c.arn.clone()),
             cluster_name: Some(c.name.clone()),
@@ -604,15 +636,7 @@ impl State {
         with_tags: bool,
     ) -> Service {
         let external = svc.controller == DeploymentControllerType::External;
-        let (running, pending): (i32, i32) = if external {
-            svc.task_sets
-                .iter()
-                .fold((0, 0), |(r, p), s| (r + s.running, p + s.pending.count()))
-        } else {
-            svc.deployments
-                .iter()
-                .fold((0, 0), |(r, p), d| (r + d.running, p + d.pending.count()))
-        };
+        let (running, pending) = svc.task_counts();
         let deployments = svc
             .deployments
             .iter()
@@ -804,11 +828,7 @@ impl State {
         // The answer shows the service before the scheduler starts any task.
         let answer = self.service_answer(cluster_param.as_deref(), &name, false)?;
         if let Some(id) = first_deployment {
-            let key = ServiceKey {
-                cluster: cluster_name,
-                service: name,
-            };
-            self.schedule_deployment(key, id, ctx.now);
+            self.schedule_deployment(cluster_name, name, id, ctx.now);
         }
         Ok(CreateServiceResponse {
             service: Some(answer),
@@ -995,11 +1015,7 @@ impl State {
             self.schedule_recompute(key, ctx.now);
         }
         if let Some(id) = deployment_to_launch {
-            let key = ServiceKey {
-                cluster: cluster_name,
-                service: name,
-            };
-            self.schedule_deployment(key, id, ctx.now);
+            self.schedule_deployment(cluster_name, name, id, ctx.now);
         }
         Ok(UpdateServiceResponse {
             service: Some(answer),
@@ -1039,14 +1055,7 @@ impl State {
                     set.start_draining(ctx.now);
                     draining_sets.push(set.id.clone());
                 }
-                busy = svc
-                    .task_sets
-                    .iter()
-                    .any(|s| s.running + s.pending.count() > 0)
-                    || svc
-                        .deployments
-                        .iter()
-                        .any(|d| d.running + d.pending.count() > 0);
+                busy = svc.task_counts() != (0, 0);
                 svc.deployment_generation += 1;
                 for d in &mut svc.deployments {
                     d.desired = 0;

@@ -76,13 +76,16 @@ impl State {
         self.schedule(now, stage, Event::SetStopped { key });
     }
 
-    /// Schedules a deployment to start (or stop) tasks towards its desired count.
+    /// Schedules a deployment of `cluster`/`service` to start (or stop) tasks towards its
+    /// desired count.
     pub(super) fn schedule_deployment(
         &mut self,
-        key: ServiceKey,
+        cluster: String,
+        service: String,
         deployment: String,
         now: SystemTime,
     ) {
+        let key = ServiceKey { cluster, service };
         self.schedule(
             now,
             Stage::Recompute,
@@ -233,15 +236,8 @@ impl State {
         if set.status == TaskSetStatus::DRAINING {
             return;
         }
-        let have = set.running + set.pending.count();
-        let mut batch = None;
-        if set.computed > have {
-            batch = Some(set.pending.add(set.computed - have));
-            set.generation += 1;
-        } else if set.computed < have {
-            let excess = have - set.computed;
-            let cancelled = set.pending.cancel(excess);
-            set.running -= excess - cancelled;
+        let (changed, batch) = set.pending.reconcile(&mut set.running, set.computed);
+        if changed {
             set.generation += 1;
         }
         if let Some(batch) = batch {
@@ -275,15 +271,7 @@ impl State {
         else {
             return;
         };
-        let have = dep.running + dep.pending.count();
-        let mut batch = None;
-        if dep.desired > have {
-            batch = Some(dep.pending.add(dep.desired - have));
-        } else if dep.desired < have {
-            let excess = have - dep.desired;
-            let cancelled = dep.pending.cancel(excess);
-            dep.running -= excess - cancelled;
-        }
+        let (_, batch) = dep.pending.reconcile(&mut dep.running, dep.desired);
         if let Some(batch) = batch {
             self.schedule(
                 at,
