@@ -116,7 +116,9 @@ impl Args {
 }
 
 pub fn run(args: &Args) -> Result<i32> {
-    let result = if args.all_targets {
+    let result = if args.plan {
+        plan_only(args)
+    } else if args.all_targets {
         crate::matrix::run_all(args)
     } else {
         run_one(args).map(|(code, _)| code)
@@ -174,31 +176,25 @@ impl Args {
     }
 }
 
+/// `--plan`: what the run would create on the target; no request is sent.
+fn plan_only(args: &Args) -> Result<i32> {
+    let Some((_, _, cases)) = load_cases(args.fixtures.as_deref(), &args.filter)? else {
+        return Err(InvalidFixtures.into());
+    };
+    let profile = resolve_profile(args)?;
+    print!("{}", plan(&cases, &profile, args.endpoint.as_deref()));
+    Ok(0)
+}
+
 /// Runs one target; the exit code and the report.
 pub fn run_one(args: &Args) -> Result<(i32, Report)> {
     let Some((catalog, _, cases)) = load_cases(args.fixtures.as_deref(), &args.filter)? else {
         return Err(InvalidFixtures.into());
     };
     let profile = resolve_profile(args)?;
-    let remote = args.endpoint.as_deref().is_some_and(|e| !is_loopback(e));
-    if args.plan || remote {
+    // Before touching a host that is not this machine, say what the run will create there.
+    if args.endpoint.as_deref().is_some_and(|e| !is_loopback(e)) {
         print!("{}", plan(&cases, &profile, args.endpoint.as_deref()));
-        if args.plan {
-            return Ok((
-                0,
-                Report::new(
-                    TargetInfo {
-                        name: profile.name.clone(),
-                        version: "plan".into(),
-                        endpoint: args.endpoint.clone().unwrap_or_default(),
-                    },
-                    humantime(SystemTime::now()),
-                    0,
-                    vec![],
-                    &catalog,
-                ),
-            ));
-        }
     }
     let prepared = prepare(
         &args.target,
@@ -636,9 +632,7 @@ fn client_for(
         }
         env.entry("AWS_REGION".into())
             .or_insert_with(|| "us-east-1".into());
-        let loopback = ["http://127.", "http://localhost", "http://[::1]"]
-            .iter()
-            .any(|p| target.endpoint.starts_with(p));
+        let loopback = is_loopback(&target.endpoint);
         if target.endpoint.starts_with("http://")
             && !loopback
             && env.contains_key("AWS_ACCESS_KEY_ID")

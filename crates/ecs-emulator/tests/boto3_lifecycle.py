@@ -39,16 +39,15 @@ def describe(task_set_id):
     return ecs.describe_task_sets(cluster="py", service="web", taskSets=[task_set_id])["taskSets"][0]
 
 
-def wait_count(task_set_id, expected, timeout=10.0):
-    """Polls DescribeTaskSets until computedDesiredCount settles (AWS recomputes it seconds
-    after the call that changed it)."""
+def settles_at(task_set_id, expected, timeout=10.0):
+    """Whether computedDesiredCount reaches `expected` within `timeout`, polling
+    DescribeTaskSets (AWS recomputes it seconds after the call that changed it)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
-        ts = describe(task_set_id)
-        if ts["computedDesiredCount"] == expected:
-            return ts
+        if describe(task_set_id)["computedDesiredCount"] == expected:
+            return True
         time.sleep(0.05)
-    raise AssertionError(f"{task_set_id}: computedDesiredCount did not settle at {expected} within {timeout}s")
+    return False
 
 
 def all_sets():
@@ -85,8 +84,7 @@ check(blue["id"].startswith("ecs-svc/") and len(blue["id"]) == len("ecs-svc/") +
 check(blue["taskSetArn"].endswith("/py/web/" + blue["id"]), "task set ARN format")
 check(blue["status"] == "ACTIVE", "a new task set is ACTIVE")
 check(blue["computedDesiredCount"] == 0, "CreateTaskSet answers the count from before the recompute")
-wait_count(blue["id"], 4)
-check(True, "computedDesiredCount settles at ceil(4 x 100%)")
+check(settles_at(blue["id"], 4), "computedDesiredCount settles at ceil(4 x 100%)")
 check(blue["launchType"] == "EC2", "default launch type")
 check(blue["stabilityStatus"] == "STABILIZING", "a new task set is STABILIZING")
 
@@ -99,12 +97,10 @@ green = ecs.create_task_set(
     cluster="py", service="web", taskDefinition="web:2", scale={"value": 30.0, "unit": "PERCENT"}
 )["taskSet"]
 check(green["computedDesiredCount"] == 0, "a new set answers 0")
-wait_count(green["id"], 2)
-check(True, "ceil(4 x 30%) = ceil(1.2) = 2 once settled")
+check(settles_at(green["id"], 2), "ceil(4 x 30%) = ceil(1.2) = 2 once settled")
 updated = ecs.update_task_set(cluster="py", service="web", taskSet=green["id"], scale={"value": 100.0, "unit": "PERCENT"})["taskSet"]
 check(updated["computedDesiredCount"] == 2, "UpdateTaskSet answers the previous value")
-wait_count(green["id"], 4)
-check(True, "recomputed after UpdateTaskSet")
+check(settles_at(green["id"], 4), "recomputed after UpdateTaskSet")
 wait_steady(green["id"])
 
 ecs.update_service_primary_task_set(cluster="py", service="web", primaryTaskSet=green["id"])
@@ -115,13 +111,11 @@ check(svc["taskDefinition"].endswith("task-definition/web:2"), "the service take
 
 answer = ecs.update_service(cluster="py", service="web", desiredCount=10)["service"]
 check({s["id"]: s for s in answer["taskSets"]}[green["id"]]["computedDesiredCount"] == 4, "UpdateService answers the counts from before")
-wait_count(green["id"], 10)
-check(True, "every set is recomputed after the desired count changes")
+check(settles_at(green["id"], 10), "every set is recomputed after the desired count changes")
 # 250 x 64.4% is exactly 161 (a binary float multiply-then-ceil says 162).
 ecs.update_service(cluster="py", service="web", desiredCount=250)
 ecs.update_task_set(cluster="py", service="web", taskSet=green["id"], scale={"value": 64.4, "unit": "PERCENT"})
-wait_count(green["id"], 161)
-check(True, "ceil(250 x 64.4%) settles at exactly 161")
+check(settles_at(green["id"], 161), "ceil(250 x 64.4%) settles at exactly 161")
 check(
     error_code(ecs.update_service, cluster="py", service="web", taskDefinition="web:1") == "InvalidParameterException",
     "UpdateService cannot change the task definition of an EXTERNAL service",

@@ -13,8 +13,9 @@ use ecs_model::Decimal;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::catalog::{Catalog, SCHEMA_RULE};
+use crate::catalog::Catalog;
 use crate::fixture::FixtureError;
+use crate::runner;
 
 /// One evidence item: a timeline of calls and AWS's answers.
 #[derive(Clone, Debug, Deserialize)]
@@ -200,6 +201,7 @@ struct SetHistory {
 pub fn check_item(item: &Item) -> Vec<Flag> {
     let mut flags = vec![];
     let mut seen = Observations::default();
+    let schemas = runner::Schemas::default();
     let mut history: BTreeMap<String, SetHistory> = BTreeMap::new();
     // Latest desired count per service name; latest scale per set id.
     let mut desired: BTreeMap<String, i32> = BTreeMap::new();
@@ -316,71 +318,30 @@ pub fn check_item(item: &Item) -> Vec<Flag> {
                 "a DescribeTaskSets naming no task set was answered".into(),
             );
         }
-        // The suite's answer checks: output schema, invariants.
+        // The suite's answer checks, exactly as a run applies them: the output schema (not for
+        // a partial answer) and the invariants against everything seen so far.
+        let mut suite = vec![];
         if !entry.partial {
             if let Some(op) = ecs_model::operation::find(&entry.op) {
-                match ecs_model::schema::for_shape(op.output_shape)
-                    .map(|s| jsonschema::draft202012::new(&s))
-                {
-                    Some(Ok(validator)) => {
-                        for e in validator.iter_errors(body) {
-                            flag(SCHEMA_RULE, format!("{} at {}", e, e.instance_path()));
-                        }
-                    }
-                    Some(Err(e)) => flag(
-                        SCHEMA_RULE,
-                        format!("the schema of {} does not compile: {e}", op.output_shape),
-                    ),
-                    None => flag(SCHEMA_RULE, format!("no schema for {}", op.output_shape)),
-                }
+                suite.extend(runner::schema_failures(op.output_shape, body, &schemas));
             }
         }
-        crate::runner::observe(body, &mut seen);
-        let tags_requested = entry.op != "DescribeTaskSets"
-            || req
-                .get("include")
-                .and_then(Value::as_array)
-                .is_some_and(|i| i.iter().any(|v| v == "TAGS"));
-        let mut sets: Vec<TaskSet> = vec![];
-        for v in body.get("taskSet").into_iter().chain(
-            body.get("taskSets")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten(),
-        ) {
-            match ecs_model::from_value::<TaskSet>(v) {
-                Ok(ts) => sets.push(ts),
-                Err(e) => flag(SCHEMA_RULE, format!("a task set does not decode: {e}")),
+        runner::observe(body, &mut seen);
+        suite.extend(runner::invariant_failures(&entry.op, req, body, &seen));
+        for f in suite {
+            for rule in &f.rules {
+                flag(rule, format!("{}: {}", f.path, f.actual));
             }
         }
-        let mut services: Vec<Service> = vec![];
-        for v in body.get("service").into_iter().chain(
-            body.get("services")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten(),
-        ) {
-            match ecs_model::from_value::<Service>(v) {
-                Ok(s) => services.push(s),
-                Err(e) => flag(SCHEMA_RULE, format!("a service does not decode: {e}")),
-            }
-        }
-        for ts in &sets {
-            let mut ctx = seen.context_for(ts, tags_requested);
-            if ctx.desired_counts.is_empty() {
-                if let Some(svc) = &service_of_request {
-                    ctx.desired_counts = seen.desired_counts(svc);
-                }
-            }
-            for v in semantics::task_set_invariants(ts, ctx) {
-                flag(v.rule, format!("{}: {}", v.path, v.message));
-            }
-        }
-        for svc in &services {
-            for v in semantics::service_invariants(svc, &seen, true) {
-                flag(v.rule, format!("{}: {}", v.path, v.message));
-            }
-        }
+        // Task sets and services that do not decode were flagged above.
+        let sets: Vec<TaskSet> = runner::task_sets_of(body)
+            .into_iter()
+            .filter_map(|(_, v)| ecs_model::from_value(v).ok())
+            .collect();
+        let services: Vec<Service> = runner::services_of(body)
+            .into_iter()
+            .filter_map(|(_, v)| ecs_model::from_value(v).ok())
+            .collect();
         // The rules the item claims.
         for ts in &sets {
             let id = ts.id.clone().unwrap_or_default();

@@ -105,12 +105,16 @@ pub struct Step {
     pub sleep_ms: Option<u64>,
     /// `false` when the step tests launchType, capacityProviderStrategy or
     /// networkConfiguration itself, so a target profile's placement is never merged into it.
-    #[serde(default = "yes", skip_serializing_if = "Clone::clone")]
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub placement: bool,
 }
 
 fn yes() -> bool {
     true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 fn empty_object() -> Value {

@@ -52,7 +52,8 @@ pub struct ProfileError {
     pub message: String,
 }
 
-const PLACEMENT_MEMBERS: [&str; 3] = [
+/// The request members a profile's placement may set.
+pub const PLACEMENT_MEMBERS: [&str; 3] = [
     "launchType",
     "capacityProviderStrategy",
     "networkConfiguration",

@@ -175,15 +175,21 @@ impl RunOptions {
 pub struct Schemas(Mutex<HashMap<String, Arc<jsonschema::Validator>>>);
 
 impl Schemas {
-    fn validator(&self, shape: &str) -> Option<Arc<jsonschema::Validator>> {
+    /// The validator of `shape`, compiled once; why there is none (a shape without a schema, a
+    /// schema that does not compile) is an error, never a silent pass.
+    fn validator(&self, shape: &str) -> Result<Arc<jsonschema::Validator>, String> {
         let mut cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(v) = cache.get(shape) {
-            return Some(v.clone());
+            return Ok(v.clone());
         }
-        let schema = ecs_model::schema::for_shape(shape)?;
-        let validator = Arc::new(jsonschema::draft202012::new(&schema).ok()?);
+        let schema = ecs_model::schema::for_shape(shape)
+            .ok_or_else(|| format!("the model has no schema for {shape}"))?;
+        let validator = Arc::new(
+            jsonschema::draft202012::new(&schema)
+                .map_err(|e| format!("the schema of {shape} does not compile: {e}"))?,
+        );
         cache.insert(shape.to_owned(), validator.clone());
-        Some(validator)
+        Ok(validator)
     }
 }
 
@@ -245,29 +251,37 @@ pub async fn run(
 
 /// The result of a case that did not run: it needs what the target does not provide.
 fn skipped(case: &Case, missing: &[String], unique: &str) -> CaseResult {
-    CaseResult {
-        id: case.id.clone(),
-        file: case.file.clone(),
-        rules: case.all_rules().into_iter().map(str::to_owned).collect(),
-        tags: case.tags.clone(),
-        provenance: case.provenance.describe(),
+    let step = StepResult {
+        label: "(not run)".into(),
+        op: case.steps.first().map(|s| s.op.clone()).unwrap_or_default(),
         status: Status::Skipped,
-        steps: vec![StepResult {
-            label: "(not run)".into(),
-            op: case.steps.first().map(|s| s.op.clone()).unwrap_or_default(),
-            status: Status::Skipped,
-            reason: Some(format!(
-                "needs {}, which the target profile does not provide",
-                missing.join(", ")
-            )),
-            failures: vec![],
-            http_status: None,
-            duration_ms: 0,
-            answer: None,
-        }],
-        cleanup_problems: vec![],
+        reason: Some(format!(
+            "needs {}, which the target profile does not provide",
+            missing.join(", ")
+        )),
+        failures: vec![],
+        http_status: None,
         duration_ms: 0,
-        unique: unique.to_owned(),
+        answer: None,
+    };
+    CaseResult::of(case, Status::Skipped, vec![step], unique)
+}
+
+impl CaseResult {
+    /// The result of `case` with these steps, no cleanup problems and no duration yet.
+    fn of(case: &Case, status: Status, steps: Vec<StepResult>, unique: &str) -> CaseResult {
+        CaseResult {
+            id: case.id.clone(),
+            file: case.file.clone(),
+            rules: case.all_rules().into_iter().map(str::to_owned).collect(),
+            tags: case.tags.clone(),
+            provenance: case.provenance.describe(),
+            status,
+            steps,
+            cleanup_problems: vec![],
+            duration_ms: 0,
+            unique: unique.to_owned(),
+        }
     }
 }
 
@@ -361,16 +375,9 @@ pub async fn run_case(
     }
     let status = case_status(case, &steps);
     CaseResult {
-        id: case.id.clone(),
-        file: case.file.clone(),
-        rules: case.all_rules().into_iter().map(str::to_owned).collect(),
-        tags: case.tags.clone(),
-        provenance: case.provenance.describe(),
-        status,
-        steps,
         cleanup_problems,
         duration_ms: started.elapsed().as_millis() as u64,
-        unique: unique.to_owned(),
+        ..CaseResult::of(case, status, steps, unique)
     }
 }
 
@@ -515,7 +522,7 @@ async fn run_step(
         }
         let mut failures = outcome.failures;
         if let (Some(body), Status::Passed) = (&outcome.body, outcome.status) {
-            learn(&step.op, &request, body, state);
+            observe(body, &mut state.seen);
             for (name, path) in &step.capture {
                 match matcher::lookup(body, path) {
                     Some(v) => {
@@ -552,29 +559,26 @@ async fn run_step(
 /// of launchType, capacityProviderStrategy and networkConfiguration itself.
 fn with_placement(
     step: &Step,
-    request: Value,
+    mut request: Value,
     placement: Option<&serde_json::Map<String, Value>>,
 ) -> Value {
-    const MEMBERS: [&str; 3] = [
-        "launchType",
-        "capacityProviderStrategy",
-        "networkConfiguration",
-    ];
-    let (Some(placement), Value::Object(mut map)) = (placement, request.clone()) else {
+    use crate::profile::PLACEMENT_MEMBERS;
+    let Some(placement) = placement else {
         return request;
     };
-    if !step.placement
-        || !matches!(step.op.as_str(), "CreateTaskSet" | "CreateService")
-        || MEMBERS.iter().any(|m| map.contains_key(*m))
-    {
+    if !step.placement || !matches!(step.op.as_str(), "CreateTaskSet" | "CreateService") {
         return request;
     }
-    for m in MEMBERS {
-        if let Some(v) = placement.get(m) {
-            map.insert(m.to_owned(), v.clone());
+    if let Value::Object(map) = &mut request {
+        if !PLACEMENT_MEMBERS.iter().any(|m| map.contains_key(*m)) {
+            for m in PLACEMENT_MEMBERS {
+                if let Some(v) = placement.get(m) {
+                    map.insert(m.to_owned(), v.clone());
+                }
+            }
         }
     }
-    Value::Object(map)
+    request
 }
 
 struct Outcome {
@@ -736,22 +740,10 @@ fn evaluate(
             actual: m.actual,
         }));
     }
-    if let Some(validator) = schemas.validator(output_shape) {
-        for e in validator.iter_errors(&body) {
-            let path = e.instance_path().to_string();
-            failures.push(Failure {
-                rules: vec![SCHEMA_RULE.to_owned()],
-                path: if path.is_empty() {
-                    "(answer)".into()
-                } else {
-                    pointer_to_path(&path)
-                },
-                expected: format!("valid {output_shape}"),
-                actual: e.to_string(),
-            });
-        }
-    }
-    failures.extend(invariant_failures(op, request, &body, state));
+    failures.extend(schema_failures(output_shape, &body, schemas));
+    let mut seen = state.seen.clone();
+    observe(&body, &mut seen);
+    failures.extend(invariant_failures(op, request, &body, &seen));
     let status_ = if failures.is_empty() {
         Status::Passed
     } else {
@@ -782,26 +774,54 @@ fn pointer_to_path(pointer: &str) -> String {
     out
 }
 
-/// The answer invariants of `ecs_model::semantics` on every task set and service in a 2xx answer,
-/// judged against everything the case has seen, this answer included.
-fn invariant_failures(op: &str, request: &Value, body: &Value, state: &CaseState) -> Vec<Failure> {
-    use ecs_model::semantics::{service_invariants, task_set_invariants};
-    let mut seen = state.seen.clone();
-    observe(body, &mut seen);
-    let mut out = vec![];
-    let mut push = |prefix: String, violations: Vec<ecs_model::Violation>| {
-        for v in violations {
-            out.push(Failure {
-                rules: vec![v.rule.to_owned()],
-                path: if v.path.is_empty() {
-                    prefix.clone()
+/// Where a 2xx answer breaks the generated JSON Schema of the operation's output.
+pub(crate) fn schema_failures(output_shape: &str, body: &Value, schemas: &Schemas) -> Vec<Failure> {
+    let failure = |path: String, actual: String| Failure {
+        rules: vec![SCHEMA_RULE.to_owned()],
+        path,
+        expected: format!("valid {output_shape}"),
+        actual,
+    };
+    match schemas.validator(output_shape) {
+        Err(why) => vec![failure("(answer)".into(), why)],
+        Ok(validator) => validator
+            .iter_errors(body)
+            .map(|e| {
+                let path = e.instance_path().to_string();
+                let path = if path.is_empty() {
+                    "(answer)".into()
                 } else {
-                    format!("{prefix}.{}", v.path)
-                },
-                expected: "the invariant holds".into(),
-                actual: v.message,
-            });
-        }
+                    pointer_to_path(&path)
+                };
+                failure(path, e.to_string())
+            })
+            .collect(),
+    }
+}
+
+/// The answer invariants of `ecs_model::semantics` on every task set and service in a 2xx
+/// answer, judged against `seen` (everything observed so far, this answer included). A task
+/// set that does not name its service belongs to the one the request names. A task set or
+/// service that does not decode is a schema departure, not a silent pass.
+pub(crate) fn invariant_failures(
+    op: &str,
+    request: &Value,
+    body: &Value,
+    seen: &Observations,
+) -> Vec<Failure> {
+    use ecs_model::semantics::{service_invariants, task_set_invariants};
+    let mut out = vec![];
+    let push = |out: &mut Vec<Failure>, prefix: String, violations: Vec<ecs_model::Violation>| {
+        out.extend(violations.into_iter().map(|v| Failure {
+            rules: vec![v.rule.to_owned()],
+            path: if v.path.is_empty() {
+                prefix.clone()
+            } else {
+                format!("{prefix}.{}", v.path)
+            },
+            expected: "the invariant holds".into(),
+            actual: v.message,
+        }));
     };
     // Tags are only ever asked for by DescribeTaskSets; elsewhere the rule does not apply.
     let tags_requested = op != "DescribeTaskSets"
@@ -809,26 +829,39 @@ fn invariant_failures(op: &str, request: &Value, body: &Value, state: &CaseState
             .get("include")
             .and_then(Value::as_array)
             .is_some_and(|i| i.iter().any(|v| v == "TAGS"));
+    let requested_service = request.get("service").and_then(Value::as_str);
     for (prefix, value) in task_sets_of(body) {
-        let Ok(ts) = ecs_model::from_value::<TaskSet>(value) else {
-            continue;
-        };
-        push(
-            prefix,
-            task_set_invariants(&ts, seen.context_for(&ts, tags_requested)),
-        );
+        match ecs_model::from_value::<TaskSet>(value) {
+            Ok(ts) => {
+                let mut ctx = seen.context_for(&ts, tags_requested);
+                if let (true, Some(service)) = (ctx.desired_counts.is_empty(), requested_service) {
+                    ctx.desired_counts = seen.desired_counts(service);
+                }
+                push(&mut out, prefix, task_set_invariants(&ts, ctx));
+            }
+            Err(e) => out.push(undecodable(prefix, "TaskSet", &e)),
+        }
     }
     for (prefix, value) in services_of(body) {
-        let Ok(svc) = ecs_model::from_value::<Service>(value) else {
-            continue;
-        };
-        push(prefix, service_invariants(&svc, &seen, true));
+        match ecs_model::from_value::<Service>(value) {
+            Ok(svc) => push(&mut out, prefix, service_invariants(&svc, seen, true)),
+            Err(e) => out.push(undecodable(prefix, "Service", &e)),
+        }
     }
     out
 }
 
+fn undecodable(prefix: String, shape: &str, e: &ecs_model::DecodeError) -> Failure {
+    Failure {
+        rules: vec![SCHEMA_RULE.to_owned()],
+        path: prefix,
+        expected: format!("a {shape} the invariants can read"),
+        actual: e.to_string(),
+    }
+}
+
 /// The task sets of an answer (`taskSet`, `taskSets[]`), with their paths.
-fn task_sets_of(body: &Value) -> Vec<(String, &Value)> {
+pub(crate) fn task_sets_of(body: &Value) -> Vec<(String, &Value)> {
     let mut sets: Vec<(String, &Value)> = vec![];
     if let Some(ts) = body.get("taskSet") {
         sets.push(("taskSet".into(), ts));
@@ -844,7 +877,7 @@ fn task_sets_of(body: &Value) -> Vec<(String, &Value)> {
 }
 
 /// The services of an answer (`service`, `services[]`), with their paths.
-fn services_of(body: &Value) -> Vec<(String, &Value)> {
+pub(crate) fn services_of(body: &Value) -> Vec<(String, &Value)> {
     let mut services: Vec<(String, &Value)> = vec![];
     if let Some(s) = body.get("service") {
         services.push(("service".into(), s));
@@ -871,9 +904,4 @@ pub fn observe(body: &Value, seen: &mut Observations) {
             seen.observe_task_set(&ts);
         }
     }
-}
-
-/// Remembers the desired counts and scales of the answers, for the invariants of later steps.
-fn learn(_op: &str, _request: &Value, body: &Value, state: &mut CaseState) {
-    observe(body, &mut state.seen);
 }

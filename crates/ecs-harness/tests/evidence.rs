@@ -44,47 +44,68 @@ fn tampered(
 
 #[test]
 fn tampered_answers_are_flagged_under_the_right_rule() {
-    let rules = |flags: Vec<evidence::Flag>| flags.into_iter().map(|f| f.rule).collect::<Vec<_>>();
-    // CreateTaskSet answering a computed count at once.
-    assert!(rules(tampered(
-        "awscli.external-service-lifecycle",
-        1,
-        "/taskSet/computedDesiredCount",
-        1.into()
-    ))
-    .contains(&"ts.computed-desired-count.answer-before-recompute".to_owned()));
-    // A settled count rounded down instead of up.
-    assert!(rules(tampered(
-        "awscli.external-service-lifecycle",
-        3,
-        "/taskSet/computedDesiredCount",
-        2.into()
-    ))
-    .contains(&"ts.computed-desired-count.ceil".to_owned()));
-    // A deleted set that is not DRAINING.
-    assert_eq!(
-        rules(tampered(
+    // (item, entry, JSON pointer, tampered value, the rule that must flag it)
+    let cases: [(&str, usize, &str, serde_json::Value, &str); 5] = [
+        // CreateTaskSet answering a computed count at once.
+        (
+            "awscli.external-service-lifecycle",
+            1,
+            "/taskSet/computedDesiredCount",
+            1.into(),
+            "ts.computed-desired-count.answer-before-recompute",
+        ),
+        // A settled count that is not ceil(1 x 50%) = 1, nor a value from before the change.
+        (
+            "awscli.external-service-lifecycle",
+            3,
+            "/taskSet/computedDesiredCount",
+            2.into(),
+            "ts.computed-desired-count.ceil",
+        ),
+        // A deleted set that is not DRAINING.
+        (
             "awscli.delete-task-set",
             0,
             "/taskSet/status",
-            "ACTIVE".into()
-        )),
-        ["ts.delete.draining"]
-    );
-    // A STEADY_STATE set with tasks still pending.
-    assert!(rules(tampered(
-        "awscli.describe-task-sets",
-        0,
-        "/taskSets/0/pendingCount",
-        1.into()
-    ))
-    .contains(&"inv.steady-state-counts".to_owned()));
-    // A wrong type is a schema departure.
-    assert!(rules(tampered(
+            "ACTIVE".into(),
+            "ts.delete.draining",
+        ),
+        // A STEADY_STATE set with tasks still pending.
+        (
+            "awscli.describe-task-sets",
+            0,
+            "/taskSets/0/pendingCount",
+            1.into(),
+            "inv.steady-state-counts",
+        ),
+        // A wrong type is a schema departure.
+        (
+            "awscli.delete-task-set",
+            0,
+            "/taskSet/runningCount",
+            "none".into(),
+            "schema.output",
+        ),
+    ];
+    for (id, entry, pointer, value, rule) in cases {
+        let rules: Vec<String> = tampered(id, entry, pointer, value)
+            .into_iter()
+            .map(|f| f.rule)
+            .collect();
+        assert!(
+            rules.iter().any(|r| r == rule),
+            "{id} entry {entry} {pointer}: flagged {rules:?}, not {rule}"
+        );
+    }
+    // The delete example has nothing else to flag once its status is wrong.
+    let only: Vec<String> = tampered(
         "awscli.delete-task-set",
         0,
-        "/taskSet/runningCount",
-        "none".into()
-    ))
-    .contains(&"schema.output".to_owned()));
+        "/taskSet/status",
+        "ACTIVE".into(),
+    )
+    .into_iter()
+    .map(|f| f.rule)
+    .collect();
+    assert_eq!(only, ["ts.delete.draining"]);
 }

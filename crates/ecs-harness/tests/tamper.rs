@@ -188,10 +188,6 @@ fn map_error(from: &'static str, to: Option<&'static str>) -> Tamper {
     })
 }
 
-fn task_set(v: &mut Value) -> Option<&mut Value> {
-    v.get_mut("taskSet")
-}
-
 fn bump(v: &mut Value, by: i64) {
     if let Some(n) = v.as_i64() {
         *v = json!(n + by);
