@@ -47,7 +47,7 @@ def call():
     if op == "CreateTaskSet":
         got = 1 if "taskSet" in client.create_task_set(**CREATE) else 0
     else:
-        got = len(client.describe_task_sets(cluster="bench", service="web")["taskSets"])
+        got = len(client.describe_task_sets(cluster="bench", service="web", taskSets=["ecs-svc/1000000000000000001"])["taskSets"])
     if got != sets:
         raise SystemExit(f"boto3 read {got} task sets, expected {sets}")
 

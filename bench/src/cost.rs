@@ -54,7 +54,10 @@ impl Scenario {
     fn request(self) -> Value {
         match self {
             Scenario::CreateTaskSet => payloads::create_task_set_request(payloads::SERVICE),
-            _ => payloads::describe_task_sets_request(payloads::SERVICE),
+            _ => payloads::describe_task_sets_request(
+                payloads::SERVICE,
+                &[payloads::DESCRIBED_ID.to_owned()],
+            ),
         }
     }
 
@@ -219,6 +222,7 @@ impl Inputs {
             create: ecs_model::from_value(&payloads::create_task_set_request(payloads::SERVICE))?,
             describe: ecs_model::from_value(&payloads::describe_task_sets_request(
                 payloads::SERVICE,
+                &[payloads::DESCRIBED_ID.to_owned()],
             ))?,
         })
     }
@@ -300,6 +304,7 @@ async fn sdk_call(client: &aws_sdk_ecs::Client, scenario: Scenario) -> Result<()
                 .describe_task_sets()
                 .cluster(payloads::CLUSTER)
                 .service(payloads::SERVICE)
+                .task_sets(payloads::DESCRIBED_ID)
                 .send()
                 .await?;
             out.task_sets.map_or(0, |s| s.len())

@@ -37,7 +37,8 @@ enum Cmd {
         only: Option<String>,
     },
     /// The reference emulator on 127.0.0.1:<port>, built like the benchmarks (release), with
-    /// the task-set limit raised so one service can hold 100 sets and no drain delay.
+    /// the task-set limit raised so one service can hold 100 sets, and the default (AWS-shaped)
+    /// timing.
     Emulator {
         #[arg(long)]
         port: u16,
@@ -91,10 +92,8 @@ fn main() -> Result<()> {
                 let emulator = ecs_emulator::Emulator::builder()
                     .port(port)
                     .max_task_sets_per_service(usize::MAX)
-                    // Deleted sets are gone at once (fakecloud's behaviour too): with the
-                    // default 500 ms, the create/delete scenario keeps thousands of DRAINING
-                    // sets, which the emulator walks on every request.
-                    .drain_delay(std::time::Duration::ZERO)
+                    // Default timing: deleted sets stay DRAINING for a while, as on AWS; the
+                    // scheduler's event queue never walks them.
                     .start()
                     .await?;
                 println!("{}", emulator.url());
@@ -109,9 +108,10 @@ fn main() -> Result<()> {
         } => {
             let runtime = tokio::runtime::Runtime::new()?;
             let out = runtime.block_on(async {
-                throughput::setup(&endpoint).await?;
+                let ids = throughput::setup(&endpoint).await?;
                 let mut out = vec![];
                 for (scenario, op, service) in throughput::SCENARIOS {
+                    let named = ids.get(*service).cloned().unwrap_or_default();
                     for c in &concurrency {
                         out.push(
                             throughput::run(
@@ -119,6 +119,7 @@ fn main() -> Result<()> {
                                 scenario,
                                 op,
                                 service,
+                                &named,
                                 *c,
                                 Duration::from_secs_f64(seconds),
                             )
@@ -153,6 +154,7 @@ fn main() -> Result<()> {
                             "DescribeTaskSets (1 set), canned",
                             "DescribeTaskSets",
                             "one",
+                            &[payloads::DESCRIBED_ID.to_owned()],
                             *c,
                             Duration::from_secs_f64(seconds),
                         )

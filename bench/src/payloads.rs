@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
-use ecs_emulator::{Emulator, ManualClock, SequentialIds};
+use ecs_emulator::{Emulator, ManualClock, SequentialIds, TimingProfile};
 use serde_json::{json, Value};
 
 pub const CLUSTER: &str = "bench";
@@ -35,9 +35,23 @@ pub fn create_task_set_request(service: &str) -> Value {
     })
 }
 
-/// The DescribeTaskSets request every client sends.
-pub fn describe_task_sets_request(service: &str) -> Value {
-    json!({"cluster": CLUSTER, "service": service})
+/// The task set the cost benchmark's clients name (the canned server answers every
+/// DescribeTaskSets with the same set or sets; AWS refuses one that names none).
+pub const DESCRIBED_ID: &str = "ecs-svc/1000000000000000001";
+
+/// A DescribeTaskSets request naming `ids` (AWS answers InvalidParameterException "TaskSets
+/// cannot be empty." to one that names none).
+pub fn describe_task_sets_request(service: &str, ids: &[String]) -> Value {
+    json!({"cluster": CLUSTER, "service": service, "taskSets": ids})
+}
+
+/// The id of the task set a CreateTaskSet answer holds.
+pub fn created_id(answer: &[u8]) -> Result<String> {
+    let v: Value = serde_json::from_slice(answer).context("CreateTaskSet answer")?;
+    v["taskSet"]["id"]
+        .as_str()
+        .map(str::to_owned)
+        .context("CreateTaskSet answer without taskSet.id")
 }
 
 /// Setup requests for a target: a cluster, a task definition (Fargate-ready when `fargate`) and
@@ -111,8 +125,9 @@ pub struct Answers {
 
 pub fn answers() -> Result<Answers> {
     let clock = ManualClock::at_example_time();
+    // Instant timing on a manual clock: every set is settled by the time it is described.
     let engine = Emulator::builder()
-        .task_delay(Duration::ZERO)
+        .profile(TimingProfile::Instant, 1.0)
         .clock(clock.clone())
         .ids(SequentialIds::default())
         .max_task_sets_per_service(100)
@@ -127,17 +142,25 @@ pub fn answers() -> Result<Answers> {
         call(op, &body)?;
     }
     let mut create = vec![];
+    let mut hundred = vec![];
     for i in 0..100 {
         clock.advance(Duration::from_millis(10));
         let answer = call("CreateTaskSet", &create_task_set_request("hundred"))?;
+        hundred.push(created_id(&answer)?);
         if i == 0 {
             create = answer;
         }
     }
-    call("CreateTaskSet", &create_task_set_request("one"))?;
+    let one = vec![created_id(&call(
+        "CreateTaskSet",
+        &create_task_set_request("one"),
+    )?)?];
     clock.advance(Duration::from_secs(1));
-    let describe_1 = call("DescribeTaskSets", &describe_task_sets_request("one"))?;
-    let describe_100 = call("DescribeTaskSets", &describe_task_sets_request("hundred"))?;
+    let describe_1 = call("DescribeTaskSets", &describe_task_sets_request("one", &one))?;
+    let describe_100 = call(
+        "DescribeTaskSets",
+        &describe_task_sets_request("hundred", &hundred),
+    )?;
     let sets = |bytes: &[u8]| -> Result<usize> {
         let v: Value = serde_json::from_slice(bytes).context("canned answer")?;
         Ok(v["taskSets"].as_array().map_or(0, Vec::len))

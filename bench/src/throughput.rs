@@ -43,8 +43,12 @@ pub const SCENARIOS: &[(&str, &str, &str)] = &[
 /// than a handful of live sets (AWS allows 5); one pair counts as one answer.
 pub const CREATE_DELETE: &str = "CreateTaskSet + DeleteTaskSet";
 
-/// Creates the cluster, task definition, services and task sets the scenarios read.
-pub async fn setup(endpoint: &str) -> Result<()> {
+/// The ids of the task sets each service of the scenarios holds.
+pub type SetIds = std::collections::BTreeMap<String, Vec<String>>;
+
+/// Creates the cluster, task definition, services and task sets the scenarios read; the ids of
+/// the sets, which a DescribeTaskSets must name.
+pub async fn setup(endpoint: &str) -> Result<SetIds> {
     let client = payloads::client(endpoint)?;
     let send = |op: &'static str, body: Value| {
         let client = &client;
@@ -61,25 +65,26 @@ pub async fn setup(endpoint: &str) -> Result<()> {
                     String::from_utf8_lossy(&raw.body[..raw.body.len().min(300)])
                 );
             }
-            Ok(())
+            Ok(raw.body)
         }
     };
     for (op, body) in payloads::setup_requests(&["one", "hundred", "create"], false) {
         send(op, body).await?;
     }
-    send(
-        "CreateTaskSet",
-        payloads::server_create_task_set_request("one"),
-    )
-    .await?;
-    for _ in 0..100 {
-        send(
-            "CreateTaskSet",
-            payloads::server_create_task_set_request("hundred"),
-        )
-        .await?;
+    let mut ids = SetIds::new();
+    for (service, sets) in [("one", 1), ("hundred", 100)] {
+        for _ in 0..sets {
+            let answer = send(
+                "CreateTaskSet",
+                payloads::server_create_task_set_request(service),
+            )
+            .await?;
+            ids.entry(service.to_owned())
+                .or_default()
+                .push(payloads::created_id(&answer)?);
+        }
     }
-    Ok(())
+    Ok(ids)
 }
 
 /// Sends one request and returns the body of a 2xx answer.
@@ -128,18 +133,20 @@ fn delete_request(
     Ok(http::Request::from_parts(parts, Full::new(body)))
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     endpoint: &str,
     scenario: &str,
     op: &str,
     service: &str,
+    ids: &[String],
     concurrency: usize,
     duration: Duration,
 ) -> Result<Throughput> {
     let info = ecs_model::operation::find(op).context("operation")?;
     let body = match op {
         "CreateTaskSet" => payloads::server_create_task_set_request(service),
-        _ => payloads::describe_task_sets_request(service),
+        _ => payloads::describe_task_sets_request(service, ids),
     };
     let signer = Arc::new(payloads::client(endpoint)?);
     let signed = signer.prepare_request(info, Bytes::from(body.to_string()))?;

@@ -22,6 +22,9 @@ use crate::scheduler::{Event, Queue, ServiceKey, SetKey};
 use crate::timing::Timing;
 
 mod sim;
+mod task_sets;
+
+use task_sets::TaskSets;
 
 /// Behaviour settings.
 #[derive(Clone, Debug)]
@@ -89,7 +92,7 @@ struct ServiceRecord {
     created_at: SystemTime,
     tags: Vec<Tag>,
     client_token: Option<(String, Value)>,
-    task_sets: Vec<TaskSetRecord>,
+    task_sets: TaskSets,
     /// The deployments of an ECS-controller service, newest (PRIMARY) first; EXTERNAL services
     /// have none.
     deployments: Vec<DeploymentRecord>,
@@ -810,7 +813,7 @@ impl State {
             created_at: ctx.now,
             tags: req.tags.clone().unwrap_or_default(),
             client_token: req.client_token.clone().map(|t| (t, fp)),
-            task_sets: vec![],
+            task_sets: TaskSets::default(),
             deployments: vec![],
             deployment_generation: 0,
         };
@@ -1153,11 +1156,7 @@ impl State {
         let svc = self.task_set_service(req.cluster.as_deref(), req.service.as_deref())?;
         let cluster_arn = cluster_arn_of(&svc.arn);
         if let Some(token) = &req.client_token {
-            if let Some(existing) = svc
-                .task_sets
-                .iter()
-                .find(|s| s.client_token.as_ref().is_some_and(|(t, _)| t == token))
-            {
+            if let Some(existing) = svc.task_sets.by_token(token) {
                 if existing
                     .client_token
                     .as_ref()
@@ -1257,7 +1256,7 @@ impl State {
                 let mut failures = vec![];
                 for param in wanted {
                     let id = Self::task_set_id(param);
-                    match svc.task_sets.iter().find(|s| s.id == id) {
+                    match svc.task_sets.get(&id) {
                         Some(s) => found.push(s.render(&svc.arn, &cluster_arn, with_tags)),
                         None => failures.push(missing_entry(
                             param.clone(),
@@ -1281,8 +1280,7 @@ impl State {
     ) -> Result<&'s mut TaskSetRecord, ApiError> {
         let id = Self::task_set_id(param.unwrap_or_default());
         svc.task_sets
-            .iter_mut()
-            .find(|s| s.id == id)
+            .get_mut(&id)
             .ok_or_else(ApiError::task_set_not_found)
     }
 
@@ -1361,27 +1359,31 @@ impl State {
     ) -> Result<UpdateServicePrimaryTaskSetResponse, ApiError> {
         let svc = self.task_set_service(req.cluster.as_deref(), req.service.as_deref())?;
         let id = Self::task_set_id(req.primary_task_set.as_deref().unwrap_or_default());
-        let index = svc
+        let status = &svc
             .task_sets
-            .iter()
-            .position(|s| s.id == id)
-            .ok_or_else(ApiError::task_set_not_found)?;
-        if svc.task_sets[index].status == TaskSetStatus::DRAINING {
+            .get(&id)
+            .ok_or_else(ApiError::task_set_not_found)?
+            .status;
+        if *status == TaskSetStatus::DRAINING {
             return Err(ApiError::invalid(
                 "A DRAINING task set cannot become the primary task set.",
             ));
         }
-        for (i, set) in svc.task_sets.iter_mut().enumerate() {
-            if i == index && set.status != TaskSetStatus::PRIMARY {
+        for set in svc.task_sets.iter_mut() {
+            let chosen = set.id == id;
+            if chosen && set.status != TaskSetStatus::PRIMARY {
                 set.status = TaskSetStatus::PRIMARY;
                 set.updated_at = ctx.now;
-            } else if i != index && set.status == TaskSetStatus::PRIMARY {
+            } else if !chosen && set.status == TaskSetStatus::PRIMARY {
                 set.status = TaskSetStatus::ACTIVE;
                 set.updated_at = ctx.now;
             }
         }
         // The service takes on the primary task set's parameters.
-        let primary = &svc.task_sets[index];
+        let primary = svc
+            .task_sets
+            .get(&id)
+            .ok_or_else(ApiError::task_set_not_found)?;
         svc.task_definition = Some(primary.task_definition.clone());
         svc.launch_type = primary.launch_type.clone();
         svc.capacity_provider_strategy = primary.capacity_provider_strategy.clone();
@@ -1438,11 +1440,7 @@ impl State {
                     .filter(|c| c.active)
                     .ok_or_else(ApiError::cluster_not_found)?;
                 let svc = c.services.get_mut(service).ok_or_else(not_found)?;
-                let set = svc
-                    .task_sets
-                    .iter_mut()
-                    .find(|s| s.id == id)
-                    .ok_or_else(not_found)?;
+                let set = svc.task_sets.get_mut(id).ok_or_else(not_found)?;
                 Ok(&mut set.tags)
             }
             "task-definition" => {
@@ -1520,13 +1518,8 @@ impl State {
                 if primaries > 1 {
                     problems.push(format!("{}/{name}: {primaries} PRIMARY task sets", c.name));
                 }
-                let mut ids: Vec<&str> = svc.task_sets.iter().map(|s| s.id.as_str()).collect();
-                ids.sort_unstable();
-                ids.dedup();
-                if ids.len() != svc.task_sets.len() {
-                    problems.push(format!("{}/{name}: duplicated task set ids", c.name));
-                }
-                for s in &svc.task_sets {
+                // Task set ids are unique by construction (`TaskSets` is keyed by id).
+                for s in svc.task_sets.iter() {
                     let expected =
                         computed_desired_count_for(svc.desired_count, &scale_of(s.scale))
                             .unwrap_or(-1);

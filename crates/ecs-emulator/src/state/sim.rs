@@ -99,8 +99,7 @@ impl State {
             .services
             .get_mut(&key.service)?
             .task_sets
-            .iter_mut()
-            .find(|s| s.id == key.set)
+            .get_mut(&key.set)
     }
 
     fn service_rec(&mut self, key: &ServiceKey) -> Option<&mut ServiceRecord> {
@@ -149,8 +148,13 @@ impl State {
                     cluster: key.cluster.clone(),
                     service: key.service.clone(),
                 }) {
-                    svc.task_sets
-                        .retain(|s| !(s.id == key.set && s.status == TaskSetStatus::DRAINING));
+                    if svc
+                        .task_sets
+                        .get(&key.set)
+                        .is_some_and(|s| s.status == TaskSetStatus::DRAINING)
+                    {
+                        svc.task_sets.remove(&key.set);
+                    }
                 }
             }
             Event::ServiceInactive { key } => {
