@@ -1284,15 +1284,36 @@ impl State {
             .ok_or_else(ApiError::task_set_not_found)
     }
 
+    /// The task set a call names, its service's ARN, and the key events about it carry.
+    fn task_set_target(
+        &mut self,
+        cluster: Option<&str>,
+        service: Option<&str>,
+        task_set: Option<&str>,
+    ) -> Result<(&mut TaskSetRecord, String, SetKey), ApiError> {
+        let cluster_name = Self::cluster_name(cluster);
+        let svc = self.task_set_service(cluster, service)?;
+        let svc_arn = svc.arn.clone();
+        let service_name = svc_arn.rsplit('/').next().unwrap_or_default().to_owned();
+        let set = Self::task_set_mut(svc, task_set)?;
+        let key = SetKey {
+            cluster: cluster_name,
+            service: service_name,
+            set: set.id.clone(),
+        };
+        Ok((set, svc_arn, key))
+    }
+
     pub fn update_task_set(
         &mut self,
         req: UpdateTaskSetRequest,
         ctx: &Ctx,
     ) -> Result<UpdateTaskSetResponse, ApiError> {
-        let svc = self.task_set_service(req.cluster.as_deref(), req.service.as_deref())?;
-        let svc_arn = svc.arn.clone();
-        let service_name = svc_arn.rsplit('/').next().unwrap_or_default().to_owned();
-        let set = Self::task_set_mut(svc, req.task_set.as_deref())?;
+        let (set, svc_arn, key) = self.task_set_target(
+            req.cluster.as_deref(),
+            req.service.as_deref(),
+            req.task_set.as_deref(),
+        )?;
         if set.status == TaskSetStatus::DRAINING {
             return Err(ApiError::invalid("A DRAINING task set cannot be updated."));
         }
@@ -1306,11 +1327,6 @@ impl State {
         set.stability_at = ctx.now;
         set.updated_at = ctx.now;
         let answer = set.render(&svc_arn, &cluster_arn_of(&svc_arn), false);
-        let key = SetKey {
-            cluster: Self::cluster_name(req.cluster.as_deref()),
-            service: service_name,
-            set: set.id.clone(),
-        };
         self.schedule_recompute(key, ctx.now);
         Ok(UpdateTaskSetResponse {
             task_set: Some(answer),
@@ -1323,10 +1339,11 @@ impl State {
         req: DeleteTaskSetRequest,
         ctx: &Ctx,
     ) -> Result<DeleteTaskSetResponse, ApiError> {
-        let svc = self.task_set_service(req.cluster.as_deref(), req.service.as_deref())?;
-        let svc_arn = svc.arn.clone();
-        let service_name = svc_arn.rsplit('/').next().unwrap_or_default().to_owned();
-        let set = Self::task_set_mut(svc, req.task_set.as_deref())?;
+        let (set, svc_arn, key) = self.task_set_target(
+            req.cluster.as_deref(),
+            req.service.as_deref(),
+            req.task_set.as_deref(),
+        )?;
         let mut started = false;
         if set.status != TaskSetStatus::DRAINING {
             if set.scale > Decimal::ZERO && req.force != Some(true) {
@@ -1339,11 +1356,6 @@ impl State {
         }
         let answer = set.render(&svc_arn, &cluster_arn_of(&svc_arn), false);
         if started {
-            let key = SetKey {
-                cluster: Self::cluster_name(req.cluster.as_deref()),
-                service: service_name,
-                set: answer.id.clone().unwrap_or_default(),
-            };
             self.schedule_drain(key, ctx.now);
         }
         Ok(DeleteTaskSetResponse {
