@@ -311,7 +311,7 @@ fn harness() -> Result<Harness> {
         .context("the reference target has an emulator")?;
     let count = cases.len();
     let started = Instant::now();
-    let results = prepared.run_cases(cases, 16, 10, &profile);
+    let results = prepared.run_cases(cases, 16, 10, &profile)?;
     let wall_s = started.elapsed().as_secs_f64();
     let passed = results
         .iter()

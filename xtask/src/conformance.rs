@@ -17,13 +17,24 @@ pub enum Format {
     Json,
     Junit,
     Markdown,
+    /// One self-contained page: rules matrix, root causes, per-case differences.
+    Html,
 }
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// `reference` (the in-process reference emulator, the default) or `endpoint` (see --endpoint).
+    /// `reference` (the in-process reference emulator, the default), `moto`, `moto-ext`,
+    /// `ministack`, `fakecloud` (each installed once and started on a free loopback port), or
+    /// `endpoint` (see --endpoint).
     #[arg(long, default_value = "reference")]
     target: String,
+    /// The name reports and baselines give the target (default: --target, or `endpoint`).
+    #[arg(long)]
+    target_name: Option<String>,
+    /// The target's version for reports and baselines (default: the pinned version, or what
+    /// the endpoint says of itself).
+    #[arg(long)]
+    target_version: Option<String>,
     /// Any ECS endpoint (implies --target endpoint). Region and credentials come from the
     /// environment and the shared AWS files, as for any SDK.
     #[arg(long)]
@@ -55,7 +66,8 @@ pub struct Args {
     /// Fixture directory (default: the repository's `fixtures/`).
     #[arg(long)]
     fixtures: Option<PathBuf>,
-    /// Run against the reference emulator, moto and fakecloud in turn.
+    /// Run against every published target in turn: the reference emulator, moto, moto-ext,
+    /// ministack, and fakecloud when its binary is cached.
     #[arg(long)]
     all_targets: bool,
     /// With --all-targets: write conformance/results/ and the matrices in conformance/README.md
@@ -82,6 +94,8 @@ impl Args {
     pub fn for_ci(out: &std::path::Path) -> Args {
         Args {
             target: "reference".into(),
+            target_name: None,
+            target_version: None,
             endpoint: None,
             jobs: 16,
             filter: vec![],
@@ -115,6 +129,20 @@ impl Args {
     }
 }
 
+/// Exit codes of `cargo xtask conformance` (and the installable tool).
+pub mod exit {
+    /// Every case passed (or was skipped), or no change against the baseline.
+    pub const PASSED: i32 = 0;
+    /// The target departs from the suite (or from its baseline).
+    pub const DEPARTURES: i32 = 1;
+    /// Invalid fixtures or usage (an empty or unknown filter included).
+    pub const USAGE: i32 = 2;
+    /// The target is unreachable, or is not an ECS endpoint.
+    pub const UNREACHABLE: i32 = 3;
+    /// The harness failed: a case ended in a harness error, or the run could not be made.
+    pub const HARNESS: i32 = 4;
+}
+
 pub fn run(args: &Args) -> Result<i32> {
     let result = if args.plan {
         plan_only(args)
@@ -123,11 +151,36 @@ pub fn run(args: &Args) -> Result<i32> {
     } else {
         run_one(args).map(|(code, _)| code)
     };
-    match result {
-        Err(e) if e.is::<InvalidFixtures>() => Ok(2),
-        other => other,
+    Ok(match result {
+        Ok(code) => code,
+        Err(e) => exit_code_of(&e),
+    })
+}
+
+/// Prints `e` and says which exit code it stands for.
+pub fn exit_code_of(e: &anyhow::Error) -> i32 {
+    if e.is::<InvalidFixtures>() {
+        return exit::USAGE;
+    }
+    eprintln!("error: {e:#}");
+    if e.is::<Usage>() {
+        exit::USAGE
+    } else if e.is::<Unreachable>() {
+        exit::UNREACHABLE
+    } else {
+        exit::HARNESS
     }
 }
+
+/// A usage error (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Usage(pub String);
+
+/// The target cannot be reached, or is not ECS (exit 3).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Unreachable(pub String);
 
 /// The fixture directory did not load; its problems were printed.
 #[derive(Debug)]
@@ -142,13 +195,15 @@ impl std::fmt::Display for InvalidFixtures {
 impl std::error::Error for InvalidFixtures {}
 
 /// The published targets, in matrix order.
-pub const ALL_TARGETS: &[&str] = &["reference", "moto", "fakecloud"];
+pub const ALL_TARGETS: &[&str] = &["reference", "moto", "moto-ext", "ministack", "fakecloud"];
 
 impl Args {
     /// The same options against another named target, without reports or baselines.
     pub fn for_target(&self, target: &str) -> Args {
         Args {
             target: target.to_owned(),
+            target_name: None,
+            target_version: None,
             endpoint: None,
             jobs: self.jobs,
             filter: self.filter.clone(),
@@ -196,7 +251,7 @@ pub fn run_one(args: &Args) -> Result<(i32, Report)> {
     if args.endpoint.as_deref().is_some_and(|e| !is_loopback(e)) {
         print!("{}", plan(&cases, &profile, args.endpoint.as_deref()));
     }
-    let prepared = prepare(
+    let mut prepared = prepare(
         &args.target,
         args.endpoint.as_deref(),
         args.step_timeout_secs,
@@ -206,43 +261,64 @@ pub fn run_one(args: &Args) -> Result<(i32, Report)> {
         },
         profile.region.as_deref(),
     )?;
+    prepared.preflight()?;
+    if let Some(name) = &args.target_name {
+        prepared.target.name = name.clone();
+    }
+    if let Some(version) = &args.target_version {
+        prepared.target.version = version.clone();
+    }
     eprintln!("{}", profile.describe());
     let started_at = humantime(SystemTime::now());
     let clock = Instant::now();
     eprintln!(
-        "running {} cases against {} ({})",
+        "running {} cases against {} {} ({})",
         cases.len(),
         prepared.target.name,
+        prepared.target.version,
         prepared.target.endpoint
     );
     let target = prepared.target.clone();
-    let results = prepared.run_cases(cases, args.jobs, args.step_timeout_secs, &profile);
-    let report = Report::new(
+    let server_log = prepared._server.as_ref().map(|s| s.log().clone());
+    let results = prepared.run_cases(cases, args.jobs, args.step_timeout_secs, &profile)?;
+    let mut report = Report::new(
         target,
         started_at,
         clock.elapsed().as_millis() as u64,
         results,
         &catalog,
     );
+    // The server has stopped (run_cases dropped it): its log is complete.
+    if let Some(log) = server_log.and_then(|p| std::fs::read_to_string(p).ok()) {
+        report.annotate_server_log(&log);
+    }
     print!("{}", report.terminal(args.verbose));
     if let Some(out) = &args.out {
         let text = match args.format.unwrap_or(Format::Json) {
             Format::Json => report.to_json(),
             Format::Junit => report.junit(),
             Format::Markdown => report.markdown(),
+            Format::Html => ecs_harness::html::html(std::slice::from_ref(&report)),
         };
         std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
         eprintln!("report written to {}", out.display());
     }
     if let Some(path) = &args.write_baseline {
         let mut baseline = report.baseline();
-        if baseline.target.name != "endpoint" {
+        if is_loopback(&baseline.target.endpoint) {
             // A local target's port changes every run.
             baseline.target.endpoint = "127.0.0.1 (started by cargo xtask)".into();
         }
         let text = serde_json::to_string_pretty(&baseline)? + "\n";
         std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
         eprintln!("baseline written to {}", path.display());
+    }
+    if report.has_errors() {
+        eprintln!(
+            "error: {} case(s) ended in a harness error; this run proves nothing either way",
+            report.count(ecs_harness::Status::Error)
+        );
+        return Ok((exit::HARNESS, report));
     }
     if let Some(path) = &args.baseline {
         let text =
@@ -252,17 +328,21 @@ pub fn run_one(args: &Args) -> Result<(i32, Report)> {
         let diff = baseline.diff(&report);
         if diff.is_empty() {
             println!("no change from the baseline {}", path.display());
-            return Ok((0, report));
+            return Ok((exit::PASSED, report));
         }
         print!("{}", diff.describe());
-        return Ok((1, report));
+        return Ok((exit::DEPARTURES, report));
     }
-    let code = if report.all_passed() { 0 } else { 1 };
+    let code = if report.all_passed() {
+        exit::PASSED
+    } else {
+        exit::DEPARTURES
+    };
     Ok((code, report))
 }
 
 /// The catalog, the fixture directory and the selected cases; `None` after printing the
-/// problems of an invalid fixture directory.
+/// problems of an invalid fixture directory. A filter that selects nothing is a usage error.
 pub fn load_cases(
     fixtures: Option<&std::path::Path>,
     filter: &[String],
@@ -277,10 +357,8 @@ pub fn load_cases(
             return Ok(None);
         }
     };
-    let cases = ecs_harness::filter_cases(cases, filter);
-    if cases.is_empty() {
-        bail!("no case matches the filter {filter:?}");
-    }
+    let cases =
+        ecs_harness::select_cases(cases, filter, &catalog).map_err(|e| Usage(e.to_string()))?;
     Ok(Some((catalog, dir, cases)))
 }
 
@@ -295,6 +373,25 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// One ListClusters within 10 s: a target that is not there, or is not ECS, stops the run
+    /// here (exit 3). What the answer says of the server names an endpoint's version.
+    pub fn preflight(&mut self) -> Result<()> {
+        let identity = self
+            .runtime
+            .block_on(ecs_harness::preflight::preflight(
+                &self.client,
+                &self.target.endpoint,
+                Duration::from_secs(10),
+            ))
+            .map_err(|e| Unreachable(e.to_string()))?;
+        if self.target.version == "unknown" {
+            if let Some(server) = identity.server {
+                self.target.version = server;
+            }
+        }
+        Ok(())
+    }
+
     /// Runs `cases` against the target, then stops the embedded emulator; a third-party server
     /// stops when `self` is dropped at the end.
     pub fn run_cases(
@@ -303,14 +400,14 @@ impl Prepared {
         jobs: usize,
         step_timeout_secs: u64,
         profile: &Profile,
-    ) -> Vec<ecs_harness::runner::CaseResult> {
+    ) -> Result<Vec<ecs_harness::runner::CaseResult>> {
         let options = RunOptions {
             jobs,
             step_timeout: Duration::from_secs(step_timeout_secs),
             progress: std::io::stderr().is_terminal(),
             // Third-party emulators settle at once or never: a long poll only delays a failure.
-            poll_cap: (!matches!(self.target.name.as_str(), "reference" | "endpoint"))
-                .then(|| Duration::from_secs(15)),
+            poll_cap: (self.emulator.is_none() && self._server.is_some())
+                .then(|| Duration::from_secs(5)),
             capabilities: profile.capabilities.clone(),
             placement: profile.placement.clone(),
         };
@@ -321,7 +418,7 @@ impl Prepared {
         if let Some(emulator) = self.emulator {
             self.runtime.block_on(emulator.shutdown());
         }
-        results
+        Ok(results?)
     }
 }
 
@@ -464,12 +561,14 @@ pub fn prepare(
             };
             (Some(emulator), target)
         }
-        ("moto" | "fakecloud", _) => {
-            let started = if target_name == "moto" {
-                crate::targets::start_moto()?
-            } else {
-                crate::targets::start_fakecloud()?
-            };
+        ("moto" | "moto-ext" | "ministack" | "fakecloud", _) => {
+            let started = match target_name {
+                "moto" => crate::targets::start_moto(),
+                "moto-ext" => crate::targets::start_moto_ext(),
+                "ministack" => crate::targets::start_ministack(),
+                _ => crate::targets::start_fakecloud(),
+            }
+            .map_err(|e| Unreachable(format!("{e:#}")))?;
             eprintln!(
                 "{} {} at {} (log: {})",
                 started.name,
@@ -493,9 +592,15 @@ pub fn prepare(
                 endpoint: url.to_owned(),
             },
         ),
-        ("endpoint", None) => bail!("--target endpoint needs --endpoint URL"),
+        ("endpoint", None) => {
+            return Err(Usage("--target endpoint needs --endpoint URL".into()).into())
+        }
         (other, _) => {
-            bail!("unknown target {other:?}: use reference, moto, fakecloud, or --endpoint URL")
+            return Err(Usage(format!(
+                "unknown target {other:?}: use {}, or --endpoint URL",
+                ALL_TARGETS.join(", ")
+            ))
+            .into())
         }
     };
     let local = emulator.is_some() || server.is_some();
@@ -550,7 +655,7 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
     } else {
         builtin_profile(&args.target)?
     };
-    let results = prepared.run_cases(cases.clone(), 8, args.step_timeout_secs, &profile);
+    let results = prepared.run_cases(cases.clone(), 8, args.step_timeout_secs, &profile)?;
     let kind = if target.endpoint.contains(".amazonaws.com") {
         "aws".to_owned()
     } else {

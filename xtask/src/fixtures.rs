@@ -127,8 +127,11 @@ pub fn rounding_file() -> Result<String> {
 
 /// Writes (or with `check`, compares) every generated fixture file.
 pub fn run(check: bool) -> Result<()> {
-    let path = crate::project_root().join("fixtures/rounding.json");
+    let root = crate::project_root();
+    let path = root.join("fixtures/rounding.json");
     let fresh = rounding_file()?;
+    let readme = root.join("conformance/README.md");
+    let readme_fresh = with_catalog_table(&util::read_to_string(&readme)?)?;
     if check {
         let current = util::read_to_string(&path)?;
         if current != fresh {
@@ -137,16 +140,74 @@ pub fn run(check: bool) -> Result<()> {
                 path.display()
             );
         }
+        if util::read_to_string(&readme)? != readme_fresh {
+            bail!(
+                "the rule catalog table in {} is stale: run `cargo xtask fixtures` (it is generated from conformance/rules.json and fixtures/)",
+                readme.display()
+            );
+        }
         println!(
-            "generated fixtures are fresh ({} rounding cases)",
+            "generated fixtures are fresh ({} rounding cases), and so is the rule catalog table",
             ROUNDING.len()
         );
-    } else if util::write_if_changed(&path, &fresh)? {
-        println!("wrote {}", path.display());
     } else {
-        println!("{} unchanged", path.display());
+        for (p, text) in [(&path, &fresh), (&readme, &readme_fresh)] {
+            if util::write_if_changed(p, text)? {
+                println!("wrote {}", p.display());
+            } else {
+                println!("{} unchanged", p.display());
+            }
+        }
     }
     Ok(())
+}
+
+const CATALOG_START: &str =
+    "<!-- rule-catalog:start (written by cargo xtask fixtures from rules.json and fixtures/) -->";
+const CATALOG_END: &str = "<!-- rule-catalog:end -->";
+
+/// `readme` with the rule catalog table rewritten from `conformance/rules.json`, counting the
+/// cases of `fixtures/` that check each rule.
+fn with_catalog_table(readme: &str) -> Result<String> {
+    use std::fmt::Write as _;
+    let root = crate::project_root();
+    let catalog = ecs_harness::Catalog::load(&root.join("conformance/rules.json"))?;
+    let cases = ecs_harness::load_dir(&root.join("fixtures"), &catalog)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut table = String::from(
+        "| rule | level | in our words | source | checked by |\n|---|---|---|---|---|\n",
+    );
+    for rule in &catalog.rules {
+        let checked_by = match rule.checked_by {
+            ecs_harness::catalog::CheckedBy::Cases => {
+                let n = cases
+                    .iter()
+                    .filter(|c| c.all_rules().contains(rule.id.as_str()))
+                    .count();
+                format!("{n} case(s)")
+            }
+            ecs_harness::catalog::CheckedBy::Invariant => "every answer (invariant)".into(),
+            ecs_harness::catalog::CheckedBy::Schema => "every answer (schema)".into(),
+            ecs_harness::catalog::CheckedBy::Wire => "every answer (wire)".into(),
+        };
+        let _ = writeln!(
+            table,
+            "| `{}` | {} | {} | {} | {} |",
+            rule.id,
+            rule.level.label(),
+            rule.summary.replace('|', "\\|"),
+            rule.source.replace('|', "\\|"),
+            checked_by
+        );
+    }
+    let (Some(a), Some(b)) = (readme.find(CATALOG_START), readme.find(CATALOG_END)) else {
+        bail!("conformance/README.md lacks the markers {CATALOG_START} ... {CATALOG_END}");
+    };
+    Ok(format!(
+        "{}{CATALOG_START}\n{table}{}",
+        &readme[..a],
+        &readme[b..]
+    ))
 }
 
 #[cfg(test)]

@@ -107,10 +107,9 @@ fn main() {
         Command::Load(args) => load::run_cli(&args),
         Command::Fuzz(args) => fuzz::run_cli(&args),
         Command::Bench(args) => bench::run(&args),
-        Command::Record(args) => match conformance::record(&args) {
-            Ok(code) => std::process::exit(code),
-            Err(e) => Err(e),
-        },
+        Command::Record(args) => std::process::exit(
+            conformance::record(&args).unwrap_or_else(|e| conformance::exit_code_of(&e)),
+        ),
         Command::Conformance(args) => match conformance::run(&args) {
             Ok(code) => std::process::exit(code),
             Err(e) => Err(e),

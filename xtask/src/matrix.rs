@@ -18,8 +18,20 @@ const GLANCE_END: &str = "<!-- conformance-glance:end -->";
 pub fn run_all(args: &Args) -> Result<i32> {
     let mut reports = Vec::new();
     for target in ALL_TARGETS {
+        if *target == "fakecloud" && !crate::targets::fakecloud_binary()?.exists() {
+            eprintln!(
+                "\n=== fakecloud: skipped, its binary is not cached (`cargo xtask conformance --target fakecloud` builds it once, about 40 minutes)"
+            );
+            continue;
+        }
         eprintln!("\n=== {target}");
         let (_, report) = run_one(&args.for_target(target))?;
+        if report.has_errors() {
+            anyhow::bail!(
+                "{target}: {} case(s) ended in a harness error; nothing written",
+                report.count(Status::Error)
+            );
+        }
         reports.push(report);
     }
     if args.write_matrix {
@@ -49,6 +61,19 @@ fn write(reports: &[Report]) -> Result<()> {
         util::write_if_changed(&results.join(format!("{stem}.md")), &published.markdown())?;
         eprintln!("wrote conformance/results/{stem}.json and .md");
     }
+    let published: Vec<Report> = reports
+        .iter()
+        .cloned()
+        .map(|mut r| {
+            r.target.endpoint = "127.0.0.1 (started by cargo xtask)".into();
+            r
+        })
+        .collect();
+    util::write_if_changed(
+        &results.join("matrix.html"),
+        &ecs_harness::html::html(&published),
+    )?;
+    eprintln!("wrote conformance/results/matrix.html");
     replace_between(
         &root.join("conformance/README.md"),
         MATRIX_START,
@@ -102,7 +127,7 @@ fn matrix(reports: &[Report]) -> String {
     o
 }
 
-/// One row per target: case and rule totals.
+/// One row per target: case and rule totals; then each third-party target's top root causes.
 fn glance(reports: &[Report]) -> String {
     let mut o = String::from("| target | cases passed | failed | blocked | n/a | rules passed |\n|---|---|---|---|---|---|\n");
     for r in reports {
@@ -125,7 +150,46 @@ fn glance(reports: &[Report]) -> String {
             r.rules.len()
         );
     }
+    let third_party: Vec<&Report> = reports
+        .iter()
+        .filter(|r| r.target.name != "reference" && !r.root_causes.is_empty())
+        .collect();
+    if !third_party.is_empty() {
+        o.push_str("\nTop root causes (the first thing that went wrong, and how many cases it explains):\n\n");
+        for r in third_party {
+            let top: Vec<String> = r
+                .root_causes
+                .iter()
+                .take(3)
+                .map(|c| {
+                    format!(
+                        "{} × `{}`",
+                        c.cases.len(),
+                        one_line(&c.headline(), 90)
+                            .replace('`', "'")
+                            .replace('|', "\\|")
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                o,
+                "- **{} {}**: {}",
+                r.target.name,
+                r.target.version,
+                top.join("; ")
+            );
+        }
+    }
     o
+}
+
+fn one_line(text: &str, max: usize) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() > max {
+        format!("{}…", line.chars().take(max).collect::<String>())
+    } else {
+        line
+    }
 }
 
 fn replace_between(path: &Path, start: &str, end: &str, body: &str) -> Result<()> {

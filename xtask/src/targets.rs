@@ -11,6 +11,9 @@ use anyhow::{bail, Context, Result};
 use crate::util;
 
 pub const MOTO_VERSION: &str = "5.2.5";
+/// LocalStack's fork of moto, on PyPI as moto-ext.
+pub const MOTO_EXT_VERSION: &str = "5.1.54";
+pub const MINISTACK_VERSION: &str = "1.5.33";
 pub const FAKECLOUD_VERSION: &str = "0.51.0";
 
 /// A running third-party server; dropping it stops the process.
@@ -127,6 +130,36 @@ pub fn start_moto() -> Result<Server> {
     let mut cmd = Command::new(bin);
     cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
     spawn("moto", MOTO_VERSION, cmd, port)
+}
+
+/// moto-ext runs as `moto_server`, like moto, from a venv of its own.
+pub fn start_moto_ext() -> Result<Server> {
+    let dir = util::python_venv(
+        &format!("venv-moto-ext-{MOTO_EXT_VERSION}"),
+        &format!("moto-ext[server]=={MOTO_EXT_VERSION}"),
+    )?;
+    let port = free_port()?;
+    let mut cmd = Command::new(dir.join("bin/moto_server"));
+    cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+    spawn("moto-ext", MOTO_EXT_VERSION, cmd, port)
+}
+
+/// ministack serves every service on one port: `GATEWAY_PORT`, bound to `BIND_HOST`. Its PID
+/// file and state go to a scratch directory of this run's own.
+pub fn start_ministack() -> Result<Server> {
+    let dir = util::python_venv(
+        &format!("venv-ministack-{MINISTACK_VERSION}"),
+        &format!("ministack=={MINISTACK_VERSION}"),
+    )?;
+    let port = free_port()?;
+    let scratch = util::scratch_dir("targets")?.join(format!("ministack-{port}"));
+    std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
+    let mut cmd = Command::new(dir.join("bin/ministack"));
+    cmd.env("GATEWAY_PORT", port.to_string())
+        .env("BIND_HOST", "127.0.0.1")
+        .env("TMPDIR", &scratch)
+        .current_dir(&scratch);
+    spawn("ministack", MINISTACK_VERSION, cmd, port)
 }
 
 /// Where the fakecloud binary is cached (outside `target/`, so `cargo clean` keeps it).

@@ -170,18 +170,27 @@ pub fn boto3_venv() -> Result<PathBuf> {
     Ok(util::python_venv("venv-boto3", &format!("boto3=={BOTO3_VERSION}"))?.join("bin/python"))
 }
 
-/// moto always, fakecloud when its binary is already cached: each must match its committed
-/// baseline, so a harness regression or a change in the emulator's behaviour is noticed.
+/// The pip-installed targets (moto, moto-ext, ministack) always, fakecloud when its binary is
+/// already cached: each must match its committed baseline, so a harness regression or a change
+/// in the emulator's behaviour is noticed.
 fn third_party_baselines(root: &Path) -> Result<()> {
     use crate::conformance::{run, Args};
-    use crate::targets::{fakecloud_binary, FAKECLOUD_VERSION, MOTO_VERSION};
+    use crate::targets::{
+        fakecloud_binary, FAKECLOUD_VERSION, MINISTACK_VERSION, MOTO_EXT_VERSION, MOTO_VERSION,
+    };
     let baselines = root.join("conformance/baselines");
-    let moto = baselines.join(format!("moto-{MOTO_VERSION}.json"));
-    let code = run(&Args::against_baseline("moto", moto))?;
-    anyhow::ensure!(
-        code == 0,
-        "moto {MOTO_VERSION} departs from its baseline (see above)"
-    );
+    for (target, version) in [
+        ("moto", MOTO_VERSION),
+        ("moto-ext", MOTO_EXT_VERSION),
+        ("ministack", MINISTACK_VERSION),
+    ] {
+        let baseline = baselines.join(format!("{target}-{version}.json"));
+        let code = run(&Args::against_baseline(target, baseline))?;
+        anyhow::ensure!(
+            code == 0,
+            "{target} {version} departs from its baseline (see above; exit {code})"
+        );
+    }
     let binary = fakecloud_binary()?;
     let fakecloud = baselines.join(format!("fakecloud-{FAKECLOUD_VERSION}.json"));
     if binary.exists() && !fakecloud.exists() {

@@ -15,6 +15,8 @@ pub enum CheckedBy {
     Invariant,
     /// On every answer, by the generated JSON Schema of the operation's output.
     Schema,
+    /// On every answer, by the harness's checks of the awsJson wire form.
+    Wire,
 }
 
 /// How strong the ground of a rule is.
@@ -68,6 +70,9 @@ pub struct CatalogError {
 /// The rule id under which answers that break their output schema are reported.
 pub const SCHEMA_RULE: &str = "schema.output";
 
+/// The rule id under which JSON `null` members are reported (they are matched as absent).
+pub const NULL_RULE: &str = "wire.no-null-members";
+
 impl Catalog {
     pub fn load(path: &Path) -> Result<Catalog, CatalogError> {
         let err = |message: String| CatalogError {
@@ -92,6 +97,7 @@ impl Catalog {
             ecs_model::semantics::ids::SINGLE_PRIMARY,
             ecs_model::semantics::ids::TAGS_ONLY_WHEN_ASKED,
             SCHEMA_RULE,
+            NULL_RULE,
         ] {
             if catalog.rule(inv).is_none() {
                 return Err(err(format!("the answer check {inv} has no catalog entry")));

@@ -320,14 +320,18 @@ pub fn check_item(item: &Item) -> Vec<Flag> {
         }
         // The suite's answer checks, exactly as a run applies them: the output schema (not for
         // a partial answer) and the invariants against everything seen so far.
-        let mut suite = vec![];
+        // AWS's own answers carry no null member: the wire check must accept every one.
+        let mut suite = runner::null_failures(&runner::strip_nulls(&mut body.clone()));
         if !entry.partial {
             if let Some(op) = ecs_model::operation::find(&entry.op) {
-                suite.extend(runner::schema_failures(op.output_shape, body, &schemas));
+                match runner::schema_failures(op.output_shape, body, &schemas) {
+                    Ok(f) => suite.extend(f),
+                    Err(why) => flag(crate::catalog::SCHEMA_RULE, why),
+                }
             }
         }
         runner::observe(body, &mut seen);
-        suite.extend(runner::invariant_failures(&entry.op, req, body, &seen));
+        suite.extend(runner::invariant_failures(&entry.op, req, body, &seen).0);
         for f in suite {
             for rule in &f.rules {
                 flag(rule, format!("{}: {}", f.path, f.actual));

@@ -339,6 +339,7 @@ fn check_cases(cases: &[Case], catalog: &Catalog, errors: &mut Vec<FixtureError>
                 ));
             }
         }
+        check_patterns_and_variables(case, *i, errors);
         for (list, steps) in [("steps", &case.steps), ("cleanup", &case.cleanup)] {
             for (s, step) in steps.iter().enumerate() {
                 if ecs_model::operation::find(&step.op).is_none() {
@@ -358,5 +359,61 @@ fn check_cases(cases: &[Case], catalog: &Catalog, errors: &mut Vec<FixtureError>
             }
         }
         *i += 1;
+    }
+}
+
+/// Matchers must exist, and every `{{variable}}` must be `unique` or captured by an earlier
+/// step (a cleanup step may use any step's capture): a typo in either is a fixture error, not
+/// a target failure found halfway through a run.
+fn check_patterns_and_variables(case: &Case, i: usize, errors: &mut Vec<FixtureError>) {
+    let at = |path: String, message: String| FixtureError {
+        file: case.file.clone(),
+        path,
+        message,
+    };
+    let mut defined: BTreeSet<&str> = BTreeSet::from(["unique"]);
+    let all_captures: BTreeSet<&str> = case
+        .steps
+        .iter()
+        .flat_map(|s| s.capture.keys().map(String::as_str))
+        .chain(["unique"])
+        .collect();
+    for (list, steps) in [("steps", &case.steps), ("cleanup", &case.cleanup)] {
+        for (s, step) in steps.iter().enumerate() {
+            let base = format!("/cases/{i}/{list}/{s}");
+            let known = if list == "cleanup" {
+                &all_captures
+            } else {
+                &defined
+            };
+            let mut uses = crate::matcher::variables(&step.request)
+                .into_iter()
+                .map(|(p, n)| (format!("{base}/request{p}"), n))
+                .collect::<Vec<_>>();
+            if let Some(Expect::Body { body }) = &step.expect {
+                for (p, message) in crate::matcher::unknown_matchers(body) {
+                    errors.push(at(format!("{base}/expect/body{p}"), message));
+                }
+                uses.extend(
+                    crate::matcher::variables(body)
+                        .into_iter()
+                        .map(|(p, n)| (format!("{base}/expect/body{p}"), n)),
+                );
+            }
+            for (path, name) in uses {
+                if !known.contains(name.as_str()) {
+                    errors.push(at(
+                        path,
+                        format!(
+                            "{{{{{name}}}}} is not set by then (known: {})",
+                            known.iter().copied().collect::<Vec<_>>().join(", ")
+                        ),
+                    ));
+                }
+            }
+            if list == "steps" {
+                defined.extend(step.capture.keys().map(String::as_str));
+            }
+        }
     }
 }

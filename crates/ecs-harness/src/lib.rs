@@ -11,9 +11,12 @@
 //! `cargo xtask conformance` is the command-line front end.
 
 pub mod catalog;
+pub mod causes;
 pub mod evidence;
 pub mod fixture;
+pub mod html;
 pub mod matcher;
+pub mod preflight;
 pub mod profile;
 pub mod record;
 pub mod report;
@@ -23,7 +26,7 @@ pub use catalog::Catalog;
 pub use fixture::{load_dir, Case};
 pub use profile::Profile;
 pub use report::{Baseline, Report, TargetInfo};
-pub use runner::{run, RunOptions, Status};
+pub use runner::{run, RunError, RunOptions, Status};
 
 /// Keeps the cases a filter selects: `rule:<id>`, `tag:<tag>`, or text in the case id.
 pub fn filter_cases(cases: Vec<Case>, filters: &[String]) -> Vec<Case> {
@@ -32,16 +35,67 @@ pub fn filter_cases(cases: Vec<Case>, filters: &[String]) -> Vec<Case> {
     }
     cases
         .into_iter()
-        .filter(|c| {
-            filters.iter().any(|f| {
-                if let Some(rule) = f.strip_prefix("rule:") {
-                    c.all_rules().contains(rule)
-                } else if let Some(tag) = f.strip_prefix("tag:") {
-                    c.tags.iter().any(|t| t == tag)
-                } else {
-                    c.id.contains(f.as_str())
-                }
-            })
-        })
+        .filter(|c| filters.iter().any(|f| keeps(c, f)))
         .collect()
+}
+
+fn keeps(case: &Case, filter: &str) -> bool {
+    if let Some(rule) = filter.strip_prefix("rule:") {
+        case.all_rules().contains(rule)
+    } else if let Some(tag) = filter.strip_prefix("tag:") {
+        case.tags.iter().any(|t| t == tag)
+    } else {
+        case.id.contains(filter)
+    }
+}
+
+/// A filter that selects nothing, or is not one: a usage error, never a silent full run or an
+/// empty one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{problem}\n  rules: {}\n  tags: {}\n  (or any text of a case id)", .rules.join(", "), .tags.join(", "))]
+pub struct FilterError {
+    pub problem: String,
+    /// What `rule:` takes.
+    pub rules: Vec<String>,
+    /// What `tag:` takes.
+    pub tags: Vec<String>,
+}
+
+/// [`filter_cases`], refusing an empty filter, a rule the catalog lacks, a tag no case has and
+/// text no case id contains.
+pub fn select_cases(
+    cases: Vec<Case>,
+    filters: &[String],
+    catalog: &Catalog,
+) -> Result<Vec<Case>, FilterError> {
+    let tags: std::collections::BTreeSet<String> =
+        cases.iter().flat_map(|c| c.tags.iter().cloned()).collect();
+    let error = |problem: String| FilterError {
+        problem,
+        rules: catalog.rules.iter().map(|r| r.id.clone()).collect(),
+        tags: tags.iter().cloned().collect(),
+    };
+    for f in filters {
+        let problem = if f.trim().is_empty() {
+            Some("an empty --filter selects nothing".to_owned())
+        } else if let Some(rule) = f.strip_prefix("rule:") {
+            catalog
+                .rule(rule)
+                .is_none()
+                .then(|| format!("--filter {f}: {rule} is not a rule"))
+        } else if let Some(tag) = f.strip_prefix("tag:") {
+            (!tags.contains(tag)).then(|| format!("--filter {f}: no case has the tag {tag}"))
+        } else {
+            (!cases.iter().any(|c| keeps(c, f)))
+                .then(|| format!("--filter {f}: no case id contains {f:?}"))
+        };
+        if let Some(problem) = problem {
+            return Err(error(problem));
+        }
+    }
+    let selected = filter_cases(cases, filters);
+    if selected.is_empty() {
+        return Err(error(format!("--filter {filters:?} selects no case")));
+    }
+    Ok(selected)
 }

@@ -293,6 +293,119 @@ fn check_matcher(
     }
 }
 
+/// ARN resource kinds `@arn:<kind>` accepts.
+pub const ARN_KINDS: &[&str] = &[
+    "cluster",
+    "service",
+    "task-set",
+    "task-definition",
+    "task",
+    "container-instance",
+    "capacity-provider",
+];
+
+/// Whether `@<m>` is a matcher [`check`] knows.
+pub fn is_known_matcher(m: &str) -> bool {
+    matches!(
+        m,
+        "any"
+            | "absent"
+            | "string"
+            | "number"
+            | "integer"
+            | "bool"
+            | "array"
+            | "object"
+            | "timestamp"
+            | "uuid"
+            | "task-set-id"
+            | "version"
+            | "arn"
+    ) || m
+        .strip_prefix("arn:")
+        .is_some_and(|k| ARN_KINDS.contains(&k))
+        || m.strip_prefix("token:").is_some_and(|n| !n.is_empty())
+}
+
+/// Every matcher in an expected body that [`check`] does not know, as (JSON pointer below
+/// `value`, message): a typo is a fixture error, found before any request.
+pub fn unknown_matchers(value: &Value) -> Vec<(String, String)> {
+    fn walk(value: &Value, pointer: &str, out: &mut Vec<(String, String)>) {
+        match value {
+            Value::String(s) => {
+                if let Some(m) = s.strip_prefix('@').filter(|m| !m.starts_with('@')) {
+                    if !is_known_matcher(m) {
+                        out.push((pointer.to_owned(), format!("@{m} is not a matcher")));
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    walk(v, &format!("{pointer}/{i}"), out);
+                }
+            }
+            Value::Object(map) => {
+                for (k, v) in map {
+                    let p = format!("{pointer}/{}", k.replace('~', "~0").replace('/', "~1"));
+                    if k.starts_with('@') && !k.starts_with("@@") && k != "@unordered" {
+                        out.push((
+                            p.clone(),
+                            format!("{k} is not a matcher key (only @unordered is)"),
+                        ));
+                    }
+                    if k == "@unordered" && (map.len() != 1 || !v.is_array()) {
+                        out.push((
+                            p.clone(),
+                            "@unordered takes an array and stands alone in its object".into(),
+                        ));
+                    }
+                    walk(v, &p, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = vec![];
+    walk(value, "", &mut out);
+    out
+}
+
+/// Every `{{name}}` in `value`, as (JSON pointer below `value`, name).
+pub fn variables(value: &Value) -> Vec<(String, String)> {
+    fn walk(value: &Value, pointer: &str, out: &mut Vec<(String, String)>) {
+        match value {
+            Value::String(s) => {
+                let mut rest = s.as_str();
+                while let Some(start) = rest.find("{{") {
+                    let Some(len) = rest[start..].find("}}") else {
+                        break;
+                    };
+                    out.push((pointer.to_owned(), rest[start + 2..start + len].to_owned()));
+                    rest = &rest[start + len + 2..];
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    walk(v, &format!("{pointer}/{i}"), out);
+                }
+            }
+            Value::Object(map) => {
+                for (k, v) in map {
+                    walk(
+                        v,
+                        &format!("{pointer}/{}", k.replace('~', "~0").replace('/', "~1")),
+                        out,
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = vec![];
+    walk(value, "", &mut out);
+    out
+}
+
 /// A variable `{{name}}` that a request or expectation needs but the case does not have.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("variable {0} is not set (the step that captures it failed or did not run)")]

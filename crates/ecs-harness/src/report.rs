@@ -7,10 +7,11 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, CheckedBy, Level};
+use crate::causes::{root_causes, RootCause};
 use crate::runner::{CaseResult, Status};
 
 /// Version of the report format.
-pub const REPORT_VERSION: u32 = 1;
+pub const REPORT_VERSION: u32 = 2;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TargetInfo {
@@ -32,6 +33,8 @@ pub struct RuleResult {
     pub status: RuleStatus,
     /// Cases that name the rule.
     pub cases: usize,
+    /// How many times an answer was checked against it in this run.
+    pub checked: u64,
     /// One line: the first failure, block or gap.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -46,6 +49,8 @@ pub enum RuleStatus {
     NotImplemented,
     /// Every case that checks it was skipped: the target lacks a capability they need.
     Skipped,
+    /// Cases ran, but no answer had what it checks (an invariant with no task set to look at).
+    NotObserved,
     /// No case checks it (and no answer exercised it).
     Uncovered,
 }
@@ -58,6 +63,7 @@ impl RuleStatus {
             RuleStatus::Blocked => "blocked",
             RuleStatus::NotImplemented => "n/a",
             RuleStatus::Skipped => "skipped",
+            RuleStatus::NotObserved => "not observed",
             RuleStatus::Uncovered => "uncovered",
         }
     }
@@ -72,6 +78,8 @@ pub struct Report {
     pub totals: BTreeMap<Status, usize>,
     /// Operations the target does not implement, each reported once.
     pub not_implemented: Vec<String>,
+    /// Failed, blocked and errored cases grouped by what went wrong, most cases first.
+    pub root_causes: Vec<RootCause>,
     pub rules: Vec<RuleResult>,
     pub cases: Vec<CaseResult>,
 }
@@ -91,7 +99,8 @@ impl Report {
         let mut not_implemented: Vec<String> = cases
             .iter()
             .flat_map(|c| &c.steps)
-            .filter(|s| s.status == Status::NotImplemented)
+            // The steps the target itself answered "not implemented", not the ones after them.
+            .filter(|s| s.status == Status::NotImplemented && s.http_status.is_some())
             .map(|s| s.op.clone())
             .collect();
         not_implemented.sort();
@@ -108,13 +117,50 @@ impl Report {
             duration_ms,
             totals,
             not_implemented,
+            root_causes: root_causes(&cases),
             rules,
             cases,
         }
     }
 
+    /// Adds what a server's log says to the root causes that are crashes (see
+    /// [`crate::causes::annotate_from_log`]).
+    pub fn annotate_server_log(&mut self, log: &str) {
+        crate::causes::annotate_from_log(&mut self.root_causes, log);
+    }
+
     pub fn count(&self, status: Status) -> usize {
         self.totals.get(&status).copied().unwrap_or(0)
+    }
+
+    /// Whether a case ended in a harness error: the run cannot be trusted either way.
+    pub fn has_errors(&self) -> bool {
+        self.count(Status::Error) > 0
+    }
+
+    /// The cases whose cleanup left something behind or failed.
+    pub fn cleanup_problems(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.cases.iter().flat_map(|c| {
+            c.cleanup_problems
+                .iter()
+                .map(move |p| (c.id.as_str(), p.as_str()))
+        })
+    }
+
+    /// One line of case totals.
+    pub fn totals_line(&self) -> String {
+        let mut line = format!(
+            "{} passed, {} failed, {} blocked, {} not implemented, {} skipped",
+            self.count(Status::Passed),
+            self.count(Status::Failed),
+            self.count(Status::Blocked),
+            self.count(Status::NotImplemented),
+            self.count(Status::Skipped),
+        );
+        if self.has_errors() {
+            line.push_str(&format!(", {} HARNESS ERRORS", self.count(Status::Error)));
+        }
+        line
     }
 
     /// Whether every case passed (or was skipped for a capability the target lacks).
@@ -139,7 +185,9 @@ impl Report {
         }
     }
 
-    /// The human summary: totals, rules that did not pass, and every failure with its diff.
+    /// The human summary, most useful first: the root causes ranked by the cases they explain
+    /// (with a reproducer for the first ones), then the rules that did not pass grouped by
+    /// level, then (verbose) every case that did not pass, then totals.
     pub fn terminal(&self, verbose: bool) -> String {
         let mut o = String::new();
         let _ = writeln!(
@@ -147,30 +195,35 @@ impl Report {
             "target: {} {} at {}",
             self.target.name, self.target.version, self.target.endpoint
         );
-        for c in self.cases.iter().filter(|c| c.status == Status::Failed) {
+        if !self.root_causes.is_empty() {
+            let explained: usize = self.root_causes.iter().map(|c| c.cases.len()).sum();
             let _ = writeln!(
                 o,
-                "\nFAIL {}  [{}]  ({})",
-                c.id,
-                c.rules.join(", "),
-                c.provenance
+                "\nroot causes: {} explain the {explained} case(s) that did not pass, most cases first",
+                self.root_causes.len()
             );
-            for (step, f) in c.failures() {
-                let _ = writeln!(o, "  {}  rule {}", step.label, f.rules.join(", "));
-                let _ = writeln!(o, "    at       {}", f.path);
-                let _ = writeln!(o, "    expected {}", f.expected);
-                let _ = writeln!(o, "    actual   {}", f.actual);
+            let shown = if verbose { usize::MAX } else { 10 };
+            for (i, c) in self.root_causes.iter().take(shown).enumerate() {
+                let _ = writeln!(o, "{:>3}. {}: {}", i + 1, c.count_line(), c.headline());
+                let _ = writeln!(
+                    o,
+                    "       e.g. {}: {}",
+                    c.cases[0],
+                    one_line(&c.example, 200)
+                );
+                if i < 3 || verbose {
+                    let _ = writeln!(o, "       reproduce ({}):", c.reproducer.case);
+                    for step in &c.reproducer.steps {
+                        let _ = writeln!(o, "         {}", step.aws_cli(&self.target.endpoint));
+                    }
+                }
             }
-        }
-        if verbose {
-            for c in self.cases.iter().filter(|c| {
-                matches!(
-                    c.status,
-                    Status::Blocked | Status::NotImplemented | Status::Skipped
-                )
-            }) {
-                let reason = c.reason_for(c.status).unwrap_or_default();
-                let _ = writeln!(o, "{} {}: {reason}", c.status.label(), c.id);
+            if self.root_causes.len() > shown {
+                let _ = writeln!(
+                    o,
+                    "     ... {} more (--verbose lists them all)",
+                    self.root_causes.len() - shown
+                );
             }
         }
         let _ = writeln!(o, "\nrules:");
@@ -192,22 +245,50 @@ impl Report {
             for r in shown {
                 let _ = writeln!(
                     o,
-                    "    {:9} {:55} {}",
+                    "    {:12} {:50} {:>5}x {}",
                     r.status.label(),
                     r.id,
-                    r.reason.as_deref().unwrap_or("")
+                    r.checked,
+                    one_line(r.reason.as_deref().unwrap_or(""), 140)
                 );
             }
         }
         let _ = writeln!(
             o,
-            "  {}",
+            "  {} (Nx: answers checked against the rule)",
             by_status
                 .iter()
                 .map(|(k, v)| format!("{v} {k}"))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
+        if verbose {
+            let _ = writeln!(o, "\ncases:");
+            for c in self.cases.iter().filter(|c| c.status == Status::Failed) {
+                let _ = writeln!(
+                    o,
+                    "\nFAIL {}  [{}]  ({})",
+                    c.id,
+                    c.rules.join(", "),
+                    c.provenance
+                );
+                for (step, f) in c.failures() {
+                    let _ = writeln!(o, "  {}  rule {}", step.label, f.rules.join(", "));
+                    let _ = writeln!(o, "    at       {}", f.path);
+                    let _ = writeln!(o, "    expected {}", f.expected);
+                    let _ = writeln!(o, "    actual   {}", f.actual);
+                }
+            }
+            for c in self.cases.iter().filter(|c| {
+                matches!(
+                    c.status,
+                    Status::Blocked | Status::NotImplemented | Status::Skipped | Status::Error
+                )
+            }) {
+                let reason = c.reason_for(c.status).unwrap_or_default();
+                let _ = writeln!(o, "{} {}: {reason}", c.status.label(), c.id);
+            }
+        }
         if !self.not_implemented.is_empty() {
             let _ = writeln!(
                 o,
@@ -215,21 +296,32 @@ impl Report {
                 self.not_implemented.join(", ")
             );
         }
+        let cleanup: Vec<(&str, &str)> = self.cleanup_problems().collect();
+        if !cleanup.is_empty() {
+            let _ = writeln!(
+                o,
+                "cleanup: {} problem(s) in {} case(s); the first: {}: {}",
+                cleanup.len(),
+                cleanup
+                    .iter()
+                    .map(|(c, _)| c)
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len(),
+                cleanup[0].0,
+                one_line(cleanup[0].1, 160)
+            );
+        }
         let _ = writeln!(
             o,
-            "cases: {} passed, {} failed, {} blocked, {} not implemented, {} skipped ({} in {:.1} s)",
-            self.count(Status::Passed),
-            self.count(Status::Failed),
-            self.count(Status::Blocked),
-            self.count(Status::NotImplemented),
-            self.count(Status::Skipped),
+            "cases: {} ({} in {:.1} s)",
+            self.totals_line(),
             self.cases.len(),
             self.duration_ms as f64 / 1000.0
         );
         o
     }
 
-    /// A Markdown page: summary, the rule table, and the failures.
+    /// A Markdown page: summary, root causes, the rule table, and the failures.
     pub fn markdown(&self) -> String {
         let mut o = String::new();
         let _ = writeln!(
@@ -237,26 +329,42 @@ impl Report {
             "# Conformance: {} {}\n",
             self.target.name, self.target.version
         );
-        let _ = writeln!(
-            o,
-            "{} cases: {} passed, {} failed, {} blocked, {} not implemented, {} skipped.\n",
-            self.cases.len(),
-            self.count(Status::Passed),
-            self.count(Status::Failed),
-            self.count(Status::Blocked),
-            self.count(Status::NotImplemented),
-            self.count(Status::Skipped)
-        );
-        o.push_str("| rule | level | status | cases | reason |\n|---|---|---|---|---|\n");
+        let _ = writeln!(o, "{} cases: {}.\n", self.cases.len(), self.totals_line());
+        if !self.root_causes.is_empty() {
+            o.push_str("## Root causes\n\nEach is the first thing that went wrong in the cases it explains, most cases first.\n\n");
+            for (i, c) in self.root_causes.iter().enumerate() {
+                let _ = writeln!(
+                    o,
+                    "{}. **{}**: `{}`  \n   e.g. `{}`: {}",
+                    i + 1,
+                    c.count_line(),
+                    c.headline().replace('`', "'"),
+                    c.cases[0],
+                    one_line(&c.example, 300).replace('`', "'")
+                );
+                let _ = writeln!(
+                    o,
+                    "   <details><summary>reproduce ({})</summary>\n",
+                    c.reproducer.case
+                );
+                o.push_str("   ```sh\n");
+                for step in &c.reproducer.steps {
+                    let _ = writeln!(o, "   {}", step.aws_cli("$ENDPOINT"));
+                }
+                o.push_str("   ```\n   </details>\n\n");
+            }
+        }
+        o.push_str("## Rules\n\n| rule | level | status | cases | checked | reason |\n|---|---|---|---|---|---|\n");
         for r in &self.rules {
             let reason = r.reason.as_deref().unwrap_or("").replace('|', "\\|");
             let _ = writeln!(
                 o,
-                "| `{}` | {} | {} | {} | {} |",
+                "| `{}` | {} | {} | {} | {} | {} |",
                 r.id,
                 r.level.label(),
                 r.status.label(),
                 r.cases,
+                r.checked,
                 reason
             );
         }
@@ -311,6 +419,11 @@ impl Report {
                     s.set_description(text.join("\n"));
                     s
                 }
+                Status::Error => {
+                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+                    s.set_message(c.reason_for(Status::Error).unwrap_or_default());
+                    s
+                }
                 Status::Blocked | Status::NotImplemented | Status::Skipped => {
                     let mut s = TestCaseStatus::skipped();
                     s.set_message(
@@ -342,14 +455,13 @@ fn rule_result(rule: &crate::catalog::Rule, cases: &[CaseResult]) -> RuleResult 
         .iter()
         .flat_map(|c| c.failures().map(move |(s, f)| (c, s, f)))
         .find(|(_, _, f)| f.rules.contains(&rule.id));
-    // A case checked the rule when all its steps ran; a failure it had under another rule
-    // (an invariant, the schema) does not make this rule fail.
-    let checked = |c: &&CaseResult| {
-        matches!(c.status, Status::Passed | Status::Failed)
-            && c.steps
-                .iter()
-                .all(|s| matches!(s.status, Status::Passed | Status::Failed))
-    };
+    let checked: u64 = cases
+        .iter()
+        .flat_map(|c| &c.steps)
+        .filter_map(|s| s.checks.get(&rule.id))
+        .map(|n| u64::from(*n))
+        .sum();
+    let first_with = |status: Status| naming.iter().find(|c| c.status == status);
     let (status, reason) = if let Some((c, s, f)) = failure {
         (
             RuleStatus::Failed,
@@ -358,14 +470,11 @@ fn rule_result(rule: &crate::catalog::Rule, cases: &[CaseResult]) -> RuleResult 
                 c.id, s.op, f.path, f.expected, f.actual
             )),
         )
-    } else if naming.iter().any(checked)
-        || (rule.checked_by != CheckedBy::Cases
-            && cases
-                .iter()
-                .any(|c| c.steps.iter().any(|s| s.status == Status::Passed)))
-    {
+    } else if checked > 0 {
         (RuleStatus::Passed, None)
-    } else if let Some(c) = naming.iter().find(|c| c.status == Status::NotImplemented) {
+    } else if let Some(c) = first_with(Status::Error) {
+        (RuleStatus::Blocked, c.reason_for(Status::Error))
+    } else if let Some(c) = first_with(Status::NotImplemented) {
         (
             RuleStatus::NotImplemented,
             c.reason_for(Status::NotImplemented),
@@ -374,20 +483,21 @@ fn rule_result(rule: &crate::catalog::Rule, cases: &[CaseResult]) -> RuleResult 
         c.status == Status::Blocked || c.steps.iter().any(|s| s.status == Status::Blocked)
     }) {
         (RuleStatus::Blocked, c.reason_for(Status::Blocked))
-    } else if let Some(c) = naming.iter().find(|c| c.status == Status::Skipped) {
+    } else if let Some(c) = first_with(Status::Skipped) {
         (RuleStatus::Skipped, c.reason_for(Status::Skipped))
+    } else if !naming.is_empty() || rule.checked_by != CheckedBy::Cases {
+        (
+            RuleStatus::NotObserved,
+            Some(match rule.checked_by {
+                CheckedBy::Cases => "its cases ran, but no answer was checked against it".into(),
+                _ => "no answer in this run had what it checks".into(),
+            }),
+        )
     } else {
         (
             RuleStatus::Uncovered,
             Some("no case checks this rule in this run".into()),
         )
-    };
-    let cut = |s: String| {
-        if s.chars().count() > 200 {
-            format!("{}…", s.chars().take(200).collect::<String>())
-        } else {
-            s
-        }
     };
     RuleResult {
         id: rule.id.clone(),
@@ -396,7 +506,18 @@ fn rule_result(rule: &crate::catalog::Rule, cases: &[CaseResult]) -> RuleResult 
         level: rule.level,
         status,
         cases: naming.len(),
-        reason: reason.map(cut),
+        checked,
+        reason: reason.map(|r| one_line(&r, 200)),
+    }
+}
+
+/// `text` on one line, cut to `max` characters.
+pub(crate) fn one_line(text: &str, max: usize) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() > max {
+        format!("{}…", line.chars().take(max).collect::<String>())
+    } else {
+        line
     }
 }
 

@@ -3,7 +3,7 @@
 //! A target that hangs, resets or answers garbage fails that step with the reason; a failed
 //! setup step blocks the rest of its case; the run always goes on.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
-use crate::catalog::SCHEMA_RULE;
+use crate::catalog::{NULL_RULE, SCHEMA_RULE};
 use crate::fixture::{Case, Expect, Step};
 use crate::matcher::{self, Vars};
 
@@ -43,9 +43,24 @@ pub enum Status {
     NotImplemented,
     /// The case needs a capability the target profile does not provide; it did not run.
     Skipped,
+    /// The harness itself failed (a case panicked, a schema did not compile): never a pass,
+    /// never the target's fault.
+    Error,
 }
 
 impl Status {
+    /// The status as a word in a sentence: `3 failed, 2 blocked`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Passed => "passed",
+            Status::Failed => "failed",
+            Status::Blocked => "blocked",
+            Status::NotImplemented => "n/a",
+            Status::Skipped => "skipped",
+            Status::Error => "harness error",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Status::Passed => "pass",
@@ -53,6 +68,7 @@ impl Status {
             Status::Blocked => "blocked",
             Status::NotImplemented => "n/a",
             Status::Skipped => "skipped",
+            Status::Error => "ERROR",
         }
     }
 }
@@ -78,10 +94,43 @@ pub struct StepResult {
     pub failures: Vec<Failure>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
+    /// The error code of a non-2xx answer, when it carried one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// What an error answer says went wrong: the `message` of an awsJson error, or for an HTML
+    /// or text error page the line that names it (such as the exception of a server crash).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_line: Option<String>,
     pub duration_ms: u64,
     /// The final answer's JSON body (2xx) or error code, for record mode; not in reports.
     #[serde(skip)]
     pub answer: Option<Answer>,
+    /// The request as sent (variables substituted, placement merged), for reproducers.
+    #[serde(skip)]
+    pub request: Option<Value>,
+    /// How many checks of each rule the final answer went through.
+    #[serde(skip)]
+    pub checks: BTreeMap<String, u32>,
+}
+
+impl StepResult {
+    /// A step that got no answer of its own (not run, blocked, not applicable).
+    pub fn without_answer(label: String, op: &str, status: Status, reason: String) -> StepResult {
+        StepResult {
+            label,
+            op: op.to_owned(),
+            status,
+            reason: Some(reason),
+            failures: vec![],
+            http_status: None,
+            error_code: None,
+            key_line: None,
+            duration_ms: 0,
+            answer: None,
+            request: None,
+            checks: BTreeMap::new(),
+        }
+    }
 }
 
 /// What a target answered to a step.
@@ -171,19 +220,61 @@ impl RunOptions {
 }
 
 /// Compiled output-schema validators, one per shape, shared by all cases.
-#[derive(Default)]
-pub struct Schemas(Mutex<HashMap<String, Arc<jsonschema::Validator>>>);
+pub struct Schemas {
+    cache: Mutex<HashMap<String, Arc<jsonschema::Validator>>>,
+    /// Where a shape's schema comes from (the generated one; a test's broken one).
+    source: fn(&str) -> Option<Value>,
+}
+
+impl Default for Schemas {
+    fn default() -> Self {
+        Schemas {
+            cache: Mutex::default(),
+            source: ecs_model::schema::for_shape,
+        }
+    }
+}
+
+/// Why a run could not start: a harness defect, never the target's fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RunError {
+    #[error("output schema check unavailable: {0}")]
+    Schema(String),
+}
 
 impl Schemas {
+    /// The validators of every operation `cases` call, compiled before any request: a schema
+    /// that does not compile stops the run instead of turning its checks off.
+    pub fn for_cases(cases: &[Case]) -> Result<Schemas, RunError> {
+        Schemas::default().compiled_for(cases)
+    }
+
+    fn compiled_for(self, cases: &[Case]) -> Result<Schemas, RunError> {
+        let schemas = self;
+        let ops: std::collections::BTreeSet<&str> = cases
+            .iter()
+            .flat_map(|c| c.steps.iter().chain(&c.cleanup))
+            .map(|s| s.op.as_str())
+            .collect();
+        for op in ops {
+            if let Some(info) = ecs_model::operation::find(op) {
+                schemas
+                    .validator(info.output_shape)
+                    .map_err(RunError::Schema)?;
+            }
+        }
+        Ok(schemas)
+    }
+
     /// The validator of `shape`, compiled once; why there is none (a shape without a schema, a
     /// schema that does not compile) is an error, never a silent pass.
     fn validator(&self, shape: &str) -> Result<Arc<jsonschema::Validator>, String> {
-        let mut cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(v) = cache.get(shape) {
             return Ok(v.clone());
         }
-        let schema = ecs_model::schema::for_shape(shape)
-            .ok_or_else(|| format!("the model has no schema for {shape}"))?;
+        let schema =
+            (self.source)(shape).ok_or_else(|| format!("the model has no schema for {shape}"))?;
         let validator = Arc::new(
             jsonschema::draft202012::new(&schema)
                 .map_err(|e| format!("the schema of {shape} does not compile: {e}"))?,
@@ -194,13 +285,47 @@ impl Schemas {
 }
 
 /// Runs `cases` against the endpoint of `client`. `run_id` makes names unique per run.
+///
+/// Every case comes back, in input order: a case whose task panics is an
+/// [`Status::Error`] result, never dropped.
 pub async fn run(
     client: &EcsClient,
     cases: Vec<Case>,
     options: &RunOptions,
     run_id: &str,
-) -> Vec<CaseResult> {
-    let schemas = Arc::new(Schemas::default());
+) -> Result<Vec<CaseResult>, RunError> {
+    let schemas = Arc::new(Schemas::for_cases(&cases)?);
+    run_with(client, cases, options, run_id, schemas, run_case_task).await
+}
+
+/// What runs one case; the seam tests use to prove a panicking case is reported.
+type CaseFn =
+    for<'a> fn(
+        &'a EcsClient,
+        &'a Case,
+        &'a RunOptions,
+        &'a Schemas,
+        &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = CaseResult> + Send + 'a>>;
+
+fn run_case_task<'a>(
+    client: &'a EcsClient,
+    case: &'a Case,
+    options: &'a RunOptions,
+    schemas: &'a Schemas,
+    unique: &'a str,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = CaseResult> + Send + 'a>> {
+    Box::pin(run_case(client, case, options, schemas, unique))
+}
+
+async fn run_with(
+    client: &EcsClient,
+    cases: Vec<Case>,
+    options: &RunOptions,
+    run_id: &str,
+    schemas: Arc<Schemas>,
+    case_fn: CaseFn,
+) -> Result<Vec<CaseResult>, RunError> {
     let semaphore = Arc::new(Semaphore::new(options.jobs.max(1)));
     let bar = options.progress.then(|| {
         let bar = indicatif::ProgressBar::new(cases.len() as u64);
@@ -212,6 +337,8 @@ pub async fn run(
         bar
     });
     let mut tasks = tokio::task::JoinSet::new();
+    // What to report for a case whose task ends without a result.
+    let mut pending: HashMap<tokio::task::Id, (usize, Case, String)> = HashMap::new();
     for (index, case) in cases.into_iter().enumerate() {
         let client = client.clone();
         let schemas = schemas.clone();
@@ -219,13 +346,15 @@ pub async fn run(
         let options = options.clone();
         let unique = format!("{run_id}-{index:03}");
         let bar = bar.clone();
-        tasks.spawn(async move {
+        let task_case = case.clone();
+        let task_unique = unique.clone();
+        let handle = tasks.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
-            let missing = options.missing(&case);
+            let missing = options.missing(&task_case);
             let result = if missing.is_empty() {
-                run_case(&client, &case, &options, &schemas, &unique).await
+                case_fn(&client, &task_case, &options, &schemas, &task_unique).await
             } else {
-                skipped(&case, &missing, &unique)
+                skipped(&task_case, &missing, &task_unique)
             };
             if let Some(bar) = &bar {
                 bar.inc(1);
@@ -235,35 +364,62 @@ pub async fn run(
             }
             (index, result)
         });
+        pending.insert(handle.id(), (index, case, unique));
     }
     let mut results = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok(r) = joined {
-            results.push(r);
+    while let Some(joined) = tasks.join_next_with_id().await {
+        match joined {
+            Ok((id, r)) => {
+                pending.remove(&id);
+                results.push(r);
+            }
+            Err(e) => {
+                if let Some((index, case, unique)) = pending.remove(&e.id()) {
+                    let why = if e.is_panic() {
+                        let payload = e.into_panic();
+                        let text = payload
+                            .downcast_ref::<&str>()
+                            .map(|s| (*s).to_owned())
+                            .or_else(|| payload.downcast_ref::<String>().cloned())
+                            .unwrap_or_else(|| "a non-text panic payload".to_owned());
+                        format!("the harness panicked while running this case: {text}")
+                    } else {
+                        "the harness cancelled this case".to_owned()
+                    };
+                    if let Some(bar) = &bar {
+                        bar.inc(1);
+                    }
+                    results.push((index, errored(&case, why, &unique)));
+                }
+            }
         }
     }
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
+    Ok(results.into_iter().map(|(_, r)| r).collect())
+}
+
+/// The result of a case the harness could not finish.
+fn errored(case: &Case, why: String, unique: &str) -> CaseResult {
+    let op = case.steps.first().map_or("", |s| s.op.as_str());
+    let step = StepResult::without_answer("(harness)".into(), op, Status::Error, why);
+    CaseResult::of(case, Status::Error, vec![step], unique)
 }
 
 /// The result of a case that did not run: it needs what the target does not provide.
 fn skipped(case: &Case, missing: &[String], unique: &str) -> CaseResult {
-    let step = StepResult {
-        label: "(not run)".into(),
-        op: case.steps.first().map(|s| s.op.clone()).unwrap_or_default(),
-        status: Status::Skipped,
-        reason: Some(format!(
+    let op = case.steps.first().map_or("", |s| s.op.as_str());
+    let step = StepResult::without_answer(
+        "(not run)".into(),
+        op,
+        Status::Skipped,
+        format!(
             "needs {}, which the target profile does not provide",
             missing.join(", ")
-        )),
-        failures: vec![],
-        http_status: None,
-        duration_ms: 0,
-        answer: None,
-    };
+        ),
+    );
     CaseResult::of(case, Status::Skipped, vec![step], unique)
 }
 
@@ -308,19 +464,22 @@ pub async fn run_case(
         .insert("unique".into(), Value::String(unique.to_owned()));
     let mut steps = Vec::new();
     let mut blocked_by: Option<String> = None;
+    // Once the target lacks an operation the case needs, nothing after it is charged to rules.
+    let mut not_applicable: Option<String> = None;
     for (i, step) in case.steps.iter().enumerate() {
         let label = step.label(i);
-        if let Some(reason) = &blocked_by {
-            steps.push(StepResult {
+        if let Some(reason) = not_applicable.as_ref().or(blocked_by.as_ref()) {
+            let status = if not_applicable.is_some() {
+                Status::NotImplemented
+            } else {
+                Status::Blocked
+            };
+            steps.push(StepResult::without_answer(
                 label,
-                op: step.op.clone(),
-                status: Status::Blocked,
-                reason: Some(reason.clone()),
-                failures: vec![],
-                http_status: None,
-                duration_ms: 0,
-                answer: None,
-            });
+                &step.op,
+                status,
+                reason.clone(),
+            ));
             continue;
         }
         // A setup step checks nothing of the case's rules: when it fails, the case is blocked,
@@ -333,21 +492,17 @@ pub async fn run_case(
             case.rules.clone()
         };
         let result = run_step(client, step, label, &rules, &mut state, options, schemas).await;
-        if step.setup && blocks(&result) {
-            let why = match result.status {
-                Status::NotImplemented => "is not implemented".to_owned(),
-                _ => match result.failures.first() {
-                    Some(f) => format!(
-                        "failed: {} expected {}, got {}",
-                        f.path, f.expected, f.actual
-                    ),
-                    None => format!(
-                        "failed: {}",
-                        result.reason.as_deref().unwrap_or("no answer")
-                    ),
-                },
-            };
-            blocked_by = Some(format!("setup step {} {why}", result.label));
+        if result.status == Status::NotImplemented {
+            not_applicable = Some(format!(
+                "not run: step {} is not implemented by the target",
+                result.label
+            ));
+        } else if step.setup && blocks(&result) {
+            blocked_by = Some(format!(
+                "setup step {} failed: {}",
+                result.label,
+                what_it_answered(&result)
+            ));
         }
         steps.push(result);
     }
@@ -363,14 +518,8 @@ pub async fn run_case(
             schemas,
         )
         .await;
-        if r.status != Status::Passed {
-            cleanup_problems.push(format!(
-                "{}: {}",
-                r.label,
-                r.reason
-                    .clone()
-                    .unwrap_or_else(|| r.status.label().to_owned())
-            ));
+        if !matches!(r.status, Status::Passed | Status::NotImplemented) {
+            cleanup_problems.push(format!("{}: {}", r.label, what_it_answered(&r)));
         }
     }
     let status = case_status(case, &steps);
@@ -381,13 +530,39 @@ pub async fn run_case(
     }
 }
 
+/// What a step that did not pass got, in one line: the HTTP status, the error code or the
+/// key line of an error page, or the first expectation it broke.
+pub fn what_it_answered(result: &StepResult) -> String {
+    let mismatch = result
+        .failures
+        .iter()
+        .find(|f| !matches!(f.path.as_str(), "(answer)" | "__type" | "(status)"))
+        .map(|f| format!("{} expected {}, got {}", f.path, f.expected, f.actual));
+    let mut parts = vec![];
+    if result.error_code.is_some() || result.key_line.is_some() {
+        parts.extend(result.http_status.map(|s| format!("HTTP {s}")));
+        parts.extend(result.error_code.clone());
+        parts.extend(result.key_line.as_ref().map(|l| format!("{l:?}")));
+    } else if let Some(reason) = &result.reason {
+        if mismatch.is_none() || result.failures.iter().any(|f| f.path == "(answer)") {
+            parts.push(reason.clone());
+        }
+    }
+    parts.extend(mismatch);
+    if parts.is_empty() {
+        result.status.label().to_owned()
+    } else {
+        parts.join(": ")
+    }
+}
+
 /// Whether a failed step keeps later steps from running: it did not do its job (no answer, an
 /// error, an expectation not met, not implemented). Failures of the answer checks alone (the
 /// output schema, the invariants) are reported under their own rules and do not block.
 fn blocks(result: &StepResult) -> bool {
     match result.status {
         Status::Passed | Status::Blocked | Status::Skipped => false,
-        Status::NotImplemented => true,
+        Status::NotImplemented | Status::Error => true,
         Status::Failed => {
             result.failures.is_empty()
                 || result
@@ -399,7 +574,7 @@ fn blocks(result: &StepResult) -> bool {
 }
 
 fn is_answer_check(rule: &str) -> bool {
-    rule == SCHEMA_RULE || rule.starts_with("inv.")
+    rule == SCHEMA_RULE || rule == NULL_RULE || rule.starts_with("inv.")
 }
 
 /// A failure of the case's own checks wins; then an operation the target lacks; then a
@@ -411,6 +586,8 @@ fn case_status(case: &Case, steps: &[StepResult]) -> Status {
         .any(|s| s.status == Status::Failed && !is_setup(case, s))
     {
         Status::Failed
+    } else if steps.iter().any(|s| s.status == Status::Error) {
+        Status::Error
     } else if steps.iter().any(|s| s.status == Status::NotImplemented) {
         Status::NotImplemented
     } else if steps.iter().any(|s| s.status == Status::Blocked) {
@@ -439,35 +616,29 @@ async fn run_step(
     schemas: &Schemas,
 ) -> StepResult {
     let started = Instant::now();
-    let finish = |status, reason: Option<String>, failures, http_status| StepResult {
-        label: label.clone(),
-        op: step.op.clone(),
-        status,
-        reason,
-        failures,
-        http_status,
+    let not_sent = |status, reason: String| StepResult {
         duration_ms: started.elapsed().as_millis() as u64,
-        answer: None,
+        ..StepResult::without_answer(label.clone(), &step.op, status, reason)
     };
     if let Some(ms) = step.sleep_ms {
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
+    // The loader refuses unknown operations and variables; meeting one here is a harness
+    // defect, reported as such.
     let Some(op) = ecs_model::operation::find(&step.op) else {
-        return finish(
-            Status::Failed,
-            Some(format!("{} is not an ECS operation", step.op)),
-            vec![],
-            None,
+        return not_sent(
+            Status::Error,
+            format!("{} is not an ECS operation", step.op),
         );
     };
     let request = match matcher::substitute(&step.request, &state.vars) {
         Ok(r) => with_placement(step, r, options.placement.as_ref()),
-        Err(e) => return finish(Status::Blocked, Some(e.to_string()), vec![], None),
+        Err(e) => return not_sent(Status::Blocked, e.to_string()),
     };
     let expect = match &step.expect {
         Some(Expect::Body { body }) => match matcher::substitute(body, &state.vars) {
             Ok(b) => Some(Expect::Body { body: b }),
-            Err(e) => return finish(Status::Blocked, Some(e.to_string()), vec![], None),
+            Err(e) => return not_sent(Status::Blocked, e.to_string()),
         },
         other => other.clone(),
     };
@@ -475,40 +646,31 @@ async fn run_step(
         let wait = Duration::from_millis(p.timeout_ms);
         Instant::now() + options.poll_cap.map_or(wait, |cap| wait.min(cap))
     });
-    let mut last_error_code: Option<String>;
     loop {
-        last_error_code = None;
         let answer = tokio::time::timeout(
             options.step_timeout,
             client.send_json(op, request.clone(), CallOptions::default().max_attempts(1)),
         )
         .await;
         let mut tokens = state.tokens.clone();
-        let outcome = match answer {
+        let mut outcome = match answer {
             Err(_) => Outcome::failed(
                 rules,
                 format!("no answer within {:?}", options.step_timeout),
                 None,
             ),
             Ok(Err(e)) => Outcome::failed(rules, format!("no usable answer: {e}"), None),
-            Ok(Ok(raw)) => {
-                last_error_code = if raw.status / 100 == 2 {
-                    None
-                } else {
-                    ecs_client::error_code(&raw)
-                };
-                evaluate(
-                    &step.op,
-                    op.output_shape,
-                    &raw,
-                    expect.as_ref(),
-                    &request,
-                    rules,
-                    &mut tokens,
-                    state,
-                    schemas,
-                )
-            }
+            Ok(Ok(raw)) => evaluate(
+                &step.op,
+                op.output_shape,
+                &raw,
+                expect.as_ref(),
+                &request,
+                rules,
+                &mut tokens,
+                state,
+                schemas,
+            ),
         };
         let retry =
             outcome.status == Status::Failed && deadline.is_some_and(|d| Instant::now() < d);
@@ -520,15 +682,16 @@ async fn run_step(
         if outcome.status == Status::Passed {
             state.tokens = tokens;
         }
-        let mut failures = outcome.failures;
-        if let (Some(body), Status::Passed) = (&outcome.body, outcome.status) {
+        // Whatever else an answer broke, what it says is what the target said: it is observed
+        // and its captures are taken, so one broken check does not block the rest of the case.
+        if let Some(body) = &outcome.body {
             observe(body, &mut state.seen);
             for (name, path) in &step.capture {
                 match matcher::lookup(body, path) {
                     Some(v) => {
                         state.vars.insert(name.clone(), v.clone());
                     }
-                    None => failures.push(Failure {
+                    None => outcome.failures.push(Failure {
                         rules: rules.to_vec(),
                         path: path.clone(),
                         expected: format!("a value to capture as {name}"),
@@ -537,21 +700,36 @@ async fn run_step(
                 }
             }
         }
-        let status = if failures.is_empty() {
+        let status = if outcome.failures.is_empty() || outcome.status != Status::Passed {
             outcome.status
         } else {
             Status::Failed
         };
-        let reason = outcome
-            .reason
-            .or_else(|| (!failures.is_empty()).then(|| format!("{} mismatch(es)", failures.len())));
-        let mut result = finish(status, reason, failures, outcome.http_status);
-        result.answer = match (outcome.body, last_error_code) {
+        let reason = outcome.reason.or_else(|| {
+            (!outcome.failures.is_empty())
+                .then(|| format!("{} mismatch(es)", outcome.failures.len()))
+        });
+        let answer = match (outcome.body, &outcome.error_code) {
             (Some(body), _) => Some(Answer::Body(body)),
-            (None, Some(code)) => Some(Answer::Error(code)),
-            (None, None) => None,
+            (None, Some(code)) if outcome.http_status.is_some_and(|s| s / 100 != 2) => {
+                Some(Answer::Error(code.clone()))
+            }
+            _ => None,
         };
-        return result;
+        return StepResult {
+            label,
+            op: step.op.clone(),
+            status,
+            reason,
+            failures: outcome.failures,
+            http_status: outcome.http_status,
+            error_code: outcome.error_code,
+            key_line: outcome.key_line,
+            duration_ms: started.elapsed().as_millis() as u64,
+            answer,
+            request: Some(request),
+            checks: outcome.checks,
+        };
     }
 }
 
@@ -586,7 +764,10 @@ struct Outcome {
     reason: Option<String>,
     failures: Vec<Failure>,
     http_status: Option<u16>,
+    error_code: Option<String>,
+    key_line: Option<String>,
     body: Option<Value>,
+    checks: BTreeMap<String, u32>,
 }
 
 impl Outcome {
@@ -601,7 +782,10 @@ impl Outcome {
             }],
             reason: Some(reason),
             http_status,
+            error_code: None,
+            key_line: None,
             body: None,
+            checks: BTreeMap::new(),
         }
     }
 }
@@ -615,12 +799,165 @@ fn excerpt(raw: &RawResponse) -> String {
             return format!("an HTML page titled {:?}", text[start + 7..end].trim());
         }
     }
-    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.chars().count() > 160 {
-        format!("{}…", one_line.chars().take(160).collect::<String>())
+    cut(&text.split_whitespace().collect::<Vec<_>>().join(" "), 160)
+}
+
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() > max {
+        format!("{}…", text.chars().take(max).collect::<String>())
     } else {
-        one_line
+        text.to_owned()
     }
+}
+
+/// The `message` of an awsJson error answer, on one line.
+fn error_message(raw: &RawResponse) -> Option<String> {
+    let v: Value = serde_json::from_slice(&raw.body).ok()?;
+    let m = v.get("message").or_else(|| v.get("Message"))?.as_str()?;
+    let line = m.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!line.is_empty()).then(|| cut(&line, 200))
+}
+
+/// For an answer that is not JSON (an HTML or text error page), the line that says what went
+/// wrong: the last line naming an exception or error (a traceback ends with it), else the
+/// first line of text that is not the page's title.
+pub fn key_line(body: &str) -> Option<String> {
+    if body.trim().is_empty() || serde_json::from_str::<Value>(body).is_ok() {
+        return None;
+    }
+    let text = html_text(body);
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let names_exception = |l: &&str| {
+        l.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+            .any(|w| {
+                let w = w.rsplit('.').next().unwrap_or(w);
+                w.len() > 5
+                    && w.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                    && (w.ends_with("Error") || w.ends_with("Exception"))
+            })
+    };
+    let title = title_of(body);
+    let chosen = lines
+        .iter()
+        .rev()
+        .find(|l| names_exception(l))
+        .or_else(|| lines.iter().find(|l| Some(**l) != title.as_deref()))
+        .or_else(|| lines.first())?;
+    Some(cut(chosen, 200))
+}
+
+fn title_of(body: &str) -> Option<String> {
+    let lower = body.to_ascii_lowercase();
+    let start = lower.find("<title>")? + 7;
+    let end = lower[start..].find("</title>")? + start;
+    Some(decode_entities(body[start..end].trim()))
+}
+
+/// An HTML page's text, a line per block; plain text comes back as it was.
+fn html_text(body: &str) -> String {
+    if !body.contains('<') {
+        return decode_entities(body);
+    }
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('>') else {
+            break;
+        };
+        let tag = rest[open + 1..open + close].to_ascii_lowercase();
+        let name = tag
+            .trim_start_matches('/')
+            .split_whitespace()
+            .next()
+            .unwrap_or("");
+        if matches!(
+            name,
+            "br" | "p" | "div" | "li" | "tr" | "h1" | "h2" | "h3" | "pre" | "title" | "blockquote"
+        ) {
+            out.push('\n');
+        }
+        rest = &rest[open + close + 1..];
+        // Scripts and styles are not text.
+        if matches!(name, "script" | "style") && !tag.starts_with('/') {
+            let end_tag = format!("</{name}");
+            match rest.to_ascii_lowercase().find(&end_tag) {
+                Some(i) => rest = &rest[i..],
+                None => rest = "",
+            }
+        }
+    }
+    out.push_str(rest);
+    decode_entities(&out)
+}
+
+fn decode_entities(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&")
+}
+
+/// Removes every `null` member of every object in `value`, returning their paths: an answer's
+/// `null` is matched as an absent member and reported under [`NULL_RULE`].
+pub fn strip_nulls(value: &mut Value) -> Vec<String> {
+    fn walk(value: &mut Value, path: &str, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                let nulls: Vec<String> = map
+                    .iter()
+                    .filter(|(_, v)| v.is_null())
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                // `retain` keeps the members' order (`remove` may not).
+                map.retain(|_, v| !v.is_null());
+                for k in nulls {
+                    out.push(if path.is_empty() {
+                        k
+                    } else {
+                        format!("{path}.{k}")
+                    });
+                }
+                for (k, v) in map.iter_mut() {
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    walk(v, &p, out);
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter_mut().enumerate() {
+                    walk(v, &format!("{path}[{i}]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = vec![];
+    walk(value, "", &mut out);
+    out
+}
+
+/// The failures of the wire check for `null` members.
+pub(crate) fn null_failures(paths: &[String]) -> Vec<Failure> {
+    paths
+        .iter()
+        .map(|p| Failure {
+            rules: vec![NULL_RULE.to_owned()],
+            path: p.clone(),
+            expected: "(absent) rather than null".into(),
+            actual: "null".into(),
+        })
+        .collect()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -642,23 +979,46 @@ fn evaluate(
     } else {
         ecs_client::error_code(raw)
     };
+    let key = if ok {
+        None
+    } else if code.is_none() {
+        key_line(&raw.body_text())
+    } else {
+        error_message(raw)
+    };
+    let mut checks: BTreeMap<String, u32> = BTreeMap::new();
+    let outcome = |status, reason, failures, body, checks| Outcome {
+        status,
+        reason,
+        failures,
+        http_status: Some(raw.status),
+        error_code: code.clone(),
+        key_line: key.clone(),
+        body,
+        checks,
+    };
     if !ok
         && (raw.status == 501
             || code
                 .as_deref()
                 .is_some_and(|c| NOT_IMPLEMENTED_CODES.contains(&c)))
     {
-        return Outcome {
-            status: Status::NotImplemented,
-            reason: Some(format!(
+        return outcome(
+            Status::NotImplemented,
+            Some(format!(
                 "{op} is not implemented by the target ({})",
                 code.as_deref().unwrap_or("HTTP 501")
             )),
-            failures: vec![],
-            http_status: status,
-            body: None,
-        };
+            vec![],
+            None,
+            checks,
+        );
     }
+    let expectation_checked = |checks: &mut BTreeMap<String, u32>| {
+        for r in rules.iter().filter(|r| r.as_str() != SETUP_LABEL) {
+            *checks.entry(r.clone()).or_insert(0) += 1;
+        }
+    };
     let fail = |expected: String, actual: String| Failure {
         rules: rules.to_vec(),
         path: "(answer)".into(),
@@ -670,6 +1030,7 @@ fn evaluate(
         status: want_status,
     }) = expect
     {
+        expectation_checked(&mut checks);
         let mut failures = vec![];
         if ok {
             failures.push(fail(
@@ -683,7 +1044,7 @@ fn evaluate(
                     None => format!(
                         "HTTP {} without an error code: {}",
                         raw.status,
-                        excerpt(raw)
+                        key.clone().unwrap_or_else(|| excerpt(raw))
                     ),
                 };
                 failures.push(Failure {
@@ -702,35 +1063,45 @@ fn evaluate(
                 });
             }
         }
-        let passed = failures.is_empty();
-        return Outcome {
-            status: if passed {
-                Status::Passed
-            } else {
-                Status::Failed
-            },
-            reason: None,
-            failures,
-            http_status: status,
-            body: None,
+        let status = if failures.is_empty() {
+            Status::Passed
+        } else {
+            Status::Failed
         };
+        return outcome(status, None, failures, None, checks);
     }
     if !ok {
-        let what = code.map_or_else(|| excerpt(raw), |c| format!("{c}: {}", excerpt(raw)));
-        return Outcome::failed(rules, format!("HTTP {} {what}", raw.status), status);
+        if expect.is_some() {
+            expectation_checked(&mut checks);
+        }
+        let what = match (&code, &key) {
+            (Some(c), _) => format!("{c}: {}", excerpt(raw)),
+            (None, Some(line)) => format!("{} ({line})", excerpt(raw)),
+            (None, None) => excerpt(raw),
+        };
+        let reason = format!("HTTP {} {what}", raw.status);
+        let mut o = Outcome::failed(rules, reason, status);
+        o.error_code = code.clone();
+        o.key_line = key.clone();
+        o.checks = checks;
+        return o;
     }
-    let body: Value = match serde_json::from_slice(&raw.body) {
+    let mut body: Value = match serde_json::from_slice(&raw.body) {
         Ok(v) => v,
         Err(_) => {
-            return Outcome::failed(
+            let mut o = Outcome::failed(
                 rules,
                 format!("a 2xx answer that is not JSON: {}", excerpt(raw)),
                 status,
-            )
+            );
+            o.key_line = key.clone();
+            return o;
         }
     };
-    let mut failures = vec![];
+    let mut failures = null_failures(&strip_nulls(&mut body));
+    *checks.entry(NULL_RULE.to_owned()).or_insert(0) += 1;
     if let Some(Expect::Body { body: expected }) = expect {
+        expectation_checked(&mut checks);
         let mut mismatches = vec![];
         matcher::check(expected, Some(&body), "", tokens, &mut mismatches);
         failures.extend(mismatches.into_iter().map(|m| Failure {
@@ -740,22 +1111,26 @@ fn evaluate(
             actual: m.actual,
         }));
     }
-    failures.extend(schema_failures(output_shape, &body, schemas));
+    match schema_failures(output_shape, &body, schemas) {
+        Ok(f) => failures.extend(f),
+        Err(why) => {
+            return outcome(Status::Error, Some(why), failures, Some(body), checks);
+        }
+    }
+    *checks.entry(SCHEMA_RULE.to_owned()).or_insert(0) += 1;
     let mut seen = state.seen.clone();
     observe(&body, &mut seen);
-    failures.extend(invariant_failures(op, request, &body, &seen));
+    let (invariant, checked) = invariant_failures(op, request, &body, &seen);
+    failures.extend(invariant);
+    for rule in checked {
+        *checks.entry(rule.to_owned()).or_insert(0) += 1;
+    }
     let status_ = if failures.is_empty() {
         Status::Passed
     } else {
         Status::Failed
     };
-    Outcome {
-        status: status_,
-        reason: None,
-        failures,
-        http_status: status,
-        body: Some(body),
-    }
+    outcome(status_, None, failures, Some(body), checks)
 }
 
 /// `/taskSets/0/id` -> `taskSets[0].id`.
@@ -774,43 +1149,48 @@ fn pointer_to_path(pointer: &str) -> String {
     out
 }
 
-/// Where a 2xx answer breaks the generated JSON Schema of the operation's output.
-pub(crate) fn schema_failures(output_shape: &str, body: &Value, schemas: &Schemas) -> Vec<Failure> {
+/// Where a 2xx answer breaks the generated JSON Schema of the operation's output; an error
+/// when there is no validator to check it with (a harness defect, never a pass).
+pub(crate) fn schema_failures(
+    output_shape: &str,
+    body: &Value,
+    schemas: &Schemas,
+) -> Result<Vec<Failure>, String> {
     let failure = |path: String, actual: String| Failure {
         rules: vec![SCHEMA_RULE.to_owned()],
         path,
         expected: format!("valid {output_shape}"),
         actual,
     };
-    match schemas.validator(output_shape) {
-        Err(why) => vec![failure("(answer)".into(), why)],
-        Ok(validator) => validator
-            .iter_errors(body)
-            .map(|e| {
-                let path = e.instance_path().to_string();
-                let path = if path.is_empty() {
-                    "(answer)".into()
-                } else {
-                    pointer_to_path(&path)
-                };
-                failure(path, e.to_string())
-            })
-            .collect(),
-    }
+    let validator = schemas.validator(output_shape)?;
+    Ok(validator
+        .iter_errors(body)
+        .map(|e| {
+            let path = e.instance_path().to_string();
+            let path = if path.is_empty() {
+                "(answer)".into()
+            } else {
+                pointer_to_path(&path)
+            };
+            failure(path, e.to_string())
+        })
+        .collect())
 }
 
 /// The answer invariants of `ecs_model::semantics` on every task set and service in a 2xx
-/// answer, judged against `seen` (everything observed so far, this answer included). A task
-/// set that does not name its service belongs to the one the request names. A task set or
-/// service that does not decode is a schema departure, not a silent pass.
+/// answer, judged against `seen` (everything observed so far, this answer included), and the
+/// invariant rules that had something to check. A task set that does not name its service
+/// belongs to the one the request names. A task set or service that does not decode is a
+/// schema departure, not a silent pass.
 pub(crate) fn invariant_failures(
     op: &str,
     request: &Value,
     body: &Value,
     seen: &Observations,
-) -> Vec<Failure> {
-    use ecs_model::semantics::{service_invariants, task_set_invariants};
+) -> (Vec<Failure>, Vec<&'static str>) {
+    use ecs_model::semantics::{service_invariants_checked, task_set_invariants_checked};
     let mut out = vec![];
+    let mut checked = vec![];
     let push = |out: &mut Vec<Failure>, prefix: String, violations: Vec<ecs_model::Violation>| {
         out.extend(violations.into_iter().map(|v| Failure {
             rules: vec![v.rule.to_owned()],
@@ -837,18 +1217,24 @@ pub(crate) fn invariant_failures(
                 if let (true, Some(service)) = (ctx.desired_counts.is_empty(), requested_service) {
                     ctx.desired_counts = seen.desired_counts(service);
                 }
-                push(&mut out, prefix, task_set_invariants(&ts, ctx));
+                let (violations, rules) = task_set_invariants_checked(&ts, ctx);
+                checked.extend(rules);
+                push(&mut out, prefix, violations);
             }
             Err(e) => out.push(undecodable(prefix, "TaskSet", &e)),
         }
     }
     for (prefix, value) in services_of(body) {
         match ecs_model::from_value::<Service>(value) {
-            Ok(svc) => push(&mut out, prefix, service_invariants(&svc, seen, true)),
+            Ok(svc) => {
+                let (violations, rules) = service_invariants_checked(&svc, seen, true);
+                checked.extend(rules);
+                push(&mut out, prefix, violations);
+            }
             Err(e) => out.push(undecodable(prefix, "Service", &e)),
         }
     }
-    out
+    (out, checked)
 }
 
 fn undecodable(prefix: String, shape: &str, e: &ecs_model::DecodeError) -> Failure {
@@ -903,5 +1289,146 @@ pub fn observe(body: &Value, seen: &mut Observations) {
         if let Ok(ts) = ecs_model::from_value::<TaskSet>(value) {
             seen.observe_task_set(&ts);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    fn case(id: &str) -> Case {
+        serde_json::from_value(json!({
+            "id": id, "rules": ["ts.describe.names-required"],
+            "provenance": {"kind": "derived", "from": "test"},
+            "steps": [{"op": "DescribeTaskSets", "request": {"cluster": "c", "service": "s"}}]
+        }))
+        .unwrap()
+    }
+
+    /// A client for an endpoint nothing listens on; the tests below never reach it.
+    fn client() -> EcsClient {
+        let config = ecs_client::Config::builder()
+            .env(HashMap::new())
+            .region("us-east-1")
+            .endpoint("http://127.0.0.1:9")
+            .static_credentials("AKIDEXAMPLE", "x", None)
+            .build()
+            .unwrap();
+        EcsClient::new(config).unwrap()
+    }
+
+    fn panicking<'a>(
+        _: &'a EcsClient,
+        case: &'a Case,
+        _: &'a RunOptions,
+        _: &'a Schemas,
+        _: &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = CaseResult> + Send + 'a>> {
+        Box::pin(async move {
+            if case.id == "boom" {
+                panic!("fixture walker met something odd");
+            }
+            CaseResult::of(case, Status::Passed, vec![], "u")
+        })
+    }
+
+    #[tokio::test]
+    async fn a_panicking_case_is_an_error_result_in_its_place() {
+        let cases = vec![case("a"), case("boom"), case("c")];
+        let results = run_with(
+            &client(),
+            cases,
+            &RunOptions::default(),
+            "t",
+            Arc::new(Schemas::default()),
+            panicking,
+        )
+        .await
+        .unwrap();
+        let got: Vec<(&str, Status)> = results.iter().map(|r| (r.id.as_str(), r.status)).collect();
+        assert_eq!(
+            got,
+            [
+                ("a", Status::Passed),
+                ("boom", Status::Error),
+                ("c", Status::Passed)
+            ]
+        );
+        let reason = results[1].reason_for(Status::Error).unwrap();
+        assert!(
+            reason.contains("fixture walker met something odd"),
+            "{reason}"
+        );
+    }
+
+    fn broken(_: &str) -> Option<Value> {
+        Some(json!({"type": 12}))
+    }
+
+    #[test]
+    fn a_schema_that_does_not_compile_stops_the_run_before_any_request() {
+        let schemas = Schemas {
+            cache: Mutex::default(),
+            source: broken,
+        };
+        let err = schemas.compiled_for(&[case("a")]).map(|_| ()).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("DescribeTaskSetsResponse does not compile"),
+            "{err}"
+        );
+        // And should one be met during a run, the step is a harness error, not a pass.
+        let schemas = Schemas {
+            cache: Mutex::default(),
+            source: broken,
+        };
+        let raw = RawResponse {
+            status: 200,
+            headers: vec![],
+            body: bytes::Bytes::from_static(br#"{"taskSets": []}"#),
+        };
+        let outcome = evaluate(
+            "DescribeTaskSets",
+            "DescribeTaskSetsResponse",
+            &raw,
+            None,
+            &json!({}),
+            &[],
+            &mut Vars::new(),
+            &CaseState::default(),
+            &schemas,
+        );
+        assert_eq!(outcome.status, Status::Error);
+    }
+
+    #[test]
+    fn an_answer_the_invariants_cannot_read_is_a_reported_failure() {
+        let body = json!({"taskSet": {"id": "ecs-svc/1", "computedDesiredCount": "three"}});
+        let (failures, checked) =
+            invariant_failures("CreateTaskSet", &json!({}), &body, &Observations::default());
+        assert!(checked.is_empty(), "nothing was checked: {checked:?}");
+        assert_eq!(failures.len(), 1);
+        assert_eq!(failures[0].rules, [SCHEMA_RULE]);
+        assert_eq!(failures[0].path, "taskSet");
+    }
+
+    #[test]
+    fn null_members_are_removed_and_named() {
+        let mut v = json!({"a": null, "b": {"c": null, "d": 1}, "l": [{"e": null}, null]});
+        let paths = strip_nulls(&mut v);
+        assert_eq!(paths, ["a", "b.c", "l[0].e"]);
+        assert_eq!(v, json!({"b": {"d": 1}, "l": [{}, null]}));
+    }
+
+    #[test]
+    fn the_key_line_of_an_error_page() {
+        let werkzeug = "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>\n<p>The server encountered an internal error.</p>\n";
+        assert_eq!(key_line(werkzeug).as_deref(), Some("Internal Server Error"));
+        let traceback = "Traceback (most recent call last):\n  File \"x.py\", line 1, in f\nKeyError: &#39;cf-1:web&#39;";
+        assert_eq!(key_line(traceback).as_deref(), Some("KeyError: 'cf-1:web'"));
+        assert_eq!(key_line("{\"__type\": \"X\"}"), None);
+        assert_eq!(key_line(""), None);
     }
 }

@@ -43,7 +43,8 @@ async fn record_once(
         },
         "rec",
     )
-    .await;
+    .await
+    .unwrap();
     let failing: Vec<String> = results
         .iter()
         .filter(|r| r.status != Status::Passed)

@@ -51,7 +51,8 @@ async fn reference_report(filter: &[&str]) -> Report {
         },
         "r",
     )
-    .await;
+    .await
+    .unwrap();
     let target = TargetInfo {
         name: "reference".into(),
         version: "test".into(),

@@ -112,7 +112,9 @@ async fn run_tampered(filter: &str, tamper: Tamper) -> Report {
         poll_cap: Some(Duration::from_millis(600)),
         ..RunOptions::default()
     };
-    let results = ecs_harness::run(&client, cases, &options, "t").await;
+    let results = ecs_harness::run(&client, cases, &options, "t")
+        .await
+        .unwrap();
     let target = TargetInfo {
         name: "tampered".into(),
         version: "0".into(),
@@ -651,3 +653,12 @@ async fn untampered_the_suite_passes() {
         .collect();
     assert!(uncovered.is_empty(), "rules not passing: {uncovered:?}");
 }
+
+scenario!(
+    wire_null_members,
+    "wire.no-null-members",
+    "task-set.create.active",
+    [],
+    on_ok(&["CreateTaskSet"], |v| v["taskSet"]["platformFamily"] =
+        Value::Null)
+);

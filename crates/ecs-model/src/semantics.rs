@@ -185,7 +185,23 @@ pub struct TaskSetContext<'a> {
 /// Invariants of one task set as answered by an implementation. Paths are relative to the task
 /// set; an absent member is not checked here (presence is the fixtures' business).
 pub fn task_set_invariants(ts: &TaskSet, ctx: TaskSetContext) -> Vec<Violation> {
+    task_set_invariants_checked(ts, ctx).0
+}
+
+/// [`task_set_invariants`], and the rules the task set had the members to be checked by (a
+/// rule that never appears here over a whole run observed nothing).
+pub fn task_set_invariants_checked(
+    ts: &TaskSet,
+    ctx: TaskSetContext,
+) -> (Vec<Violation>, Vec<&'static str>) {
     let mut out = Vec::new();
+    let mut checked = Vec::new();
+    if ts.computed_desired_count.is_some()
+        || ts.pending_count.is_some()
+        || ts.running_count.is_some()
+    {
+        checked.push(ids::COUNTS_NON_NEGATIVE);
+    }
     for (name, value) in [
         ("computedDesiredCount", ts.computed_desired_count),
         ("pendingCount", ts.pending_count),
@@ -200,6 +216,7 @@ pub fn task_set_invariants(ts: &TaskSet, ctx: TaskSetContext) -> Vec<Violation> 
         }
     }
     if let Some(value) = ts.scale.as_ref().and_then(|s| s.value) {
+        checked.push(ids::SCALE_RANGE);
         if value < Decimal::ZERO || value > Decimal::ONE_HUNDRED {
             out.push(violation(
                 "scale.value",
@@ -215,6 +232,9 @@ pub fn task_set_invariants(ts: &TaskSet, ctx: TaskSetContext) -> Vec<Violation> 
     ) {
         let current = scale.value.unwrap_or(Decimal::ZERO);
         let unit_ok = computed_desired_count_for(latest, scale).is_ok();
+        if unit_ok {
+            checked.push(ids::COMPUTED_DESIRED_COUNT);
+        }
         let mut scales: Vec<Decimal> = ctx.scales_seen.to_vec();
         push_new(&mut scales, current);
         // 0 before the first recompute; otherwise a value some seen (desired, scale) gives.
@@ -236,6 +256,7 @@ pub fn task_set_invariants(ts: &TaskSet, ctx: TaskSetContext) -> Vec<Violation> 
         }
     }
     if ts.stability_status.as_ref().map(|s| s.as_str()) == Some("STEADY_STATE") {
+        checked.push(ids::STEADY_STATE_COUNTS);
         if let (Some(running), Some(computed)) = (ts.running_count, ts.computed_desired_count) {
             if running != computed {
                 out.push(violation(
@@ -254,6 +275,7 @@ pub fn task_set_invariants(ts: &TaskSet, ctx: TaskSetContext) -> Vec<Violation> 
         }
     }
     if let (Some(created), Some(updated)) = (&ts.created_at, &ts.updated_at) {
+        checked.push(ids::CREATED_NOT_AFTER_UPDATED);
         if created > updated {
             out.push(violation(
                 "updatedAt",
@@ -263,6 +285,7 @@ pub fn task_set_invariants(ts: &TaskSet, ctx: TaskSetContext) -> Vec<Violation> 
         }
     }
     if let Some(status) = &ts.status {
+        checked.push(ids::STATUS_KNOWN);
         if !status.is_known() {
             out.push(violation(
                 "status",
@@ -272,6 +295,7 @@ pub fn task_set_invariants(ts: &TaskSet, ctx: TaskSetContext) -> Vec<Violation> 
         }
     }
     if let (Some(arn), Some(id)) = (&ts.task_set_arn, &ts.id) {
+        checked.push(ids::ARN_ENDS_WITH_ID);
         if !arn.ends_with(&format!("/{id}")) {
             out.push(violation(
                 "taskSetArn",
@@ -280,14 +304,17 @@ pub fn task_set_invariants(ts: &TaskSet, ctx: TaskSetContext) -> Vec<Violation> 
             ));
         }
     }
-    if !ctx.tags_requested && ts.tags.as_ref().is_some_and(|t| !t.is_empty()) {
-        out.push(violation(
-            "tags",
-            ids::TAGS_ONLY_WHEN_ASKED,
-            "tags returned although include did not ask for TAGS".to_owned(),
-        ));
+    if !ctx.tags_requested {
+        checked.push(ids::TAGS_ONLY_WHEN_ASKED);
+        if ts.tags.as_ref().is_some_and(|t| !t.is_empty()) {
+            out.push(violation(
+                "tags",
+                ids::TAGS_ONLY_WHEN_ASKED,
+                "tags returned although include did not ask for TAGS".to_owned(),
+            ));
+        }
     }
-    out
+    (out, checked)
 }
 
 /// Invariants of a service and its task sets: at most one PRIMARY, and each task set's own
@@ -297,7 +324,20 @@ pub fn service_invariants(
     observations: &Observations,
     tags_requested: bool,
 ) -> Vec<Violation> {
+    service_invariants_checked(service, observations, tags_requested).0
+}
+
+/// [`service_invariants`], and the rules it had the members to check (repeated per task set).
+pub fn service_invariants_checked(
+    service: &Service,
+    observations: &Observations,
+    tags_requested: bool,
+) -> (Vec<Violation>, Vec<&'static str>) {
     let mut out = Vec::new();
+    let mut checked = Vec::new();
+    if service.task_sets.is_some() {
+        checked.push(ids::SINGLE_PRIMARY);
+    }
     let sets = service.task_sets.as_deref().unwrap_or_default();
     let primaries = sets
         .iter()
@@ -320,10 +360,12 @@ pub fn service_invariants(
                 .or(service.service_name.as_deref());
             ctx.desired_counts = name.map_or(&[], |n| observations.desired_counts(n));
         }
-        for mut v in task_set_invariants(ts, ctx) {
+        let (violations, rules) = task_set_invariants_checked(ts, ctx);
+        checked.extend(rules);
+        for mut v in violations {
             v.path = format!("taskSets[{i}].{}", v.path);
             out.push(v);
         }
     }
-    out
+    (out, checked)
 }
