@@ -451,10 +451,20 @@ fn rule_result(rule: &crate::catalog::Rule, cases: &[CaseResult]) -> RuleResult 
         .iter()
         .filter(|c| c.rules.contains(&rule.id))
         .collect();
-    let failure = cases
-        .iter()
-        .flat_map(|c| c.failures().map(move |(s, f)| (c, s, f)))
-        .find(|(_, _, f)| f.rules.contains(&rule.id));
+    // The reason shown is a real departure where there is one (an answer in awsJson that says
+    // something else than AWS would), before a crash or a missing answer.
+    let failures = || {
+        cases
+            .iter()
+            .flat_map(|c| c.failures().map(move |(s, f)| (c, s, f)))
+            .filter(|(_, _, f)| f.rules.contains(&rule.id))
+    };
+    let answered = |s: &crate::runner::StepResult| {
+        s.error_code.is_some() || s.http_status.is_some_and(|h| h / 100 == 2)
+    };
+    let failure = failures()
+        .find(|(_, s, _)| answered(s))
+        .or_else(|| failures().next());
     let checked: u64 = cases
         .iter()
         .flat_map(|c| &c.steps)
