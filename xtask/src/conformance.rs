@@ -385,8 +385,14 @@ impl Prepared {
             ))
             .map_err(|e| Unreachable(e.to_string()))?;
         if self.target.version == "unknown" {
-            if let Some(server) = identity.server {
-                self.target.version = server;
+            let said = self
+                .runtime
+                .block_on(ecs_harness::preflight::version_endpoint(
+                    &self.target.endpoint,
+                    Duration::from_secs(2),
+                ));
+            if let Some(version) = said.or(identity.server) {
+                self.target.version = version;
             }
         }
         Ok(())

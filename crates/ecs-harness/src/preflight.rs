@@ -41,6 +41,38 @@ pub struct Identity {
     pub server: Option<String>,
 }
 
+/// What an emulator says of itself on a version endpoint: LocalStack and ministack answer
+/// `GET /_localstack/health` (ministack also `/_ministack/health`) with a JSON `version`.
+/// `None` when nothing answers so within `timeout`; real AWS never does.
+pub async fn version_endpoint(endpoint: &str, timeout: Duration) -> Option<String> {
+    // reqwest is built without a bundled crypto provider (as in ecs-client): install ring,
+    // unless the process already has one.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::builder().timeout(timeout).build().ok()?;
+    let base = endpoint.trim_end_matches('/');
+    for (path, name) in [
+        ("/_ministack/health", "ministack"),
+        ("/_localstack/health", "localstack"),
+    ] {
+        let Ok(answer) = http.get(format!("{base}{path}")).send().await else {
+            continue;
+        };
+        if !answer.status().is_success() {
+            continue;
+        }
+        let Ok(body) = answer.bytes().await else {
+            continue;
+        };
+        let version = serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|v| v.get("version").and_then(Value::as_str).map(str::to_owned));
+        if let Some(v) = version {
+            return Some(format!("{name} {v}"));
+        }
+    }
+    None
+}
+
 /// Error codes by which AWS (and emulators that check) refuse a caller's credentials.
 const CREDENTIAL_CODES: &[&str] = &[
     "UnrecognizedClientException",

@@ -457,3 +457,25 @@ async fn the_html_report_is_one_self_contained_parseable_page() {
         .descendants()
         .any(|n| n.text().is_some_and(|t| t.contains("odd <target> 1"))));
 }
+
+#[tokio::test]
+async fn an_emulator_names_its_version_on_its_health_endpoint() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path("/_localstack/health"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"services": {"ecs": "running"}, "version": "4.9.2"})),
+        )
+        .mount(&server)
+        .await;
+    let version =
+        ecs_harness::preflight::version_endpoint(&server.uri(), Duration::from_secs(2)).await;
+    assert_eq!(version.as_deref(), Some("localstack 4.9.2"));
+    // Nothing answers so: no version, no error.
+    let silent = MockServer::start().await;
+    assert_eq!(
+        ecs_harness::preflight::version_endpoint(&silent.uri(), Duration::from_secs(2)).await,
+        None
+    );
+}
