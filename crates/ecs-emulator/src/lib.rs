@@ -82,6 +82,7 @@
 //! | A20 | the region | the one in the request's SigV4 credential scope, else the configured default; each region has its own resources |
 //! | A21 | (decided by evidence) DescribeTaskSets naming no task set, or `taskSets: []` | 400 `InvalidParameterException` "TaskSets cannot be empty.", before the cluster and service are looked up (aws/aws-cli issue 5380) |
 //! | A22 | the stages after a call | recompute 2-6 s, launch 1.5 s, start 15-30 s, steady 2 s (the transcript's figures); stop 10 s and drain 20 s are our choice |
+//! | A23 | `healthCheckGracePeriodSeconds` on CreateService or UpdateService of a service without a load balancer | 400 `InvalidParameterException` "Health check grace period is only valid for services configured to use load balancers" (seeds 001/003; the message from hashicorp/terraform-provider-aws issue 31104). Our choice: an EXTERNAL service uses a load balancer when one of its task sets has one |
 //!
 //! AWS's published examples are evidence, not errors: the update-task-set example shows scale 50
 //! with `computedDesiredCount` 0 on a desiredCount 1 service because the count is recomputed

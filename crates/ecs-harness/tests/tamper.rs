@@ -662,3 +662,15 @@ scenario!(
     on_ok(&["CreateTaskSet"], |v| v["taskSet"]["platformFamily"] =
         Value::Null)
 );
+
+scenario!(
+    grace_period,
+    "svc.grace-period-needs-load-balancer",
+    "service.grace-period-needs-load-balancer",
+    [],
+    on_request(&["UpdateService"], |r| {
+        if let Some(m) = r.as_object_mut() {
+            m.remove("healthCheckGracePeriodSeconds");
+        }
+    })
+);

@@ -60,6 +60,11 @@ struct TaskDefRecord {
     tags: Vec<Tag>,
 }
 
+/// AWS's message when a grace period is given to a service without a load balancer
+/// (hashicorp/terraform-provider-aws issue 31104).
+const GRACE_PERIOD_NEEDS_LOAD_BALANCER: &str =
+    "Health check grace period is only valid for services configured to use load balancers";
+
 struct ClusterRecord {
     name: String,
     arn: String,
@@ -773,6 +778,11 @@ impl State {
                 return Err(ApiError::invalid("A service with this name already exists in the cluster; creation is not idempotent."));
             }
         }
+        if req.health_check_grace_period_seconds.is_some()
+            && req.load_balancers.as_ref().is_none_or(Vec::is_empty)
+        {
+            return Err(ApiError::invalid(GRACE_PERIOD_NEEDS_LOAD_BALANCER));
+        }
         let (launch_type, platform_version) = launch_defaults(
             &req.launch_type,
             &req.capacity_provider_strategy,
@@ -955,6 +965,13 @@ impl State {
             svc.placement_strategy = v.clone();
         }
         if let Some(v) = req.health_check_grace_period_seconds {
+            // A23: only a service that uses a load balancer takes a grace period; an EXTERNAL
+            // service uses one through its task sets.
+            let uses_load_balancer = !svc.load_balancers.is_empty()
+                || svc.task_sets.iter().any(|ts| !ts.load_balancers.is_empty());
+            if !uses_load_balancer {
+                return Err(ApiError::invalid(GRACE_PERIOD_NEEDS_LOAD_BALANCER));
+            }
             svc.health_check_grace_period_seconds = Some(v);
         }
         if let Some(v) = req.enable_ecs_managed_tags {
