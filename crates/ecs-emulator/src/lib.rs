@@ -83,6 +83,8 @@
 //! | A21 | (decided by evidence) DescribeTaskSets naming no task set, or `taskSets: []` | 400 `InvalidParameterException` "TaskSets cannot be empty.", before the cluster and service are looked up (aws/aws-cli issue 5380) |
 //! | A22 | the stages after a call | recompute 2-6 s, launch 1.5 s, start 15-30 s, steady 2 s (the transcript's figures); stop 10 s and drain 20 s are our choice |
 //! | A23 | `healthCheckGracePeriodSeconds` on CreateService or UpdateService of a service without a load balancer | 400 `InvalidParameterException` "Health check grace period is only valid for services configured to use load balancers" (seeds 001/003; the message from hashicorp/terraform-provider-aws issue 31104). Our choice: an EXTERNAL service uses a load balancer when one of its task sets has one |
+//! | A24 | UpdateService of what a controller does not let it change (seed 001: EXTERNAL keeps only desired count, placement, grace period, managed tags, tag propagation; CODE_DEPLOY those and the deployment configuration) | 400 `InvalidParameterException`; a CODE_DEPLOY service's new task definition with AWS's own message (aws/aws-cdk issue 23564), the rest with ours naming the members |
+//! | A25 | (decided by the pages and the examples) `awsvpcConfiguration` without `assignPublicIp` | `DISABLED`: pages 000, 001 and 002 (request and answer shapes alike) and every AWS example say DISABLED; page 004 (DescribeTaskSets, line 297 of its text) says ENABLED, the one page against four sources, so it is taken for a documentation slip |
 //!
 //! AWS's published examples are evidence, not errors: the update-task-set example shows scale 50
 //! with `computedDesiredCount` 0 on a desiredCount 1 service because the count is recomputed

@@ -617,6 +617,11 @@ fn update_service_on_external_services_is_restricted() {
             json!([{"capacityProvider": "FARGATE"}]),
         ),
         ("serviceRegistries", json!([])),
+        (
+            "deploymentConfiguration",
+            json!({"maximumPercent": 150, "minimumHealthyPercent": 50}),
+        ),
+        ("enableExecuteCommand", json!(true)),
     ] {
         let e = w.err(
             "UpdateService",
@@ -624,6 +629,19 @@ fn update_service_on_external_services_is_restricted() {
         );
         assert_eq!(e.code, "InvalidParameterException", "{member}");
     }
+    // A grace period needs a load balancer; an EXTERNAL service has one through a task set.
+    let e = w.err(
+        "UpdateService",
+        json!({"cluster": "c", "service": "s", "healthCheckGracePeriodSeconds": 30}),
+    );
+    assert!(e
+        .message
+        .contains("only valid for services configured to use load balancers"));
+    w.ok(
+        "CreateTaskSet",
+        json!({"cluster": "c", "service": "s", "taskDefinition": "web:1",
+               "loadBalancers": [{"targetGroupArn": "arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/blue/0123456789abcdef", "containerName": "web", "containerPort": 80}]}),
+    );
     // What an EXTERNAL service may change, in the older (R page) request shape.
     let svc = w.ok(
         "UpdateService",
@@ -633,6 +651,38 @@ fn update_service_on_external_services_is_restricted() {
         .clone();
     assert_eq!(svc["desiredCount"], 3);
     assert_eq!(svc["healthCheckGracePeriodSeconds"], 30);
+}
+
+#[test]
+fn update_service_on_code_deploy_services_is_restricted() {
+    let w = World::external_service(1);
+    w.ok(
+        "CreateService",
+        json!({"cluster": "c", "serviceName": "bg", "taskDefinition": "web:1", "desiredCount": 1,
+               "deploymentController": {"type": "CODE_DEPLOY"},
+               "loadBalancers": [{"targetGroupArn": "arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/blue/0123456789abcdef", "containerName": "web", "containerPort": 80}]}),
+    );
+    let e = w.err(
+        "UpdateService",
+        json!({"cluster": "c", "service": "bg", "taskDefinition": "web:2"}),
+    );
+    assert_eq!(e.code, "InvalidParameterException");
+    assert!(e.message.starts_with(
+        "Unable to update task definition on services with a CODE_DEPLOY deployment controller."
+    ));
+    let e = w.err(
+        "UpdateService",
+        json!({"cluster": "c", "service": "bg", "platformVersion": "1.4.0"}),
+    );
+    assert_eq!(e.code, "InvalidParameterException");
+    let svc = w.ok(
+        "UpdateService",
+        json!({"cluster": "c", "service": "bg", "desiredCount": 2, "healthCheckGracePeriodSeconds": 60,
+               "deploymentConfiguration": {"maximumPercent": 200, "minimumHealthyPercent": 50}}),
+    )["service"]
+        .clone();
+    assert_eq!(svc["desiredCount"], 2);
+    assert_eq!(svc["deploymentConfiguration"]["minimumHealthyPercent"], 50);
 }
 
 #[test]

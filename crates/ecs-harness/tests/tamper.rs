@@ -674,3 +674,29 @@ scenario!(
         }
     })
 );
+
+scenario!(
+    code_deploy_restricted,
+    "svc.code-deploy.update-restricted",
+    "service.code-deploy.no-task-definition-update",
+    [],
+    on_request(&["UpdateService"], |r| {
+        if let Some(m) = r.as_object_mut() {
+            m.remove("taskDefinition");
+        }
+    })
+);
+
+scenario!(
+    draining_stops_tasks,
+    "ts.delete.stops-tasks",
+    "delete.draining-stops-tasks",
+    [],
+    on_ok(&["DescribeTaskSets"], |v| {
+        for ts in v["taskSets"].as_array_mut().into_iter().flatten() {
+            if ts["status"] == "DRAINING" {
+                ts["runningCount"] = json!(3)
+            }
+        }
+    })
+);

@@ -907,22 +907,58 @@ impl State {
             return Err(ApiError::service_not_active());
         }
         let mut redeploy = false;
+        // What each controller lets UpdateService change (seed 001): the rest is refused.
+        let restricted = [
+            ("taskDefinition", req.task_definition.is_some()),
+            ("networkConfiguration", req.network_configuration.is_some()),
+            ("platformVersion", req.platform_version.is_some()),
+            ("loadBalancers", req.load_balancers.is_some()),
+            (
+                "capacityProviderStrategy",
+                req.capacity_provider_strategy.is_some(),
+            ),
+            ("serviceRegistries", req.service_registries.is_some()),
+            ("forceNewDeployment", req.force_new_deployment == Some(true)),
+            ("enableExecuteCommand", req.enable_execute_command.is_some()),
+            (
+                "serviceConnectConfiguration",
+                req.service_connect_configuration.is_some(),
+            ),
+            ("volumeConfigurations", req.volume_configurations.is_some()),
+            (
+                "vpcLatticeConfigurations",
+                req.vpc_lattice_configurations.is_some(),
+            ),
+            (
+                "availabilityZoneRebalancing",
+                req.availability_zone_rebalancing.is_some(),
+            ),
+        ];
+        if svc.controller == DeploymentControllerType::CodeDeploy {
+            // A24: AWS's own message for a new task definition; ours names the others.
+            if req.task_definition.is_some() {
+                return Err(ApiError::invalid("Unable to update task definition on services with a CODE_DEPLOY deployment controller. Use AWS CodeDeploy to trigger a new deployment."));
+            }
+            let forbidden: Vec<&str> = restricted
+                .into_iter()
+                .filter_map(|(n, set)| set.then_some(n))
+                .collect();
+            if !forbidden.is_empty() {
+                return Err(ApiError::invalid(format!(
+                    "A service with the CODE_DEPLOY deployment controller cannot update {} with UpdateService; create a new CodeDeploy deployment instead.",
+                    forbidden.join(", ")
+                )));
+            }
+        }
         if svc.controller == DeploymentControllerType::External {
-            let forbidden: Vec<&str> = [
-                ("taskDefinition", req.task_definition.is_some()),
-                ("networkConfiguration", req.network_configuration.is_some()),
-                ("platformVersion", req.platform_version.is_some()),
-                ("loadBalancers", req.load_balancers.is_some()),
-                (
-                    "capacityProviderStrategy",
-                    req.capacity_provider_strategy.is_some(),
-                ),
-                ("serviceRegistries", req.service_registries.is_some()),
-                ("forceNewDeployment", req.force_new_deployment == Some(true)),
-            ]
-            .into_iter()
-            .filter_map(|(n, set)| set.then_some(n))
-            .collect();
+            let forbidden: Vec<&str> = restricted
+                .into_iter()
+                .chain([(
+                    "deploymentConfiguration",
+                    req.deployment_configuration.is_some(),
+                )])
+                .filter_map(|(n, set)| set.then_some(n))
+                .collect();
             if !forbidden.is_empty() {
                 return Err(ApiError::invalid(format!(
                     "A service with the EXTERNAL deployment controller cannot update {} with UpdateService; create a new task set instead.",
