@@ -115,33 +115,25 @@ pub(crate) fn spawn(
     })
 }
 
-/// A venv with `moto[server]` under `target/xtask/`, created once.
-fn moto_venv() -> Result<PathBuf> {
+/// moto, or moto-ext (LocalStack's fork, which runs as `moto_server` like moto), each from a
+/// venv of its own under `target/xtask/`, created once.
+fn start_moto_server(name: &'static str, package: &str, version: &'static str) -> Result<Server> {
     let dir = util::python_venv(
-        &format!("venv-moto-{MOTO_VERSION}"),
-        &format!("moto[server]=={MOTO_VERSION}"),
-    )?;
-    Ok(dir.join("bin/moto_server"))
-}
-
-pub fn start_moto() -> Result<Server> {
-    let bin = moto_venv()?;
-    let port = free_port()?;
-    let mut cmd = Command::new(bin);
-    cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
-    spawn("moto", MOTO_VERSION, cmd, port)
-}
-
-/// moto-ext runs as `moto_server`, like moto, from a venv of its own.
-pub fn start_moto_ext() -> Result<Server> {
-    let dir = util::python_venv(
-        &format!("venv-moto-ext-{MOTO_EXT_VERSION}"),
-        &format!("moto-ext[server]=={MOTO_EXT_VERSION}"),
+        &format!("venv-{name}-{version}"),
+        &format!("{package}[server]=={version}"),
     )?;
     let port = free_port()?;
     let mut cmd = Command::new(dir.join("bin/moto_server"));
     cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
-    spawn("moto-ext", MOTO_EXT_VERSION, cmd, port)
+    spawn(name, version, cmd, port)
+}
+
+pub fn start_moto() -> Result<Server> {
+    start_moto_server("moto", "moto", MOTO_VERSION)
+}
+
+pub fn start_moto_ext() -> Result<Server> {
+    start_moto_server("moto-ext", "moto-ext", MOTO_EXT_VERSION)
 }
 
 /// ministack serves every service on one port: `GATEWAY_PORT`, bound to `BIND_HOST`. Its PID

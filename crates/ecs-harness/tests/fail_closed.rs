@@ -4,12 +4,13 @@
 //! report is one self-contained, parseable page.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
+mod common;
+
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use ecs_client::{Config, EcsClient, RetryConfig, Timeouts};
+use ecs_client::EcsClient;
 use ecs_harness::preflight::{preflight, PreflightError};
 use ecs_harness::report::RuleStatus;
 use ecs_harness::runner::{run, RunOptions, Status};
@@ -27,20 +28,7 @@ fn catalog() -> Catalog {
 }
 
 fn client(url: &str) -> EcsClient {
-    let config = Config::builder()
-        .env(HashMap::new())
-        .region("us-east-1")
-        .endpoint(url)
-        .static_credentials("AKIDEXAMPLE", "x", None)
-        .retry(RetryConfig::disabled())
-        .timeouts(Timeouts {
-            connect: Duration::from_secs(1),
-            attempt: Duration::from_secs(5),
-            overall: Duration::from_secs(5),
-        })
-        .build()
-        .unwrap();
-    EcsClient::new(config).unwrap()
+    common::client(url, Duration::from_secs(5))
 }
 
 fn case(id: &str, rules: &[&str], steps: Value) -> Case {

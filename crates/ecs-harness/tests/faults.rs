@@ -3,10 +3,11 @@
 //! once as not implemented, and the run always completes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
+mod common;
+
 use std::time::{Duration, Instant};
 
-use ecs_client::{Config, EcsClient, RetryConfig, Timeouts};
+use ecs_client::EcsClient;
 use ecs_harness::runner::{run, RunOptions, Status};
 use ecs_harness::{Case, Catalog, Report, TargetInfo};
 use serde_json::{json, Value};
@@ -14,20 +15,7 @@ use wiremock::matchers::{header, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn client(url: &str) -> EcsClient {
-    let config = Config::builder()
-        .env(HashMap::new())
-        .region("us-east-1")
-        .endpoint(url)
-        .static_credentials("AKIDEXAMPLE", "x", None)
-        .retry(RetryConfig::disabled())
-        .timeouts(Timeouts {
-            connect: Duration::from_secs(1),
-            attempt: Duration::from_secs(10),
-            overall: Duration::from_secs(10),
-        })
-        .build()
-        .unwrap();
-    EcsClient::new(config).unwrap()
+    common::client(url, Duration::from_secs(10))
 }
 
 fn case(id: &str, steps: Value) -> Case {

@@ -934,37 +934,40 @@ impl State {
                 req.availability_zone_rebalancing.is_some(),
             ),
         ];
-        if svc.controller == DeploymentControllerType::CodeDeploy {
-            // A24: AWS's own message for a new task definition; ours names the others.
-            if req.task_definition.is_some() {
-                return Err(ApiError::invalid("Unable to update task definition on services with a CODE_DEPLOY deployment controller. Use AWS CodeDeploy to trigger a new deployment."));
+        // A24: each restricted controller, what else it keeps, and where a change goes instead.
+        let restriction = match svc.controller {
+            DeploymentControllerType::CodeDeploy => {
+                // AWS's own message for a new task definition; ours names the others.
+                if req.task_definition.is_some() {
+                    return Err(ApiError::invalid("Unable to update task definition on services with a CODE_DEPLOY deployment controller. Use AWS CodeDeploy to trigger a new deployment."));
+                }
+                Some((
+                    "CODE_DEPLOY",
+                    false,
+                    "create a new CodeDeploy deployment instead",
+                ))
             }
+            DeploymentControllerType::External => Some((
+                "EXTERNAL",
+                req.deployment_configuration.is_some(),
+                "create a new task set instead",
+            )),
+            _ => None,
+        };
+        if let Some((controller, deployment_configuration, instead)) = restriction {
             let forbidden: Vec<&str> = restricted
                 .into_iter()
+                .chain([("deploymentConfiguration", deployment_configuration)])
                 .filter_map(|(n, set)| set.then_some(n))
                 .collect();
             if !forbidden.is_empty() {
                 return Err(ApiError::invalid(format!(
-                    "A service with the CODE_DEPLOY deployment controller cannot update {} with UpdateService; create a new CodeDeploy deployment instead.",
+                    "A service with the {controller} deployment controller cannot update {} with UpdateService; {instead}.",
                     forbidden.join(", ")
                 )));
             }
         }
         if svc.controller == DeploymentControllerType::External {
-            let forbidden: Vec<&str> = restricted
-                .into_iter()
-                .chain([(
-                    "deploymentConfiguration",
-                    req.deployment_configuration.is_some(),
-                )])
-                .filter_map(|(n, set)| set.then_some(n))
-                .collect();
-            if !forbidden.is_empty() {
-                return Err(ApiError::invalid(format!(
-                    "A service with the EXTERNAL deployment controller cannot update {} with UpdateService; create a new task set instead.",
-                    forbidden.join(", ")
-                )));
-            }
         } else {
             // Any change of what the tasks run, or forceNewDeployment, starts a new deployment.
             redeploy = req.force_new_deployment == Some(true);
