@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use ecs_harness::report::RuleStatus;
+use ecs_harness::report::{one_line, RuleStatus};
 use ecs_harness::{Report, Status};
 
 use crate::conformance::{run_one, Args, ALL_TARGETS};
@@ -181,15 +181,6 @@ fn glance(reports: &[Report]) -> String {
         }
     }
     o
-}
-
-fn one_line(text: &str, max: usize) -> String {
-    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if line.chars().count() > max {
-        format!("{}…", line.chars().take(max).collect::<String>())
-    } else {
-        line
-    }
 }
 
 fn replace_between(path: &Path, start: &str, end: &str, body: &str) -> Result<()> {

@@ -522,7 +522,7 @@ fn rule_result(rule: &crate::catalog::Rule, cases: &[CaseResult]) -> RuleResult 
 }
 
 /// `text` on one line, cut to `max` characters.
-pub(crate) fn one_line(text: &str, max: usize) -> String {
+pub fn one_line(text: &str, max: usize) -> String {
     let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if line.chars().count() > max {
         format!("{}…", line.chars().take(max).collect::<String>())

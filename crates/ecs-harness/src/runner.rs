@@ -17,6 +17,7 @@ use tokio::sync::Semaphore;
 use crate::catalog::{NULL_RULE, SCHEMA_RULE};
 use crate::fixture::{Case, Expect, Step};
 use crate::matcher::{self, Vars};
+use crate::report::one_line;
 
 /// What failures of setup steps are attributed to (deliberately not a catalog rule).
 pub const SETUP_LABEL: &str = "setup";
@@ -793,20 +794,9 @@ impl Outcome {
 /// The answer's body on one line: an HTML page by its title, anything else cut to 160 characters.
 fn excerpt(raw: &RawResponse) -> String {
     let text = raw.body_text();
-    let lower = text.to_ascii_lowercase();
-    if let (Some(start), Some(end)) = (lower.find("<title>"), lower.find("</title>")) {
-        if start + 7 <= end {
-            return format!("an HTML page titled {:?}", text[start + 7..end].trim());
-        }
-    }
-    cut(&text.split_whitespace().collect::<Vec<_>>().join(" "), 160)
-}
-
-fn cut(text: &str, max: usize) -> String {
-    if text.chars().count() > max {
-        format!("{}…", text.chars().take(max).collect::<String>())
-    } else {
-        text.to_owned()
+    match title_of(&text) {
+        Some(title) => format!("an HTML page titled {title:?}"),
+        None => one_line(&text, 160),
     }
 }
 
@@ -814,8 +804,8 @@ fn cut(text: &str, max: usize) -> String {
 fn error_message(raw: &RawResponse) -> Option<String> {
     let v: Value = serde_json::from_slice(&raw.body).ok()?;
     let m = v.get("message").or_else(|| v.get("Message"))?.as_str()?;
-    let line = m.split_whitespace().collect::<Vec<_>>().join(" ");
-    (!line.is_empty()).then(|| cut(&line, 200))
+    let line = one_line(m, 200);
+    (!line.is_empty()).then_some(line)
 }
 
 /// For an answer that is not JSON (an HTML or text error page), the line that says what went
@@ -847,7 +837,7 @@ pub fn key_line(body: &str) -> Option<String> {
         .find(|l| names_exception(l))
         .or_else(|| lines.iter().find(|l| Some(**l) != title.as_deref()))
         .or_else(|| lines.first())?;
-    Some(cut(chosen, 200))
+    Some(one_line(chosen, 200))
 }
 
 fn title_of(body: &str) -> Option<String> {
