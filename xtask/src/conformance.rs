@@ -686,7 +686,11 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
             other => eprintln!("not recorded: {} ({})", case.id, other.label()),
         }
     }
-    let changed = ecs_harness::record::write_back(&dir, &recorded, args.check)?;
+    let written = ecs_harness::record::write_back(&dir, &recorded, args.check)?;
+    for line in &written.not_written {
+        eprintln!("not written: {line}");
+    }
+    let changed = written.changed;
     for f in &changed {
         println!(
             "{} {f}",

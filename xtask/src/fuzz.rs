@@ -235,14 +235,21 @@ fn write_seeds(root: &Path, work: &Path) -> Result<PathBuf> {
         let doc: Value =
             serde_json::from_str(&text).with_context(|| format!("parsing {}", file.display()))?;
         collect_words(&doc, &mut words);
-        // The loader: each case as a file of its own, so seeds stay small.
+        // The loader: each case as a file of its own (with the file's own parts, the shared ones
+        // being in the target's scope), so seeds stay small; the parts library whole.
+        if doc.get("cases").is_none() {
+            put("fixture_loader", text.as_bytes())?;
+        }
         for case in doc
             .get("cases")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
         {
-            let one = serde_json::json!({ "cases": [case] });
+            let mut one = serde_json::json!({ "cases": [case] });
+            if let Some(parts) = doc.get("parts") {
+                one["parts"] = parts.clone();
+            }
             put(
                 "fixture_loader",
                 serde_json::to_string_pretty(&one)?.as_bytes(),

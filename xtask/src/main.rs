@@ -52,9 +52,10 @@ enum Command {
     /// Replay every AWS answer of conformance/evidence/ through the suite's checks; fails when
     /// the suite would flag one.
     Evidence,
-    /// Write the generated fixture files (`fixtures/rounding.json`) from their tables.
+    /// Lay out the fixture files canonically and rewrite the rule catalog table of
+    /// conformance/README.md.
     Fixtures {
-        /// Fail (without writing) when a generated fixture file is stale.
+        /// Fail (without writing) when a fixture file's layout or the table is stale.
         #[arg(long)]
         check: bool,
     },

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::catalog::Catalog;
+pub use crate::template::Origin;
+use crate::template::{expand_case, Parts};
 
 /// Where a case's expectations come from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,6 +151,15 @@ pub struct Case {
     /// The file it came from, relative to the fixtures directory.
     #[serde(skip)]
     pub file: String,
+    /// Its JSON pointer in `file`, or its table row's (`/cases/0/table/rows/17`).
+    #[serde(skip)]
+    pub source: String,
+    /// Where each step was written (a part's steps point into the part).
+    #[serde(skip)]
+    pub step_origins: Vec<Origin>,
+    /// Where each cleanup step was written.
+    #[serde(skip)]
+    pub cleanup_origins: Vec<Origin>,
 }
 
 impl Case {
@@ -162,10 +173,8 @@ impl Case {
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct FixtureFile {
-    cases: Vec<Case>,
-}
+/// The shared parts library, beside the case files.
+pub const PARTS_FILE: &str = "parts.json";
 
 /// A fixture problem, located.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -212,16 +221,24 @@ pub fn load_dir(dir: &Path, catalog: &Catalog) -> Result<Vec<Case>, LoadErrors> 
     files.sort();
 
     let mut errors = vec![];
-    let mut cases = vec![];
+    let mut texts = vec![];
     for rel in files {
-        let text = match std::fs::read_to_string(dir.join(&rel)) {
-            Ok(t) => t,
-            Err(e) => {
-                errors.push(err(&rel, "/", e.to_string()));
-                continue;
-            }
-        };
-        cases.extend(parse_file(&rel, &text, &validator, &mut errors));
+        match std::fs::read_to_string(dir.join(&rel)) {
+            Ok(t) => texts.push((rel, t)),
+            Err(e) => errors.push(err(&rel, "/", e.to_string())),
+        }
+    }
+    let shared = texts
+        .iter()
+        .find(|(rel, _)| rel == PARTS_FILE)
+        .and_then(|(rel, text)| {
+            let doc = validated(rel, text, &validator, &mut errors)?;
+            Some(Parts::from_file(rel, &doc))
+        })
+        .unwrap_or_default();
+    let mut cases = vec![];
+    for (rel, text) in &texts {
+        cases.extend(parse_file_with(rel, text, &validator, &shared, &mut errors));
     }
     check_cases(&cases, catalog, &mut errors);
     if errors.is_empty() {
@@ -250,13 +267,24 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()
     Ok(())
 }
 
-/// Parses one file; problems go to `errors` with the file name and JSON pointer.
+/// Parses one file with no shared parts; problems go to `errors` with the file name and JSON
+/// pointer.
 pub fn parse_file(
     rel: &str,
     text: &str,
     validator: &jsonschema::Validator,
     errors: &mut Vec<FixtureError>,
 ) -> Vec<Case> {
+    parse_file_with(rel, text, validator, &Parts::default(), errors)
+}
+
+/// The file's JSON, if it is JSON and valid under the schema.
+fn validated(
+    rel: &str,
+    text: &str,
+    validator: &jsonschema::Validator,
+    errors: &mut Vec<FixtureError>,
+) -> Option<Value> {
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
@@ -265,65 +293,144 @@ pub fn parse_file(
                 path: "/".into(),
                 message: format!("not JSON: {e}"),
             });
-            return vec![];
+            return None;
         }
     };
-    let schema_errors: Vec<FixtureError> = validator
-        .iter_errors(&value)
-        .map(|e| {
-            let p = e.instance_path().to_string();
-            FixtureError {
-                file: rel.to_owned(),
-                path: if p.is_empty() { "/".into() } else { p },
-                message: e.to_string(),
+    let before = errors.len();
+    errors.extend(validator.iter_errors(&value).map(|e| {
+        let p = e.instance_path().to_string();
+        FixtureError {
+            file: rel.to_owned(),
+            path: if p.is_empty() { "/".into() } else { p },
+            message: e.to_string(),
+        }
+    }));
+    (errors.len() == before).then_some(value)
+}
+
+/// Parses one file: its own parts over `shared`, tables and parts expanded. A file with any
+/// problem gives no case.
+pub fn parse_file_with(
+    rel: &str,
+    text: &str,
+    validator: &jsonschema::Validator,
+    shared: &Parts,
+    errors: &mut Vec<FixtureError>,
+) -> Vec<Case> {
+    let before = errors.len();
+    let Some(doc) = validated(rel, text, validator, errors) else {
+        return vec![];
+    };
+    let parts = Parts::from_file(rel, &doc).over(shared);
+    let entries = doc
+        .get("cases")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut cases = vec![];
+    for (i, entry) in entries.iter().enumerate() {
+        for expanded in expand_case(rel, i, entry, &parts, errors) {
+            match serde_json::from_value::<Case>(expanded.value) {
+                Ok(case) => cases.push(Case {
+                    file: rel.to_owned(),
+                    source: expanded.source,
+                    step_origins: expanded.steps,
+                    cleanup_origins: expanded.cleanup,
+                    ..case
+                }),
+                Err(e) => errors.push(FixtureError {
+                    file: rel.to_owned(),
+                    path: expanded.source,
+                    message: e.to_string(),
+                }),
             }
-        })
-        .collect();
-    if !schema_errors.is_empty() {
-        errors.extend(schema_errors);
+        }
+    }
+    if errors.len() > before {
         return vec![];
     }
-    match serde_json::from_value::<FixtureFile>(value) {
-        Ok(file) => file
-            .cases
-            .into_iter()
-            .map(|c| Case {
-                file: rel.to_owned(),
-                ..c
-            })
-            .collect(),
-        Err(e) => {
-            errors.push(FixtureError {
-                file: rel.to_owned(),
-                path: "/".into(),
-                message: e.to_string(),
-            });
-            vec![]
+    cases
+}
+
+/// Where a problem in a case is reported: at the member's pointer, or for a table row at the
+/// row, naming the member.
+fn case_error(case: &Case, member: &str, message: String) -> FixtureError {
+    if case.source.contains("/table/rows/") {
+        FixtureError {
+            file: case.file.clone(),
+            path: case.source.clone(),
+            message: format!("{member}: {message}"),
+        }
+    } else {
+        FixtureError {
+            file: case.file.clone(),
+            path: format!("{}{member}", case.source),
+            message,
         }
     }
 }
 
+/// Where a problem in a step is reported: where the step was written (a part's step points
+/// into the part, naming the case).
+fn step_error(case: &Case, list: &str, s: usize, member: &str, message: String) -> FixtureError {
+    let origins = if list == "cleanup" {
+        &case.cleanup_origins
+    } else {
+        &case.step_origins
+    };
+    match origins.get(s) {
+        Some(o) if o.file != case.file || !o.pointer.starts_with(&case.source) => FixtureError {
+            file: o.file.clone(),
+            path: format!("{}{member}", o.pointer),
+            message: format!("{message} (in case {})", case.id),
+        },
+        Some(o) if !case.source.contains("/table/rows/") => FixtureError {
+            file: o.file.clone(),
+            path: format!("{}{member}", o.pointer),
+            message,
+        },
+        _ => case_error(case, &format!("/{list}/{s}{member}"), message),
+    }
+}
+
+/// The pattern of a case id, checked after a table has filled it in.
+fn valid_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+        && id.len() <= 120
+}
+
 /// What the schema cannot see: unique ids, known operations, known rules.
 fn check_cases(cases: &[Case], catalog: &Catalog, errors: &mut Vec<FixtureError>) {
-    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
-    let mut index_in_file: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut seen: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
     for case in cases {
-        let i = index_in_file.entry(case.file.as_str()).or_insert(0);
-        let at = |path: String, message: String| FixtureError {
-            file: case.file.clone(),
-            path,
-            message,
-        };
-        if let Some(first) = seen.insert(case.id.as_str(), case.file.as_str()) {
-            errors.push(at(
-                format!("/cases/{i}/id"),
-                format!("case id {} is also used in {first}", case.id),
+        if !valid_id(&case.id) {
+            errors.push(case_error(
+                case,
+                "/id",
+                format!(
+                    "case id {:?} is not lowercase letters, digits, dots and dashes (at most 120)",
+                    case.id
+                ),
+            ));
+        }
+        if let Some((file, source)) =
+            seen.insert(case.id.as_str(), (case.file.as_str(), case.source.as_str()))
+        {
+            errors.push(case_error(
+                case,
+                "/id",
+                format!("case id {} is also used in {file} at {source}", case.id),
             ));
         }
         for (n, need) in case.needs.iter().enumerate() {
             if !CAPABILITIES.contains(&need.as_str()) {
-                errors.push(at(
-                    format!("/cases/{i}/needs/{n}"),
+                errors.push(case_error(
+                    case,
+                    &format!("/needs/{n}"),
                     format!(
                         "{need} is not a capability (known: {})",
                         CAPABILITIES.join(", ")
@@ -333,44 +440,45 @@ fn check_cases(cases: &[Case], catalog: &Catalog, errors: &mut Vec<FixtureError>
         }
         for (r, rule) in case.rules.iter().enumerate() {
             if catalog.rule(rule).is_none() {
-                errors.push(at(
-                    format!("/cases/{i}/rules/{r}"),
+                errors.push(case_error(
+                    case,
+                    &format!("/rules/{r}"),
                     format!("rule {rule} is not in conformance/rules.json"),
                 ));
             }
         }
-        check_patterns_and_variables(case, *i, errors);
+        check_patterns_and_variables(case, errors);
         for (list, steps) in [("steps", &case.steps), ("cleanup", &case.cleanup)] {
             for (s, step) in steps.iter().enumerate() {
                 if ecs_model::operation::find(&step.op).is_none() {
-                    errors.push(at(
-                        format!("/cases/{i}/{list}/{s}/op"),
+                    errors.push(step_error(
+                        case,
+                        list,
+                        s,
+                        "/op",
                         format!("{} is not an ECS operation", step.op),
                     ));
                 }
                 for (r, rule) in step.rules.iter().enumerate() {
                     if catalog.rule(rule).is_none() {
-                        errors.push(at(
-                            format!("/cases/{i}/{list}/{s}/rules/{r}"),
+                        errors.push(step_error(
+                            case,
+                            list,
+                            s,
+                            &format!("/rules/{r}"),
                             format!("rule {rule} is not in conformance/rules.json"),
                         ));
                     }
                 }
             }
         }
-        *i += 1;
     }
 }
 
 /// Matchers must exist, and every `{{variable}}` must be `unique` or captured by an earlier
 /// step (a cleanup step may use any step's capture): a typo in either is a fixture error, not
 /// a target failure found halfway through a run.
-fn check_patterns_and_variables(case: &Case, i: usize, errors: &mut Vec<FixtureError>) {
-    let at = |path: String, message: String| FixtureError {
-        file: case.file.clone(),
-        path,
-        message,
-    };
+fn check_patterns_and_variables(case: &Case, errors: &mut Vec<FixtureError>) {
     let mut defined: BTreeSet<&str> = BTreeSet::from(["unique"]);
     let all_captures: BTreeSet<&str> = case
         .steps
@@ -380,7 +488,6 @@ fn check_patterns_and_variables(case: &Case, i: usize, errors: &mut Vec<FixtureE
         .collect();
     for (list, steps) in [("steps", &case.steps), ("cleanup", &case.cleanup)] {
         for (s, step) in steps.iter().enumerate() {
-            let base = format!("/cases/{i}/{list}/{s}");
             let known = if list == "cleanup" {
                 &all_captures
             } else {
@@ -388,22 +495,31 @@ fn check_patterns_and_variables(case: &Case, i: usize, errors: &mut Vec<FixtureE
             };
             let mut uses = crate::matcher::variables(&step.request)
                 .into_iter()
-                .map(|(p, n)| (format!("{base}/request{p}"), n))
+                .map(|(p, n)| (format!("/request{p}"), n))
                 .collect::<Vec<_>>();
             if let Some(Expect::Body { body }) = &step.expect {
                 for (p, message) in crate::matcher::unknown_matchers(body) {
-                    errors.push(at(format!("{base}/expect/body{p}"), message));
+                    errors.push(step_error(
+                        case,
+                        list,
+                        s,
+                        &format!("/expect/body{p}"),
+                        message,
+                    ));
                 }
                 uses.extend(
                     crate::matcher::variables(body)
                         .into_iter()
-                        .map(|(p, n)| (format!("{base}/expect/body{p}"), n)),
+                        .map(|(p, n)| (format!("/expect/body{p}"), n)),
                 );
             }
             for (path, name) in uses {
                 if !known.contains(name.as_str()) {
-                    errors.push(at(
-                        path,
+                    errors.push(step_error(
+                        case,
+                        list,
+                        s,
+                        &path,
                         format!(
                             "{{{{{name}}}}} is not set by then (known: {})",
                             known.iter().copied().collect::<Vec<_>>().join(", ")

@@ -15,12 +15,14 @@ pub mod causes;
 pub mod evidence;
 pub mod fixture;
 pub mod html;
+pub mod jsontext;
 pub mod matcher;
 pub mod preflight;
 pub mod profile;
 pub mod record;
 pub mod report;
 pub mod runner;
+pub mod template;
 
 pub use catalog::Catalog;
 pub use fixture::{load_dir, Case};

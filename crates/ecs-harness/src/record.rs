@@ -130,40 +130,73 @@ pub fn record_case(
     out
 }
 
-/// Writes recorded cases back into their files (or, with `check`, only reports which files
-/// would change). Returns the files that change.
-pub fn write_back(dir: &Path, recorded: &[Case], check: bool) -> std::io::Result<Vec<String>> {
+/// What [`write_back`] did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct WriteBack {
+    /// Files that change (or, with `check`, would change).
+    pub changed: Vec<String>,
+    /// What was recorded but has no place of its own in a file: a table row's expectations
+    /// (they are the row's parameters) and the steps of a shared part. One line each.
+    pub not_written: Vec<String>,
+}
+
+/// Writes recorded cases back where they were written: the case's provenance and each of its
+/// own steps' expectations, in the canonical layout. A case made by a table row, and a step that
+/// comes from a part, are listed in [`WriteBack::not_written`] instead: their expectations are
+/// parameters shared with other cases. With `check`, only reports which files would change.
+pub fn write_back(dir: &Path, recorded: &[Case], check: bool) -> std::io::Result<WriteBack> {
     let mut by_file: BTreeMap<&str, Vec<&Case>> = BTreeMap::new();
     for c in recorded {
         by_file.entry(c.file.as_str()).or_default().push(c);
     }
-    let mut changed = vec![];
+    let mut out = WriteBack::default();
     for (file, cases) in by_file {
         let path = dir.join(file);
         let text = std::fs::read_to_string(&path)?;
         let mut doc: Value = serde_json::from_str(&text).map_err(std::io::Error::other)?;
-        if let Some(list) = doc.get_mut("cases").and_then(Value::as_array_mut) {
-            for entry in list.iter_mut() {
-                let id = entry
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned();
-                if let Some(new) = cases.iter().find(|c| c.id == id) {
-                    *entry = serde_json::to_value(new).map_err(std::io::Error::other)?;
+        for case in cases {
+            if case.source.contains("/table/") {
+                out.not_written.push(format!(
+                    "{}: {} is a row of a table ({}); its expectations are the row's values",
+                    file, case.id, case.source
+                ));
+                continue;
+            }
+            let provenance =
+                serde_json::to_value(&case.provenance).map_err(std::io::Error::other)?;
+            if let Some(slot) = doc.pointer_mut(&format!("{}/provenance", case.source)) {
+                *slot = provenance;
+            }
+            for (step, origin) in case.steps.iter().zip(&case.step_origins) {
+                let Some(expect) = &step.expect else { continue };
+                if origin.file != file || !origin.pointer.starts_with(&format!("{}/", case.source))
+                {
+                    out.not_written.push(format!(
+                        "{}: a step of {} comes from {}#{}; parts are not recorded",
+                        file, case.id, origin.file, origin.pointer
+                    ));
+                    continue;
+                }
+                let value = serde_json::to_value(expect).map_err(std::io::Error::other)?;
+                if let Some(step) = doc
+                    .pointer_mut(&origin.pointer)
+                    .and_then(Value::as_object_mut)
+                {
+                    step.insert("expect".into(), value);
                 }
             }
         }
-        let mut new_text = serde_json::to_string_pretty(&doc).map_err(std::io::Error::other)?;
-        new_text.push('\n');
+        let new_text = crate::jsontext::to_text(&doc);
         if new_text != text {
-            changed.push(file.to_owned());
+            out.changed.push(file.to_owned());
             if !check {
                 std::fs::write(&path, new_text)?;
             }
         }
     }
-    Ok(changed)
+    out.not_written.sort();
+    out.not_written.dedup();
+    Ok(out)
 }
 
 #[cfg(test)]

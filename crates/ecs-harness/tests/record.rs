@@ -70,7 +70,16 @@ async fn record_once(
         .zip(&results)
         .map(|(c, r)| record_case(c, r, &r.unique, "reference", "2026-11-22"))
         .collect();
-    (write_back(dir, &recorded, check).unwrap(), recorded.len())
+    let written = write_back(dir, &recorded, check).unwrap();
+    assert!(
+        written
+            .not_written
+            .iter()
+            .any(|l| l.contains("rounding.d250-s64.4 is a row of a table")),
+        "a table row's expectations are its parameters and are never overwritten: {:?}",
+        written.not_written
+    );
+    (written.changed, recorded.len())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

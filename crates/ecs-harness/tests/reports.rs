@@ -214,6 +214,55 @@ fn bad_fixtures_are_reported_with_file_and_json_path() {
         "{err}"
     );
     assert!(paths.contains(&("one.json", "/cases/1/id")), "{err}");
+
+    // Parts and tables: a row with the wrong number of values, a parameter no column gives, a
+    // part that does not exist, and a bad operation inside a shared part are each located.
+    std::fs::remove_file(dir.join("one.json")).unwrap();
+    std::fs::write(
+        dir.join("parts.json"),
+        r#"{"parts": {"broken": {"steps": [{"op": "LaunchRocket"}]}}}"#,
+    )
+    .unwrap();
+    let body = r#"{"cases": [
+        {"id": "t.${n}", "rules": ["ts.describe.names-required"], "provenance": {"kind": "derived", "from": "x"},
+         "steps": [{"op": "DescribeTaskSets", "request": {"cluster": "${m}"}}],
+         "table": {"columns": ["n"], "rows": [[1], [2, 3]]}},
+        {"id": "u", "rules": ["ts.describe.names-required"], "provenance": {"kind": "derived", "from": "x"},
+         "steps": [{"use": "nope"}]}]}"#;
+    std::fs::write(dir.join("two.json"), body).unwrap();
+    let body = r#"{"cases": [{"id": "v", "rules": ["ts.describe.names-required"],
+        "provenance": {"kind": "derived", "from": "x"}, "steps": [{"use": "broken"}]}]}"#;
+    std::fs::write(dir.join("three.json"), body).unwrap();
+    let err = ecs_harness::load_dir(&dir, &catalog()).unwrap_err();
+    let found = |file: &str, path: &str, text: &str| {
+        err.0
+            .iter()
+            .any(|e| e.file == file && e.path == path && e.message.contains(text))
+    };
+    assert!(
+        found(
+            "two.json",
+            "/cases/0/table/rows/0",
+            "/steps/0/request/cluster: ${m}"
+        ),
+        "{err}"
+    );
+    assert!(
+        found(
+            "two.json",
+            "/cases/0/table/rows/1",
+            "2 value(s) for 1 column(s)"
+        ),
+        "{err}"
+    );
+    assert!(
+        found("two.json", "/cases/1/steps/0/use", "nope is not a part"),
+        "{err}"
+    );
+    assert!(
+        found("parts.json", "/parts/broken/steps/0/op", "(in case v)"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
