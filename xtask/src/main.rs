@@ -5,6 +5,7 @@
 mod bench;
 mod codegen;
 mod conformance;
+mod coverage;
 mod evidence;
 mod fixtures;
 mod fuzz;
@@ -49,6 +50,9 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// How many of the seed pages' observable behaviours the cases check, per page and overall
+    /// (from conformance/coverage.json); fails when the map is inconsistent.
+    Coverage,
     /// Replay every AWS answer of conformance/evidence/ through the suite's checks; fails when
     /// the suite would flag one.
     Evidence,
@@ -104,6 +108,7 @@ fn main() {
         Command::Codegen { check } => codegen::run(check),
         Command::Fixtures { check } => fixtures::run(check),
         Command::Evidence => evidence::run(),
+        Command::Coverage => coverage::run(),
         Command::Test => test::run(),
         Command::Load(args) => load::run_cli(&args),
         Command::Fuzz(args) => fuzz::run_cli(&args),

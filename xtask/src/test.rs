@@ -62,6 +62,8 @@ pub fn run() -> Result<()> {
     // No rule of the suite may flag one of AWS's own answers.
     eprintln!("$ cargo xtask evidence");
     crate::evidence::run()?;
+    eprintln!("$ cargo xtask coverage");
+    crate::coverage::run()?;
     against_the_emulator(&root)?;
     // The main job: the whole fixture suite must pass against the reference emulator, and its
     // reports must be written.

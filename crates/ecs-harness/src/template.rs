@@ -390,10 +390,9 @@ pub fn parameters(s: &str) -> Vec<String> {
         let mut chars = name.chars();
         if chars.next().is_some_and(|c| c.is_ascii_lowercase())
             && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && !out.iter().any(|n| n == name)
         {
-            if !out.iter().any(|n| n == name) {
-                out.push(name.to_owned());
-            }
+            out.push(name.to_owned());
         }
         rest = &after[end + 1..];
     }

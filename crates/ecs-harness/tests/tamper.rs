@@ -700,3 +700,71 @@ scenario!(
         }
     })
 );
+
+// Request rules from the pages' prose: a target that accepts the request breaks the rule.
+scenario!(
+    req_tags,
+    "req.tags",
+    "rule:req.tags",
+    [],
+    map_error("InvalidParameterException", None)
+);
+scenario!(
+    req_capacity_provider_strategy,
+    "req.capacity-provider-strategy",
+    "rule:req.capacity-provider-strategy",
+    [],
+    map_error("InvalidParameterException", None)
+);
+scenario!(
+    req_service_registry,
+    "req.service-registry",
+    "rule:req.service-registry",
+    [],
+    map_error("InvalidParameterException", None)
+);
+scenario!(
+    ts_load_balancer,
+    "ts.load-balancer",
+    "rule:ts.load-balancer",
+    [],
+    map_error("InvalidParameterException", None)
+);
+scenario!(
+    req_platform_version,
+    "req.platform-version-fargate-only",
+    "rule:req.platform-version-fargate-only",
+    [],
+    map_error("InvalidParameterException", None)
+);
+scenario!(
+    req_placement,
+    "req.placement",
+    "rule:req.placement",
+    [],
+    map_error("InvalidParameterException", None)
+);
+scenario!(
+    svc_errors,
+    "svc.errors",
+    "service.errors.unknown-cluster",
+    [],
+    map_error("ClusterNotFoundException", Some("ServiceNotFoundException"))
+);
+scenario!(
+    svc_ecs_rolling_deployment,
+    "svc.ecs.rolling-deployment",
+    "rule:svc.ecs.rolling-deployment",
+    [],
+    on_ok(&["UpdateService"], |v| {
+        for d in v["service"]["deployments"]
+            .as_array_mut()
+            .into_iter()
+            .flatten()
+        {
+            if d["status"] == "PRIMARY" {
+                d["rolloutState"] = json!("COMPLETED");
+            }
+        }
+    })
+);

@@ -1199,11 +1199,74 @@ impl State {
     // -----------------------------------------------------------------------------------------
     // Task sets
 
+    /// What CreateTaskSet refuses in a set's load balancers, registries, platform version and
+    /// capacity provider strategy (A26-A29).
+    fn check_task_set_request(&self, req: &CreateTaskSetRequest) -> Result<(), ApiError> {
+        let record =
+            self.resolve_task_definition(req.task_definition.as_deref().unwrap_or_default())?;
+        let load_balancers = req.load_balancers.as_deref().unwrap_or_default();
+        if load_balancers.len() > 1 {
+            return Err(ApiError::invalid(
+                "A task set takes one load balancer: multiple target groups are not supported for external deployments.",
+            ));
+        }
+        let containers = record
+            .definition
+            .container_definitions
+            .as_deref()
+            .unwrap_or_default();
+        for lb in load_balancers {
+            let Some(name) = lb.container_name.as_deref() else {
+                return Err(ApiError::invalid(
+                    "containerName is required for a load balancer of a task set.",
+                ));
+            };
+            let Some(container) = containers.iter().find(|c| c.name.as_deref() == Some(name))
+            else {
+                return Err(ApiError::invalid(format!(
+                    "The container {name} does not exist in the task definition."
+                )));
+            };
+            if let Some(port) = lb.container_port {
+                let ports = container.port_mappings.as_deref().unwrap_or_default();
+                if !ports.iter().any(|m| m.container_port == Some(port)) {
+                    return Err(ApiError::invalid(format!(
+                        "The container {name} did not have a container port {port} defined."
+                    )));
+                }
+            }
+        }
+        if req.service_registries.as_ref().is_some_and(|r| r.len() > 1) {
+            return Err(ApiError::invalid(
+                "Multiple service registries are not supported; give at most one.",
+            ));
+        }
+        if req.platform_version.is_some()
+            && matches!(
+                req.launch_type,
+                Some(LaunchType::Ec2) | Some(LaunchType::External)
+            )
+        {
+            return Err(ApiError::invalid(
+                "The platform version must be null when specifying an EC2 launch type.",
+            ));
+        }
+        if let Some(strategy) = &req.capacity_provider_strategy {
+            if strategy.len() > 1 && strategy.iter().all(|i| i.weight.unwrap_or(0) == 0) {
+                return Err(ApiError::invalid(
+                    "At least one capacity provider in a strategy of several must have a weight greater than 0.",
+                ));
+            }
+        }
+        Ok(())
+    }
+
     pub fn create_task_set(
         &mut self,
         req: CreateTaskSetRequest,
         ctx: &Ctx,
     ) -> Result<CreateTaskSetResponse, ApiError> {
+        self.check_task_set_request(&req)?;
         let td = self.task_definition_arn(req.task_definition.as_deref().unwrap_or_default())?;
         let max_sets = self.settings.max_task_sets_per_service;
         let arn_prefix = self.arn("task-set");
