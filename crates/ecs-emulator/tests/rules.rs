@@ -71,7 +71,7 @@ impl World {
         let w = World::new();
         w.ok("CreateCluster", json!({"clusterName": "c"}));
         for image in ["nginx:1", "nginx:2"] {
-            w.ok("RegisterTaskDefinition", json!({"family": "web", "containerDefinitions": [{"name": "web", "image": image, "memory": 128}]}));
+            w.ok("RegisterTaskDefinition", json!({"family": "web", "containerDefinitions": [{"name": "web", "image": image, "memory": 128, "portMappings": [{"containerPort": 80}]}]}));
         }
         w.ok(
             "CreateService",
@@ -348,7 +348,7 @@ fn ecs_services_roll_out_a_new_primary_deployment() {
     let w = World::new();
     w.ok("CreateCluster", json!({"clusterName": "c"}));
     for image in ["nginx:1", "nginx:2"] {
-        w.ok("RegisterTaskDefinition", json!({"family": "web", "containerDefinitions": [{"name": "web", "image": image, "memory": 128}]}));
+        w.ok("RegisterTaskDefinition", json!({"family": "web", "containerDefinitions": [{"name": "web", "image": image, "memory": 128, "portMappings": [{"containerPort": 80}]}]}));
     }
     let svc = w.ok(
         "CreateService",
@@ -875,4 +875,61 @@ fn regions_are_separate() {
     )
     .unwrap();
     assert_eq!(d["failures"][0]["reason"], "MISSING");
+}
+
+/// A26-A29: what CreateTaskSet refuses in a set's load balancers, registries, platform version
+/// and strategy, each with InvalidParameterException naming the problem.
+#[test]
+fn create_task_set_refuses_what_the_task_definition_and_the_pages_rule_out() {
+    let w = World::new();
+    w.ok("CreateCluster", json!({"clusterName": "c"}));
+    w.ok("RegisterTaskDefinition", json!({"family": "web", "containerDefinitions": [{"name": "web", "image": "x", "memory": 128, "portMappings": [{"containerPort": 80}]}]}));
+    w.ok("CreateService", json!({"cluster": "c", "serviceName": "s", "desiredCount": 1, "deploymentController": {"type": "EXTERNAL"}}));
+    let tg = "arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/g/1";
+    let sd = "arn:aws:servicediscovery:us-west-2:123456789012:service/srv-1";
+    let base = json!({"cluster": "c", "service": "s", "taskDefinition": "web"});
+    for (extra, words) in [
+        (
+            json!({"loadBalancers": [{"targetGroupArn": tg, "containerName": "web", "containerPort": 80}, {"targetGroupArn": tg, "containerName": "web", "containerPort": 80}]}),
+            "multiple target groups",
+        ),
+        (
+            json!({"loadBalancers": [{"targetGroupArn": tg, "containerName": "api", "containerPort": 80}]}),
+            "container api does not exist",
+        ),
+        (
+            json!({"loadBalancers": [{"targetGroupArn": tg, "containerName": "web", "containerPort": 81}]}),
+            "did not have a container port 81",
+        ),
+        (
+            json!({"loadBalancers": [{"targetGroupArn": tg, "containerPort": 80}]}),
+            "containerName is required",
+        ),
+        (
+            json!({"serviceRegistries": [{"registryArn": sd, "port": 80}, {"registryArn": sd, "port": 81}]}),
+            "Multiple service registries",
+        ),
+        (
+            json!({"launchType": "EC2", "platformVersion": "1.4.0"}),
+            "platform version must be null",
+        ),
+        (
+            json!({"capacityProviderStrategy": [{"capacityProvider": "FARGATE", "weight": 0}, {"capacityProvider": "FARGATE_SPOT"}]}),
+            "weight greater than 0",
+        ),
+    ] {
+        let mut req = base.clone();
+        for (k, v) in extra.as_object().unwrap() {
+            req[k] = v.clone();
+        }
+        let e = w.err("CreateTaskSet", req);
+        assert_eq!(e.code, "InvalidParameterException", "{extra}");
+        assert!(e.message.contains(words), "{extra}: {}", e.message);
+    }
+    // The same members, well formed, are accepted.
+    let mut ok = base.clone();
+    ok["loadBalancers"] =
+        json!([{"targetGroupArn": tg, "containerName": "web", "containerPort": 80}]);
+    ok["serviceRegistries"] = json!([{"registryArn": sd, "port": 80}]);
+    w.ok("CreateTaskSet", ok);
 }
