@@ -68,8 +68,9 @@ pub fn run(check: bool) -> Result<()> {
         }
     }
     let readme = root.join("conformance/README.md");
-    let readme_fresh = with_catalog_table(&util::read_to_string(&readme)?)?;
-    if util::read_to_string(&readme)? != readme_fresh {
+    let readme_text = util::read_to_string(&readme)?;
+    let readme_fresh = with_catalog_table(&readme_text)?;
+    if readme_text != readme_fresh {
         if check {
             stale.push(format!("the rule catalog table in {}", readme.display()));
         } else {

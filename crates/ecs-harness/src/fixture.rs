@@ -163,6 +163,11 @@ pub struct Case {
 }
 
 impl Case {
+    /// Whether a table row made this case (its expectations are then the row's values).
+    pub fn is_table_row(&self) -> bool {
+        self.source.contains("/table/rows/")
+    }
+
     /// Every rule a case checks: its own and its steps'.
     pub fn all_rules(&self) -> BTreeSet<&str> {
         self.rules
@@ -355,7 +360,7 @@ pub fn parse_file_with(
 /// Where a problem in a case is reported: at the member's pointer, or for a table row at the
 /// row, naming the member.
 fn case_error(case: &Case, member: &str, message: String) -> FixtureError {
-    if case.source.contains("/table/rows/") {
+    if case.is_table_row() {
         FixtureError {
             file: case.file.clone(),
             path: case.source.clone(),
@@ -370,8 +375,8 @@ fn case_error(case: &Case, member: &str, message: String) -> FixtureError {
     }
 }
 
-/// Where a problem in a step is reported: where the step was written (a part's step points
-/// into the part, naming the case).
+/// Where a problem in a step is reported: where the step was written. A step written outside
+/// the case itself (in a part, or in the template of a table row) also names the case.
 fn step_error(case: &Case, list: &str, s: usize, member: &str, message: String) -> FixtureError {
     let origins = if list == "cleanup" {
         &case.cleanup_origins
@@ -379,17 +384,19 @@ fn step_error(case: &Case, list: &str, s: usize, member: &str, message: String) 
         &case.step_origins
     };
     match origins.get(s) {
-        Some(o) if o.file != case.file || !o.pointer.starts_with(&case.source) => FixtureError {
-            file: o.file.clone(),
-            path: format!("{}{member}", o.pointer),
-            message: format!("{message} (in case {})", case.id),
-        },
-        Some(o) if !case.source.contains("/table/rows/") => FixtureError {
-            file: o.file.clone(),
-            path: format!("{}{member}", o.pointer),
-            message,
-        },
-        _ => case_error(case, &format!("/{list}/{s}{member}"), message),
+        Some(o) => {
+            let own = o.file == case.file && o.pointer.starts_with(&format!("{}/", case.source));
+            FixtureError {
+                file: o.file.clone(),
+                path: format!("{}{member}", o.pointer),
+                message: if own {
+                    message
+                } else {
+                    format!("{message} (in case {})", case.id)
+                },
+            }
+        }
+        None => case_error(case, &format!("/{list}/{s}{member}"), message),
     }
 }
 

@@ -155,7 +155,7 @@ pub fn write_back(dir: &Path, recorded: &[Case], check: bool) -> std::io::Result
         let text = std::fs::read_to_string(&path)?;
         let mut doc: Value = serde_json::from_str(&text).map_err(std::io::Error::other)?;
         for case in cases {
-            if case.source.contains("/table/") {
+            if case.is_table_row() {
                 out.not_written.push(format!(
                     "{}: {} is a row of a table ({}); its expectations are the row's values",
                     file, case.id, case.source

@@ -93,10 +93,6 @@ impl Parts {
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.parts.keys().map(String::as_str)
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.parts.is_empty()
-    }
 }
 
 /// One case after expansion: a plain case object, where it was written, and where each of its
@@ -106,7 +102,6 @@ pub struct Expanded {
     pub value: Value,
     /// The case's JSON pointer, or its table row's (`/cases/0/table/rows/17`).
     pub source: String,
-    pub from_table: bool,
     pub steps: Vec<Origin>,
     pub cleanup: Vec<Origin>,
 }
@@ -124,7 +119,7 @@ pub fn expand_case(
         let mut problems = vec![];
         let value = substitute(entry, &Map::new(), "", &mut problems);
         report(file, &base, problems, errors);
-        return expand_steps_of(file, &base, &base, false, value, parts, errors)
+        return expand_steps_of(file, &base, &base, value, parts, errors)
             .into_iter()
             .collect();
     };
@@ -171,9 +166,7 @@ pub fn expand_case(
             report(file, &at, problems, errors);
             continue;
         }
-        out.extend(expand_steps_of(
-            file, &base, &at, true, value, parts, errors,
-        ));
+        out.extend(expand_steps_of(file, &base, &at, value, parts, errors));
     }
     out
 }
@@ -197,7 +190,6 @@ fn expand_steps_of(
     file: &str,
     base: &str,
     source: &str,
-    from_table: bool,
     mut value: Value,
     parts: &Parts,
     errors: &mut Vec<FixtureError>,
@@ -219,7 +211,6 @@ fn expand_steps_of(
     (errors.len() == before).then(|| Expanded {
         value,
         source: source.to_owned(),
-        from_table,
         steps,
         cleanup,
     })

@@ -14,7 +14,7 @@ use ecs_client::EcsClient;
 use ecs_harness::preflight::{preflight, PreflightError};
 use ecs_harness::report::RuleStatus;
 use ecs_harness::runner::{run, RunOptions, Status};
-use ecs_harness::{Case, Catalog, Report, TargetInfo};
+use ecs_harness::{Case, Report, TargetInfo};
 use serde_json::{json, Value};
 use wiremock::matchers::{header, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -23,9 +23,7 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn catalog() -> Catalog {
-    Catalog::load(&root().join("conformance/rules.json")).unwrap()
-}
+use common::catalog;
 
 fn client(url: &str) -> EcsClient {
     common::client(url, Duration::from_secs(5))
@@ -293,17 +291,7 @@ async fn statuses_are_honest() {
         .is_some_and(|why| why.contains("3. CreateTaskSet")));
     assert_eq!(r.status, Status::NotImplemented);
 
-    let report = Report::new(
-        TargetInfo {
-            name: "t".into(),
-            version: "0".into(),
-            endpoint: server.uri(),
-        },
-        String::new(),
-        0,
-        results,
-        &catalog(),
-    );
+    let report = common::report_of(&server.uri(), results);
     assert_eq!(report.not_implemented, ["CreateTaskSet"]);
     let rule = |id: &str| report.rules.iter().find(|r| r.id == id).unwrap();
     assert_eq!(rule("ts.create.active").status, RuleStatus::NotImplemented);

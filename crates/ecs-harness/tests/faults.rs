@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use ecs_client::EcsClient;
 use ecs_harness::runner::{run, RunOptions, Status};
-use ecs_harness::{Case, Catalog, Report, TargetInfo};
+use ecs_harness::Case;
 use serde_json::{json, Value};
 use wiremock::matchers::{header, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -207,21 +207,7 @@ async fn a_failed_setup_blocks_the_rest_and_unimplemented_operations_are_reporte
         .all(|s| s.status == Status::Blocked));
     assert_eq!(results[1].status, Status::NotImplemented);
     assert_eq!(results[2].status, Status::NotImplemented);
-    let catalog = Catalog::load(
-        &std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../conformance/rules.json"),
-    )
-    .unwrap();
-    let report = Report::new(
-        TargetInfo {
-            name: "t".into(),
-            version: "0".into(),
-            endpoint: server.uri(),
-        },
-        String::new(),
-        0,
-        results,
-        &catalog,
-    );
+    let report = common::report_of(&server.uri(), results);
     assert_eq!(report.not_implemented, vec!["CreateService".to_owned()]);
     assert!(report
         .terminal(false)

@@ -24,3 +24,29 @@ pub fn client(url: &str, answer: Duration) -> EcsClient {
         .unwrap();
     EcsClient::new(config).unwrap()
 }
+
+/// The rule catalog of the repository.
+pub fn catalog() -> ecs_harness::Catalog {
+    ecs_harness::Catalog::load(
+        &std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../conformance/rules.json"),
+    )
+    .unwrap()
+}
+
+/// A report of `results` from a target named `t`, version `0`, at `endpoint`.
+pub fn report_of(
+    endpoint: &str,
+    results: Vec<ecs_harness::runner::CaseResult>,
+) -> ecs_harness::Report {
+    ecs_harness::Report::new(
+        ecs_harness::TargetInfo {
+            name: "t".into(),
+            version: "0".into(),
+            endpoint: endpoint.to_owned(),
+        },
+        String::new(),
+        0,
+        results,
+        &catalog(),
+    )
+}
