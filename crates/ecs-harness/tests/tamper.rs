@@ -768,3 +768,71 @@ scenario!(
         }
     })
 );
+scenario!(
+    svc_update_absent_members_kept,
+    "svc.update.absent-members-kept",
+    "rule:svc.update.absent-members-kept",
+    [],
+    on_ok(&["UpdateService"], |v| {
+        v["service"]["placementConstraints"] = json!([]);
+        v["service"]["enableExecuteCommand"] = json!(false);
+    })
+);
+scenario!(
+    svc_default_cluster,
+    "svc.default-cluster",
+    "rule:svc.default-cluster",
+    [],
+    on_ok(&["UpdateService"], |v| v["service"]["clusterArn"] =
+        json!("arn:aws:ecs:us-east-1:123456789012:cluster/other"))
+);
+scenario!(
+    svc_create_rules,
+    "svc.create.rules",
+    "rule:svc.create.rules",
+    [],
+    map_error("InvalidParameterException", None)
+);
+scenario!(
+    req_platform_version_known,
+    "req.platform-version-known",
+    "rule:req.platform-version-known",
+    [],
+    map_error(
+        "PlatformUnknownException",
+        Some("InvalidParameterException")
+    )
+);
+scenario!(
+    ts_create_echoes_request,
+    "ts.create.echoes-request",
+    "rule:ts.create.echoes-request",
+    [],
+    on_ok(&["CreateTaskSet"], |v| {
+        v["taskSet"]["startedBy"] = json!("ecs-svc");
+        v["taskSet"]["externalId"] = json!("other");
+        for item in v
+            .pointer_mut("/taskSet/capacityProviderStrategy")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            item.as_object_mut().unwrap().remove("base");
+        }
+    })
+);
+scenario!(
+    answers_launch_type_xor_strategy,
+    "answers.launch-type-xor-strategy",
+    "rule:answers.launch-type-xor-strategy",
+    [],
+    on_ok(&["CreateTaskSet", "CreateService"], |v| {
+        for key in ["taskSet", "service"] {
+            if v[key].is_object() {
+                v[key]["launchType"] = json!("FARGATE");
+                v[key]["capacityProviderStrategy"] =
+                    json!([{"capacityProvider": "FARGATE", "weight": 1, "base": 0}]);
+            }
+        }
+    })
+);

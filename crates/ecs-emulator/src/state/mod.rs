@@ -60,6 +60,69 @@ struct TaskDefRecord {
     tags: Vec<Tag>,
 }
 
+/// Fargate platform versions (Linux and Windows) that exist; others answer
+/// PlatformUnknownException (A30).
+const FARGATE_PLATFORM_VERSIONS: &[&str] = &["LATEST", "1.0.0", "1.1.0", "1.2.0", "1.3.0", "1.4.0"];
+
+/// What every request that places tasks shares (CreateService, CreateTaskSet, UpdateService):
+/// a platform version only for Fargate and only one that exists (A28, A30), no placement
+/// constraints on Fargate (A31), placement strategy fields that fit their type (A34), and a
+/// strategy of several providers with a weight above 0 (A29).
+fn check_placement(
+    launch_type: Option<&LaunchType>,
+    platform_version: Option<&str>,
+    placement_constraints: Option<&[PlacementConstraint]>,
+    placement_strategy: Option<&[PlacementStrategy]>,
+    strategy: Option<&[CapacityProviderStrategyItem]>,
+) -> Result<(), ApiError> {
+    for rule in placement_strategy.unwrap_or_default() {
+        let field = rule.field.as_deref();
+        let bad = match rule.r#type {
+            Some(PlacementStrategyType::Binpack) => !matches!(field, Some("cpu" | "memory")),
+            Some(PlacementStrategyType::Random) => field.is_some(),
+            _ => false,
+        };
+        if bad {
+            return Err(ApiError::invalid(format!(
+                "The placement strategy field {} does not fit its type: binpack takes cpu or memory, random takes no field.",
+                field.unwrap_or("(none)")
+            )));
+        }
+    }
+    if let Some(version) = platform_version {
+        if matches!(
+            launch_type,
+            Some(LaunchType::Ec2) | Some(LaunchType::External)
+        ) {
+            return Err(ApiError::invalid(
+                "The platform version must be null when specifying an EC2 launch type.",
+            ));
+        }
+        if !FARGATE_PLATFORM_VERSIONS.contains(&version) {
+            return Err(ApiError::new(
+                400,
+                "PlatformUnknownException",
+                format!("The specified platform version ({version}) does not exist."),
+            ));
+        }
+    }
+    if launch_type == Some(&LaunchType::Fargate)
+        && placement_constraints.is_some_and(|c| !c.is_empty())
+    {
+        return Err(ApiError::invalid(
+            "Task placement constraints are not supported for the Fargate launch type.",
+        ));
+    }
+    if let Some(strategy) = strategy {
+        if strategy.len() > 1 && strategy.iter().all(|i| i.weight.unwrap_or(0) == 0) {
+            return Err(ApiError::invalid(
+                "At least one capacity provider in a strategy of several must have a weight greater than 0.",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// AWS's message when a grace period is given to a service without a load balancer
 /// (hashicorp/terraform-provider-aws issue 31104).
 const GRACE_PERIOD_NEEDS_LOAD_BALANCER: &str =
@@ -71,6 +134,9 @@ struct ClusterRecord {
     active: bool,
     tags: Vec<Tag>,
     settings: Option<Vec<ClusterSetting>>,
+    /// The capacity providers associated with the cluster, and its default strategy.
+    capacity_providers: Vec<String>,
+    default_strategy: Vec<CapacityProviderStrategyItem>,
     services: BTreeMap<String, ServiceRecord>,
 }
 
@@ -342,6 +408,47 @@ impl State {
         }
     }
 
+    /// The strategy a request places with: its own, or, with neither a launch type nor a
+    /// strategy, the cluster's default (A33). Every provider must be associated with the
+    /// cluster.
+    fn placement_strategy(
+        &self,
+        cluster: Option<&str>,
+        launch_type: Option<&LaunchType>,
+        strategy: Option<&Vec<CapacityProviderStrategyItem>>,
+    ) -> Result<Option<Vec<CapacityProviderStrategyItem>>, ApiError> {
+        let Some(c) = self.clusters.get(&Self::cluster_name(cluster)) else {
+            return Ok(strategy.cloned());
+        };
+        let strategy = match strategy {
+            Some(s) => Some(s.clone()),
+            None if launch_type.is_none() && !c.default_strategy.is_empty() => {
+                Some(c.default_strategy.clone())
+            }
+            None => None,
+        };
+        // A provider without a weight or base has 0 of each (seeds 000-004), and says so.
+        let strategy = strategy.map(|items| {
+            items
+                .into_iter()
+                .map(|i| CapacityProviderStrategyItem {
+                    weight: Some(i.weight.unwrap_or(0)),
+                    base: Some(i.base.unwrap_or(0)),
+                    ..i
+                })
+                .collect::<Vec<_>>()
+        });
+        for item in strategy.iter().flatten() {
+            let name = item.capacity_provider.as_deref().unwrap_or_default();
+            if !c.capacity_providers.iter().any(|p| p == name) {
+                return Err(ApiError::invalid(format!(
+                    "The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster ({name}). Associate the capacity provider with the cluster or specify a valid capacity provider and try again."
+                )));
+            }
+        }
+        Ok(strategy)
+    }
+
     fn active_cluster(&mut self, param: Option<&str>) -> Result<&mut ClusterRecord, ApiError> {
         let name = Self::cluster_name(param);
         match self.clusters.get_mut(&name) {
@@ -438,8 +545,8 @@ impl State {
             statistics: Some(vec![]),
             tags: with_tags.then(|| c.tags.clone()),
             settings: c.settings.clone(),
-            capacity_providers: Some(vec![]),
-            default_capacity_provider_strategy: Some(vec![]),
+            capacity_providers: Some(c.capacity_providers.clone()),
+            default_capacity_provider_strategy: Some(c.default_strategy.clone()),
             ..Default::default()
         }
     }
@@ -465,12 +572,26 @@ impl State {
                 active: false,
                 tags: vec![],
                 settings: None,
+                capacity_providers: vec![],
+                default_strategy: vec![],
                 services: BTreeMap::new(),
             });
         if !cluster.active {
+            let providers = req.capacity_providers.unwrap_or_default();
+            let strategy = req.default_capacity_provider_strategy.unwrap_or_default();
+            if let Some(item) = strategy.iter().find(|i| {
+                !providers.contains(i.capacity_provider.as_ref().unwrap_or(&String::new()))
+            }) {
+                return Err(ApiError::invalid(format!(
+                    "The default capacity provider strategy names {}, which is not among the cluster's capacity providers.",
+                    item.capacity_provider.as_deref().unwrap_or_default()
+                )));
+            }
             cluster.active = true;
             cluster.tags = req.tags.unwrap_or_default();
             cluster.settings = req.settings;
+            cluster.capacity_providers = providers;
+            cluster.default_strategy = strategy;
             cluster.services.clear();
         }
         Ok(CreateClusterResponse {
@@ -758,6 +879,11 @@ impl State {
         let cluster_param = req.cluster.clone();
         let arn_prefix = self.arn("service");
         let fp = fingerprint(ctx.raw);
+        let strategy = self.placement_strategy(
+            cluster_param.as_deref(),
+            req.launch_type.as_ref(),
+            req.capacity_provider_strategy.as_ref(),
+        )?;
         let cluster = self.active_cluster(cluster_param.as_deref())?;
         if let Some(existing) = cluster.services.get(&name) {
             if existing.status != ServiceStatus::INACTIVE {
@@ -783,11 +909,38 @@ impl State {
         {
             return Err(ApiError::invalid(GRACE_PERIOD_NEEDS_LOAD_BALANCER));
         }
-        let (launch_type, platform_version) = launch_defaults(
-            &req.launch_type,
-            &req.capacity_provider_strategy,
-            &req.platform_version,
-        );
+        check_placement(
+            req.launch_type.as_ref(),
+            req.platform_version.as_deref(),
+            req.placement_constraints.as_deref(),
+            req.placement_strategy.as_deref(),
+            req.capacity_provider_strategy.as_deref(),
+        )?;
+        if req.launch_type == Some(LaunchType::Fargate)
+            && req.scheduling_strategy == Some(SchedulingStrategy::Daemon)
+        {
+            return Err(ApiError::invalid(
+                "The DAEMON scheduling strategy is not supported for the Fargate launch type.",
+            ));
+        }
+        let circuit_breaker = req
+            .deployment_configuration
+            .as_ref()
+            .is_some_and(|d| d.deployment_circuit_breaker.is_some());
+        if circuit_breaker && controller != DeploymentControllerType::Ecs {
+            return Err(ApiError::invalid(
+                "The deployment circuit breaker is only supported for services with the ECS deployment controller.",
+            ));
+        }
+        if controller == DeploymentControllerType::CodeDeploy
+            && req.load_balancers.as_ref().is_some_and(|l| l.len() > 1)
+        {
+            return Err(ApiError::invalid(
+                "Multiple target groups are not supported for services with the CODE_DEPLOY deployment controller.",
+            ));
+        }
+        let (launch_type, platform_version) =
+            launch_defaults(&req.launch_type, &strategy, &req.platform_version);
         let record = ServiceRecord {
             arn: format!("{arn_prefix}/{}/{name}", cluster.name),
             status: ServiceStatus::ACTIVE,
@@ -796,7 +949,7 @@ impl State {
             task_definition,
             platform_version,
             launch_type,
-            capacity_provider_strategy: req.capacity_provider_strategy.clone(),
+            capacity_provider_strategy: strategy,
             network_configuration: req
                 .network_configuration
                 .clone()
@@ -967,6 +1120,13 @@ impl State {
                 )));
             }
         }
+        check_placement(
+            svc.launch_type.as_ref(),
+            req.platform_version.as_deref(),
+            req.placement_constraints.as_deref(),
+            req.placement_strategy.as_deref(),
+            req.capacity_provider_strategy.as_deref(),
+        )?;
         if svc.controller == DeploymentControllerType::External {
         } else {
             // Any change of what the tasks run, or forceNewDeployment, starts a new deployment.
@@ -1241,24 +1401,13 @@ impl State {
                 "Multiple service registries are not supported; give at most one.",
             ));
         }
-        if req.platform_version.is_some()
-            && matches!(
-                req.launch_type,
-                Some(LaunchType::Ec2) | Some(LaunchType::External)
-            )
-        {
-            return Err(ApiError::invalid(
-                "The platform version must be null when specifying an EC2 launch type.",
-            ));
-        }
-        if let Some(strategy) = &req.capacity_provider_strategy {
-            if strategy.len() > 1 && strategy.iter().all(|i| i.weight.unwrap_or(0) == 0) {
-                return Err(ApiError::invalid(
-                    "At least one capacity provider in a strategy of several must have a weight greater than 0.",
-                ));
-            }
-        }
-        Ok(())
+        check_placement(
+            req.launch_type.as_ref(),
+            req.platform_version.as_deref(),
+            None,
+            None,
+            req.capacity_provider_strategy.as_deref(),
+        )
     }
 
     pub fn create_task_set(
@@ -1267,6 +1416,11 @@ impl State {
         ctx: &Ctx,
     ) -> Result<CreateTaskSetResponse, ApiError> {
         self.check_task_set_request(&req)?;
+        let strategy = self.placement_strategy(
+            req.cluster.as_deref(),
+            req.launch_type.as_ref(),
+            req.capacity_provider_strategy.as_ref(),
+        )?;
         let td = self.task_definition_arn(req.task_definition.as_deref().unwrap_or_default())?;
         let max_sets = self.settings.max_task_sets_per_service;
         let arn_prefix = self.arn("task-set");
@@ -1299,11 +1453,8 @@ impl State {
         }
         let id = format!("ecs-svc/{}", ctx.ids.task_set_digits());
         let service_name = svc.arn.rsplit('/').next().unwrap_or_default().to_owned();
-        let (launch_type, platform_version) = launch_defaults(
-            &req.launch_type,
-            &req.capacity_provider_strategy,
-            &req.platform_version,
-        );
+        let (launch_type, platform_version) =
+            launch_defaults(&req.launch_type, &strategy, &req.platform_version);
         let platform_version = resolved_platform_version(&launch_type, &platform_version);
         let scale = req
             .scale
@@ -1318,7 +1469,7 @@ impl State {
             external_id: req.external_id.clone(),
             platform_version,
             launch_type,
-            capacity_provider_strategy: req.capacity_provider_strategy.clone(),
+            capacity_provider_strategy: strategy,
             network_configuration: req
                 .network_configuration
                 .clone()
