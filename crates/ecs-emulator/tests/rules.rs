@@ -906,8 +906,12 @@ fn create_task_set_refuses_what_the_task_definition_and_the_pages_rule_out() {
             "containerName is required",
         ),
         (
-            json!({"serviceRegistries": [{"registryArn": sd, "port": 80}, {"registryArn": sd, "port": 81}]}),
+            json!({"serviceRegistries": [{"registryArn": sd, "containerName": "web", "containerPort": 80}, {"registryArn": sd, "containerName": "web", "containerPort": 80}]}),
             "Multiple service registries",
+        ),
+        (
+            json!({"serviceRegistries": [{"registryArn": sd, "port": 80}]}),
+            "bridge or host network mode",
         ),
         (
             json!({"launchType": "EC2", "platformVersion": "1.4.0"}),
@@ -930,6 +934,7 @@ fn create_task_set_refuses_what_the_task_definition_and_the_pages_rule_out() {
     let mut ok = base.clone();
     ok["loadBalancers"] =
         json!([{"targetGroupArn": tg, "containerName": "web", "containerPort": 80}]);
-    ok["serviceRegistries"] = json!([{"registryArn": sd, "port": 80}]);
+    ok["serviceRegistries"] =
+        json!([{"registryArn": sd, "containerName": "web", "containerPort": 80}]);
     w.ok("CreateTaskSet", ok);
 }

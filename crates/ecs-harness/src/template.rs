@@ -7,7 +7,7 @@
 //!   `{"use": "external-service", "with": {"desired": 4}}`; the part's steps take its place.
 //! - A **parameter** is written `${name}` in a part's steps or a table case. A string that is
 //!   exactly `${name}` becomes the value with its JSON type (`"${desired}"` → `4`); inside a
-//!   longer string the value's text is spliced in. Run-time variables (`{{ts}}`) are untouched.
+//!   longer string, or in a member name, the value's text is spliced in. Run-time variables (`{{ts}}`) are untouched.
 //! - A **table** case has `"table": {"columns": [...], "rows": [[...], ...]}`: every row is one
 //!   case, the template with the row's values for the columns.
 //!
@@ -317,7 +317,12 @@ pub fn substitute(
             map.iter()
                 .map(|(k, v)| {
                     let p = format!("{path}/{}", escape(k));
-                    (k.clone(), substitute(v, bindings, &p, problems))
+                    // A member name may hold parameters too; it takes their text.
+                    let key = match substitute_str(k, bindings, &p, problems) {
+                        Value::String(key) => key,
+                        other => other.to_string(),
+                    };
+                    (key, substitute(v, bindings, &p, problems))
                 })
                 .collect(),
         ),
@@ -428,6 +433,8 @@ mod tests {
         );
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(v, json!({"a": 4, "b": "d4-s30.5-x", "c": "{{ts}}"}));
+        let v = substitute(&json!({"${t}": "${n}"}), &b, "", &mut problems);
+        assert_eq!(v, json!({"x": 4}), "member names take the text");
         let _ = substitute(&json!({"a": ["${m}"]}), &b, "", &mut problems);
         assert_eq!(problems[0].0, "/a/0");
         assert!(

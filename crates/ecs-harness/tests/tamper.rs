@@ -836,3 +836,31 @@ scenario!(
         }
     })
 );
+scenario!(
+    svc_code_deploy_shape,
+    "svc.code-deploy.shape",
+    "service.code-deploy.shape",
+    [],
+    on_ok(&["DescribeServices"], |v| {
+        for svc in v["services"].as_array_mut().into_iter().flatten() {
+            svc["taskSets"] = json!([]);
+        }
+    })
+);
+scenario!(
+    svc_service_connect,
+    "svc.service-connect",
+    "rule:svc.service-connect",
+    [],
+    on_ok(&["UpdateService"], |v| {
+        for d in v["service"]["deployments"]
+            .as_array_mut()
+            .into_iter()
+            .flatten()
+        {
+            if let Some(d) = d.as_object_mut() {
+                d.remove("serviceConnectConfiguration");
+            }
+        }
+    })
+);

@@ -123,6 +123,79 @@ fn check_placement(
     Ok(())
 }
 
+/// What Service Connect refuses (A36): a portName that no port mapping of the task definition
+/// names, a discoveryName over 64 characters, a service with no client alias or more than one,
+/// a dnsName over 127 characters or with characters outside a-z 0-9 _ - . (or starting with
+/// a hyphen), and on Fargate a log driver other than awslogs, splunk and awsfirelens.
+fn check_service_connect(
+    config: &ServiceConnectConfiguration,
+    definition: Option<&TaskDefinition>,
+    launch_type: Option<&LaunchType>,
+) -> Result<(), ApiError> {
+    let port_names: Vec<&str> = definition
+        .and_then(|d| d.container_definitions.as_deref())
+        .unwrap_or_default()
+        .iter()
+        .flat_map(|c| c.port_mappings.as_deref().unwrap_or_default())
+        .filter_map(|m| m.name.as_deref())
+        .collect();
+    for service in config.services.as_deref().unwrap_or_default() {
+        let port_name = service.port_name.as_deref().unwrap_or_default();
+        if !port_names.contains(&port_name) {
+            return Err(ApiError::invalid(format!(
+                "Service Connect portName {port_name} does not name a port mapping of the task definition."
+            )));
+        }
+        if service
+            .discovery_name
+            .as_ref()
+            .is_some_and(|n| n.chars().count() > 64)
+        {
+            return Err(ApiError::invalid(
+                "A Service Connect discoveryName has at most 64 characters.",
+            ));
+        }
+        let aliases = service.client_aliases.as_deref().unwrap_or_default();
+        if aliases.len() != 1 {
+            return Err(ApiError::invalid(format!(
+                "A Service Connect service takes exactly one client alias with a port; {} given.",
+                aliases.len()
+            )));
+        }
+        for alias in aliases {
+            if let Some(dns) = alias.dns_name.as_deref() {
+                let fits = dns.chars().count() <= 127
+                    && !dns.starts_with('-')
+                    && dns.chars().all(|c| {
+                        c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | '.')
+                    });
+                if !fits {
+                    return Err(ApiError::invalid(format!(
+                        "The Service Connect dnsName {dns} is not a DNS name of at most 127 characters."
+                    )));
+                }
+            }
+        }
+    }
+    if launch_type == Some(&LaunchType::Fargate) {
+        if let Some(driver) = config
+            .log_configuration
+            .as_ref()
+            .and_then(|l| l.log_driver.as_ref())
+        {
+            if !matches!(
+                driver,
+                LogDriver::Awslogs | LogDriver::Splunk | LogDriver::Awsfirelens
+            ) {
+                return Err(ApiError::invalid(
+                    "On Fargate, Service Connect logs go to awslogs, splunk or awsfirelens.",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// AWS's message when a grace period is given to a service without a load balancer
 /// (hashicorp/terraform-provider-aws issue 31104).
 const GRACE_PERIOD_NEEDS_LOAD_BALANCER: &str =
@@ -160,6 +233,8 @@ struct ServiceRecord {
     enable_ecs_managed_tags: bool,
     propagate_tags: PropagateTags,
     enable_execute_command: bool,
+    /// Kept as given and shown on the deployments it starts (seed 001).
+    service_connect: Option<ServiceConnectConfiguration>,
     created_at: SystemTime,
     tags: Vec<Tag>,
     client_token: Option<(String, Value)>,
@@ -180,6 +255,7 @@ struct DeploymentRecord {
     capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
     platform_version: Option<String>,
     network_configuration: Option<NetworkConfiguration>,
+    service_connect: Option<ServiceConnectConfiguration>,
     desired: i32,
     running: i32,
     pending: Tasks,
@@ -215,6 +291,7 @@ impl DeploymentRecord {
             capacity_provider_strategy: svc.capacity_provider_strategy.clone(),
             platform_version: resolved_platform_version(&svc.launch_type, &svc.platform_version),
             network_configuration: svc.network_configuration.clone(),
+            service_connect: svc.service_connect.clone(),
             desired: svc.desired_count,
             running: 0,
             pending: Tasks::default(),
@@ -321,6 +398,48 @@ struct TaskSetRecord {
     recompute_due: Option<u64>,
     tags: Vec<Tag>,
     client_token: Option<(String, Value)>,
+}
+
+impl TaskSetRecord {
+    /// The PRIMARY task set at 100% that a CODE_DEPLOY service starts with: the service's own
+    /// task definition and placement.
+    fn primary_of(
+        svc: &ServiceRecord,
+        cluster: &str,
+        service: &str,
+        id: String,
+        now: SystemTime,
+    ) -> TaskSetRecord {
+        let arn_prefix = svc
+            .arn
+            .split_once(":service/")
+            .map_or(String::new(), |(p, _)| p.to_owned());
+        TaskSetRecord {
+            arn: format!("{arn_prefix}:task-set/{cluster}/{service}/{id}"),
+            id,
+            status: TaskSetStatus::PRIMARY,
+            task_definition: svc.task_definition.clone().unwrap_or_default(),
+            external_id: None,
+            launch_type: svc.launch_type.clone(),
+            capacity_provider_strategy: svc.capacity_provider_strategy.clone(),
+            platform_version: resolved_platform_version(&svc.launch_type, &svc.platform_version),
+            network_configuration: svc.network_configuration.clone(),
+            load_balancers: svc.load_balancers.clone(),
+            service_registries: svc.service_registries.clone(),
+            scale: Decimal::ONE_HUNDRED,
+            computed: 0,
+            running: 0,
+            pending: Tasks::default(),
+            created_at: now,
+            updated_at: now,
+            stability: StabilityStatus::Stabilizing,
+            stability_at: now,
+            generation: 0,
+            recompute_due: None,
+            tags: vec![],
+            client_token: None,
+        }
+    }
 }
 
 /// One region's resources.
@@ -764,7 +883,6 @@ impl State {
         svc: &ServiceRecord,
         with_tags: bool,
     ) -> Service {
-        let external = svc.controller == DeploymentControllerType::External;
         let (running, pending) = svc.task_counts();
         let deployments = svc
             .deployments
@@ -783,6 +901,7 @@ impl State {
                 capacity_provider_strategy: d.capacity_provider_strategy.clone(),
                 platform_version: d.platform_version.clone(),
                 network_configuration: d.network_configuration.clone(),
+                service_connect_configuration: d.service_connect.clone(),
                 rollout_state: Some(d.rollout.clone()),
                 ..Default::default()
             })
@@ -802,14 +921,13 @@ impl State {
             platform_version: svc.platform_version.clone(),
             task_definition: svc.task_definition.clone(),
             deployment_configuration: Some(svc.deployment_configuration.clone()),
-            task_sets: Some(if external {
+            // Only EXTERNAL and CODE_DEPLOY services have task sets.
+            task_sets: Some(
                 svc.task_sets
                     .iter()
                     .map(|t| t.render(&svc.arn, &cluster.arn, false))
-                    .collect()
-            } else {
-                vec![]
-            }),
+                    .collect(),
+            ),
             deployments: Some(deployments),
             role_arn: Some(format!(
                 "arn:aws:iam::{}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS",
@@ -876,6 +994,13 @@ impl State {
                     "A task definition is required unless the deployment controller is EXTERNAL.",
                 )),
             };
+        if let Some(config) = &req.service_connect_configuration {
+            let definition = match &task_definition {
+                Some(arn) => Some(&self.resolve_task_definition(arn)?.definition),
+                None => None,
+            };
+            check_service_connect(config, definition, req.launch_type.as_ref())?;
+        }
         let cluster_param = req.cluster.clone();
         let arn_prefix = self.arn("service");
         let fp = fingerprint(ctx.raw);
@@ -973,6 +1098,7 @@ impl State {
             enable_ecs_managed_tags: req.enable_ecs_managed_tags.unwrap_or(false),
             propagate_tags: req.propagate_tags.clone().unwrap_or(PropagateTags::None),
             enable_execute_command: req.enable_execute_command.unwrap_or(false),
+            service_connect: req.service_connect_configuration.clone(),
             created_at: ctx.now,
             tags: req.tags.clone().unwrap_or_default(),
             client_token: req.client_token.clone().map(|t| (t, fp)),
@@ -981,18 +1107,37 @@ impl State {
             deployment_generation: 0,
         };
         let mut record = record;
-        if record.controller != DeploymentControllerType::External {
-            record.deployments.push(DeploymentRecord::new(
-                &record,
-                format!("ecs-svc/{}", ctx.ids.task_set_digits()),
-                ctx.now,
-            ));
+        let mut first_set = None;
+        let new_id = || format!("ecs-svc/{}", ctx.ids.task_set_digits());
+        match record.controller {
+            DeploymentControllerType::Ecs => {
+                record
+                    .deployments
+                    .push(DeploymentRecord::new(&record, new_id(), ctx.now));
+            }
+            // A blue/green service runs its first revision as a PRIMARY task set at 100% and has
+            // no deployments (A35).
+            DeploymentControllerType::CodeDeploy => {
+                let set =
+                    TaskSetRecord::primary_of(&record, &cluster.name, &name, new_id(), ctx.now);
+                first_set = Some(set.id.clone());
+                record.task_sets.push(set);
+            }
+            _ => {}
         }
         let first_deployment = record.deployments.first().map(|d| d.id.clone());
         let cluster_name = cluster.name.clone();
         cluster.services.insert(name.clone(), record);
         // The answer shows the service before the scheduler starts any task.
         let answer = self.service_answer(cluster_param.as_deref(), &name, false)?;
+        if let Some(set) = first_set {
+            let key = SetKey {
+                cluster: cluster_name.clone(),
+                service: name.clone(),
+                set,
+            };
+            self.schedule_recompute(key, ctx.now);
+        }
         if let Some(id) = first_deployment {
             self.schedule_deployment(cluster_name, name, id, ctx.now);
         }
@@ -1054,6 +1199,21 @@ impl State {
         };
         if req.desired_count.is_some_and(|d| d < 0) {
             return Err(ApiError::invalid("desiredCount cannot be negative."));
+        }
+        if let Some(config) = &req.service_connect_configuration {
+            let cluster = Self::cluster_name(req.cluster.as_deref());
+            let current = self
+                .clusters
+                .get(&cluster)
+                .and_then(|c| c.services.get(&name));
+            if let Some(current) = current {
+                let arn = td.clone().or_else(|| current.task_definition.clone());
+                let definition = match &arn {
+                    Some(arn) => Some(&self.resolve_task_definition(arn)?.definition),
+                    None => None,
+                };
+                check_service_connect(config, definition, current.launch_type.as_ref())?;
+            }
         }
         let svc = self.service_mut(req.cluster.as_deref(), req.service.as_deref())?;
         if svc.status != ServiceStatus::ACTIVE {
@@ -1151,6 +1311,10 @@ impl State {
                 svc.service_registries = v.clone();
                 redeploy = true;
             }
+            if let Some(v) = &req.service_connect_configuration {
+                svc.service_connect = Some(v.clone());
+                redeploy = true;
+            }
             if let Some(v) = &req.capacity_provider_strategy {
                 svc.capacity_provider_strategy = Some(v.clone());
                 svc.launch_type = None;
@@ -1191,7 +1355,7 @@ impl State {
         }
         let cluster_name = Self::cluster_name(req.cluster.as_deref());
         let mut deployment_to_launch = None;
-        if svc.controller != DeploymentControllerType::External {
+        if svc.controller == DeploymentControllerType::Ecs {
             if redeploy {
                 for d in &mut svc.deployments {
                     if d.status == DeploymentStatus::PRIMARY {
@@ -1395,6 +1559,18 @@ impl State {
                     )));
                 }
             }
+        }
+        // bridge and host network modes (bridge is the default) name the container and port;
+        // awsvpc may give only a port (A27).
+        let bridge_or_host = matches!(
+            record.definition.network_mode,
+            None | Some(NetworkMode::Bridge) | Some(NetworkMode::Host)
+        );
+        let registries = req.service_registries.as_deref().unwrap_or_default();
+        if bridge_or_host && registries.iter().any(|r| r.container_name.is_none()) {
+            return Err(ApiError::invalid(
+                "With the bridge or host network mode, a service registry names the containerName and containerPort from the task definition.",
+            ));
         }
         if req.service_registries.as_ref().is_some_and(|r| r.len() > 1) {
             return Err(ApiError::invalid(
