@@ -271,6 +271,13 @@ fn check_matcher(
         _ => {
             if let Some(kind) = m.strip_prefix("arn:") {
                 v.as_str().is_some_and(|s| is_arn(s, Some(kind)))
+            } else if let Some(name) = m.strip_prefix("after:") {
+                // A number later than what the token `name` bound earlier in the case.
+                let bound = tokens.get(name).and_then(Value::as_f64);
+                match (bound, v.as_f64()) {
+                    (Some(b), Some(x)) => x > b,
+                    _ => false,
+                }
             } else if let Some(name) = m.strip_prefix("token:") {
                 match tokens.get(name) {
                     Some(bound) => bound == v,
@@ -285,9 +292,10 @@ fn check_matcher(
         }
     };
     if !ok {
-        let expected = match m.strip_prefix("token:") {
-            Some(name) => format!("token {name} = {}", show(tokens.get(name))),
-            None => format!("@{m}"),
+        let expected = match (m.strip_prefix("token:"), m.strip_prefix("after:")) {
+            (Some(name), _) => format!("token {name} = {}", show(tokens.get(name))),
+            (_, Some(name)) => format!("a number after token {name} = {}", show(tokens.get(name))),
+            _ => format!("@{m}"),
         };
         fail(out, &expected);
     }
@@ -325,6 +333,7 @@ pub fn is_known_matcher(m: &str) -> bool {
         .strip_prefix("arn:")
         .is_some_and(|k| ARN_KINDS.contains(&k))
         || m.strip_prefix("token:").is_some_and(|n| !n.is_empty())
+        || m.strip_prefix("after:").is_some_and(|n| !n.is_empty())
 }
 
 /// Every matcher in an expected body that [`check`] does not know, as (JSON pointer below
@@ -484,6 +493,45 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn after_compares_with_a_bound_token() {
+        let mut tokens = Vars::new();
+        let mut out = vec![];
+        check(
+            &json!({"t": "@token:t0"}),
+            Some(&json!({"t": 10.5})),
+            "",
+            &mut tokens,
+            &mut out,
+        );
+        check(
+            &json!({"t": "@after:t0"}),
+            Some(&json!({"t": 10.6})),
+            "",
+            &mut tokens,
+            &mut out,
+        );
+        assert!(out.is_empty(), "{out:?}");
+        check(
+            &json!({"t": "@after:t0"}),
+            Some(&json!({"t": 10.5})),
+            "",
+            &mut tokens,
+            &mut out,
+        );
+        assert_eq!(out.len(), 1, "equal is not after");
+        assert!(out[0].expected.contains("after token t0 = 10.5"), "{out:?}");
+        check(
+            &json!({"t": "@after:nope"}),
+            Some(&json!({"t": 99})),
+            "",
+            &mut tokens,
+            &mut out,
+        );
+        assert_eq!(out.len(), 2, "an unbound token never matches");
+        assert!(is_known_matcher("after:t0") && !is_known_matcher("after:"));
+    }
 
     fn diffs(expected: Value, actual: Value) -> Vec<Mismatch> {
         let mut out = vec![];

@@ -864,3 +864,31 @@ scenario!(
         }
     })
 );
+scenario!(
+    ts_updated_at_advances,
+    "ts.updated-at-advances",
+    "rule:ts.updated-at-advances",
+    [],
+    on_ok(&["UpdateTaskSet"], |v| {
+        let created = v["taskSet"]["createdAt"].clone();
+        v["taskSet"]["updatedAt"] = created;
+    })
+);
+scenario!(
+    svc_ecs_target_groups,
+    "svc.ecs.target-groups",
+    "rule:svc.ecs.target-groups",
+    [],
+    on_ok(&["UpdateService"], |v| {
+        if let Some(lbs) = v["service"]["loadBalancers"].as_array_mut() {
+            lbs.truncate(1);
+        }
+    })
+);
+scenario!(
+    svc_update_strategy_not_back_to_default,
+    "svc.update.strategy-not-back-to-default",
+    "rule:svc.update.strategy-not-back-to-default",
+    [],
+    map_error("InvalidParameterException", None)
+);

@@ -123,6 +123,39 @@ fn check_placement(
     Ok(())
 }
 
+/// Platform versions before 1.4.0, which lack what later ones added (A37).
+const FARGATE_BEFORE_1_4: &[&str] = &["1.0.0", "1.1.0", "1.2.0", "1.3.0"];
+
+/// A37: a task definition with ephemeral storage needs Fargate platform 1.4.0 or later
+/// (PlatformTaskDefinitionIncompatibilityException), and FARGATE_SPOT needs 1.3.0 or later
+/// (InvalidParameterException).
+fn check_platform_fits(
+    definition: &TaskDefinition,
+    platform_version: Option<&str>,
+    strategy: Option<&[CapacityProviderStrategyItem]>,
+) -> Result<(), ApiError> {
+    let Some(version) = platform_version else {
+        return Ok(());
+    };
+    let spot = strategy
+        .unwrap_or_default()
+        .iter()
+        .any(|i| i.capacity_provider.as_deref() == Some("FARGATE_SPOT"));
+    if spot && FARGATE_BEFORE_1_4[..3].contains(&version) {
+        return Err(ApiError::invalid(format!(
+            "FARGATE_SPOT runs on platform version 1.3.0 or later, not {version}."
+        )));
+    }
+    if definition.ephemeral_storage.is_some() && FARGATE_BEFORE_1_4.contains(&version) {
+        return Err(ApiError::new(
+            400,
+            "PlatformTaskDefinitionIncompatibilityException",
+            format!("The task definition's ephemeral storage needs platform version 1.4.0 or later, not {version}."),
+        ));
+    }
+    Ok(())
+}
+
 /// What Service Connect refuses (A36): a portName that no port mapping of the task definition
 /// names, a discoveryName over 64 characters, a service with no client alias or more than one,
 /// a dnsName over 127 characters or with characters outside a-z 0-9 _ - . (or starting with
@@ -210,6 +243,7 @@ struct ClusterRecord {
     /// The capacity providers associated with the cluster, and its default strategy.
     capacity_providers: Vec<String>,
     default_strategy: Vec<CapacityProviderStrategyItem>,
+    configuration: Option<ClusterConfiguration>,
     services: BTreeMap<String, ServiceRecord>,
 }
 
@@ -398,6 +432,8 @@ struct TaskSetRecord {
     recompute_due: Option<u64>,
     tags: Vec<Tag>,
     client_token: Option<(String, Value)>,
+    /// The cluster's KMS key for Fargate ephemeral storage, for a set that runs on Fargate.
+    ephemeral_kms: Option<String>,
 }
 
 impl TaskSetRecord {
@@ -438,6 +474,7 @@ impl TaskSetRecord {
             recompute_due: None,
             tags: vec![],
             client_token: None,
+            ephemeral_kms: None,
         }
     }
 }
@@ -664,6 +701,7 @@ impl State {
             statistics: Some(vec![]),
             tags: with_tags.then(|| c.tags.clone()),
             settings: c.settings.clone(),
+            configuration: c.configuration.clone(),
             capacity_providers: Some(c.capacity_providers.clone()),
             default_capacity_provider_strategy: Some(c.default_strategy.clone()),
             ..Default::default()
@@ -693,6 +731,7 @@ impl State {
                 settings: None,
                 capacity_providers: vec![],
                 default_strategy: vec![],
+                configuration: None,
                 services: BTreeMap::new(),
             });
         if !cluster.active {
@@ -711,6 +750,7 @@ impl State {
             cluster.settings = req.settings;
             cluster.capacity_providers = providers;
             cluster.default_strategy = strategy;
+            cluster.configuration = req.configuration;
             cluster.services.clear();
         }
         Ok(CreateClusterResponse {
@@ -994,12 +1034,18 @@ impl State {
                     "A task definition is required unless the deployment controller is EXTERNAL.",
                 )),
             };
-        if let Some(config) = &req.service_connect_configuration {
-            let definition = match &task_definition {
-                Some(arn) => Some(&self.resolve_task_definition(arn)?.definition),
-                None => None,
-            };
-            check_service_connect(config, definition, req.launch_type.as_ref())?;
+        if let Some(arn) = &task_definition {
+            let definition = &self.resolve_task_definition(arn)?.definition;
+            check_platform_fits(
+                definition,
+                req.platform_version.as_deref(),
+                req.capacity_provider_strategy.as_deref(),
+            )?;
+            if let Some(config) = &req.service_connect_configuration {
+                check_service_connect(config, Some(definition), req.launch_type.as_ref())?;
+            }
+        } else if let Some(config) = &req.service_connect_configuration {
+            check_service_connect(config, None, req.launch_type.as_ref())?;
         }
         let cluster_param = req.cluster.clone();
         let arn_prefix = self.arn("service");
@@ -1215,9 +1261,30 @@ impl State {
                 check_service_connect(config, definition, current.launch_type.as_ref())?;
             }
         }
+        let cluster_default = self
+            .clusters
+            .get(&Self::cluster_name(req.cluster.as_deref()))
+            .map(|c| c.default_strategy.clone())
+            .unwrap_or_default();
         let svc = self.service_mut(req.cluster.as_deref(), req.service.as_deref())?;
         if svc.status != ServiceStatus::ACTIVE {
             return Err(ApiError::service_not_active());
+        }
+        // A38: a service placed by a strategy of its own cannot go back to the cluster's
+        // default (an empty strategy).
+        let own_strategy = svc
+            .capacity_provider_strategy
+            .as_ref()
+            .is_some_and(|s| !s.is_empty() && *s != cluster_default);
+        if own_strategy
+            && req
+                .capacity_provider_strategy
+                .as_ref()
+                .is_some_and(Vec::is_empty)
+        {
+            return Err(ApiError::invalid(
+                "A service that uses its own capacity provider strategy cannot be updated to use the cluster's default capacity provider strategy.",
+            ));
         }
         let mut redeploy = false;
         // What each controller lets UpdateService change (seed 001): the rest is refused.
@@ -1540,6 +1607,11 @@ impl State {
             .as_deref()
             .unwrap_or_default();
         for lb in load_balancers {
+            if lb.load_balancer_name.is_some() || lb.target_group_arn.is_none() {
+                return Err(ApiError::invalid(
+                    "A task set's load balancer is an Application or Network Load Balancer target group: give targetGroupArn, not loadBalancerName.",
+                ));
+            }
             let Some(name) = lb.container_name.as_deref() else {
                 return Err(ApiError::invalid(
                     "containerName is required for a load balancer of a task set.",
@@ -1583,6 +1655,11 @@ impl State {
             None,
             None,
             req.capacity_provider_strategy.as_deref(),
+        )?;
+        check_platform_fits(
+            &record.definition,
+            req.platform_version.as_deref(),
+            req.capacity_provider_strategy.as_deref(),
         )
     }
 
@@ -1598,6 +1675,20 @@ impl State {
             req.capacity_provider_strategy.as_ref(),
         )?;
         let td = self.task_definition_arn(req.task_definition.as_deref().unwrap_or_default())?;
+        let on_fargate = req.launch_type == Some(LaunchType::Fargate)
+            || strategy.iter().flatten().any(|i| {
+                matches!(
+                    i.capacity_provider.as_deref(),
+                    Some("FARGATE" | "FARGATE_SPOT")
+                )
+            });
+        let ephemeral_kms = self
+            .clusters
+            .get(&Self::cluster_name(req.cluster.as_deref()))
+            .and_then(|c| c.configuration.as_ref())
+            .and_then(|c| c.managed_storage_configuration.as_ref())
+            .and_then(|m| m.fargate_ephemeral_storage_kms_key_id.clone())
+            .filter(|_| on_fargate);
         let max_sets = self.settings.max_task_sets_per_service;
         let arn_prefix = self.arn("task-set");
         let cluster_name = Self::cluster_name(req.cluster.as_deref());
@@ -1665,6 +1756,7 @@ impl State {
             recompute_due: None,
             tags: req.tags.clone().unwrap_or_default(),
             client_token: req.client_token.clone().map(|t| (t, fp)),
+            ephemeral_kms,
         };
         let answer = set.render(&svc.arn, &cluster_arn, false);
         let key = SetKey {
@@ -2129,6 +2221,12 @@ impl TaskSetRecord {
             stability_status: Some(self.stability.clone()),
             stability_status_at: ts(self.stability_at),
             tags: with_tags.then(|| self.tags.clone()),
+            fargate_ephemeral_storage: self.ephemeral_kms.as_ref().map(|k| {
+                DeploymentEphemeralStorage {
+                    kms_key_id: Some(k.clone()),
+                    ..Default::default()
+                }
+            }),
             ..Default::default()
         }
     }
