@@ -892,3 +892,44 @@ scenario!(
     [],
     map_error("InvalidParameterException", None)
 );
+scenario!(
+    svc_ecs_rolling_bounds,
+    "svc.ecs.rolling-bounds",
+    "rule:svc.ecs.rolling-bounds",
+    [],
+    on_ok(&["DescribeServices"], |v| {
+        for svc in v["services"].as_array_mut().into_iter().flatten() {
+            for d in svc["deployments"].as_array_mut().into_iter().flatten() {
+                if d["status"] == "ACTIVE" {
+                    bump(&mut d["runningCount"], 1);
+                }
+            }
+        }
+    })
+);
+scenario!(
+    svc_ecs_circuit_breaker,
+    "svc.ecs.circuit-breaker",
+    "rule:svc.ecs.circuit-breaker",
+    [],
+    on_ok(&["DescribeServices"], |v| {
+        for svc in v["services"].as_array_mut().into_iter().flatten() {
+            for d in svc["deployments"].as_array_mut().into_iter().flatten() {
+                if d["rolloutState"] == "FAILED" {
+                    d["rolloutState"] = json!("IN_PROGRESS");
+                }
+            }
+        }
+    })
+);
+scenario!(
+    ts_pending_counts_restarts,
+    "ts.pending-counts-restarts",
+    "rule:ts.pending-counts-restarts",
+    [],
+    on_ok(&["DescribeTaskSets"], |v| {
+        for ts in v["taskSets"].as_array_mut().into_iter().flatten() {
+            ts["pendingCount"] = json!(0);
+        }
+    })
+);

@@ -123,6 +123,17 @@ fn check_placement(
     Ok(())
 }
 
+/// The image tag that never pulls (A39): a task of a task definition with such an image fails
+/// to start, again and again, as a task whose image does not exist does on AWS.
+pub(crate) const UNPULLABLE_TAG: &str = "no-such-tag";
+
+/// Whether `image` names the tag that never pulls.
+fn unpullable(image: &str) -> bool {
+    let name = image.rsplit('/').next().unwrap_or(image);
+    name.rsplit_once(':')
+        .is_some_and(|(_, tag)| tag == UNPULLABLE_TAG)
+}
+
 /// Platform versions before 1.4.0, which lack what later ones added (A37).
 const FARGATE_BEFORE_1_4: &[&str] = &["1.0.0", "1.1.0", "1.2.0", "1.3.0"];
 
@@ -294,6 +305,9 @@ struct DeploymentRecord {
     running: i32,
     pending: Tasks,
     rollout: DeploymentRolloutState,
+    rollout_reason: Option<String>,
+    /// Tasks that failed to start (A39).
+    failed: i32,
     created_at: SystemTime,
     updated_at: SystemTime,
 }
@@ -330,6 +344,8 @@ impl DeploymentRecord {
             running: 0,
             pending: Tasks::default(),
             rollout: DeploymentRolloutState::InProgress,
+            rollout_reason: None,
+            failed: 0,
             created_at: now,
             updated_at: now,
         }
@@ -663,6 +679,14 @@ impl State {
         }
     }
 
+    /// Whether the tasks of `task_definition` fail to start (A39).
+    fn tasks_fail(&self, task_definition: &str) -> bool {
+        self.resolve_task_definition(task_definition)
+            .ok()
+            .and_then(|r| r.definition.container_definitions.as_ref())
+            .is_some_and(|c| c.iter().any(|c| c.image.as_deref().is_some_and(unpullable)))
+    }
+
     fn task_definition_arn(&self, param: &str) -> Result<String, ApiError> {
         let record = self.resolve_task_definition(param)?;
         record
@@ -934,7 +958,8 @@ impl State {
                 desired_count: Some(d.desired),
                 pending_count: Some(d.pending.count()),
                 running_count: Some(d.running),
-                failed_tasks: Some(0),
+                failed_tasks: Some(d.failed),
+                rollout_state_reason: d.rollout_reason.clone(),
                 created_at: ts(d.created_at),
                 updated_at: ts(d.updated_at),
                 launch_type: d.launch_type.clone(),

@@ -21,8 +21,14 @@ pub(super) enum Stage {
     Steady,
     Stop,
     Drain,
+    /// A failed task start tried again (A39): the task delay, at least [`MIN_RETRY`].
+    Retry,
     Now,
 }
+
+/// The shortest time between two starts of a task that fails, so that a failing task never
+/// spins, even with no delays.
+const MIN_RETRY: Duration = Duration::from_millis(50);
 
 impl State {
     /// Applies every event due by `now`, in time order; each at its own due time.
@@ -47,6 +53,7 @@ impl State {
             Stage::Steady => (t.steady_delay, Duration::ZERO),
             Stage::Stop => (t.stop_delay, Duration::ZERO),
             Stage::Drain => (t.drain_delay, Duration::ZERO),
+            Stage::Retry => (t.task_delay.max(MIN_RETRY), t.task_jitter),
             Stage::Now => (Duration::ZERO, Duration::ZERO),
         };
         let extra = match u64::try_from(jitter.as_nanos()) {
@@ -114,6 +121,21 @@ impl State {
             Event::Recompute { key, generation } => self.recompute(at, key, generation),
             Event::Launch { key } => self.launch(at, key),
             Event::TasksStarted { key, batch } => {
+                let fails = self
+                    .set_mut(&key)
+                    .map(|s| s.task_definition.clone())
+                    .is_some_and(|td| self.tasks_fail(&td));
+                if fails {
+                    // The tasks stop before RUNNING and are started again, so they stay PENDING.
+                    if let Some(set) = self.set_mut(&key) {
+                        let failed = set.pending.take(batch);
+                        if failed > 0 && set.status != TaskSetStatus::DRAINING {
+                            let batch = set.pending.add(failed);
+                            self.schedule(at, Stage::Retry, Event::TasksStarted { key, batch });
+                        }
+                    }
+                    return;
+                }
                 if let Some(set) = self.set_mut(&key) {
                     let started = set.pending.take(batch);
                     if started > 0 && set.status != TaskSetStatus::DRAINING {
@@ -173,15 +195,7 @@ impl State {
                 key,
                 deployment,
                 batch,
-            } => {
-                if let Some(dep) = self
-                    .service_rec(&key)
-                    .and_then(|s| s.deployments.iter_mut().find(|d| d.id == deployment))
-                {
-                    dep.running += dep.pending.take(batch);
-                }
-                self.check_deployment(at, key, deployment);
-            }
+            } => self.deployment_tasks_started(at, key, deployment, batch),
             Event::DeploymentCompleted {
                 key,
                 deployment,
@@ -268,15 +282,59 @@ impl State {
         }
     }
 
+    /// Starts the PRIMARY deployment's tasks. With older deployments still running, it rolls
+    /// within the service's deployment configuration (A40): at most maximumPercent of the
+    /// desired count (rounded down) run or start at once, and older tasks are stopped only
+    /// while minimumHealthyPercent (rounded up) of it stays RUNNING.
     fn deployment_launch(&mut self, at: SystemTime, key: ServiceKey, deployment: String) {
-        let Some(dep) = self
-            .service_rec(&key)
-            .and_then(|s| s.deployments.iter_mut().find(|d| d.id == deployment))
-        else {
+        let Some(svc) = self.service_rec(&key) else {
             return;
         };
-        let (_, batch) = dep.pending.reconcile(&mut dep.running, dep.desired);
-        if let Some(batch) = batch {
+        if svc
+            .deployments
+            .first()
+            .is_none_or(|d| d.id != deployment || d.rollout == DeploymentRolloutState::Failed)
+        {
+            return;
+        }
+        let desired = svc.desired_count;
+        let max_percent = svc.deployment_configuration.maximum_percent.unwrap_or(200);
+        let min_percent = svc
+            .deployment_configuration
+            .minimum_healthy_percent
+            .unwrap_or(100);
+        let (old_running, old_pending) = svc.deployments[1..]
+            .iter()
+            .fold((0, 0), |(r, p), d| (r + d.running, p + d.pending.count()));
+        let dep = &mut svc.deployments[0];
+        let new_total = dep.running + dep.pending.count();
+        let want = dep.desired - new_total;
+        let mut start_batch = None;
+        let mut stopping = false;
+        if want <= 0 || old_running + old_pending == 0 {
+            start_batch = dep.pending.reconcile(&mut dep.running, dep.desired).1;
+        } else {
+            let max_total = desired.saturating_mul(max_percent) / 100;
+            let min_healthy = (desired.saturating_mul(min_percent) + 99) / 100;
+            let room = max_total - old_running - old_pending - new_total;
+            let start = room.clamp(0, want);
+            if start > 0 {
+                start_batch = Some(dep.pending.add(start));
+            }
+            let healthy = old_running + dep.running;
+            let mut stop = (healthy - min_healthy)
+                .min(want - start)
+                .min(old_running)
+                .max(0);
+            // The oldest deployments' tasks go first.
+            for old in svc.deployments[1..].iter_mut().rev() {
+                let k = stop.min(old.running);
+                old.running -= k;
+                stop -= k;
+                stopping |= k > 0;
+            }
+        }
+        if let Some(batch) = start_batch {
             self.schedule(
                 at,
                 Stage::TaskStart,
@@ -287,7 +345,121 @@ impl State {
                 },
             );
         }
+        if stopping {
+            // Once they are gone there is room for more new tasks.
+            self.schedule(
+                at,
+                Stage::Stop,
+                Event::DeploymentLaunch {
+                    key: key.clone(),
+                    deployment: deployment.clone(),
+                },
+            );
+        }
         self.check_deployment(at, key, deployment);
+    }
+
+    /// A batch of a deployment's tasks reached RUNNING, or failed to start (A39). Failures
+    /// count in failedTasks; past the circuit breaker's threshold the deployment is FAILED and
+    /// starts nothing more, and with rollback the last completed deployment comes back.
+    fn deployment_tasks_started(
+        &mut self,
+        at: SystemTime,
+        key: ServiceKey,
+        deployment: String,
+        batch: u64,
+    ) {
+        let td = self.service_rec(&key).and_then(|s| {
+            s.deployments
+                .iter()
+                .find(|d| d.id == deployment)
+                .and_then(|d| d.task_definition.clone())
+        });
+        let fails = td.is_some_and(|td| self.tasks_fail(&td));
+        let Some(svc) = self.service_rec(&key) else {
+            return;
+        };
+        let breaker = svc
+            .deployment_configuration
+            .deployment_circuit_breaker
+            .as_ref()
+            .filter(|b| b.enable == Some(true))
+            .map(|b| b.rollback == Some(true));
+        let threshold = ((svc.desired_count + 1) / 2).clamp(3, 200);
+        let Some(dep) = svc.deployments.iter_mut().find(|d| d.id == deployment) else {
+            return;
+        };
+        let n = dep.pending.take(batch);
+        if !fails {
+            dep.running += n;
+            self.deployment_launch(at, key, deployment);
+            return;
+        }
+        dep.failed += n;
+        dep.updated_at = at;
+        match breaker {
+            Some(rollback) if dep.failed >= threshold => {
+                dep.rollout = DeploymentRolloutState::Failed;
+                dep.rollout_reason = Some(format!(
+                    "ECS deployment circuit breaker: tasks failed to start ({} of a threshold of {threshold}).",
+                    dep.failed
+                ));
+                dep.pending.clear();
+                if rollback {
+                    self.roll_back(at, key);
+                }
+            }
+            _ if n > 0 => {
+                let batch = dep.pending.add(n);
+                self.schedule(
+                    at,
+                    Stage::Retry,
+                    Event::DeploymentTasksStarted {
+                        key,
+                        deployment,
+                        batch,
+                    },
+                );
+            }
+            _ => {}
+        }
+    }
+
+    /// Brings the last completed deployment back as a new PRIMARY deployment; the failed one
+    /// becomes ACTIVE and goes when the new one completes.
+    fn roll_back(&mut self, at: SystemTime, key: ServiceKey) {
+        let id = format!(
+            "ecs-svc/{}",
+            self.rng
+                .u64(1_000_000_000_000_000_000..=9_999_999_999_999_999_999)
+        );
+        let Some(svc) = self.service_rec(&key) else {
+            return;
+        };
+        let Some(previous) = svc
+            .deployments
+            .iter()
+            .skip(1)
+            .find(|d| d.rollout == DeploymentRolloutState::Completed)
+            .map(|d| d.task_definition.clone())
+        else {
+            return;
+        };
+        svc.task_definition = previous;
+        for d in &mut svc.deployments {
+            d.status = DeploymentStatus::ACTIVE;
+        }
+        let fresh = DeploymentRecord::new(svc, id.clone(), at);
+        svc.deployments.insert(0, fresh);
+        svc.deployment_generation += 1;
+        self.schedule(
+            at,
+            Stage::Recompute,
+            Event::DeploymentLaunch {
+                key,
+                deployment: id,
+            },
+        );
     }
 
     /// The PRIMARY deployment completes once all its tasks run.
