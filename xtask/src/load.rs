@@ -4,7 +4,7 @@
 //! consistent). At the end each client's own record of its task sets must equal what the
 //! emulator describes. Prints throughput, latency percentiles and peak memory.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -117,11 +117,7 @@ pub fn run(args: &Args) -> Result<Outcome> {
                 .start()
                 .await?,
         );
-        let config = Config::builder()
-            .env(HashMap::new())
-            .region("us-east-1")
-            .endpoint(emulator.url())
-            .static_credentials("AKIDEXAMPLE", "load", None)
+        let config = Config::local_builder(emulator.url())
             .retry(RetryConfig::disabled())
             .build()?;
         let ecs = EcsClient::new(config)?;

@@ -61,6 +61,21 @@ impl Config {
         ConfigBuilder::default().build()
     }
 
+    /// A configuration for a local endpoint such as an emulator in a test: region us-east-1,
+    /// dummy static credentials, and nothing read from the environment or the shared AWS files.
+    pub fn local(url: impl Into<String>) -> Result<Config, ConfigError> {
+        Self::local_builder(url).build()
+    }
+
+    /// [`Config::local`] as a builder, to change retries, timeouts or the region.
+    pub fn local_builder(url: impl Into<String>) -> ConfigBuilder {
+        ConfigBuilder::default()
+            .env(HashMap::new())
+            .region("us-east-1")
+            .endpoint(url)
+            .static_credentials("AKIDLOCALEXAMPLE", "local-secret", None)
+    }
+
     pub fn region(&self) -> &str {
         &self.region
     }

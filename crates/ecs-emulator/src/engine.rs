@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::clock::{Clock, IdSource};
 use crate::error::ApiError;
+use crate::faults::{Fault, Faults, LoggedCall, LoggedError};
 use crate::state::{Ctx, Settings, State};
 
 /// The operations the emulator implements.
@@ -45,6 +46,9 @@ pub struct Engine {
     ids: Arc<dyn IdSource>,
     regions: Mutex<BTreeMap<String, State>>,
     handled: std::sync::atomic::AtomicU64,
+    faults: Mutex<Faults>,
+    /// The calls received, when logging is on.
+    log: Option<Mutex<Vec<LoggedCall>>>,
 }
 
 impl Engine {
@@ -55,7 +59,60 @@ impl Engine {
             ids,
             regions: Mutex::new(BTreeMap::new()),
             handled: std::sync::atomic::AtomicU64::new(0),
+            faults: Mutex::new(Faults::default()),
+            log: None,
         }
+    }
+
+    /// This engine, logging every call it receives (see [`Engine::calls`]).
+    pub fn with_call_log(mut self) -> Self {
+        self.log = Some(Mutex::new(vec![]));
+        self
+    }
+
+    /// Back to an empty account: every region's resources, the faults and the call log are
+    /// gone. The settings, the clock and the id source stay.
+    pub fn reset(&self) {
+        lock(&self.regions).clear();
+        *lock(&self.faults) = Faults::default();
+        if let Some(log) = &self.log {
+            lock(log).clear();
+        }
+    }
+
+    /// Makes the emulator misbehave (see [`Fault`]).
+    pub fn inject(&self, fault: Fault) {
+        let mut faults = lock(&self.faults);
+        faults.inject(fault);
+        let scheduler = faults.scheduler.clone();
+        drop(faults);
+        for state in lock(&self.regions).values_mut() {
+            state.set_faults(scheduler.clone());
+        }
+    }
+
+    /// Removes every fault.
+    pub fn clear_faults(&self) {
+        *lock(&self.faults) = Faults::default();
+        for state in lock(&self.regions).values_mut() {
+            state.set_faults(Default::default());
+        }
+    }
+
+    /// The calls received so far, oldest first (empty unless the engine logs calls:
+    /// [`crate::EmulatorBuilder::log_calls`]).
+    pub fn calls(&self) -> Vec<LoggedCall> {
+        self.log
+            .as_ref()
+            .map(|l| lock(l).clone())
+            .unwrap_or_default()
+    }
+
+    /// The logged calls of one operation.
+    pub fn calls_of(&self, operation: &str) -> Vec<LoggedCall> {
+        let mut calls = self.calls();
+        calls.retain(|c| c.operation == operation);
+        calls
     }
 
     /// Requests handled so far, answered or refused.
@@ -78,6 +135,37 @@ impl Engine {
     ) -> Result<Vec<u8>, ApiError> {
         self.handled
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let at = self.clock.now();
+        let answer = self.answer(target, region, body);
+        if let Some(log) = &self.log {
+            let operation = target
+                .map(|t| t.rsplit('.').next().unwrap_or(t).to_owned())
+                .unwrap_or_default();
+            let input = serde_json::from_slice(body).unwrap_or(Value::Object(Default::default()));
+            let answer = match &answer {
+                Ok(bytes) => Ok(serde_json::from_slice(bytes).unwrap_or(Value::Null)),
+                Err(e) => Err(LoggedError {
+                    status: e.status,
+                    code: e.code.to_owned(),
+                    message: e.message.clone(),
+                }),
+            };
+            lock(log).push(LoggedCall {
+                operation,
+                input,
+                answer,
+                at,
+            });
+        }
+        answer
+    }
+
+    fn answer(
+        &self,
+        target: Option<&str>,
+        region: Option<&str>,
+        body: &[u8],
+    ) -> Result<Vec<u8>, ApiError> {
         let target = target
             .ok_or_else(|| ApiError::unknown_operation("The X-Amz-Target header is missing."))?;
         let op = target
@@ -87,6 +175,9 @@ impl Engine {
                 ApiError::unknown_operation(format!("{target:?} is not an ECS operation target."))
             })?;
         let region = region.unwrap_or(&self.settings.region);
+        if let Some(error) = lock(&self.faults).on_call(op) {
+            return Err(error);
+        }
         macro_rules! dispatch {
             ($($op:ident => $method:ident),* $(,)?) => {
                 match op {
@@ -149,10 +240,12 @@ impl Engine {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let state = regions.entry(region.to_owned()).or_insert_with(|| {
-            State::new(Settings {
+            let mut state = State::new(Settings {
                 region: region.to_owned(),
                 ..self.settings.clone()
-            })
+            });
+            state.set_faults(lock(&self.faults).scheduler.clone());
+            state
         });
         state.advance(now);
         let ctx = Ctx {
@@ -169,6 +262,8 @@ impl Engine {
     }
 
     /// Every region, brought up to the current time: the events due by now applied.
+    ///
+    /// (A poisoned lock is taken over: a panic elsewhere leaves the state as it was.)
     fn regions_now(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, State>> {
         let now = self.clock.now();
         let mut regions = self
@@ -196,4 +291,9 @@ impl Engine {
             .flat_map(State::check_invariants)
             .collect()
     }
+}
+
+/// Locks `m`, taking over a lock poisoned by a panic elsewhere.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -25,6 +25,16 @@ impl ApiError {
         ApiError::new(status, error.code(), message)
     }
 
+    /// No answer at all: the server closes the connection (an injected fault).
+    pub fn dropped() -> Self {
+        ApiError::new(0, "", "the connection was closed without an answer")
+    }
+
+    /// Whether this is [`ApiError::dropped`].
+    pub fn is_dropped(&self) -> bool {
+        self.status == 0
+    }
+
     pub fn invalid(message: impl Into<String>) -> Self {
         ApiError::modeled(ModeledError::InvalidParameterException, message)
     }

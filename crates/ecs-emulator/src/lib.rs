@@ -11,6 +11,15 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # In a controller's tests
+//!
+//! Point the client at it with `ecs_client::Config::local(url)` (dummy credentials, nothing read
+//! from the environment). Build it with [`EmulatorBuilder::log_calls`] to assert what your code
+//! called ([`Engine::calls`], [`Engine::calls_of`]); make it misbehave with [`Engine::inject`]
+//! and a [`Fault`]: throttling, 5xx answers or dropped connections on chosen operations, tasks
+//! that never start, a slow recompute; start again from an empty account with
+//! [`Engine::reset`]. `tests/controller.rs` shows all of it.
+//!
 //! Implemented: CreateCluster, DescribeClusters, DeleteCluster, RegisterTaskDefinition,
 //! DescribeTaskDefinition, DeregisterTaskDefinition, CreateService, DescribeServices,
 //! UpdateService, DeleteService, ListServices, CreateTaskSet, DescribeTaskSets, UpdateTaskSet,
@@ -110,6 +119,7 @@
 mod clock;
 mod engine;
 mod error;
+mod faults;
 mod scheduler;
 mod server;
 mod state;
@@ -126,6 +136,7 @@ use tokio::sync::watch;
 pub use clock::{Clock, IdSource, ManualClock, RandomIds, SequentialIds, SystemClock};
 pub use engine::{Engine, IMPLEMENTED};
 pub use error::ApiError;
+pub use faults::{Fault, LoggedCall, LoggedError};
 pub use server::MAX_BODY_BYTES;
 pub use state::{Settings, CURRENT_FARGATE_PLATFORM_VERSION};
 pub use timing::{Timing, TimingProfile, DEFAULT_TIME_SCALE};
@@ -136,6 +147,7 @@ pub struct EmulatorBuilder {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
     port: u16,
+    log_calls: bool,
 }
 
 impl Default for EmulatorBuilder {
@@ -145,6 +157,7 @@ impl Default for EmulatorBuilder {
             clock: Arc::new(SystemClock),
             ids: Arc::new(RandomIds),
             port: 0,
+            log_calls: false,
         }
     }
 }
@@ -219,8 +232,20 @@ impl EmulatorBuilder {
     }
 
     /// The engine alone, without HTTP.
+    /// Logs every call, so that a test can assert what its code called
+    /// ([`Engine::calls`]).
+    pub fn log_calls(mut self) -> Self {
+        self.log_calls = true;
+        self
+    }
+
     pub fn engine(self) -> Engine {
-        Engine::new(self.settings, self.clock, self.ids)
+        let engine = Engine::new(self.settings, self.clock, self.ids);
+        if self.log_calls {
+            engine.with_call_log()
+        } else {
+            engine
+        }
     }
 
     /// Binds 127.0.0.1 and starts serving on the current tokio runtime.

@@ -1,6 +1,5 @@
 //! The HTTP side: awsJson1_1 over HTTP/1.1 on a loopback port.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -49,11 +48,16 @@ fn region_of(req: &Request<Incoming>) -> Option<String> {
     parts.nth(2).filter(|r| !r.is_empty()).map(str::to_owned)
 }
 
+/// Marks a response that must not be sent: the connection is closed instead (an injected
+/// fault).
+#[derive(Clone, Copy, Debug)]
+struct Drop;
+
 pub async fn handle(
     engine: Arc<Engine>,
     req: Request<Incoming>,
     peer: SocketAddr,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Response<Full<Bytes>>, std::io::Error> {
     let started = Instant::now();
     let target = req
         .headers()
@@ -66,6 +70,12 @@ pub async fn handle(
         .unwrap_or("-")
         .to_owned();
     let response = answer(&engine, req).await;
+    if response.extensions().get::<Drop>().is_some() {
+        tracing::info!(target: "ecs_emulator", "{peer} {label} dropped (injected fault)");
+        return Err(std::io::Error::other(
+            "connection dropped by an injected fault",
+        ));
+    }
     tracing::info!(
         target: "ecs_emulator",
         "{peer} {label} {} {}ms",
@@ -129,6 +139,11 @@ async fn answer(engine: &Engine, req: Request<Incoming>) -> Response<Full<Bytes>
     };
     match engine.handle(target.as_deref(), region.as_deref(), &body) {
         Ok(json) => reply(200, json, None),
+        Err(e) if e.is_dropped() => {
+            let mut response = Response::new(Full::new(Bytes::new()));
+            response.extensions_mut().insert(Drop);
+            response
+        }
         Err(e) => error_reply(&e),
     }
 }

@@ -2,7 +2,6 @@
 //! errors on the wire, and correctness under concurrent clients.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use ecs_client::{Config, EcsClient, Error, WaiterConfig};
@@ -12,13 +11,7 @@ use ecs_model::types::*;
 use ecs_model::Decimal;
 
 fn client(url: &str) -> EcsClient {
-    let config = Config::builder()
-        .env(HashMap::new())
-        .region("us-east-1")
-        .endpoint(url)
-        .static_credentials("AKIDEXAMPLE", "emulator-secret", None)
-        .build()
-        .unwrap();
+    let config = Config::local(url).unwrap();
     EcsClient::new(config).unwrap()
 }
 

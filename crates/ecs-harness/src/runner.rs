@@ -1299,13 +1299,7 @@ mod tests {
 
     /// A client for an endpoint nothing listens on; the tests below never reach it.
     fn client() -> EcsClient {
-        let config = ecs_client::Config::builder()
-            .env(HashMap::new())
-            .region("us-east-1")
-            .endpoint("http://127.0.0.1:9")
-            .static_credentials("AKIDEXAMPLE", "x", None)
-            .build()
-            .unwrap();
+        let config = ecs_client::Config::local("http://127.0.0.1:9").unwrap();
         EcsClient::new(config).unwrap()
     }
 

@@ -2,7 +2,6 @@
 //! again changes nothing, and nothing account- or run-specific is written.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use ecs_client::{Config, EcsClient, RetryConfig};
@@ -94,11 +93,8 @@ async fn recorded_fixtures_replay_and_recording_is_idempotent() {
         .start()
         .await
         .unwrap();
-    let config = Config::builder()
-        .env(HashMap::new())
+    let config = Config::local_builder(emulator.url())
         .region("eu-central-1")
-        .endpoint(emulator.url())
-        .static_credentials("AKIDEXAMPLE", "x", None)
         .retry(RetryConfig::disabled())
         .build()
         .unwrap();

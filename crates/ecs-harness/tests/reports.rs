@@ -4,7 +4,6 @@
 //! bad fixture is reported with its file and JSON path.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use ecs_client::{Config, EcsClient, RetryConfig};
@@ -34,11 +33,7 @@ async fn reference_report(filter: &[&str]) -> Report {
         .start()
         .await
         .unwrap();
-    let config = Config::builder()
-        .env(HashMap::new())
-        .region("us-east-1")
-        .endpoint(emulator.url())
-        .static_credentials("AKIDEXAMPLE", "x", None)
+    let config = Config::local_builder(emulator.url())
         .retry(RetryConfig::disabled())
         .build()
         .unwrap();

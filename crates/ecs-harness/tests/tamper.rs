@@ -4,7 +4,7 @@
 //! or listed as knock-on effects of the tamper.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -91,11 +91,7 @@ async fn run_tampered(filter: &str, tamper: Tamper) -> Report {
         .respond_with(Tampering { engine, tamper })
         .mount(&server)
         .await;
-    let config = Config::builder()
-        .env(HashMap::new())
-        .region("us-east-1")
-        .endpoint(server.uri())
-        .static_credentials("AKIDEXAMPLE", "x", None)
+    let config = Config::local_builder(server.uri())
         .retry(RetryConfig::disabled())
         .timeouts(Timeouts {
             connect: Duration::from_secs(2),

@@ -502,6 +502,8 @@ pub struct State {
     task_definitions: BTreeMap<String, Vec<TaskDefRecord>>,
     queue: Queue,
     rng: fastrand::Rng,
+    /// Faults a test injected into the scheduler.
+    faults: crate::faults::SchedulerFaults,
 }
 
 /// What an operation handler gets besides its input.
@@ -545,7 +547,19 @@ impl State {
             task_definitions: BTreeMap::new(),
             queue: Queue::default(),
             rng,
+            faults: Default::default(),
         }
+    }
+
+    /// The scheduler faults in force from now on.
+    pub(crate) fn set_faults(&mut self, faults: crate::faults::SchedulerFaults) {
+        self.faults = faults;
+    }
+
+    /// Whether the tasks of `service` never start: their image does not exist (A39), or a test
+    /// made them stuck.
+    fn tasks_stuck(&self, service: &str, task_definition: &str) -> bool {
+        self.faults.stuck_services.contains(service) || self.tasks_fail(task_definition)
     }
 
     fn arn(&self, resource: &str) -> String {

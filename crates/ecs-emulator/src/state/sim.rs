@@ -47,7 +47,10 @@ impl State {
     pub(super) fn schedule(&mut self, from: SystemTime, stage: Stage, event: Event) {
         let t = &self.settings.timing;
         let (base, jitter) = match stage {
-            Stage::Recompute => (t.recompute_delay, t.recompute_jitter),
+            Stage::Recompute => (
+                t.recompute_delay + self.faults.slow_recompute,
+                t.recompute_jitter,
+            ),
             Stage::Launch => (t.launch_delay, Duration::ZERO),
             Stage::TaskStart => (t.task_delay, t.task_jitter),
             Stage::Steady => (t.steady_delay, Duration::ZERO),
@@ -124,7 +127,7 @@ impl State {
                 let fails = self
                     .set_mut(&key)
                     .map(|s| s.task_definition.clone())
-                    .is_some_and(|td| self.tasks_fail(&td));
+                    .is_some_and(|td| self.tasks_stuck(&key.service, &td));
                 if fails {
                     // The tasks stop before RUNNING and are started again, so they stay PENDING.
                     if let Some(set) = self.set_mut(&key) {
@@ -375,6 +378,8 @@ impl State {
                 .find(|d| d.id == deployment)
                 .and_then(|d| d.task_definition.clone())
         });
+        // A test's stuck tasks wait without failing; tasks whose image does not exist fail.
+        let held = self.faults.stuck_services.contains(&key.service);
         let fails = td.is_some_and(|td| self.tasks_fail(&td));
         let Some(svc) = self.service_rec(&key) else {
             return;
@@ -390,6 +395,21 @@ impl State {
             return;
         };
         let n = dep.pending.take(batch);
+        if held && !fails {
+            if n > 0 {
+                let batch = dep.pending.add(n);
+                self.schedule(
+                    at,
+                    Stage::Retry,
+                    Event::DeploymentTasksStarted {
+                        key,
+                        deployment,
+                        batch,
+                    },
+                );
+            }
+            return;
+        }
         if !fails {
             dep.running += n;
             self.deployment_launch(at, key, deployment);

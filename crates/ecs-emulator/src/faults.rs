@@ -1,0 +1,129 @@
+//! Faults a controller test injects into the emulator, and the log of what the controller
+//! called: the two things a test of code that talks to ECS needs beyond a faithful endpoint.
+//!
+//! Faults on a call ([`Fault::Throttle`], [`Fault::ServerError`], [`Fault::DropConnection`])
+//! apply to the next `times` calls of one operation, then clear themselves. Faults on the
+//! scheduler ([`Fault::StuckTasks`], [`Fault::SlowRecompute`]) last until
+//! [`crate::Engine::clear_faults`] or [`crate::Engine::reset`].
+
+use std::collections::BTreeSet;
+use std::time::{Duration, SystemTime};
+
+use serde_json::Value;
+
+use crate::error::ApiError;
+
+/// Something the emulator does wrong on purpose, as AWS sometimes does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// The next `times` calls of `operation` answer 400 `ThrottlingException` "Rate exceeded".
+    Throttle { operation: String, times: u32 },
+    /// The next `times` calls of `operation` answer 500 `ServerException`.
+    ServerError { operation: String, times: u32 },
+    /// The next `times` calls of `operation` get no answer: the connection is closed.
+    DropConnection { operation: String, times: u32 },
+    /// The tasks of the service `service` (in any cluster) never reach RUNNING: they stay
+    /// PENDING, so its task sets never reach STEADY_STATE and its deployments never complete.
+    StuckTasks { service: String },
+    /// Every recompute of a task set's computedDesiredCount comes `delay` later than the timing
+    /// says.
+    SlowRecompute { delay: Duration },
+}
+
+/// What the scheduler needs to know of the faults.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct SchedulerFaults {
+    pub stuck_services: BTreeSet<String>,
+    pub slow_recompute: Duration,
+}
+
+/// A call fault and how many calls it still applies to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum CallFault {
+    Throttle,
+    ServerError,
+    Drop,
+}
+
+/// The faults in force.
+#[derive(Debug, Default)]
+pub(crate) struct Faults {
+    calls: Vec<(String, CallFault, u32)>,
+    pub scheduler: SchedulerFaults,
+}
+
+impl Faults {
+    pub fn inject(&mut self, fault: Fault) {
+        match fault {
+            Fault::Throttle { operation, times } => {
+                self.calls.push((operation, CallFault::Throttle, times))
+            }
+            Fault::ServerError { operation, times } => {
+                self.calls.push((operation, CallFault::ServerError, times))
+            }
+            Fault::DropConnection { operation, times } => {
+                self.calls.push((operation, CallFault::Drop, times))
+            }
+            Fault::StuckTasks { service } => {
+                self.scheduler.stuck_services.insert(service);
+            }
+            Fault::SlowRecompute { delay } => self.scheduler.slow_recompute = delay,
+        }
+    }
+
+    /// The error the next call of `operation` answers with, if a call fault applies to it;
+    /// using one call of the fault.
+    pub fn on_call(&mut self, operation: &str) -> Option<ApiError> {
+        let i = self
+            .calls
+            .iter()
+            .position(|(op, _, n)| op == operation && *n > 0)?;
+        let (_, kind, n) = &mut self.calls[i];
+        *n -= 1;
+        let error = match kind {
+            CallFault::Throttle => ApiError::new(400, "ThrottlingException", "Rate exceeded"),
+            CallFault::ServerError => ApiError::new(
+                500,
+                "ServerException",
+                "The server encountered an error (injected fault).",
+            ),
+            CallFault::Drop => ApiError::dropped(),
+        };
+        self.calls.retain(|(_, _, n)| *n > 0);
+        Some(error)
+    }
+}
+
+/// One call the emulator received, as a test asserts on it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoggedCall {
+    /// The operation (`CreateTaskSet`), or the target as sent when it names none.
+    pub operation: String,
+    /// The request body (`{}` when it was empty or not JSON).
+    pub input: Value,
+    /// The answer: the JSON body, or the error.
+    pub answer: Result<Value, LoggedError>,
+    /// When the emulator's clock received it.
+    pub at: SystemTime,
+}
+
+/// An error answer in the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoggedError {
+    /// The HTTP status; 0 for a dropped connection.
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+}
+
+impl LoggedCall {
+    /// Whether the call was answered 2xx.
+    pub fn succeeded(&self) -> bool {
+        self.answer.is_ok()
+    }
+
+    /// The error code, when the call failed.
+    pub fn error_code(&self) -> Option<&str> {
+        self.answer.as_ref().err().map(|e| e.code.as_str())
+    }
+}

@@ -1,0 +1,259 @@
+//! The emulator as a controller's test fixture: `Config::local`, injected faults and the call
+//! log, the way a team testing its own EXTERNAL deployment controller would use them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use ecs_client::{Config, EcsClient, Error};
+use ecs_emulator::{Emulator, Fault, ManualClock, TimingProfile};
+use ecs_model::types::*;
+use ecs_model::Decimal;
+
+struct World {
+    emulator: Emulator,
+    clock: ManualClock,
+    ecs: EcsClient,
+}
+
+impl World {
+    async fn new() -> World {
+        let clock = ManualClock::at_example_time();
+        let emulator = Emulator::builder()
+            .profile(TimingProfile::Fast, 1.0)
+            .clock(clock.clone())
+            .log_calls()
+            .start()
+            .await
+            .unwrap();
+        let ecs = EcsClient::new(Config::local(emulator.url()).unwrap()).unwrap();
+        World {
+            emulator,
+            clock,
+            ecs,
+        }
+    }
+
+    /// Cluster `c`, task definition `web` and the EXTERNAL service `svc` of `desired` tasks.
+    async fn service(&self, svc: &str, desired: i32) {
+        let _ = self
+            .ecs
+            .create_cluster(CreateClusterRequest {
+                cluster_name: Some("c".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        self.ecs
+            .register_task_definition(RegisterTaskDefinitionRequest {
+                family: Some("web".into()),
+                container_definitions: Some(vec![ContainerDefinition {
+                    name: Some("web".into()),
+                    image: Some("public.ecr.aws/nginx/nginx:1.27".into()),
+                    memory: Some(128),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        self.ecs
+            .create_service(CreateServiceRequest {
+                cluster: Some("c".into()),
+                service_name: Some(svc.into()),
+                desired_count: Some(desired),
+                deployment_controller: Some(DeploymentController {
+                    r#type: Some(DeploymentControllerType::External),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+
+    async fn create_set(&self, svc: &str, token: &str, percent: i32) -> TaskSet {
+        self.ecs
+            .create_task_set(CreateTaskSetRequest {
+                cluster: Some("c".into()),
+                service: Some(svc.into()),
+                task_definition: Some("web".into()),
+                client_token: Some(token.into()),
+                scale: Some(Scale {
+                    value: Some(Decimal::from(percent)),
+                    unit: Some(ScaleUnit::Percent),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .task_set
+            .unwrap()
+    }
+
+    async fn describe(&self, svc: &str, id: &str) -> TaskSet {
+        self.ecs
+            .describe_task_sets(DescribeTaskSetsRequest {
+                cluster: Some("c".into()),
+                service: Some(svc.into()),
+                task_sets: Some(vec![id.into()]),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .task_sets
+            .unwrap()
+            .remove(0)
+    }
+}
+
+#[tokio::test]
+async fn retries_ride_over_throttling_5xx_and_dropped_connections_and_the_log_shows_it() {
+    let w = World::new().await;
+    w.service("svc", 4).await;
+    let engine = w.emulator.engine();
+
+    // A 5xx on CreateTaskSet: the client retries with the same client token, and one set exists.
+    engine.inject(Fault::ServerError {
+        operation: "CreateTaskSet".into(),
+        times: 1,
+    });
+    let set = w.create_set("svc", "deploy-1-blue", 50).await;
+    let id = set.id.clone().unwrap();
+    let creates = engine.calls_of("CreateTaskSet");
+    assert_eq!(creates.len(), 2, "one refused, one answered");
+    assert_eq!(creates[0].answer.as_ref().unwrap_err().status, 500);
+    assert!(creates[1].succeeded());
+    assert!(creates
+        .iter()
+        .all(|c| c.input["clientToken"] == "deploy-1-blue"));
+
+    // Throttled twice: the third UpdateTaskSet goes through.
+    engine.inject(Fault::Throttle {
+        operation: "UpdateTaskSet".into(),
+        times: 2,
+    });
+    w.ecs
+        .update_task_set(UpdateTaskSetRequest {
+            cluster: Some("c".into()),
+            service: Some("svc".into()),
+            task_set: Some(id.clone()),
+            scale: Some(Scale {
+                value: Some(Decimal::from(100)),
+                unit: Some(ScaleUnit::Percent),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let codes: Vec<Option<String>> = engine
+        .calls_of("UpdateTaskSet")
+        .iter()
+        .map(|c| c.error_code().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            Some("ThrottlingException".to_owned()),
+            Some("ThrottlingException".to_owned()),
+            None
+        ]
+    );
+
+    // A dropped connection on a read: the client asks again.
+    engine.inject(Fault::DropConnection {
+        operation: "DescribeTaskSets".into(),
+        times: 1,
+    });
+    let seen = w.describe("svc", &id).await;
+    assert_eq!(seen.id.as_deref(), Some(id.as_str()));
+    let reads = engine.calls_of("DescribeTaskSets");
+    assert_eq!(reads[0].answer.as_ref().unwrap_err().status, 0);
+    assert!(reads[1].succeeded());
+
+    // Without retries the dropped connection reaches the caller as a transport error.
+    let no_retry = EcsClient::new(
+        Config::local_builder(w.emulator.url())
+            .retry(ecs_client::RetryConfig::disabled())
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    engine.inject(Fault::DropConnection {
+        operation: "ListClusters".into(),
+        times: 1,
+    });
+    let e = no_retry
+        .list_clusters(ListClustersRequest::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Transport { .. }), "{e}");
+}
+
+#[tokio::test]
+async fn stuck_tasks_and_a_slow_recompute_hold_a_set_back_until_cleared() {
+    let w = World::new().await;
+    w.service("stuck", 2).await;
+    let engine = w.emulator.engine();
+    engine.inject(Fault::StuckTasks {
+        service: "stuck".into(),
+    });
+    let id = w.create_set("stuck", "t1", 100).await.id.unwrap();
+    w.clock.advance(Duration::from_secs(120));
+    let set = w.describe("stuck", &id).await;
+    assert_eq!(
+        (
+            set.computed_desired_count,
+            set.pending_count,
+            set.running_count
+        ),
+        (Some(2), Some(2), Some(0)),
+        "the tasks never start"
+    );
+    assert_eq!(set.stability_status, Some(StabilityStatus::Stabilizing));
+    engine.clear_faults();
+    w.clock.advance(Duration::from_secs(5));
+    let set = w.describe("stuck", &id).await;
+    assert_eq!(set.stability_status, Some(StabilityStatus::SteadyState));
+
+    engine.inject(Fault::SlowRecompute {
+        delay: Duration::from_secs(30),
+    });
+    w.service("slow", 2).await;
+    let id = w.create_set("slow", "t2", 100).await.id.unwrap();
+    w.clock.advance(Duration::from_secs(20));
+    assert_eq!(
+        w.describe("slow", &id).await.computed_desired_count,
+        Some(0)
+    );
+    w.clock.advance(Duration::from_secs(15));
+    assert_eq!(
+        w.describe("slow", &id).await.computed_desired_count,
+        Some(2)
+    );
+}
+
+#[tokio::test]
+async fn reset_empties_the_account_the_faults_and_the_log() {
+    let w = World::new().await;
+    w.service("svc", 1).await;
+    let engine = w.emulator.engine();
+    engine.inject(Fault::Throttle {
+        operation: "DescribeClusters".into(),
+        times: 5,
+    });
+    engine.reset();
+    assert!(engine.calls().is_empty());
+    let clusters = w
+        .ecs
+        .describe_clusters(DescribeClustersRequest {
+            clusters: Some(vec!["c".into()]),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(clusters.clusters, Some(vec![]), "the cluster is gone");
+    assert_eq!(clusters.failures.map(|f| f.len()), Some(1));
+    assert_eq!(engine.calls().len(), 1, "no throttling left: one call");
+}
