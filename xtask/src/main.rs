@@ -1,18 +1,17 @@
 //! Project automation: `cargo xtask <command>`.
 //!
 //! Every command here is something a developer or CI runs by name; the README lists them.
+//! xtask links none of the workspace's crates (see ARCHITECTURE.md): the generator must run
+//! when the generated code does not compile, and the product commands (`conformance`,
+//! `record`, `serve`, `evidence`, `coverage`) are aliases of the `ecs-conformance` binary,
+//! built from this checkout.
 
 mod bench;
 mod codegen;
 mod conformance;
-mod coverage;
-mod evidence;
 mod fixtures;
 mod fuzz;
-mod load;
-mod matrix;
 mod model;
-mod serve;
 mod targets;
 mod test;
 mod tidy;
@@ -51,10 +50,10 @@ enum Command {
         check: bool,
     },
     /// How many of the seed pages' observable behaviours the cases check, per page and overall
-    /// (from conformance/coverage.json); fails when the map is inconsistent.
+    /// (`ecs-conformance coverage` with the seed pages and the audit of ../shared/docs).
     Coverage,
     /// Replay every AWS answer of conformance/evidence/ through the suite's checks; fails when
-    /// the suite would flag one.
+    /// the suite would flag one (`ecs-conformance evidence`).
     Evidence,
     /// Lay out the fixture files canonically and rewrite the rule catalog table of
     /// conformance/README.md.
@@ -63,38 +62,43 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
-    /// The whole test pipeline CI runs: fmt, clippy, codegen --check, all tests, then the
-    /// blue/green example and a boto3 lifecycle script against the reference emulator.
+    /// The whole test pipeline CI runs: fmt, clippy, codegen --check, all tests, the suite in
+    /// three timing shapes, the third-party baselines, the examples, load and fuzzing.
     Test,
-    /// Run the fixture suite against an ECS implementation and report rule by rule.
-    Conformance(conformance::Args),
-    /// Run cases against an endpoint and write its (normalised) answers into the fixtures as
-    /// their expectations, with provenance `recorded`.
-    Record(conformance::RecordArgs),
+    /// Run the fixture suite against an ECS implementation and report rule by rule: `ecs-
+    /// conformance run`, plus --target moto|moto-ext|ministack|fakecloud (installed and started
+    /// here) and --all-targets [--write-matrix]. `--help` lists the run options.
+    #[command(disable_help_flag = true)]
+    Conformance {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Record an endpoint's answers into fixtures/ (`ecs-conformance record --fixtures
+    /// fixtures`).
+    #[command(disable_help_flag = true)]
+    Record {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Concurrent clients drive task-set lifecycles against the emulator, invariants checked after
-    /// every operation; prints throughput, latency and peak memory.
-    Load(load::Args),
+    /// every operation; prints throughput, latency and peak memory (the `load` example of
+    /// ecs-emulator).
+    #[command(disable_help_flag = true)]
+    Load {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Performance against peers (aws-sdk-ecs, boto3, moto, fakecloud, a bare hyper client):
     /// prints ratios and writes docs/performance.md.
     Bench(bench::Args),
     /// Coverage-guided fuzzing (cargo fuzz, libFuzzer) of the emulator, the client's answer
     /// parsing, the fixture loader and the matcher, seeded from the fixtures.
     Fuzz(fuzz::Args),
-    /// Run the reference ECS emulator on 127.0.0.1, logging each request in one line.
+    /// Run the reference ECS emulator on 127.0.0.1 (`ecs-conformance serve`).
+    #[command(disable_help_flag = true)]
     Serve {
-        /// Port (0 picks a free one).
-        #[arg(long, default_value_t = 4566)]
-        port: u16,
-        /// Timing shape: instant, fast or aws (the default: AWS's delays, compressed by
-        /// --time-scale so a task set settles in about a second).
-        #[arg(long, default_value = "aws")]
-        timing: ecs_emulator::TimingProfile,
-        /// Multiplies every delay of --timing.
-        #[arg(long, default_value_t = ecs_emulator::DEFAULT_TIME_SCALE)]
-        time_scale: f64,
-        /// Region for requests whose signature names none.
-        #[arg(long, default_value = "us-east-1")]
-        region: String,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
 }
 
@@ -107,30 +111,79 @@ fn main() {
         } => model::update_model(&botocore_version, wheel.as_deref()),
         Command::Codegen { check } => codegen::run(check),
         Command::Fixtures { check } => fixtures::run(check),
-        Command::Evidence => evidence::run(),
-        Command::Coverage => coverage::run(),
+        Command::Evidence => exit_with(tool(&["evidence"])),
+        Command::Coverage => exit_with(coverage()),
         Command::Test => test::run(),
-        Command::Load(args) => load::run_cli(&args),
+        Command::Load { args } => load(&args),
         Command::Fuzz(args) => fuzz::run_cli(&args),
         Command::Bench(args) => bench::run(&args),
-        Command::Record(args) => std::process::exit(
-            conformance::record(&args).unwrap_or_else(|e| conformance::exit_code_of(&e)),
-        ),
-        Command::Conformance(args) => match conformance::run(&args) {
-            Ok(code) => std::process::exit(code),
-            Err(e) => Err(e),
-        },
-        Command::Serve {
-            port,
-            timing,
-            time_scale,
-            region,
-        } => serve::run(port, timing, time_scale, &region),
+        Command::Record { args } => {
+            let fixtures = project_root().join("fixtures").display().to_string();
+            let mut all = vec!["record".to_owned(), "--fixtures".to_owned(), fixtures];
+            all.extend(args);
+            exit_with(conformance::tool_status(&all))
+        }
+        Command::Conformance { args } => exit_with(conformance::run(&args)),
+        Command::Serve { args } => {
+            let mut all = vec!["serve".to_owned()];
+            all.extend(args);
+            exit_with(conformance::tool_status(&all))
+        }
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");
         std::process::exit(1);
     }
+}
+
+/// Ends the process with the exit code of an `ecs-conformance` run.
+fn exit_with(code: anyhow::Result<i32>) -> anyhow::Result<()> {
+    let code = code?;
+    std::process::exit(code)
+}
+
+/// `ecs-conformance ARGS`; its exit code.
+fn tool(args: &[&str]) -> anyhow::Result<i32> {
+    conformance::tool_status(&args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>())
+}
+
+/// The coverage map checked against the seed pages and the audit beside the checkout.
+pub fn coverage() -> anyhow::Result<i32> {
+    let shared = project_root().join("../shared/docs");
+    let mut args = vec!["coverage".to_owned()];
+    if shared.join("seeds").is_dir() {
+        args.extend([
+            "--seeds".to_owned(),
+            shared.join("seeds").display().to_string(),
+            "--audit".to_owned(),
+            shared.join("seed-behaviours.tsv").display().to_string(),
+        ]);
+    } else {
+        eprintln!(
+            "note: {} is absent; cited lines and the audit are not checked",
+            shared.display()
+        );
+    }
+    conformance::tool_status(&args)
+}
+
+/// The load example of ecs-emulator (dev profile, as the tests build it; the earlier figures
+/// were measured the same way).
+pub fn load(args: &[String]) -> anyhow::Result<()> {
+    util::run(
+        util::cargo()
+            .args([
+                "run",
+                "--locked",
+                "--quiet",
+                "-p",
+                "ecs-emulator",
+                "--example",
+                "load",
+                "--",
+            ])
+            .args(args),
+    )
 }
 
 /// The repository root (the parent of `xtask/`).

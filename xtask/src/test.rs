@@ -3,8 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
 use anyhow::{Context, Result};
-use ecs_emulator::{Emulator, TimingProfile};
 
 use crate::util;
 
@@ -33,6 +35,8 @@ pub fn run() -> Result<()> {
     }
     eprintln!("$ cargo xtask codegen --check");
     crate::codegen::run(true)?;
+    crate::tidy::xtask_links_no_workspace_crate(&root)?;
+    regenerate_from_a_broken_tree(&root)?;
     eprintln!("$ cargo xtask fixtures --check");
     crate::fixtures::run(true)?;
     util::run(util::cargo().args([
@@ -61,38 +65,28 @@ pub fn run() -> Result<()> {
     util::run(util::cargo().args(["test", "--workspace", "--locked"]))?;
     // No rule of the suite may flag one of AWS's own answers.
     eprintln!("$ cargo xtask evidence");
-    crate::evidence::run()?;
+    ensure_zero("ecs-conformance evidence", tool(&["evidence"])?)?;
     eprintln!("$ cargo xtask coverage");
-    crate::coverage::run()?;
+    ensure_zero("ecs-conformance coverage", crate::coverage()?)?;
     against_the_emulator(&root)?;
+    installed_outside_the_checkout(&root)?;
     // The main job: the whole fixture suite must pass against the reference emulator, and its
     // reports must be written.
     let reports = util::scratch_dir("conformance")?;
     let json = reports.join("reference.json");
-    let code = crate::conformance::run(&crate::conformance::Args::for_ci(&json))?;
-    anyhow::ensure!(
-        code == 0,
-        "cargo xtask conformance failed against the reference emulator (exit {code})"
-    );
+    let code = suite(&json, &[])?;
+    ensure_zero("cargo xtask conformance", code)?;
     // AWS's own timing shape, ten times faster: stale answers, seconds-long settling.
     let aws = reports.join("reference-aws-0.1.json");
-    let code = crate::conformance::run(
-        &crate::conformance::Args::for_ci(&aws).with_timing(TimingProfile::Aws, 0.1),
+    let code = suite(&aws, &["--timing", "aws", "--time-scale", "0.1"])?;
+    ensure_zero(
+        "cargo xtask conformance --timing aws --time-scale 0.1",
+        code,
     )?;
-    anyhow::ensure!(
-        code == 0,
-        "cargo xtask conformance --timing aws --time-scale 0.1 failed (exit {code})"
-    );
     // A target that cannot run tasks: the cases that need them are skipped, the rest pass.
     let api_only = reports.join("reference-api-only.json");
-    let code = crate::conformance::run(
-        &crate::conformance::Args::for_ci(&api_only)
-            .with_profile(root.join("conformance/targets/api-only.toml")),
-    )?;
-    anyhow::ensure!(
-        code == 0,
-        "cargo xtask conformance --profile conformance/targets/api-only.toml failed (exit {code})"
-    );
+    let code = suite(&api_only, &["--profile", "api-only"])?;
+    ensure_zero("cargo xtask conformance --profile api-only", code)?;
     let report: serde_json::Value = serde_json::from_str(&util::read_to_string(&api_only)?)?;
     let skipped = report["totals"]["skipped"].as_u64().unwrap_or(0);
     anyhow::ensure!(
@@ -103,12 +97,12 @@ pub fn run() -> Result<()> {
     third_party_baselines(&root)?;
     // A bounded load run: concurrent lifecycles with the invariants checked after every
     // operation (`cargo xtask load` runs the full 64 x 10,000).
-    let load = crate::load::Args {
-        clients: 16,
-        ops: 250,
-    };
-    let outcome = crate::load::run(&load)?;
-    eprintln!("load: {}", outcome.describe(load.clients));
+    crate::load(&[
+        "--clients".into(),
+        "16".into(),
+        "--ops".into(),
+        "250".into(),
+    ])?;
     // Bounded coverage-guided fuzzing of every target, seeded from the fixtures
     // (`cargo xtask fuzz --seconds N` runs longer).
     let fuzz = crate::fuzz::Args {
@@ -123,7 +117,104 @@ pub fn run() -> Result<()> {
     Ok(())
 }
 
-/// Clients against a live reference emulator: the project's blue/green example and boto3.
+fn ensure_zero(what: &str, code: i32) -> Result<()> {
+    anyhow::ensure!(code == 0, "{what} failed (exit {code})");
+    Ok(())
+}
+
+fn tool(args: &[&str]) -> Result<i32> {
+    crate::conformance::tool_status(&args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>())
+}
+
+/// The reference run with a JSON report at `out`.
+fn suite(out: &Path, extra: &[&str]) -> Result<i32> {
+    let mut args: Vec<String> = vec!["run".into(), "--format".into(), "json".into()];
+    args.push("--out".into());
+    args.push(out.display().to_string());
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
+    crate::conformance::tool_status(&args)
+}
+
+/// The generator links none of the crates it writes: with a syntax error planted in the
+/// generated code of a copy of the workspace, `cargo xtask codegen` there still runs and
+/// restores every generated file.
+fn regenerate_from_a_broken_tree(root: &Path) -> Result<()> {
+    let copy = util::scratch_dir("broken-tree")?;
+    std::fs::remove_dir_all(&copy).with_context(|| format!("removing {}", copy.display()))?;
+    for item in [
+        "Cargo.toml",
+        "Cargo.lock",
+        ".cargo",
+        "crates",
+        "xtask",
+        "model",
+    ] {
+        copy_tree(&root.join(item), &copy.join(item))?;
+    }
+    let planted = copy.join("crates/ecs-model/src/generated/types.rs");
+    let original = util::read_to_string(&planted)?;
+    std::fs::write(&planted, format!("{original}\nthis is not Rust {{\n"))?;
+    util::run(
+        util::cargo()
+            .current_dir(&copy)
+            .env("CARGO_TARGET_DIR", root.join("target/broken-tree"))
+            .args(["run", "--locked", "--quiet", "-p", "xtask", "--", "codegen"]),
+    )?;
+    anyhow::ensure!(
+        util::read_to_string(&planted)? == original,
+        "cargo xtask codegen in a broken tree did not restore {}",
+        planted.display()
+    );
+    eprintln!("codegen: regenerated a broken tree without compiling it");
+    Ok(())
+}
+
+fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    let meta = std::fs::symlink_metadata(from).with_context(|| format!("{}", from.display()))?;
+    if meta.file_type().is_symlink() {
+        return Ok(());
+    }
+    if meta.is_dir() {
+        if from.file_name().is_some_and(|n| n == "target") {
+            return Ok(());
+        }
+        std::fs::create_dir_all(to)?;
+        for entry in std::fs::read_dir(from)? {
+            let entry = entry?;
+            copy_tree(&entry.path(), &to.join(entry.file_name()))?;
+        }
+        return Ok(());
+    }
+    std::fs::copy(from, to).with_context(|| format!("copying {}", from.display()))?;
+    Ok(())
+}
+
+/// `cargo install --path crates/ecs-conformance` into a scratch root, then the installed
+/// binary, started in a directory outside the checkout, runs the whole suite.
+fn installed_outside_the_checkout(root: &Path) -> Result<()> {
+    let install = util::scratch_dir("installed")?;
+    util::run(
+        util::cargo()
+            .args(["install", "--locked", "--debug", "--offline", "--path"])
+            .arg(root.join("crates/ecs-conformance"))
+            .arg("--root")
+            .arg(&install)
+            .env("CARGO_TARGET_DIR", root.join("target")),
+    )?;
+    let elsewhere =
+        std::env::temp_dir().join(format!("ecs-conformance-elsewhere-{}", std::process::id()));
+    std::fs::create_dir_all(&elsewhere)?;
+    let exe = install.join("bin/ecs-conformance");
+    let mut cmd = Command::new(&exe);
+    cmd.current_dir(&elsewhere)
+        .args(["run", "--timing", "instant"]);
+    let result = util::run(&mut cmd);
+    let _ = std::fs::remove_dir_all(&elsewhere);
+    result.context("the installed ecs-conformance, run outside the checkout")
+}
+
+/// Clients against a live reference emulator (`ecs-conformance serve` on a free port): the
+/// project's blue/green example and boto3.
 fn against_the_emulator(root: &Path) -> Result<()> {
     let python = boto3_venv()?;
     util::run(util::cargo().args([
@@ -134,15 +225,33 @@ fn against_the_emulator(root: &Path) -> Result<()> {
         "--example",
         "blue_green",
     ]))?;
-    let runtime = tokio::runtime::Runtime::new().context("starting the tokio runtime")?;
-    let emulator = runtime.block_on(
-        Emulator::builder()
-            .profile(TimingProfile::Fast, 1.0)
-            .start(),
-    )?;
-    let url = emulator.url();
-    eprintln!("reference emulator at {url}");
-    let result = (|| {
+    let mut server = Command::new(crate::conformance::tool()?)
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--timing",
+            "fast",
+            "--time-scale",
+            "1",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting ecs-conformance serve")?;
+    let url = server
+        .stdout
+        .take()
+        .and_then(|out| BufReader::new(out).lines().next())
+        .and_then(Result::ok)
+        .and_then(|line| {
+            line.split_whitespace()
+                .find(|w| w.starts_with("http://"))
+                .map(str::to_owned)
+        })
+        .context("ecs-conformance serve did not print its URL");
+    let result = url.and_then(|url| {
+        eprintln!("reference emulator at {url}");
         util::run(util::cargo().args([
             "run",
             "--locked",
@@ -162,8 +271,9 @@ fn against_the_emulator(root: &Path) -> Result<()> {
                 .arg(root.join("crates/ecs-emulator/tests/boto3_lifecycle.py"))
                 .arg(&url),
         )
-    })();
-    runtime.block_on(emulator.shutdown());
+    });
+    let _ = server.kill();
+    let _ = server.wait();
     result
 }
 
@@ -176,7 +286,6 @@ pub fn boto3_venv() -> Result<PathBuf> {
 /// already cached: each must match its committed baseline, so a harness regression or a change
 /// in the emulator's behaviour is noticed.
 fn third_party_baselines(root: &Path) -> Result<()> {
-    use crate::conformance::{run, Args};
     use crate::targets::{
         fakecloud_binary, FAKECLOUD_VERSION, MINISTACK_VERSION, MOTO_EXT_VERSION, MOTO_VERSION,
     };
@@ -187,7 +296,7 @@ fn third_party_baselines(root: &Path) -> Result<()> {
         ("ministack", MINISTACK_VERSION),
     ] {
         let baseline = baselines.join(format!("{target}-{version}.json"));
-        let code = run(&Args::against_baseline(target, baseline))?;
+        let code = against_baseline(target, &baseline)?;
         anyhow::ensure!(
             code == 0,
             "{target} {version} departs from its baseline (see above; exit {code})"
@@ -201,7 +310,7 @@ fn third_party_baselines(root: &Path) -> Result<()> {
             fakecloud.display()
         );
     } else if binary.exists() {
-        let code = run(&Args::against_baseline("fakecloud", fakecloud))?;
+        let code = against_baseline("fakecloud", &fakecloud)?;
         anyhow::ensure!(
             code == 0,
             "fakecloud {FAKECLOUD_VERSION} departs from its baseline (see above)"
@@ -213,4 +322,12 @@ fn third_party_baselines(root: &Path) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// A third-party target's run against its committed baseline.
+fn against_baseline(target: &str, baseline: &Path) -> Result<i32> {
+    crate::conformance::run_target(
+        target,
+        &["--baseline".to_owned(), baseline.display().to_string()],
+    )
 }

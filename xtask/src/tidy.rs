@@ -1,7 +1,47 @@
 //! Repository hygiene, checked by `cargo test` (the rust-analyzer `tidy` pattern).
 
+use std::path::Path;
+
+use anyhow::{bail, Result};
+
+/// The dependencies of a manifest's `[dependencies]` table that point at a path: xtask must
+/// have none, so that the generator runs when the generated code does not compile.
+pub fn path_dependencies(manifest: &str) -> Vec<String> {
+    let mut in_deps = false;
+    let mut found = vec![];
+    for line in manifest.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_deps = line == "[dependencies]" || line == "[build-dependencies]";
+            continue;
+        }
+        if in_deps && line.contains("path") && line.contains('=') {
+            let name = line.split('=').next().unwrap_or("").trim();
+            let spec = &line[line.find('=').map_or(0, |i| i + 1)..];
+            if spec.contains("path =") || spec.contains("path=") {
+                found.push(name.to_owned());
+            }
+        }
+    }
+    found
+}
+
+/// Fails when xtask/Cargo.toml depends on a crate by path.
+pub fn xtask_links_no_workspace_crate(root: &Path) -> Result<()> {
+    let manifest = crate::util::read_to_string(&root.join("xtask/Cargo.toml"))?;
+    let linked = path_dependencies(&manifest);
+    if !linked.is_empty() {
+        bail!(
+            "xtask/Cargo.toml links {}: xtask is dev tooling and links no workspace crate (the generator must run when the generated code does not compile)",
+            linked.join(", ")
+        );
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
+    use super::path_dependencies;
     use std::path::PathBuf;
     use std::process::Command;
 
@@ -20,6 +60,19 @@ mod tests {
 
     fn text(path: &PathBuf) -> Option<String> {
         std::fs::read_to_string(path).ok()
+    }
+
+    #[test]
+    fn xtask_has_no_path_dependency_and_one_is_found() {
+        assert_eq!(
+            path_dependencies(
+                &std::fs::read_to_string(crate::project_root().join("xtask/Cargo.toml"))
+                    .expect("manifest")
+            ),
+            Vec::<String>::new()
+        );
+        let planted = "[package]\nname = \"x\"\n[dependencies]\nserde = \"1\"\necs-model = { path = \"../crates/ecs-model\" }\n[dev-dependencies]\nq = { path = \"q\" }\n";
+        assert_eq!(path_dependencies(planted), vec!["ecs-model".to_owned()]);
     }
 
     #[test]

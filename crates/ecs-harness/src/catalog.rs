@@ -74,13 +74,23 @@ pub const SCHEMA_RULE: &str = "schema.output";
 pub const NULL_RULE: &str = "wire.no-null-members";
 
 impl Catalog {
+    /// Reads and checks the catalog file at `path`.
     pub fn load(path: &Path) -> Result<Catalog, CatalogError> {
-        let err = |message: String| CatalogError {
+        let text = std::fs::read_to_string(path).map_err(|e| CatalogError {
             path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Catalog::parse(&path.display().to_string(), &text)
+    }
+
+    /// Parses and checks catalog text; `name` is the file errors name. Rule ids must be unique
+    /// and every answer check the harness runs must have an entry.
+    pub fn parse(name: &str, text: &str) -> Result<Catalog, CatalogError> {
+        let err = |message: String| CatalogError {
+            path: name.to_owned(),
             message,
         };
-        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-        let catalog: Catalog = serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
+        let catalog: Catalog = serde_json::from_str(text).map_err(|e| err(e.to_string()))?;
         let mut ids: Vec<&str> = catalog.rules.iter().map(|r| r.id.as_str()).collect();
         ids.sort_unstable();
         if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {

@@ -8,13 +8,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::runner::{CaseResult, Status, StepResult};
 
 /// One thing that went wrong, and every case it explains.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RootCause {
     /// The operation of the step that went wrong.
     pub op: String,
@@ -75,14 +75,14 @@ impl RootCause {
 
 /// The requests of one case up to the step that went wrong; reads before it are left out, as
 /// they change nothing on the target.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Reproducer {
     /// The case the requests come from.
     pub case: String,
     pub steps: Vec<ReproStep>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReproStep {
     pub op: String,
     /// The request body as sent.

@@ -104,30 +104,51 @@ pub const CHECKED_RULES: &[&str] = &[
 
 /// Loads every `*.json` item of `dir`, in name order; problems name the file and JSON path.
 pub fn load_dir(dir: &Path, catalog: &Catalog) -> Result<Vec<Item>, Vec<FixtureError>> {
-    let err = |file: &str, path: &str, message: String| FixtureError {
+    let err = |file: &str, message: String| FixtureError {
         file: file.to_owned(),
-        path: path.to_owned(),
+        path: "/".into(),
         message,
     };
-    let mut names: Vec<String> = match std::fs::read_dir(dir) {
+    let names: Vec<String> = match std::fs::read_dir(dir) {
         Ok(entries) => entries
             .filter_map(Result::ok)
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .filter(|n| n.ends_with(".json"))
             .collect(),
-        Err(e) => return Err(vec![err(&dir.display().to_string(), "/", e.to_string())]),
+        Err(e) => return Err(vec![err(&dir.display().to_string(), e.to_string())]),
     };
-    names.sort();
-    let mut items = vec![];
+    let mut sources = vec![];
     let mut errors = vec![];
     for name in names {
-        let text = match std::fs::read_to_string(dir.join(&name)) {
-            Ok(t) => t,
-            Err(e) => {
-                errors.push(err(&name, "/", e.to_string()));
-                continue;
-            }
-        };
+        match std::fs::read_to_string(dir.join(&name)) {
+            Ok(t) => sources.push((name, t)),
+            Err(e) => errors.push(err(&name, e.to_string())),
+        }
+    }
+    match load_sources(sources, catalog) {
+        Ok(items) if errors.is_empty() => Ok(items),
+        Ok(_) => Err(errors),
+        Err(more) => {
+            errors.extend(more);
+            Err(errors)
+        }
+    }
+}
+
+/// Loads evidence items held in memory as `(file name, text)` pairs, in name order.
+pub fn load_sources(
+    mut sources: Vec<(String, String)>,
+    catalog: &Catalog,
+) -> Result<Vec<Item>, Vec<FixtureError>> {
+    let err = |file: &str, path: &str, message: String| FixtureError {
+        file: file.to_owned(),
+        path: path.to_owned(),
+        message,
+    };
+    sources.sort();
+    let mut items = vec![];
+    let mut errors = vec![];
+    for (name, text) in sources {
         let de = &mut serde_json::Deserializer::from_str(&text);
         let mut item: Item = match serde_path_to_error::deserialize(de) {
             Ok(i) => i,

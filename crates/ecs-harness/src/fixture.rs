@@ -203,37 +203,68 @@ pub fn schema_path(fixtures: &Path) -> PathBuf {
 
 /// Loads every `*.json` file under `dir` (the `schema/` folder excepted), in name order.
 pub fn load_dir(dir: &Path, catalog: &Catalog) -> Result<Vec<Case>, LoadErrors> {
-    let err = |file: &str, path: &str, message: String| FixtureError {
-        file: file.to_owned(),
-        path: path.to_owned(),
-        message,
+    let err = |file: &str, message: String| {
+        LoadErrors(vec![FixtureError {
+            file: file.to_owned(),
+            path: "/".into(),
+            message,
+        }])
     };
     let schema_file = schema_path(dir);
-    let schema: Value = std::fs::read_to_string(&schema_file)
-        .map_err(|e| e.to_string())
-        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
-        .map_err(|e| LoadErrors(vec![err(&schema_file.display().to_string(), "/", e)]))?;
-    let validator = jsonschema::draft202012::new(&schema).map_err(|e| {
-        LoadErrors(vec![err(
-            &schema_file.display().to_string(),
-            "/",
-            e.to_string(),
-        )])
-    })?;
+    let schema = std::fs::read_to_string(&schema_file)
+        .map_err(|e| err(&schema_file.display().to_string(), e.to_string()))?;
     let mut files = vec![];
-    collect(dir, dir, &mut files)
-        .map_err(|e| LoadErrors(vec![err(&dir.display().to_string(), "/", e.to_string())]))?;
-    files.sort();
-
+    collect(dir, dir, &mut files).map_err(|e| err(&dir.display().to_string(), e.to_string()))?;
+    let mut sources = Vec::with_capacity(files.len());
     let mut errors = vec![];
-    let mut texts = vec![];
     for rel in files {
         match std::fs::read_to_string(dir.join(&rel)) {
-            Ok(t) => texts.push((rel, t)),
-            Err(e) => errors.push(err(&rel, "/", e.to_string())),
+            Ok(t) => sources.push((rel, t)),
+            Err(e) => errors.push(FixtureError {
+                file: rel,
+                path: "/".into(),
+                message: e.to_string(),
+            }),
         }
     }
-    let shared = texts
+    match load_sources(
+        &schema_file.display().to_string(),
+        &schema,
+        sources,
+        catalog,
+    ) {
+        Ok(cases) if errors.is_empty() => Ok(cases),
+        Ok(_) => Err(LoadErrors(errors)),
+        Err(LoadErrors(more)) => {
+            errors.extend(more);
+            Err(LoadErrors(errors))
+        }
+    }
+}
+
+/// Loads fixture files held in memory: `(relative name, text)` pairs, validated under the
+/// fixture schema `schema` (named `schema_name` in errors). Files are taken in name order;
+/// `parts.json` supplies the shared parts. This is how a tool with embedded fixtures loads them.
+pub fn load_sources(
+    schema_name: &str,
+    schema: &str,
+    mut sources: Vec<(String, String)>,
+    catalog: &Catalog,
+) -> Result<Vec<Case>, LoadErrors> {
+    let err = |file: &str, message: String| {
+        LoadErrors(vec![FixtureError {
+            file: file.to_owned(),
+            path: "/".into(),
+            message,
+        }])
+    };
+    let schema: Value =
+        serde_json::from_str(schema).map_err(|e| err(schema_name, e.to_string()))?;
+    let validator =
+        jsonschema::draft202012::new(&schema).map_err(|e| err(schema_name, e.to_string()))?;
+    sources.sort();
+    let mut errors = vec![];
+    let shared = sources
         .iter()
         .find(|(rel, _)| rel == PARTS_FILE)
         .and_then(|(rel, text)| {
@@ -242,7 +273,7 @@ pub fn load_dir(dir: &Path, catalog: &Catalog) -> Result<Vec<Case>, LoadErrors> 
         })
         .unwrap_or_default();
     let mut cases = vec![];
-    for (rel, text) in &texts {
+    for (rel, text) in &sources {
         cases.extend(parse_file_with(rel, text, &validator, &shared, &mut errors));
     }
     check_cases(&cases, catalog, &mut errors);

@@ -23,7 +23,7 @@ pub struct TargetInfo {
 }
 
 /// The outcome of one rule over the whole run.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RuleResult {
     pub id: String,
     pub summary: String,
@@ -40,7 +40,7 @@ pub struct RuleResult {
     pub reason: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RuleStatus {
     Passed,
@@ -69,7 +69,7 @@ impl RuleStatus {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
     pub version: u32,
     pub target: TargetInfo,

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use ecs_client::{CallOptions, EcsClient, RawResponse};
 use ecs_model::semantics::Observations;
 use ecs_model::types::{Service, TaskSet};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
@@ -75,7 +75,7 @@ impl Status {
 }
 
 /// One broken expectation, attributed to rules.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
     pub rules: Vec<String>,
     /// JSON path in the answer (`(answer)` for the answer as a whole).
@@ -84,14 +84,14 @@ pub struct Failure {
     pub actual: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StepResult {
     pub label: String,
     pub op: String,
     pub status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<Failure>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
@@ -141,7 +141,7 @@ pub enum Answer {
     Error(String),
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CaseResult {
     pub id: String,
     pub file: String,
@@ -150,7 +150,7 @@ pub struct CaseResult {
     pub provenance: String,
     pub status: Status,
     pub steps: Vec<StepResult>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cleanup_problems: Vec<String>,
     pub duration_ms: u64,
     /// The value `{{unique}}` had in this run.

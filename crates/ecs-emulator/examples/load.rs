@@ -1,8 +1,11 @@
-//! `cargo xtask load`: many concurrent clients drive mixed task-set lifecycles against the
+//! Load: many concurrent clients drive mixed task-set lifecycles against the
 //! reference emulator over HTTP, with the emulator's invariants checked after every operation
 //! (exactly one PRIMARY once chosen, no lost or duplicated task set, computedDesiredCount
 //! consistent). At the end each client's own record of its task sets must equal what the
 //! emulator describes. Prints throughput, latency percentiles and peak memory.
+//!
+//! `cargo xtask load` runs it as `cargo run -p ecs-emulator --example load -- --clients 64
+//! --ops 10000`; `cargo xtask test` runs a bounded 16 x 250.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,7 +19,10 @@ use ecs_model::errors::ModeledError;
 use ecs_model::types::*;
 use ecs_model::Decimal;
 
-#[derive(clap::Args, Debug, Clone)]
+#[derive(clap::Parser, Debug, Clone)]
+#[command(
+    about = "Concurrent task-set lifecycles against the reference emulator, invariants checked after every operation"
+)]
 pub struct Args {
     /// Concurrent clients.
     #[arg(long, default_value_t = 64)]
@@ -52,8 +58,9 @@ impl Outcome {
     }
 }
 
-pub fn run_cli(args: &Args) -> Result<()> {
-    let outcome = run(args)?;
+fn main() -> Result<()> {
+    let args = <Args as clap::Parser>::parse();
+    let outcome = run(&args)?;
     println!("{}", outcome.describe(args.clients));
     Ok(())
 }

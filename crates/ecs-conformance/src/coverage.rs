@@ -1,4 +1,4 @@
-//! `cargo xtask coverage`: how much of what the seed pages say the suite checks.
+//! `ecs-conformance coverage`: how much of what the seed pages say the suite checks.
 //!
 //! `conformance/coverage.json` lists every behaviour the five seed pages state, in our words,
 //! with where each page says it (`page:line`) and a status:
@@ -10,17 +10,16 @@
 //!
 //! The command prints, per page and overall, `N of M observable behaviours checked by cases`,
 //! and fails when a rule of the catalog maps to no behaviour, a behaviour lacks its rules or
-//! reason, a rule named as checking is not checked by any case, a cited line is past the end
-//! of its page, or a behaviour of the audit (`../shared/docs/seed-behaviours.tsv`, when present)
-//! is missing.
+//! reason, or a rule named as checking is not checked by any case. Given the seed pages
+//! (`--seeds DIR`) it also fails on a cited line past the end of its page, and given the audit
+//! (`--audit FILE`, a TSV whose first column is a behaviour id) on a behaviour of the audit the
+//! map lacks. `cargo xtask coverage` passes both from `../shared/docs`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
-
-use crate::util;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -71,22 +70,38 @@ pub struct Figures {
     pub problems: Vec<String>,
 }
 
-/// Reads and checks the coverage map; `seeds` is the seed pages' folder, `audit` the TSV.
-pub fn measure(root: &Path, seeds: &Path, audit: &Path) -> Result<Figures> {
-    let path = root.join("conformance/coverage.json");
-    let text = util::read_to_string(&path)?;
-    let map: Coverage = serde_json::from_str(&text)
-        .with_context(|| format!("{}: not a coverage map", path.display()))?;
-    let catalog = ecs_harness::Catalog::load(&root.join("conformance/rules.json"))?;
-    let cases = ecs_harness::load_dir(&root.join("fixtures"), &catalog)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+/// What `measure` reads.
+pub struct Inputs<'a> {
+    /// The map's name in messages, and its text.
+    pub map: (&'a str, &'a str),
+    pub catalog: &'a ecs_harness::Catalog,
+    pub cases: &'a [ecs_harness::Case],
+    /// The seed pages' folder: cited lines are checked against it.
+    pub seeds: Option<&'a Path>,
+    /// The audit TSV: each of its behaviours must be in the map.
+    pub audit: Option<&'a Path>,
+}
+
+/// Reads and checks the coverage map.
+pub fn measure(inputs: &Inputs<'_>) -> Result<Figures> {
+    let (name, text) = inputs.map;
+    let path = Path::new(name);
+    let map: Coverage =
+        serde_json::from_str(text).with_context(|| format!("{name}: not a coverage map"))?;
+    let (catalog, cases) = (inputs.catalog, inputs.cases);
     let mut f = Figures::default();
-    let mut lines_of: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut lines_of: BTreeMap<&str, Option<usize>> = BTreeMap::new();
     for (page, file) in &map.pages {
-        let p = seeds.join(file);
-        let text = std::fs::read_to_string(&p)
-            .with_context(|| format!("seed page {page}: reading {}", p.display()))?;
-        lines_of.insert(page.as_str(), text.lines().count());
+        let lines = match inputs.seeds {
+            Some(seeds) => {
+                let p = seeds.join(file);
+                let text = std::fs::read_to_string(&p)
+                    .with_context(|| format!("seed page {page}: reading {}", p.display()))?;
+                Some(text.lines().count())
+            }
+            None => None,
+        };
+        lines_of.insert(page.as_str(), lines);
         f.pages.insert(page.clone(), (0, 0, 0));
     }
     let mut ids = BTreeSet::new();
@@ -156,11 +171,15 @@ pub fn measure(root: &Path, seeds: &Path, audit: &Path) -> Result<Figures> {
                     .push(format!("{at}: page {page} is not in pages"));
                 continue;
             };
-            match line.parse::<usize>() {
-                Ok(l) if (1..=*n).contains(&l) => {}
-                _ => f.problems.push(format!(
+            match (line.parse::<usize>(), n) {
+                (Ok(l), Some(n)) if (1..=*n).contains(&l) => {}
+                (Ok(l), None) if l >= 1 => {}
+                (_, Some(n)) => f.problems.push(format!(
                     "{at}: line {line} is not on page {page} ({n} lines)"
                 )),
+                (_, None) => f
+                    .problems
+                    .push(format!("{at}: {line:?} is not a line number")),
             }
             pages_seen.insert(page);
         }
@@ -187,6 +206,9 @@ pub fn measure(root: &Path, seeds: &Path, audit: &Path) -> Result<Figures> {
             ));
         }
     }
+    let Some(audit) = inputs.audit else {
+        return Ok(f);
+    };
     match std::fs::read_to_string(audit) {
         Ok(tsv) => {
             for line in tsv.lines().skip(1) {
@@ -216,14 +238,31 @@ fn percent(n: usize, of: usize) -> String {
 }
 
 /// Prints the figures; fails on any problem.
-pub fn run() -> Result<()> {
-    let root = crate::project_root();
-    let shared = root.join("../shared/docs");
-    let f = measure(
-        &root,
-        &shared.join("seeds"),
-        &shared.join("seed-behaviours.tsv"),
-    )?;
+pub fn run(
+    bundle: &crate::bundle::Bundle,
+    map: Option<&Path>,
+    seeds: Option<&Path>,
+    audit: Option<&Path>,
+) -> Result<()> {
+    let catalog = bundle.catalog()?;
+    let cases = bundle.cases(&catalog)?;
+    let (name, text) = match map {
+        Some(path) => (
+            path.display().to_string(),
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+        ),
+        None => (
+            "conformance/coverage.json (embedded)".to_owned(),
+            crate::bundle::coverage_map().to_owned(),
+        ),
+    };
+    let f = measure(&Inputs {
+        map: (&name, &text),
+        catalog: &catalog,
+        cases: &cases,
+        seeds,
+        audit,
+    })?;
     let titles = [
         ("000", "UpdateServicePrimaryTaskSet"),
         ("001", "UpdateService (newer)"),
@@ -258,55 +297,55 @@ pub fn run() -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bundle::Bundle;
 
-    /// The committed map is consistent; a rule that no behaviour names is a problem.
+    fn figures(map: &str, seeds: Option<&Path>) -> Figures {
+        let bundle = Bundle::default();
+        let catalog = bundle.catalog().expect("catalog");
+        let cases = bundle.cases(&catalog).expect("cases");
+        measure(&Inputs {
+            map: ("coverage.json", map),
+            catalog: &catalog,
+            cases: &cases,
+            seeds,
+            audit: None,
+        })
+        .expect("measure")
+    }
+
+    /// The embedded map is consistent; a rule that no behaviour names is a problem.
     #[test]
     fn the_map_is_consistent_and_an_unmapped_rule_is_found() {
-        let root = crate::project_root();
-        let shared = root.join("../shared/docs");
-        if !shared.exists() {
-            return;
-        }
-        let f = measure(
-            &root,
-            &shared.join("seeds"),
-            &shared.join("seed-behaviours.tsv"),
-        )
-        .expect("measure");
+        let map = crate::bundle::coverage_map();
+        let f = figures(map, None);
         assert_eq!(f.problems, Vec::<String>::new());
         assert!(f.overall.0 > 0 && f.overall.0 <= f.overall.1);
-
-        let dir = std::env::temp_dir().join(format!("xtask-coverage-{}", std::process::id()));
-        for sub in ["conformance", "fixtures/schema"] {
-            std::fs::create_dir_all(dir.join(sub)).expect("dir");
-        }
-        for file in [
-            "conformance/rules.json",
-            "fixtures/schema/fixture.schema.json",
-        ] {
-            std::fs::copy(root.join(file), dir.join(file)).expect("copy");
-        }
-        for e in std::fs::read_dir(root.join("fixtures"))
-            .expect("fixtures")
-            .flatten()
-        {
-            if e.path().is_file() {
-                std::fs::copy(e.path(), dir.join("fixtures").join(e.file_name())).expect("copy");
-            }
-        }
-        let text = std::fs::read_to_string(root.join("conformance/coverage.json")).expect("map");
-        let tampered = text.replace("\"ts.client-token\"", "\"ts.limit-per-service\"");
-        std::fs::write(dir.join("conformance/coverage.json"), tampered).expect("write");
-        let f = measure(
-            &dir,
-            &shared.join("seeds"),
-            &shared.join("seed-behaviours.tsv"),
-        )
-        .expect("measure");
+        let tampered = map.replace("\"ts.client-token\"", "\"ts.limit-per-service\"");
+        let f = figures(&tampered, None);
         assert!(
             f.problems
                 .iter()
                 .any(|p| p.contains("rule ts.client-token maps to no behaviour")),
+            "{:?}",
+            f.problems
+        );
+    }
+
+    /// With the seed pages at hand, a cited line past the end of its page is a problem.
+    #[test]
+    fn a_line_past_the_page_is_found() {
+        let dir =
+            std::env::temp_dir().join(format!("ecs-conformance-seeds-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let map: serde_json::Value =
+            serde_json::from_str(crate::bundle::coverage_map()).expect("map");
+        for file in map["pages"].as_object().expect("pages").values() {
+            let file = file.as_str().expect("name");
+            std::fs::write(dir.join(file), "one line\n").expect("write");
+        }
+        let f = figures(crate::bundle::coverage_map(), Some(&dir));
+        assert!(
+            f.problems.iter().any(|p| p.contains("(1 lines)")),
             "{:?}",
             f.problems
         );

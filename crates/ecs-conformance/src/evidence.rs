@@ -1,25 +1,32 @@
-//! `cargo xtask evidence`: replays every AWS answer of `conformance/evidence/` through the
+//! `ecs-conformance evidence`: replays every AWS answer of `conformance/evidence/` through the
 //! suite's answer checks and the rules each item claims. The suite may never flag a real AWS
 //! answer; the last line says how many answers were replayed and how many were flagged.
 
-use anyhow::{bail, Result};
-use ecs_harness::{evidence, Catalog};
+use std::path::Path;
 
-pub fn run() -> Result<()> {
-    let root = crate::project_root();
-    let catalog = Catalog::load(&root.join("conformance/rules.json"))?;
-    let dir = root.join("conformance/evidence");
-    let items = match evidence::load_dir(&dir, &catalog) {
+use anyhow::{bail, Result};
+use ecs_harness::evidence;
+
+use crate::bundle::Bundle;
+
+/// Replays the embedded corpus, or the items of `dir`; fails when the suite flags an answer.
+pub fn run(dir: Option<&Path>, bundle: &Bundle) -> Result<()> {
+    let catalog = bundle.catalog()?;
+    let label = dir.map_or_else(
+        || "the embedded evidence".to_owned(),
+        |d| d.display().to_string(),
+    );
+    let items = match evidence::load_sources(crate::bundle::evidence(dir)?, &catalog) {
         Ok(items) => items,
         Err(errors) => {
             for e in &errors {
                 eprintln!("{e}");
             }
-            bail!("{} problem(s) in {}", errors.len(), dir.display());
+            bail!("{} problem(s) in {label}", errors.len());
         }
     };
     if items.is_empty() {
-        bail!("{} holds no evidence item", dir.display());
+        bail!("{label} holds no evidence item");
     }
     let mut flagged = 0;
     let mut answers = 0;

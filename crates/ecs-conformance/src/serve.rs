@@ -1,4 +1,5 @@
-//! `cargo xtask serve`: the reference emulator in the foreground until Ctrl-C.
+//! `ecs-conformance serve`: the reference emulator in the foreground until Ctrl-C. The first line
+//! on standard output names its URL, so a script can start it on port 0 and read the port.
 
 use anyhow::{Context, Result};
 use ecs_emulator::{Emulator, TimingProfile};

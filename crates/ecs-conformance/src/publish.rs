@@ -1,0 +1,191 @@
+//! `ecs-conformance report`: renders saved JSON reports of several targets as what is
+//! published: a copy of each report (JSON and Markdown) with the endpoint replaced by a label,
+//! the HTML matrix page, and two Markdown fragments, the rules x targets matrix and the
+//! at-a-glance table with each third-party target's top root causes. `cargo xtask conformance
+//! --all-targets --write-matrix` splices the fragments into the READMEs.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use ecs_harness::report::{one_line, RuleStatus};
+use ecs_harness::{Report, Status};
+
+/// `ecs-conformance report` options.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// JSON reports written by `ecs-conformance run --out`, the reference first.
+    #[arg(required = true)]
+    pub reports: Vec<PathBuf>,
+    /// What the published copies say of the endpoint (local ports change every run).
+    #[arg(long, default_value = "127.0.0.1 (a local port)")]
+    pub endpoint_label: String,
+    /// Write `<target>-<version>.json` and `.md` for each report into this directory.
+    #[arg(long)]
+    pub results_dir: Option<PathBuf>,
+    /// Write the HTML matrix page of all the reports.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    /// Write the rules x targets Markdown table.
+    #[arg(long)]
+    pub matrix: Option<PathBuf>,
+    /// Write the at-a-glance Markdown table.
+    #[arg(long)]
+    pub glance: Option<PathBuf>,
+}
+
+fn read_report(path: &Path) -> Result<Report> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let de = &mut serde_json::Deserializer::from_str(&text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: /{}: not a report written by ecs-conformance run: {}",
+            path.display(),
+            e.path(),
+            e.inner()
+        )
+    })
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    if std::fs::read_to_string(path).ok().as_deref() != Some(text) {
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
+
+/// Renders what the options ask for; a report with harness errors is refused.
+pub fn run(args: &Args) -> Result<()> {
+    let mut reports = vec![];
+    for path in &args.reports {
+        let mut report = read_report(path)?;
+        if report.has_errors() {
+            anyhow::bail!(
+                "{}: {} case(s) ended in a harness error; nothing is published from it",
+                path.display(),
+                report.count(Status::Error)
+            );
+        }
+        report.target.endpoint = args.endpoint_label.clone();
+        reports.push(report);
+    }
+    if let Some(dir) = &args.results_dir {
+        for report in &reports {
+            let stem = format!("{}-{}", report.target.name, report.target.version);
+            write(
+                &dir.join(format!("{stem}.json")),
+                &(report.to_json() + "\n"),
+            )?;
+            write(&dir.join(format!("{stem}.md")), &report.markdown())?;
+        }
+    }
+    if let Some(path) = &args.html {
+        write(path, &ecs_harness::html::html(&reports))?;
+    }
+    if let Some(path) = &args.matrix {
+        write(path, &matrix(&reports))?;
+    }
+    if let Some(path) = &args.glance {
+        write(path, &glance(&reports))?;
+    }
+    Ok(())
+}
+
+fn cell(status: RuleStatus, reason: Option<&str>) -> String {
+    let reason = reason.unwrap_or("").replace('|', "\\|").replace('\n', " ");
+    let short: String = if reason.chars().count() > 110 {
+        format!("{}…", reason.chars().take(110).collect::<String>())
+    } else {
+        reason
+    };
+    match status {
+        RuleStatus::Passed => "pass".into(),
+        other if short.is_empty() => other.label().into(),
+        other => format!("**{}**: {short}", other.label()),
+    }
+}
+
+/// Rules × targets.
+fn matrix(reports: &[Report]) -> String {
+    let mut o = String::from("| rule |");
+    for r in reports {
+        let _ = write!(o, " {} {} |", r.target.name, r.target.version);
+    }
+    o.push_str("\n|---|");
+    o.push_str(&"---|".repeat(reports.len()));
+    o.push('\n');
+    let Some(first) = reports.first() else {
+        return o;
+    };
+    for (i, rule) in first.rules.iter().enumerate() {
+        let _ = write!(o, "| `{}` |", rule.id);
+        for r in reports {
+            let rr = &r.rules[i];
+            let _ = write!(o, " {} |", cell(rr.status, rr.reason.as_deref()));
+        }
+        o.push('\n');
+    }
+    o
+}
+
+/// One row per target: case and rule totals; then each third-party target's top root causes.
+fn glance(reports: &[Report]) -> String {
+    let mut o = String::from("| target | cases passed | failed | blocked | n/a | rules passed |\n|---|---|---|---|---|---|\n");
+    for r in reports {
+        let rules_passed = r
+            .rules
+            .iter()
+            .filter(|x| x.status == RuleStatus::Passed)
+            .count();
+        let _ = writeln!(
+            o,
+            "| {} {} | {} / {} | {} | {} | {} | {} / {} |",
+            r.target.name,
+            r.target.version,
+            r.count(Status::Passed),
+            r.cases.len(),
+            r.count(Status::Failed),
+            r.count(Status::Blocked),
+            r.count(Status::NotImplemented),
+            rules_passed,
+            r.rules.len()
+        );
+    }
+    let third_party: Vec<&Report> = reports
+        .iter()
+        .filter(|r| r.target.name != "reference" && !r.root_causes.is_empty())
+        .collect();
+    if !third_party.is_empty() {
+        o.push_str("\nTop root causes (the first thing that went wrong, and how many cases it explains):\n\n");
+        for r in third_party {
+            let top: Vec<String> = r
+                .root_causes
+                .iter()
+                .take(3)
+                .map(|c| {
+                    format!(
+                        "{} × `{}`",
+                        c.cases.len(),
+                        one_line(&c.headline(), 90)
+                            .replace('`', "'")
+                            .replace('|', "\\|")
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                o,
+                "- **{} {}**: {}",
+                r.target.name,
+                r.target.version,
+                top.join("; ")
+            );
+        }
+    }
+    o
+}
