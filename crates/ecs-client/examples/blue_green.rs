@@ -14,7 +14,6 @@ use std::time::Duration;
 
 use ecs_client::{Config, EcsClient, WaiterConfig};
 use ecs_model::types::*;
-use ecs_model::Decimal;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -73,11 +72,7 @@ async fn run() -> Result<()> {
     );
     let cluster = format!("bg-{suffix}");
     let service = "web".to_owned();
-    ecs.create_cluster(CreateClusterRequest {
-        cluster_name: Some(cluster.clone()),
-        ..Default::default()
-    })
-    .await?;
+    ecs.create_cluster().cluster_name(&cluster).send().await?;
     println!("cluster {cluster} created");
     let result = shift(&ecs, &cluster, &service, waiter).await;
     cleanup(&ecs, &cluster, &service).await;
@@ -86,24 +81,23 @@ async fn run() -> Result<()> {
 
 async fn register(ecs: &EcsClient, image: &str) -> Result<String> {
     let answer = ecs
-        .register_task_definition(RegisterTaskDefinitionRequest {
-            family: Some("bg-web".into()),
-            network_mode: Some(NetworkMode::Awsvpc),
-            requires_compatibilities: Some(vec![Compatibility::Fargate]),
-            cpu: Some("256".into()),
-            memory: Some("512".into()),
-            container_definitions: Some(vec![ContainerDefinition {
-                name: Some("web".into()),
-                image: Some(image.into()),
-                memory: Some(512),
-                port_mappings: Some(vec![PortMapping {
-                    container_port: Some(80),
-                    ..Default::default()
-                }]),
+        .register_task_definition()
+        .family("bg-web")
+        .network_mode(NetworkMode::Awsvpc)
+        .requires_compatibilities(Compatibility::Fargate)
+        .cpu("256")
+        .memory("512")
+        .container_definitions(ContainerDefinition {
+            name: Some("web".into()),
+            image: Some(image.into()),
+            memory: Some(512),
+            port_mappings: Some(vec![PortMapping {
+                container_port: Some(80),
                 ..Default::default()
             }]),
             ..Default::default()
         })
+        .send()
         .await?;
     let arn = answer
         .task_definition
@@ -125,14 +119,6 @@ fn network() -> NetworkConfiguration {
     }
 }
 
-fn percent(n: i32) -> Scale {
-    Scale {
-        value: Some(Decimal::from(n)),
-        unit: Some(ScaleUnit::Percent),
-        ..Default::default()
-    }
-}
-
 async fn create_set(
     ecs: &EcsClient,
     cluster: &str,
@@ -141,15 +127,14 @@ async fn create_set(
     scale: i32,
 ) -> Result<TaskSet> {
     let answer = ecs
-        .create_task_set(CreateTaskSetRequest {
-            cluster: Some(cluster.into()),
-            service: Some(service.into()),
-            task_definition: Some(task_definition.into()),
-            launch_type: Some(LaunchType::Fargate),
-            network_configuration: Some(network()),
-            scale: Some(percent(scale)),
-            ..Default::default()
-        })
+        .create_task_set()
+        .cluster(cluster)
+        .service(service)
+        .task_definition(task_definition)
+        .launch_type(LaunchType::Fargate)
+        .network_configuration(network())
+        .scale(Scale::percent(scale))
+        .send()
         .await?;
     let ts = answer
         .task_set
@@ -170,13 +155,12 @@ async fn scale(
     to: i32,
 ) -> Result<TaskSet> {
     let answer = ecs
-        .update_task_set(UpdateTaskSetRequest {
-            cluster: Some(cluster.into()),
-            service: Some(service.into()),
-            task_set: Some(id.into()),
-            scale: Some(percent(to)),
-            ..Default::default()
-        })
+        .update_task_set()
+        .cluster(cluster)
+        .service(service)
+        .task_set(id)
+        .scale(Scale::percent(to))
+        .send()
         .await?;
     let ts = answer
         .task_set
@@ -191,28 +175,23 @@ async fn scale(
 async fn shift(ecs: &EcsClient, cluster: &str, service: &str, waiter: WaiterConfig) -> Result<()> {
     let blue_td = register(ecs, "public.ecr.aws/nginx/nginx:1.26").await?;
     let green_td = register(ecs, "public.ecr.aws/nginx/nginx:1.27").await?;
-    ecs.create_service(CreateServiceRequest {
-        cluster: Some(cluster.into()),
-        service_name: Some(service.into()),
-        desired_count: Some(4),
-        deployment_controller: Some(DeploymentController {
-            r#type: Some(DeploymentControllerType::External),
-            ..Default::default()
-        }),
-        ..Default::default()
-    })
-    .await?;
+    ecs.create_service()
+        .cluster(cluster)
+        .service_name(service)
+        .desired_count(4)
+        .deployment_controller(DeploymentController::of(DeploymentControllerType::External))
+        .send()
+        .await?;
     println!("service {service} created (EXTERNAL, desiredCount 4)");
 
     let blue = create_set(ecs, cluster, service, &blue_td, 100).await?;
     let blue_id = blue.id.clone().ok_or("the blue task set has no id")?;
-    ecs.update_service_primary_task_set(UpdateServicePrimaryTaskSetRequest {
-        cluster: Some(cluster.into()),
-        service: Some(service.into()),
-        primary_task_set: Some(blue_id.clone()),
-        ..Default::default()
-    })
-    .await?;
+    ecs.update_service_primary_task_set()
+        .cluster(cluster)
+        .service(service)
+        .primary_task_set(&blue_id)
+        .send()
+        .await?;
     ecs.wait_for_task_set_steady_state(cluster, service, &blue_id, waiter)
         .await?;
     println!("blue {blue_id} is PRIMARY and steady");
@@ -225,12 +204,11 @@ async fn shift(ecs: &EcsClient, cluster: &str, service: &str, waiter: WaiterConf
     println!("green {green_id} is steady at 100%");
 
     let answer = ecs
-        .update_service_primary_task_set(UpdateServicePrimaryTaskSetRequest {
-            cluster: Some(cluster.into()),
-            service: Some(service.into()),
-            primary_task_set: Some(green_id.clone()),
-            ..Default::default()
-        })
+        .update_service_primary_task_set()
+        .cluster(cluster)
+        .service(service)
+        .primary_task_set(&green_id)
+        .send()
         .await?;
     let status = answer.task_set.and_then(|t| t.status);
     println!(
@@ -243,12 +221,11 @@ async fn shift(ecs: &EcsClient, cluster: &str, service: &str, waiter: WaiterConf
 
     scale(ecs, cluster, service, &blue_id, 0).await?;
     let deleted = ecs
-        .delete_task_set(DeleteTaskSetRequest {
-            cluster: Some(cluster.into()),
-            service: Some(service.into()),
-            task_set: Some(blue_id.clone()),
-            ..Default::default()
-        })
+        .delete_task_set()
+        .cluster(cluster)
+        .service(service)
+        .task_set(&blue_id)
+        .send()
         .await?;
     println!(
         "blue deleted: {}",
@@ -278,30 +255,21 @@ async fn cleanup(ecs: &EcsClient, cluster: &str, service: &str) {
             eprintln!("cleanup: {step}: {e}");
         }
     };
-    let scale_down = UpdateServiceRequest {
-        cluster: Some(cluster.into()),
-        service: Some(service.into()),
-        desired_count: Some(0),
-        ..Default::default()
-    };
-    report(
-        "scale service to 0",
-        ecs.update_service(scale_down).await.map(drop),
-    );
-    let delete = DeleteServiceRequest {
-        cluster: Some(cluster.into()),
-        service: Some(service.into()),
-        force: Some(true),
-        ..Default::default()
-    };
-    report("delete service", ecs.delete_service(delete).await.map(drop));
+    let scale_down = ecs
+        .update_service()
+        .cluster(cluster)
+        .service(service)
+        .desired_count(0);
+    report("scale service to 0", scale_down.send().await.map(drop));
+    let delete = ecs
+        .delete_service()
+        .cluster(cluster)
+        .service(service)
+        .force(true);
+    report("delete service", delete.send().await.map(drop));
     for _ in 0..60 {
-        let describe = DescribeServicesRequest {
-            cluster: Some(cluster.into()),
-            services: Some(vec![service.into()]),
-            ..Default::default()
-        };
-        let inactive = match ecs.describe_services(describe).await {
+        let describe = ecs.describe_services().cluster(cluster).services(service);
+        let inactive = match describe.send().await {
             Ok(answer) => answer
                 .services
                 .unwrap_or_default()
@@ -314,10 +282,7 @@ async fn cleanup(ecs: &EcsClient, cluster: &str, service: &str) {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let delete = DeleteClusterRequest {
-        cluster: Some(cluster.into()),
-        ..Default::default()
-    };
-    report("delete cluster", ecs.delete_cluster(delete).await.map(drop));
+    let delete = ecs.delete_cluster().cluster(cluster);
+    report("delete cluster", delete.send().await.map(drop));
     println!("cleaned up");
 }

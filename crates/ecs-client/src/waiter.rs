@@ -6,6 +6,7 @@
 //! `deployments` list is empty, so the condition never holds and that waiter always times out.
 //! The state that matters for an external controller is each task set's `stabilityStatus`.
 
+use ecs_model::operations;
 use std::time::{Duration, Instant};
 
 use ecs_model::types::{DescribeTaskSetsRequest, Failure, StabilityStatus, TaskSet, TaskSetStatus};
@@ -84,7 +85,7 @@ impl EcsClient {
         let mut last: Option<Box<TaskSet>> = None;
         loop {
             let answer = self
-                .describe_task_sets(DescribeTaskSetsRequest {
+                .send::<operations::DescribeTaskSets>(DescribeTaskSetsRequest {
                     cluster: Some(cluster.to_owned()),
                     service: Some(service.to_owned()),
                     task_sets: Some(vec![task_set.to_owned()]),

@@ -2,6 +2,7 @@
 //! the logs, even at TRACE level where the signer logs its parameters.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use ecs_model::operations;
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -57,7 +58,7 @@ async fn calls_are_traced_without_secrets() {
         .unwrap();
     let client = EcsClient::new(config).unwrap();
     client
-        .describe_task_sets(DescribeTaskSetsRequest {
+        .send::<operations::DescribeTaskSets>(DescribeTaskSetsRequest {
             cluster: Some("c".into()),
             service: Some("s".into()),
             ..Default::default()

@@ -118,7 +118,7 @@ async fn request_shape_and_signature() {
         .mount(&server)
         .await;
     let answer = client(&server)
-        .describe_task_sets(describe_request())
+        .send::<operations::DescribeTaskSets>(describe_request())
         .await
         .unwrap();
     assert_eq!(answer.task_sets.unwrap()[0].computed_desired_count, Some(0));
@@ -232,7 +232,7 @@ async fn every_documented_error_form_is_read() {
             .mount(&server)
             .await;
         let err = client(&server)
-            .describe_task_sets(describe_request())
+            .send::<operations::DescribeTaskSets>(describe_request())
             .await
             .unwrap_err();
         let e = err
@@ -254,7 +254,7 @@ async fn an_html_500_is_kept_raw_after_the_retries() {
     let page = "<!doctype html><title>500 Internal Server Error</title>";
     let server = answering(ResponseTemplate::new(500).set_body_raw(page, "text/html")).await;
     let err = client(&server)
-        .describe_task_sets(describe_request())
+        .send::<operations::DescribeTaskSets>(describe_request())
         .await
         .unwrap_err();
     let Error::Unparseable { raw, .. } = &err else {
@@ -276,7 +276,7 @@ async fn a_2xx_that_is_not_the_output_shape_is_unparseable_with_its_body() {
         answering(ResponseTemplate::new(200).set_body_raw("{\"taskSets\": 5}", "application/json"))
             .await;
     let err = client(&server)
-        .describe_task_sets(describe_request())
+        .send::<operations::DescribeTaskSets>(describe_request())
         .await
         .unwrap_err();
     let Error::Unparseable { reason, raw, .. } = &err else {
@@ -305,7 +305,7 @@ async fn retries_send_the_same_client_token_and_stop_on_success() {
         .mount(&server)
         .await;
     let answer = client(&server)
-        .create_task_set(create_request())
+        .send::<operations::CreateTaskSet>(create_request())
         .await
         .unwrap();
     assert_eq!(answer.task_set.unwrap().id.as_deref(), Some("ecs-svc/9"));
@@ -327,7 +327,10 @@ async fn retries_send_the_same_client_token_and_stop_on_success() {
     let server = answering(ResponseTemplate::new(200).set_body_json(json!({}))).await;
     let mut req = create_request();
     req.client_token = Some("mine".into());
-    client(&server).create_task_set(req).await.unwrap();
+    client(&server)
+        .send::<operations::CreateTaskSet>(req)
+        .await
+        .unwrap();
     assert_eq!(
         serde_json::from_slice::<Value>(&received(&server).await[0].body).unwrap()["clientToken"],
         "mine"
@@ -350,7 +353,10 @@ async fn throttling_is_retried_up_to_the_attempt_limit() {
         Timeouts::default(),
         ValidationMode::Standard,
     );
-    let err = c.describe_task_sets(describe_request()).await.unwrap_err();
+    let err = c
+        .send::<operations::DescribeTaskSets>(describe_request())
+        .await
+        .unwrap_err();
     assert_eq!(
         err.service_error().unwrap().code,
         ErrorCode::Other("ThrottlingException".into())
@@ -393,7 +399,7 @@ async fn attempt_timeouts_hold_and_do_not_duplicate_unsafe_calls() {
     // CreateCluster is neither read-only nor idempotent and carries no token: one attempt only.
     let started = std::time::Instant::now();
     let err = c
-        .create_cluster(CreateClusterRequest::default())
+        .send::<operations::CreateCluster>(CreateClusterRequest::default())
         .await
         .unwrap_err();
     assert!(matches!(err, Error::AttemptTimeout { .. }), "{err}");
@@ -405,7 +411,10 @@ async fn attempt_timeouts_hold_and_do_not_duplicate_unsafe_calls() {
     assert_eq!(received(&server).await.len(), 1);
 
     // DescribeTaskSets is read-only: retried.
-    let err = c.describe_task_sets(describe_request()).await.unwrap_err();
+    let err = c
+        .send::<operations::DescribeTaskSets>(describe_request())
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::AttemptTimeout { .. }), "{err}");
     assert_eq!(received(&server).await.len(), 4);
 }
@@ -430,7 +439,10 @@ async fn the_overall_timeout_bounds_the_whole_call() {
         ValidationMode::Standard,
     );
     let started = std::time::Instant::now();
-    let err = c.describe_task_sets(describe_request()).await.unwrap_err();
+    let err = c
+        .send::<operations::DescribeTaskSets>(describe_request())
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::OverallTimeout { .. }), "{err}");
     assert!(started.elapsed() < Duration::from_secs(2));
 }
@@ -455,7 +467,7 @@ async fn connection_refused_is_a_transport_error() {
         .unwrap();
     let err = EcsClient::new(config)
         .unwrap()
-        .describe_task_sets(describe_request())
+        .send::<operations::DescribeTaskSets>(describe_request())
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err}");
@@ -483,9 +495,11 @@ async fn validation_modes() {
     };
 
     // Standard: an upper limit only warns; a missing member or a conflict stops the call.
-    c.create_task_set(too_many_subnets.clone()).await.unwrap();
+    c.send::<operations::CreateTaskSet>(too_many_subnets.clone())
+        .await
+        .unwrap();
     let err = c
-        .create_task_set(missing_and_conflicting.clone())
+        .send::<operations::CreateTaskSet>(missing_and_conflicting.clone())
         .await
         .unwrap_err();
     let Error::Validation { source, .. } = &err else {

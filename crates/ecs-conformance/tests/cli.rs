@@ -1,5 +1,6 @@
 //! The installed program as a user meets it: started in a directory that is not a checkout,
 //! with nothing but what it embeds.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

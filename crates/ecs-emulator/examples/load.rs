@@ -7,6 +7,7 @@
 //! `cargo xtask load` runs it as `cargo run -p ecs-emulator --example load -- --clients 64
 //! --ops 10000`; `cargo xtask test` runs a bounded 16 x 250.
 
+use ecs_model::operations;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -95,7 +96,7 @@ async fn task_sets_of(
     service: Option<String>,
 ) -> Result<Vec<TaskSet>> {
     let answer = ecs
-        .describe_services(DescribeServicesRequest {
+        .send::<operations::DescribeServices>(DescribeServicesRequest {
             cluster,
             services: Some(service.into_iter().collect()),
             ..Default::default()
@@ -128,12 +129,12 @@ pub fn run(args: &Args) -> Result<Outcome> {
             .retry(RetryConfig::disabled())
             .build()?;
         let ecs = EcsClient::new(config)?;
-        ecs.create_cluster(CreateClusterRequest {
+        ecs.send::<operations::CreateCluster>(CreateClusterRequest {
             cluster_name: Some("load".into()),
             ..Default::default()
         })
         .await?;
-        ecs.register_task_definition(RegisterTaskDefinitionRequest {
+        ecs.send::<operations::RegisterTaskDefinition>(RegisterTaskDefinitionRequest {
             family: Some("load".into()),
             container_definitions: Some(vec![ContainerDefinition {
                 name: Some("web".into()),
@@ -191,7 +192,7 @@ async fn drive(
 ) -> Result<Vec<Duration>> {
     let service = format!("svc-{client}");
     let req = |svc: &str| (Some("load".to_owned()), Some(svc.to_owned()));
-    ecs.create_service(CreateServiceRequest {
+    ecs.send::<operations::CreateService>(CreateServiceRequest {
         cluster: Some("load".into()),
         service_name: Some(service.clone()),
         desired_count: Some(4),
@@ -214,7 +215,7 @@ async fn drive(
         match rng.u8(0..10) {
             0 | 1 if mine.len() < 4 => {
                 let answer = ecs
-                    .create_task_set(CreateTaskSetRequest {
+                    .send::<operations::CreateTaskSet>(CreateTaskSetRequest {
                         cluster,
                         service: svc,
                         task_definition: Some("load".into()),
@@ -237,7 +238,7 @@ async fn drive(
             }
             2 | 3 if !mine.is_empty() => {
                 let id = mine[rng.usize(0..mine.len())].clone();
-                ecs.update_task_set(UpdateTaskSetRequest {
+                ecs.send::<operations::UpdateTaskSet>(UpdateTaskSetRequest {
                     cluster,
                     service: svc,
                     task_set: Some(id),
@@ -248,16 +249,18 @@ async fn drive(
             }
             4 if !mine.is_empty() => {
                 let id = mine[rng.usize(0..mine.len())].clone();
-                ecs.update_service_primary_task_set(UpdateServicePrimaryTaskSetRequest {
-                    cluster,
-                    service: svc,
-                    primary_task_set: Some(id),
-                    ..Default::default()
-                })
+                ecs.send::<operations::UpdateServicePrimaryTaskSet>(
+                    UpdateServicePrimaryTaskSetRequest {
+                        cluster,
+                        service: svc,
+                        primary_task_set: Some(id),
+                        ..Default::default()
+                    },
+                )
                 .await?;
             }
             5 => {
-                ecs.update_service(UpdateServiceRequest {
+                ecs.send::<operations::UpdateService>(UpdateServiceRequest {
                     cluster,
                     service: svc,
                     desired_count: Some(rng.i32(0..=20)),
@@ -267,7 +270,7 @@ async fn drive(
             }
             6 if mine.len() > 1 => {
                 let id = mine.remove(rng.usize(0..mine.len()));
-                ecs.delete_task_set(DeleteTaskSetRequest {
+                ecs.send::<operations::DeleteTaskSet>(DeleteTaskSetRequest {
                     cluster,
                     service: svc,
                     task_set: Some(id),

@@ -1,5 +1,6 @@
-//! The emulator as a controller's test fixture: `Config::local`, injected faults and the call
-//! log, the way a team testing its own EXTERNAL deployment controller would use them.
+//! The emulator as a controller's test fixture: `Config::local`, the client's request
+//! builders, injected faults and the call log, the way a team testing its own EXTERNAL
+//! deployment controller would use them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
@@ -7,7 +8,6 @@ use std::time::Duration;
 use ecs_client::{Config, EcsClient, Error};
 use ecs_emulator::{Emulator, Fault, ManualClock, TimingProfile};
 use ecs_model::types::*;
-use ecs_model::Decimal;
 
 struct World {
     emulator: Emulator,
@@ -37,54 +37,43 @@ impl World {
     async fn service(&self, svc: &str, desired: i32) {
         let _ = self
             .ecs
-            .create_cluster(CreateClusterRequest {
-                cluster_name: Some("c".into()),
-                ..Default::default()
-            })
+            .create_cluster()
+            .cluster_name("c")
+            .send()
             .await
             .unwrap();
         self.ecs
-            .register_task_definition(RegisterTaskDefinitionRequest {
-                family: Some("web".into()),
-                container_definitions: Some(vec![ContainerDefinition {
-                    name: Some("web".into()),
-                    image: Some("public.ecr.aws/nginx/nginx:1.27".into()),
-                    memory: Some(128),
-                    ..Default::default()
-                }]),
+            .register_task_definition()
+            .family("web")
+            .container_definitions(ContainerDefinition {
+                name: Some("web".into()),
+                image: Some("public.ecr.aws/nginx/nginx:1.27".into()),
+                memory: Some(128),
                 ..Default::default()
             })
+            .send()
             .await
             .unwrap();
         self.ecs
-            .create_service(CreateServiceRequest {
-                cluster: Some("c".into()),
-                service_name: Some(svc.into()),
-                desired_count: Some(desired),
-                deployment_controller: Some(DeploymentController {
-                    r#type: Some(DeploymentControllerType::External),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            })
+            .create_service()
+            .cluster("c")
+            .service_name(svc)
+            .desired_count(desired)
+            .deployment_controller(DeploymentController::of(DeploymentControllerType::External))
+            .send()
             .await
             .unwrap();
     }
 
     async fn create_set(&self, svc: &str, token: &str, percent: i32) -> TaskSet {
         self.ecs
-            .create_task_set(CreateTaskSetRequest {
-                cluster: Some("c".into()),
-                service: Some(svc.into()),
-                task_definition: Some("web".into()),
-                client_token: Some(token.into()),
-                scale: Some(Scale {
-                    value: Some(Decimal::from(percent)),
-                    unit: Some(ScaleUnit::Percent),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            })
+            .create_task_set()
+            .cluster("c")
+            .service(svc)
+            .task_definition("web")
+            .client_token(token)
+            .scale(Scale::percent(percent))
+            .send()
             .await
             .unwrap()
             .task_set
@@ -93,12 +82,11 @@ impl World {
 
     async fn describe(&self, svc: &str, id: &str) -> TaskSet {
         self.ecs
-            .describe_task_sets(DescribeTaskSetsRequest {
-                cluster: Some("c".into()),
-                service: Some(svc.into()),
-                task_sets: Some(vec![id.into()]),
-                ..Default::default()
-            })
+            .describe_task_sets()
+            .cluster("c")
+            .service(svc)
+            .task_sets(id)
+            .send()
             .await
             .unwrap()
             .task_sets
@@ -134,17 +122,12 @@ async fn retries_ride_over_throttling_5xx_and_dropped_connections_and_the_log_sh
         times: 2,
     });
     w.ecs
-        .update_task_set(UpdateTaskSetRequest {
-            cluster: Some("c".into()),
-            service: Some("svc".into()),
-            task_set: Some(id.clone()),
-            scale: Some(Scale {
-                value: Some(Decimal::from(100)),
-                unit: Some(ScaleUnit::Percent),
-                ..Default::default()
-            }),
-            ..Default::default()
-        })
+        .update_task_set()
+        .cluster("c")
+        .service("svc")
+        .task_set(&id)
+        .scale(Scale::percent(100))
+        .send()
         .await
         .unwrap();
     let codes: Vec<Option<String>> = engine
@@ -184,10 +167,7 @@ async fn retries_ride_over_throttling_5xx_and_dropped_connections_and_the_log_sh
         operation: "ListClusters".into(),
         times: 1,
     });
-    let e = no_retry
-        .list_clusters(ListClustersRequest::default())
-        .await
-        .unwrap_err();
+    let e = no_retry.list_clusters().send().await.unwrap_err();
     assert!(matches!(e, Error::Transport { .. }), "{e}");
 }
 
@@ -247,10 +227,9 @@ async fn reset_empties_the_account_the_faults_and_the_log() {
     assert!(engine.calls().is_empty());
     let clusters = w
         .ecs
-        .describe_clusters(DescribeClustersRequest {
-            clusters: Some(vec!["c".into()]),
-            ..Default::default()
-        })
+        .describe_clusters()
+        .clusters("c")
+        .send()
         .await
         .unwrap();
     assert_eq!(clusters.clusters, Some(vec![]), "the cluster is gone");

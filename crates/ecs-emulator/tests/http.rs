@@ -2,6 +2,7 @@
 //! errors on the wire, and correctness under concurrent clients.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use ecs_model::operations;
 use std::time::Duration;
 
 use ecs_client::{Config, EcsClient, Error, WaiterConfig};
@@ -32,14 +33,14 @@ fn waiter() -> WaiterConfig {
 }
 
 async fn setup(ecs: &EcsClient, cluster: &str, desired: i32) {
-    ecs.create_cluster(CreateClusterRequest {
+    ecs.send::<operations::CreateCluster>(CreateClusterRequest {
         cluster_name: Some(cluster.into()),
         ..Default::default()
     })
     .await
     .unwrap();
     for image in ["nginx:1.26", "nginx:1.27"] {
-        ecs.register_task_definition(RegisterTaskDefinitionRequest {
+        ecs.send::<operations::RegisterTaskDefinition>(RegisterTaskDefinitionRequest {
             family: Some("web".into()),
             container_definitions: Some(vec![ContainerDefinition {
                 name: Some("web".into()),
@@ -52,7 +53,7 @@ async fn setup(ecs: &EcsClient, cluster: &str, desired: i32) {
         .await
         .unwrap();
     }
-    ecs.create_service(CreateServiceRequest {
+    ecs.send::<operations::CreateService>(CreateServiceRequest {
         cluster: Some(cluster.into()),
         service_name: Some("web".into()),
         desired_count: Some(desired),
@@ -67,7 +68,7 @@ async fn setup(ecs: &EcsClient, cluster: &str, desired: i32) {
 }
 
 async fn create_set(ecs: &EcsClient, cluster: &str, td: &str, scale: i32) -> TaskSet {
-    ecs.create_task_set(CreateTaskSetRequest {
+    ecs.send::<operations::CreateTaskSet>(CreateTaskSetRequest {
         cluster: Some(cluster.into()),
         service: Some("web".into()),
         task_definition: Some(td.into()),
@@ -106,7 +107,7 @@ async fn blue_green_lifecycle_through_the_client() {
         (Some(0), Some(0), Some(0)),
         "the answer comes before the scheduler computes the count"
     );
-    ecs.update_service_primary_task_set(UpdateServicePrimaryTaskSetRequest {
+    ecs.send::<operations::UpdateServicePrimaryTaskSet>(UpdateServicePrimaryTaskSetRequest {
         cluster: Some("prod".into()),
         service: Some("web".into()),
         primary_task_set: Some(blue_id.clone()),
@@ -127,7 +128,7 @@ async fn blue_green_lifecycle_through_the_client() {
     let green = create_set(&ecs, "prod", "web:2", 0).await;
     let green_id = green.id.clone().unwrap();
     let scaled = ecs
-        .update_task_set(UpdateTaskSetRequest {
+        .send::<operations::UpdateTaskSet>(UpdateTaskSetRequest {
             cluster: Some("prod".into()),
             service: Some("web".into()),
             task_set: Some(green_id.clone()),
@@ -154,7 +155,7 @@ async fn blue_green_lifecycle_through_the_client() {
     );
 
     let primary = ecs
-        .update_service_primary_task_set(UpdateServicePrimaryTaskSetRequest {
+        .send::<operations::UpdateServicePrimaryTaskSet>(UpdateServicePrimaryTaskSetRequest {
             cluster: Some("prod".into()),
             service: Some("web".into()),
             primary_task_set: Some(green.task_set_arn.clone().unwrap()),
@@ -167,7 +168,7 @@ async fn blue_green_lifecycle_through_the_client() {
     assert_eq!(primary.status, Some(TaskSetStatus::PRIMARY));
 
     let service = ecs
-        .describe_services(DescribeServicesRequest {
+        .send::<operations::DescribeServices>(DescribeServicesRequest {
             cluster: Some("prod".into()),
             services: Some(vec!["web".into()]),
             ..Default::default()
@@ -189,7 +190,7 @@ async fn blue_green_lifecycle_through_the_client() {
     assert!(violations.is_empty(), "{violations:?}");
 
     let err = ecs
-        .delete_task_set(DeleteTaskSetRequest {
+        .send::<operations::DeleteTaskSet>(DeleteTaskSetRequest {
             cluster: Some("prod".into()),
             service: Some("web".into()),
             task_set: Some(blue_id.clone()),
@@ -204,7 +205,7 @@ async fn blue_green_lifecycle_through_the_client() {
         "{err}"
     );
     let drained = ecs
-        .delete_task_set(DeleteTaskSetRequest {
+        .send::<operations::DeleteTaskSet>(DeleteTaskSetRequest {
             cluster: Some("prod".into()),
             service: Some("web".into()),
             task_set: Some(blue_id.clone()),
@@ -230,7 +231,7 @@ async fn blue_green_lifecycle_through_the_client() {
     // fast timing: stopped after 50 ms, gone 500 ms later.
     tokio::time::sleep(Duration::from_millis(800)).await;
     let after = ecs
-        .describe_task_sets(DescribeTaskSetsRequest {
+        .send::<operations::DescribeTaskSets>(DescribeTaskSetsRequest {
             cluster: Some("prod".into()),
             service: Some("web".into()),
             task_sets: Some(vec![blue_id.clone()]),
@@ -338,7 +339,7 @@ async fn the_client_reads_emulator_errors_as_modeled_exceptions() {
     let emulator = Emulator::start().await.unwrap();
     let ecs = client(&emulator.url());
     let err = ecs
-        .describe_task_sets(DescribeTaskSetsRequest {
+        .send::<operations::DescribeTaskSets>(DescribeTaskSetsRequest {
             cluster: Some("none".into()),
             service: Some("web".into()),
             task_sets: Some(vec!["ecs-svc/1".into()]),
@@ -376,17 +377,19 @@ async fn concurrent_clients_never_break_the_invariants() {
                 let id = ids[(worker + step) % ids.len()].clone();
                 match step % 3 {
                     0 => {
-                        ecs.update_service_primary_task_set(UpdateServicePrimaryTaskSetRequest {
-                            cluster: Some("load".into()),
-                            service: Some("web".into()),
-                            primary_task_set: Some(id),
-                            ..Default::default()
-                        })
+                        ecs.send::<operations::UpdateServicePrimaryTaskSet>(
+                            UpdateServicePrimaryTaskSetRequest {
+                                cluster: Some("load".into()),
+                                service: Some("web".into()),
+                                primary_task_set: Some(id),
+                                ..Default::default()
+                            },
+                        )
                         .await
                         .unwrap();
                     }
                     1 => {
-                        ecs.update_task_set(UpdateTaskSetRequest {
+                        ecs.send::<operations::UpdateTaskSet>(UpdateTaskSetRequest {
                             cluster: Some("load".into()),
                             service: Some("web".into()),
                             task_set: Some(id),
@@ -397,7 +400,7 @@ async fn concurrent_clients_never_break_the_invariants() {
                         .unwrap();
                     }
                     _ => {
-                        ecs.update_service(UpdateServiceRequest {
+                        ecs.send::<operations::UpdateService>(UpdateServiceRequest {
                             cluster: Some("load".into()),
                             service: Some("web".into()),
                             desired_count: Some(i32::try_from(worker % 20).unwrap()),
@@ -415,7 +418,7 @@ async fn concurrent_clients_never_break_the_invariants() {
     }
     assert_eq!(emulator.engine().check_invariants(), Vec::<String>::new());
     let answer = ecs
-        .describe_task_sets(DescribeTaskSetsRequest {
+        .send::<operations::DescribeTaskSets>(DescribeTaskSetsRequest {
             cluster: Some("load".into()),
             service: Some("web".into()),
             task_sets: Some(ids.clone()),

@@ -37,9 +37,11 @@ pub mod operation;
 pub mod rules;
 pub mod schema;
 pub mod semantics;
+mod shortcuts;
 pub mod validate;
 pub mod wire;
 
+pub use aws_smithy_types::DateTime;
 pub use decimal::{Decimal, DecimalError};
 pub use decode::{from_json, from_value, DecodeError};
 pub use generated::{

@@ -254,6 +254,11 @@ macro_rules! structure_serde {
     };
 }
 
+/// The text of an enum value the model does not list, as it came over the wire. Opaque (in the
+/// manner of smithy-rs): it is made only by parsing, and read through the enum's `as_str()`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UnknownValue(#[doc(hidden)] pub(crate) String);
+
 /// A closed string enum of the model with an `Unknown` catch-all that round-trips.
 #[macro_export]
 #[doc(hidden)]
@@ -264,8 +269,10 @@ macro_rules! string_enum {
         #[non_exhaustive]
         pub enum $ty {
             $($(#[$vmeta])* $variant,)*
-            /// A value the model does not list, kept as received.
-            Unknown(String),
+            /// A value the model does not list, kept as received. Its text is read with
+            /// `as_str()` on the enum; it cannot be written by hand, so a match on a value that
+            /// a later model names cannot silently stop matching when the value gets a variant.
+            Unknown($crate::wire::UnknownValue),
         }
 
         impl $ty {
@@ -276,7 +283,7 @@ macro_rules! string_enum {
             pub fn as_str(&self) -> &str {
                 match self {
                     $($ty::$variant => $value,)*
-                    $ty::Unknown(s) => s.as_str(),
+                    $ty::Unknown(s) => s.0.as_str(),
                 }
             }
 
@@ -290,7 +297,7 @@ macro_rules! string_enum {
             fn from(s: &str) -> Self {
                 match s {
                     $($value => $ty::$variant,)*
-                    other => $ty::Unknown(other.to_owned()),
+                    other => $ty::Unknown($crate::wire::UnknownValue(other.to_owned())),
                 }
             }
         }
@@ -299,7 +306,7 @@ macro_rules! string_enum {
             fn from(s: String) -> Self {
                 match s.as_str() {
                     $($value => $ty::$variant,)*
-                    _ => $ty::Unknown(s),
+                    _ => $ty::Unknown($crate::wire::UnknownValue(s)),
                 }
             }
         }

@@ -63,7 +63,7 @@ fn bad_inputs_are_errors() {
     ));
     let scale = Scale {
         value: Some(d("10")),
-        unit: Some(ScaleUnit::Unknown("PERMILLE".into())),
+        unit: Some(ScaleUnit::from("PERMILLE")),
         ..Default::default()
     };
     assert!(matches!(

@@ -576,26 +576,65 @@ impl<'a> Gen<'a> {
     // ecs-client: one method per operation
 
     pub fn client_methods(&self) -> Result<String> {
-        let mut o = header("One `EcsClient` method per ECS operation, each a thin call of `send`.");
-        o += "use ecs_model::operations;\nuse ecs_model::types::*;\n\nuse crate::{EcsClient, Error};\n\nimpl EcsClient {\n";
+        let mut o = header("One `EcsClient` method per ECS operation, answering a fluent request builder (`fluent`): `ecs.create_task_set().cluster(..).service(..).send().await`. `EcsClient::send::<Op>(input)` remains for inputs built whole.");
+        o += "#![allow(deprecated, unused_imports)]\n\nuse std::collections::BTreeMap;\n\nuse ecs_model::operations;\nuse ecs_model::types::*;\nuse ecs_model::{DateTime, Decimal};\n\nuse crate::{CallOptions, EcsClient, Error};\n\nimpl EcsClient {\n";
         for op in self.model.operations.values() {
-            let (input, output) = io(op)?;
             let _ = writeln!(
                 o,
-                "    /// `{}`: sends [`{}`], answers [`{}`].",
-                op.name, input.shape, output.shape
+                "    /// `{}`: a request builder; `.send().await` sends it.",
+                op.name
             );
             if op.deprecated {
                 o += "    #[deprecated(note = \"deprecated in the ECS model\")]\n";
             }
             let _ = writeln!(
                 o,
-                "    pub async fn {}(&self, input: {}) -> Result<{}, Error> {{\n        self.send::<operations::{}>(input).await\n    }}\n",
+                "    pub fn {}(&self) -> fluent::{}<'_> {{\n        fluent::{}::new(self)\n    }}\n",
                 names::snake(&op.name),
-                input.shape,
-                output.shape,
+                op.name,
                 op.name
             );
+        }
+        o += "}\n\n/// One request builder per operation: a setter per input member (a list member's setter\n/// appends one item, a map member's inserts one entry; `set_<member>` replaces or clears the\n/// whole value), `options` for per-call overrides, and `send`.\npub mod fluent {\n    use super::*;\n\n";
+        for op in self.model.operations.values() {
+            let (input, output) = io(op)?;
+            let name = &op.name;
+            let _ = writeln!(
+                o,
+                "    /// Builds and sends `{name}` ([`{}`] in, [`{}`] out).",
+                input.shape, output.shape
+            );
+            let _ = writeln!(o, "    #[must_use = \"a request is sent only by `send`\"]\n    pub struct {name}<'a> {{\n        client: &'a EcsClient,\n        input: {},\n        options: CallOptions,\n    }}\n", input.shape);
+            let _ = writeln!(o, "    impl<'a> {name}<'a> {{\n        pub(crate) fn new(client: &'a EcsClient) -> Self {{\n            {name} {{\n                client,\n                input: Default::default(),\n                options: CallOptions::default(),\n            }}\n        }}\n");
+            let shape = self.shape(&input.shape);
+            for (m, member) in &shape.members {
+                let field = names::field(m);
+                let plain = field.trim_start_matches("r#").to_owned();
+                if ["input", "options", "send", "new"].contains(&plain.as_str()) {
+                    bail!("{}: member {m} collides with a builder method", input.shape);
+                }
+                let ty = self.member_type(&input.shape, m, &member.shape);
+                let dep = if member.deprecated {
+                    "        #[deprecated(note = \"deprecated in the ECS model\")]\n"
+                } else {
+                    ""
+                };
+                let target = self.shape(&member.shape);
+                let open_enum = self.config.open_enum_for(&input.shape, m).is_some();
+                if target.ty == "list" && !open_enum {
+                    let item = self.type_of(target.member.as_ref().map_or("", |r| &r.shape));
+                    let _ = writeln!(o, "        /// Appends one item to `{m}`.\n{dep}        pub fn {field}(mut self, item: impl Into<{item}>) -> Self {{\n            self.input.{field}.get_or_insert_with(Vec::new).push(item.into());\n            self\n        }}\n");
+                } else if target.ty == "map" && !open_enum {
+                    let value = self.type_of(target.value.as_ref().map_or("", |r| &r.shape));
+                    let _ = writeln!(o, "        /// Inserts one entry into `{m}`.\n{dep}        pub fn {field}(mut self, key: impl Into<String>, value: impl Into<{value}>) -> Self {{\n            self.input.{field}.get_or_insert_with(BTreeMap::new).insert(key.into(), value.into());\n            self\n        }}\n");
+                } else {
+                    let _ = writeln!(o, "        /// Sets `{m}`.\n{dep}        pub fn {field}(mut self, value: impl Into<{ty}>) -> Self {{\n            self.input.{field} = Some(value.into());\n            self\n        }}\n");
+                }
+                let _ = writeln!(o, "        /// Sets or clears `{m}` as a whole.\n{dep}        pub fn set_{plain}(mut self, value: Option<{ty}>) -> Self {{\n            self.input.{field} = value;\n            self\n        }}\n");
+            }
+            let _ = writeln!(o, "        /// The request as built so far.\n        pub fn input(&self) -> &{} {{\n            &self.input\n        }}\n", input.shape);
+            let _ = writeln!(o, "        /// Per-call overrides (validation mode, attempts).\n        pub fn options(mut self, options: CallOptions) -> Self {{\n            self.options = options;\n            self\n        }}\n");
+            let _ = writeln!(o, "        /// Validates, signs and sends the request.\n        pub async fn send(self) -> Result<{}, Error> {{\n            self.client\n                .send_with::<operations::{name}>(self.input, self.options)\n                .await\n        }}\n    }}\n", output.shape);
         }
         o += "}\n";
         Ok(o)
