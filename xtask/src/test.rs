@@ -63,6 +63,15 @@ pub fn run() -> Result<()> {
         ]))?;
     }
     util::run(util::cargo().args(["test", "--workspace", "--locked"]))?;
+    // Every library and the tool package and build as they would on crates.io.
+    util::run(util::cargo().args([
+        "publish",
+        "--workspace",
+        "--dry-run",
+        "--locked",
+        "--exclude",
+        "xtask",
+    ]))?;
     // No rule of the suite may flag one of AWS's own answers.
     eprintln!("$ cargo xtask evidence");
     ensure_zero("ecs-conformance evidence", tool(&["evidence"])?)?;
