@@ -89,19 +89,10 @@ pub fn run(args: &Args) -> Result<Vec<Outcome>> {
     // crates under test (this xtask links none of them).
     let seeds = work.join("seeds");
     let dict = work.join("ecs.dict");
-    util::run(
-        util::cargo()
-            .args([
-                "run",
-                "--locked",
-                "--quiet",
-                "-p",
-                "ecs-harness",
-                "--example",
-                "fuzz_seeds",
-                "--",
-            ])
-            .arg(&work),
+    util::run_example(
+        "ecs-harness",
+        "fuzz_seeds",
+        &[work.clone().into_os_string()],
     )?;
     let targets: Vec<&str> = if args.targets.is_empty() {
         TARGETS.to_vec()

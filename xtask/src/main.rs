@@ -170,20 +170,8 @@ pub fn coverage() -> anyhow::Result<i32> {
 /// The load example of ecs-emulator (dev profile, as the tests build it; the earlier figures
 /// were measured the same way).
 pub fn load(args: &[String]) -> anyhow::Result<()> {
-    util::run(
-        util::cargo()
-            .args([
-                "run",
-                "--locked",
-                "--quiet",
-                "-p",
-                "ecs-emulator",
-                "--example",
-                "load",
-                "--",
-            ])
-            .args(args),
-    )
+    let args: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+    util::run_example("ecs-emulator", "load", &args)
 }
 
 /// The repository root (the parent of `xtask/`).

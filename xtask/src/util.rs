@@ -59,6 +59,23 @@ pub fn cargo() -> Command {
     c
 }
 
+/// Runs an example of a workspace crate (dev profile) with `args`: how xtask reaches code that
+/// needs the crates it does not link.
+pub fn run_example(package: &str, example: &str, args: &[std::ffi::OsString]) -> Result<()> {
+    run(cargo()
+        .args([
+            "run",
+            "--locked",
+            "--quiet",
+            "-p",
+            package,
+            "--example",
+            example,
+            "--",
+        ])
+        .args(args))
+}
+
 /// A crates.io binary installed once with `cargo install --locked` under `root`; returns the
 /// path of `bin/<binary>`.
 pub fn cargo_install(krate: &str, version: &str, binary: &str, root: &Path) -> Result<PathBuf> {
