@@ -41,8 +41,8 @@ pub fn tool() -> Result<PathBuf> {
         "--bin",
         "ecs-conformance",
     ]))?;
-    let exe = crate::project_root()
-        .join("target/debug")
+    let exe = util::target_dir()
+        .join("debug")
         .join(format!("ecs-conformance{}", std::env::consts::EXE_SUFFIX));
     anyhow::ensure!(exe.exists(), "{} was not built", exe.display());
     Ok(exe)

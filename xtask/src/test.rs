@@ -150,6 +150,7 @@ fn suite(out: &Path, extra: &[&str]) -> Result<i32> {
 fn regenerate_from_a_broken_tree(root: &Path) -> Result<()> {
     let copy = util::scratch_dir("broken-tree")?;
     std::fs::remove_dir_all(&copy).with_context(|| format!("removing {}", copy.display()))?;
+    std::fs::create_dir_all(&copy).with_context(|| format!("creating {}", copy.display()))?;
     for item in [
         "Cargo.toml",
         "Cargo.lock",
@@ -166,7 +167,7 @@ fn regenerate_from_a_broken_tree(root: &Path) -> Result<()> {
     util::run(
         util::cargo()
             .current_dir(&copy)
-            .env("CARGO_TARGET_DIR", root.join("target/broken-tree"))
+            .env("CARGO_TARGET_DIR", util::target_dir().join("broken-tree"))
             .args(["run", "--locked", "--quiet", "-p", "xtask", "--", "codegen"]),
     )?;
     anyhow::ensure!(
@@ -208,7 +209,7 @@ fn installed_outside_the_checkout(root: &Path) -> Result<()> {
             .arg(root.join("crates/ecs-conformance"))
             .arg("--root")
             .arg(&install)
-            .env("CARGO_TARGET_DIR", root.join("target")),
+            .env("CARGO_TARGET_DIR", util::target_dir()),
     )?;
     let elsewhere =
         std::env::temp_dir().join(format!("ecs-conformance-elsewhere-{}", std::process::id()));

@@ -25,6 +25,16 @@ pub fn describe(cmd: &Command) -> String {
     parts.join(" ")
 }
 
+/// Cargo's target directory: `CARGO_TARGET_DIR` (relative to the repository root when
+/// relative), else `target/` of the repository.
+pub fn target_dir() -> PathBuf {
+    let root = crate::project_root();
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root.join(dir),
+        None => root.join("target"),
+    }
+}
+
 /// Scratch space for xtask downloads that may be thrown away by `cargo clean`.
 pub fn scratch_dir(name: &str) -> Result<PathBuf> {
     let dir = crate::project_root()
