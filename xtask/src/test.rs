@@ -157,7 +157,6 @@ fn regenerate_from_a_broken_tree(root: &Path) -> Result<()> {
         ".cargo",
         "crates",
         "xtask",
-        "model",
     ] {
         copy_tree(&root.join(item), &copy.join(item))?;
     }
