@@ -151,13 +151,7 @@ fn regenerate_from_a_broken_tree(root: &Path) -> Result<()> {
     let copy = util::scratch_dir("broken-tree")?;
     std::fs::remove_dir_all(&copy).with_context(|| format!("removing {}", copy.display()))?;
     std::fs::create_dir_all(&copy).with_context(|| format!("creating {}", copy.display()))?;
-    for item in [
-        "Cargo.toml",
-        "Cargo.lock",
-        ".cargo",
-        "crates",
-        "xtask",
-    ] {
+    for item in ["Cargo.toml", "Cargo.lock", ".cargo", "crates", "xtask"] {
         copy_tree(&root.join(item), &copy.join(item))?;
     }
     let planted = copy.join("crates/ecs-model/src/generated/types.rs");
