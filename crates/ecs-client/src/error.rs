@@ -139,6 +139,20 @@ impl Error {
         }
     }
 
+    /// The service's error as operation `O`'s error enum, when this is a service error answered
+    /// to a call of `O`: `e.operation_error::<operations::CreateTaskSet>()` gives a
+    /// `CreateTaskSetError` to match on. Codes the model does not list for `O` come back as
+    /// its opaque `Unhandled` case.
+    pub fn operation_error<O: ecs_model::Operation>(&self) -> Option<O::Error> {
+        use ecs_model::OperationError as _;
+        match self {
+            Error::Service(e) if e.operation == O::INFO.name => {
+                Some(O::Error::from_code(e.code.as_str()))
+            }
+            _ => None,
+        }
+    }
+
     /// The raw answer, when there was one.
     pub fn raw_response(&self) -> Option<&RawResponse> {
         match self {

@@ -658,3 +658,39 @@ async fn the_waiter_gives_up_with_the_last_task_set_seen() {
     assert!(last.is_some());
     assert!(err.to_string().contains("MISSING"));
 }
+
+/// A service error read as the operation's own error enum: a listed exception is its variant,
+/// a code the operation does not list is `Unhandled` (opaque, with its code), and another
+/// operation's view of the error is `None`.
+#[tokio::test]
+async fn errors_are_read_as_the_operations_error_enum() {
+    use ecs_model::errors::{CreateTaskSetError, DeleteClusterError};
+    use ecs_model::OperationError;
+    let server = answering(ResponseTemplate::new(400).set_body_json(
+        json!({"__type": "com.amazonaws.ecs#ServiceNotFoundException", "message": "m"}),
+    ))
+    .await;
+    let ecs = client(&server);
+    let e = ecs
+        .create_task_set()
+        .cluster("c")
+        .service("s")
+        .task_definition("td")
+        .send()
+        .await
+        .unwrap_err();
+    let typed = e.operation_error::<operations::CreateTaskSet>();
+    assert_eq!(typed, Some(CreateTaskSetError::ServiceNotFoundException));
+    assert_eq!(
+        typed.as_ref().and_then(OperationError::modeled),
+        Some(ModeledError::ServiceNotFoundException)
+    );
+    assert_eq!(e.operation_error::<operations::DeleteCluster>(), None);
+
+    // DeleteCluster does not list ServiceNotFoundException: the code stays, opaque.
+    let e = ecs.delete_cluster().cluster("c").send().await.unwrap_err();
+    let typed = e.operation_error::<operations::DeleteCluster>().unwrap();
+    assert!(matches!(typed, DeleteClusterError::Unhandled(_)));
+    assert_eq!(typed.code(), "ServiceNotFoundException");
+    assert_eq!(typed.modeled(), None);
+}

@@ -48,7 +48,7 @@ pub use generated::{
     errors, operations, types, API_VERSION, JSON_VERSION, MODEL_UID, OPERATION_COUNT, SHAPE_COUNT,
     SIGNING_NAME, TARGET_PREFIX,
 };
-pub use operation::{Operation, OperationInfo, Shape};
+pub use operation::{Operation, OperationError, OperationInfo, Shape};
 pub use validate::{Validate, ValidationError, Violation, ViolationKind};
 
 /// Version of the generator and of the botocore model the generated code comes from.

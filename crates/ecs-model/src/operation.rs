@@ -53,11 +53,30 @@ impl<T> Shape for T where
 {
 }
 
-/// An ECS operation: its input and output types and its table entry.
+/// An ECS operation: its input and output types, its error type and its table entry.
 pub trait Operation {
+    /// The request structure.
     type Input: Shape;
+    /// The answer structure.
     type Output: Shape;
+    /// The exceptions the operation can answer (`errors::CreateTaskSetError`, ...).
+    type Error: OperationError;
+    /// What the model says of the operation.
     const INFO: OperationInfo;
+}
+
+/// One operation's error codes as a closed enum with an opaque `Unhandled` case: a generated
+/// `<Operation>Error` per operation implements it.
+pub trait OperationError:
+    Clone + std::fmt::Debug + std::fmt::Display + PartialEq + Eq + Send + Sync + 'static
+{
+    /// The error for a bare code (`ServiceNotFoundException`); codes the model does not list
+    /// for the operation become `Unhandled`.
+    fn from_code(code: &str) -> Self;
+    /// The wire code.
+    fn code(&self) -> &str;
+    /// The modeled exception, unless the code is one the operation does not list.
+    fn modeled(&self) -> Option<ModeledError>;
 }
 
 /// Finds an operation by name (`CreateTaskSet`) or by `X-Amz-Target` value.

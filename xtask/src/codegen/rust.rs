@@ -688,8 +688,8 @@ impl<'a> Gen<'a> {
             let _ = writeln!(o, "impl Operation for {} {{", op.name);
             let _ = writeln!(
                 o,
-                "    type Input = {};\n    type Output = {};",
-                input.shape, output.shape
+                "    type Input = {};\n    type Output = {};\n    type Error = crate::errors::{}Error;",
+                input.shape, output.shape, op.name
             );
             let _ = writeln!(o, "    const INFO: OperationInfo = OperationInfo {{");
             let _ = writeln!(
@@ -724,7 +724,7 @@ impl<'a> Gen<'a> {
     }
 
     fn errors(&self) -> String {
-        let mut o = header("Error codes of the modeled exceptions.");
+        let mut o = header("Error codes of the modeled exceptions, and per operation the exceptions it can answer.");
         let errs: Vec<(&String, &Shape)> = self
             .model
             .shapes
@@ -770,6 +770,38 @@ impl<'a> Gen<'a> {
             faults.join(" | ")
         };
         o += ")\n    }\n}\n\nimpl std::fmt::Display for ModeledError {\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {\n        f.write_str(self.code())\n    }\n}\n";
+        for op in self.model.operations.values() {
+            let name = format!("{}Error", op.name);
+            let _ = writeln!(o, "\n/// What `{}` can answer instead of its output: an exception the model lists for it, or\n/// (`Unhandled`) a code it does not list, kept opaque.\n#[derive(Clone, Debug, PartialEq, Eq, Hash)]\n#[non_exhaustive]\npub enum {name} {{", op.name);
+            for e in &op.errors {
+                let fault = self.shape(&e.shape).fault;
+                let _ = writeln!(
+                    o,
+                    "    /// `{}`, a {} fault.\n    {},",
+                    e.shape,
+                    if fault { "server" } else { "client" },
+                    e.shape
+                );
+            }
+            let _ = writeln!(o, "    /// A code the model does not list for `{}`.\n    Unhandled(crate::wire::UnknownValue),\n}}\n", op.name);
+            let _ = writeln!(o, "impl crate::operation::OperationError for {name} {{\n    fn from_code(code: &str) -> Self {{\n        match code {{");
+            for e in &op.errors {
+                let _ = writeln!(o, "            {} => {name}::{},", lit(&e.shape), e.shape);
+            }
+            let _ = writeln!(o, "            other => {name}::Unhandled(crate::wire::UnknownValue(other.to_owned())),\n        }}\n    }}\n\n    fn code(&self) -> &str {{\n        match self {{");
+            for e in &op.errors {
+                let _ = writeln!(o, "            {name}::{} => {},", e.shape, lit(&e.shape));
+            }
+            let _ = writeln!(o, "            {name}::Unhandled(v) => v.0.as_str(),\n        }}\n    }}\n\n    fn modeled(&self) -> Option<ModeledError> {{\n        match self {{");
+            for e in &op.errors {
+                let _ = writeln!(
+                    o,
+                    "            {name}::{0} => Some(ModeledError::{0}),",
+                    e.shape
+                );
+            }
+            let _ = writeln!(o, "            {name}::Unhandled(_) => None,\n        }}\n    }}\n}}\n\nimpl std::fmt::Display for {name} {{\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {{\n        f.write_str(crate::operation::OperationError::code(self))\n    }}\n}}");
+        }
         o
     }
 }

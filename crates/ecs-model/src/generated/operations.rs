@@ -13,6 +13,7 @@ pub struct AssociateGatewayWithCluster;
 impl Operation for AssociateGatewayWithCluster {
     type Input = AssociateGatewayWithClusterRequest;
     type Output = AssociateGatewayWithClusterResponse;
+    type Error = crate::errors::AssociateGatewayWithClusterError;
     const INFO: OperationInfo = OperationInfo {
         name: "AssociateGatewayWithCluster",
         target: "AmazonEC2ContainerServiceV20141113.AssociateGatewayWithCluster",
@@ -40,6 +41,7 @@ pub struct ContinueServiceDeployment;
 impl Operation for ContinueServiceDeployment {
     type Input = ContinueServiceDeploymentRequest;
     type Output = ContinueServiceDeploymentResponse;
+    type Error = crate::errors::ContinueServiceDeploymentError;
     const INFO: OperationInfo = OperationInfo {
         name: "ContinueServiceDeployment",
         target: "AmazonEC2ContainerServiceV20141113.ContinueServiceDeployment",
@@ -66,6 +68,7 @@ pub struct CreateCapacityProvider;
 impl Operation for CreateCapacityProvider {
     type Input = CreateCapacityProviderRequest;
     type Output = CreateCapacityProviderResponse;
+    type Error = crate::errors::CreateCapacityProviderError;
     const INFO: OperationInfo = OperationInfo {
         name: "CreateCapacityProvider",
         target: "AmazonEC2ContainerServiceV20141113.CreateCapacityProvider",
@@ -94,6 +97,7 @@ pub struct CreateCluster;
 impl Operation for CreateCluster {
     type Input = CreateClusterRequest;
     type Output = CreateClusterResponse;
+    type Error = crate::errors::CreateClusterError;
     const INFO: OperationInfo = OperationInfo {
         name: "CreateCluster",
         target: "AmazonEC2ContainerServiceV20141113.CreateCluster",
@@ -119,6 +123,7 @@ pub struct CreateDaemon;
 impl Operation for CreateDaemon {
     type Input = CreateDaemonRequest;
     type Output = CreateDaemonResponse;
+    type Error = crate::errors::CreateDaemonError;
     const INFO: OperationInfo = OperationInfo {
         name: "CreateDaemon",
         target: "AmazonEC2ContainerServiceV20141113.CreateDaemon",
@@ -146,6 +151,7 @@ pub struct CreateExpressGatewayService;
 impl Operation for CreateExpressGatewayService {
     type Input = CreateExpressGatewayServiceRequest;
     type Output = CreateExpressGatewayServiceResponse;
+    type Error = crate::errors::CreateExpressGatewayServiceError;
     const INFO: OperationInfo = OperationInfo {
         name: "CreateExpressGatewayService",
         target: "AmazonEC2ContainerServiceV20141113.CreateExpressGatewayService",
@@ -174,6 +180,7 @@ pub struct CreateGateway;
 impl Operation for CreateGateway {
     type Input = CreateGatewayRequest;
     type Output = CreateGatewayResponse;
+    type Error = crate::errors::CreateGatewayError;
     const INFO: OperationInfo = OperationInfo {
         name: "CreateGateway",
         target: "AmazonEC2ContainerServiceV20141113.CreateGateway",
@@ -199,6 +206,7 @@ pub struct CreateService;
 impl Operation for CreateService {
     type Input = CreateServiceRequest;
     type Output = CreateServiceResponse;
+    type Error = crate::errors::CreateServiceError;
     const INFO: OperationInfo = OperationInfo {
         name: "CreateService",
         target: "AmazonEC2ContainerServiceV20141113.CreateService",
@@ -228,6 +236,7 @@ pub struct CreateTaskSet;
 impl Operation for CreateTaskSet {
     type Input = CreateTaskSetRequest;
     type Output = CreateTaskSetResponse;
+    type Error = crate::errors::CreateTaskSetError;
     const INFO: OperationInfo = OperationInfo {
         name: "CreateTaskSet",
         target: "AmazonEC2ContainerServiceV20141113.CreateTaskSet",
@@ -260,6 +269,7 @@ pub struct DeleteAccountSetting;
 impl Operation for DeleteAccountSetting {
     type Input = DeleteAccountSettingRequest;
     type Output = DeleteAccountSettingResponse;
+    type Error = crate::errors::DeleteAccountSettingError;
     const INFO: OperationInfo = OperationInfo {
         name: "DeleteAccountSetting",
         target: "AmazonEC2ContainerServiceV20141113.DeleteAccountSetting",
@@ -284,6 +294,7 @@ pub struct DeleteAttributes;
 impl Operation for DeleteAttributes {
     type Input = DeleteAttributesRequest;
     type Output = DeleteAttributesResponse;
+    type Error = crate::errors::DeleteAttributesError;
     const INFO: OperationInfo = OperationInfo {
         name: "DeleteAttributes",
         target: "AmazonEC2ContainerServiceV20141113.DeleteAttributes",
@@ -310,6 +321,7 @@ pub struct DeleteCapacityProvider;
 impl Operation for DeleteCapacityProvider {
     type Input = DeleteCapacityProviderRequest;
     type Output = DeleteCapacityProviderResponse;
+    type Error = crate::errors::DeleteCapacityProviderError;
     const INFO: OperationInfo = OperationInfo {
         name: "DeleteCapacityProvider",
         target: "AmazonEC2ContainerServiceV20141113.DeleteCapacityProvider",
@@ -337,6 +349,7 @@ pub struct DeleteCluster;
 impl Operation for DeleteCluster {
     type Input = DeleteClusterRequest;
     type Output = DeleteClusterResponse;
+    type Error = crate::errors::DeleteClusterError;
     const INFO: OperationInfo = OperationInfo {
         name: "DeleteCluster",
         target: "AmazonEC2ContainerServiceV20141113.DeleteCluster",
@@ -367,6 +380,7 @@ pub struct DeleteDaemon;
 impl Operation for DeleteDaemon {
     type Input = DeleteDaemonRequest;
     type Output = DeleteDaemonResponse;
+    type Error = crate::errors::DeleteDaemonError;
     const INFO: OperationInfo = OperationInfo {
         name: "DeleteDaemon",
         target: "AmazonEC2ContainerServiceV20141113.DeleteDaemon",
@@ -395,6 +409,7 @@ pub struct DeleteDaemonTaskDefinition;
 impl Operation for DeleteDaemonTaskDefinition {
     type Input = DeleteDaemonTaskDefinitionRequest;
     type Output = DeleteDaemonTaskDefinitionResponse;
+    type Error = crate::errors::DeleteDaemonTaskDefinitionError;
     const INFO: OperationInfo = OperationInfo {
         name: "DeleteDaemonTaskDefinition",
         target: "AmazonEC2ContainerServiceV20141113.DeleteDaemonTaskDefinition",
@@ -419,6 +434,7 @@ pub struct DeleteExpressGatewayService;
 impl Operation for DeleteExpressGatewayService {
     type Input = DeleteExpressGatewayServiceRequest;
     type Output = DeleteExpressGatewayServiceResponse;
+    type Error = crate::errors::DeleteExpressGatewayServiceError;
     const INFO: OperationInfo = OperationInfo {
         name: "DeleteExpressGatewayService",
         target: "AmazonEC2ContainerServiceV20141113.DeleteExpressGatewayService",
@@ -447,6 +463,7 @@ pub struct DeleteGateway;
 impl Operation for DeleteGateway {
     type Input = DeleteGatewayRequest;
     type Output = DeleteGatewayResponse;
+    type Error = crate::errors::DeleteGatewayError;
     const INFO: OperationInfo = OperationInfo {
         name: "DeleteGateway",
         target: "AmazonEC2ContainerServiceV20141113.DeleteGateway",
@@ -473,6 +490,7 @@ pub struct DeleteService;
 impl Operation for DeleteService {
     type Input = DeleteServiceRequest;
     type Output = DeleteServiceResponse;
+    type Error = crate::errors::DeleteServiceError;
     const INFO: OperationInfo = OperationInfo {
         name: "DeleteService",
         target: "AmazonEC2ContainerServiceV20141113.DeleteService",
@@ -499,6 +517,7 @@ pub struct DeleteTaskDefinitions;
 impl Operation for DeleteTaskDefinitions {
     type Input = DeleteTaskDefinitionsRequest;
     type Output = DeleteTaskDefinitionsResponse;
+    type Error = crate::errors::DeleteTaskDefinitionsError;
     const INFO: OperationInfo = OperationInfo {
         name: "DeleteTaskDefinitions",
         target: "AmazonEC2ContainerServiceV20141113.DeleteTaskDefinitions",
@@ -523,6 +542,7 @@ pub struct DeleteTaskSet;
 impl Operation for DeleteTaskSet {
     type Input = DeleteTaskSetRequest;
     type Output = DeleteTaskSetResponse;
+    type Error = crate::errors::DeleteTaskSetError;
     const INFO: OperationInfo = OperationInfo {
         name: "DeleteTaskSet",
         target: "AmazonEC2ContainerServiceV20141113.DeleteTaskSet",
@@ -553,6 +573,7 @@ pub struct DeregisterContainerInstance;
 impl Operation for DeregisterContainerInstance {
     type Input = DeregisterContainerInstanceRequest;
     type Output = DeregisterContainerInstanceResponse;
+    type Error = crate::errors::DeregisterContainerInstanceError;
     const INFO: OperationInfo = OperationInfo {
         name: "DeregisterContainerInstance",
         target: "AmazonEC2ContainerServiceV20141113.DeregisterContainerInstance",
@@ -578,6 +599,7 @@ pub struct DeregisterTaskDefinition;
 impl Operation for DeregisterTaskDefinition {
     type Input = DeregisterTaskDefinitionRequest;
     type Output = DeregisterTaskDefinitionResponse;
+    type Error = crate::errors::DeregisterTaskDefinitionError;
     const INFO: OperationInfo = OperationInfo {
         name: "DeregisterTaskDefinition",
         target: "AmazonEC2ContainerServiceV20141113.DeregisterTaskDefinition",
@@ -602,6 +624,7 @@ pub struct DescribeCapacityProviders;
 impl Operation for DescribeCapacityProviders {
     type Input = DescribeCapacityProvidersRequest;
     type Output = DescribeCapacityProvidersResponse;
+    type Error = crate::errors::DescribeCapacityProvidersError;
     const INFO: OperationInfo = OperationInfo {
         name: "DescribeCapacityProviders",
         target: "AmazonEC2ContainerServiceV20141113.DescribeCapacityProviders",
@@ -628,6 +651,7 @@ pub struct DescribeClusters;
 impl Operation for DescribeClusters {
     type Input = DescribeClustersRequest;
     type Output = DescribeClustersResponse;
+    type Error = crate::errors::DescribeClustersError;
     const INFO: OperationInfo = OperationInfo {
         name: "DescribeClusters",
         target: "AmazonEC2ContainerServiceV20141113.DescribeClusters",
@@ -652,6 +676,7 @@ pub struct DescribeContainerInstances;
 impl Operation for DescribeContainerInstances {
     type Input = DescribeContainerInstancesRequest;
     type Output = DescribeContainerInstancesResponse;
+    type Error = crate::errors::DescribeContainerInstancesError;
     const INFO: OperationInfo = OperationInfo {
         name: "DescribeContainerInstances",
         target: "AmazonEC2ContainerServiceV20141113.DescribeContainerInstances",
@@ -677,6 +702,7 @@ pub struct DescribeDaemon;
 impl Operation for DescribeDaemon {
     type Input = DescribeDaemonRequest;
     type Output = DescribeDaemonResponse;
+    type Error = crate::errors::DescribeDaemonError;
     const INFO: OperationInfo = OperationInfo {
         name: "DescribeDaemon",
         target: "AmazonEC2ContainerServiceV20141113.DescribeDaemon",
@@ -704,6 +730,7 @@ pub struct DescribeDaemonDeployments;
 impl Operation for DescribeDaemonDeployments {
     type Input = DescribeDaemonDeploymentsRequest;
     type Output = DescribeDaemonDeploymentsResponse;
+    type Error = crate::errors::DescribeDaemonDeploymentsError;
     const INFO: OperationInfo = OperationInfo {
         name: "DescribeDaemonDeployments",
         target: "AmazonEC2ContainerServiceV20141113.DescribeDaemonDeployments",
@@ -730,6 +757,7 @@ pub struct DescribeDaemonRevisions;
 impl Operation for DescribeDaemonRevisions {
     type Input = DescribeDaemonRevisionsRequest;
     type Output = DescribeDaemonRevisionsResponse;
+    type Error = crate::errors::DescribeDaemonRevisionsError;
     const INFO: OperationInfo = OperationInfo {
         name: "DescribeDaemonRevisions",
         target: "AmazonEC2ContainerServiceV20141113.DescribeDaemonRevisions",
@@ -756,6 +784,7 @@ pub struct DescribeDaemonTaskDefinition;
 impl Operation for DescribeDaemonTaskDefinition {
     type Input = DescribeDaemonTaskDefinitionRequest;
     type Output = DescribeDaemonTaskDefinitionResponse;
+    type Error = crate::errors::DescribeDaemonTaskDefinitionError;
     const INFO: OperationInfo = OperationInfo {
         name: "DescribeDaemonTaskDefinition",
         target: "AmazonEC2ContainerServiceV20141113.DescribeDaemonTaskDefinition",
@@ -780,6 +809,7 @@ pub struct DescribeExpressGatewayService;
 impl Operation for DescribeExpressGatewayService {
     type Input = DescribeExpressGatewayServiceRequest;
     type Output = DescribeExpressGatewayServiceResponse;
+    type Error = crate::errors::DescribeExpressGatewayServiceError;
     const INFO: OperationInfo = OperationInfo {
         name: "DescribeExpressGatewayService",
         target: "AmazonEC2ContainerServiceV20141113.DescribeExpressGatewayService",
@@ -807,6 +837,7 @@ pub struct DescribeGateway;
 impl Operation for DescribeGateway {
     type Input = DescribeGatewayRequest;
     type Output = DescribeGatewayResponse;
+    type Error = crate::errors::DescribeGatewayError;
     const INFO: OperationInfo = OperationInfo {
         name: "DescribeGateway",
         target: "AmazonEC2ContainerServiceV20141113.DescribeGateway",
@@ -833,6 +864,7 @@ pub struct DescribeGatewayResources;
 impl Operation for DescribeGatewayResources {
     type Input = DescribeGatewayResourcesRequest;
     type Output = DescribeGatewayResourcesResponse;
+    type Error = crate::errors::DescribeGatewayResourcesError;
     const INFO: OperationInfo = OperationInfo {
         name: "DescribeGatewayResources",
         target: "AmazonEC2ContainerServiceV20141113.DescribeGatewayResources",
@@ -859,6 +891,7 @@ pub struct DescribeGatewayRoute;
 impl Operation for DescribeGatewayRoute {
     type Input = DescribeGatewayRouteRequest;
     type Output = DescribeGatewayRouteResponse;
+    type Error = crate::errors::DescribeGatewayRouteError;
     const INFO: OperationInfo = OperationInfo {
         name: "DescribeGatewayRoute",
         target: "AmazonEC2ContainerServiceV20141113.DescribeGatewayRoute",
@@ -885,6 +918,7 @@ pub struct DescribeServiceDeployments;
 impl Operation for DescribeServiceDeployments {
     type Input = DescribeServiceDeploymentsRequest;
     type Output = DescribeServiceDeploymentsResponse;
+    type Error = crate::errors::DescribeServiceDeploymentsError;
     const INFO: OperationInfo = OperationInfo {
         name: "DescribeServiceDeployments",
         target: "AmazonEC2ContainerServiceV20141113.DescribeServiceDeployments",
@@ -912,6 +946,7 @@ pub struct DescribeServiceRevisions;
 impl Operation for DescribeServiceRevisions {
     type Input = DescribeServiceRevisionsRequest;
     type Output = DescribeServiceRevisionsResponse;
+    type Error = crate::errors::DescribeServiceRevisionsError;
     const INFO: OperationInfo = OperationInfo {
         name: "DescribeServiceRevisions",
         target: "AmazonEC2ContainerServiceV20141113.DescribeServiceRevisions",
@@ -939,6 +974,7 @@ pub struct DescribeServices;
 impl Operation for DescribeServices {
     type Input = DescribeServicesRequest;
     type Output = DescribeServicesResponse;
+    type Error = crate::errors::DescribeServicesError;
     const INFO: OperationInfo = OperationInfo {
         name: "DescribeServices",
         target: "AmazonEC2ContainerServiceV20141113.DescribeServices",
@@ -964,6 +1000,7 @@ pub struct DescribeTaskDefinition;
 impl Operation for DescribeTaskDefinition {
     type Input = DescribeTaskDefinitionRequest;
     type Output = DescribeTaskDefinitionResponse;
+    type Error = crate::errors::DescribeTaskDefinitionError;
     const INFO: OperationInfo = OperationInfo {
         name: "DescribeTaskDefinition",
         target: "AmazonEC2ContainerServiceV20141113.DescribeTaskDefinition",
@@ -988,6 +1025,7 @@ pub struct DescribeTaskSets;
 impl Operation for DescribeTaskSets {
     type Input = DescribeTaskSetsRequest;
     type Output = DescribeTaskSetsResponse;
+    type Error = crate::errors::DescribeTaskSetsError;
     const INFO: OperationInfo = OperationInfo {
         name: "DescribeTaskSets",
         target: "AmazonEC2ContainerServiceV20141113.DescribeTaskSets",
@@ -1016,6 +1054,7 @@ pub struct DescribeTasks;
 impl Operation for DescribeTasks {
     type Input = DescribeTasksRequest;
     type Output = DescribeTasksResponse;
+    type Error = crate::errors::DescribeTasksError;
     const INFO: OperationInfo = OperationInfo {
         name: "DescribeTasks",
         target: "AmazonEC2ContainerServiceV20141113.DescribeTasks",
@@ -1041,6 +1080,7 @@ pub struct DisassociateGatewayFromCluster;
 impl Operation for DisassociateGatewayFromCluster {
     type Input = DisassociateGatewayFromClusterRequest;
     type Output = DisassociateGatewayFromClusterResponse;
+    type Error = crate::errors::DisassociateGatewayFromClusterError;
     const INFO: OperationInfo = OperationInfo {
         name: "DisassociateGatewayFromCluster",
         target: "AmazonEC2ContainerServiceV20141113.DisassociateGatewayFromCluster",
@@ -1069,6 +1109,7 @@ pub struct DiscoverPollEndpoint;
 impl Operation for DiscoverPollEndpoint {
     type Input = DiscoverPollEndpointRequest;
     type Output = DiscoverPollEndpointResponse;
+    type Error = crate::errors::DiscoverPollEndpointError;
     const INFO: OperationInfo = OperationInfo {
         name: "DiscoverPollEndpoint",
         target: "AmazonEC2ContainerServiceV20141113.DiscoverPollEndpoint",
@@ -1093,6 +1134,7 @@ pub struct ExecuteCommand;
 impl Operation for ExecuteCommand {
     type Input = ExecuteCommandRequest;
     type Output = ExecuteCommandResponse;
+    type Error = crate::errors::ExecuteCommandError;
     const INFO: OperationInfo = OperationInfo {
         name: "ExecuteCommand",
         target: "AmazonEC2ContainerServiceV20141113.ExecuteCommand",
@@ -1119,6 +1161,7 @@ pub struct GetTaskProtection;
 impl Operation for GetTaskProtection {
     type Input = GetTaskProtectionRequest;
     type Output = GetTaskProtectionResponse;
+    type Error = crate::errors::GetTaskProtectionError;
     const INFO: OperationInfo = OperationInfo {
         name: "GetTaskProtection",
         target: "AmazonEC2ContainerServiceV20141113.GetTaskProtection",
@@ -1146,6 +1189,7 @@ pub struct ListAccountSettings;
 impl Operation for ListAccountSettings {
     type Input = ListAccountSettingsRequest;
     type Output = ListAccountSettingsResponse;
+    type Error = crate::errors::ListAccountSettingsError;
     const INFO: OperationInfo = OperationInfo {
         name: "ListAccountSettings",
         target: "AmazonEC2ContainerServiceV20141113.ListAccountSettings",
@@ -1170,6 +1214,7 @@ pub struct ListAttributes;
 impl Operation for ListAttributes {
     type Input = ListAttributesRequest;
     type Output = ListAttributesResponse;
+    type Error = crate::errors::ListAttributesError;
     const INFO: OperationInfo = OperationInfo {
         name: "ListAttributes",
         target: "AmazonEC2ContainerServiceV20141113.ListAttributes",
@@ -1195,6 +1240,7 @@ pub struct ListClusters;
 impl Operation for ListClusters {
     type Input = ListClustersRequest;
     type Output = ListClustersResponse;
+    type Error = crate::errors::ListClustersError;
     const INFO: OperationInfo = OperationInfo {
         name: "ListClusters",
         target: "AmazonEC2ContainerServiceV20141113.ListClusters",
@@ -1219,6 +1265,7 @@ pub struct ListContainerInstances;
 impl Operation for ListContainerInstances {
     type Input = ListContainerInstancesRequest;
     type Output = ListContainerInstancesResponse;
+    type Error = crate::errors::ListContainerInstancesError;
     const INFO: OperationInfo = OperationInfo {
         name: "ListContainerInstances",
         target: "AmazonEC2ContainerServiceV20141113.ListContainerInstances",
@@ -1244,6 +1291,7 @@ pub struct ListDaemonDeployments;
 impl Operation for ListDaemonDeployments {
     type Input = ListDaemonDeploymentsRequest;
     type Output = ListDaemonDeploymentsResponse;
+    type Error = crate::errors::ListDaemonDeploymentsError;
     const INFO: OperationInfo = OperationInfo {
         name: "ListDaemonDeployments",
         target: "AmazonEC2ContainerServiceV20141113.ListDaemonDeployments",
@@ -1270,6 +1318,7 @@ pub struct ListDaemonTaskDefinitions;
 impl Operation for ListDaemonTaskDefinitions {
     type Input = ListDaemonTaskDefinitionsRequest;
     type Output = ListDaemonTaskDefinitionsResponse;
+    type Error = crate::errors::ListDaemonTaskDefinitionsError;
     const INFO: OperationInfo = OperationInfo {
         name: "ListDaemonTaskDefinitions",
         target: "AmazonEC2ContainerServiceV20141113.ListDaemonTaskDefinitions",
@@ -1294,6 +1343,7 @@ pub struct ListDaemons;
 impl Operation for ListDaemons {
     type Input = ListDaemonsRequest;
     type Output = ListDaemonsResponse;
+    type Error = crate::errors::ListDaemonsError;
     const INFO: OperationInfo = OperationInfo {
         name: "ListDaemons",
         target: "AmazonEC2ContainerServiceV20141113.ListDaemons",
@@ -1320,6 +1370,7 @@ pub struct ListGatewayClusterAssociations;
 impl Operation for ListGatewayClusterAssociations {
     type Input = ListGatewayClusterAssociationsRequest;
     type Output = ListGatewayClusterAssociationsResponse;
+    type Error = crate::errors::ListGatewayClusterAssociationsError;
     const INFO: OperationInfo = OperationInfo {
         name: "ListGatewayClusterAssociations",
         target: "AmazonEC2ContainerServiceV20141113.ListGatewayClusterAssociations",
@@ -1345,6 +1396,7 @@ pub struct ListGatewayRoutes;
 impl Operation for ListGatewayRoutes {
     type Input = ListGatewayRoutesRequest;
     type Output = ListGatewayRoutesResponse;
+    type Error = crate::errors::ListGatewayRoutesError;
     const INFO: OperationInfo = OperationInfo {
         name: "ListGatewayRoutes",
         target: "AmazonEC2ContainerServiceV20141113.ListGatewayRoutes",
@@ -1371,6 +1423,7 @@ pub struct ListGateways;
 impl Operation for ListGateways {
     type Input = ListGatewaysRequest;
     type Output = ListGatewaysResponse;
+    type Error = crate::errors::ListGatewaysError;
     const INFO: OperationInfo = OperationInfo {
         name: "ListGateways",
         target: "AmazonEC2ContainerServiceV20141113.ListGateways",
@@ -1396,6 +1449,7 @@ pub struct ListServiceDeployments;
 impl Operation for ListServiceDeployments {
     type Input = ListServiceDeploymentsRequest;
     type Output = ListServiceDeploymentsResponse;
+    type Error = crate::errors::ListServiceDeploymentsError;
     const INFO: OperationInfo = OperationInfo {
         name: "ListServiceDeployments",
         target: "AmazonEC2ContainerServiceV20141113.ListServiceDeployments",
@@ -1423,6 +1477,7 @@ pub struct ListServices;
 impl Operation for ListServices {
     type Input = ListServicesRequest;
     type Output = ListServicesResponse;
+    type Error = crate::errors::ListServicesError;
     const INFO: OperationInfo = OperationInfo {
         name: "ListServices",
         target: "AmazonEC2ContainerServiceV20141113.ListServices",
@@ -1448,6 +1503,7 @@ pub struct ListServicesByNamespace;
 impl Operation for ListServicesByNamespace {
     type Input = ListServicesByNamespaceRequest;
     type Output = ListServicesByNamespaceResponse;
+    type Error = crate::errors::ListServicesByNamespaceError;
     const INFO: OperationInfo = OperationInfo {
         name: "ListServicesByNamespace",
         target: "AmazonEC2ContainerServiceV20141113.ListServicesByNamespace",
@@ -1473,6 +1529,7 @@ pub struct ListTagsForResource;
 impl Operation for ListTagsForResource {
     type Input = ListTagsForResourceRequest;
     type Output = ListTagsForResourceResponse;
+    type Error = crate::errors::ListTagsForResourceError;
     const INFO: OperationInfo = OperationInfo {
         name: "ListTagsForResource",
         target: "AmazonEC2ContainerServiceV20141113.ListTagsForResource",
@@ -1498,6 +1555,7 @@ pub struct ListTaskDefinitionFamilies;
 impl Operation for ListTaskDefinitionFamilies {
     type Input = ListTaskDefinitionFamiliesRequest;
     type Output = ListTaskDefinitionFamiliesResponse;
+    type Error = crate::errors::ListTaskDefinitionFamiliesError;
     const INFO: OperationInfo = OperationInfo {
         name: "ListTaskDefinitionFamilies",
         target: "AmazonEC2ContainerServiceV20141113.ListTaskDefinitionFamilies",
@@ -1522,6 +1580,7 @@ pub struct ListTaskDefinitions;
 impl Operation for ListTaskDefinitions {
     type Input = ListTaskDefinitionsRequest;
     type Output = ListTaskDefinitionsResponse;
+    type Error = crate::errors::ListTaskDefinitionsError;
     const INFO: OperationInfo = OperationInfo {
         name: "ListTaskDefinitions",
         target: "AmazonEC2ContainerServiceV20141113.ListTaskDefinitions",
@@ -1546,6 +1605,7 @@ pub struct ListTasks;
 impl Operation for ListTasks {
     type Input = ListTasksRequest;
     type Output = ListTasksResponse;
+    type Error = crate::errors::ListTasksError;
     const INFO: OperationInfo = OperationInfo {
         name: "ListTasks",
         target: "AmazonEC2ContainerServiceV20141113.ListTasks",
@@ -1572,6 +1632,7 @@ pub struct PutAccountSetting;
 impl Operation for PutAccountSetting {
     type Input = PutAccountSettingRequest;
     type Output = PutAccountSettingResponse;
+    type Error = crate::errors::PutAccountSettingError;
     const INFO: OperationInfo = OperationInfo {
         name: "PutAccountSetting",
         target: "AmazonEC2ContainerServiceV20141113.PutAccountSetting",
@@ -1596,6 +1657,7 @@ pub struct PutAccountSettingDefault;
 impl Operation for PutAccountSettingDefault {
     type Input = PutAccountSettingDefaultRequest;
     type Output = PutAccountSettingDefaultResponse;
+    type Error = crate::errors::PutAccountSettingDefaultError;
     const INFO: OperationInfo = OperationInfo {
         name: "PutAccountSettingDefault",
         target: "AmazonEC2ContainerServiceV20141113.PutAccountSettingDefault",
@@ -1620,6 +1682,7 @@ pub struct PutAttributes;
 impl Operation for PutAttributes {
     type Input = PutAttributesRequest;
     type Output = PutAttributesResponse;
+    type Error = crate::errors::PutAttributesError;
     const INFO: OperationInfo = OperationInfo {
         name: "PutAttributes",
         target: "AmazonEC2ContainerServiceV20141113.PutAttributes",
@@ -1647,6 +1710,7 @@ pub struct PutClusterCapacityProviders;
 impl Operation for PutClusterCapacityProviders {
     type Input = PutClusterCapacityProvidersRequest;
     type Output = PutClusterCapacityProvidersResponse;
+    type Error = crate::errors::PutClusterCapacityProvidersError;
     const INFO: OperationInfo = OperationInfo {
         name: "PutClusterCapacityProviders",
         target: "AmazonEC2ContainerServiceV20141113.PutClusterCapacityProviders",
@@ -1674,6 +1738,7 @@ pub struct RegisterContainerInstance;
 impl Operation for RegisterContainerInstance {
     type Input = RegisterContainerInstanceRequest;
     type Output = RegisterContainerInstanceResponse;
+    type Error = crate::errors::RegisterContainerInstanceError;
     const INFO: OperationInfo = OperationInfo {
         name: "RegisterContainerInstance",
         target: "AmazonEC2ContainerServiceV20141113.RegisterContainerInstance",
@@ -1699,6 +1764,7 @@ pub struct RegisterDaemonTaskDefinition;
 impl Operation for RegisterDaemonTaskDefinition {
     type Input = RegisterDaemonTaskDefinitionRequest;
     type Output = RegisterDaemonTaskDefinitionResponse;
+    type Error = crate::errors::RegisterDaemonTaskDefinitionError;
     const INFO: OperationInfo = OperationInfo {
         name: "RegisterDaemonTaskDefinition",
         target: "AmazonEC2ContainerServiceV20141113.RegisterDaemonTaskDefinition",
@@ -1724,6 +1790,7 @@ pub struct RegisterTaskDefinition;
 impl Operation for RegisterTaskDefinition {
     type Input = RegisterTaskDefinitionRequest;
     type Output = RegisterTaskDefinitionResponse;
+    type Error = crate::errors::RegisterTaskDefinitionError;
     const INFO: OperationInfo = OperationInfo {
         name: "RegisterTaskDefinition",
         target: "AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition",
@@ -1749,6 +1816,7 @@ pub struct RunTask;
 impl Operation for RunTask {
     type Input = RunTaskRequest;
     type Output = RunTaskResponse;
+    type Error = crate::errors::RunTaskError;
     const INFO: OperationInfo = OperationInfo {
         name: "RunTask",
         target: "AmazonEC2ContainerServiceV20141113.RunTask",
@@ -1779,6 +1847,7 @@ pub struct StartTask;
 impl Operation for StartTask {
     type Input = StartTaskRequest;
     type Output = StartTaskResponse;
+    type Error = crate::errors::StartTaskError;
     const INFO: OperationInfo = OperationInfo {
         name: "StartTask",
         target: "AmazonEC2ContainerServiceV20141113.StartTask",
@@ -1806,6 +1875,7 @@ pub struct StopServiceDeployment;
 impl Operation for StopServiceDeployment {
     type Input = StopServiceDeploymentRequest;
     type Output = StopServiceDeploymentResponse;
+    type Error = crate::errors::StopServiceDeploymentError;
     const INFO: OperationInfo = OperationInfo {
         name: "StopServiceDeployment",
         target: "AmazonEC2ContainerServiceV20141113.StopServiceDeployment",
@@ -1833,6 +1903,7 @@ pub struct StopTask;
 impl Operation for StopTask {
     type Input = StopTaskRequest;
     type Output = StopTaskResponse;
+    type Error = crate::errors::StopTaskError;
     const INFO: OperationInfo = OperationInfo {
         name: "StopTask",
         target: "AmazonEC2ContainerServiceV20141113.StopTask",
@@ -1858,6 +1929,7 @@ pub struct SubmitAttachmentStateChanges;
 impl Operation for SubmitAttachmentStateChanges {
     type Input = SubmitAttachmentStateChangesRequest;
     type Output = SubmitAttachmentStateChangesResponse;
+    type Error = crate::errors::SubmitAttachmentStateChangesError;
     const INFO: OperationInfo = OperationInfo {
         name: "SubmitAttachmentStateChanges",
         target: "AmazonEC2ContainerServiceV20141113.SubmitAttachmentStateChanges",
@@ -1883,6 +1955,7 @@ pub struct SubmitContainerStateChange;
 impl Operation for SubmitContainerStateChange {
     type Input = SubmitContainerStateChangeRequest;
     type Output = SubmitContainerStateChangeResponse;
+    type Error = crate::errors::SubmitContainerStateChangeError;
     const INFO: OperationInfo = OperationInfo {
         name: "SubmitContainerStateChange",
         target: "AmazonEC2ContainerServiceV20141113.SubmitContainerStateChange",
@@ -1908,6 +1981,7 @@ pub struct SubmitTaskStateChange;
 impl Operation for SubmitTaskStateChange {
     type Input = SubmitTaskStateChangeRequest;
     type Output = SubmitTaskStateChangeResponse;
+    type Error = crate::errors::SubmitTaskStateChangeError;
     const INFO: OperationInfo = OperationInfo {
         name: "SubmitTaskStateChange",
         target: "AmazonEC2ContainerServiceV20141113.SubmitTaskStateChange",
@@ -1933,6 +2007,7 @@ pub struct TagResource;
 impl Operation for TagResource {
     type Input = TagResourceRequest;
     type Output = TagResourceResponse;
+    type Error = crate::errors::TagResourceError;
     const INFO: OperationInfo = OperationInfo {
         name: "TagResource",
         target: "AmazonEC2ContainerServiceV20141113.TagResource",
@@ -1960,6 +2035,7 @@ pub struct UntagResource;
 impl Operation for UntagResource {
     type Input = UntagResourceRequest;
     type Output = UntagResourceResponse;
+    type Error = crate::errors::UntagResourceError;
     const INFO: OperationInfo = OperationInfo {
         name: "UntagResource",
         target: "AmazonEC2ContainerServiceV20141113.UntagResource",
@@ -1986,6 +2062,7 @@ pub struct UpdateCapacityProvider;
 impl Operation for UpdateCapacityProvider {
     type Input = UpdateCapacityProviderRequest;
     type Output = UpdateCapacityProviderResponse;
+    type Error = crate::errors::UpdateCapacityProviderError;
     const INFO: OperationInfo = OperationInfo {
         name: "UpdateCapacityProvider",
         target: "AmazonEC2ContainerServiceV20141113.UpdateCapacityProvider",
@@ -2012,6 +2089,7 @@ pub struct UpdateCluster;
 impl Operation for UpdateCluster {
     type Input = UpdateClusterRequest;
     type Output = UpdateClusterResponse;
+    type Error = crate::errors::UpdateClusterError;
     const INFO: OperationInfo = OperationInfo {
         name: "UpdateCluster",
         target: "AmazonEC2ContainerServiceV20141113.UpdateCluster",
@@ -2038,6 +2116,7 @@ pub struct UpdateClusterSettings;
 impl Operation for UpdateClusterSettings {
     type Input = UpdateClusterSettingsRequest;
     type Output = UpdateClusterSettingsResponse;
+    type Error = crate::errors::UpdateClusterSettingsError;
     const INFO: OperationInfo = OperationInfo {
         name: "UpdateClusterSettings",
         target: "AmazonEC2ContainerServiceV20141113.UpdateClusterSettings",
@@ -2064,6 +2143,7 @@ pub struct UpdateContainerAgent;
 impl Operation for UpdateContainerAgent {
     type Input = UpdateContainerAgentRequest;
     type Output = UpdateContainerAgentResponse;
+    type Error = crate::errors::UpdateContainerAgentError;
     const INFO: OperationInfo = OperationInfo {
         name: "UpdateContainerAgent",
         target: "AmazonEC2ContainerServiceV20141113.UpdateContainerAgent",
@@ -2092,6 +2172,7 @@ pub struct UpdateContainerInstancesState;
 impl Operation for UpdateContainerInstancesState {
     type Input = UpdateContainerInstancesStateRequest;
     type Output = UpdateContainerInstancesStateResponse;
+    type Error = crate::errors::UpdateContainerInstancesStateError;
     const INFO: OperationInfo = OperationInfo {
         name: "UpdateContainerInstancesState",
         target: "AmazonEC2ContainerServiceV20141113.UpdateContainerInstancesState",
@@ -2117,6 +2198,7 @@ pub struct UpdateDaemon;
 impl Operation for UpdateDaemon {
     type Input = UpdateDaemonRequest;
     type Output = UpdateDaemonResponse;
+    type Error = crate::errors::UpdateDaemonError;
     const INFO: OperationInfo = OperationInfo {
         name: "UpdateDaemon",
         target: "AmazonEC2ContainerServiceV20141113.UpdateDaemon",
@@ -2146,6 +2228,7 @@ pub struct UpdateExpressGatewayService;
 impl Operation for UpdateExpressGatewayService {
     type Input = UpdateExpressGatewayServiceRequest;
     type Output = UpdateExpressGatewayServiceResponse;
+    type Error = crate::errors::UpdateExpressGatewayServiceError;
     const INFO: OperationInfo = OperationInfo {
         name: "UpdateExpressGatewayService",
         target: "AmazonEC2ContainerServiceV20141113.UpdateExpressGatewayService",
@@ -2174,6 +2257,7 @@ pub struct UpdateGateway;
 impl Operation for UpdateGateway {
     type Input = UpdateGatewayRequest;
     type Output = UpdateGatewayResponse;
+    type Error = crate::errors::UpdateGatewayError;
     const INFO: OperationInfo = OperationInfo {
         name: "UpdateGateway",
         target: "AmazonEC2ContainerServiceV20141113.UpdateGateway",
@@ -2200,6 +2284,7 @@ pub struct UpdateService;
 impl Operation for UpdateService {
     type Input = UpdateServiceRequest;
     type Output = UpdateServiceResponse;
+    type Error = crate::errors::UpdateServiceError;
     const INFO: OperationInfo = OperationInfo {
         name: "UpdateService",
         target: "AmazonEC2ContainerServiceV20141113.UpdateService",
@@ -2231,6 +2316,7 @@ pub struct UpdateServicePrimaryTaskSet;
 impl Operation for UpdateServicePrimaryTaskSet {
     type Input = UpdateServicePrimaryTaskSetRequest;
     type Output = UpdateServicePrimaryTaskSetResponse;
+    type Error = crate::errors::UpdateServicePrimaryTaskSetError;
     const INFO: OperationInfo = OperationInfo {
         name: "UpdateServicePrimaryTaskSet",
         target: "AmazonEC2ContainerServiceV20141113.UpdateServicePrimaryTaskSet",
@@ -2260,6 +2346,7 @@ pub struct UpdateTaskProtection;
 impl Operation for UpdateTaskProtection {
     type Input = UpdateTaskProtectionRequest;
     type Output = UpdateTaskProtectionResponse;
+    type Error = crate::errors::UpdateTaskProtectionError;
     const INFO: OperationInfo = OperationInfo {
         name: "UpdateTaskProtection",
         target: "AmazonEC2ContainerServiceV20141113.UpdateTaskProtection",
@@ -2287,6 +2374,7 @@ pub struct UpdateTaskSet;
 impl Operation for UpdateTaskSet {
     type Input = UpdateTaskSetRequest;
     type Output = UpdateTaskSetResponse;
+    type Error = crate::errors::UpdateTaskSetError;
     const INFO: OperationInfo = OperationInfo {
         name: "UpdateTaskSet",
         target: "AmazonEC2ContainerServiceV20141113.UpdateTaskSet",
