@@ -13,28 +13,45 @@ use crate::error::ApiError;
 use crate::faults::{Fault, Faults, LoggedCall, LoggedError};
 use crate::state::{Ctx, Settings, State};
 
-/// The operations the emulator implements.
-pub const IMPLEMENTED: &[&str] = &[
-    "CreateCluster",
-    "DescribeClusters",
-    "DeleteCluster",
-    "RegisterTaskDefinition",
-    "DescribeTaskDefinition",
-    "DeregisterTaskDefinition",
-    "CreateService",
-    "DescribeServices",
-    "UpdateService",
-    "DeleteService",
-    "ListServices",
-    "CreateTaskSet",
-    "DescribeTaskSets",
-    "UpdateTaskSet",
-    "DeleteTaskSet",
-    "UpdateServicePrimaryTaskSet",
-    "TagResource",
-    "UntagResource",
-    "ListTagsForResource",
-];
+/// The one list of what the emulator implements: each operation and the `State` method that
+/// answers it. [`IMPLEMENTED`] (which the crate documentation points to, and whose
+/// documentation lists them) and the dispatch of [`Engine::handle`] are expanded from it.
+macro_rules! with_implemented {
+    ($then:ident) => {
+        $then! {
+            CreateCluster => create_cluster,
+            DescribeClusters => describe_clusters,
+            DeleteCluster => delete_cluster,
+            RegisterTaskDefinition => register_task_definition,
+            DescribeTaskDefinition => describe_task_definition,
+            DeregisterTaskDefinition => deregister_task_definition,
+            CreateService => create_service,
+            DescribeServices => describe_services,
+            UpdateService => update_service,
+            DeleteService => delete_service,
+            ListServices => list_services,
+            CreateTaskSet => create_task_set,
+            DescribeTaskSets => describe_task_sets,
+            UpdateTaskSet => update_task_set,
+            DeleteTaskSet => delete_task_set,
+            UpdateServicePrimaryTaskSet => update_service_primary_task_set,
+            TagResource => tag_resource,
+            UntagResource => untag_resource,
+            ListTagsForResource => list_tags_for_resource,
+        }
+    };
+}
+
+macro_rules! implemented_const {
+    ($($op:ident => $method:ident),* $(,)?) => {
+        /// The operations the emulator implements, in the order of its one list:
+        #[doc = concat!($("`", stringify!($op), "` "),*)]
+        ///
+        /// Any other operation answers `UnknownOperationException` (HTTP 400).
+        pub const IMPLEMENTED: &[&str] = &[$(stringify!($op)),*];
+    };
+}
+with_implemented!(implemented_const);
 
 type Handler<O> =
     fn(&mut State, <O as Operation>::Input, &Ctx) -> Result<<O as Operation>::Output, ApiError>;
@@ -120,6 +137,23 @@ impl Engine {
         self.handled.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Calls operation `O` in process, as a request in the default region would be handled:
+    /// faults, validation, the state change and the call log all apply, and the answer comes
+    /// back typed. `engine.call::<operations::CreateTaskSet>(input)`.
+    pub fn call<O: Operation>(&self, input: &O::Input) -> Result<O::Output, ApiError> {
+        let body = serde_json::to_vec(input)
+            .map_err(|e| ApiError::serialization(format!("The input does not encode: {e}")))?;
+        let answer = self.handle(Some(O::INFO.target), None, &body)?;
+        ecs_model::from_json(&answer).map_err(|e| {
+            ApiError::new(
+                500,
+                "ServerException",
+                format!("The emulator's own answer does not decode: {e}"),
+            )
+        })
+    }
+
+    /// The emulator's settings.
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
@@ -189,27 +223,7 @@ impl Engine {
                 }
             };
         }
-        dispatch! {
-            CreateCluster => create_cluster,
-            DescribeClusters => describe_clusters,
-            DeleteCluster => delete_cluster,
-            RegisterTaskDefinition => register_task_definition,
-            DescribeTaskDefinition => describe_task_definition,
-            DeregisterTaskDefinition => deregister_task_definition,
-            CreateService => create_service,
-            DescribeServices => describe_services,
-            UpdateService => update_service,
-            DeleteService => delete_service,
-            ListServices => list_services,
-            CreateTaskSet => create_task_set,
-            DescribeTaskSets => describe_task_sets,
-            UpdateTaskSet => update_task_set,
-            DeleteTaskSet => delete_task_set,
-            UpdateServicePrimaryTaskSet => update_service_primary_task_set,
-            TagResource => tag_resource,
-            UntagResource => untag_resource,
-            ListTagsForResource => list_tags_for_resource,
-        }
+        with_implemented!(dispatch)
     }
 
     fn invoke<O: Operation>(

@@ -30,6 +30,12 @@ impl ApiError {
         ApiError::new(0, "", "the connection was closed without an answer")
     }
 
+    /// The error as operation `O`'s error enum (`CreateTaskSetError`, ...): a code `O` does
+    /// not list is its opaque `Unhandled` case.
+    pub fn operation_error<O: ecs_model::Operation>(&self) -> O::Error {
+        <O::Error as ecs_model::OperationError>::from_code(self.code)
+    }
+
     /// Whether this is [`ApiError::dropped`].
     pub fn is_dropped(&self) -> bool {
         self.status == 0

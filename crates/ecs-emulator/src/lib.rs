@@ -20,11 +20,9 @@
 //! that never start, a slow recompute; start again from an empty account with
 //! [`Engine::reset`]. `tests/controller.rs` shows all of it.
 //!
-//! Implemented: CreateCluster, DescribeClusters, DeleteCluster, RegisterTaskDefinition,
-//! DescribeTaskDefinition, DeregisterTaskDefinition, CreateService, DescribeServices,
-//! UpdateService, DeleteService, ListServices, CreateTaskSet, DescribeTaskSets, UpdateTaskSet,
-//! DeleteTaskSet, UpdateServicePrimaryTaskSet, TagResource, UntagResource,
-//! ListTagsForResource. Any other target answers `UnknownOperationException` (HTTP 400).
+//! The operations it implements are listed in [`IMPLEMENTED`] (the same list drives the
+//! dispatch); any other target answers `UnknownOperationException` (HTTP 400). In process,
+//! [`Engine::call`] takes and answers typed values: `engine.call::<operations::CreateTaskSet>(&input)`.
 //!
 //! # Documented behaviour it implements
 //!

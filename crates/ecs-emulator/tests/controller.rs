@@ -236,3 +236,52 @@ async fn reset_empties_the_account_the_faults_and_the_log() {
     assert_eq!(clusters.failures.map(|f| f.len()), Some(1));
     assert_eq!(engine.calls().len(), 1, "no throttling left: one call");
 }
+
+#[tokio::test]
+async fn typed_in_process_calls_share_the_state_the_faults_and_the_log() {
+    use ecs_model::errors::DescribeTaskSetsError;
+    use ecs_model::operations;
+    let w = World::new().await;
+    w.service("svc", 2).await;
+    let id = w.create_set("svc", "t1", 50).await.id.unwrap();
+    let engine = w.emulator.engine();
+    let input = DescribeTaskSetsRequest {
+        cluster: Some("c".into()),
+        service: Some("svc".into()),
+        task_sets: Some(vec![id.clone()]),
+        ..Default::default()
+    };
+    let answer = engine.call::<operations::DescribeTaskSets>(&input).unwrap();
+    assert_eq!(
+        answer.task_sets.unwrap()[0].id.as_deref(),
+        Some(id.as_str())
+    );
+    engine.inject(Fault::Throttle {
+        operation: "DescribeTaskSets".into(),
+        times: 1,
+    });
+    let refused = engine
+        .call::<operations::DescribeTaskSets>(&input)
+        .unwrap_err();
+    assert!(matches!(
+        refused.operation_error::<operations::DescribeTaskSets>(),
+        DescribeTaskSetsError::Unhandled(_)
+    ));
+    assert_eq!(refused.code, "ThrottlingException");
+    let missing = engine
+        .call::<operations::DescribeTaskSets>(&DescribeTaskSetsRequest {
+            cluster: Some("nope".into()),
+            ..input.clone()
+        })
+        .unwrap_err();
+    assert_eq!(
+        missing.operation_error::<operations::DescribeTaskSets>(),
+        DescribeTaskSetsError::ClusterNotFoundException
+    );
+    let logged = engine.calls_of("DescribeTaskSets");
+    assert_eq!(
+        logged.len(),
+        3,
+        "in-process calls are logged as requests are"
+    );
+}
