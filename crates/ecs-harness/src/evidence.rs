@@ -391,12 +391,21 @@ pub fn check_item(item: &Item) -> Vec<Flag> {
                     let id_ok = id
                         .strip_prefix("ecs-svc/")
                         .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()));
-                    let arn_ok = ts.task_set_arn.as_deref().is_some_and(|a| {
-                        a.starts_with("arn:aws") && a.contains(":task-set/") && a.ends_with(&id)
-                    });
-                    let td_ok = ts.task_definition.as_deref().is_some_and(|t| {
-                        t.starts_with("arn:aws") && t.contains(":task-definition/")
-                    });
+                    // The form only: example accounts in AWS's own documents are not always
+                    // 12 digits, so the full `Arn::is_ecs` check would flag AWS.
+                    fn of_kind<'a>(text: &'a str, kind: &str) -> Option<ecs_model::arn::Arn<'a>> {
+                        ecs_model::arn::Arn::parse(text)
+                            .filter(|a| a.partition.starts_with("aws") && a.kind() == kind)
+                    }
+                    let arn_ok = ts
+                        .task_set_arn
+                        .as_deref()
+                        .and_then(|a| of_kind(a, "task-set"))
+                        .is_some_and(|a| a.resource.ends_with(&id));
+                    let td_ok = ts
+                        .task_definition
+                        .as_deref()
+                        .is_some_and(|t| of_kind(t, "task-definition").is_some());
                     if !(id_ok && arn_ok && td_ok) {
                         flag(
                             "ts.create.formats",

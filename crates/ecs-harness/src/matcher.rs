@@ -188,30 +188,7 @@ fn numbers_equal(a: &serde_json::Number, b: &serde_json::Number) -> bool {
 }
 
 fn is_arn(s: &str, kind: Option<&str>) -> bool {
-    let mut parts = s.splitn(6, ':');
-    let (Some("arn"), Some(partition), Some("ecs"), Some(region), Some(account), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return false;
-    };
-    let region_ok = !region.is_empty()
-        && region
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    let account_ok = account.len() == 12 && account.chars().all(|c| c.is_ascii_digit());
-    let kind_ok = match kind {
-        None => resource.contains('/'),
-        Some(k) => resource
-            .strip_prefix(k)
-            .and_then(|r| r.strip_prefix('/'))
-            .is_some_and(|r| !r.is_empty()),
-    };
-    partition.starts_with("aws") && region_ok && account_ok && kind_ok
+    ecs_model::arn::Arn::parse(s).is_some_and(|arn| arn.is_ecs(kind))
 }
 
 fn is_uuid(s: &str) -> bool {

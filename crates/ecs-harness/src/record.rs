@@ -34,13 +34,9 @@ impl Namer {
 }
 
 fn ecs_arn_kind(s: &str) -> Option<&str> {
-    let mut parts = s.splitn(6, ':');
-    if parts.next() != Some("arn") {
-        return None;
-    }
-    let service = parts.nth(1)?;
-    let resource = parts.nth(2)?;
-    (service == "ecs").then(|| resource.split('/').next().unwrap_or(resource))
+    ecs_model::arn::Arn::parse(s)
+        .filter(|arn| arn.service == "ecs")
+        .map(|arn| arn.kind())
 }
 
 /// Members whose values depend on when the answer was taken (simulated or real task progress):

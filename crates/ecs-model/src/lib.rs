@@ -30,6 +30,7 @@
 //! assert_eq!(count, 1);
 //! ```
 
+pub mod arn;
 mod decimal;
 mod decode;
 mod generated;

@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
+use ecs_model::arn;
 use ecs_model::semantics::computed_desired_count_for;
 use ecs_model::types::*;
 use ecs_model::Decimal;
@@ -518,15 +519,6 @@ fn ts(t: SystemTime) -> Option<aws_smithy_types::DateTime> {
     Some(to_datetime(t))
 }
 
-/// The last `/`-separated part of an ARN's resource, or the name itself.
-fn arn_resource(value: &str) -> Option<&str> {
-    let mut parts = value.splitn(6, ':');
-    if parts.next() != Some("arn") {
-        return None;
-    }
-    parts.nth(4)
-}
-
 fn fingerprint(raw: &Value) -> Value {
     let mut v = raw.clone();
     if let Value::Object(map) = &mut v {
@@ -563,35 +555,19 @@ impl State {
     }
 
     fn arn(&self, resource: &str) -> String {
-        format!(
-            "arn:aws:ecs:{}:{}:{resource}",
-            self.settings.region, self.settings.account_id
-        )
+        arn::ecs(&self.settings.region, &self.settings.account_id, resource)
     }
 
     fn cluster_name(param: Option<&str>) -> String {
-        match param {
-            None => "default".to_owned(),
-            Some(p) => match arn_resource(p) {
-                Some(r) => r.strip_prefix("cluster/").unwrap_or(r).to_owned(),
-                None => p.to_owned(),
-            },
-        }
+        param.map_or("default", arn::cluster_name).to_owned()
     }
 
     fn service_name(param: &str) -> String {
-        match arn_resource(param) {
-            Some(r) => r.rsplit('/').next().unwrap_or(r).to_owned(),
-            None => param.to_owned(),
-        }
+        arn::service_name(param).to_owned()
     }
 
     fn task_set_id(param: &str) -> String {
-        match arn_resource(param) {
-            // task-set/<cluster>/<service>/ecs-svc/<digits>
-            Some(r) => r.splitn(4, '/').nth(3).unwrap_or(r).to_owned(),
-            None => param.to_owned(),
-        }
+        arn::task_set_id(param).to_owned()
     }
 
     /// The strategy a request places with: its own, or, with neither a launch type nor a
@@ -673,7 +649,7 @@ impl State {
     }
 
     fn resolve_task_definition(&self, param: &str) -> Result<&TaskDefRecord, ApiError> {
-        let spec = match arn_resource(param) {
+        let spec = match arn::Arn::parse(param).map(|a| a.resource) {
             Some(r) => r.strip_prefix("task-definition/").unwrap_or(r),
             None => param,
         };
@@ -926,7 +902,8 @@ impl State {
         ctx: &Ctx,
     ) -> Result<DeregisterTaskDefinitionResponse, ApiError> {
         let param = req.task_definition.unwrap_or_default();
-        let spec = arn_resource(&param)
+        let spec = arn::Arn::parse(&param)
+            .map(|a| a.resource)
             .map(|r| r.strip_prefix("task-definition/").unwrap_or(r))
             .unwrap_or(&param);
         if !spec.contains(':') {
@@ -1758,7 +1735,7 @@ impl State {
             )));
         }
         let id = format!("ecs-svc/{}", ctx.ids.task_set_digits());
-        let service_name = svc.arn.rsplit('/').next().unwrap_or_default().to_owned();
+        let service_name = arn::service_name(&svc.arn).to_owned();
         let (launch_type, platform_version) =
             launch_defaults(&req.launch_type, &strategy, &req.platform_version);
         let platform_version = resolved_platform_version(&launch_type, &platform_version);
@@ -1871,7 +1848,7 @@ impl State {
         let cluster_name = Self::cluster_name(cluster);
         let svc = self.task_set_service(cluster, service)?;
         let svc_arn = svc.arn.clone();
-        let service_name = svc_arn.rsplit('/').next().unwrap_or_default().to_owned();
+        let service_name = arn::service_name(&svc_arn).to_owned();
         let set = Self::task_set_mut(svc, task_set)?;
         let key = SetKey {
             cluster: cluster_name,
@@ -1991,8 +1968,9 @@ impl State {
     // Tags
 
     fn tags_of(&mut self, arn: &str) -> Result<&mut Vec<Tag>, ApiError> {
-        let resource =
-            arn_resource(arn).ok_or_else(|| ApiError::invalid(format!("{arn} is not an ARN.")))?;
+        let resource = arn::Arn::parse(arn)
+            .map(|a| a.resource)
+            .ok_or_else(|| ApiError::invalid(format!("{arn} is not an ARN.")))?;
         let (kind, rest) = resource
             .split_once('/')
             .ok_or_else(|| ApiError::invalid(format!("{arn} names no resource.")))?;
