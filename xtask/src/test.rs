@@ -63,6 +63,20 @@ pub fn run() -> Result<()> {
         ]))?;
     }
     util::run(util::cargo().args(["test", "--workspace", "--locked"]))?;
+    // The libraries' documentation builds without a warning (every public item documented:
+    // `#![warn(missing_docs)]`, made an error by clippy above; no broken links).
+    util::run(
+        util::cargo()
+            .args([
+                "doc",
+                "--workspace",
+                "--no-deps",
+                "--locked",
+                "--exclude",
+                "xtask",
+            ])
+            .env("RUSTDOCFLAGS", "-D warnings"),
+    )?;
     // Every library and the tool package and build as they would on crates.io.
     util::run(util::cargo().args([
         "publish",

@@ -34,11 +34,13 @@ pub struct CallOptions {
 }
 
 impl CallOptions {
+    /// This call's validation mode instead of the client's.
     pub fn validation(mut self, mode: ValidationMode) -> Self {
         self.validation = Some(mode);
         self
     }
 
+    /// At most `n` attempts for this call, the first included.
     pub fn max_attempts(mut self, n: u32) -> Self {
         self.max_attempts = Some(n);
         self
@@ -54,6 +56,7 @@ pub struct EcsClient {
 }
 
 impl EcsClient {
+    /// A client for `config`; fails only when the HTTP client cannot be built.
     pub fn new(config: Config) -> Result<EcsClient, ConfigError> {
         // reqwest is built without a bundled crypto provider; use ring (quicker to build than
         // aws-lc). Another provider already installed by the process is fine too.
@@ -76,6 +79,7 @@ impl EcsClient {
         EcsClient::new(Config::from_env()?)
     }
 
+    /// The configuration the client was made with.
     pub fn config(&self) -> &Config {
         &self.config
     }

@@ -52,6 +52,7 @@ impl std::fmt::Debug for Config {
 }
 
 impl Config {
+    /// A builder that resolves from the process environment unless told otherwise.
     pub fn builder() -> ConfigBuilder {
         ConfigBuilder::default()
     }
@@ -76,22 +77,27 @@ impl Config {
             .static_credentials("AKIDLOCALEXAMPLE", "local-secret", None)
     }
 
+    /// The region requests are signed for.
     pub fn region(&self) -> &str {
         &self.region
     }
 
+    /// The endpoint URL requests go to.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
     }
 
+    /// The connect, per-attempt and overall timeouts.
     pub fn timeouts(&self) -> &Timeouts {
         &self.timeouts
     }
 
+    /// How failed attempts are retried.
     pub fn retry(&self) -> &RetryConfig {
         &self.retry
     }
 
+    /// How inputs are validated before they are sent.
     pub fn validation(&self) -> ValidationMode {
         self.validation
     }
@@ -133,11 +139,13 @@ pub struct ConfigBuilder {
 }
 
 impl ConfigBuilder {
+    /// The region, instead of the environment's or the profile's.
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.region = Some(region.into());
         self
     }
 
+    /// The credentials, instead of the environment's or the profile's.
     pub fn credentials(mut self, credentials: Credentials) -> Self {
         self.credentials = Some(credentials);
         self
@@ -159,26 +167,31 @@ impl ConfigBuilder {
         ))
     }
 
+    /// The endpoint URL, instead of the Region's ECS endpoint.
     pub fn endpoint(mut self, url: impl Into<String>) -> Self {
         self.endpoint = Some(url.into());
         self
     }
 
+    /// The shared-config profile to read (default: `AWS_PROFILE`, else `default`).
     pub fn profile(mut self, name: impl Into<String>) -> Self {
         self.profile = Some(name.into());
         self
     }
 
+    /// The timeouts.
     pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
         self.timeouts = timeouts;
         self
     }
 
+    /// The retry policy.
     pub fn retry(mut self, retry: RetryConfig) -> Self {
         self.retry = retry;
         self
     }
 
+    /// The validation mode (default: `Standard`).
     pub fn validation(mut self, mode: ValidationMode) -> Self {
         self.validation = mode;
         self
@@ -196,6 +209,7 @@ impl ConfigBuilder {
         self
     }
 
+    /// Resolves region, credentials and endpoint; fails naming what is missing.
     pub fn build(self) -> Result<Config, ConfigError> {
         let env = self.env.unwrap_or_else(|| std::env::vars().collect());
         let var = |k: &str| env.get(k).filter(|v| !v.is_empty()).cloned();

@@ -12,12 +12,16 @@ use ecs_model::ValidationError;
 /// The raw HTTP answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawResponse {
+    /// The HTTP status.
     pub status: u16,
+    /// The headers, in the order received.
     pub headers: Vec<(String, String)>,
+    /// The body as received.
     pub body: Bytes,
 }
 
 impl RawResponse {
+    /// The first header named `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -34,16 +38,20 @@ impl RawResponse {
 /// An error code from the service: one the model knows, or another.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
+    /// An exception the model lists.
     Modeled(ModeledError),
+    /// A code the model does not list.
     Other(String),
 }
 
 impl ErrorCode {
+    /// The code for a bare error code (no namespace).
     pub fn from_code(code: &str) -> ErrorCode {
         ModeledError::from_code(code)
             .map_or_else(|| ErrorCode::Other(code.to_owned()), ErrorCode::Modeled)
     }
 
+    /// The wire code.
     pub fn as_str(&self) -> &str {
         match self {
             ErrorCode::Modeled(m) => m.code(),
@@ -61,10 +69,15 @@ impl std::fmt::Display for ErrorCode {
 /// An error answer in the awsJson1_1 shape.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServiceError {
+    /// The operation called.
     pub operation: &'static str,
+    /// The error code.
     pub code: ErrorCode,
+    /// The service's message, if it sent one.
     pub message: Option<String>,
+    /// The request id the service gave the call.
     pub request_id: Option<String>,
+    /// The answer as received.
     pub raw: RawResponse,
 }
 
@@ -82,8 +95,10 @@ pub enum Error {
     /// The input broke rules the validation mode enforces; nothing was sent.
     #[error("{operation}: request not sent: {source}")]
     Validation {
+        /// The operation called.
         operation: &'static str,
         #[source]
+        /// What the input broke.
         source: ValidationError,
     },
     /// The service answered with an error.
@@ -92,40 +107,53 @@ pub enum Error {
     /// The answer could not be read as the operation's output or as an error.
     #[error("{operation}: unreadable answer (HTTP {}): {reason}", .raw.status)]
     Unparseable {
+        /// The operation called.
         operation: &'static str,
+        /// Why the answer could not be read.
         reason: String,
+        /// The answer as received.
         raw: Box<RawResponse>,
     },
     /// Connecting, sending or receiving failed.
     #[error("{operation}: transport error: {source}")]
     Transport {
+        /// The operation called.
         operation: &'static str,
         #[source]
+        /// What the HTTP client reported.
         source: reqwest::Error,
     },
     /// One attempt took longer than the per-attempt timeout.
     #[error("{operation}: no complete answer within {timeout:?}")]
     AttemptTimeout {
+        /// The operation called.
         operation: &'static str,
+        /// The per-attempt timeout.
         timeout: Duration,
     },
     /// The call, retries included, took longer than the overall timeout.
     #[error("{operation}: gave up after the overall timeout of {timeout:?}")]
     OverallTimeout {
+        /// The operation called.
         operation: &'static str,
+        /// The overall timeout.
         timeout: Duration,
     },
     /// The request could not be signed.
     #[error("{operation}: signing failed: {reason}")]
     Signing {
+        /// The operation called.
         operation: &'static str,
+        /// Why signing failed.
         reason: String,
     },
     /// The input could not be serialised.
     #[error("{operation}: could not serialise the request: {source}")]
     Serialize {
+        /// The operation called.
         operation: &'static str,
         #[source]
+        /// What serde_json reported.
         source: serde_json::Error,
     },
 }
@@ -168,13 +196,31 @@ impl Error {
 #[non_exhaustive]
 pub enum ConfigError {
     #[error("no region: set AWS_REGION (or AWS_DEFAULT_REGION, or a profile region) or pass one")]
+    /// No region was given or found.
     NoRegion,
     #[error("no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give profile {profile:?} keys")]
-    NoCredentials { profile: String },
+    /// No credentials were given or found.
+    NoCredentials {
+        /// The profile that was read.
+        profile: String,
+    },
     #[error("endpoint {url:?}: {reason}")]
-    BadEndpoint { url: String, reason: String },
+    /// The endpoint is not a usable URL.
+    BadEndpoint {
+        /// The endpoint given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     #[error("{}: {reason}", .path.display())]
-    ProfileFile { path: PathBuf, reason: String },
+    /// A shared config or credentials file could not be read.
+    ProfileFile {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
     #[error("building the HTTP client: {0}")]
+    /// The HTTP client could not be built.
     Http(String),
 }

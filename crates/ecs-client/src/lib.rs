@@ -24,6 +24,7 @@
 //! }
 //! # Ok(()) }
 //! ```
+#![warn(missing_docs)]
 
 mod client;
 pub mod config;

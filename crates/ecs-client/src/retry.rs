@@ -37,11 +37,13 @@ pub const TRANSIENT_CODES: &[&str] = &[
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How failed attempts are retried: throttling, 5xx answers and connection failures, with jittered exponential back-off.
 pub struct RetryConfig {
     /// Attempts in all, the first included (1 disables retries).
     pub max_attempts: u32,
     /// Back-off before the second attempt; doubled each time, jittered.
     pub initial_backoff: Duration,
+    /// The longest back-off between two attempts.
     pub max_backoff: Duration,
 }
 
@@ -56,6 +58,7 @@ impl Default for RetryConfig {
 }
 
 impl RetryConfig {
+    /// One attempt, no retries.
     pub fn disabled() -> Self {
         RetryConfig {
             max_attempts: 1,

@@ -11,6 +11,7 @@
 use ecs_model::Violation;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// How inputs are checked against the model and the documented rules before sending.
 pub enum ValidationMode {
     /// Reject on any violation; the error lists all of them.
     Enforce,

@@ -20,6 +20,7 @@ pub struct WaiterConfig {
     pub max_wait: Duration,
     /// First delay between polls; doubled after each poll up to `max_delay`.
     pub min_delay: Duration,
+    /// The longest delay between two polls.
     pub max_delay: Duration,
 }
 
@@ -38,23 +39,35 @@ impl Default for WaiterConfig {
 #[non_exhaustive]
 pub enum WaitError {
     #[error("task set {task_set} did not reach STEADY_STATE within {waited:?}")]
+    /// The deadline passed.
     Timeout {
+        /// The task set waited for.
         task_set: String,
+        /// How long it waited.
         waited: Duration,
+        /// The task set as last described.
         last: Option<Box<TaskSet>>,
     },
     #[error("task set {task_set} no longer exists{}", .failure.as_ref().and_then(|f| f.reason.as_deref()).map(|r| format!(" ({r})")).unwrap_or_default())]
+    /// The task set is gone (deleted, or never existed).
     Disappeared {
+        /// The task set waited for.
         task_set: String,
+        /// The task set as last described.
         last: Option<Box<TaskSet>>,
+        /// The failure DescribeTaskSets gave for it.
         failure: Option<Box<Failure>>,
     },
     #[error("task set {task_set} is DRAINING and will not become steady")]
+    /// The task set is DRAINING.
     Draining {
+        /// The task set waited for.
         task_set: String,
+        /// The task set as last described.
         last: Box<TaskSet>,
     },
     #[error(transparent)]
+    /// A DescribeTaskSets call failed.
     Call(#[from] Error),
 }
 

@@ -90,7 +90,7 @@ pub struct Args {
     #[arg(long, default_value_t = 1.0)]
     pub time_scale: f64,
     /// A built-in profile (reference, api-only, moto, moto-ext, ministack, fakecloud) or a
-    /// profile file (TOML: name, region, capabilities, [placement]); the default is the
+    /// profile file (TOML: name, region, capabilities, a `[placement]` table); the default is the
     /// target's built-in one, or none for --endpoint.
     #[arg(long)]
     pub profile: Option<String>,

@@ -8,6 +8,7 @@ use aws_smithy_types::DateTime;
 
 /// Where the emulator's "now" comes from.
 pub trait Clock: Send + Sync {
+    /// The current time.
     fn now(&self) -> SystemTime;
 }
 
@@ -26,6 +27,7 @@ impl Clock for SystemClock {
 pub struct ManualClock(Arc<Mutex<SystemTime>>);
 
 impl ManualClock {
+    /// A clock standing at `start`.
     pub fn new(start: SystemTime) -> Self {
         ManualClock(Arc::new(Mutex::new(start)))
     }
@@ -35,6 +37,7 @@ impl ManualClock {
         ManualClock::new(UNIX_EPOCH + Duration::from_secs(1_557_128_360))
     }
 
+    /// Moves the clock forward by `by`.
     pub fn advance(&self, by: Duration) {
         if let Ok(mut t) = self.0.lock() {
             *t += by;

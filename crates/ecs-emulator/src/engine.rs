@@ -69,6 +69,7 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// An engine with no resources, no faults and no call log.
     pub fn new(settings: Settings, clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>) -> Self {
         Engine {
             settings,

@@ -6,12 +6,16 @@ use ecs_model::errors::ModeledError;
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct ApiError {
+    /// The HTTP status (0: no answer, the connection is closed).
     pub status: u16,
+    /// The `__type` code (`ClusterNotFoundException`).
     pub code: &'static str,
+    /// The message.
     pub message: String,
 }
 
 impl ApiError {
+    /// An error answer with this status, code and message.
     pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
         ApiError {
             status,
@@ -41,14 +45,17 @@ impl ApiError {
         self.status == 0
     }
 
+    /// 400 `InvalidParameterException`.
     pub fn invalid(message: impl Into<String>) -> Self {
         ApiError::modeled(ModeledError::InvalidParameterException, message)
     }
 
+    /// 400 `ClientException`.
     pub fn client(message: impl Into<String>) -> Self {
         ApiError::modeled(ModeledError::ClientException, message)
     }
 
+    /// 400 `ClusterNotFoundException`, in AWS's words.
     pub fn cluster_not_found() -> Self {
         ApiError::modeled(
             ModeledError::ClusterNotFoundException,
@@ -56,6 +63,7 @@ impl ApiError {
         )
     }
 
+    /// 400 `ServiceNotFoundException`, in AWS's words.
     pub fn service_not_found() -> Self {
         ApiError::modeled(
             ModeledError::ServiceNotFoundException,
@@ -63,6 +71,7 @@ impl ApiError {
         )
     }
 
+    /// 400 `ServiceNotActiveException`, in AWS's words.
     pub fn service_not_active() -> Self {
         ApiError::modeled(
             ModeledError::ServiceNotActiveException,
@@ -70,6 +79,7 @@ impl ApiError {
         )
     }
 
+    /// 400 `TaskSetNotFoundException`.
     pub fn task_set_not_found() -> Self {
         ApiError::modeled(
             ModeledError::TaskSetNotFoundException,
@@ -77,6 +87,7 @@ impl ApiError {
         )
     }
 
+    /// 400 `ResourceNotFoundException` for an ARN that names nothing.
     pub fn resource_not_found(arn: &str) -> Self {
         ApiError::modeled(
             ModeledError::ResourceNotFoundException,
@@ -84,6 +95,7 @@ impl ApiError {
         )
     }
 
+    /// 400 `ClusterContainsServicesException`.
     pub fn cluster_contains_services() -> Self {
         ApiError::modeled(
             ModeledError::ClusterContainsServicesException,
@@ -101,6 +113,7 @@ impl ApiError {
         ApiError::new(400, "UnknownOperationException", message)
     }
 
+    /// 413: the body is larger than the server accepts.
     pub fn body_too_large(limit: usize) -> Self {
         ApiError::new(
             413,
@@ -109,6 +122,7 @@ impl ApiError {
         )
     }
 
+    /// 415: the content type is not awsJson 1.1.
     pub fn unsupported_media_type(got: &str) -> Self {
         ApiError::new(
             415,

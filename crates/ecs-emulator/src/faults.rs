@@ -17,17 +17,38 @@ use crate::error::ApiError;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fault {
     /// The next `times` calls of `operation` answer 400 `ThrottlingException` "Rate exceeded".
-    Throttle { operation: String, times: u32 },
+    Throttle {
+        /// The operation (`UpdateTaskSet`).
+        operation: String,
+        /// How many calls.
+        times: u32,
+    },
     /// The next `times` calls of `operation` answer 500 `ServerException`.
-    ServerError { operation: String, times: u32 },
+    ServerError {
+        /// The operation.
+        operation: String,
+        /// How many calls.
+        times: u32,
+    },
     /// The next `times` calls of `operation` get no answer: the connection is closed.
-    DropConnection { operation: String, times: u32 },
+    DropConnection {
+        /// The operation.
+        operation: String,
+        /// How many calls.
+        times: u32,
+    },
     /// The tasks of the service `service` (in any cluster) never reach RUNNING: they stay
     /// PENDING, so its task sets never reach STEADY_STATE and its deployments never complete.
-    StuckTasks { service: String },
+    StuckTasks {
+        /// The service name.
+        service: String,
+    },
     /// Every recompute of a task set's computedDesiredCount comes `delay` later than the timing
     /// says.
-    SlowRecompute { delay: Duration },
+    SlowRecompute {
+        /// The extra delay.
+        delay: Duration,
+    },
 }
 
 /// What the scheduler needs to know of the faults.
@@ -112,7 +133,9 @@ pub struct LoggedCall {
 pub struct LoggedError {
     /// The HTTP status; 0 for a dropped connection.
     pub status: u16,
+    /// The error code (empty for a dropped connection).
     pub code: String,
+    /// The message.
     pub message: String,
 }
 

@@ -113,6 +113,7 @@
 //! after the call, as the update-service-primary-task-set example (1, 133 s later) and the 2020
 //! transcript show; the emulator answers the same way. The delete-cluster example is not valid
 //! JSON.
+#![warn(missing_docs)]
 
 mod clock;
 mod engine;
@@ -196,21 +197,25 @@ impl EmulatorBuilder {
         self
     }
 
+    /// The region answers are made for when a request's signature names none (default `us-east-1`).
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.settings.region = region.into();
         self
     }
 
+    /// The account id in every ARN (default `123456789012`).
     pub fn account_id(mut self, account: impl Into<String>) -> Self {
         self.settings.account_id = account.into();
         self
     }
 
+    /// The clock (default: the system clock); a `ManualClock` makes time a test's to move.
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Arc::new(clock);
         self
     }
 
+    /// Where ids come from (default: random, as AWS's); `SequentialIds` makes them predictable.
     pub fn ids(mut self, ids: impl IdSource + 'static) -> Self {
         self.ids = Arc::new(ids);
         self
@@ -237,6 +242,7 @@ impl EmulatorBuilder {
         self
     }
 
+    /// The engine alone, without a server: requests go through `Engine::handle` or `Engine::call`.
     pub fn engine(self) -> Engine {
         let engine = Engine::new(self.settings, self.clock, self.ids);
         if self.log_calls {
@@ -298,6 +304,7 @@ impl Emulator {
         EmulatorBuilder::default().start().await
     }
 
+    /// A builder with the defaults.
     pub fn builder() -> EmulatorBuilder {
         EmulatorBuilder::default()
     }
@@ -307,10 +314,12 @@ impl Emulator {
         format!("http://{}", self.addr)
     }
 
+    /// The address the server listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
+    /// The engine behind the server: state, faults, the call log.
     pub fn engine(&self) -> &Engine {
         &self.engine
     }

@@ -51,12 +51,14 @@ pub enum TimingProfile {
 }
 
 impl TimingProfile {
+    /// Every profile, fastest first.
     pub const ALL: [TimingProfile; 3] = [
         TimingProfile::Instant,
         TimingProfile::Fast,
         TimingProfile::Aws,
     ];
 
+    /// The profile's name (`instant`, `fast`, `aws`).
     pub fn name(self) -> &'static str {
         match self {
             TimingProfile::Instant => "instant",
@@ -65,10 +67,12 @@ impl TimingProfile {
         }
     }
 
+    /// The profile of a name.
     pub fn parse(name: &str) -> Option<TimingProfile> {
         Self::ALL.into_iter().find(|p| p.name() == name)
     }
 
+    /// The delays of the profile, unscaled.
     pub fn timing(self) -> Timing {
         let ms = Duration::from_millis;
         match self {

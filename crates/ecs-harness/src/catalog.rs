@@ -32,8 +32,10 @@ pub enum Level {
 }
 
 impl Level {
+    /// Every level, strongest first.
     pub const ALL: [Level; 3] = [Level::Documented, Level::Observed, Level::Assumed];
 
+    /// The level as a word.
     pub fn label(self) -> &'static str {
         match self {
             Level::Documented => "documented",
@@ -44,7 +46,9 @@ impl Level {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// One rule of the catalog.
 pub struct Rule {
+    /// The rule id (`ts.client-token`).
     pub id: String,
     /// The rule, in this project's words.
     pub summary: String,
@@ -52,18 +56,24 @@ pub struct Rule {
     pub source: String,
     /// Documented, observed in AWS's answers, or assumed.
     pub level: Level,
+    /// What checks it: cases, or every answer (invariant, schema, wire).
     pub checked_by: CheckedBy,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The rule catalog (`conformance/rules.json`).
 pub struct Catalog {
+    /// The rules, in catalog order.
     pub rules: Vec<Rule>,
 }
 
 #[derive(Debug, thiserror::Error)]
 #[error("{path}: {message}")]
+/// A catalog that could not be read.
 pub struct CatalogError {
+    /// The file.
     pub path: String,
+    /// What is wrong with it.
     pub message: String,
 }
 
@@ -116,6 +126,7 @@ impl Catalog {
         Ok(catalog)
     }
 
+    /// The rule with this id.
     pub fn rule(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
     }

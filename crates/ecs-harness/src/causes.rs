@@ -19,6 +19,7 @@ pub struct RootCause {
     /// The operation of the step that went wrong.
     pub op: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The HTTP status of the answer that went wrong, if there was one.
     pub http_status: Option<u16>,
     /// The error code, or `at <path>` for the first differing JSON path, or what happened
     /// instead of an answer.
@@ -34,6 +35,7 @@ pub struct RootCause {
     pub example: String,
     /// The cases it explains, and how each ended.
     pub cases: Vec<String>,
+    /// How many of the cases ended in each status.
     pub statuses: BTreeMap<Status, usize>,
     /// Requests that reproduce it on their own.
     pub reproducer: Reproducer,
@@ -79,11 +81,14 @@ impl RootCause {
 pub struct Reproducer {
     /// The case the requests come from.
     pub case: String,
+    /// The requests, in order.
     pub steps: Vec<ReproStep>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One request of a reproducer.
 pub struct ReproStep {
+    /// The operation.
     pub op: String,
     /// The request body as sent.
     pub request: Value,

@@ -21,6 +21,7 @@ use crate::runner;
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Item {
+    /// The item id (its file name without `.json`).
     pub id: String,
     /// Where the answers were published.
     pub source: String,
@@ -30,8 +31,10 @@ pub struct Item {
     pub shows: String,
     /// Rules the item bears on; each is checked against it.
     pub rules: Vec<String>,
+    /// The recorded calls and answers, in time order.
     pub timeline: Vec<Entry>,
     #[serde(skip)]
+    /// The file the item came from.
     pub file: String,
 }
 
@@ -41,11 +44,15 @@ pub struct Item {
 pub struct Entry {
     /// Seconds from the first entry.
     pub at_s: f64,
+    /// The operation.
     pub op: String,
+    /// The request as sent.
     pub request: Value,
     #[serde(default)]
+    /// The answer, for a call that succeeded.
     pub answer: Option<Value>,
     #[serde(default)]
+    /// The error, for a call that failed.
     pub error: Option<ErrorAnswer>,
     /// The answer holds only some members (a log printed them): no output schema check.
     #[serde(default)]
@@ -57,18 +64,24 @@ pub struct Entry {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// An error AWS answered.
 pub struct ErrorAnswer {
+    /// The error code.
     pub code: String,
+    /// The message.
     pub message: String,
 }
 
 /// A place where the suite would flag an AWS answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Flag {
+    /// The item flagged.
     pub item: String,
     /// Index of the entry in the timeline.
     pub entry: usize,
+    /// The rule that flags it.
     pub rule: String,
+    /// What the check found.
     pub message: String,
 }
 

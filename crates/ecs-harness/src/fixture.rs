@@ -16,20 +16,36 @@ use crate::template::{expand_case, Parts};
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Provenance {
     /// A documented sentence: the seed page or AWS's published example, and the field.
-    Documented { source: String, field: String },
+    Documented {
+        /// The seed page or published example.
+        source: String,
+        /// The field or sentence it documents.
+        field: String,
+    },
     /// Follows from documented rules.
-    Derived { from: String },
+    Derived {
+        /// The rules it follows from.
+        from: String,
+    },
     /// Depends on an emulator assumption (an `A<n>` id of the reference emulator's table).
     Assumed {
+        /// The assumption's id.
         assumption: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        /// What the case adds to it.
         note: Option<String>,
     },
     /// Answers recorded from a real endpoint.
-    Recorded { endpoint: String, date: String },
+    Recorded {
+        /// The endpoint recorded from (`aws` for AWS).
+        endpoint: String,
+        /// The date of the recording.
+        date: String,
+    },
 }
 
 impl Provenance {
+    /// The provenance's kind as a word (`documented`, `derived`, `assumed`, `recorded`).
     pub fn kind(&self) -> &'static str {
         match self {
             Provenance::Documented { .. } => "documented",
@@ -62,10 +78,15 @@ pub const CAPABILITIES: &[&str] = &["tasks-run"];
 #[serde(untagged)]
 pub enum Expect {
     /// A 2xx answer whose body matches (see [`crate::matcher`]).
-    Body { body: Value },
+    Body {
+        /// The expected body, with matchers.
+        body: Value,
+    },
     /// An error answer with this code (and status, when given).
     Error {
+        /// The expected error code.
         error: String,
+        /// The expected HTTP status.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         status: Option<u16>,
     },
@@ -74,8 +95,10 @@ pub enum Expect {
 /// Repeat the step until its expectation holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Poll {
+    /// Longest the step polls, in milliseconds.
     pub timeout_ms: u64,
     #[serde(default = "default_interval")]
+    /// Pause between two polls, in milliseconds.
     pub interval_ms: u64,
 }
 
@@ -84,11 +107,15 @@ fn default_interval() -> u64 {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One request of a case and what it expects.
 pub struct Step {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// A name for reports.
     pub name: Option<String>,
+    /// The operation.
     pub op: String,
     #[serde(default = "empty_object")]
+    /// The request body; `{{variables}}` are substituted when it is sent.
     pub request: Value,
     /// A setup step that fails blocks the steps after it instead of failing them.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -97,13 +124,16 @@ pub struct Step {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// What the answer must be.
     pub expect: Option<Expect>,
     /// Variable name -> JSON path in the answer.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub capture: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Poll until the expectation holds.
     pub poll: Option<Poll>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Milliseconds to wait before sending.
     pub sleep_ms: Option<u64>,
     /// `false` when the step tests launchType, capacityProviderStrategy or
     /// networkConfiguration itself, so a target profile's placement is never merged into it.
@@ -134,19 +164,27 @@ impl Step {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One conformance case: setup, the requests it checks, cleanup.
 pub struct Case {
+    /// The case id, unique in the suite.
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// A title for reports.
     pub title: Option<String>,
+    /// The rules the case checks.
     pub rules: Vec<String>,
+    /// Where its expectations come from.
     pub provenance: Provenance,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Tags, for filtering.
     pub tags: Vec<String>,
     /// What the case needs from the target beyond the API (see [`CAPABILITIES`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub needs: Vec<String>,
+    /// The steps, in order.
     pub steps: Vec<Step>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Steps run at the end whatever happened.
     pub cleanup: Vec<Step>,
     /// The file it came from, relative to the fixtures directory.
     #[serde(skip)]
@@ -185,9 +223,11 @@ pub const PARTS_FILE: &str = "parts.json";
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}: {path}: {message}")]
 pub struct FixtureError {
+    /// The fixture file.
     pub file: String,
     /// JSON pointer of the offending value (`/cases/3/steps/1/op`), or `/` for the file.
     pub path: String,
+    /// What is wrong.
     pub message: String,
 }
 

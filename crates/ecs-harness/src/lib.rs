@@ -9,6 +9,7 @@
 //! - [`report`]: terminal, JSON, JUnit and Markdown reports, and baselines.
 //!
 //! `cargo xtask conformance` is the command-line front end.
+#![warn(missing_docs)]
 
 pub mod catalog;
 pub mod causes;
@@ -56,6 +57,7 @@ fn keeps(case: &Case, filter: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{problem}\n  rules: {}\n  tags: {}\n  (or any text of a case id)", .rules.join(", "), .tags.join(", "))]
 pub struct FilterError {
+    /// What is wrong with the filter.
     pub problem: String,
     /// What `rule:` takes.
     pub rules: Vec<String>,

@@ -30,7 +30,9 @@ use serde_json::Value;
 pub struct Mismatch {
     /// JSON path in the answer, e.g. `taskSet.computedDesiredCount`.
     pub path: String,
+    /// The expected value, as the fixture wrote it.
     pub expected: String,
+    /// The actual value.
     pub actual: String,
 }
 

@@ -12,24 +12,40 @@ use serde_json::Value;
 pub enum PreflightError {
     /// Nothing answered: the connection was refused, reset or timed out.
     #[error("{endpoint} is unreachable: {reason}")]
-    Unreachable { endpoint: String, reason: String },
+    Unreachable {
+        /// The endpoint.
+        endpoint: String,
+        /// What the connection attempt reported.
+        reason: String,
+    },
     /// Something answered, but not in HTTP.
     #[error("{endpoint} does not answer in HTTP: {reason}")]
-    NotHttp { endpoint: String, reason: String },
+    NotHttp {
+        /// The endpoint.
+        endpoint: String,
+        /// What the HTTP client reported.
+        reason: String,
+    },
     /// An HTTP server answered, but not as an ECS endpoint does (awsJson1_1).
     #[error(
         "{endpoint} is not an ECS endpoint: ListClusters was answered with HTTP {status} {what}"
     )]
     NotEcs {
+        /// The endpoint.
         endpoint: String,
+        /// The HTTP status of the answer.
         status: u16,
+        /// What the answer was instead.
         what: String,
     },
     /// An ECS endpoint refused the credentials: every case would fail the same way.
     #[error("{endpoint} refused the credentials: {code}{}", .message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
     Refused {
+        /// The endpoint.
         endpoint: String,
+        /// The error code of the refusal.
         code: String,
+        /// Its message, if any.
         message: Option<String>,
     },
 }

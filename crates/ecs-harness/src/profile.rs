@@ -23,6 +23,7 @@ use crate::fixture::CAPABILITIES;
 /// A target profile.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Profile {
+    /// The profile's name, for reports.
     pub name: String,
     /// The region requests are signed for (`None`: the environment's).
     pub region: Option<String>,
@@ -48,7 +49,9 @@ struct ProfileFile {
 #[derive(Debug, thiserror::Error)]
 #[error("{file}: {message}")]
 pub struct ProfileError {
+    /// The profile file.
     pub file: String,
+    /// What is wrong with it.
     pub message: String,
 }
 

@@ -14,22 +14,28 @@ use crate::runner::{CaseResult, Status};
 pub const REPORT_VERSION: u32 = 2;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+/// The target a report is about.
 pub struct TargetInfo {
     /// `reference`, `moto`, `fakecloud` or `endpoint`.
     pub name: String,
     /// The pinned version, or what the endpoint said of itself.
     pub version: String,
+    /// Where it was reached.
     pub endpoint: String,
 }
 
 /// The outcome of one rule over the whole run.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RuleResult {
+    /// The rule id.
     pub id: String,
+    /// The rule, in our words.
     pub summary: String,
+    /// Where it is documented, or the assumption it rests on.
     pub source: String,
     /// Documented, observed or assumed: how strong the ground of the rule is.
     pub level: Level,
+    /// How the rule fared in this run.
     pub status: RuleStatus,
     /// Cases that name the rule.
     pub cases: usize,
@@ -42,10 +48,15 @@ pub struct RuleResult {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+/// How one rule fared over a run.
 pub enum RuleStatus {
+    /// Every case that checks it passed.
     Passed,
+    /// A case that checks it failed.
     Failed,
+    /// Every case that checks it was blocked.
     Blocked,
+    /// The target does not implement what its cases need.
     NotImplemented,
     /// Every case that checks it was skipped: the target lacks a capability they need.
     Skipped,
@@ -56,6 +67,7 @@ pub enum RuleStatus {
 }
 
 impl RuleStatus {
+    /// The status as a short label.
     pub fn label(self) -> &'static str {
         match self {
             RuleStatus::Passed => "pass",
@@ -70,21 +82,30 @@ impl RuleStatus {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+/// A run's report: target, totals, root causes, rules and cases.
 pub struct Report {
+    /// The report format's version.
     pub version: u32,
+    /// The target run against.
     pub target: TargetInfo,
+    /// When the run started (RFC 3339, UTC).
     pub started_at: String,
+    /// How long it took, in milliseconds.
     pub duration_ms: u64,
+    /// How many cases ended in each status.
     pub totals: BTreeMap<Status, usize>,
     /// Operations the target does not implement, each reported once.
     pub not_implemented: Vec<String>,
     /// Failed, blocked and errored cases grouped by what went wrong, most cases first.
     pub root_causes: Vec<RootCause>,
+    /// Every rule of the catalog, in catalog order.
     pub rules: Vec<RuleResult>,
+    /// Every case run, in run order.
     pub cases: Vec<CaseResult>,
 }
 
 impl Report {
+    /// The report of a run of `cases` against `target`.
     pub fn new(
         target: TargetInfo,
         started_at: String,
@@ -129,6 +150,7 @@ impl Report {
         crate::causes::annotate_from_log(&mut self.root_causes, log);
     }
 
+    /// How many cases ended in `status`.
     pub fn count(&self, status: Status) -> usize {
         self.totals.get(&status).copied().unwrap_or(0)
     }
@@ -170,10 +192,12 @@ impl Report {
             .all(|c| matches!(c.status, Status::Passed | Status::Skipped))
     }
 
+    /// The report as pretty JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
+    /// The statuses of this run, as a baseline to compare later runs with.
     pub fn baseline(&self) -> Baseline {
         Baseline {
             target: self.target.clone(),
@@ -534,7 +558,9 @@ pub fn one_line(text: &str, max: usize) -> String {
 /// The status of each case at some earlier run.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Baseline {
+    /// The target the baseline was recorded against.
     pub target: TargetInfo,
+    /// Every case's status.
     pub cases: BTreeMap<String, Status>,
 }
 
@@ -550,10 +576,12 @@ pub struct BaselineDiff {
 }
 
 impl BaselineDiff {
+    /// Whether no case changed status.
     pub fn is_empty(&self) -> bool {
         self.regressions.is_empty() && self.fixed.is_empty() && self.other.is_empty()
     }
 
+    /// The changes, one per line.
     pub fn describe(&self) -> String {
         let mut o = String::new();
         for (id, before, now) in &self.regressions {

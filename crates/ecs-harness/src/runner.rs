@@ -35,8 +35,11 @@ pub const NOT_IMPLEMENTED_CODES: &[&str] = &[
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "kebab-case")]
+/// How a case (or a step) ended.
 pub enum Status {
+    /// Every check held.
     Passed,
+    /// An expectation did not hold.
     Failed,
     /// Could not be checked: a setup step it depends on failed.
     Blocked,
@@ -62,6 +65,7 @@ impl Status {
         }
     }
 
+    /// The status as a short label.
     pub fn label(self) -> &'static str {
         match self {
             Status::Passed => "pass",
@@ -77,23 +81,33 @@ impl Status {
 /// One broken expectation, attributed to rules.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
+    /// The rules the expectation belongs to.
     pub rules: Vec<String>,
     /// JSON path in the answer (`(answer)` for the answer as a whole).
     pub path: String,
+    /// What was expected.
     pub expected: String,
+    /// What came.
     pub actual: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+/// How one step ended.
 pub struct StepResult {
+    /// The step as reports name it (`2. CreateTaskSet`).
     pub label: String,
+    /// The operation.
     pub op: String,
+    /// How it ended.
     pub status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Why, when it did not pass.
     pub reason: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// The expectations that did not hold.
     pub failures: Vec<Failure>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The HTTP status of the final answer.
     pub http_status: Option<u16>,
     /// The error code of a non-2xx answer, when it carried one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -102,6 +116,7 @@ pub struct StepResult {
     /// or text error page the line that names it (such as the exception of a server crash).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_line: Option<String>,
+    /// How long the step took, polls included, in milliseconds.
     pub duration_ms: u64,
     /// The final answer's JSON body (2xx) or error code, for record mode; not in reports.
     #[serde(skip)]
@@ -137,21 +152,33 @@ impl StepResult {
 /// What a target answered to a step.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Answer {
+    /// A 2xx answer's JSON body.
     Body(Value),
+    /// An error answer's code.
     Error(String),
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+/// How one case ended.
 pub struct CaseResult {
+    /// The case id.
     pub id: String,
+    /// The fixture file.
     pub file: String,
+    /// The rules the case checks.
     pub rules: Vec<String>,
+    /// The case's tags.
     pub tags: Vec<String>,
+    /// Where its expectations come from, as a word.
     pub provenance: String,
+    /// How it ended.
     pub status: Status,
+    /// Each step's result.
     pub steps: Vec<StepResult>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Cleanup steps that failed (the case's status is kept).
     pub cleanup_problems: Vec<String>,
+    /// How long the case took, in milliseconds.
     pub duration_ms: u64,
     /// The value `{{unique}}` had in this run.
     #[serde(skip)]
@@ -167,6 +194,7 @@ impl CaseResult {
             .and_then(|s| s.reason.clone())
     }
 
+    /// Every failed expectation, with its step.
     pub fn failures(&self) -> impl Iterator<Item = (&StepResult, &Failure)> {
         self.steps
             .iter()
@@ -175,6 +203,7 @@ impl CaseResult {
 }
 
 #[derive(Clone, Debug)]
+/// How a run goes: parallel cases, timeouts, polling caps, the target's capabilities and placement.
 pub struct RunOptions {
     /// Cases run at once.
     pub jobs: usize,
@@ -240,6 +269,7 @@ impl Default for Schemas {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RunError {
     #[error("output schema check unavailable: {0}")]
+    /// An output schema did not compile.
     Schema(String),
 }
 
@@ -451,6 +481,7 @@ struct CaseState {
     seen: Observations,
 }
 
+/// Runs one case against `client`; `unique` names the case's resources.
 pub async fn run_case(
     client: &EcsClient,
     case: &Case,

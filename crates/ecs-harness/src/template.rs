@@ -26,7 +26,9 @@ const MAX_DEPTH: usize = 8;
 /// Where an expanded step was written: its file and JSON pointer.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Origin {
+    /// The file.
     pub file: String,
+    /// The JSON pointer in it.
     pub pointer: String,
 }
 
@@ -90,6 +92,7 @@ impl Parts {
         self
     }
 
+    /// The names of the parts in scope.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.parts.keys().map(String::as_str)
     }
@@ -99,10 +102,13 @@ impl Parts {
 /// steps and cleanup steps was written.
 #[derive(Clone, Debug)]
 pub struct Expanded {
+    /// The case, parts and tables expanded.
     pub value: Value,
     /// The case's JSON pointer, or its table row's (`/cases/0/table/rows/17`).
     pub source: String,
+    /// Where each step was written.
     pub steps: Vec<Origin>,
+    /// Where each cleanup step was written.
     pub cleanup: Vec<Origin>,
 }
 

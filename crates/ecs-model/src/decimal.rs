@@ -20,14 +20,19 @@ pub struct Decimal(rust_decimal::Decimal);
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{input} cannot be held as an exact decimal: {reason}")]
 pub struct DecimalError {
+    /// The text that was read.
     pub input: String,
+    /// Why it is not a decimal.
     pub reason: String,
 }
 
 impl Decimal {
+    /// Zero.
     pub const ZERO: Decimal = Decimal(rust_decimal::Decimal::ZERO);
+    /// One hundred (a scale of 100 percent).
     pub const ONE_HUNDRED: Decimal = Decimal(rust_decimal::Decimal::ONE_HUNDRED);
 
+    /// Wraps an exact decimal.
     pub fn new(value: rust_decimal::Decimal) -> Self {
         Decimal(value)
     }

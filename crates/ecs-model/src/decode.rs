@@ -8,8 +8,11 @@ use serde::de::DeserializeOwned;
 pub struct DecodeError {
     /// JSON path of the value that failed, e.g. `taskSets[0].scale.value`.
     pub path: String,
+    /// What serde_json said.
     pub message: String,
+    /// Line of the document (1-based), or 0 when decoding a value.
     pub line: usize,
+    /// Column of the document (1-based), or 0 when decoding a value.
     pub column: usize,
 }
 

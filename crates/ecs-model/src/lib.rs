@@ -29,6 +29,7 @@
 //! let count = ecs_model::semantics::computed_desired_count(3, "33.3".parse::<Decimal>().unwrap()).unwrap();
 //! assert_eq!(count, 1);
 //! ```
+#![warn(missing_docs)]
 
 pub mod arn;
 mod decimal;

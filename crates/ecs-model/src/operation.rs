@@ -13,11 +13,15 @@ pub struct OperationInfo {
     pub name: &'static str,
     /// The `X-Amz-Target` header value, `AmazonEC2ContainerServiceV20141113.CreateTaskSet`.
     pub target: &'static str,
+    /// The input structure's shape name.
     pub input_shape: &'static str,
+    /// The output structure's shape name.
     pub output_shape: &'static str,
     /// The modeled exceptions, in model order.
     pub errors: &'static [ModeledError],
+    /// Whether the model marks the operation read-only.
     pub readonly: bool,
+    /// Whether the model marks the operation idempotent.
     pub idempotent: bool,
     /// The input member the model marks as an idempotency token, if any.
     pub idempotency_token: Option<&'static str>,

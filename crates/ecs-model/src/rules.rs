@@ -21,40 +21,63 @@ use crate::Decimal;
 
 /// Rule ids.
 pub mod ids {
+    /// `scale.value` lies in 0..=100 (percent).
     pub const SCALE_RANGE: &str = "doc.scale.range";
+    /// At most 16 subnets in an awsvpc configuration.
     pub const SUBNETS_MAX: &str = "doc.awsvpc.subnets-max";
+    /// At most 5 security groups in an awsvpc configuration.
     pub const SECURITY_GROUPS_MAX: &str = "doc.awsvpc.security-groups-max";
+    /// `launchType` and `capacityProviderStrategy` are never both given.
     pub const LAUNCH_TYPE_XOR_STRATEGY: &str = "doc.launch-type-xor-capacity-provider-strategy";
+    /// At most one provider of a strategy has a base.
     pub const STRATEGY_SINGLE_BASE: &str = "doc.capacity-provider-strategy.single-base";
+    /// At most 20 providers in a strategy.
     pub const STRATEGY_MAX: &str = "doc.capacity-provider-strategy.max";
+    /// A service registry names `port` or `containerName`/`containerPort`, not both.
     pub const REGISTRY_PORT_XOR_CONTAINER: &str = "doc.service-registry.port-xor-container";
+    /// A service registry's `containerName` and `containerPort` come together.
     pub const REGISTRY_CONTAINER_PAIR: &str = "doc.service-registry.container-pair";
+    /// Tag keys are unique within one request.
     pub const TAGS_UNIQUE_KEYS: &str = "doc.tags.unique-keys";
+    /// Tag keys do not start with the reserved `aws:` prefix.
     pub const TAGS_RESERVED_PREFIX: &str = "doc.tags.reserved-prefix";
+    /// At most 10 placement constraints.
     pub const PLACEMENT_CONSTRAINTS_MAX: &str = "doc.placement-constraints.max";
+    /// A placement constraint's expression is at most 2000 characters.
     pub const PLACEMENT_EXPRESSION_LENGTH: &str = "doc.placement-constraint.expression-length";
+    /// A `distinctInstance` constraint has no expression.
     pub const PLACEMENT_DISTINCT_INSTANCE_EXPRESSION: &str =
         "doc.placement-constraint.distinct-instance-expression";
+    /// At most 5 placement strategies.
     pub const PLACEMENT_STRATEGIES_MAX: &str = "doc.placement-strategies.max";
+    /// A client token is at most 36 characters.
     pub const CLIENT_TOKEN: &str = "doc.client-token";
 }
 
 /// The limits, as numbers.
 pub mod limits {
+    /// Subnets allowed in one awsvpc configuration.
     pub const MAX_SUBNETS: usize = 16;
+    /// Security groups allowed in one awsvpc configuration.
     pub const MAX_SECURITY_GROUPS: usize = 5;
     /// The seed pages (and older API references) say 6; the current ECS API reference says 20.
     pub const MAX_CAPACITY_PROVIDERS: usize = 20;
+    /// Placement constraints allowed on one request.
     pub const MAX_PLACEMENT_CONSTRAINTS: usize = 10;
+    /// Characters allowed in one placement expression.
     pub const MAX_PLACEMENT_EXPRESSION_CHARS: usize = 2000;
+    /// Placement strategies allowed on one request.
     pub const MAX_PLACEMENT_STRATEGIES: usize = 5;
+    /// Characters allowed in a client token.
     pub const MAX_CLIENT_TOKEN_CHARS: usize = 36;
+    /// The tag key prefix reserved for AWS.
     pub const RESERVED_TAG_PREFIX: &str = "aws:";
 }
 
 /// One catalog entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DocumentedRule {
+    /// The rule id (`doc.*`).
     pub id: &'static str,
     /// The rule, in this project's words.
     pub summary: &'static str,

@@ -15,14 +15,23 @@ use crate::Decimal;
 
 /// Ids of the invariants checked by [`task_set_invariants`] and [`service_invariants`].
 pub mod ids {
+    /// `computedDesiredCount` is the ceiling of desired count times scale.
     pub const COMPUTED_DESIRED_COUNT: &str = "inv.computed-desired-count";
+    /// A STEADY_STATE task set runs its computed desired count, none pending.
     pub const STEADY_STATE_COUNTS: &str = "inv.steady-state-counts";
+    /// `createdAt` is not after `updatedAt`.
     pub const CREATED_NOT_AFTER_UPDATED: &str = "inv.created-not-after-updated";
+    /// Counts are never negative.
     pub const COUNTS_NON_NEGATIVE: &str = "inv.counts-non-negative";
+    /// A task set's status is one the model lists.
     pub const STATUS_KNOWN: &str = "inv.task-set-status-known";
+    /// A scale lies in 0..=100 percent.
     pub const SCALE_RANGE: &str = "inv.scale-range";
+    /// A task set's ARN ends with its id.
     pub const ARN_ENDS_WITH_ID: &str = "inv.task-set-arn-ends-with-id";
+    /// A service has at most one PRIMARY task set.
     pub const SINGLE_PRIMARY: &str = "inv.single-primary";
+    /// Tags are answered only when asked for.
     pub const TAGS_ONLY_WHEN_ASKED: &str = "inv.tags-only-when-asked";
 }
 
@@ -30,13 +39,22 @@ pub mod ids {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DesiredCountError {
     #[error("desiredCount {0} is negative")]
+    /// The desired count is below zero.
     NegativeDesiredCount(i32),
     #[error("scale {0} is outside 0..=100 percent")]
+    /// The scale is outside 0..=100 percent.
     ScaleOutOfRange(Decimal),
     #[error("scale unit {0} is not PERCENT")]
+    /// The scale's unit is not `PERCENT`.
     UnknownUnit(String),
     #[error("desiredCount {desired} x scale {scale}% does not fit the arithmetic")]
-    Overflow { desired: i32, scale: Decimal },
+    /// The product does not fit an `i32`.
+    Overflow {
+        /// The desired count.
+        desired: i32,
+        /// The scale, in percent.
+        scale: Decimal,
+    },
 }
 
 /// `ceil(desired_count * scale / 100)`, computed exactly on decimals: 1.2 tasks rounds up to
@@ -128,6 +146,7 @@ impl Observations {
         );
     }
 
+    /// Records what one answer said of a task set.
     pub fn observe_task_set(&mut self, ts: &TaskSet) {
         if let (Some(id), Some(value)) = (&ts.id, ts.scale.as_ref().and_then(|s| s.value)) {
             self.observe_scale(id, value);

@@ -9,11 +9,17 @@ use regex::Regex;
 
 /// Rule ids of the model-trait checks.
 pub mod model_rules {
+    /// A required member is missing.
     pub const REQUIRED: &str = "model.required";
+    /// A string or list is shorter or longer than the model allows.
     pub const LENGTH: &str = "model.length";
+    /// A number is outside the model's range.
     pub const RANGE: &str = "model.range";
+    /// An enum value the model does not list.
     pub const ENUM: &str = "model.enum";
+    /// A string that does not match the model's pattern.
     pub const PATTERN: &str = "model.pattern";
+    /// A union with other than one member set.
     pub const UNION: &str = "model.union";
 }
 
@@ -58,6 +64,7 @@ pub struct Violation {
     pub path: String,
     /// Rule id: `model.*` for model traits, otherwise an id from [`crate::rules::DOCUMENTED_RULES`].
     pub rule: &'static str,
+    /// What kind of rule it broke.
     pub kind: ViolationKind,
     /// One line, for people.
     pub message: String,
@@ -78,6 +85,7 @@ impl fmt::Display for Violation {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{} violation(s): {}", .violations.len(), DisplayList(.violations))]
 pub struct ValidationError {
+    /// Every violation found.
     pub violations: Vec<Violation>,
 }
 
@@ -133,22 +141,27 @@ pub struct Checker {
 }
 
 impl Checker {
+    /// The violations found so far.
     pub fn into_violations(self) -> Vec<Violation> {
         self.out
     }
 
+    /// Steps into member `field`.
     pub fn enter(&mut self, field: &'static str) {
         self.path.push(Segment::Field(field));
     }
 
+    /// Steps into item `index` of a list.
     pub fn enter_index(&mut self, index: usize) {
         self.path.push(Segment::Index(index));
     }
 
+    /// Steps into entry `key` of a map.
     pub fn enter_key(&mut self, key: &str) {
         self.path.push(Segment::Key(key.to_owned()));
     }
 
+    /// Steps back out of the last member, item or entry entered.
     pub fn leave(&mut self) {
         self.path.pop();
     }
@@ -202,6 +215,7 @@ impl Checker {
         self.leave();
     }
 
+    /// Reports the required member `field` as missing.
     pub fn missing(&mut self, field: &'static str) {
         self.report_at(
             field,
@@ -240,6 +254,7 @@ impl Checker {
         }
     }
 
+    /// Checks an integer against the model's range.
     pub fn range(&mut self, value: i64, min: Option<i64>, max: Option<i64>) {
         if let Some(min) = min.filter(|m| value < *m) {
             self.report(
@@ -257,6 +272,7 @@ impl Checker {
         }
     }
 
+    /// Checks a decimal (as `f64`, only for the model's own bounds) against its range.
     pub fn range_f64(&mut self, value: f64, min: Option<f64>, max: Option<f64>) {
         if let Some(min) = min.filter(|m| value < *m) {
             self.report(
@@ -274,6 +290,7 @@ impl Checker {
         }
     }
 
+    /// Checks that an enum value is one the model lists.
     pub fn enum_value(&mut self, known: bool, value: &str, allowed: &[&str]) {
         if !known {
             self.report(
@@ -295,6 +312,7 @@ impl Checker {
         }
     }
 
+    /// Checks that exactly one member of a union is set.
     pub fn union(&mut self, set: &[bool], members: &[&str]) {
         let n = set.iter().filter(|s| **s).count();
         if n != 1 {

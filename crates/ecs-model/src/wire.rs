@@ -18,11 +18,14 @@ pub const REDACTED: &str = "** redacted **";
 
 /// A map key, borrowed from the input where the deserialiser allows it.
 pub enum Key<'de> {
+    /// Borrowed from the input.
     Borrowed(&'de str),
+    /// Unescaped into a new string.
     Owned(String),
 }
 
 impl Key<'_> {
+    /// The text.
     pub fn as_str(&self) -> &str {
         match self {
             Key::Borrowed(s) => s,
@@ -30,6 +33,7 @@ impl Key<'_> {
         }
     }
 
+    /// The text, owned.
     pub fn into_owned(self) -> String {
         match self {
             Key::Borrowed(s) => s.to_owned(),
@@ -62,7 +66,9 @@ impl<'de> Deserialize<'de> for Key<'de> {
 
 /// How one structure member travels on the wire.
 pub trait Codec<T> {
+    /// Writes the member `key` when it has a value.
     fn ser<M: SerializeMap>(map: &mut M, key: &'static str, value: &T) -> Result<(), M::Error>;
+    /// Reads the member's value.
     fn de<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<T>, A::Error>;
 }
 

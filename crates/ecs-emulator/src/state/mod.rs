@@ -30,7 +30,9 @@ use task_sets::TaskSets;
 /// Behaviour settings.
 #[derive(Clone, Debug)]
 pub struct Settings {
+    /// The default region.
     pub region: String,
+    /// The account id in ARNs.
     pub account_id: String,
     /// How long each stage of the emulated scheduler takes.
     pub timing: Timing,
