@@ -13,16 +13,19 @@ use ecs_model::{DateTime, Decimal};
 use crate::{CallOptions, EcsClient, Error};
 
 impl EcsClient {
+    #[cfg(feature = "full")]
     /// `AssociateGatewayWithCluster`: a request builder; `.send().await` sends it.
     pub fn associate_gateway_with_cluster(&self) -> fluent::AssociateGatewayWithCluster<'_> {
         fluent::AssociateGatewayWithCluster::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `ContinueServiceDeployment`: a request builder; `.send().await` sends it.
     pub fn continue_service_deployment(&self) -> fluent::ContinueServiceDeployment<'_> {
         fluent::ContinueServiceDeployment::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `CreateCapacityProvider`: a request builder; `.send().await` sends it.
     pub fn create_capacity_provider(&self) -> fluent::CreateCapacityProvider<'_> {
         fluent::CreateCapacityProvider::new(self)
@@ -33,16 +36,19 @@ impl EcsClient {
         fluent::CreateCluster::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `CreateDaemon`: a request builder; `.send().await` sends it.
     pub fn create_daemon(&self) -> fluent::CreateDaemon<'_> {
         fluent::CreateDaemon::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `CreateExpressGatewayService`: a request builder; `.send().await` sends it.
     pub fn create_express_gateway_service(&self) -> fluent::CreateExpressGatewayService<'_> {
         fluent::CreateExpressGatewayService::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `CreateGateway`: a request builder; `.send().await` sends it.
     pub fn create_gateway(&self) -> fluent::CreateGateway<'_> {
         fluent::CreateGateway::new(self)
@@ -58,16 +64,19 @@ impl EcsClient {
         fluent::CreateTaskSet::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `DeleteAccountSetting`: a request builder; `.send().await` sends it.
     pub fn delete_account_setting(&self) -> fluent::DeleteAccountSetting<'_> {
         fluent::DeleteAccountSetting::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `DeleteAttributes`: a request builder; `.send().await` sends it.
     pub fn delete_attributes(&self) -> fluent::DeleteAttributes<'_> {
         fluent::DeleteAttributes::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `DeleteCapacityProvider`: a request builder; `.send().await` sends it.
     pub fn delete_capacity_provider(&self) -> fluent::DeleteCapacityProvider<'_> {
         fluent::DeleteCapacityProvider::new(self)
@@ -78,21 +87,25 @@ impl EcsClient {
         fluent::DeleteCluster::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `DeleteDaemon`: a request builder; `.send().await` sends it.
     pub fn delete_daemon(&self) -> fluent::DeleteDaemon<'_> {
         fluent::DeleteDaemon::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `DeleteDaemonTaskDefinition`: a request builder; `.send().await` sends it.
     pub fn delete_daemon_task_definition(&self) -> fluent::DeleteDaemonTaskDefinition<'_> {
         fluent::DeleteDaemonTaskDefinition::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `DeleteExpressGatewayService`: a request builder; `.send().await` sends it.
     pub fn delete_express_gateway_service(&self) -> fluent::DeleteExpressGatewayService<'_> {
         fluent::DeleteExpressGatewayService::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `DeleteGateway`: a request builder; `.send().await` sends it.
     pub fn delete_gateway(&self) -> fluent::DeleteGateway<'_> {
         fluent::DeleteGateway::new(self)
@@ -103,6 +116,7 @@ impl EcsClient {
         fluent::DeleteService::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `DeleteTaskDefinitions`: a request builder; `.send().await` sends it.
     pub fn delete_task_definitions(&self) -> fluent::DeleteTaskDefinitions<'_> {
         fluent::DeleteTaskDefinitions::new(self)
@@ -113,6 +127,7 @@ impl EcsClient {
         fluent::DeleteTaskSet::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `DeregisterContainerInstance`: a request builder; `.send().await` sends it.
     pub fn deregister_container_instance(&self) -> fluent::DeregisterContainerInstance<'_> {
         fluent::DeregisterContainerInstance::new(self)
@@ -123,6 +138,7 @@ impl EcsClient {
         fluent::DeregisterTaskDefinition::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `DescribeCapacityProviders`: a request builder; `.send().await` sends it.
     pub fn describe_capacity_providers(&self) -> fluent::DescribeCapacityProviders<'_> {
         fluent::DescribeCapacityProviders::new(self)
@@ -133,56 +149,67 @@ impl EcsClient {
         fluent::DescribeClusters::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `DescribeContainerInstances`: a request builder; `.send().await` sends it.
     pub fn describe_container_instances(&self) -> fluent::DescribeContainerInstances<'_> {
         fluent::DescribeContainerInstances::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `DescribeDaemon`: a request builder; `.send().await` sends it.
     pub fn describe_daemon(&self) -> fluent::DescribeDaemon<'_> {
         fluent::DescribeDaemon::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `DescribeDaemonDeployments`: a request builder; `.send().await` sends it.
     pub fn describe_daemon_deployments(&self) -> fluent::DescribeDaemonDeployments<'_> {
         fluent::DescribeDaemonDeployments::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `DescribeDaemonRevisions`: a request builder; `.send().await` sends it.
     pub fn describe_daemon_revisions(&self) -> fluent::DescribeDaemonRevisions<'_> {
         fluent::DescribeDaemonRevisions::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `DescribeDaemonTaskDefinition`: a request builder; `.send().await` sends it.
     pub fn describe_daemon_task_definition(&self) -> fluent::DescribeDaemonTaskDefinition<'_> {
         fluent::DescribeDaemonTaskDefinition::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `DescribeExpressGatewayService`: a request builder; `.send().await` sends it.
     pub fn describe_express_gateway_service(&self) -> fluent::DescribeExpressGatewayService<'_> {
         fluent::DescribeExpressGatewayService::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `DescribeGateway`: a request builder; `.send().await` sends it.
     pub fn describe_gateway(&self) -> fluent::DescribeGateway<'_> {
         fluent::DescribeGateway::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `DescribeGatewayResources`: a request builder; `.send().await` sends it.
     pub fn describe_gateway_resources(&self) -> fluent::DescribeGatewayResources<'_> {
         fluent::DescribeGatewayResources::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `DescribeGatewayRoute`: a request builder; `.send().await` sends it.
     pub fn describe_gateway_route(&self) -> fluent::DescribeGatewayRoute<'_> {
         fluent::DescribeGatewayRoute::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `DescribeServiceDeployments`: a request builder; `.send().await` sends it.
     pub fn describe_service_deployments(&self) -> fluent::DescribeServiceDeployments<'_> {
         fluent::DescribeServiceDeployments::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `DescribeServiceRevisions`: a request builder; `.send().await` sends it.
     pub fn describe_service_revisions(&self) -> fluent::DescribeServiceRevisions<'_> {
         fluent::DescribeServiceRevisions::new(self)
@@ -203,36 +230,43 @@ impl EcsClient {
         fluent::DescribeTaskSets::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `DescribeTasks`: a request builder; `.send().await` sends it.
     pub fn describe_tasks(&self) -> fluent::DescribeTasks<'_> {
         fluent::DescribeTasks::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `DisassociateGatewayFromCluster`: a request builder; `.send().await` sends it.
     pub fn disassociate_gateway_from_cluster(&self) -> fluent::DisassociateGatewayFromCluster<'_> {
         fluent::DisassociateGatewayFromCluster::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `DiscoverPollEndpoint`: a request builder; `.send().await` sends it.
     pub fn discover_poll_endpoint(&self) -> fluent::DiscoverPollEndpoint<'_> {
         fluent::DiscoverPollEndpoint::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `ExecuteCommand`: a request builder; `.send().await` sends it.
     pub fn execute_command(&self) -> fluent::ExecuteCommand<'_> {
         fluent::ExecuteCommand::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `GetTaskProtection`: a request builder; `.send().await` sends it.
     pub fn get_task_protection(&self) -> fluent::GetTaskProtection<'_> {
         fluent::GetTaskProtection::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `ListAccountSettings`: a request builder; `.send().await` sends it.
     pub fn list_account_settings(&self) -> fluent::ListAccountSettings<'_> {
         fluent::ListAccountSettings::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `ListAttributes`: a request builder; `.send().await` sends it.
     pub fn list_attributes(&self) -> fluent::ListAttributes<'_> {
         fluent::ListAttributes::new(self)
@@ -243,41 +277,49 @@ impl EcsClient {
         fluent::ListClusters::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `ListContainerInstances`: a request builder; `.send().await` sends it.
     pub fn list_container_instances(&self) -> fluent::ListContainerInstances<'_> {
         fluent::ListContainerInstances::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `ListDaemonDeployments`: a request builder; `.send().await` sends it.
     pub fn list_daemon_deployments(&self) -> fluent::ListDaemonDeployments<'_> {
         fluent::ListDaemonDeployments::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `ListDaemonTaskDefinitions`: a request builder; `.send().await` sends it.
     pub fn list_daemon_task_definitions(&self) -> fluent::ListDaemonTaskDefinitions<'_> {
         fluent::ListDaemonTaskDefinitions::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `ListDaemons`: a request builder; `.send().await` sends it.
     pub fn list_daemons(&self) -> fluent::ListDaemons<'_> {
         fluent::ListDaemons::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `ListGatewayClusterAssociations`: a request builder; `.send().await` sends it.
     pub fn list_gateway_cluster_associations(&self) -> fluent::ListGatewayClusterAssociations<'_> {
         fluent::ListGatewayClusterAssociations::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `ListGatewayRoutes`: a request builder; `.send().await` sends it.
     pub fn list_gateway_routes(&self) -> fluent::ListGatewayRoutes<'_> {
         fluent::ListGatewayRoutes::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `ListGateways`: a request builder; `.send().await` sends it.
     pub fn list_gateways(&self) -> fluent::ListGateways<'_> {
         fluent::ListGateways::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `ListServiceDeployments`: a request builder; `.send().await` sends it.
     pub fn list_service_deployments(&self) -> fluent::ListServiceDeployments<'_> {
         fluent::ListServiceDeployments::new(self)
@@ -288,6 +330,7 @@ impl EcsClient {
         fluent::ListServices::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `ListServicesByNamespace`: a request builder; `.send().await` sends it.
     pub fn list_services_by_namespace(&self) -> fluent::ListServicesByNamespace<'_> {
         fluent::ListServicesByNamespace::new(self)
@@ -298,46 +341,55 @@ impl EcsClient {
         fluent::ListTagsForResource::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `ListTaskDefinitionFamilies`: a request builder; `.send().await` sends it.
     pub fn list_task_definition_families(&self) -> fluent::ListTaskDefinitionFamilies<'_> {
         fluent::ListTaskDefinitionFamilies::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `ListTaskDefinitions`: a request builder; `.send().await` sends it.
     pub fn list_task_definitions(&self) -> fluent::ListTaskDefinitions<'_> {
         fluent::ListTaskDefinitions::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `ListTasks`: a request builder; `.send().await` sends it.
     pub fn list_tasks(&self) -> fluent::ListTasks<'_> {
         fluent::ListTasks::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `PutAccountSetting`: a request builder; `.send().await` sends it.
     pub fn put_account_setting(&self) -> fluent::PutAccountSetting<'_> {
         fluent::PutAccountSetting::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `PutAccountSettingDefault`: a request builder; `.send().await` sends it.
     pub fn put_account_setting_default(&self) -> fluent::PutAccountSettingDefault<'_> {
         fluent::PutAccountSettingDefault::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `PutAttributes`: a request builder; `.send().await` sends it.
     pub fn put_attributes(&self) -> fluent::PutAttributes<'_> {
         fluent::PutAttributes::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `PutClusterCapacityProviders`: a request builder; `.send().await` sends it.
     pub fn put_cluster_capacity_providers(&self) -> fluent::PutClusterCapacityProviders<'_> {
         fluent::PutClusterCapacityProviders::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `RegisterContainerInstance`: a request builder; `.send().await` sends it.
     pub fn register_container_instance(&self) -> fluent::RegisterContainerInstance<'_> {
         fluent::RegisterContainerInstance::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `RegisterDaemonTaskDefinition`: a request builder; `.send().await` sends it.
     pub fn register_daemon_task_definition(&self) -> fluent::RegisterDaemonTaskDefinition<'_> {
         fluent::RegisterDaemonTaskDefinition::new(self)
@@ -348,36 +400,43 @@ impl EcsClient {
         fluent::RegisterTaskDefinition::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `RunTask`: a request builder; `.send().await` sends it.
     pub fn run_task(&self) -> fluent::RunTask<'_> {
         fluent::RunTask::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `StartTask`: a request builder; `.send().await` sends it.
     pub fn start_task(&self) -> fluent::StartTask<'_> {
         fluent::StartTask::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `StopServiceDeployment`: a request builder; `.send().await` sends it.
     pub fn stop_service_deployment(&self) -> fluent::StopServiceDeployment<'_> {
         fluent::StopServiceDeployment::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `StopTask`: a request builder; `.send().await` sends it.
     pub fn stop_task(&self) -> fluent::StopTask<'_> {
         fluent::StopTask::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `SubmitAttachmentStateChanges`: a request builder; `.send().await` sends it.
     pub fn submit_attachment_state_changes(&self) -> fluent::SubmitAttachmentStateChanges<'_> {
         fluent::SubmitAttachmentStateChanges::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `SubmitContainerStateChange`: a request builder; `.send().await` sends it.
     pub fn submit_container_state_change(&self) -> fluent::SubmitContainerStateChange<'_> {
         fluent::SubmitContainerStateChange::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `SubmitTaskStateChange`: a request builder; `.send().await` sends it.
     pub fn submit_task_state_change(&self) -> fluent::SubmitTaskStateChange<'_> {
         fluent::SubmitTaskStateChange::new(self)
@@ -393,41 +452,49 @@ impl EcsClient {
         fluent::UntagResource::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `UpdateCapacityProvider`: a request builder; `.send().await` sends it.
     pub fn update_capacity_provider(&self) -> fluent::UpdateCapacityProvider<'_> {
         fluent::UpdateCapacityProvider::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `UpdateCluster`: a request builder; `.send().await` sends it.
     pub fn update_cluster(&self) -> fluent::UpdateCluster<'_> {
         fluent::UpdateCluster::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `UpdateClusterSettings`: a request builder; `.send().await` sends it.
     pub fn update_cluster_settings(&self) -> fluent::UpdateClusterSettings<'_> {
         fluent::UpdateClusterSettings::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `UpdateContainerAgent`: a request builder; `.send().await` sends it.
     pub fn update_container_agent(&self) -> fluent::UpdateContainerAgent<'_> {
         fluent::UpdateContainerAgent::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `UpdateContainerInstancesState`: a request builder; `.send().await` sends it.
     pub fn update_container_instances_state(&self) -> fluent::UpdateContainerInstancesState<'_> {
         fluent::UpdateContainerInstancesState::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `UpdateDaemon`: a request builder; `.send().await` sends it.
     pub fn update_daemon(&self) -> fluent::UpdateDaemon<'_> {
         fluent::UpdateDaemon::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `UpdateExpressGatewayService`: a request builder; `.send().await` sends it.
     pub fn update_express_gateway_service(&self) -> fluent::UpdateExpressGatewayService<'_> {
         fluent::UpdateExpressGatewayService::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `UpdateGateway`: a request builder; `.send().await` sends it.
     pub fn update_gateway(&self) -> fluent::UpdateGateway<'_> {
         fluent::UpdateGateway::new(self)
@@ -443,6 +510,7 @@ impl EcsClient {
         fluent::UpdateServicePrimaryTaskSet::new(self)
     }
 
+    #[cfg(feature = "full")]
     /// `UpdateTaskProtection`: a request builder; `.send().await` sends it.
     pub fn update_task_protection(&self) -> fluent::UpdateTaskProtection<'_> {
         fluent::UpdateTaskProtection::new(self)
@@ -460,6 +528,7 @@ impl EcsClient {
 pub mod fluent {
     use super::*;
 
+    #[cfg(feature = "full")]
     /// Builds and sends `AssociateGatewayWithCluster` ([`AssociateGatewayWithClusterRequest`] in, [`AssociateGatewayWithClusterResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct AssociateGatewayWithCluster<'a> {
@@ -468,6 +537,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> AssociateGatewayWithCluster<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             AssociateGatewayWithCluster {
@@ -520,6 +590,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `ContinueServiceDeployment` ([`ContinueServiceDeploymentRequest`] in, [`ContinueServiceDeploymentResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct ContinueServiceDeployment<'a> {
@@ -528,6 +599,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> ContinueServiceDeployment<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             ContinueServiceDeployment {
@@ -592,6 +664,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `CreateCapacityProvider` ([`CreateCapacityProviderRequest`] in, [`CreateCapacityProviderResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct CreateCapacityProvider<'a> {
@@ -600,6 +673,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> CreateCapacityProvider<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             CreateCapacityProvider {
@@ -847,6 +921,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `CreateDaemon` ([`CreateDaemonRequest`] in, [`CreateDaemonResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct CreateDaemon<'a> {
@@ -855,6 +930,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> CreateDaemon<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             CreateDaemon {
@@ -1027,6 +1103,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `CreateExpressGatewayService` ([`CreateExpressGatewayServiceRequest`] in, [`CreateExpressGatewayServiceResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct CreateExpressGatewayService<'a> {
@@ -1035,6 +1112,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> CreateExpressGatewayService<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             CreateExpressGatewayService {
@@ -1240,6 +1318,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `CreateGateway` ([`CreateGatewayRequest`] in, [`CreateGatewayResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct CreateGateway<'a> {
@@ -1248,6 +1327,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> CreateGateway<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             CreateGateway {
@@ -2011,6 +2091,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `DeleteAccountSetting` ([`DeleteAccountSettingRequest`] in, [`DeleteAccountSettingResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct DeleteAccountSetting<'a> {
@@ -2019,6 +2100,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> DeleteAccountSetting<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             DeleteAccountSetting {
@@ -2071,6 +2153,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `DeleteAttributes` ([`DeleteAttributesRequest`] in, [`DeleteAttributesResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct DeleteAttributes<'a> {
@@ -2079,6 +2162,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> DeleteAttributes<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             DeleteAttributes {
@@ -2134,6 +2218,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `DeleteCapacityProvider` ([`DeleteCapacityProviderRequest`] in, [`DeleteCapacityProviderResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct DeleteCapacityProvider<'a> {
@@ -2142,6 +2227,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> DeleteCapacityProvider<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             DeleteCapacityProvider {
@@ -2242,6 +2328,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `DeleteDaemon` ([`DeleteDaemonRequest`] in, [`DeleteDaemonResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct DeleteDaemon<'a> {
@@ -2250,6 +2337,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> DeleteDaemon<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             DeleteDaemon {
@@ -2290,6 +2378,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `DeleteDaemonTaskDefinition` ([`DeleteDaemonTaskDefinitionRequest`] in, [`DeleteDaemonTaskDefinitionResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct DeleteDaemonTaskDefinition<'a> {
@@ -2298,6 +2387,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> DeleteDaemonTaskDefinition<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             DeleteDaemonTaskDefinition {
@@ -2338,6 +2428,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `DeleteExpressGatewayService` ([`DeleteExpressGatewayServiceRequest`] in, [`DeleteExpressGatewayServiceResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct DeleteExpressGatewayService<'a> {
@@ -2346,6 +2437,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> DeleteExpressGatewayService<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             DeleteExpressGatewayService {
@@ -2386,6 +2478,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `DeleteGateway` ([`DeleteGatewayRequest`] in, [`DeleteGatewayResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct DeleteGateway<'a> {
@@ -2394,6 +2487,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> DeleteGateway<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             DeleteGateway {
@@ -2506,6 +2600,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `DeleteTaskDefinitions` ([`DeleteTaskDefinitionsRequest`] in, [`DeleteTaskDefinitionsResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct DeleteTaskDefinitions<'a> {
@@ -2514,6 +2609,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> DeleteTaskDefinitions<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             DeleteTaskDefinitions {
@@ -2641,6 +2737,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `DeregisterContainerInstance` ([`DeregisterContainerInstanceRequest`] in, [`DeregisterContainerInstanceResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct DeregisterContainerInstance<'a> {
@@ -2649,6 +2746,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> DeregisterContainerInstance<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             DeregisterContainerInstance {
@@ -2761,6 +2859,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `DescribeCapacityProviders` ([`DescribeCapacityProvidersRequest`] in, [`DescribeCapacityProvidersResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct DescribeCapacityProviders<'a> {
@@ -2769,6 +2868,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> DescribeCapacityProviders<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             DescribeCapacityProviders {
@@ -2929,6 +3029,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `DescribeContainerInstances` ([`DescribeContainerInstancesRequest`] in, [`DescribeContainerInstancesResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct DescribeContainerInstances<'a> {
@@ -2937,6 +3038,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> DescribeContainerInstances<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             DescribeContainerInstances {
@@ -3007,6 +3109,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `DescribeDaemon` ([`DescribeDaemonRequest`] in, [`DescribeDaemonResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct DescribeDaemon<'a> {
@@ -3015,6 +3118,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> DescribeDaemon<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             DescribeDaemon {
@@ -3055,6 +3159,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `DescribeDaemonDeployments` ([`DescribeDaemonDeploymentsRequest`] in, [`DescribeDaemonDeploymentsResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct DescribeDaemonDeployments<'a> {
@@ -3063,6 +3168,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> DescribeDaemonDeployments<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             DescribeDaemonDeployments {
@@ -3106,6 +3212,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `DescribeDaemonRevisions` ([`DescribeDaemonRevisionsRequest`] in, [`DescribeDaemonRevisionsResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct DescribeDaemonRevisions<'a> {
@@ -3114,6 +3221,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> DescribeDaemonRevisions<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             DescribeDaemonRevisions {
@@ -3157,6 +3265,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `DescribeDaemonTaskDefinition` ([`DescribeDaemonTaskDefinitionRequest`] in, [`DescribeDaemonTaskDefinitionResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct DescribeDaemonTaskDefinition<'a> {
@@ -3165,6 +3274,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> DescribeDaemonTaskDefinition<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             DescribeDaemonTaskDefinition {
@@ -3205,6 +3315,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `DescribeExpressGatewayService` ([`DescribeExpressGatewayServiceRequest`] in, [`DescribeExpressGatewayServiceResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct DescribeExpressGatewayService<'a> {
@@ -3213,6 +3324,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> DescribeExpressGatewayService<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             DescribeExpressGatewayService {
@@ -3268,6 +3380,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `DescribeGateway` ([`DescribeGatewayRequest`] in, [`DescribeGatewayResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct DescribeGateway<'a> {
@@ -3276,6 +3389,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> DescribeGateway<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             DescribeGateway {
@@ -3316,6 +3430,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `DescribeGatewayResources` ([`DescribeGatewayResourcesRequest`] in, [`DescribeGatewayResourcesResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct DescribeGatewayResources<'a> {
@@ -3324,6 +3439,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> DescribeGatewayResources<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             DescribeGatewayResources {
@@ -3388,6 +3504,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `DescribeGatewayRoute` ([`DescribeGatewayRouteRequest`] in, [`DescribeGatewayRouteResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct DescribeGatewayRoute<'a> {
@@ -3396,6 +3513,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> DescribeGatewayRoute<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             DescribeGatewayRoute {
@@ -3436,6 +3554,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `DescribeServiceDeployments` ([`DescribeServiceDeploymentsRequest`] in, [`DescribeServiceDeploymentsResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct DescribeServiceDeployments<'a> {
@@ -3444,6 +3563,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> DescribeServiceDeployments<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             DescribeServiceDeployments {
@@ -3487,6 +3607,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `DescribeServiceRevisions` ([`DescribeServiceRevisionsRequest`] in, [`DescribeServiceRevisionsResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct DescribeServiceRevisions<'a> {
@@ -3495,6 +3616,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> DescribeServiceRevisions<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             DescribeServiceRevisions {
@@ -3769,6 +3891,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `DescribeTasks` ([`DescribeTasksRequest`] in, [`DescribeTasksResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct DescribeTasks<'a> {
@@ -3777,6 +3900,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> DescribeTasks<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             DescribeTasks {
@@ -3847,6 +3971,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `DisassociateGatewayFromCluster` ([`DisassociateGatewayFromClusterRequest`] in, [`DisassociateGatewayFromClusterResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct DisassociateGatewayFromCluster<'a> {
@@ -3855,6 +3980,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> DisassociateGatewayFromCluster<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             DisassociateGatewayFromCluster {
@@ -3907,6 +4033,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `DiscoverPollEndpoint` ([`DiscoverPollEndpointRequest`] in, [`DiscoverPollEndpointResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct DiscoverPollEndpoint<'a> {
@@ -3915,6 +4042,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> DiscoverPollEndpoint<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             DiscoverPollEndpoint {
@@ -3967,6 +4095,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `ExecuteCommand` ([`ExecuteCommandRequest`] in, [`ExecuteCommandResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct ExecuteCommand<'a> {
@@ -3975,6 +4104,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> ExecuteCommand<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             ExecuteCommand {
@@ -4063,6 +4193,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `GetTaskProtection` ([`GetTaskProtectionRequest`] in, [`GetTaskProtectionResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct GetTaskProtection<'a> {
@@ -4071,6 +4202,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> GetTaskProtection<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             GetTaskProtection {
@@ -4126,6 +4258,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `ListAccountSettings` ([`ListAccountSettingsRequest`] in, [`ListAccountSettingsResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct ListAccountSettings<'a> {
@@ -4134,6 +4267,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> ListAccountSettings<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             ListAccountSettings {
@@ -4234,6 +4368,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `ListAttributes` ([`ListAttributesRequest`] in, [`ListAttributesResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct ListAttributes<'a> {
@@ -4242,6 +4377,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> ListAttributes<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             ListAttributes {
@@ -4402,6 +4538,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `ListContainerInstances` ([`ListContainerInstancesRequest`] in, [`ListContainerInstancesResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct ListContainerInstances<'a> {
@@ -4410,6 +4547,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> ListContainerInstances<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             ListContainerInstances {
@@ -4498,6 +4636,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `ListDaemonDeployments` ([`ListDaemonDeploymentsRequest`] in, [`ListDaemonDeploymentsResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct ListDaemonDeployments<'a> {
@@ -4506,6 +4645,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> ListDaemonDeployments<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             ListDaemonDeployments {
@@ -4597,6 +4737,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `ListDaemonTaskDefinitions` ([`ListDaemonTaskDefinitionsRequest`] in, [`ListDaemonTaskDefinitionsResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct ListDaemonTaskDefinitions<'a> {
@@ -4605,6 +4746,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> ListDaemonTaskDefinitions<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             ListDaemonTaskDefinitions {
@@ -4717,6 +4859,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `ListDaemons` ([`ListDaemonsRequest`] in, [`ListDaemonsResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct ListDaemons<'a> {
@@ -4725,6 +4868,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> ListDaemons<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             ListDaemons {
@@ -4804,6 +4948,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `ListGatewayClusterAssociations` ([`ListGatewayClusterAssociationsRequest`] in, [`ListGatewayClusterAssociationsResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct ListGatewayClusterAssociations<'a> {
@@ -4812,6 +4957,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> ListGatewayClusterAssociations<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             ListGatewayClusterAssociations {
@@ -4903,6 +5049,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `ListGatewayRoutes` ([`ListGatewayRoutesRequest`] in, [`ListGatewayRoutesResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct ListGatewayRoutes<'a> {
@@ -4911,6 +5058,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> ListGatewayRoutes<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             ListGatewayRoutes {
@@ -5026,6 +5174,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `ListGateways` ([`ListGatewaysRequest`] in, [`ListGatewaysResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct ListGateways<'a> {
@@ -5034,6 +5183,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> ListGateways<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             ListGateways {
@@ -5116,6 +5266,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `ListServiceDeployments` ([`ListServiceDeploymentsRequest`] in, [`ListServiceDeploymentsResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct ListServiceDeployments<'a> {
@@ -5124,6 +5275,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> ListServiceDeployments<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             ListServiceDeployments {
@@ -5341,6 +5493,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `ListServicesByNamespace` ([`ListServicesByNamespaceRequest`] in, [`ListServicesByNamespaceResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct ListServicesByNamespace<'a> {
@@ -5349,6 +5502,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> ListServicesByNamespace<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             ListServicesByNamespace {
@@ -5461,6 +5615,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `ListTaskDefinitionFamilies` ([`ListTaskDefinitionFamiliesRequest`] in, [`ListTaskDefinitionFamiliesResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct ListTaskDefinitionFamilies<'a> {
@@ -5469,6 +5624,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> ListTaskDefinitionFamilies<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             ListTaskDefinitionFamilies {
@@ -5545,6 +5701,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `ListTaskDefinitions` ([`ListTaskDefinitionsRequest`] in, [`ListTaskDefinitionsResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct ListTaskDefinitions<'a> {
@@ -5553,6 +5710,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> ListTaskDefinitions<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             ListTaskDefinitions {
@@ -5641,6 +5799,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `ListTasks` ([`ListTasksRequest`] in, [`ListTasksResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct ListTasks<'a> {
@@ -5649,6 +5808,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> ListTasks<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             ListTasks {
@@ -5797,6 +5957,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `PutAccountSetting` ([`PutAccountSettingRequest`] in, [`PutAccountSettingResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct PutAccountSetting<'a> {
@@ -5805,6 +5966,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> PutAccountSetting<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             PutAccountSetting {
@@ -5869,6 +6031,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `PutAccountSettingDefault` ([`PutAccountSettingDefaultRequest`] in, [`PutAccountSettingDefaultResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct PutAccountSettingDefault<'a> {
@@ -5877,6 +6040,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> PutAccountSettingDefault<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             PutAccountSettingDefault {
@@ -5929,6 +6093,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `PutAttributes` ([`PutAttributesRequest`] in, [`PutAttributesResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct PutAttributes<'a> {
@@ -5937,6 +6102,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> PutAttributes<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             PutAttributes {
@@ -5992,6 +6158,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `PutClusterCapacityProviders` ([`PutClusterCapacityProvidersRequest`] in, [`PutClusterCapacityProvidersResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct PutClusterCapacityProviders<'a> {
@@ -6000,6 +6167,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> PutClusterCapacityProviders<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             PutClusterCapacityProviders {
@@ -6076,6 +6244,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `RegisterContainerInstance` ([`RegisterContainerInstanceRequest`] in, [`RegisterContainerInstanceResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct RegisterContainerInstance<'a> {
@@ -6084,6 +6253,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> RegisterContainerInstance<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             RegisterContainerInstance {
@@ -6232,6 +6402,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `RegisterDaemonTaskDefinition` ([`RegisterDaemonTaskDefinitionRequest`] in, [`RegisterDaemonTaskDefinitionResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct RegisterDaemonTaskDefinition<'a> {
@@ -6240,6 +6411,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> RegisterDaemonTaskDefinition<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             RegisterDaemonTaskDefinition {
@@ -6702,6 +6874,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `RunTask` ([`RunTaskRequest`] in, [`RunTaskResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct RunTask<'a> {
@@ -6710,6 +6883,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> RunTask<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             RunTask {
@@ -6993,6 +7167,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `StartTask` ([`StartTaskRequest`] in, [`StartTaskResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct StartTask<'a> {
@@ -7001,6 +7176,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> StartTask<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             StartTask {
@@ -7197,6 +7373,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `StopServiceDeployment` ([`StopServiceDeploymentRequest`] in, [`StopServiceDeploymentResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct StopServiceDeployment<'a> {
@@ -7205,6 +7382,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> StopServiceDeployment<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             StopServiceDeployment {
@@ -7257,6 +7435,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `StopTask` ([`StopTaskRequest`] in, [`StopTaskResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct StopTask<'a> {
@@ -7265,6 +7444,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> StopTask<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             StopTask {
@@ -7329,6 +7509,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `SubmitAttachmentStateChanges` ([`SubmitAttachmentStateChangesRequest`] in, [`SubmitAttachmentStateChangesResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct SubmitAttachmentStateChanges<'a> {
@@ -7337,6 +7518,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> SubmitAttachmentStateChanges<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             SubmitAttachmentStateChanges {
@@ -7392,6 +7574,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `SubmitContainerStateChange` ([`SubmitContainerStateChangeRequest`] in, [`SubmitContainerStateChangeResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct SubmitContainerStateChange<'a> {
@@ -7400,6 +7583,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> SubmitContainerStateChange<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             SubmitContainerStateChange {
@@ -7527,6 +7711,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `SubmitTaskStateChange` ([`SubmitTaskStateChangeRequest`] in, [`SubmitTaskStateChangeResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct SubmitTaskStateChange<'a> {
@@ -7535,6 +7720,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> SubmitTaskStateChange<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             SubmitTaskStateChange {
@@ -7818,6 +8004,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `UpdateCapacityProvider` ([`UpdateCapacityProviderRequest`] in, [`UpdateCapacityProviderResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct UpdateCapacityProvider<'a> {
@@ -7826,6 +8013,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> UpdateCapacityProvider<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             UpdateCapacityProvider {
@@ -7914,6 +8102,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `UpdateCluster` ([`UpdateClusterRequest`] in, [`UpdateClusterResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct UpdateCluster<'a> {
@@ -7922,6 +8111,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> UpdateCluster<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             UpdateCluster {
@@ -8007,6 +8197,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `UpdateClusterSettings` ([`UpdateClusterSettingsRequest`] in, [`UpdateClusterSettingsResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct UpdateClusterSettings<'a> {
@@ -8015,6 +8206,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> UpdateClusterSettings<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             UpdateClusterSettings {
@@ -8070,6 +8262,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `UpdateContainerAgent` ([`UpdateContainerAgentRequest`] in, [`UpdateContainerAgentResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct UpdateContainerAgent<'a> {
@@ -8078,6 +8271,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> UpdateContainerAgent<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             UpdateContainerAgent {
@@ -8130,6 +8324,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `UpdateContainerInstancesState` ([`UpdateContainerInstancesStateRequest`] in, [`UpdateContainerInstancesStateResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct UpdateContainerInstancesState<'a> {
@@ -8138,6 +8333,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> UpdateContainerInstancesState<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             UpdateContainerInstancesState {
@@ -8205,6 +8401,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `UpdateDaemon` ([`UpdateDaemonRequest`] in, [`UpdateDaemonResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct UpdateDaemon<'a> {
@@ -8213,6 +8410,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> UpdateDaemon<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             UpdateDaemon {
@@ -8346,6 +8544,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `UpdateExpressGatewayService` ([`UpdateExpressGatewayServiceRequest`] in, [`UpdateExpressGatewayServiceResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct UpdateExpressGatewayService<'a> {
@@ -8354,6 +8553,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> UpdateExpressGatewayService<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             UpdateExpressGatewayService {
@@ -8520,6 +8720,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `UpdateGateway` ([`UpdateGatewayRequest`] in, [`UpdateGatewayResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct UpdateGateway<'a> {
@@ -8528,6 +8729,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> UpdateGateway<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             UpdateGateway {
@@ -9075,6 +9277,7 @@ pub mod fluent {
         }
     }
 
+    #[cfg(feature = "full")]
     /// Builds and sends `UpdateTaskProtection` ([`UpdateTaskProtectionRequest`] in, [`UpdateTaskProtectionResponse`] out).
     #[must_use = "a request is sent only by `send`"]
     pub struct UpdateTaskProtection<'a> {
@@ -9083,6 +9286,7 @@ pub mod fluent {
         options: CallOptions,
     }
 
+    #[cfg(feature = "full")]
     impl<'a> UpdateTaskProtection<'a> {
         pub(crate) fn new(client: &'a EcsClient) -> Self {
             UpdateTaskProtection {

@@ -8,16 +8,22 @@
 //! - retries in the standard mode ([`retry`]), and a client token filled once for
 //!   CreateTaskSet and CreateService so retries cannot create twice;
 //! - connect, per-attempt and overall timeouts;
-//! - typed errors that keep the raw answer ([`Error`]).
+//! - typed errors that keep the raw answer ([`Error`]), readable as each operation's own error
+//!   enum ([`Error::operation_error`]);
+//! - a request builder per operation (`client.create_task_set().cluster(..)...send()`), and
+//!   [`EcsClient::send`] for inputs built whole. Without the `full` feature only the operations
+//!   a task-set controller calls are built.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use ecs_client::EcsClient;
-//! use ecs_model::types::DescribeTaskSetsRequest;
 //!
 //! let client = EcsClient::from_env()?;
 //! let answer = client
-//!     .describe_task_sets(DescribeTaskSetsRequest { cluster: Some("prod".into()), service: Some("web".into()), ..Default::default() })
+//!     .describe_task_sets()
+//!     .cluster("prod")
+//!     .service("web")
+//!     .send()
 //!     .await?;
 //! for ts in answer.task_sets.unwrap_or_default() {
 //!     println!("{:?} {:?} {:?}", ts.id, ts.status, ts.computed_desired_count);

@@ -421,3 +421,49 @@ macro_rules! open_string {
         }
     };
 }
+
+/// One operation's error enum: a variant per exception the model lists for the operation (each
+/// a [`crate::errors::ModeledError`] of the same name) and an opaque `Unhandled` case.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! operation_error {
+    ($(#[$meta:meta])* $ty:ident { $($(#[$vmeta:meta])* $variant:ident),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $ty {
+            $($(#[$vmeta])* $variant,)*
+            /// A code the model does not list for this operation.
+            Unhandled($crate::wire::UnknownValue),
+        }
+
+        impl $crate::operation::OperationError for $ty {
+            fn from_code(code: &str) -> Self {
+                match code {
+                    $(stringify!($variant) => $ty::$variant,)*
+                    other => $ty::Unhandled($crate::wire::UnknownValue(other.to_owned())),
+                }
+            }
+
+            fn code(&self) -> &str {
+                match self {
+                    $($ty::$variant => stringify!($variant),)*
+                    $ty::Unhandled(v) => v.0.as_str(),
+                }
+            }
+
+            fn modeled(&self) -> Option<$crate::errors::ModeledError> {
+                match self {
+                    $ty::Unhandled(_) => None,
+                    known => $crate::errors::ModeledError::from_code(known.code()),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str($crate::operation::OperationError::code(self))
+            }
+        }
+    };
+}

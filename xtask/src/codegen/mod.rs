@@ -27,6 +27,10 @@ pub struct Config {
     pub open_enums: Vec<OpenEnum>,
     /// Shape name -> function in `crates/ecs-model/src/rules.rs`.
     pub documented_rules: BTreeMap<String, String>,
+    /// The operations (and the shapes they reach) built by default; the others need the
+    /// `full` feature. Empty: everything is always built.
+    #[serde(default)]
+    pub default_operations: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -38,6 +38,66 @@ struct Gen<'a> {
     usage: BTreeMap<String, Vec<String>>,
     /// Pattern text -> static name.
     patterns: BTreeMap<String, String>,
+    /// The shapes the default operations reach (the rest build with the `full` feature); `None`
+    /// when no default operations are configured (everything is always built).
+    default_shapes: Option<BTreeSet<String>>,
+}
+
+/// The attribute that builds an item only with the `full` feature.
+const FULL: &str = "#[cfg(feature = \"full\")]";
+
+/// `chunk` with [`FULL`] before every item that starts at column `indent` (before its doc
+/// comments and attributes), when `on`.
+fn gated(chunk: &str, on: bool, indent: usize) -> String {
+    if !on {
+        return chunk.to_owned();
+    }
+    let pad = " ".repeat(indent);
+    let starts = [
+        "pub struct ",
+        "pub enum ",
+        "pub static ",
+        "impl ",
+        "impl<",
+        "fn ",
+        "pub fn ",
+        "pub async fn ",
+        "crate::",
+    ];
+    let lines: Vec<&str> = chunk.split('\n').collect();
+    let mut at = BTreeSet::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(rest) = line.strip_prefix(pad.as_str()) else {
+            continue;
+        };
+        if rest.starts_with(' ') || !starts.iter().any(|k| rest.starts_with(k)) {
+            continue;
+        }
+        let mut j = i;
+        while j > 0 {
+            let above = lines[j - 1].trim_start();
+            let same_level = lines[j - 1].len() - above.len() == indent;
+            if same_level && (above.starts_with("///") || above.starts_with("#[")) {
+                j -= 1;
+            } else {
+                break;
+            }
+        }
+        at.insert(j);
+    }
+    let mut out = String::with_capacity(chunk.len() + at.len() * 32);
+    for (i, line) in lines.iter().enumerate() {
+        if at.contains(&i) {
+            out.push_str(&pad);
+            out.push_str(FULL);
+            out.push('\n');
+        }
+        out.push_str(line);
+        if i + 1 < lines.len() {
+            out.push('\n');
+        }
+    }
+    out
 }
 
 fn header(what: &str) -> String {
@@ -73,13 +133,60 @@ impl<'a> Gen<'a> {
                 }
             }
         }
+        let default_shapes = if config.default_operations.is_empty() {
+            None
+        } else {
+            let mut seen = BTreeSet::new();
+            let mut todo: Vec<String> = vec![];
+            for name in &config.default_operations {
+                let op = model
+                    .operations
+                    .get(name)
+                    .with_context(|| format!("default operation {name} is not in the model"))?;
+                let (input, output) = io(op)?;
+                todo.push(input.shape.clone());
+                todo.push(output.shape.clone());
+            }
+            while let Some(name) = todo.pop() {
+                if !seen.insert(name.clone()) {
+                    continue;
+                }
+                let shape = model.shape(&name)?;
+                for r in [&shape.member, &shape.key, &shape.value]
+                    .into_iter()
+                    .flatten()
+                {
+                    todo.push(r.shape.clone());
+                }
+                todo.extend(shape.members.values().map(|m| m.shape.clone()));
+            }
+            for hooked in config.documented_rules.keys() {
+                if !seen.contains(hooked) {
+                    bail!("{hooked} has a documented rule but no default operation reaches it");
+                }
+            }
+            Some(seen)
+        };
         Ok(Gen {
             model,
             config,
             needs: RefCell::new(HashMap::new()),
             usage,
             patterns,
+            default_shapes,
         })
+    }
+
+    /// Whether shape `name` builds only with the `full` feature (exceptions always build).
+    fn full_only(&self, name: &str) -> bool {
+        self.default_shapes
+            .as_ref()
+            .is_some_and(|d| !d.contains(name) && !self.shape(name).exception)
+    }
+
+    /// Whether operation `name` builds only with the `full` feature.
+    fn full_only_op(&self, name: &str) -> bool {
+        self.default_shapes.is_some() && !self.config.default_operations.iter().any(|o| o == name)
     }
 
     fn shape(&self, name: &str) -> &'a Shape {
@@ -196,11 +303,13 @@ impl<'a> Gen<'a> {
             header("Every shape of the ECS model: structures, enums and the open string sets.");
         o += "use std::collections::BTreeMap;\n\nuse aws_smithy_types::DateTime;\n\nuse crate::Decimal;\n\n";
         for (name, s) in &self.model.shapes {
+            let mut chunk = String::new();
             match s.ty.as_str() {
-                "structure" if !s.document => self.write_struct(&mut o, name, s)?,
-                "string" if s.enum_values.is_some() => self.write_enum(&mut o, name, s),
+                "structure" if !s.document => self.write_struct(&mut chunk, name, s)?,
+                "string" if s.enum_values.is_some() => self.write_enum(&mut chunk, name, s),
                 _ => {}
             }
+            o += &gated(&chunk, self.full_only(name), 0);
         }
         for e in &self.config.open_enums {
             let _ = writeln!(o, "crate::open_string! {{");
@@ -333,6 +442,10 @@ impl<'a> Gen<'a> {
             if !self.is_struct(name) {
                 continue;
             }
+            if self.full_only(name) {
+                o.push_str(FULL);
+                o.push('\n');
+            }
             let _ = writeln!(o, "crate::structure_serde!({name} {{");
             for (m, member) in &s.members {
                 let codec = if self.shape(&member.shape).ty == "timestamp" {
@@ -427,7 +540,7 @@ impl<'a> Gen<'a> {
 
     fn validators(&self) -> Result<String> {
         let mut o = header("Model-constraint validators (required, length, range, enum, pattern, union) for every structure.");
-        o += "#![allow(unused_variables, clippy::ptr_arg)]\n\nuse std::sync::LazyLock;\n\nuse regex::Regex;\n\nuse crate::types::*;\nuse crate::validate::{Checker, Validate};\n\n";
+        o += "#![allow(unused_variables, dead_code, clippy::ptr_arg)]\n\nuse std::sync::LazyLock;\n\nuse regex::Regex;\n\nuse crate::types::*;\nuse crate::validate::{Checker, Validate};\n\n";
         for (pattern, stat) in &self.patterns {
             let anchored = format!("^(?:{pattern})$");
             let _ = writeln!(
@@ -441,39 +554,40 @@ impl<'a> Gen<'a> {
             self.patterns.values().map(|s| format!("&{s}")).collect::<Vec<_>>().join(", "));
 
         for (name, s) in &self.model.shapes {
+            let mut chunk = String::new();
             match s.ty.as_str() {
-                "structure" if !s.document => self.write_struct_validator(&mut o, name, s),
+                "structure" if !s.document => self.write_struct_validator(&mut chunk, name, s),
                 "list" if self.needs_check(name) => {
                     let elem = s.member.as_ref().map_or("", |r| r.shape.as_str());
                     let _ = writeln!(
-                        o,
+                        chunk,
                         "fn check_{}(v: &Vec<{}>, c: &mut Checker) {{",
                         names::snake(name),
                         self.type_of(elem)
                     );
                     if s.min.is_some() || s.max.is_some() {
                         let _ = writeln!(
-                            o,
+                            chunk,
                             "    c.count(v.len(), {}, {});",
                             opt_usize(&s.min),
                             opt_usize(&s.max)
                         );
                     }
                     if let Some(code) = self.check_code(elem, "item") {
-                        let _ = writeln!(o, "    for (i, item) in v.iter().enumerate() {{\n        c.enter_index(i);\n        {code}\n        c.leave();\n    }}");
+                        let _ = writeln!(chunk, "    for (i, item) in v.iter().enumerate() {{\n        c.enter_index(i);\n        {code}\n        c.leave();\n    }}");
                     }
                     if let Some(f) = self.config.documented_rules.get(name) {
-                        let _ = writeln!(o, "    crate::rules::{f}(v, c);");
+                        let _ = writeln!(chunk, "    crate::rules::{f}(v, c);");
                     }
-                    o += "}\n\n";
+                    chunk += "}\n\n";
                 }
                 "map" if self.needs_check(name) => {
                     let key = s.key.as_ref().map_or("", |r| r.shape.as_str());
                     let val = s.value.as_ref().map_or("", |r| r.shape.as_str());
-                    let _ = writeln!(o, "fn check_{}(v: &std::collections::BTreeMap<String, {}>, c: &mut Checker) {{", names::snake(name), self.type_of(val));
+                    let _ = writeln!(chunk, "fn check_{}(v: &std::collections::BTreeMap<String, {}>, c: &mut Checker) {{", names::snake(name), self.type_of(val));
                     if s.min.is_some() || s.max.is_some() {
                         let _ = writeln!(
-                            o,
+                            chunk,
                             "    c.count(v.len(), {}, {});",
                             opt_usize(&s.min),
                             opt_usize(&s.max)
@@ -486,32 +600,38 @@ impl<'a> Gen<'a> {
                     };
                     let val_code = self.check_code(val, "item");
                     if key_code.is_some() || val_code.is_some() {
-                        let _ = writeln!(o, "    for (k, item) in v {{\n        c.enter_key(k);\n        {}\n        {}\n        c.leave();\n    }}",
+                        let _ = writeln!(chunk, "    for (k, item) in v {{\n        c.enter_key(k);\n        {}\n        {}\n        c.leave();\n    }}",
                             key_code.unwrap_or_default(), val_code.unwrap_or_default());
                     }
-                    o += "}\n\n";
+                    chunk += "}\n\n";
                 }
                 "string" if s.enum_values.is_none() && self.needs_check(name) => {
                     let _ = writeln!(
-                        o,
+                        chunk,
                         "fn check_{}(v: &str, c: &mut Checker) {{",
                         names::snake(name)
                     );
                     if s.min.is_some() || s.max.is_some() {
                         let _ = writeln!(
-                            o,
+                            chunk,
                             "    c.length(v, {}, {});",
                             opt_usize(&s.min),
                             opt_usize(&s.max)
                         );
                     }
                     if let Some(p) = &s.pattern {
-                        let _ = writeln!(o, "    c.pattern(v, &{}, {});", self.patterns[p], lit(p));
+                        let _ = writeln!(
+                            chunk,
+                            "    c.pattern(v, &{}, {});",
+                            self.patterns[p],
+                            lit(p)
+                        );
                     }
-                    o += "}\n\n";
+                    chunk += "}\n\n";
                 }
                 _ => {}
             }
+            o += &gated(&chunk, self.full_only(name), 0);
         }
         Ok(o)
     }
@@ -579,24 +699,29 @@ impl<'a> Gen<'a> {
         let mut o = header("One `EcsClient` method per ECS operation, answering a fluent request builder (`fluent`): `ecs.create_task_set().cluster(..).service(..).send().await`. `EcsClient::send::<Op>(input)` remains for inputs built whole.");
         o += "#![allow(deprecated, unused_imports)]\n\nuse std::collections::BTreeMap;\n\nuse ecs_model::operations;\nuse ecs_model::types::*;\nuse ecs_model::{DateTime, Decimal};\n\nuse crate::{CallOptions, EcsClient, Error};\n\nimpl EcsClient {\n";
         for op in self.model.operations.values() {
+            let mut chunk = String::new();
             let _ = writeln!(
-                o,
+                chunk,
                 "    /// `{}`: a request builder; `.send().await` sends it.",
                 op.name
             );
             if op.deprecated {
-                o += "    #[deprecated(note = \"deprecated in the ECS model\")]\n";
+                chunk += "    #[deprecated(note = \"deprecated in the ECS model\")]\n";
             }
             let _ = writeln!(
-                o,
+                chunk,
                 "    pub fn {}(&self) -> fluent::{}<'_> {{\n        fluent::{}::new(self)\n    }}\n",
                 names::snake(&op.name),
                 op.name,
                 op.name
             );
+            o += &gated(&chunk, self.full_only_op(&op.name), 4);
         }
-        o += "}\n\n/// One request builder per operation: a setter per input member (a list member's setter\n/// appends one item, a map member's inserts one entry; `set_<member>` replaces or clears the\n/// whole value), `options` for per-call overrides, and `send`.\npub mod fluent {\n    use super::*;\n\n";
+        let mut out = o;
+        out += "}\n\n/// One request builder per operation: a setter per input member (a list member's setter\n/// appends one item, a map member's inserts one entry; `set_<member>` replaces or clears the\n/// whole value), `options` for per-call overrides, and `send`.\npub mod fluent {\n    use super::*;\n\n";
         for op in self.model.operations.values() {
+            let mut chunk = String::new();
+            let o = &mut chunk;
             let (input, output) = io(op)?;
             let name = &op.name;
             let _ = writeln!(
@@ -635,21 +760,25 @@ impl<'a> Gen<'a> {
             let _ = writeln!(o, "        /// The request as built so far.\n        pub fn input(&self) -> &{} {{\n            &self.input\n        }}\n", input.shape);
             let _ = writeln!(o, "        /// Per-call overrides (validation mode, attempts).\n        pub fn options(mut self, options: CallOptions) -> Self {{\n            self.options = options;\n            self\n        }}\n");
             let _ = writeln!(o, "        /// Validates, signs and sends the request.\n        pub async fn send(self) -> Result<{}, Error> {{\n            self.client\n                .send_with::<operations::{name}>(self.input, self.options)\n                .await\n        }}\n    }}\n", output.shape);
+            out += &gated(&chunk, self.full_only_op(&op.name), 4);
         }
-        o += "}\n";
-        Ok(o)
+        out += "}\n";
+        Ok(out)
     }
 
     // -----------------------------------------------------------------------------------------
     // operations.rs and errors.rs
 
     fn operations(&self) -> Result<String> {
-        let mut o = header(
+        let mut out = header(
             "The operation table: one marker type per operation and `OPERATIONS`, in model order.",
         );
-        o += "use crate::errors::ModeledError;\nuse crate::operation::{Operation, OperationInfo};\nuse crate::types::*;\n\n";
+        let o = &mut out;
+        *o += "use crate::errors::ModeledError;\nuse crate::operation::{Operation, OperationInfo};\nuse crate::types::*;\n\n";
         let prefix = &self.model.metadata.target_prefix;
         for op in self.model.operations.values() {
+            let mut chunk = String::new();
+            let o = &mut chunk;
             let (input, output) = io(op)?;
             let token = self
                 .shape(&input.shape)
@@ -714,13 +843,28 @@ impl<'a> Gen<'a> {
                     .join(", ")
             );
             let _ = writeln!(o, "        readonly: {},\n        idempotent: {},\n        idempotency_token: {token},\n    }};\n}}\n", op.readonly, op.idempotent);
+            out += &gated(&chunk, self.full_only_op(&op.name), 0);
         }
-        let _ = writeln!(o, "/// Every operation of the model, in model order.\npub static OPERATIONS: &[OperationInfo] = &[");
-        for op in self.model.operations.values() {
-            let _ = writeln!(o, "    {}::INFO,", op.name);
+        for full in [true, false] {
+            if self.default_shapes.is_some() {
+                out += if full {
+                    "#[cfg(feature = \"full\")]\n"
+                } else {
+                    "#[cfg(not(feature = \"full\"))]\n"
+                };
+            }
+            let _ = writeln!(out, "/// Every operation of the model built (all of them with the `full` feature), in model\n/// order.\npub static OPERATIONS: &[OperationInfo] = &[");
+            for op in self.model.operations.values() {
+                if full || !self.full_only_op(&op.name) {
+                    let _ = writeln!(out, "    {}::INFO,", op.name);
+                }
+            }
+            out += "];\n";
+            if self.default_shapes.is_none() {
+                break;
+            }
         }
-        o += "];\n";
-        Ok(o)
+        Ok(out)
     }
 
     fn errors(&self) -> String {
@@ -771,36 +915,21 @@ impl<'a> Gen<'a> {
         };
         o += ")\n    }\n}\n\nimpl std::fmt::Display for ModeledError {\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {\n        f.write_str(self.code())\n    }\n}\n";
         for op in self.model.operations.values() {
-            let name = format!("{}Error", op.name);
-            let _ = writeln!(o, "\n/// What `{}` can answer instead of its output: an exception the model lists for it, or\n/// (`Unhandled`) a code it does not list, kept opaque.\n#[derive(Clone, Debug, PartialEq, Eq, Hash)]\n#[non_exhaustive]\npub enum {name} {{", op.name);
+            if self.full_only_op(&op.name) {
+                let _ = write!(o, "\n{FULL}");
+            }
+            let _ = writeln!(o, "\ncrate::operation_error! {{\n    /// What `{}` can answer instead of its output: an exception the model lists for it,\n    /// or (`Unhandled`) a code it does not list, kept opaque.\n    {}Error {{", op.name, op.name);
             for e in &op.errors {
                 let fault = self.shape(&e.shape).fault;
                 let _ = writeln!(
                     o,
-                    "    /// `{}`, a {} fault.\n    {},",
+                    "        /// `{}`, a {} fault.\n        {},",
                     e.shape,
                     if fault { "server" } else { "client" },
                     e.shape
                 );
             }
-            let _ = writeln!(o, "    /// A code the model does not list for `{}`.\n    Unhandled(crate::wire::UnknownValue),\n}}\n", op.name);
-            let _ = writeln!(o, "impl crate::operation::OperationError for {name} {{\n    fn from_code(code: &str) -> Self {{\n        match code {{");
-            for e in &op.errors {
-                let _ = writeln!(o, "            {} => {name}::{},", lit(&e.shape), e.shape);
-            }
-            let _ = writeln!(o, "            other => {name}::Unhandled(crate::wire::UnknownValue(other.to_owned())),\n        }}\n    }}\n\n    fn code(&self) -> &str {{\n        match self {{");
-            for e in &op.errors {
-                let _ = writeln!(o, "            {name}::{} => {},", e.shape, lit(&e.shape));
-            }
-            let _ = writeln!(o, "            {name}::Unhandled(v) => v.0.as_str(),\n        }}\n    }}\n\n    fn modeled(&self) -> Option<ModeledError> {{\n        match self {{");
-            for e in &op.errors {
-                let _ = writeln!(
-                    o,
-                    "            {name}::{0} => Some(ModeledError::{0}),",
-                    e.shape
-                );
-            }
-            let _ = writeln!(o, "            {name}::Unhandled(_) => None,\n        }}\n    }}\n}}\n\nimpl std::fmt::Display for {name} {{\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {{\n        f.write_str(crate::operation::OperationError::code(self))\n    }}\n}}");
+            o += "    }\n}\n";
         }
         o
     }

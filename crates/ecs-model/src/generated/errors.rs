@@ -209,6944 +209,1774 @@ impl std::fmt::Display for ModeledError {
     }
 }
 
-/// What `AssociateGatewayWithCluster` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AssociateGatewayWithClusterError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `GatewayNotFoundException`, a client fault.
-    GatewayNotFoundException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `AssociateGatewayWithCluster`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for AssociateGatewayWithClusterError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => AssociateGatewayWithClusterError::AccessDeniedException,
-            "ServerException" => AssociateGatewayWithClusterError::ServerException,
-            "InvalidParameterException" => {
-                AssociateGatewayWithClusterError::InvalidParameterException
-            }
-            "ClientException" => AssociateGatewayWithClusterError::ClientException,
-            "GatewayNotFoundException" => {
-                AssociateGatewayWithClusterError::GatewayNotFoundException
-            }
-            "ClusterNotFoundException" => {
-                AssociateGatewayWithClusterError::ClusterNotFoundException
-            }
-            "UnsupportedFeatureException" => {
-                AssociateGatewayWithClusterError::UnsupportedFeatureException
-            }
-            other => AssociateGatewayWithClusterError::Unhandled(crate::wire::UnknownValue(
-                other.to_owned(),
-            )),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            AssociateGatewayWithClusterError::AccessDeniedException => "AccessDeniedException",
-            AssociateGatewayWithClusterError::ServerException => "ServerException",
-            AssociateGatewayWithClusterError::InvalidParameterException => {
-                "InvalidParameterException"
-            }
-            AssociateGatewayWithClusterError::ClientException => "ClientException",
-            AssociateGatewayWithClusterError::GatewayNotFoundException => {
-                "GatewayNotFoundException"
-            }
-            AssociateGatewayWithClusterError::ClusterNotFoundException => {
-                "ClusterNotFoundException"
-            }
-            AssociateGatewayWithClusterError::UnsupportedFeatureException => {
-                "UnsupportedFeatureException"
-            }
-            AssociateGatewayWithClusterError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            AssociateGatewayWithClusterError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            AssociateGatewayWithClusterError::ServerException => {
-                Some(ModeledError::ServerException)
-            }
-            AssociateGatewayWithClusterError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            AssociateGatewayWithClusterError::ClientException => {
-                Some(ModeledError::ClientException)
-            }
-            AssociateGatewayWithClusterError::GatewayNotFoundException => {
-                Some(ModeledError::GatewayNotFoundException)
-            }
-            AssociateGatewayWithClusterError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            AssociateGatewayWithClusterError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            AssociateGatewayWithClusterError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for AssociateGatewayWithClusterError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `ContinueServiceDeployment` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ContinueServiceDeploymentError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ServiceDeploymentNotFoundException`, a client fault.
-    ServiceDeploymentNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `ContinueServiceDeployment`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for ContinueServiceDeploymentError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => ContinueServiceDeploymentError::AccessDeniedException,
-            "ServerException" => ContinueServiceDeploymentError::ServerException,
-            "InvalidParameterException" => {
-                ContinueServiceDeploymentError::InvalidParameterException
-            }
-            "ClientException" => ContinueServiceDeploymentError::ClientException,
-            "ServiceDeploymentNotFoundException" => {
-                ContinueServiceDeploymentError::ServiceDeploymentNotFoundException
-            }
-            "UnsupportedFeatureException" => {
-                ContinueServiceDeploymentError::UnsupportedFeatureException
-            }
-            other => ContinueServiceDeploymentError::Unhandled(crate::wire::UnknownValue(
-                other.to_owned(),
-            )),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            ContinueServiceDeploymentError::AccessDeniedException => "AccessDeniedException",
-            ContinueServiceDeploymentError::ServerException => "ServerException",
-            ContinueServiceDeploymentError::InvalidParameterException => {
-                "InvalidParameterException"
-            }
-            ContinueServiceDeploymentError::ClientException => "ClientException",
-            ContinueServiceDeploymentError::ServiceDeploymentNotFoundException => {
-                "ServiceDeploymentNotFoundException"
-            }
-            ContinueServiceDeploymentError::UnsupportedFeatureException => {
-                "UnsupportedFeatureException"
-            }
-            ContinueServiceDeploymentError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            ContinueServiceDeploymentError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            ContinueServiceDeploymentError::ServerException => Some(ModeledError::ServerException),
-            ContinueServiceDeploymentError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            ContinueServiceDeploymentError::ClientException => Some(ModeledError::ClientException),
-            ContinueServiceDeploymentError::ServiceDeploymentNotFoundException => {
-                Some(ModeledError::ServiceDeploymentNotFoundException)
-            }
-            ContinueServiceDeploymentError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            ContinueServiceDeploymentError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for ContinueServiceDeploymentError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `CreateCapacityProvider` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CreateCapacityProviderError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `LimitExceededException`, a client fault.
-    LimitExceededException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `UpdateInProgressException`, a client fault.
-    UpdateInProgressException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `CreateCapacityProvider`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for CreateCapacityProviderError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => CreateCapacityProviderError::AccessDeniedException,
-            "LimitExceededException" => CreateCapacityProviderError::LimitExceededException,
-            "ServerException" => CreateCapacityProviderError::ServerException,
-            "UpdateInProgressException" => CreateCapacityProviderError::UpdateInProgressException,
-            "InvalidParameterException" => CreateCapacityProviderError::InvalidParameterException,
-            "ClientException" => CreateCapacityProviderError::ClientException,
-            "ClusterNotFoundException" => CreateCapacityProviderError::ClusterNotFoundException,
-            "UnsupportedFeatureException" => {
-                CreateCapacityProviderError::UnsupportedFeatureException
-            }
-            other => {
-                CreateCapacityProviderError::Unhandled(crate::wire::UnknownValue(other.to_owned()))
-            }
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            CreateCapacityProviderError::AccessDeniedException => "AccessDeniedException",
-            CreateCapacityProviderError::LimitExceededException => "LimitExceededException",
-            CreateCapacityProviderError::ServerException => "ServerException",
-            CreateCapacityProviderError::UpdateInProgressException => "UpdateInProgressException",
-            CreateCapacityProviderError::InvalidParameterException => "InvalidParameterException",
-            CreateCapacityProviderError::ClientException => "ClientException",
-            CreateCapacityProviderError::ClusterNotFoundException => "ClusterNotFoundException",
-            CreateCapacityProviderError::UnsupportedFeatureException => {
-                "UnsupportedFeatureException"
-            }
-            CreateCapacityProviderError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            CreateCapacityProviderError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            CreateCapacityProviderError::LimitExceededException => {
-                Some(ModeledError::LimitExceededException)
-            }
-            CreateCapacityProviderError::ServerException => Some(ModeledError::ServerException),
-            CreateCapacityProviderError::UpdateInProgressException => {
-                Some(ModeledError::UpdateInProgressException)
-            }
-            CreateCapacityProviderError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            CreateCapacityProviderError::ClientException => Some(ModeledError::ClientException),
-            CreateCapacityProviderError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            CreateCapacityProviderError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            CreateCapacityProviderError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for CreateCapacityProviderError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `CreateCluster` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CreateClusterError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `NamespaceNotFoundException`, a client fault.
-    NamespaceNotFoundException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// A code the model does not list for `CreateCluster`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for CreateClusterError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => CreateClusterError::AccessDeniedException,
-            "NamespaceNotFoundException" => CreateClusterError::NamespaceNotFoundException,
-            "ServerException" => CreateClusterError::ServerException,
-            "InvalidParameterException" => CreateClusterError::InvalidParameterException,
-            "ClientException" => CreateClusterError::ClientException,
-            other => CreateClusterError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            CreateClusterError::AccessDeniedException => "AccessDeniedException",
-            CreateClusterError::NamespaceNotFoundException => "NamespaceNotFoundException",
-            CreateClusterError::ServerException => "ServerException",
-            CreateClusterError::InvalidParameterException => "InvalidParameterException",
-            CreateClusterError::ClientException => "ClientException",
-            CreateClusterError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            CreateClusterError::AccessDeniedException => Some(ModeledError::AccessDeniedException),
-            CreateClusterError::NamespaceNotFoundException => {
-                Some(ModeledError::NamespaceNotFoundException)
-            }
-            CreateClusterError::ServerException => Some(ModeledError::ServerException),
-            CreateClusterError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            CreateClusterError::ClientException => Some(ModeledError::ClientException),
-            CreateClusterError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for CreateClusterError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `CreateDaemon` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CreateDaemonError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `PlatformUnknownException`, a client fault.
-    PlatformUnknownException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `CreateDaemon`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for CreateDaemonError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => CreateDaemonError::AccessDeniedException,
-            "PlatformUnknownException" => CreateDaemonError::PlatformUnknownException,
-            "ServerException" => CreateDaemonError::ServerException,
-            "InvalidParameterException" => CreateDaemonError::InvalidParameterException,
-            "ClientException" => CreateDaemonError::ClientException,
-            "ClusterNotFoundException" => CreateDaemonError::ClusterNotFoundException,
-            "UnsupportedFeatureException" => CreateDaemonError::UnsupportedFeatureException,
-            other => CreateDaemonError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            CreateDaemonError::AccessDeniedException => "AccessDeniedException",
-            CreateDaemonError::PlatformUnknownException => "PlatformUnknownException",
-            CreateDaemonError::ServerException => "ServerException",
-            CreateDaemonError::InvalidParameterException => "InvalidParameterException",
-            CreateDaemonError::ClientException => "ClientException",
-            CreateDaemonError::ClusterNotFoundException => "ClusterNotFoundException",
-            CreateDaemonError::UnsupportedFeatureException => "UnsupportedFeatureException",
-            CreateDaemonError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            CreateDaemonError::AccessDeniedException => Some(ModeledError::AccessDeniedException),
-            CreateDaemonError::PlatformUnknownException => {
-                Some(ModeledError::PlatformUnknownException)
-            }
-            CreateDaemonError::ServerException => Some(ModeledError::ServerException),
-            CreateDaemonError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            CreateDaemonError::ClientException => Some(ModeledError::ClientException),
-            CreateDaemonError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            CreateDaemonError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            CreateDaemonError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for CreateDaemonError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `CreateExpressGatewayService` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CreateExpressGatewayServiceError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `PlatformUnknownException`, a client fault.
-    PlatformUnknownException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `PlatformTaskDefinitionIncompatibilityException`, a client fault.
-    PlatformTaskDefinitionIncompatibilityException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `CreateExpressGatewayService`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for CreateExpressGatewayServiceError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => CreateExpressGatewayServiceError::AccessDeniedException,
-            "PlatformUnknownException" => {
-                CreateExpressGatewayServiceError::PlatformUnknownException
-            }
-            "ServerException" => CreateExpressGatewayServiceError::ServerException,
-            "InvalidParameterException" => {
-                CreateExpressGatewayServiceError::InvalidParameterException
-            }
-            "ClientException" => CreateExpressGatewayServiceError::ClientException,
-            "ClusterNotFoundException" => {
-                CreateExpressGatewayServiceError::ClusterNotFoundException
-            }
-            "PlatformTaskDefinitionIncompatibilityException" => {
-                CreateExpressGatewayServiceError::PlatformTaskDefinitionIncompatibilityException
-            }
-            "UnsupportedFeatureException" => {
-                CreateExpressGatewayServiceError::UnsupportedFeatureException
-            }
-            other => CreateExpressGatewayServiceError::Unhandled(crate::wire::UnknownValue(
-                other.to_owned(),
-            )),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            CreateExpressGatewayServiceError::AccessDeniedException => "AccessDeniedException",
-            CreateExpressGatewayServiceError::PlatformUnknownException => {
-                "PlatformUnknownException"
-            }
-            CreateExpressGatewayServiceError::ServerException => "ServerException",
-            CreateExpressGatewayServiceError::InvalidParameterException => {
-                "InvalidParameterException"
-            }
-            CreateExpressGatewayServiceError::ClientException => "ClientException",
-            CreateExpressGatewayServiceError::ClusterNotFoundException => {
-                "ClusterNotFoundException"
-            }
-            CreateExpressGatewayServiceError::PlatformTaskDefinitionIncompatibilityException => {
-                "PlatformTaskDefinitionIncompatibilityException"
-            }
-            CreateExpressGatewayServiceError::UnsupportedFeatureException => {
-                "UnsupportedFeatureException"
-            }
-            CreateExpressGatewayServiceError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            CreateExpressGatewayServiceError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            CreateExpressGatewayServiceError::PlatformUnknownException => {
-                Some(ModeledError::PlatformUnknownException)
-            }
-            CreateExpressGatewayServiceError::ServerException => {
-                Some(ModeledError::ServerException)
-            }
-            CreateExpressGatewayServiceError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            CreateExpressGatewayServiceError::ClientException => {
-                Some(ModeledError::ClientException)
-            }
-            CreateExpressGatewayServiceError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            CreateExpressGatewayServiceError::PlatformTaskDefinitionIncompatibilityException => {
-                Some(ModeledError::PlatformTaskDefinitionIncompatibilityException)
-            }
-            CreateExpressGatewayServiceError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            CreateExpressGatewayServiceError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for CreateExpressGatewayServiceError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `CreateGateway` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CreateGatewayError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `CreateGateway`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for CreateGatewayError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => CreateGatewayError::AccessDeniedException,
-            "ServerException" => CreateGatewayError::ServerException,
-            "InvalidParameterException" => CreateGatewayError::InvalidParameterException,
-            "ClientException" => CreateGatewayError::ClientException,
-            "UnsupportedFeatureException" => CreateGatewayError::UnsupportedFeatureException,
-            other => CreateGatewayError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            CreateGatewayError::AccessDeniedException => "AccessDeniedException",
-            CreateGatewayError::ServerException => "ServerException",
-            CreateGatewayError::InvalidParameterException => "InvalidParameterException",
-            CreateGatewayError::ClientException => "ClientException",
-            CreateGatewayError::UnsupportedFeatureException => "UnsupportedFeatureException",
-            CreateGatewayError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            CreateGatewayError::AccessDeniedException => Some(ModeledError::AccessDeniedException),
-            CreateGatewayError::ServerException => Some(ModeledError::ServerException),
-            CreateGatewayError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            CreateGatewayError::ClientException => Some(ModeledError::ClientException),
-            CreateGatewayError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            CreateGatewayError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for CreateGatewayError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `CreateService` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CreateServiceError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `PlatformUnknownException`, a client fault.
-    PlatformUnknownException,
-    /// `NamespaceNotFoundException`, a client fault.
-    NamespaceNotFoundException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `PlatformTaskDefinitionIncompatibilityException`, a client fault.
-    PlatformTaskDefinitionIncompatibilityException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `CreateService`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for CreateServiceError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => CreateServiceError::AccessDeniedException,
-            "PlatformUnknownException" => CreateServiceError::PlatformUnknownException,
-            "NamespaceNotFoundException" => CreateServiceError::NamespaceNotFoundException,
-            "ServerException" => CreateServiceError::ServerException,
-            "InvalidParameterException" => CreateServiceError::InvalidParameterException,
-            "ClientException" => CreateServiceError::ClientException,
-            "ClusterNotFoundException" => CreateServiceError::ClusterNotFoundException,
-            "PlatformTaskDefinitionIncompatibilityException" => {
-                CreateServiceError::PlatformTaskDefinitionIncompatibilityException
-            }
-            "UnsupportedFeatureException" => CreateServiceError::UnsupportedFeatureException,
-            other => CreateServiceError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            CreateServiceError::AccessDeniedException => "AccessDeniedException",
-            CreateServiceError::PlatformUnknownException => "PlatformUnknownException",
-            CreateServiceError::NamespaceNotFoundException => "NamespaceNotFoundException",
-            CreateServiceError::ServerException => "ServerException",
-            CreateServiceError::InvalidParameterException => "InvalidParameterException",
-            CreateServiceError::ClientException => "ClientException",
-            CreateServiceError::ClusterNotFoundException => "ClusterNotFoundException",
-            CreateServiceError::PlatformTaskDefinitionIncompatibilityException => {
-                "PlatformTaskDefinitionIncompatibilityException"
-            }
-            CreateServiceError::UnsupportedFeatureException => "UnsupportedFeatureException",
-            CreateServiceError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            CreateServiceError::AccessDeniedException => Some(ModeledError::AccessDeniedException),
-            CreateServiceError::PlatformUnknownException => {
-                Some(ModeledError::PlatformUnknownException)
-            }
-            CreateServiceError::NamespaceNotFoundException => {
-                Some(ModeledError::NamespaceNotFoundException)
-            }
-            CreateServiceError::ServerException => Some(ModeledError::ServerException),
-            CreateServiceError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            CreateServiceError::ClientException => Some(ModeledError::ClientException),
-            CreateServiceError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            CreateServiceError::PlatformTaskDefinitionIncompatibilityException => {
-                Some(ModeledError::PlatformTaskDefinitionIncompatibilityException)
-            }
-            CreateServiceError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            CreateServiceError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for CreateServiceError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `CreateTaskSet` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CreateTaskSetError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `LimitExceededException`, a client fault.
-    LimitExceededException,
-    /// `PlatformUnknownException`, a client fault.
-    PlatformUnknownException,
-    /// `NamespaceNotFoundException`, a client fault.
-    NamespaceNotFoundException,
-    /// `ServiceNotActiveException`, a client fault.
-    ServiceNotActiveException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ServiceNotFoundException`, a client fault.
-    ServiceNotFoundException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `PlatformTaskDefinitionIncompatibilityException`, a client fault.
-    PlatformTaskDefinitionIncompatibilityException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `CreateTaskSet`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for CreateTaskSetError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => CreateTaskSetError::AccessDeniedException,
-            "LimitExceededException" => CreateTaskSetError::LimitExceededException,
-            "PlatformUnknownException" => CreateTaskSetError::PlatformUnknownException,
-            "NamespaceNotFoundException" => CreateTaskSetError::NamespaceNotFoundException,
-            "ServiceNotActiveException" => CreateTaskSetError::ServiceNotActiveException,
-            "ServerException" => CreateTaskSetError::ServerException,
-            "InvalidParameterException" => CreateTaskSetError::InvalidParameterException,
-            "ClientException" => CreateTaskSetError::ClientException,
-            "ServiceNotFoundException" => CreateTaskSetError::ServiceNotFoundException,
-            "ClusterNotFoundException" => CreateTaskSetError::ClusterNotFoundException,
-            "PlatformTaskDefinitionIncompatibilityException" => {
-                CreateTaskSetError::PlatformTaskDefinitionIncompatibilityException
-            }
-            "UnsupportedFeatureException" => CreateTaskSetError::UnsupportedFeatureException,
-            other => CreateTaskSetError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            CreateTaskSetError::AccessDeniedException => "AccessDeniedException",
-            CreateTaskSetError::LimitExceededException => "LimitExceededException",
-            CreateTaskSetError::PlatformUnknownException => "PlatformUnknownException",
-            CreateTaskSetError::NamespaceNotFoundException => "NamespaceNotFoundException",
-            CreateTaskSetError::ServiceNotActiveException => "ServiceNotActiveException",
-            CreateTaskSetError::ServerException => "ServerException",
-            CreateTaskSetError::InvalidParameterException => "InvalidParameterException",
-            CreateTaskSetError::ClientException => "ClientException",
-            CreateTaskSetError::ServiceNotFoundException => "ServiceNotFoundException",
-            CreateTaskSetError::ClusterNotFoundException => "ClusterNotFoundException",
-            CreateTaskSetError::PlatformTaskDefinitionIncompatibilityException => {
-                "PlatformTaskDefinitionIncompatibilityException"
-            }
-            CreateTaskSetError::UnsupportedFeatureException => "UnsupportedFeatureException",
-            CreateTaskSetError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            CreateTaskSetError::AccessDeniedException => Some(ModeledError::AccessDeniedException),
-            CreateTaskSetError::LimitExceededException => {
-                Some(ModeledError::LimitExceededException)
-            }
-            CreateTaskSetError::PlatformUnknownException => {
-                Some(ModeledError::PlatformUnknownException)
-            }
-            CreateTaskSetError::NamespaceNotFoundException => {
-                Some(ModeledError::NamespaceNotFoundException)
-            }
-            CreateTaskSetError::ServiceNotActiveException => {
-                Some(ModeledError::ServiceNotActiveException)
-            }
-            CreateTaskSetError::ServerException => Some(ModeledError::ServerException),
-            CreateTaskSetError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            CreateTaskSetError::ClientException => Some(ModeledError::ClientException),
-            CreateTaskSetError::ServiceNotFoundException => {
-                Some(ModeledError::ServiceNotFoundException)
-            }
-            CreateTaskSetError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            CreateTaskSetError::PlatformTaskDefinitionIncompatibilityException => {
-                Some(ModeledError::PlatformTaskDefinitionIncompatibilityException)
-            }
-            CreateTaskSetError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            CreateTaskSetError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for CreateTaskSetError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DeleteAccountSetting` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DeleteAccountSettingError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// A code the model does not list for `DeleteAccountSetting`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DeleteAccountSettingError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DeleteAccountSettingError::AccessDeniedException,
-            "ServerException" => DeleteAccountSettingError::ServerException,
-            "InvalidParameterException" => DeleteAccountSettingError::InvalidParameterException,
-            "ClientException" => DeleteAccountSettingError::ClientException,
-            other => {
-                DeleteAccountSettingError::Unhandled(crate::wire::UnknownValue(other.to_owned()))
-            }
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DeleteAccountSettingError::AccessDeniedException => "AccessDeniedException",
-            DeleteAccountSettingError::ServerException => "ServerException",
-            DeleteAccountSettingError::InvalidParameterException => "InvalidParameterException",
-            DeleteAccountSettingError::ClientException => "ClientException",
-            DeleteAccountSettingError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DeleteAccountSettingError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            DeleteAccountSettingError::ServerException => Some(ModeledError::ServerException),
-            DeleteAccountSettingError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DeleteAccountSettingError::ClientException => Some(ModeledError::ClientException),
-            DeleteAccountSettingError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DeleteAccountSettingError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DeleteAttributes` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DeleteAttributesError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `TargetNotFoundException`, a client fault.
-    TargetNotFoundException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// A code the model does not list for `DeleteAttributes`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DeleteAttributesError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DeleteAttributesError::AccessDeniedException,
-            "TargetNotFoundException" => DeleteAttributesError::TargetNotFoundException,
-            "ServerException" => DeleteAttributesError::ServerException,
-            "InvalidParameterException" => DeleteAttributesError::InvalidParameterException,
-            "ClientException" => DeleteAttributesError::ClientException,
-            "ClusterNotFoundException" => DeleteAttributesError::ClusterNotFoundException,
-            other => DeleteAttributesError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DeleteAttributesError::AccessDeniedException => "AccessDeniedException",
-            DeleteAttributesError::TargetNotFoundException => "TargetNotFoundException",
-            DeleteAttributesError::ServerException => "ServerException",
-            DeleteAttributesError::InvalidParameterException => "InvalidParameterException",
-            DeleteAttributesError::ClientException => "ClientException",
-            DeleteAttributesError::ClusterNotFoundException => "ClusterNotFoundException",
-            DeleteAttributesError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DeleteAttributesError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            DeleteAttributesError::TargetNotFoundException => {
-                Some(ModeledError::TargetNotFoundException)
-            }
-            DeleteAttributesError::ServerException => Some(ModeledError::ServerException),
-            DeleteAttributesError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DeleteAttributesError::ClientException => Some(ModeledError::ClientException),
-            DeleteAttributesError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            DeleteAttributesError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DeleteAttributesError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DeleteCapacityProvider` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DeleteCapacityProviderError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `UpdateInProgressException`, a client fault.
-    UpdateInProgressException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `DeleteCapacityProvider`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DeleteCapacityProviderError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DeleteCapacityProviderError::AccessDeniedException,
-            "ServerException" => DeleteCapacityProviderError::ServerException,
-            "UpdateInProgressException" => DeleteCapacityProviderError::UpdateInProgressException,
-            "InvalidParameterException" => DeleteCapacityProviderError::InvalidParameterException,
-            "ClientException" => DeleteCapacityProviderError::ClientException,
-            "ClusterNotFoundException" => DeleteCapacityProviderError::ClusterNotFoundException,
-            "UnsupportedFeatureException" => {
-                DeleteCapacityProviderError::UnsupportedFeatureException
-            }
-            other => {
-                DeleteCapacityProviderError::Unhandled(crate::wire::UnknownValue(other.to_owned()))
-            }
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DeleteCapacityProviderError::AccessDeniedException => "AccessDeniedException",
-            DeleteCapacityProviderError::ServerException => "ServerException",
-            DeleteCapacityProviderError::UpdateInProgressException => "UpdateInProgressException",
-            DeleteCapacityProviderError::InvalidParameterException => "InvalidParameterException",
-            DeleteCapacityProviderError::ClientException => "ClientException",
-            DeleteCapacityProviderError::ClusterNotFoundException => "ClusterNotFoundException",
-            DeleteCapacityProviderError::UnsupportedFeatureException => {
-                "UnsupportedFeatureException"
-            }
-            DeleteCapacityProviderError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DeleteCapacityProviderError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            DeleteCapacityProviderError::ServerException => Some(ModeledError::ServerException),
-            DeleteCapacityProviderError::UpdateInProgressException => {
-                Some(ModeledError::UpdateInProgressException)
-            }
-            DeleteCapacityProviderError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DeleteCapacityProviderError::ClientException => Some(ModeledError::ClientException),
-            DeleteCapacityProviderError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            DeleteCapacityProviderError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            DeleteCapacityProviderError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DeleteCapacityProviderError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DeleteCluster` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DeleteClusterError {
-    /// `ClusterContainsContainerInstancesException`, a client fault.
-    ClusterContainsContainerInstancesException,
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ClusterContainsServicesException`, a client fault.
-    ClusterContainsServicesException,
-    /// `ClusterContainsCapacityProviderException`, a client fault.
-    ClusterContainsCapacityProviderException,
-    /// `ClusterContainsTasksException`, a client fault.
-    ClusterContainsTasksException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `UpdateInProgressException`, a client fault.
-    UpdateInProgressException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// A code the model does not list for `DeleteCluster`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DeleteClusterError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "ClusterContainsContainerInstancesException" => {
-                DeleteClusterError::ClusterContainsContainerInstancesException
-            }
-            "AccessDeniedException" => DeleteClusterError::AccessDeniedException,
-            "ClusterContainsServicesException" => {
-                DeleteClusterError::ClusterContainsServicesException
-            }
-            "ClusterContainsCapacityProviderException" => {
-                DeleteClusterError::ClusterContainsCapacityProviderException
-            }
-            "ClusterContainsTasksException" => DeleteClusterError::ClusterContainsTasksException,
-            "ServerException" => DeleteClusterError::ServerException,
-            "UpdateInProgressException" => DeleteClusterError::UpdateInProgressException,
-            "InvalidParameterException" => DeleteClusterError::InvalidParameterException,
-            "ClientException" => DeleteClusterError::ClientException,
-            "ClusterNotFoundException" => DeleteClusterError::ClusterNotFoundException,
-            other => DeleteClusterError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DeleteClusterError::ClusterContainsContainerInstancesException => {
-                "ClusterContainsContainerInstancesException"
-            }
-            DeleteClusterError::AccessDeniedException => "AccessDeniedException",
-            DeleteClusterError::ClusterContainsServicesException => {
-                "ClusterContainsServicesException"
-            }
-            DeleteClusterError::ClusterContainsCapacityProviderException => {
-                "ClusterContainsCapacityProviderException"
-            }
-            DeleteClusterError::ClusterContainsTasksException => "ClusterContainsTasksException",
-            DeleteClusterError::ServerException => "ServerException",
-            DeleteClusterError::UpdateInProgressException => "UpdateInProgressException",
-            DeleteClusterError::InvalidParameterException => "InvalidParameterException",
-            DeleteClusterError::ClientException => "ClientException",
-            DeleteClusterError::ClusterNotFoundException => "ClusterNotFoundException",
-            DeleteClusterError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DeleteClusterError::ClusterContainsContainerInstancesException => {
-                Some(ModeledError::ClusterContainsContainerInstancesException)
-            }
-            DeleteClusterError::AccessDeniedException => Some(ModeledError::AccessDeniedException),
-            DeleteClusterError::ClusterContainsServicesException => {
-                Some(ModeledError::ClusterContainsServicesException)
-            }
-            DeleteClusterError::ClusterContainsCapacityProviderException => {
-                Some(ModeledError::ClusterContainsCapacityProviderException)
-            }
-            DeleteClusterError::ClusterContainsTasksException => {
-                Some(ModeledError::ClusterContainsTasksException)
-            }
-            DeleteClusterError::ServerException => Some(ModeledError::ServerException),
-            DeleteClusterError::UpdateInProgressException => {
-                Some(ModeledError::UpdateInProgressException)
-            }
-            DeleteClusterError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DeleteClusterError::ClientException => Some(ModeledError::ClientException),
-            DeleteClusterError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            DeleteClusterError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DeleteClusterError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DeleteDaemon` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DeleteDaemonError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `DaemonNotFoundException`, a client fault.
-    DaemonNotFoundException,
-    /// `DaemonNotActiveException`, a client fault.
-    DaemonNotActiveException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `DeleteDaemon`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DeleteDaemonError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DeleteDaemonError::AccessDeniedException,
-            "DaemonNotFoundException" => DeleteDaemonError::DaemonNotFoundException,
-            "DaemonNotActiveException" => DeleteDaemonError::DaemonNotActiveException,
-            "ServerException" => DeleteDaemonError::ServerException,
-            "InvalidParameterException" => DeleteDaemonError::InvalidParameterException,
-            "ClientException" => DeleteDaemonError::ClientException,
-            "ClusterNotFoundException" => DeleteDaemonError::ClusterNotFoundException,
-            "UnsupportedFeatureException" => DeleteDaemonError::UnsupportedFeatureException,
-            other => DeleteDaemonError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DeleteDaemonError::AccessDeniedException => "AccessDeniedException",
-            DeleteDaemonError::DaemonNotFoundException => "DaemonNotFoundException",
-            DeleteDaemonError::DaemonNotActiveException => "DaemonNotActiveException",
-            DeleteDaemonError::ServerException => "ServerException",
-            DeleteDaemonError::InvalidParameterException => "InvalidParameterException",
-            DeleteDaemonError::ClientException => "ClientException",
-            DeleteDaemonError::ClusterNotFoundException => "ClusterNotFoundException",
-            DeleteDaemonError::UnsupportedFeatureException => "UnsupportedFeatureException",
-            DeleteDaemonError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DeleteDaemonError::AccessDeniedException => Some(ModeledError::AccessDeniedException),
-            DeleteDaemonError::DaemonNotFoundException => {
-                Some(ModeledError::DaemonNotFoundException)
-            }
-            DeleteDaemonError::DaemonNotActiveException => {
-                Some(ModeledError::DaemonNotActiveException)
-            }
-            DeleteDaemonError::ServerException => Some(ModeledError::ServerException),
-            DeleteDaemonError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DeleteDaemonError::ClientException => Some(ModeledError::ClientException),
-            DeleteDaemonError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            DeleteDaemonError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            DeleteDaemonError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DeleteDaemonError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DeleteDaemonTaskDefinition` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DeleteDaemonTaskDefinitionError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// A code the model does not list for `DeleteDaemonTaskDefinition`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DeleteDaemonTaskDefinitionError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DeleteDaemonTaskDefinitionError::AccessDeniedException,
-            "ServerException" => DeleteDaemonTaskDefinitionError::ServerException,
-            "InvalidParameterException" => {
-                DeleteDaemonTaskDefinitionError::InvalidParameterException
-            }
-            "ClientException" => DeleteDaemonTaskDefinitionError::ClientException,
-            other => DeleteDaemonTaskDefinitionError::Unhandled(crate::wire::UnknownValue(
-                other.to_owned(),
-            )),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DeleteDaemonTaskDefinitionError::AccessDeniedException => "AccessDeniedException",
-            DeleteDaemonTaskDefinitionError::ServerException => "ServerException",
-            DeleteDaemonTaskDefinitionError::InvalidParameterException => {
-                "InvalidParameterException"
-            }
-            DeleteDaemonTaskDefinitionError::ClientException => "ClientException",
-            DeleteDaemonTaskDefinitionError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DeleteDaemonTaskDefinitionError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            DeleteDaemonTaskDefinitionError::ServerException => Some(ModeledError::ServerException),
-            DeleteDaemonTaskDefinitionError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DeleteDaemonTaskDefinitionError::ClientException => Some(ModeledError::ClientException),
-            DeleteDaemonTaskDefinitionError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DeleteDaemonTaskDefinitionError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DeleteExpressGatewayService` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DeleteExpressGatewayServiceError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServiceNotActiveException`, a client fault.
-    ServiceNotActiveException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ServiceNotFoundException`, a client fault.
-    ServiceNotFoundException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `DeleteExpressGatewayService`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DeleteExpressGatewayServiceError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DeleteExpressGatewayServiceError::AccessDeniedException,
-            "ServiceNotActiveException" => {
-                DeleteExpressGatewayServiceError::ServiceNotActiveException
-            }
-            "ServerException" => DeleteExpressGatewayServiceError::ServerException,
-            "InvalidParameterException" => {
-                DeleteExpressGatewayServiceError::InvalidParameterException
-            }
-            "ClientException" => DeleteExpressGatewayServiceError::ClientException,
-            "ServiceNotFoundException" => {
-                DeleteExpressGatewayServiceError::ServiceNotFoundException
-            }
-            "ClusterNotFoundException" => {
-                DeleteExpressGatewayServiceError::ClusterNotFoundException
-            }
-            "UnsupportedFeatureException" => {
-                DeleteExpressGatewayServiceError::UnsupportedFeatureException
-            }
-            other => DeleteExpressGatewayServiceError::Unhandled(crate::wire::UnknownValue(
-                other.to_owned(),
-            )),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DeleteExpressGatewayServiceError::AccessDeniedException => "AccessDeniedException",
-            DeleteExpressGatewayServiceError::ServiceNotActiveException => {
-                "ServiceNotActiveException"
-            }
-            DeleteExpressGatewayServiceError::ServerException => "ServerException",
-            DeleteExpressGatewayServiceError::InvalidParameterException => {
-                "InvalidParameterException"
-            }
-            DeleteExpressGatewayServiceError::ClientException => "ClientException",
-            DeleteExpressGatewayServiceError::ServiceNotFoundException => {
-                "ServiceNotFoundException"
-            }
-            DeleteExpressGatewayServiceError::ClusterNotFoundException => {
-                "ClusterNotFoundException"
-            }
-            DeleteExpressGatewayServiceError::UnsupportedFeatureException => {
-                "UnsupportedFeatureException"
-            }
-            DeleteExpressGatewayServiceError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DeleteExpressGatewayServiceError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            DeleteExpressGatewayServiceError::ServiceNotActiveException => {
-                Some(ModeledError::ServiceNotActiveException)
-            }
-            DeleteExpressGatewayServiceError::ServerException => {
-                Some(ModeledError::ServerException)
-            }
-            DeleteExpressGatewayServiceError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DeleteExpressGatewayServiceError::ClientException => {
-                Some(ModeledError::ClientException)
-            }
-            DeleteExpressGatewayServiceError::ServiceNotFoundException => {
-                Some(ModeledError::ServiceNotFoundException)
-            }
-            DeleteExpressGatewayServiceError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            DeleteExpressGatewayServiceError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            DeleteExpressGatewayServiceError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DeleteExpressGatewayServiceError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DeleteGateway` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DeleteGatewayError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `GatewayNotFoundException`, a client fault.
-    GatewayNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `DeleteGateway`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DeleteGatewayError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DeleteGatewayError::AccessDeniedException,
-            "ServerException" => DeleteGatewayError::ServerException,
-            "InvalidParameterException" => DeleteGatewayError::InvalidParameterException,
-            "ClientException" => DeleteGatewayError::ClientException,
-            "GatewayNotFoundException" => DeleteGatewayError::GatewayNotFoundException,
-            "UnsupportedFeatureException" => DeleteGatewayError::UnsupportedFeatureException,
-            other => DeleteGatewayError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DeleteGatewayError::AccessDeniedException => "AccessDeniedException",
-            DeleteGatewayError::ServerException => "ServerException",
-            DeleteGatewayError::InvalidParameterException => "InvalidParameterException",
-            DeleteGatewayError::ClientException => "ClientException",
-            DeleteGatewayError::GatewayNotFoundException => "GatewayNotFoundException",
-            DeleteGatewayError::UnsupportedFeatureException => "UnsupportedFeatureException",
-            DeleteGatewayError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DeleteGatewayError::AccessDeniedException => Some(ModeledError::AccessDeniedException),
-            DeleteGatewayError::ServerException => Some(ModeledError::ServerException),
-            DeleteGatewayError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DeleteGatewayError::ClientException => Some(ModeledError::ClientException),
-            DeleteGatewayError::GatewayNotFoundException => {
-                Some(ModeledError::GatewayNotFoundException)
-            }
-            DeleteGatewayError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            DeleteGatewayError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DeleteGatewayError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DeleteService` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DeleteServiceError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ServiceNotFoundException`, a client fault.
-    ServiceNotFoundException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// A code the model does not list for `DeleteService`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DeleteServiceError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DeleteServiceError::AccessDeniedException,
-            "ServerException" => DeleteServiceError::ServerException,
-            "InvalidParameterException" => DeleteServiceError::InvalidParameterException,
-            "ClientException" => DeleteServiceError::ClientException,
-            "ServiceNotFoundException" => DeleteServiceError::ServiceNotFoundException,
-            "ClusterNotFoundException" => DeleteServiceError::ClusterNotFoundException,
-            other => DeleteServiceError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DeleteServiceError::AccessDeniedException => "AccessDeniedException",
-            DeleteServiceError::ServerException => "ServerException",
-            DeleteServiceError::InvalidParameterException => "InvalidParameterException",
-            DeleteServiceError::ClientException => "ClientException",
-            DeleteServiceError::ServiceNotFoundException => "ServiceNotFoundException",
-            DeleteServiceError::ClusterNotFoundException => "ClusterNotFoundException",
-            DeleteServiceError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DeleteServiceError::AccessDeniedException => Some(ModeledError::AccessDeniedException),
-            DeleteServiceError::ServerException => Some(ModeledError::ServerException),
-            DeleteServiceError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DeleteServiceError::ClientException => Some(ModeledError::ClientException),
-            DeleteServiceError::ServiceNotFoundException => {
-                Some(ModeledError::ServiceNotFoundException)
-            }
-            DeleteServiceError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            DeleteServiceError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DeleteServiceError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DeleteTaskDefinitions` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DeleteTaskDefinitionsError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// A code the model does not list for `DeleteTaskDefinitions`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DeleteTaskDefinitionsError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DeleteTaskDefinitionsError::AccessDeniedException,
-            "ServerException" => DeleteTaskDefinitionsError::ServerException,
-            "InvalidParameterException" => DeleteTaskDefinitionsError::InvalidParameterException,
-            "ClientException" => DeleteTaskDefinitionsError::ClientException,
-            other => {
-                DeleteTaskDefinitionsError::Unhandled(crate::wire::UnknownValue(other.to_owned()))
-            }
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DeleteTaskDefinitionsError::AccessDeniedException => "AccessDeniedException",
-            DeleteTaskDefinitionsError::ServerException => "ServerException",
-            DeleteTaskDefinitionsError::InvalidParameterException => "InvalidParameterException",
-            DeleteTaskDefinitionsError::ClientException => "ClientException",
-            DeleteTaskDefinitionsError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DeleteTaskDefinitionsError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            DeleteTaskDefinitionsError::ServerException => Some(ModeledError::ServerException),
-            DeleteTaskDefinitionsError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DeleteTaskDefinitionsError::ClientException => Some(ModeledError::ClientException),
-            DeleteTaskDefinitionsError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DeleteTaskDefinitionsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DeleteTaskSet` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DeleteTaskSetError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `LimitExceededException`, a client fault.
-    LimitExceededException,
-    /// `ServiceNotActiveException`, a client fault.
-    ServiceNotActiveException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `TaskSetNotFoundException`, a client fault.
-    TaskSetNotFoundException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ServiceNotFoundException`, a client fault.
-    ServiceNotFoundException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `DeleteTaskSet`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DeleteTaskSetError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DeleteTaskSetError::AccessDeniedException,
-            "LimitExceededException" => DeleteTaskSetError::LimitExceededException,
-            "ServiceNotActiveException" => DeleteTaskSetError::ServiceNotActiveException,
-            "ServerException" => DeleteTaskSetError::ServerException,
-            "InvalidParameterException" => DeleteTaskSetError::InvalidParameterException,
-            "TaskSetNotFoundException" => DeleteTaskSetError::TaskSetNotFoundException,
-            "ClientException" => DeleteTaskSetError::ClientException,
-            "ServiceNotFoundException" => DeleteTaskSetError::ServiceNotFoundException,
-            "ClusterNotFoundException" => DeleteTaskSetError::ClusterNotFoundException,
-            "UnsupportedFeatureException" => DeleteTaskSetError::UnsupportedFeatureException,
-            other => DeleteTaskSetError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DeleteTaskSetError::AccessDeniedException => "AccessDeniedException",
-            DeleteTaskSetError::LimitExceededException => "LimitExceededException",
-            DeleteTaskSetError::ServiceNotActiveException => "ServiceNotActiveException",
-            DeleteTaskSetError::ServerException => "ServerException",
-            DeleteTaskSetError::InvalidParameterException => "InvalidParameterException",
-            DeleteTaskSetError::TaskSetNotFoundException => "TaskSetNotFoundException",
-            DeleteTaskSetError::ClientException => "ClientException",
-            DeleteTaskSetError::ServiceNotFoundException => "ServiceNotFoundException",
-            DeleteTaskSetError::ClusterNotFoundException => "ClusterNotFoundException",
-            DeleteTaskSetError::UnsupportedFeatureException => "UnsupportedFeatureException",
-            DeleteTaskSetError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DeleteTaskSetError::AccessDeniedException => Some(ModeledError::AccessDeniedException),
-            DeleteTaskSetError::LimitExceededException => {
-                Some(ModeledError::LimitExceededException)
-            }
-            DeleteTaskSetError::ServiceNotActiveException => {
-                Some(ModeledError::ServiceNotActiveException)
-            }
-            DeleteTaskSetError::ServerException => Some(ModeledError::ServerException),
-            DeleteTaskSetError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DeleteTaskSetError::TaskSetNotFoundException => {
-                Some(ModeledError::TaskSetNotFoundException)
-            }
-            DeleteTaskSetError::ClientException => Some(ModeledError::ClientException),
-            DeleteTaskSetError::ServiceNotFoundException => {
-                Some(ModeledError::ServiceNotFoundException)
-            }
-            DeleteTaskSetError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            DeleteTaskSetError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            DeleteTaskSetError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DeleteTaskSetError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DeregisterContainerInstance` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DeregisterContainerInstanceError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// A code the model does not list for `DeregisterContainerInstance`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DeregisterContainerInstanceError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DeregisterContainerInstanceError::AccessDeniedException,
-            "ServerException" => DeregisterContainerInstanceError::ServerException,
-            "InvalidParameterException" => {
-                DeregisterContainerInstanceError::InvalidParameterException
-            }
-            "ClientException" => DeregisterContainerInstanceError::ClientException,
-            "ClusterNotFoundException" => {
-                DeregisterContainerInstanceError::ClusterNotFoundException
-            }
-            other => DeregisterContainerInstanceError::Unhandled(crate::wire::UnknownValue(
-                other.to_owned(),
-            )),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DeregisterContainerInstanceError::AccessDeniedException => "AccessDeniedException",
-            DeregisterContainerInstanceError::ServerException => "ServerException",
-            DeregisterContainerInstanceError::InvalidParameterException => {
-                "InvalidParameterException"
-            }
-            DeregisterContainerInstanceError::ClientException => "ClientException",
-            DeregisterContainerInstanceError::ClusterNotFoundException => {
-                "ClusterNotFoundException"
-            }
-            DeregisterContainerInstanceError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DeregisterContainerInstanceError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            DeregisterContainerInstanceError::ServerException => {
-                Some(ModeledError::ServerException)
-            }
-            DeregisterContainerInstanceError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DeregisterContainerInstanceError::ClientException => {
-                Some(ModeledError::ClientException)
-            }
-            DeregisterContainerInstanceError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            DeregisterContainerInstanceError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DeregisterContainerInstanceError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DeregisterTaskDefinition` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DeregisterTaskDefinitionError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// A code the model does not list for `DeregisterTaskDefinition`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DeregisterTaskDefinitionError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DeregisterTaskDefinitionError::AccessDeniedException,
-            "ServerException" => DeregisterTaskDefinitionError::ServerException,
-            "InvalidParameterException" => DeregisterTaskDefinitionError::InvalidParameterException,
-            "ClientException" => DeregisterTaskDefinitionError::ClientException,
-            other => DeregisterTaskDefinitionError::Unhandled(crate::wire::UnknownValue(
-                other.to_owned(),
-            )),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DeregisterTaskDefinitionError::AccessDeniedException => "AccessDeniedException",
-            DeregisterTaskDefinitionError::ServerException => "ServerException",
-            DeregisterTaskDefinitionError::InvalidParameterException => "InvalidParameterException",
-            DeregisterTaskDefinitionError::ClientException => "ClientException",
-            DeregisterTaskDefinitionError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DeregisterTaskDefinitionError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            DeregisterTaskDefinitionError::ServerException => Some(ModeledError::ServerException),
-            DeregisterTaskDefinitionError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DeregisterTaskDefinitionError::ClientException => Some(ModeledError::ClientException),
-            DeregisterTaskDefinitionError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DeregisterTaskDefinitionError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DescribeCapacityProviders` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DescribeCapacityProvidersError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `DescribeCapacityProviders`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DescribeCapacityProvidersError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DescribeCapacityProvidersError::AccessDeniedException,
-            "ServerException" => DescribeCapacityProvidersError::ServerException,
-            "InvalidParameterException" => {
-                DescribeCapacityProvidersError::InvalidParameterException
-            }
-            "ClientException" => DescribeCapacityProvidersError::ClientException,
-            "ClusterNotFoundException" => DescribeCapacityProvidersError::ClusterNotFoundException,
-            "UnsupportedFeatureException" => {
-                DescribeCapacityProvidersError::UnsupportedFeatureException
-            }
-            other => DescribeCapacityProvidersError::Unhandled(crate::wire::UnknownValue(
-                other.to_owned(),
-            )),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DescribeCapacityProvidersError::AccessDeniedException => "AccessDeniedException",
-            DescribeCapacityProvidersError::ServerException => "ServerException",
-            DescribeCapacityProvidersError::InvalidParameterException => {
-                "InvalidParameterException"
-            }
-            DescribeCapacityProvidersError::ClientException => "ClientException",
-            DescribeCapacityProvidersError::ClusterNotFoundException => "ClusterNotFoundException",
-            DescribeCapacityProvidersError::UnsupportedFeatureException => {
-                "UnsupportedFeatureException"
-            }
-            DescribeCapacityProvidersError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DescribeCapacityProvidersError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            DescribeCapacityProvidersError::ServerException => Some(ModeledError::ServerException),
-            DescribeCapacityProvidersError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DescribeCapacityProvidersError::ClientException => Some(ModeledError::ClientException),
-            DescribeCapacityProvidersError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            DescribeCapacityProvidersError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            DescribeCapacityProvidersError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DescribeCapacityProvidersError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DescribeClusters` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DescribeClustersError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// A code the model does not list for `DescribeClusters`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DescribeClustersError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DescribeClustersError::AccessDeniedException,
-            "ServerException" => DescribeClustersError::ServerException,
-            "InvalidParameterException" => DescribeClustersError::InvalidParameterException,
-            "ClientException" => DescribeClustersError::ClientException,
-            other => DescribeClustersError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DescribeClustersError::AccessDeniedException => "AccessDeniedException",
-            DescribeClustersError::ServerException => "ServerException",
-            DescribeClustersError::InvalidParameterException => "InvalidParameterException",
-            DescribeClustersError::ClientException => "ClientException",
-            DescribeClustersError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DescribeClustersError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            DescribeClustersError::ServerException => Some(ModeledError::ServerException),
-            DescribeClustersError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DescribeClustersError::ClientException => Some(ModeledError::ClientException),
-            DescribeClustersError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DescribeClustersError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DescribeContainerInstances` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DescribeContainerInstancesError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// A code the model does not list for `DescribeContainerInstances`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DescribeContainerInstancesError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DescribeContainerInstancesError::AccessDeniedException,
-            "ServerException" => DescribeContainerInstancesError::ServerException,
-            "InvalidParameterException" => {
-                DescribeContainerInstancesError::InvalidParameterException
-            }
-            "ClientException" => DescribeContainerInstancesError::ClientException,
-            "ClusterNotFoundException" => DescribeContainerInstancesError::ClusterNotFoundException,
-            other => DescribeContainerInstancesError::Unhandled(crate::wire::UnknownValue(
-                other.to_owned(),
-            )),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DescribeContainerInstancesError::AccessDeniedException => "AccessDeniedException",
-            DescribeContainerInstancesError::ServerException => "ServerException",
-            DescribeContainerInstancesError::InvalidParameterException => {
-                "InvalidParameterException"
-            }
-            DescribeContainerInstancesError::ClientException => "ClientException",
-            DescribeContainerInstancesError::ClusterNotFoundException => "ClusterNotFoundException",
-            DescribeContainerInstancesError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DescribeContainerInstancesError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            DescribeContainerInstancesError::ServerException => Some(ModeledError::ServerException),
-            DescribeContainerInstancesError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DescribeContainerInstancesError::ClientException => Some(ModeledError::ClientException),
-            DescribeContainerInstancesError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            DescribeContainerInstancesError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DescribeContainerInstancesError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DescribeDaemon` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DescribeDaemonError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `DaemonNotFoundException`, a client fault.
-    DaemonNotFoundException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `DescribeDaemon`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DescribeDaemonError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DescribeDaemonError::AccessDeniedException,
-            "DaemonNotFoundException" => DescribeDaemonError::DaemonNotFoundException,
-            "ServerException" => DescribeDaemonError::ServerException,
-            "InvalidParameterException" => DescribeDaemonError::InvalidParameterException,
-            "ClientException" => DescribeDaemonError::ClientException,
-            "ClusterNotFoundException" => DescribeDaemonError::ClusterNotFoundException,
-            "UnsupportedFeatureException" => DescribeDaemonError::UnsupportedFeatureException,
-            other => DescribeDaemonError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DescribeDaemonError::AccessDeniedException => "AccessDeniedException",
-            DescribeDaemonError::DaemonNotFoundException => "DaemonNotFoundException",
-            DescribeDaemonError::ServerException => "ServerException",
-            DescribeDaemonError::InvalidParameterException => "InvalidParameterException",
-            DescribeDaemonError::ClientException => "ClientException",
-            DescribeDaemonError::ClusterNotFoundException => "ClusterNotFoundException",
-            DescribeDaemonError::UnsupportedFeatureException => "UnsupportedFeatureException",
-            DescribeDaemonError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DescribeDaemonError::AccessDeniedException => Some(ModeledError::AccessDeniedException),
-            DescribeDaemonError::DaemonNotFoundException => {
-                Some(ModeledError::DaemonNotFoundException)
-            }
-            DescribeDaemonError::ServerException => Some(ModeledError::ServerException),
-            DescribeDaemonError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DescribeDaemonError::ClientException => Some(ModeledError::ClientException),
-            DescribeDaemonError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            DescribeDaemonError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            DescribeDaemonError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DescribeDaemonError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DescribeDaemonDeployments` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DescribeDaemonDeploymentsError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `DescribeDaemonDeployments`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DescribeDaemonDeploymentsError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DescribeDaemonDeploymentsError::AccessDeniedException,
-            "ServerException" => DescribeDaemonDeploymentsError::ServerException,
-            "InvalidParameterException" => {
-                DescribeDaemonDeploymentsError::InvalidParameterException
-            }
-            "ClientException" => DescribeDaemonDeploymentsError::ClientException,
-            "ClusterNotFoundException" => DescribeDaemonDeploymentsError::ClusterNotFoundException,
-            "UnsupportedFeatureException" => {
-                DescribeDaemonDeploymentsError::UnsupportedFeatureException
-            }
-            other => DescribeDaemonDeploymentsError::Unhandled(crate::wire::UnknownValue(
-                other.to_owned(),
-            )),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DescribeDaemonDeploymentsError::AccessDeniedException => "AccessDeniedException",
-            DescribeDaemonDeploymentsError::ServerException => "ServerException",
-            DescribeDaemonDeploymentsError::InvalidParameterException => {
-                "InvalidParameterException"
-            }
-            DescribeDaemonDeploymentsError::ClientException => "ClientException",
-            DescribeDaemonDeploymentsError::ClusterNotFoundException => "ClusterNotFoundException",
-            DescribeDaemonDeploymentsError::UnsupportedFeatureException => {
-                "UnsupportedFeatureException"
-            }
-            DescribeDaemonDeploymentsError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DescribeDaemonDeploymentsError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            DescribeDaemonDeploymentsError::ServerException => Some(ModeledError::ServerException),
-            DescribeDaemonDeploymentsError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DescribeDaemonDeploymentsError::ClientException => Some(ModeledError::ClientException),
-            DescribeDaemonDeploymentsError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            DescribeDaemonDeploymentsError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            DescribeDaemonDeploymentsError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DescribeDaemonDeploymentsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DescribeDaemonRevisions` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DescribeDaemonRevisionsError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `DescribeDaemonRevisions`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DescribeDaemonRevisionsError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DescribeDaemonRevisionsError::AccessDeniedException,
-            "ServerException" => DescribeDaemonRevisionsError::ServerException,
-            "InvalidParameterException" => DescribeDaemonRevisionsError::InvalidParameterException,
-            "ClientException" => DescribeDaemonRevisionsError::ClientException,
-            "ClusterNotFoundException" => DescribeDaemonRevisionsError::ClusterNotFoundException,
-            "UnsupportedFeatureException" => {
-                DescribeDaemonRevisionsError::UnsupportedFeatureException
-            }
-            other => {
-                DescribeDaemonRevisionsError::Unhandled(crate::wire::UnknownValue(other.to_owned()))
-            }
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DescribeDaemonRevisionsError::AccessDeniedException => "AccessDeniedException",
-            DescribeDaemonRevisionsError::ServerException => "ServerException",
-            DescribeDaemonRevisionsError::InvalidParameterException => "InvalidParameterException",
-            DescribeDaemonRevisionsError::ClientException => "ClientException",
-            DescribeDaemonRevisionsError::ClusterNotFoundException => "ClusterNotFoundException",
-            DescribeDaemonRevisionsError::UnsupportedFeatureException => {
-                "UnsupportedFeatureException"
-            }
-            DescribeDaemonRevisionsError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DescribeDaemonRevisionsError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            DescribeDaemonRevisionsError::ServerException => Some(ModeledError::ServerException),
-            DescribeDaemonRevisionsError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DescribeDaemonRevisionsError::ClientException => Some(ModeledError::ClientException),
-            DescribeDaemonRevisionsError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            DescribeDaemonRevisionsError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            DescribeDaemonRevisionsError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DescribeDaemonRevisionsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DescribeDaemonTaskDefinition` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DescribeDaemonTaskDefinitionError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// A code the model does not list for `DescribeDaemonTaskDefinition`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DescribeDaemonTaskDefinitionError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DescribeDaemonTaskDefinitionError::AccessDeniedException,
-            "ServerException" => DescribeDaemonTaskDefinitionError::ServerException,
-            "InvalidParameterException" => {
-                DescribeDaemonTaskDefinitionError::InvalidParameterException
-            }
-            "ClientException" => DescribeDaemonTaskDefinitionError::ClientException,
-            other => DescribeDaemonTaskDefinitionError::Unhandled(crate::wire::UnknownValue(
-                other.to_owned(),
-            )),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DescribeDaemonTaskDefinitionError::AccessDeniedException => "AccessDeniedException",
-            DescribeDaemonTaskDefinitionError::ServerException => "ServerException",
-            DescribeDaemonTaskDefinitionError::InvalidParameterException => {
-                "InvalidParameterException"
-            }
-            DescribeDaemonTaskDefinitionError::ClientException => "ClientException",
-            DescribeDaemonTaskDefinitionError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DescribeDaemonTaskDefinitionError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            DescribeDaemonTaskDefinitionError::ServerException => {
-                Some(ModeledError::ServerException)
-            }
-            DescribeDaemonTaskDefinitionError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DescribeDaemonTaskDefinitionError::ClientException => {
-                Some(ModeledError::ClientException)
-            }
-            DescribeDaemonTaskDefinitionError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DescribeDaemonTaskDefinitionError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DescribeExpressGatewayService` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DescribeExpressGatewayServiceError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ResourceNotFoundException`, a client fault.
-    ResourceNotFoundException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `DescribeExpressGatewayService`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DescribeExpressGatewayServiceError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DescribeExpressGatewayServiceError::AccessDeniedException,
-            "ResourceNotFoundException" => {
-                DescribeExpressGatewayServiceError::ResourceNotFoundException
-            }
-            "ServerException" => DescribeExpressGatewayServiceError::ServerException,
-            "InvalidParameterException" => {
-                DescribeExpressGatewayServiceError::InvalidParameterException
-            }
-            "ClientException" => DescribeExpressGatewayServiceError::ClientException,
-            "ClusterNotFoundException" => {
-                DescribeExpressGatewayServiceError::ClusterNotFoundException
-            }
-            "UnsupportedFeatureException" => {
-                DescribeExpressGatewayServiceError::UnsupportedFeatureException
-            }
-            other => DescribeExpressGatewayServiceError::Unhandled(crate::wire::UnknownValue(
-                other.to_owned(),
-            )),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DescribeExpressGatewayServiceError::AccessDeniedException => "AccessDeniedException",
-            DescribeExpressGatewayServiceError::ResourceNotFoundException => {
-                "ResourceNotFoundException"
-            }
-            DescribeExpressGatewayServiceError::ServerException => "ServerException",
-            DescribeExpressGatewayServiceError::InvalidParameterException => {
-                "InvalidParameterException"
-            }
-            DescribeExpressGatewayServiceError::ClientException => "ClientException",
-            DescribeExpressGatewayServiceError::ClusterNotFoundException => {
-                "ClusterNotFoundException"
-            }
-            DescribeExpressGatewayServiceError::UnsupportedFeatureException => {
-                "UnsupportedFeatureException"
-            }
-            DescribeExpressGatewayServiceError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DescribeExpressGatewayServiceError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            DescribeExpressGatewayServiceError::ResourceNotFoundException => {
-                Some(ModeledError::ResourceNotFoundException)
-            }
-            DescribeExpressGatewayServiceError::ServerException => {
-                Some(ModeledError::ServerException)
-            }
-            DescribeExpressGatewayServiceError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DescribeExpressGatewayServiceError::ClientException => {
-                Some(ModeledError::ClientException)
-            }
-            DescribeExpressGatewayServiceError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            DescribeExpressGatewayServiceError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            DescribeExpressGatewayServiceError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DescribeExpressGatewayServiceError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DescribeGateway` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DescribeGatewayError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `GatewayNotFoundException`, a client fault.
-    GatewayNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `DescribeGateway`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DescribeGatewayError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DescribeGatewayError::AccessDeniedException,
-            "ServerException" => DescribeGatewayError::ServerException,
-            "InvalidParameterException" => DescribeGatewayError::InvalidParameterException,
-            "ClientException" => DescribeGatewayError::ClientException,
-            "GatewayNotFoundException" => DescribeGatewayError::GatewayNotFoundException,
-            "UnsupportedFeatureException" => DescribeGatewayError::UnsupportedFeatureException,
-            other => DescribeGatewayError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DescribeGatewayError::AccessDeniedException => "AccessDeniedException",
-            DescribeGatewayError::ServerException => "ServerException",
-            DescribeGatewayError::InvalidParameterException => "InvalidParameterException",
-            DescribeGatewayError::ClientException => "ClientException",
-            DescribeGatewayError::GatewayNotFoundException => "GatewayNotFoundException",
-            DescribeGatewayError::UnsupportedFeatureException => "UnsupportedFeatureException",
-            DescribeGatewayError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DescribeGatewayError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            DescribeGatewayError::ServerException => Some(ModeledError::ServerException),
-            DescribeGatewayError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DescribeGatewayError::ClientException => Some(ModeledError::ClientException),
-            DescribeGatewayError::GatewayNotFoundException => {
-                Some(ModeledError::GatewayNotFoundException)
-            }
-            DescribeGatewayError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            DescribeGatewayError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DescribeGatewayError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DescribeGatewayResources` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DescribeGatewayResourcesError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `GatewayNotFoundException`, a client fault.
-    GatewayNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `DescribeGatewayResources`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DescribeGatewayResourcesError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DescribeGatewayResourcesError::AccessDeniedException,
-            "ServerException" => DescribeGatewayResourcesError::ServerException,
-            "InvalidParameterException" => DescribeGatewayResourcesError::InvalidParameterException,
-            "ClientException" => DescribeGatewayResourcesError::ClientException,
-            "GatewayNotFoundException" => DescribeGatewayResourcesError::GatewayNotFoundException,
-            "UnsupportedFeatureException" => {
-                DescribeGatewayResourcesError::UnsupportedFeatureException
-            }
-            other => DescribeGatewayResourcesError::Unhandled(crate::wire::UnknownValue(
-                other.to_owned(),
-            )),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DescribeGatewayResourcesError::AccessDeniedException => "AccessDeniedException",
-            DescribeGatewayResourcesError::ServerException => "ServerException",
-            DescribeGatewayResourcesError::InvalidParameterException => "InvalidParameterException",
-            DescribeGatewayResourcesError::ClientException => "ClientException",
-            DescribeGatewayResourcesError::GatewayNotFoundException => "GatewayNotFoundException",
-            DescribeGatewayResourcesError::UnsupportedFeatureException => {
-                "UnsupportedFeatureException"
-            }
-            DescribeGatewayResourcesError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DescribeGatewayResourcesError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            DescribeGatewayResourcesError::ServerException => Some(ModeledError::ServerException),
-            DescribeGatewayResourcesError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DescribeGatewayResourcesError::ClientException => Some(ModeledError::ClientException),
-            DescribeGatewayResourcesError::GatewayNotFoundException => {
-                Some(ModeledError::GatewayNotFoundException)
-            }
-            DescribeGatewayResourcesError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            DescribeGatewayResourcesError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DescribeGatewayResourcesError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DescribeGatewayRoute` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DescribeGatewayRouteError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ResourceNotFoundException`, a client fault.
-    ResourceNotFoundException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `DescribeGatewayRoute`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DescribeGatewayRouteError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DescribeGatewayRouteError::AccessDeniedException,
-            "ResourceNotFoundException" => DescribeGatewayRouteError::ResourceNotFoundException,
-            "ServerException" => DescribeGatewayRouteError::ServerException,
-            "InvalidParameterException" => DescribeGatewayRouteError::InvalidParameterException,
-            "ClientException" => DescribeGatewayRouteError::ClientException,
-            "UnsupportedFeatureException" => DescribeGatewayRouteError::UnsupportedFeatureException,
-            other => {
-                DescribeGatewayRouteError::Unhandled(crate::wire::UnknownValue(other.to_owned()))
-            }
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DescribeGatewayRouteError::AccessDeniedException => "AccessDeniedException",
-            DescribeGatewayRouteError::ResourceNotFoundException => "ResourceNotFoundException",
-            DescribeGatewayRouteError::ServerException => "ServerException",
-            DescribeGatewayRouteError::InvalidParameterException => "InvalidParameterException",
-            DescribeGatewayRouteError::ClientException => "ClientException",
-            DescribeGatewayRouteError::UnsupportedFeatureException => "UnsupportedFeatureException",
-            DescribeGatewayRouteError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DescribeGatewayRouteError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            DescribeGatewayRouteError::ResourceNotFoundException => {
-                Some(ModeledError::ResourceNotFoundException)
-            }
-            DescribeGatewayRouteError::ServerException => Some(ModeledError::ServerException),
-            DescribeGatewayRouteError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DescribeGatewayRouteError::ClientException => Some(ModeledError::ClientException),
-            DescribeGatewayRouteError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            DescribeGatewayRouteError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DescribeGatewayRouteError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DescribeServiceDeployments` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DescribeServiceDeploymentsError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ServiceNotFoundException`, a client fault.
-    ServiceNotFoundException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `DescribeServiceDeployments`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DescribeServiceDeploymentsError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DescribeServiceDeploymentsError::AccessDeniedException,
-            "ServerException" => DescribeServiceDeploymentsError::ServerException,
-            "InvalidParameterException" => {
-                DescribeServiceDeploymentsError::InvalidParameterException
-            }
-            "ClientException" => DescribeServiceDeploymentsError::ClientException,
-            "ServiceNotFoundException" => DescribeServiceDeploymentsError::ServiceNotFoundException,
-            "ClusterNotFoundException" => DescribeServiceDeploymentsError::ClusterNotFoundException,
-            "UnsupportedFeatureException" => {
-                DescribeServiceDeploymentsError::UnsupportedFeatureException
-            }
-            other => DescribeServiceDeploymentsError::Unhandled(crate::wire::UnknownValue(
-                other.to_owned(),
-            )),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DescribeServiceDeploymentsError::AccessDeniedException => "AccessDeniedException",
-            DescribeServiceDeploymentsError::ServerException => "ServerException",
-            DescribeServiceDeploymentsError::InvalidParameterException => {
-                "InvalidParameterException"
-            }
-            DescribeServiceDeploymentsError::ClientException => "ClientException",
-            DescribeServiceDeploymentsError::ServiceNotFoundException => "ServiceNotFoundException",
-            DescribeServiceDeploymentsError::ClusterNotFoundException => "ClusterNotFoundException",
-            DescribeServiceDeploymentsError::UnsupportedFeatureException => {
-                "UnsupportedFeatureException"
-            }
-            DescribeServiceDeploymentsError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DescribeServiceDeploymentsError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            DescribeServiceDeploymentsError::ServerException => Some(ModeledError::ServerException),
-            DescribeServiceDeploymentsError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DescribeServiceDeploymentsError::ClientException => Some(ModeledError::ClientException),
-            DescribeServiceDeploymentsError::ServiceNotFoundException => {
-                Some(ModeledError::ServiceNotFoundException)
-            }
-            DescribeServiceDeploymentsError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            DescribeServiceDeploymentsError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            DescribeServiceDeploymentsError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DescribeServiceDeploymentsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DescribeServiceRevisions` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DescribeServiceRevisionsError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ServiceNotFoundException`, a client fault.
-    ServiceNotFoundException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `DescribeServiceRevisions`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DescribeServiceRevisionsError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DescribeServiceRevisionsError::AccessDeniedException,
-            "ServerException" => DescribeServiceRevisionsError::ServerException,
-            "InvalidParameterException" => DescribeServiceRevisionsError::InvalidParameterException,
-            "ClientException" => DescribeServiceRevisionsError::ClientException,
-            "ServiceNotFoundException" => DescribeServiceRevisionsError::ServiceNotFoundException,
-            "ClusterNotFoundException" => DescribeServiceRevisionsError::ClusterNotFoundException,
-            "UnsupportedFeatureException" => {
-                DescribeServiceRevisionsError::UnsupportedFeatureException
-            }
-            other => DescribeServiceRevisionsError::Unhandled(crate::wire::UnknownValue(
-                other.to_owned(),
-            )),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DescribeServiceRevisionsError::AccessDeniedException => "AccessDeniedException",
-            DescribeServiceRevisionsError::ServerException => "ServerException",
-            DescribeServiceRevisionsError::InvalidParameterException => "InvalidParameterException",
-            DescribeServiceRevisionsError::ClientException => "ClientException",
-            DescribeServiceRevisionsError::ServiceNotFoundException => "ServiceNotFoundException",
-            DescribeServiceRevisionsError::ClusterNotFoundException => "ClusterNotFoundException",
-            DescribeServiceRevisionsError::UnsupportedFeatureException => {
-                "UnsupportedFeatureException"
-            }
-            DescribeServiceRevisionsError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DescribeServiceRevisionsError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            DescribeServiceRevisionsError::ServerException => Some(ModeledError::ServerException),
-            DescribeServiceRevisionsError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DescribeServiceRevisionsError::ClientException => Some(ModeledError::ClientException),
-            DescribeServiceRevisionsError::ServiceNotFoundException => {
-                Some(ModeledError::ServiceNotFoundException)
-            }
-            DescribeServiceRevisionsError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            DescribeServiceRevisionsError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            DescribeServiceRevisionsError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DescribeServiceRevisionsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DescribeServices` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DescribeServicesError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// A code the model does not list for `DescribeServices`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DescribeServicesError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DescribeServicesError::AccessDeniedException,
-            "ServerException" => DescribeServicesError::ServerException,
-            "InvalidParameterException" => DescribeServicesError::InvalidParameterException,
-            "ClientException" => DescribeServicesError::ClientException,
-            "ClusterNotFoundException" => DescribeServicesError::ClusterNotFoundException,
-            other => DescribeServicesError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DescribeServicesError::AccessDeniedException => "AccessDeniedException",
-            DescribeServicesError::ServerException => "ServerException",
-            DescribeServicesError::InvalidParameterException => "InvalidParameterException",
-            DescribeServicesError::ClientException => "ClientException",
-            DescribeServicesError::ClusterNotFoundException => "ClusterNotFoundException",
-            DescribeServicesError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DescribeServicesError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            DescribeServicesError::ServerException => Some(ModeledError::ServerException),
-            DescribeServicesError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DescribeServicesError::ClientException => Some(ModeledError::ClientException),
-            DescribeServicesError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            DescribeServicesError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DescribeServicesError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DescribeTaskDefinition` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DescribeTaskDefinitionError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// A code the model does not list for `DescribeTaskDefinition`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DescribeTaskDefinitionError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DescribeTaskDefinitionError::AccessDeniedException,
-            "ServerException" => DescribeTaskDefinitionError::ServerException,
-            "InvalidParameterException" => DescribeTaskDefinitionError::InvalidParameterException,
-            "ClientException" => DescribeTaskDefinitionError::ClientException,
-            other => {
-                DescribeTaskDefinitionError::Unhandled(crate::wire::UnknownValue(other.to_owned()))
-            }
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DescribeTaskDefinitionError::AccessDeniedException => "AccessDeniedException",
-            DescribeTaskDefinitionError::ServerException => "ServerException",
-            DescribeTaskDefinitionError::InvalidParameterException => "InvalidParameterException",
-            DescribeTaskDefinitionError::ClientException => "ClientException",
-            DescribeTaskDefinitionError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DescribeTaskDefinitionError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            DescribeTaskDefinitionError::ServerException => Some(ModeledError::ServerException),
-            DescribeTaskDefinitionError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DescribeTaskDefinitionError::ClientException => Some(ModeledError::ClientException),
-            DescribeTaskDefinitionError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DescribeTaskDefinitionError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DescribeTaskSets` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DescribeTaskSetsError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServiceNotActiveException`, a client fault.
-    ServiceNotActiveException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ServiceNotFoundException`, a client fault.
-    ServiceNotFoundException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `DescribeTaskSets`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DescribeTaskSetsError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DescribeTaskSetsError::AccessDeniedException,
-            "ServiceNotActiveException" => DescribeTaskSetsError::ServiceNotActiveException,
-            "ServerException" => DescribeTaskSetsError::ServerException,
-            "InvalidParameterException" => DescribeTaskSetsError::InvalidParameterException,
-            "ClientException" => DescribeTaskSetsError::ClientException,
-            "ServiceNotFoundException" => DescribeTaskSetsError::ServiceNotFoundException,
-            "ClusterNotFoundException" => DescribeTaskSetsError::ClusterNotFoundException,
-            "UnsupportedFeatureException" => DescribeTaskSetsError::UnsupportedFeatureException,
-            other => DescribeTaskSetsError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DescribeTaskSetsError::AccessDeniedException => "AccessDeniedException",
-            DescribeTaskSetsError::ServiceNotActiveException => "ServiceNotActiveException",
-            DescribeTaskSetsError::ServerException => "ServerException",
-            DescribeTaskSetsError::InvalidParameterException => "InvalidParameterException",
-            DescribeTaskSetsError::ClientException => "ClientException",
-            DescribeTaskSetsError::ServiceNotFoundException => "ServiceNotFoundException",
-            DescribeTaskSetsError::ClusterNotFoundException => "ClusterNotFoundException",
-            DescribeTaskSetsError::UnsupportedFeatureException => "UnsupportedFeatureException",
-            DescribeTaskSetsError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DescribeTaskSetsError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            DescribeTaskSetsError::ServiceNotActiveException => {
-                Some(ModeledError::ServiceNotActiveException)
-            }
-            DescribeTaskSetsError::ServerException => Some(ModeledError::ServerException),
-            DescribeTaskSetsError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DescribeTaskSetsError::ClientException => Some(ModeledError::ClientException),
-            DescribeTaskSetsError::ServiceNotFoundException => {
-                Some(ModeledError::ServiceNotFoundException)
-            }
-            DescribeTaskSetsError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            DescribeTaskSetsError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            DescribeTaskSetsError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DescribeTaskSetsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DescribeTasks` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DescribeTasksError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// A code the model does not list for `DescribeTasks`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DescribeTasksError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DescribeTasksError::AccessDeniedException,
-            "ServerException" => DescribeTasksError::ServerException,
-            "InvalidParameterException" => DescribeTasksError::InvalidParameterException,
-            "ClientException" => DescribeTasksError::ClientException,
-            "ClusterNotFoundException" => DescribeTasksError::ClusterNotFoundException,
-            other => DescribeTasksError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DescribeTasksError::AccessDeniedException => "AccessDeniedException",
-            DescribeTasksError::ServerException => "ServerException",
-            DescribeTasksError::InvalidParameterException => "InvalidParameterException",
-            DescribeTasksError::ClientException => "ClientException",
-            DescribeTasksError::ClusterNotFoundException => "ClusterNotFoundException",
-            DescribeTasksError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DescribeTasksError::AccessDeniedException => Some(ModeledError::AccessDeniedException),
-            DescribeTasksError::ServerException => Some(ModeledError::ServerException),
-            DescribeTasksError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DescribeTasksError::ClientException => Some(ModeledError::ClientException),
-            DescribeTasksError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            DescribeTasksError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DescribeTasksError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DisassociateGatewayFromCluster` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DisassociateGatewayFromClusterError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ResourceNotFoundException`, a client fault.
-    ResourceNotFoundException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `GatewayNotFoundException`, a client fault.
-    GatewayNotFoundException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `DisassociateGatewayFromCluster`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DisassociateGatewayFromClusterError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DisassociateGatewayFromClusterError::AccessDeniedException,
-            "ResourceNotFoundException" => {
-                DisassociateGatewayFromClusterError::ResourceNotFoundException
-            }
-            "ServerException" => DisassociateGatewayFromClusterError::ServerException,
-            "InvalidParameterException" => {
-                DisassociateGatewayFromClusterError::InvalidParameterException
-            }
-            "ClientException" => DisassociateGatewayFromClusterError::ClientException,
-            "GatewayNotFoundException" => {
-                DisassociateGatewayFromClusterError::GatewayNotFoundException
-            }
-            "ClusterNotFoundException" => {
-                DisassociateGatewayFromClusterError::ClusterNotFoundException
-            }
-            "UnsupportedFeatureException" => {
-                DisassociateGatewayFromClusterError::UnsupportedFeatureException
-            }
-            other => DisassociateGatewayFromClusterError::Unhandled(crate::wire::UnknownValue(
-                other.to_owned(),
-            )),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DisassociateGatewayFromClusterError::AccessDeniedException => "AccessDeniedException",
-            DisassociateGatewayFromClusterError::ResourceNotFoundException => {
-                "ResourceNotFoundException"
-            }
-            DisassociateGatewayFromClusterError::ServerException => "ServerException",
-            DisassociateGatewayFromClusterError::InvalidParameterException => {
-                "InvalidParameterException"
-            }
-            DisassociateGatewayFromClusterError::ClientException => "ClientException",
-            DisassociateGatewayFromClusterError::GatewayNotFoundException => {
-                "GatewayNotFoundException"
-            }
-            DisassociateGatewayFromClusterError::ClusterNotFoundException => {
-                "ClusterNotFoundException"
-            }
-            DisassociateGatewayFromClusterError::UnsupportedFeatureException => {
-                "UnsupportedFeatureException"
-            }
-            DisassociateGatewayFromClusterError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DisassociateGatewayFromClusterError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            DisassociateGatewayFromClusterError::ResourceNotFoundException => {
-                Some(ModeledError::ResourceNotFoundException)
-            }
-            DisassociateGatewayFromClusterError::ServerException => {
-                Some(ModeledError::ServerException)
-            }
-            DisassociateGatewayFromClusterError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DisassociateGatewayFromClusterError::ClientException => {
-                Some(ModeledError::ClientException)
-            }
-            DisassociateGatewayFromClusterError::GatewayNotFoundException => {
-                Some(ModeledError::GatewayNotFoundException)
-            }
-            DisassociateGatewayFromClusterError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            DisassociateGatewayFromClusterError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            DisassociateGatewayFromClusterError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DisassociateGatewayFromClusterError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `DiscoverPollEndpoint` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DiscoverPollEndpointError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// A code the model does not list for `DiscoverPollEndpoint`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for DiscoverPollEndpointError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => DiscoverPollEndpointError::AccessDeniedException,
-            "ServerException" => DiscoverPollEndpointError::ServerException,
-            "InvalidParameterException" => DiscoverPollEndpointError::InvalidParameterException,
-            "ClientException" => DiscoverPollEndpointError::ClientException,
-            other => {
-                DiscoverPollEndpointError::Unhandled(crate::wire::UnknownValue(other.to_owned()))
-            }
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            DiscoverPollEndpointError::AccessDeniedException => "AccessDeniedException",
-            DiscoverPollEndpointError::ServerException => "ServerException",
-            DiscoverPollEndpointError::InvalidParameterException => "InvalidParameterException",
-            DiscoverPollEndpointError::ClientException => "ClientException",
-            DiscoverPollEndpointError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            DiscoverPollEndpointError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            DiscoverPollEndpointError::ServerException => Some(ModeledError::ServerException),
-            DiscoverPollEndpointError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            DiscoverPollEndpointError::ClientException => Some(ModeledError::ClientException),
-            DiscoverPollEndpointError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for DiscoverPollEndpointError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `ExecuteCommand` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ExecuteCommandError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `TargetNotConnectedException`, a client fault.
-    TargetNotConnectedException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// A code the model does not list for `ExecuteCommand`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for ExecuteCommandError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => ExecuteCommandError::AccessDeniedException,
-            "ServerException" => ExecuteCommandError::ServerException,
-            "InvalidParameterException" => ExecuteCommandError::InvalidParameterException,
-            "ClientException" => ExecuteCommandError::ClientException,
-            "TargetNotConnectedException" => ExecuteCommandError::TargetNotConnectedException,
-            "ClusterNotFoundException" => ExecuteCommandError::ClusterNotFoundException,
-            other => ExecuteCommandError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            ExecuteCommandError::AccessDeniedException => "AccessDeniedException",
-            ExecuteCommandError::ServerException => "ServerException",
-            ExecuteCommandError::InvalidParameterException => "InvalidParameterException",
-            ExecuteCommandError::ClientException => "ClientException",
-            ExecuteCommandError::TargetNotConnectedException => "TargetNotConnectedException",
-            ExecuteCommandError::ClusterNotFoundException => "ClusterNotFoundException",
-            ExecuteCommandError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            ExecuteCommandError::AccessDeniedException => Some(ModeledError::AccessDeniedException),
-            ExecuteCommandError::ServerException => Some(ModeledError::ServerException),
-            ExecuteCommandError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            ExecuteCommandError::ClientException => Some(ModeledError::ClientException),
-            ExecuteCommandError::TargetNotConnectedException => {
-                Some(ModeledError::TargetNotConnectedException)
-            }
-            ExecuteCommandError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            ExecuteCommandError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for ExecuteCommandError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `GetTaskProtection` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetTaskProtectionError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ResourceNotFoundException`, a client fault.
-    ResourceNotFoundException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `GetTaskProtection`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for GetTaskProtectionError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => GetTaskProtectionError::AccessDeniedException,
-            "ResourceNotFoundException" => GetTaskProtectionError::ResourceNotFoundException,
-            "ServerException" => GetTaskProtectionError::ServerException,
-            "InvalidParameterException" => GetTaskProtectionError::InvalidParameterException,
-            "ClientException" => GetTaskProtectionError::ClientException,
-            "ClusterNotFoundException" => GetTaskProtectionError::ClusterNotFoundException,
-            "UnsupportedFeatureException" => GetTaskProtectionError::UnsupportedFeatureException,
-            other => GetTaskProtectionError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            GetTaskProtectionError::AccessDeniedException => "AccessDeniedException",
-            GetTaskProtectionError::ResourceNotFoundException => "ResourceNotFoundException",
-            GetTaskProtectionError::ServerException => "ServerException",
-            GetTaskProtectionError::InvalidParameterException => "InvalidParameterException",
-            GetTaskProtectionError::ClientException => "ClientException",
-            GetTaskProtectionError::ClusterNotFoundException => "ClusterNotFoundException",
-            GetTaskProtectionError::UnsupportedFeatureException => "UnsupportedFeatureException",
-            GetTaskProtectionError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            GetTaskProtectionError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            GetTaskProtectionError::ResourceNotFoundException => {
-                Some(ModeledError::ResourceNotFoundException)
-            }
-            GetTaskProtectionError::ServerException => Some(ModeledError::ServerException),
-            GetTaskProtectionError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            GetTaskProtectionError::ClientException => Some(ModeledError::ClientException),
-            GetTaskProtectionError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            GetTaskProtectionError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            GetTaskProtectionError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for GetTaskProtectionError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `ListAccountSettings` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ListAccountSettingsError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// A code the model does not list for `ListAccountSettings`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for ListAccountSettingsError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => ListAccountSettingsError::AccessDeniedException,
-            "ServerException" => ListAccountSettingsError::ServerException,
-            "InvalidParameterException" => ListAccountSettingsError::InvalidParameterException,
-            "ClientException" => ListAccountSettingsError::ClientException,
-            other => {
-                ListAccountSettingsError::Unhandled(crate::wire::UnknownValue(other.to_owned()))
-            }
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            ListAccountSettingsError::AccessDeniedException => "AccessDeniedException",
-            ListAccountSettingsError::ServerException => "ServerException",
-            ListAccountSettingsError::InvalidParameterException => "InvalidParameterException",
-            ListAccountSettingsError::ClientException => "ClientException",
-            ListAccountSettingsError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            ListAccountSettingsError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            ListAccountSettingsError::ServerException => Some(ModeledError::ServerException),
-            ListAccountSettingsError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            ListAccountSettingsError::ClientException => Some(ModeledError::ClientException),
-            ListAccountSettingsError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for ListAccountSettingsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `ListAttributes` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ListAttributesError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// A code the model does not list for `ListAttributes`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for ListAttributesError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => ListAttributesError::AccessDeniedException,
-            "ServerException" => ListAttributesError::ServerException,
-            "InvalidParameterException" => ListAttributesError::InvalidParameterException,
-            "ClientException" => ListAttributesError::ClientException,
-            "ClusterNotFoundException" => ListAttributesError::ClusterNotFoundException,
-            other => ListAttributesError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            ListAttributesError::AccessDeniedException => "AccessDeniedException",
-            ListAttributesError::ServerException => "ServerException",
-            ListAttributesError::InvalidParameterException => "InvalidParameterException",
-            ListAttributesError::ClientException => "ClientException",
-            ListAttributesError::ClusterNotFoundException => "ClusterNotFoundException",
-            ListAttributesError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            ListAttributesError::AccessDeniedException => Some(ModeledError::AccessDeniedException),
-            ListAttributesError::ServerException => Some(ModeledError::ServerException),
-            ListAttributesError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            ListAttributesError::ClientException => Some(ModeledError::ClientException),
-            ListAttributesError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            ListAttributesError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for ListAttributesError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `ListClusters` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ListClustersError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// A code the model does not list for `ListClusters`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for ListClustersError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => ListClustersError::AccessDeniedException,
-            "ServerException" => ListClustersError::ServerException,
-            "InvalidParameterException" => ListClustersError::InvalidParameterException,
-            "ClientException" => ListClustersError::ClientException,
-            other => ListClustersError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            ListClustersError::AccessDeniedException => "AccessDeniedException",
-            ListClustersError::ServerException => "ServerException",
-            ListClustersError::InvalidParameterException => "InvalidParameterException",
-            ListClustersError::ClientException => "ClientException",
-            ListClustersError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            ListClustersError::AccessDeniedException => Some(ModeledError::AccessDeniedException),
-            ListClustersError::ServerException => Some(ModeledError::ServerException),
-            ListClustersError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            ListClustersError::ClientException => Some(ModeledError::ClientException),
-            ListClustersError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for ListClustersError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `ListContainerInstances` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ListContainerInstancesError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// A code the model does not list for `ListContainerInstances`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for ListContainerInstancesError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => ListContainerInstancesError::AccessDeniedException,
-            "ServerException" => ListContainerInstancesError::ServerException,
-            "InvalidParameterException" => ListContainerInstancesError::InvalidParameterException,
-            "ClientException" => ListContainerInstancesError::ClientException,
-            "ClusterNotFoundException" => ListContainerInstancesError::ClusterNotFoundException,
-            other => {
-                ListContainerInstancesError::Unhandled(crate::wire::UnknownValue(other.to_owned()))
-            }
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            ListContainerInstancesError::AccessDeniedException => "AccessDeniedException",
-            ListContainerInstancesError::ServerException => "ServerException",
-            ListContainerInstancesError::InvalidParameterException => "InvalidParameterException",
-            ListContainerInstancesError::ClientException => "ClientException",
-            ListContainerInstancesError::ClusterNotFoundException => "ClusterNotFoundException",
-            ListContainerInstancesError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            ListContainerInstancesError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            ListContainerInstancesError::ServerException => Some(ModeledError::ServerException),
-            ListContainerInstancesError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            ListContainerInstancesError::ClientException => Some(ModeledError::ClientException),
-            ListContainerInstancesError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            ListContainerInstancesError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for ListContainerInstancesError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `ListDaemonDeployments` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ListDaemonDeploymentsError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `ListDaemonDeployments`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for ListDaemonDeploymentsError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => ListDaemonDeploymentsError::AccessDeniedException,
-            "ServerException" => ListDaemonDeploymentsError::ServerException,
-            "InvalidParameterException" => ListDaemonDeploymentsError::InvalidParameterException,
-            "ClientException" => ListDaemonDeploymentsError::ClientException,
-            "ClusterNotFoundException" => ListDaemonDeploymentsError::ClusterNotFoundException,
-            "UnsupportedFeatureException" => {
-                ListDaemonDeploymentsError::UnsupportedFeatureException
-            }
-            other => {
-                ListDaemonDeploymentsError::Unhandled(crate::wire::UnknownValue(other.to_owned()))
-            }
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            ListDaemonDeploymentsError::AccessDeniedException => "AccessDeniedException",
-            ListDaemonDeploymentsError::ServerException => "ServerException",
-            ListDaemonDeploymentsError::InvalidParameterException => "InvalidParameterException",
-            ListDaemonDeploymentsError::ClientException => "ClientException",
-            ListDaemonDeploymentsError::ClusterNotFoundException => "ClusterNotFoundException",
-            ListDaemonDeploymentsError::UnsupportedFeatureException => {
-                "UnsupportedFeatureException"
-            }
-            ListDaemonDeploymentsError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            ListDaemonDeploymentsError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            ListDaemonDeploymentsError::ServerException => Some(ModeledError::ServerException),
-            ListDaemonDeploymentsError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            ListDaemonDeploymentsError::ClientException => Some(ModeledError::ClientException),
-            ListDaemonDeploymentsError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            ListDaemonDeploymentsError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            ListDaemonDeploymentsError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for ListDaemonDeploymentsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `ListDaemonTaskDefinitions` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ListDaemonTaskDefinitionsError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// A code the model does not list for `ListDaemonTaskDefinitions`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for ListDaemonTaskDefinitionsError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => ListDaemonTaskDefinitionsError::AccessDeniedException,
-            "ServerException" => ListDaemonTaskDefinitionsError::ServerException,
-            "InvalidParameterException" => {
-                ListDaemonTaskDefinitionsError::InvalidParameterException
-            }
-            "ClientException" => ListDaemonTaskDefinitionsError::ClientException,
-            other => ListDaemonTaskDefinitionsError::Unhandled(crate::wire::UnknownValue(
-                other.to_owned(),
-            )),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            ListDaemonTaskDefinitionsError::AccessDeniedException => "AccessDeniedException",
-            ListDaemonTaskDefinitionsError::ServerException => "ServerException",
-            ListDaemonTaskDefinitionsError::InvalidParameterException => {
-                "InvalidParameterException"
-            }
-            ListDaemonTaskDefinitionsError::ClientException => "ClientException",
-            ListDaemonTaskDefinitionsError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            ListDaemonTaskDefinitionsError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            ListDaemonTaskDefinitionsError::ServerException => Some(ModeledError::ServerException),
-            ListDaemonTaskDefinitionsError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            ListDaemonTaskDefinitionsError::ClientException => Some(ModeledError::ClientException),
-            ListDaemonTaskDefinitionsError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for ListDaemonTaskDefinitionsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `ListDaemons` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ListDaemonsError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `ListDaemons`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for ListDaemonsError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => ListDaemonsError::AccessDeniedException,
-            "ServerException" => ListDaemonsError::ServerException,
-            "InvalidParameterException" => ListDaemonsError::InvalidParameterException,
-            "ClientException" => ListDaemonsError::ClientException,
-            "ClusterNotFoundException" => ListDaemonsError::ClusterNotFoundException,
-            "UnsupportedFeatureException" => ListDaemonsError::UnsupportedFeatureException,
-            other => ListDaemonsError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            ListDaemonsError::AccessDeniedException => "AccessDeniedException",
-            ListDaemonsError::ServerException => "ServerException",
-            ListDaemonsError::InvalidParameterException => "InvalidParameterException",
-            ListDaemonsError::ClientException => "ClientException",
-            ListDaemonsError::ClusterNotFoundException => "ClusterNotFoundException",
-            ListDaemonsError::UnsupportedFeatureException => "UnsupportedFeatureException",
-            ListDaemonsError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            ListDaemonsError::AccessDeniedException => Some(ModeledError::AccessDeniedException),
-            ListDaemonsError::ServerException => Some(ModeledError::ServerException),
-            ListDaemonsError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            ListDaemonsError::ClientException => Some(ModeledError::ClientException),
-            ListDaemonsError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            ListDaemonsError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            ListDaemonsError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for ListDaemonsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `ListGatewayClusterAssociations` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ListGatewayClusterAssociationsError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `ListGatewayClusterAssociations`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for ListGatewayClusterAssociationsError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => ListGatewayClusterAssociationsError::AccessDeniedException,
-            "ServerException" => ListGatewayClusterAssociationsError::ServerException,
-            "InvalidParameterException" => {
-                ListGatewayClusterAssociationsError::InvalidParameterException
-            }
-            "ClientException" => ListGatewayClusterAssociationsError::ClientException,
-            "UnsupportedFeatureException" => {
-                ListGatewayClusterAssociationsError::UnsupportedFeatureException
-            }
-            other => ListGatewayClusterAssociationsError::Unhandled(crate::wire::UnknownValue(
-                other.to_owned(),
-            )),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            ListGatewayClusterAssociationsError::AccessDeniedException => "AccessDeniedException",
-            ListGatewayClusterAssociationsError::ServerException => "ServerException",
-            ListGatewayClusterAssociationsError::InvalidParameterException => {
-                "InvalidParameterException"
-            }
-            ListGatewayClusterAssociationsError::ClientException => "ClientException",
-            ListGatewayClusterAssociationsError::UnsupportedFeatureException => {
-                "UnsupportedFeatureException"
-            }
-            ListGatewayClusterAssociationsError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            ListGatewayClusterAssociationsError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            ListGatewayClusterAssociationsError::ServerException => {
-                Some(ModeledError::ServerException)
-            }
-            ListGatewayClusterAssociationsError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            ListGatewayClusterAssociationsError::ClientException => {
-                Some(ModeledError::ClientException)
-            }
-            ListGatewayClusterAssociationsError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            ListGatewayClusterAssociationsError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for ListGatewayClusterAssociationsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `ListGatewayRoutes` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ListGatewayRoutesError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `GatewayNotFoundException`, a client fault.
-    GatewayNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `ListGatewayRoutes`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for ListGatewayRoutesError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => ListGatewayRoutesError::AccessDeniedException,
-            "ServerException" => ListGatewayRoutesError::ServerException,
-            "InvalidParameterException" => ListGatewayRoutesError::InvalidParameterException,
-            "ClientException" => ListGatewayRoutesError::ClientException,
-            "GatewayNotFoundException" => ListGatewayRoutesError::GatewayNotFoundException,
-            "UnsupportedFeatureException" => ListGatewayRoutesError::UnsupportedFeatureException,
-            other => ListGatewayRoutesError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            ListGatewayRoutesError::AccessDeniedException => "AccessDeniedException",
-            ListGatewayRoutesError::ServerException => "ServerException",
-            ListGatewayRoutesError::InvalidParameterException => "InvalidParameterException",
-            ListGatewayRoutesError::ClientException => "ClientException",
-            ListGatewayRoutesError::GatewayNotFoundException => "GatewayNotFoundException",
-            ListGatewayRoutesError::UnsupportedFeatureException => "UnsupportedFeatureException",
-            ListGatewayRoutesError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            ListGatewayRoutesError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            ListGatewayRoutesError::ServerException => Some(ModeledError::ServerException),
-            ListGatewayRoutesError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            ListGatewayRoutesError::ClientException => Some(ModeledError::ClientException),
-            ListGatewayRoutesError::GatewayNotFoundException => {
-                Some(ModeledError::GatewayNotFoundException)
-            }
-            ListGatewayRoutesError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            ListGatewayRoutesError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for ListGatewayRoutesError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `ListGateways` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ListGatewaysError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `ListGateways`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for ListGatewaysError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => ListGatewaysError::AccessDeniedException,
-            "ServerException" => ListGatewaysError::ServerException,
-            "InvalidParameterException" => ListGatewaysError::InvalidParameterException,
-            "ClientException" => ListGatewaysError::ClientException,
-            "UnsupportedFeatureException" => ListGatewaysError::UnsupportedFeatureException,
-            other => ListGatewaysError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            ListGatewaysError::AccessDeniedException => "AccessDeniedException",
-            ListGatewaysError::ServerException => "ServerException",
-            ListGatewaysError::InvalidParameterException => "InvalidParameterException",
-            ListGatewaysError::ClientException => "ClientException",
-            ListGatewaysError::UnsupportedFeatureException => "UnsupportedFeatureException",
-            ListGatewaysError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            ListGatewaysError::AccessDeniedException => Some(ModeledError::AccessDeniedException),
-            ListGatewaysError::ServerException => Some(ModeledError::ServerException),
-            ListGatewaysError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            ListGatewaysError::ClientException => Some(ModeledError::ClientException),
-            ListGatewaysError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            ListGatewaysError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for ListGatewaysError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `ListServiceDeployments` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ListServiceDeploymentsError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ServiceNotFoundException`, a client fault.
-    ServiceNotFoundException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `ListServiceDeployments`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for ListServiceDeploymentsError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => ListServiceDeploymentsError::AccessDeniedException,
-            "ServerException" => ListServiceDeploymentsError::ServerException,
-            "InvalidParameterException" => ListServiceDeploymentsError::InvalidParameterException,
-            "ClientException" => ListServiceDeploymentsError::ClientException,
-            "ServiceNotFoundException" => ListServiceDeploymentsError::ServiceNotFoundException,
-            "ClusterNotFoundException" => ListServiceDeploymentsError::ClusterNotFoundException,
-            "UnsupportedFeatureException" => {
-                ListServiceDeploymentsError::UnsupportedFeatureException
-            }
-            other => {
-                ListServiceDeploymentsError::Unhandled(crate::wire::UnknownValue(other.to_owned()))
-            }
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            ListServiceDeploymentsError::AccessDeniedException => "AccessDeniedException",
-            ListServiceDeploymentsError::ServerException => "ServerException",
-            ListServiceDeploymentsError::InvalidParameterException => "InvalidParameterException",
-            ListServiceDeploymentsError::ClientException => "ClientException",
-            ListServiceDeploymentsError::ServiceNotFoundException => "ServiceNotFoundException",
-            ListServiceDeploymentsError::ClusterNotFoundException => "ClusterNotFoundException",
-            ListServiceDeploymentsError::UnsupportedFeatureException => {
-                "UnsupportedFeatureException"
-            }
-            ListServiceDeploymentsError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            ListServiceDeploymentsError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            ListServiceDeploymentsError::ServerException => Some(ModeledError::ServerException),
-            ListServiceDeploymentsError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            ListServiceDeploymentsError::ClientException => Some(ModeledError::ClientException),
-            ListServiceDeploymentsError::ServiceNotFoundException => {
-                Some(ModeledError::ServiceNotFoundException)
-            }
-            ListServiceDeploymentsError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            ListServiceDeploymentsError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            ListServiceDeploymentsError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for ListServiceDeploymentsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `ListServices` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ListServicesError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// A code the model does not list for `ListServices`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for ListServicesError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => ListServicesError::AccessDeniedException,
-            "ServerException" => ListServicesError::ServerException,
-            "InvalidParameterException" => ListServicesError::InvalidParameterException,
-            "ClientException" => ListServicesError::ClientException,
-            "ClusterNotFoundException" => ListServicesError::ClusterNotFoundException,
-            other => ListServicesError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            ListServicesError::AccessDeniedException => "AccessDeniedException",
-            ListServicesError::ServerException => "ServerException",
-            ListServicesError::InvalidParameterException => "InvalidParameterException",
-            ListServicesError::ClientException => "ClientException",
-            ListServicesError::ClusterNotFoundException => "ClusterNotFoundException",
-            ListServicesError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            ListServicesError::AccessDeniedException => Some(ModeledError::AccessDeniedException),
-            ListServicesError::ServerException => Some(ModeledError::ServerException),
-            ListServicesError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            ListServicesError::ClientException => Some(ModeledError::ClientException),
-            ListServicesError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            ListServicesError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for ListServicesError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `ListServicesByNamespace` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ListServicesByNamespaceError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `NamespaceNotFoundException`, a client fault.
-    NamespaceNotFoundException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// A code the model does not list for `ListServicesByNamespace`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for ListServicesByNamespaceError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => ListServicesByNamespaceError::AccessDeniedException,
-            "NamespaceNotFoundException" => {
-                ListServicesByNamespaceError::NamespaceNotFoundException
-            }
-            "ServerException" => ListServicesByNamespaceError::ServerException,
-            "InvalidParameterException" => ListServicesByNamespaceError::InvalidParameterException,
-            "ClientException" => ListServicesByNamespaceError::ClientException,
-            other => {
-                ListServicesByNamespaceError::Unhandled(crate::wire::UnknownValue(other.to_owned()))
-            }
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            ListServicesByNamespaceError::AccessDeniedException => "AccessDeniedException",
-            ListServicesByNamespaceError::NamespaceNotFoundException => {
-                "NamespaceNotFoundException"
-            }
-            ListServicesByNamespaceError::ServerException => "ServerException",
-            ListServicesByNamespaceError::InvalidParameterException => "InvalidParameterException",
-            ListServicesByNamespaceError::ClientException => "ClientException",
-            ListServicesByNamespaceError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            ListServicesByNamespaceError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            ListServicesByNamespaceError::NamespaceNotFoundException => {
-                Some(ModeledError::NamespaceNotFoundException)
-            }
-            ListServicesByNamespaceError::ServerException => Some(ModeledError::ServerException),
-            ListServicesByNamespaceError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            ListServicesByNamespaceError::ClientException => Some(ModeledError::ClientException),
-            ListServicesByNamespaceError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for ListServicesByNamespaceError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `ListTagsForResource` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ListTagsForResourceError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// A code the model does not list for `ListTagsForResource`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for ListTagsForResourceError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => ListTagsForResourceError::AccessDeniedException,
-            "ServerException" => ListTagsForResourceError::ServerException,
-            "InvalidParameterException" => ListTagsForResourceError::InvalidParameterException,
-            "ClientException" => ListTagsForResourceError::ClientException,
-            "ClusterNotFoundException" => ListTagsForResourceError::ClusterNotFoundException,
-            other => {
-                ListTagsForResourceError::Unhandled(crate::wire::UnknownValue(other.to_owned()))
-            }
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            ListTagsForResourceError::AccessDeniedException => "AccessDeniedException",
-            ListTagsForResourceError::ServerException => "ServerException",
-            ListTagsForResourceError::InvalidParameterException => "InvalidParameterException",
-            ListTagsForResourceError::ClientException => "ClientException",
-            ListTagsForResourceError::ClusterNotFoundException => "ClusterNotFoundException",
-            ListTagsForResourceError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            ListTagsForResourceError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            ListTagsForResourceError::ServerException => Some(ModeledError::ServerException),
-            ListTagsForResourceError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            ListTagsForResourceError::ClientException => Some(ModeledError::ClientException),
-            ListTagsForResourceError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            ListTagsForResourceError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for ListTagsForResourceError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `ListTaskDefinitionFamilies` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ListTaskDefinitionFamiliesError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// A code the model does not list for `ListTaskDefinitionFamilies`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for ListTaskDefinitionFamiliesError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => ListTaskDefinitionFamiliesError::AccessDeniedException,
-            "ServerException" => ListTaskDefinitionFamiliesError::ServerException,
-            "InvalidParameterException" => {
-                ListTaskDefinitionFamiliesError::InvalidParameterException
-            }
-            "ClientException" => ListTaskDefinitionFamiliesError::ClientException,
-            other => ListTaskDefinitionFamiliesError::Unhandled(crate::wire::UnknownValue(
-                other.to_owned(),
-            )),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            ListTaskDefinitionFamiliesError::AccessDeniedException => "AccessDeniedException",
-            ListTaskDefinitionFamiliesError::ServerException => "ServerException",
-            ListTaskDefinitionFamiliesError::InvalidParameterException => {
-                "InvalidParameterException"
-            }
-            ListTaskDefinitionFamiliesError::ClientException => "ClientException",
-            ListTaskDefinitionFamiliesError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            ListTaskDefinitionFamiliesError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            ListTaskDefinitionFamiliesError::ServerException => Some(ModeledError::ServerException),
-            ListTaskDefinitionFamiliesError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            ListTaskDefinitionFamiliesError::ClientException => Some(ModeledError::ClientException),
-            ListTaskDefinitionFamiliesError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for ListTaskDefinitionFamiliesError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `ListTaskDefinitions` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ListTaskDefinitionsError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// A code the model does not list for `ListTaskDefinitions`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for ListTaskDefinitionsError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => ListTaskDefinitionsError::AccessDeniedException,
-            "ServerException" => ListTaskDefinitionsError::ServerException,
-            "InvalidParameterException" => ListTaskDefinitionsError::InvalidParameterException,
-            "ClientException" => ListTaskDefinitionsError::ClientException,
-            other => {
-                ListTaskDefinitionsError::Unhandled(crate::wire::UnknownValue(other.to_owned()))
-            }
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            ListTaskDefinitionsError::AccessDeniedException => "AccessDeniedException",
-            ListTaskDefinitionsError::ServerException => "ServerException",
-            ListTaskDefinitionsError::InvalidParameterException => "InvalidParameterException",
-            ListTaskDefinitionsError::ClientException => "ClientException",
-            ListTaskDefinitionsError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            ListTaskDefinitionsError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            ListTaskDefinitionsError::ServerException => Some(ModeledError::ServerException),
-            ListTaskDefinitionsError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            ListTaskDefinitionsError::ClientException => Some(ModeledError::ClientException),
-            ListTaskDefinitionsError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for ListTaskDefinitionsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `ListTasks` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ListTasksError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ServiceNotFoundException`, a client fault.
-    ServiceNotFoundException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// A code the model does not list for `ListTasks`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for ListTasksError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => ListTasksError::AccessDeniedException,
-            "ServerException" => ListTasksError::ServerException,
-            "InvalidParameterException" => ListTasksError::InvalidParameterException,
-            "ClientException" => ListTasksError::ClientException,
-            "ServiceNotFoundException" => ListTasksError::ServiceNotFoundException,
-            "ClusterNotFoundException" => ListTasksError::ClusterNotFoundException,
-            other => ListTasksError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            ListTasksError::AccessDeniedException => "AccessDeniedException",
-            ListTasksError::ServerException => "ServerException",
-            ListTasksError::InvalidParameterException => "InvalidParameterException",
-            ListTasksError::ClientException => "ClientException",
-            ListTasksError::ServiceNotFoundException => "ServiceNotFoundException",
-            ListTasksError::ClusterNotFoundException => "ClusterNotFoundException",
-            ListTasksError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            ListTasksError::AccessDeniedException => Some(ModeledError::AccessDeniedException),
-            ListTasksError::ServerException => Some(ModeledError::ServerException),
-            ListTasksError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            ListTasksError::ClientException => Some(ModeledError::ClientException),
-            ListTasksError::ServiceNotFoundException => {
-                Some(ModeledError::ServiceNotFoundException)
-            }
-            ListTasksError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            ListTasksError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for ListTasksError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `PutAccountSetting` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PutAccountSettingError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// A code the model does not list for `PutAccountSetting`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for PutAccountSettingError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => PutAccountSettingError::AccessDeniedException,
-            "ServerException" => PutAccountSettingError::ServerException,
-            "InvalidParameterException" => PutAccountSettingError::InvalidParameterException,
-            "ClientException" => PutAccountSettingError::ClientException,
-            other => PutAccountSettingError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            PutAccountSettingError::AccessDeniedException => "AccessDeniedException",
-            PutAccountSettingError::ServerException => "ServerException",
-            PutAccountSettingError::InvalidParameterException => "InvalidParameterException",
-            PutAccountSettingError::ClientException => "ClientException",
-            PutAccountSettingError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            PutAccountSettingError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            PutAccountSettingError::ServerException => Some(ModeledError::ServerException),
-            PutAccountSettingError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            PutAccountSettingError::ClientException => Some(ModeledError::ClientException),
-            PutAccountSettingError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for PutAccountSettingError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `PutAccountSettingDefault` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PutAccountSettingDefaultError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// A code the model does not list for `PutAccountSettingDefault`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for PutAccountSettingDefaultError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => PutAccountSettingDefaultError::AccessDeniedException,
-            "ServerException" => PutAccountSettingDefaultError::ServerException,
-            "InvalidParameterException" => PutAccountSettingDefaultError::InvalidParameterException,
-            "ClientException" => PutAccountSettingDefaultError::ClientException,
-            other => PutAccountSettingDefaultError::Unhandled(crate::wire::UnknownValue(
-                other.to_owned(),
-            )),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            PutAccountSettingDefaultError::AccessDeniedException => "AccessDeniedException",
-            PutAccountSettingDefaultError::ServerException => "ServerException",
-            PutAccountSettingDefaultError::InvalidParameterException => "InvalidParameterException",
-            PutAccountSettingDefaultError::ClientException => "ClientException",
-            PutAccountSettingDefaultError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            PutAccountSettingDefaultError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            PutAccountSettingDefaultError::ServerException => Some(ModeledError::ServerException),
-            PutAccountSettingDefaultError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            PutAccountSettingDefaultError::ClientException => Some(ModeledError::ClientException),
-            PutAccountSettingDefaultError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for PutAccountSettingDefaultError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `PutAttributes` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PutAttributesError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `TargetNotFoundException`, a client fault.
-    TargetNotFoundException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `AttributeLimitExceededException`, a client fault.
-    AttributeLimitExceededException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// A code the model does not list for `PutAttributes`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for PutAttributesError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => PutAttributesError::AccessDeniedException,
-            "TargetNotFoundException" => PutAttributesError::TargetNotFoundException,
-            "ServerException" => PutAttributesError::ServerException,
-            "AttributeLimitExceededException" => {
-                PutAttributesError::AttributeLimitExceededException
-            }
-            "InvalidParameterException" => PutAttributesError::InvalidParameterException,
-            "ClientException" => PutAttributesError::ClientException,
-            "ClusterNotFoundException" => PutAttributesError::ClusterNotFoundException,
-            other => PutAttributesError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            PutAttributesError::AccessDeniedException => "AccessDeniedException",
-            PutAttributesError::TargetNotFoundException => "TargetNotFoundException",
-            PutAttributesError::ServerException => "ServerException",
-            PutAttributesError::AttributeLimitExceededException => {
-                "AttributeLimitExceededException"
-            }
-            PutAttributesError::InvalidParameterException => "InvalidParameterException",
-            PutAttributesError::ClientException => "ClientException",
-            PutAttributesError::ClusterNotFoundException => "ClusterNotFoundException",
-            PutAttributesError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            PutAttributesError::AccessDeniedException => Some(ModeledError::AccessDeniedException),
-            PutAttributesError::TargetNotFoundException => {
-                Some(ModeledError::TargetNotFoundException)
-            }
-            PutAttributesError::ServerException => Some(ModeledError::ServerException),
-            PutAttributesError::AttributeLimitExceededException => {
-                Some(ModeledError::AttributeLimitExceededException)
-            }
-            PutAttributesError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            PutAttributesError::ClientException => Some(ModeledError::ClientException),
-            PutAttributesError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            PutAttributesError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for PutAttributesError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `PutClusterCapacityProviders` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PutClusterCapacityProvidersError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `UpdateInProgressException`, a client fault.
-    UpdateInProgressException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ResourceInUseException`, a client fault.
-    ResourceInUseException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// A code the model does not list for `PutClusterCapacityProviders`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for PutClusterCapacityProvidersError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => PutClusterCapacityProvidersError::AccessDeniedException,
-            "ServerException" => PutClusterCapacityProvidersError::ServerException,
-            "UpdateInProgressException" => {
-                PutClusterCapacityProvidersError::UpdateInProgressException
-            }
-            "InvalidParameterException" => {
-                PutClusterCapacityProvidersError::InvalidParameterException
-            }
-            "ResourceInUseException" => PutClusterCapacityProvidersError::ResourceInUseException,
-            "ClientException" => PutClusterCapacityProvidersError::ClientException,
-            "ClusterNotFoundException" => {
-                PutClusterCapacityProvidersError::ClusterNotFoundException
-            }
-            other => PutClusterCapacityProvidersError::Unhandled(crate::wire::UnknownValue(
-                other.to_owned(),
-            )),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            PutClusterCapacityProvidersError::AccessDeniedException => "AccessDeniedException",
-            PutClusterCapacityProvidersError::ServerException => "ServerException",
-            PutClusterCapacityProvidersError::UpdateInProgressException => {
-                "UpdateInProgressException"
-            }
-            PutClusterCapacityProvidersError::InvalidParameterException => {
-                "InvalidParameterException"
-            }
-            PutClusterCapacityProvidersError::ResourceInUseException => "ResourceInUseException",
-            PutClusterCapacityProvidersError::ClientException => "ClientException",
-            PutClusterCapacityProvidersError::ClusterNotFoundException => {
-                "ClusterNotFoundException"
-            }
-            PutClusterCapacityProvidersError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            PutClusterCapacityProvidersError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            PutClusterCapacityProvidersError::ServerException => {
-                Some(ModeledError::ServerException)
-            }
-            PutClusterCapacityProvidersError::UpdateInProgressException => {
-                Some(ModeledError::UpdateInProgressException)
-            }
-            PutClusterCapacityProvidersError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            PutClusterCapacityProvidersError::ResourceInUseException => {
-                Some(ModeledError::ResourceInUseException)
-            }
-            PutClusterCapacityProvidersError::ClientException => {
-                Some(ModeledError::ClientException)
-            }
-            PutClusterCapacityProvidersError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            PutClusterCapacityProvidersError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for PutClusterCapacityProvidersError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `RegisterContainerInstance` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum RegisterContainerInstanceError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// A code the model does not list for `RegisterContainerInstance`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for RegisterContainerInstanceError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => RegisterContainerInstanceError::AccessDeniedException,
-            "ServerException" => RegisterContainerInstanceError::ServerException,
-            "InvalidParameterException" => {
-                RegisterContainerInstanceError::InvalidParameterException
-            }
-            "ClientException" => RegisterContainerInstanceError::ClientException,
-            "ClusterNotFoundException" => RegisterContainerInstanceError::ClusterNotFoundException,
-            other => RegisterContainerInstanceError::Unhandled(crate::wire::UnknownValue(
-                other.to_owned(),
-            )),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            RegisterContainerInstanceError::AccessDeniedException => "AccessDeniedException",
-            RegisterContainerInstanceError::ServerException => "ServerException",
-            RegisterContainerInstanceError::InvalidParameterException => {
-                "InvalidParameterException"
-            }
-            RegisterContainerInstanceError::ClientException => "ClientException",
-            RegisterContainerInstanceError::ClusterNotFoundException => "ClusterNotFoundException",
-            RegisterContainerInstanceError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            RegisterContainerInstanceError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            RegisterContainerInstanceError::ServerException => Some(ModeledError::ServerException),
-            RegisterContainerInstanceError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            RegisterContainerInstanceError::ClientException => Some(ModeledError::ClientException),
-            RegisterContainerInstanceError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            RegisterContainerInstanceError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for RegisterContainerInstanceError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `RegisterDaemonTaskDefinition` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum RegisterDaemonTaskDefinitionError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `LimitExceededException`, a client fault.
-    LimitExceededException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// A code the model does not list for `RegisterDaemonTaskDefinition`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for RegisterDaemonTaskDefinitionError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => RegisterDaemonTaskDefinitionError::AccessDeniedException,
-            "LimitExceededException" => RegisterDaemonTaskDefinitionError::LimitExceededException,
-            "ServerException" => RegisterDaemonTaskDefinitionError::ServerException,
-            "InvalidParameterException" => {
-                RegisterDaemonTaskDefinitionError::InvalidParameterException
-            }
-            "ClientException" => RegisterDaemonTaskDefinitionError::ClientException,
-            other => RegisterDaemonTaskDefinitionError::Unhandled(crate::wire::UnknownValue(
-                other.to_owned(),
-            )),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            RegisterDaemonTaskDefinitionError::AccessDeniedException => "AccessDeniedException",
-            RegisterDaemonTaskDefinitionError::LimitExceededException => "LimitExceededException",
-            RegisterDaemonTaskDefinitionError::ServerException => "ServerException",
-            RegisterDaemonTaskDefinitionError::InvalidParameterException => {
-                "InvalidParameterException"
-            }
-            RegisterDaemonTaskDefinitionError::ClientException => "ClientException",
-            RegisterDaemonTaskDefinitionError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            RegisterDaemonTaskDefinitionError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            RegisterDaemonTaskDefinitionError::LimitExceededException => {
-                Some(ModeledError::LimitExceededException)
-            }
-            RegisterDaemonTaskDefinitionError::ServerException => {
-                Some(ModeledError::ServerException)
-            }
-            RegisterDaemonTaskDefinitionError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            RegisterDaemonTaskDefinitionError::ClientException => {
-                Some(ModeledError::ClientException)
-            }
-            RegisterDaemonTaskDefinitionError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for RegisterDaemonTaskDefinitionError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `RegisterTaskDefinition` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum RegisterTaskDefinitionError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `LimitExceededException`, a client fault.
-    LimitExceededException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// A code the model does not list for `RegisterTaskDefinition`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for RegisterTaskDefinitionError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => RegisterTaskDefinitionError::AccessDeniedException,
-            "LimitExceededException" => RegisterTaskDefinitionError::LimitExceededException,
-            "ServerException" => RegisterTaskDefinitionError::ServerException,
-            "InvalidParameterException" => RegisterTaskDefinitionError::InvalidParameterException,
-            "ClientException" => RegisterTaskDefinitionError::ClientException,
-            other => {
-                RegisterTaskDefinitionError::Unhandled(crate::wire::UnknownValue(other.to_owned()))
-            }
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            RegisterTaskDefinitionError::AccessDeniedException => "AccessDeniedException",
-            RegisterTaskDefinitionError::LimitExceededException => "LimitExceededException",
-            RegisterTaskDefinitionError::ServerException => "ServerException",
-            RegisterTaskDefinitionError::InvalidParameterException => "InvalidParameterException",
-            RegisterTaskDefinitionError::ClientException => "ClientException",
-            RegisterTaskDefinitionError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            RegisterTaskDefinitionError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            RegisterTaskDefinitionError::LimitExceededException => {
-                Some(ModeledError::LimitExceededException)
-            }
-            RegisterTaskDefinitionError::ServerException => Some(ModeledError::ServerException),
-            RegisterTaskDefinitionError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            RegisterTaskDefinitionError::ClientException => Some(ModeledError::ClientException),
-            RegisterTaskDefinitionError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for RegisterTaskDefinitionError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `RunTask` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum RunTaskError {
-    /// `ConflictException`, a client fault.
-    ConflictException,
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `PlatformUnknownException`, a client fault.
-    PlatformUnknownException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `BlockedException`, a client fault.
-    BlockedException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `PlatformTaskDefinitionIncompatibilityException`, a client fault.
-    PlatformTaskDefinitionIncompatibilityException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `RunTask`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for RunTaskError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "ConflictException" => RunTaskError::ConflictException,
-            "AccessDeniedException" => RunTaskError::AccessDeniedException,
-            "PlatformUnknownException" => RunTaskError::PlatformUnknownException,
-            "ServerException" => RunTaskError::ServerException,
-            "InvalidParameterException" => RunTaskError::InvalidParameterException,
-            "BlockedException" => RunTaskError::BlockedException,
-            "ClientException" => RunTaskError::ClientException,
-            "ClusterNotFoundException" => RunTaskError::ClusterNotFoundException,
-            "PlatformTaskDefinitionIncompatibilityException" => {
-                RunTaskError::PlatformTaskDefinitionIncompatibilityException
-            }
-            "UnsupportedFeatureException" => RunTaskError::UnsupportedFeatureException,
-            other => RunTaskError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            RunTaskError::ConflictException => "ConflictException",
-            RunTaskError::AccessDeniedException => "AccessDeniedException",
-            RunTaskError::PlatformUnknownException => "PlatformUnknownException",
-            RunTaskError::ServerException => "ServerException",
-            RunTaskError::InvalidParameterException => "InvalidParameterException",
-            RunTaskError::BlockedException => "BlockedException",
-            RunTaskError::ClientException => "ClientException",
-            RunTaskError::ClusterNotFoundException => "ClusterNotFoundException",
-            RunTaskError::PlatformTaskDefinitionIncompatibilityException => {
-                "PlatformTaskDefinitionIncompatibilityException"
-            }
-            RunTaskError::UnsupportedFeatureException => "UnsupportedFeatureException",
-            RunTaskError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            RunTaskError::ConflictException => Some(ModeledError::ConflictException),
-            RunTaskError::AccessDeniedException => Some(ModeledError::AccessDeniedException),
-            RunTaskError::PlatformUnknownException => Some(ModeledError::PlatformUnknownException),
-            RunTaskError::ServerException => Some(ModeledError::ServerException),
-            RunTaskError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            RunTaskError::BlockedException => Some(ModeledError::BlockedException),
-            RunTaskError::ClientException => Some(ModeledError::ClientException),
-            RunTaskError::ClusterNotFoundException => Some(ModeledError::ClusterNotFoundException),
-            RunTaskError::PlatformTaskDefinitionIncompatibilityException => {
-                Some(ModeledError::PlatformTaskDefinitionIncompatibilityException)
-            }
-            RunTaskError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            RunTaskError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for RunTaskError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `StartTask` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum StartTaskError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `NamespaceNotFoundException`, a client fault.
-    NamespaceNotFoundException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `StartTask`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for StartTaskError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => StartTaskError::AccessDeniedException,
-            "NamespaceNotFoundException" => StartTaskError::NamespaceNotFoundException,
-            "ServerException" => StartTaskError::ServerException,
-            "InvalidParameterException" => StartTaskError::InvalidParameterException,
-            "ClientException" => StartTaskError::ClientException,
-            "ClusterNotFoundException" => StartTaskError::ClusterNotFoundException,
-            "UnsupportedFeatureException" => StartTaskError::UnsupportedFeatureException,
-            other => StartTaskError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            StartTaskError::AccessDeniedException => "AccessDeniedException",
-            StartTaskError::NamespaceNotFoundException => "NamespaceNotFoundException",
-            StartTaskError::ServerException => "ServerException",
-            StartTaskError::InvalidParameterException => "InvalidParameterException",
-            StartTaskError::ClientException => "ClientException",
-            StartTaskError::ClusterNotFoundException => "ClusterNotFoundException",
-            StartTaskError::UnsupportedFeatureException => "UnsupportedFeatureException",
-            StartTaskError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            StartTaskError::AccessDeniedException => Some(ModeledError::AccessDeniedException),
-            StartTaskError::NamespaceNotFoundException => {
-                Some(ModeledError::NamespaceNotFoundException)
-            }
-            StartTaskError::ServerException => Some(ModeledError::ServerException),
-            StartTaskError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            StartTaskError::ClientException => Some(ModeledError::ClientException),
-            StartTaskError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            StartTaskError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            StartTaskError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for StartTaskError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `StopServiceDeployment` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum StopServiceDeploymentError {
-    /// `ConflictException`, a client fault.
-    ConflictException,
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ServiceDeploymentNotFoundException`, a client fault.
-    ServiceDeploymentNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `StopServiceDeployment`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for StopServiceDeploymentError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "ConflictException" => StopServiceDeploymentError::ConflictException,
-            "AccessDeniedException" => StopServiceDeploymentError::AccessDeniedException,
-            "ServerException" => StopServiceDeploymentError::ServerException,
-            "InvalidParameterException" => StopServiceDeploymentError::InvalidParameterException,
-            "ClientException" => StopServiceDeploymentError::ClientException,
-            "ServiceDeploymentNotFoundException" => {
-                StopServiceDeploymentError::ServiceDeploymentNotFoundException
-            }
-            "UnsupportedFeatureException" => {
-                StopServiceDeploymentError::UnsupportedFeatureException
-            }
-            other => {
-                StopServiceDeploymentError::Unhandled(crate::wire::UnknownValue(other.to_owned()))
-            }
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            StopServiceDeploymentError::ConflictException => "ConflictException",
-            StopServiceDeploymentError::AccessDeniedException => "AccessDeniedException",
-            StopServiceDeploymentError::ServerException => "ServerException",
-            StopServiceDeploymentError::InvalidParameterException => "InvalidParameterException",
-            StopServiceDeploymentError::ClientException => "ClientException",
-            StopServiceDeploymentError::ServiceDeploymentNotFoundException => {
-                "ServiceDeploymentNotFoundException"
-            }
-            StopServiceDeploymentError::UnsupportedFeatureException => {
-                "UnsupportedFeatureException"
-            }
-            StopServiceDeploymentError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            StopServiceDeploymentError::ConflictException => Some(ModeledError::ConflictException),
-            StopServiceDeploymentError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            StopServiceDeploymentError::ServerException => Some(ModeledError::ServerException),
-            StopServiceDeploymentError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            StopServiceDeploymentError::ClientException => Some(ModeledError::ClientException),
-            StopServiceDeploymentError::ServiceDeploymentNotFoundException => {
-                Some(ModeledError::ServiceDeploymentNotFoundException)
-            }
-            StopServiceDeploymentError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            StopServiceDeploymentError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for StopServiceDeploymentError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `StopTask` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum StopTaskError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// A code the model does not list for `StopTask`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for StopTaskError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => StopTaskError::AccessDeniedException,
-            "ServerException" => StopTaskError::ServerException,
-            "InvalidParameterException" => StopTaskError::InvalidParameterException,
-            "ClientException" => StopTaskError::ClientException,
-            "ClusterNotFoundException" => StopTaskError::ClusterNotFoundException,
-            other => StopTaskError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            StopTaskError::AccessDeniedException => "AccessDeniedException",
-            StopTaskError::ServerException => "ServerException",
-            StopTaskError::InvalidParameterException => "InvalidParameterException",
-            StopTaskError::ClientException => "ClientException",
-            StopTaskError::ClusterNotFoundException => "ClusterNotFoundException",
-            StopTaskError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            StopTaskError::AccessDeniedException => Some(ModeledError::AccessDeniedException),
-            StopTaskError::ServerException => Some(ModeledError::ServerException),
-            StopTaskError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            StopTaskError::ClientException => Some(ModeledError::ClientException),
-            StopTaskError::ClusterNotFoundException => Some(ModeledError::ClusterNotFoundException),
-            StopTaskError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for StopTaskError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `SubmitAttachmentStateChanges` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum SubmitAttachmentStateChangesError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// A code the model does not list for `SubmitAttachmentStateChanges`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for SubmitAttachmentStateChangesError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => SubmitAttachmentStateChangesError::AccessDeniedException,
-            "ServerException" => SubmitAttachmentStateChangesError::ServerException,
-            "InvalidParameterException" => {
-                SubmitAttachmentStateChangesError::InvalidParameterException
-            }
-            "ClientException" => SubmitAttachmentStateChangesError::ClientException,
-            "ClusterNotFoundException" => {
-                SubmitAttachmentStateChangesError::ClusterNotFoundException
-            }
-            other => SubmitAttachmentStateChangesError::Unhandled(crate::wire::UnknownValue(
-                other.to_owned(),
-            )),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            SubmitAttachmentStateChangesError::AccessDeniedException => "AccessDeniedException",
-            SubmitAttachmentStateChangesError::ServerException => "ServerException",
-            SubmitAttachmentStateChangesError::InvalidParameterException => {
-                "InvalidParameterException"
-            }
-            SubmitAttachmentStateChangesError::ClientException => "ClientException",
-            SubmitAttachmentStateChangesError::ClusterNotFoundException => {
-                "ClusterNotFoundException"
-            }
-            SubmitAttachmentStateChangesError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            SubmitAttachmentStateChangesError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            SubmitAttachmentStateChangesError::ServerException => {
-                Some(ModeledError::ServerException)
-            }
-            SubmitAttachmentStateChangesError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            SubmitAttachmentStateChangesError::ClientException => {
-                Some(ModeledError::ClientException)
-            }
-            SubmitAttachmentStateChangesError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            SubmitAttachmentStateChangesError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for SubmitAttachmentStateChangesError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `SubmitContainerStateChange` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum SubmitContainerStateChangeError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// A code the model does not list for `SubmitContainerStateChange`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for SubmitContainerStateChangeError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => SubmitContainerStateChangeError::AccessDeniedException,
-            "ServerException" => SubmitContainerStateChangeError::ServerException,
-            "InvalidParameterException" => {
-                SubmitContainerStateChangeError::InvalidParameterException
-            }
-            "ClientException" => SubmitContainerStateChangeError::ClientException,
-            "ClusterNotFoundException" => SubmitContainerStateChangeError::ClusterNotFoundException,
-            other => SubmitContainerStateChangeError::Unhandled(crate::wire::UnknownValue(
-                other.to_owned(),
-            )),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            SubmitContainerStateChangeError::AccessDeniedException => "AccessDeniedException",
-            SubmitContainerStateChangeError::ServerException => "ServerException",
-            SubmitContainerStateChangeError::InvalidParameterException => {
-                "InvalidParameterException"
-            }
-            SubmitContainerStateChangeError::ClientException => "ClientException",
-            SubmitContainerStateChangeError::ClusterNotFoundException => "ClusterNotFoundException",
-            SubmitContainerStateChangeError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            SubmitContainerStateChangeError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            SubmitContainerStateChangeError::ServerException => Some(ModeledError::ServerException),
-            SubmitContainerStateChangeError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            SubmitContainerStateChangeError::ClientException => Some(ModeledError::ClientException),
-            SubmitContainerStateChangeError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            SubmitContainerStateChangeError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for SubmitContainerStateChangeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `SubmitTaskStateChange` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum SubmitTaskStateChangeError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// A code the model does not list for `SubmitTaskStateChange`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for SubmitTaskStateChangeError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => SubmitTaskStateChangeError::AccessDeniedException,
-            "ServerException" => SubmitTaskStateChangeError::ServerException,
-            "InvalidParameterException" => SubmitTaskStateChangeError::InvalidParameterException,
-            "ClientException" => SubmitTaskStateChangeError::ClientException,
-            "ClusterNotFoundException" => SubmitTaskStateChangeError::ClusterNotFoundException,
-            other => {
-                SubmitTaskStateChangeError::Unhandled(crate::wire::UnknownValue(other.to_owned()))
-            }
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            SubmitTaskStateChangeError::AccessDeniedException => "AccessDeniedException",
-            SubmitTaskStateChangeError::ServerException => "ServerException",
-            SubmitTaskStateChangeError::InvalidParameterException => "InvalidParameterException",
-            SubmitTaskStateChangeError::ClientException => "ClientException",
-            SubmitTaskStateChangeError::ClusterNotFoundException => "ClusterNotFoundException",
-            SubmitTaskStateChangeError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            SubmitTaskStateChangeError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            SubmitTaskStateChangeError::ServerException => Some(ModeledError::ServerException),
-            SubmitTaskStateChangeError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            SubmitTaskStateChangeError::ClientException => Some(ModeledError::ClientException),
-            SubmitTaskStateChangeError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            SubmitTaskStateChangeError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for SubmitTaskStateChangeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `TagResource` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TagResourceError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `LimitExceededException`, a client fault.
-    LimitExceededException,
-    /// `ResourceNotFoundException`, a client fault.
-    ResourceNotFoundException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// A code the model does not list for `TagResource`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for TagResourceError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => TagResourceError::AccessDeniedException,
-            "LimitExceededException" => TagResourceError::LimitExceededException,
-            "ResourceNotFoundException" => TagResourceError::ResourceNotFoundException,
-            "ServerException" => TagResourceError::ServerException,
-            "InvalidParameterException" => TagResourceError::InvalidParameterException,
-            "ClientException" => TagResourceError::ClientException,
-            "ClusterNotFoundException" => TagResourceError::ClusterNotFoundException,
-            other => TagResourceError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            TagResourceError::AccessDeniedException => "AccessDeniedException",
-            TagResourceError::LimitExceededException => "LimitExceededException",
-            TagResourceError::ResourceNotFoundException => "ResourceNotFoundException",
-            TagResourceError::ServerException => "ServerException",
-            TagResourceError::InvalidParameterException => "InvalidParameterException",
-            TagResourceError::ClientException => "ClientException",
-            TagResourceError::ClusterNotFoundException => "ClusterNotFoundException",
-            TagResourceError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            TagResourceError::AccessDeniedException => Some(ModeledError::AccessDeniedException),
-            TagResourceError::LimitExceededException => Some(ModeledError::LimitExceededException),
-            TagResourceError::ResourceNotFoundException => {
-                Some(ModeledError::ResourceNotFoundException)
-            }
-            TagResourceError::ServerException => Some(ModeledError::ServerException),
-            TagResourceError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            TagResourceError::ClientException => Some(ModeledError::ClientException),
-            TagResourceError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            TagResourceError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for TagResourceError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `UntagResource` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum UntagResourceError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ResourceNotFoundException`, a client fault.
-    ResourceNotFoundException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// A code the model does not list for `UntagResource`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for UntagResourceError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => UntagResourceError::AccessDeniedException,
-            "ResourceNotFoundException" => UntagResourceError::ResourceNotFoundException,
-            "ServerException" => UntagResourceError::ServerException,
-            "InvalidParameterException" => UntagResourceError::InvalidParameterException,
-            "ClientException" => UntagResourceError::ClientException,
-            "ClusterNotFoundException" => UntagResourceError::ClusterNotFoundException,
-            other => UntagResourceError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            UntagResourceError::AccessDeniedException => "AccessDeniedException",
-            UntagResourceError::ResourceNotFoundException => "ResourceNotFoundException",
-            UntagResourceError::ServerException => "ServerException",
-            UntagResourceError::InvalidParameterException => "InvalidParameterException",
-            UntagResourceError::ClientException => "ClientException",
-            UntagResourceError::ClusterNotFoundException => "ClusterNotFoundException",
-            UntagResourceError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            UntagResourceError::AccessDeniedException => Some(ModeledError::AccessDeniedException),
-            UntagResourceError::ResourceNotFoundException => {
-                Some(ModeledError::ResourceNotFoundException)
-            }
-            UntagResourceError::ServerException => Some(ModeledError::ServerException),
-            UntagResourceError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            UntagResourceError::ClientException => Some(ModeledError::ClientException),
-            UntagResourceError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            UntagResourceError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for UntagResourceError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `UpdateCapacityProvider` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum UpdateCapacityProviderError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `UpdateCapacityProvider`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for UpdateCapacityProviderError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => UpdateCapacityProviderError::AccessDeniedException,
-            "ServerException" => UpdateCapacityProviderError::ServerException,
-            "InvalidParameterException" => UpdateCapacityProviderError::InvalidParameterException,
-            "ClientException" => UpdateCapacityProviderError::ClientException,
-            "ClusterNotFoundException" => UpdateCapacityProviderError::ClusterNotFoundException,
-            "UnsupportedFeatureException" => {
-                UpdateCapacityProviderError::UnsupportedFeatureException
-            }
-            other => {
-                UpdateCapacityProviderError::Unhandled(crate::wire::UnknownValue(other.to_owned()))
-            }
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            UpdateCapacityProviderError::AccessDeniedException => "AccessDeniedException",
-            UpdateCapacityProviderError::ServerException => "ServerException",
-            UpdateCapacityProviderError::InvalidParameterException => "InvalidParameterException",
-            UpdateCapacityProviderError::ClientException => "ClientException",
-            UpdateCapacityProviderError::ClusterNotFoundException => "ClusterNotFoundException",
-            UpdateCapacityProviderError::UnsupportedFeatureException => {
-                "UnsupportedFeatureException"
-            }
-            UpdateCapacityProviderError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            UpdateCapacityProviderError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            UpdateCapacityProviderError::ServerException => Some(ModeledError::ServerException),
-            UpdateCapacityProviderError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            UpdateCapacityProviderError::ClientException => Some(ModeledError::ClientException),
-            UpdateCapacityProviderError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            UpdateCapacityProviderError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            UpdateCapacityProviderError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for UpdateCapacityProviderError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `UpdateCluster` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum UpdateClusterError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `NamespaceNotFoundException`, a client fault.
-    NamespaceNotFoundException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// A code the model does not list for `UpdateCluster`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for UpdateClusterError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => UpdateClusterError::AccessDeniedException,
-            "NamespaceNotFoundException" => UpdateClusterError::NamespaceNotFoundException,
-            "ServerException" => UpdateClusterError::ServerException,
-            "InvalidParameterException" => UpdateClusterError::InvalidParameterException,
-            "ClientException" => UpdateClusterError::ClientException,
-            "ClusterNotFoundException" => UpdateClusterError::ClusterNotFoundException,
-            other => UpdateClusterError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            UpdateClusterError::AccessDeniedException => "AccessDeniedException",
-            UpdateClusterError::NamespaceNotFoundException => "NamespaceNotFoundException",
-            UpdateClusterError::ServerException => "ServerException",
-            UpdateClusterError::InvalidParameterException => "InvalidParameterException",
-            UpdateClusterError::ClientException => "ClientException",
-            UpdateClusterError::ClusterNotFoundException => "ClusterNotFoundException",
-            UpdateClusterError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            UpdateClusterError::AccessDeniedException => Some(ModeledError::AccessDeniedException),
-            UpdateClusterError::NamespaceNotFoundException => {
-                Some(ModeledError::NamespaceNotFoundException)
-            }
-            UpdateClusterError::ServerException => Some(ModeledError::ServerException),
-            UpdateClusterError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            UpdateClusterError::ClientException => Some(ModeledError::ClientException),
-            UpdateClusterError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            UpdateClusterError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for UpdateClusterError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `UpdateClusterSettings` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum UpdateClusterSettingsError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `UpdateInProgressException`, a client fault.
-    UpdateInProgressException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// A code the model does not list for `UpdateClusterSettings`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for UpdateClusterSettingsError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => UpdateClusterSettingsError::AccessDeniedException,
-            "ServerException" => UpdateClusterSettingsError::ServerException,
-            "UpdateInProgressException" => UpdateClusterSettingsError::UpdateInProgressException,
-            "InvalidParameterException" => UpdateClusterSettingsError::InvalidParameterException,
-            "ClientException" => UpdateClusterSettingsError::ClientException,
-            "ClusterNotFoundException" => UpdateClusterSettingsError::ClusterNotFoundException,
-            other => {
-                UpdateClusterSettingsError::Unhandled(crate::wire::UnknownValue(other.to_owned()))
-            }
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            UpdateClusterSettingsError::AccessDeniedException => "AccessDeniedException",
-            UpdateClusterSettingsError::ServerException => "ServerException",
-            UpdateClusterSettingsError::UpdateInProgressException => "UpdateInProgressException",
-            UpdateClusterSettingsError::InvalidParameterException => "InvalidParameterException",
-            UpdateClusterSettingsError::ClientException => "ClientException",
-            UpdateClusterSettingsError::ClusterNotFoundException => "ClusterNotFoundException",
-            UpdateClusterSettingsError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            UpdateClusterSettingsError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            UpdateClusterSettingsError::ServerException => Some(ModeledError::ServerException),
-            UpdateClusterSettingsError::UpdateInProgressException => {
-                Some(ModeledError::UpdateInProgressException)
-            }
-            UpdateClusterSettingsError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            UpdateClusterSettingsError::ClientException => Some(ModeledError::ClientException),
-            UpdateClusterSettingsError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            UpdateClusterSettingsError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for UpdateClusterSettingsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `UpdateContainerAgent` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum UpdateContainerAgentError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `NoUpdateAvailableException`, a client fault.
-    NoUpdateAvailableException,
-    /// `MissingVersionException`, a client fault.
-    MissingVersionException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `UpdateInProgressException`, a client fault.
-    UpdateInProgressException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// A code the model does not list for `UpdateContainerAgent`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for UpdateContainerAgentError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => UpdateContainerAgentError::AccessDeniedException,
-            "NoUpdateAvailableException" => UpdateContainerAgentError::NoUpdateAvailableException,
-            "MissingVersionException" => UpdateContainerAgentError::MissingVersionException,
-            "ServerException" => UpdateContainerAgentError::ServerException,
-            "UpdateInProgressException" => UpdateContainerAgentError::UpdateInProgressException,
-            "InvalidParameterException" => UpdateContainerAgentError::InvalidParameterException,
-            "ClientException" => UpdateContainerAgentError::ClientException,
-            "ClusterNotFoundException" => UpdateContainerAgentError::ClusterNotFoundException,
-            other => {
-                UpdateContainerAgentError::Unhandled(crate::wire::UnknownValue(other.to_owned()))
-            }
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            UpdateContainerAgentError::AccessDeniedException => "AccessDeniedException",
-            UpdateContainerAgentError::NoUpdateAvailableException => "NoUpdateAvailableException",
-            UpdateContainerAgentError::MissingVersionException => "MissingVersionException",
-            UpdateContainerAgentError::ServerException => "ServerException",
-            UpdateContainerAgentError::UpdateInProgressException => "UpdateInProgressException",
-            UpdateContainerAgentError::InvalidParameterException => "InvalidParameterException",
-            UpdateContainerAgentError::ClientException => "ClientException",
-            UpdateContainerAgentError::ClusterNotFoundException => "ClusterNotFoundException",
-            UpdateContainerAgentError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            UpdateContainerAgentError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            UpdateContainerAgentError::NoUpdateAvailableException => {
-                Some(ModeledError::NoUpdateAvailableException)
-            }
-            UpdateContainerAgentError::MissingVersionException => {
-                Some(ModeledError::MissingVersionException)
-            }
-            UpdateContainerAgentError::ServerException => Some(ModeledError::ServerException),
-            UpdateContainerAgentError::UpdateInProgressException => {
-                Some(ModeledError::UpdateInProgressException)
-            }
-            UpdateContainerAgentError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            UpdateContainerAgentError::ClientException => Some(ModeledError::ClientException),
-            UpdateContainerAgentError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            UpdateContainerAgentError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for UpdateContainerAgentError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `UpdateContainerInstancesState` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum UpdateContainerInstancesStateError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// A code the model does not list for `UpdateContainerInstancesState`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for UpdateContainerInstancesStateError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => UpdateContainerInstancesStateError::AccessDeniedException,
-            "ServerException" => UpdateContainerInstancesStateError::ServerException,
-            "InvalidParameterException" => {
-                UpdateContainerInstancesStateError::InvalidParameterException
-            }
-            "ClientException" => UpdateContainerInstancesStateError::ClientException,
-            "ClusterNotFoundException" => {
-                UpdateContainerInstancesStateError::ClusterNotFoundException
-            }
-            other => UpdateContainerInstancesStateError::Unhandled(crate::wire::UnknownValue(
-                other.to_owned(),
-            )),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            UpdateContainerInstancesStateError::AccessDeniedException => "AccessDeniedException",
-            UpdateContainerInstancesStateError::ServerException => "ServerException",
-            UpdateContainerInstancesStateError::InvalidParameterException => {
-                "InvalidParameterException"
-            }
-            UpdateContainerInstancesStateError::ClientException => "ClientException",
-            UpdateContainerInstancesStateError::ClusterNotFoundException => {
-                "ClusterNotFoundException"
-            }
-            UpdateContainerInstancesStateError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            UpdateContainerInstancesStateError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            UpdateContainerInstancesStateError::ServerException => {
-                Some(ModeledError::ServerException)
-            }
-            UpdateContainerInstancesStateError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            UpdateContainerInstancesStateError::ClientException => {
-                Some(ModeledError::ClientException)
-            }
-            UpdateContainerInstancesStateError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            UpdateContainerInstancesStateError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for UpdateContainerInstancesStateError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `UpdateDaemon` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum UpdateDaemonError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `DaemonNotFoundException`, a client fault.
-    DaemonNotFoundException,
-    /// `PlatformUnknownException`, a client fault.
-    PlatformUnknownException,
-    /// `DaemonNotActiveException`, a client fault.
-    DaemonNotActiveException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `UpdateDaemon`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for UpdateDaemonError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => UpdateDaemonError::AccessDeniedException,
-            "DaemonNotFoundException" => UpdateDaemonError::DaemonNotFoundException,
-            "PlatformUnknownException" => UpdateDaemonError::PlatformUnknownException,
-            "DaemonNotActiveException" => UpdateDaemonError::DaemonNotActiveException,
-            "ServerException" => UpdateDaemonError::ServerException,
-            "InvalidParameterException" => UpdateDaemonError::InvalidParameterException,
-            "ClientException" => UpdateDaemonError::ClientException,
-            "ClusterNotFoundException" => UpdateDaemonError::ClusterNotFoundException,
-            "UnsupportedFeatureException" => UpdateDaemonError::UnsupportedFeatureException,
-            other => UpdateDaemonError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            UpdateDaemonError::AccessDeniedException => "AccessDeniedException",
-            UpdateDaemonError::DaemonNotFoundException => "DaemonNotFoundException",
-            UpdateDaemonError::PlatformUnknownException => "PlatformUnknownException",
-            UpdateDaemonError::DaemonNotActiveException => "DaemonNotActiveException",
-            UpdateDaemonError::ServerException => "ServerException",
-            UpdateDaemonError::InvalidParameterException => "InvalidParameterException",
-            UpdateDaemonError::ClientException => "ClientException",
-            UpdateDaemonError::ClusterNotFoundException => "ClusterNotFoundException",
-            UpdateDaemonError::UnsupportedFeatureException => "UnsupportedFeatureException",
-            UpdateDaemonError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            UpdateDaemonError::AccessDeniedException => Some(ModeledError::AccessDeniedException),
-            UpdateDaemonError::DaemonNotFoundException => {
-                Some(ModeledError::DaemonNotFoundException)
-            }
-            UpdateDaemonError::PlatformUnknownException => {
-                Some(ModeledError::PlatformUnknownException)
-            }
-            UpdateDaemonError::DaemonNotActiveException => {
-                Some(ModeledError::DaemonNotActiveException)
-            }
-            UpdateDaemonError::ServerException => Some(ModeledError::ServerException),
-            UpdateDaemonError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            UpdateDaemonError::ClientException => Some(ModeledError::ClientException),
-            UpdateDaemonError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            UpdateDaemonError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            UpdateDaemonError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for UpdateDaemonError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `UpdateExpressGatewayService` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum UpdateExpressGatewayServiceError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServiceNotActiveException`, a client fault.
-    ServiceNotActiveException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ServiceNotFoundException`, a client fault.
-    ServiceNotFoundException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `UpdateExpressGatewayService`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for UpdateExpressGatewayServiceError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => UpdateExpressGatewayServiceError::AccessDeniedException,
-            "ServiceNotActiveException" => {
-                UpdateExpressGatewayServiceError::ServiceNotActiveException
-            }
-            "ServerException" => UpdateExpressGatewayServiceError::ServerException,
-            "InvalidParameterException" => {
-                UpdateExpressGatewayServiceError::InvalidParameterException
-            }
-            "ClientException" => UpdateExpressGatewayServiceError::ClientException,
-            "ServiceNotFoundException" => {
-                UpdateExpressGatewayServiceError::ServiceNotFoundException
-            }
-            "ClusterNotFoundException" => {
-                UpdateExpressGatewayServiceError::ClusterNotFoundException
-            }
-            "UnsupportedFeatureException" => {
-                UpdateExpressGatewayServiceError::UnsupportedFeatureException
-            }
-            other => UpdateExpressGatewayServiceError::Unhandled(crate::wire::UnknownValue(
-                other.to_owned(),
-            )),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            UpdateExpressGatewayServiceError::AccessDeniedException => "AccessDeniedException",
-            UpdateExpressGatewayServiceError::ServiceNotActiveException => {
-                "ServiceNotActiveException"
-            }
-            UpdateExpressGatewayServiceError::ServerException => "ServerException",
-            UpdateExpressGatewayServiceError::InvalidParameterException => {
-                "InvalidParameterException"
-            }
-            UpdateExpressGatewayServiceError::ClientException => "ClientException",
-            UpdateExpressGatewayServiceError::ServiceNotFoundException => {
-                "ServiceNotFoundException"
-            }
-            UpdateExpressGatewayServiceError::ClusterNotFoundException => {
-                "ClusterNotFoundException"
-            }
-            UpdateExpressGatewayServiceError::UnsupportedFeatureException => {
-                "UnsupportedFeatureException"
-            }
-            UpdateExpressGatewayServiceError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            UpdateExpressGatewayServiceError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            UpdateExpressGatewayServiceError::ServiceNotActiveException => {
-                Some(ModeledError::ServiceNotActiveException)
-            }
-            UpdateExpressGatewayServiceError::ServerException => {
-                Some(ModeledError::ServerException)
-            }
-            UpdateExpressGatewayServiceError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            UpdateExpressGatewayServiceError::ClientException => {
-                Some(ModeledError::ClientException)
-            }
-            UpdateExpressGatewayServiceError::ServiceNotFoundException => {
-                Some(ModeledError::ServiceNotFoundException)
-            }
-            UpdateExpressGatewayServiceError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            UpdateExpressGatewayServiceError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            UpdateExpressGatewayServiceError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for UpdateExpressGatewayServiceError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `UpdateGateway` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum UpdateGatewayError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `GatewayNotFoundException`, a client fault.
-    GatewayNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `UpdateGateway`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for UpdateGatewayError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => UpdateGatewayError::AccessDeniedException,
-            "ServerException" => UpdateGatewayError::ServerException,
-            "InvalidParameterException" => UpdateGatewayError::InvalidParameterException,
-            "ClientException" => UpdateGatewayError::ClientException,
-            "GatewayNotFoundException" => UpdateGatewayError::GatewayNotFoundException,
-            "UnsupportedFeatureException" => UpdateGatewayError::UnsupportedFeatureException,
-            other => UpdateGatewayError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            UpdateGatewayError::AccessDeniedException => "AccessDeniedException",
-            UpdateGatewayError::ServerException => "ServerException",
-            UpdateGatewayError::InvalidParameterException => "InvalidParameterException",
-            UpdateGatewayError::ClientException => "ClientException",
-            UpdateGatewayError::GatewayNotFoundException => "GatewayNotFoundException",
-            UpdateGatewayError::UnsupportedFeatureException => "UnsupportedFeatureException",
-            UpdateGatewayError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            UpdateGatewayError::AccessDeniedException => Some(ModeledError::AccessDeniedException),
-            UpdateGatewayError::ServerException => Some(ModeledError::ServerException),
-            UpdateGatewayError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            UpdateGatewayError::ClientException => Some(ModeledError::ClientException),
-            UpdateGatewayError::GatewayNotFoundException => {
-                Some(ModeledError::GatewayNotFoundException)
-            }
-            UpdateGatewayError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            UpdateGatewayError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for UpdateGatewayError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `UpdateService` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum UpdateServiceError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `PlatformUnknownException`, a client fault.
-    PlatformUnknownException,
-    /// `NamespaceNotFoundException`, a client fault.
-    NamespaceNotFoundException,
-    /// `ServiceNotActiveException`, a client fault.
-    ServiceNotActiveException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ServiceNotFoundException`, a client fault.
-    ServiceNotFoundException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `PlatformTaskDefinitionIncompatibilityException`, a client fault.
-    PlatformTaskDefinitionIncompatibilityException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `UpdateService`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for UpdateServiceError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => UpdateServiceError::AccessDeniedException,
-            "PlatformUnknownException" => UpdateServiceError::PlatformUnknownException,
-            "NamespaceNotFoundException" => UpdateServiceError::NamespaceNotFoundException,
-            "ServiceNotActiveException" => UpdateServiceError::ServiceNotActiveException,
-            "ServerException" => UpdateServiceError::ServerException,
-            "InvalidParameterException" => UpdateServiceError::InvalidParameterException,
-            "ClientException" => UpdateServiceError::ClientException,
-            "ServiceNotFoundException" => UpdateServiceError::ServiceNotFoundException,
-            "ClusterNotFoundException" => UpdateServiceError::ClusterNotFoundException,
-            "PlatformTaskDefinitionIncompatibilityException" => {
-                UpdateServiceError::PlatformTaskDefinitionIncompatibilityException
-            }
-            "UnsupportedFeatureException" => UpdateServiceError::UnsupportedFeatureException,
-            other => UpdateServiceError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            UpdateServiceError::AccessDeniedException => "AccessDeniedException",
-            UpdateServiceError::PlatformUnknownException => "PlatformUnknownException",
-            UpdateServiceError::NamespaceNotFoundException => "NamespaceNotFoundException",
-            UpdateServiceError::ServiceNotActiveException => "ServiceNotActiveException",
-            UpdateServiceError::ServerException => "ServerException",
-            UpdateServiceError::InvalidParameterException => "InvalidParameterException",
-            UpdateServiceError::ClientException => "ClientException",
-            UpdateServiceError::ServiceNotFoundException => "ServiceNotFoundException",
-            UpdateServiceError::ClusterNotFoundException => "ClusterNotFoundException",
-            UpdateServiceError::PlatformTaskDefinitionIncompatibilityException => {
-                "PlatformTaskDefinitionIncompatibilityException"
-            }
-            UpdateServiceError::UnsupportedFeatureException => "UnsupportedFeatureException",
-            UpdateServiceError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            UpdateServiceError::AccessDeniedException => Some(ModeledError::AccessDeniedException),
-            UpdateServiceError::PlatformUnknownException => {
-                Some(ModeledError::PlatformUnknownException)
-            }
-            UpdateServiceError::NamespaceNotFoundException => {
-                Some(ModeledError::NamespaceNotFoundException)
-            }
-            UpdateServiceError::ServiceNotActiveException => {
-                Some(ModeledError::ServiceNotActiveException)
-            }
-            UpdateServiceError::ServerException => Some(ModeledError::ServerException),
-            UpdateServiceError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            UpdateServiceError::ClientException => Some(ModeledError::ClientException),
-            UpdateServiceError::ServiceNotFoundException => {
-                Some(ModeledError::ServiceNotFoundException)
-            }
-            UpdateServiceError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            UpdateServiceError::PlatformTaskDefinitionIncompatibilityException => {
-                Some(ModeledError::PlatformTaskDefinitionIncompatibilityException)
-            }
-            UpdateServiceError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            UpdateServiceError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for UpdateServiceError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `UpdateServicePrimaryTaskSet` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum UpdateServicePrimaryTaskSetError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ServiceNotActiveException`, a client fault.
-    ServiceNotActiveException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `TaskSetNotFoundException`, a client fault.
-    TaskSetNotFoundException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ServiceNotFoundException`, a client fault.
-    ServiceNotFoundException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `UpdateServicePrimaryTaskSet`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for UpdateServicePrimaryTaskSetError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => UpdateServicePrimaryTaskSetError::AccessDeniedException,
-            "ServiceNotActiveException" => {
-                UpdateServicePrimaryTaskSetError::ServiceNotActiveException
-            }
-            "ServerException" => UpdateServicePrimaryTaskSetError::ServerException,
-            "InvalidParameterException" => {
-                UpdateServicePrimaryTaskSetError::InvalidParameterException
-            }
-            "TaskSetNotFoundException" => {
-                UpdateServicePrimaryTaskSetError::TaskSetNotFoundException
-            }
-            "ClientException" => UpdateServicePrimaryTaskSetError::ClientException,
-            "ServiceNotFoundException" => {
-                UpdateServicePrimaryTaskSetError::ServiceNotFoundException
-            }
-            "ClusterNotFoundException" => {
-                UpdateServicePrimaryTaskSetError::ClusterNotFoundException
-            }
-            "UnsupportedFeatureException" => {
-                UpdateServicePrimaryTaskSetError::UnsupportedFeatureException
-            }
-            other => UpdateServicePrimaryTaskSetError::Unhandled(crate::wire::UnknownValue(
-                other.to_owned(),
-            )),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            UpdateServicePrimaryTaskSetError::AccessDeniedException => "AccessDeniedException",
-            UpdateServicePrimaryTaskSetError::ServiceNotActiveException => {
-                "ServiceNotActiveException"
-            }
-            UpdateServicePrimaryTaskSetError::ServerException => "ServerException",
-            UpdateServicePrimaryTaskSetError::InvalidParameterException => {
-                "InvalidParameterException"
-            }
-            UpdateServicePrimaryTaskSetError::TaskSetNotFoundException => {
-                "TaskSetNotFoundException"
-            }
-            UpdateServicePrimaryTaskSetError::ClientException => "ClientException",
-            UpdateServicePrimaryTaskSetError::ServiceNotFoundException => {
-                "ServiceNotFoundException"
-            }
-            UpdateServicePrimaryTaskSetError::ClusterNotFoundException => {
-                "ClusterNotFoundException"
-            }
-            UpdateServicePrimaryTaskSetError::UnsupportedFeatureException => {
-                "UnsupportedFeatureException"
-            }
-            UpdateServicePrimaryTaskSetError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            UpdateServicePrimaryTaskSetError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            UpdateServicePrimaryTaskSetError::ServiceNotActiveException => {
-                Some(ModeledError::ServiceNotActiveException)
-            }
-            UpdateServicePrimaryTaskSetError::ServerException => {
-                Some(ModeledError::ServerException)
-            }
-            UpdateServicePrimaryTaskSetError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            UpdateServicePrimaryTaskSetError::TaskSetNotFoundException => {
-                Some(ModeledError::TaskSetNotFoundException)
-            }
-            UpdateServicePrimaryTaskSetError::ClientException => {
-                Some(ModeledError::ClientException)
-            }
-            UpdateServicePrimaryTaskSetError::ServiceNotFoundException => {
-                Some(ModeledError::ServiceNotFoundException)
-            }
-            UpdateServicePrimaryTaskSetError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            UpdateServicePrimaryTaskSetError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            UpdateServicePrimaryTaskSetError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for UpdateServicePrimaryTaskSetError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `UpdateTaskProtection` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum UpdateTaskProtectionError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `ResourceNotFoundException`, a client fault.
-    ResourceNotFoundException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `UpdateTaskProtection`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for UpdateTaskProtectionError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => UpdateTaskProtectionError::AccessDeniedException,
-            "ResourceNotFoundException" => UpdateTaskProtectionError::ResourceNotFoundException,
-            "ServerException" => UpdateTaskProtectionError::ServerException,
-            "InvalidParameterException" => UpdateTaskProtectionError::InvalidParameterException,
-            "ClientException" => UpdateTaskProtectionError::ClientException,
-            "ClusterNotFoundException" => UpdateTaskProtectionError::ClusterNotFoundException,
-            "UnsupportedFeatureException" => UpdateTaskProtectionError::UnsupportedFeatureException,
-            other => {
-                UpdateTaskProtectionError::Unhandled(crate::wire::UnknownValue(other.to_owned()))
-            }
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            UpdateTaskProtectionError::AccessDeniedException => "AccessDeniedException",
-            UpdateTaskProtectionError::ResourceNotFoundException => "ResourceNotFoundException",
-            UpdateTaskProtectionError::ServerException => "ServerException",
-            UpdateTaskProtectionError::InvalidParameterException => "InvalidParameterException",
-            UpdateTaskProtectionError::ClientException => "ClientException",
-            UpdateTaskProtectionError::ClusterNotFoundException => "ClusterNotFoundException",
-            UpdateTaskProtectionError::UnsupportedFeatureException => "UnsupportedFeatureException",
-            UpdateTaskProtectionError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            UpdateTaskProtectionError::AccessDeniedException => {
-                Some(ModeledError::AccessDeniedException)
-            }
-            UpdateTaskProtectionError::ResourceNotFoundException => {
-                Some(ModeledError::ResourceNotFoundException)
-            }
-            UpdateTaskProtectionError::ServerException => Some(ModeledError::ServerException),
-            UpdateTaskProtectionError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            UpdateTaskProtectionError::ClientException => Some(ModeledError::ClientException),
-            UpdateTaskProtectionError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            UpdateTaskProtectionError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            UpdateTaskProtectionError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for UpdateTaskProtectionError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
-    }
-}
-
-/// What `UpdateTaskSet` can answer instead of its output: an exception the model lists for it, or
-/// (`Unhandled`) a code it does not list, kept opaque.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum UpdateTaskSetError {
-    /// `AccessDeniedException`, a client fault.
-    AccessDeniedException,
-    /// `LimitExceededException`, a client fault.
-    LimitExceededException,
-    /// `ServiceNotActiveException`, a client fault.
-    ServiceNotActiveException,
-    /// `ServerException`, a server fault.
-    ServerException,
-    /// `InvalidParameterException`, a client fault.
-    InvalidParameterException,
-    /// `TaskSetNotFoundException`, a client fault.
-    TaskSetNotFoundException,
-    /// `ClientException`, a client fault.
-    ClientException,
-    /// `ServiceNotFoundException`, a client fault.
-    ServiceNotFoundException,
-    /// `ClusterNotFoundException`, a client fault.
-    ClusterNotFoundException,
-    /// `UnsupportedFeatureException`, a client fault.
-    UnsupportedFeatureException,
-    /// A code the model does not list for `UpdateTaskSet`.
-    Unhandled(crate::wire::UnknownValue),
-}
-
-impl crate::operation::OperationError for UpdateTaskSetError {
-    fn from_code(code: &str) -> Self {
-        match code {
-            "AccessDeniedException" => UpdateTaskSetError::AccessDeniedException,
-            "LimitExceededException" => UpdateTaskSetError::LimitExceededException,
-            "ServiceNotActiveException" => UpdateTaskSetError::ServiceNotActiveException,
-            "ServerException" => UpdateTaskSetError::ServerException,
-            "InvalidParameterException" => UpdateTaskSetError::InvalidParameterException,
-            "TaskSetNotFoundException" => UpdateTaskSetError::TaskSetNotFoundException,
-            "ClientException" => UpdateTaskSetError::ClientException,
-            "ServiceNotFoundException" => UpdateTaskSetError::ServiceNotFoundException,
-            "ClusterNotFoundException" => UpdateTaskSetError::ClusterNotFoundException,
-            "UnsupportedFeatureException" => UpdateTaskSetError::UnsupportedFeatureException,
-            other => UpdateTaskSetError::Unhandled(crate::wire::UnknownValue(other.to_owned())),
-        }
-    }
-
-    fn code(&self) -> &str {
-        match self {
-            UpdateTaskSetError::AccessDeniedException => "AccessDeniedException",
-            UpdateTaskSetError::LimitExceededException => "LimitExceededException",
-            UpdateTaskSetError::ServiceNotActiveException => "ServiceNotActiveException",
-            UpdateTaskSetError::ServerException => "ServerException",
-            UpdateTaskSetError::InvalidParameterException => "InvalidParameterException",
-            UpdateTaskSetError::TaskSetNotFoundException => "TaskSetNotFoundException",
-            UpdateTaskSetError::ClientException => "ClientException",
-            UpdateTaskSetError::ServiceNotFoundException => "ServiceNotFoundException",
-            UpdateTaskSetError::ClusterNotFoundException => "ClusterNotFoundException",
-            UpdateTaskSetError::UnsupportedFeatureException => "UnsupportedFeatureException",
-            UpdateTaskSetError::Unhandled(v) => v.0.as_str(),
-        }
-    }
-
-    fn modeled(&self) -> Option<ModeledError> {
-        match self {
-            UpdateTaskSetError::AccessDeniedException => Some(ModeledError::AccessDeniedException),
-            UpdateTaskSetError::LimitExceededException => {
-                Some(ModeledError::LimitExceededException)
-            }
-            UpdateTaskSetError::ServiceNotActiveException => {
-                Some(ModeledError::ServiceNotActiveException)
-            }
-            UpdateTaskSetError::ServerException => Some(ModeledError::ServerException),
-            UpdateTaskSetError::InvalidParameterException => {
-                Some(ModeledError::InvalidParameterException)
-            }
-            UpdateTaskSetError::TaskSetNotFoundException => {
-                Some(ModeledError::TaskSetNotFoundException)
-            }
-            UpdateTaskSetError::ClientException => Some(ModeledError::ClientException),
-            UpdateTaskSetError::ServiceNotFoundException => {
-                Some(ModeledError::ServiceNotFoundException)
-            }
-            UpdateTaskSetError::ClusterNotFoundException => {
-                Some(ModeledError::ClusterNotFoundException)
-            }
-            UpdateTaskSetError::UnsupportedFeatureException => {
-                Some(ModeledError::UnsupportedFeatureException)
-            }
-            UpdateTaskSetError::Unhandled(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for UpdateTaskSetError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(crate::operation::OperationError::code(self))
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `AssociateGatewayWithCluster` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    AssociateGatewayWithClusterError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `GatewayNotFoundException`, a client fault.
+        GatewayNotFoundException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `ContinueServiceDeployment` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    ContinueServiceDeploymentError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ServiceDeploymentNotFoundException`, a client fault.
+        ServiceDeploymentNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `CreateCapacityProvider` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    CreateCapacityProviderError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `LimitExceededException`, a client fault.
+        LimitExceededException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `UpdateInProgressException`, a client fault.
+        UpdateInProgressException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+crate::operation_error! {
+    /// What `CreateCluster` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    CreateClusterError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `NamespaceNotFoundException`, a client fault.
+        NamespaceNotFoundException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `CreateDaemon` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    CreateDaemonError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `PlatformUnknownException`, a client fault.
+        PlatformUnknownException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `CreateExpressGatewayService` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    CreateExpressGatewayServiceError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `PlatformUnknownException`, a client fault.
+        PlatformUnknownException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `PlatformTaskDefinitionIncompatibilityException`, a client fault.
+        PlatformTaskDefinitionIncompatibilityException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `CreateGateway` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    CreateGatewayError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+crate::operation_error! {
+    /// What `CreateService` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    CreateServiceError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `PlatformUnknownException`, a client fault.
+        PlatformUnknownException,
+        /// `NamespaceNotFoundException`, a client fault.
+        NamespaceNotFoundException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `PlatformTaskDefinitionIncompatibilityException`, a client fault.
+        PlatformTaskDefinitionIncompatibilityException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+crate::operation_error! {
+    /// What `CreateTaskSet` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    CreateTaskSetError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `LimitExceededException`, a client fault.
+        LimitExceededException,
+        /// `PlatformUnknownException`, a client fault.
+        PlatformUnknownException,
+        /// `NamespaceNotFoundException`, a client fault.
+        NamespaceNotFoundException,
+        /// `ServiceNotActiveException`, a client fault.
+        ServiceNotActiveException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ServiceNotFoundException`, a client fault.
+        ServiceNotFoundException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `PlatformTaskDefinitionIncompatibilityException`, a client fault.
+        PlatformTaskDefinitionIncompatibilityException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `DeleteAccountSetting` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DeleteAccountSettingError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `DeleteAttributes` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DeleteAttributesError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `TargetNotFoundException`, a client fault.
+        TargetNotFoundException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `DeleteCapacityProvider` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DeleteCapacityProviderError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `UpdateInProgressException`, a client fault.
+        UpdateInProgressException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+crate::operation_error! {
+    /// What `DeleteCluster` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DeleteClusterError {
+        /// `ClusterContainsContainerInstancesException`, a client fault.
+        ClusterContainsContainerInstancesException,
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ClusterContainsServicesException`, a client fault.
+        ClusterContainsServicesException,
+        /// `ClusterContainsCapacityProviderException`, a client fault.
+        ClusterContainsCapacityProviderException,
+        /// `ClusterContainsTasksException`, a client fault.
+        ClusterContainsTasksException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `UpdateInProgressException`, a client fault.
+        UpdateInProgressException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `DeleteDaemon` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DeleteDaemonError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `DaemonNotFoundException`, a client fault.
+        DaemonNotFoundException,
+        /// `DaemonNotActiveException`, a client fault.
+        DaemonNotActiveException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `DeleteDaemonTaskDefinition` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DeleteDaemonTaskDefinitionError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `DeleteExpressGatewayService` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DeleteExpressGatewayServiceError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServiceNotActiveException`, a client fault.
+        ServiceNotActiveException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ServiceNotFoundException`, a client fault.
+        ServiceNotFoundException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `DeleteGateway` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DeleteGatewayError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `GatewayNotFoundException`, a client fault.
+        GatewayNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+crate::operation_error! {
+    /// What `DeleteService` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DeleteServiceError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ServiceNotFoundException`, a client fault.
+        ServiceNotFoundException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `DeleteTaskDefinitions` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DeleteTaskDefinitionsError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+    }
+}
+
+crate::operation_error! {
+    /// What `DeleteTaskSet` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DeleteTaskSetError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `LimitExceededException`, a client fault.
+        LimitExceededException,
+        /// `ServiceNotActiveException`, a client fault.
+        ServiceNotActiveException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `TaskSetNotFoundException`, a client fault.
+        TaskSetNotFoundException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ServiceNotFoundException`, a client fault.
+        ServiceNotFoundException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `DeregisterContainerInstance` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DeregisterContainerInstanceError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+    }
+}
+
+crate::operation_error! {
+    /// What `DeregisterTaskDefinition` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DeregisterTaskDefinitionError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `DescribeCapacityProviders` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DescribeCapacityProvidersError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+crate::operation_error! {
+    /// What `DescribeClusters` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DescribeClustersError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `DescribeContainerInstances` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DescribeContainerInstancesError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `DescribeDaemon` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DescribeDaemonError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `DaemonNotFoundException`, a client fault.
+        DaemonNotFoundException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `DescribeDaemonDeployments` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DescribeDaemonDeploymentsError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `DescribeDaemonRevisions` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DescribeDaemonRevisionsError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `DescribeDaemonTaskDefinition` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DescribeDaemonTaskDefinitionError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `DescribeExpressGatewayService` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DescribeExpressGatewayServiceError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ResourceNotFoundException`, a client fault.
+        ResourceNotFoundException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `DescribeGateway` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DescribeGatewayError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `GatewayNotFoundException`, a client fault.
+        GatewayNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `DescribeGatewayResources` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DescribeGatewayResourcesError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `GatewayNotFoundException`, a client fault.
+        GatewayNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `DescribeGatewayRoute` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DescribeGatewayRouteError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ResourceNotFoundException`, a client fault.
+        ResourceNotFoundException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `DescribeServiceDeployments` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DescribeServiceDeploymentsError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ServiceNotFoundException`, a client fault.
+        ServiceNotFoundException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `DescribeServiceRevisions` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DescribeServiceRevisionsError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ServiceNotFoundException`, a client fault.
+        ServiceNotFoundException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+crate::operation_error! {
+    /// What `DescribeServices` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DescribeServicesError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+    }
+}
+
+crate::operation_error! {
+    /// What `DescribeTaskDefinition` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DescribeTaskDefinitionError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+    }
+}
+
+crate::operation_error! {
+    /// What `DescribeTaskSets` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DescribeTaskSetsError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServiceNotActiveException`, a client fault.
+        ServiceNotActiveException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ServiceNotFoundException`, a client fault.
+        ServiceNotFoundException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `DescribeTasks` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DescribeTasksError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `DisassociateGatewayFromCluster` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DisassociateGatewayFromClusterError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ResourceNotFoundException`, a client fault.
+        ResourceNotFoundException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `GatewayNotFoundException`, a client fault.
+        GatewayNotFoundException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `DiscoverPollEndpoint` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    DiscoverPollEndpointError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `ExecuteCommand` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    ExecuteCommandError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `TargetNotConnectedException`, a client fault.
+        TargetNotConnectedException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `GetTaskProtection` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    GetTaskProtectionError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ResourceNotFoundException`, a client fault.
+        ResourceNotFoundException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `ListAccountSettings` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    ListAccountSettingsError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `ListAttributes` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    ListAttributesError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+    }
+}
+
+crate::operation_error! {
+    /// What `ListClusters` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    ListClustersError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `ListContainerInstances` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    ListContainerInstancesError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `ListDaemonDeployments` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    ListDaemonDeploymentsError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `ListDaemonTaskDefinitions` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    ListDaemonTaskDefinitionsError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `ListDaemons` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    ListDaemonsError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `ListGatewayClusterAssociations` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    ListGatewayClusterAssociationsError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `ListGatewayRoutes` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    ListGatewayRoutesError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `GatewayNotFoundException`, a client fault.
+        GatewayNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `ListGateways` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    ListGatewaysError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `ListServiceDeployments` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    ListServiceDeploymentsError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ServiceNotFoundException`, a client fault.
+        ServiceNotFoundException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+crate::operation_error! {
+    /// What `ListServices` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    ListServicesError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `ListServicesByNamespace` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    ListServicesByNamespaceError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `NamespaceNotFoundException`, a client fault.
+        NamespaceNotFoundException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+    }
+}
+
+crate::operation_error! {
+    /// What `ListTagsForResource` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    ListTagsForResourceError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `ListTaskDefinitionFamilies` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    ListTaskDefinitionFamiliesError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `ListTaskDefinitions` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    ListTaskDefinitionsError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `ListTasks` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    ListTasksError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ServiceNotFoundException`, a client fault.
+        ServiceNotFoundException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `PutAccountSetting` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    PutAccountSettingError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `PutAccountSettingDefault` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    PutAccountSettingDefaultError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `PutAttributes` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    PutAttributesError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `TargetNotFoundException`, a client fault.
+        TargetNotFoundException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `AttributeLimitExceededException`, a client fault.
+        AttributeLimitExceededException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `PutClusterCapacityProviders` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    PutClusterCapacityProvidersError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `UpdateInProgressException`, a client fault.
+        UpdateInProgressException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ResourceInUseException`, a client fault.
+        ResourceInUseException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `RegisterContainerInstance` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    RegisterContainerInstanceError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `RegisterDaemonTaskDefinition` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    RegisterDaemonTaskDefinitionError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `LimitExceededException`, a client fault.
+        LimitExceededException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+    }
+}
+
+crate::operation_error! {
+    /// What `RegisterTaskDefinition` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    RegisterTaskDefinitionError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `LimitExceededException`, a client fault.
+        LimitExceededException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `RunTask` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    RunTaskError {
+        /// `ConflictException`, a client fault.
+        ConflictException,
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `PlatformUnknownException`, a client fault.
+        PlatformUnknownException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `BlockedException`, a client fault.
+        BlockedException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `PlatformTaskDefinitionIncompatibilityException`, a client fault.
+        PlatformTaskDefinitionIncompatibilityException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `StartTask` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    StartTaskError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `NamespaceNotFoundException`, a client fault.
+        NamespaceNotFoundException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `StopServiceDeployment` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    StopServiceDeploymentError {
+        /// `ConflictException`, a client fault.
+        ConflictException,
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ServiceDeploymentNotFoundException`, a client fault.
+        ServiceDeploymentNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `StopTask` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    StopTaskError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `SubmitAttachmentStateChanges` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    SubmitAttachmentStateChangesError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `SubmitContainerStateChange` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    SubmitContainerStateChangeError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `SubmitTaskStateChange` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    SubmitTaskStateChangeError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+    }
+}
+
+crate::operation_error! {
+    /// What `TagResource` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    TagResourceError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `LimitExceededException`, a client fault.
+        LimitExceededException,
+        /// `ResourceNotFoundException`, a client fault.
+        ResourceNotFoundException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+    }
+}
+
+crate::operation_error! {
+    /// What `UntagResource` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    UntagResourceError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ResourceNotFoundException`, a client fault.
+        ResourceNotFoundException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `UpdateCapacityProvider` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    UpdateCapacityProviderError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `UpdateCluster` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    UpdateClusterError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `NamespaceNotFoundException`, a client fault.
+        NamespaceNotFoundException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `UpdateClusterSettings` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    UpdateClusterSettingsError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `UpdateInProgressException`, a client fault.
+        UpdateInProgressException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `UpdateContainerAgent` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    UpdateContainerAgentError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `NoUpdateAvailableException`, a client fault.
+        NoUpdateAvailableException,
+        /// `MissingVersionException`, a client fault.
+        MissingVersionException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `UpdateInProgressException`, a client fault.
+        UpdateInProgressException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `UpdateContainerInstancesState` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    UpdateContainerInstancesStateError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `UpdateDaemon` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    UpdateDaemonError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `DaemonNotFoundException`, a client fault.
+        DaemonNotFoundException,
+        /// `PlatformUnknownException`, a client fault.
+        PlatformUnknownException,
+        /// `DaemonNotActiveException`, a client fault.
+        DaemonNotActiveException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `UpdateExpressGatewayService` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    UpdateExpressGatewayServiceError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServiceNotActiveException`, a client fault.
+        ServiceNotActiveException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ServiceNotFoundException`, a client fault.
+        ServiceNotFoundException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `UpdateGateway` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    UpdateGatewayError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `GatewayNotFoundException`, a client fault.
+        GatewayNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+crate::operation_error! {
+    /// What `UpdateService` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    UpdateServiceError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `PlatformUnknownException`, a client fault.
+        PlatformUnknownException,
+        /// `NamespaceNotFoundException`, a client fault.
+        NamespaceNotFoundException,
+        /// `ServiceNotActiveException`, a client fault.
+        ServiceNotActiveException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ServiceNotFoundException`, a client fault.
+        ServiceNotFoundException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `PlatformTaskDefinitionIncompatibilityException`, a client fault.
+        PlatformTaskDefinitionIncompatibilityException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+crate::operation_error! {
+    /// What `UpdateServicePrimaryTaskSet` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    UpdateServicePrimaryTaskSetError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ServiceNotActiveException`, a client fault.
+        ServiceNotActiveException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `TaskSetNotFoundException`, a client fault.
+        TaskSetNotFoundException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ServiceNotFoundException`, a client fault.
+        ServiceNotFoundException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+#[cfg(feature = "full")]
+crate::operation_error! {
+    /// What `UpdateTaskProtection` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    UpdateTaskProtectionError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `ResourceNotFoundException`, a client fault.
+        ResourceNotFoundException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
+    }
+}
+
+crate::operation_error! {
+    /// What `UpdateTaskSet` can answer instead of its output: an exception the model lists for it,
+    /// or (`Unhandled`) a code it does not list, kept opaque.
+    UpdateTaskSetError {
+        /// `AccessDeniedException`, a client fault.
+        AccessDeniedException,
+        /// `LimitExceededException`, a client fault.
+        LimitExceededException,
+        /// `ServiceNotActiveException`, a client fault.
+        ServiceNotActiveException,
+        /// `ServerException`, a server fault.
+        ServerException,
+        /// `InvalidParameterException`, a client fault.
+        InvalidParameterException,
+        /// `TaskSetNotFoundException`, a client fault.
+        TaskSetNotFoundException,
+        /// `ClientException`, a client fault.
+        ClientException,
+        /// `ServiceNotFoundException`, a client fault.
+        ServiceNotFoundException,
+        /// `ClusterNotFoundException`, a client fault.
+        ClusterNotFoundException,
+        /// `UnsupportedFeatureException`, a client fault.
+        UnsupportedFeatureException,
     }
 }

@@ -6,10 +6,12 @@ use crate::errors::ModeledError;
 use crate::operation::{Operation, OperationInfo};
 use crate::types::*;
 
+#[cfg(feature = "full")]
 /// `AssociateGatewayWithCluster`: input `AssociateGatewayWithClusterRequest`, output `AssociateGatewayWithClusterResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct AssociateGatewayWithCluster;
 
+#[cfg(feature = "full")]
 impl Operation for AssociateGatewayWithCluster {
     type Input = AssociateGatewayWithClusterRequest;
     type Output = AssociateGatewayWithClusterResponse;
@@ -34,10 +36,12 @@ impl Operation for AssociateGatewayWithCluster {
     };
 }
 
+#[cfg(feature = "full")]
 /// `ContinueServiceDeployment`: input `ContinueServiceDeploymentRequest`, output `ContinueServiceDeploymentResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ContinueServiceDeployment;
 
+#[cfg(feature = "full")]
 impl Operation for ContinueServiceDeployment {
     type Input = ContinueServiceDeploymentRequest;
     type Output = ContinueServiceDeploymentResponse;
@@ -61,10 +65,12 @@ impl Operation for ContinueServiceDeployment {
     };
 }
 
+#[cfg(feature = "full")]
 /// `CreateCapacityProvider`: input `CreateCapacityProviderRequest`, output `CreateCapacityProviderResponse` (idempotent).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct CreateCapacityProvider;
 
+#[cfg(feature = "full")]
 impl Operation for CreateCapacityProvider {
     type Input = CreateCapacityProviderRequest;
     type Output = CreateCapacityProviderResponse;
@@ -116,10 +122,12 @@ impl Operation for CreateCluster {
     };
 }
 
+#[cfg(feature = "full")]
 /// `CreateDaemon`: input `CreateDaemonRequest`, output `CreateDaemonResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct CreateDaemon;
 
+#[cfg(feature = "full")]
 impl Operation for CreateDaemon {
     type Input = CreateDaemonRequest;
     type Output = CreateDaemonResponse;
@@ -144,10 +152,12 @@ impl Operation for CreateDaemon {
     };
 }
 
+#[cfg(feature = "full")]
 /// `CreateExpressGatewayService`: input `CreateExpressGatewayServiceRequest`, output `CreateExpressGatewayServiceResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct CreateExpressGatewayService;
 
+#[cfg(feature = "full")]
 impl Operation for CreateExpressGatewayService {
     type Input = CreateExpressGatewayServiceRequest;
     type Output = CreateExpressGatewayServiceResponse;
@@ -173,10 +183,12 @@ impl Operation for CreateExpressGatewayService {
     };
 }
 
+#[cfg(feature = "full")]
 /// `CreateGateway`: input `CreateGatewayRequest`, output `CreateGatewayResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct CreateGateway;
 
+#[cfg(feature = "full")]
 impl Operation for CreateGateway {
     type Input = CreateGatewayRequest;
     type Output = CreateGatewayResponse;
@@ -262,10 +274,12 @@ impl Operation for CreateTaskSet {
     };
 }
 
+#[cfg(feature = "full")]
 /// `DeleteAccountSetting`: input `DeleteAccountSettingRequest`, output `DeleteAccountSettingResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DeleteAccountSetting;
 
+#[cfg(feature = "full")]
 impl Operation for DeleteAccountSetting {
     type Input = DeleteAccountSettingRequest;
     type Output = DeleteAccountSettingResponse;
@@ -287,10 +301,12 @@ impl Operation for DeleteAccountSetting {
     };
 }
 
+#[cfg(feature = "full")]
 /// `DeleteAttributes`: input `DeleteAttributesRequest`, output `DeleteAttributesResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DeleteAttributes;
 
+#[cfg(feature = "full")]
 impl Operation for DeleteAttributes {
     type Input = DeleteAttributesRequest;
     type Output = DeleteAttributesResponse;
@@ -314,10 +330,12 @@ impl Operation for DeleteAttributes {
     };
 }
 
+#[cfg(feature = "full")]
 /// `DeleteCapacityProvider`: input `DeleteCapacityProviderRequest`, output `DeleteCapacityProviderResponse` (idempotent).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DeleteCapacityProvider;
 
+#[cfg(feature = "full")]
 impl Operation for DeleteCapacityProvider {
     type Input = DeleteCapacityProviderRequest;
     type Output = DeleteCapacityProviderResponse;
@@ -373,10 +391,12 @@ impl Operation for DeleteCluster {
     };
 }
 
+#[cfg(feature = "full")]
 /// `DeleteDaemon`: input `DeleteDaemonRequest`, output `DeleteDaemonResponse` (idempotent).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DeleteDaemon;
 
+#[cfg(feature = "full")]
 impl Operation for DeleteDaemon {
     type Input = DeleteDaemonRequest;
     type Output = DeleteDaemonResponse;
@@ -402,10 +422,12 @@ impl Operation for DeleteDaemon {
     };
 }
 
+#[cfg(feature = "full")]
 /// `DeleteDaemonTaskDefinition`: input `DeleteDaemonTaskDefinitionRequest`, output `DeleteDaemonTaskDefinitionResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DeleteDaemonTaskDefinition;
 
+#[cfg(feature = "full")]
 impl Operation for DeleteDaemonTaskDefinition {
     type Input = DeleteDaemonTaskDefinitionRequest;
     type Output = DeleteDaemonTaskDefinitionResponse;
@@ -427,10 +449,12 @@ impl Operation for DeleteDaemonTaskDefinition {
     };
 }
 
+#[cfg(feature = "full")]
 /// `DeleteExpressGatewayService`: input `DeleteExpressGatewayServiceRequest`, output `DeleteExpressGatewayServiceResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DeleteExpressGatewayService;
 
+#[cfg(feature = "full")]
 impl Operation for DeleteExpressGatewayService {
     type Input = DeleteExpressGatewayServiceRequest;
     type Output = DeleteExpressGatewayServiceResponse;
@@ -456,10 +480,12 @@ impl Operation for DeleteExpressGatewayService {
     };
 }
 
+#[cfg(feature = "full")]
 /// `DeleteGateway`: input `DeleteGatewayRequest`, output `DeleteGatewayResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DeleteGateway;
 
+#[cfg(feature = "full")]
 impl Operation for DeleteGateway {
     type Input = DeleteGatewayRequest;
     type Output = DeleteGatewayResponse;
@@ -510,10 +536,12 @@ impl Operation for DeleteService {
     };
 }
 
+#[cfg(feature = "full")]
 /// `DeleteTaskDefinitions`: input `DeleteTaskDefinitionsRequest`, output `DeleteTaskDefinitionsResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DeleteTaskDefinitions;
 
+#[cfg(feature = "full")]
 impl Operation for DeleteTaskDefinitions {
     type Input = DeleteTaskDefinitionsRequest;
     type Output = DeleteTaskDefinitionsResponse;
@@ -566,10 +594,12 @@ impl Operation for DeleteTaskSet {
     };
 }
 
+#[cfg(feature = "full")]
 /// `DeregisterContainerInstance`: input `DeregisterContainerInstanceRequest`, output `DeregisterContainerInstanceResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DeregisterContainerInstance;
 
+#[cfg(feature = "full")]
 impl Operation for DeregisterContainerInstance {
     type Input = DeregisterContainerInstanceRequest;
     type Output = DeregisterContainerInstanceResponse;
@@ -617,10 +647,12 @@ impl Operation for DeregisterTaskDefinition {
     };
 }
 
+#[cfg(feature = "full")]
 /// `DescribeCapacityProviders`: input `DescribeCapacityProvidersRequest`, output `DescribeCapacityProvidersResponse` (read-only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DescribeCapacityProviders;
 
+#[cfg(feature = "full")]
 impl Operation for DescribeCapacityProviders {
     type Input = DescribeCapacityProvidersRequest;
     type Output = DescribeCapacityProvidersResponse;
@@ -669,10 +701,12 @@ impl Operation for DescribeClusters {
     };
 }
 
+#[cfg(feature = "full")]
 /// `DescribeContainerInstances`: input `DescribeContainerInstancesRequest`, output `DescribeContainerInstancesResponse` (read-only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DescribeContainerInstances;
 
+#[cfg(feature = "full")]
 impl Operation for DescribeContainerInstances {
     type Input = DescribeContainerInstancesRequest;
     type Output = DescribeContainerInstancesResponse;
@@ -695,10 +729,12 @@ impl Operation for DescribeContainerInstances {
     };
 }
 
+#[cfg(feature = "full")]
 /// `DescribeDaemon`: input `DescribeDaemonRequest`, output `DescribeDaemonResponse` (read-only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DescribeDaemon;
 
+#[cfg(feature = "full")]
 impl Operation for DescribeDaemon {
     type Input = DescribeDaemonRequest;
     type Output = DescribeDaemonResponse;
@@ -723,10 +759,12 @@ impl Operation for DescribeDaemon {
     };
 }
 
+#[cfg(feature = "full")]
 /// `DescribeDaemonDeployments`: input `DescribeDaemonDeploymentsRequest`, output `DescribeDaemonDeploymentsResponse` (read-only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DescribeDaemonDeployments;
 
+#[cfg(feature = "full")]
 impl Operation for DescribeDaemonDeployments {
     type Input = DescribeDaemonDeploymentsRequest;
     type Output = DescribeDaemonDeploymentsResponse;
@@ -750,10 +788,12 @@ impl Operation for DescribeDaemonDeployments {
     };
 }
 
+#[cfg(feature = "full")]
 /// `DescribeDaemonRevisions`: input `DescribeDaemonRevisionsRequest`, output `DescribeDaemonRevisionsResponse` (read-only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DescribeDaemonRevisions;
 
+#[cfg(feature = "full")]
 impl Operation for DescribeDaemonRevisions {
     type Input = DescribeDaemonRevisionsRequest;
     type Output = DescribeDaemonRevisionsResponse;
@@ -777,10 +817,12 @@ impl Operation for DescribeDaemonRevisions {
     };
 }
 
+#[cfg(feature = "full")]
 /// `DescribeDaemonTaskDefinition`: input `DescribeDaemonTaskDefinitionRequest`, output `DescribeDaemonTaskDefinitionResponse` (read-only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DescribeDaemonTaskDefinition;
 
+#[cfg(feature = "full")]
 impl Operation for DescribeDaemonTaskDefinition {
     type Input = DescribeDaemonTaskDefinitionRequest;
     type Output = DescribeDaemonTaskDefinitionResponse;
@@ -802,10 +844,12 @@ impl Operation for DescribeDaemonTaskDefinition {
     };
 }
 
+#[cfg(feature = "full")]
 /// `DescribeExpressGatewayService`: input `DescribeExpressGatewayServiceRequest`, output `DescribeExpressGatewayServiceResponse` (read-only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DescribeExpressGatewayService;
 
+#[cfg(feature = "full")]
 impl Operation for DescribeExpressGatewayService {
     type Input = DescribeExpressGatewayServiceRequest;
     type Output = DescribeExpressGatewayServiceResponse;
@@ -830,10 +874,12 @@ impl Operation for DescribeExpressGatewayService {
     };
 }
 
+#[cfg(feature = "full")]
 /// `DescribeGateway`: input `DescribeGatewayRequest`, output `DescribeGatewayResponse` (read-only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DescribeGateway;
 
+#[cfg(feature = "full")]
 impl Operation for DescribeGateway {
     type Input = DescribeGatewayRequest;
     type Output = DescribeGatewayResponse;
@@ -857,10 +903,12 @@ impl Operation for DescribeGateway {
     };
 }
 
+#[cfg(feature = "full")]
 /// `DescribeGatewayResources`: input `DescribeGatewayResourcesRequest`, output `DescribeGatewayResourcesResponse` (read-only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DescribeGatewayResources;
 
+#[cfg(feature = "full")]
 impl Operation for DescribeGatewayResources {
     type Input = DescribeGatewayResourcesRequest;
     type Output = DescribeGatewayResourcesResponse;
@@ -884,10 +932,12 @@ impl Operation for DescribeGatewayResources {
     };
 }
 
+#[cfg(feature = "full")]
 /// `DescribeGatewayRoute`: input `DescribeGatewayRouteRequest`, output `DescribeGatewayRouteResponse` (read-only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DescribeGatewayRoute;
 
+#[cfg(feature = "full")]
 impl Operation for DescribeGatewayRoute {
     type Input = DescribeGatewayRouteRequest;
     type Output = DescribeGatewayRouteResponse;
@@ -911,10 +961,12 @@ impl Operation for DescribeGatewayRoute {
     };
 }
 
+#[cfg(feature = "full")]
 /// `DescribeServiceDeployments`: input `DescribeServiceDeploymentsRequest`, output `DescribeServiceDeploymentsResponse` (read-only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DescribeServiceDeployments;
 
+#[cfg(feature = "full")]
 impl Operation for DescribeServiceDeployments {
     type Input = DescribeServiceDeploymentsRequest;
     type Output = DescribeServiceDeploymentsResponse;
@@ -939,10 +991,12 @@ impl Operation for DescribeServiceDeployments {
     };
 }
 
+#[cfg(feature = "full")]
 /// `DescribeServiceRevisions`: input `DescribeServiceRevisionsRequest`, output `DescribeServiceRevisionsResponse` (read-only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DescribeServiceRevisions;
 
+#[cfg(feature = "full")]
 impl Operation for DescribeServiceRevisions {
     type Input = DescribeServiceRevisionsRequest;
     type Output = DescribeServiceRevisionsResponse;
@@ -1047,10 +1101,12 @@ impl Operation for DescribeTaskSets {
     };
 }
 
+#[cfg(feature = "full")]
 /// `DescribeTasks`: input `DescribeTasksRequest`, output `DescribeTasksResponse` (read-only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DescribeTasks;
 
+#[cfg(feature = "full")]
 impl Operation for DescribeTasks {
     type Input = DescribeTasksRequest;
     type Output = DescribeTasksResponse;
@@ -1073,10 +1129,12 @@ impl Operation for DescribeTasks {
     };
 }
 
+#[cfg(feature = "full")]
 /// `DisassociateGatewayFromCluster`: input `DisassociateGatewayFromClusterRequest`, output `DisassociateGatewayFromClusterResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DisassociateGatewayFromCluster;
 
+#[cfg(feature = "full")]
 impl Operation for DisassociateGatewayFromCluster {
     type Input = DisassociateGatewayFromClusterRequest;
     type Output = DisassociateGatewayFromClusterResponse;
@@ -1102,10 +1160,12 @@ impl Operation for DisassociateGatewayFromCluster {
     };
 }
 
+#[cfg(feature = "full")]
 /// `DiscoverPollEndpoint`: input `DiscoverPollEndpointRequest`, output `DiscoverPollEndpointResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DiscoverPollEndpoint;
 
+#[cfg(feature = "full")]
 impl Operation for DiscoverPollEndpoint {
     type Input = DiscoverPollEndpointRequest;
     type Output = DiscoverPollEndpointResponse;
@@ -1127,10 +1187,12 @@ impl Operation for DiscoverPollEndpoint {
     };
 }
 
+#[cfg(feature = "full")]
 /// `ExecuteCommand`: input `ExecuteCommandRequest`, output `ExecuteCommandResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ExecuteCommand;
 
+#[cfg(feature = "full")]
 impl Operation for ExecuteCommand {
     type Input = ExecuteCommandRequest;
     type Output = ExecuteCommandResponse;
@@ -1154,10 +1216,12 @@ impl Operation for ExecuteCommand {
     };
 }
 
+#[cfg(feature = "full")]
 /// `GetTaskProtection`: input `GetTaskProtectionRequest`, output `GetTaskProtectionResponse` (read-only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct GetTaskProtection;
 
+#[cfg(feature = "full")]
 impl Operation for GetTaskProtection {
     type Input = GetTaskProtectionRequest;
     type Output = GetTaskProtectionResponse;
@@ -1182,10 +1246,12 @@ impl Operation for GetTaskProtection {
     };
 }
 
+#[cfg(feature = "full")]
 /// `ListAccountSettings`: input `ListAccountSettingsRequest`, output `ListAccountSettingsResponse` (read-only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ListAccountSettings;
 
+#[cfg(feature = "full")]
 impl Operation for ListAccountSettings {
     type Input = ListAccountSettingsRequest;
     type Output = ListAccountSettingsResponse;
@@ -1207,10 +1273,12 @@ impl Operation for ListAccountSettings {
     };
 }
 
+#[cfg(feature = "full")]
 /// `ListAttributes`: input `ListAttributesRequest`, output `ListAttributesResponse` (read-only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ListAttributes;
 
+#[cfg(feature = "full")]
 impl Operation for ListAttributes {
     type Input = ListAttributesRequest;
     type Output = ListAttributesResponse;
@@ -1258,10 +1326,12 @@ impl Operation for ListClusters {
     };
 }
 
+#[cfg(feature = "full")]
 /// `ListContainerInstances`: input `ListContainerInstancesRequest`, output `ListContainerInstancesResponse` (read-only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ListContainerInstances;
 
+#[cfg(feature = "full")]
 impl Operation for ListContainerInstances {
     type Input = ListContainerInstancesRequest;
     type Output = ListContainerInstancesResponse;
@@ -1284,10 +1354,12 @@ impl Operation for ListContainerInstances {
     };
 }
 
+#[cfg(feature = "full")]
 /// `ListDaemonDeployments`: input `ListDaemonDeploymentsRequest`, output `ListDaemonDeploymentsResponse` (read-only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ListDaemonDeployments;
 
+#[cfg(feature = "full")]
 impl Operation for ListDaemonDeployments {
     type Input = ListDaemonDeploymentsRequest;
     type Output = ListDaemonDeploymentsResponse;
@@ -1311,10 +1383,12 @@ impl Operation for ListDaemonDeployments {
     };
 }
 
+#[cfg(feature = "full")]
 /// `ListDaemonTaskDefinitions`: input `ListDaemonTaskDefinitionsRequest`, output `ListDaemonTaskDefinitionsResponse` (read-only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ListDaemonTaskDefinitions;
 
+#[cfg(feature = "full")]
 impl Operation for ListDaemonTaskDefinitions {
     type Input = ListDaemonTaskDefinitionsRequest;
     type Output = ListDaemonTaskDefinitionsResponse;
@@ -1336,10 +1410,12 @@ impl Operation for ListDaemonTaskDefinitions {
     };
 }
 
+#[cfg(feature = "full")]
 /// `ListDaemons`: input `ListDaemonsRequest`, output `ListDaemonsResponse` (read-only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ListDaemons;
 
+#[cfg(feature = "full")]
 impl Operation for ListDaemons {
     type Input = ListDaemonsRequest;
     type Output = ListDaemonsResponse;
@@ -1363,10 +1439,12 @@ impl Operation for ListDaemons {
     };
 }
 
+#[cfg(feature = "full")]
 /// `ListGatewayClusterAssociations`: input `ListGatewayClusterAssociationsRequest`, output `ListGatewayClusterAssociationsResponse` (read-only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ListGatewayClusterAssociations;
 
+#[cfg(feature = "full")]
 impl Operation for ListGatewayClusterAssociations {
     type Input = ListGatewayClusterAssociationsRequest;
     type Output = ListGatewayClusterAssociationsResponse;
@@ -1389,10 +1467,12 @@ impl Operation for ListGatewayClusterAssociations {
     };
 }
 
+#[cfg(feature = "full")]
 /// `ListGatewayRoutes`: input `ListGatewayRoutesRequest`, output `ListGatewayRoutesResponse` (read-only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ListGatewayRoutes;
 
+#[cfg(feature = "full")]
 impl Operation for ListGatewayRoutes {
     type Input = ListGatewayRoutesRequest;
     type Output = ListGatewayRoutesResponse;
@@ -1416,10 +1496,12 @@ impl Operation for ListGatewayRoutes {
     };
 }
 
+#[cfg(feature = "full")]
 /// `ListGateways`: input `ListGatewaysRequest`, output `ListGatewaysResponse` (read-only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ListGateways;
 
+#[cfg(feature = "full")]
 impl Operation for ListGateways {
     type Input = ListGatewaysRequest;
     type Output = ListGatewaysResponse;
@@ -1442,10 +1524,12 @@ impl Operation for ListGateways {
     };
 }
 
+#[cfg(feature = "full")]
 /// `ListServiceDeployments`: input `ListServiceDeploymentsRequest`, output `ListServiceDeploymentsResponse` (read-only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ListServiceDeployments;
 
+#[cfg(feature = "full")]
 impl Operation for ListServiceDeployments {
     type Input = ListServiceDeploymentsRequest;
     type Output = ListServiceDeploymentsResponse;
@@ -1496,10 +1580,12 @@ impl Operation for ListServices {
     };
 }
 
+#[cfg(feature = "full")]
 /// `ListServicesByNamespace`: input `ListServicesByNamespaceRequest`, output `ListServicesByNamespaceResponse` (read-only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ListServicesByNamespace;
 
+#[cfg(feature = "full")]
 impl Operation for ListServicesByNamespace {
     type Input = ListServicesByNamespaceRequest;
     type Output = ListServicesByNamespaceResponse;
@@ -1548,10 +1634,12 @@ impl Operation for ListTagsForResource {
     };
 }
 
+#[cfg(feature = "full")]
 /// `ListTaskDefinitionFamilies`: input `ListTaskDefinitionFamiliesRequest`, output `ListTaskDefinitionFamiliesResponse` (read-only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ListTaskDefinitionFamilies;
 
+#[cfg(feature = "full")]
 impl Operation for ListTaskDefinitionFamilies {
     type Input = ListTaskDefinitionFamiliesRequest;
     type Output = ListTaskDefinitionFamiliesResponse;
@@ -1573,10 +1661,12 @@ impl Operation for ListTaskDefinitionFamilies {
     };
 }
 
+#[cfg(feature = "full")]
 /// `ListTaskDefinitions`: input `ListTaskDefinitionsRequest`, output `ListTaskDefinitionsResponse` (read-only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ListTaskDefinitions;
 
+#[cfg(feature = "full")]
 impl Operation for ListTaskDefinitions {
     type Input = ListTaskDefinitionsRequest;
     type Output = ListTaskDefinitionsResponse;
@@ -1598,10 +1688,12 @@ impl Operation for ListTaskDefinitions {
     };
 }
 
+#[cfg(feature = "full")]
 /// `ListTasks`: input `ListTasksRequest`, output `ListTasksResponse` (read-only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ListTasks;
 
+#[cfg(feature = "full")]
 impl Operation for ListTasks {
     type Input = ListTasksRequest;
     type Output = ListTasksResponse;
@@ -1625,10 +1717,12 @@ impl Operation for ListTasks {
     };
 }
 
+#[cfg(feature = "full")]
 /// `PutAccountSetting`: input `PutAccountSettingRequest`, output `PutAccountSettingResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct PutAccountSetting;
 
+#[cfg(feature = "full")]
 impl Operation for PutAccountSetting {
     type Input = PutAccountSettingRequest;
     type Output = PutAccountSettingResponse;
@@ -1650,10 +1744,12 @@ impl Operation for PutAccountSetting {
     };
 }
 
+#[cfg(feature = "full")]
 /// `PutAccountSettingDefault`: input `PutAccountSettingDefaultRequest`, output `PutAccountSettingDefaultResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct PutAccountSettingDefault;
 
+#[cfg(feature = "full")]
 impl Operation for PutAccountSettingDefault {
     type Input = PutAccountSettingDefaultRequest;
     type Output = PutAccountSettingDefaultResponse;
@@ -1675,10 +1771,12 @@ impl Operation for PutAccountSettingDefault {
     };
 }
 
+#[cfg(feature = "full")]
 /// `PutAttributes`: input `PutAttributesRequest`, output `PutAttributesResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct PutAttributes;
 
+#[cfg(feature = "full")]
 impl Operation for PutAttributes {
     type Input = PutAttributesRequest;
     type Output = PutAttributesResponse;
@@ -1703,10 +1801,12 @@ impl Operation for PutAttributes {
     };
 }
 
+#[cfg(feature = "full")]
 /// `PutClusterCapacityProviders`: input `PutClusterCapacityProvidersRequest`, output `PutClusterCapacityProvidersResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct PutClusterCapacityProviders;
 
+#[cfg(feature = "full")]
 impl Operation for PutClusterCapacityProviders {
     type Input = PutClusterCapacityProvidersRequest;
     type Output = PutClusterCapacityProvidersResponse;
@@ -1731,10 +1831,12 @@ impl Operation for PutClusterCapacityProviders {
     };
 }
 
+#[cfg(feature = "full")]
 /// `RegisterContainerInstance`: input `RegisterContainerInstanceRequest`, output `RegisterContainerInstanceResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct RegisterContainerInstance;
 
+#[cfg(feature = "full")]
 impl Operation for RegisterContainerInstance {
     type Input = RegisterContainerInstanceRequest;
     type Output = RegisterContainerInstanceResponse;
@@ -1757,10 +1859,12 @@ impl Operation for RegisterContainerInstance {
     };
 }
 
+#[cfg(feature = "full")]
 /// `RegisterDaemonTaskDefinition`: input `RegisterDaemonTaskDefinitionRequest`, output `RegisterDaemonTaskDefinitionResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct RegisterDaemonTaskDefinition;
 
+#[cfg(feature = "full")]
 impl Operation for RegisterDaemonTaskDefinition {
     type Input = RegisterDaemonTaskDefinitionRequest;
     type Output = RegisterDaemonTaskDefinitionResponse;
@@ -1809,10 +1913,12 @@ impl Operation for RegisterTaskDefinition {
     };
 }
 
+#[cfg(feature = "full")]
 /// `RunTask`: input `RunTaskRequest`, output `RunTaskResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct RunTask;
 
+#[cfg(feature = "full")]
 impl Operation for RunTask {
     type Input = RunTaskRequest;
     type Output = RunTaskResponse;
@@ -1840,10 +1946,12 @@ impl Operation for RunTask {
     };
 }
 
+#[cfg(feature = "full")]
 /// `StartTask`: input `StartTaskRequest`, output `StartTaskResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct StartTask;
 
+#[cfg(feature = "full")]
 impl Operation for StartTask {
     type Input = StartTaskRequest;
     type Output = StartTaskResponse;
@@ -1868,10 +1976,12 @@ impl Operation for StartTask {
     };
 }
 
+#[cfg(feature = "full")]
 /// `StopServiceDeployment`: input `StopServiceDeploymentRequest`, output `StopServiceDeploymentResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct StopServiceDeployment;
 
+#[cfg(feature = "full")]
 impl Operation for StopServiceDeployment {
     type Input = StopServiceDeploymentRequest;
     type Output = StopServiceDeploymentResponse;
@@ -1896,10 +2006,12 @@ impl Operation for StopServiceDeployment {
     };
 }
 
+#[cfg(feature = "full")]
 /// `StopTask`: input `StopTaskRequest`, output `StopTaskResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct StopTask;
 
+#[cfg(feature = "full")]
 impl Operation for StopTask {
     type Input = StopTaskRequest;
     type Output = StopTaskResponse;
@@ -1922,10 +2034,12 @@ impl Operation for StopTask {
     };
 }
 
+#[cfg(feature = "full")]
 /// `SubmitAttachmentStateChanges`: input `SubmitAttachmentStateChangesRequest`, output `SubmitAttachmentStateChangesResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct SubmitAttachmentStateChanges;
 
+#[cfg(feature = "full")]
 impl Operation for SubmitAttachmentStateChanges {
     type Input = SubmitAttachmentStateChangesRequest;
     type Output = SubmitAttachmentStateChangesResponse;
@@ -1948,10 +2062,12 @@ impl Operation for SubmitAttachmentStateChanges {
     };
 }
 
+#[cfg(feature = "full")]
 /// `SubmitContainerStateChange`: input `SubmitContainerStateChangeRequest`, output `SubmitContainerStateChangeResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct SubmitContainerStateChange;
 
+#[cfg(feature = "full")]
 impl Operation for SubmitContainerStateChange {
     type Input = SubmitContainerStateChangeRequest;
     type Output = SubmitContainerStateChangeResponse;
@@ -1974,10 +2090,12 @@ impl Operation for SubmitContainerStateChange {
     };
 }
 
+#[cfg(feature = "full")]
 /// `SubmitTaskStateChange`: input `SubmitTaskStateChangeRequest`, output `SubmitTaskStateChangeResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct SubmitTaskStateChange;
 
+#[cfg(feature = "full")]
 impl Operation for SubmitTaskStateChange {
     type Input = SubmitTaskStateChangeRequest;
     type Output = SubmitTaskStateChangeResponse;
@@ -2055,10 +2173,12 @@ impl Operation for UntagResource {
     };
 }
 
+#[cfg(feature = "full")]
 /// `UpdateCapacityProvider`: input `UpdateCapacityProviderRequest`, output `UpdateCapacityProviderResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct UpdateCapacityProvider;
 
+#[cfg(feature = "full")]
 impl Operation for UpdateCapacityProvider {
     type Input = UpdateCapacityProviderRequest;
     type Output = UpdateCapacityProviderResponse;
@@ -2082,10 +2202,12 @@ impl Operation for UpdateCapacityProvider {
     };
 }
 
+#[cfg(feature = "full")]
 /// `UpdateCluster`: input `UpdateClusterRequest`, output `UpdateClusterResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct UpdateCluster;
 
+#[cfg(feature = "full")]
 impl Operation for UpdateCluster {
     type Input = UpdateClusterRequest;
     type Output = UpdateClusterResponse;
@@ -2109,10 +2231,12 @@ impl Operation for UpdateCluster {
     };
 }
 
+#[cfg(feature = "full")]
 /// `UpdateClusterSettings`: input `UpdateClusterSettingsRequest`, output `UpdateClusterSettingsResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct UpdateClusterSettings;
 
+#[cfg(feature = "full")]
 impl Operation for UpdateClusterSettings {
     type Input = UpdateClusterSettingsRequest;
     type Output = UpdateClusterSettingsResponse;
@@ -2136,10 +2260,12 @@ impl Operation for UpdateClusterSettings {
     };
 }
 
+#[cfg(feature = "full")]
 /// `UpdateContainerAgent`: input `UpdateContainerAgentRequest`, output `UpdateContainerAgentResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct UpdateContainerAgent;
 
+#[cfg(feature = "full")]
 impl Operation for UpdateContainerAgent {
     type Input = UpdateContainerAgentRequest;
     type Output = UpdateContainerAgentResponse;
@@ -2165,10 +2291,12 @@ impl Operation for UpdateContainerAgent {
     };
 }
 
+#[cfg(feature = "full")]
 /// `UpdateContainerInstancesState`: input `UpdateContainerInstancesStateRequest`, output `UpdateContainerInstancesStateResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct UpdateContainerInstancesState;
 
+#[cfg(feature = "full")]
 impl Operation for UpdateContainerInstancesState {
     type Input = UpdateContainerInstancesStateRequest;
     type Output = UpdateContainerInstancesStateResponse;
@@ -2191,10 +2319,12 @@ impl Operation for UpdateContainerInstancesState {
     };
 }
 
+#[cfg(feature = "full")]
 /// `UpdateDaemon`: input `UpdateDaemonRequest`, output `UpdateDaemonResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct UpdateDaemon;
 
+#[cfg(feature = "full")]
 impl Operation for UpdateDaemon {
     type Input = UpdateDaemonRequest;
     type Output = UpdateDaemonResponse;
@@ -2221,10 +2351,12 @@ impl Operation for UpdateDaemon {
     };
 }
 
+#[cfg(feature = "full")]
 /// `UpdateExpressGatewayService`: input `UpdateExpressGatewayServiceRequest`, output `UpdateExpressGatewayServiceResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct UpdateExpressGatewayService;
 
+#[cfg(feature = "full")]
 impl Operation for UpdateExpressGatewayService {
     type Input = UpdateExpressGatewayServiceRequest;
     type Output = UpdateExpressGatewayServiceResponse;
@@ -2250,10 +2382,12 @@ impl Operation for UpdateExpressGatewayService {
     };
 }
 
+#[cfg(feature = "full")]
 /// `UpdateGateway`: input `UpdateGatewayRequest`, output `UpdateGatewayResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct UpdateGateway;
 
+#[cfg(feature = "full")]
 impl Operation for UpdateGateway {
     type Input = UpdateGatewayRequest;
     type Output = UpdateGatewayResponse;
@@ -2339,10 +2473,12 @@ impl Operation for UpdateServicePrimaryTaskSet {
     };
 }
 
+#[cfg(feature = "full")]
 /// `UpdateTaskProtection`: input `UpdateTaskProtectionRequest`, output `UpdateTaskProtectionResponse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct UpdateTaskProtection;
 
+#[cfg(feature = "full")]
 impl Operation for UpdateTaskProtection {
     type Input = UpdateTaskProtectionRequest;
     type Output = UpdateTaskProtectionResponse;
@@ -2398,7 +2534,9 @@ impl Operation for UpdateTaskSet {
     };
 }
 
-/// Every operation of the model, in model order.
+#[cfg(feature = "full")]
+/// Every operation of the model built (all of them with the `full` feature), in model
+/// order.
 pub static OPERATIONS: &[OperationInfo] = &[
     AssociateGatewayWithCluster::INFO,
     ContinueServiceDeployment::INFO,
@@ -2487,5 +2625,30 @@ pub static OPERATIONS: &[OperationInfo] = &[
     UpdateService::INFO,
     UpdateServicePrimaryTaskSet::INFO,
     UpdateTaskProtection::INFO,
+    UpdateTaskSet::INFO,
+];
+#[cfg(not(feature = "full"))]
+/// Every operation of the model built (all of them with the `full` feature), in model
+/// order.
+pub static OPERATIONS: &[OperationInfo] = &[
+    CreateCluster::INFO,
+    CreateService::INFO,
+    CreateTaskSet::INFO,
+    DeleteCluster::INFO,
+    DeleteService::INFO,
+    DeleteTaskSet::INFO,
+    DeregisterTaskDefinition::INFO,
+    DescribeClusters::INFO,
+    DescribeServices::INFO,
+    DescribeTaskDefinition::INFO,
+    DescribeTaskSets::INFO,
+    ListClusters::INFO,
+    ListServices::INFO,
+    ListTagsForResource::INFO,
+    RegisterTaskDefinition::INFO,
+    TagResource::INFO,
+    UntagResource::INFO,
+    UpdateService::INFO,
+    UpdateServicePrimaryTaskSet::INFO,
     UpdateTaskSet::INFO,
 ];

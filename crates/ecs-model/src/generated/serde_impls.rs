@@ -4,11 +4,13 @@
 
 use crate::types::*;
 
+#[cfg(feature = "full")]
 crate::structure_serde!(AcceleratorCountRequest {
     min: "min" => Plain,
     max: "max" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(AcceleratorTotalMemoryMiBRequest {
     min: "min" => Plain,
     max: "max" => Plain,
@@ -25,11 +27,13 @@ crate::structure_serde!(AdvancedConfiguration {
     role_arn: "roleArn" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(AssociateGatewayWithClusterRequest {
     gateway: "gateway" => Plain,
     cluster: "cluster" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(AssociateGatewayWithClusterResponse {
     gateway_arn: "gatewayArn" => Plain,
     cluster_arn: "clusterArn" => Plain,
@@ -43,6 +47,7 @@ crate::structure_serde!(Attachment {
     details: "details" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(AttachmentStateChange {
     attachment_arn: "attachmentArn" => Plain,
     status: "status" => Plain,
@@ -59,10 +64,12 @@ crate::structure_serde!(AttributeLimitExceededException {
     message: "message" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(AutoRepairConfiguration {
     actions_status: "actionsStatus" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(AutoScalingGroupProvider {
     auto_scaling_group_arn: "autoScalingGroupArn" => Plain,
     managed_scaling: "managedScaling" => Plain,
@@ -70,6 +77,7 @@ crate::structure_serde!(AutoScalingGroupProvider {
     managed_draining: "managedDraining" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(AutoScalingGroupProviderUpdate {
     managed_scaling: "managedScaling" => Plain,
     managed_termination_protection: "managedTerminationProtection" => Plain,
@@ -82,6 +90,7 @@ crate::structure_serde!(AwsVpcConfiguration {
     assign_public_ip: "assignPublicIp" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(BaselineEbsBandwidthMbpsRequest {
     min: "min" => Plain,
     max: "max" => Plain,
@@ -96,6 +105,7 @@ crate::structure_serde!(CanaryConfiguration {
     canary_bake_time_in_minutes: "canaryBakeTimeInMinutes" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(CapacityProvider {
     capacity_provider_arn: "capacityProviderArn" => Plain,
     name: "name" => Plain,
@@ -115,6 +125,7 @@ crate::structure_serde!(CapacityProviderStrategyItem {
     base: "base" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(CapacityReservationRequest {
     reservation_group_arn: "reservationGroupArn" => Plain,
     reservation_preference: "reservationPreference" => Plain,
@@ -186,6 +197,7 @@ crate::structure_serde!(ConflictException {
     message: "message" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(Container {
     container_arn: "containerArn" => Plain,
     task_arn: "taskArn" => Plain,
@@ -258,12 +270,14 @@ crate::structure_serde!(ContainerDependency {
     condition: "condition" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ContainerImage {
     container_name: "containerName" => Plain,
     image_digest: "imageDigest" => Plain,
     image: "image" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ContainerInstance {
     container_instance_arn: "containerInstanceArn" => Plain,
     ec2_instance_id: "ec2InstanceId" => Plain,
@@ -286,11 +300,13 @@ crate::structure_serde!(ContainerInstance {
     gpu_devices: "gpuDevices" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ContainerInstanceHealthStatus {
     overall_status: "overallStatus" => Plain,
     details: "details" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ContainerOverride {
     name: "name" => Plain,
     command: "command" => Plain,
@@ -308,6 +324,7 @@ crate::structure_serde!(ContainerRestartPolicy {
     restart_attempt_period: "restartAttemptPeriod" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ContainerStateChange {
     container_name: "containerName" => Plain,
     image_digest: "imageDigest" => Plain,
@@ -318,16 +335,19 @@ crate::structure_serde!(ContainerStateChange {
     status: "status" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ContinueServiceDeploymentRequest {
     service_deployment_arn: "serviceDeploymentArn" => Plain,
     hook_id: "hookId" => Plain,
     action: "action" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ContinueServiceDeploymentResponse {
     service_deployment_arn: "serviceDeploymentArn" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(CreateCapacityProviderRequest {
     name: "name" => Plain,
     cluster: "cluster" => Plain,
@@ -336,6 +356,7 @@ crate::structure_serde!(CreateCapacityProviderRequest {
     tags: "tags" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(CreateCapacityProviderResponse {
     capacity_provider: "capacityProvider" => Plain,
 });
@@ -354,6 +375,7 @@ crate::structure_serde!(CreateClusterResponse {
     cluster: "cluster" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(CreateDaemonRequest {
     daemon_name: "daemonName" => Plain,
     cluster_arn: "clusterArn" => Plain,
@@ -368,6 +390,7 @@ crate::structure_serde!(CreateDaemonRequest {
     critical: "critical" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(CreateDaemonResponse {
     daemon_arn: "daemonArn" => Plain,
     status: "status" => Plain,
@@ -375,6 +398,7 @@ crate::structure_serde!(CreateDaemonResponse {
     deployment_arn: "deploymentArn" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(CreateExpressGatewayServiceRequest {
     execution_role_arn: "executionRoleArn" => Plain,
     infrastructure_role_arn: "infrastructureRoleArn" => Plain,
@@ -392,10 +416,12 @@ crate::structure_serde!(CreateExpressGatewayServiceRequest {
     task_definition_arn: "taskDefinitionArn" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(CreateExpressGatewayServiceResponse {
     service: "service" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(CreateGatewayRequest {
     name: "name" => Plain,
     infrastructure_role_arn: "infrastructureRoleArn" => Plain,
@@ -406,12 +432,14 @@ crate::structure_serde!(CreateGatewayRequest {
     propagate_tags: "propagateTags" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(CreateGatewayResponse {
     gateway_arn: "gatewayArn" => Plain,
     name: "name" => Plain,
     status: "status" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(CreateManagedInstancesProviderConfiguration {
     infrastructure_role_arn: "infrastructureRoleArn" => Plain,
     instance_launch_template: "instanceLaunchTemplate" => Plain,
@@ -475,28 +503,33 @@ crate::structure_serde!(CreateTaskSetResponse {
     task_set: "taskSet" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(CreatedAt {
     before: "before" => Epoch,
     after: "after" => Epoch,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DaemonAlarmConfiguration {
     alarm_names: "alarmNames" => Plain,
     enable: "enable" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DaemonCapacityProvider {
     arn: "arn" => Plain,
     running_count: "runningCount" => Plain,
     without_daemon_count: "withoutDaemonCount" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DaemonCircuitBreaker {
     failure_count: "failureCount" => Plain,
     status: "status" => Plain,
     threshold: "threshold" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DaemonContainerDefinition {
     name: "name" => Plain,
     image: "image" => Plain,
@@ -529,12 +562,14 @@ crate::structure_serde!(DaemonContainerDefinition {
     restart_policy: "restartPolicy" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DaemonContainerImage {
     container_name: "containerName" => Plain,
     image_digest: "imageDigest" => Plain,
     image: "image" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DaemonDeployment {
     daemon_deployment_arn: "daemonDeploymentArn" => Plain,
     cluster_arn: "clusterArn" => Plain,
@@ -552,12 +587,14 @@ crate::structure_serde!(DaemonDeployment {
     finished_at: "finishedAt" => Epoch,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DaemonDeploymentAlarms {
     status: "status" => Plain,
     alarm_names: "alarmNames" => Plain,
     triggered_alarm_names: "triggeredAlarmNames" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DaemonDeploymentCapacityProvider {
     arn: "arn" => Plain,
     running_instance_count: "runningInstanceCount" => Plain,
@@ -565,12 +602,14 @@ crate::structure_serde!(DaemonDeploymentCapacityProvider {
     draining_instance_count: "drainingInstanceCount" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DaemonDeploymentConfiguration {
     drain_percent: "drainPercent" => Plain,
     alarms: "alarms" => Plain,
     bake_time_in_minutes: "bakeTimeInMinutes" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DaemonDeploymentRevisionDetail {
     arn: "arn" => Plain,
     capacity_providers: "capacityProviders" => Plain,
@@ -579,6 +618,7 @@ crate::structure_serde!(DaemonDeploymentRevisionDetail {
     total_draining_instance_count: "totalDrainingInstanceCount" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DaemonDeploymentSummary {
     daemon_deployment_arn: "daemonDeploymentArn" => Plain,
     daemon_arn: "daemonArn" => Plain,
@@ -592,6 +632,7 @@ crate::structure_serde!(DaemonDeploymentSummary {
     finished_at: "finishedAt" => Epoch,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DaemonDetail {
     daemon_arn: "daemonArn" => Plain,
     cluster_arn: "clusterArn" => Plain,
@@ -602,6 +643,7 @@ crate::structure_serde!(DaemonDetail {
     updated_at: "updatedAt" => Epoch,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DaemonLinuxParameters {
     capabilities: "capabilities" => Plain,
     devices: "devices" => Plain,
@@ -617,6 +659,7 @@ crate::structure_serde!(DaemonNotFoundException {
     message: "message" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DaemonRevision {
     daemon_revision_arn: "daemonRevisionArn" => Plain,
     cluster_arn: "clusterArn" => Plain,
@@ -630,6 +673,7 @@ crate::structure_serde!(DaemonRevision {
     critical: "critical" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DaemonRevisionDetail {
     arn: "arn" => Plain,
     capacity_providers: "capacityProviders" => Plain,
@@ -637,6 +681,7 @@ crate::structure_serde!(DaemonRevisionDetail {
     total_without_daemon_count: "totalWithoutDaemonCount" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DaemonRollback {
     reason: "reason" => Plain,
     started_at: "startedAt" => Epoch,
@@ -644,6 +689,7 @@ crate::structure_serde!(DaemonRollback {
     rollback_capacity_providers: "rollbackCapacityProviders" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DaemonSummary {
     daemon_arn: "daemonArn" => Plain,
     status: "status" => Plain,
@@ -651,6 +697,7 @@ crate::structure_serde!(DaemonSummary {
     updated_at: "updatedAt" => Epoch,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DaemonTaskDefinition {
     daemon_task_definition_arn: "daemonTaskDefinitionArn" => Plain,
     family: "family" => Plain,
@@ -669,6 +716,7 @@ crate::structure_serde!(DaemonTaskDefinition {
     ipc_mode: "ipcMode" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DaemonTaskDefinitionSummary {
     arn: "arn" => Plain,
     registered_at: "registeredAt" => Epoch,
@@ -677,35 +725,42 @@ crate::structure_serde!(DaemonTaskDefinitionSummary {
     status: "status" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DaemonVolume {
     name: "name" => Plain,
     host: "host" => Plain,
     log_driver_volume_configuration: "logDriverVolumeConfiguration" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DeleteAccountSettingRequest {
     name: "name" => Plain,
     principal_arn: "principalArn" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DeleteAccountSettingResponse {
     setting: "setting" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DeleteAttributesRequest {
     cluster: "cluster" => Plain,
     attributes: "attributes" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DeleteAttributesResponse {
     attributes: "attributes" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DeleteCapacityProviderRequest {
     capacity_provider: "capacityProvider" => Plain,
     cluster: "cluster" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DeleteCapacityProviderResponse {
     capacity_provider: "capacityProvider" => Plain,
 });
@@ -718,10 +773,12 @@ crate::structure_serde!(DeleteClusterResponse {
     cluster: "cluster" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DeleteDaemonRequest {
     daemon_arn: "daemonArn" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DeleteDaemonResponse {
     daemon_arn: "daemonArn" => Plain,
     status: "status" => Plain,
@@ -730,26 +787,32 @@ crate::structure_serde!(DeleteDaemonResponse {
     deployment_arn: "deploymentArn" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DeleteDaemonTaskDefinitionRequest {
     daemon_task_definition: "daemonTaskDefinition" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DeleteDaemonTaskDefinitionResponse {
     daemon_task_definition_arn: "daemonTaskDefinitionArn" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DeleteExpressGatewayServiceRequest {
     service_arn: "serviceArn" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DeleteExpressGatewayServiceResponse {
     service: "service" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DeleteGatewayRequest {
     gateway: "gateway" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DeleteGatewayResponse {
     gateway_arn: "gatewayArn" => Plain,
     name: "name" => Plain,
@@ -766,10 +829,12 @@ crate::structure_serde!(DeleteServiceResponse {
     service: "service" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DeleteTaskDefinitionsRequest {
     task_definitions: "taskDefinitions" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DeleteTaskDefinitionsResponse {
     task_definitions: "taskDefinitions" => Plain,
     failures: "failures" => Plain,
@@ -859,6 +924,7 @@ crate::structure_serde!(DeploymentLifecycleHook {
     timeout_configuration: "timeoutConfiguration" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DeploymentLifecycleHookDetail {
     hook_id: "hookId" => Plain,
     target_type: "targetType" => Plain,
@@ -873,12 +939,14 @@ crate::structure_serde!(DeploymentLifecycleHookTimeoutConfiguration {
     action: "action" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DeregisterContainerInstanceRequest {
     cluster: "cluster" => Plain,
     container_instance: "containerInstance" => Plain,
     force: "force" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DeregisterContainerInstanceResponse {
     container_instance: "containerInstance" => Plain,
 });
@@ -891,6 +959,7 @@ crate::structure_serde!(DeregisterTaskDefinitionResponse {
     task_definition: "taskDefinition" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DescribeCapacityProvidersRequest {
     capacity_providers: "capacityProviders" => Plain,
     cluster: "cluster" => Plain,
@@ -899,6 +968,7 @@ crate::structure_serde!(DescribeCapacityProvidersRequest {
     next_token: "nextToken" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DescribeCapacityProvidersResponse {
     capacity_providers: "capacityProviders" => Plain,
     failures: "failures" => Plain,
@@ -915,60 +985,73 @@ crate::structure_serde!(DescribeClustersResponse {
     failures: "failures" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DescribeContainerInstancesRequest {
     cluster: "cluster" => Plain,
     container_instances: "containerInstances" => Plain,
     include: "include" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DescribeContainerInstancesResponse {
     container_instances: "containerInstances" => Plain,
     failures: "failures" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DescribeDaemonDeploymentsRequest {
     daemon_deployment_arns: "daemonDeploymentArns" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DescribeDaemonDeploymentsResponse {
     failures: "failures" => Plain,
     daemon_deployments: "daemonDeployments" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DescribeDaemonRequest {
     daemon_arn: "daemonArn" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DescribeDaemonResponse {
     daemon: "daemon" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DescribeDaemonRevisionsRequest {
     daemon_revision_arns: "daemonRevisionArns" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DescribeDaemonRevisionsResponse {
     daemon_revisions: "daemonRevisions" => Plain,
     failures: "failures" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DescribeDaemonTaskDefinitionRequest {
     daemon_task_definition: "daemonTaskDefinition" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DescribeDaemonTaskDefinitionResponse {
     daemon_task_definition: "daemonTaskDefinition" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DescribeExpressGatewayServiceRequest {
     service_arn: "serviceArn" => Plain,
     include: "include" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DescribeExpressGatewayServiceResponse {
     service: "service" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DescribeGatewayAlbConfiguration {
     network_configuration: "networkConfiguration" => Plain,
     scheme: "scheme" => Plain,
@@ -982,50 +1065,61 @@ crate::structure_serde!(DescribeGatewayAlbConfiguration {
     test_traffic_rules: "testTrafficRules" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DescribeGatewayConfiguration {
     host_shared_alb: "hostSharedAlb" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DescribeGatewayRequest {
     gateway: "gateway" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DescribeGatewayResourcesRequest {
     gateway: "gateway" => Plain,
     max_results: "maxResults" => Plain,
     next_token: "nextToken" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DescribeGatewayResourcesResponse {
     gateway_resources: "gatewayResources" => Plain,
     next_token: "nextToken" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DescribeGatewayResponse {
     gateway: "gateway" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DescribeGatewayRouteRequest {
     gateway_route_arn: "gatewayRouteArn" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DescribeGatewayRouteResponse {
     gateway_route: "gatewayRoute" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DescribeServiceDeploymentsRequest {
     service_deployment_arns: "serviceDeploymentArns" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DescribeServiceDeploymentsResponse {
     service_deployments: "serviceDeployments" => Plain,
     failures: "failures" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DescribeServiceRevisionsRequest {
     service_revision_arns: "serviceRevisionArns" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DescribeServiceRevisionsResponse {
     service_revisions: "serviceRevisions" => Plain,
     failures: "failures" => Plain,
@@ -1064,12 +1158,14 @@ crate::structure_serde!(DescribeTaskSetsResponse {
     failures: "failures" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DescribeTasksRequest {
     cluster: "cluster" => Plain,
     tasks: "tasks" => Plain,
     include: "include" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DescribeTasksResponse {
     tasks: "tasks" => Plain,
     failures: "failures" => Plain,
@@ -1081,22 +1177,26 @@ crate::structure_serde!(Device {
     permissions: "permissions" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DisassociateGatewayFromClusterRequest {
     gateway: "gateway" => Plain,
     cluster: "cluster" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DisassociateGatewayFromClusterResponse {
     gateway_arn: "gatewayArn" => Plain,
     cluster_arn: "clusterArn" => Plain,
     status: "status" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DiscoverPollEndpointRequest {
     container_instance: "containerInstance" => Plain,
     cluster: "cluster" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(DiscoverPollEndpointResponse {
     endpoint: "endpoint" => Plain,
     telemetry_endpoint: "telemetryEndpoint" => Plain,
@@ -1117,6 +1217,7 @@ crate::structure_serde!(EBSTagSpecification {
     propagate_tags: "propagateTags" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ECSExpressGatewayService {
     cluster: "cluster" => Plain,
     service_name: "serviceName" => Plain,
@@ -1130,6 +1231,7 @@ crate::structure_serde!(ECSExpressGatewayService {
     updated_at: "updatedAt" => Epoch,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ECSManagedResources {
     ingress_paths: "ingressPaths" => Plain,
     auto_scaling: "autoScaling" => Plain,
@@ -1152,6 +1254,7 @@ crate::structure_serde!(EFSVolumeConfiguration {
     authorization_config: "authorizationConfig" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ElbGatewayResources {
     load_balancer_arn: "loadBalancerArn" => Plain,
     listener_arn: "listenerArn" => Plain,
@@ -1182,6 +1285,7 @@ crate::structure_serde!(ExecuteCommandLogConfiguration {
     s3_key_prefix: "s3KeyPrefix" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ExecuteCommandRequest {
     cluster: "cluster" => Plain,
     container: "container" => Plain,
@@ -1190,6 +1294,7 @@ crate::structure_serde!(ExecuteCommandRequest {
     task: "task" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ExecuteCommandResponse {
     cluster_arn: "clusterArn" => Plain,
     container_arn: "containerArn" => Plain,
@@ -1199,6 +1304,7 @@ crate::structure_serde!(ExecuteCommandResponse {
     task_arn: "taskArn" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ExpressGatewayContainer {
     image: "image" => Plain,
     container_port: "containerPort" => Plain,
@@ -1209,10 +1315,12 @@ crate::structure_serde!(ExpressGatewayContainer {
     secrets: "secrets" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ExpressGatewayRepositoryCredentials {
     credentials_parameter: "credentialsParameter" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ExpressGatewayScalingTarget {
     min_task_count: "minTaskCount" => Plain,
     max_task_count: "maxTaskCount" => Plain,
@@ -1220,11 +1328,13 @@ crate::structure_serde!(ExpressGatewayScalingTarget {
     auto_scaling_target_value: "autoScalingTargetValue" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ExpressGatewayServiceAwsLogsConfiguration {
     log_group: "logGroup" => Plain,
     log_stream_prefix: "logStreamPrefix" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ExpressGatewayServiceConfiguration {
     service_revision_arn: "serviceRevisionArn" => Plain,
     execution_role_arn: "executionRoleArn" => Plain,
@@ -1241,11 +1351,13 @@ crate::structure_serde!(ExpressGatewayServiceConfiguration {
     created_at: "createdAt" => Epoch,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ExpressGatewayServiceNetworkConfiguration {
     security_groups: "securityGroups" => Plain,
     subnets: "subnets" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ExpressGatewayServiceStatus {
     status_code: "statusCode" => Plain,
     status_reason: "statusReason" => Plain,
@@ -1273,6 +1385,7 @@ crate::structure_serde!(FirelensConfiguration {
     options: "options" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(Gateway {
     gateway_arn: "gatewayArn" => Plain,
     name: "name" => Plain,
@@ -1289,20 +1402,24 @@ crate::structure_serde!(Gateway {
     updated_at: "updatedAt" => Epoch,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(GatewayAlbTestTrafficRules {
     header: "header" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(GatewayClusterAssociationSummary {
     gateway_arn: "gatewayArn" => Plain,
     cluster_arn: "clusterArn" => Plain,
     status: "status" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(GatewayConfiguration {
     host_shared_alb: "hostSharedAlb" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(GatewayConnection {
     gateway_arn: "gatewayArn" => Plain,
     gateway_route_arn: "gatewayRouteArn" => Plain,
@@ -1313,6 +1430,7 @@ crate::structure_serde!(GatewayConnection {
     resources: "resources" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(GatewayConnectionAlbResources {
     acm_certificate_arn: "acmCertificateArn" => Plain,
     load_balancer_arn: "loadBalancerArn" => Plain,
@@ -1324,6 +1442,7 @@ crate::structure_serde!(GatewayConnectionAlbResources {
     alternate_target_group_arn: "alternateTargetGroupArn" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(GatewayConnectionResources {
     host_shared_alb: "hostSharedAlb" => Plain,
 });
@@ -1359,25 +1478,30 @@ crate::structure_serde!(GatewayConnectorHealthCheckMatcher {
     grpc_code: "grpcCode" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(GatewayElbAccessLogConfiguration {
     destination: "destination" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(GatewayElbAccessLogDestination {
     s3: "s3" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(GatewayElbAccessLogS3Destination {
     bucket: "bucket" => Plain,
     prefix: "prefix" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(GatewayElbNetworkConfiguration {
     inbound_security_group: "inboundSecurityGroup" => Plain,
     subnets: "subnets" => Plain,
     ip_address_type: "ipAddressType" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(GatewayInfrastructureResources {
     host_shared_alb: "hostSharedAlb" => Plain,
 });
@@ -1386,22 +1510,26 @@ crate::structure_serde!(GatewayNotFoundException {
     message: "message" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(GatewayOperationError {
     operation: "operation" => Plain,
     code: "code" => Plain,
     message: "message" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(GatewayResourceFailure {
     arn: "arn" => Plain,
     errors: "errors" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(GatewayResources {
     gateway_arn: "gatewayArn" => Plain,
     resources: "resources" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(GatewayRoute {
     gateway_route_arn: "gatewayRouteArn" => Plain,
     service_arn: "serviceArn" => Plain,
@@ -1411,6 +1539,7 @@ crate::structure_serde!(GatewayRoute {
     resources: "resources" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(GatewayRouteAlbResources {
     acm_certificate_arn: "acmCertificateArn" => Plain,
     load_balancer_arn: "loadBalancerArn" => Plain,
@@ -1421,15 +1550,18 @@ crate::structure_serde!(GatewayRouteAlbResources {
     service_security_group_arn: "serviceSecurityGroupArn" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(GatewayRouteLoadBalancerSecurityGroup {
     arn: "arn" => Plain,
     rule_arns: "ruleArns" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(GatewayRouteResources {
     host_shared_alb: "hostSharedAlb" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(GatewayRouteSummary {
     gateway_route_arn: "gatewayRouteArn" => Plain,
     gateway_arn: "gatewayArn" => Plain,
@@ -1439,6 +1571,7 @@ crate::structure_serde!(GatewayRouteSummary {
     status: "status" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(GatewaySummary {
     gateway_arn: "gatewayArn" => Plain,
     name: "name" => Plain,
@@ -1446,21 +1579,25 @@ crate::structure_serde!(GatewaySummary {
     created_at: "createdAt" => Epoch,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(GatewayTestTrafficHeader {
     name: "name" => Plain,
     values: "values" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(GetTaskProtectionRequest {
     cluster: "cluster" => Plain,
     tasks: "tasks" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(GetTaskProtectionResponse {
     protected_tasks: "protectedTasks" => Plain,
     failures: "failures" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(GpuDevice {
     gpu_id: "gpuId" => Plain,
     sharing_mode: "sharingMode" => Plain,
@@ -1482,6 +1619,7 @@ crate::structure_serde!(HostEntry {
     ip_address: "ipAddress" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(HostSharedAlbConfiguration {
     network_configuration: "networkConfiguration" => Plain,
     scheme: "scheme" => Plain,
@@ -1503,20 +1641,24 @@ crate::structure_serde!(InferenceAccelerator {
     device_type: "deviceType" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(InferenceAcceleratorOverride {
     device_name: "deviceName" => Plain,
     device_type: "deviceType" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(InfrastructureOptimization {
     scale_in_after: "scaleInAfter" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(IngressPathSummary {
     access_type: "accessType" => Plain,
     endpoint: "endpoint" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(InstanceHealthCheckResult {
     r#type: "type" => Plain,
     status: "status" => Plain,
@@ -1525,6 +1667,7 @@ crate::structure_serde!(InstanceHealthCheckResult {
     last_status_change: "lastStatusChange" => Epoch,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(InstanceLaunchTemplate {
     ec2_instance_profile_arn: "ec2InstanceProfileArn" => Plain,
     network_configuration: "networkConfiguration" => Plain,
@@ -1539,6 +1682,7 @@ crate::structure_serde!(InstanceLaunchTemplate {
     nitro_enclaves_enabled: "nitroEnclavesEnabled" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(InstanceLaunchTemplateUpdate {
     ec2_instance_profile_arn: "ec2InstanceProfileArn" => Plain,
     network_configuration: "networkConfiguration" => Plain,
@@ -1550,6 +1694,7 @@ crate::structure_serde!(InstanceLaunchTemplateUpdate {
     capacity_reservations: "capacityReservations" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(InstanceRequirementsRequest {
     v_cpu_count: "vCpuCount" => Plain,
     memory_mi_b: "memoryMiB" => Plain,
@@ -1610,6 +1755,7 @@ crate::structure_serde!(LinuxParameters {
     swappiness: "swappiness" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ListAccountSettingsRequest {
     name: "name" => Plain,
     value: "value" => Plain,
@@ -1619,11 +1765,13 @@ crate::structure_serde!(ListAccountSettingsRequest {
     max_results: "maxResults" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ListAccountSettingsResponse {
     settings: "settings" => Plain,
     next_token: "nextToken" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ListAttributesRequest {
     cluster: "cluster" => Plain,
     target_type: "targetType" => Plain,
@@ -1633,6 +1781,7 @@ crate::structure_serde!(ListAttributesRequest {
     max_results: "maxResults" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ListAttributesResponse {
     attributes: "attributes" => Plain,
     next_token: "nextToken" => Plain,
@@ -1648,6 +1797,7 @@ crate::structure_serde!(ListClustersResponse {
     next_token: "nextToken" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ListContainerInstancesRequest {
     cluster: "cluster" => Plain,
     filter: "filter" => Plain,
@@ -1656,11 +1806,13 @@ crate::structure_serde!(ListContainerInstancesRequest {
     status: "status" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ListContainerInstancesResponse {
     container_instance_arns: "containerInstanceArns" => Plain,
     next_token: "nextToken" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ListDaemonDeploymentsRequest {
     daemon_arn: "daemonArn" => Plain,
     status: "status" => Plain,
@@ -1669,11 +1821,13 @@ crate::structure_serde!(ListDaemonDeploymentsRequest {
     next_token: "nextToken" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ListDaemonDeploymentsResponse {
     next_token: "nextToken" => Plain,
     daemon_deployments: "daemonDeployments" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ListDaemonTaskDefinitionsRequest {
     family_prefix: "familyPrefix" => Plain,
     family: "family" => Plain,
@@ -1684,11 +1838,13 @@ crate::structure_serde!(ListDaemonTaskDefinitionsRequest {
     max_results: "maxResults" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ListDaemonTaskDefinitionsResponse {
     daemon_task_definitions: "daemonTaskDefinitions" => Plain,
     next_token: "nextToken" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ListDaemonsRequest {
     cluster_arn: "clusterArn" => Plain,
     capacity_provider_arns: "capacityProviderArns" => Plain,
@@ -1696,11 +1852,13 @@ crate::structure_serde!(ListDaemonsRequest {
     next_token: "nextToken" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ListDaemonsResponse {
     daemon_summaries_list: "daemonSummariesList" => Plain,
     next_token: "nextToken" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ListGatewayClusterAssociationsRequest {
     gateway: "gateway" => Plain,
     cluster: "cluster" => Plain,
@@ -1709,11 +1867,13 @@ crate::structure_serde!(ListGatewayClusterAssociationsRequest {
     next_token: "nextToken" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ListGatewayClusterAssociationsResponse {
     gateway_cluster_associations: "gatewayClusterAssociations" => Plain,
     next_token: "nextToken" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ListGatewayRoutesRequest {
     gateway: "gateway" => Plain,
     cluster: "cluster" => Plain,
@@ -1724,11 +1884,13 @@ crate::structure_serde!(ListGatewayRoutesRequest {
     next_token: "nextToken" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ListGatewayRoutesResponse {
     gateway_routes: "gatewayRoutes" => Plain,
     next_token: "nextToken" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ListGatewaysRequest {
     names: "names" => Plain,
     status: "status" => Plain,
@@ -1736,11 +1898,13 @@ crate::structure_serde!(ListGatewaysRequest {
     next_token: "nextToken" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ListGatewaysResponse {
     gateways: "gateways" => Plain,
     next_token: "nextToken" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ListServiceDeploymentsRequest {
     service: "service" => Plain,
     cluster: "cluster" => Plain,
@@ -1750,17 +1914,20 @@ crate::structure_serde!(ListServiceDeploymentsRequest {
     max_results: "maxResults" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ListServiceDeploymentsResponse {
     service_deployments: "serviceDeployments" => Plain,
     next_token: "nextToken" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ListServicesByNamespaceRequest {
     namespace: "namespace" => Plain,
     next_token: "nextToken" => Plain,
     max_results: "maxResults" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ListServicesByNamespaceResponse {
     service_arns: "serviceArns" => Plain,
     next_token: "nextToken" => Plain,
@@ -1788,6 +1955,7 @@ crate::structure_serde!(ListTagsForResourceResponse {
     tags: "tags" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ListTaskDefinitionFamiliesRequest {
     family_prefix: "familyPrefix" => Plain,
     status: "status" => Plain,
@@ -1795,11 +1963,13 @@ crate::structure_serde!(ListTaskDefinitionFamiliesRequest {
     max_results: "maxResults" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ListTaskDefinitionFamiliesResponse {
     families: "families" => Plain,
     next_token: "nextToken" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ListTaskDefinitionsRequest {
     family_prefix: "familyPrefix" => Plain,
     status: "status" => Plain,
@@ -1808,11 +1978,13 @@ crate::structure_serde!(ListTaskDefinitionsRequest {
     max_results: "maxResults" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ListTaskDefinitionsResponse {
     task_definition_arns: "taskDefinitionArns" => Plain,
     next_token: "nextToken" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ListTasksRequest {
     cluster: "cluster" => Plain,
     container_instance: "containerInstance" => Plain,
@@ -1826,6 +1998,7 @@ crate::structure_serde!(ListTasksRequest {
     daemon_name: "daemonName" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ListTasksResponse {
     task_arns: "taskArns" => Plain,
     next_token: "nextToken" => Plain,
@@ -1845,10 +2018,12 @@ crate::structure_serde!(LogConfiguration {
     secret_options: "secretOptions" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(LogDriverVolumeConfiguration {
     driver: "driver" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ManagedAgent {
     last_started_at: "lastStartedAt" => Epoch,
     name: "name" => Plain,
@@ -1856,6 +2031,7 @@ crate::structure_serde!(ManagedAgent {
     last_status: "lastStatus" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ManagedAgentStateChange {
     container_name: "containerName" => Plain,
     managed_agent_name: "managedAgentName" => Plain,
@@ -1863,6 +2039,7 @@ crate::structure_serde!(ManagedAgentStateChange {
     reason: "reason" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ManagedApplicationAutoScalingPolicy {
     arn: "arn" => Plain,
     status: "status" => Plain,
@@ -1873,11 +2050,13 @@ crate::structure_serde!(ManagedApplicationAutoScalingPolicy {
     metric: "metric" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ManagedAutoScaling {
     scalable_target: "scalableTarget" => Plain,
     application_auto_scaling_policies: "applicationAutoScalingPolicies" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ManagedCertificate {
     arn: "arn" => Plain,
     status: "status" => Plain,
@@ -1886,6 +2065,7 @@ crate::structure_serde!(ManagedCertificate {
     domain_name: "domainName" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ManagedIngressPath {
     access_type: "accessType" => Plain,
     endpoint: "endpoint" => Plain,
@@ -1897,15 +2077,18 @@ crate::structure_serde!(ManagedIngressPath {
     target_groups: "targetGroups" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ManagedInstancesLocalStorageConfiguration {
     use_local_storage: "useLocalStorage" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ManagedInstancesNetworkConfiguration {
     subnets: "subnets" => Plain,
     security_groups: "securityGroups" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ManagedInstancesProvider {
     infrastructure_role_arn: "infrastructureRoleArn" => Plain,
     instance_launch_template: "instanceLaunchTemplate" => Plain,
@@ -1914,10 +2097,12 @@ crate::structure_serde!(ManagedInstancesProvider {
     auto_repair_configuration: "autoRepairConfiguration" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ManagedInstancesStorageConfiguration {
     storage_size_gi_b: "storageSizeGiB" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ManagedListener {
     arn: "arn" => Plain,
     status: "status" => Plain,
@@ -1925,6 +2110,7 @@ crate::structure_serde!(ManagedListener {
     updated_at: "updatedAt" => Epoch,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ManagedListenerRule {
     arn: "arn" => Plain,
     status: "status" => Plain,
@@ -1932,6 +2118,7 @@ crate::structure_serde!(ManagedListenerRule {
     updated_at: "updatedAt" => Epoch,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ManagedLoadBalancer {
     arn: "arn" => Plain,
     status: "status" => Plain,
@@ -1942,6 +2129,7 @@ crate::structure_serde!(ManagedLoadBalancer {
     security_group_ids: "securityGroupIds" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ManagedLogGroup {
     arn: "arn" => Plain,
     status: "status" => Plain,
@@ -1950,6 +2138,7 @@ crate::structure_serde!(ManagedLogGroup {
     log_group_name: "logGroupName" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ManagedMetricAlarm {
     arn: "arn" => Plain,
     status: "status" => Plain,
@@ -1957,6 +2146,7 @@ crate::structure_serde!(ManagedMetricAlarm {
     updated_at: "updatedAt" => Epoch,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ManagedScalableTarget {
     arn: "arn" => Plain,
     status: "status" => Plain,
@@ -1966,6 +2156,7 @@ crate::structure_serde!(ManagedScalableTarget {
     max_capacity: "maxCapacity" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ManagedScaling {
     status: "status" => Plain,
     target_capacity: "targetCapacity" => Plain,
@@ -1974,6 +2165,7 @@ crate::structure_serde!(ManagedScaling {
     instance_warmup_period: "instanceWarmupPeriod" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ManagedSecurityGroup {
     arn: "arn" => Plain,
     status: "status" => Plain,
@@ -1986,6 +2178,7 @@ crate::structure_serde!(ManagedStorageConfiguration {
     fargate_ephemeral_storage_kms_key_id: "fargateEphemeralStorageKmsKeyId" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ManagedTargetGroup {
     arn: "arn" => Plain,
     status: "status" => Plain,
@@ -1996,11 +2189,13 @@ crate::structure_serde!(ManagedTargetGroup {
     port: "port" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(MemoryGiBPerVCpuRequest {
     min: "min" => Plain,
     max: "max" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(MemoryMiBRequest {
     min: "min" => Plain,
     max: "max" => Plain,
@@ -2029,11 +2224,13 @@ crate::structure_serde!(NamespaceNotFoundException {
     message: "message" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(NetworkBandwidthGbpsRequest {
     min: "min" => Plain,
     max: "max" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(NetworkBinding {
     bind_ip: "bindIP" => Plain,
     container_port: "containerPort" => Plain,
@@ -2047,12 +2244,14 @@ crate::structure_serde!(NetworkConfiguration {
     awsvpc_configuration: "awsvpcConfiguration" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(NetworkInterface {
     attachment_id: "attachmentId" => Plain,
     private_ipv4_address: "privateIpv4Address" => Plain,
     ipv6_address: "ipv6Address" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(NetworkInterfaceCountRequest {
     min: "min" => Plain,
     max: "max" => Plain,
@@ -2077,6 +2276,7 @@ crate::structure_serde!(PlacementStrategy {
     field: "field" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(PlatformDevice {
     id: "id" => Plain,
     r#type: "type" => Plain,
@@ -2099,6 +2299,7 @@ crate::structure_serde!(PortMapping {
     container_port_range: "containerPortRange" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ProtectedTask {
     task_arn: "taskArn" => Plain,
     protection_enabled: "protectionEnabled" => Plain,
@@ -2111,44 +2312,53 @@ crate::structure_serde!(ProxyConfiguration {
     properties: "properties" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(PutAccountSettingDefaultRequest {
     name: "name" => Plain,
     value: "value" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(PutAccountSettingDefaultResponse {
     setting: "setting" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(PutAccountSettingRequest {
     name: "name" => Plain,
     value: "value" => Plain,
     principal_arn: "principalArn" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(PutAccountSettingResponse {
     setting: "setting" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(PutAttributesRequest {
     cluster: "cluster" => Plain,
     attributes: "attributes" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(PutAttributesResponse {
     attributes: "attributes" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(PutClusterCapacityProvidersRequest {
     cluster: "cluster" => Plain,
     capacity_providers: "capacityProviders" => Plain,
     default_capacity_provider_strategy: "defaultCapacityProviderStrategy" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(PutClusterCapacityProvidersResponse {
     cluster: "cluster" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(RegisterContainerInstanceRequest {
     cluster: "cluster" => Plain,
     instance_identity_document: "instanceIdentityDocument" => Plain,
@@ -2161,10 +2371,12 @@ crate::structure_serde!(RegisterContainerInstanceRequest {
     tags: "tags" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(RegisterContainerInstanceResponse {
     container_instance: "containerInstance" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(RegisterDaemonTaskDefinitionRequest {
     family: "family" => Plain,
     task_role_arn: "taskRoleArn" => Plain,
@@ -2178,6 +2390,7 @@ crate::structure_serde!(RegisterDaemonTaskDefinitionRequest {
     ipc_mode: "ipcMode" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(RegisterDaemonTaskDefinitionResponse {
     daemon_task_definition_arn: "daemonTaskDefinitionArn" => Plain,
 });
@@ -2213,11 +2426,13 @@ crate::structure_serde!(RepositoryCredentials {
     credentials_parameter: "credentialsParameter" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ResolvedConfiguration {
     load_balancers: "loadBalancers" => Plain,
     vpc_lattice_configurations: "vpcLatticeConfigurations" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(Resource {
     name: "name" => Plain,
     r#type: "type" => Plain,
@@ -2241,12 +2456,14 @@ crate::structure_serde!(ResourceRequirement {
     sharing_strategy: "sharingStrategy" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(Rollback {
     reason: "reason" => Plain,
     started_at: "startedAt" => Epoch,
     service_revision_arn: "serviceRevisionArn" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(RunTaskRequest {
     capacity_provider_strategy: "capacityProviderStrategy" => Plain,
     cluster: "cluster" => Plain,
@@ -2269,6 +2486,7 @@ crate::structure_serde!(RunTaskRequest {
     volume_configurations: "volumeConfigurations" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(RunTaskResponse {
     tasks: "tasks" => Plain,
     failures: "failures" => Plain,
@@ -2279,6 +2497,7 @@ crate::structure_serde!(RuntimePlatform {
     operating_system_family: "operatingSystemFamily" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(RuntimePlatformOverride {
     cpu_architecture: "cpuArchitecture" => Plain,
 });
@@ -2410,6 +2629,7 @@ crate::structure_serde!(ServiceCurrentRevisionSummary {
     pending_task_count: "pendingTaskCount" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ServiceDeployment {
     service_deployment_arn: "serviceDeploymentArn" => Plain,
     service_arn: "serviceArn" => Plain,
@@ -2431,12 +2651,14 @@ crate::structure_serde!(ServiceDeployment {
     alarms: "alarms" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ServiceDeploymentAlarms {
     status: "status" => Plain,
     alarm_names: "alarmNames" => Plain,
     triggered_alarm_names: "triggeredAlarmNames" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ServiceDeploymentBrief {
     service_deployment_arn: "serviceDeploymentArn" => Plain,
     service_arn: "serviceArn" => Plain,
@@ -2449,6 +2671,7 @@ crate::structure_serde!(ServiceDeploymentBrief {
     status_reason: "statusReason" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ServiceDeploymentCircuitBreaker {
     status: "status" => Plain,
     failure_count: "failureCount" => Plain,
@@ -2494,6 +2717,7 @@ crate::structure_serde!(ServiceRegistry {
     container_port: "containerPort" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ServiceRevision {
     service_revision_arn: "serviceRevisionArn" => Plain,
     service_arn: "serviceArn" => Plain,
@@ -2520,15 +2744,18 @@ crate::structure_serde!(ServiceRevision {
     monitoring: "monitoring" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ServiceRevisionLoadBalancer {
     target_group_arn: "targetGroupArn" => Plain,
     production_listener_rule: "productionListenerRule" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ServiceRevisionOverrides {
     runtime_platform: "runtimePlatform" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ServiceRevisionSummary {
     arn: "arn" => Plain,
     requested_task_count: "requestedTaskCount" => Plain,
@@ -2538,6 +2765,7 @@ crate::structure_serde!(ServiceRevisionSummary {
     requested_production_traffic_weight: "requestedProductionTrafficWeight" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(ServiceRevisionVpcLatticeConfiguration {
     target_group_arn: "targetGroupArn" => Plain,
     production_listener_rule: "productionListenerRule" => Plain,
@@ -2548,12 +2776,14 @@ crate::structure_serde!(ServiceVolumeConfiguration {
     managed_ebs_volume: "managedEBSVolume" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(Session {
     session_id: "sessionId" => Plain,
     stream_url: "streamUrl" => Plain,
     token_value: "tokenValue" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(Setting {
     name: "name" => Plain,
     value: "value" => Plain,
@@ -2565,6 +2795,7 @@ crate::structure_serde!(SharingStrategy {
     nvidia_mps: "nvidiaMps" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(StartTaskRequest {
     cluster: "cluster" => Plain,
     container_instances: "containerInstances" => Plain,
@@ -2581,39 +2812,47 @@ crate::structure_serde!(StartTaskRequest {
     volume_configurations: "volumeConfigurations" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(StartTaskResponse {
     tasks: "tasks" => Plain,
     failures: "failures" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(StopServiceDeploymentRequest {
     service_deployment_arn: "serviceDeploymentArn" => Plain,
     stop_type: "stopType" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(StopServiceDeploymentResponse {
     service_deployment_arn: "serviceDeploymentArn" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(StopTaskRequest {
     cluster: "cluster" => Plain,
     task: "task" => Plain,
     reason: "reason" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(StopTaskResponse {
     task: "task" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(SubmitAttachmentStateChangesRequest {
     cluster: "cluster" => Plain,
     attachments: "attachments" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(SubmitAttachmentStateChangesResponse {
     acknowledgment: "acknowledgment" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(SubmitContainerStateChangeRequest {
     cluster: "cluster" => Plain,
     task: "task" => Plain,
@@ -2625,10 +2864,12 @@ crate::structure_serde!(SubmitContainerStateChangeRequest {
     network_bindings: "networkBindings" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(SubmitContainerStateChangeResponse {
     acknowledgment: "acknowledgment" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(SubmitTaskStateChangeRequest {
     cluster: "cluster" => Plain,
     task: "task" => Plain,
@@ -2642,6 +2883,7 @@ crate::structure_serde!(SubmitTaskStateChangeRequest {
     execution_stopped_at: "executionStoppedAt" => Epoch,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(SubmitTaskStateChangeResponse {
     acknowledgment: "acknowledgment" => Plain,
 });
@@ -2671,6 +2913,7 @@ crate::structure_serde!(TargetNotFoundException {
     message: "message" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(Task {
     attachments: "attachments" => Plain,
     attributes: "attributes" => Plain,
@@ -2747,11 +2990,13 @@ crate::structure_serde!(TaskDefinitionPlacementConstraint {
     expression: "expression" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(TaskEphemeralStorage {
     size_in_gi_b: "sizeInGiB" => Plain,
     kms_key_id: "kmsKeyId" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(TaskManagedEBSVolumeConfiguration {
     encrypted: "encrypted" => Plain,
     kms_key_id: "kmsKeyId" => Plain,
@@ -2767,10 +3012,12 @@ crate::structure_serde!(TaskManagedEBSVolumeConfiguration {
     filesystem_type: "filesystemType" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(TaskManagedEBSVolumeTerminationPolicy {
     delete_on_termination: "deleteOnTermination" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(TaskOverride {
     container_overrides: "containerOverrides" => Plain,
     cpu: "cpu" => Plain,
@@ -2813,6 +3060,7 @@ crate::structure_serde!(TaskSetNotFoundException {
     message: "message" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(TaskVolumeConfiguration {
     name: "name" => Plain,
     managed_ebs_volume: "managedEBSVolume" => Plain,
@@ -2834,6 +3082,7 @@ crate::structure_serde!(Tmpfs {
     mount_options: "mountOptions" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(TotalLocalStorageGBRequest {
     min: "min" => Plain,
     max: "max" => Plain,
@@ -2844,6 +3093,7 @@ crate::structure_serde!(TrustedExecutionConfiguration {
     attestation_policy: "attestationPolicy" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(TrustedExecutionSummary {
     isolation_mode: "isolationMode" => Plain,
     attestation_policy_status: "attestationPolicyStatus" => Plain,
@@ -2866,6 +3116,7 @@ crate::structure_serde!(UntagResourceRequest {
 
 crate::structure_serde!(UntagResourceResponse {});
 
+#[cfg(feature = "full")]
 crate::structure_serde!(UpdateCapacityProviderRequest {
     name: "name" => Plain,
     cluster: "cluster" => Plain,
@@ -2873,10 +3124,12 @@ crate::structure_serde!(UpdateCapacityProviderRequest {
     managed_instances_provider: "managedInstancesProvider" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(UpdateCapacityProviderResponse {
     capacity_provider: "capacityProvider" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(UpdateClusterRequest {
     cluster: "cluster" => Plain,
     settings: "settings" => Plain,
@@ -2884,39 +3137,47 @@ crate::structure_serde!(UpdateClusterRequest {
     service_connect_defaults: "serviceConnectDefaults" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(UpdateClusterResponse {
     cluster: "cluster" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(UpdateClusterSettingsRequest {
     cluster: "cluster" => Plain,
     settings: "settings" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(UpdateClusterSettingsResponse {
     cluster: "cluster" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(UpdateContainerAgentRequest {
     cluster: "cluster" => Plain,
     container_instance: "containerInstance" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(UpdateContainerAgentResponse {
     container_instance: "containerInstance" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(UpdateContainerInstancesStateRequest {
     cluster: "cluster" => Plain,
     container_instances: "containerInstances" => Plain,
     status: "status" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(UpdateContainerInstancesStateResponse {
     container_instances: "containerInstances" => Plain,
     failures: "failures" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(UpdateDaemonRequest {
     daemon_arn: "daemonArn" => Plain,
     daemon_task_definition_arn: "daemonTaskDefinitionArn" => Plain,
@@ -2928,6 +3189,7 @@ crate::structure_serde!(UpdateDaemonRequest {
     critical: "critical" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(UpdateDaemonResponse {
     daemon_arn: "daemonArn" => Plain,
     status: "status" => Plain,
@@ -2936,6 +3198,7 @@ crate::structure_serde!(UpdateDaemonResponse {
     deployment_arn: "deploymentArn" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(UpdateExpressGatewayServiceRequest {
     service_arn: "serviceArn" => Plain,
     execution_role_arn: "executionRoleArn" => Plain,
@@ -2950,10 +3213,12 @@ crate::structure_serde!(UpdateExpressGatewayServiceRequest {
     task_definition_arn: "taskDefinitionArn" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(UpdateExpressGatewayServiceResponse {
     service: "service" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(UpdateGatewayAlbConfiguration {
     network_configuration: "networkConfiguration" => Plain,
     max_alb_count: "maxAlbCount" => Plain,
@@ -2963,14 +3228,17 @@ crate::structure_serde!(UpdateGatewayAlbConfiguration {
     test_traffic_rules: "testTrafficRules" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(UpdateGatewayConfiguration {
     host_shared_alb: "hostSharedAlb" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(UpdateGatewayNetworkConfiguration {
     inbound_security_group: "inboundSecurityGroup" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(UpdateGatewayRequest {
     gateway: "gateway" => Plain,
     infrastructure_role_arn: "infrastructureRoleArn" => Plain,
@@ -2979,6 +3247,7 @@ crate::structure_serde!(UpdateGatewayRequest {
     propagate_tags: "propagateTags" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(UpdateGatewayResponse {
     gateway_arn: "gatewayArn" => Plain,
     name: "name" => Plain,
@@ -2989,6 +3258,7 @@ crate::structure_serde!(UpdateInProgressException {
     message: "message" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(UpdateManagedInstancesProviderConfiguration {
     infrastructure_role_arn: "infrastructureRoleArn" => Plain,
     instance_launch_template: "instanceLaunchTemplate" => Plain,
@@ -3038,6 +3308,7 @@ crate::structure_serde!(UpdateServiceResponse {
     service: "service" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(UpdateTaskProtectionRequest {
     cluster: "cluster" => Plain,
     tasks: "tasks" => Plain,
@@ -3045,6 +3316,7 @@ crate::structure_serde!(UpdateTaskProtectionRequest {
     expires_in_minutes: "expiresInMinutes" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(UpdateTaskProtectionResponse {
     protected_tasks: "protectedTasks" => Plain,
     failures: "failures" => Plain,
@@ -3061,6 +3333,7 @@ crate::structure_serde!(UpdateTaskSetResponse {
     task_set: "taskSet" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(UpdatedExpressGatewayService {
     service_arn: "serviceArn" => Plain,
     cluster: "cluster" => Plain,
@@ -3071,11 +3344,13 @@ crate::structure_serde!(UpdatedExpressGatewayService {
     updated_at: "updatedAt" => Epoch,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(VCpuCountRangeRequest {
     min: "min" => Plain,
     max: "max" => Plain,
 });
 
+#[cfg(feature = "full")]
 crate::structure_serde!(VersionInfo {
     agent_version: "agentVersion" => Plain,
     agent_hash: "agentHash" => Plain,

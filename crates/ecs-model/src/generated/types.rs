@@ -8,6 +8,7 @@ use aws_smithy_types::DateTime;
 
 use crate::Decimal;
 
+#[cfg(feature = "full")]
 /// `AcceleratorCountRequest`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AcceleratorCountRequest {
@@ -19,6 +20,7 @@ pub struct AcceleratorCountRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `AcceleratorManufacturer`: closed set of 5 values in the model; others are kept in `Unknown`.
     AcceleratorManufacturer {
@@ -35,6 +37,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `AcceleratorName`: closed set of 14 values in the model; others are kept in `Unknown`.
     AcceleratorName {
@@ -69,6 +72,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `AcceleratorTotalMemoryMiBRequest`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AcceleratorTotalMemoryMiBRequest {
@@ -80,6 +84,7 @@ pub struct AcceleratorTotalMemoryMiBRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `AcceleratorType`: closed set of 3 values in the model; others are kept in `Unknown`.
     AcceleratorType {
@@ -126,6 +131,7 @@ pub struct AdvancedConfiguration {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `AgentUpdateStatus`: closed set of 6 values in the model; others are kept in `Unknown`.
     AgentUpdateStatus {
@@ -166,6 +172,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `AssociateGatewayWithClusterRequest`: structure.
 ///
 /// The input of `AssociateGatewayWithCluster`.
@@ -179,6 +186,7 @@ pub struct AssociateGatewayWithClusterRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `AssociateGatewayWithClusterResponse`: structure.
 ///
 /// The output of `AssociateGatewayWithCluster`.
@@ -209,6 +217,7 @@ pub struct Attachment {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `AttachmentStateChange`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AttachmentStateChange {
@@ -220,6 +229,7 @@ pub struct AttachmentStateChange {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `AttestationPolicyStatus`: closed set of 1 values in the model; others are kept in `Unknown`.
     AttestationPolicyStatus {
@@ -252,6 +262,7 @@ pub struct AttributeLimitExceededException {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `AutoRepairActionsStatus`: closed set of 2 values in the model; others are kept in `Unknown`.
     AutoRepairActionsStatus {
@@ -262,6 +273,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `AutoRepairConfiguration`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoRepairConfiguration {
@@ -271,6 +283,7 @@ pub struct AutoRepairConfiguration {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `AutoScalingGroupProvider`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoScalingGroupProvider {
@@ -286,6 +299,7 @@ pub struct AutoScalingGroupProvider {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `AutoScalingGroupProviderUpdate`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoScalingGroupProviderUpdate {
@@ -322,6 +336,7 @@ pub struct AwsVpcConfiguration {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `BareMetal`: closed set of 3 values in the model; others are kept in `Unknown`.
     BareMetal {
@@ -334,6 +349,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `BaselineEbsBandwidthMbpsRequest`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BaselineEbsBandwidthMbpsRequest {
@@ -354,6 +370,7 @@ pub struct BlockedException {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `BurstablePerformance`: closed set of 3 values in the model; others are kept in `Unknown`.
     BurstablePerformance {
@@ -387,6 +404,7 @@ pub struct CanaryConfiguration {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `CapacityOptionType`: closed set of 3 values in the model; others are kept in `Unknown`.
     CapacityOptionType {
@@ -399,6 +417,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `CapacityProvider`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityProvider {
@@ -426,6 +445,7 @@ pub struct CapacityProvider {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `CapacityProviderField`: closed set of 1 values in the model; others are kept in `Unknown`.
     CapacityProviderField {
@@ -434,6 +454,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `CapacityProviderStatus`: closed set of 4 values in the model; others are kept in `Unknown`.
     CapacityProviderStatus {
@@ -461,6 +482,7 @@ pub struct CapacityProviderStrategyItem {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `CapacityProviderType`: closed set of 4 values in the model; others are kept in `Unknown`.
     CapacityProviderType {
@@ -475,6 +497,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `CapacityProviderUpdateStatus`: closed set of 9 values in the model; others are kept in `Unknown`.
     CapacityProviderUpdateStatus {
@@ -499,6 +522,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `CapacityReservationPreference`: closed set of 3 values in the model; others are kept in `Unknown`.
     CapacityReservationPreference {
@@ -511,6 +535,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `CapacityReservationRequest`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityReservationRequest {
@@ -704,6 +729,7 @@ pub struct ConflictException {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `Connectivity`: closed set of 2 values in the model; others are kept in `Unknown`.
     Connectivity {
@@ -714,6 +740,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `Container`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Container {
@@ -934,6 +961,7 @@ pub struct ContainerDependency {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ContainerImage`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerImage {
@@ -947,6 +975,7 @@ pub struct ContainerImage {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ContainerInstance`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerInstance {
@@ -992,6 +1021,7 @@ pub struct ContainerInstance {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `ContainerInstanceField`: closed set of 2 values in the model; others are kept in `Unknown`.
     ContainerInstanceField {
@@ -1002,6 +1032,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `ContainerInstanceHealthStatus`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerInstanceHealthStatus {
@@ -1013,6 +1044,7 @@ pub struct ContainerInstanceHealthStatus {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `ContainerInstanceStatus`: closed set of 5 values in the model; others are kept in `Unknown`.
     ContainerInstanceStatus {
@@ -1029,6 +1061,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `ContainerOverride`: structure.
 #[derive(Clone, Default, PartialEq)]
 pub struct ContainerOverride {
@@ -1052,6 +1085,7 @@ pub struct ContainerOverride {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 impl std::fmt::Debug for ContainerOverride {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ContainerOverride")
@@ -1084,6 +1118,7 @@ pub struct ContainerRestartPolicy {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ContainerStateChange`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerStateChange {
@@ -1105,6 +1140,7 @@ pub struct ContainerStateChange {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ContinueServiceDeploymentRequest`: structure.
 ///
 /// The input of `ContinueServiceDeployment`.
@@ -1120,6 +1156,7 @@ pub struct ContinueServiceDeploymentRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ContinueServiceDeploymentResponse`: structure.
 ///
 /// The output of `ContinueServiceDeployment`.
@@ -1131,6 +1168,7 @@ pub struct ContinueServiceDeploymentResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `CpuManufacturer`: closed set of 3 values in the model; others are kept in `Unknown`.
     CpuManufacturer {
@@ -1143,6 +1181,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `CreateCapacityProviderRequest`: structure.
 ///
 /// The input of `CreateCapacityProvider`.
@@ -1162,6 +1201,7 @@ pub struct CreateCapacityProviderRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `CreateCapacityProviderResponse`: structure.
 ///
 /// The output of `CreateCapacityProvider`.
@@ -1207,6 +1247,7 @@ pub struct CreateClusterResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `CreateDaemonRequest`: structure.
 ///
 /// The input of `CreateDaemon`.
@@ -1238,6 +1279,7 @@ pub struct CreateDaemonRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `CreateDaemonResponse`: structure.
 ///
 /// The output of `CreateDaemon`.
@@ -1255,6 +1297,7 @@ pub struct CreateDaemonResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `CreateExpressGatewayServiceRequest`: structure.
 ///
 /// The input of `CreateExpressGatewayService`.
@@ -1292,6 +1335,7 @@ pub struct CreateExpressGatewayServiceRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `CreateExpressGatewayServiceResponse`: structure.
 ///
 /// The output of `CreateExpressGatewayService`.
@@ -1303,6 +1347,7 @@ pub struct CreateExpressGatewayServiceResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `CreateGatewayRequest`: structure.
 ///
 /// The input of `CreateGateway`.
@@ -1326,6 +1371,7 @@ pub struct CreateGatewayRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `CreateGatewayResponse`: structure.
 ///
 /// The output of `CreateGateway`.
@@ -1341,6 +1387,7 @@ pub struct CreateGatewayResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `CreateManagedInstancesProviderConfiguration`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CreateManagedInstancesProviderConfiguration {
@@ -1480,6 +1527,7 @@ pub struct CreateTaskSetResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `CreatedAt`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CreatedAt {
@@ -1491,6 +1539,7 @@ pub struct CreatedAt {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DaemonAlarmConfiguration`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DaemonAlarmConfiguration {
@@ -1502,6 +1551,7 @@ pub struct DaemonAlarmConfiguration {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DaemonCapacityProvider`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DaemonCapacityProvider {
@@ -1515,6 +1565,7 @@ pub struct DaemonCapacityProvider {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DaemonCircuitBreaker`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DaemonCircuitBreaker {
@@ -1528,6 +1579,7 @@ pub struct DaemonCircuitBreaker {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DaemonContainerDefinition`: structure.
 #[derive(Clone, Default, PartialEq)]
 pub struct DaemonContainerDefinition {
@@ -1593,6 +1645,7 @@ pub struct DaemonContainerDefinition {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 impl std::fmt::Debug for DaemonContainerDefinition {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DaemonContainerDefinition")
@@ -1639,6 +1692,7 @@ impl std::fmt::Debug for DaemonContainerDefinition {
     }
 }
 
+#[cfg(feature = "full")]
 /// `DaemonContainerImage`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DaemonContainerImage {
@@ -1652,6 +1706,7 @@ pub struct DaemonContainerImage {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DaemonDeployment`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DaemonDeployment {
@@ -1687,6 +1742,7 @@ pub struct DaemonDeployment {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DaemonDeploymentAlarms`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DaemonDeploymentAlarms {
@@ -1700,6 +1756,7 @@ pub struct DaemonDeploymentAlarms {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DaemonDeploymentCapacityProvider`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DaemonDeploymentCapacityProvider {
@@ -1715,6 +1772,7 @@ pub struct DaemonDeploymentCapacityProvider {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DaemonDeploymentConfiguration`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DaemonDeploymentConfiguration {
@@ -1728,6 +1786,7 @@ pub struct DaemonDeploymentConfiguration {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DaemonDeploymentRevisionDetail`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DaemonDeploymentRevisionDetail {
@@ -1745,6 +1804,7 @@ pub struct DaemonDeploymentRevisionDetail {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `DaemonDeploymentRollbackMonitorsStatus`: closed set of 4 values in the model; others are kept in `Unknown`.
     DaemonDeploymentRollbackMonitorsStatus {
@@ -1759,6 +1819,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `DaemonDeploymentStatus`: closed set of 8 values in the model; others are kept in `Unknown`.
     DaemonDeploymentStatus {
@@ -1781,6 +1842,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `DaemonDeploymentSummary`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DaemonDeploymentSummary {
@@ -1808,6 +1870,7 @@ pub struct DaemonDeploymentSummary {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DaemonDetail`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DaemonDetail {
@@ -1829,6 +1892,7 @@ pub struct DaemonDetail {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `DaemonIpcMode`: closed set of 2 values in the model; others are kept in `Unknown`.
     DaemonIpcMode {
@@ -1839,6 +1903,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `DaemonLinuxParameters`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DaemonLinuxParameters {
@@ -1872,6 +1937,7 @@ pub struct DaemonNotFoundException {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `DaemonPidMode`: closed set of 2 values in the model; others are kept in `Unknown`.
     DaemonPidMode {
@@ -1882,6 +1948,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `DaemonPropagateTags`: closed set of 2 values in the model; others are kept in `Unknown`.
     DaemonPropagateTags {
@@ -1892,6 +1959,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `DaemonRevision`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DaemonRevision {
@@ -1919,6 +1987,7 @@ pub struct DaemonRevision {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DaemonRevisionDetail`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DaemonRevisionDetail {
@@ -1934,6 +2003,7 @@ pub struct DaemonRevisionDetail {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DaemonRollback`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DaemonRollback {
@@ -1949,6 +2019,7 @@ pub struct DaemonRollback {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `DaemonStatus`: closed set of 2 values in the model; others are kept in `Unknown`.
     DaemonStatus {
@@ -1959,6 +2030,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `DaemonSummary`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DaemonSummary {
@@ -1974,6 +2046,7 @@ pub struct DaemonSummary {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DaemonTaskDefinition`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DaemonTaskDefinition {
@@ -2011,6 +2084,7 @@ pub struct DaemonTaskDefinition {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `DaemonTaskDefinitionRevisionFilter`: closed set of 1 values in the model; others are kept in `Unknown`.
     DaemonTaskDefinitionRevisionFilter {
@@ -2019,6 +2093,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `DaemonTaskDefinitionStatus`: closed set of 3 values in the model; others are kept in `Unknown`.
     DaemonTaskDefinitionStatus {
@@ -2031,6 +2106,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `DaemonTaskDefinitionStatusFilter`: closed set of 3 values in the model; others are kept in `Unknown`.
     DaemonTaskDefinitionStatusFilter {
@@ -2043,6 +2119,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `DaemonTaskDefinitionSummary`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DaemonTaskDefinitionSummary {
@@ -2060,6 +2137,7 @@ pub struct DaemonTaskDefinitionSummary {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DaemonVolume`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DaemonVolume {
@@ -2073,6 +2151,7 @@ pub struct DaemonVolume {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DeleteAccountSettingRequest`: structure.
 ///
 /// The input of `DeleteAccountSetting`.
@@ -2086,6 +2165,7 @@ pub struct DeleteAccountSettingRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DeleteAccountSettingResponse`: structure.
 ///
 /// The output of `DeleteAccountSetting`.
@@ -2097,6 +2177,7 @@ pub struct DeleteAccountSettingResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DeleteAttributesRequest`: structure.
 ///
 /// The input of `DeleteAttributes`.
@@ -2110,6 +2191,7 @@ pub struct DeleteAttributesRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DeleteAttributesResponse`: structure.
 ///
 /// The output of `DeleteAttributes`.
@@ -2121,6 +2203,7 @@ pub struct DeleteAttributesResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DeleteCapacityProviderRequest`: structure.
 ///
 /// The input of `DeleteCapacityProvider`.
@@ -2134,6 +2217,7 @@ pub struct DeleteCapacityProviderRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DeleteCapacityProviderResponse`: structure.
 ///
 /// The output of `DeleteCapacityProvider`.
@@ -2167,6 +2251,7 @@ pub struct DeleteClusterResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DeleteDaemonRequest`: structure.
 ///
 /// The input of `DeleteDaemon`.
@@ -2178,6 +2263,7 @@ pub struct DeleteDaemonRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DeleteDaemonResponse`: structure.
 ///
 /// The output of `DeleteDaemon`.
@@ -2197,6 +2283,7 @@ pub struct DeleteDaemonResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DeleteDaemonTaskDefinitionRequest`: structure.
 ///
 /// The input of `DeleteDaemonTaskDefinition`.
@@ -2208,6 +2295,7 @@ pub struct DeleteDaemonTaskDefinitionRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DeleteDaemonTaskDefinitionResponse`: structure.
 ///
 /// The output of `DeleteDaemonTaskDefinition`.
@@ -2219,6 +2307,7 @@ pub struct DeleteDaemonTaskDefinitionResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DeleteExpressGatewayServiceRequest`: structure.
 ///
 /// The input of `DeleteExpressGatewayService`.
@@ -2230,6 +2319,7 @@ pub struct DeleteExpressGatewayServiceRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DeleteExpressGatewayServiceResponse`: structure.
 ///
 /// The output of `DeleteExpressGatewayService`.
@@ -2241,6 +2331,7 @@ pub struct DeleteExpressGatewayServiceResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DeleteGatewayRequest`: structure.
 ///
 /// The input of `DeleteGateway`.
@@ -2252,6 +2343,7 @@ pub struct DeleteGatewayRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DeleteGatewayResponse`: structure.
 ///
 /// The output of `DeleteGateway`.
@@ -2293,6 +2385,7 @@ pub struct DeleteServiceResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DeleteTaskDefinitionsRequest`: structure.
 ///
 /// The input of `DeleteTaskDefinitions`.
@@ -2304,6 +2397,7 @@ pub struct DeleteTaskDefinitionsRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DeleteTaskDefinitionsResponse`: structure.
 ///
 /// The output of `DeleteTaskDefinitions`.
@@ -2521,6 +2615,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `DeploymentLifecycleHookDetail`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeploymentLifecycleHookDetail {
@@ -2562,6 +2657,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `DeploymentLifecycleHookStatus`: closed set of 5 values in the model; others are kept in `Unknown`.
     DeploymentLifecycleHookStatus {
@@ -2625,6 +2721,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `DeregisterContainerInstanceRequest`: structure.
 ///
 /// The input of `DeregisterContainerInstance`.
@@ -2640,6 +2737,7 @@ pub struct DeregisterContainerInstanceRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DeregisterContainerInstanceResponse`: structure.
 ///
 /// The output of `DeregisterContainerInstance`.
@@ -2673,6 +2771,7 @@ pub struct DeregisterTaskDefinitionResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DescribeCapacityProvidersRequest`: structure.
 ///
 /// The input of `DescribeCapacityProviders`.
@@ -2692,6 +2791,7 @@ pub struct DescribeCapacityProvidersRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DescribeCapacityProvidersResponse`: structure.
 ///
 /// The output of `DescribeCapacityProviders`.
@@ -2733,6 +2833,7 @@ pub struct DescribeClustersResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DescribeContainerInstancesRequest`: structure.
 ///
 /// The input of `DescribeContainerInstances`.
@@ -2748,6 +2849,7 @@ pub struct DescribeContainerInstancesRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DescribeContainerInstancesResponse`: structure.
 ///
 /// The output of `DescribeContainerInstances`.
@@ -2761,6 +2863,7 @@ pub struct DescribeContainerInstancesResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DescribeDaemonDeploymentsRequest`: structure.
 ///
 /// The input of `DescribeDaemonDeployments`.
@@ -2772,6 +2875,7 @@ pub struct DescribeDaemonDeploymentsRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DescribeDaemonDeploymentsResponse`: structure.
 ///
 /// The output of `DescribeDaemonDeployments`.
@@ -2785,6 +2889,7 @@ pub struct DescribeDaemonDeploymentsResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DescribeDaemonRequest`: structure.
 ///
 /// The input of `DescribeDaemon`.
@@ -2796,6 +2901,7 @@ pub struct DescribeDaemonRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DescribeDaemonResponse`: structure.
 ///
 /// The output of `DescribeDaemon`.
@@ -2807,6 +2913,7 @@ pub struct DescribeDaemonResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DescribeDaemonRevisionsRequest`: structure.
 ///
 /// The input of `DescribeDaemonRevisions`.
@@ -2818,6 +2925,7 @@ pub struct DescribeDaemonRevisionsRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DescribeDaemonRevisionsResponse`: structure.
 ///
 /// The output of `DescribeDaemonRevisions`.
@@ -2831,6 +2939,7 @@ pub struct DescribeDaemonRevisionsResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DescribeDaemonTaskDefinitionRequest`: structure.
 ///
 /// The input of `DescribeDaemonTaskDefinition`.
@@ -2842,6 +2951,7 @@ pub struct DescribeDaemonTaskDefinitionRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DescribeDaemonTaskDefinitionResponse`: structure.
 ///
 /// The output of `DescribeDaemonTaskDefinition`.
@@ -2853,6 +2963,7 @@ pub struct DescribeDaemonTaskDefinitionResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DescribeExpressGatewayServiceRequest`: structure.
 ///
 /// The input of `DescribeExpressGatewayService`.
@@ -2866,6 +2977,7 @@ pub struct DescribeExpressGatewayServiceRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DescribeExpressGatewayServiceResponse`: structure.
 ///
 /// The output of `DescribeExpressGatewayService`.
@@ -2877,6 +2989,7 @@ pub struct DescribeExpressGatewayServiceResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DescribeGatewayAlbConfiguration`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DescribeGatewayAlbConfiguration {
@@ -2904,6 +3017,7 @@ pub struct DescribeGatewayAlbConfiguration {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DescribeGatewayConfiguration`: union (exactly one member is set).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DescribeGatewayConfiguration {
@@ -2913,6 +3027,7 @@ pub struct DescribeGatewayConfiguration {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DescribeGatewayRequest`: structure.
 ///
 /// The input of `DescribeGateway`.
@@ -2924,6 +3039,7 @@ pub struct DescribeGatewayRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DescribeGatewayResourcesRequest`: structure.
 ///
 /// The input of `DescribeGatewayResources`.
@@ -2939,6 +3055,7 @@ pub struct DescribeGatewayResourcesRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DescribeGatewayResourcesResponse`: structure.
 ///
 /// The output of `DescribeGatewayResources`.
@@ -2952,6 +3069,7 @@ pub struct DescribeGatewayResourcesResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DescribeGatewayResponse`: structure.
 ///
 /// The output of `DescribeGateway`.
@@ -2963,6 +3081,7 @@ pub struct DescribeGatewayResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DescribeGatewayRouteRequest`: structure.
 ///
 /// The input of `DescribeGatewayRoute`.
@@ -2974,6 +3093,7 @@ pub struct DescribeGatewayRouteRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DescribeGatewayRouteResponse`: structure.
 ///
 /// The output of `DescribeGatewayRoute`.
@@ -2985,6 +3105,7 @@ pub struct DescribeGatewayRouteResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DescribeServiceDeploymentsRequest`: structure.
 ///
 /// The input of `DescribeServiceDeployments`.
@@ -2996,6 +3117,7 @@ pub struct DescribeServiceDeploymentsRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DescribeServiceDeploymentsResponse`: structure.
 ///
 /// The output of `DescribeServiceDeployments`.
@@ -3009,6 +3131,7 @@ pub struct DescribeServiceDeploymentsResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DescribeServiceRevisionsRequest`: structure.
 ///
 /// The input of `DescribeServiceRevisions`.
@@ -3020,6 +3143,7 @@ pub struct DescribeServiceRevisionsRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DescribeServiceRevisionsResponse`: structure.
 ///
 /// The output of `DescribeServiceRevisions`.
@@ -3117,6 +3241,7 @@ pub struct DescribeTaskSetsResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DescribeTasksRequest`: structure.
 ///
 /// The input of `DescribeTasks`.
@@ -3132,6 +3257,7 @@ pub struct DescribeTasksRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DescribeTasksResponse`: structure.
 ///
 /// The output of `DescribeTasks`.
@@ -3145,6 +3271,7 @@ pub struct DescribeTasksResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `DesiredStatus`: closed set of 3 values in the model; others are kept in `Unknown`.
     DesiredStatus {
@@ -3182,6 +3309,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `DisassociateGatewayFromClusterRequest`: structure.
 ///
 /// The input of `DisassociateGatewayFromCluster`.
@@ -3195,6 +3323,7 @@ pub struct DisassociateGatewayFromClusterRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DisassociateGatewayFromClusterResponse`: structure.
 ///
 /// The output of `DisassociateGatewayFromCluster`.
@@ -3210,6 +3339,7 @@ pub struct DisassociateGatewayFromClusterResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DiscoverPollEndpointRequest`: structure.
 ///
 /// The input of `DiscoverPollEndpoint`.
@@ -3223,6 +3353,7 @@ pub struct DiscoverPollEndpointRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `DiscoverPollEndpointResponse`: structure.
 ///
 /// The output of `DiscoverPollEndpoint`.
@@ -3276,6 +3407,7 @@ pub struct EBSTagSpecification {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ECSExpressGatewayService`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ECSExpressGatewayService {
@@ -3303,6 +3435,7 @@ pub struct ECSExpressGatewayService {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ECSManagedResources`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ECSManagedResources {
@@ -3370,6 +3503,7 @@ pub struct EFSVolumeConfiguration {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ElbGatewayResources`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ElbGatewayResources {
@@ -3455,6 +3589,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `ExecuteCommandRequest`: structure.
 ///
 /// The input of `ExecuteCommand`.
@@ -3474,6 +3609,7 @@ pub struct ExecuteCommandRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ExecuteCommandResponse`: structure.
 ///
 /// The output of `ExecuteCommand`.
@@ -3495,6 +3631,7 @@ pub struct ExecuteCommandResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `ExpressCpuArchitecture`: closed set of 2 values in the model; others are kept in `Unknown`.
     ExpressCpuArchitecture {
@@ -3505,6 +3642,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `ExpressGatewayContainer`: structure.
 #[derive(Clone, Default, PartialEq)]
 pub struct ExpressGatewayContainer {
@@ -3526,6 +3664,7 @@ pub struct ExpressGatewayContainer {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 impl std::fmt::Debug for ExpressGatewayContainer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ExpressGatewayContainer")
@@ -3544,6 +3683,7 @@ impl std::fmt::Debug for ExpressGatewayContainer {
     }
 }
 
+#[cfg(feature = "full")]
 /// `ExpressGatewayRepositoryCredentials`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExpressGatewayRepositoryCredentials {
@@ -3553,6 +3693,7 @@ pub struct ExpressGatewayRepositoryCredentials {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ExpressGatewayScalingTarget`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExpressGatewayScalingTarget {
@@ -3568,6 +3709,7 @@ pub struct ExpressGatewayScalingTarget {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ExpressGatewayServiceAwsLogsConfiguration`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExpressGatewayServiceAwsLogsConfiguration {
@@ -3579,6 +3721,7 @@ pub struct ExpressGatewayServiceAwsLogsConfiguration {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ExpressGatewayServiceConfiguration`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExpressGatewayServiceConfiguration {
@@ -3612,6 +3755,7 @@ pub struct ExpressGatewayServiceConfiguration {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `ExpressGatewayServiceInclude`: closed set of 1 values in the model; others are kept in `Unknown`.
     ExpressGatewayServiceInclude {
@@ -3620,6 +3764,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `ExpressGatewayServiceNetworkConfiguration`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExpressGatewayServiceNetworkConfiguration {
@@ -3631,6 +3776,7 @@ pub struct ExpressGatewayServiceNetworkConfiguration {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `ExpressGatewayServiceScalingMetric`: closed set of 3 values in the model; others are kept in `Unknown`.
     ExpressGatewayServiceScalingMetric {
@@ -3643,6 +3789,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `ExpressGatewayServiceStatus`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExpressGatewayServiceStatus {
@@ -3654,6 +3801,7 @@ pub struct ExpressGatewayServiceStatus {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `ExpressGatewayServiceStatusCode`: closed set of 3 values in the model; others are kept in `Unknown`.
     ExpressGatewayServiceStatusCode {
@@ -3724,6 +3872,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `Gateway`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Gateway {
@@ -3757,6 +3906,7 @@ pub struct Gateway {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `GatewayAlbDesyncMitigationMode`: closed set of 3 values in the model; others are kept in `Unknown`.
     GatewayAlbDesyncMitigationMode {
@@ -3769,6 +3919,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `GatewayAlbProtocol`: closed set of 2 values in the model; others are kept in `Unknown`.
     GatewayAlbProtocol {
@@ -3779,6 +3930,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `GatewayAlbTestTrafficRules`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayAlbTestTrafficRules {
@@ -3788,6 +3940,7 @@ pub struct GatewayAlbTestTrafficRules {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `GatewayClusterAssociationStatus`: closed set of 3 values in the model; others are kept in `Unknown`.
     GatewayClusterAssociationStatus {
@@ -3800,6 +3953,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `GatewayClusterAssociationSummary`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayClusterAssociationSummary {
@@ -3813,6 +3967,7 @@ pub struct GatewayClusterAssociationSummary {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `GatewayConfiguration`: union (exactly one member is set).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayConfiguration {
@@ -3822,6 +3977,7 @@ pub struct GatewayConfiguration {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `GatewayConnection`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayConnection {
@@ -3843,6 +3999,7 @@ pub struct GatewayConnection {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `GatewayConnectionAlbResources`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayConnectionAlbResources {
@@ -3866,6 +4023,7 @@ pub struct GatewayConnectionAlbResources {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `GatewayConnectionResources`: union (exactly one member is set).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayConnectionResources {
@@ -3952,6 +4110,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `GatewayElbAccessLogConfiguration`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayElbAccessLogConfiguration {
@@ -3961,6 +4120,7 @@ pub struct GatewayElbAccessLogConfiguration {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `GatewayElbAccessLogDestination`: union (exactly one member is set).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayElbAccessLogDestination {
@@ -3970,6 +4130,7 @@ pub struct GatewayElbAccessLogDestination {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `GatewayElbAccessLogS3Destination`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayElbAccessLogS3Destination {
@@ -3981,6 +4142,7 @@ pub struct GatewayElbAccessLogS3Destination {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `GatewayElbIpAddressType`: closed set of 3 values in the model; others are kept in `Unknown`.
     GatewayElbIpAddressType {
@@ -3993,6 +4155,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `GatewayElbNetworkConfiguration`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayElbNetworkConfiguration {
@@ -4006,6 +4169,7 @@ pub struct GatewayElbNetworkConfiguration {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `GatewayElbScheme`: closed set of 2 values in the model; others are kept in `Unknown`.
     GatewayElbScheme {
@@ -4016,6 +4180,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `GatewayInfrastructureResources`: union (exactly one member is set).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayInfrastructureResources {
@@ -4034,6 +4199,7 @@ pub struct GatewayNotFoundException {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `GatewayOperationError`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayOperationError {
@@ -4047,6 +4213,7 @@ pub struct GatewayOperationError {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `GatewayResourceFailure`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayResourceFailure {
@@ -4058,6 +4225,7 @@ pub struct GatewayResourceFailure {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `GatewayResources`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayResources {
@@ -4069,6 +4237,7 @@ pub struct GatewayResources {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `GatewayRoute`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayRoute {
@@ -4088,6 +4257,7 @@ pub struct GatewayRoute {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `GatewayRouteAlbResources`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayRouteAlbResources {
@@ -4109,6 +4279,7 @@ pub struct GatewayRouteAlbResources {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `GatewayRouteLoadBalancerSecurityGroup`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayRouteLoadBalancerSecurityGroup {
@@ -4120,6 +4291,7 @@ pub struct GatewayRouteLoadBalancerSecurityGroup {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `GatewayRouteResources`: union (exactly one member is set).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayRouteResources {
@@ -4129,6 +4301,7 @@ pub struct GatewayRouteResources {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `GatewayRouteStatus`: closed set of 7 values in the model; others are kept in `Unknown`.
     GatewayRouteStatus {
@@ -4149,6 +4322,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `GatewayRouteSummary`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayRouteSummary {
@@ -4168,6 +4342,7 @@ pub struct GatewayRouteSummary {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `GatewayStatus`: closed set of 5 values in the model; others are kept in `Unknown`.
     GatewayStatus {
@@ -4184,6 +4359,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `GatewaySummary`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewaySummary {
@@ -4199,6 +4375,7 @@ pub struct GatewaySummary {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `GatewayTestTrafficHeader`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayTestTrafficHeader {
@@ -4210,6 +4387,7 @@ pub struct GatewayTestTrafficHeader {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `GetTaskProtectionRequest`: structure.
 ///
 /// The input of `GetTaskProtection`.
@@ -4223,6 +4401,7 @@ pub struct GetTaskProtectionRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `GetTaskProtectionResponse`: structure.
 ///
 /// The output of `GetTaskProtection`.
@@ -4236,6 +4415,7 @@ pub struct GetTaskProtectionResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `GpuDevice`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GpuDevice {
@@ -4253,6 +4433,7 @@ pub struct GpuDevice {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `GpuSharingMode`: closed set of 3 values in the model; others are kept in `Unknown`.
     GpuSharingMode {
@@ -4282,6 +4463,7 @@ pub struct HealthCheck {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `HealthStatus`: closed set of 3 values in the model; others are kept in `Unknown`.
     HealthStatus {
@@ -4305,6 +4487,7 @@ pub struct HostEntry {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `HostSharedAlbConfiguration`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HostSharedAlbConfiguration {
@@ -4352,6 +4535,7 @@ pub struct InferenceAccelerator {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `InferenceAcceleratorOverride`: structure.
 ///
 /// Deprecated in the model.
@@ -4365,6 +4549,7 @@ pub struct InferenceAcceleratorOverride {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `InfrastructureOptimization`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InfrastructureOptimization {
@@ -4374,6 +4559,7 @@ pub struct InfrastructureOptimization {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `IngressPathSummary`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressPathSummary {
@@ -4385,6 +4571,7 @@ pub struct IngressPathSummary {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `InstanceGeneration`: closed set of 2 values in the model; others are kept in `Unknown`.
     InstanceGeneration {
@@ -4395,6 +4582,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `InstanceHealthCheckResult`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceHealthCheckResult {
@@ -4412,6 +4600,7 @@ pub struct InstanceHealthCheckResult {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `InstanceHealthCheckState`: closed set of 4 values in the model; others are kept in `Unknown`.
     InstanceHealthCheckState {
@@ -4426,6 +4615,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `InstanceHealthCheckType`: closed set of 4 values in the model; others are kept in `Unknown`.
     InstanceHealthCheckType {
@@ -4440,6 +4630,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `InstanceLaunchTemplate`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceLaunchTemplate {
@@ -4469,6 +4660,7 @@ pub struct InstanceLaunchTemplate {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `InstanceLaunchTemplateUpdate`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceLaunchTemplateUpdate {
@@ -4492,6 +4684,7 @@ pub struct InstanceLaunchTemplateUpdate {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `InstanceRequirementsRequest`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceRequirementsRequest {
@@ -4657,6 +4850,7 @@ pub struct LinuxParameters {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ListAccountSettingsRequest`: structure.
 ///
 /// The input of `ListAccountSettings`.
@@ -4678,6 +4872,7 @@ pub struct ListAccountSettingsRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ListAccountSettingsResponse`: structure.
 ///
 /// The output of `ListAccountSettings`.
@@ -4691,6 +4886,7 @@ pub struct ListAccountSettingsResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ListAttributesRequest`: structure.
 ///
 /// The input of `ListAttributes`.
@@ -4712,6 +4908,7 @@ pub struct ListAttributesRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ListAttributesResponse`: structure.
 ///
 /// The output of `ListAttributes`.
@@ -4751,6 +4948,7 @@ pub struct ListClustersResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ListContainerInstancesRequest`: structure.
 ///
 /// The input of `ListContainerInstances`.
@@ -4770,6 +4968,7 @@ pub struct ListContainerInstancesRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ListContainerInstancesResponse`: structure.
 ///
 /// The output of `ListContainerInstances`.
@@ -4783,6 +4982,7 @@ pub struct ListContainerInstancesResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ListDaemonDeploymentsRequest`: structure.
 ///
 /// The input of `ListDaemonDeployments`.
@@ -4802,6 +5002,7 @@ pub struct ListDaemonDeploymentsRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ListDaemonDeploymentsResponse`: structure.
 ///
 /// The output of `ListDaemonDeployments`.
@@ -4815,6 +5016,7 @@ pub struct ListDaemonDeploymentsResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ListDaemonTaskDefinitionsRequest`: structure.
 ///
 /// The input of `ListDaemonTaskDefinitions`.
@@ -4838,6 +5040,7 @@ pub struct ListDaemonTaskDefinitionsRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ListDaemonTaskDefinitionsResponse`: structure.
 ///
 /// The output of `ListDaemonTaskDefinitions`.
@@ -4851,6 +5054,7 @@ pub struct ListDaemonTaskDefinitionsResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ListDaemonsRequest`: structure.
 ///
 /// The input of `ListDaemons`.
@@ -4868,6 +5072,7 @@ pub struct ListDaemonsRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ListDaemonsResponse`: structure.
 ///
 /// The output of `ListDaemons`.
@@ -4881,6 +5086,7 @@ pub struct ListDaemonsResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ListGatewayClusterAssociationsRequest`: structure.
 ///
 /// The input of `ListGatewayClusterAssociations`.
@@ -4900,6 +5106,7 @@ pub struct ListGatewayClusterAssociationsRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ListGatewayClusterAssociationsResponse`: structure.
 ///
 /// The output of `ListGatewayClusterAssociations`.
@@ -4913,6 +5120,7 @@ pub struct ListGatewayClusterAssociationsResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ListGatewayRoutesRequest`: structure.
 ///
 /// The input of `ListGatewayRoutes`.
@@ -4936,6 +5144,7 @@ pub struct ListGatewayRoutesRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ListGatewayRoutesResponse`: structure.
 ///
 /// The output of `ListGatewayRoutes`.
@@ -4949,6 +5158,7 @@ pub struct ListGatewayRoutesResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ListGatewaysRequest`: structure.
 ///
 /// The input of `ListGateways`.
@@ -4966,6 +5176,7 @@ pub struct ListGatewaysRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ListGatewaysResponse`: structure.
 ///
 /// The output of `ListGateways`.
@@ -4979,6 +5190,7 @@ pub struct ListGatewaysResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ListServiceDeploymentsRequest`: structure.
 ///
 /// The input of `ListServiceDeployments`.
@@ -5000,6 +5212,7 @@ pub struct ListServiceDeploymentsRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ListServiceDeploymentsResponse`: structure.
 ///
 /// The output of `ListServiceDeployments`.
@@ -5013,6 +5226,7 @@ pub struct ListServiceDeploymentsResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ListServicesByNamespaceRequest`: structure.
 ///
 /// The input of `ListServicesByNamespace`.
@@ -5028,6 +5242,7 @@ pub struct ListServicesByNamespaceRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ListServicesByNamespaceResponse`: structure.
 ///
 /// The output of `ListServicesByNamespace`.
@@ -5097,6 +5312,7 @@ pub struct ListTagsForResourceResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ListTaskDefinitionFamiliesRequest`: structure.
 ///
 /// The input of `ListTaskDefinitionFamilies`.
@@ -5114,6 +5330,7 @@ pub struct ListTaskDefinitionFamiliesRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ListTaskDefinitionFamiliesResponse`: structure.
 ///
 /// The output of `ListTaskDefinitionFamilies`.
@@ -5127,6 +5344,7 @@ pub struct ListTaskDefinitionFamiliesResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ListTaskDefinitionsRequest`: structure.
 ///
 /// The input of `ListTaskDefinitions`.
@@ -5146,6 +5364,7 @@ pub struct ListTaskDefinitionsRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ListTaskDefinitionsResponse`: structure.
 ///
 /// The output of `ListTaskDefinitions`.
@@ -5159,6 +5378,7 @@ pub struct ListTaskDefinitionsResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ListTasksRequest`: structure.
 ///
 /// The input of `ListTasks`.
@@ -5188,6 +5408,7 @@ pub struct ListTasksRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ListTasksResponse`: structure.
 ///
 /// The output of `ListTasks`.
@@ -5218,6 +5439,7 @@ pub struct LoadBalancer {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `LocalStorage`: closed set of 3 values in the model; others are kept in `Unknown`.
     LocalStorage {
@@ -5230,6 +5452,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `LocalStorageType`: closed set of 2 values in the model; others are kept in `Unknown`.
     LocalStorageType {
@@ -5275,6 +5498,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `LogDriverVolumeConfiguration`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogDriverVolumeConfiguration {
@@ -5284,6 +5508,7 @@ pub struct LogDriverVolumeConfiguration {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ManagedAgent`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedAgent {
@@ -5299,6 +5524,7 @@ pub struct ManagedAgent {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `ManagedAgentName`: closed set of 1 values in the model; others are kept in `Unknown`.
     ManagedAgentName {
@@ -5307,6 +5533,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `ManagedAgentStateChange`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedAgentStateChange {
@@ -5322,6 +5549,7 @@ pub struct ManagedAgentStateChange {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ManagedApplicationAutoScalingPolicy`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedApplicationAutoScalingPolicy {
@@ -5343,6 +5571,7 @@ pub struct ManagedApplicationAutoScalingPolicy {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ManagedAutoScaling`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedAutoScaling {
@@ -5354,6 +5583,7 @@ pub struct ManagedAutoScaling {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ManagedCertificate`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedCertificate {
@@ -5371,6 +5601,7 @@ pub struct ManagedCertificate {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `ManagedDraining`: closed set of 2 values in the model; others are kept in `Unknown`.
     ManagedDraining {
@@ -5381,6 +5612,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `ManagedIngressPath`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedIngressPath {
@@ -5404,6 +5636,7 @@ pub struct ManagedIngressPath {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ManagedInstancesLocalStorageConfiguration`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedInstancesLocalStorageConfiguration {
@@ -5413,6 +5646,7 @@ pub struct ManagedInstancesLocalStorageConfiguration {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `ManagedInstancesMonitoringOptions`: closed set of 2 values in the model; others are kept in `Unknown`.
     ManagedInstancesMonitoringOptions {
@@ -5423,6 +5657,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `ManagedInstancesNetworkConfiguration`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedInstancesNetworkConfiguration {
@@ -5434,6 +5669,7 @@ pub struct ManagedInstancesNetworkConfiguration {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ManagedInstancesProvider`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedInstancesProvider {
@@ -5451,6 +5687,7 @@ pub struct ManagedInstancesProvider {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ManagedInstancesStorageConfiguration`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedInstancesStorageConfiguration {
@@ -5460,6 +5697,7 @@ pub struct ManagedInstancesStorageConfiguration {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ManagedListener`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedListener {
@@ -5475,6 +5713,7 @@ pub struct ManagedListener {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ManagedListenerRule`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedListenerRule {
@@ -5490,6 +5729,7 @@ pub struct ManagedListenerRule {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ManagedLoadBalancer`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedLoadBalancer {
@@ -5511,6 +5751,7 @@ pub struct ManagedLoadBalancer {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ManagedLogGroup`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedLogGroup {
@@ -5528,6 +5769,7 @@ pub struct ManagedLogGroup {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ManagedMetricAlarm`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedMetricAlarm {
@@ -5543,6 +5785,7 @@ pub struct ManagedMetricAlarm {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `ManagedResourceStatus`: closed set of 5 values in the model; others are kept in `Unknown`.
     ManagedResourceStatus {
@@ -5559,6 +5802,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `ManagedScalableTarget`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedScalableTarget {
@@ -5578,6 +5822,7 @@ pub struct ManagedScalableTarget {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ManagedScaling`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedScaling {
@@ -5595,6 +5840,7 @@ pub struct ManagedScaling {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `ManagedScalingStatus`: closed set of 2 values in the model; others are kept in `Unknown`.
     ManagedScalingStatus {
@@ -5605,6 +5851,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `ManagedSecurityGroup`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedSecurityGroup {
@@ -5631,6 +5878,7 @@ pub struct ManagedStorageConfiguration {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ManagedTargetGroup`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedTargetGroup {
@@ -5652,6 +5900,7 @@ pub struct ManagedTargetGroup {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `ManagedTerminationProtection`: closed set of 2 values in the model; others are kept in `Unknown`.
     ManagedTerminationProtection {
@@ -5662,6 +5911,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `MemoryGiBPerVCpuRequest`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MemoryGiBPerVCpuRequest {
@@ -5673,6 +5923,7 @@ pub struct MemoryGiBPerVCpuRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `MemoryMiBRequest`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MemoryMiBRequest {
@@ -5735,6 +5986,7 @@ pub struct NamespaceNotFoundException {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `NetworkBandwidthGbpsRequest`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkBandwidthGbpsRequest {
@@ -5746,6 +5998,7 @@ pub struct NetworkBandwidthGbpsRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `NetworkBinding`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkBinding {
@@ -5774,6 +6027,7 @@ pub struct NetworkConfiguration {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `NetworkInterface`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkInterface {
@@ -5787,6 +6041,7 @@ pub struct NetworkInterface {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `NetworkInterfaceCountRequest`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkInterfaceCountRequest {
@@ -5912,6 +6167,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `PlatformDevice`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PlatformDevice {
@@ -5923,6 +6179,7 @@ pub struct PlatformDevice {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `PlatformDeviceType`: closed set of 2 values in the model; others are kept in `Unknown`.
     PlatformDeviceType {
@@ -5970,6 +6227,7 @@ pub struct PortMapping {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `PropagateGatewayTags`: closed set of 2 values in the model; others are kept in `Unknown`.
     PropagateGatewayTags {
@@ -5980,6 +6238,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `PropagateMITags`: closed set of 2 values in the model; others are kept in `Unknown`.
     PropagateMITags {
@@ -6002,6 +6261,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `ProtectedTask`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProtectedTask {
@@ -6036,6 +6296,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `PutAccountSettingDefaultRequest`: structure.
 ///
 /// The input of `PutAccountSettingDefault`.
@@ -6049,6 +6310,7 @@ pub struct PutAccountSettingDefaultRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `PutAccountSettingDefaultResponse`: structure.
 ///
 /// The output of `PutAccountSettingDefault`.
@@ -6060,6 +6322,7 @@ pub struct PutAccountSettingDefaultResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `PutAccountSettingRequest`: structure.
 ///
 /// The input of `PutAccountSetting`.
@@ -6075,6 +6338,7 @@ pub struct PutAccountSettingRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `PutAccountSettingResponse`: structure.
 ///
 /// The output of `PutAccountSetting`.
@@ -6086,6 +6350,7 @@ pub struct PutAccountSettingResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `PutAttributesRequest`: structure.
 ///
 /// The input of `PutAttributes`.
@@ -6099,6 +6364,7 @@ pub struct PutAttributesRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `PutAttributesResponse`: structure.
 ///
 /// The output of `PutAttributes`.
@@ -6110,6 +6376,7 @@ pub struct PutAttributesResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `PutClusterCapacityProvidersRequest`: structure.
 ///
 /// The input of `PutClusterCapacityProviders`.
@@ -6125,6 +6392,7 @@ pub struct PutClusterCapacityProvidersRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `PutClusterCapacityProvidersResponse`: structure.
 ///
 /// The output of `PutClusterCapacityProviders`.
@@ -6136,6 +6404,7 @@ pub struct PutClusterCapacityProvidersResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `RegisterContainerInstanceRequest`: structure.
 ///
 /// The input of `RegisterContainerInstance`.
@@ -6163,6 +6432,7 @@ pub struct RegisterContainerInstanceRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `RegisterContainerInstanceResponse`: structure.
 ///
 /// The output of `RegisterContainerInstance`.
@@ -6174,6 +6444,7 @@ pub struct RegisterContainerInstanceResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `RegisterDaemonTaskDefinitionRequest`: structure.
 ///
 /// The input of `RegisterDaemonTaskDefinition`.
@@ -6203,6 +6474,7 @@ pub struct RegisterDaemonTaskDefinitionRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `RegisterDaemonTaskDefinitionResponse`: structure.
 ///
 /// The output of `RegisterDaemonTaskDefinition`.
@@ -6284,6 +6556,7 @@ pub struct RepositoryCredentials {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ResolvedConfiguration`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResolvedConfiguration {
@@ -6295,6 +6568,7 @@ pub struct ResolvedConfiguration {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `Resource`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Resource {
@@ -6367,6 +6641,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `Rollback`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rollback {
@@ -6380,6 +6655,7 @@ pub struct Rollback {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `RunTaskRequest`: structure.
 ///
 /// The input of `RunTask`.
@@ -6427,6 +6703,7 @@ pub struct RunTaskRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `RunTaskResponse`: structure.
 ///
 /// The output of `RunTask`.
@@ -6451,6 +6728,7 @@ pub struct RuntimePlatform {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `RuntimePlatformOverride`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuntimePlatformOverride {
@@ -6789,6 +7067,7 @@ pub struct ServiceCurrentRevisionSummary {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ServiceDeployment`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceDeployment {
@@ -6832,6 +7111,7 @@ pub struct ServiceDeployment {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ServiceDeploymentAlarms`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceDeploymentAlarms {
@@ -6845,6 +7125,7 @@ pub struct ServiceDeploymentAlarms {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ServiceDeploymentBrief`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceDeploymentBrief {
@@ -6870,6 +7151,7 @@ pub struct ServiceDeploymentBrief {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ServiceDeploymentCircuitBreaker`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceDeploymentCircuitBreaker {
@@ -6883,6 +7165,7 @@ pub struct ServiceDeploymentCircuitBreaker {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `ServiceDeploymentLifecycleStage`: closed set of 10 values in the model; others are kept in `Unknown`.
     ServiceDeploymentLifecycleStage {
@@ -6918,6 +7201,7 @@ pub struct ServiceDeploymentNotFoundException {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `ServiceDeploymentRollbackMonitorsStatus`: closed set of 4 values in the model; others are kept in `Unknown`.
     ServiceDeploymentRollbackMonitorsStatus {
@@ -6932,6 +7216,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `ServiceDeploymentStatus`: closed set of 9 values in the model; others are kept in `Unknown`.
     ServiceDeploymentStatus {
@@ -7039,6 +7324,7 @@ pub struct ServiceRegistry {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ServiceRevision`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceRevision {
@@ -7102,6 +7388,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `ServiceRevisionLoadBalancer`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceRevisionLoadBalancer {
@@ -7113,6 +7400,7 @@ pub struct ServiceRevisionLoadBalancer {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ServiceRevisionOverrides`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceRevisionOverrides {
@@ -7122,6 +7410,7 @@ pub struct ServiceRevisionOverrides {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ServiceRevisionSummary`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceRevisionSummary {
@@ -7141,6 +7430,7 @@ pub struct ServiceRevisionSummary {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `ServiceRevisionVpcLatticeConfiguration`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceRevisionVpcLatticeConfiguration {
@@ -7163,6 +7453,7 @@ pub struct ServiceVolumeConfiguration {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `Session`: structure.
 #[derive(Clone, Default, PartialEq)]
 pub struct Session {
@@ -7176,6 +7467,7 @@ pub struct Session {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
@@ -7190,6 +7482,7 @@ impl std::fmt::Debug for Session {
     }
 }
 
+#[cfg(feature = "full")]
 /// `Setting`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Setting {
@@ -7205,6 +7498,7 @@ pub struct Setting {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `SettingName`: closed set of 11 values in the model; others are kept in `Unknown`.
     SettingName {
@@ -7233,6 +7527,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `SettingType`: closed set of 2 values in the model; others are kept in `Unknown`.
     SettingType {
@@ -7252,6 +7547,7 @@ pub struct SharingStrategy {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `SortOrder`: closed set of 2 values in the model; others are kept in `Unknown`.
     SortOrder {
@@ -7272,6 +7568,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `StartTaskRequest`: structure.
 ///
 /// The input of `StartTask`.
@@ -7307,6 +7604,7 @@ pub struct StartTaskRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `StartTaskResponse`: structure.
 ///
 /// The output of `StartTask`.
@@ -7320,6 +7618,7 @@ pub struct StartTaskResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `StopServiceDeploymentRequest`: structure.
 ///
 /// The input of `StopServiceDeployment`.
@@ -7333,6 +7632,7 @@ pub struct StopServiceDeploymentRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `StopServiceDeploymentResponse`: structure.
 ///
 /// The output of `StopServiceDeployment`.
@@ -7344,6 +7644,7 @@ pub struct StopServiceDeploymentResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `StopServiceDeploymentStopType`: closed set of 2 values in the model; others are kept in `Unknown`.
     StopServiceDeploymentStopType {
@@ -7354,6 +7655,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `StopTaskRequest`: structure.
 ///
 /// The input of `StopTask`.
@@ -7369,6 +7671,7 @@ pub struct StopTaskRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `StopTaskResponse`: structure.
 ///
 /// The output of `StopTask`.
@@ -7380,6 +7683,7 @@ pub struct StopTaskResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `SubmitAttachmentStateChangesRequest`: structure.
 ///
 /// The input of `SubmitAttachmentStateChanges`.
@@ -7393,6 +7697,7 @@ pub struct SubmitAttachmentStateChangesRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `SubmitAttachmentStateChangesResponse`: structure.
 ///
 /// The output of `SubmitAttachmentStateChanges`.
@@ -7404,6 +7709,7 @@ pub struct SubmitAttachmentStateChangesResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `SubmitContainerStateChangeRequest`: structure.
 ///
 /// The input of `SubmitContainerStateChange`.
@@ -7429,6 +7735,7 @@ pub struct SubmitContainerStateChangeRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `SubmitContainerStateChangeResponse`: structure.
 ///
 /// The output of `SubmitContainerStateChange`.
@@ -7440,6 +7747,7 @@ pub struct SubmitContainerStateChangeResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `SubmitTaskStateChangeRequest`: structure.
 ///
 /// The input of `SubmitTaskStateChange`.
@@ -7469,6 +7777,7 @@ pub struct SubmitTaskStateChangeRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `SubmitTaskStateChangeResponse`: structure.
 ///
 /// The output of `SubmitTaskStateChange`.
@@ -7550,6 +7859,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `Task`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Task {
@@ -7694,6 +8004,7 @@ pub struct TaskDefinition {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `TaskDefinitionFamilyStatus`: closed set of 3 values in the model; others are kept in `Unknown`.
     TaskDefinitionFamilyStatus {
@@ -7745,6 +8056,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `TaskEphemeralStorage`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TaskEphemeralStorage {
@@ -7756,6 +8068,7 @@ pub struct TaskEphemeralStorage {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `TaskField`: closed set of 1 values in the model; others are kept in `Unknown`.
     TaskField {
@@ -7778,6 +8091,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `TaskManagedEBSVolumeConfiguration`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TaskManagedEBSVolumeConfiguration {
@@ -7809,6 +8123,7 @@ pub struct TaskManagedEBSVolumeConfiguration {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `TaskManagedEBSVolumeTerminationPolicy`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TaskManagedEBSVolumeTerminationPolicy {
@@ -7818,6 +8133,7 @@ pub struct TaskManagedEBSVolumeTerminationPolicy {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `TaskOverride`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TaskOverride {
@@ -7913,6 +8229,7 @@ pub struct TaskSetNotFoundException {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 crate::string_enum! {
     /// `TaskStopCode`: closed set of 7 values in the model; others are kept in `Unknown`.
     TaskStopCode {
@@ -7933,6 +8250,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `TaskVolumeConfiguration`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TaskVolumeConfiguration {
@@ -7991,6 +8309,7 @@ pub struct Tmpfs {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `TotalLocalStorageGBRequest`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TotalLocalStorageGBRequest {
@@ -8023,6 +8342,7 @@ pub struct TrustedExecutionConfiguration {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `TrustedExecutionSummary`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrustedExecutionSummary {
@@ -8114,6 +8434,7 @@ pub struct UntagResourceResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `UpdateCapacityProviderRequest`: structure.
 ///
 /// The input of `UpdateCapacityProvider`.
@@ -8131,6 +8452,7 @@ pub struct UpdateCapacityProviderRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `UpdateCapacityProviderResponse`: structure.
 ///
 /// The output of `UpdateCapacityProvider`.
@@ -8142,6 +8464,7 @@ pub struct UpdateCapacityProviderResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `UpdateClusterRequest`: structure.
 ///
 /// The input of `UpdateCluster`.
@@ -8159,6 +8482,7 @@ pub struct UpdateClusterRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `UpdateClusterResponse`: structure.
 ///
 /// The output of `UpdateCluster`.
@@ -8170,6 +8494,7 @@ pub struct UpdateClusterResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `UpdateClusterSettingsRequest`: structure.
 ///
 /// The input of `UpdateClusterSettings`.
@@ -8183,6 +8508,7 @@ pub struct UpdateClusterSettingsRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `UpdateClusterSettingsResponse`: structure.
 ///
 /// The output of `UpdateClusterSettings`.
@@ -8194,6 +8520,7 @@ pub struct UpdateClusterSettingsResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `UpdateContainerAgentRequest`: structure.
 ///
 /// The input of `UpdateContainerAgent`.
@@ -8207,6 +8534,7 @@ pub struct UpdateContainerAgentRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `UpdateContainerAgentResponse`: structure.
 ///
 /// The output of `UpdateContainerAgent`.
@@ -8218,6 +8546,7 @@ pub struct UpdateContainerAgentResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `UpdateContainerInstancesStateRequest`: structure.
 ///
 /// The input of `UpdateContainerInstancesState`.
@@ -8233,6 +8562,7 @@ pub struct UpdateContainerInstancesStateRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `UpdateContainerInstancesStateResponse`: structure.
 ///
 /// The output of `UpdateContainerInstancesState`.
@@ -8246,6 +8576,7 @@ pub struct UpdateContainerInstancesStateResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `UpdateDaemonRequest`: structure.
 ///
 /// The input of `UpdateDaemon`.
@@ -8271,6 +8602,7 @@ pub struct UpdateDaemonRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `UpdateDaemonResponse`: structure.
 ///
 /// The output of `UpdateDaemon`.
@@ -8290,6 +8622,7 @@ pub struct UpdateDaemonResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `UpdateExpressGatewayServiceRequest`: structure.
 ///
 /// The input of `UpdateExpressGatewayService`.
@@ -8321,6 +8654,7 @@ pub struct UpdateExpressGatewayServiceRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `UpdateExpressGatewayServiceResponse`: structure.
 ///
 /// The output of `UpdateExpressGatewayService`.
@@ -8332,6 +8666,7 @@ pub struct UpdateExpressGatewayServiceResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `UpdateGatewayAlbConfiguration`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UpdateGatewayAlbConfiguration {
@@ -8351,6 +8686,7 @@ pub struct UpdateGatewayAlbConfiguration {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `UpdateGatewayConfiguration`: union (exactly one member is set).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UpdateGatewayConfiguration {
@@ -8360,6 +8696,7 @@ pub struct UpdateGatewayConfiguration {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `UpdateGatewayNetworkConfiguration`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UpdateGatewayNetworkConfiguration {
@@ -8369,6 +8706,7 @@ pub struct UpdateGatewayNetworkConfiguration {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `UpdateGatewayRequest`: structure.
 ///
 /// The input of `UpdateGateway`.
@@ -8388,6 +8726,7 @@ pub struct UpdateGatewayRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `UpdateGatewayResponse`: structure.
 ///
 /// The output of `UpdateGateway`.
@@ -8412,6 +8751,7 @@ pub struct UpdateInProgressException {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `UpdateManagedInstancesProviderConfiguration`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UpdateManagedInstancesProviderConfiguration {
@@ -8523,6 +8863,7 @@ pub struct UpdateServiceResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `UpdateTaskProtectionRequest`: structure.
 ///
 /// The input of `UpdateTaskProtection`.
@@ -8540,6 +8881,7 @@ pub struct UpdateTaskProtectionRequest {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `UpdateTaskProtectionResponse`: structure.
 ///
 /// The output of `UpdateTaskProtection`.
@@ -8581,6 +8923,7 @@ pub struct UpdateTaskSetResponse {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `UpdatedExpressGatewayService`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UpdatedExpressGatewayService {
@@ -8602,6 +8945,7 @@ pub struct UpdatedExpressGatewayService {
     pub unknown_fields: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "full")]
 /// `VCpuCountRangeRequest`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VCpuCountRangeRequest {
@@ -8623,6 +8967,7 @@ crate::string_enum! {
     }
 }
 
+#[cfg(feature = "full")]
 /// `VersionInfo`: structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VersionInfo {
