@@ -198,8 +198,7 @@ pub fn run(args: &Args) -> Result<()> {
     ]);
     let loopback_figures: Vec<Throughput> = json_of(&mut loopback)?;
     commands.push(util::describe(&loopback));
-    let harness = harness()?;
-    commands.push("(in-process) the 164-case suite against the embedded reference emulator, --jobs 16, as `cargo xtask conformance` runs it".into());
+    let harness = harness(&mut commands)?;
 
     let results = Results {
         machine: machine()?,
@@ -294,12 +293,16 @@ fn measure_server(
 
 /// The whole suite against the reference emulator, as `ecs-conformance run` makes it (a
 /// process of its own, so the wall time includes loading the embedded fixtures).
-fn harness() -> Result<Harness> {
+fn harness(commands: &mut Vec<String>) -> Result<Harness> {
     let tool = crate::conformance::tool()?;
     let out = util::scratch_dir("bench")?.join("suite.json");
     let mut cmd = Command::new(&tool);
     cmd.args(["run", "--jobs", "16", "--step-timeout-secs", "10", "--out"])
         .arg(&out);
+    commands.push(format!(
+        "{} (the whole suite against the embedded reference emulator, as `cargo xtask conformance` runs it)",
+        util::describe(&cmd)
+    ));
     let started = Instant::now();
     let output = cmd.output().context("running ecs-conformance")?;
     let wall_s = started.elapsed().as_secs_f64();

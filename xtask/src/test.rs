@@ -91,8 +91,10 @@ pub fn run() -> Result<()> {
     ensure_zero("ecs-conformance evidence", tool(&["evidence"])?)?;
     eprintln!("$ cargo xtask coverage");
     ensure_zero("ecs-conformance coverage", crate::coverage()?)?;
-    against_the_emulator(&root)?;
-    installed_outside_the_checkout(&root)?;
+    // The installed program: the whole suite from a directory outside the checkout, then its
+    // `serve` for the blue/green example and boto3.
+    let installed = installed_outside_the_checkout(&root)?;
+    against_the_emulator(&root, &installed)?;
     // The main job: the whole fixture suite must pass against the reference emulator, and its
     // reports must be written.
     let reports = util::scratch_dir("conformance")?;
@@ -207,8 +209,8 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
 }
 
 /// `cargo install --path crates/ecs-conformance` into a scratch root, then the installed
-/// binary, started in a directory outside the checkout, runs the whole suite.
-fn installed_outside_the_checkout(root: &Path) -> Result<()> {
+/// binary, started in a directory outside the checkout, runs the whole suite. Returns it.
+fn installed_outside_the_checkout(root: &Path) -> Result<PathBuf> {
     let install = util::scratch_dir("installed")?;
     util::run(
         util::cargo()
@@ -227,12 +229,13 @@ fn installed_outside_the_checkout(root: &Path) -> Result<()> {
         .args(["run", "--timing", "instant"]);
     let result = util::run(&mut cmd);
     let _ = std::fs::remove_dir_all(&elsewhere);
-    result.context("the installed ecs-conformance, run outside the checkout")
+    result.context("the installed ecs-conformance, run outside the checkout")?;
+    Ok(exe)
 }
 
-/// Clients against a live reference emulator (`ecs-conformance serve` on a free port): the
-/// project's blue/green example and boto3.
-fn against_the_emulator(root: &Path) -> Result<()> {
+/// Clients against a live reference emulator (`serve` of the installed `ecs-conformance`, on a
+/// free port): the project's blue/green example and boto3.
+fn against_the_emulator(root: &Path, installed: &Path) -> Result<()> {
     let python = boto3_venv()?;
     util::run(util::cargo().args([
         "build",
@@ -242,7 +245,8 @@ fn against_the_emulator(root: &Path) -> Result<()> {
         "--example",
         "blue_green",
     ]))?;
-    let mut server = Command::new(crate::conformance::tool()?)
+    let mut server = Command::new(installed)
+        .current_dir(std::env::temp_dir())
         .args([
             "serve",
             "--port",
