@@ -641,6 +641,26 @@ pub(super) mod fixtures {
     use super::testing::Region;
     use super::State;
 
+    /// A revision of the task definition `web`, one container running `image`.
+    pub fn register(r: &mut Region, image: &str) -> TaskDefinition {
+        r.call(
+            State::register_task_definition,
+            RegisterTaskDefinitionRequest {
+                family: Some("web".into()),
+                container_definitions: Some(vec![ContainerDefinition {
+                    name: Some("web".into()),
+                    image: Some(image.into()),
+                    memory: Some(128),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .task_definition
+        .unwrap()
+    }
+
     /// Cluster `c`, task definition `web:1` and the service `svc` of `desired` tasks under
     /// `controller`.
     pub fn service(r: &mut Region, controller: DeploymentControllerType, desired: i32) -> Service {
@@ -652,20 +672,7 @@ pub(super) mod fixtures {
             },
         )
         .unwrap();
-        r.call(
-            State::register_task_definition,
-            RegisterTaskDefinitionRequest {
-                family: Some("web".into()),
-                container_definitions: Some(vec![ContainerDefinition {
-                    name: Some("web".into()),
-                    image: Some("public.ecr.aws/nginx/nginx:1.27".into()),
-                    memory: Some(128),
-                    ..Default::default()
-                }]),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        register(r, "public.ecr.aws/nginx/nginx:1.27");
         let task_definition =
             (controller != DeploymentControllerType::External).then(|| "web".into());
         r.call(

@@ -159,27 +159,9 @@ impl State {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::super::fixtures::register;
     use super::super::testing::Region;
     use super::*;
-
-    fn register(r: &mut Region, image: &str) -> TaskDefinition {
-        r.call(
-            State::register_task_definition,
-            RegisterTaskDefinitionRequest {
-                family: Some("web".into()),
-                container_definitions: Some(vec![ContainerDefinition {
-                    name: Some("web".into()),
-                    image: Some(image.into()),
-                    memory: Some(128),
-                    ..Default::default()
-                }]),
-                ..Default::default()
-            },
-        )
-        .unwrap()
-        .task_definition
-        .unwrap()
-    }
 
     #[test]
     fn revisions_count_up_and_a_family_name_means_the_latest_active_one() {
