@@ -181,6 +181,26 @@ impl Error {
         }
     }
 
+    /// Whether trying the same call again later may succeed: throttling, a transient code or
+    /// a 5xx answer, a transport failure or a timeout. Client errors, validation, signing and
+    /// serialisation failures are not. The client's own retries have already been spent when
+    /// a caller sees the error; this tells a caller with its own deadline (a deployment
+    /// controller) whether to keep trying. Whether a repeat is *harmless* is the caller's to
+    /// judge: it is for idempotent calls and for calls carrying a client token.
+    pub fn is_retryable(&self) -> bool {
+        use crate::retry::{classify, Failure};
+        match self {
+            Error::Service(e) => {
+                classify(e.raw.status, Some(e.code.as_str())) == Failure::Retryable
+            }
+            Error::Unparseable { raw, .. } => raw.status >= 500 || raw.status == 429,
+            Error::Transport { .. }
+            | Error::AttemptTimeout { .. }
+            | Error::OverallTimeout { .. } => true,
+            Error::Validation { .. } | Error::Signing { .. } | Error::Serialize { .. } => false,
+        }
+    }
+
     /// The raw answer, when there was one.
     pub fn raw_response(&self) -> Option<&RawResponse> {
         match self {

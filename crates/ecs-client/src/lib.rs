@@ -49,9 +49,3 @@ pub use error::{ConfigError, Error, ErrorCode, RawResponse, ServiceError};
 pub use retry::RetryConfig;
 pub use validation::ValidationMode;
 pub use waiter::{WaitError, WaiterConfig};
-
-/// The README's examples (model and client) are compiled as doctests here, where both crates
-/// are in scope.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-struct ReadmeDoctests;

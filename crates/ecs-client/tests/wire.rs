@@ -261,6 +261,7 @@ async fn an_html_500_is_kept_raw_after_the_retries() {
         panic!("{err}")
     };
     assert_eq!(raw.status, 500);
+    assert!(err.is_retryable(), "a 5xx may pass");
     assert_eq!(raw.body_text(), page);
     assert_eq!(raw.header("content-type"), Some("text/html"));
     assert_eq!(
@@ -283,6 +284,10 @@ async fn a_2xx_that_is_not_the_output_shape_is_unparseable_with_its_body() {
         panic!("{err}")
     };
     assert!(reason.starts_with("taskSets:"), "{reason}");
+    assert!(
+        !err.is_retryable(),
+        "a 2xx that cannot be read will not change"
+    );
     assert_eq!(raw.body_text(), "{\"taskSets\": 5}");
 }
 
@@ -361,6 +366,7 @@ async fn throttling_is_retried_up_to_the_attempt_limit() {
         err.service_error().unwrap().code,
         ErrorCode::Other("ThrottlingException".into())
     );
+    assert!(err.is_retryable());
     assert_eq!(received(&server).await.len(), 4);
     // Per call.
     let err = c
@@ -471,6 +477,7 @@ async fn connection_refused_is_a_transport_error() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err}");
+    assert!(err.is_retryable());
 }
 
 #[tokio::test]
@@ -505,6 +512,7 @@ async fn validation_modes() {
     let Error::Validation { source, .. } = &err else {
         panic!("{err}")
     };
+    assert!(!err.is_retryable(), "the same input breaks the same rules");
     let rules: Vec<&str> = source.violations.iter().map(|v| v.rule).collect();
     assert_eq!(
         rules,

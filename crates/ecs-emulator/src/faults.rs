@@ -1,7 +1,8 @@
 //! Faults a controller test injects into the emulator, and the log of what the controller
 //! called: the two things a test of code that talks to ECS needs beyond a faithful endpoint.
 //!
-//! Faults on a call ([`Fault::Throttle`], [`Fault::ServerError`], [`Fault::DropConnection`])
+//! Faults on a call ([`Fault::Throttle`], [`Fault::ServerError`], [`Fault::Refuse`],
+//! [`Fault::DropConnection`])
 //! apply to the next `times` calls of one operation, then clear themselves. Faults on the
 //! scheduler ([`Fault::StuckTasks`], [`Fault::SlowRecompute`]) last until
 //! [`crate::Engine::clear_faults`] or [`crate::Engine::reset`].
@@ -27,6 +28,19 @@ pub enum Fault {
     ServerError {
         /// The operation.
         operation: String,
+        /// How many calls.
+        times: u32,
+    },
+    /// The next `times` calls of `operation` are refused with `code` (HTTP 400) and
+    /// `message`, as when the caller lacks a permission (`AccessDeniedException`) or a quota
+    /// says no: an error no retry lifts.
+    Refuse {
+        /// The operation.
+        operation: String,
+        /// The error code (`AccessDeniedException`).
+        code: &'static str,
+        /// The message.
+        message: String,
         /// How many calls.
         times: u32,
     },
@@ -63,6 +77,7 @@ pub(crate) struct SchedulerFaults {
 enum CallFault {
     Throttle,
     ServerError,
+    Refuse { code: &'static str, message: String },
     Drop,
 }
 
@@ -82,6 +97,14 @@ impl Faults {
             Fault::ServerError { operation, times } => {
                 self.calls.push((operation, CallFault::ServerError, times))
             }
+            Fault::Refuse {
+                operation,
+                code,
+                message,
+                times,
+            } => self
+                .calls
+                .push((operation, CallFault::Refuse { code, message }, times)),
             Fault::DropConnection { operation, times } => {
                 self.calls.push((operation, CallFault::Drop, times))
             }
@@ -108,6 +131,7 @@ impl Faults {
                 "ServerException",
                 "The server encountered an error (injected fault).",
             ),
+            CallFault::Refuse { code, message } => ApiError::new(400, code, message.as_str()),
             CallFault::Drop => ApiError::dropped(),
         };
         self.calls.retain(|(_, _, n)| *n > 0);

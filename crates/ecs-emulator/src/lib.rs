@@ -16,8 +16,9 @@
 //! Point the client at it with `ecs_client::Config::local(url)` (dummy credentials, nothing read
 //! from the environment). Build it with [`EmulatorBuilder::log_calls`] to assert what your code
 //! called ([`Engine::calls`], [`Engine::calls_of`]); make it misbehave with [`Engine::inject`]
-//! and a [`Fault`]: throttling, 5xx answers or dropped connections on chosen operations, tasks
-//! that never start, a slow recompute; start again from an empty account with
+//! and a [`Fault`]: throttling, 5xx answers, refusals (an error code of your choice) or
+//! dropped connections on chosen operations, tasks that never start, a slow recompute; start
+//! again from an empty account with
 //! [`Engine::reset`]. `tests/controller.rs` shows all of it.
 //!
 //! The operations it implements are listed in [`IMPLEMENTED`] (the same list drives the

@@ -1,0 +1,210 @@
+//! Progress, as events: each is logged through `tracing` and handed to the callback a caller
+//! gives ([`crate::Deployer::on_event`]), so a CLI or a CI log can show every step with its
+//! counts.
+
+use std::fmt;
+use std::time::Duration;
+
+use ecs_model::Decimal;
+
+use crate::observe::Counts;
+
+/// Something the deployment did or saw.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The deployment began (or resumed) with what the service showed.
+    Started {
+        /// The deployment id.
+        deployment: String,
+        /// The service's desired count.
+        desired_count: i32,
+        /// The primary task set being replaced, if there is one.
+        replacing: Option<String>,
+        /// What was found of an earlier run of the same deployment (`None`: a fresh start).
+        resumed: Option<String>,
+    },
+    /// The service holds as many task sets as it may; waiting for DRAINING ones to go.
+    WaitingForRoom {
+        /// Task sets on the service, DRAINING ones included.
+        task_sets: usize,
+        /// Of which DRAINING.
+        draining: usize,
+    },
+    /// A task set left by an earlier deployment of this tool, not the primary, was deleted
+    /// to make room.
+    RemovedLeftover {
+        /// Its id.
+        task_set: String,
+        /// Its `externalId`.
+        external_id: String,
+    },
+    /// The new task set exists.
+    Created {
+        /// Its id.
+        task_set: String,
+        /// The scale it was created at.
+        percent: Decimal,
+    },
+    /// A task set was asked to scale.
+    Scaled {
+        /// Its id.
+        task_set: String,
+        /// The new scale.
+        percent: Decimal,
+    },
+    /// A wait saw the set change but not settle yet (sent when what it shows changes).
+    Waiting {
+        /// The task set.
+        task_set: String,
+        /// What it waits for.
+        why: &'static str,
+        /// What the set shows.
+        counts: Counts,
+    },
+    /// A step's set settled.
+    Settled {
+        /// The step (1-based) and how many there are; `None` outside the strategy's steps.
+        step: Option<(usize, usize)>,
+        /// The task set.
+        task_set: String,
+        /// Its scale.
+        percent: Decimal,
+        /// What it shows.
+        counts: Counts,
+    },
+    /// Holding a settled step before the gate.
+    Baking {
+        /// The step (1-based).
+        step: usize,
+        /// For how long.
+        duration: Duration,
+    },
+    /// The health gate said yes.
+    GatePassed {
+        /// Where: `step 2/5 at 40%`, or `after the switch`.
+        at: String,
+    },
+    /// The new set is the service's primary task set.
+    Switched {
+        /// The new primary.
+        primary: String,
+    },
+    /// The old set is being retired (scaled to 0, then deleted).
+    Retiring {
+        /// Its id.
+        task_set: String,
+    },
+    /// DeleteTaskSet was answered: the set is DRAINING.
+    Deleted {
+        /// Its id.
+        task_set: String,
+        /// Whether `force` was needed (the set was not at scale 0).
+        forced: bool,
+    },
+    /// A deleted set no longer shows on the service.
+    Gone {
+        /// Its id.
+        task_set: String,
+    },
+    /// A call failed in a way that may pass; it is tried again within the stage's deadline.
+    Retrying {
+        /// The operation.
+        operation: &'static str,
+        /// The error, as text.
+        error: String,
+    },
+    /// Rolling back, and why.
+    RollingBack {
+        /// The reason.
+        reason: String,
+    },
+    /// The old set is the primary again.
+    Restored {
+        /// The old set.
+        primary: String,
+    },
+}
+
+fn counts(c: &Counts) -> String {
+    let n = |v: Option<i32>| v.map_or_else(|| "-".to_owned(), |v| v.to_string());
+    format!(
+        "computed {}/{} running {} pending {} {}",
+        n(c.computed),
+        c.expected,
+        n(c.running),
+        n(c.pending),
+        c.stability.as_deref().unwrap_or("-")
+    )
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::Started {
+                deployment,
+                desired_count,
+                replacing,
+                resumed,
+            } => {
+                write!(f, "deployment {deployment}: desiredCount {desired_count}")?;
+                match replacing {
+                    Some(old) => write!(f, ", replacing {old}")?,
+                    None => write!(f, ", no primary task set yet")?,
+                }
+                if let Some(r) = resumed {
+                    write!(f, "; resuming: {r}")?;
+                }
+                Ok(())
+            }
+            Event::WaitingForRoom {
+                task_sets,
+                draining,
+            } => write!(
+                f,
+                "{task_sets} task sets on the service ({draining} DRAINING): waiting for room"
+            ),
+            Event::RemovedLeftover {
+                task_set,
+                external_id,
+            } => write!(f, "deleted leftover task set {task_set} ({external_id})"),
+            Event::Created { task_set, percent } => {
+                write!(f, "created {task_set} at {percent}%")
+            }
+            Event::Scaled { task_set, percent } => write!(f, "scaled {task_set} to {percent}%"),
+            Event::Waiting {
+                task_set,
+                why,
+                counts: c,
+            } => write!(f, "  {task_set}: {} ({why})", counts(c)),
+            Event::Settled {
+                step,
+                task_set,
+                percent,
+                counts: c,
+            } => {
+                if let Some((i, n)) = step {
+                    write!(f, "step {i}/{n}: ")?;
+                }
+                write!(f, "{task_set} settled at {percent}%: {}", counts(c))
+            }
+            Event::Baking { step, duration } => write!(
+                f,
+                "step {step}: baking {}",
+                humantime::format_duration(*duration)
+            ),
+            Event::GatePassed { at } => write!(f, "health gate passed {at}"),
+            Event::Switched { primary } => write!(f, "{primary} is the primary task set"),
+            Event::Retiring { task_set } => write!(f, "retiring {task_set}"),
+            Event::Deleted { task_set, forced } => write!(
+                f,
+                "deleted {task_set}{}",
+                if *forced { " (force)" } else { "" }
+            ),
+            Event::Gone { task_set } => write!(f, "{task_set} is gone"),
+            Event::Retrying { operation, error } => write!(f, "{operation} again after: {error}"),
+            Event::RollingBack { reason } => write!(f, "rolling back: {reason}"),
+            Event::Restored { primary } => write!(f, "{primary} is the primary task set again"),
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! Deployments of Amazon ECS services that use the EXTERNAL deployment controller, with task
+//! sets: blue/green, canary and linear, each step waited for properly, with rollback, and
+//! resumable after a crash.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use ecs_deploy::{Deployer, Deployment, Outcome};
+//!
+//! let ecs = ecs_client::EcsClient::from_env()?;
+//! let deployment = Deployment::new("prod", "web", "web:42", "canary:10%,5m".parse()?);
+//! let report = Deployer::new(ecs)
+//!     .health_gate(|cx| async move { if cx.counts.running == Some(cx.counts.expected) { Ok(()) } else { Err("short of tasks".into()) } })
+//!     .on_event(|e| eprintln!("{e}"))
+//!     .run(&deployment)
+//!     .await;
+//! assert!(matches!(report.outcome, Outcome::Succeeded), "{:?}", report.outcome);
+//! # Ok(()) }
+//! ```
+//!
+//! # What a deployment does
+//!
+//! 1. Reads the service (DescribeServices). It must use the EXTERNAL controller. Its primary
+//!    task set, if any, is the one being replaced.
+//! 2. Makes room: a service holds at most [`MAX_TASK_SETS`] task sets, DRAINING ones included.
+//!    Sets left by earlier runs of this tool that are not the primary are deleted, and DRAINING
+//!    sets are waited for. Anything else filling the service stops the deployment before it
+//!    changes anything ([`DeployError::NoRoom`]).
+//! 3. Creates the new task set at the first step's scale: the old primary's network, load
+//!    balancers, registries, launch type or capacity providers and platform version, with the
+//!    new task definition; `clientToken` is the deployment id and `externalId` is
+//!    `ecs-deploy/<id>`.
+//! 4. For each step of the [`Strategy`]: UpdateTaskSet to the step's scale, wait until the set
+//!    has settled, bake, ask the health gate.
+//! 5. UpdateServicePrimaryTaskSet to the new set; wait until it shows as PRIMARY; ask the gate.
+//! 6. Retires the old set: scale 0, settled, DeleteTaskSet (`force` only if it is still above
+//!    0), wait until the service no longer shows it.
+//!
+//! # Guarantees
+//!
+//! - **No decision on an unsettled count.** A step is done only when a DescribeServices
+//!   answer shows the new set at the step's scale with `computedDesiredCount` equal to
+//!   `ceil(desiredCount x scale / 100)` (computed exactly, on decimals), that many tasks
+//!   running, none pending, STEADY_STATE, and (when this run made the change) a
+//!   `stabilityStatusAt` not before the change's `updatedAt`. The answer of CreateTaskSet or
+//!   UpdateTaskSet is never read for counts: it holds the value from before the scheduler acted.
+//! - **No duplicate task sets.** The only CreateTaskSet carries the deployment id as its
+//!   client token, whether the client retries it, the controller repeats it, or a re-run does.
+//! - **Every wait has a deadline** ([`Timeouts`]); a call that fails in a way that may pass
+//!   (throttling, 5xx, a lost connection) is repeated within the stage's deadline.
+//! - **Rollback before the point of no return.** A failed gate, a deadline or an error that
+//!   will not pass, at any time up to the gate after the switch, puts the old set back as
+//!   the primary at its recorded scale, deletes the new set (`force`, as it is above 0),
+//!   waits until it is gone and the old set is steady, and reports
+//!   [`Outcome::RolledBack`] with the reason. The old set keeps its full scale until the
+//!   switch, so rolling back never waits for it to grow.
+//! - **Resumable.** A run keeps no state of its own: run the same [`Deployment`] again
+//!   (same id) after a crash or a dropped future and it reads the service, finds its set by
+//!   `externalId`, learns what it replaced from the set's tags ([`TAG_REPLACES`],
+//!   [`TAG_REPLACES_SCALE`]) and goes on from there: the step the set's scale has reached, the
+//!   gate after the switch, the retirement, or the rollback that was under way.
+//! - **Progress is visible**: every [`Event`] goes to `tracing` (spans `deployment` and
+//!   `step`) and to the callback of [`Deployer::on_event`].
+//!
+//! # Assumptions
+//!
+//! - Nobody else changes the service's task sets during the deployment. A set that vanishes
+//!   under it stops the deployment ([`DeployError::Vanished`]).
+//! - The service's `desiredCount` may change (an autoscaler); each poll computes the expected
+//!   count from the desired count in the same answer.
+//! - Traffic is the caller's: ecs-deploy moves capacity between task sets and switches the
+//!   primary. Shifting load-balancer weights between the sets' target groups belongs in the
+//!   health gate, which is called at each step with the new set's scale.
+//! - A deployment id is used for one deployment. After a rollback, deploy again under a new
+//!   id (the derived id changes with the task definition; pass one explicitly to retry the
+//!   same revision).
+//! - A resumed run that finds its set already PRIMARY asks the gate after the switch again
+//!   (it cannot know whether the first run's gate answered).
+#![warn(missing_docs)]
+
+mod deploy;
+pub mod event;
+pub mod id;
+mod observe;
+pub mod strategy;
+
+pub use deploy::{
+    DeployError, Deployer, Deployment, GateContext, GateFuture, Outcome, Report, Timeouts,
+    MAX_TASK_SETS, TAG_REPLACES, TAG_REPLACES_SCALE,
+};
+pub use event::Event;
+pub use id::{DeploymentId, DeploymentIdError};
+pub use observe::Counts;
+pub use strategy::{Step, Strategy, StrategyError};
+
+/// The repository README's examples (model, client and deployments) are compiled as doctests
+/// here, where all three crates are in scope.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
+
+/// The crate README's example, compiled.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct CrateReadmeDoctests;

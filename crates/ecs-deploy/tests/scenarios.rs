@@ -1,0 +1,662 @@
+//! ecs-deploy against the reference emulator in AWS's timing shape (at 1/100 of its
+//! durations), with the emulator's faults. Each scenario checks the end state, the outcome
+//! and the request log: no CreateTaskSet without a client token, at most one task set created,
+//! and no decision taken on an answer whose count had not settled ([`support::check_log`]).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::time::Duration;
+
+use ecs_deploy::{DeployError, Deployer, Event, Outcome, Timeouts};
+use ecs_emulator::Fault;
+use ecs_model::types::Scale;
+use support::*;
+
+fn settled_counts(events: &[Event]) -> Vec<i32> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Settled {
+                step: Some(_),
+                counts,
+                ..
+            } => Some(counts.expected),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn linear_steps_settle_one_by_one_then_the_old_set_is_retired() {
+    let w = World::new().await;
+    let from = w.service(10).await;
+    let report = w.deployer().run(&deployment("linear:20%,20ms")).await;
+    assert!(
+        matches!(report.outcome, Outcome::Succeeded),
+        "{:?}",
+        report.outcome
+    );
+    assert_eq!(report.exit_code(), 0);
+    let calls = w.calls_since(from);
+    assert_deployed(&w, 10).await;
+    let events = w.events();
+    assert_eq!(settled_counts(&events), [2, 4, 6, 8, 10]);
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| matches!(e, Event::Baking { .. }))
+            .count(),
+        4,
+        "every step but the last bakes"
+    );
+    let log = check_log(&calls, false);
+    assert_eq!(log.created, 1);
+    assert!(
+        log.unsettled_seen > 0,
+        "the controller met answers that had not settled and waited them out"
+    );
+    // Without faults each call is one request: the report counts what the emulator saw.
+    assert_eq!(report.api_calls as usize, calls.len());
+    assert_eq!(
+        count(&calls, "UpdateTaskSet"),
+        (5, 0),
+        "4 steps up, the old set to 0"
+    );
+    assert_eq!(count(&calls, "UpdateServicePrimaryTaskSet"), (1, 0));
+    let deletes: Vec<_> = calls
+        .iter()
+        .filter(|c| c.operation == "DeleteTaskSet")
+        .collect();
+    assert_eq!(deletes.len(), 1);
+    assert_eq!(
+        deletes[0].input["force"], false,
+        "the old set was at 0: no force"
+    );
+}
+
+#[tokio::test]
+async fn canary_then_blue_green_and_the_first_deployment_of_a_service() {
+    let w = World::new().await;
+    // `service` itself made the first deployment: a service without a primary task set.
+    let from = w.service(4).await;
+    let report = w.deployer().run(&deployment("canary:25%,30ms")).await;
+    assert!(
+        matches!(report.outcome, Outcome::Succeeded),
+        "{:?}",
+        report.outcome
+    );
+    assert_eq!(settled_counts(&w.events()), [1, 4]);
+    assert_deployed(&w, 4).await;
+    check_log(&w.calls_since(from), false);
+
+    // Blue/green back to web:1 under an id of our own.
+    let back = ecs_deploy::Deployment::new("c", "svc", "web:1", "blue-green:10ms".parse().unwrap())
+        .with_id(ecs_deploy::DeploymentId::new("back-to-1").unwrap());
+    let from = w.emulator.engine().calls().len();
+    let report = w.deployer().run(&back).await;
+    assert!(
+        matches!(report.outcome, Outcome::Succeeded),
+        "{:?}",
+        report.outcome
+    );
+    assert_restored(&w, 4).await;
+    let calls = w.calls_since(from);
+    check_log(&calls, false);
+    let create = calls
+        .iter()
+        .find(|c| c.operation == "CreateTaskSet")
+        .unwrap();
+    assert_eq!(create.input["clientToken"], "back-to-1");
+    assert_eq!(create.input["externalId"], "ecs-deploy/back-to-1");
+    assert_eq!(create.input["scale"]["value"], 100.0);
+}
+
+#[tokio::test]
+async fn throttled_update_task_set_is_tried_again_within_the_step() {
+    let w = World::new().await;
+    let from = w.service(6).await;
+    // 8 refusals: more than the client's 3 attempts, so the controller repeats the call too.
+    w.emulator.engine().inject(Fault::Throttle {
+        operation: "UpdateTaskSet".into(),
+        times: 8,
+    });
+    let report = w.deployer().run(&deployment("linear:50%,10ms")).await;
+    assert!(
+        matches!(report.outcome, Outcome::Succeeded),
+        "{:?}",
+        report.outcome
+    );
+    assert_deployed(&w, 6).await;
+    let calls = w.calls_since(from);
+    check_log(&calls, false);
+    let (ok, refused) = count(&calls, "UpdateTaskSet");
+    assert_eq!((ok, refused), (2, 8));
+    assert!(calls
+        .iter()
+        .filter(|c| c.operation == "UpdateTaskSet" && !c.succeeded())
+        .all(|c| c.error_code() == Some("ThrottlingException")));
+    assert!(w.events().iter().any(|e| matches!(
+        e,
+        Event::Retrying {
+            operation: "UpdateTaskSet",
+            ..
+        }
+    )));
+}
+
+#[tokio::test]
+async fn server_error_bursts_on_create_and_reads_make_one_task_set() {
+    let w = World::new().await;
+    let from = w.service(4).await;
+    let engine = w.emulator.engine();
+    engine.inject(Fault::ServerError {
+        operation: "CreateTaskSet".into(),
+        times: 4,
+    });
+    engine.inject(Fault::ServerError {
+        operation: "DescribeServices".into(),
+        times: 5,
+    });
+    engine.inject(Fault::DropConnection {
+        operation: "UpdateServicePrimaryTaskSet".into(),
+        times: 1,
+    });
+    let report = w.deployer().run(&deployment("canary:50%,10ms")).await;
+    assert!(
+        matches!(report.outcome, Outcome::Succeeded),
+        "{:?}",
+        report.outcome
+    );
+    assert_deployed(&w, 4).await;
+    let calls = w.calls_since(from);
+    let log = check_log(&calls, false);
+    assert_eq!(log.created, 1);
+    assert_eq!(count(&calls, "CreateTaskSet"), (1, 4));
+    assert_eq!(count(&calls, "DescribeServices").1, 5);
+    assert_eq!(count(&calls, "UpdateServicePrimaryTaskSet"), (1, 1));
+}
+
+#[tokio::test]
+async fn a_slow_recompute_is_waited_out_not_taken_for_settled() {
+    let w = World::new().await;
+    let from = w.service(8).await;
+    // 30 s late at AWS's pace: every answer for that long shows the count from before.
+    w.emulator.engine().inject(Fault::SlowRecompute {
+        delay: Duration::from_secs(30).mul_f64(TIME_SCALE),
+    });
+    let report = w.deployer().run(&deployment("linear:25%,0s")).await;
+    assert!(
+        matches!(report.outcome, Outcome::Succeeded),
+        "{:?}",
+        report.outcome
+    );
+    assert_deployed(&w, 8).await;
+    assert_eq!(settled_counts(&w.events()), [2, 4, 6, 8]);
+    let log = check_log(&w.calls_since(from), false);
+    assert!(
+        log.unsettled_seen >= 8,
+        "each step met several stale answers: {log:?}"
+    );
+    assert!(w.events().iter().any(|e| matches!(
+        e,
+        Event::Waiting {
+            why: "computedDesiredCount is not recomputed yet",
+            ..
+        }
+    )));
+}
+
+#[tokio::test]
+async fn a_set_that_never_stabilises_is_rolled_back_within_its_deadline() {
+    let w = World::new().await;
+    let from = w.service(4).await;
+    w.emulator.engine().inject(Fault::StuckTasks {
+        service: "svc".into(),
+    });
+    let timeouts = Timeouts {
+        step: Duration::from_secs(2),
+        ..World::timeouts()
+    };
+    let report = w
+        .deployer()
+        .timeouts(timeouts)
+        .run(&deployment("canary:50%,10ms"))
+        .await;
+    let Outcome::RolledBack(DeployError::Deadline { what, last, .. }) = &report.outcome else {
+        panic!("{:?}", report.outcome)
+    };
+    assert!(what.contains("settling at 50%"), "{what}");
+    assert!(last.contains("pending Some(2)"), "{last}");
+    assert_eq!(report.exit_code(), 3);
+    assert!(
+        report.elapsed < timeouts.step + timeouts.rollback,
+        "the deadline holds: {:?}",
+        report.elapsed
+    );
+    assert_restored(&w, 4).await;
+    let calls = w.calls_since(from);
+    check_log(&calls, true);
+    let delete = calls
+        .iter()
+        .find(|c| c.operation == "DeleteTaskSet")
+        .unwrap();
+    assert_eq!(delete.input["force"], true, "the new set was above 0");
+    assert_eq!(
+        count(&calls, "UpdateServicePrimaryTaskSet"),
+        (0, 0),
+        "never switched"
+    );
+    assert!(w
+        .events()
+        .iter()
+        .any(|e| matches!(e, Event::RollingBack { .. })));
+}
+
+#[tokio::test]
+async fn a_gate_refusing_after_the_switch_puts_the_old_primary_back() {
+    let w = World::new().await;
+    let from = w.service(3).await;
+    let report = w
+        .deployer()
+        .health_gate(|cx| async move {
+            if cx.at == "after the switch" {
+                Err("5xx rate above 1%".into())
+            } else {
+                Ok(())
+            }
+        })
+        .run(&deployment("blue-green"))
+        .await;
+    let Outcome::RolledBack(DeployError::Gate { at, reason }) = &report.outcome else {
+        panic!("{:?}", report.outcome)
+    };
+    assert_eq!(
+        (at.as_str(), reason.as_str()),
+        ("after the switch", "5xx rate above 1%")
+    );
+    assert_restored(&w, 3).await;
+    let calls = w.calls_since(from);
+    check_log(&calls, true);
+    let primaries: Vec<_> = calls
+        .iter()
+        .filter(|c| c.operation == "UpdateServicePrimaryTaskSet")
+        .map(|c| c.input["primaryTaskSet"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(primaries.len(), 2, "switched, then switched back");
+    assert_eq!(Some(&primaries[1]), report.old_task_set.as_ref());
+    assert!(w
+        .events()
+        .iter()
+        .any(|e| matches!(e, Event::Restored { .. })));
+}
+
+#[tokio::test]
+async fn the_five_set_limit_is_kept_with_draining_sets_and_leftovers_present() {
+    let w = World::new().await;
+    w.service(2).await;
+    // Two sets left by earlier ecs-deploy runs, and two deleted ones still DRAINING: five
+    // with the primary.
+    for (token, scale, label) in [
+        ("left-1", 0, "ecs-deploy/left-1"),
+        ("left-2", 50, "ecs-deploy/left-2"),
+        ("gone-1", 0, "someone-else"),
+        ("gone-2", 0, "someone-else"),
+    ] {
+        let set = w
+            .ecs
+            .create_task_set()
+            .cluster("c")
+            .service("svc")
+            .task_definition("web:1")
+            .client_token(token)
+            .external_id(label)
+            .scale(Scale::percent(scale))
+            .send()
+            .await
+            .unwrap()
+            .task_set
+            .unwrap();
+        if token.starts_with("gone") {
+            w.ecs
+                .delete_task_set()
+                .cluster("c")
+                .service("svc")
+                .task_set(set.id.unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    assert_eq!(w.task_sets().await.len(), 5);
+    let mark = w.emulator.engine().calls().len();
+    let report = w.deployer().run(&deployment("blue-green")).await;
+    assert!(
+        matches!(report.outcome, Outcome::Succeeded),
+        "{:?}",
+        report.outcome
+    );
+    assert_deployed(&w, 2).await;
+    let events = w.events();
+    let removed: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::RemovedLeftover { external_id, .. } => Some(external_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(removed, ["ecs-deploy/left-1", "ecs-deploy/left-2"]);
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, Event::WaitingForRoom { task_sets: 5, .. })));
+    let calls = w.calls_since(mark);
+    check_log(&calls, false);
+    // The one CreateTaskSet went through, after a DescribeServices that showed room.
+    assert_eq!(count(&calls, "CreateTaskSet"), (1, 0));
+    let create_at = calls
+        .iter()
+        .position(|c| c.operation == "CreateTaskSet")
+        .unwrap();
+    let before = calls[..create_at]
+        .iter()
+        .rev()
+        .find(|c| c.operation == "DescribeServices")
+        .unwrap();
+    let shown = before.answer.as_ref().unwrap()["services"][0]["taskSets"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!(shown < 5, "{shown} task sets shown before the create");
+    let leftover_deletes: Vec<_> = calls
+        .iter()
+        .filter(|c| c.operation == "DeleteTaskSet")
+        .map(|c| c.input["force"].as_bool().unwrap())
+        .collect();
+    assert_eq!(
+        leftover_deletes[..2],
+        [false, true],
+        "force only for the set above 0"
+    );
+}
+
+#[tokio::test]
+async fn a_service_full_of_other_sets_is_left_untouched() {
+    let w = World::new().await;
+    w.service(2).await;
+    for i in 0..4 {
+        w.ecs
+            .create_task_set()
+            .cluster("c")
+            .service("svc")
+            .task_definition("web:1")
+            .client_token(format!("theirs-{i}"))
+            .scale(Scale::percent(0))
+            .send()
+            .await
+            .unwrap();
+    }
+    let mark = w.emulator.engine().calls().len();
+    let report = w.deployer().run(&deployment("blue-green")).await;
+    let Outcome::Failed(DeployError::NoRoom { task_sets }) = &report.outcome else {
+        panic!("{:?}", report.outcome)
+    };
+    assert_eq!(task_sets.len(), 5);
+    assert_eq!(report.exit_code(), 1);
+    let calls = w.calls_since(mark);
+    assert!(
+        calls.iter().all(|c| c.operation == "DescribeServices"),
+        "nothing changed: {:?}",
+        calls.iter().map(|c| &c.operation).collect::<Vec<_>>()
+    );
+    check_log(&calls, false);
+}
+
+#[tokio::test]
+async fn a_service_that_is_not_external_is_refused() {
+    let w = World::new().await;
+    w.service(1).await;
+    w.ecs
+        .create_service()
+        .cluster("c")
+        .service_name("rolling")
+        .task_definition("web:1")
+        .desired_count(1)
+        .send()
+        .await
+        .unwrap();
+    let mark = w.emulator.engine().calls().len();
+    let d = ecs_deploy::Deployment::new("c", "rolling", "web:2", "blue-green".parse().unwrap());
+    let report = w.deployer().run(&d).await;
+    let Outcome::Failed(DeployError::NotExternal { controller, .. }) = &report.outcome else {
+        panic!("{:?}", report.outcome)
+    };
+    assert_eq!(controller, "ECS");
+    let calls = w.calls_since(mark);
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].operation, "DescribeServices", "it only looked");
+    let d = ecs_deploy::Deployment::new("c", "nope", "web:2", "blue-green".parse().unwrap());
+    let report = w.deployer().run(&d).await;
+    assert!(
+        matches!(
+            report.outcome,
+            Outcome::Failed(DeployError::ServiceNotFound { .. })
+        ),
+        "{:?}",
+        report.outcome
+    );
+}
+
+/// Which event a crash comes right after.
+type CrashPoint = fn(&Event) -> bool;
+
+/// Runs `deployer` until an event matches `crash_at`, then drops the future, as a killed
+/// process would stop.
+async fn crash(deployer: Deployer, crash_at: CrashPoint) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let deployer = deployer.on_event(move |e| {
+        if crash_at(e) {
+            let _ = tx.send(());
+        }
+    });
+    let d = deployment("linear:25%,10ms");
+    tokio::select! {
+        report = deployer.run(&d) => panic!("finished before the crash point: {:?}", report.outcome),
+        _ = rx.recv() => {}
+    }
+}
+
+#[tokio::test]
+async fn a_crash_at_any_stage_then_a_resume_finishes_without_duplicates() {
+    let points: [(&str, CrashPoint); 6] = [
+        ("just after the create", |e| {
+            matches!(e, Event::Created { .. })
+        }),
+        ("after step 2 settled", |e| {
+            matches!(
+                e,
+                Event::Settled {
+                    step: Some((2, _)),
+                    ..
+                }
+            )
+        }),
+        ("just after the switch", |e| {
+            matches!(e, Event::Switched { .. })
+        }),
+        ("while retiring the old set", |e| {
+            matches!(e, Event::Retiring { .. })
+        }),
+        ("with the old set at 0", |e| {
+            matches!(e, Event::Settled { step: None, .. })
+        }),
+        ("with the old set DRAINING", |e| {
+            matches!(e, Event::Deleted { .. })
+        }),
+    ];
+    for (name, point) in points {
+        let w = World::new().await;
+        let from = w.service(4).await;
+        crash(w.deployer(), point).await;
+        let report = w.deployer().run(&deployment("linear:25%,10ms")).await;
+        assert!(
+            matches!(report.outcome, Outcome::Succeeded),
+            "{name}: {:?}",
+            report.outcome
+        );
+        assert_deployed(&w, 4).await;
+        let calls = w.calls_since(from);
+        let log = check_log(&calls, false);
+        assert_eq!(log.created, 1, "{name}");
+        let resumed = w.events().iter().rev().find_map(|e| match e {
+            Event::Started { resumed, .. } => Some(resumed.clone()),
+            _ => None,
+        });
+        assert!(
+            matches!(resumed, Some(Some(_))),
+            "{name}: the second run resumed: {resumed:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_crash_during_a_rollback_is_finished_by_the_resume() {
+    let w = World::new().await;
+    let from = w.service(4).await;
+    let refusing = || {
+        w.deployer().health_gate(|cx| async move {
+            if cx.percent == ecs_model::Decimal::from(50) {
+                Err("latency".into())
+            } else {
+                Ok(())
+            }
+        })
+    };
+    crash(refusing(), |e| matches!(e, Event::Deleted { .. })).await;
+    let report = refusing().run(&deployment("linear:25%,10ms")).await;
+    assert!(
+        matches!(
+            report.outcome,
+            Outcome::RolledBack(DeployError::EarlierRollback)
+        ),
+        "{:?}",
+        report.outcome
+    );
+    assert_restored(&w, 4).await;
+    let log = check_log(&w.calls_since(from), true);
+    assert_eq!(log.created, 1);
+}
+
+/// The log check is not a formality: a controller that trusts the answer of UpdateTaskSet
+/// (and moves on as soon as DescribeServices shows the new scale) is caught.
+#[tokio::test]
+async fn the_log_check_catches_a_controller_that_does_not_wait() {
+    let w = World::new().await;
+    let from = w.service(4).await;
+    let set = w
+        .ecs
+        .create_task_set()
+        .cluster("c")
+        .service("svc")
+        .task_definition("web:2")
+        .client_token("naive")
+        .scale(Scale::percent(50))
+        .send()
+        .await
+        .unwrap()
+        .task_set
+        .unwrap();
+    let id = set.id.unwrap();
+    // The naive controller reads the service once; the set still shows 0 of 2 tasks.
+    let sets = w.task_sets().await;
+    let shown = sets
+        .iter()
+        .find(|s| s.id.as_deref() == Some(id.as_str()))
+        .unwrap();
+    assert_eq!(
+        shown.computed_desired_count,
+        Some(0),
+        "the recompute has not come yet"
+    );
+    w.ecs
+        .update_service_primary_task_set()
+        .cluster("c")
+        .service("svc")
+        .primary_task_set(&id)
+        .send()
+        .await
+        .unwrap();
+    let calls = w.calls_since(from);
+    let caught = std::panic::catch_unwind(|| check_log(&calls, false));
+    let message = caught.unwrap_err();
+    let message = message
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        message.contains("UpdateServicePrimaryTaskSet of ecs-svc/")
+            && message.contains("unsettled"),
+        "{message}"
+    );
+
+    // And a CreateTaskSet without a token.
+    let mut calls = calls;
+    calls[0].input["clientToken"] = serde_json::Value::Null;
+    let caught = std::panic::catch_unwind(|| check_log(&calls, false));
+    assert!(caught.is_err());
+}
+
+#[tokio::test]
+async fn an_error_no_retry_lifts_rolls_back_at_once() {
+    let w = World::new().await;
+    let from = w.service(2).await;
+    w.emulator.engine().inject(Fault::Refuse {
+        operation: "UpdateServicePrimaryTaskSet".into(),
+        code: "AccessDeniedException",
+        message: "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: ecs:UpdateServicePrimaryTaskSet".into(),
+        times: 1,
+    });
+    let report = w.deployer().run(&deployment("blue-green")).await;
+    let Outcome::RolledBack(DeployError::Call { operation, source }) = &report.outcome else {
+        panic!("{:?}", report.outcome)
+    };
+    assert_eq!(*operation, "UpdateServicePrimaryTaskSet");
+    assert!(!source.is_retryable());
+    assert_restored(&w, 2).await;
+    let calls = w.calls_since(from);
+    check_log(&calls, true);
+    assert_eq!(
+        count(&calls, "UpdateServicePrimaryTaskSet"),
+        (0, 1),
+        "refused once, not tried again, and the old set never stopped being the primary"
+    );
+    let delete = calls
+        .iter()
+        .find(|c| c.operation == "DeleteTaskSet")
+        .unwrap();
+    assert_eq!(delete.input["force"], true);
+}
+
+#[tokio::test]
+async fn an_error_before_anything_changed_fails_without_a_rollback() {
+    let w = World::new().await;
+    w.service(2).await;
+    let mark = w.emulator.engine().calls().len();
+    let d = ecs_deploy::Deployment::new("c", "svc", "web:9", "blue-green".parse().unwrap());
+    let report = w.deployer().run(&d).await;
+    let Outcome::Failed(DeployError::Call { operation, source }) = &report.outcome else {
+        panic!("{:?}", report.outcome)
+    };
+    assert_eq!(*operation, "CreateTaskSet");
+    assert_eq!(
+        source.service_error().map(|e| e.code.as_str()),
+        Some("ClientException")
+    );
+    assert_eq!(report.new_task_set, None);
+    let calls = w.calls_since(mark);
+    assert_eq!(count(&calls, "CreateTaskSet"), (0, 1));
+    assert_eq!(calls.len(), 2, "one read, one refused create");
+    assert!(!w
+        .events()
+        .iter()
+        .any(|e| matches!(e, Event::RollingBack { .. })));
+}
