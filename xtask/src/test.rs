@@ -160,13 +160,29 @@ fn tool(args: &[&str]) -> Result<i32> {
 
 /// `cargo publish --workspace --dry-run`: every crate is packaged, then built from its package
 /// against the others' packages. Cargo treats a packaged crate like a registry crate, whose
-/// build it never redoes, so a build left by an earlier dry-run of the same version would be
-/// reused though the source changed: the dry-run has a target directory of its own, and this
-/// project's crates are removed from it first (their dependencies stay built).
+/// build and unpacked source it never redoes for the same version, so what an earlier dry-run
+/// left would be reused though the source changed. Two places keep it: the target directory
+/// (the dry-run has one of its own, and this project's crates are removed from it first; their
+/// dependencies stay built), and the sources cargo unpacked from the dry-run's temporary
+/// registry under `$CARGO_HOME/registry/src/-<hash>/` (a registry without a host name; the
+/// crates.io directories are never touched), removed for this project's crates too.
 fn publish_dry_run() -> Result<()> {
     let dir = util::target_dir().join("publish-check");
-    for sub in ["debug/.fingerprint", "debug/deps", "debug/build"] {
-        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
+    let mut stale: Vec<PathBuf> = ["debug/.fingerprint", "debug/deps", "debug/build"]
+        .iter()
+        .map(|sub| dir.join(sub))
+        .collect();
+    let unpacked = cargo_home().join("registry").join("src");
+    if let Ok(registries) = std::fs::read_dir(&unpacked) {
+        stale.extend(
+            registries
+                .flatten()
+                .filter(|r| r.file_name().to_string_lossy().starts_with('-'))
+                .map(|r| r.path()),
+        );
+    }
+    for parent in stale {
+        let Ok(entries) = std::fs::read_dir(&parent) else {
             continue;
         };
         for entry in entries.flatten() {
@@ -195,6 +211,14 @@ fn publish_dry_run() -> Result<()> {
             .arg("--target-dir")
             .arg(&dir),
     )
+}
+
+/// Cargo's home: `$CARGO_HOME`, else `~/.cargo`.
+fn cargo_home() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_else(|| PathBuf::from(".cargo"))
 }
 
 /// The reference run with a JSON report at `out`.
