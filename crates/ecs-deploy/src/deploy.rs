@@ -168,7 +168,7 @@ pub enum DeployError {
     },
     /// A call failed and trying again would not help (or the stage's deadline passed while
     /// it kept failing).
-    #[error("{operation}: {source}")]
+    #[error("{source}")]
     Call {
         /// The operation.
         operation: &'static str,
@@ -177,7 +177,7 @@ pub enum DeployError {
         source: ecs_client::Error,
     },
     /// A wait outlived its deadline.
-    #[error("{what} did not happen within {}: last seen {last}", humantime::format_duration(*.waited))]
+    #[error("{what} did not happen within {}: last seen {last}", humantime::format_duration(Duration::from_millis(u64::try_from(.waited.as_millis()).unwrap_or(u64::MAX))))]
     Deadline {
         /// What was waited for.
         what: String,
@@ -823,14 +823,7 @@ impl Run<'_> {
                 return Err(DeployError::Deadline {
                     what: format!("{task_set} settling at {}%", target.percent),
                     waited: started.elapsed(),
-                    last: format!(
-                        "computedDesiredCount {:?} of {}, running {:?}, pending {:?}, {} ({why})",
-                        counts.computed,
-                        counts.expected,
-                        counts.running,
-                        counts.pending,
-                        counts.stability.as_deref().unwrap_or("-")
-                    ),
+                    last: format!("{counts} ({why})"),
                 });
             }
             self.pause(deadline).await;

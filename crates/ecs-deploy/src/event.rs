@@ -126,18 +126,6 @@ pub enum Event {
     },
 }
 
-fn counts(c: &Counts) -> String {
-    let n = |v: Option<i32>| v.map_or_else(|| "-".to_owned(), |v| v.to_string());
-    format!(
-        "computed {}/{} running {} pending {} {}",
-        n(c.computed),
-        c.expected,
-        n(c.running),
-        n(c.pending),
-        c.stability.as_deref().unwrap_or("-")
-    )
-}
-
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -176,7 +164,7 @@ impl fmt::Display for Event {
                 task_set,
                 why,
                 counts: c,
-            } => write!(f, "  {task_set}: {} ({why})", counts(c)),
+            } => write!(f, "  {task_set}: {c} ({why})"),
             Event::Settled {
                 step,
                 task_set,
@@ -186,7 +174,7 @@ impl fmt::Display for Event {
                 if let Some((i, n)) = step {
                     write!(f, "step {i}/{n}: ")?;
                 }
-                write!(f, "{task_set} settled at {percent}%: {}", counts(c))
+                write!(f, "{task_set} settled at {percent}%: {c}")
             }
             Event::Baking { step, duration } => write!(
                 f,

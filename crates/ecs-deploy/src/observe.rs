@@ -104,6 +104,23 @@ pub struct Counts {
     pub stability: Option<String>,
 }
 
+impl std::fmt::Display for Counts {
+    /// `computed 4/10 running 2 pending 2 STABILIZING`: computed of expected; `-` for a
+    /// member the answer did not have.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = |v: Option<i32>| v.map_or_else(|| "-".to_owned(), |v| v.to_string());
+        write!(
+            f,
+            "computed {}/{} running {} pending {} {}",
+            n(self.computed),
+            self.expected,
+            n(self.running),
+            n(self.pending),
+            self.stability.as_deref().unwrap_or("-")
+        )
+    }
+}
+
 /// Why a set has not settled yet, or that it has.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Judgement {

@@ -39,6 +39,7 @@ async fn linear_steps_settle_one_by_one_then_the_old_set_is_retired() {
     );
     assert_eq!(report.exit_code(), 0);
     let calls = w.calls_since(from);
+    summary("linear 20%, 10 tasks", &report, &calls);
     assert_deployed(&w, 10).await;
     let events = w.events();
     assert_eq!(settled_counts(&events), [2, 4, 6, 8, 10]);
@@ -87,8 +88,8 @@ async fn canary_then_blue_green_and_the_first_deployment_of_a_service() {
         report.outcome
     );
     assert_eq!(settled_counts(&w.events()), [1, 4]);
-    assert_deployed(&w, 4).await;
     check_log(&w.calls_since(from), false);
+    assert_deployed(&w, 4).await;
 
     // Blue/green back to web:1 under an id of our own.
     let back = ecs_deploy::Deployment::new("c", "svc", "web:1", "blue-green:10ms".parse().unwrap())
@@ -100,8 +101,8 @@ async fn canary_then_blue_green_and_the_first_deployment_of_a_service() {
         "{:?}",
         report.outcome
     );
-    assert_restored(&w, 4).await;
     let calls = w.calls_since(from);
+    assert_restored(&w, 4).await;
     check_log(&calls, false);
     let create = calls
         .iter()
@@ -127,8 +128,9 @@ async fn throttled_update_task_set_is_tried_again_within_the_step() {
         "{:?}",
         report.outcome
     );
-    assert_deployed(&w, 6).await;
     let calls = w.calls_since(from);
+    summary("throttled UpdateTaskSet", &report, &calls);
+    assert_deployed(&w, 6).await;
     check_log(&calls, false);
     let (ok, refused) = count(&calls, "UpdateTaskSet");
     assert_eq!((ok, refused), (2, 8));
@@ -168,8 +170,9 @@ async fn server_error_bursts_on_create_and_reads_make_one_task_set() {
         "{:?}",
         report.outcome
     );
-    assert_deployed(&w, 4).await;
     let calls = w.calls_since(from);
+    summary("5xx bursts and a dropped connection", &report, &calls);
+    assert_deployed(&w, 4).await;
     let log = check_log(&calls, false);
     assert_eq!(log.created, 1);
     assert_eq!(count(&calls, "CreateTaskSet"), (1, 4));
@@ -191,9 +194,11 @@ async fn a_slow_recompute_is_waited_out_not_taken_for_settled() {
         "{:?}",
         report.outcome
     );
-    assert_deployed(&w, 8).await;
     assert_eq!(settled_counts(&w.events()), [2, 4, 6, 8]);
-    let log = check_log(&w.calls_since(from), false);
+    let calls = w.calls_since(from);
+    summary("recompute 30 s late", &report, &calls);
+    assert_deployed(&w, 8).await;
+    let log = check_log(&calls, false);
     assert!(
         log.unsettled_seen >= 8,
         "each step met several stale answers: {log:?}"
@@ -227,15 +232,19 @@ async fn a_set_that_never_stabilises_is_rolled_back_within_its_deadline() {
         panic!("{:?}", report.outcome)
     };
     assert!(what.contains("settling at 50%"), "{what}");
-    assert!(last.contains("pending Some(2)"), "{last}");
+    assert_eq!(
+        last,
+        "computed 2/2 running 0 pending 2 STABILIZING (tasks are starting or stopping)"
+    );
     assert_eq!(report.exit_code(), 3);
     assert!(
         report.elapsed < timeouts.step + timeouts.rollback,
         "the deadline holds: {:?}",
         report.elapsed
     );
-    assert_restored(&w, 4).await;
     let calls = w.calls_since(from);
+    summary("a set that never stabilises", &report, &calls);
+    assert_restored(&w, 4).await;
     check_log(&calls, true);
     let delete = calls
         .iter()
@@ -275,8 +284,9 @@ async fn a_gate_refusing_after_the_switch_puts_the_old_primary_back() {
         (at.as_str(), reason.as_str()),
         ("after the switch", "5xx rate above 1%")
     );
-    assert_restored(&w, 3).await;
     let calls = w.calls_since(from);
+    summary("gate refuses after the switch", &report, &calls);
+    assert_restored(&w, 3).await;
     check_log(&calls, true);
     let primaries: Vec<_> = calls
         .iter()
@@ -336,7 +346,6 @@ async fn the_five_set_limit_is_kept_with_draining_sets_and_leftovers_present() {
         "{:?}",
         report.outcome
     );
-    assert_deployed(&w, 2).await;
     let events = w.events();
     let removed: Vec<_> = events
         .iter()
@@ -350,6 +359,8 @@ async fn the_five_set_limit_is_kept_with_draining_sets_and_leftovers_present() {
         .iter()
         .any(|e| matches!(e, Event::WaitingForRoom { task_sets: 5, .. })));
     let calls = w.calls_since(mark);
+    summary("five sets, two DRAINING, two leftovers", &report, &calls);
+    assert_deployed(&w, 2).await;
     check_log(&calls, false);
     // The one CreateTaskSet went through, after a DescribeServices that showed room.
     assert_eq!(count(&calls, "CreateTaskSet"), (1, 0));
@@ -503,8 +514,9 @@ async fn a_crash_at_any_stage_then_a_resume_finishes_without_duplicates() {
             "{name}: {:?}",
             report.outcome
         );
-        assert_deployed(&w, 4).await;
         let calls = w.calls_since(from);
+        summary(&format!("crash {name}, then resume"), &report, &calls);
+        assert_deployed(&w, 4).await;
         let log = check_log(&calls, false);
         assert_eq!(log.created, 1, "{name}");
         let resumed = w.events().iter().rev().find_map(|e| match e {
@@ -541,8 +553,10 @@ async fn a_crash_during_a_rollback_is_finished_by_the_resume() {
         "{:?}",
         report.outcome
     );
+    let calls = w.calls_since(from);
+    summary("crash during a rollback, then resume", &report, &calls);
     assert_restored(&w, 4).await;
-    let log = check_log(&w.calls_since(from), true);
+    let log = check_log(&calls, true);
     assert_eq!(log.created, 1);
 }
 
@@ -586,23 +600,21 @@ async fn the_log_check_catches_a_controller_that_does_not_wait() {
         .await
         .unwrap();
     let calls = w.calls_since(from);
-    let caught = std::panic::catch_unwind(|| check_log(&calls, false));
-    let message = caught.unwrap_err();
-    let message = message
-        .downcast_ref::<String>()
-        .cloned()
-        .unwrap_or_default();
+    let broken = audit_log(&calls, false).unwrap_err();
     assert!(
-        message.contains("UpdateServicePrimaryTaskSet of ecs-svc/")
-            && message.contains("unsettled"),
-        "{message}"
+        broken.starts_with("UpdateServicePrimaryTaskSet of ecs-svc/")
+            && broken.contains("decided on an unsettled answer"),
+        "{broken}"
     );
 
     // And a CreateTaskSet without a token.
     let mut calls = calls;
     calls[0].input["clientToken"] = serde_json::Value::Null;
-    let caught = std::panic::catch_unwind(|| check_log(&calls, false));
-    assert!(caught.is_err());
+    let broken = audit_log(&calls, false).unwrap_err();
+    assert!(
+        broken.starts_with("CreateTaskSet without a client token"),
+        "{broken}"
+    );
 }
 
 #[tokio::test]
@@ -621,8 +633,9 @@ async fn an_error_no_retry_lifts_rolls_back_at_once() {
     };
     assert_eq!(*operation, "UpdateServicePrimaryTaskSet");
     assert!(!source.is_retryable());
-    assert_restored(&w, 2).await;
     let calls = w.calls_since(from);
+    summary("AccessDeniedException on the switch", &report, &calls);
+    assert_restored(&w, 2).await;
     check_log(&calls, true);
     assert_eq!(
         count(&calls, "UpdateServicePrimaryTaskSet"),
@@ -659,4 +672,53 @@ async fn an_error_before_anything_changed_fails_without_a_rollback() {
         .events()
         .iter()
         .any(|e| matches!(e, Event::RollingBack { .. })));
+}
+
+#[tokio::test]
+async fn a_rollback_puts_the_old_set_back_at_its_recorded_scale() {
+    let w = World::new().await;
+    let from = w.service(4).await;
+    let old = w.task_sets().await.remove(0).id.unwrap();
+    // Someone halves the old set while the canary bakes; then the gate says no.
+    let (ecs, shrunk) = (w.ecs.clone(), old.clone());
+    let report = w
+        .deployer()
+        .health_gate(move |_| {
+            let (ecs, shrunk) = (ecs.clone(), shrunk.clone());
+            async move {
+                ecs.update_task_set()
+                    .cluster("c")
+                    .service("svc")
+                    .task_set(shrunk)
+                    .scale(Scale::percent(50))
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Err("error budget spent".into())
+            }
+        })
+        .run(&deployment("canary:25%,10ms"))
+        .await;
+    assert!(
+        matches!(
+            &report.outcome,
+            Outcome::RolledBack(DeployError::Gate { .. })
+        ),
+        "{:?}",
+        report.outcome
+    );
+    let calls = w.calls_since(from);
+    summary("old set shrunk, then the gate refuses", &report, &calls);
+    assert_restored(&w, 4).await;
+    check_log(&calls, true);
+    let scales_of_old: Vec<f64> = calls
+        .iter()
+        .filter(|c| c.operation == "UpdateTaskSet" && c.input["taskSet"] == old.as_str())
+        .map(|c| c.input["scale"]["value"].as_f64().unwrap())
+        .collect();
+    assert_eq!(
+        scales_of_old,
+        [50.0, 100.0],
+        "shrunk by the gate, restored by the rollback"
+    );
 }

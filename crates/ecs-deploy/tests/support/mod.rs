@@ -178,8 +178,14 @@ fn percent(v: &Value) -> Option<rust_decimal::Decimal> {
 ///   independently, that many running, none pending, STEADY_STATE.
 ///
 /// Answers the number of task sets created and how many DescribeServices answers showed a
-/// count that was not settled yet (proof that the controller met them and waited).
+/// count that was not settled yet (proof that the controller met them and waited); panics
+/// with the first broken promise.
 pub fn check_log(calls: &[LoggedCall], rolled_back: bool) -> LogSummary {
+    audit_log(calls, rolled_back).unwrap_or_else(|broken| panic!("{broken}"))
+}
+
+/// [`check_log`], answering the first broken promise instead of panicking.
+pub fn audit_log(calls: &[LoggedCall], rolled_back: bool) -> Result<LogSummary, String> {
     let mut tokens = BTreeSet::new();
     let mut created = BTreeSet::new();
     let mut last_asked: BTreeMap<String, rust_decimal::Decimal> = BTreeMap::new();
@@ -191,13 +197,13 @@ pub fn check_log(calls: &[LoggedCall], rolled_back: bool) -> LogSummary {
         let ok = call.answer.as_ref().ok();
         match call.operation.as_str() {
             "CreateTaskSet" => {
-                let token = call.input["clientToken"].as_str();
-                assert!(
-                    token.is_some(),
-                    "CreateTaskSet without a client token: {}",
-                    call.input
-                );
-                tokens.insert(token.unwrap().to_owned());
+                let Some(token) = call.input["clientToken"].as_str() else {
+                    return Err(format!(
+                        "CreateTaskSet without a client token: {}",
+                        call.input
+                    ));
+                };
+                tokens.insert(token.to_owned());
                 if let Some(answer) = ok {
                     let id = answer["taskSet"]["id"].as_str().unwrap().to_owned();
                     created.insert(id.clone());
@@ -231,11 +237,12 @@ pub fn check_log(calls: &[LoggedCall], rolled_back: bool) -> LogSummary {
                 if (call.operation == "UpdateServicePrimaryTaskSet" && !ours)
                     || (call.operation == "DeleteTaskSet" && ours)
                 {
-                    assert!(
-                        rolled_back,
-                        "a rollback call in a deployment that should not roll back: {}",
-                        call.input
-                    );
+                    if !rolled_back {
+                        return Err(format!(
+                            "a rollback call in a deployment that should not roll back: {}",
+                            call.input
+                        ));
+                    }
                     rolling_back = true;
                 }
                 let decision = !rolling_back
@@ -248,25 +255,24 @@ pub fn check_log(calls: &[LoggedCall], rolled_back: bool) -> LogSummary {
                         _ => !ours && last_asked.contains_key(&id),
                     };
                 if decision {
-                    let view = last_view.as_ref().unwrap_or_else(|| {
-                        panic!("{} before any DescribeServices", call.operation)
-                    });
+                    let op = &call.operation;
+                    let view = last_view
+                        .as_ref()
+                        .ok_or_else(|| format!("{op} before any DescribeServices"))?;
                     let set = view["taskSets"]
                         .as_array()
                         .into_iter()
                         .flatten()
                         .find(|s| s["id"] == id.as_str())
-                        .unwrap_or_else(|| {
-                            panic!("{id} not in the last view before {}", call.operation)
-                        });
+                        .ok_or_else(|| format!("{id} not in the last view before {op}"))?;
                     let asked = *last_asked
                         .get(&id)
-                        .unwrap_or_else(|| panic!("no scale asked of {id}"));
-                    assert!(
-                        settled_at(view, set, asked),
-                        "{} of {id} decided on an unsettled answer (asked {asked}%): {set}",
-                        call.operation
-                    );
+                        .ok_or_else(|| format!("no scale asked of {id}"))?;
+                    if !settled_at(view, set, asked) {
+                        return Err(format!(
+                            "{op} of {id} decided on an unsettled answer (asked {asked}%): {set}"
+                        ));
+                    }
                 }
                 if ok.is_some() && call.operation == "UpdateTaskSet" {
                     last_asked.insert(id, percent(&call.input).unwrap());
@@ -275,12 +281,16 @@ pub fn check_log(calls: &[LoggedCall], rolled_back: bool) -> LogSummary {
             _ => {}
         }
     }
-    assert!(tokens.len() <= 1, "several client tokens: {tokens:?}");
-    assert!(created.len() <= 1, "several task sets created: {created:?}");
-    LogSummary {
+    if tokens.len() > 1 {
+        return Err(format!("several client tokens: {tokens:?}"));
+    }
+    if created.len() > 1 {
+        return Err(format!("several task sets created: {created:?}"));
+    }
+    Ok(LogSummary {
         created: created.len(),
         unsettled_seen,
-    }
+    })
 }
 
 #[derive(Debug)]
@@ -301,6 +311,43 @@ fn settled_at(svc: &Value, set: &Value, asked: rust_decimal::Decimal) -> bool {
         && set["runningCount"].as_i64() == Some(expected)
         && set["pendingCount"].as_i64() == Some(0)
         && set["stabilityStatus"] == "STEADY_STATE"
+}
+
+/// One line on what a scenario's deployment did (`cargo test -p ecs-deploy -- --nocapture`
+/// shows them): outcome, wall time, the controller's calls, the requests the emulator
+/// received by operation (refused ones after a slash).
+pub fn summary(name: &str, report: &ecs_deploy::Report, calls: &[LoggedCall]) {
+    let outcome = match &report.outcome {
+        Outcome::Succeeded => "succeeded".to_owned(),
+        Outcome::RolledBack(why) => format!("rolled back ({why})"),
+        Outcome::Failed(why) => format!("failed ({why})"),
+    };
+    let mut by_op: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for c in calls {
+        let e = by_op.entry(c.operation.as_str()).or_default();
+        if c.succeeded() {
+            e.0 += 1;
+        } else {
+            e.1 += 1;
+        }
+    }
+    let ops: Vec<String> = by_op
+        .iter()
+        .map(|(op, (ok, bad))| {
+            if *bad > 0 {
+                format!("{op} {ok}/{bad}")
+            } else {
+                format!("{op} {ok}")
+            }
+        })
+        .collect();
+    eprintln!(
+        "[{name}] {outcome} in {:.2} s; {} calls by the controller, {} requests: {}",
+        report.elapsed.as_secs_f64(),
+        report.api_calls,
+        calls.len(),
+        ops.join(", ")
+    );
 }
 
 /// Counts of an operation in the log, by answer: (succeeded, failed).
