@@ -1,5 +1,6 @@
-//! The `ecs-deploy` program against the reference emulator: a progress line per step, and the
-//! exit codes (0 deployed, 3 rolled back, 2 usage).
+//! The `ecs-deploy` program against the reference emulator: a progress line per step, the
+//! exit codes (0 deployed, 3 rolled back, 2 usage), and the same request-log audit as the
+//! library's scenarios.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -38,7 +39,7 @@ fn stderr(o: &Output) -> String {
 #[tokio::test]
 async fn deploys_with_a_line_per_step_and_exit_0() {
     let w = World::new().await;
-    w.service(4).await;
+    let from = w.service(4).await;
     let out = ecs_deploy(
         &w,
         &[
@@ -67,13 +68,15 @@ async fn deploys_with_a_line_per_step_and_exit_0() {
         !text.contains("not recomputed yet"),
         "waiting lines only with --verbose:\n{text}"
     );
+    let calls = w.calls_since(from);
     assert_deployed(&w, 4).await;
+    assert_eq!(check_log(&calls, false).created, 1);
 }
 
 #[tokio::test]
 async fn a_failing_health_check_rolls_back_with_exit_3() {
     let w = World::new().await;
-    w.service(2).await;
+    let from = w.service(2).await;
     let out = ecs_deploy(
         &w,
         &[
@@ -90,7 +93,9 @@ async fn a_failing_health_check_rolls_back_with_exit_3() {
     assert_eq!(out.status.code(), Some(3), "{text}");
     assert!(text.contains("rolled back"), "{text}");
     assert!(text.contains("alarm at 50%"), "{text}");
+    let calls = w.calls_since(from);
     assert_restored(&w, 2).await;
+    check_log(&calls, true);
 }
 
 #[tokio::test]
