@@ -7,10 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ecs_client::EcsClient;
+use ecs_model::errors::DeleteTaskSetError;
 use ecs_model::types::{
-    CreateTaskSetRequest, DeleteTaskSetRequest, DescribeServicesRequest, DescribeTaskSetsRequest,
-    Scale, Service, TaskSet, TaskSetField, TaskSetStatus, UpdateServicePrimaryTaskSetRequest,
-    UpdateTaskSetRequest,
+    CreateTaskSetRequest, DeleteTaskSetRequest, DeploymentControllerType, DescribeServicesRequest,
+    DescribeTaskSetsRequest, Scale, Service, ServiceStatus, TaskSet, TaskSetField, TaskSetStatus,
+    UpdateServicePrimaryTaskSetRequest, UpdateTaskSetRequest,
 };
 use ecs_model::{operations, DateTime, Decimal, Operation};
 use tokio::time::Instant;
@@ -19,7 +20,7 @@ use tracing::Instrument;
 use crate::event::Event;
 use crate::id::{DeploymentId, EXTERNAL_ID_PREFIX};
 use crate::observe::{id_of, is, judge, scale_of, Counts, Judgement, ServiceView, Target};
-use crate::strategy::Strategy;
+use crate::strategy::{Step, Strategy};
 
 /// Task sets a service may hold at once, DRAINING ones included (the ECS quota "task sets
 /// per service"; the sixth CreateTaskSet is refused, rule `ts.limit-per-service`).
@@ -363,6 +364,14 @@ struct Run<'a> {
     old_scale: Decimal,
 }
 
+/// What one read of the service says about a wait.
+enum Look<T> {
+    /// Over, with what the wait answers.
+    Done(T),
+    /// Not yet: what was seen (for the deadline's message), and an event to send, if any.
+    NotYet { last: String, event: Option<Event> },
+}
+
 /// What to do when a stage fails: undo, or stop.
 enum Stop {
     Rollback(DeployError),
@@ -440,7 +449,7 @@ impl Run<'_> {
             .services
             .unwrap_or_default()
             .into_iter()
-            .find(|s| s.status.as_ref().map(|s| s.as_str()) != Some("INACTIVE"));
+            .find(|s| s.status != Some(ServiceStatus::INACTIVE));
         found
             .map(ServiceView::new)
             .ok_or_else(|| DeployError::ServiceNotFound {
@@ -472,15 +481,15 @@ impl Run<'_> {
     async fn plan(&mut self) -> Result<(), Stop> {
         let deadline = Instant::now() + self.t().step;
         let view = self.view(deadline).await.map_err(Stop::Fail)?;
-        let controller = view
-            .controller
-            .as_ref()
-            .map_or("ECS", |c| c.as_str())
-            .to_owned();
-        if controller != "EXTERNAL" {
+        if view.controller != Some(DeploymentControllerType::External) {
             return Err(Stop::Fail(DeployError::NotExternal {
                 service: self.dep.service.clone(),
-                controller,
+                // No controller shown means the default one, ECS.
+                controller: view
+                    .controller
+                    .as_ref()
+                    .map_or("ECS", |c| c.as_str())
+                    .to_owned(),
             }));
         }
         let label = self.dep.id.external_id();
@@ -499,9 +508,10 @@ impl Run<'_> {
             });
             let template = primary.clone().unwrap_or_else(|| view.launch_template());
             self.make_room(view).await?;
-            let since = self.create(&template, steps[0].percent).await?;
+            let first = steps[0].percent;
+            let (ours, since) = self.create(&template, first).await?;
             return self
-                .steps_and_switch(0, Some(steps[0].percent), Some(since))
+                .steps_and_switch(ours, steps, 0, Some(first), Some(since))
                 .await;
         };
         // An earlier run of this deployment got this far: find what it replaced.
@@ -544,7 +554,8 @@ impl Run<'_> {
             .iter()
             .position(|s| s.percent >= at)
             .unwrap_or(steps.len() - 1);
-        self.steps_and_switch(first, Some(at), None).await
+        self.steps_and_switch(ours_id, steps, first, Some(at), None)
+            .await
     }
 
     /// The set the deployment replaces and its scale, from the tags the first run wrote on
@@ -654,35 +665,42 @@ impl Run<'_> {
     }
 
     /// CreateTaskSet at `percent`, like `like` (the old primary) but for the task definition;
-    /// answers the `updatedAt` of the new set.
-    async fn create(&mut self, like: &TaskSet, percent: Decimal) -> Result<DateTime, Stop> {
+    /// answers the new set's id and `updatedAt`.
+    async fn create(
+        &mut self,
+        like: &TaskSet,
+        percent: Decimal,
+    ) -> Result<(String, DateTime), Stop> {
         let deadline = Instant::now() + self.t().step;
-        let mut req = CreateTaskSetRequest {
+        let capacity_provider_strategy = like
+            .capacity_provider_strategy
+            .clone()
+            .filter(|l| !l.is_empty());
+        let req = CreateTaskSetRequest {
             cluster: Some(self.dep.cluster.clone()),
             service: Some(self.dep.service.clone()),
             task_definition: Some(self.dep.task_definition.clone()),
             external_id: Some(self.dep.id.external_id()),
             client_token: Some(self.dep.id.to_string()),
             scale: Some(Scale::percent(percent)),
+            network_configuration: like.network_configuration.clone(),
+            load_balancers: like.load_balancers.clone().filter(|l| !l.is_empty()),
+            service_registries: like.service_registries.clone().filter(|l| !l.is_empty()),
+            // A launch type and a capacity provider strategy exclude each other.
+            launch_type: like
+                .launch_type
+                .clone()
+                .filter(|_| capacity_provider_strategy.is_none()),
+            capacity_provider_strategy,
+            platform_version: like.platform_version.clone(),
+            tags: like.id.as_ref().map(|old| {
+                vec![
+                    tag(TAG_REPLACES, old),
+                    tag(TAG_REPLACES_SCALE, &scale_of(like).to_string()),
+                ]
+            }),
             ..Default::default()
         };
-        req.network_configuration = like.network_configuration.clone();
-        req.load_balancers = like.load_balancers.clone().filter(|l| !l.is_empty());
-        req.service_registries = like.service_registries.clone().filter(|l| !l.is_empty());
-        req.capacity_provider_strategy = like
-            .capacity_provider_strategy
-            .clone()
-            .filter(|l| !l.is_empty());
-        if req.capacity_provider_strategy.is_none() {
-            req.launch_type = like.launch_type.clone();
-        }
-        req.platform_version = like.platform_version.clone();
-        if let Some(old) = &like.id {
-            req.tags = Some(vec![
-                tag(TAG_REPLACES, old),
-                tag(TAG_REPLACES_SCALE, &scale_of(like).to_string()),
-            ]);
-        }
         let answer = self
             .send::<operations::CreateTaskSet>(req, deadline)
             .await
@@ -691,14 +709,12 @@ impl Run<'_> {
         let id = id_of(&set);
         self.new = Some(id.clone());
         self.emit(Event::Created {
-            task_set: id,
+            task_set: id.clone(),
             percent,
         });
         // Deliberately not read: the answer's computedDesiredCount (0 for a new set).
-        Ok(set
-            .updated_at
-            .or(set.created_at)
-            .unwrap_or(DateTime::from_secs(0)))
+        let since = set.updated_at.or(set.created_at);
+        Ok((id, since.unwrap_or(DateTime::from_secs(0))))
     }
 
     async fn update_scale(
@@ -754,9 +770,8 @@ impl Run<'_> {
             Ok(_) => {}
             // Deleted already (a repeat after an answer that was lost): nothing left to do.
             Err(DeployError::Call { source, .. })
-                if source
-                    .service_error()
-                    .is_some_and(|e| e.code.as_str() == "TaskSetNotFoundException") => {}
+                if source.operation_error::<operations::DeleteTaskSet>()
+                    == Some(DeleteTaskSetError::TaskSetNotFoundException) => {}
             Err(e) => return Err(e),
         }
         self.emit(Event::Deleted {
@@ -764,6 +779,38 @@ impl Run<'_> {
             forced: force,
         });
         Ok(())
+    }
+
+    /// Reads the service every poll interval until `look` says the wait is over, or `budget`
+    /// has passed ([`DeployError::Deadline`] naming `what` and what was seen last).
+    async fn wait_until<T>(
+        &mut self,
+        what: String,
+        budget: Duration,
+        mut look: impl FnMut(ServiceView) -> Result<Look<T>, DeployError>,
+    ) -> Result<T, DeployError> {
+        let started = Instant::now();
+        let deadline = started + budget;
+        loop {
+            let view = self.view(deadline).await?;
+            let last = match look(view)? {
+                Look::Done(value) => return Ok(value),
+                Look::NotYet { last, event } => {
+                    if let Some(event) = event {
+                        self.emit(event);
+                    }
+                    last
+                }
+            };
+            if Instant::now() >= deadline {
+                return Err(DeployError::Deadline {
+                    what,
+                    waited: started.elapsed(),
+                    last,
+                });
+            }
+            self.pause(deadline).await;
+        }
     }
 
     /// Polls until `task_set` has settled at `target`; answers the view that showed it.
@@ -774,87 +821,63 @@ impl Run<'_> {
         step: Option<(usize, usize)>,
         budget: Duration,
     ) -> Result<(ServiceView, Counts), DeployError> {
-        let started = Instant::now();
-        let deadline = started + budget;
-        let mut last: Option<(&'static str, Counts)> = None;
-        loop {
-            let view = self.view(deadline).await?;
-            let Some(set) = view
-                .set(task_set)
-                .filter(|s| !is(s, &TaskSetStatus::DRAINING))
-            else {
-                return Err(DeployError::Vanished {
-                    task_set: task_set.to_owned(),
-                });
-            };
-            let (judgement, counts) = judge(set, view.desired, &target);
-            match judgement {
-                Judgement::Settled => {
-                    self.emit(Event::Settled {
-                        step,
+        let mut shown: Option<(&'static str, Counts)> = None;
+        let what = format!("{task_set} settling at {}%", target.percent);
+        let (view, counts) = self
+            .wait_until(what, budget, |view| {
+                let set = view
+                    .set(task_set)
+                    .filter(|s| !is(s, &TaskSetStatus::DRAINING))
+                    .ok_or_else(|| DeployError::Vanished {
                         task_set: task_set.to_owned(),
-                        percent: target.percent,
-                        counts: counts.clone(),
-                    });
-                    return Ok((view, counts));
-                }
-                Judgement::Waiting(why) => {
-                    if last.as_ref() != Some(&(why, counts.clone())) {
-                        self.emit(Event::Waiting {
-                            task_set: task_set.to_owned(),
-                            why,
-                            counts: counts.clone(),
-                        });
-                        last = Some((why, counts));
-                    }
-                }
-            }
-            if Instant::now() >= deadline {
-                let (why, counts) = last.unwrap_or((
-                    "",
-                    Counts {
-                        expected: 0,
-                        computed: None,
-                        running: None,
-                        pending: None,
-                        stability: None,
-                    },
-                ));
-                return Err(DeployError::Deadline {
-                    what: format!("{task_set} settling at {}%", target.percent),
-                    waited: started.elapsed(),
-                    last: format!("{counts} ({why})"),
+                    })?;
+                let (judgement, counts) = judge(set, view.desired, &target);
+                let Judgement::Waiting(why) = judgement else {
+                    return Ok(Look::Done((view, counts)));
+                };
+                // An event only when what the set shows changes, not on every poll.
+                let seen = Some((why, counts.clone()));
+                let event = (shown != seen).then(|| Event::Waiting {
+                    task_set: task_set.to_owned(),
+                    why,
+                    counts: counts.clone(),
                 });
-            }
-            self.pause(deadline).await;
-        }
+                shown = seen;
+                Ok(Look::NotYet {
+                    last: format!("{counts} ({why})"),
+                    event,
+                })
+            })
+            .await?;
+        self.emit(Event::Settled {
+            step,
+            task_set: task_set.to_owned(),
+            percent: target.percent,
+            counts: counts.clone(),
+        });
+        Ok((view, counts))
     }
 
     /// Polls until `task_set` no longer shows on the service.
     async fn gone(&mut self, task_set: &str, budget: Duration) -> Result<(), DeployError> {
-        let started = Instant::now();
-        let deadline = started + budget;
-        loop {
-            let view = self.view(deadline).await?;
-            let Some(set) = view.set(task_set) else {
-                self.emit(Event::Gone {
-                    task_set: task_set.to_owned(),
-                });
-                return Ok(());
-            };
-            if Instant::now() >= deadline {
-                return Err(DeployError::Deadline {
-                    what: format!("{task_set} going away"),
-                    waited: started.elapsed(),
+        self.wait_until(format!("{task_set} going away"), budget, |view| {
+            Ok(match view.set(task_set) {
+                None => Look::Done(()),
+                Some(set) => Look::NotYet {
                     last: format!(
                         "{} with {:?} running",
                         set.status.as_ref().map_or("", |s| s.as_str()),
                         set.running_count
                     ),
-                });
-            }
-            self.pause(deadline).await;
-        }
+                    event: None,
+                },
+            })
+        })
+        .await?;
+        self.emit(Event::Gone {
+            task_set: task_set.to_owned(),
+        });
+        Ok(())
     }
 
     async fn gate(
@@ -893,16 +916,12 @@ impl Run<'_> {
     /// Steps `first..` of the strategy, then the switch and the retirement of the old set.
     async fn steps_and_switch(
         &mut self,
+        ours: String,
+        steps: Vec<Step>,
         first: usize,
         mut current: Option<Decimal>,
         mut since: Option<DateTime>,
     ) -> Result<(), Stop> {
-        let Some(ours) = self.new.clone() else {
-            return Err(Stop::Fail(DeployError::Vanished {
-                task_set: self.dep.id.external_id(),
-            }));
-        };
-        let steps = self.dep.strategy.steps();
         let n = steps.len();
         for (i, step) in steps.iter().enumerate().skip(first) {
             let span = tracing::info_span!("step", index = i + 1, of = n, percent = %step.percent);
@@ -949,26 +968,21 @@ impl Run<'_> {
         self.make_primary(&ours, deadline)
             .await
             .map_err(Stop::Rollback)?;
-        let view = loop {
-            let view = self.view(deadline).await.map_err(Stop::Rollback)?;
-            match view.set(&ours) {
-                Some(s) if is(s, &TaskSetStatus::PRIMARY) => break view,
-                Some(s) if !is(s, &TaskSetStatus::DRAINING) => {}
-                _ => {
-                    return Err(Stop::Rollback(DeployError::Vanished {
-                        task_set: ours.clone(),
-                    }))
-                }
-            }
-            if Instant::now() >= deadline {
-                return Err(Stop::Rollback(DeployError::Deadline {
-                    what: format!("{ours} shown as the primary task set"),
-                    waited: self.t().switch,
+        let budget = deadline.saturating_duration_since(Instant::now());
+        let what = format!("{ours} shown as the primary task set");
+        let view = self
+            .wait_until(what, budget, |view| match view.set(&ours) {
+                Some(s) if is(s, &TaskSetStatus::PRIMARY) => Ok(Look::Done(view)),
+                Some(s) if !is(s, &TaskSetStatus::DRAINING) => Ok(Look::NotYet {
                     last: "not PRIMARY yet".into(),
-                }));
-            }
-            self.pause(deadline).await;
-        };
+                    event: None,
+                }),
+                _ => Err(DeployError::Vanished {
+                    task_set: ours.clone(),
+                }),
+            })
+            .await
+            .map_err(Stop::Rollback)?;
         self.emit(Event::Switched {
             primary: ours.clone(),
         });
