@@ -78,6 +78,11 @@ fn main() -> Result<(), Error> {
         &fixtures.join("schema/fixture.schema.json"),
     )?;
     one(&mut o, "RULES", &conformance.join("rules.json"))?;
+    one(
+        &mut o,
+        "INTEROP_TERRAFORM",
+        &conformance.join("interop/main.tf"),
+    )?;
     one(&mut o, "COVERAGE", &conformance.join("coverage.json"))?;
     table(
         &mut o,

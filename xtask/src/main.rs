@@ -53,8 +53,13 @@ enum Command {
     /// (`ecs-conformance coverage` with the seed pages and the audit of ../shared/docs).
     Coverage,
     /// Replay every AWS answer of conformance/evidence/ through the suite's checks; fails when
-    /// the suite would flag one (`ecs-conformance evidence`).
-    Evidence,
+    /// the suite would flag one (`ecs-conformance evidence`). With `--replay [--endpoint URL]`,
+    /// send AWS's recorded requests to a target and compare its answers with AWS's.
+    #[command(disable_help_flag = true)]
+    Evidence {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Lay out the fixture files canonically and rewrite the rule catalog table of
     /// conformance/README.md.
     Fixtures {
@@ -111,7 +116,11 @@ fn main() {
         } => model::update_model(&botocore_version, wheel.as_deref()),
         Command::Codegen { check } => codegen::run(check),
         Command::Fixtures { check } => fixtures::run(check),
-        Command::Evidence => exit_with(tool(&["evidence"])),
+        Command::Evidence { args } => {
+            let mut all = vec!["evidence".to_owned()];
+            all.extend(args);
+            exit_with(conformance::tool_status(&all))
+        }
         Command::Coverage => exit_with(coverage()),
         Command::Test => test::run(),
         Command::Load { args } => load(&args),
@@ -140,11 +149,6 @@ fn main() {
 fn exit_with(code: anyhow::Result<i32>) -> anyhow::Result<()> {
     let code = code?;
     std::process::exit(code)
-}
-
-/// `ecs-conformance ARGS`; its exit code.
-fn tool(args: &[&str]) -> anyhow::Result<i32> {
-    conformance::tool_status(&args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>())
 }
 
 /// The coverage map checked against the seed pages and the audit beside the checkout.

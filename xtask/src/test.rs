@@ -82,6 +82,12 @@ pub fn run() -> Result<()> {
     // No rule of the suite may flag one of AWS's own answers.
     eprintln!("$ cargo xtask evidence");
     ensure_zero("ecs-conformance evidence", tool(&["evidence"])?)?;
+    // The reference answers every recorded AWS request as AWS did, in AWS's time.
+    eprintln!("$ cargo xtask evidence --replay");
+    ensure_zero(
+        "ecs-conformance evidence --replay",
+        tool(&["evidence", "--replay"])?,
+    )?;
     eprintln!("$ cargo xtask coverage");
     ensure_zero("ecs-conformance coverage", crate::coverage()?)?;
     // The installed program: the whole suite from a directory outside the checkout, then its

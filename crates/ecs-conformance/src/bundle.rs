@@ -139,6 +139,11 @@ pub fn profile_names() -> Vec<&'static str> {
         .collect()
 }
 
+/// The Terraform configuration of `ecs-conformance interop` (`conformance/interop/main.tf`).
+pub fn interop_config() -> &'static str {
+    embedded::INTEROP_TERRAFORM
+}
+
 /// A built-in profile by name (`reference`, `api-only`, `moto`, ...), or a profile file: a
 /// value naming an existing file, or holding a `/` or ending in `.toml`, is read from disk.
 pub fn profile(name_or_path: &str) -> Result<Profile> {

@@ -4,10 +4,14 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
+use ecs_emulator::Emulator;
 use ecs_harness::evidence;
+use ecs_harness::replay::{self, ItemReplay, ReplayOptions};
+use ecs_harness::report::TargetInfo;
 
 use crate::bundle::Bundle;
+use crate::run::{client_for, prepare, TimingChoice, Usage};
 
 /// Replays the embedded corpus, or the items of `dir`; fails when the suite flags an answer.
 pub fn run(dir: Option<&Path>, bundle: &Bundle) -> Result<()> {
@@ -54,4 +58,218 @@ pub fn run(dir: Option<&Path>, bundle: &Bundle) -> Result<()> {
         bail!("the suite flags {flagged} place(s) where AWS itself answered: the rules or checks are wrong, not AWS");
     }
     Ok(())
+}
+
+/// The default time scale of a replay against the reference.
+pub const REPLAY_TIME_SCALE: f64 = 0.1;
+
+/// `evidence --replay`: where and how to replay.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ReplayArgs {
+    /// Send AWS's recorded requests to the target and compare its answers with AWS's.
+    #[arg(long)]
+    pub replay: bool,
+    /// Any ECS endpoint instead of the embedded reference emulator (credentials and region as
+    /// for `run --endpoint`).
+    #[arg(long, requires = "replay")]
+    pub endpoint: Option<String>,
+    /// A built-in profile or a profile file; its region is the one the replay signs for.
+    #[arg(long, requires = "replay")]
+    pub profile: Option<String>,
+    /// The reference emulator's timing shape (the replay is in AWS's time).
+    #[arg(long, default_value = "aws", requires = "replay")]
+    pub timing: ecs_emulator::TimingProfile,
+    /// Multiplies the reference's delays and the corpus's times alike (an endpoint is
+    /// replayed in real time). At 0.1 the transcript's one-second steps are 100 ms apart and
+    /// the recompute lands at least 20 ms from the nearest recorded answer.
+    #[arg(long, default_value_t = REPLAY_TIME_SCALE, requires = "replay")]
+    pub time_scale: f64,
+    /// Replay only the items whose id contains this text (repeatable).
+    #[arg(long, requires = "replay")]
+    pub filter: Vec<String>,
+    /// Longest wait for one answer, in seconds.
+    #[arg(long, default_value_t = 30, requires = "replay")]
+    pub step_timeout_secs: u64,
+    /// Items replayed at once against the reference (each on an emulator of its own).
+    #[arg(long, default_value_t = 16, requires = "replay")]
+    pub jobs: usize,
+}
+
+/// Replays the corpus against the reference emulator or an endpoint: exit 0 with no departure,
+/// 1 with any, 2 for bad usage or items, 3 for an unreachable target. Against the reference,
+/// every item gets an emulator of its own and `--jobs` items run at once; an endpoint's items
+/// run one after the other, each cleaned up after.
+pub fn replay(dir: Option<&Path>, bundle: &Bundle, args: &ReplayArgs) -> Result<i32> {
+    let catalog = bundle.catalog()?;
+    let label = dir.map_or_else(
+        || "the embedded evidence".to_owned(),
+        |d| d.display().to_string(),
+    );
+    let items =
+        evidence::load_sources(crate::bundle::evidence(dir)?, &catalog).map_err(|errors| {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            Usage(format!("{} problem(s) in {label}", errors.len()))
+        })?;
+    let items: Vec<_> = items
+        .into_iter()
+        .filter(|i| args.filter.is_empty() || args.filter.iter().any(|f| i.id.contains(f)))
+        .collect();
+    if items.is_empty() {
+        return Err(Usage(format!("no evidence item of {label} is selected")).into());
+    }
+    if !(args.time_scale.is_finite() && args.time_scale > 0.0) {
+        return Err(Usage(format!(
+            "--time-scale {} is not a positive number",
+            args.time_scale
+        ))
+        .into());
+    }
+    let region = match &args.profile {
+        Some(p) => crate::bundle::profile(p)?.region,
+        None => None,
+    };
+    let timing = TimingChoice {
+        profile: args.timing,
+        time_scale: args.time_scale,
+    };
+    let target = if args.endpoint.is_some() {
+        "endpoint"
+    } else {
+        "reference"
+    };
+    let mut prepared = prepare(
+        target,
+        args.endpoint.as_deref(),
+        args.step_timeout_secs,
+        timing,
+        region.as_deref(),
+    )?;
+    prepared.preflight()?;
+    println!(
+        "replaying {} item(s) against {} {} ({})",
+        items.len(),
+        prepared.target.name,
+        prepared.target.version,
+        match &prepared.emulator {
+            Some(_) => format!(
+                "a fresh emulator per item, {} timing at time scale {}",
+                args.timing, args.time_scale
+            ),
+            None => prepared.target.endpoint.clone(),
+        }
+    );
+    let results: Vec<Result<ItemReplay>> = if let Some(emulator) = prepared.emulator.take() {
+        prepared.runtime.block_on(emulator.shutdown());
+        let options = ReplayOptions {
+            time_scale: args.time_scale,
+        };
+        prepared.runtime.block_on(replay_on_references(
+            &items,
+            options,
+            timing,
+            args.step_timeout_secs,
+            args.jobs.max(1),
+        ))
+    } else {
+        let options = ReplayOptions { time_scale: 1.0 };
+        items
+            .iter()
+            .map(|item| {
+                let result =
+                    prepared
+                        .runtime
+                        .block_on(replay::replay_item(&prepared.client, item, options));
+                for problem in prepared
+                    .runtime
+                    .block_on(replay::clean_up(&prepared.client, item))
+                {
+                    eprintln!("  clean-up after {}: {problem}", item.id);
+                }
+                Ok(result)
+            })
+            .collect()
+    };
+    let (mut answers, mut departures) = (0, 0);
+    for (item, result) in items.iter().zip(results) {
+        let result = result.with_context(|| format!("replaying {}", item.id))?;
+        answers += result.answers;
+        departures += result.departures.len();
+        println!(
+            "{:50} {:3} answers  {}",
+            item.id,
+            result.answers,
+            match result.departures.len() {
+                0 => "as AWS".to_owned(),
+                n => format!("{n} departure(s)"),
+            }
+        );
+        for d in &result.departures {
+            println!("  {d}");
+        }
+    }
+    println!(
+        "{} items, {answers} answers replayed, {departures} departures",
+        items.len()
+    );
+    Ok(if departures == 0 {
+        crate::run::exit::PASSED
+    } else {
+        crate::run::exit::DEPARTURES
+    })
+}
+
+/// Replays each item on a reference emulator of its own, `jobs` at once; results in item order.
+async fn replay_on_references(
+    items: &[evidence::Item],
+    options: ReplayOptions,
+    timing: TimingChoice,
+    step_timeout_secs: u64,
+    jobs: usize,
+) -> Vec<Result<ItemReplay>> {
+    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(jobs));
+    let mut set = tokio::task::JoinSet::new();
+    for (index, item) in items.iter().cloned().enumerate() {
+        let permits = permits.clone();
+        set.spawn(async move {
+            let run = async {
+                let _permit = permits.acquire().await?;
+                let emulator = Emulator::builder()
+                    .profile(timing.profile, timing.time_scale)
+                    .start()
+                    .await?;
+                let target = TargetInfo {
+                    name: "reference".into(),
+                    version: env!("CARGO_PKG_VERSION").into(),
+                    endpoint: emulator.url(),
+                };
+                let client = client_for(&target, true, step_timeout_secs, None)?;
+                let result = replay::replay_item(&client, &item, options).await;
+                emulator.shutdown().await;
+                anyhow::Ok(result)
+            };
+            (index, run.await)
+        });
+    }
+    let mut results: Vec<Option<Result<ItemReplay>>> = (0..items.len()).map(|_| None).collect();
+    let mut failures = vec![];
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok((index, result)) => results[index] = Some(result),
+            Err(e) => failures.push(e.to_string()),
+        }
+    }
+    // An item whose task failed has no result: it is reported in its place, never dropped.
+    results
+        .into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|| {
+                Err(anyhow::anyhow!(
+                    "the replay task failed: {}",
+                    failures.join("; ")
+                ))
+            })
+        })
+        .collect()
 }

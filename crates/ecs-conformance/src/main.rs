@@ -14,6 +14,7 @@ mod bundle;
 mod coverage;
 mod evidence;
 mod fixtures;
+mod interop;
 mod listing;
 mod publish;
 mod run;
@@ -79,14 +80,21 @@ enum Command {
         region: String,
     },
     /// Replay every recorded AWS answer of the evidence corpus through the suite's checks;
-    /// fails when the suite would flag one.
+    /// fails when the suite would flag one. With --replay, send AWS's recorded requests to a
+    /// target instead and compare its answers with AWS's (one line per departure).
     Evidence {
         /// A directory of evidence items instead of the embedded corpus.
         #[arg(long)]
         evidence: Option<PathBuf>,
         #[command(flatten)]
         suite: SuiteArgs,
+        #[command(flatten)]
+        replay: evidence::ReplayArgs,
     },
+    /// Run a real tool against a target: Terraform (hashicorp/aws 5.100.0) applies, plans,
+    /// updates, imports and destroys task sets and services, each step reported (exit 0 all
+    /// passed, 1 a step failed).
+    Interop(interop::Args),
     /// How many of the seed pages' observable behaviours the cases check, per page and
     /// overall; fails when the coverage map is inconsistent.
     Coverage {
@@ -145,8 +153,17 @@ fn main() {
             time_scale,
             region,
         } => done(serve::run(port, timing, time_scale, &region)),
-        Command::Evidence { evidence, suite } => {
-            done(evidence::run(evidence.as_deref(), &suite.bundle()))
+        Command::Evidence {
+            evidence,
+            suite,
+            replay,
+        } => {
+            if replay.replay {
+                evidence::replay(evidence.as_deref(), &suite.bundle(), &replay)
+                    .unwrap_or_else(|e| run::exit_code_of(&e))
+            } else {
+                done(evidence::run(evidence.as_deref(), &suite.bundle()))
+            }
         }
         Command::Coverage {
             map,
@@ -171,6 +188,7 @@ fn main() {
         })),
         Command::Fixtures { check, fixtures } => done(fixtures::run(fixtures.as_deref(), check)),
         Command::Report(args) => done(publish::run(&args)),
+        Command::Interop(args) => interop::run(&args).unwrap_or_else(|e| run::exit_code_of(&e)),
     };
     std::process::exit(code);
 }

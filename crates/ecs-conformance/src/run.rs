@@ -608,7 +608,7 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
     })
 }
 
-fn client_for(
+pub fn client_for(
     target: &TargetInfo,
     local_reference: bool,
     step_timeout_secs: u64,

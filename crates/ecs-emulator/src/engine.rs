@@ -22,9 +22,14 @@ macro_rules! with_implemented {
             CreateCluster => create_cluster,
             DescribeClusters => describe_clusters,
             DeleteCluster => delete_cluster,
+            ListClusters => list_clusters,
+            UpdateCluster => update_cluster,
+            PutClusterCapacityProviders => put_cluster_capacity_providers,
             RegisterTaskDefinition => register_task_definition,
             DescribeTaskDefinition => describe_task_definition,
             DeregisterTaskDefinition => deregister_task_definition,
+            ListTaskDefinitions => list_task_definitions,
+            ListTaskDefinitionFamilies => list_task_definition_families,
             CreateService => create_service,
             DescribeServices => describe_services,
             UpdateService => update_service,
@@ -246,6 +251,13 @@ impl Engine {
             ecs_model::from_value(&raw).map_err(|e| ApiError::serialization(e.to_string()))?;
         let violations = input.violations();
         if !violations.is_empty() {
+            // AWS's words where a recorded answer has them, else every violation.
+            if let Some(message) = violations
+                .iter()
+                .find_map(|v| ecs_model::rules::aws_message(v.rule))
+            {
+                return Err(ApiError::invalid(message));
+            }
             let text: Vec<String> = violations.iter().map(ToString::to_string).collect();
             return Err(ApiError::invalid(text.join("; ")));
         }

@@ -55,27 +55,22 @@ impl ApiError {
         ApiError::modeled(ModeledError::ClientException, message)
     }
 
-    /// 400 `ClusterNotFoundException`, in AWS's words.
+    /// 400 `ClusterNotFoundException`, in AWS's words (aws/aws-sdk-java issue 3093, 2024).
     pub fn cluster_not_found() -> Self {
-        ApiError::modeled(
-            ModeledError::ClusterNotFoundException,
-            "The referenced cluster was not found.",
-        )
+        ApiError::modeled(ModeledError::ClusterNotFoundException, "Cluster not found.")
     }
 
-    /// 400 `ServiceNotFoundException`, in AWS's words.
+    /// 400 `ServiceNotFoundException`, as AWS answers it since at least 2025: with an empty
+    /// message (hackforla/VRMS issue 1994; it was "Service not found." in 2017).
     pub fn service_not_found() -> Self {
-        ApiError::modeled(
-            ModeledError::ServiceNotFoundException,
-            "The referenced service was not found.",
-        )
+        ApiError::modeled(ModeledError::ServiceNotFoundException, "")
     }
 
-    /// 400 `ServiceNotActiveException`, in AWS's words.
+    /// 400 `ServiceNotActiveException`, in AWS's words (hashicorp/terraform issue 3582, 2019).
     pub fn service_not_active() -> Self {
         ApiError::modeled(
             ModeledError::ServiceNotActiveException,
-            "The referenced service is not ACTIVE.",
+            "Service was not ACTIVE.",
         )
     }
 
@@ -95,11 +90,11 @@ impl ApiError {
         )
     }
 
-    /// 400 `ClusterContainsServicesException`.
+    /// 400 `ClusterContainsServicesException`, in AWS's words (aws/amazon-ecs-cli issue 368).
     pub fn cluster_contains_services() -> Self {
         ApiError::modeled(
             ModeledError::ClusterContainsServicesException,
-            "The cluster still has active or draining services.",
+            "The Cluster cannot be deleted while Services are active.",
         )
     }
 

@@ -42,7 +42,7 @@
 //!   previous primary ACTIVE, and the service takes on the primary's task definition, launch
 //!   type, capacity provider strategy, platform version, network configuration, load balancers
 //!   and service registries (seed 000). DeleteTaskSet answers DRAINING and the set is gone once
-//!   drained (after the drain delay); a set whose scale is above zero needs `force` (seed 002 and AWS's example).
+//!   drained (after the drain delay); the PRIMARY set needs `force`, any other set is deleted at any scale (A8, decided by the record).
 //! - `stabilityStatus` follows simulated tasks: PENDING until the task delay has passed, then
 //!   RUNNING; STEADY_STATE exactly when running = computed and pending = 0 after the delay,
 //!   with `updatedAt` and `stabilityStatusAt` set to the moment it became steady.
@@ -68,20 +68,20 @@
 //!
 //! | id | situation | what the emulator does |
 //! |---|---|---|
-//! | A1 | a request breaks a model constraint or documented rule | 400 `InvalidParameterException`, message lists every violation with its path |
+//! | A1 | a request breaks a model constraint or documented rule | 400 `InvalidParameterException`; AWS's own words where a recorded answer has them (`ecs_model::rules::aws_message`), else a message listing every violation with its path |
 //! | A2 | the body is not JSON, or a member has the wrong JSON type | 400 `SerializationException` naming the JSON path |
 //! | A3 | missing or unknown `X-Amz-Target`, or an ECS operation not implemented here | 400 `UnknownOperationException` |
 //! | A4 | a Content-Type other than `application/x-amz-json-1.1` (or 1.0, or `application/json`) | 415 `UnsupportedMediaTypeException` |
 //! | A5 | a body over 1 MiB | 413 `RequestEntityTooLargeException` |
 //! | A6 | a task-set operation on a service that is not EXTERNAL | 400 `InvalidParameterException` (as AWS answers in public reports) |
 //! | A7 | a sixth task set in one service | 400 `InvalidParameterException` (AWS's limit of 5, seen in public reports) |
-//! | A8 | DeleteTaskSet without `force` on a set whose scale is above 0 | 400 `InvalidParameterException` |
+//! | A8 | (decided by the record) DeleteTaskSet without `force` | the PRIMARY set: 400 `InvalidParameterException` "Primary TaskSet cannot be deleted" (AWS CLI error quoted in t-kikuc/note, 2024); any other set is deleted whatever its scale (Terraform's acceptance tests and pipe-cd/pipecd delete sets at 100% without force against AWS). Until #23 the emulator refused any set above scale 0, after the API reference's wording |
 //! | A9 | UpdateTaskSet on, or UpdateServicePrimaryTaskSet to, a DRAINING set | 400 `InvalidParameterException` |
 //! | A10 | an unknown task definition | 400 `ClientException` |
 //! | A11 | an unknown task set in Update/Delete/UpdateServicePrimaryTaskSet | 400 `TaskSetNotFoundException` (in the current model; older pages do not list it for UpdateServicePrimaryTaskSet) |
 //! | A12 | the same `clientToken` with the same parameters / with other parameters | the first answer again / 400 `InvalidParameterException` |
 //! | A13 | a `failures` entry for an unknown task set | `arn` is the identifier as given, `reason` `MISSING`, a `detail` sentence |
-//! | A14 | the answer of CreateTaskSet, UpdateTaskSet, DeleteTaskSet, UpdateServicePrimaryTaskSet | no `tags` (only DescribeTaskSets with `include: ["TAGS"]` shows them) |
+//! | A14 | the answer of UpdateTaskSet, DeleteTaskSet, UpdateServicePrimaryTaskSet | no `tags` (only DescribeTaskSets with `include: ["TAGS"]` shows them); CreateTaskSet answers its tags, `[]` included (the 2020 transcript) |
 //! | A15 | (decided by evidence) FARGATE without a platform version | task sets and deployments answer the concrete current version, `1.4.0`; the service keeps what was asked (the 2020 transcript, the create-service example) |
 //! | A16 | a scale change that leaves the task count as it is | the set is STABILIZING (as the update-task-set example answers) until the recompute and the steady delay have passed |
 //! | A17 | a DRAINING task set | keeps its scale and computed count, is STABILIZING, stops its tasks after the stop delay, disappears after the drain delay |
@@ -89,7 +89,7 @@
 //! | A19 | DeleteCluster with services that are not INACTIVE | 400 `ClusterContainsServicesException` |
 //! | A20 | the region | the one in the request's SigV4 credential scope, else the configured default; each region has its own resources |
 //! | A21 | (decided by evidence) DescribeTaskSets naming no task set, or `taskSets: []` | 400 `InvalidParameterException` "TaskSets cannot be empty.", before the cluster and service are looked up (aws/aws-cli issue 5380) |
-//! | A22 | the stages after a call | recompute 2-6 s, launch 1.5 s, start 15-30 s, steady 2 s (the transcript's figures); stop 10 s and drain 20 s are our choice |
+//! | A22 | the stages after a call | recompute 5.3-5.7 s, launch 2.7 s, start 25-55 s, steady 2 s (fitted to the 2020 transcript, which `ecs-conformance evidence --replay` replays in time); stop 10 s and drain 20 s are our choice |
 //! | A23 | `healthCheckGracePeriodSeconds` on CreateService or UpdateService of a service without a load balancer | 400 `InvalidParameterException` "Health check grace period is only valid for services configured to use load balancers" (seeds 001/003; the message from hashicorp/terraform-provider-aws issue 31104). Our choice: an EXTERNAL service uses a load balancer when one of its task sets has one |
 //! | A24 | UpdateService of what a controller does not let it change (seed 001: EXTERNAL keeps only desired count, placement, grace period, managed tags, tag propagation; CODE_DEPLOY those and the deployment configuration) | 400 `InvalidParameterException`; a CODE_DEPLOY service's new task definition with AWS's own message (aws/aws-cdk issue 23564), the rest with ours naming the members |
 //! | A25 | (decided by the pages and the examples) `awsvpcConfiguration` without `assignPublicIp` | `DISABLED`: pages 000, 001 and 002 (request and answer shapes alike) and every AWS example say DISABLED; page 004 (DescribeTaskSets, line 297 of its text) says ENABLED, the one page against four sources, so it is taken for a documentation slip |
@@ -108,6 +108,11 @@
 //! | A38 | UpdateService with an empty capacityProviderStrategy on a service placed by a strategy that is not the cluster's default | 400 `InvalidParameterException` (seeds 001/003: such a service cannot go back to the default strategy); the message is ours |
 //! | A39 | a task whose image has the tag `no-such-tag` (a tag that does not exist, so on AWS the pull fails) | the task never reaches RUNNING: it stops and is started again after the task delay (at least 50 ms), so it stays PENDING; a deployment counts each failure in failedTasks. With the deployment circuit breaker enabled, at ceil(desiredCount / 2) failures (at least 3, at most 200) the deployment is FAILED and starts nothing more (seed 001); with rollback the last completed deployment comes back as a new PRIMARY deployment |
 //! | A40 | a new deployment while older ones still run tasks | it rolls within the deployment configuration (seeds 001/003): at most floor(desiredCount x maximumPercent / 100) tasks run or start at once, and older tasks stop only while ceil(desiredCount x minimumHealthyPercent / 100) stay RUNNING; the older deployments go when the new one completes |
+//! | A41 | (decided by the record) CreateService or CreateTaskSet with a launch type and `capacityProviderStrategy: []` | accepted: an empty strategy is no strategy (Terraform's provider sends it with every launch type); a launch type with a non-empty strategy is refused in AWS's words ("Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.") |
+//! | A42 | `availabilityZoneRebalancing` | answered on every service: as given, else ENABLED for an ECS-controller REPLICA service whose maximumPercent is above 100, else DISABLED (the default since September 2025, per the Terraform provider's and Ansible's change notes; the 2025 update-service examples answer DISABLED and ENABLED). UpdateService may repeat the value a service has; another value on an EXTERNAL or CODE_DEPLOY service is refused (A24) |
+//! | A43 | `createdBy` of a service, `registeredBy` of a task definition | `arn:aws:iam::<account>:root`: AWS answers the caller's principal, which the emulator does not know |
+//! | A44 | CreateCluster with capacity providers other than FARGATE and FARGATE_SPOT | PROVISIONING, then ACTIVE after the recompute delay (the create-cluster example with capacity providers answers PROVISIONING); no attachments are made |
+//! | A45 | DescribeClusters with any `include` | `tags` and `settings` are answered as lists, empty ones included (the 2022 describe-clusters example with ATTACHMENTS) |
 //!
 //! AWS's published examples are evidence, not errors: the update-task-set example shows scale 50
 //! with `computedDesiredCount` 0 on a desiredCount 1 service because the count is recomputed

@@ -54,6 +54,8 @@ pub enum Event {
     },
     /// A DRAINING service is INACTIVE.
     ServiceInactive { key: ServiceKey },
+    /// A PROVISIONING cluster (capacity providers of its own) is ACTIVE.
+    ClusterProvisioned { cluster: String },
 }
 
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -121,7 +121,7 @@ check(
     "UpdateService cannot change the task definition of an EXTERNAL service",
 )
 
-check(error_code(ecs.delete_task_set, cluster="py", service="web", taskSet=blue["id"]) == "InvalidParameterException", "force rule")
+check(error_code(ecs.delete_task_set, cluster="py", service="web", taskSet=green["id"]) == "InvalidParameterException", "the PRIMARY set is not deleted without force")
 ecs.update_task_set(cluster="py", service="web", taskSet=blue["id"], scale={"value": 0.0, "unit": "PERCENT"})
 draining = ecs.delete_task_set(cluster="py", service="web", taskSet=blue["id"])["taskSet"]
 check(draining["status"] == "DRAINING", "DeleteTaskSet answers DRAINING")

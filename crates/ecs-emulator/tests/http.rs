@@ -189,11 +189,12 @@ async fn blue_green_lifecycle_through_the_client() {
     };
     assert!(violations.is_empty(), "{violations:?}");
 
+    // The PRIMARY set is not deleted without force (AWS's record); the old one is, at 100%.
     let err = ecs
         .send::<operations::DeleteTaskSet>(DeleteTaskSetRequest {
             cluster: Some("prod".into()),
             service: Some("web".into()),
-            task_set: Some(blue_id.clone()),
+            task_set: Some(green_id.clone()),
             ..Default::default()
         })
         .await
@@ -204,12 +205,15 @@ async fn blue_green_lifecycle_through_the_client() {
             .is(ModeledError::InvalidParameterException),
         "{err}"
     );
+    assert_eq!(
+        err.service_error().unwrap().message.as_deref(),
+        Some("Primary TaskSet cannot be deleted")
+    );
     let drained = ecs
         .send::<operations::DeleteTaskSet>(DeleteTaskSetRequest {
             cluster: Some("prod".into()),
             service: Some("web".into()),
             task_set: Some(blue_id.clone()),
-            force: Some(true),
             ..Default::default()
         })
         .await

@@ -88,7 +88,7 @@ fn seeded() -> (Engine, ManualClock) {
         ("CreateCluster", json!({"clusterName": "c"})),
         (
             "RegisterTaskDefinition",
-            json!({"family": "web", "containerDefinitions": [{"name": "web", "image": "x"}]}),
+            json!({"family": "web", "containerDefinitions": [{"name": "web", "image": "x", "memory": 128}]}),
         ),
         (
             "CreateService",

@@ -143,7 +143,8 @@ fn create_task_set_answers_with_aws_formats_and_defaults() {
     assert_eq!(ts["stabilityStatus"], "STABILIZING");
     assert_eq!(ts["createdAt"], json!(T0 as i64));
     assert_eq!(ts["createdAt"], ts["updatedAt"]);
-    assert!(ts.get("tags").is_none());
+    // CreateTaskSet answers its tags, an empty list included (the 2020 transcript, A14).
+    assert_eq!(ts["tags"], json!([]));
     let ts = w.create_set(50.0);
     assert_eq!(
         ts["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"],
@@ -321,7 +322,7 @@ fn instant_profile_answers_the_state_before_and_settles_by_the_next_request() {
     call("CreateCluster", json!({"clusterName": "c"}));
     call(
         "RegisterTaskDefinition",
-        json!({"family": "web", "containerDefinitions": [{"name": "web", "image": "x"}]}),
+        json!({"family": "web", "containerDefinitions": [{"name": "web", "image": "x", "memory": 128}]}),
     );
     call(
         "CreateService",
@@ -476,17 +477,30 @@ fn primary_switch_moves_status_and_the_service_takes_the_primary_parameters() {
 }
 
 #[test]
-fn delete_needs_force_above_zero_drains_then_disappears() {
+fn delete_needs_force_only_for_the_primary_drains_then_disappears() {
     let w = World::external_service(2);
-    let id = w.create_set(50.0)["id"].as_str().unwrap().to_owned();
+    // A8, decided by the record: the PRIMARY set needs force, in AWS's words.
+    let primary = w.create_set(100.0)["id"].as_str().unwrap().to_owned();
+    w.ok(
+        "UpdateServicePrimaryTaskSet",
+        json!({"cluster": "c", "service": "s", "primaryTaskSet": primary}),
+    );
     let e = w.err(
         "DeleteTaskSet",
-        json!({"cluster": "c", "service": "s", "taskSet": id}),
+        json!({"cluster": "c", "service": "s", "taskSet": primary}),
     );
-    assert_eq!(e.code, "InvalidParameterException");
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (
+            "InvalidParameterException",
+            "Primary TaskSet cannot be deleted"
+        )
+    );
+    // Any other set goes at any scale, without force.
+    let id = w.create_set(50.0)["id"].as_str().unwrap().to_owned();
     let ts = w.ok(
         "DeleteTaskSet",
-        json!({"cluster": "c", "service": "s", "taskSet": id, "force": true}),
+        json!({"cluster": "c", "service": "s", "taskSet": id}),
     )["taskSet"]
         .clone();
     assert_eq!(ts["status"], "DRAINING");
@@ -506,12 +520,13 @@ fn delete_needs_force_above_zero_drains_then_disappears() {
         json!({"cluster": "c", "service": "s", "taskSet": id}),
     );
     assert_eq!(e.code, "TaskSetNotFoundException");
-    // Scaled to zero first: no force needed.
-    let id = w.create_set(0.0)["id"].as_str().unwrap().to_owned();
-    w.ok(
+    // force deletes the primary too.
+    let ts = w.ok(
         "DeleteTaskSet",
-        json!({"cluster": "c", "service": "s", "taskSet": id}),
-    );
+        json!({"cluster": "c", "service": "s", "taskSet": primary, "force": true}),
+    )["taskSet"]
+        .clone();
+    assert_eq!(ts["status"], "DRAINING");
 }
 
 #[test]
@@ -520,7 +535,7 @@ fn describe_task_sets_lists_all_reports_failures_and_tags_only_on_request() {
     let a = w
         .ok("CreateTaskSet", json!({"cluster": "c", "service": "s", "taskDefinition": "web:1", "tags": [{"key": "color", "value": "blue"}]}))["taskSet"]
         .clone();
-    assert!(a.get("tags").is_none());
+    assert_eq!(a["tags"], json!([{"key": "color", "value": "blue"}]));
     let b = w.create_set(0.0)["id"].as_str().unwrap().to_owned();
     for body in [
         json!({"cluster": "c", "service": "s"}),
@@ -729,13 +744,28 @@ fn invalid_requests_are_rejected_with_every_violation() {
     let e = w.err(
         "CreateTaskSet",
         json!({"cluster": "c", "service": "s", "taskDefinition": "web:1", "scale": {"value": 150.0, "unit": "PERCENT"},
-               "launchType": "FARGATE", "capacityProviderStrategy": [{"capacityProvider": "FARGATE"}]}),
+               "subnets_are_not_here": 1, "networkConfiguration": {"awsvpcConfiguration": {"subnets": (0..17).map(|i| format!("subnet-{i}")).collect::<Vec<_>>()}}}),
     );
     assert_eq!(e.code, "InvalidParameterException");
     assert!(
-        e.message.contains("scale.value") && e.message.contains("capacityProviderStrategy"),
+        e.message.contains("scale.value") && e.message.contains("subnets"),
         "{}",
         e.message
+    );
+    // Where AWS's words are recorded, they are the answer (A1, A41); an empty strategy with a
+    // launch type is no conflict.
+    let e = w.err(
+        "CreateTaskSet",
+        json!({"cluster": "c", "service": "s", "taskDefinition": "web:1",
+               "launchType": "FARGATE", "capacityProviderStrategy": [{"capacityProvider": "FARGATE"}]}),
+    );
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        ("InvalidParameterException", "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.")
+    );
+    w.ok(
+        "CreateTaskSet",
+        json!({"cluster": "c", "service": "s", "taskDefinition": "web:1", "launchType": "EC2", "capacityProviderStrategy": []}),
     );
     let e = w.err("CreateTaskSet", json!({"cluster": "c", "service": "s"}));
     assert!(e.message.contains("taskDefinition"), "{}", e.message);

@@ -31,6 +31,13 @@ pub struct Item {
     pub shows: String,
     /// Rules the item bears on; each is checked against it.
     pub rules: Vec<String>,
+    /// What must exist before the first call: setup calls a replay sends first, in order, whose
+    /// answers are not compared (empty when the timeline needs nothing).
+    pub given: Vec<Given>,
+    /// Seconds (of AWS's time) a replay waits after `given`, for a timeline whose first answer
+    /// shows the state settled.
+    #[serde(default)]
+    pub given_settle_s: f64,
     /// The recorded calls and answers, in time order.
     pub timeline: Vec<Entry>,
     #[serde(skip)]
@@ -60,6 +67,24 @@ pub struct Entry {
     /// For a call whose answer was not recorded: the id it created, as later entries show it.
     #[serde(default)]
     pub answer_id: Option<String>,
+    /// JSON pointers into the recorded answer that a replay cannot reproduce (history from
+    /// before the record, hosts of the recording account), each with the reason.
+    #[serde(default)]
+    pub not_replayed: BTreeMap<String, String>,
+}
+
+/// A setup call of an item's `given` state.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Given {
+    /// The operation.
+    pub op: String,
+    /// The request, naming resources as the timeline does.
+    pub request: Value,
+    /// A recorded id the timeline uses, and the JSON pointer into this call's answer where the
+    /// target's own id for it stands.
+    #[serde(default)]
+    pub binds: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -189,7 +214,34 @@ pub fn load_sources(
                 errors.push(err(&name, &format!("/rules/{i}"), format!("rule {rule} has no evidence check (see ecs_harness::evidence::CHECKED_RULES)")));
             }
         }
+        for (i, g) in item.given.iter().enumerate() {
+            if ecs_model::operation::find(&g.op).is_none() {
+                errors.push(err(
+                    &name,
+                    &format!("/given/{i}/op"),
+                    format!("{} is not an ECS operation", g.op),
+                ));
+            }
+            for pointer in g.binds.values() {
+                if !pointer.starts_with('/') {
+                    errors.push(err(
+                        &name,
+                        &format!("/given/{i}/binds"),
+                        format!("{pointer:?} is not a JSON pointer"),
+                    ));
+                }
+            }
+        }
         for (i, e) in item.timeline.iter().enumerate() {
+            for pointer in e.not_replayed.keys() {
+                if e.answer.as_ref().and_then(|a| a.pointer(pointer)).is_none() {
+                    errors.push(err(
+                        &name,
+                        &format!("/timeline/{i}/not_replayed"),
+                        format!("{pointer:?} names nothing in the recorded answer"),
+                    ));
+                }
+            }
             if ecs_model::operation::find(&e.op).is_none() {
                 errors.push(err(
                     &name,

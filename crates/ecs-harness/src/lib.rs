@@ -21,8 +21,10 @@ pub mod matcher;
 pub mod preflight;
 pub mod profile;
 pub mod record;
+pub mod replay;
 pub mod report;
 pub mod runner;
+pub mod shapes;
 pub mod template;
 
 pub use catalog::Catalog;

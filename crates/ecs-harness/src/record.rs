@@ -43,6 +43,8 @@ fn ecs_arn_kind(s: &str) -> Option<&str> {
 /// recorded as their type only; the answer invariants still check their consistency.
 const TIME_DEPENDENT: &[(&str, &str)] = &[
     ("stabilityStatus", "@string"),
+    // "ECS deployment <id> in progress." until it is "... completed.".
+    ("rolloutStateReason", "@string"),
     ("runningCount", "@integer"),
     ("pendingCount", "@integer"),
 ];

@@ -365,7 +365,9 @@ pub(crate) fn placement_strategies(v: &[PlacementStrategy], c: &mut Checker) {
 pub(crate) fn create_task_set_request(v: &CreateTaskSetRequest, c: &mut Checker) {
     launch_type_xor_strategy(
         v.launch_type.is_some(),
-        v.capacity_provider_strategy.is_some(),
+        v.capacity_provider_strategy
+            .as_ref()
+            .is_some_and(|s| !s.is_empty()),
         c,
     );
     client_token(v.client_token.as_deref(), c);
@@ -374,12 +376,29 @@ pub(crate) fn create_task_set_request(v: &CreateTaskSetRequest, c: &mut Checker)
 pub(crate) fn create_service_request(v: &CreateServiceRequest, c: &mut Checker) {
     launch_type_xor_strategy(
         v.launch_type.is_some(),
-        v.capacity_provider_strategy.is_some(),
+        v.capacity_provider_strategy
+            .as_ref()
+            .is_some_and(|s| !s.is_empty()),
         c,
     );
     client_token(v.client_token.as_deref(), c);
 }
 
+/// AWS's own words for a request that breaks a documented rule, where a recorded answer shows
+/// them (an emulator answers with these rather than the violation's text).
+pub fn aws_message(rule: &str) -> Option<&'static str> {
+    match rule {
+        // pulumi/pulumi-awsx issue 599 (2020) and terraform-linters/tflint-ruleset-aws issue
+        // 349 (2022), both InvalidParameterException; conformance/evidence/reports.launch-type-and-capacity-provider.json.
+        ids::LAUNCH_TYPE_XOR_STRATEGY => Some(
+            "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.",
+        ),
+        _ => None,
+    }
+}
+
+/// Both set means a launch type and a strategy with at least one provider: the empty list that
+/// Terraform's provider always sends with a launch type is accepted by AWS.
 fn launch_type_xor_strategy(launch_type: bool, strategy: bool, c: &mut Checker) {
     if launch_type && strategy {
         c.report_at(

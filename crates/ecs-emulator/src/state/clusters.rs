@@ -1,5 +1,6 @@
 //! Clusters: CreateCluster, DescribeClusters, DeleteCluster, and how a cluster is answered.
 
+use super::sim::Stage;
 use super::*;
 
 impl State {
@@ -17,10 +18,10 @@ impl State {
         Cluster {
             cluster_arn: Some(c.arn.clone()),
             cluster_name: Some(c.name.clone()),
-            status: Some(if c.active {
-                ClusterStatus::ACTIVE
-            } else {
-                ClusterStatus::INACTIVE
+            status: Some(match (c.active, c.provisioning) {
+                (true, true) => ClusterStatus::PROVISIONING,
+                (true, false) => ClusterStatus::ACTIVE,
+                (false, _) => ClusterStatus::INACTIVE,
             }),
             registered_container_instances_count: Some(0),
             running_tasks_count: Some(running),
@@ -32,6 +33,7 @@ impl State {
             configuration: c.configuration.clone(),
             capacity_providers: Some(c.capacity_providers.clone()),
             default_capacity_provider_strategy: Some(c.default_strategy.clone()),
+            service_connect_defaults: c.service_connect_defaults.clone(),
             ..Default::default()
         }
     }
@@ -39,7 +41,7 @@ impl State {
     pub fn create_cluster(
         &mut self,
         req: CreateClusterRequest,
-        _ctx: &Ctx,
+        ctx: &Ctx,
     ) -> Result<CreateClusterResponse, ApiError> {
         let name = req.cluster_name.unwrap_or_else(|| "default".to_owned());
         if !valid_name(&name) {
@@ -48,18 +50,23 @@ impl State {
             ));
         }
         let arn = self.arn(&format!("cluster/{name}"));
+        let seq = self.clusters.len() as u64;
+        let ns = self.namespace_arn_prefix();
         let cluster = self
             .clusters
             .entry(name.clone())
             .or_insert_with(|| ClusterRecord {
+                seq,
                 name: name.clone(),
                 arn,
                 active: false,
+                provisioning: false,
                 tags: vec![],
                 settings: None,
                 capacity_providers: vec![],
                 default_strategy: vec![],
                 configuration: None,
+                service_connect_defaults: None,
                 services: BTreeMap::new(),
             });
         if !cluster.active {
@@ -74,15 +81,34 @@ impl State {
                 )));
             }
             cluster.active = true;
+            // A44: providers of its own (Auto Scaling groups) need attachments first; the
+            // aws-cli example create-cluster with capacity providers answers PROVISIONING.
+            cluster.provisioning = providers
+                .iter()
+                .any(|p| !matches!(p.as_str(), "FARGATE" | "FARGATE_SPOT"));
             cluster.tags = req.tags.unwrap_or_default();
             cluster.settings = req.settings;
             cluster.capacity_providers = providers;
-            cluster.default_strategy = strategy;
+            cluster.default_strategy = with_zero_defaults(strategy);
             cluster.configuration = req.configuration;
+            cluster.service_connect_defaults = req
+                .service_connect_defaults
+                .as_ref()
+                .map(|d| namespace_defaults(d, &ns));
             cluster.services.clear();
         }
+        let answer = Self::render_cluster(cluster, true);
+        if cluster.provisioning {
+            self.schedule(
+                ctx.now,
+                Stage::Recompute,
+                Event::ClusterProvisioned {
+                    cluster: name.clone(),
+                },
+            );
+        }
         Ok(CreateClusterResponse {
-            cluster: Some(Self::render_cluster(cluster, true)),
+            cluster: Some(answer),
             ..Default::default()
         })
     }
@@ -96,13 +122,23 @@ impl State {
             .include
             .as_ref()
             .is_some_and(|i| i.contains(&ClusterField::Tags));
+        // A45: asked to include anything, AWS answers tags and settings as lists, empty ones
+        // included (aws-cli example describe-clusters with ATTACHMENTS, 2022).
+        let with_lists = req.include.as_ref().is_some_and(|i| !i.is_empty());
         let names = req.clusters.unwrap_or_else(|| vec!["default".to_owned()]);
         let mut clusters = vec![];
         let mut failures = vec![];
         for param in names {
             let name = Self::cluster_name(Some(&param));
             match self.clusters.get(&name) {
-                Some(c) => clusters.push(Self::render_cluster(c, with_tags)),
+                Some(c) => {
+                    let mut cluster = Self::render_cluster(c, with_tags);
+                    if with_lists {
+                        cluster.tags.get_or_insert_with(Vec::new);
+                        cluster.settings.get_or_insert_with(Vec::new);
+                    }
+                    clusters.push(cluster)
+                }
                 None => failures.push(missing_entry(self.arn(&format!("cluster/{name}")), None)),
             }
         }
@@ -132,6 +168,142 @@ impl State {
             ..Default::default()
         })
     }
+}
+
+impl State {
+    /// ListClusters: the ACTIVE clusters' ARNs, in creation order (the recorded answers of the
+    /// aws-cli and botocore examples list them so), 100 a page by default.
+    pub fn list_clusters(
+        &mut self,
+        req: ListClustersRequest,
+        _ctx: &Ctx,
+    ) -> Result<ListClustersResponse, ApiError> {
+        let mut clusters: Vec<&ClusterRecord> =
+            self.clusters.values().filter(|c| c.active).collect();
+        clusters.sort_by_key(|c| c.seq);
+        let arns: Vec<String> = clusters.iter().map(|c| c.arn.clone()).collect();
+        let (arns, next_token) = page(
+            &arns,
+            req.max_results,
+            req.next_token.as_deref(),
+            100,
+            100,
+            "clusters",
+        )?;
+        Ok(ListClustersResponse {
+            cluster_arns: Some(arns),
+            next_token,
+            ..Default::default()
+        })
+    }
+
+    /// UpdateCluster: settings (merged by name), configuration and Service Connect defaults.
+    pub fn update_cluster(
+        &mut self,
+        req: UpdateClusterRequest,
+        _ctx: &Ctx,
+    ) -> Result<UpdateClusterResponse, ApiError> {
+        let ns = self.namespace_arn_prefix();
+        let cluster = self.active_cluster(req.cluster.as_deref())?;
+        if let Some(settings) = req.settings {
+            let kept = cluster.settings.get_or_insert_with(Vec::new);
+            for s in settings {
+                match kept.iter_mut().find(|k| k.name == s.name) {
+                    Some(k) => *k = s,
+                    None => kept.push(s),
+                }
+            }
+        }
+        if let Some(configuration) = req.configuration {
+            cluster.configuration = Some(configuration);
+        }
+        if let Some(defaults) = req.service_connect_defaults {
+            cluster.service_connect_defaults = Some(namespace_defaults(&defaults, &ns));
+        }
+        Ok(UpdateClusterResponse {
+            cluster: Some(Self::render_cluster(cluster, true)),
+            ..Default::default()
+        })
+    }
+
+    /// PutClusterCapacityProviders: replaces the providers and the default strategy; the
+    /// strategy may name only providers of the list.
+    pub fn put_cluster_capacity_providers(
+        &mut self,
+        req: PutClusterCapacityProvidersRequest,
+        _ctx: &Ctx,
+    ) -> Result<PutClusterCapacityProvidersResponse, ApiError> {
+        let providers = req.capacity_providers.unwrap_or_default();
+        let strategy = req.default_capacity_provider_strategy.unwrap_or_default();
+        let cluster = self.active_cluster(req.cluster.as_deref())?;
+        if let Some(item) = strategy
+            .iter()
+            .find(|i| !providers.contains(i.capacity_provider.as_ref().unwrap_or(&String::new())))
+        {
+            return Err(ApiError::invalid(format!(
+                "The default capacity provider strategy names {}, which is not among the cluster's capacity providers.",
+                item.capacity_provider.as_deref().unwrap_or_default()
+            )));
+        }
+        cluster.capacity_providers = providers;
+        cluster.default_strategy = with_zero_defaults(strategy);
+        Ok(PutClusterCapacityProvidersResponse {
+            cluster: Some(Self::render_cluster(cluster, true)),
+            ..Default::default()
+        })
+    }
+}
+
+/// The Service Connect defaults a cluster keeps: a namespace given by name becomes the ARN of
+/// the Cloud Map namespace AWS creates for it (the aws-cli example update-cluster answers an
+/// ARN for a name); an ARN is kept.
+fn namespace_defaults(
+    given: &ClusterServiceConnectDefaultsRequest,
+    (prefix, id): &(String, String),
+) -> ClusterServiceConnectDefaults {
+    let namespace = given.namespace.clone().unwrap_or_default();
+    ClusterServiceConnectDefaults {
+        namespace: Some(if namespace.starts_with("arn:") {
+            namespace
+        } else {
+            format!("{prefix}ns-{id}")
+        }),
+        ..Default::default()
+    }
+}
+
+impl State {
+    /// `arn:aws:servicediscovery:<region>:<account>:namespace/` and a fresh namespace id.
+    fn namespace_arn_prefix(&mut self) -> (String, String) {
+        let id: String = (0..16)
+            .map(|_| {
+                let n = self.rng.u8(0..36);
+                char::from(if n < 10 { b'0' + n } else { b'a' + n - 10 })
+            })
+            .collect();
+        (
+            format!(
+                "arn:aws:servicediscovery:{}:{}:namespace/",
+                self.settings.region, self.settings.account_id
+            ),
+            id,
+        )
+    }
+}
+
+/// A strategy item without a weight or a base has 0 of each, and says so (the recorded answers
+/// of create-cluster and put-cluster-capacity-providers).
+fn with_zero_defaults(
+    items: Vec<CapacityProviderStrategyItem>,
+) -> Vec<CapacityProviderStrategyItem> {
+    items
+        .into_iter()
+        .map(|i| CapacityProviderStrategyItem {
+            weight: Some(i.weight.unwrap_or(0)),
+            base: Some(i.base.unwrap_or(0)),
+            ..i
+        })
+        .collect()
 }
 
 #[cfg(test)]

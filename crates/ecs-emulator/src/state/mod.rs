@@ -65,6 +65,8 @@ const MAX_TAGS_PER_RESOURCE: usize = 50;
 const MAX_DESCRIBE_SERVICES: usize = 10;
 
 struct TaskDefRecord {
+    /// Registration order across all families.
+    seq: u64,
     definition: TaskDefinition,
     tags: Vec<Tag>,
 }
@@ -86,15 +88,21 @@ const GRACE_PERIOD_NEEDS_LOAD_BALANCER: &str =
     "Health check grace period is only valid for services configured to use load balancers";
 
 struct ClusterRecord {
+    /// When it was first created, in creation order (ListClusters answers in this order).
+    seq: u64,
     name: String,
     arn: String,
     active: bool,
+    /// PROVISIONING: created with capacity providers of its own (A44), until the scheduler
+    /// has made their attachments.
+    provisioning: bool,
     tags: Vec<Tag>,
     settings: Option<Vec<ClusterSetting>>,
     /// The capacity providers associated with the cluster, and its default strategy.
     capacity_providers: Vec<String>,
     default_strategy: Vec<CapacityProviderStrategyItem>,
     configuration: Option<ClusterConfiguration>,
+    service_connect_defaults: Option<ClusterServiceConnectDefaults>,
     services: BTreeMap<String, ServiceRecord>,
 }
 
@@ -118,8 +126,12 @@ struct ServiceRecord {
     enable_ecs_managed_tags: bool,
     propagate_tags: PropagateTags,
     enable_execute_command: bool,
+    /// A42: as given, else ENABLED where ECS can rebalance the service, else DISABLED.
+    availability_zone_rebalancing: AvailabilityZoneRebalancing,
     /// Kept as given and shown on the deployments it starts (seed 001).
     service_connect: Option<ServiceConnectConfiguration>,
+    /// The IAM role given to CreateService, as given.
+    role: Option<String>,
     created_at: SystemTime,
     tags: Vec<Tag>,
     client_token: Option<(String, Value)>,
@@ -170,8 +182,9 @@ impl ServiceRecord {
 
 impl DeploymentRecord {
     /// A new PRIMARY deployment of the service's current configuration, IN_PROGRESS.
-    fn new(svc: &ServiceRecord, id: String, now: SystemTime) -> DeploymentRecord {
+    fn new(svc: &ServiceRecord, id: String, desired: i32, now: SystemTime) -> DeploymentRecord {
         DeploymentRecord {
+            rollout_reason: Some(format!("ECS deployment {id} in progress.")),
             id,
             status: DeploymentStatus::PRIMARY,
             task_definition: svc.task_definition.clone(),
@@ -180,11 +193,10 @@ impl DeploymentRecord {
             platform_version: resolved_platform_version(&svc.launch_type, &svc.platform_version),
             network_configuration: svc.network_configuration.clone(),
             service_connect: svc.service_connect.clone(),
-            desired: svc.desired_count,
+            desired,
             running: 0,
             pending: Tasks::default(),
             rollout: DeploymentRolloutState::InProgress,
-            rollout_reason: None,
             failed: 0,
             created_at: now,
             updated_at: now,
@@ -483,6 +495,39 @@ impl State {
 pub const CURRENT_FARGATE_PLATFORM_VERSION: &str = "1.4.0";
 
 /// A `failures` entry for something that does not exist.
+/// One page of a listing, as AWS pages: at most `max_results` (1..=`cap`, `default` when not
+/// given) items from where `next_token` (opaque, made by an earlier page) says, and the token of
+/// the next page when there is one.
+fn page<T: Clone>(
+    items: &[T],
+    max_results: Option<i32>,
+    next_token: Option<&str>,
+    default: i32,
+    cap: i32,
+    kind: &str,
+) -> Result<(Vec<T>, Option<String>), ApiError> {
+    let max = max_results.unwrap_or(default);
+    if !(1..=cap).contains(&max) {
+        return Err(ApiError::invalid(format!(
+            "maxResults must be between 1 and {cap}."
+        )));
+    }
+    let start = match next_token {
+        Some(t) => t
+            .strip_prefix(kind)
+            .and_then(|n| n.strip_prefix('-'))
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| *n <= items.len())
+            .ok_or_else(|| ApiError::invalid("Invalid nextToken."))?,
+        None => 0,
+    };
+    let end = (start + usize::try_from(max).unwrap_or(1)).min(items.len());
+    Ok((
+        items[start..end].to_vec(),
+        (end < items.len()).then(|| format!("{kind}-{end}")),
+    ))
+}
+
 fn missing_entry(arn: String, detail: Option<String>) -> Failure {
     Failure {
         arn: Some(arn),

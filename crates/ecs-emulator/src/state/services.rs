@@ -166,8 +166,51 @@ fn check_service_connect(
     Ok(())
 }
 
+/// Whether tasks run on Fargate: the FARGATE launch type, or a strategy of Fargate providers.
+pub(super) fn on_fargate(
+    launch_type: &Option<LaunchType>,
+    strategy: &Option<Vec<CapacityProviderStrategyItem>>,
+) -> bool {
+    *launch_type == Some(LaunchType::Fargate)
+        || strategy.iter().flatten().any(|i| {
+            matches!(
+                i.capacity_provider.as_deref(),
+                Some("FARGATE" | "FARGATE_SPOT")
+            )
+        })
+}
+
+/// What a Fargate service and its deployments answer as `platformFamily`: `Linux` (aws-cli
+/// examples update-service 1 and 2, 2025), none elsewhere.
+pub(super) fn platform_family(
+    launch_type: &Option<LaunchType>,
+    strategy: &Option<Vec<CapacityProviderStrategyItem>>,
+) -> Option<String> {
+    on_fargate(launch_type, strategy).then(|| "Linux".to_owned())
+}
+
+/// The deployment configuration a service keeps: what was given, with AWS's defaults for the
+/// rest (200 and 100 percent; for the ECS controller, alarms off with no names, as the 2025
+/// aws-cli examples of update-service answer).
+fn deployment_configuration_defaults(
+    mut given: DeploymentConfiguration,
+    controller: DeploymentControllerType,
+) -> DeploymentConfiguration {
+    given.maximum_percent = given.maximum_percent.or(Some(200));
+    given.minimum_healthy_percent = given.minimum_healthy_percent.or(Some(100));
+    if controller == DeploymentControllerType::Ecs && given.alarms.is_none() {
+        given.alarms = Some(DeploymentAlarms {
+            alarm_names: Some(vec![]),
+            rollback: Some(false),
+            enable: Some(false),
+            ..Default::default()
+        });
+    }
+    given
+}
+
 /// The launch type and platform version a service or task set takes: EC2 when neither a launch
-/// type nor a capacity provider strategy is given, and LATEST for FARGATE without a version.
+/// type nor a capacity provider strategy is given, and LATEST on Fargate without a version.
 pub(super) fn launch_defaults(
     launch_type: &Option<LaunchType>,
     strategy: &Option<Vec<CapacityProviderStrategyItem>>,
@@ -180,7 +223,7 @@ pub(super) fn launch_defaults(
     };
     let platform_version = platform_version
         .clone()
-        .or_else(|| (launch_type == Some(LaunchType::Fargate)).then(|| "LATEST".to_owned()));
+        .or_else(|| on_fargate(&launch_type, strategy).then(|| "LATEST".to_owned()));
     (launch_type, platform_version)
 }
 
@@ -281,6 +324,7 @@ impl State {
                 launch_type: d.launch_type.clone(),
                 capacity_provider_strategy: d.capacity_provider_strategy.clone(),
                 platform_version: d.platform_version.clone(),
+                platform_family: platform_family(&d.launch_type, &d.capacity_provider_strategy),
                 network_configuration: d.network_configuration.clone(),
                 service_connect_configuration: d.service_connect.clone(),
                 rollout_state: Some(d.rollout.clone()),
@@ -300,6 +344,7 @@ impl State {
             launch_type: svc.launch_type.clone(),
             capacity_provider_strategy: svc.capacity_provider_strategy.clone(),
             platform_version: svc.platform_version.clone(),
+            platform_family: platform_family(&svc.launch_type, &svc.capacity_provider_strategy),
             task_definition: svc.task_definition.clone(),
             deployment_configuration: Some(svc.deployment_configuration.clone()),
             // Only EXTERNAL and CODE_DEPLOY services have task sets.
@@ -310,16 +355,25 @@ impl State {
                     .collect(),
             ),
             deployments: Some(deployments),
-            role_arn: Some(format!(
-                "arn:aws:iam::{}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS",
-                self.settings.account_id
-            )),
+            // The role given (a name becomes the account's role ARN, as the aws-cli example
+            // create-service with a load balancer answers), else the service-linked role.
+            role_arn: Some(match &svc.role {
+                Some(role) if role.starts_with("arn:") => role.clone(),
+                Some(role) => format!("arn:aws:iam::{}:role/{role}", self.settings.account_id),
+                None => format!(
+                    "arn:aws:iam::{}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS",
+                    self.settings.account_id
+                ),
+            }),
             events: Some(vec![]),
             created_at: ts(svc.created_at),
             placement_constraints: Some(svc.placement_constraints.clone()),
             placement_strategy: Some(svc.placement_strategy.clone()),
             network_configuration: svc.network_configuration.clone(),
-            health_check_grace_period_seconds: svc.health_check_grace_period_seconds,
+            // 0 when not set (aws-cli examples update-service 1 and 2, recorded in 2025).
+            health_check_grace_period_seconds: Some(
+                svc.health_check_grace_period_seconds.unwrap_or(0),
+            ),
             scheduling_strategy: Some(svc.scheduling_strategy.clone()),
             deployment_controller: Some(DeploymentController {
                 r#type: Some(svc.controller.clone()),
@@ -329,6 +383,11 @@ impl State {
             enable_ecs_managed_tags: Some(svc.enable_ecs_managed_tags),
             propagate_tags: Some(svc.propagate_tags.clone()),
             enable_execute_command: Some(svc.enable_execute_command),
+            availability_zone_rebalancing: Some(svc.availability_zone_rebalancing.clone()),
+            // The caller's identity; the emulator knows no principal but the account's (A43).
+            created_by: Some(super::task_definitions::principal_arn(
+                &self.settings.account_id,
+            )),
             ..Default::default()
         }
     }
@@ -353,9 +412,12 @@ impl State {
 
     pub fn create_service(
         &mut self,
-        req: CreateServiceRequest,
+        mut req: CreateServiceRequest,
         ctx: &Ctx,
     ) -> Result<CreateServiceResponse, ApiError> {
+        // An empty strategy is no strategy (Terraform's provider always sends one).
+        req.capacity_provider_strategy = req.capacity_provider_strategy.filter(|s| !s.is_empty());
+        let with_tags = req.tags.as_ref().is_some_and(|t| !t.is_empty());
         let name = req.service_name.clone().unwrap_or_default();
         if !valid_name(&name) {
             return Err(ApiError::invalid(
@@ -471,12 +533,9 @@ impl State {
             placement_constraints: req.placement_constraints.clone().unwrap_or_default(),
             placement_strategy: req.placement_strategy.clone().unwrap_or_default(),
             health_check_grace_period_seconds: req.health_check_grace_period_seconds,
-            deployment_configuration: req.deployment_configuration.clone().unwrap_or(
-                DeploymentConfiguration {
-                    maximum_percent: Some(200),
-                    minimum_healthy_percent: Some(100),
-                    ..Default::default()
-                },
+            deployment_configuration: deployment_configuration_defaults(
+                req.deployment_configuration.clone().unwrap_or_default(),
+                controller_of(&req),
             ),
             scheduling_strategy: req
                 .scheduling_strategy
@@ -485,7 +544,12 @@ impl State {
             enable_ecs_managed_tags: req.enable_ecs_managed_tags.unwrap_or(false),
             propagate_tags: req.propagate_tags.clone().unwrap_or(PropagateTags::None),
             enable_execute_command: req.enable_execute_command.unwrap_or(false),
+            availability_zone_rebalancing: req
+                .availability_zone_rebalancing
+                .clone()
+                .unwrap_or_else(|| default_rebalancing(controller_of(&req), &req)),
             service_connect: req.service_connect_configuration.clone(),
+            role: req.role.clone().filter(|r| !r.is_empty()),
             created_at: ctx.now,
             tags: req.tags.clone().unwrap_or_default(),
             client_token: req.client_token.clone().map(|t| (t, fp)),
@@ -498,9 +562,12 @@ impl State {
         let new_id = || format!("ecs-svc/{}", ctx.ids.task_set_digits());
         match record.controller {
             DeploymentControllerType::Ecs => {
-                record
-                    .deployments
-                    .push(DeploymentRecord::new(&record, new_id(), ctx.now));
+                record.deployments.push(DeploymentRecord::new(
+                    &record,
+                    new_id(),
+                    record.desired_count,
+                    ctx.now,
+                ));
             }
             // A blue/green service runs its first revision as a PRIMARY task set at 100% and has
             // no deployments (A35).
@@ -516,7 +583,9 @@ impl State {
         let cluster_name = cluster.name.clone();
         cluster.services.insert(name.clone(), record);
         // The answer shows the service before the scheduler starts any task.
-        let answer = self.service_answer(cluster_param.as_deref(), &name, false)?;
+        // AWS answers the tags of the request (aws-cli example create-service 1); with none,
+        // no tags member (example 2).
+        let answer = self.service_answer(cluster_param.as_deref(), &name, with_tags)?;
         if let Some(set) = first_set {
             let key = SetKey {
                 cluster: cluster_name.clone(),
@@ -611,6 +680,10 @@ impl State {
         if svc.status != ServiceStatus::ACTIVE {
             return Err(ApiError::service_not_active());
         }
+        // AWS's words, without a final period (gruntwork-io/cloud-nuke issue 219, 2021).
+        if svc.scheduling_strategy == SchedulingStrategy::Daemon && req.desired_count.is_some() {
+            return Err(ApiError::invalid("The daemon scheduling strategy does not support a desired count for services. Remove the desired count value and try again"));
+        }
         // A38: a service placed by a strategy of its own cannot go back to the cluster's
         // default (an empty strategy).
         let own_strategy = svc
@@ -650,9 +723,12 @@ impl State {
                 "vpcLatticeConfigurations",
                 req.vpc_lattice_configurations.is_some(),
             ),
+            // A42: keeping the value the service has is no change.
             (
                 "availabilityZoneRebalancing",
-                req.availability_zone_rebalancing.is_some(),
+                req.availability_zone_rebalancing
+                    .as_ref()
+                    .is_some_and(|v| *v != svc.availability_zone_rebalancing),
             ),
         ];
         // A24: each restricted controller, what else it keeps, and where a change goes instead.
@@ -661,6 +737,10 @@ impl State {
                 // AWS's own message for a new task definition; ours names the others.
                 if req.task_definition.is_some() {
                     return Err(ApiError::invalid("Unable to update task definition on services with a CODE_DEPLOY deployment controller. Use AWS CodeDeploy to trigger a new deployment."));
+                }
+                // AWS's words (hashicorp/terraform-provider-aws issue 8005, 2020).
+                if req.network_configuration.is_some() {
+                    return Err(ApiError::invalid("Unable to update network parameters on services with a CODE_DEPLOY deployment controller. Use AWS CodeDeploy to trigger a new deployment."));
                 }
                 Some((
                     "CODE_DEPLOY",
@@ -751,6 +831,9 @@ impl State {
         if let Some(v) = &req.propagate_tags {
             svc.propagate_tags = v.clone();
         }
+        if let Some(v) = &req.availability_zone_rebalancing {
+            svc.availability_zone_rebalancing = v.clone();
+        }
         if let Some(v) = req.enable_execute_command {
             svc.enable_execute_command = v;
         }
@@ -772,14 +855,14 @@ impl State {
                     }
                 }
                 let id = format!("ecs-svc/{}", ctx.ids.task_set_digits());
-                let fresh = DeploymentRecord::new(svc, id, ctx.now);
+                // The new deployment answers desiredCount 0 until the scheduler acts
+                // (aws-cli example update-service 1).
+                let fresh = DeploymentRecord::new(svc, id, 0, ctx.now);
                 svc.deployments.insert(0, fresh);
                 svc.deployment_generation += 1;
             } else if desired_changed {
-                if let Some(primary) = svc.deployments.first_mut() {
-                    primary.desired = svc.desired_count;
-                    primary.updated_at = ctx.now;
-                }
+                // The deployment takes the new count when the scheduler acts on it
+                // (aws-cli example update-service 2 answers the service at 2, its deployment 1).
                 svc.deployment_generation += 1;
             }
             if redeploy || desired_changed {
@@ -926,6 +1009,39 @@ impl State {
             next_token: (end < arns.len()).then(|| format!("svc-{end}")),
             ..Default::default()
         })
+    }
+}
+
+/// The controller a CreateService request asks for (ECS when it names none).
+fn controller_of(req: &CreateServiceRequest) -> DeploymentControllerType {
+    req.deployment_controller
+        .as_ref()
+        .and_then(|d| d.r#type.clone())
+        .unwrap_or(DeploymentControllerType::Ecs)
+}
+
+/// A42: since September 2025 a new service rebalances across Availability Zones unless it
+/// cannot: ECS's own deployments of a REPLICA service whose maximumPercent is above 100
+/// (hashicorp/terraform-provider-aws issue 43238 and PR 44117, ansible-collections/community.aws
+/// PR 2483; AWS's refusal "Availability Zone Rebalancing does not support maximumPercent <= 100
+/// % as deployment configuration.").
+fn default_rebalancing(
+    controller: DeploymentControllerType,
+    req: &CreateServiceRequest,
+) -> AvailabilityZoneRebalancing {
+    let replica = req
+        .scheduling_strategy
+        .as_ref()
+        .is_none_or(|s| *s == SchedulingStrategy::Replica);
+    let max_percent = req
+        .deployment_configuration
+        .as_ref()
+        .and_then(|d| d.maximum_percent)
+        .unwrap_or(200);
+    if controller == DeploymentControllerType::Ecs && replica && max_percent > 100 {
+        AvailabilityZoneRebalancing::Enabled
+    } else {
+        AvailabilityZoneRebalancing::Disabled
     }
 }
 

@@ -194,6 +194,11 @@ impl State {
             Event::DeploymentLaunch { key, deployment } => {
                 self.deployment_launch(at, key, deployment)
             }
+            Event::ClusterProvisioned { cluster } => {
+                if let Some(c) = self.clusters.get_mut(&cluster) {
+                    c.provisioning = false;
+                }
+            }
             Event::DeploymentTasksStarted {
                 key,
                 deployment,
@@ -212,6 +217,7 @@ impl State {
                         .filter(|d| current && d.id == deployment && d.converged())
                     {
                         dep.rollout = DeploymentRolloutState::Completed;
+                        dep.rollout_reason = Some(format!("ECS deployment {} completed.", dep.id));
                         dep.updated_at = at;
                         // The older deployments' tasks are stopped and they are retired.
                         svc.deployments.truncate(1);
@@ -310,6 +316,11 @@ impl State {
             .iter()
             .fold((0, 0), |(r, p), d| (r + d.running, p + d.pending.count()));
         let dep = &mut svc.deployments[0];
+        // The scheduler acts: the deployment takes the service's desired count now.
+        if dep.desired != desired {
+            dep.desired = desired;
+            dep.updated_at = at;
+        }
         let new_total = dep.running + dep.pending.count();
         let want = dep.desired - new_total;
         let mut start_batch = None;
@@ -469,7 +480,7 @@ impl State {
         for d in &mut svc.deployments {
             d.status = DeploymentStatus::ACTIVE;
         }
-        let fresh = DeploymentRecord::new(svc, id.clone(), at);
+        let fresh = DeploymentRecord::new(svc, id.clone(), svc.desired_count, at);
         svc.deployments.insert(0, fresh);
         svc.deployment_generation += 1;
         self.schedule(

@@ -8,6 +8,10 @@ use std::collections::HashMap;
 
 use super::*;
 
+/// AWS's refusal of DeleteTaskSet on the PRIMARY set (t-kikuc/note, quoted from the AWS CLI in
+/// 2024; conformance/evidence/reports.delete-primary-task-set.json).
+const PRIMARY_NOT_DELETED: &str = "Primary TaskSet cannot be deleted";
+
 #[derive(Default)]
 pub(super) struct TaskSets {
     /// By creation sequence: iteration order is creation order.
@@ -85,7 +89,8 @@ impl State {
             return Err(ApiError::service_not_active());
         }
         if svc.controller != DeploymentControllerType::External {
-            return Err(ApiError::invalid("Task sets can only be managed on services whose deployment controller is EXTERNAL."));
+            // AWS's words (hashicorp/terraform-provider-aws issue 30347, 2023).
+            return Err(ApiError::invalid("Amazon ECS only supports task set management on services configured to use external deployment controllers."));
         }
         Ok(svc)
     }
@@ -168,9 +173,11 @@ impl State {
 
     pub fn create_task_set(
         &mut self,
-        req: CreateTaskSetRequest,
+        mut req: CreateTaskSetRequest,
         ctx: &Ctx,
     ) -> Result<CreateTaskSetResponse, ApiError> {
+        // An empty strategy is no strategy (Terraform's provider always sends one).
+        req.capacity_provider_strategy = req.capacity_provider_strategy.filter(|s| !s.is_empty());
         self.check_task_set_request(&req)?;
         let strategy = self.placement_strategy(
             req.cluster.as_deref(),
@@ -261,7 +268,8 @@ impl State {
             client_token: req.client_token.clone().map(|t| (t, fp)),
             ephemeral_kms,
         };
-        let answer = set.render(&svc.arn, &cluster_arn, false);
+        // CreateTaskSet answers its tags, an empty list included (the 2020 transcript).
+        let answer = set.render(&svc.arn, &cluster_arn, true);
         let key = SetKey {
             cluster: cluster_name,
             service: service_name,
@@ -387,10 +395,9 @@ impl State {
         )?;
         let mut started = false;
         if set.status != TaskSetStatus::DRAINING {
-            if set.scale > Decimal::ZERO && req.force != Some(true) {
-                return Err(ApiError::invalid(
-                    "The task set is not scaled down to zero; set force to delete it anyway.",
-                ));
+            // A41: AWS refuses the PRIMARY set, not a set above scale 0.
+            if set.status == TaskSetStatus::PRIMARY && req.force != Some(true) {
+                return Err(ApiError::invalid(PRIMARY_NOT_DELETED));
             }
             set.start_draining(ctx.now);
             started = true;

@@ -1,0 +1,325 @@
+//! The members AWS fills into its answers: for each operation, the members every recorded AWS
+//! answer in `conformance/evidence/` carries wherever their parent object is present, at least
+//! one of them without the request (or the item's `given` state) naming that member. They are
+//! AWS's defaults and empty lists (`loadBalancers: []`, a container's `environment: []`, the
+//! service's `deploymentConfiguration.maximumPercent`), not echoes of what a request said.
+//!
+//! The table is derived from the corpus by [`derive`] and kept in
+//! `conformance/answer-shapes.json` (`cargo xtask answer-shapes` writes it, `--check` fails
+//! when it is stale); the rule [`ANSWER_SHAPE_RULE`] checks every 2xx answer against it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::evidence::Item;
+
+/// The rule id under which a missing member is reported.
+pub const ANSWER_SHAPE_RULE: &str = "wire.answer-shape";
+
+/// Per operation, the paths of the members its answers always carry: `service.loadBalancers`,
+/// `taskDefinition.containerDefinitions[].environment` (`[]` stands for every item of a list).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerShapes {
+    /// What wrote the table.
+    pub generated_by: String,
+    /// Operation name -> member paths, sorted.
+    pub operations: BTreeMap<String, Vec<String>>,
+}
+
+/// One member an answer lacks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Missing {
+    /// Where it should be, as a path into the answer (`service.deployments[0].failedTasks`).
+    pub path: String,
+    /// The table's path it comes from.
+    pub member: String,
+}
+
+impl AnswerShapes {
+    /// Reads the table; `name` is what errors name.
+    pub fn parse(name: &str, text: &str) -> Result<AnswerShapes, String> {
+        let shapes: AnswerShapes =
+            serde_json::from_str(text).map_err(|e| format!("{name}: {e}"))?;
+        for (op, paths) in &shapes.operations {
+            if ecs_model::operation::find(op).is_none() {
+                return Err(format!("{name}: {op} is not an ECS operation"));
+            }
+            if paths.iter().any(|p| p.is_empty() || p.starts_with('.')) {
+                return Err(format!("{name}: {op} has an empty or malformed path"));
+            }
+        }
+        Ok(shapes)
+    }
+
+    /// The table as its file holds it (two-space JSON and a final newline).
+    pub fn to_text(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    /// Whether the table says anything about `op`.
+    pub fn covers(&self, op: &str) -> bool {
+        self.operations.get(op).is_some_and(|p| !p.is_empty())
+    }
+
+    /// The members `body`, an answer of `op`, lacks where their parent is present.
+    pub fn missing(&self, op: &str, body: &Value) -> Vec<Missing> {
+        let mut out = vec![];
+        for member in self.operations.get(op).into_iter().flatten() {
+            let segments: Vec<&str> = member.split('.').collect();
+            walk(body, &segments, String::new(), member, &mut out);
+        }
+        out
+    }
+}
+
+/// Follows `segments` through `value`; a segment ending in `[]` goes into every item of a
+/// list. Reports the last segment where its parent object is present and it is not.
+fn walk(value: &Value, segments: &[&str], at: String, member: &str, out: &mut Vec<Missing>) {
+    let Some((first, rest)) = segments.split_first() else {
+        return;
+    };
+    let (name, each) = match first.strip_suffix("[]") {
+        Some(n) => (n, true),
+        None => (*first, false),
+    };
+    let Some(object) = value.as_object() else {
+        return;
+    };
+    let here = if at.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{at}.{name}")
+    };
+    let Some(child) = object.get(name) else {
+        out.push(Missing {
+            path: here,
+            member: member.to_owned(),
+        });
+        return;
+    };
+    if each {
+        for (i, item) in child.as_array().into_iter().flatten().enumerate() {
+            walk(item, rest, format!("{here}[{i}]"), member, out);
+        }
+    } else {
+        walk(child, rest, here, member, out);
+    }
+}
+
+/// Counts, per path with list items folded into `[]`, the objects found there (`parents`) and
+/// the members found there (`members`): a member is always present where both counts agree.
+fn collect(
+    value: &Value,
+    at: &str,
+    members: &mut BTreeMap<String, usize>,
+    parents: &mut BTreeMap<String, usize>,
+) {
+    match value {
+        Value::Object(map) => {
+            *parents.entry(at.to_owned()).or_default() += 1;
+            for (k, v) in map {
+                let path = if at.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{at}.{k}")
+                };
+                *members.entry(path.clone()).or_default() += 1;
+                collect(v, &path, members, parents);
+            }
+        }
+        Value::Array(items) => {
+            let path = format!("{at}[]");
+            for v in items {
+                collect(v, &path, members, parents);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every object key anywhere in a JSON value.
+fn keys(value: &Value, out: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                out.insert(k.clone());
+                keys(v, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| keys(v, out)),
+        _ => {}
+    }
+}
+
+/// The member a path ends in (`a.b[].c` -> `c`; `a.b[]` is not a member).
+fn last_member(path: &str) -> &str {
+    path.rsplit('.').next().unwrap_or(path)
+}
+
+fn parent_of(path: &str) -> &str {
+    path.rsplit_once('.').map_or("", |(p, _)| p)
+}
+
+/// Derives the table from the corpus: per operation, over its complete (not `partial`)
+/// recorded answers, the members present wherever their parent object is, that at least one
+/// answer carries without its request or its item's `given` naming the member. Members under a
+/// `not_replayed` pointer do not count (the record's own oddities).
+pub fn derive(items: &[Item], generated_by: &str) -> AnswerShapes {
+    // op -> path -> (objects found there, members found there, once filled in unasked)
+    let mut parents_seen: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    let mut members_seen: BTreeMap<String, BTreeMap<String, (usize, bool)>> = BTreeMap::new();
+    for item in items {
+        let mut named = BTreeSet::new();
+        for g in &item.given {
+            keys(&g.request, &mut named);
+        }
+        for entry in &item.timeline {
+            let Some(answer) = &entry.answer else {
+                continue;
+            };
+            if entry.partial {
+                continue;
+            }
+            let mut answer = answer.clone();
+            for pointer in entry.not_replayed.keys() {
+                remove_pointer(&mut answer, pointer);
+            }
+            let mut asked = named.clone();
+            keys(&entry.request, &mut asked);
+            let mut members = BTreeMap::new();
+            let mut parents = BTreeMap::new();
+            collect(&answer, "", &mut members, &mut parents);
+            let per_parent = parents_seen.entry(entry.op.clone()).or_default();
+            for (p, n) in parents {
+                *per_parent.entry(p).or_default() += n;
+            }
+            let per_op = members_seen.entry(entry.op.clone()).or_default();
+            for (path, n) in members {
+                let unasked = !asked.contains(last_member(&path));
+                let e = per_op.entry(path).or_default();
+                e.0 += n;
+                e.1 |= unasked;
+            }
+        }
+    }
+    let mut operations = BTreeMap::new();
+    for (op, members) in members_seen {
+        let parents = &parents_seen[&op];
+        let always: Vec<String> = members
+            .into_iter()
+            .filter(|(path, (present, unasked))| {
+                let parent = parents.get(parent_of(path)).copied().unwrap_or(0);
+                *unasked && *present == parent
+            })
+            .map(|(path, _)| path)
+            .collect();
+        if !always.is_empty() {
+            operations.insert(op, always);
+        }
+    }
+    AnswerShapes {
+        generated_by: generated_by.to_owned(),
+        operations,
+    }
+}
+
+/// Removes what a JSON pointer names (a list item is replaced by null, so that later indices
+/// keep their meaning, and nulls are skipped when collecting).
+fn remove_pointer(value: &mut Value, pointer: &str) {
+    let Some((parent, last)) = pointer.rsplit_once('/') else {
+        return;
+    };
+    let last = last.replace("~1", "/").replace("~0", "~");
+    match value.pointer_mut(parent) {
+        Some(Value::Object(map)) => {
+            map.remove(&last);
+        }
+        Some(Value::Array(items)) => {
+            if let Some(item) = last.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
+                *item = Value::Null;
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn item(given: Value, entries: Value) -> Item {
+        serde_json::from_value(json!({
+            "id": "x", "source": "s", "date": "2020-01-01", "shows": "s", "rules": [],
+            "given": given, "timeline": entries
+        }))
+        .expect("item")
+    }
+
+    #[test]
+    fn only_members_aws_filled_in_unasked_and_always_are_kept() {
+        let items = vec![
+            item(
+                json!([]),
+                json!([{"at_s": 0, "op": "CreateService",
+                    "request": {"serviceName": "a", "tags": [{"key": "k", "value": "v"}]},
+                    "answer": {"service": {"serviceName": "a", "loadBalancers": [], "events": [],
+                        "tags": [{"key": "k", "value": "v"}],
+                        "deployments": [{"id": "d", "failedTasks": 0}, {"id": "e"}]}}}]),
+            ),
+            item(
+                json!([]),
+                json!([{"at_s": 0, "op": "CreateService", "request": {"serviceName": "b"},
+                    "answer": {"service": {"serviceName": "b", "loadBalancers": [], "deployments": []}}}]),
+            ),
+        ];
+        let shapes = derive(&items, "test");
+        // serviceName is named by both requests, events and tags are not always there, and
+        // the second deployment has no failedTasks.
+        assert_eq!(
+            shapes.operations["CreateService"],
+            vec![
+                "service".to_owned(),
+                "service.deployments".to_owned(),
+                "service.deployments[].id".to_owned(),
+                "service.loadBalancers".to_owned(),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_missing_member_is_found_where_its_parent_is() {
+        let shapes = AnswerShapes {
+            generated_by: "t".into(),
+            operations: BTreeMap::from([(
+                "DescribeServices".to_owned(),
+                vec![
+                    "services[].loadBalancers".to_owned(),
+                    "services[].deployments[].failedTasks".to_owned(),
+                ],
+            )]),
+        };
+        let body = json!({"services": [
+            {"loadBalancers": [], "deployments": [{"failedTasks": 0}, {}]},
+            {"deployments": []}
+        ]});
+        let missing: Vec<String> = shapes
+            .missing("DescribeServices", &body)
+            .into_iter()
+            .map(|m| m.path)
+            .collect();
+        assert_eq!(
+            missing,
+            vec![
+                "services[1].loadBalancers".to_owned(),
+                "services[0].deployments[1].failedTasks".to_owned(),
+            ]
+        );
+        assert!(shapes.missing("ListServices", &body).is_empty());
+    }
+}
