@@ -80,6 +80,11 @@ fn main() -> Result<(), Error> {
     one(&mut o, "RULES", &conformance.join("rules.json"))?;
     one(
         &mut o,
+        "ANSWER_SHAPES",
+        &conformance.join("answer-shapes.json"),
+    )?;
+    one(
+        &mut o,
         "INTEROP_TERRAFORM",
         &conformance.join("interop/main.tf"),
     )?;

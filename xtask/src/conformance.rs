@@ -119,6 +119,59 @@ pub fn run_target(target: &str, rest: &[String]) -> Result<i32> {
     code
 }
 
+/// `ecs-conformance SUBCOMMAND ARGS` (evidence, interop), where `--target NAME` names a
+/// third-party emulator: it is installed once, started on a free loopback port, given as
+/// `--endpoint` (with its profile where the subcommand takes one), and stopped after.
+pub fn on_target(subcommand: &str, raw: &[String]) -> Result<i32> {
+    let mut target = None;
+    let mut rest = vec![];
+    let mut it = raw.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--target" => target = it.next().cloned(),
+            other => match other.strip_prefix("--target=") {
+                Some(t) => target = Some(t.to_owned()),
+                None => rest.push(a.clone()),
+            },
+        }
+    }
+    let mut args = vec![subcommand.to_owned()];
+    let server = match target.as_deref() {
+        None | Some("reference") => None,
+        Some(t) if ALL_TARGETS[1..].contains(&t) => match start(t) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                return Ok(UNREACHABLE_EXIT);
+            }
+        },
+        Some(other) => {
+            eprintln!(
+                "error: unknown target {other:?}: use one of {}",
+                ALL_TARGETS.join(", ")
+            );
+            return Ok(2);
+        }
+    };
+    if let Some(server) = &server {
+        eprintln!(
+            "{} {} at {} (log: {})",
+            server.name,
+            server.version,
+            server.url,
+            server.log().display()
+        );
+        args.extend(["--endpoint".to_owned(), server.url.clone()]);
+        if subcommand == "evidence" {
+            args.extend(["--profile".to_owned(), server.name.to_owned()]);
+        }
+    }
+    args.extend(rest);
+    let code = tool_status(&args);
+    drop(server);
+    code
+}
+
 /// The `ecs-conformance run` arguments for a third-party server xtask started.
 fn third_party_args(server: &Server) -> Vec<String> {
     [

@@ -60,6 +60,20 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Derive the table of members AWS always answers (conformance/answer-shapes.json, the
+    /// rule wire.answer-shape) from the evidence; with --check, fail when it is stale.
+    AnswerShapes {
+        /// Fail (without writing) when the checked-in table differs from a fresh derivation.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Run Terraform's lifecycle against a target (`ecs-conformance interop`); `--target
+    /// moto|moto-ext|ministack|fakecloud` installs and starts that emulator first.
+    #[command(disable_help_flag = true)]
+    Interop {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Lay out the fixture files canonically and rewrite the rule catalog table of
     /// conformance/README.md.
     Fixtures {
@@ -116,11 +130,9 @@ fn main() {
         } => model::update_model(&botocore_version, wheel.as_deref()),
         Command::Codegen { check } => codegen::run(check),
         Command::Fixtures { check } => fixtures::run(check),
-        Command::Evidence { args } => {
-            let mut all = vec!["evidence".to_owned()];
-            all.extend(args);
-            exit_with(conformance::tool_status(&all))
-        }
+        Command::Evidence { args } => exit_with(conformance::on_target("evidence", &args)),
+        Command::Interop { args } => exit_with(conformance::on_target("interop", &args)),
+        Command::AnswerShapes { check } => exit_with(answer_shapes(check)),
         Command::Coverage => exit_with(coverage()),
         Command::Test => test::run(),
         Command::Load { args } => load(&args),
@@ -149,6 +161,25 @@ fn main() {
 fn exit_with(code: anyhow::Result<i32>) -> anyhow::Result<()> {
     let code = code?;
     std::process::exit(code)
+}
+
+/// `ecs-conformance evidence --answer-shapes conformance/answer-shapes.json [--check]`, on the
+/// checkout's evidence.
+pub fn answer_shapes(check: bool) -> anyhow::Result<i32> {
+    let root = project_root();
+    let mut args: Vec<String> = vec![
+        "evidence".into(),
+        "--evidence".into(),
+        root.join("conformance/evidence").display().to_string(),
+        "--answer-shapes".into(),
+        root.join("conformance/answer-shapes.json")
+            .display()
+            .to_string(),
+    ];
+    if check {
+        args.push("--check".into());
+    }
+    conformance::tool_status(&args)
 }
 
 /// The coverage map checked against the seed pages and the audit beside the checkout.

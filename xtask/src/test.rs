@@ -82,6 +82,12 @@ pub fn run() -> Result<()> {
     // No rule of the suite may flag one of AWS's own answers.
     eprintln!("$ cargo xtask evidence");
     ensure_zero("ecs-conformance evidence", tool(&["evidence"])?)?;
+    // The table of members AWS always answers is what the evidence gives.
+    eprintln!("$ cargo xtask answer-shapes --check");
+    ensure_zero(
+        "cargo xtask answer-shapes --check",
+        crate::answer_shapes(true)?,
+    )?;
     // The reference answers every recorded AWS request as AWS did, in AWS's time.
     eprintln!("$ cargo xtask evidence --replay");
     ensure_zero(
@@ -94,6 +100,7 @@ pub fn run() -> Result<()> {
     // `serve` for the blue/green example and boto3.
     let installed = installed_outside_the_checkout(&root)?;
     against_the_emulator(&root, &installed)?;
+    terraform_against_serve(&installed)?;
     // The main job: the whole fixture suite must pass against the reference emulator, and its
     // reports must be written.
     let reports = util::scratch_dir("conformance")?;
@@ -311,27 +318,14 @@ fn installed_outside_the_checkout(root: &Path) -> Result<PathBuf> {
 
 /// Clients against a live reference emulator (`serve` of the installed `ecs-conformance`, on a
 /// free port): the project's blue/green example and boto3.
-fn against_the_emulator(root: &Path, installed: &Path) -> Result<()> {
-    let python = boto3_venv()?;
-    util::run(util::cargo().args([
-        "build",
-        "--locked",
-        "-p",
-        "ecs-client",
-        "--example",
-        "blue_green",
-    ]))?;
+/// Starts the installed `ecs-conformance serve` with `args` and returns it with its URL (the
+/// first line it prints names it).
+fn serve(installed: &Path, args: &[&str]) -> Result<(std::process::Child, String)> {
     let mut server = Command::new(installed)
         .current_dir(std::env::temp_dir())
-        .args([
-            "serve",
-            "--port",
-            "0",
-            "--timing",
-            "fast",
-            "--time-scale",
-            "1",
-        ])
+        .arg("serve")
+        .args(["--port", "0"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -345,9 +339,49 @@ fn against_the_emulator(root: &Path, installed: &Path) -> Result<()> {
             line.split_whitespace()
                 .find(|w| w.starts_with("http://"))
                 .map(str::to_owned)
-        })
-        .context("ecs-conformance serve did not print its URL");
-    let result = url.and_then(|url| {
+        });
+    match url {
+        Some(url) => Ok((server, url)),
+        None => {
+            let _ = server.kill();
+            let _ = server.wait();
+            anyhow::bail!("ecs-conformance serve did not print its URL")
+        }
+    }
+}
+
+/// Terraform with the hashicorp/aws provider against `ecs-conformance serve` in its default
+/// timing (AWS's shape, compressed): apply, plan with no change, an update, plan with no change,
+/// import of a task set, destroy (`ecs-conformance interop`). A missing terraform or provider
+/// mirror is a failed step naming what to install.
+fn terraform_against_serve(installed: &Path) -> Result<()> {
+    let (mut server, url) = serve(installed, &[])?;
+    eprintln!("$ ecs-conformance interop --endpoint {url}");
+    let status = Command::new(installed)
+        .current_dir(std::env::temp_dir())
+        .args(["interop", "--endpoint", &url])
+        .status()
+        .context("running ecs-conformance interop");
+    let _ = server.kill();
+    let _ = server.wait();
+    ensure_zero(
+        "ecs-conformance interop (Terraform against serve)",
+        status?.code().unwrap_or(-1),
+    )
+}
+
+fn against_the_emulator(root: &Path, installed: &Path) -> Result<()> {
+    let python = boto3_venv()?;
+    util::run(util::cargo().args([
+        "build",
+        "--locked",
+        "-p",
+        "ecs-client",
+        "--example",
+        "blue_green",
+    ]))?;
+    let (mut server, url) = serve(installed, &["--timing", "fast", "--time-scale", "1"])?;
+    let result = (|| {
         eprintln!("reference emulator at {url}");
         util::run(util::cargo().args([
             "run",
@@ -368,7 +402,7 @@ fn against_the_emulator(root: &Path, installed: &Path) -> Result<()> {
                 .arg(root.join("crates/ecs-emulator/tests/boto3_lifecycle.py"))
                 .arg(&url),
         )
-    });
+    })();
     let _ = server.kill();
     let _ = server.wait();
     result

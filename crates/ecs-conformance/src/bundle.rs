@@ -139,6 +139,17 @@ pub fn profile_names() -> Vec<&'static str> {
         .collect()
 }
 
+/// The table of members AWS always answers (`conformance/answer-shapes.json`, written by
+/// `cargo xtask answer-shapes`), embedded.
+pub fn answer_shapes() -> Result<std::sync::Arc<ecs_harness::shapes::AnswerShapes>> {
+    let table = ecs_harness::shapes::AnswerShapes::parse(
+        "conformance/answer-shapes.json (embedded)",
+        embedded::ANSWER_SHAPES,
+    )
+    .map_err(anyhow::Error::msg)?;
+    Ok(std::sync::Arc::new(table))
+}
+
 /// The Terraform configuration of `ecs-conformance interop` (`conformance/interop/main.tf`).
 pub fn interop_config() -> &'static str {
     embedded::INTEROP_TERRAFORM

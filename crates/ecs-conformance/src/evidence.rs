@@ -273,3 +273,50 @@ async fn replay_on_references(
         })
         .collect()
 }
+
+/// What the table of members AWS always answers says wrote it.
+pub const SHAPES_GENERATOR: &str =
+    "cargo xtask answer-shapes (ecs-conformance evidence --answer-shapes), from conformance/evidence/";
+
+/// Derives the table of members AWS always answers from the corpus and writes it to `file`, or
+/// with `check` fails when `file` is not what the corpus gives.
+pub fn answer_shapes(dir: Option<&Path>, bundle: &Bundle, file: &Path, check: bool) -> Result<()> {
+    let catalog = bundle.catalog()?;
+    let items = match evidence::load_sources(crate::bundle::evidence(dir)?, &catalog) {
+        Ok(items) => items,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            bail!("{} problem(s) in the evidence", errors.len());
+        }
+    };
+    let table = ecs_harness::shapes::derive(&items, SHAPES_GENERATOR).to_text();
+    let members: usize = table
+        .lines()
+        .filter(|l| l.trim_start().starts_with('"') && !l.contains(':'))
+        .count();
+    if check {
+        let current =
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        if current != table {
+            bail!(
+                "{} is stale: the evidence gives another table (run `cargo xtask answer-shapes`)",
+                file.display()
+            );
+        }
+        println!(
+            "{} is current: {members} members from {} items",
+            file.display(),
+            items.len()
+        );
+    } else {
+        std::fs::write(file, &table).with_context(|| format!("writing {}", file.display()))?;
+        println!(
+            "wrote {}: {members} members from {} items",
+            file.display(),
+            items.len()
+        );
+    }
+    Ok(())
+}

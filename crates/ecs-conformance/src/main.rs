@@ -90,6 +90,13 @@ enum Command {
         suite: SuiteArgs,
         #[command(flatten)]
         replay: evidence::ReplayArgs,
+        /// Derive the table of members AWS always answers from the corpus and write it here
+        /// (with --check, fail when the file differs instead).
+        #[arg(long, conflicts_with = "replay")]
+        answer_shapes: Option<PathBuf>,
+        /// With --answer-shapes: fail when the file is stale, writing nothing.
+        #[arg(long, requires = "answer_shapes")]
+        check: bool,
     },
     /// Run a real tool against a target: Terraform (hashicorp/aws 5.100.0) applies, plans,
     /// updates, imports and destroys task sets and services, each step reported (exit 0 all
@@ -157,8 +164,17 @@ fn main() {
             evidence,
             suite,
             replay,
+            answer_shapes,
+            check,
         } => {
-            if replay.replay {
+            if let Some(file) = answer_shapes {
+                done(evidence::answer_shapes(
+                    evidence.as_deref(),
+                    &suite.bundle(),
+                    &file,
+                    check,
+                ))
+            } else if replay.replay {
                 evidence::replay(evidence.as_deref(), &suite.bundle(), &replay)
                     .unwrap_or_else(|e| run::exit_code_of(&e))
             } else {

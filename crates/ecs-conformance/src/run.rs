@@ -326,6 +326,7 @@ impl Prepared {
             poll_cap,
             capabilities: profile.capabilities.clone(),
             placement: profile.placement.clone(),
+            answer_shapes: Some(crate::bundle::answer_shapes()?),
         };
         let run_id = format!("{:05x}", fastrand::u32(..0x10_0000));
         let results =

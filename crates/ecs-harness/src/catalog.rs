@@ -118,6 +118,7 @@ impl Catalog {
             ecs_model::semantics::ids::TAGS_ONLY_WHEN_ASKED,
             SCHEMA_RULE,
             NULL_RULE,
+            crate::shapes::ANSWER_SHAPE_RULE,
         ] {
             if catalog.rule(inv).is_none() {
                 return Err(err(format!("the answer check {inv} has no catalog entry")));

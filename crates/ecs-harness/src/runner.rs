@@ -18,6 +18,7 @@ use crate::catalog::{NULL_RULE, SCHEMA_RULE};
 use crate::fixture::{Case, Expect, Step};
 use crate::matcher::{self, Vars};
 use crate::report::one_line;
+use crate::shapes::{AnswerShapes, ANSWER_SHAPE_RULE};
 
 /// What failures of setup steps are attributed to (deliberately not a catalog rule).
 pub const SETUP_LABEL: &str = "setup";
@@ -219,6 +220,10 @@ pub struct RunOptions {
     /// `launchType` or `capacityProviderStrategy`, and `networkConfiguration`, merged into
     /// every CreateTaskSet and CreateService request that sets none of them itself.
     pub placement: Option<serde_json::Map<String, Value>>,
+    /// The members AWS always answers (`conformance/answer-shapes.json`), checked on every
+    /// 2xx answer under [`crate::shapes::ANSWER_SHAPE_RULE`]; without a table the rule is
+    /// never checked, and so never passes.
+    pub answer_shapes: Option<Arc<AnswerShapes>>,
 }
 
 impl Default for RunOptions {
@@ -234,6 +239,7 @@ impl Default for RunOptions {
                 .map(|c| (*c).to_owned())
                 .collect(),
             placement: None,
+            answer_shapes: None,
         }
     }
 }
@@ -249,11 +255,13 @@ impl RunOptions {
     }
 }
 
-/// Compiled output-schema validators, one per shape, shared by all cases.
+/// Compiled output-schema validators, one per shape, shared by all cases, and the table of
+/// members AWS always answers.
 pub struct Schemas {
     cache: Mutex<HashMap<String, Arc<jsonschema::Validator>>>,
     /// Where a shape's schema comes from (the generated one; a test's broken one).
     source: fn(&str) -> Option<Value>,
+    answer_shapes: Option<Arc<AnswerShapes>>,
 }
 
 impl Default for Schemas {
@@ -261,6 +269,7 @@ impl Default for Schemas {
         Schemas {
             cache: Mutex::default(),
             source: ecs_model::schema::for_shape,
+            answer_shapes: None,
         }
     }
 }
@@ -325,8 +334,17 @@ pub async fn run(
     options: &RunOptions,
     run_id: &str,
 ) -> Result<Vec<CaseResult>, RunError> {
-    let schemas = Arc::new(Schemas::for_cases(&cases)?);
-    run_with(client, cases, options, run_id, schemas, run_case_task).await
+    let mut schemas = Schemas::for_cases(&cases)?;
+    schemas.answer_shapes = options.answer_shapes.clone();
+    run_with(
+        client,
+        cases,
+        options,
+        run_id,
+        Arc::new(schemas),
+        run_case_task,
+    )
+    .await
 }
 
 /// What runs one case; the seam tests use to prove a panicking case is reported.
@@ -606,7 +624,10 @@ fn blocks(result: &StepResult) -> bool {
 }
 
 fn is_answer_check(rule: &str) -> bool {
-    rule == SCHEMA_RULE || rule == NULL_RULE || rule.starts_with("inv.")
+    rule == SCHEMA_RULE
+        || rule == NULL_RULE
+        || rule == ANSWER_SHAPE_RULE
+        || rule.starts_with("inv.")
 }
 
 /// A failure of the case's own checks wins; then an operation the target lacks; then a
@@ -969,6 +990,20 @@ pub fn strip_nulls(value: &mut Value) -> Vec<String> {
 }
 
 /// The failures of the wire check for `null` members.
+/// Where an answer of `op` lacks a member AWS always answers.
+pub(crate) fn shape_failures(shapes: &AnswerShapes, op: &str, body: &Value) -> Vec<Failure> {
+    shapes
+        .missing(op, body)
+        .into_iter()
+        .map(|m| Failure {
+            rules: vec![ANSWER_SHAPE_RULE.to_owned()],
+            path: m.path,
+            expected: format!("present: AWS's answers always carry {}", m.member),
+            actual: "absent".into(),
+        })
+        .collect()
+}
+
 pub(crate) fn null_failures(paths: &[String]) -> Vec<Failure> {
     paths
         .iter()
@@ -1121,6 +1156,10 @@ fn evaluate(
     };
     let mut failures = null_failures(&strip_nulls(&mut body));
     *checks.entry(NULL_RULE.to_owned()).or_insert(0) += 1;
+    if let Some(shapes) = schemas.answer_shapes.as_deref().filter(|t| t.covers(op)) {
+        failures.extend(shape_failures(shapes, op, &body));
+        *checks.entry(ANSWER_SHAPE_RULE.to_owned()).or_insert(0) += 1;
+    }
     if let Some(Expect::Body { body: expected }) = expect {
         expectation_checked(&mut checks);
         let mut mismatches = vec![];
@@ -1385,8 +1424,8 @@ mod tests {
     #[test]
     fn a_schema_that_does_not_compile_stops_the_run_before_any_request() {
         let schemas = Schemas {
-            cache: Mutex::default(),
             source: broken,
+            ..Schemas::default()
         };
         let err = schemas.compiled_for(&[case("a")]).map(|_| ()).unwrap_err();
         assert!(
@@ -1396,8 +1435,8 @@ mod tests {
         );
         // And should one be met during a run, the step is a harness error, not a pass.
         let schemas = Schemas {
-            cache: Mutex::default(),
             source: broken,
+            ..Schemas::default()
         };
         let raw = RawResponse {
             status: 200,

@@ -96,10 +96,14 @@ fn walk(value: &Value, segments: &[&str], at: String, member: &str, out: &mut Ve
         format!("{at}.{name}")
     };
     let Some(child) = object.get(name) else {
-        out.push(Missing {
-            path: here,
-            member: member.to_owned(),
-        });
+        // Only the member itself is checked: an absent parent on the way is another entry of
+        // the table, or optional.
+        if rest.is_empty() {
+            out.push(Missing {
+                path: here,
+                member: member.to_owned(),
+            });
+        }
         return;
     };
     if each {
@@ -165,20 +169,32 @@ fn parent_of(path: &str) -> &str {
     path.rsplit_once('.').map_or("", |(p, _)| p)
 }
 
+/// What the corpus showed of one member: how often it was there, whether once unasked, and
+/// which items showed it.
+type Seen<'a> = (usize, bool, BTreeSet<&'a str>);
+
+/// How many items must show a member before it counts as always there: one recording shows
+/// what that one service had (every service of the 2025 update-service examples runs on
+/// Fargate, and only Fargate answers `platformFamily`), two independent ones are a pattern.
+pub const MIN_ITEMS: usize = 2;
+
 /// Derives the table from the corpus: per operation, over its complete (not `partial`)
-/// recorded answers, the members present wherever their parent object is, that at least one
-/// answer carries without its request or its item's `given` naming the member. Members under a
+/// recorded answers, the members present wherever their parent object is, shown by at least
+/// [`MIN_ITEMS`] items, that at least one answer carries without any request of its item so
+/// far (the `given` state's and the timeline's) naming the member. Members under a
 /// `not_replayed` pointer do not count (the record's own oddities).
 pub fn derive(items: &[Item], generated_by: &str) -> AnswerShapes {
-    // op -> path -> (objects found there, members found there, once filled in unasked)
+    // op -> path -> objects found there; op -> path -> what was seen of the member
     let mut parents_seen: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
-    let mut members_seen: BTreeMap<String, BTreeMap<String, (usize, bool)>> = BTreeMap::new();
+    let mut members_seen: BTreeMap<String, BTreeMap<String, Seen>> = BTreeMap::new();
     for item in items {
+        // What the requests so far named: the given state's and the timeline's up to here.
         let mut named = BTreeSet::new();
         for g in &item.given {
             keys(&g.request, &mut named);
         }
         for entry in &item.timeline {
+            keys(&entry.request, &mut named);
             let Some(answer) = &entry.answer else {
                 continue;
             };
@@ -189,8 +205,7 @@ pub fn derive(items: &[Item], generated_by: &str) -> AnswerShapes {
             for pointer in entry.not_replayed.keys() {
                 remove_pointer(&mut answer, pointer);
             }
-            let mut asked = named.clone();
-            keys(&entry.request, &mut asked);
+            let asked = &named;
             let mut members = BTreeMap::new();
             let mut parents = BTreeMap::new();
             collect(&answer, "", &mut members, &mut parents);
@@ -204,6 +219,7 @@ pub fn derive(items: &[Item], generated_by: &str) -> AnswerShapes {
                 let e = per_op.entry(path).or_default();
                 e.0 += n;
                 e.1 |= unasked;
+                e.2.insert(item.id.as_str());
             }
         }
     }
@@ -212,9 +228,9 @@ pub fn derive(items: &[Item], generated_by: &str) -> AnswerShapes {
         let parents = &parents_seen[&op];
         let always: Vec<String> = members
             .into_iter()
-            .filter(|(path, (present, unasked))| {
+            .filter(|(path, (present, unasked, shown_by))| {
                 let parent = parents.get(parent_of(path)).copied().unwrap_or(0);
-                *unasked && *present == parent
+                *unasked && *present == parent && shown_by.len() >= MIN_ITEMS
             })
             .map(|(path, _)| path)
             .collect();
@@ -253,9 +269,9 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn item(given: Value, entries: Value) -> Item {
+    fn item(id: &str, given: Value, entries: Value) -> Item {
         serde_json::from_value(json!({
-            "id": "x", "source": "s", "date": "2020-01-01", "shows": "s", "rules": [],
+            "id": id, "source": "s", "date": "2020-01-01", "shows": "s", "rules": [],
             "given": given, "timeline": entries
         }))
         .expect("item")
@@ -265,6 +281,7 @@ mod tests {
     fn only_members_aws_filled_in_unasked_and_always_are_kept() {
         let items = vec![
             item(
+                "a",
                 json!([]),
                 json!([{"at_s": 0, "op": "CreateService",
                     "request": {"serviceName": "a", "tags": [{"key": "k", "value": "v"}]},
@@ -273,20 +290,22 @@ mod tests {
                         "deployments": [{"id": "d", "failedTasks": 0}, {"id": "e"}]}}}]),
             ),
             item(
+                "b",
                 json!([]),
                 json!([{"at_s": 0, "op": "CreateService", "request": {"serviceName": "b"},
                     "answer": {"service": {"serviceName": "b", "loadBalancers": [], "deployments": []}}}]),
             ),
         ];
+        // One item alone shows nothing for sure.
+        assert!(derive(&items[..1], "test").operations.is_empty());
         let shapes = derive(&items, "test");
-        // serviceName is named by both requests, events and tags are not always there, and
-        // the second deployment has no failedTasks.
+        // serviceName is named by both requests, events and tags are not always there, the
+        // second deployment has no failedTasks, and only one item shows a deployment's id.
         assert_eq!(
             shapes.operations["CreateService"],
             vec![
                 "service".to_owned(),
                 "service.deployments".to_owned(),
-                "service.deployments[].id".to_owned(),
                 "service.loadBalancers".to_owned(),
             ]
         );
@@ -306,7 +325,8 @@ mod tests {
         };
         let body = json!({"services": [
             {"loadBalancers": [], "deployments": [{"failedTasks": 0}, {}]},
-            {"deployments": []}
+            {"deployments": []},
+            {"loadBalancers": []}
         ]});
         let missing: Vec<String> = shapes
             .missing("DescribeServices", &body)

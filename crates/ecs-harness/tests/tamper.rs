@@ -106,6 +106,13 @@ async fn run_tampered(filter: &str, tamper: Tamper) -> Report {
         step_timeout: Duration::from_secs(5),
         progress: false,
         poll_cap: Some(Duration::from_millis(600)),
+        answer_shapes: Some(Arc::new(
+            ecs_harness::shapes::AnswerShapes::parse(
+                "conformance/answer-shapes.json",
+                &std::fs::read_to_string(root().join("conformance/answer-shapes.json")).unwrap(),
+            )
+            .unwrap(),
+        )),
         ..RunOptions::default()
     };
     let results = ecs_harness::run(&client, cases, &options, "t")
@@ -657,6 +664,18 @@ scenario!(
     [],
     on_ok(&["CreateTaskSet"], |v| v["taskSet"]["platformFamily"] =
         Value::Null)
+);
+
+scenario!(
+    wire_answer_shape,
+    "wire.answer-shape",
+    "task-set.create.active",
+    [],
+    on_ok(&["CreateTaskSet"], |v| {
+        if let Some(set) = v["taskSet"].as_object_mut() {
+            set.remove("serviceRegistries");
+        }
+    })
 );
 
 scenario!(
