@@ -98,20 +98,9 @@ pub fn run_target(target: &str, rest: &[String]) -> Result<i32> {
         args.extend(rest.iter().cloned());
         return tool_status(&args);
     }
-    let server = match start(target) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return Ok(UNREACHABLE_EXIT);
-        }
+    let Some(server) = start_announced(target) else {
+        return Ok(UNREACHABLE_EXIT);
     };
-    eprintln!(
-        "{} {} at {} (log: {})",
-        server.name,
-        server.version,
-        server.url,
-        server.log().display()
-    );
     args.extend(third_party_args(&server));
     args.extend(rest.iter().cloned());
     let code = tool_status(&args);
@@ -138,12 +127,9 @@ pub fn on_target(subcommand: &str, raw: &[String]) -> Result<i32> {
     let mut args = vec![subcommand.to_owned()];
     let server = match target.as_deref() {
         None | Some("reference") => None,
-        Some(t) if ALL_TARGETS[1..].contains(&t) => match start(t) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                return Ok(UNREACHABLE_EXIT);
-            }
+        Some(t) if ALL_TARGETS[1..].contains(&t) => match start_announced(t) {
+            Some(s) => Some(s),
+            None => return Ok(UNREACHABLE_EXIT),
         },
         Some(other) => {
             eprintln!(
@@ -154,13 +140,6 @@ pub fn on_target(subcommand: &str, raw: &[String]) -> Result<i32> {
         }
     };
     if let Some(server) = &server {
-        eprintln!(
-            "{} {} at {} (log: {})",
-            server.name,
-            server.version,
-            server.url,
-            server.log().display()
-        );
         args.extend(["--endpoint".to_owned(), server.url.clone()]);
         if subcommand == "evidence" {
             args.extend(["--profile".to_owned(), server.name.to_owned()]);
@@ -194,6 +173,27 @@ fn third_party_args(server: &Server) -> Vec<String> {
     .map(|s| (*s).to_owned())
     .chain([server.log().display().to_string()])
     .collect()
+}
+
+/// Starts a third-party target and says where it runs; `None` (after saying why) when it could
+/// not be started.
+fn start_announced(target: &str) -> Option<Server> {
+    match start(target) {
+        Ok(server) => {
+            eprintln!(
+                "{} {} at {} (log: {})",
+                server.name,
+                server.version,
+                server.url,
+                server.log().display()
+            );
+            Some(server)
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            None
+        }
+    }
 }
 
 fn start(target: &str) -> Result<Server> {

@@ -11,7 +11,7 @@ use ecs_harness::replay::{self, ItemReplay, ReplayOptions};
 use ecs_harness::report::TargetInfo;
 
 use crate::bundle::Bundle;
-use crate::run::{client_for, prepare, TimingChoice, Usage};
+use crate::run::{client_for, prepare_reference_or, TimingChoice, Usage};
 
 /// Replays the embedded corpus, or the items of `dir`; fails when the suite flags an answer.
 pub fn run(dir: Option<&Path>, bundle: &Bundle) -> Result<()> {
@@ -79,11 +79,13 @@ pub struct ReplayArgs {
     /// The reference emulator's timing shape (the replay is in AWS's time).
     #[arg(long, default_value = "aws", requires = "replay")]
     pub timing: ecs_emulator::TimingProfile,
-    /// Multiplies the reference's delays and the corpus's times alike (an endpoint is
-    /// replayed in real time). At 0.1 the transcript's one-second steps are 100 ms apart and
-    /// the recompute lands at least 20 ms from the nearest recorded answer.
-    #[arg(long, default_value_t = REPLAY_TIME_SCALE, requires = "replay")]
-    pub time_scale: f64,
+    /// Multiplies the corpus's times (and the reference's delays alike). The reference is
+    /// replayed at 0.1 by default: the transcript's one-second steps are 100 ms apart and the
+    /// recompute lands at least 20 ms from the nearest recorded answer. An endpoint is
+    /// replayed in real time by default; an emulator that settles at once can be replayed
+    /// faster.
+    #[arg(long, requires = "replay")]
+    pub time_scale: Option<f64>,
     /// Replay only the items whose id contains this text (repeatable).
     #[arg(long, requires = "replay")]
     pub filter: Vec<String>,
@@ -119,10 +121,14 @@ pub fn replay(dir: Option<&Path>, bundle: &Bundle, args: &ReplayArgs) -> Result<
     if items.is_empty() {
         return Err(Usage(format!("no evidence item of {label} is selected")).into());
     }
-    if !(args.time_scale.is_finite() && args.time_scale > 0.0) {
+    let time_scale = args.time_scale.unwrap_or(if args.endpoint.is_some() {
+        1.0
+    } else {
+        REPLAY_TIME_SCALE
+    });
+    if !(time_scale.is_finite() && time_scale > 0.0) {
         return Err(Usage(format!(
-            "--time-scale {} is not a positive number",
-            args.time_scale
+            "--time-scale {time_scale} is not a positive number"
         ))
         .into());
     }
@@ -132,15 +138,9 @@ pub fn replay(dir: Option<&Path>, bundle: &Bundle, args: &ReplayArgs) -> Result<
     };
     let timing = TimingChoice {
         profile: args.timing,
-        time_scale: args.time_scale,
+        time_scale,
     };
-    let target = if args.endpoint.is_some() {
-        "endpoint"
-    } else {
-        "reference"
-    };
-    let mut prepared = prepare(
-        target,
+    let mut prepared = prepare_reference_or(
         args.endpoint.as_deref(),
         args.step_timeout_secs,
         timing,
@@ -154,17 +154,15 @@ pub fn replay(dir: Option<&Path>, bundle: &Bundle, args: &ReplayArgs) -> Result<
         prepared.target.version,
         match &prepared.emulator {
             Some(_) => format!(
-                "a fresh emulator per item, {} timing at time scale {}",
-                args.timing, args.time_scale
+                "a fresh emulator per item, {} timing at time scale {time_scale}",
+                args.timing
             ),
-            None => prepared.target.endpoint.clone(),
+            None => format!("{}, time scale {time_scale}", prepared.target.endpoint),
         }
     );
     let results: Vec<Result<ItemReplay>> = if let Some(emulator) = prepared.emulator.take() {
         prepared.runtime.block_on(emulator.shutdown());
-        let options = ReplayOptions {
-            time_scale: args.time_scale,
-        };
+        let options = ReplayOptions { time_scale };
         prepared.runtime.block_on(replay_on_references(
             &items,
             options,
@@ -173,7 +171,7 @@ pub fn replay(dir: Option<&Path>, bundle: &Bundle, args: &ReplayArgs) -> Result<
             args.jobs.max(1),
         ))
     } else {
-        let options = ReplayOptions { time_scale: 1.0 };
+        let options = ReplayOptions { time_scale };
         items
             .iter()
             .map(|item| {

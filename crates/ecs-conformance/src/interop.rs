@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::run::{prepare, TimingChoice, Usage};
+use crate::run::{prepare_reference_or, TimingChoice, Usage};
 
 /// The provider release the configuration pins.
 pub const PROVIDER_VERSION: &str = "5.100.0";
@@ -118,18 +118,8 @@ pub fn run(args: &Args) -> Result<i32> {
         profile: ecs_emulator::TimingProfile::Aws,
         time_scale: args.time_scale,
     };
-    let target = if args.endpoint.is_some() {
-        "endpoint"
-    } else {
-        "reference"
-    };
-    let mut prepared = prepare(
-        target,
-        args.endpoint.as_deref(),
-        30,
-        timing,
-        Some(&args.region),
-    )?;
+    let mut prepared =
+        prepare_reference_or(args.endpoint.as_deref(), 30, timing, Some(&args.region))?;
     prepared.preflight()?;
     let endpoint = prepared.target.endpoint.clone();
     println!(

@@ -439,6 +439,21 @@ pub fn plan(cases: &[ecs_harness::Case], profile: &Profile, endpoint: Option<&st
     o
 }
 
+/// The embedded reference emulator, or the endpoint when one is given.
+pub fn prepare_reference_or(
+    endpoint: Option<&str>,
+    step_timeout_secs: u64,
+    timing: TimingChoice,
+    region: Option<&str>,
+) -> Result<Prepared> {
+    let target = if endpoint.is_some() {
+        "endpoint"
+    } else {
+        "reference"
+    };
+    prepare(target, endpoint, step_timeout_secs, timing, region)
+}
+
 /// Starts the reference emulator or reaches the endpoint.
 pub fn prepare(
     target: &str,

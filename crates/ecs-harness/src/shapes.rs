@@ -178,15 +178,45 @@ type Seen<'a> = (usize, bool, BTreeSet<&'a str>);
 /// Fargate, and only Fargate answers `platformFamily`), two independent ones are a pattern.
 pub const MIN_ITEMS: usize = 2;
 
-/// Derives the table from the corpus: per operation, over its complete (not `partial`)
-/// recorded answers, the members present wherever their parent object is, shown by at least
-/// [`MIN_ITEMS`] items, that at least one answer carries without any request of its item so
-/// far (the `given` state's and the timeline's) naming the member. Members under a
-/// `not_replayed` pointer do not count (the record's own oddities).
+/// Where a member's statistics are pooled: a member of the object an answer wraps (`service`,
+/// `services[]`, `taskSet`, `taskSets[]`, `cluster`, `taskDefinition` ...) is pooled with the
+/// same member of that kind of object in every operation's answers, since a service is the
+/// same object whether CreateService, UpdateService or DescribeServices answers it; a member of
+/// the answer itself (`failures`, `clusterArns`) belongs to its operation.
+fn pool_of(op: &str, path: &str, parent: bool) -> (String, String) {
+    if path.is_empty() {
+        return (format!("op:{op}"), String::new());
+    }
+    let (first, rest) = path.split_once('.').unwrap_or((path, ""));
+    if rest.is_empty() && !parent {
+        // A member of the answer itself.
+        return (format!("op:{op}"), path.to_owned());
+    }
+    let kind = kind_of(first.trim_end_matches("[]"), first.ends_with("[]"));
+    (format!("kind:{kind}"), rest.to_owned())
+}
+
+/// `services` (a list) and `service` are one kind.
+fn kind_of(name: &str, list: bool) -> String {
+    if list {
+        name.strip_suffix('s').unwrap_or(name).to_owned()
+    } else {
+        name.to_owned()
+    }
+}
+
+/// Derives the table from the corpus: per operation, the members its complete (not `partial`)
+/// recorded answers carry wherever their parent object is (pooled over every operation that
+/// answers that kind of object, see [`pool_of`]), shown by at least [`MIN_ITEMS`] items, that
+/// at least one answer carries without any request of its item so far (the `given` state's
+/// and the timeline's) naming the member. Members under a `not_replayed` pointer do not count
+/// (the record's own oddities).
 pub fn derive(items: &[Item], generated_by: &str) -> AnswerShapes {
-    // op -> path -> objects found there; op -> path -> what was seen of the member
-    let mut parents_seen: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
-    let mut members_seen: BTreeMap<String, BTreeMap<String, Seen>> = BTreeMap::new();
+    // pool -> path in the pool -> objects found there, and what was seen of members there
+    let mut parents_seen: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut members_seen: BTreeMap<(String, String), Seen> = BTreeMap::new();
+    // op -> the member paths its answers showed
+    let mut shown: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for item in items {
         // What the requests so far named: the given state's and the timeline's up to here.
         let mut named = BTreeSet::new();
@@ -205,34 +235,43 @@ pub fn derive(items: &[Item], generated_by: &str) -> AnswerShapes {
             for pointer in entry.not_replayed.keys() {
                 remove_pointer(&mut answer, pointer);
             }
-            let asked = &named;
             let mut members = BTreeMap::new();
             let mut parents = BTreeMap::new();
             collect(&answer, "", &mut members, &mut parents);
-            let per_parent = parents_seen.entry(entry.op.clone()).or_default();
             for (p, n) in parents {
-                *per_parent.entry(p).or_default() += n;
+                *parents_seen
+                    .entry(pool_of(&entry.op, &p, true))
+                    .or_default() += n;
             }
-            let per_op = members_seen.entry(entry.op.clone()).or_default();
+            let per_op = shown.entry(entry.op.clone()).or_default();
             for (path, n) in members {
-                let unasked = !asked.contains(last_member(&path));
-                let e = per_op.entry(path).or_default();
+                let unasked = !named.contains(last_member(&path));
+                let e = members_seen
+                    .entry(pool_of(&entry.op, &path, false))
+                    .or_default();
                 e.0 += n;
                 e.1 |= unasked;
                 e.2.insert(item.id.as_str());
+                per_op.insert(path);
             }
         }
     }
     let mut operations = BTreeMap::new();
-    for (op, members) in members_seen {
-        let parents = &parents_seen[&op];
-        let always: Vec<String> = members
+    for (op, paths) in shown {
+        let always: Vec<String> = paths
             .into_iter()
-            .filter(|(path, (present, unasked, shown_by))| {
-                let parent = parents.get(parent_of(path)).copied().unwrap_or(0);
+            .filter(|path| {
+                let Some((present, unasked, shown_by)) =
+                    members_seen.get(&pool_of(&op, path, false))
+                else {
+                    return false;
+                };
+                let parent = parents_seen
+                    .get(&pool_of(&op, parent_of(path), true))
+                    .copied()
+                    .unwrap_or(0);
                 *unasked && *present == parent && shown_by.len() >= MIN_ITEMS
             })
-            .map(|(path, _)| path)
             .collect();
         if !always.is_empty() {
             operations.insert(op, always);
@@ -308,6 +347,38 @@ mod tests {
                 "service.deployments".to_owned(),
                 "service.loadBalancers".to_owned(),
             ]
+        );
+    }
+
+    #[test]
+    fn a_kind_of_object_is_pooled_over_operations() {
+        // Two items show platformFamily on every service UpdateService answered (Fargate);
+        // DescribeServices answered a service without it (EC2): it is not always there.
+        let fargate = |id: &str| {
+            item(
+                id,
+                json!([]),
+                json!([{"at_s": 0, "op": "UpdateService", "request": {"service": "s"},
+                    "answer": {"service": {"platformFamily": "Linux", "events": []}}}]),
+            )
+        };
+        let mut items = vec![fargate("a"), fargate("b")];
+        // (`service` itself is named by the requests.)
+        assert_eq!(
+            derive(&items, "t").operations["UpdateService"],
+            vec!["service.events", "service.platformFamily"]
+        );
+        items.push(item(
+            "c",
+            json!([]),
+            json!([{"at_s": 0, "op": "DescribeServices", "request": {"services": ["s"]},
+                "answer": {"services": [{"events": []}], "failures": []}}]),
+        ));
+        let shapes = derive(&items, "t");
+        assert_eq!(shapes.operations["UpdateService"], vec!["service.events"]);
+        assert_eq!(
+            shapes.operations["DescribeServices"],
+            vec!["services[].events"]
         );
     }
 

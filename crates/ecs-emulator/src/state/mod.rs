@@ -132,6 +132,8 @@ struct ServiceRecord {
     service_connect: Option<ServiceConnectConfiguration>,
     /// The IAM role given to CreateService, as given.
     role: Option<String>,
+    /// The volumes each task gets (EBS), shown on the deployments that use them.
+    volume_configurations: Vec<ServiceVolumeConfiguration>,
     created_at: SystemTime,
     tags: Vec<Tag>,
     client_token: Option<(String, Value)>,
@@ -153,6 +155,7 @@ struct DeploymentRecord {
     platform_version: Option<String>,
     network_configuration: Option<NetworkConfiguration>,
     service_connect: Option<ServiceConnectConfiguration>,
+    volume_configurations: Vec<ServiceVolumeConfiguration>,
     desired: i32,
     running: i32,
     pending: Tasks,
@@ -193,6 +196,7 @@ impl DeploymentRecord {
             platform_version: resolved_platform_version(&svc.launch_type, &svc.platform_version),
             network_configuration: svc.network_configuration.clone(),
             service_connect: svc.service_connect.clone(),
+            volume_configurations: svc.volume_configurations.clone(),
             desired,
             running: 0,
             pending: Tasks::default(),
@@ -601,6 +605,10 @@ impl TaskSetRecord {
             launch_type: self.launch_type.clone(),
             capacity_provider_strategy: self.capacity_provider_strategy.clone(),
             platform_version: self.platform_version.clone(),
+            platform_family: services::platform_family(
+                &self.launch_type,
+                &self.capacity_provider_strategy,
+            ),
             network_configuration: self.network_configuration.clone(),
             load_balancers: Some(self.load_balancers.clone()),
             service_registries: Some(self.service_registries.clone()),

@@ -189,22 +189,43 @@ pub(super) fn platform_family(
     on_fargate(launch_type, strategy).then(|| "Linux".to_owned())
 }
 
+/// The ARN of the service revision a deployment runs: the service's ARN with the kind
+/// `service-revision` and the deployment's number (`ecs-svc/<n>` runs revision `<n>`).
+fn revision_arn(service_arn: &str, deployment: &str) -> String {
+    let number = deployment.rsplit('/').next().unwrap_or(deployment);
+    format!(
+        "{}/{number}",
+        service_arn.replacen(":service/", ":service-revision/", 1)
+    )
+}
+
 /// The deployment configuration a service keeps: what was given, with AWS's defaults for the
 /// rest (200 and 100 percent; for the ECS controller, alarms off with no names, as the 2025
-/// aws-cli examples of update-service answer).
+/// aws-cli examples of update-service answer, the circuit breaker off, ROLLING, no bake time).
 fn deployment_configuration_defaults(
     mut given: DeploymentConfiguration,
     controller: DeploymentControllerType,
 ) -> DeploymentConfiguration {
     given.maximum_percent = given.maximum_percent.or(Some(200));
     given.minimum_healthy_percent = given.minimum_healthy_percent.or(Some(100));
-    if controller == DeploymentControllerType::Ecs && given.alarms.is_none() {
-        given.alarms = Some(DeploymentAlarms {
+    if controller == DeploymentControllerType::Ecs {
+        given.alarms.get_or_insert_with(|| DeploymentAlarms {
             alarm_names: Some(vec![]),
             rollback: Some(false),
             enable: Some(false),
             ..Default::default()
         });
+        // The circuit breaker off, the ROLLING strategy without a bake time: every
+        // CreateService and DescribeServices answer recorded since 2024 (2025 for these two).
+        given
+            .deployment_circuit_breaker
+            .get_or_insert_with(|| DeploymentCircuitBreaker {
+                enable: Some(false),
+                rollback: Some(false),
+                ..Default::default()
+            });
+        given.strategy.get_or_insert(DeploymentStrategy::Rolling);
+        given.bake_time_in_minutes.get_or_insert(0);
     }
     given
 }
@@ -327,6 +348,8 @@ impl State {
                 platform_family: platform_family(&d.launch_type, &d.capacity_provider_strategy),
                 network_configuration: d.network_configuration.clone(),
                 service_connect_configuration: d.service_connect.clone(),
+                volume_configurations: (!d.volume_configurations.is_empty())
+                    .then(|| d.volume_configurations.clone()),
                 rollout_state: Some(d.rollout.clone()),
                 ..Default::default()
             })
@@ -347,13 +370,31 @@ impl State {
             platform_family: platform_family(&svc.launch_type, &svc.capacity_provider_strategy),
             task_definition: svc.task_definition.clone(),
             deployment_configuration: Some(svc.deployment_configuration.clone()),
-            // Only EXTERNAL and CODE_DEPLOY services have task sets.
+            // Only EXTERNAL and CODE_DEPLOY services have task sets; a service shows their
+            // tags, an empty list included (t-kikuc/note's DescribeServices of 2024).
             task_sets: Some(
                 svc.task_sets
                     .iter()
-                    .map(|t| t.render(&svc.arn, &cluster.arn, false))
+                    .map(|t| t.render(&svc.arn, &cluster.arn, true))
                     .collect(),
             ),
+            // One revision per deployment, named by the deployment's number, with its counts
+            // (the CreateService answers recorded in 2026).
+            current_service_revisions: (svc.controller == DeploymentControllerType::Ecs).then(
+                || {
+                    svc.deployments
+                        .iter()
+                        .map(|d| ServiceCurrentRevisionSummary {
+                            arn: Some(revision_arn(&svc.arn, &d.id)),
+                            requested_task_count: Some(d.desired),
+                            running_task_count: Some(d.running),
+                            pending_task_count: Some(d.pending.count()),
+                            ..Default::default()
+                        })
+                        .collect()
+                },
+            ),
+            resource_management_type: Some(ResourceManagementType::Customer),
             deployments: Some(deployments),
             // The role given (a name becomes the account's role ARN, as the aws-cli example
             // create-service with a load balancer answers), else the service-linked role.
@@ -550,6 +591,7 @@ impl State {
                 .unwrap_or_else(|| default_rebalancing(controller_of(&req), &req)),
             service_connect: req.service_connect_configuration.clone(),
             role: req.role.clone().filter(|r| !r.is_empty()),
+            volume_configurations: req.volume_configurations.clone().unwrap_or_default(),
             created_at: ctx.now,
             tags: req.tags.clone().unwrap_or_default(),
             client_token: req.client_token.clone().map(|t| (t, fp)),
@@ -562,12 +604,12 @@ impl State {
         let new_id = || format!("ecs-svc/{}", ctx.ids.task_set_digits());
         match record.controller {
             DeploymentControllerType::Ecs => {
-                record.deployments.push(DeploymentRecord::new(
-                    &record,
-                    new_id(),
-                    record.desired_count,
-                    ctx.now,
-                ));
+                // The first deployment too answers desiredCount 0 until the scheduler acts
+                // (every CreateService answer recorded since 2024; the 2016-2019 examples
+                // showed the service's count).
+                record
+                    .deployments
+                    .push(DeploymentRecord::new(&record, new_id(), 0, ctx.now));
             }
             // A blue/green service runs its first revision as a PRIMARY task set at 100% and has
             // no deployments (A35).
@@ -797,6 +839,10 @@ impl State {
             }
             if let Some(v) = &req.service_registries {
                 svc.service_registries = v.clone();
+                redeploy = true;
+            }
+            if let Some(v) = &req.volume_configurations {
+                svc.volume_configurations = v.clone();
                 redeploy = true;
             }
             if let Some(v) = &req.service_connect_configuration {
