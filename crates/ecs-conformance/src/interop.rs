@@ -555,8 +555,8 @@ fn describe(changes: &[(String, Vec<String>)]) -> String {
         .join("; ")
 }
 
-/// The `Error:` lines of terraform's output (each names the call and AWS's error), else its
-/// last lines.
+/// The `Error:` lines of terraform's output (each names the call and AWS's error) and a
+/// crashed provider's `panic:` line, else its last lines.
 fn errors_of(text: &str) -> String {
     let lines: Vec<&str> = text.lines().map(str::trim).collect();
     let mut picked = vec![];
@@ -566,6 +566,9 @@ fn errors_of(text: &str) -> String {
             .or(line.strip_prefix("Error: "))
         {
             picked.push(rest.to_owned());
+        } else if line.starts_with("panic: ") {
+            // The provider crashed on an answer: its panic names what it could not read.
+            picked.push((*line).to_owned());
         }
     }
     if picked.is_empty() {
@@ -595,6 +598,11 @@ mod tests {
             "creating ECS Service (x): InvalidParameterException: bad"
         );
         assert_eq!(errors_of("a\nb\nc\nd\n"), "b / c / d");
+        let crash = "Stack trace from the terraform-provider-aws_v5.100.0_x5 plugin:\n\npanic: runtime error: index out of range [0] with length 0\n\ngoroutine 1\n│ Error: Plugin did not respond\n";
+        assert_eq!(
+            errors_of(crash),
+            "panic: runtime error: index out of range [0] with length 0 / Plugin did not respond"
+        );
     }
 
     #[test]

@@ -141,4 +141,21 @@ check(error_code(ecs.describe_task_sets, cluster="nope", service="web", taskSets
 
 ecs.update_service(cluster="py", service="web", desiredCount=0)
 ecs.delete_service(cluster="py", service="web", force=True)
+
+# botocore's own waiters, as deployment tools call them: services-stable on a rolling (ECS
+# controller) service after a new revision, and services-inactive after its deletion. The
+# waiter reads deployments, runningCount and desiredCount exactly as it does against AWS.
+rolling = ecs.create_service(cluster="py", serviceName="rolling", taskDefinition="web:1", desiredCount=3)["service"]
+check(rolling["deployments"][0]["rolloutState"] == "IN_PROGRESS", "a new service's deployment is IN_PROGRESS")
+fast = {"Delay": 1, "MaxAttempts": 30}
+ecs.get_waiter("services_stable").wait(cluster="py", services=["rolling"], WaiterConfig=fast)
+stable = ecs.describe_services(cluster="py", services=["rolling"])["services"][0]
+check(len(stable["deployments"]) == 1 and stable["runningCount"] == 3, "services-stable: one deployment, all tasks running")
+ecs.update_service(cluster="py", service="rolling", taskDefinition="web:2")
+ecs.get_waiter("services_stable").wait(cluster="py", services=["rolling"], WaiterConfig=fast)
+stable = ecs.describe_services(cluster="py", services=["rolling"])["services"][0]
+check(stable["taskDefinition"].endswith("task-definition/web:2") and len(stable["deployments"]) == 1, "services-stable after a new revision")
+ecs.delete_service(cluster="py", service="rolling", force=True)
+ecs.get_waiter("services_inactive").wait(cluster="py", services=["rolling"], WaiterConfig=fast)
+check(ecs.describe_services(cluster="py", services=["rolling"])["services"][0]["status"] == "INACTIVE", "services-inactive")
 print(f"boto3 lifecycle: {checks} passed, 0 failed")
