@@ -2,7 +2,7 @@
 //! recorded request is sent at its moment of the timeline, and the target's answer is compared
 //! with AWS's, member by member.
 //!
-//! What must hold, per answer (the comparison of [`compare`]):
+//! What must hold, per answer:
 //!
 //! - an error where AWS answered an error, with the same code, and the same message where AWS's
 //!   message is recorded; an answer where AWS answered;

@@ -4,7 +4,7 @@
 //! AWS's defaults and empty lists (`loadBalancers: []`, a container's `environment: []`, the
 //! service's `deploymentConfiguration.maximumPercent`), not echoes of what a request said.
 //!
-//! The table is derived from the corpus by [`derive`] and kept in
+//! The table is derived from the corpus by [`derive()`] and kept in
 //! `conformance/answer-shapes.json` (`cargo xtask answer-shapes` writes it, `--check` fails
 //! when it is stale); the rule [`ANSWER_SHAPE_RULE`] checks every 2xx answer against it.
 
@@ -207,7 +207,7 @@ fn kind_of(name: &str, list: bool) -> String {
 
 /// Derives the table from the corpus: per operation, the members its complete (not `partial`)
 /// recorded answers carry wherever their parent object is (pooled over every operation that
-/// answers that kind of object, see [`pool_of`]), shown by at least [`MIN_ITEMS`] items, that
+/// answers that kind of object: a service is one kind whatever operation answered it), shown by at least [`MIN_ITEMS`] items, that
 /// at least one answer carries without any request of its item so far (the `given` state's
 /// and the timeline's) naming the member. Members under a `not_replayed` pointer do not count
 /// (the record's own oddities).
