@@ -117,7 +117,13 @@ pub fn on_target(subcommand: &str, raw: &[String]) -> Result<i32> {
     let mut it = raw.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--target" => target = it.next().cloned(),
+            "--target" => match it.next() {
+                Some(t) => target = Some(t.clone()),
+                None => {
+                    eprintln!("error: --target needs a value: {}", ALL_TARGETS.join(", "));
+                    return Ok(2);
+                }
+            },
             other => match other.strip_prefix("--target=") {
                 Some(t) => target = Some(t.to_owned()),
                 None => rest.push(a.clone()),

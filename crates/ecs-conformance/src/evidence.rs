@@ -162,7 +162,10 @@ pub fn replay(dir: Option<&Path>, bundle: &Bundle, args: &ReplayArgs) -> Result<
     );
     let results: Vec<Result<ItemReplay>> = if let Some(emulator) = prepared.emulator.take() {
         prepared.runtime.block_on(emulator.shutdown());
-        let options = ReplayOptions { time_scale };
+        let options = ReplayOptions {
+            time_scale,
+            fresh_target: true,
+        };
         prepared.runtime.block_on(replay_on_references(
             &items,
             options,
@@ -171,28 +174,40 @@ pub fn replay(dir: Option<&Path>, bundle: &Bundle, args: &ReplayArgs) -> Result<
             args.jobs.max(1),
         ))
     } else {
-        let options = ReplayOptions { time_scale };
+        let options = ReplayOptions {
+            time_scale,
+            fresh_target: false,
+        };
         items
             .iter()
             .map(|item| {
-                let result =
+                let mut result =
                     prepared
                         .runtime
                         .block_on(replay::replay_item(&prepared.client, item, options));
+                // What could not be deleted leaves the next item an unclean target: a
+                // departure, never a silent pass.
                 for problem in prepared
                     .runtime
-                    .block_on(replay::clean_up(&prepared.client, item))
+                    .block_on(replay::clean_up(&prepared.client, &result.created))
                 {
-                    eprintln!("  clean-up after {}: {problem}", item.id);
+                    result.departures.push(replay::Departure {
+                        item: item.id.clone(),
+                        call: "clean-up".into(),
+                        op: "-".into(),
+                        path: "/".into(),
+                        message: problem,
+                    });
                 }
                 Ok(result)
             })
             .collect()
     };
-    let (mut answers, mut departures) = (0, 0);
+    let (mut answers, mut departures, mut not_replayed) = (0, 0, 0);
     for (item, result) in items.iter().zip(results) {
         let result = result.with_context(|| format!("replaying {}", item.id))?;
         answers += result.answers;
+        not_replayed += result.not_replayed;
         departures += result.departures.len();
         println!(
             "{:50} {:3} answers  {}",
@@ -206,6 +221,11 @@ pub fn replay(dir: Option<&Path>, bundle: &Bundle, args: &ReplayArgs) -> Result<
         for d in &result.departures {
             println!("  {d}");
         }
+    }
+    if not_replayed > 0 {
+        println!(
+            "{not_replayed} recorded answer(s) not replayed: their item's given state could not be made (each item has a departure above)"
+        );
     }
     println!(
         "{} items, {answers} answers replayed, {departures} departures",

@@ -39,9 +39,9 @@ const LOCAL_ONLY: &[&str] = &[
 /// `ecs-conformance interop` options.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
-    /// Any ECS endpoint instead of the embedded reference emulator. Terraform signs with dummy
-    /// credentials for a loopback endpoint; against AWS, use a profile's credentials through
-    /// the environment (`AWS_ACCESS_KEY_ID`...) and `--region`.
+    /// Any ECS endpoint (an emulator) instead of the embedded reference emulator. Terraform
+    /// signs with dummy credentials, and the configuration names placeholder subnets, security
+    /// groups and a target group: it is meant for emulators, not for an AWS account.
     #[arg(long)]
     pub endpoint: Option<String>,
     /// The region the provider signs for.
@@ -402,6 +402,12 @@ impl Terraform {
     /// Runs terraform with `args` and the configuration's variables; the output, or an error
     /// with its last lines.
     fn run(&self, args: &[&str], vars: &[(&str, &str)]) -> Result<(i32, String)> {
+        self.run_split(args, vars)
+            .map(|(code, stdout, stderr)| (code, format!("{stdout}{stderr}")))
+    }
+
+    /// Like [`Terraform::run`], with standard output and standard error apart.
+    fn run_split(&self, args: &[&str], vars: &[(&str, &str)]) -> Result<(i32, String, String)> {
         let mut command = Command::new(&self.binary);
         command
             .current_dir(&self.work)
@@ -419,18 +425,15 @@ impl Terraform {
         let out = command
             .output()
             .with_context(|| format!("running terraform {}", args.join(" ")))?;
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         let log = self.work.join(format!(
             "{}.log",
             args.first().copied().unwrap_or("terraform")
         ));
         // The log is for a person reading a kept directory; failing to write it changes nothing.
-        let _ = std::fs::write(log, &text);
-        Ok((out.status.code().unwrap_or(-1), text))
+        let _ = std::fs::write(log, format!("{stdout}{stderr}"));
+        Ok((out.status.code().unwrap_or(-1), stdout, stderr))
     }
 
     fn ok(&self, args: &[&str], vars: &[(&str, &str)]) -> Result<String> {
@@ -464,11 +467,16 @@ impl Terraform {
             &["plan", "-input=false", "-no-color", "-out=interop.tfplan"],
             vars,
         )?;
-        let (code, text) = self.run(&["show", "-json", "interop.tfplan"], vars)?;
+        let (code, text, _) = self.run_split(&["show", "-json", "interop.tfplan"], vars)?;
         anyhow::ensure!(code == 0, "terraform show -json exited {code}");
         let plan: Value = serde_json::from_str(&text).context("reading the plan's JSON")?;
+        // A plan that lists no resource at all read nothing: never a plan without changes.
+        let resources = plan["resource_changes"]
+            .as_array()
+            .filter(|r| !r.is_empty())
+            .context("the plan's JSON lists no resource_changes")?;
         let mut changes = vec![];
-        for rc in plan["resource_changes"].as_array().into_iter().flatten() {
+        for rc in resources {
             let actions: Vec<&str> = rc["change"]["actions"]
                 .as_array()
                 .into_iter()
@@ -495,6 +503,10 @@ impl Terraform {
                 rc["address"].as_str().unwrap_or("?"),
                 actions.join("+")
             );
+            // Anything but an update in place changes the resource itself.
+            if actions != ["update"] {
+                keys.push(format!("the action {}", actions.join("+")));
+            }
             changes.push((address, keys));
         }
         Ok(changes)
@@ -513,7 +525,7 @@ impl Terraform {
     /// Forgets the task set, imports it by its id, and checks that the plan then sets only
     /// what an import cannot read.
     fn import_task_set(&self, vars: &[(&str, &str)]) -> Result<String> {
-        let (code, id) = self.run(&["output", "-raw", "task_set_import_id"], vars)?;
+        let (code, id, _) = self.run_split(&["output", "-raw", "task_set_import_id"], vars)?;
         anyhow::ensure!(code == 0, "terraform output exited {code}: {id}");
         self.ok(&["state", "rm", "-no-color", "aws_ecs_task_set.blue"], vars)?;
         self.ok(

@@ -99,7 +99,8 @@ pub enum Event {
     Deleted {
         /// Its id.
         task_set: String,
-        /// Whether `force` was needed (the set was not at scale 0).
+        /// Whether `force` was sent (the set was not at scale 0; harmless to AWS, which needs
+        /// it only for a PRIMARY set).
         forced: bool,
     },
     /// A deleted set no longer shows on the service.

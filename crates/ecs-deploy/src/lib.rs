@@ -49,7 +49,7 @@
 //!   (throttling, 5xx, a lost connection) is repeated within the stage's deadline.
 //! - **Rollback before the point of no return.** A failed gate, a deadline or an error that
 //!   will not pass, at any time up to the gate after the switch, puts the old set back as
-//!   the primary at its recorded scale, deletes the new set (`force`, as it is above 0),
+//!   the primary at its recorded scale, deletes the new set (`force`, as AWS refuses a PRIMARY set without it and the set may still be primary),
 //!   waits until it is gone and the old set is steady, and reports
 //!   [`Outcome::RolledBack`] with the reason. The old set keeps its full scale until the
 //!   switch, so rolling back never waits for it to grow.

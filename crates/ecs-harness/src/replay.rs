@@ -56,8 +56,47 @@ impl std::fmt::Display for Departure {
 pub struct ItemReplay {
     /// Recorded answers (and errors) compared.
     pub answers: usize,
+    /// Recorded answers that were not compared because the item's `given` state could not be
+    /// made (each such item has a departure saying why).
+    pub not_replayed: usize,
     /// Every departure, in timeline order.
     pub departures: Vec<Departure>,
+    /// What the replay created on the target, for [`clean_up`].
+    pub created: Vec<Created>,
+}
+
+/// A resource a replay created (its Create call was answered), by the target's names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Created {
+    /// A cluster.
+    Cluster(String),
+    /// A service of a cluster.
+    Service {
+        /// The cluster's ARN.
+        cluster: String,
+        /// The service's ARN.
+        service: String,
+    },
+    /// A task definition revision, by ARN.
+    TaskDefinition(String),
+}
+
+impl Created {
+    /// What a successful call created, from its answer.
+    fn of(op: &str, answer: &Value) -> Option<Created> {
+        let text = |p: &str| answer.pointer(p).and_then(Value::as_str).map(str::to_owned);
+        match op {
+            "CreateCluster" => text("/cluster/clusterArn").map(Created::Cluster),
+            "CreateService" => Some(Created::Service {
+                cluster: text("/service/clusterArn")?,
+                service: text("/service/serviceArn")?,
+            }),
+            "RegisterTaskDefinition" => {
+                text("/taskDefinition/taskDefinitionArn").map(Created::TaskDefinition)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// The longest wait between two entries, in seconds of AWS's time: the recorded examples of
@@ -71,6 +110,10 @@ pub struct ReplayOptions {
     /// Multiplies every `at_s` and `given_settle_s` of the corpus (1 against AWS; the target's
     /// own time scale against an emulator running AWS's timing compressed).
     pub time_scale: f64,
+    /// The target holds nothing yet (a fresh reference emulator). Otherwise the replay first
+    /// makes sure that no cluster the item creates exists already: a replay must never change
+    /// what it did not create.
+    pub fresh_target: bool,
 }
 
 /// The mapping of recorded names onto the target's.
@@ -196,18 +239,27 @@ pub fn shape(s: &str) -> String {
     out
 }
 
-/// Whether two ARNs match by shape: the same partition, service and resource kind, and a
-/// resource of the same shape. Region and account are the target's own.
+/// Whether two ARNs match: the same partition and service, and a resource that is the same
+/// part by part (`/`-separated), but for parts the target generates (an id with a long run of
+/// digits or hex digits), which need only the same shape. Region and account are the target's
+/// own. `task-definition/sleep300:2` and `task-definition/sleep360:1` differ.
 fn arns_match(recorded: &str, actual: &str) -> bool {
     match (
         ecs_model::arn::Arn::parse(recorded),
         ecs_model::arn::Arn::parse(actual),
     ) {
         (Some(r), Some(a)) => {
+            let (rp, ap): (Vec<&str>, Vec<&str>) = (
+                r.resource.split('/').collect(),
+                a.resource.split('/').collect(),
+            );
             r.partition == a.partition
                 && r.service == a.service
-                && r.kind() == a.kind()
-                && shape(r.resource) == shape(a.resource)
+                && rp.len() == ap.len()
+                && rp
+                    .iter()
+                    .zip(&ap)
+                    .all(|(x, y)| x == y || (is_generated(x) && shape(x) == shape(y)))
         }
         _ => false,
     }
@@ -264,13 +316,30 @@ fn compare(
                     format!("{} item(s), AWS answered {}", a.len(), r.len()),
                 ));
             }
-            for (i, (rv, av)) in r.iter().zip(a).enumerate() {
-                compare(rv, av, &format!("{path}/{i}"), key, skip, names, out);
+            if a.len() == r.len() {
+                for (i, (rv, av)) in r.iter().zip(a).enumerate() {
+                    compare(rv, av, &format!("{path}/{i}"), key, skip, names, out);
+                }
+            } else {
+                // The target left out items AWS answered that are not replayed: the others
+                // are compared in order with what it answered.
+                let kept = (0..r.len()).filter(|i| !skip.contains_key(&format!("{path}/{i}")));
+                for (i, av) in kept.zip(a) {
+                    compare(&r[i], av, &format!("{path}/{i}"), key, skip, names, out);
+                }
             }
         }
         (Value::String(r), Value::String(a)) => {
             let mapped = names.map_str(r);
             if mapped == *a {
+                return;
+            }
+            if names.exact.contains_key(r) {
+                // Already known: the target answered `mapped` for it before.
+                out.push((
+                    at.to_owned(),
+                    format!("{a:?}, where AWS's {r:?} stands for {mapped:?} on this target"),
+                ));
                 return;
             }
             if is_generated(r) {
@@ -376,11 +445,28 @@ pub async fn replay_item(client: &EcsClient, item: &Item, options: ReplayOptions
         path: path.to_owned(),
         message,
     };
+    if !options.fresh_target {
+        for (call, op, cluster) in clusters_created(item) {
+            if cluster_exists(client, &cluster).await {
+                result.departures.push(depart(
+                    call,
+                    op,
+                    "/",
+                    format!("the target already has an ACTIVE cluster {cluster:?}: the replay would change what it did not create; replay against an account without it"),
+                ));
+            }
+        }
+        if !result.departures.is_empty() {
+            result.not_replayed = answers(item);
+            return result;
+        }
+    }
     for (i, g) in item.given.iter().enumerate() {
         let call = format!("given[{i}]");
         match send(client, &g.op, names.map_value(&g.request)).await {
             Outcome::Answer(body) => {
                 names.learn_target(&body);
+                result.created.extend(Created::of(&g.op, &body));
                 for (recorded, pointer) in &g.binds {
                     match body.pointer(pointer).and_then(Value::as_str) {
                         Some(v) => {
@@ -410,6 +496,7 @@ pub async fn replay_item(client: &EcsClient, item: &Item, options: ReplayOptions
         }
     }
     if !result.departures.is_empty() {
+        result.not_replayed = answers(item);
         return result;
     }
     tokio::time::sleep(sleep_for(item.given_settle_s, options)).await;
@@ -425,6 +512,9 @@ pub async fn replay_item(client: &EcsClient, item: &Item, options: ReplayOptions
         tokio::time::sleep_until(start + sleep_for(offset, options)).await;
         let call = format!("timeline[{i}]");
         let outcome = send(client, &entry.op, names.map_value(&entry.request)).await;
+        if let Outcome::Answer(body) = &outcome {
+            result.created.extend(Created::of(&entry.op, body));
+        }
         if entry.answer.is_some() || entry.error.is_some() {
             result.answers += 1;
         }
@@ -437,35 +527,70 @@ pub async fn replay_item(client: &EcsClient, item: &Item, options: ReplayOptions
     result
 }
 
-/// Deletes what an item's calls may have created on a shared endpoint (its services with
-/// `force`, then its clusters), so the next item starts without them; returns what could not
-/// be deleted. The reference emulator is reset instead.
-pub async fn clean_up(client: &EcsClient, item: &Item) -> Vec<String> {
-    let calls = item
+/// The clusters an item's calls create: `(call, operation, cluster name)`.
+fn clusters_created(item: &Item) -> Vec<(String, &str, String)> {
+    let given = item
         .given
         .iter()
-        .map(|g| (g.op.as_str(), &g.request))
-        .chain(item.timeline.iter().map(|e| (e.op.as_str(), &e.request)));
-    let mut services = vec![];
-    let mut clusters = vec![];
-    for (op, request) in calls {
-        let text = |k: &str| request.get(k).and_then(Value::as_str).map(str::to_owned);
-        match op {
-            "CreateService" => {
-                if let Some(name) = text("serviceName") {
-                    services.push((text("cluster"), name));
-                }
-            }
-            "CreateCluster" => clusters.push(text("clusterName").unwrap_or("default".into())),
-            _ => {}
-        }
+        .enumerate()
+        .map(|(i, g)| (format!("given[{i}]"), g.op.as_str(), &g.request));
+    let timeline = item
+        .timeline
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (format!("timeline[{i}]"), e.op.as_str(), &e.request));
+    given
+        .chain(timeline)
+        .filter(|(_, op, _)| *op == "CreateCluster")
+        .map(|(call, op, request)| {
+            let name = request
+                .get("clusterName")
+                .and_then(Value::as_str)
+                .unwrap_or("default")
+                .to_owned();
+            (call, op, name)
+        })
+        .collect()
+}
+
+/// Whether the target has an ACTIVE (or PROVISIONING) cluster of that name.
+async fn cluster_exists(client: &EcsClient, name: &str) -> bool {
+    match send(
+        client,
+        "DescribeClusters",
+        serde_json::json!({ "clusters": [name] }),
+    )
+    .await
+    {
+        Outcome::Answer(body) => body["clusters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|c| matches!(c["status"].as_str(), Some("ACTIVE" | "PROVISIONING"))),
+        // A target that cannot say is not assumed empty.
+        Outcome::Error { .. } | Outcome::Failed(_) => true,
     }
+}
+
+/// How long the clean-up waits for a deleted service to be INACTIVE before it deletes its
+/// cluster.
+const SERVICE_GONE_WAIT: Duration = Duration::from_secs(120);
+
+/// Deletes, on a shared endpoint, what the replay of one item created and nothing else: its
+/// services (with `force`, then waiting until they are INACTIVE or gone), its clusters and its
+/// task definition revisions. Returns what could not be deleted; the caller counts each as a
+/// departure, since the next item would not start clean.
+pub async fn clean_up(client: &EcsClient, created: &[Created]) -> Vec<String> {
     let mut problems = vec![];
-    for (cluster, service) in services {
-        let mut request = serde_json::json!({"service": service, "force": true});
-        if let Some(c) = cluster {
-            request["cluster"] = Value::String(c);
-        }
+    let services: Vec<(&String, &String)> = created
+        .iter()
+        .filter_map(|c| match c {
+            Created::Service { cluster, service } => Some((cluster, service)),
+            _ => None,
+        })
+        .collect();
+    for (cluster, service) in &services {
+        let request = serde_json::json!({"cluster": cluster, "service": service, "force": true});
         match send(client, "DeleteService", request).await {
             Outcome::Answer(_) => {}
             Outcome::Error { code, .. } if code == "ServiceNotFoundException" => {}
@@ -475,18 +600,60 @@ pub async fn clean_up(client: &EcsClient, item: &Item) -> Vec<String> {
             Outcome::Failed(why) => problems.push(format!("DeleteService {service}: {why}")),
         }
     }
-    for cluster in clusters {
-        let request = serde_json::json!({"cluster": cluster});
-        match send(client, "DeleteCluster", request).await {
-            Outcome::Answer(_) => {}
-            Outcome::Error { code, .. } if code == "ClusterNotFoundException" => {}
-            Outcome::Error { code, message } => {
-                problems.push(format!("DeleteCluster {cluster}: {code}: {message}"))
+    let deadline = tokio::time::Instant::now() + SERVICE_GONE_WAIT;
+    for (cluster, service) in &services {
+        loop {
+            let request = serde_json::json!({"cluster": cluster, "services": [service]});
+            let gone = match send(client, "DescribeServices", request).await {
+                Outcome::Answer(body) => body["services"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .all(|s| s["status"].as_str() == Some("INACTIVE")),
+                _ => true,
+            };
+            if gone {
+                break;
             }
-            Outcome::Failed(why) => problems.push(format!("DeleteCluster {cluster}: {why}")),
+            if tokio::time::Instant::now() >= deadline {
+                problems.push(format!(
+                    "{service} was not INACTIVE within {} s",
+                    SERVICE_GONE_WAIT.as_secs()
+                ));
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+    for c in created {
+        let (op, request, missing) = match c {
+            Created::Cluster(arn) => (
+                "DeleteCluster",
+                serde_json::json!({ "cluster": arn }),
+                "ClusterNotFoundException",
+            ),
+            Created::TaskDefinition(arn) => (
+                "DeregisterTaskDefinition",
+                serde_json::json!({ "taskDefinition": arn }),
+                "ClientException",
+            ),
+            Created::Service { .. } => continue,
+        };
+        match send(client, op, request).await {
+            Outcome::Answer(_) => {}
+            Outcome::Error { code, .. } if code == missing => {}
+            Outcome::Error { code, message } => {
+                problems.push(format!("{op} {c:?}: {code}: {message}"))
+            }
+            Outcome::Failed(why) => problems.push(format!("{op} {c:?}: {why}")),
         }
     }
     problems
+}
+
+/// How many recorded answers (and errors) an item holds.
+fn answers(item: &Item) -> usize {
+    crate::evidence::answers(item)
 }
 
 /// Compares one outcome with the recorded entry; binds what the entry's `answer_id` names.

@@ -989,7 +989,6 @@ pub fn strip_nulls(value: &mut Value) -> Vec<String> {
     out
 }
 
-/// The failures of the wire check for `null` members.
 /// Where an answer of `op` lacks a member AWS always answers.
 pub(crate) fn shape_failures(shapes: &AnswerShapes, op: &str, body: &Value) -> Vec<Failure> {
     shapes
@@ -1004,6 +1003,7 @@ pub(crate) fn shape_failures(shapes: &AnswerShapes, op: &str, body: &Value) -> V
         .collect()
 }
 
+/// The failures of the wire check for `null` members.
 pub(crate) fn null_failures(paths: &[String]) -> Vec<Failure> {
     paths
         .iter()

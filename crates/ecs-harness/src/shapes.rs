@@ -209,14 +209,17 @@ fn kind_of(name: &str, list: bool) -> String {
 /// recorded answers carry wherever their parent object is (pooled over every operation that
 /// answers that kind of object: a service is one kind whatever operation answered it), shown by at least [`MIN_ITEMS`] items, that
 /// at least one answer carries without any request of its item so far (the `given` state's
-/// and the timeline's) naming the member. Members under a `not_replayed` pointer do not count
-/// (the record's own oddities).
+/// and the timeline's) naming the member. A member under a `not_replayed` pointer (the
+/// record's own oddities) is excused where it was taken out: it counts neither as there nor as
+/// missing.
 pub fn derive(items: &[Item], generated_by: &str) -> AnswerShapes {
     // pool -> path in the pool -> objects found there, and what was seen of members there
     let mut parents_seen: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut members_seen: BTreeMap<(String, String), Seen> = BTreeMap::new();
     // op -> the member paths its answers showed
     let mut shown: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    // pool -> path -> places a `not_replayed` member was taken out of
+    let mut excused: BTreeMap<(String, String), usize> = BTreeMap::new();
     for item in items {
         // What the requests so far named: the given state's and the timeline's up to here.
         let mut named = BTreeSet::new();
@@ -231,9 +234,15 @@ pub fn derive(items: &[Item], generated_by: &str) -> AnswerShapes {
             if entry.partial {
                 continue;
             }
+            // A part AWS answered that no replay reproduces is taken out, and its place is
+            // excused: the member neither counts as there nor as missing.
             let mut answer = answer.clone();
             for pointer in entry.not_replayed.keys() {
-                remove_pointer(&mut answer, pointer);
+                if remove_pointer(&mut answer, pointer) {
+                    *excused
+                        .entry(pool_of(&entry.op, &folded(pointer), false))
+                        .or_default() += 1;
+                }
             }
             let mut members = BTreeMap::new();
             let mut parents = BTreeMap::new();
@@ -261,16 +270,16 @@ pub fn derive(items: &[Item], generated_by: &str) -> AnswerShapes {
         let always: Vec<String> = paths
             .into_iter()
             .filter(|path| {
-                let Some((present, unasked, shown_by)) =
-                    members_seen.get(&pool_of(&op, path, false))
-                else {
+                let key = pool_of(&op, path, false);
+                let Some((present, unasked, shown_by)) = members_seen.get(&key) else {
                     return false;
                 };
                 let parent = parents_seen
                     .get(&pool_of(&op, parent_of(path), true))
                     .copied()
                     .unwrap_or(0);
-                *unasked && *present == parent && shown_by.len() >= MIN_ITEMS
+                let excused = excused.get(&key).copied().unwrap_or(0);
+                *unasked && present + excused == parent && shown_by.len() >= MIN_ITEMS
             })
             .collect();
         if !always.is_empty() {
@@ -284,23 +293,40 @@ pub fn derive(items: &[Item], generated_by: &str) -> AnswerShapes {
 }
 
 /// Removes what a JSON pointer names (a list item is replaced by null, so that later indices
-/// keep their meaning, and nulls are skipped when collecting).
-fn remove_pointer(value: &mut Value, pointer: &str) {
+/// keep their meaning, and nulls are skipped when collecting); whether it removed a member of
+/// an object (as opposed to an item of a list, or nothing).
+fn remove_pointer(value: &mut Value, pointer: &str) -> bool {
     let Some((parent, last)) = pointer.rsplit_once('/') else {
-        return;
+        return false;
     };
     let last = last.replace("~1", "/").replace("~0", "~");
     match value.pointer_mut(parent) {
-        Some(Value::Object(map)) => {
-            map.remove(&last);
-        }
+        Some(Value::Object(map)) => map.remove(&last).is_some(),
         Some(Value::Array(items)) => {
             if let Some(item) = last.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
                 *item = Value::Null;
             }
+            false
         }
-        _ => {}
+        _ => false,
     }
+}
+
+/// A JSON pointer as a member path with list items folded: `/services/0/events` is
+/// `services[].events`.
+fn folded(pointer: &str) -> String {
+    let mut out = String::new();
+    for segment in pointer.split('/').skip(1) {
+        if !segment.is_empty() && segment.chars().all(|c| c.is_ascii_digit()) {
+            out.push_str("[]");
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&segment.replace("~1", "/").replace("~0", "~"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -512,8 +512,15 @@ scenario!(
     "svc.external.no-deployments",
     "rule:svc.external.no-deployments",
     [],
-    on_ok(&["CreateService"], |v| v["service"]["deployments"] =
-        json!([{"status": "PRIMARY"}]))
+    // A whole deployment, as AWS answers one, so that only the rule under test breaks.
+    on_ok(
+        &["CreateService"],
+        |v| v["service"]["deployments"] = json!([{
+            "id": "ecs-svc/1234567890123456789", "status": "PRIMARY", "desiredCount": 0,
+            "pendingCount": 0, "runningCount": 0, "failedTasks": 0,
+            "createdAt": 1.0, "updatedAt": 1.0, "rolloutState": "IN_PROGRESS"
+        }])
+    )
 );
 scenario!(
     service_defaults,

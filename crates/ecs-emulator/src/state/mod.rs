@@ -498,7 +498,6 @@ impl State {
 /// deployments where the request said LATEST or nothing.
 pub const CURRENT_FARGATE_PLATFORM_VERSION: &str = "1.4.0";
 
-/// A `failures` entry for something that does not exist.
 /// One page of a listing, as AWS pages: at most `max_results` (1..=`cap`, `default` when not
 /// given) items from where `next_token` (opaque, made by an earlier page) says, and the token of
 /// the next page when there is one.
@@ -532,6 +531,7 @@ fn page<T: Clone>(
     ))
 }
 
+/// A `failures` entry for something that does not exist.
 fn missing_entry(arn: String, detail: Option<String>) -> Failure {
     Failure {
         arn: Some(arn),

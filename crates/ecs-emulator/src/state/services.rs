@@ -884,7 +884,41 @@ impl State {
             svc.enable_execute_command = v;
         }
         if let Some(v) = &req.deployment_configuration {
-            svc.deployment_configuration = v.clone();
+            // The parts given replace the service's; the rest keep their values, and what was
+            // never set has AWS's defaults (as CreateService answers them).
+            let current = &svc.deployment_configuration;
+            let merged = DeploymentConfiguration {
+                deployment_circuit_breaker: v
+                    .deployment_circuit_breaker
+                    .clone()
+                    .or_else(|| current.deployment_circuit_breaker.clone()),
+                maximum_percent: v.maximum_percent.or(current.maximum_percent),
+                minimum_healthy_percent: v
+                    .minimum_healthy_percent
+                    .or(current.minimum_healthy_percent),
+                alarms: v.alarms.clone().or_else(|| current.alarms.clone()),
+                strategy: v.strategy.clone().or_else(|| current.strategy.clone()),
+                bake_time_in_minutes: v.bake_time_in_minutes.or(current.bake_time_in_minutes),
+                lifecycle_hooks: v
+                    .lifecycle_hooks
+                    .clone()
+                    .or_else(|| current.lifecycle_hooks.clone()),
+                linear_configuration: v
+                    .linear_configuration
+                    .clone()
+                    .or_else(|| current.linear_configuration.clone()),
+                canary_configuration: v
+                    .canary_configuration
+                    .clone()
+                    .or_else(|| current.canary_configuration.clone()),
+                early_success_criteria: v
+                    .early_success_criteria
+                    .clone()
+                    .or_else(|| current.early_success_criteria.clone()),
+                unknown_fields: v.unknown_fields.clone(),
+            };
+            svc.deployment_configuration =
+                deployment_configuration_defaults(merged, svc.controller.clone());
         }
         let desired_changed = req.desired_count.is_some_and(|d| d != svc.desired_count);
         if let Some(desired) = req.desired_count {

@@ -395,7 +395,7 @@ impl State {
         )?;
         let mut started = false;
         if set.status != TaskSetStatus::DRAINING {
-            // A41: AWS refuses the PRIMARY set, not a set above scale 0.
+            // A8: AWS refuses the PRIMARY set, not a set above scale 0.
             if set.status == TaskSetStatus::PRIMARY && req.force != Some(true) {
                 return Err(ApiError::invalid(PRIMARY_NOT_DELETED));
             }
