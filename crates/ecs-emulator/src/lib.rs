@@ -57,6 +57,15 @@
 //!   always present, empty when not given; full task definition ARNs in answers; services with
 //!   `deploymentConfiguration` 200/100, `schedulingStrategy` REPLICA, `propagateTags` NONE,
 //!   `enableECSManagedTags` false, empty `deployments` for EXTERNAL services; `failures: []`.
+//! - What the answers recorded since 2024 add (`conformance/evidence/`, replayed by
+//!   `ecs-conformance evidence --replay`): an ECS service's deployment configuration with
+//!   alarms and the circuit breaker off, `strategy` ROLLING and `bakeTimeInMinutes` 0;
+//!   `availabilityZoneRebalancing` (A42), `createdBy` (A43), `healthCheckGracePeriodSeconds` 0,
+//!   `resourceManagementType` CUSTOMER, `currentServiceRevisions`; a new deployment answers
+//!   `desiredCount` 0 until the scheduler acts, with `rolloutStateReason` `"ECS deployment
+//!   <id> in progress."`; Fargate services, deployments and task sets answer `platformFamily` Linux;
+//!   task sets inside a service show their tags; task definitions answer every container's
+//!   empty lists, `volumes`, `placementConstraints` and `registeredBy`.
 //! - Identifiers in AWS formats: `ecs-svc/<19 digits>`,
 //!   `arn:aws:ecs:<region>:<account>:task-set/<cluster>/<service>/<id>`; names, short ids and
 //!   full ARNs are accepted wherever the documentation allows.
