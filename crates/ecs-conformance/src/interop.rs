@@ -6,9 +6,10 @@
 //! and destroy. Each step is reported; a missing terraform or provider mirror is a failed step
 //! that says what to install, never a skip.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Instant;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use serde::Serialize;
@@ -64,6 +65,10 @@ pub struct Args {
     /// The reference emulator's time scale (AWS's timing shape).
     #[arg(long, default_value_t = ecs_emulator::DEFAULT_TIME_SCALE)]
     pub time_scale: f64,
+    /// Longest one terraform command may run, in seconds: a target that never settles fails
+    /// the step instead of holding it for the provider's own timeouts (up to 20 minutes).
+    #[arg(long, default_value_t = 300)]
+    pub step_timeout_secs: u64,
 }
 
 /// One step of the lifecycle.
@@ -202,6 +207,7 @@ fn lifecycle(args: &Args, endpoint: &str, work: &Path) -> Vec<Step> {
         endpoint: endpoint.to_owned(),
         region: args.region.clone(),
         prefix: format!("ic{:05x}", fastrand::u32(..0x10_0000)),
+        deadline: Duration::from_secs(args.step_timeout_secs.max(1)),
     };
     if let Err(e) = tf.prepare(&mirror_dir) {
         record(
@@ -382,6 +388,8 @@ struct Terraform {
     endpoint: String,
     region: String,
     prefix: String,
+    /// Longest one command may run before it is killed.
+    deadline: Duration,
 }
 
 impl Terraform {
@@ -422,18 +430,62 @@ impl Terraform {
         for (name, value) in vars {
             command.env(format!("TF_VAR_{name}"), value);
         }
-        let out = command
-            .output()
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
             .with_context(|| format!("running terraform {}", args.join(" ")))?;
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        // The pipes are drained as the command runs, so a chatty one never blocks on them.
+        let drain = |pipe: Option<Box<dyn Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut text = Vec::new();
+                if let Some(mut pipe) = pipe {
+                    let _ = pipe.read_to_end(&mut text);
+                }
+                String::from_utf8_lossy(&text).into_owned()
+            })
+        };
+        let out_thread = drain(
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        );
+        let err_thread = drain(
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        );
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait()? {
+                break Some(status);
+            }
+            if started.elapsed() >= self.deadline {
+                // Killed, and reaped; its output so far is still read below.
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        let stdout = out_thread.join().unwrap_or_default();
+        let stderr = err_thread.join().unwrap_or_default();
+        let Some(status) = status else {
+            anyhow::bail!(
+                "terraform {} did not finish within {} s (--step-timeout-secs): the target never settled",
+                args.join(" "),
+                self.deadline.as_secs()
+            );
+        };
         let log = self.work.join(format!(
             "{}.log",
             args.first().copied().unwrap_or("terraform")
         ));
         // The log is for a person reading a kept directory; failing to write it changes nothing.
         let _ = std::fs::write(log, format!("{stdout}{stderr}"));
-        Ok((out.status.code().unwrap_or(-1), stdout, stderr))
+        Ok((status.code().unwrap_or(-1), stdout, stderr))
     }
 
     fn ok(&self, args: &[&str], vars: &[(&str, &str)]) -> Result<String> {
@@ -629,6 +681,30 @@ mod tests {
             .to_string();
         assert!(e.contains("terraform providers mirror"), "{e}");
         assert!(e.contains(PROVIDER_VERSION), "{e}");
+    }
+
+    #[test]
+    fn a_command_past_its_deadline_is_killed_and_fails_the_step() {
+        let work = work_dir().expect("a working directory");
+        let tf = Terraform {
+            binary: PathBuf::from("sleep"),
+            work: work.clone(),
+            endpoint: String::new(),
+            region: String::new(),
+            prefix: String::new(),
+            deadline: Duration::from_millis(300),
+        };
+        let started = Instant::now();
+        let e = tf.run(&["30"], &[]).expect_err("killed").to_string();
+        assert!(e.contains("did not finish within"), "{e}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+        let tf = Terraform {
+            binary: PathBuf::from("echo"),
+            deadline: Duration::from_secs(10),
+            ..tf
+        };
+        assert_eq!(tf.run(&["hi"], &[]).expect("runs"), (0, "hi\n".to_owned()));
+        std::fs::remove_dir_all(work).expect("removed");
     }
 
     #[test]
