@@ -309,11 +309,9 @@ pub fn answer_shapes(dir: Option<&Path>, bundle: &Bundle, file: &Path, check: bo
             bail!("{} problem(s) in the evidence", errors.len());
         }
     };
-    let table = ecs_harness::shapes::derive(&items, SHAPES_GENERATOR).to_text();
-    let members: usize = table
-        .lines()
-        .filter(|l| l.trim_start().starts_with('"') && !l.contains(':'))
-        .count();
+    let derived = ecs_harness::shapes::derive(&items, SHAPES_GENERATOR);
+    let table = derived.to_text();
+    let members: usize = derived.operations.values().map(Vec::len).sum();
     if check {
         let current =
             std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;

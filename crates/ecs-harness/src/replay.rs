@@ -457,7 +457,7 @@ pub async fn replay_item(client: &EcsClient, item: &Item, options: ReplayOptions
             }
         }
         if !result.departures.is_empty() {
-            result.not_replayed = answers(item);
+            result.not_replayed = crate::evidence::answers(item);
             return result;
         }
     }
@@ -496,7 +496,7 @@ pub async fn replay_item(client: &EcsClient, item: &Item, options: ReplayOptions
         }
     }
     if !result.departures.is_empty() {
-        result.not_replayed = answers(item);
+        result.not_replayed = crate::evidence::answers(item);
         return result;
     }
     tokio::time::sleep(sleep_for(item.given_settle_s, options)).await;
@@ -649,11 +649,6 @@ pub async fn clean_up(client: &EcsClient, created: &[Created]) -> Vec<String> {
         }
     }
     problems
-}
-
-/// How many recorded answers (and errors) an item holds.
-fn answers(item: &Item) -> usize {
-    crate::evidence::answers(item)
 }
 
 /// Compares one outcome with the recorded entry; binds what the entry's `answer_id` names.

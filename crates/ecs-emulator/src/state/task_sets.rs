@@ -185,13 +185,7 @@ impl State {
             req.capacity_provider_strategy.as_ref(),
         )?;
         let td = self.task_definition_arn(req.task_definition.as_deref().unwrap_or_default())?;
-        let on_fargate = req.launch_type == Some(LaunchType::Fargate)
-            || strategy.iter().flatten().any(|i| {
-                matches!(
-                    i.capacity_provider.as_deref(),
-                    Some("FARGATE" | "FARGATE_SPOT")
-                )
-            });
+        let on_fargate = services::on_fargate(&req.launch_type, &strategy);
         let ephemeral_kms = self
             .clusters
             .get(&Self::cluster_name(req.cluster.as_deref()))
