@@ -98,6 +98,15 @@ impl ApiError {
         )
     }
 
+    /// DeleteCluster on a cluster with tasks that are not stopping, in AWS's words
+    /// (gruntwork-io/cloud-nuke issue 368, 2022).
+    pub fn cluster_contains_tasks() -> Self {
+        ApiError::modeled(
+            ModeledError::ClusterContainsTasksException,
+            "The Cluster cannot be deleted while Tasks are active.",
+        )
+    }
+
     /// The request body is not JSON, or a member has the wrong JSON type.
     pub fn serialization(message: impl Into<String>) -> Self {
         ApiError::new(400, "SerializationException", message)

@@ -56,6 +56,10 @@ pub enum Event {
     ServiceInactive { key: ServiceKey },
     /// A PROVISIONING cluster (capacity providers of its own) is ACTIVE.
     ClusterProvisioned { cluster: String },
+    /// Tasks that were stopping are STOPPED.
+    TasksStopped { cluster: String, ids: Vec<String> },
+    /// Tasks RunTask started are RUNNING (or failed to start).
+    StandaloneStarted { cluster: String, ids: Vec<String> },
 }
 
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -846,7 +846,7 @@ fn protocol_errors_are_aws_shaped() {
     let e = w
         .engine
         .handle(
-            Some("AmazonEC2ContainerServiceV20141113.RunTask"),
+            Some("AmazonEC2ContainerServiceV20141113.StartTask"),
             None,
             b"{}",
         )

@@ -81,6 +81,10 @@ pub struct Given {
     pub op: String,
     /// The request, naming resources as the timeline does.
     pub request: Value,
+    /// Seconds of AWS time to wait before this call (the state the earlier calls made settles
+    /// first: a service's tasks exist only once its scheduler started them).
+    #[serde(default)]
+    pub settle_s: f64,
     /// A recorded id the timeline uses, and the JSON pointer into this call's answer where the
     /// target's own id for it stands.
     #[serde(default)]

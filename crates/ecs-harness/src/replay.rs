@@ -107,7 +107,7 @@ pub const MAX_GAP_S: f64 = 300.0;
 /// How the replay keeps time.
 #[derive(Clone, Copy, Debug)]
 pub struct ReplayOptions {
-    /// Multiplies every `at_s` and `given_settle_s` of the corpus (1 against AWS; the target's
+    /// Multiplies every `at_s`, `settle_s` and `given_settle_s` of the corpus (1 against AWS; the target's
     /// own time scale against an emulator running AWS's timing compressed).
     pub time_scale: f64,
     /// The target holds nothing yet (a fresh reference emulator). Otherwise the replay first
@@ -463,6 +463,7 @@ pub async fn replay_item(client: &EcsClient, item: &Item, options: ReplayOptions
     }
     for (i, g) in item.given.iter().enumerate() {
         let call = format!("given[{i}]");
+        tokio::time::sleep(sleep_for(g.settle_s, options)).await;
         match send(client, &g.op, names.map_value(&g.request)).await {
             Outcome::Answer(body) => {
                 names.learn_target(&body);

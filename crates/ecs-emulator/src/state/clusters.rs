@@ -68,6 +68,7 @@ impl State {
                 configuration: None,
                 service_connect_defaults: None,
                 services: BTreeMap::new(),
+                tasks: Default::default(),
             });
         if !cluster.active {
             let providers = req.capacity_providers.unwrap_or_default();
@@ -161,6 +162,9 @@ impl State {
             .any(|s| s.status != ServiceStatus::INACTIVE)
         {
             return Err(ApiError::cluster_contains_services());
+        }
+        if cluster.tasks.any_active() {
+            return Err(ApiError::cluster_contains_tasks());
         }
         cluster.active = false;
         Ok(DeleteClusterResponse {

@@ -28,10 +28,12 @@ mod sim;
 mod tags;
 mod task_definitions;
 mod task_sets;
+mod tasks;
 
 use services::{check_placement, check_platform_fits, launch_defaults, resolved_platform_version};
 
 use task_sets::TaskSets;
+use tasks::{TaskStore, Tasks};
 
 /// Behaviour settings.
 #[derive(Clone, Debug)]
@@ -104,6 +106,8 @@ struct ClusterRecord {
     configuration: Option<ClusterConfiguration>,
     service_connect_defaults: Option<ClusterServiceConnectDefaults>,
     services: BTreeMap<String, ServiceRecord>,
+    /// Every task of the cluster, of services, task sets and RunTask alike.
+    tasks: TaskStore,
 }
 
 struct ServiceRecord {
@@ -157,8 +161,8 @@ struct DeploymentRecord {
     service_connect: Option<ServiceConnectConfiguration>,
     volume_configurations: Vec<ServiceVolumeConfiguration>,
     desired: i32,
-    running: i32,
-    pending: Tasks,
+    /// Its RUNNING and PENDING tasks.
+    tasks: Tasks,
     rollout: DeploymentRolloutState,
     rollout_reason: Option<String>,
     /// Tasks that failed to start (A39).
@@ -173,11 +177,11 @@ impl ServiceRecord {
         let sets = self
             .task_sets
             .iter()
-            .map(|s| (s.running, s.pending.count()));
+            .map(|s| (s.tasks.running(), s.tasks.pending()));
         let deployments = self
             .deployments
             .iter()
-            .map(|d| (d.running, d.pending.count()));
+            .map(|d| (d.tasks.running(), d.tasks.pending()));
         sets.chain(deployments)
             .fold((0, 0), |(r, p), (sr, sp)| (r + sr, p + sp))
     }
@@ -198,82 +202,12 @@ impl DeploymentRecord {
             service_connect: svc.service_connect.clone(),
             volume_configurations: svc.volume_configurations.clone(),
             desired,
-            running: 0,
-            pending: Tasks::default(),
+            tasks: Tasks::default(),
             rollout: DeploymentRolloutState::InProgress,
             failed: 0,
             created_at: now,
             updated_at: now,
         }
-    }
-}
-
-/// PENDING tasks, in batches that start together.
-#[derive(Default)]
-struct Tasks {
-    batches: Vec<(u64, i32)>,
-    next_batch: u64,
-}
-
-impl Tasks {
-    fn count(&self) -> i32 {
-        self.batches.iter().map(|(_, n)| n).sum()
-    }
-
-    /// A new batch of `n` PENDING tasks; its id.
-    fn add(&mut self, n: i32) -> u64 {
-        self.next_batch += 1;
-        self.batches.push((self.next_batch, n));
-        self.next_batch
-    }
-
-    /// Removes the batch (it started); how many tasks it had.
-    fn take(&mut self, batch: u64) -> i32 {
-        match self.batches.iter().position(|(b, _)| *b == batch) {
-            Some(i) => self.batches.remove(i).1,
-            None => 0,
-        }
-    }
-
-    /// Starts or stops tasks so that `running` plus the PENDING ones is `target`: a new
-    /// PENDING batch for what is missing (its id is returned, to schedule its start), or the
-    /// excess cancelled, PENDING tasks first. Returns whether anything changed.
-    fn reconcile(&mut self, running: &mut i32, target: i32) -> (bool, Option<u64>) {
-        let have = *running + self.count();
-        if target > have {
-            (true, Some(self.add(target - have)))
-        } else if target < have {
-            let excess = have - target;
-            *running -= excess - self.cancel(excess);
-            (true, None)
-        } else {
-            (false, None)
-        }
-    }
-
-    /// Cancels up to `n` PENDING tasks, newest first; how many were cancelled.
-    fn cancel(&mut self, mut n: i32) -> i32 {
-        let mut cancelled = 0;
-        while n > 0 {
-            match self.batches.last_mut() {
-                Some((_, k)) if *k > n => {
-                    *k -= n;
-                    cancelled += n;
-                    n = 0;
-                }
-                Some((_, k)) => {
-                    n -= *k;
-                    cancelled += *k;
-                    self.batches.pop();
-                }
-                None => break,
-            }
-        }
-        cancelled
-    }
-
-    fn clear(&mut self) {
-        self.batches.clear();
     }
 }
 
@@ -291,8 +225,8 @@ struct TaskSetRecord {
     service_registries: Vec<ServiceRegistry>,
     scale: Decimal,
     computed: i32,
-    running: i32,
-    pending: Tasks,
+    /// Its RUNNING and PENDING tasks.
+    tasks: Tasks,
     created_at: SystemTime,
     updated_at: SystemTime,
     stability: StabilityStatus,
@@ -336,8 +270,7 @@ impl TaskSetRecord {
             service_registries: svc.service_registries.clone(),
             scale: Decimal::ONE_HUNDRED,
             computed: 0,
-            running: 0,
-            pending: Tasks::default(),
+            tasks: Tasks::default(),
             created_at: now,
             updated_at: now,
             stability: StabilityStatus::Stabilizing,
@@ -360,6 +293,8 @@ pub struct State {
     rng: fastrand::Rng,
     /// Faults a test injected into the scheduler.
     faults: crate::faults::SchedulerFaults,
+    /// When the oldest STOPPED task is to be forgotten, if any task is STOPPED.
+    next_task_expiry: Option<SystemTime>,
 }
 
 /// What an operation handler gets besides its input.
@@ -395,18 +330,13 @@ impl State {
             queue: Queue::default(),
             rng,
             faults: Default::default(),
+            next_task_expiry: None,
         }
     }
 
     /// The scheduler faults in force from now on.
     pub(crate) fn set_faults(&mut self, faults: crate::faults::SchedulerFaults) {
         self.faults = faults;
-    }
-
-    /// Whether the tasks of `service` never start: their image does not exist (A39), or a test
-    /// made them stuck.
-    fn tasks_stuck(&self, service: &str, task_definition: &str) -> bool {
-        self.faults.stuck_services.contains(service) || self.tasks_fail(task_definition)
     }
 
     fn arn(&self, resource: &str) -> String {
@@ -474,22 +404,20 @@ impl State {
                         problems.push(format!("{}: computed {} != {expected}", s.id, s.computed));
                     }
                     if s.stability == StabilityStatus::SteadyState
-                        && (s.running != s.computed || s.pending.count() != 0)
+                        && (s.tasks.running() != s.computed || s.tasks.pending() != 0)
                     {
                         problems.push(format!(
                             "{}: STEADY_STATE with running {} pending {} computed {}",
                             s.id,
-                            s.running,
-                            s.pending.count(),
+                            s.tasks.running(),
+                            s.tasks.pending(),
                             s.computed
                         ));
-                    }
-                    if s.running < 0 || s.pending.count() < 0 {
-                        problems.push(format!("{}: negative task count", s.id));
                     }
                 }
             }
         }
+        problems.extend(self.task_invariants());
         problems
     }
 }
@@ -598,8 +526,8 @@ impl TaskSetRecord {
             status: Some(self.status.clone()),
             task_definition: Some(self.task_definition.clone()),
             computed_desired_count: Some(self.computed),
-            pending_count: Some(self.pending.count()),
-            running_count: Some(self.running),
+            pending_count: Some(self.tasks.pending()),
+            running_count: Some(self.tasks.running()),
             created_at: ts(self.created_at),
             updated_at: ts(self.updated_at),
             launch_type: self.launch_type.clone(),

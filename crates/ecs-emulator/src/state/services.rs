@@ -2,6 +2,7 @@
 //! request checks they share with task sets (placement, platform fit, Service Connect) and how a
 //! service is answered.
 
+use super::tasks::StopCause;
 use super::*;
 
 /// What every request that places tasks shares (CreateService, CreateTaskSet, UpdateService):
@@ -336,8 +337,8 @@ impl State {
                 status: Some(d.status.clone()),
                 task_definition: d.task_definition.clone(),
                 desired_count: Some(d.desired),
-                pending_count: Some(d.pending.count()),
-                running_count: Some(d.running),
+                pending_count: Some(d.tasks.pending()),
+                running_count: Some(d.tasks.running()),
                 failed_tasks: Some(d.failed),
                 rollout_state_reason: d.rollout_reason.clone(),
                 created_at: ts(d.created_at),
@@ -387,8 +388,8 @@ impl State {
                         .map(|d| ServiceCurrentRevisionSummary {
                             arn: Some(revision_arn(&svc.arn, &d.id)),
                             requested_task_count: Some(d.desired),
-                            running_task_count: Some(d.running),
-                            pending_task_count: Some(d.pending.count()),
+                            running_task_count: Some(d.tasks.running()),
+                            pending_task_count: Some(d.tasks.pending()),
                             ..Default::default()
                         })
                         .collect()
@@ -986,6 +987,8 @@ impl State {
         let cluster_name = Self::cluster_name(req.cluster.as_deref());
         let svc = self.service_mut(req.cluster.as_deref(), req.service.as_deref())?;
         let mut draining_sets = vec![];
+        let mut cancelled = vec![];
+        let mut draining = vec![];
         let mut busy = false;
         let mut just_drained = false;
         match svc.status.as_str() {
@@ -1013,11 +1016,28 @@ impl State {
                 svc.deployment_generation += 1;
                 for d in &mut svc.deployments {
                     d.desired = 0;
-                    d.pending.clear();
+                    let cause = StopCause::scaling(&d.id);
+                    cancelled.push((cause.clone(), d.tasks.clear_pending()));
+                    // The running ones count until they stopped (A48).
+                    draining.push((cause, d.tasks.ids().cloned().collect::<Vec<_>>()));
                 }
             }
         }
         let answer = self.service_answer(req.cluster.as_deref(), &name, false)?;
+        for (cause, ids) in cancelled {
+            self.stop_tasks(&cluster_name, &ids, &cause, ctx.now);
+        }
+        for (cause, ids) in draining {
+            self.drain_tasks(&cluster_name, &ids, &cause, ctx.now);
+            self.schedule(
+                ctx.now,
+                sim::Stage::Stop,
+                Event::TasksStopped {
+                    cluster: cluster_name.clone(),
+                    ids,
+                },
+            );
+        }
         for set in draining_sets {
             let key = SetKey {
                 cluster: cluster_name.clone(),

@@ -9,6 +9,7 @@ use ecs_model::types::{
     DeploymentRolloutState, DeploymentStatus, ServiceStatus, StabilityStatus, TaskSetStatus,
 };
 
+use super::tasks::{Owner, StopCause};
 use super::{scale_of, DeploymentRecord, ServiceRecord, State, TaskSetRecord};
 use crate::scheduler::{Event, ServiceKey, SetKey};
 
@@ -36,6 +37,7 @@ impl State {
         while let Some((at, event)) = self.queue.pop_due(now) {
             self.apply(at, event);
         }
+        self.expire_tasks(now);
     }
 
     /// Events waiting to happen (for tests and diagnostics).
@@ -43,8 +45,9 @@ impl State {
         self.queue.len()
     }
 
-    /// Schedules `event` after the delay of `stage` (with its jitter) from `from`.
-    pub(super) fn schedule(&mut self, from: SystemTime, stage: Stage, event: Event) {
+    /// Schedules `event` after the delay of `stage` (with its jitter) from `from`; when it is
+    /// due.
+    pub(super) fn schedule(&mut self, from: SystemTime, stage: Stage, event: Event) -> SystemTime {
         let t = &self.settings.timing;
         let (base, jitter) = match stage {
             Stage::Recompute => (
@@ -63,7 +66,9 @@ impl State {
             Ok(0) | Err(_) => Duration::ZERO,
             Ok(n) => Duration::from_nanos(self.rng.u64(0..=n)),
         };
-        self.queue.push(from + base + extra, event);
+        let due = from + base + extra;
+        self.queue.push(due, event);
+        due
     }
 
     /// Marks a task set's count as due for recompute and schedules the recompute.
@@ -77,11 +82,16 @@ impl State {
         self.schedule(now, Stage::Recompute, Event::Recompute { key, generation });
     }
 
-    /// Starts draining a task set: it stops its tasks, then disappears.
+    /// Starts draining a task set: its tasks are desired STOPPED (and count until they
+    /// stopped), then it disappears.
     pub(super) fn schedule_drain(&mut self, key: SetKey, now: SystemTime) {
-        let busy = self
-            .set_mut(&key)
-            .is_some_and(|s| s.running + s.pending.count() > 0);
+        let Some(set) = self.set_mut(&key) else {
+            return;
+        };
+        let busy = set.tasks.total() > 0;
+        let ids: Vec<String> = set.tasks.ids().cloned().collect();
+        let cause = StopCause::scaling(&set.id);
+        self.drain_tasks(&key.cluster, &ids, &cause, now);
         let stage = if busy { Stage::Stop } else { Stage::Now };
         self.schedule(now, stage, Event::SetStopped { key });
     }
@@ -112,7 +122,7 @@ impl State {
             .get_mut(&key.set)
     }
 
-    fn service_rec(&mut self, key: &ServiceKey) -> Option<&mut ServiceRecord> {
+    pub(super) fn service_rec(&mut self, key: &ServiceKey) -> Option<&mut ServiceRecord> {
         self.clusters
             .get_mut(&key.cluster)?
             .services
@@ -123,31 +133,7 @@ impl State {
         match event {
             Event::Recompute { key, generation } => self.recompute(at, key, generation),
             Event::Launch { key } => self.launch(at, key),
-            Event::TasksStarted { key, batch } => {
-                let fails = self
-                    .set_mut(&key)
-                    .map(|s| s.task_definition.clone())
-                    .is_some_and(|td| self.tasks_stuck(&key.service, &td));
-                if fails {
-                    // The tasks stop before RUNNING and are started again, so they stay PENDING.
-                    if let Some(set) = self.set_mut(&key) {
-                        let failed = set.pending.take(batch);
-                        if failed > 0 && set.status != TaskSetStatus::DRAINING {
-                            let batch = set.pending.add(failed);
-                            self.schedule(at, Stage::Retry, Event::TasksStarted { key, batch });
-                        }
-                    }
-                    return;
-                }
-                if let Some(set) = self.set_mut(&key) {
-                    let started = set.pending.take(batch);
-                    if started > 0 && set.status != TaskSetStatus::DRAINING {
-                        set.running += started;
-                        set.generation += 1;
-                    }
-                }
-                self.check_converged(at, key);
-            }
+            Event::TasksStarted { key, batch } => self.set_tasks_started(at, key, batch),
             Event::Steady { key, generation } => {
                 if let Some(set) = self.set_mut(&key) {
                     if set.generation == generation
@@ -162,10 +148,12 @@ impl State {
             }
             Event::SetStopped { key } => {
                 if let Some(set) = self.set_mut(&key) {
-                    set.running = 0;
-                    set.pending.clear();
+                    let (pending, running) = set.tasks.clear();
                     set.generation += 1;
+                    let cluster = key.cluster.clone();
                     self.schedule(at, Stage::Drain, Event::SetDrained { key });
+                    self.tasks_stopped(&cluster, &pending, at);
+                    self.tasks_stopped(&cluster, &running, at);
                 }
             }
             Event::SetDrained { key } => {
@@ -183,13 +171,23 @@ impl State {
                 }
             }
             Event::ServiceInactive { key } => {
+                let mut left = vec![];
                 if let Some(svc) = self.service_rec(&key) {
                     if svc.status == ServiceStatus::DRAINING {
                         svc.status = ServiceStatus::INACTIVE;
+                        for set in svc.task_sets.iter_mut() {
+                            let (p, r) = set.tasks.clear();
+                            left.extend(p.into_iter().chain(r));
+                        }
+                        for d in &mut svc.deployments {
+                            let (p, r) = d.tasks.clear();
+                            left.extend(p.into_iter().chain(r));
+                        }
                         svc.task_sets.clear();
                         svc.deployments.clear();
                     }
                 }
+                self.tasks_stopped(&key.cluster, &left, at);
             }
             Event::DeploymentLaunch { key, deployment } => {
                 self.deployment_launch(at, key, deployment)
@@ -204,11 +202,16 @@ impl State {
                 deployment,
                 batch,
             } => self.deployment_tasks_started(at, key, deployment, batch),
+            Event::TasksStopped { cluster, ids } => self.tasks_stopped(&cluster, &ids, at),
+            Event::StandaloneStarted { cluster, ids } => {
+                self.standalone_started(at, &cluster, &ids)
+            }
             Event::DeploymentCompleted {
                 key,
                 deployment,
                 generation,
             } => {
+                let mut retired = vec![];
                 if let Some(svc) = self.service_rec(&key) {
                     let current = svc.deployment_generation == generation;
                     if let Some(dep) = svc
@@ -220,8 +223,16 @@ impl State {
                         dep.rollout_reason = Some(format!("ECS deployment {} completed.", dep.id));
                         dep.updated_at = at;
                         // The older deployments' tasks are stopped and they are retired.
-                        svc.deployments.truncate(1);
+                        for old in svc.deployments.drain(1..) {
+                            let mut tasks = old.tasks;
+                            let (p, r) = tasks.clear();
+                            retired.push((StopCause::scaling(&old.id), p, r));
+                        }
                     }
+                }
+                for (cause, pending, running) in retired {
+                    self.stop_tasks(&key.cluster, &pending, &cause, at);
+                    self.stop_tasks(&key.cluster, &running, &cause, at);
                 }
             }
         }
@@ -263,21 +274,98 @@ impl State {
         if set.status == TaskSetStatus::DRAINING {
             return;
         }
-        let (changed, batch) = set.pending.reconcile(&mut set.running, set.computed);
-        if changed {
+        let (target, have) = (set.computed, set.tasks.total());
+        if target > have {
+            self.start_set_tasks(at, &key, target - have, Stage::TaskStart);
+        } else if target < have {
+            let cause = StopCause::scaling(&set.id);
+            let (cancelled, stopped) = set.tasks.shrink(usize::try_from(have - target).unwrap_or(0));
             set.generation += 1;
-        }
-        if let Some(batch) = batch {
-            self.schedule(
-                at,
-                Stage::TaskStart,
-                Event::TasksStarted {
-                    key: key.clone(),
-                    batch,
-                },
-            );
+            self.stop_tasks(&key.cluster, &cancelled, &cause, at);
+            self.stop_tasks(&key.cluster, &stopped, &cause, at);
         }
         self.check_converged(at, key);
+    }
+
+    /// Creates `n` tasks of the set as a PENDING batch and schedules their start.
+    fn start_set_tasks(&mut self, at: SystemTime, key: &SetKey, n: i32, stage: Stage) {
+        let Some(spec) = self.set_task_spec(key) else {
+            return;
+        };
+        let owner = Owner::TaskSet {
+            service: key.service.clone(),
+            set: key.set.clone(),
+        };
+        let n = usize::try_from(n).unwrap_or(0);
+        let ids = self.create_tasks(&key.cluster, owner, &spec, n, at);
+        let Some(set) = self.set_mut(key) else {
+            return;
+        };
+        set.generation += 1;
+        let batch = set.tasks.add(ids.clone());
+        let due = self.schedule(
+            at,
+            stage,
+            Event::TasksStarted {
+                key: key.clone(),
+                batch,
+            },
+        );
+        self.plan_start(&key.cluster, &ids, due);
+    }
+
+    /// A batch of a task set's tasks is due to start: they run, or (A39) they fail and others
+    /// take their place, or (a test's stuck service) they wait.
+    fn set_tasks_started(&mut self, at: SystemTime, key: SetKey, batch: u64) {
+        let held = self.faults.stuck_services.contains(&key.service);
+        let fails = self
+            .set_mut(&key)
+            .map(|s| s.task_definition.clone())
+            .is_some_and(|td| self.tasks_fail(&td));
+        let Some(set) = self.set_mut(&key) else {
+            return;
+        };
+        let ids = set.tasks.take(batch);
+        if ids.is_empty() || set.status == TaskSetStatus::DRAINING {
+            return;
+        }
+        if held && !fails {
+            let batch = set.tasks.add(ids.clone());
+            let due = self.schedule(at, Stage::Retry, Event::TasksStarted { key: key.clone(), batch });
+            self.plan_start(&key.cluster, &ids, due);
+            return;
+        }
+        if fails {
+            // The tasks stop before RUNNING and others start, so the set stays PENDING.
+            let n = i32::try_from(ids.len()).unwrap_or(0);
+            self.tasks_failed(&key.cluster, &ids, at);
+            self.start_set_tasks(at, &key, n, Stage::Retry);
+            return;
+        }
+        set.tasks.start(&ids);
+        set.generation += 1;
+        self.tasks_running(&key.cluster, &ids, at);
+        self.check_converged(at, key);
+    }
+
+    /// Tasks RunTask started are due to start: those not stopped run, or fail (A39).
+    fn standalone_started(&mut self, at: SystemTime, cluster: &str, ids: &[String]) {
+        let Some(c) = self.clusters.get(cluster) else {
+            return;
+        };
+        let live: Vec<(String, String)> = ids
+            .iter()
+            .filter_map(|id| c.tasks.get(id))
+            .filter(|t| !t.is_stopping())
+            .map(|t| (t.id().to_owned(), t.task_definition().to_owned()))
+            .collect();
+        for (id, td) in live {
+            if self.tasks_fail(&td) {
+                self.tasks_failed(cluster, std::slice::from_ref(&id), at);
+            } else {
+                self.tasks_running(cluster, std::slice::from_ref(&id), at);
+            }
+        }
     }
 
     /// A STABILIZING set whose tasks all run becomes STEADY_STATE after the steady delay.
@@ -314,50 +402,53 @@ impl State {
             .unwrap_or(100);
         let (old_running, old_pending) = svc.deployments[1..]
             .iter()
-            .fold((0, 0), |(r, p), d| (r + d.running, p + d.pending.count()));
+            .fold((0, 0), |(r, p), d| (r + d.tasks.running(), p + d.tasks.pending()));
         let dep = &mut svc.deployments[0];
         // The scheduler acts: the deployment takes the service's desired count now.
         if dep.desired != desired {
             dep.desired = desired;
             dep.updated_at = at;
         }
-        let new_total = dep.running + dep.pending.count();
+        let new_total = dep.tasks.total();
         let want = dep.desired - new_total;
-        let mut start_batch = None;
-        let mut stopping = false;
+        let mut start = 0;
+        let mut stops = vec![];
         if want <= 0 || old_running + old_pending == 0 {
-            start_batch = dep.pending.reconcile(&mut dep.running, dep.desired).1;
+            if want > 0 {
+                start = want;
+            } else if want < 0 {
+                let (cancelled, stopped) = dep.tasks.shrink(usize::try_from(-want).unwrap_or(0));
+                let cause = StopCause::scaling(&dep.id);
+                stops.push((cause.clone(), cancelled));
+                stops.push((cause, stopped));
+            }
         } else {
             let max_total = desired.saturating_mul(max_percent) / 100;
             let min_healthy = (desired.saturating_mul(min_percent) + 99) / 100;
             let room = max_total - old_running - old_pending - new_total;
-            let start = room.clamp(0, want);
-            if start > 0 {
-                start_batch = Some(dep.pending.add(start));
-            }
-            let healthy = old_running + dep.running;
+            start = room.clamp(0, want);
+            let healthy = old_running + dep.tasks.running();
             let mut stop = (healthy - min_healthy)
                 .min(want - start)
                 .min(old_running)
                 .max(0);
-            // The oldest deployments' tasks go first.
+            // The oldest deployments' tasks go first, each stopped on its own deployment's
+            // behalf (A48).
             for old in svc.deployments[1..].iter_mut().rev() {
-                let k = stop.min(old.running);
-                old.running -= k;
+                let k = stop.min(old.tasks.running());
                 stop -= k;
-                stopping |= k > 0;
+                if k > 0 {
+                    let ids = old.tasks.stop_running(usize::try_from(k).unwrap_or(0));
+                    stops.push((StopCause::scaling(&old.id), ids));
+                }
             }
         }
-        if let Some(batch) = start_batch {
-            self.schedule(
-                at,
-                Stage::TaskStart,
-                Event::DeploymentTasksStarted {
-                    key: key.clone(),
-                    deployment: deployment.clone(),
-                    batch,
-                },
-            );
+        let stopping = stops.iter().any(|(_, ids)| !ids.is_empty());
+        for (cause, ids) in stops {
+            self.stop_tasks(&key.cluster, &ids, &cause, at);
+        }
+        if start > 0 {
+            self.start_deployment_tasks(at, &key, &deployment, start, Stage::TaskStart);
         }
         if stopping {
             // Once they are gone there is room for more new tasks.
@@ -371,6 +462,43 @@ impl State {
             );
         }
         self.check_deployment(at, key, deployment);
+    }
+
+    /// Creates `n` tasks of the deployment as a PENDING batch and schedules their start.
+    fn start_deployment_tasks(
+        &mut self,
+        at: SystemTime,
+        key: &ServiceKey,
+        deployment: &str,
+        n: i32,
+        stage: Stage,
+    ) {
+        let Some(spec) = self.deployment_task_spec(key, deployment) else {
+            return;
+        };
+        let owner = Owner::Deployment {
+            service: key.service.clone(),
+            deployment: deployment.to_owned(),
+        };
+        let n = usize::try_from(n).unwrap_or(0);
+        let ids = self.create_tasks(&key.cluster, owner, &spec, n, at);
+        let Some(dep) = self
+            .service_rec(key)
+            .and_then(|s| s.deployments.iter_mut().find(|d| d.id == deployment))
+        else {
+            return;
+        };
+        let batch = dep.tasks.add(ids.clone());
+        let due = self.schedule(
+            at,
+            stage,
+            Event::DeploymentTasksStarted {
+                key: key.clone(),
+                deployment: deployment.to_owned(),
+                batch,
+            },
+        );
+        self.plan_start(&key.cluster, &ids, due);
     }
 
     /// A batch of a deployment's tasks reached RUNNING, or failed to start (A39). Failures
@@ -405,52 +533,50 @@ impl State {
         let Some(dep) = svc.deployments.iter_mut().find(|d| d.id == deployment) else {
             return;
         };
-        let n = dep.pending.take(batch);
+        let ids = dep.tasks.take(batch);
+        if ids.is_empty() {
+            return;
+        }
         if held && !fails {
-            if n > 0 {
-                let batch = dep.pending.add(n);
-                self.schedule(
-                    at,
-                    Stage::Retry,
-                    Event::DeploymentTasksStarted {
-                        key,
-                        deployment,
-                        batch,
-                    },
-                );
-            }
+            let batch = dep.tasks.add(ids.clone());
+            let due = self.schedule(
+                at,
+                Stage::Retry,
+                Event::DeploymentTasksStarted {
+                    key: key.clone(),
+                    deployment,
+                    batch,
+                },
+            );
+            self.plan_start(&key.cluster, &ids, due);
             return;
         }
         if !fails {
-            dep.running += n;
+            dep.tasks.start(&ids);
+            self.tasks_running(&key.cluster, &ids, at);
             self.deployment_launch(at, key, deployment);
             return;
         }
+        let n = i32::try_from(ids.len()).unwrap_or(0);
         dep.failed += n;
         dep.updated_at = at;
+        let tripped = breaker.is_some() && dep.failed >= threshold;
+        let mut cancelled = vec![];
+        if tripped {
+            dep.rollout = DeploymentRolloutState::Failed;
+            dep.rollout_reason = Some(format!(
+                "ECS deployment circuit breaker: tasks failed to start ({} of a threshold of {threshold}).",
+                dep.failed
+            ));
+            cancelled = dep.tasks.clear_pending();
+        }
+        let cause = StopCause::scaling(&dep.id);
+        self.tasks_failed(&key.cluster, &ids, at);
+        self.stop_tasks(&key.cluster, &cancelled, &cause, at);
         match breaker {
-            Some(rollback) if dep.failed >= threshold => {
-                dep.rollout = DeploymentRolloutState::Failed;
-                dep.rollout_reason = Some(format!(
-                    "ECS deployment circuit breaker: tasks failed to start ({} of a threshold of {threshold}).",
-                    dep.failed
-                ));
-                dep.pending.clear();
-                if rollback {
-                    self.roll_back(at, key);
-                }
-            }
-            _ if n > 0 => {
-                let batch = dep.pending.add(n);
-                self.schedule(
-                    at,
-                    Stage::Retry,
-                    Event::DeploymentTasksStarted {
-                        key,
-                        deployment,
-                        batch,
-                    },
-                );
+            Some(true) if tripped => self.roll_back(at, key),
+            _ if !tripped => {
+                self.start_deployment_tasks(at, &key, &deployment, n, Stage::Retry);
             }
             _ => {}
         }
@@ -521,15 +647,15 @@ impl TaskSetRecord {
     pub(super) fn converged(&self) -> bool {
         self.status != TaskSetStatus::DRAINING
             && self.recompute_due.is_none()
-            && self.pending.count() == 0
-            && self.running == self.computed
+            && self.tasks.pending() == 0
+            && self.tasks.running() == self.computed
     }
 }
 
 impl DeploymentRecord {
     fn converged(&self) -> bool {
         self.status == DeploymentStatus::PRIMARY
-            && self.pending.count() == 0
-            && self.running == self.desired
+            && self.tasks.pending() == 0
+            && self.tasks.running() == self.desired
     }
 }

@@ -250,8 +250,7 @@ impl State {
             scale,
             // A new set answers 0: the scheduler computes its count after the call.
             computed: 0,
-            running: 0,
-            pending: Tasks::default(),
+            tasks: Tasks::default(),
             created_at: ctx.now,
             updated_at: ctx.now,
             stability: StabilityStatus::Stabilizing,
