@@ -1377,7 +1377,18 @@ mod tests {
         .unwrap()
     }
 
-    fn of_service(r: &mut Region) -> ListTasksRequest {
+    fn stopped(r: &mut Region) -> Vec<String> {
+        list(
+            r,
+            ListTasksRequest {
+                cluster: Some("c".into()),
+                desired_status: Some(DesiredStatus::Stopped),
+                ..Default::default()
+            },
+        )
+    }
+
+    fn of_service(_r: &mut Region) -> ListTasksRequest {
         ListTasksRequest {
             cluster: Some("c".into()),
             service_name: Some("svc".into()),
@@ -1392,7 +1403,9 @@ mod tests {
         assert!(r.state.check_invariants().is_empty());
         let req = of_service(&mut r);
         assert!(list(&mut r, req.clone()).is_empty(), "no task before the scheduler acts");
-        r.wait(1);
+        // The scheduler acts within 120 ms (the default timing); the tasks start 500 ms later
+        // at the earliest.
+        r.now += std::time::Duration::from_millis(300);
         let arns = list(&mut r, req.clone());
         assert_eq!(arns.len(), 2);
         let tasks = describe(&mut r, arns.clone());
@@ -1403,6 +1416,216 @@ mod tests {
         let tasks = describe(&mut r, arns);
         assert!(tasks.iter().all(|t| t.last_status == Some(TaskStatus::RUNNING)));
         assert!(tasks.iter().all(|t| t.started_at.is_some()));
+        assert!(r.state.check_invariants().is_empty());
+    }
+
+    #[test]
+    fn a_scale_in_stops_the_newest_tasks_on_behalf_of_their_deployment() {
+        let mut r = Region::new();
+        let svc = fixtures::service(&mut r, DeploymentControllerType::Ecs, 3);
+        r.wait(120);
+        let deployment = svc.deployments.unwrap()[0].id.clone().unwrap();
+        r.call(
+            State::update_service,
+            UpdateServiceRequest {
+                cluster: Some("c".into()),
+                service: Some("svc".into()),
+                desired_count: Some(1),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        r.wait(10);
+        let gone = stopped(&mut r);
+        assert_eq!(gone.len(), 2);
+        let tasks = describe(&mut r, gone);
+        for t in &tasks {
+            assert_eq!(t.desired_status, Some(TaskStatus::STOPPED));
+            assert_eq!(t.stop_code, Some(TaskStopCode::ServiceSchedulerInitiated));
+            assert_eq!(
+                t.stopped_reason.as_deref(),
+                Some(format!("Scaling activity initiated by (deployment {deployment})").as_str())
+            );
+        }
+        assert!(r.state.check_invariants().is_empty());
+        r.wait(120);
+        let all = stopped(&mut r);
+        let tasks = describe(&mut r, all);
+        assert!(tasks.iter().all(|t| t.last_status == Some(TaskStatus::STOPPED)));
+        // An hour after they stopped, they are gone.
+        r.wait(3600);
+        assert!(stopped(&mut r).is_empty());
+        let req = of_service(&mut r);
+        assert_eq!(list(&mut r, req).len(), 1);
+    }
+
+    #[test]
+    fn a_stopped_task_of_a_service_is_replaced() {
+        let mut r = Region::new();
+        fixtures::service(&mut r, DeploymentControllerType::Ecs, 1);
+        r.wait(120);
+        let req = of_service(&mut r);
+        let first = list(&mut r, req.clone());
+        let answer = r
+            .call(
+                State::stop_task,
+                StopTaskRequest {
+                    cluster: Some("c".into()),
+                    task: Some(first[0].clone()),
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+            .task
+            .unwrap();
+        assert_eq!(answer.last_status, Some(TaskStatus::RUNNING));
+        assert_eq!(answer.desired_status, Some(TaskStatus::STOPPED));
+        assert_eq!(answer.stopped_reason.as_deref(), Some("Task stopped by user"));
+        assert_eq!(answer.version, Some(3), "PENDING, RUNNING, desired STOPPED");
+        assert!(r.state.check_invariants().is_empty());
+        r.wait(120);
+        let now = list(&mut r, req);
+        assert_eq!(now.len(), 1);
+        assert_ne!(now, first);
+        assert_eq!(describe(&mut r, now)[0].last_status, Some(TaskStatus::RUNNING));
+        let err = r
+            .call(
+                State::stop_task,
+                StopTaskRequest {
+                    cluster: Some("c".into()),
+                    task: Some("0123456789abcdef0123456789abcdef".into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap_err();
+        assert_eq!(err.code, "InvalidParameterException");
+    }
+
+    #[test]
+    fn a_fargate_task_provisions_its_interface_then_runs_and_holds_the_cluster() {
+        let mut r = Region::new();
+        fixtures::service(&mut r, DeploymentControllerType::External, 0);
+        r.call(
+            State::register_task_definition,
+            RegisterTaskDefinitionRequest {
+                family: Some("job".into()),
+                network_mode: Some(NetworkMode::Awsvpc),
+                requires_compatibilities: Some(vec![Compatibility::Fargate]),
+                cpu: Some("256".into()),
+                memory: Some("512".into()),
+                container_definitions: Some(vec![ContainerDefinition {
+                    name: Some("job".into()),
+                    image: Some("busybox".into()),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let run = RunTaskRequest {
+            cluster: Some("c".into()),
+            task_definition: Some("job".into()),
+            launch_type: Some(LaunchType::Fargate),
+            network_configuration: Some(NetworkConfiguration {
+                awsvpc_configuration: Some(AwsVpcConfiguration {
+                    subnets: Some(vec!["subnet-1".into()]),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let task = r.call(State::run_task, run.clone()).unwrap().tasks.unwrap().remove(0);
+        assert_eq!(task.last_status, Some(TaskStatus::PROVISIONING));
+        assert_eq!(task.version, Some(1));
+        assert_eq!(task.group.as_deref(), Some("family:job"));
+        assert_eq!(task.platform_version.as_deref(), Some("1.4.0"));
+        let eni = &task.attachments.as_ref().unwrap()[0];
+        assert_eq!(eni.status.as_deref(), Some("PRECREATED"));
+        assert_eq!(eni.details.as_ref().unwrap().len(), 1, "only the subnet yet");
+        r.wait(120);
+        let task = describe(&mut r, vec![task.task_arn.unwrap()]).remove(0);
+        assert_eq!(task.last_status, Some(TaskStatus::RUNNING));
+        assert_eq!(task.version, Some(3));
+        let details = task.attachments.unwrap().remove(0).details.unwrap();
+        assert!(details
+            .iter()
+            .any(|d| d.name.as_deref() == Some("privateIPv4Address")));
+        let r2 = r.call(
+            State::delete_service,
+            DeleteServiceRequest {
+                cluster: Some("c".into()),
+                service: Some("svc".into()),
+                force: Some(true),
+                ..Default::default()
+            },
+        );
+        assert!(r2.is_ok());
+        r.wait(120);
+        let err = r
+            .call(
+                State::delete_cluster,
+                DeleteClusterRequest {
+                    cluster: Some("c".into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap_err();
+        assert_eq!(err.code, "ClusterContainsTasksException");
+        let mut bad = run;
+        bad.network_configuration = None;
+        assert_eq!(
+            r.call(State::run_task, bad).unwrap_err().code,
+            "InvalidParameterException"
+        );
+    }
+
+    #[test]
+    fn a_deleted_task_set_s_tasks_count_until_they_stopped() {
+        let mut r = Region::new();
+        fixtures::service(&mut r, DeploymentControllerType::External, 2);
+        let set = r
+            .call(
+                State::create_task_set,
+                CreateTaskSetRequest {
+                    cluster: Some("c".into()),
+                    service: Some("svc".into()),
+                    task_definition: Some("web".into()),
+                    scale: Some(super::super::scale_of(ecs_model::Decimal::ONE_HUNDRED)),
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+            .task_set
+            .unwrap();
+        r.wait(120);
+        let id = set.id.unwrap();
+        let by_set = ListTasksRequest {
+            cluster: Some("c".into()),
+            started_by: Some(id.clone()),
+            ..Default::default()
+        };
+        let arns = list(&mut r, by_set.clone());
+        assert_eq!(arns.len(), 2);
+        r.call(
+            State::delete_task_set,
+            DeleteTaskSetRequest {
+                cluster: Some("c".into()),
+                service: Some("svc".into()),
+                task_set: Some(id.clone()),
+                force: Some(true),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let tasks = describe(&mut r, arns.clone());
+        assert!(tasks.iter().all(|t| t.desired_status == Some(TaskStatus::STOPPED)
+            && t.last_status == Some(TaskStatus::RUNNING)));
+        assert!(list(&mut r, by_set).is_empty(), "desired STOPPED: not listed by default");
+        assert!(r.state.check_invariants().is_empty());
+        r.wait(120);
+        let tasks = describe(&mut r, arns);
+        assert!(tasks.iter().all(|t| t.last_status == Some(TaskStatus::STOPPED)));
         assert!(r.state.check_invariants().is_empty());
     }
 }
