@@ -12,7 +12,7 @@
 //! | `@uuid` | a UUID string |
 //! | `@task-set-id` | `ecs-svc/` and digits |
 //! | `@version` | a concrete dotted version such as `1.4.0` (never `LATEST`) |
-//! | `@arn`, `@arn:<kind>` | an ECS ARN, of that resource kind (`cluster`, `service`, `task-set`, `task-definition`) |
+//! | `@arn`, `@arn:<kind>` | an ECS ARN, of that resource kind (`cluster`, `service`, `task-set`, `task-definition`, `task`, `service-revision` ...) |
 //! | `@token:<name>` | anything the first time; the same value every later time, in any step of the case |
 //!
 //! `@@` escapes a literal leading `@`. `{"@unordered": [...]}` matches an array in any order.
@@ -289,6 +289,8 @@ pub const ARN_KINDS: &[&str] = &[
     "task",
     "container-instance",
     "capacity-provider",
+    "service-deployment",
+    "service-revision",
 ];
 
 /// Whether `@<m>` is a matcher [`check`] knows.

@@ -184,7 +184,7 @@ impl Names {
 /// Whether a recorded string is a value the target generates (an ARN, or an id with a long run
 /// of digits or hex digits), compared by shape rather than by value.
 pub fn is_generated(s: &str) -> bool {
-    if s.starts_with("arn:") {
+    if s.starts_with("arn:") || is_token(&s.chars().collect::<Vec<_>>()) {
         return true;
     }
     let mut digits = 0usize;
@@ -206,13 +206,35 @@ pub fn is_generated(s: &str) -> bool {
     false
 }
 
+/// Whether a string is a random token: 20 or more URL-safe characters with letters of both
+/// cases (a service deployment's id, `ejGvqq2ilnbKT9qj0vLJe`).
+fn is_token(s: &[char]) -> bool {
+    s.len() >= 20
+        && s.iter()
+            .all(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        && s.iter().any(char::is_ascii_uppercase)
+        && s.iter().any(char::is_ascii_lowercase)
+}
+
 /// The shape of a generated value: every run of digits becomes `#`, every run of 16 or more
-/// hex digits `%`, other text is kept (`ecs-svc/1234` and `ecs-svc/98` share a shape).
+/// hex digits `%`, a random token `@` and its length, other text is kept (`ecs-svc/1234` and
+/// `ecs-svc/98` share a shape).
 pub fn shape(s: &str) -> String {
     let mut out = String::new();
     let chars: Vec<char> = s.chars().collect();
     let mut i = 0;
     while i < chars.len() {
+        // A random token of 20 or more URL-safe characters in both cases (a service
+        // deployment's id): its length is its shape.
+        let token = chars[i..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == '-' || **c == '_')
+            .count();
+        if is_token(&chars[i..i + token]) {
+            out.push_str(&format!("@{token}"));
+            i += token;
+            continue;
+        }
         let run = chars[i..]
             .iter()
             .take_while(|c| c.is_ascii_hexdigit())
@@ -736,6 +758,17 @@ mod tests {
         assert_eq!(shape("ecs-svc/98"), "ecs-svc/#");
         assert_eq!(shape("0cc43cdb3c5e4e3e8e2e6d2e7b8c3a91"), "%");
         assert_ne!(shape("ecs-svc/1"), shape("task/1"));
+        // Service deployment ids: random tokens, alike by length only.
+        assert_eq!(
+            shape("ejGvqq2ilnbKT9qj0vLJe"),
+            shape("NCWGC2ZR-taawPAYrIaU5")
+        );
+        assert_ne!(
+            shape("ejGvqq2ilnbKT9qj0vLJe"),
+            shape("ejGvqq2ilnbKT9qj0vLJ")
+        );
+        assert!(is_generated("ejGvqq2ilnbKT9qj0vLJe"));
+        assert!(!is_generated("example-service-with-a-long-name"));
         assert!(is_generated("ecs-svc/1234567890123456789"));
         assert!(is_generated("arn:aws:ecs:us-west-2:1:cluster/x"));
         assert!(!is_generated("nginx:1"));

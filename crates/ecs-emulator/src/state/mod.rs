@@ -23,6 +23,7 @@ use crate::scheduler::{Event, Queue, ServiceKey, SetKey};
 use crate::timing::Timing;
 
 mod clusters;
+mod service_deployments;
 mod services;
 mod sim;
 mod tags;
@@ -147,11 +148,16 @@ struct ServiceRecord {
     deployments: Vec<DeploymentRecord>,
     /// Bumped at every change of the deployments, so stale completion events are ignored.
     deployment_generation: u64,
+    /// Its service deployments, oldest first, and the revisions they run (ECS controller).
+    history: Vec<service_deployments::ServiceDeploymentRecord>,
+    revisions: Vec<service_deployments::RevisionRecord>,
 }
 
 /// One deployment of an ECS-controller service: its tasks are simulated like a task set's.
 struct DeploymentRecord {
     id: String,
+    /// The ARN of the service revision it runs.
+    revision: String,
     status: DeploymentStatus,
     task_definition: Option<String>,
     launch_type: Option<LaunchType>,
@@ -192,6 +198,7 @@ impl DeploymentRecord {
     fn new(svc: &ServiceRecord, id: String, desired: i32, now: SystemTime) -> DeploymentRecord {
         DeploymentRecord {
             rollout_reason: Some(format!("ECS deployment {id} in progress.")),
+            revision: services::revision_arn(&svc.arn, &id),
             id,
             status: DeploymentStatus::PRIMARY,
             task_definition: svc.task_definition.clone(),

@@ -192,7 +192,7 @@ pub(super) fn platform_family(
 
 /// The ARN of the service revision a deployment runs: the service's ARN with the kind
 /// `service-revision` and the deployment's number (`ecs-svc/<n>` runs revision `<n>`).
-fn revision_arn(service_arn: &str, deployment: &str) -> String {
+pub(super) fn revision_arn(service_arn: &str, deployment: &str) -> String {
     let number = deployment.rsplit('/').next().unwrap_or(deployment);
     format!(
         "{}/{number}",
@@ -386,7 +386,7 @@ impl State {
                     svc.deployments
                         .iter()
                         .map(|d| ServiceCurrentRevisionSummary {
-                            arn: Some(revision_arn(&svc.arn, &d.id)),
+                            arn: Some(d.revision.clone()),
                             requested_task_count: Some(d.desired),
                             running_task_count: Some(d.tasks.running()),
                             pending_task_count: Some(d.tasks.pending()),
@@ -395,6 +395,7 @@ impl State {
                         .collect()
                 },
             ),
+            current_service_deployment: svc.current_service_deployment(),
             resource_management_type: Some(ResourceManagementType::Customer),
             deployments: Some(deployments),
             // The role given (a name becomes the account's role ARN, as the aws-cli example
@@ -459,6 +460,12 @@ impl State {
     ) -> Result<CreateServiceResponse, ApiError> {
         // An empty strategy is no strategy (Terraform's provider always sends one).
         req.capacity_provider_strategy = req.capacity_provider_strategy.filter(|s| !s.is_empty());
+        let service_deployment = self.service_deployment_id();
+        let definition = req
+            .task_definition
+            .as_deref()
+            .and_then(|t| self.resolve_task_definition(t).ok())
+            .map(|r| r.definition.clone());
         let with_tags = req.tags.as_ref().is_some_and(|t| !t.is_empty());
         let name = req.service_name.clone().unwrap_or_default();
         if !valid_name(&name) {
@@ -599,6 +606,8 @@ impl State {
             task_sets: TaskSets::default(),
             deployments: vec![],
             deployment_generation: 0,
+            history: vec![],
+            revisions: vec![],
         };
         let mut record = record;
         let mut first_set = None;
@@ -611,6 +620,7 @@ impl State {
                 record
                     .deployments
                     .push(DeploymentRecord::new(&record, new_id(), 0, ctx.now));
+                record.open_service_deployment(0, definition.as_ref(), service_deployment, ctx.now);
             }
             // A blue/green service runs its first revision as a PRIMARY task set at 100% and has
             // no deployments (A35).
@@ -927,6 +937,7 @@ impl State {
         }
         let cluster_name = Self::cluster_name(req.cluster.as_deref());
         let mut deployment_to_launch = None;
+        let mut opened = None;
         if svc.controller == DeploymentControllerType::Ecs {
             if redeploy {
                 for d in &mut svc.deployments {
@@ -941,6 +952,7 @@ impl State {
                 let fresh = DeploymentRecord::new(svc, id, 0, ctx.now);
                 svc.deployments.insert(0, fresh);
                 svc.deployment_generation += 1;
+                opened = svc.task_definition.clone();
             } else if desired_changed {
                 // The deployment takes the new count when the scheduler acts on it
                 // (aws-cli example update-service 2 answers the service at 2, its deployment 1).
@@ -959,6 +971,15 @@ impl State {
         } else {
             vec![]
         };
+        if let Some(td) = opened {
+            let definition = self
+                .resolve_task_definition(&td)
+                .ok()
+                .map(|r| r.definition.clone());
+            let id = self.service_deployment_id();
+            let svc = self.service_mut(req.cluster.as_deref(), req.service.as_deref())?;
+            svc.open_service_deployment(0, definition.as_ref(), id, ctx.now);
+        }
         // The answer shows the counts from before the scheduler acts on the change.
         let answer = self.service_answer(req.cluster.as_deref(), &name, false)?;
         for set in sets_to_recompute {

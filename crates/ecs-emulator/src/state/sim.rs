@@ -185,6 +185,9 @@ impl State {
                         }
                         svc.task_sets.clear();
                         svc.deployments.clear();
+                        // AWS deletes a service's deployments with it.
+                        svc.history.clear();
+                        svc.revisions.clear();
                     }
                 }
                 self.tasks_stopped(&key.cluster, &left, at);
@@ -222,6 +225,7 @@ impl State {
                         dep.rollout = DeploymentRolloutState::Completed;
                         dep.rollout_reason = Some(format!("ECS deployment {} completed.", dep.id));
                         dep.updated_at = at;
+                        svc.service_deployment_completed(&deployment, at);
                         // The older deployments' tasks are stopped and they are retired.
                         for old in svc.deployments.drain(1..) {
                             let mut tasks = old.tasks;
@@ -279,7 +283,9 @@ impl State {
             self.start_set_tasks(at, &key, target - have, Stage::TaskStart);
         } else if target < have {
             let cause = StopCause::scaling(&set.id);
-            let (cancelled, stopped) = set.tasks.shrink(usize::try_from(have - target).unwrap_or(0));
+            let (cancelled, stopped) = set
+                .tasks
+                .shrink(usize::try_from(have - target).unwrap_or(0));
             set.generation += 1;
             self.stop_tasks(&key.cluster, &cancelled, &cause, at);
             self.stop_tasks(&key.cluster, &stopped, &cause, at);
@@ -331,7 +337,14 @@ impl State {
         }
         if held && !fails {
             let batch = set.tasks.add(ids.clone());
-            let due = self.schedule(at, Stage::Retry, Event::TasksStarted { key: key.clone(), batch });
+            let due = self.schedule(
+                at,
+                Stage::Retry,
+                Event::TasksStarted {
+                    key: key.clone(),
+                    batch,
+                },
+            );
             self.plan_start(&key.cluster, &ids, due);
             return;
         }
@@ -400,9 +413,10 @@ impl State {
             .deployment_configuration
             .minimum_healthy_percent
             .unwrap_or(100);
-        let (old_running, old_pending) = svc.deployments[1..]
-            .iter()
-            .fold((0, 0), |(r, p), d| (r + d.tasks.running(), p + d.tasks.pending()));
+        let (old_running, old_pending) = svc.deployments[1..].iter().fold((0, 0), |(r, p), d| {
+            (r + d.tasks.running(), p + d.tasks.pending())
+        });
+        svc.service_deployment_started(&deployment, at);
         let dep = &mut svc.deployments[0];
         // The scheduler acts: the deployment takes the service's desired count now.
         if dep.desired != desired {
@@ -571,6 +585,10 @@ impl State {
             cancelled = dep.tasks.clear_pending();
         }
         let cause = StopCause::scaling(&dep.id);
+        let failed = dep.failed;
+        if !(tripped && breaker == Some(true)) {
+            svc.service_deployment_failed(&deployment, failed, tripped, None, at);
+        }
         self.tasks_failed(&key.cluster, &ids, at);
         self.stop_tasks(&key.cluster, &cancelled, &cause, at);
         match breaker {
@@ -593,20 +611,29 @@ impl State {
         let Some(svc) = self.service_rec(&key) else {
             return;
         };
-        let Some(previous) = svc
+        let (failed_id, failures) = svc
+            .deployments
+            .first()
+            .map(|d| (d.id.clone(), d.failed))
+            .unwrap_or_default();
+        let Some((previous, revision)) = svc
             .deployments
             .iter()
             .skip(1)
             .find(|d| d.rollout == DeploymentRolloutState::Completed)
-            .map(|d| d.task_definition.clone())
+            .map(|d| (d.task_definition.clone(), d.revision.clone()))
         else {
+            svc.service_deployment_failed(&failed_id, failures, true, None, at);
             return;
         };
         svc.task_definition = previous;
         for d in &mut svc.deployments {
             d.status = DeploymentStatus::ACTIVE;
         }
-        let fresh = DeploymentRecord::new(svc, id.clone(), svc.desired_count, at);
+        // AWS makes no new revision for a rollback: the last one that succeeded runs again.
+        let mut fresh = DeploymentRecord::new(svc, id.clone(), svc.desired_count, at);
+        fresh.revision = revision.clone();
+        svc.service_deployment_failed(&failed_id, failures, true, Some((&id, &revision)), at);
         svc.deployments.insert(0, fresh);
         svc.deployment_generation += 1;
         self.schedule(

@@ -138,14 +138,19 @@ impl Tasks {
             .iter()
             .chain(self.batches.iter().flat_map(|(_, ids)| ids))
     }
-
 }
 
 /// What a task belongs to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum Owner {
-    TaskSet { service: String, set: String },
-    Deployment { service: String, deployment: String },
+    TaskSet {
+        service: String,
+        set: String,
+    },
+    Deployment {
+        service: String,
+        deployment: String,
+    },
     /// Started by RunTask.
     Standalone,
 }
@@ -408,18 +413,20 @@ impl TaskRecord {
             last_status: Some(last),
             launch_type: self.spec.launch_type.clone(),
             memory: self.memory.clone(),
-            overrides: Some(self.spec.overrides.clone().unwrap_or_else(|| TaskOverride {
-                container_overrides: Some(
-                    self.containers
-                        .iter()
-                        .map(|c| ContainerOverride {
-                            name: Some(c.name.clone()),
-                            ..Default::default()
-                        })
-                        .collect(),
-                ),
-                inference_accelerator_overrides: Some(vec![]),
-                ..Default::default()
+            overrides: Some(self.spec.overrides.clone().unwrap_or_else(|| {
+                TaskOverride {
+                    container_overrides: Some(
+                        self.containers
+                            .iter()
+                            .map(|c| ContainerOverride {
+                                name: Some(c.name.clone()),
+                                ..Default::default()
+                            })
+                            .collect(),
+                    ),
+                    inference_accelerator_overrides: Some(vec![]),
+                    ..Default::default()
+                }
             })),
             platform_version: self.spec.platform_version.clone(),
             platform_family: self.spec.platform_family.clone(),
@@ -489,10 +496,7 @@ impl TaskRecord {
                 .collect()
         });
         Container {
-            container_arn: Some(format!(
-                "{prefix}:container/{cluster}/{}/{}",
-                self.id, c.id
-            )),
+            container_arn: Some(format!("{prefix}:container/{cluster}/{}/{}", self.id, c.id)),
             task_arn: Some(self.arn.clone()),
             name: Some(c.name.clone()),
             image: c.image.clone(),
@@ -562,7 +566,11 @@ fn uuid(rng: &mut fastrand::Rng) -> String {
 impl State {
     /// The spec of the tasks a task set starts.
     pub(super) fn set_task_spec(&self, key: &SetKey) -> Option<TaskSpec> {
-        let svc = self.clusters.get(&key.cluster)?.services.get(&key.service)?;
+        let svc = self
+            .clusters
+            .get(&key.cluster)?
+            .services
+            .get(&key.service)?;
         let set = svc.task_sets.get(&key.set)?;
         Some(TaskSpec {
             task_definition: set.task_definition.clone(),
@@ -591,7 +599,11 @@ impl State {
         key: &ServiceKey,
         deployment: &str,
     ) -> Option<TaskSpec> {
-        let svc = self.clusters.get(&key.cluster)?.services.get(&key.service)?;
+        let svc = self
+            .clusters
+            .get(&key.cluster)?
+            .services
+            .get(&key.service)?;
         let dep = svc.deployments.iter().find(|d| d.id == deployment)?;
         Some(TaskSpec {
             task_definition: dep.task_definition.clone()?,
@@ -669,11 +681,7 @@ impl State {
                         hex(rng, 2),
                         hex(rng, 2)
                     ),
-                    private_ip: format!(
-                        "10.0.{}.{}",
-                        rng.u8(0..=255),
-                        rng.u8(2..=254)
-                    ),
+                    private_ip: format!("10.0.{}.{}", rng.u8(0..=255), rng.u8(2..=254)),
                     subnet,
                 }
             });
@@ -693,9 +701,7 @@ impl State {
                 seq: c.tasks.seq,
                 arn: format!(
                     "{}:task/{}/{id}",
-                    cluster_arn
-                        .split_once(":cluster/")
-                        .map_or("", |(p, _)| p),
+                    cluster_arn.split_once(":cluster/").map_or("", |(p, _)| p),
                     c.name
                 ),
                 id: id.clone(),
@@ -933,11 +939,16 @@ impl State {
                     }));
                 for (owner, tasks) in owners {
                     let running = tasks.running.iter().map(|id| (id, true));
-                    let pending = tasks.batches.iter().flat_map(|(_, ids)| ids).map(|id| (id, false));
+                    let pending = tasks
+                        .batches
+                        .iter()
+                        .flat_map(|(_, ids)| ids)
+                        .map(|id| (id, false));
                     for (id, is_running) in running.chain(pending) {
                         counted.insert(id.clone());
                         let Some(t) = c.tasks.get(id) else {
-                            problems.push(format!("{owner:?} counts task {id}, which does not exist"));
+                            problems
+                                .push(format!("{owner:?} counts task {id}, which does not exist"));
                             continue;
                         };
                         if t.owner != owner {
@@ -949,7 +960,13 @@ impl State {
                             problems.push(format!(
                                 "{owner:?} counts task {id} as {} but it is {}",
                                 if is_running { "RUNNING" } else { "PENDING" },
-                                if stopped { "STOPPED" } else if started { "RUNNING" } else { "PENDING" }
+                                if stopped {
+                                    "STOPPED"
+                                } else if started {
+                                    "RUNNING"
+                                } else {
+                                    "PENDING"
+                                }
                             ));
                         }
                     }
@@ -957,7 +974,10 @@ impl State {
             }
             for t in c.tasks.tasks.values() {
                 if t.owner != Owner::Standalone && !t.is_stopping() && !counted.contains(&t.id) {
-                    problems.push(format!("task {} of {:?} is desired RUNNING but not counted", t.id, t.owner));
+                    problems.push(format!(
+                        "task {} of {:?} is desired RUNNING but not counted",
+                        t.id, t.owner
+                    ));
                 }
             }
         }
@@ -1007,11 +1027,7 @@ impl State {
                     Owner::Standalone => false,
                 })
             })
-            .filter(|t| {
-                family.is_none_or(|f| {
-                    family_of(&t.spec.task_definition) == f
-                })
-            })
+            .filter(|t| family.is_none_or(|f| family_of(&t.spec.task_definition) == f))
             .filter(|t| {
                 req.started_by
                     .as_ref()
@@ -1185,10 +1201,7 @@ impl State {
             .clusters
             .get(&cluster_name)
             .ok_or_else(ApiError::cluster_not_found)?;
-        let answer = c
-            .tasks
-            .get(&id)
-            .map(|t| t.render(&c.arn, ctx.now, true));
+        let answer = c.tasks.get(&id).map(|t| t.render(&c.arn, ctx.now, true));
         Ok(StopTaskResponse {
             task: answer,
             ..Default::default()
@@ -1197,7 +1210,11 @@ impl State {
 
     /// RunTask: `count` (1..=10) standalone tasks of a task definition, in the group
     /// `family:<family>` unless one is given. They run until StopTask stops them.
-    pub fn run_task(&mut self, req: RunTaskRequest, ctx: &Ctx) -> Result<RunTaskResponse, ApiError> {
+    pub fn run_task(
+        &mut self,
+        req: RunTaskRequest,
+        ctx: &Ctx,
+    ) -> Result<RunTaskResponse, ApiError> {
         let count = req.count.unwrap_or(1);
         if !(1..=MAX_RUN_COUNT).contains(&count) {
             return Err(ApiError::invalid(format!(
@@ -1232,7 +1249,11 @@ impl State {
             .network_configuration
             .as_ref()
             .and_then(|n| n.awsvpc_configuration.clone());
-        if awsvpc && network.as_ref().and_then(|n| n.subnets.as_ref()).is_none_or(|s| s.is_empty())
+        if awsvpc
+            && network
+                .as_ref()
+                .and_then(|n| n.subnets.as_ref())
+                .is_none_or(|s| s.is_empty())
         {
             return Err(ApiError::invalid(
                 "Network Configuration must be provided when networkMode 'awsvpc' is specified.",
@@ -1338,7 +1359,10 @@ fn capacity_provider_of(strategy: &Option<Vec<CapacityProviderStrategyItem>>) ->
 fn task_size(definition: &TaskDefinition, _fargate: bool) -> (Option<String>, Option<String>) {
     let containers = definition.container_definitions.iter().flatten();
     let cpu = definition.cpu.clone().or_else(|| {
-        let sum: i64 = containers.clone().map(|c| i64::from(c.cpu.unwrap_or(0))).sum();
+        let sum: i64 = containers
+            .clone()
+            .map(|c| i64::from(c.cpu.unwrap_or(0)))
+            .sum();
         (sum > 0).then(|| sum.to_string())
     });
     let memory = definition.memory.clone().or_else(|| {
@@ -1402,19 +1426,32 @@ mod tests {
         fixtures::service(&mut r, DeploymentControllerType::Ecs, 2);
         assert!(r.state.check_invariants().is_empty());
         let req = of_service(&mut r);
-        assert!(list(&mut r, req.clone()).is_empty(), "no task before the scheduler acts");
+        assert!(
+            list(&mut r, req.clone()).is_empty(),
+            "no task before the scheduler acts"
+        );
         // The scheduler acts within 120 ms (the default timing); the tasks start 500 ms later
         // at the earliest.
         r.now += std::time::Duration::from_millis(300);
         let arns = list(&mut r, req.clone());
         assert_eq!(arns.len(), 2);
         let tasks = describe(&mut r, arns.clone());
-        assert!(tasks.iter().all(|t| t.last_status == Some(TaskStatus::PENDING)));
-        assert!(tasks.iter().all(|t| t.group.as_deref() == Some("service:svc")));
-        assert!(r.state.check_invariants().is_empty(), "{:?}", r.state.check_invariants());
+        assert!(tasks
+            .iter()
+            .all(|t| t.last_status == Some(TaskStatus::PENDING)));
+        assert!(tasks
+            .iter()
+            .all(|t| t.group.as_deref() == Some("service:svc")));
+        assert!(
+            r.state.check_invariants().is_empty(),
+            "{:?}",
+            r.state.check_invariants()
+        );
         r.wait(120);
         let tasks = describe(&mut r, arns);
-        assert!(tasks.iter().all(|t| t.last_status == Some(TaskStatus::RUNNING)));
+        assert!(tasks
+            .iter()
+            .all(|t| t.last_status == Some(TaskStatus::RUNNING)));
         assert!(tasks.iter().all(|t| t.started_at.is_some()));
         assert!(r.state.check_invariants().is_empty());
     }
@@ -1451,7 +1488,9 @@ mod tests {
         r.wait(120);
         let all = stopped(&mut r);
         let tasks = describe(&mut r, all);
-        assert!(tasks.iter().all(|t| t.last_status == Some(TaskStatus::STOPPED)));
+        assert!(tasks
+            .iter()
+            .all(|t| t.last_status == Some(TaskStatus::STOPPED)));
         // An hour after they stopped, they are gone.
         r.wait(3600);
         assert!(stopped(&mut r).is_empty());
@@ -1480,14 +1519,20 @@ mod tests {
             .unwrap();
         assert_eq!(answer.last_status, Some(TaskStatus::RUNNING));
         assert_eq!(answer.desired_status, Some(TaskStatus::STOPPED));
-        assert_eq!(answer.stopped_reason.as_deref(), Some("Task stopped by user"));
+        assert_eq!(
+            answer.stopped_reason.as_deref(),
+            Some("Task stopped by user")
+        );
         assert_eq!(answer.version, Some(3), "PENDING, RUNNING, desired STOPPED");
         assert!(r.state.check_invariants().is_empty());
         r.wait(120);
         let now = list(&mut r, req);
         assert_eq!(now.len(), 1);
         assert_ne!(now, first);
-        assert_eq!(describe(&mut r, now)[0].last_status, Some(TaskStatus::RUNNING));
+        assert_eq!(
+            describe(&mut r, now)[0].last_status,
+            Some(TaskStatus::RUNNING)
+        );
         let err = r
             .call(
                 State::stop_task,
@@ -1535,14 +1580,23 @@ mod tests {
             }),
             ..Default::default()
         };
-        let task = r.call(State::run_task, run.clone()).unwrap().tasks.unwrap().remove(0);
+        let task = r
+            .call(State::run_task, run.clone())
+            .unwrap()
+            .tasks
+            .unwrap()
+            .remove(0);
         assert_eq!(task.last_status, Some(TaskStatus::PROVISIONING));
         assert_eq!(task.version, Some(1));
         assert_eq!(task.group.as_deref(), Some("family:job"));
         assert_eq!(task.platform_version.as_deref(), Some("1.4.0"));
         let eni = &task.attachments.as_ref().unwrap()[0];
         assert_eq!(eni.status.as_deref(), Some("PRECREATED"));
-        assert_eq!(eni.details.as_ref().unwrap().len(), 1, "only the subnet yet");
+        assert_eq!(
+            eni.details.as_ref().unwrap().len(),
+            1,
+            "only the subnet yet"
+        );
         r.wait(120);
         let task = describe(&mut r, vec![task.task_arn.unwrap()]).remove(0);
         assert_eq!(task.last_status, Some(TaskStatus::RUNNING));
@@ -1619,13 +1673,20 @@ mod tests {
         )
         .unwrap();
         let tasks = describe(&mut r, arns.clone());
-        assert!(tasks.iter().all(|t| t.desired_status == Some(TaskStatus::STOPPED)
-            && t.last_status == Some(TaskStatus::RUNNING)));
-        assert!(list(&mut r, by_set).is_empty(), "desired STOPPED: not listed by default");
+        assert!(tasks
+            .iter()
+            .all(|t| t.desired_status == Some(TaskStatus::STOPPED)
+                && t.last_status == Some(TaskStatus::RUNNING)));
+        assert!(
+            list(&mut r, by_set).is_empty(),
+            "desired STOPPED: not listed by default"
+        );
         assert!(r.state.check_invariants().is_empty());
         r.wait(120);
         let tasks = describe(&mut r, arns);
-        assert!(tasks.iter().all(|t| t.last_status == Some(TaskStatus::STOPPED)));
+        assert!(tasks
+            .iter()
+            .all(|t| t.last_status == Some(TaskStatus::STOPPED)));
         assert!(r.state.check_invariants().is_empty());
     }
 }

@@ -1,0 +1,566 @@
+//! The read side of service deployments (2024): every deployment of an ECS-controller service
+//! is a service deployment with a target service revision, kept for the service's life
+//! (ListServiceDeployments, DescribeServiceDeployments, DescribeServiceRevisions and
+//! `Service.currentServiceDeployment`).
+//!
+//! A service deployment is PENDING until the scheduler acts on it, IN_PROGRESS until its tasks
+//! run, then SUCCESSFUL. A newer deployment stops one still in progress (STOPPED); a circuit
+//! breaker that trips stops it (no rollback) or rolls it back (ROLLBACK_IN_PROGRESS, then
+//! ROLLBACK_SUCCESSFUL once the last revision that succeeded runs again, on that revision: AWS
+//! makes no new revision for a rollback). The ECS developer guide documents these states; the
+//! aws-cli examples of 2024 record one SUCCESSFUL deployment, its revision created about 1.6 s
+//! before it and started 1.6 s after it.
+
+use std::time::{Duration, SystemTime};
+
+use ecs_model::types::*;
+
+use super::{page, ts, Ctx, DeploymentRecord, ServiceRecord, State};
+use crate::error::ApiError;
+
+/// ARNs DescribeServiceDeployments and DescribeServiceRevisions take at once.
+const MAX_DESCRIBE: usize = 20;
+
+/// How long before its deployment a revision is created (the 2024 record: 1.6 s).
+const REVISION_LEAD: Duration = Duration::from_millis(1_600);
+
+/// One revision: the configuration a deployment runs.
+pub(super) struct RevisionRecord {
+    pub(super) arn: String,
+    task_definition: Option<String>,
+    launch_type: Option<LaunchType>,
+    capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
+    platform_version: Option<String>,
+    network_configuration: Option<NetworkConfiguration>,
+    load_balancers: Vec<LoadBalancer>,
+    service_registries: Vec<ServiceRegistry>,
+    service_connect: Option<ServiceConnectConfiguration>,
+    volume_configurations: Vec<ServiceVolumeConfiguration>,
+    container_images: Vec<ContainerImage>,
+    created_at: SystemTime,
+}
+
+/// Counts of a revision frozen when its deployment finished.
+#[derive(Clone, Copy, Default)]
+struct Counts {
+    requested: i32,
+    running: i32,
+    pending: i32,
+}
+
+pub(super) struct ServiceDeploymentRecord {
+    arn: String,
+    /// The deployments (`ecs-svc/<n>`) that carry it: the one it started, and the one that
+    /// rolls it back, if any.
+    deployments: Vec<String>,
+    target: String,
+    sources: Vec<String>,
+    status: ServiceDeploymentStatus,
+    status_reason: Option<String>,
+    configuration: DeploymentConfiguration,
+    created_at: SystemTime,
+    started_at: Option<SystemTime>,
+    finished_at: Option<SystemTime>,
+    stopped_at: Option<SystemTime>,
+    updated_at: SystemTime,
+    rollback: Option<Rollback>,
+    failures: i32,
+    threshold: i32,
+    /// The counts of the target and the sources when it finished.
+    frozen: Option<(Counts, Vec<Counts>)>,
+}
+
+impl ServiceDeploymentRecord {
+    fn finished(&self) -> bool {
+        !matches!(
+            self.status,
+            ServiceDeploymentStatus::Pending
+                | ServiceDeploymentStatus::InProgress
+                | ServiceDeploymentStatus::RollbackInProgress
+        )
+    }
+}
+
+/// The id of a service deployment: 21 URL-safe characters, as the records show.
+fn deployment_id(rng: &mut fastrand::Rng) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    (0..21)
+        .map(|_| char::from(ALPHABET[rng.usize(0..ALPHABET.len())]))
+        .collect()
+}
+
+impl ServiceRecord {
+    fn counts_of(&self, deployment: &str) -> Option<Counts> {
+        self.deployments
+            .iter()
+            .find(|d| d.id == deployment)
+            .map(|d| Counts {
+                requested: d.desired,
+                running: d.tasks.running(),
+                pending: d.tasks.pending(),
+            })
+    }
+
+    /// The deployment (`ecs-svc/<n>`) whose revision is `revision`, if one is current.
+    fn deployment_of_revision(&self, revision: &str) -> Option<&DeploymentRecord> {
+        self.deployments.iter().find(|d| d.revision == revision)
+    }
+
+    fn entry_of(&mut self, deployment: &str) -> Option<&mut ServiceDeploymentRecord> {
+        self.history
+            .iter_mut()
+            .rev()
+            .find(|e| e.deployments.iter().any(|d| d == deployment))
+    }
+
+    /// The ARN of the service deployment a service answers as current.
+    pub(super) fn current_service_deployment(&self) -> Option<String> {
+        self.history.last().map(|e| e.arn.clone())
+    }
+
+    /// A new deployment (the first one, or one UpdateService started): its revision, and its
+    /// service deployment, PENDING; one still in progress is STOPPED.
+    pub(super) fn open_service_deployment(
+        &mut self,
+        deployment: usize,
+        definition: Option<&TaskDefinition>,
+        id: String,
+        now: SystemTime,
+    ) {
+        let Some(dep) = self.deployments.get(deployment) else {
+            return;
+        };
+        let revision = RevisionRecord {
+            arn: dep.revision.clone(),
+            task_definition: dep.task_definition.clone(),
+            launch_type: dep.launch_type.clone(),
+            capacity_provider_strategy: dep.capacity_provider_strategy.clone(),
+            platform_version: dep.platform_version.clone(),
+            network_configuration: dep.network_configuration.clone(),
+            load_balancers: self.load_balancers.clone(),
+            service_registries: self.service_registries.clone(),
+            service_connect: dep.service_connect.clone(),
+            volume_configurations: dep.volume_configurations.clone(),
+            container_images: definition
+                .and_then(|d| d.container_definitions.as_ref())
+                .map(|c| {
+                    c.iter()
+                        .map(|c| ContainerImage {
+                            container_name: c.name.clone(),
+                            image: c.image.clone(),
+                            image_digest: Some(image_digest(c.image.as_deref().unwrap_or(""))),
+                            ..Default::default()
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            created_at: now.checked_sub(REVISION_LEAD).unwrap_or(now),
+        };
+        let target = revision.arn.clone();
+        let sources = self
+            .deployments
+            .iter()
+            .filter(|d| d.id != dep.id)
+            .map(|d| d.revision.clone())
+            .collect();
+        let dep_id = dep.id.clone();
+        let threshold = ((self.desired_count + 1) / 2).clamp(3, 200);
+        for e in self.history.iter_mut().filter(|e| !e.finished()) {
+            e.status = ServiceDeploymentStatus::Stopped;
+            e.status_reason = Some("A newer service deployment replaced it.".into());
+            e.stopped_at = Some(now);
+            e.updated_at = now;
+        }
+        let arn = format!(
+            "{}/{id}",
+            self.arn.replacen(":service/", ":service-deployment/", 1)
+        );
+        self.revisions.push(revision);
+        self.history.push(ServiceDeploymentRecord {
+            arn,
+            deployments: vec![dep_id],
+            target,
+            sources,
+            status: ServiceDeploymentStatus::Pending,
+            status_reason: None,
+            configuration: self.deployment_configuration.clone(),
+            created_at: now,
+            started_at: None,
+            finished_at: None,
+            stopped_at: None,
+            updated_at: now,
+            rollback: None,
+            failures: 0,
+            threshold,
+            frozen: None,
+        });
+    }
+
+    /// The scheduler acts on the deployment: IN_PROGRESS.
+    pub(super) fn service_deployment_started(&mut self, deployment: &str, at: SystemTime) {
+        if let Some(e) = self.entry_of(deployment) {
+            if e.status == ServiceDeploymentStatus::Pending {
+                e.status = ServiceDeploymentStatus::InProgress;
+                e.started_at = Some(at);
+                e.updated_at = at;
+            }
+        }
+    }
+
+    /// The deployment completed: SUCCESSFUL (ROLLBACK_SUCCESSFUL for a rollback), with the
+    /// counts as they stood.
+    pub(super) fn service_deployment_completed(&mut self, deployment: &str, at: SystemTime) {
+        let counts = self.frozen_counts(deployment);
+        if let Some(e) = self.entry_of(deployment) {
+            e.status = match e.status {
+                ServiceDeploymentStatus::RollbackInProgress => {
+                    ServiceDeploymentStatus::RollbackSuccessful
+                }
+                _ => ServiceDeploymentStatus::Successful,
+            };
+            e.finished_at = Some(at);
+            e.updated_at = at;
+            e.frozen = Some(counts);
+        }
+    }
+
+    /// Tasks failed to start (A39): the failure count, and, past the threshold, STOPPED or a
+    /// rollback onto `rollback_to` by the deployment `by`.
+    pub(super) fn service_deployment_failed(
+        &mut self,
+        deployment: &str,
+        failed: i32,
+        tripped: bool,
+        rollback: Option<(&str, &str)>,
+        at: SystemTime,
+    ) {
+        let counts = self.frozen_counts(deployment);
+        let Some(e) = self.entry_of(deployment) else {
+            return;
+        };
+        e.failures = failed;
+        e.updated_at = at;
+        if !tripped {
+            return;
+        }
+        let reason = "ECS deployment circuit breaker: tasks failed to start.".to_owned();
+        e.status_reason = Some(reason.clone());
+        match rollback {
+            Some((by, revision)) => {
+                e.status = ServiceDeploymentStatus::RollbackInProgress;
+                e.deployments.push(by.to_owned());
+                e.rollback = Some(Rollback {
+                    reason: Some(reason),
+                    started_at: ts(at),
+                    service_revision_arn: Some(revision.to_owned()),
+                    ..Default::default()
+                });
+            }
+            None => {
+                e.status = ServiceDeploymentStatus::Stopped;
+                e.stopped_at = Some(at);
+                e.finished_at = Some(at);
+                e.frozen = Some(counts);
+            }
+        }
+    }
+
+    fn frozen_counts(&self, deployment: &str) -> (Counts, Vec<Counts>) {
+        let target = self.counts_of(deployment).unwrap_or_default();
+        let sources = self
+            .history
+            .iter()
+            .rev()
+            .find(|e| e.deployments.iter().any(|d| d == deployment))
+            .map(|e| {
+                e.sources
+                    .iter()
+                    .map(|r| {
+                        self.deployment_of_revision(r)
+                            .and_then(|d| self.counts_of(&d.id))
+                            .unwrap_or_default()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        (target, sources)
+    }
+
+    fn summary(&self, arn: &str, counts: Counts) -> ServiceRevisionSummary {
+        ServiceRevisionSummary {
+            arn: Some(arn.to_owned()),
+            requested_task_count: Some(counts.requested),
+            running_task_count: Some(counts.running),
+            pending_task_count: Some(counts.pending),
+            ..Default::default()
+        }
+    }
+
+    fn live_counts(&self, revision: &str) -> Counts {
+        self.deployment_of_revision(revision)
+            .and_then(|d| self.counts_of(&d.id))
+            .unwrap_or_default()
+    }
+
+    fn render_deployment(
+        &self,
+        e: &ServiceDeploymentRecord,
+        cluster_arn: &str,
+    ) -> ServiceDeployment {
+        let (target, sources) = match &e.frozen {
+            Some((t, s)) => (*t, s.clone()),
+            None => (
+                self.live_counts(&e.target),
+                e.sources.iter().map(|r| self.live_counts(r)).collect(),
+            ),
+        };
+        let breaker = e
+            .configuration
+            .deployment_circuit_breaker
+            .as_ref()
+            .is_some_and(|b| b.enable == Some(true));
+        let alarms = e
+            .configuration
+            .alarms
+            .as_ref()
+            .is_some_and(|a| a.enable == Some(true));
+        let monitor = |on: bool| {
+            if !on {
+                ServiceDeploymentRollbackMonitorsStatus::Disabled
+            } else if e.rollback.is_some() || e.status_reason.is_some() {
+                ServiceDeploymentRollbackMonitorsStatus::Triggered
+            } else if e.finished() {
+                ServiceDeploymentRollbackMonitorsStatus::MonitoringComplete
+            } else {
+                ServiceDeploymentRollbackMonitorsStatus::Monitoring
+            }
+        };
+        ServiceDeployment {
+            service_deployment_arn: Some(e.arn.clone()),
+            service_arn: Some(self.arn.clone()),
+            cluster_arn: Some(cluster_arn.to_owned()),
+            created_at: ts(e.created_at),
+            started_at: e.started_at.and_then(ts),
+            finished_at: e.finished_at.and_then(ts),
+            stopped_at: e.stopped_at.and_then(ts),
+            updated_at: ts(e.updated_at),
+            source_service_revisions: Some(
+                e.sources
+                    .iter()
+                    .zip(sources)
+                    .map(|(arn, c)| self.summary(arn, c))
+                    .collect(),
+            ),
+            target_service_revision: Some(self.summary(&e.target, target)),
+            status: Some(e.status.clone()),
+            status_reason: e.status_reason.clone(),
+            deployment_configuration: Some(e.configuration.clone()),
+            rollback: e.rollback.clone(),
+            deployment_circuit_breaker: Some(ServiceDeploymentCircuitBreaker {
+                status: Some(monitor(breaker)),
+                failure_count: Some(e.failures),
+                threshold: Some(e.threshold),
+                ..Default::default()
+            }),
+            alarms: Some(ServiceDeploymentAlarms {
+                status: Some(monitor(alarms)),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn render_revision(&self, r: &RevisionRecord, cluster_arn: &str) -> ServiceRevision {
+        ServiceRevision {
+            service_revision_arn: Some(r.arn.clone()),
+            service_arn: Some(self.arn.clone()),
+            cluster_arn: Some(cluster_arn.to_owned()),
+            task_definition: r.task_definition.clone(),
+            capacity_provider_strategy: r.capacity_provider_strategy.clone(),
+            launch_type: r.launch_type.clone(),
+            platform_version: r.platform_version.clone(),
+            platform_family: super::services::platform_family(
+                &r.launch_type,
+                &r.capacity_provider_strategy,
+            ),
+            load_balancers: (!r.load_balancers.is_empty()).then(|| r.load_balancers.clone()),
+            service_registries: (!r.service_registries.is_empty())
+                .then(|| r.service_registries.clone()),
+            network_configuration: r.network_configuration.clone(),
+            container_images: Some(r.container_images.clone()),
+            guard_duty_enabled: Some(false),
+            // Off unless the service uses Service Connect (aws-cli example of 2024).
+            service_connect_configuration: Some(r.service_connect.clone().unwrap_or_else(|| {
+                ServiceConnectConfiguration {
+                    enabled: Some(false),
+                    ..Default::default()
+                }
+            })),
+            volume_configurations: (!r.volume_configurations.is_empty())
+                .then(|| r.volume_configurations.clone()),
+            created_at: ts(r.created_at),
+            ..Default::default()
+        }
+    }
+}
+
+/// A stable stand-in for the digest an image tag resolved to: `sha256:` and 64 hex digits,
+/// the same for the same image.
+fn image_digest(image: &str) -> String {
+    let mut digits = String::with_capacity(64);
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    while digits.len() < 64 {
+        for b in image.bytes().chain(digits.len().to_le_bytes()) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        digits.push_str(&format!("{h:016x}"));
+    }
+    format!("sha256:{digits}")
+}
+
+/// The cluster, service and id an ARN of `kind` (`service-deployment`, `service-revision`)
+/// names.
+fn parts_of<'a>(arn: &'a str, kind: &str) -> Option<(&'a str, &'a str)> {
+    let rest = arn.split_once(&format!(":{kind}/"))?.1;
+    let mut parts = rest.splitn(3, '/');
+    Some((parts.next()?, parts.next()?))
+}
+
+impl State {
+    /// A fresh service deployment id.
+    pub(super) fn service_deployment_id(&mut self) -> String {
+        deployment_id(&mut self.rng)
+    }
+
+    /// ListServiceDeployments: the service's deployments, newest first (A50), filtered by
+    /// status and creation time, 20 a page by default and at most 100.
+    pub fn list_service_deployments(
+        &mut self,
+        req: ListServiceDeploymentsRequest,
+        _ctx: &Ctx,
+    ) -> Result<ListServiceDeploymentsResponse, ApiError> {
+        // A service ARN names its cluster (the aws-cli example of 2024 gives no cluster).
+        let from_arn = req
+            .service
+            .as_deref()
+            .and_then(|s| parts_of(s, "service"))
+            .map(|(cluster, _)| cluster.to_owned());
+        let cluster = self.active_cluster(req.cluster.as_deref().or(from_arn.as_deref()))?;
+        let name = State::service_name(req.service.as_deref().unwrap_or_default());
+        let svc = cluster
+            .services
+            .get(&name)
+            .filter(|s| s.status != ServiceStatus::INACTIVE)
+            .ok_or_else(ApiError::service_not_found)?;
+        let after = req.created_at.as_ref().and_then(|c| c.after);
+        let before = req.created_at.as_ref().and_then(|c| c.before);
+        let briefs: Vec<ServiceDeploymentBrief> = svc
+            .history
+            .iter()
+            .rev()
+            .filter(|e| req.status.as_ref().is_none_or(|s| s.contains(&e.status)))
+            .filter(|e| {
+                let created = crate::clock::to_datetime(e.created_at);
+                after.as_ref().is_none_or(|a| created.secs() >= a.secs())
+                    && before.as_ref().is_none_or(|b| created.secs() <= b.secs())
+            })
+            .map(|e| ServiceDeploymentBrief {
+                service_deployment_arn: Some(e.arn.clone()),
+                service_arn: Some(svc.arn.clone()),
+                cluster_arn: Some(cluster.arn.clone()),
+                started_at: e.started_at.and_then(ts),
+                created_at: ts(e.created_at),
+                finished_at: e.finished_at.and_then(ts),
+                target_service_revision_arn: Some(e.target.clone()),
+                status: Some(e.status.clone()),
+                status_reason: e.status_reason.clone(),
+                ..Default::default()
+            })
+            .collect();
+        let (service_deployments, next_token) = page(
+            &briefs,
+            req.max_results,
+            req.next_token.as_deref(),
+            20,
+            100,
+            "service-deployments",
+        )?;
+        Ok(ListServiceDeploymentsResponse {
+            service_deployments: Some(service_deployments),
+            next_token,
+            ..Default::default()
+        })
+    }
+
+    /// DescribeServiceDeployments: up to 20 by ARN; unknown ones are MISSING failures.
+    pub fn describe_service_deployments(
+        &mut self,
+        req: DescribeServiceDeploymentsRequest,
+        _ctx: &Ctx,
+    ) -> Result<DescribeServiceDeploymentsResponse, ApiError> {
+        let arns = req.service_deployment_arns.unwrap_or_default();
+        check_count(&arns, "serviceDeploymentArns")?;
+        let mut found = vec![];
+        let mut failures = vec![];
+        for arn in arns {
+            let hit = parts_of(&arn, "service-deployment").and_then(|(cluster, service)| {
+                let c = self.clusters.get(cluster)?;
+                let svc = c.services.get(service)?;
+                let e = svc.history.iter().find(|e| e.arn == arn)?;
+                Some(svc.render_deployment(e, &c.arn))
+            });
+            match hit {
+                Some(d) => found.push(d),
+                None => failures.push(super::missing_entry(arn, None)),
+            }
+        }
+        Ok(DescribeServiceDeploymentsResponse {
+            service_deployments: Some(found),
+            failures: Some(failures),
+            ..Default::default()
+        })
+    }
+
+    /// DescribeServiceRevisions: up to 20 by ARN; unknown ones are MISSING failures.
+    pub fn describe_service_revisions(
+        &mut self,
+        req: DescribeServiceRevisionsRequest,
+        _ctx: &Ctx,
+    ) -> Result<DescribeServiceRevisionsResponse, ApiError> {
+        let arns = req.service_revision_arns.unwrap_or_default();
+        check_count(&arns, "serviceRevisionArns")?;
+        let mut found = vec![];
+        let mut failures = vec![];
+        for arn in arns {
+            let hit = parts_of(&arn, "service-revision").and_then(|(cluster, service)| {
+                let c = self.clusters.get(cluster)?;
+                let svc = c.services.get(service)?;
+                let r = svc.revisions.iter().find(|r| r.arn == arn)?;
+                Some(svc.render_revision(r, &c.arn))
+            });
+            match hit {
+                Some(r) => found.push(r),
+                None => failures.push(super::missing_entry(arn, None)),
+            }
+        }
+        Ok(DescribeServiceRevisionsResponse {
+            service_revisions: Some(found),
+            failures: Some(failures),
+            ..Default::default()
+        })
+    }
+}
+
+/// 1..=20 ARNs (the API reference: "You can specify a maximum of 20 ARNs").
+fn check_count(arns: &[String], member: &str) -> Result<(), ApiError> {
+    if arns.is_empty() {
+        return Err(ApiError::invalid(format!("{member} cannot be empty.")));
+    }
+    if arns.len() > MAX_DESCRIBE {
+        return Err(ApiError::invalid(format!(
+            "{member} can have at most {MAX_DESCRIBE} items."
+        )));
+    }
+    Ok(())
+}
