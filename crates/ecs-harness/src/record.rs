@@ -47,6 +47,18 @@ const TIME_DEPENDENT: &[(&str, &str)] = &[
     ("rolloutStateReason", "@string"),
     ("runningCount", "@integer"),
     ("pendingCount", "@integer"),
+    // A deployment's count and its revision's are 0 until the scheduler acts on it.
+    ("deployments.desiredCount", "@integer"),
+    ("requestedTaskCount", "@integer"),
+    ("runningTaskCount", "@integer"),
+    ("pendingTaskCount", "@integer"),
+    // A task's progress and what the scheduler chose for it.
+    ("lastStatus", "@string"),
+    ("version", "@integer"),
+    ("availabilityZone", "@string"),
+    ("runtimeId", "@string"),
+    // It names the run's deployment id within its text.
+    ("stoppedReason", "@string"),
 ];
 
 /// Also time-dependent, except in a step that polls until its expectation holds: ECS answers
@@ -88,7 +100,15 @@ fn normalise(value: &Value, key: &str, unique: &str, namer: &mut Namer, settled:
         ),
         Value::Object(map) => Value::Object(
             map.iter()
-                .map(|(k, v)| (k.clone(), normalise(v, k, unique, namer, settled)))
+                .map(|(k, v)| {
+                    // A deployment's desiredCount, not the service's.
+                    let member = if key == "deployments" && k == "desiredCount" {
+                        "deployments.desiredCount"
+                    } else {
+                        k
+                    };
+                    (k.clone(), normalise(v, member, unique, namer, settled))
+                })
                 .collect(),
         ),
         other => other.clone(),

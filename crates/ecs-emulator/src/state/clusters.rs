@@ -97,6 +97,8 @@ impl State {
                 .as_ref()
                 .map(|d| namespace_defaults(d, &ns));
             cluster.services.clear();
+            // A cluster created again starts without the tasks of the one deleted (A49).
+            cluster.tasks = Default::default();
         }
         let answer = Self::render_cluster(cluster, true);
         if cluster.provisioning {
