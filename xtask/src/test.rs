@@ -12,6 +12,8 @@ use crate::util;
 
 /// boto3 release paired with the model's botocore.
 const BOTO3_VERSION: &str = "1.44.5";
+/// The AWS CLI (v1, from PyPI) whose ECS waiters `cargo xtask test` runs.
+const AWSCLI_VERSION: &str = "1.46.3";
 
 /// Workspaces outside the default one: fuzz targets and benchmarks.
 const SIDE_WORKSPACES: &[&str] = &["fuzz/Cargo.toml", "bench/Cargo.toml"];
@@ -371,9 +373,11 @@ fn terraform_against_serve(installed: &Path) -> Result<()> {
 }
 
 /// Clients against a live reference emulator (`serve` of the installed `ecs-conformance`, on a
-/// free port): the project's blue/green example and boto3 (its waiters included).
+/// free port): the project's blue/green example, boto3 (its waiters included) and the AWS
+/// CLI's waiters.
 fn against_the_emulator(root: &Path, installed: &Path) -> Result<()> {
     let python = boto3_venv()?;
+    let awscli = awscli_venv()?;
     util::run(util::cargo().args([
         "build",
         "--locked",
@@ -403,11 +407,30 @@ fn against_the_emulator(root: &Path, installed: &Path) -> Result<()> {
             Command::new(&python)
                 .arg(root.join("crates/ecs-emulator/tests/boto3_lifecycle.py"))
                 .arg(&url),
+        )?;
+        // The AWS CLI's own waiters, at their own delays (services-stable polls every 15 s).
+        util::run(
+            Command::new(&python)
+                .arg(root.join("crates/ecs-emulator/tests/awscli_waiters.py"))
+                .arg(&awscli)
+                .arg(&url),
         )
     })();
     let _ = server.kill();
     let _ = server.wait();
     result
+}
+
+/// A venv with the AWS CLI under `target/xtask/`, created once; returns its `aws`.
+fn awscli_venv() -> Result<PathBuf> {
+    let aws =
+        util::python_venv("venv-awscli", &format!("awscli=={AWSCLI_VERSION}"))?.join("bin/aws");
+    anyhow::ensure!(
+        aws.exists(),
+        "awscli {AWSCLI_VERSION} installed no `aws` at {}",
+        aws.display()
+    );
+    Ok(aws)
 }
 
 /// A venv with boto3 under `target/xtask/`, created once; returns its Python.

@@ -151,6 +151,18 @@ fast = {"Delay": 1, "MaxAttempts": 30}
 ecs.get_waiter("services_stable").wait(cluster="py", services=["rolling"], WaiterConfig=fast)
 stable = ecs.describe_services(cluster="py", services=["rolling"])["services"][0]
 check(len(stable["deployments"]) == 1 and stable["runningCount"] == 3, "services-stable: one deployment, all tasks running")
+# The service's tasks are objects: listed, described RUNNING, started by the deployment.
+arns = ecs.list_tasks(cluster="py", serviceName="rolling")["taskArns"]
+check(len(arns) == 3, "ListTasks lists the service's three tasks")
+ecs.get_waiter("tasks_running").wait(cluster="py", tasks=arns, WaiterConfig=fast)
+tasks = ecs.describe_tasks(cluster="py", tasks=arns)["tasks"]
+check(all(t["lastStatus"] == "RUNNING" and t["group"] == "service:rolling" for t in tasks), "tasks-running")
+check({t["startedBy"] for t in tasks} == {stable["deployments"][0]["id"]}, "started by the deployment")
+stopped = ecs.stop_task(cluster="py", task=arns[0])["task"]
+check(stopped["desiredStatus"] == "STOPPED" and stopped["stopCode"] == "UserInitiated", "StopTask answers desired STOPPED")
+ecs.get_waiter("tasks_stopped").wait(cluster="py", tasks=[arns[0]], WaiterConfig=fast)
+ecs.get_waiter("services_stable").wait(cluster="py", services=["rolling"], WaiterConfig=fast)
+check(len(ecs.list_tasks(cluster="py", serviceName="rolling")["taskArns"]) == 3, "the scheduler replaced the stopped task")
 ecs.update_service(cluster="py", service="rolling", taskDefinition="web:2")
 ecs.get_waiter("services_stable").wait(cluster="py", services=["rolling"], WaiterConfig=fast)
 stable = ecs.describe_services(cluster="py", services=["rolling"])["services"][0]
