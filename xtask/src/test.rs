@@ -16,7 +16,11 @@ const BOTO3_VERSION: &str = "1.44.5";
 const AWSCLI_VERSION: &str = "1.46.3";
 
 /// Workspaces outside the default one: fuzz targets and benchmarks.
-const SIDE_WORKSPACES: &[&str] = &["fuzz/Cargo.toml", "bench/Cargo.toml"];
+const SIDE_WORKSPACES: &[&str] = &["fuzz/Cargo.toml", "bench/Cargo.toml", RUST_SDK_PROBE];
+
+/// The official Rust SDK's probe: a workspace of its own (aws-sdk-ecs stays out of the
+/// project's dependency graph), run against `serve` by `cargo xtask test`.
+const RUST_SDK_PROBE: &str = "conformance/interop/rust-sdk/Cargo.toml";
 
 /// The build-time probes of `cargo xtask bench` (formatted here, built only by the bench).
 const BUILD_PROBES: &[&str] = &[
@@ -104,6 +108,7 @@ pub fn run() -> Result<()> {
     // `serve` for the blue/green example and boto3.
     let installed = installed_outside_the_checkout(&root)?;
     against_the_emulator(&root, &installed)?;
+    rust_sdk_against_serve(&installed)?;
     terraform_against_serve(&installed)?;
     // The main job: the whole fixture suite must pass against the reference emulator, and its
     // reports must be written.
@@ -356,6 +361,33 @@ fn serve(installed: &Path, args: &[&str]) -> Result<(std::process::Child, String
 /// timing (AWS's shape, compressed): apply, plan with no change, an update, plan with no change,
 /// import of a task set, destroy (`ecs-conformance interop`). A missing terraform or provider
 /// mirror is a failed step naming what to install.
+/// aws-sdk-ecs and its waiters against `serve` (its own workspace, built in `target/side`).
+fn rust_sdk_against_serve(installed: &Path) -> Result<()> {
+    util::run(util::cargo().args([
+        "build",
+        "--manifest-path",
+        RUST_SDK_PROBE,
+        "--locked",
+        "--target-dir",
+        "target/side",
+    ]))?;
+    let (mut server, url) = serve(installed, &["--timing", "fast", "--time-scale", "1"])?;
+    let result = util::run(util::cargo().args([
+        "run",
+        "--manifest-path",
+        RUST_SDK_PROBE,
+        "--locked",
+        "--quiet",
+        "--target-dir",
+        "target/side",
+        "--",
+        &url,
+    ]));
+    let _ = server.kill();
+    let _ = server.wait();
+    result
+}
+
 fn terraform_against_serve(installed: &Path) -> Result<()> {
     let (mut server, url) = serve(installed, &[])?;
     eprintln!("$ ecs-conformance interop --endpoint {url}");
