@@ -5,8 +5,10 @@
 //!   starts it on a free loopback port, runs `ecs-conformance run --endpoint` against it with
 //!   its built-in profile and its log, and stops it;
 //! - `--all-targets [--write-matrix]` runs every published target and, with `--write-matrix`,
-//!   has `ecs-conformance report` write `conformance/results/`, then splices the matrices into
-//!   `conformance/README.md` and `README.md`.
+//!   also runs Terraform's lifecycle (`ecs-conformance interop`) against each, writes each
+//!   third-party target's baseline from the same run, has `ecs-conformance report` write
+//!   `conformance/results/`, then splices the matrices into `conformance/README.md` and
+//!   `README.md`.
 //!
 //! Every other argument goes to `ecs-conformance run` unchanged (`cargo xtask conformance
 //! --help` shows them).
@@ -215,6 +217,7 @@ fn start(target: &str) -> Result<Server> {
 fn all(rest: &[String], write_matrix: bool) -> Result<i32> {
     let dir = util::scratch_dir("matrix")?;
     let mut reports = vec![];
+    let mut interop = vec![];
     let mut reference_code = 0;
     for target in ALL_TARGETS {
         if *target == "fakecloud" && !targets::fakecloud_binary()?.exists() {
@@ -228,6 +231,15 @@ fn all(rest: &[String], write_matrix: bool) -> Result<i32> {
         let mut args: Vec<String> = rest.to_vec();
         args.extend(["--format".into(), "json".into(), "--out".into()]);
         args.push(out.display().to_string());
+        if write_matrix {
+            // The same run is the target's committed baseline.
+            if let Some(version) = targets::version_of(target) {
+                let baseline = crate::project_root()
+                    .join(format!("conformance/baselines/{target}-{version}.json"));
+                args.push("--write-baseline".into());
+                args.push(baseline.display().to_string());
+            }
+        }
         let code = run_target(target, &args)?;
         if code == HARNESS_EXIT || code == UNREACHABLE_EXIT || code == 2 {
             anyhow::bail!("{target}: the run failed (exit {code}); nothing written");
@@ -236,19 +248,40 @@ fn all(rest: &[String], write_matrix: bool) -> Result<i32> {
             reference_code = code;
         }
         reports.push(out);
+        if write_matrix {
+            // Terraform's lifecycle against the same target, for the matrix's interop column.
+            eprintln!("\n=== {target}: Terraform lifecycle");
+            let out = dir.join(format!("{target}-interop.json"));
+            let args = [
+                "--target".to_owned(),
+                (*target).to_owned(),
+                "--out".to_owned(),
+                out.display().to_string(),
+            ];
+            let code = on_target("interop", &args)?;
+            anyhow::ensure!(
+                code == 0 || (code == 1 && *target != "reference"),
+                "{target}: the Terraform lifecycle could not be run (exit {code}); nothing written"
+            );
+            interop.push(((*target).to_owned(), out));
+        }
     }
     if write_matrix {
-        write(&reports)?;
+        write(&reports, &interop)?;
     }
     Ok(reference_code)
 }
 
-fn write(reports: &[PathBuf]) -> Result<()> {
+fn write(reports: &[PathBuf], interop: &[(String, PathBuf)]) -> Result<()> {
     let root = crate::project_root();
     let scratch = util::scratch_dir("matrix")?;
     let (matrix, glance) = (scratch.join("matrix.md"), scratch.join("glance.md"));
     let mut args: Vec<String> = vec!["report".into()];
     args.extend(reports.iter().map(|p| p.display().to_string()));
+    for (target, path) in interop {
+        args.push("--interop".into());
+        args.push(format!("{target}={}", path.display()));
+    }
     for (flag, path) in [
         ("--results-dir", root.join("conformance/results")),
         ("--html", root.join("conformance/results/matrix.html")),

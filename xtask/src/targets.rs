@@ -16,6 +16,17 @@ pub const MOTO_EXT_VERSION: &str = "5.1.54";
 pub const MINISTACK_VERSION: &str = "1.5.33";
 pub const FAKECLOUD_VERSION: &str = "0.51.0";
 
+/// The pinned version of a third-party target.
+pub fn version_of(target: &str) -> Option<&'static str> {
+    match target {
+        "moto" => Some(MOTO_VERSION),
+        "moto-ext" => Some(MOTO_EXT_VERSION),
+        "ministack" => Some(MINISTACK_VERSION),
+        "fakecloud" => Some(FAKECLOUD_VERSION),
+        _ => None,
+    }
+}
+
 /// A running third-party server; dropping it stops the process.
 pub struct Server {
     pub name: &'static str,

@@ -32,6 +32,74 @@ pub struct Args {
     /// Write the at-a-glance Markdown table.
     #[arg(long)]
     pub glance: Option<PathBuf>,
+    /// `TARGET=FILE`: the report `ecs-conformance interop --out FILE` wrote for that target
+    /// (repeatable); the matrix and the glance table gain its Terraform lifecycle.
+    #[arg(long, value_name = "TARGET=FILE")]
+    pub interop: Vec<String>,
+}
+
+/// What the publication reads of an interop report.
+#[derive(Debug, serde::Deserialize)]
+struct Interop {
+    passed: usize,
+    total: usize,
+    steps: Vec<InteropStep>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct InteropStep {
+    name: String,
+    passed: bool,
+}
+
+impl Interop {
+    /// `9 / 9`, or `4 / 9, from apply` (the first step that failed).
+    fn cell(&self) -> String {
+        match self.steps.iter().find(|s| !s.passed) {
+            None => format!("{} / {}", self.passed, self.total),
+            Some(first) => format!(
+                "{} / {}, fails from {}",
+                self.passed, self.total, first.name
+            ),
+        }
+    }
+}
+
+/// Interop reports: each target's name, what the publication reads, and the file's text.
+type Interops = [(String, Interop, String)];
+
+/// The interop reports by target name.
+fn read_interop(specs: &[String]) -> Result<Vec<(String, Interop, String)>> {
+    let mut out = vec![];
+    for spec in specs {
+        let (target, file) = spec
+            .split_once('=')
+            .with_context(|| format!("--interop {spec}: expected TARGET=FILE"))?;
+        let text = std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?;
+        let de = &mut serde_json::Deserializer::from_str(&text);
+        let interop: Interop = serde_path_to_error::deserialize(de).map_err(|e| {
+            anyhow::anyhow!(
+                "{file}: /{}: not a report written by ecs-conformance interop: {}",
+                e.path(),
+                e.inner()
+            )
+        })?;
+        anyhow::ensure!(
+            interop.steps.len() == interop.total,
+            "{file}: {} steps for a total of {}",
+            interop.steps.len(),
+            interop.total
+        );
+        out.push((target.to_owned(), interop, text));
+    }
+    Ok(out)
+}
+
+fn interop_of<'a>(interop: &'a Interops, target: &str) -> Option<&'a Interop> {
+    interop
+        .iter()
+        .find(|(t, _, _)| t == target)
+        .map(|(_, i, _)| i)
 }
 
 fn read_report(path: &Path) -> Result<Report> {
@@ -75,6 +143,13 @@ pub fn run(args: &Args) -> Result<()> {
         report.target.endpoint = args.endpoint_label.clone();
         reports.push(report);
     }
+    let interop = read_interop(&args.interop)?;
+    if let Some((target, _, _)) = interop
+        .iter()
+        .find(|(t, _, _)| !reports.iter().any(|r| &r.target.name == t))
+    {
+        anyhow::bail!("--interop {target}=...: no report of a target {target} was given");
+    }
     if let Some(dir) = &args.results_dir {
         for report in &reports {
             let stem = format!("{}-{}", report.target.name, report.target.version);
@@ -83,16 +158,19 @@ pub fn run(args: &Args) -> Result<()> {
                 &(report.to_json() + "\n"),
             )?;
             write(&dir.join(format!("{stem}.md")), &report.markdown())?;
+            if let Some((_, _, text)) = interop.iter().find(|(t, _, _)| *t == report.target.name) {
+                write(&dir.join(format!("{stem}-interop.json")), text)?;
+            }
         }
     }
     if let Some(path) = &args.html {
         write(path, &ecs_harness::html::html(&reports))?;
     }
     if let Some(path) = &args.matrix {
-        write(path, &matrix(&reports))?;
+        write(path, &matrix(&reports, &interop))?;
     }
     if let Some(path) = &args.glance {
-        write(path, &glance(&reports))?;
+        write(path, &glance(&reports, &interop))?;
     }
     Ok(())
 }
@@ -111,8 +189,8 @@ fn cell(status: RuleStatus, reason: Option<&str>) -> String {
     }
 }
 
-/// Rules × targets.
-fn matrix(reports: &[Report]) -> String {
+/// Rules × targets, and a last row for Terraform's lifecycle where interop reports are given.
+fn matrix(reports: &[Report], interop: &Interops) -> String {
     let mut o = String::from("| rule |");
     for r in reports {
         let _ = write!(o, " {} {} |", r.target.name, r.target.version);
@@ -131,19 +209,37 @@ fn matrix(reports: &[Report]) -> String {
         }
         o.push('\n');
     }
+    if !interop.is_empty() {
+        o.push_str("| interop: Terraform lifecycle (`ecs-conformance interop`) |");
+        for r in reports {
+            let text = interop_of(interop, &r.target.name).map_or("not run".into(), Interop::cell);
+            let _ = write!(o, " {text} |");
+        }
+        o.push('\n');
+    }
     o
 }
 
-/// One row per target: case and rule totals; then each third-party target's top root causes.
-fn glance(reports: &[Report]) -> String {
-    let mut o = String::from("| target | cases passed | failed | blocked | n/a | rules passed |\n|---|---|---|---|---|---|\n");
+/// One row per target: case and rule totals (and Terraform's lifecycle steps, where interop
+/// reports are given); then each third-party target's top root causes.
+fn glance(reports: &[Report], interop: &Interops) -> String {
+    let with_interop = !interop.is_empty();
+    let mut o = String::from("| target | cases passed | failed | blocked | n/a | rules passed |");
+    if with_interop {
+        o.push_str(" Terraform lifecycle |");
+    }
+    o.push_str("\n|---|---|---|---|---|---|");
+    if with_interop {
+        o.push_str("---|");
+    }
+    o.push('\n');
     for r in reports {
         let rules_passed = r
             .rules
             .iter()
             .filter(|x| x.status == RuleStatus::Passed)
             .count();
-        let _ = writeln!(
+        let _ = write!(
             o,
             "| {} {} | {} / {} | {} | {} | {} | {} / {} |",
             r.target.name,
@@ -156,6 +252,11 @@ fn glance(reports: &[Report]) -> String {
             rules_passed,
             r.rules.len()
         );
+        if with_interop {
+            let text = interop_of(interop, &r.target.name).map_or("not run".into(), Interop::cell);
+            let _ = write!(o, " {text} |");
+        }
+        o.push('\n');
     }
     let third_party: Vec<&Report> = reports
         .iter()
