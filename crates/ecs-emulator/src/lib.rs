@@ -66,6 +66,25 @@
 //!   <id> in progress."`; Fargate services, deployments and task sets answer `platformFamily` Linux;
 //!   task sets inside a service show their tags; task definitions answer every container's
 //!   empty lists, `volumes`, `placementConstraints` and `registeredBy`.
+//! - Tasks are objects (ListTasks, DescribeTasks, RunTask, StopTask): every task a task set, a
+//!   deployment or RunTask starts has its own record, PROVISIONING (awsvpc, its interface
+//!   PRECREATED) then PENDING then RUNNING in the scheduler's time, `startedBy` its set or
+//!   deployment, `group` `service:<name>` (`family:<family>` for RunTask), an interface with a
+//!   private IP under awsvpc, and AWS's `version` count. Running and pending counts are the
+//!   numbers of an owner's tasks in those states. A scale-in or a rolling replacement stops
+//!   tasks with `stopCode` ServiceSchedulerInitiated and `"Scaling activity initiated by
+//!   (deployment <id>)"` (ECS developer guide); StopTask with UserInitiated and `"Task stopped
+//!   by user"` unless a reason is given, and a service's scheduler replaces the task; a task
+//!   stopped before it ran is STOPPED at once (aws-cli stop-task example). STOPPED tasks stay
+//!   visible for an hour (A47); DeleteCluster is refused while tasks are active
+//!   (ClusterContainsTasksException, AWS's words).
+//! - Service deployments (ListServiceDeployments, DescribeServiceDeployments,
+//!   DescribeServiceRevisions, `Service.currentServiceDeployment`): every deployment of an
+//!   ECS-controller service is a service deployment on a revision of its own, PENDING, then
+//!   IN_PROGRESS when the scheduler acts, SUCCESSFUL when it completes; a newer one STOPS it; a
+//!   tripped circuit breaker stops it or rolls it back (ROLLBACK_IN_PROGRESS, then
+//!   ROLLBACK_SUCCESSFUL, on the last revision that succeeded: AWS makes no new revision for a
+//!   rollback). Revisions carry the task definition, placement, network and container images.
 //! - Identifiers in AWS formats: `ecs-svc/<19 digits>`,
 //!   `arn:aws:ecs:<region>:<account>:task-set/<cluster>/<service>/<id>`; names, short ids and
 //!   full ARNs are accepted wherever the documentation allows.
@@ -115,13 +134,18 @@
 //! | A36 | serviceConnectConfiguration on CreateService or UpdateService | kept and shown on the deployment it starts (UpdateService starts one). 400 `InvalidParameterException` for a portName that names no port mapping of the task definition, a discoveryName over 64 characters, a service without exactly one client alias, a dnsName over 127 characters or outside a-z 0-9 _ - . (or starting with a hyphen), and on Fargate a log driver other than awslogs, splunk or awsfirelens (seed 001). These checks come before any namespace lookup, which the emulator does not make; the messages are ours |
 //! | A37 | a task definition with ephemeralStorage on Fargate platform 1.0.0-1.3.0; FARGATE_SPOT on 1.0.0-1.2.0; a task set load balancer given by loadBalancerName (Classic) | 400 `PlatformTaskDefinitionIncompatibilityException` (seeds 001/002 list it; ephemeral storage came with 1.4.0); 400 `InvalidParameterException` (seed 004: FARGATE_SPOT from 1.3.0; seed 002: task sets take ALB and NLB target groups). The messages are ours. A cluster's `configuration` is kept and shown; its Fargate ephemeral storage KMS key is shown on task sets that run on Fargate as `fargateEphemeralStorage` (seed 004) |
 //! | A38 | UpdateService with an empty capacityProviderStrategy on a service placed by a strategy that is not the cluster's default | 400 `InvalidParameterException` (seeds 001/003: such a service cannot go back to the default strategy); the message is ours |
-//! | A39 | a task whose image has the tag `no-such-tag` (a tag that does not exist, so on AWS the pull fails) | the task never reaches RUNNING: it stops and is started again after the task delay (at least 50 ms), so it stays PENDING; a deployment counts each failure in failedTasks. With the deployment circuit breaker enabled, at ceil(desiredCount / 2) failures (at least 3, at most 200) the deployment is FAILED and starts nothing more (seed 001); with rollback the last completed deployment comes back as a new PRIMARY deployment |
+//! | A39 | a task whose image has the tag `no-such-tag` (a tag that does not exist, so on AWS the pull fails) | the task never reaches RUNNING: when its start is due it is STOPPED (`stopCode` TaskFailedToStart, a `CannotPullContainerError` reason) and another task takes its place after the task delay (at least 50 ms), so the owner stays PENDING; a deployment counts each failure in failedTasks. With the deployment circuit breaker enabled, at ceil(desiredCount / 2) failures (at least 3, at most 200) the deployment is FAILED and starts nothing more (seed 001); with rollback the last completed deployment comes back as a new PRIMARY deployment |
 //! | A40 | a new deployment while older ones still run tasks | it rolls within the deployment configuration (seeds 001/003): at most floor(desiredCount x maximumPercent / 100) tasks run or start at once, and older tasks stop only while ceil(desiredCount x minimumHealthyPercent / 100) stay RUNNING; the older deployments go when the new one completes |
 //! | A41 | (decided by the record) CreateService or CreateTaskSet with a launch type and `capacityProviderStrategy: []` | accepted: an empty strategy is no strategy (Terraform's provider sends it with every launch type); a launch type with a non-empty strategy is refused in AWS's words ("Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.") |
 //! | A42 | `availabilityZoneRebalancing` | answered on every service: as given, else ENABLED for an ECS-controller REPLICA service whose maximumPercent is above 100, else DISABLED (the default since September 2025, per the Terraform provider's and Ansible's change notes; the 2025 update-service examples answer DISABLED and ENABLED). UpdateService may repeat the value a service has; another value on an EXTERNAL or CODE_DEPLOY service is refused (A24) |
 //! | A43 | `createdBy` of a service, `registeredBy` of a task definition | `arn:aws:iam::<account>:root`: AWS answers the caller's principal, which the emulator does not know |
 //! | A44 | CreateCluster with capacity providers other than FARGATE and FARGATE_SPOT | PROVISIONING, then ACTIVE after the recompute delay (the create-cluster example with capacity providers answers PROVISIONING); no attachments are made |
 //! | A45 | DescribeClusters with any `include` | `tags` and `settings` are answered as lists, empty ones included (the 2022 describe-clusters example with ATTACHMENTS) |
+//! | A46 | a task's moments within its start, and which tasks a scale-in stops | of the delay to its start: connected at 20%, PENDING after 30% (PROVISIONING before, awsvpc only), images pulled from 60% to 90% (records show connectivity about 4 s, the pull about 12 s and the start 16-20 s after creation); stopped while it runs, it stays RUNNING (desired STOPPED) for half the stop delay, then DEPROVISIONING (awsvpc) or STOPPING, then STOPPED. A scale-in cancels PENDING tasks first, newest first, then stops the newest RUNNING ones. A task of a capacity provider strategy runs on its first provider with weight or base, with launch type FARGATE for Fargate's providers and EC2 for others (aws-cli run-task example 1) |
+//! | A47 | how long a STOPPED task stays visible | exactly one hour (DescribeTasks' documentation: "at least one hour"); ListTasks answers it with `desiredStatus` STOPPED until then |
+//! | A48 | the `stoppedReason` of tasks stopped by a task set's drain, a service's deletion or a rolling replacement | `"Scaling activity initiated by (deployment <id>)"` naming the task's own task set or deployment, as a scale-in does (the recorded form); a drained set's or deleted service's tasks stay RUNNING, desired STOPPED, and counted, until the stop delay has passed |
+//! | A49 | container instances | there are none: EC2 tasks run without one (no `containerInstanceArn`), ListTasks with `containerInstance` is an InvalidParameterException, StartTask is not implemented. A cluster created again after its deletion starts without the old one's tasks |
+//! | A50 | ListServiceDeployments' order, and services that are not ECS-controller | newest first; EXTERNAL and CODE_DEPLOY services have no service deployments (an empty list). The `statusReason` texts are ours |
 //!
 //! AWS's published examples are evidence, not errors: the update-task-set example shows scale 50
 //! with `computedDesiredCount` 0 on a desiredCount 1 service because the count is recomputed

@@ -564,3 +564,105 @@ fn check_count(arns: &[String], member: &str) -> Result<(), ApiError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use ecs_model::types::*;
+
+    use super::super::fixtures;
+    use super::super::testing::Region;
+    use super::super::State;
+
+    fn history(r: &mut Region) -> Vec<ServiceDeploymentBrief> {
+        r.call(
+            State::list_service_deployments,
+            ListServiceDeploymentsRequest {
+                cluster: Some("c".into()),
+                service: Some("svc".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .service_deployments
+        .unwrap()
+    }
+
+    #[test]
+    fn a_tripped_circuit_breaker_rolls_back_onto_the_revision_that_succeeded() {
+        let mut r = Region::new();
+        let svc = fixtures::service(&mut r, DeploymentControllerType::Ecs, 1);
+        let first = svc.current_service_deployment.clone().unwrap();
+        assert_eq!(
+            history(&mut r)[0].status,
+            Some(ServiceDeploymentStatus::Pending)
+        );
+        r.wait(120);
+        let done = history(&mut r);
+        assert_eq!(done[0].status, Some(ServiceDeploymentStatus::Successful));
+        let good = done[0].target_service_revision_arn.clone().unwrap();
+        fixtures::register(&mut r, &format!("nginx:{}", crate::state::UNPULLABLE_TAG));
+        let answer = r
+            .call(
+                State::update_service,
+                UpdateServiceRequest {
+                    cluster: Some("c".into()),
+                    service: Some("svc".into()),
+                    task_definition: Some("web:2".into()),
+                    deployment_configuration: Some(DeploymentConfiguration {
+                        deployment_circuit_breaker: Some(DeploymentCircuitBreaker {
+                            enable: Some(true),
+                            rollback: Some(true),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+            .service
+            .unwrap();
+        let second = answer.current_service_deployment.unwrap();
+        assert_ne!(second, first);
+        r.wait(600);
+        let all = history(&mut r);
+        assert_eq!(
+            all.len(),
+            2,
+            "a rollback is no service deployment of its own"
+        );
+        assert_eq!(all[0].service_deployment_arn.as_ref(), Some(&second));
+        assert_eq!(
+            all[0].status,
+            Some(ServiceDeploymentStatus::RollbackSuccessful)
+        );
+        let described = r
+            .call(
+                State::describe_service_deployments,
+                DescribeServiceDeploymentsRequest {
+                    service_deployment_arns: Some(vec![
+                        second,
+                        "arn:aws:ecs:us-east-1:123456789012:service-deployment/c/svc/nothing"
+                            .into(),
+                    ]),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        let d = &described.service_deployments.unwrap()[0];
+        assert_eq!(
+            d.rollback.as_ref().unwrap().service_revision_arn.as_ref(),
+            Some(&good)
+        );
+        assert_eq!(
+            d.deployment_circuit_breaker.as_ref().unwrap().status,
+            Some(ServiceDeploymentRollbackMonitorsStatus::Triggered)
+        );
+        assert_eq!(
+            described.failures.unwrap()[0].reason.as_deref(),
+            Some("MISSING")
+        );
+        assert!(r.state.check_invariants().is_empty());
+    }
+}

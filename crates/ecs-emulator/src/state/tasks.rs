@@ -1689,4 +1689,46 @@ mod tests {
             .all(|t| t.last_status == Some(TaskStatus::STOPPED)));
         assert!(r.state.check_invariants().is_empty());
     }
+
+    #[test]
+    fn list_tasks_pages_as_aws_does() {
+        let mut r = Region::new();
+        fixtures::service(&mut r, DeploymentControllerType::Ecs, 3);
+        r.wait(120);
+        let mut req = of_service(&mut r);
+        req.max_results = Some(2);
+        let first = r.call(State::list_tasks, req.clone()).unwrap();
+        assert_eq!(first.task_arns.as_ref().unwrap().len(), 2);
+        req.next_token = first.next_token.clone();
+        let second = r.call(State::list_tasks, req.clone()).unwrap();
+        assert_eq!(second.task_arns.as_ref().unwrap().len(), 1);
+        assert!(second.next_token.is_none());
+        req.next_token = Some("not-a-token".into());
+        assert_eq!(
+            r.call(State::list_tasks, req.clone()).unwrap_err().code,
+            "InvalidParameterException"
+        );
+        req.next_token = None;
+        req.max_results = Some(101);
+        assert_eq!(
+            r.call(State::list_tasks, req).unwrap_err().code,
+            "InvalidParameterException"
+        );
+        let missing = r
+            .call(
+                State::describe_tasks,
+                DescribeTasksRequest {
+                    cluster: Some("c".into()),
+                    tasks: Some(vec!["0123456789abcdef0123456789abcdef".into()]),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        let failure = &missing.failures.unwrap()[0];
+        assert_eq!(failure.reason.as_deref(), Some("MISSING"));
+        assert_eq!(
+            failure.arn.as_deref(),
+            Some("arn:aws:ecs:us-east-1:123456789012:task/c/0123456789abcdef0123456789abcdef")
+        );
+    }
 }
