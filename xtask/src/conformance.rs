@@ -218,6 +218,7 @@ fn all(rest: &[String], write_matrix: bool) -> Result<i32> {
     let dir = util::scratch_dir("matrix")?;
     let mut reports = vec![];
     let mut interop = vec![];
+    let mut baselines = vec![];
     let mut reference_code = 0;
     for target in ALL_TARGETS {
         if *target == "fakecloud" && !targets::fakecloud_binary()?.exists() {
@@ -232,12 +233,13 @@ fn all(rest: &[String], write_matrix: bool) -> Result<i32> {
         args.extend(["--format".into(), "json".into(), "--out".into()]);
         args.push(out.display().to_string());
         if write_matrix {
-            // The same run is the target's committed baseline.
+            // The same run is the target's committed baseline, copied in once every run
+            // succeeded.
             if let Some(version) = targets::version_of(target) {
-                let baseline = crate::project_root()
-                    .join(format!("conformance/baselines/{target}-{version}.json"));
+                let name = format!("{target}-{version}.json");
                 args.push("--write-baseline".into());
-                args.push(baseline.display().to_string());
+                args.push(dir.join(format!("baseline-{name}")).display().to_string());
+                baselines.push(name);
             }
         }
         let code = run_target(target, &args)?;
@@ -268,6 +270,14 @@ fn all(rest: &[String], write_matrix: bool) -> Result<i32> {
     }
     if write_matrix {
         write(&reports, &interop)?;
+        for name in baselines {
+            let to = crate::project_root()
+                .join("conformance/baselines")
+                .join(&name);
+            std::fs::copy(dir.join(format!("baseline-{name}")), &to)
+                .with_context(|| format!("writing {}", to.display()))?;
+            eprintln!("wrote {}", to.display());
+        }
     }
     Ok(reference_code)
 }

@@ -47,23 +47,25 @@ const TIME_DEPENDENT: &[(&str, &str)] = &[
     ("rolloutStateReason", "@string"),
     ("runningCount", "@integer"),
     ("pendingCount", "@integer"),
-    // A deployment's count and its revision's are 0 until the scheduler acts on it.
-    ("deployments.desiredCount", "@integer"),
-    ("requestedTaskCount", "@integer"),
-    ("runningTaskCount", "@integer"),
-    ("pendingTaskCount", "@integer"),
-    // A task's progress and what the scheduler chose for it.
-    ("lastStatus", "@string"),
-    ("version", "@integer"),
+    // What the scheduler chose for a task, different in every run.
     ("availabilityZone", "@string"),
     ("runtimeId", "@string"),
-    // It names the run's deployment id within its text.
+    // It names the run's deployment id within its text, which no matcher can bind.
     ("stoppedReason", "@string"),
 ];
 
 /// Also time-dependent, except in a step that polls until its expectation holds: ECS answers
-/// the count from before a change and recomputes it seconds later.
-const EVENTUAL: &[(&str, &str)] = &[("computedDesiredCount", "@integer")];
+/// the count from before a change and recomputes it seconds later; a task moves on; a
+/// deployment's count and its revision's are 0 until the scheduler acts on it.
+const EVENTUAL: &[(&str, &str)] = &[
+    ("computedDesiredCount", "@integer"),
+    ("deployments.desiredCount", "@integer"),
+    ("requestedTaskCount", "@integer"),
+    ("runningTaskCount", "@integer"),
+    ("pendingTaskCount", "@integer"),
+    ("lastStatus", "@string"),
+    ("version", "@integer"),
+];
 
 fn normalise(value: &Value, key: &str, unique: &str, namer: &mut Namer, settled: bool) -> Value {
     let eventual = if settled { &[][..] } else { EVENTUAL };

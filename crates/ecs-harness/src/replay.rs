@@ -79,22 +79,48 @@ pub enum Created {
     },
     /// A task definition revision, by ARN.
     TaskDefinition(String),
+    /// A task RunTask started.
+    Task {
+        /// The cluster's ARN.
+        cluster: String,
+        /// The task's ARN.
+        task: String,
+    },
 }
 
 impl Created {
     /// What a successful call created, from its answer.
-    fn of(op: &str, answer: &Value) -> Option<Created> {
+    fn of(op: &str, answer: &Value) -> Vec<Created> {
         let text = |p: &str| answer.pointer(p).and_then(Value::as_str).map(str::to_owned);
         match op {
-            "CreateCluster" => text("/cluster/clusterArn").map(Created::Cluster),
-            "CreateService" => Some(Created::Service {
-                cluster: text("/service/clusterArn")?,
-                service: text("/service/serviceArn")?,
-            }),
-            "RegisterTaskDefinition" => {
-                text("/taskDefinition/taskDefinitionArn").map(Created::TaskDefinition)
-            }
-            _ => None,
+            "CreateCluster" => text("/cluster/clusterArn")
+                .map(Created::Cluster)
+                .into_iter()
+                .collect(),
+            "CreateService" => (|| {
+                Some(Created::Service {
+                    cluster: text("/service/clusterArn")?,
+                    service: text("/service/serviceArn")?,
+                })
+            })()
+            .into_iter()
+            .collect(),
+            "RegisterTaskDefinition" => text("/taskDefinition/taskDefinitionArn")
+                .map(Created::TaskDefinition)
+                .into_iter()
+                .collect(),
+            "RunTask" => answer["tasks"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|t| {
+                    Some(Created::Task {
+                        cluster: t["clusterArn"].as_str()?.to_owned(),
+                        task: t["taskArn"].as_str()?.to_owned(),
+                    })
+                })
+                .collect(),
+            _ => vec![],
         }
     }
 }
@@ -206,14 +232,17 @@ pub fn is_generated(s: &str) -> bool {
     false
 }
 
-/// Whether a string is a random token: 20 or more URL-safe characters with letters of both
-/// cases (a service deployment's id, `ejGvqq2ilnbKT9qj0vLJe`).
+/// Whether a string is a random token: exactly 21 URL-safe characters with letters of both
+/// cases and a digit, the shape of every service deployment id recorded
+/// (`ejGvqq2ilnbKT9qj0vLJe`, `NCWGC2ZR-taawPAYrIaU5`). Names of that shape are unlikely; longer
+/// or digit-free ones (`ElasticNetworkInterface`) stay literal.
 fn is_token(s: &[char]) -> bool {
-    s.len() >= 20
+    s.len() == 21
         && s.iter()
             .all(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         && s.iter().any(char::is_ascii_uppercase)
         && s.iter().any(char::is_ascii_lowercase)
+        && s.iter().any(char::is_ascii_digit)
 }
 
 /// The shape of a generated value: every run of digits becomes `#`, every run of 16 or more
@@ -230,7 +259,7 @@ pub fn shape(s: &str) -> String {
             .iter()
             .take_while(|c| c.is_ascii_alphanumeric() || **c == '-' || **c == '_')
             .count();
-        if is_token(&chars[i..i + token]) {
+        if token == 21 && is_token(&chars[i..i + token]) {
             out.push_str(&format!("@{token}"));
             i += token;
             continue;
@@ -605,6 +634,19 @@ const SERVICE_GONE_WAIT: Duration = Duration::from_secs(120);
 /// departure, since the next item would not start clean.
 pub async fn clean_up(client: &EcsClient, created: &[Created]) -> Vec<String> {
     let mut problems = vec![];
+    // Tasks RunTask started keep a cluster from being deleted while they are active.
+    for c in created {
+        if let Created::Task { cluster, task } = c {
+            let request = serde_json::json!({"cluster": cluster, "task": task});
+            match send(client, "StopTask", request).await {
+                Outcome::Answer(_) => {}
+                Outcome::Error { code, message } => {
+                    problems.push(format!("StopTask {task}: {code}: {message}"))
+                }
+                Outcome::Failed(why) => problems.push(format!("StopTask {task}: {why}")),
+            }
+        }
+    }
     let services: Vec<(&String, &String)> = created
         .iter()
         .filter_map(|c| match c {
@@ -660,7 +702,7 @@ pub async fn clean_up(client: &EcsClient, created: &[Created]) -> Vec<String> {
                 serde_json::json!({ "taskDefinition": arn }),
                 "ClientException",
             ),
-            Created::Service { .. } => continue,
+            Created::Service { .. } | Created::Task { .. } => continue,
         };
         match send(client, op, request).await {
             Outcome::Answer(_) => {}
@@ -769,6 +811,8 @@ mod tests {
         );
         assert!(is_generated("ejGvqq2ilnbKT9qj0vLJe"));
         assert!(!is_generated("example-service-with-a-long-name"));
+        assert!(!is_generated("ElasticNetworkInterface"));
+        assert!(!is_generated("ECS-project-update-cluster"));
         assert!(is_generated("ecs-svc/1234567890123456789"));
         assert!(is_generated("arn:aws:ecs:us-west-2:1:cluster/x"));
         assert!(!is_generated("nginx:1"));

@@ -955,3 +955,64 @@ scenario!(
         }
     })
 );
+
+scenario!(
+    counted_tasks_run,
+    "task.counted-tasks-run",
+    "rule:task.counted-tasks-run",
+    [],
+    on_ok(&["DescribeTasks"], |v| {
+        for t in v["tasks"].as_array_mut().into_iter().flatten() {
+            t["lastStatus"] = json!("PENDING")
+        }
+    })
+);
+scenario!(
+    scale_in_stops,
+    "task.scale-in-stops",
+    "rule:task.scale-in-stops",
+    [],
+    on_ok(&["DescribeTasks"], |v| {
+        for t in v["tasks"].as_array_mut().into_iter().flatten() {
+            if t.get("stopCode").is_some() {
+                t["stopCode"] = json!("UserInitiated")
+            }
+        }
+    })
+);
+scenario!(
+    stop_task,
+    "task.stop-task",
+    "rule:task.stop-task",
+    [],
+    on_ok(&["StopTask"], |v| v["task"]["stoppedReason"] =
+        json!("stopped"))
+);
+scenario!(
+    describe_tasks_failures,
+    "task.describe.failures",
+    "rule:task.describe.failures",
+    [],
+    on_ok(&["DescribeTasks"], |v| v["failures"] = json!([]))
+);
+scenario!(
+    list_tasks_service_not_found,
+    "task.list.service-not-found",
+    "rule:task.list.service-not-found",
+    [],
+    map_error(
+        "ServiceNotFoundException",
+        Some("InvalidParameterException")
+    )
+);
+scenario!(
+    service_deployments_history,
+    "svc.deployments.history",
+    "rule:svc.deployments.history",
+    [],
+    on_ok(&["ListServiceDeployments"], |v| {
+        for d in v["serviceDeployments"].as_array_mut().into_iter().flatten() {
+            d["status"] = json!("IN_PROGRESS")
+        }
+    })
+);

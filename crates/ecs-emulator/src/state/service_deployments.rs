@@ -164,7 +164,7 @@ impl ServiceRecord {
             .map(|d| d.revision.clone())
             .collect();
         let dep_id = dep.id.clone();
-        let threshold = ((self.desired_count + 1) / 2).clamp(3, 200);
+        let threshold = (self.desired_count.saturating_add(1) / 2).clamp(3, 200);
         for e in self.history.iter_mut().filter(|e| !e.finished()) {
             e.status = ServiceDeploymentStatus::Stopped;
             e.status_reason = Some("A newer service deployment replaced it.".into());
@@ -210,7 +210,16 @@ impl ServiceRecord {
     /// The deployment completed: SUCCESSFUL (ROLLBACK_SUCCESSFUL for a rollback), with the
     /// counts as they stood.
     pub(super) fn service_deployment_completed(&mut self, deployment: &str, at: SystemTime) {
-        let counts = self.frozen_counts(deployment);
+        // The counts are those of the entry's own deployment (a rollback's entry targets the
+        // revision that failed, not the one the rollback runs).
+        let original = self
+            .history
+            .iter()
+            .rev()
+            .find(|e| e.deployments.iter().any(|d| d == deployment))
+            .and_then(|e| e.deployments.first().cloned())
+            .unwrap_or_else(|| deployment.to_owned());
+        let counts = self.frozen_counts(&original);
         if let Some(e) = self.entry_of(deployment) {
             e.status = match e.status {
                 ServiceDeploymentStatus::RollbackInProgress => {

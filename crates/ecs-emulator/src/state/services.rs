@@ -383,8 +383,11 @@ impl State {
             // (the CreateService answers recorded in 2026).
             current_service_revisions: (svc.controller == DeploymentControllerType::Ecs).then(
                 || {
+                    // A rollback runs a revision an older deployment ran: it is listed once.
+                    let mut seen = std::collections::BTreeSet::new();
                     svc.deployments
                         .iter()
+                        .filter(|d| seen.insert(d.revision.clone()))
                         .map(|d| ServiceCurrentRevisionSummary {
                             arn: Some(d.revision.clone()),
                             requested_task_count: Some(d.desired),
@@ -460,6 +463,10 @@ impl State {
     ) -> Result<CreateServiceResponse, ApiError> {
         // An empty strategy is no strategy (Terraform's provider always sends one).
         req.capacity_provider_strategy = req.capacity_provider_strategy.filter(|s| !s.is_empty());
+        if req.desired_count.is_some_and(|d| d < 0) {
+            return Err(ApiError::invalid("desiredCount cannot be negative."));
+        }
+        check_tasks_quota(req.desired_count)?;
         let service_deployment = self.service_deployment_id();
         let definition = req
             .task_definition
@@ -709,6 +716,7 @@ impl State {
         if req.desired_count.is_some_and(|d| d < 0) {
             return Err(ApiError::invalid("desiredCount cannot be negative."));
         }
+        check_tasks_quota(req.desired_count)?;
         if let Some(config) = &req.service_connect_configuration {
             let cluster = Self::cluster_name(req.cluster.as_deref());
             let current = self
@@ -1134,6 +1142,19 @@ impl State {
 }
 
 /// The controller a CreateService request asks for (ECS when it names none).
+/// Tasks one service may run (the Service Quotas default, "Tasks per service": 5,000).
+const MAX_TASKS_PER_SERVICE: i32 = 5_000;
+
+/// A desired count above the quota is refused (A51: the message is ours).
+fn check_tasks_quota(desired: Option<i32>) -> Result<(), ApiError> {
+    match desired {
+        Some(d) if d > MAX_TASKS_PER_SERVICE => Err(ApiError::invalid(format!(
+            "desiredCount {d} is above the {MAX_TASKS_PER_SERVICE} tasks a service may run."
+        ))),
+        _ => Ok(()),
+    }
+}
+
 fn controller_of(req: &CreateServiceRequest) -> DeploymentControllerType {
     req.deployment_controller
         .as_ref()

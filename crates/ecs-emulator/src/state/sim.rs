@@ -331,8 +331,12 @@ impl State {
         let Some(set) = self.set_mut(&key) else {
             return;
         };
+        // A draining set's batch stays for SetStopped, which stops it with the rest.
+        if set.status == TaskSetStatus::DRAINING {
+            return;
+        }
         let ids = set.tasks.take(batch);
-        if ids.is_empty() || set.status == TaskSetStatus::DRAINING {
+        if ids.is_empty() {
             return;
         }
         if held && !fails {
@@ -543,7 +547,8 @@ impl State {
             .as_ref()
             .filter(|b| b.enable == Some(true))
             .map(|b| b.rollback == Some(true));
-        let threshold = ((svc.desired_count + 1) / 2).clamp(3, 200);
+        let threshold = (svc.desired_count.saturating_add(1) / 2).clamp(3, 200);
+        let primary = svc.deployments.first().is_some_and(|d| d.id == deployment);
         let Some(dep) = svc.deployments.iter_mut().find(|d| d.id == deployment) else {
             return;
         };
@@ -572,8 +577,13 @@ impl State {
             return;
         }
         let n = i32::try_from(ids.len()).unwrap_or(0);
-        dep.failed += n;
+        dep.failed = dep.failed.saturating_add(n);
         dep.updated_at = at;
+        if !primary {
+            // An older deployment starts nothing more, and its failures trip no breaker.
+            self.tasks_failed(&key.cluster, &ids, at);
+            return;
+        }
         let tripped = breaker.is_some() && dep.failed >= threshold;
         let mut cancelled = vec![];
         if tripped {

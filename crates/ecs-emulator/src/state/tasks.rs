@@ -271,7 +271,9 @@ impl TaskRecord {
         let mut trail = vec![];
         if self.awsvpc() {
             trail.push(TaskStatus::PROVISIONING);
-            if self.started_at.is_some() || now >= self.pending_at() && self.stopped_at.is_none() {
+            if self.started_at.is_some()
+                || now.min(self.stopped_at.unwrap_or(now)) >= self.pending_at()
+            {
                 trail.push(TaskStatus::PENDING);
             }
         } else {
@@ -973,6 +975,18 @@ impl State {
                 }
             }
             for t in c.tasks.tasks.values() {
+                // A stopping task is counted until it stopped (a drain), or its stop is due.
+                if t.stopping_at.is_some() && t.stopped_at.is_none() {
+                    let held = t.counted_while_stopping && counted.contains(&t.id);
+                    let due =
+                        !t.counted_while_stopping && t.stop_due.is_some() && t.started_at.is_some();
+                    if !held && !due {
+                        problems.push(format!(
+                            "task {} of {:?} is stopping but will never stop",
+                            t.id, t.owner
+                        ));
+                    }
+                }
                 if t.owner != Owner::Standalone && !t.is_stopping() && !counted.contains(&t.id) {
                     problems.push(format!(
                         "task {} of {:?} is desired RUNNING but not counted",
@@ -994,9 +1008,16 @@ impl State {
         req: ListTasksRequest,
         ctx: &Ctx,
     ) -> Result<ListTasksResponse, ApiError> {
-        if req.service_name.is_some() && req.started_by.is_some() {
+        // startedBy is a filter of its own (the API reference; AWS's words from
+        // aws/aws-sdk-go-v2 issue 1893).
+        if req.started_by.is_some()
+            && (req.service_name.is_some()
+                || req.family.is_some()
+                || req.launch_type.is_some()
+                || req.container_instance.is_some())
+        {
             return Err(ApiError::invalid(
-                "startedBy may not be specified with serviceName",
+                "cannot specify startedBy with other arguments",
             ));
         }
         let cluster = self.active_cluster(req.cluster.as_deref())?;
@@ -1011,12 +1032,16 @@ impl State {
             return Err(ApiError::invalid("Invalid containerInstance specified."));
         }
         let desired = req.desired_status.clone().unwrap_or(DesiredStatus::Running);
+        // "Although you can filter results based on a desired status of PENDING, this doesn't
+        // return any results" (the API reference): no task is ever desired PENDING.
+        let none = desired == DesiredStatus::Pending;
         let service = req.service_name.as_deref().map(State::service_name);
         let family = req.family.as_deref();
         let mut tasks: Vec<&TaskRecord> = cluster
             .tasks
             .tasks
             .values()
+            .filter(|_| !none)
             .filter(|t| t.stopped_at.is_none_or(|s| s + STOPPED_VISIBLE > ctx.now))
             .filter(|t| t.desired_is(&desired))
             .filter(|t| {
