@@ -146,6 +146,7 @@
 //! | A48 | the `stoppedReason` of tasks stopped by a task set's drain, a service's deletion or a rolling replacement | `"Scaling activity initiated by (deployment <id>)"` naming the task's own task set or deployment, as a scale-in does (the recorded form); a drained set's or deleted service's tasks stay RUNNING, desired STOPPED, and counted, until the stop delay has passed |
 //! | A49 | container instances | there are none: EC2 tasks run without one (no `containerInstanceArn`), ListTasks with `containerInstance` is an InvalidParameterException, StartTask is not implemented. A cluster created again after its deletion starts without the old one's tasks |
 //! | A50 | ListServiceDeployments' order, and services that are not ECS-controller | newest first; EXTERNAL and CODE_DEPLOY services have no service deployments (an empty list). The `statusReason` texts are ours |
+//! | A51 | CreateService or UpdateService with a desiredCount above 5,000 | 400 `InvalidParameterException` (Service Quotas: 5,000 tasks per service, as each task is now an object); the message is ours |
 //!
 //! AWS's published examples are evidence, not errors: the update-task-set example shows scale 50
 //! with `computedDesiredCount` 0 on a desiredCount 1 service because the count is recomputed
