@@ -509,21 +509,10 @@ impl State {
         _ctx: &Ctx,
     ) -> Result<DescribeServiceDeploymentsResponse, ApiError> {
         let arns = req.service_deployment_arns.unwrap_or_default();
-        check_count(&arns, "serviceDeploymentArns")?;
-        let mut found = vec![];
-        let mut failures = vec![];
-        for arn in arns {
-            let hit = parts_of(&arn, "service-deployment").and_then(|(cluster, service)| {
-                let c = self.clusters.get(cluster)?;
-                let svc = c.services.get(service)?;
-                let e = svc.history.iter().find(|e| e.arn == arn)?;
-                Some(svc.render_deployment(e, &c.arn))
-            });
-            match hit {
-                Some(d) => found.push(d),
-                None => failures.push(super::missing_entry(arn, None)),
-            }
-        }
+        let (found, failures) = self.by_arn(&arns, "service-deployment", |svc, arn, cluster| {
+            let e = svc.history.iter().find(|e| e.arn == arn)?;
+            Some(svc.render_deployment(e, cluster))
+        })?;
         Ok(DescribeServiceDeploymentsResponse {
             service_deployments: Some(found),
             failures: Some(failures),
@@ -538,26 +527,44 @@ impl State {
         _ctx: &Ctx,
     ) -> Result<DescribeServiceRevisionsResponse, ApiError> {
         let arns = req.service_revision_arns.unwrap_or_default();
-        check_count(&arns, "serviceRevisionArns")?;
-        let mut found = vec![];
-        let mut failures = vec![];
-        for arn in arns {
-            let hit = parts_of(&arn, "service-revision").and_then(|(cluster, service)| {
-                let c = self.clusters.get(cluster)?;
-                let svc = c.services.get(service)?;
-                let r = svc.revisions.iter().find(|r| r.arn == arn)?;
-                Some(svc.render_revision(r, &c.arn))
-            });
-            match hit {
-                Some(r) => found.push(r),
-                None => failures.push(super::missing_entry(arn, None)),
-            }
-        }
+        let (found, failures) = self.by_arn(&arns, "service-revision", |svc, arn, cluster| {
+            let r = svc.revisions.iter().find(|r| r.arn == arn)?;
+            Some(svc.render_revision(r, cluster))
+        })?;
         Ok(DescribeServiceRevisionsResponse {
             service_revisions: Some(found),
             failures: Some(failures),
             ..Default::default()
         })
+    }
+
+    /// 1..=20 ARNs of `kind`, each rendered by `render` (the service, the ARN, the cluster's
+    /// ARN) or a MISSING failure.
+    fn by_arn<T>(
+        &self,
+        arns: &[String],
+        kind: &str,
+        render: impl Fn(&ServiceRecord, &str, &str) -> Option<T>,
+    ) -> Result<(Vec<T>, Vec<Failure>), ApiError> {
+        let member = if kind == "service-deployment" {
+            "serviceDeploymentArns"
+        } else {
+            "serviceRevisionArns"
+        };
+        check_count(arns, member)?;
+        let mut found = vec![];
+        let mut failures = vec![];
+        for arn in arns {
+            let hit = parts_of(arn, kind).and_then(|(cluster, service)| {
+                let c = self.clusters.get(cluster)?;
+                render(c.services.get(service)?, arn, &c.arn)
+            });
+            match hit {
+                Some(x) => found.push(x),
+                None => failures.push(super::missing_entry(arn.clone(), None)),
+            }
+        }
+        Ok((found, failures))
     }
 }
 

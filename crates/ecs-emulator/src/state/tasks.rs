@@ -171,6 +171,42 @@ pub(super) struct TaskSpec {
     pub tags: Vec<Tag>,
 }
 
+/// Where a task set's or deployment's tasks run.
+pub(super) struct Placement<'a> {
+    pub launch_type: &'a Option<LaunchType>,
+    pub strategy: &'a Option<Vec<CapacityProviderStrategyItem>>,
+    pub platform_version: &'a Option<String>,
+    pub network: &'a Option<NetworkConfiguration>,
+}
+
+impl TaskSpec {
+    /// A task of the service `service`, started by its task set or deployment `owner_id`.
+    fn of_service(
+        service: &str,
+        owner_id: &str,
+        task_definition: String,
+        at: Placement,
+        enable_execute_command: bool,
+    ) -> TaskSpec {
+        TaskSpec {
+            task_definition,
+            group: format!("service:{service}"),
+            started_by: Some(owner_id.to_owned()),
+            launch_type: task_launch_type(at.launch_type, at.strategy),
+            capacity_provider: capacity_provider_of(at.strategy),
+            platform_version: at.platform_version.clone(),
+            platform_family: super::services::platform_family(at.launch_type, at.strategy),
+            network: at
+                .network
+                .as_ref()
+                .and_then(|n| n.awsvpc_configuration.clone()),
+            enable_execute_command,
+            overrides: None,
+            tags: vec![],
+        }
+    }
+}
+
 /// Why a task stopped, and who stopped it.
 #[derive(Clone, Debug)]
 pub(super) struct StopCause {
@@ -574,25 +610,18 @@ impl State {
             .services
             .get(&key.service)?;
         let set = svc.task_sets.get(&key.set)?;
-        Some(TaskSpec {
-            task_definition: set.task_definition.clone(),
-            group: format!("service:{}", key.service),
-            started_by: Some(set.id.clone()),
-            launch_type: task_launch_type(&set.launch_type, &set.capacity_provider_strategy),
-            capacity_provider: capacity_provider_of(&set.capacity_provider_strategy),
-            platform_version: set.platform_version.clone(),
-            platform_family: super::services::platform_family(
-                &set.launch_type,
-                &set.capacity_provider_strategy,
-            ),
-            network: set
-                .network_configuration
-                .as_ref()
-                .and_then(|n| n.awsvpc_configuration.clone()),
-            enable_execute_command: svc.enable_execute_command,
-            overrides: None,
-            tags: vec![],
-        })
+        Some(TaskSpec::of_service(
+            &key.service,
+            &set.id,
+            set.task_definition.clone(),
+            Placement {
+                launch_type: &set.launch_type,
+                strategy: &set.capacity_provider_strategy,
+                platform_version: &set.platform_version,
+                network: &set.network_configuration,
+            },
+            svc.enable_execute_command,
+        ))
     }
 
     /// The spec of the tasks a deployment starts.
@@ -607,25 +636,18 @@ impl State {
             .services
             .get(&key.service)?;
         let dep = svc.deployments.iter().find(|d| d.id == deployment)?;
-        Some(TaskSpec {
-            task_definition: dep.task_definition.clone()?,
-            group: format!("service:{}", key.service),
-            started_by: Some(dep.id.clone()),
-            launch_type: task_launch_type(&dep.launch_type, &dep.capacity_provider_strategy),
-            capacity_provider: capacity_provider_of(&dep.capacity_provider_strategy),
-            platform_version: dep.platform_version.clone(),
-            platform_family: super::services::platform_family(
-                &dep.launch_type,
-                &dep.capacity_provider_strategy,
-            ),
-            network: dep
-                .network_configuration
-                .as_ref()
-                .and_then(|n| n.awsvpc_configuration.clone()),
-            enable_execute_command: svc.enable_execute_command,
-            overrides: None,
-            tags: vec![],
-        })
+        Some(TaskSpec::of_service(
+            &key.service,
+            &dep.id,
+            dep.task_definition.clone()?,
+            Placement {
+                launch_type: &dep.launch_type,
+                strategy: &dep.capacity_provider_strategy,
+                platform_version: &dep.platform_version,
+                network: &dep.network_configuration,
+            },
+            svc.enable_execute_command,
+        ))
     }
 
     /// Creates `n` PENDING (or PROVISIONING) tasks of `spec` in `cluster`; their ids. Their
