@@ -324,8 +324,9 @@ impl TaskRecord {
                 changes += 1;
                 let due = self.stop_due.unwrap_or(stopping);
                 let half = due.duration_since(stopping).unwrap_or_default() / 2;
+                // The call that stops it answers it RUNNING, whatever the delays.
                 if !self.counted_while_stopping
-                    && (now >= stopping + half || self.stopped_at.is_some())
+                    && ((now >= stopping + half && now > stopping) || self.stopped_at.is_some())
                 {
                     trail.push(if self.awsvpc() {
                         TaskStatus::DEPROVISIONING
