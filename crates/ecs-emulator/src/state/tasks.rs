@@ -94,9 +94,7 @@ impl Tasks {
             }
         }
         self.batches.retain(|(_, ids)| !ids.is_empty());
-        let keep = self.running.len().saturating_sub(n);
-        let stopped = self.running.split_off(keep);
-        (cancelled, stopped)
+        (cancelled, self.stop_running(n))
     }
 
     /// Takes up to `n` RUNNING tasks out, newest first.
@@ -719,8 +717,7 @@ impl State {
                 Some(e) => zone_of(&e.subnet),
                 None => char::from(b'a' + rng.u8(0..3)),
             };
-            let fargate = spec.platform_version.is_some();
-            let (cpu, memory) = task_size(&definition, fargate);
+            let (cpu, memory) = task_size(&definition);
             c.tasks.seq += 1;
             let record = TaskRecord {
                 seq: c.tasks.seq,
@@ -1404,7 +1401,7 @@ fn capacity_provider_of(strategy: &Option<Vec<CapacityProviderStrategyItem>>) ->
 /// The task's cpu and memory as AWS shows them: the task definition's task-level values, else
 /// (EC2) the sum over its containers (aws-cli example describe-tasks, 2021: "10" and "300"
 /// from one container of cpu 10 and memory 300).
-fn task_size(definition: &TaskDefinition, _fargate: bool) -> (Option<String>, Option<String>) {
+fn task_size(definition: &TaskDefinition) -> (Option<String>, Option<String>) {
     let containers = definition.container_definitions.iter().flatten();
     let cpu = definition.cpu.clone().or_else(|| {
         let sum: i64 = containers
