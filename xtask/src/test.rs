@@ -337,16 +337,17 @@ fn serve(installed: &Path, args: &[&str]) -> Result<(std::process::Child, String
         .stderr(Stdio::null())
         .spawn()
         .context("starting ecs-conformance serve")?;
-    let url = server
-        .stdout
-        .take()
-        .and_then(|out| BufReader::new(out).lines().next())
-        .and_then(Result::ok)
-        .and_then(|line| {
-            line.split_whitespace()
-                .find(|w| w.starts_with("http://"))
-                .map(str::to_owned)
-        });
+    // The rest of its output is drained for as long as it runs: a closed pipe would make its
+    // next line fail and the server exit (the aws-sdk-ecs probe once met it gone).
+    let url = server.stdout.take().and_then(|out| {
+        let mut lines = BufReader::new(out).lines();
+        let first = lines.next()?.ok()?;
+        std::thread::spawn(move || lines.for_each(drop));
+        first
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .map(str::to_owned)
+    });
     match url {
         Some(url) => Ok((server, url)),
         None => {
