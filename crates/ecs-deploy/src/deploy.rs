@@ -8,9 +8,12 @@ use std::time::Duration;
 
 use ecs_client::EcsClient;
 use ecs_model::errors::DeleteTaskSetError;
+use std::time::SystemTime;
+
 use ecs_model::types::{
     CreateTaskSetRequest, DeleteTaskSetRequest, DeploymentControllerType, DescribeServicesRequest,
-    DescribeTaskSetsRequest, Scale, Service, ServiceStatus, TaskSet, TaskSetField, TaskSetStatus,
+    DescribeTaskDefinitionRequest, DescribeTaskSetsRequest, Scale, Service, ServiceField,
+    ServiceStatus, TagResourceRequest, TaskSet, TaskSetField, TaskSetStatus, UntagResourceRequest,
     UpdateServicePrimaryTaskSetRequest, UpdateTaskSetRequest,
 };
 use ecs_model::{operations, DateTime, Decimal, Operation};
@@ -19,6 +22,7 @@ use tracing::Instrument;
 
 use crate::event::Event;
 use crate::id::{DeploymentId, EXTERNAL_ID_PREFIX};
+use crate::lease::{self, Lease, RollbackRecord, TAG_ABORT, TAG_LEASE, TAG_ROLLED_BACK};
 use crate::observe::{id_of, is, judge, scale_of, Counts, Judgement, ServiceView, Target};
 use crate::strategy::{Step, Strategy};
 
@@ -43,8 +47,13 @@ pub struct Deployment {
     pub task_definition: String,
     /// How the new set grows.
     pub strategy: Strategy,
-    /// The deployment's id: the CreateTaskSet client token and the new set's label.
+    /// The deployment's id: the CreateTaskSet client token and the new set's label. A
+    /// derived id ([`Deployment::new`]) is derived again, when the run starts, from the
+    /// revision the task definition resolves to, so `web` names a new deployment once
+    /// `web:2` is registered.
     pub id: DeploymentId,
+    /// Whether `id` was derived (and is derived again from the resolved revision).
+    derived_id: bool,
 }
 
 impl Deployment {
@@ -64,13 +73,20 @@ impl Deployment {
             task_definition,
             strategy,
             id,
+            derived_id: true,
         }
     }
 
-    /// The same deployment under another id.
+    /// The same deployment under another id, used as given.
     pub fn with_id(mut self, id: DeploymentId) -> Deployment {
         self.id = id;
+        self.derived_id = false;
         self
+    }
+
+    /// Whether the id was derived rather than given.
+    pub fn derived_id(&self) -> bool {
+        self.derived_id
     }
 }
 
@@ -91,7 +107,22 @@ pub struct Timeouts {
     pub retire: Duration,
     /// The whole rollback.
     pub rollback: Duration,
+    /// How long a task set may be missing from the service's answers before it is taken for
+    /// deleted: ECS reads are eventually consistent, and an answer right after a change may
+    /// not show it yet.
+    pub read_lag: Duration,
+    /// How long the lease on the service lasts unless renewed (it is renewed while the run
+    /// waits, once less than half is left).
+    pub lease_ttl: Duration,
+    /// How long a run waits for another run's lease to be released or to lapse before it
+    /// stops ([`DeployError::Leased`]).
+    pub lease_wait: Duration,
 }
+
+/// The shortest poll interval [`Timeouts::validate`] accepts.
+pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(10);
+/// The longest deadline [`Timeouts::validate`] accepts: a week.
+pub const MAX_DEADLINE: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
 impl Default for Timeouts {
     /// For AWS: a step of a large set may take many minutes (tasks start in tens of seconds,
@@ -106,25 +137,100 @@ impl Default for Timeouts {
             switch: min(5),
             retire: min(15),
             rollback: min(15),
+            read_lag: Duration::from_secs(30),
+            lease_ttl: min(2),
+            lease_wait: min(3),
         }
     }
 }
 
 impl Timeouts {
     /// Every duration multiplied by `factor` (for an emulator running AWS's timing at a time
-    /// scale).
+    /// scale). Saturates: a factor that is not a finite number above 0 gives zero or
+    /// [`Duration::MAX`], which [`Timeouts::validate`] then refuses; it never panics.
     pub fn scaled(&self, factor: f64) -> Timeouts {
-        let s = |d: Duration| d.mul_f64(factor.max(0.0));
-        Timeouts {
-            poll_interval: s(self.poll_interval),
-            room: s(self.room),
-            step: s(self.step),
-            gate: s(self.gate),
-            switch: s(self.switch),
-            retire: s(self.retire),
-            rollback: s(self.rollback),
+        let s = |d: Duration| {
+            let secs = d.as_secs_f64() * factor;
+            if secs.is_nan() || secs <= 0.0 {
+                Duration::ZERO
+            } else {
+                Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
+            }
+        };
+        let mut t = *self;
+        for d in t.all_mut() {
+            *d = s(*d);
         }
+        t
     }
+
+    fn all_mut(&mut self) -> [&mut Duration; 10] {
+        [
+            &mut self.poll_interval,
+            &mut self.room,
+            &mut self.step,
+            &mut self.gate,
+            &mut self.switch,
+            &mut self.retire,
+            &mut self.rollback,
+            &mut self.read_lag,
+            &mut self.lease_ttl,
+            &mut self.lease_wait,
+        ]
+    }
+
+    /// Whether a run can use these: a poll interval of at least [`MIN_POLL_INTERVAL`] and
+    /// every duration at most [`MAX_DEADLINE`], the lease's lifetime longer than two poll
+    /// intervals (it is renewed while waiting).
+    pub fn validate(&self) -> Result<(), DeployError> {
+        let names = [
+            "poll interval",
+            "room deadline",
+            "step deadline",
+            "health-gate deadline",
+            "switch deadline",
+            "retirement deadline",
+            "rollback deadline",
+            "read lag",
+            "lease lifetime",
+            "lease wait",
+        ];
+        let mut t = *self;
+        let invalid = |what: String| Err(DeployError::Invalid { what });
+        let fmt = |d: Duration| humantime::format_duration(d).to_string();
+        for (name, d) in names.iter().zip(t.all_mut()) {
+            if *d > MAX_DEADLINE {
+                return invalid(format!(
+                    "the {name} of {} is longer than the limit of {}",
+                    fmt(*d),
+                    fmt(MAX_DEADLINE)
+                ));
+            }
+        }
+        if self.poll_interval < MIN_POLL_INTERVAL {
+            return invalid(format!(
+                "the poll interval of {} is shorter than {}",
+                fmt(self.poll_interval),
+                fmt(MIN_POLL_INTERVAL)
+            ));
+        }
+        if self.lease_ttl < self.poll_interval * 2 {
+            return invalid(format!(
+                "the lease lifetime of {} is not longer than two poll intervals ({} each)",
+                fmt(self.lease_ttl),
+                fmt(self.poll_interval)
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `now + d`, or a far instant when that does not fit (never a panic).
+fn later(d: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(d)
+        .or_else(|| now.checked_add(MAX_DEADLINE))
+        .unwrap_or(now)
 }
 
 /// What the health gate is asked about.
@@ -207,10 +313,78 @@ pub enum DeployError {
         /// The task set.
         task_set: String,
     },
-    /// A resumed run found this deployment's set already deleted: an earlier run was rolling
-    /// back, and this one finished the rollback.
-    #[error("an earlier run of this deployment was rolling back; the rollback is finished")]
-    EarlierRollback,
+    /// A resumed run found that an earlier run of this deployment had begun to roll back (the
+    /// service's [`crate::lease::TAG_ROLLED_BACK`] names it, or its set was already deleted);
+    /// this run finished the rollback. A rolled-back deployment is not run forward again:
+    /// deploy the revision again under a new id.
+    #[error("an earlier run of this deployment was rolling back{}; the rollback is finished (to deploy this revision again, give the deployment a new id)", .reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default())]
+    EarlierRollback {
+        /// The reason the earlier run recorded, when it got to record one.
+        reason: Option<String>,
+    },
+    /// A value given to the deployment is out of bounds (a strategy, a deadline); nothing was
+    /// called.
+    #[error("invalid deployment: {what}")]
+    Invalid {
+        /// What, and the bound.
+        what: String,
+    },
+    /// The deployment id is already the label of a task set of another task definition: an
+    /// explicit id used again for a different revision.
+    #[error("deployment id {deployment} already labels task set {task_set} of {found}, not {wanted}; give this deployment an id of its own")]
+    IdInUse {
+        /// The id.
+        deployment: String,
+        /// The task set it labels.
+        task_set: String,
+        /// That set's task definition.
+        found: String,
+        /// The task definition this deployment resolves to.
+        wanted: String,
+    },
+    /// Another run holds the service's lease ([`crate::lease::TAG_LEASE`]) and did not release
+    /// it within [`Timeouts::lease_wait`]. Nothing was changed.
+    #[error("another ecs-deploy run ({owner}, deployment {deployment}) holds service {service} until {until}; wait for it, or `ecs-deploy abort` it")]
+    Leased {
+        /// The service.
+        service: String,
+        /// The holder's deployment.
+        deployment: String,
+        /// The holding run.
+        owner: String,
+        /// When its lease lapses unless renewed (RFC 3339).
+        until: String,
+    },
+    /// This run's lease was taken over by another run (this run's lapsed while it could not
+    /// renew it). The run stops without another change.
+    #[error("the lease on service {service} is now held by {owner} (deployment {deployment}); this run stopped changing it")]
+    LeaseLost {
+        /// The service.
+        service: String,
+        /// The new holder's deployment.
+        deployment: String,
+        /// The new holder.
+        owner: String,
+    },
+    /// `ecs-deploy abort` (or [`Deployer::roll_back`]) asked for a rollback.
+    #[error("aborted by {by}")]
+    Aborted {
+        /// Who asked.
+        by: String,
+    },
+    /// An abort came after the point of no return: the new set is the primary and the old
+    /// one is being retired; a re-run finishes the retirement.
+    #[error("the deployment is past the point of no return ({task_set} is the primary and the old set is being retired); run it again to finish")]
+    PastNoReturn {
+        /// The new primary.
+        task_set: String,
+    },
+    /// There is nothing of this deployment on the service to roll back.
+    #[error("no task set of deployment {deployment} on the service: nothing to roll back")]
+    NothingToRollBack {
+        /// The deployment id.
+        deployment: String,
+    },
     /// The rollback could not be finished.
     #[error("{cause}; then the rollback failed: {rollback}")]
     RollbackFailed {
@@ -264,12 +438,18 @@ impl Report {
 }
 
 /// Runs deployments with one client, gate and listener.
+///
+/// A deployer is one lease holder: its runs share the owner name written in the service's
+/// lease ([`crate::lease::TAG_LEASE`]), so a clone resumes or rolls back what another clone
+/// began (after an interrupt, say) without waiting for the lease to lapse. Two deployers, in
+/// one process or two, exclude each other.
 #[derive(Clone)]
 pub struct Deployer {
     client: EcsClient,
     timeouts: Timeouts,
     gate: Option<Gate>,
     listener: Option<Listener>,
+    owner: String,
 }
 
 impl std::fmt::Debug for Deployer {
@@ -278,8 +458,18 @@ impl std::fmt::Debug for Deployer {
             .field("timeouts", &self.timeouts)
             .field("gate", &self.gate.is_some())
             .field("listener", &self.listener.is_some())
+            .field("owner", &self.owner)
             .finish_non_exhaustive()
     }
+}
+
+/// What a run is asked to do.
+#[derive(Clone, Debug)]
+enum Mode {
+    /// Go forward (or resume forward).
+    Deploy,
+    /// Undo what the deployment did, up to the point of no return.
+    RollBack { by: String },
 }
 
 impl Deployer {
@@ -290,10 +480,12 @@ impl Deployer {
             timeouts: Timeouts::default(),
             gate: None,
             listener: None,
+            owner: lease::new_owner(),
         }
     }
 
-    /// The stages' deadlines and the poll interval.
+    /// The stages' deadlines and the poll interval (checked when a run starts:
+    /// [`Timeouts::validate`]).
     pub fn timeouts(mut self, timeouts: Timeouts) -> Deployer {
         self.timeouts = timeouts;
         self
@@ -316,9 +508,32 @@ impl Deployer {
         self
     }
 
+    /// The name this deployer writes in a service's lease (`host/pid/nonce`).
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// The client this deployer calls ECS with.
+    pub fn client(&self) -> &EcsClient {
+        &self.client
+    }
+
     /// Runs `deployment` to its end: success, rollback or failure. Running it again after a
     /// crash (or after the future was dropped) picks up from what the service shows.
     pub async fn run(&self, deployment: &Deployment) -> Report {
+        self.start(deployment, Mode::Deploy).await
+    }
+
+    /// Rolls `deployment` back from wherever it stands, as a failed gate would: the old set
+    /// primary again at its scale, the new set deleted. Refused past the point of no return
+    /// ([`DeployError::PastNoReturn`]) and when the service holds nothing of the deployment
+    /// ([`DeployError::NothingToRollBack`]). `by` is who asked, for the report.
+    pub async fn roll_back(&self, deployment: &Deployment, by: &str) -> Report {
+        self.start(deployment, Mode::RollBack { by: by.to_owned() })
+            .await
+    }
+
+    async fn start(&self, deployment: &Deployment, mode: Mode) -> Report {
         let started = Instant::now();
         let span = tracing::info_span!(
             "deployment",
@@ -330,21 +545,35 @@ impl Deployer {
         let mut run = Run {
             d: self,
             dep: deployment,
+            id: deployment.id.clone(),
+            task_definition: deployment.task_definition.clone(),
+            mode,
             calls: 0,
             new: None,
             old: None,
             old_scale: Decimal::ONE_HUNDRED,
+            service_arn: None,
+            lease_until: None,
+            lease_held: false,
+            rolling_back: false,
+            past_no_return: false,
         };
-        let outcome = run.drive().instrument(span).await;
+        let outcome = async {
+            let outcome = run.drive().await;
+            run.release().await;
+            outcome
+        }
+        .instrument(span)
+        .await;
         match &outcome {
-            Outcome::Succeeded => tracing::info!(deployment = %deployment.id, "succeeded"),
+            Outcome::Succeeded => tracing::info!(deployment = %run.id, "succeeded"),
             Outcome::RolledBack(e) => {
-                tracing::warn!(deployment = %deployment.id, "rolled back: {e}")
+                tracing::warn!(deployment = %run.id, "rolled back: {e}")
             }
-            Outcome::Failed(e) => tracing::error!(deployment = %deployment.id, "failed: {e}"),
+            Outcome::Failed(e) => tracing::error!(deployment = %run.id, "failed: {e}"),
         }
         Report {
-            deployment: deployment.id.clone(),
+            deployment: run.id.clone(),
             outcome,
             new_task_set: run.new,
             old_task_set: run.old,
@@ -358,10 +587,32 @@ impl Deployer {
 struct Run<'a> {
     d: &'a Deployer,
     dep: &'a Deployment,
+    /// The deployment id, derived again from the resolved revision when it was derived.
+    id: DeploymentId,
+    /// The task definition, resolved to a revision's ARN before anything is created.
+    task_definition: String,
+    mode: Mode,
     calls: u32,
     new: Option<String>,
     old: Option<String>,
     old_scale: Decimal,
+    service_arn: Option<String>,
+    /// When the lease this run wrote lapses, by this process's clock.
+    lease_until: Option<SystemTime>,
+    /// Whether this run holds the service's lease (confirmed by a read after writing it).
+    lease_held: bool,
+    rolling_back: bool,
+    /// The switch and its gate passed: what is left is the retirement, never undone.
+    past_no_return: bool,
+}
+
+/// What a stage's error leads to: a rollback, except when the service is no longer this
+/// run's to change.
+fn undo(e: DeployError) -> Stop {
+    match e {
+        DeployError::LeaseLost { .. } | DeployError::Leased { .. } => Stop::Fail(e),
+        e => Stop::Rollback(e),
+    }
 }
 
 /// What one read of the service says about a wait.
@@ -376,6 +627,12 @@ enum Look<T> {
 enum Stop {
     Rollback(DeployError),
     Fail(DeployError),
+}
+
+/// The tags an earlier run wrote on the new set.
+struct Recorded {
+    replaces: Option<String>,
+    replaces_scale: Option<Decimal>,
 }
 
 impl Run<'_> {
@@ -409,7 +666,12 @@ impl Run<'_> {
             self.calls += 1;
             match f(self.d.client.clone()).await {
                 Ok(v) => return Ok(v),
-                Err(e) if e.is_retryable() && Instant::now() + backoff < deadline => {
+                Err(e)
+                    if e.is_retryable()
+                        && Instant::now()
+                            .checked_add(backoff)
+                            .is_some_and(|t| t < deadline) =>
+                {
                     self.emit(Event::Retrying {
                         operation,
                         error: e.to_string(),
@@ -435,11 +697,28 @@ impl Run<'_> {
         .await
     }
 
-    /// The service as DescribeServices shows it now.
+    /// The service as DescribeServices shows it now, tags included. While this run holds the
+    /// lease, every read also checks it (renewing it once less than half its lifetime is
+    /// left) and looks for an abort request naming this deployment.
     async fn view(&mut self, deadline: Instant) -> Result<ServiceView, DeployError> {
+        let view = self.read_service(deadline).await?;
+        if !self.lease_held {
+            return Ok(view);
+        }
+        let view = self.check_lease(view, deadline).await?;
+        if !self.rolling_back && !self.past_no_return {
+            if let Some(abort) = view.abort().filter(|a| a.deployment == self.id.as_str()) {
+                return Err(DeployError::Aborted { by: abort.by });
+            }
+        }
+        Ok(view)
+    }
+
+    async fn read_service(&mut self, deadline: Instant) -> Result<ServiceView, DeployError> {
         let req = DescribeServicesRequest {
             cluster: Some(self.dep.cluster.clone()),
             services: Some(vec![self.dep.service.clone()]),
+            include: Some(vec![ServiceField::Tags]),
             ..Default::default()
         };
         let answer = self
@@ -450,23 +729,216 @@ impl Run<'_> {
             .unwrap_or_default()
             .into_iter()
             .find(|s| s.status != Some(ServiceStatus::INACTIVE));
-        found
+        let view = found
             .map(ServiceView::new)
             .ok_or_else(|| DeployError::ServiceNotFound {
                 cluster: self.dep.cluster.clone(),
                 service: self.dep.service.clone(),
-            })
+            })?;
+        if self.service_arn.is_none() {
+            self.service_arn = view.service.service_arn.clone();
+        }
+        Ok(view)
+    }
+
+    /// The lease as `view` shows it, while this run believes it holds it. Another owner's
+    /// lease shown for longer than [`Timeouts::read_lag`] means the lease was taken over
+    /// ([`DeployError::LeaseLost`]); a shorter sighting may be a read from before this run
+    /// took it, and is read again.
+    async fn check_lease(
+        &mut self,
+        mut view: ServiceView,
+        deadline: Instant,
+    ) -> Result<ServiceView, DeployError> {
+        let mut foreign_since: Option<Instant> = None;
+        while let Some(other) = view.lease().filter(|l| l.owner != self.d.owner) {
+            let since = *foreign_since.get_or_insert_with(Instant::now);
+            if since.elapsed() >= self.t().read_lag || Instant::now() >= deadline {
+                self.lease_held = false;
+                return Err(DeployError::LeaseLost {
+                    service: self.dep.service.clone(),
+                    deployment: other.deployment,
+                    owner: other.owner,
+                });
+            }
+            self.pause(deadline).await;
+            view = self.read_service(deadline).await?;
+        }
+        let now = SystemTime::now();
+        let left = self
+            .lease_until
+            .and_then(|until| until.duration_since(now).ok())
+            .unwrap_or(Duration::ZERO);
+        if left < self.t().lease_ttl / 2 {
+            self.write_lease(deadline).await?;
+        }
+        Ok(view)
+    }
+
+    /// Tags the service with this run's lease, lasting [`Timeouts::lease_ttl`] from now.
+    async fn write_lease(&mut self, deadline: Instant) -> Result<(), DeployError> {
+        let until = SystemTime::now()
+            .checked_add(self.t().lease_ttl)
+            .unwrap_or_else(SystemTime::now);
+        // What the tag holds (milliseconds): this run renews by that, not by a finer clock.
+        let until = std::time::UNIX_EPOCH
+            + Duration::from_millis(
+                until
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            );
+        let lease = Lease {
+            deployment: self.id.to_string(),
+            owner: self.d.owner.clone(),
+            until,
+        };
+        let arn = self.service_arn.clone().unwrap_or_default();
+        let req = TagResourceRequest {
+            resource_arn: Some(arn),
+            tags: Some(vec![lease::tag(TAG_LEASE, &lease.value())]),
+            ..Default::default()
+        };
+        self.send::<operations::TagResource>(req, deadline).await?;
+        self.lease_until = Some(until);
+        Ok(())
+    }
+
+    /// Takes the service's lease: waits (up to [`Timeouts::lease_wait`]) while another run's
+    /// lease is live, writes this run's, waits a poll interval for a concurrent writer's tag
+    /// to land, and reads it back; whoever wrote last holds it. Answers the read that showed
+    /// it held.
+    async fn acquire_lease(&mut self, mut view: ServiceView) -> Result<ServiceView, Stop> {
+        let waiting_until = later(self.t().lease_wait);
+        let mut announced: Option<Lease> = None;
+        loop {
+            let holder = view
+                .lease()
+                .filter(|l| l.owner != self.d.owner && l.live(SystemTime::now()));
+            if let Some(holder) = holder {
+                if Instant::now() >= waiting_until {
+                    return Err(Stop::Fail(DeployError::Leased {
+                        service: self.dep.service.clone(),
+                        deployment: holder.deployment,
+                        owner: holder.owner,
+                        until: humantime::format_rfc3339_seconds(holder.until).to_string(),
+                    }));
+                }
+                if announced.as_ref() != Some(&holder) {
+                    self.emit(Event::WaitingForLease {
+                        deployment: holder.deployment.clone(),
+                        owner: holder.owner.clone(),
+                        until: humantime::format_rfc3339_seconds(holder.until).to_string(),
+                    });
+                    announced = Some(holder);
+                }
+                self.pause(waiting_until).await;
+                view = self
+                    .read_service(later(self.t().step))
+                    .await
+                    .map_err(Stop::Fail)?;
+                continue;
+            }
+            let deadline = later(self.t().step);
+            self.write_lease(deadline).await.map_err(Stop::Fail)?;
+            tokio::time::sleep(self.t().poll_interval).await;
+            view = self.read_service(deadline).await.map_err(Stop::Fail)?;
+            if view.lease().is_some_and(|l| l.owner == self.d.owner) {
+                self.lease_held = true;
+                return Ok(view);
+            }
+            // Another run wrote after this one: the lease is its, and this run waits.
+            self.lease_until = None;
+        }
+    }
+
+    /// At the end of a run: removes the lease (when this run still holds it) and an abort
+    /// request naming this deployment. A failure here leaves the lease to lapse.
+    async fn release(&mut self) {
+        if !self.lease_held {
+            return;
+        }
+        let deadline = later(self.t().switch);
+        let mut keys = vec![TAG_LEASE.to_owned()];
+        let view = match self.read_service(deadline).await {
+            Ok(view) => view,
+            Err(e) => {
+                tracing::warn!("the lease was not released (it lapses on its own): {e}");
+                return;
+            }
+        };
+        if view.lease().is_some_and(|l| l.owner != self.d.owner) {
+            return;
+        }
+        if view
+            .abort()
+            .is_some_and(|a| a.deployment == self.id.as_str())
+        {
+            keys.push(TAG_ABORT.to_owned());
+        }
+        let req = UntagResourceRequest {
+            resource_arn: self.service_arn.clone(),
+            tag_keys: Some(keys),
+            ..Default::default()
+        };
+        match self.send::<operations::UntagResource>(req, deadline).await {
+            Ok(_) => self.lease_held = false,
+            Err(e) => tracing::warn!("the lease was not released (it lapses on its own): {e}"),
+        }
+    }
+
+    /// Before a change: while this run holds the lease, a read that checks it.
+    async fn guard(&mut self, deadline: Instant) -> Result<(), DeployError> {
+        if self.lease_held {
+            self.view(deadline).await?;
+        }
+        Ok(())
+    }
+
+    /// Resolves the task definition to a revision's ARN (a family names its latest ACTIVE
+    /// revision), and derives the id again from it when the id was derived.
+    async fn resolve(&mut self, deadline: Instant) -> Result<(), DeployError> {
+        let req = DescribeTaskDefinitionRequest {
+            task_definition: Some(self.dep.task_definition.clone()),
+            ..Default::default()
+        };
+        let answer = self
+            .send::<operations::DescribeTaskDefinition>(req, deadline)
+            .await?;
+        if let Some(arn) = answer.task_definition.and_then(|t| t.task_definition_arn) {
+            if self.dep.derived_id {
+                self.id = DeploymentId::derive(
+                    &self.dep.cluster,
+                    &self.dep.service,
+                    &arn,
+                    &self.dep.strategy.to_string(),
+                );
+            }
+            self.task_definition = arn;
+        }
+        Ok(())
     }
 
     async fn drive(&mut self) -> Outcome {
+        let valid = self.t().validate().and_then(|()| {
+            self.dep
+                .strategy
+                .validate()
+                .map_err(|e| DeployError::Invalid {
+                    what: e.to_string(),
+                })
+        });
+        if let Err(e) = valid {
+            return Outcome::Failed(e);
+        }
         match self.plan().await {
             Ok(()) => Outcome::Succeeded,
             Err(Stop::Fail(e)) => Outcome::Failed(e),
             Err(Stop::Rollback(cause)) => {
+                self.rolling_back = true;
                 self.emit(Event::RollingBack {
                     reason: cause.to_string(),
                 });
-                match self.rollback().await {
+                match self.rollback(&cause).await {
                     Ok(()) => Outcome::RolledBack(cause),
                     Err(e) => Outcome::Failed(DeployError::RollbackFailed {
                         cause: Box::new(cause),
@@ -479,8 +951,9 @@ impl Run<'_> {
 
     /// Reads the service, works out where this deployment stands, and goes on from there.
     async fn plan(&mut self) -> Result<(), Stop> {
-        let deadline = Instant::now() + self.t().step;
-        let view = self.view(deadline).await.map_err(Stop::Fail)?;
+        let deadline = later(self.t().step);
+        self.resolve(deadline).await.map_err(Stop::Fail)?;
+        let view = self.read_service(deadline).await.map_err(Stop::Fail)?;
         if view.controller != Some(DeploymentControllerType::External) {
             return Err(Stop::Fail(DeployError::NotExternal {
                 service: self.dep.service.clone(),
@@ -492,16 +965,49 @@ impl Run<'_> {
                     .to_owned(),
             }));
         }
-        let label = self.dep.id.external_id();
+        let view = self.acquire_lease(view).await?;
+        // An abort asked while no run held the lease: this run carries it out.
+        if let Some(abort) = view.abort().filter(|a| a.deployment == self.id.as_str()) {
+            self.mode = Mode::RollBack { by: abort.by };
+        }
+        let label = self.id.external_id();
         let ours = view.labelled(&label).cloned();
-        let steps = self.dep.strategy.steps();
+        let rolled_back = view
+            .rolled_back()
+            .filter(|r| r.deployment == self.id.as_str())
+            .map(|r| r.reason);
+        let steps = self.dep.strategy.steps().map_err(|e| {
+            Stop::Fail(DeployError::Invalid {
+                what: e.to_string(),
+            })
+        })?;
         let Some(ours) = ours else {
+            if let Some(reason) = rolled_back {
+                // The rollback deleted the set; what is left is the old set settling.
+                let primary = view.primary().cloned();
+                self.old = primary.as_ref().map(id_of);
+                self.old_scale = primary.as_ref().map_or(Decimal::ONE_HUNDRED, scale_of);
+                self.emit(Event::Started {
+                    deployment: self.id.to_string(),
+                    desired_count: view.desired,
+                    replacing: self.old.clone(),
+                    resumed: Some("rolled back earlier; its task set is deleted".into()),
+                });
+                return Err(Stop::Rollback(DeployError::EarlierRollback {
+                    reason: Some(reason),
+                }));
+            }
+            if matches!(self.mode, Mode::RollBack { .. }) {
+                return Err(Stop::Fail(DeployError::NothingToRollBack {
+                    deployment: self.id.to_string(),
+                }));
+            }
             // A fresh start: the primary (if any) is what this deployment replaces.
             let primary = view.primary().cloned();
             self.old = primary.as_ref().map(id_of);
             self.old_scale = primary.as_ref().map_or(Decimal::ONE_HUNDRED, scale_of);
             self.emit(Event::Started {
-                deployment: self.dep.id.to_string(),
+                deployment: self.id.to_string(),
                 desired_count: view.desired,
                 replacing: self.old.clone(),
                 resumed: None,
@@ -517,21 +1023,42 @@ impl Run<'_> {
         // An earlier run of this deployment got this far: find what it replaced.
         let ours_id = id_of(&ours);
         self.new = Some(ours_id.clone());
-        let (old, old_scale) = self.recorded_old(&ours_id).await.map_err(Stop::Fail)?;
-        self.old = old.or_else(|| view.primary().filter(|p| p.id != ours.id).map(id_of));
-        self.old_scale = old_scale
+        if matches!(self.mode, Mode::Deploy) {
+            let found = ours.task_definition.clone().unwrap_or_default();
+            if found != self.task_definition {
+                self.new = None;
+                return Err(Stop::Fail(DeployError::IdInUse {
+                    deployment: self.id.to_string(),
+                    task_set: ours_id,
+                    found,
+                    wanted: self.task_definition.clone(),
+                }));
+            }
+        }
+        let recorded = self.recorded(&ours_id).await.map_err(Stop::Fail)?;
+        self.old = recorded
+            .replaces
+            .or_else(|| view.primary().filter(|p| p.id != ours.id).map(id_of));
+        self.old_scale = recorded
+            .replaces_scale
             .or_else(|| self.old.as_deref().and_then(|o| view.set(o)).map(scale_of))
             .unwrap_or(Decimal::ONE_HUNDRED);
         let status = ours.status.as_ref().map_or("", |s| s.as_str()).to_owned();
         self.emit(Event::Started {
-            deployment: self.dep.id.to_string(),
+            deployment: self.id.to_string(),
             desired_count: view.desired,
             replacing: self.old.clone(),
             resumed: Some(format!("{ours_id} is {status} at {}%", scale_of(&ours))),
         });
-        if is(&ours, &TaskSetStatus::DRAINING) {
-            return Err(Stop::Rollback(DeployError::EarlierRollback));
+        if is(&ours, &TaskSetStatus::DRAINING) || rolled_back.is_some() {
+            return Err(Stop::Rollback(DeployError::EarlierRollback {
+                reason: rolled_back,
+            }));
         }
+        let rolling_back_by = match &self.mode {
+            Mode::RollBack { by } => Some(by.clone()),
+            Mode::Deploy => None,
+        };
         if is(&ours, &TaskSetStatus::PRIMARY) {
             let old_live = self
                 .old
@@ -539,14 +1066,25 @@ impl Run<'_> {
                 .and_then(|o| view.set(o))
                 .filter(|s| !is(s, &TaskSetStatus::DRAINING))
                 .cloned();
-            // Switched, the old set not yet touched: the gate after the switch again. Else
-            // the retirement goes on where it stopped (scaled down, DRAINING, or gone).
-            if old_live.is_some_and(|old| {
+            // Switched, the old set not yet touched: the gate after the switch again (or the
+            // rollback asked for). Else the retirement goes on where it stopped (scaled down,
+            // DRAINING, or gone).
+            let before_retirement = old_live.is_some_and(|old| {
                 scale_of(&old) == self.old_scale && self.old_scale > Decimal::ZERO
-            }) {
-                self.after_switch_gate(&ours_id, &view).await?;
+            });
+            match (before_retirement, rolling_back_by) {
+                (true, Some(by)) => return Err(Stop::Rollback(DeployError::Aborted { by })),
+                (true, None) => self.after_switch_gate(&ours_id, &view).await?,
+                (false, Some(_)) => {
+                    return Err(Stop::Fail(DeployError::PastNoReturn { task_set: ours_id }))
+                }
+                (false, None) => {}
             }
+            self.past_no_return = true;
             return self.retire().await.map_err(Stop::Fail);
+        }
+        if let Some(by) = rolling_back_by {
+            return Err(Stop::Rollback(DeployError::Aborted { by }));
         }
         // ACTIVE: resume at the first step that is not below its scale.
         let at = scale_of(&ours);
@@ -558,13 +1096,9 @@ impl Run<'_> {
             .await
     }
 
-    /// The set the deployment replaces and its scale, from the tags the first run wrote on
-    /// the new set.
-    async fn recorded_old(
-        &mut self,
-        ours: &str,
-    ) -> Result<(Option<String>, Option<Decimal>), DeployError> {
-        let deadline = Instant::now() + self.t().step;
+    /// What the first run wrote on the new set: the set it replaces and that set's scale.
+    async fn recorded(&mut self, ours: &str) -> Result<Recorded, DeployError> {
+        let deadline = later(self.t().step);
         let req = DescribeTaskSetsRequest {
             cluster: Some(self.dep.cluster.clone()),
             service: Some(self.dep.service.clone()),
@@ -582,21 +1116,17 @@ impl Run<'_> {
             .next()
             .and_then(|s| s.tags)
             .unwrap_or_default();
-        let tag = |key: &str| {
-            tags.iter()
-                .find(|t| t.key.as_deref() == Some(key))
-                .and_then(|t| t.value.clone())
-        };
-        Ok((
-            tag(TAG_REPLACES),
-            tag(TAG_REPLACES_SCALE).and_then(|s| s.parse().ok()),
-        ))
+        let tag = |key: &str| lease::find(&tags, key).map(str::to_owned);
+        Ok(Recorded {
+            replaces: tag(TAG_REPLACES),
+            replaces_scale: tag(TAG_REPLACES_SCALE).and_then(|s| s.parse().ok()),
+        })
     }
 
     /// Makes room for one more task set: deletes sets left by earlier runs of ecs-deploy that
     /// are not the primary, and waits for DRAINING ones to go.
     async fn make_room(&mut self, mut view: ServiceView) -> Result<(), Stop> {
-        let deadline = Instant::now() + self.t().room;
+        let deadline = later(self.t().room);
         let mut last_reported = None;
         loop {
             if view.sets.len() < MAX_TASK_SETS {
@@ -671,7 +1201,7 @@ impl Run<'_> {
         like: &TaskSet,
         percent: Decimal,
     ) -> Result<(String, DateTime), Stop> {
-        let deadline = Instant::now() + self.t().step;
+        let deadline = later(self.t().step);
         let capacity_provider_strategy = like
             .capacity_provider_strategy
             .clone()
@@ -679,9 +1209,9 @@ impl Run<'_> {
         let req = CreateTaskSetRequest {
             cluster: Some(self.dep.cluster.clone()),
             service: Some(self.dep.service.clone()),
-            task_definition: Some(self.dep.task_definition.clone()),
-            external_id: Some(self.dep.id.external_id()),
-            client_token: Some(self.dep.id.to_string()),
+            task_definition: Some(self.task_definition.clone()),
+            external_id: Some(self.id.external_id()),
+            client_token: Some(self.id.to_string()),
             scale: Some(Scale::percent(percent)),
             network_configuration: like.network_configuration.clone(),
             load_balancers: like.load_balancers.clone().filter(|l| !l.is_empty()),
@@ -695,12 +1225,13 @@ impl Run<'_> {
             platform_version: like.platform_version.clone(),
             tags: like.id.as_ref().map(|old| {
                 vec![
-                    tag(TAG_REPLACES, old),
-                    tag(TAG_REPLACES_SCALE, &scale_of(like).to_string()),
+                    lease::tag(TAG_REPLACES, old),
+                    lease::tag(TAG_REPLACES_SCALE, &scale_of(like).to_string()),
                 ]
             }),
             ..Default::default()
         };
+        self.guard(deadline).await.map_err(Stop::Fail)?;
         let answer = self
             .send::<operations::CreateTaskSet>(req, deadline)
             .await
@@ -730,6 +1261,7 @@ impl Run<'_> {
             scale: Some(Scale::percent(percent)),
             ..Default::default()
         };
+        self.guard(deadline).await?;
         let answer = self
             .send::<operations::UpdateTaskSet>(req, deadline)
             .await?;
@@ -747,6 +1279,7 @@ impl Run<'_> {
             primary_task_set: Some(task_set.to_owned()),
             ..Default::default()
         };
+        self.guard(deadline).await?;
         self.send::<operations::UpdateServicePrimaryTaskSet>(req, deadline)
             .await?;
         Ok(())
@@ -765,6 +1298,7 @@ impl Run<'_> {
             force: Some(force),
             ..Default::default()
         };
+        self.guard(deadline).await?;
         let answer = self.send::<operations::DeleteTaskSet>(req, deadline).await;
         match answer {
             Ok(_) => {}
@@ -823,14 +1357,22 @@ impl Run<'_> {
     ) -> Result<(ServiceView, Counts), DeployError> {
         let mut shown: Option<(&'static str, Counts)> = None;
         let what = format!("{task_set} settling at {}%", target.percent);
+        let mut missing = Missing::new(self.t().read_lag);
         let (view, counts) = self
             .wait_until(what, budget, |view| {
-                let set = view
-                    .set(task_set)
-                    .filter(|s| !is(s, &TaskSetStatus::DRAINING))
-                    .ok_or_else(|| DeployError::Vanished {
+                let Some(set) = view.set(task_set) else {
+                    missing.absent(task_set)?;
+                    return Ok(Look::NotYet {
+                        last: NOT_SHOWN.into(),
+                        event: None,
+                    });
+                };
+                missing.present();
+                if is(set, &TaskSetStatus::DRAINING) {
+                    return Err(DeployError::Vanished {
                         task_set: task_set.to_owned(),
-                    })?;
+                    });
+                }
                 let (judgement, counts) = judge(set, view.desired, &target);
                 let Judgement::Waiting(why) = judgement else {
                     return Ok(Look::Done((view, counts)));
@@ -889,7 +1431,7 @@ impl Run<'_> {
     ) -> Result<(), DeployError> {
         if let Some(gate) = &self.d.gate {
             let cx = GateContext {
-                deployment: self.dep.id.to_string(),
+                deployment: self.id.to_string(),
                 at: at.clone(),
                 task_set: task_set.to_owned(),
                 percent,
@@ -926,12 +1468,12 @@ impl Run<'_> {
         for (i, step) in steps.iter().enumerate().skip(first) {
             let span = tracing::info_span!("step", index = i + 1, of = n, percent = %step.percent);
             async {
-                let deadline = Instant::now() + self.t().step;
+                let deadline = later(self.t().step);
                 if current != Some(step.percent) {
                     since = self
                         .update_scale(&ours, step.percent, deadline)
                         .await
-                        .map_err(Stop::Rollback)?;
+                        .map_err(undo)?;
                     current = Some(step.percent);
                 }
                 let target = Target {
@@ -942,7 +1484,7 @@ impl Run<'_> {
                 let (_, counts) = self
                     .settle(&ours, target, Some((i + 1, n)), budget)
                     .await
-                    .map_err(Stop::Rollback)?;
+                    .map_err(undo)?;
                 if !step.bake.is_zero() {
                     self.emit(Event::Baking {
                         step: i + 1,
@@ -957,38 +1499,48 @@ impl Run<'_> {
                     counts,
                 )
                 .await
-                .map_err(Stop::Rollback)
+                .map_err(undo)
             }
             .instrument(span)
             .await?;
             since = None;
         }
         // The switch.
-        let deadline = Instant::now() + self.t().switch;
-        self.make_primary(&ours, deadline)
-            .await
-            .map_err(Stop::Rollback)?;
+        let deadline = later(self.t().switch);
+        self.make_primary(&ours, deadline).await.map_err(undo)?;
         let budget = deadline.saturating_duration_since(Instant::now());
         let what = format!("{ours} shown as the primary task set");
+        let mut missing = Missing::new(self.t().read_lag);
         let view = self
             .wait_until(what, budget, |view| match view.set(&ours) {
                 Some(s) if is(s, &TaskSetStatus::PRIMARY) => Ok(Look::Done(view)),
-                Some(s) if !is(s, &TaskSetStatus::DRAINING) => Ok(Look::NotYet {
-                    last: "not PRIMARY yet".into(),
-                    event: None,
-                }),
-                _ => Err(DeployError::Vanished {
+                Some(s) if !is(s, &TaskSetStatus::DRAINING) => {
+                    missing.present();
+                    Ok(Look::NotYet {
+                        last: "not PRIMARY yet".into(),
+                        event: None,
+                    })
+                }
+                Some(_) => Err(DeployError::Vanished {
                     task_set: ours.clone(),
                 }),
+                None => {
+                    missing.absent(&ours)?;
+                    Ok(Look::NotYet {
+                        last: NOT_SHOWN.into(),
+                        event: None,
+                    })
+                }
             })
             .await
-            .map_err(Stop::Rollback)?;
+            .map_err(undo)?;
         self.emit(Event::Switched {
             primary: ours.clone(),
         });
         if self.old.is_some() {
             self.after_switch_gate(&ours, &view).await?;
         }
+        self.past_no_return = true;
         self.retire().await.map_err(Stop::Fail)
     }
 
@@ -1009,7 +1561,7 @@ impl Run<'_> {
             counts,
         )
         .await
-        .map_err(Stop::Rollback)
+        .map_err(undo)
     }
 
     /// The point of no return is behind: scale the old set to 0, delete it, wait until it is
@@ -1018,7 +1570,7 @@ impl Run<'_> {
         let Some(old) = self.old.clone() else {
             return Ok(());
         };
-        let deadline = Instant::now() + self.t().retire;
+        let deadline = later(self.t().retire);
         let view = self.view(deadline).await?;
         let Some(set) = view.set(&old).cloned() else {
             return self.retire_gone().await;
@@ -1062,19 +1614,44 @@ impl Run<'_> {
 
     /// Puts the old set back as the primary at its scale, deletes the new set and waits until
     /// it is gone and the old set is steady.
-    async fn rollback(&mut self) -> Result<(), DeployError> {
-        let started = Instant::now();
-        let deadline = started + self.t().rollback;
-        let view = self.view(deadline).await?;
-        let ours = view.labelled(&self.dep.id.external_id()).cloned();
+    async fn rollback(&mut self, cause: &DeployError) -> Result<(), DeployError> {
+        let deadline = later(self.t().rollback);
+        let mut view = self.view(deadline).await?;
+        let label = self.id.external_id();
+        let mut ours = view.labelled(&label).cloned();
+        // The new set is known to exist (this run made or found it): an answer without it may
+        // be from before, and is read again until the read lag has passed.
+        if let (None, Some(id)) = (&ours, self.new.clone()) {
+            let mut missing = Missing::new(self.t().read_lag);
+            while missing.absent(&id).is_ok() && Instant::now() < deadline {
+                self.pause(deadline).await;
+                view = self.view(deadline).await?;
+                ours = view.labelled(&label).cloned();
+                if ours.is_some() {
+                    break;
+                }
+            }
+        }
+        // The intent first, so that a crash from here on resumes into the rollback.
+        if !matches!(cause, DeployError::EarlierRollback { .. }) {
+            self.record_rollback(&cause.to_string(), deadline).await?;
+        }
         if let Some(old) = self.old.clone() {
-            let Some(old_set) = view
-                .set(&old)
-                .filter(|s| !is(s, &TaskSetStatus::DRAINING))
-                .cloned()
-            else {
-                // Deleting the new set now would leave the service with nothing to run.
-                return Err(DeployError::Vanished { task_set: old });
+            let mut missing = Missing::new(self.t().read_lag);
+            let old_set = loop {
+                match view.set(&old) {
+                    Some(set) if !is(set, &TaskSetStatus::DRAINING) => break set.clone(),
+                    // Deleting the new set now would leave the service with nothing to run.
+                    Some(_) => return Err(DeployError::Vanished { task_set: old }),
+                    None => {
+                        missing.absent(&old)?;
+                        if Instant::now() >= deadline {
+                            return Err(DeployError::Vanished { task_set: old });
+                        }
+                        self.pause(deadline).await;
+                        view = self.view(deadline).await?;
+                    }
+                }
             };
             if !is(&old_set, &TaskSetStatus::PRIMARY) {
                 self.make_primary(&old, deadline).await?;
@@ -1109,10 +1686,58 @@ impl Run<'_> {
     }
 }
 
-fn tag(key: &str, value: &str) -> ecs_model::types::Tag {
-    ecs_model::types::Tag {
-        key: Some(key.to_owned()),
-        value: Some(value.to_owned()),
-        ..Default::default()
+impl Run<'_> {
+    /// Records on the service ([`TAG_ROLLED_BACK`]) that this deployment's rollback began,
+    /// and why.
+    async fn record_rollback(
+        &mut self,
+        reason: &str,
+        deadline: Instant,
+    ) -> Result<(), DeployError> {
+        self.guard(deadline).await?;
+        let record = RollbackRecord {
+            deployment: self.id.to_string(),
+            reason: reason.to_owned(),
+        };
+        let req = TagResourceRequest {
+            resource_arn: self.service_arn.clone(),
+            tags: Some(vec![lease::tag(TAG_ROLLED_BACK, &record.value())]),
+            ..Default::default()
+        };
+        self.send::<operations::TagResource>(req, deadline).await?;
+        Ok(())
+    }
+}
+
+/// What a wait shows while the set is missing from the answers.
+const NOT_SHOWN: &str = "not shown by the service yet (an answer from before the change?)";
+
+/// How long a task set has been missing from the service's answers: ECS reads are eventually
+/// consistent, so one answer without it proves nothing; missing for [`Timeouts::read_lag`],
+/// it is taken for deleted.
+struct Missing {
+    since: Option<Instant>,
+    lag: Duration,
+}
+
+impl Missing {
+    fn new(lag: Duration) -> Missing {
+        Missing { since: None, lag }
+    }
+
+    /// The set was not in an answer: `Ok` while that may be a lagging read.
+    fn absent(&mut self, task_set: &str) -> Result<(), DeployError> {
+        let since = *self.since.get_or_insert_with(Instant::now);
+        if since.elapsed() >= self.lag {
+            return Err(DeployError::Vanished {
+                task_set: task_set.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The set was in an answer.
+    fn present(&mut self) {
+        self.since = None;
     }
 }

@@ -9,8 +9,15 @@ use ecs_model::Decimal;
 
 use crate::observe::Counts;
 
-/// Something the deployment did or saw.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Something the deployment did or saw. As JSON (`ecs-deploy --output json`), an object with
+/// the variant's name in snake case under `event` and its fields in snake case; durations in
+/// seconds.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(
+    tag = "event",
+    rename_all = "snake_case",
+    rename_all_fields = "snake_case"
+)]
 #[non_exhaustive]
 pub enum Event {
     /// The deployment began (or resumed) with what the service showed.
@@ -23,6 +30,15 @@ pub enum Event {
         replacing: Option<String>,
         /// What was found of an earlier run of the same deployment (`None`: a fresh start).
         resumed: Option<String>,
+    },
+    /// Another run holds the service's lease; waiting for it to be released or to lapse.
+    WaitingForLease {
+        /// The holder's deployment.
+        deployment: String,
+        /// The holding run.
+        owner: String,
+        /// When its lease lapses unless renewed (RFC 3339).
+        until: String,
     },
     /// The service holds as many task sets as it may; waiting for DRAINING ones to go.
     WaitingForRoom {
@@ -78,6 +94,7 @@ pub enum Event {
         /// The step (1-based).
         step: usize,
         /// For how long.
+        #[serde(serialize_with = "seconds")]
         duration: Duration,
     },
     /// The health gate said yes.
@@ -127,6 +144,19 @@ pub enum Event {
     },
 }
 
+fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+impl Event {
+    /// The event as one JSON object.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_else(
+            |e| serde_json::json!({ "event": "unserialisable", "error": e.to_string() }),
+        )
+    }
+}
+
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -146,6 +176,14 @@ impl fmt::Display for Event {
                 }
                 Ok(())
             }
+            Event::WaitingForLease {
+                deployment,
+                owner,
+                until,
+            } => write!(
+                f,
+                "waiting: run {owner} (deployment {deployment}) holds the service until {until}"
+            ),
             Event::WaitingForRoom {
                 task_sets,
                 draining,

@@ -80,16 +80,19 @@
 mod deploy;
 pub mod event;
 pub mod id;
+pub mod lease;
 mod observe;
+pub mod status;
 pub mod strategy;
 
 pub use deploy::{
     DeployError, Deployer, Deployment, GateContext, GateFuture, Outcome, Report, Timeouts,
-    MAX_TASK_SETS, TAG_REPLACES, TAG_REPLACES_SCALE,
+    MAX_DEADLINE, MAX_TASK_SETS, MIN_POLL_INTERVAL, TAG_REPLACES, TAG_REPLACES_SCALE,
 };
 pub use event::Event;
 pub use id::{DeploymentId, DeploymentIdError};
 pub use observe::Counts;
+pub use status::{SetStatus, Status};
 pub use strategy::{Step, Strategy, StrategyError};
 
 /// The repository README's examples (model, client and deployments) are compiled as doctests

@@ -1,42 +1,85 @@
-//! `ecs-deploy`: one deployment of an EXTERNAL ECS service, from a terminal or a CI job.
+//! `ecs-deploy`: one deployment of an EXTERNAL ECS service, from a terminal or a CI job; and
+//! `ecs-deploy status` / `ecs-deploy abort` to see and stop one from elsewhere.
 //!
-//! Exit codes: 0 deployed, 3 rolled back, 1 failed (needs a look, or a re-run to resume),
-//! 2 usage or configuration.
+//! Exit codes: 0 deployed (or aborted: rolled back on request), 3 rolled back, 1 failed
+//! (needs a look, or a re-run to resume), 2 usage or configuration, 130 interrupted and left
+//! to be resumed.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use ecs_client::{Config, EcsClient};
 use ecs_deploy::strategy::parse_duration;
-use ecs_deploy::{Deployer, Deployment, DeploymentId, GateContext, Outcome, Strategy, Timeouts};
+use ecs_deploy::{
+    Deployer, Deployment, DeploymentId, Event, GateContext, Outcome, Report, Strategy, Timeouts,
+};
 
 #[derive(Parser, Debug)]
 #[command(
     name = "ecs-deploy",
     version,
     about = "Deploys a task definition to an EXTERNAL ECS service with task sets: blue/green, canary or linear, with rollback",
-    after_help = "Exit codes: 0 deployed, 3 rolled back, 1 failed, 2 usage.\n\
+    after_help = "Exit codes: 0 deployed, 3 rolled back, 1 failed, 2 usage, 130 interrupted and left to be resumed.\n\
 Region and credentials come from the environment and the shared AWS files, as the AWS CLI reads them.\n\
-Running the same command again after an interruption resumes the deployment."
+Running the same command again after an interruption resumes the deployment.\n\
+`ecs-deploy status` shows where a service's deployment stands; `ecs-deploy abort` rolls it back.",
+    args_conflicts_with_subcommands = true
 )]
-struct Args {
+struct Cli {
+    #[command(flatten)]
+    deploy: DeployArgs,
+    #[command(flatten)]
+    connection: Connection,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Where the service's deployment stands: the lease, an abort request, the last rollback,
+    /// and every task set with its counts.
+    Status {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        connection: Connection,
+        /// text, or json (one object).
+        #[arg(long, value_enum, default_value = "text")]
+        output: Output,
+    },
+    /// Rolls back the deployment in progress on the service: asks the run holding the lease to
+    /// roll back and watches it do so, or, when no run holds it (a crashed one), rolls back
+    /// here.
+    Abort {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        connection: Connection,
+        /// Who asks (recorded on the service); `$USER@host` when not given.
+        #[arg(long)]
+        by: Option<String>,
+        /// How long to watch the run holding the lease roll back, or to roll back here.
+        #[arg(long, value_parser = parse_duration, default_value = "15m")]
+        timeout: Duration,
+        /// Time between two reads of the service.
+        #[arg(long, value_parser = parse_duration, default_value = "5s")]
+        poll_interval: Duration,
+    },
+}
+
+#[derive(Args, Debug)]
+struct Target {
     /// The cluster (name or ARN).
     #[arg(long)]
     cluster: String,
-    /// The service (name or ARN); it must use the EXTERNAL deployment controller.
+    /// The service (name or ARN).
     #[arg(long)]
     service: String,
-    /// The task definition of the new task set (family, family:revision or ARN).
-    #[arg(long)]
-    task_definition: String,
-    /// blue-green[:BAKE], canary:PERCENT%,BAKE or linear:PERCENT%,INTERVAL (e.g. linear:20%,1m).
-    #[arg(long, default_value = "blue-green")]
-    strategy: Strategy,
-    /// The deployment id (client token and task-set label, up to 36 characters); derived from
-    /// the cluster, service, task definition and strategy when not given.
-    #[arg(long)]
-    deployment_id: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+struct Connection {
     /// An endpoint other than AWS's (an emulator).
     #[arg(long)]
     endpoint: Option<String>,
@@ -46,12 +89,43 @@ struct Args {
     /// The shared-config profile (else AWS_PROFILE or `default`).
     #[arg(long)]
     profile: Option<String>,
+}
+
+/// The deployment's arguments. The three that name it are checked after parsing (clap does not
+/// lift a flattened argument's `required` for a subcommand), with clap's own error.
+#[derive(Args, Debug)]
+struct DeployArgs {
+    /// The cluster (name or ARN). Required.
+    #[arg(long)]
+    cluster: Option<String>,
+    /// The service (name or ARN); it must use the EXTERNAL deployment controller. Required.
+    #[arg(long)]
+    service: Option<String>,
+    /// The task definition of the new task set (family, family:revision or ARN). A family is
+    /// resolved to its latest ACTIVE revision before anything is changed. Required.
+    #[arg(long)]
+    task_definition: Option<String>,
+    /// blue-green[:BAKE], canary:PERCENT%,BAKE or linear:PERCENT%,INTERVAL (e.g. linear:20%,1m).
+    #[arg(long, default_value = "blue-green")]
+    strategy: Strategy,
+    /// The deployment id (client token and task-set label, up to 36 characters); derived from
+    /// the cluster, service, resolved task definition and strategy when not given.
+    #[arg(long)]
+    deployment_id: Option<String>,
     /// A shell command asked at each step after its bake and after the switch: exit 0 to go on,
     /// anything else to roll back. It sees ECS_DEPLOY_ID, ECS_DEPLOY_AT, ECS_DEPLOY_TASK_SET,
     /// ECS_DEPLOY_PERCENT, ECS_DEPLOY_RUNNING and ECS_DEPLOY_EXPECTED.
     #[arg(long)]
     health_check: Option<String>,
-    /// Time between two reads of the service while waiting.
+    /// On SIGTERM or Ctrl-C: roll back (as a failed gate would), or leave the deployment as it
+    /// stands for a re-run to resume (exit 130).
+    #[arg(long, value_enum, default_value = "rollback")]
+    on_interrupt: OnInterrupt,
+    /// text (a line per step on stderr), or json (one JSON object per event on stdout, then
+    /// one for the outcome).
+    #[arg(long, value_enum, default_value = "text")]
+    output: Output,
+    /// Time between two reads of the service while waiting (at least 10ms).
     #[arg(long, value_parser = parse_duration, default_value = "5s")]
     poll_interval: Duration,
     /// Deadline of one step (scale change to settled).
@@ -63,18 +137,64 @@ struct Args {
     /// Deadline of the rollback.
     #[arg(long, value_parser = parse_duration, default_value = "15m")]
     rollback_timeout: Duration,
+    /// Deadline for room on a full service (DRAINING task sets to go).
+    #[arg(long, value_parser = parse_duration, default_value = "10m")]
+    room_timeout: Duration,
+    /// Deadline of the switch (the new set shown as the primary).
+    #[arg(long, value_parser = parse_duration, default_value = "5m")]
+    switch_timeout: Duration,
+    /// Deadline of the old set's retirement (scaled to 0, deleted, gone).
+    #[arg(long, value_parser = parse_duration, default_value = "15m")]
+    retire_timeout: Duration,
+    /// How long a task set may be missing from the service's answers before it is taken
+    /// for deleted (ECS reads are eventually consistent).
+    #[arg(long, value_parser = parse_duration, default_value = "30s")]
+    read_lag: Duration,
+    /// How long the lease on the service lasts unless renewed.
+    #[arg(long, value_parser = parse_duration, default_value = "2m")]
+    lease_ttl: Duration,
+    /// How long to wait for another run's lease before stopping.
+    #[arg(long, value_parser = parse_duration, default_value = "3m")]
+    lease_wait: Duration,
     /// Also print every intermediate count, not only a line per step.
     #[arg(long, short)]
     verbose: bool,
 }
 
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum OnInterrupt {
+    Rollback,
+    Leave,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Output {
+    Text,
+    Json,
+}
+
 fn main() -> ExitCode {
-    let args = Args::parse();
-    let filter = if args.verbose {
-        "ecs_deploy=debug"
-    } else {
-        "off"
-    };
+    let cli = Cli::parse();
+    if cli.command.is_none() {
+        use clap::CommandFactory;
+        let d = &cli.deploy;
+        for (value, flag) in [
+            (&d.cluster, "--cluster <CLUSTER>"),
+            (&d.service, "--service <SERVICE>"),
+            (&d.task_definition, "--task-definition <TASK_DEFINITION>"),
+        ] {
+            if value.is_none() {
+                Cli::command()
+                    .error(
+                        clap::error::ErrorKind::MissingRequiredArgument,
+                        format!("the following required argument was not provided: {flag}"),
+                    )
+                    .exit();
+            }
+        }
+    }
+    let verbose = cli.command.is_none() && cli.deploy.verbose;
+    let filter = if verbose { "ecs_deploy=debug" } else { "off" };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -89,31 +209,51 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    runtime.block_on(deploy(args))
+    runtime.block_on(async move {
+        match cli.command {
+            None => deploy(cli.deploy, cli.connection).await,
+            Some(Command::Status {
+                target,
+                connection,
+                output,
+            }) => status(target, connection, output).await,
+            Some(Command::Abort {
+                target,
+                connection,
+                by,
+                timeout,
+                poll_interval,
+            }) => abort(target, connection, by, timeout, poll_interval).await,
+        }
+    })
 }
 
-async fn deploy(args: Args) -> ExitCode {
+fn client(connection: &Connection) -> Result<EcsClient, ExitCode> {
     let mut config = Config::builder();
-    if let Some(endpoint) = &args.endpoint {
+    if let Some(endpoint) = &connection.endpoint {
         config = config.endpoint(endpoint);
     }
-    if let Some(region) = &args.region {
+    if let Some(region) = &connection.region {
         config = config.region(region);
     }
-    if let Some(profile) = &args.profile {
+    if let Some(profile) = &connection.profile {
         config = config.profile(profile);
     }
-    let client = match config.build().and_then(EcsClient::new) {
+    config.build().and_then(EcsClient::new).map_err(|e| {
+        eprintln!("ecs-deploy: {e}");
+        ExitCode::from(2)
+    })
+}
+
+async fn deploy(args: DeployArgs, connection: Connection) -> ExitCode {
+    let client = match client(&connection) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("ecs-deploy: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let mut deployment = Deployment::new(
-        &args.cluster,
-        &args.service,
-        &args.task_definition,
+        args.cluster.clone().unwrap_or_default(),
+        args.service.clone().unwrap_or_default(),
+        args.task_definition.clone().unwrap_or_default(),
         args.strategy.clone(),
     );
     if let Some(id) = &args.deployment_id {
@@ -127,42 +267,312 @@ async fn deploy(args: Args) -> ExitCode {
     }
     let timeouts = Timeouts {
         poll_interval: args.poll_interval,
+        room: args.room_timeout,
         step: args.step_timeout,
         gate: args.health_check_timeout,
+        switch: args.switch_timeout,
+        retire: args.retire_timeout,
         rollback: args.rollback_timeout,
-        ..Timeouts::default()
+        read_lag: args.read_lag,
+        lease_ttl: args.lease_ttl,
+        lease_wait: args.lease_wait,
     };
-    let verbose = args.verbose;
-    let mut deployer = Deployer::new(client).timeouts(timeouts).on_event(move |e| {
-        if verbose || !matches!(e, ecs_deploy::Event::Waiting { .. }) {
-            eprintln!("{e}");
-        }
-    });
+    if let Err(e) = timeouts.validate() {
+        eprintln!("ecs-deploy: {e}");
+        return ExitCode::from(2);
+    }
+    let (verbose, output) = (args.verbose, args.output);
+    let mut deployer = Deployer::new(client)
+        .timeouts(timeouts)
+        .on_event(move |e| match output {
+            Output::Json => println!("{}", json_line(e.to_json())),
+            Output::Text => {
+                if verbose || !matches!(e, Event::Waiting { .. }) {
+                    eprintln!("{e}");
+                }
+            }
+        });
     if let Some(command) = args.health_check.clone() {
         deployer = deployer.health_gate(move |cx| shell_gate(command.clone(), cx));
     }
-    eprintln!(
-        "deploying {} to {}/{} with {} (deployment {})",
-        deployment.task_definition,
-        deployment.cluster,
-        deployment.service,
-        deployment.strategy,
-        deployment.id
-    );
-    let report = deployer.run(&deployment).await;
+    if output == Output::Text {
+        eprintln!(
+            "deploying {} to {}/{} with {}",
+            deployment.task_definition, deployment.cluster, deployment.service, deployment.strategy,
+        );
+    }
+    let run = deployer.run(&deployment);
+    tokio::pin!(run);
+    let signal = tokio::select! {
+        report = &mut run => return finish(&report, output),
+        signal = interrupted() => signal,
+    };
+    // The run's future is dropped here: nothing more is sent on its behalf.
+    let by = format!("{signal} to ecs-deploy");
+    match args.on_interrupt {
+        OnInterrupt::Rollback => {
+            if output == Output::Text {
+                eprintln!("interrupted ({signal}): rolling back");
+            }
+            let rollback = deployer.roll_back(&deployment, &by);
+            tokio::pin!(rollback);
+            tokio::select! {
+                report = &mut rollback => finish(&report, output),
+                again = interrupted() => {
+                    eprintln!("interrupted again ({again}): the rollback is left as it stands; `ecs-deploy abort` or the same command finishes it");
+                    ExitCode::from(130)
+                }
+            }
+        }
+        OnInterrupt::Leave => {
+            let released = deployer
+                .release_lease(&deployment.cluster, &deployment.service)
+                .await;
+            let note = match released {
+                Ok(true) => "lease released",
+                Ok(false) => "no lease of this run to release",
+                Err(_) => "the lease could not be released and lapses on its own",
+            };
+            match output {
+                Output::Json => println!(
+                    "{}",
+                    json_line(serde_json::json!({
+                        "event": "interrupted",
+                        "signal": signal,
+                        "left": "resumable",
+                        "lease": note,
+                    }))
+                ),
+                Output::Text => eprintln!(
+                    "interrupted ({signal}): left as it stands ({note}); run the same command again to resume, or `ecs-deploy abort` to roll back"
+                ),
+            }
+            ExitCode::from(130)
+        }
+    }
+}
+
+/// The name of the first SIGINT (Ctrl-C) or SIGTERM received.
+async fn interrupted() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
+}
+
+fn json_line(mut value: serde_json::Value) -> String {
+    if let Some(object) = value.as_object_mut() {
+        let now = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
+        object.insert("time".into(), serde_json::Value::String(now));
+    }
+    value.to_string()
+}
+
+fn finish(report: &Report, output: Output) -> ExitCode {
     let calls = report.api_calls;
     let took = humantime::format_duration(Duration::from_secs(report.elapsed.as_secs()));
-    match &report.outcome {
-        Outcome::Succeeded => eprintln!(
-            "deployed: {} is the primary task set ({calls} calls, {took})",
-            report.new_task_set.as_deref().unwrap_or("-")
+    let (outcome, reason) = match &report.outcome {
+        Outcome::Succeeded => ("succeeded", None),
+        Outcome::RolledBack(why) => ("rolled_back", Some(why.to_string())),
+        Outcome::Failed(why) => ("failed", Some(why.to_string())),
+    };
+    match output {
+        Output::Json => println!(
+            "{}",
+            json_line(serde_json::json!({
+                "event": "finished",
+                "outcome": outcome,
+                "reason": reason,
+                "deployment": report.deployment.as_str(),
+                "new_task_set": report.new_task_set,
+                "old_task_set": report.old_task_set,
+                "api_calls": calls,
+                "elapsed_seconds": report.elapsed.as_secs_f64(),
+                "exit_code": report.exit_code(),
+            }))
         ),
-        Outcome::RolledBack(why) => {
-            eprintln!("rolled back ({calls} calls, {took}): {why}")
-        }
-        Outcome::Failed(why) => eprintln!("failed ({calls} calls, {took}): {why}"),
+        Output::Text => match &report.outcome {
+            Outcome::Succeeded => eprintln!(
+                "deployed: {} is the primary task set (deployment {}, {calls} calls, {took})",
+                report.new_task_set.as_deref().unwrap_or("-"),
+                report.deployment
+            ),
+            Outcome::RolledBack(why) => {
+                eprintln!("rolled back ({calls} calls, {took}): {why}")
+            }
+            Outcome::Failed(why) => eprintln!("failed ({calls} calls, {took}): {why}"),
+        },
     }
     ExitCode::from(u8::try_from(report.exit_code()).unwrap_or(1))
+}
+
+async fn status(target: Target, connection: Connection, output: Output) -> ExitCode {
+    let client = match client(&connection) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    match Deployer::new(client)
+        .status(&target.cluster, &target.service)
+        .await
+    {
+        Ok(status) => {
+            match output {
+                Output::Json => println!("{}", status.to_json()),
+                Output::Text => print!("{status}"),
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("ecs-deploy status: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn abort(
+    target: Target,
+    connection: Connection,
+    by: Option<String>,
+    timeout: Duration,
+    poll_interval: Duration,
+) -> ExitCode {
+    let client = match client(&connection) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let by = by.unwrap_or_else(|| {
+        let user = std::env::var("USER").unwrap_or_else(|_| "someone".into());
+        let owner = ecs_deploy::lease::new_owner();
+        let host = owner.split('/').next().unwrap_or("host").to_owned();
+        format!("{user}@{host}")
+    });
+    let timeouts = Timeouts {
+        poll_interval,
+        rollback: timeout,
+        ..Timeouts::default()
+    };
+    if let Err(e) = timeouts.validate() {
+        eprintln!("ecs-deploy abort: {e}");
+        return ExitCode::from(2);
+    }
+    let deployer = Deployer::new(client)
+        .timeouts(timeouts)
+        .on_event(|e| eprintln!("{e}"));
+    let (cluster, service) = (target.cluster.as_str(), target.service.as_str());
+    match deployer.request_abort(cluster, service, &by).await {
+        Err(e) => {
+            eprintln!("ecs-deploy abort: {e}");
+            return ExitCode::from(1);
+        }
+        Ok(Some(deployment)) => {
+            eprintln!("asked the run of deployment {deployment} to roll back; watching it");
+            let deadline = tokio::time::Instant::now() + timeout.min(ecs_deploy::MAX_DEADLINE);
+            loop {
+                tokio::time::sleep(poll_interval).await;
+                match deployer.status(cluster, service).await {
+                    Ok(status) if !status.lease_live => {
+                        let rolled_back = status
+                            .rolled_back
+                            .as_ref()
+                            .is_some_and(|r| r.deployment == deployment)
+                            && !status
+                                .task_sets
+                                .iter()
+                                .any(|s| s.deployment.as_deref() == Some(deployment.as_str()));
+                        if rolled_back {
+                            print!("{status}");
+                            eprintln!("deployment {deployment} is rolled back");
+                            return ExitCode::SUCCESS;
+                        }
+                        if status.abort.is_none() {
+                            print!("{status}");
+                            eprintln!("the run ended without rolling back (past the point of no return, or it failed): see above");
+                            return ExitCode::from(1);
+                        }
+                        // The lease lapsed with the request unread: the run is gone.
+                        eprintln!("the run holding the service is gone; rolling back here");
+                        break;
+                    }
+                    Ok(_) => {}
+                    Err(e) => eprintln!("ecs-deploy abort: {e}"),
+                }
+                if tokio::time::Instant::now() >= deadline {
+                    eprintln!(
+                        "the run still holds the service after {}",
+                        humantime::format_duration(timeout)
+                    );
+                    return ExitCode::from(1);
+                }
+            }
+        }
+        Ok(None) => {}
+    }
+    // No run holds the service: the deployment in progress, if any, is rolled back here.
+    let status = match deployer.status(cluster, service).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("ecs-deploy abort: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    // The deployment in progress: an ACTIVE set of ecs-deploy's; else a PRIMARY one of
+    // ecs-deploy's beside another live set (switched, the old set not yet retired).
+    let live: Vec<_> = status
+        .task_sets
+        .iter()
+        .filter(|s| s.status != "DRAINING")
+        .collect();
+    let ours = |s: &&&ecs_deploy::SetStatus| s.deployment.is_some();
+    let newest = live
+        .iter()
+        .filter(ours)
+        .find(|s| s.status != "PRIMARY")
+        .or_else(|| live.iter().filter(ours).find(|_| live.len() > 1));
+    let Some(set) = newest else {
+        eprintln!("no deployment in progress on {service}: nothing to abort");
+        return ExitCode::from(1);
+    };
+    let Some(id) = set
+        .deployment
+        .as_deref()
+        .and_then(|d| DeploymentId::new(d).ok())
+    else {
+        eprintln!("no deployment in progress on {service}: nothing to abort");
+        return ExitCode::from(1);
+    };
+    eprintln!("no run holds the service: rolling back deployment {id} here");
+    let d = Deployment::new(
+        cluster,
+        service,
+        &set.task_definition,
+        Strategy::BlueGreen {
+            bake: Duration::ZERO,
+        },
+    )
+    .with_id(id);
+    let report = deployer.roll_back(&d, &by).await;
+    match &report.outcome {
+        Outcome::RolledBack(_) => {
+            eprintln!("deployment {} is rolled back", report.deployment);
+            ExitCode::SUCCESS
+        }
+        _ => finish(&report, Output::Text),
+    }
 }
 
 /// The health check as a shell command: exit 0 is yes; otherwise the last line it wrote is

@@ -66,6 +66,26 @@ impl ServiceView {
         first.or_else(|| found.next())
     }
 
+    /// The lease tag on the service, when it holds one this tool wrote.
+    pub fn lease(&self) -> Option<crate::lease::Lease> {
+        let tags = self.service.tags.as_deref().unwrap_or_default();
+        crate::lease::find(tags, crate::lease::TAG_LEASE).and_then(crate::lease::Lease::parse)
+    }
+
+    /// The abort request on the service, if any.
+    pub fn abort(&self) -> Option<crate::lease::AbortRequest> {
+        let tags = self.service.tags.as_deref().unwrap_or_default();
+        crate::lease::find(tags, crate::lease::TAG_ABORT)
+            .and_then(crate::lease::AbortRequest::parse)
+    }
+
+    /// The record of the last rollback begun on the service, if any.
+    pub fn rolled_back(&self) -> Option<crate::lease::RollbackRecord> {
+        let tags = self.service.tags.as_deref().unwrap_or_default();
+        crate::lease::find(tags, crate::lease::TAG_ROLLED_BACK)
+            .and_then(crate::lease::RollbackRecord::parse)
+    }
+
     pub fn draining(&self) -> usize {
         self.sets
             .iter()
@@ -90,7 +110,7 @@ pub(crate) fn scale_of(set: &TaskSet) -> Decimal {
 }
 
 /// A task set's counts as one answer showed them.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Counts {
     /// `ceil(desiredCount x scale / 100)` for the scale the step asked for, computed exactly.
     pub expected: i32,

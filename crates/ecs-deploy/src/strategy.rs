@@ -45,6 +45,14 @@ pub enum Strategy {
     },
 }
 
+/// The most steps a strategy may make: a linear increment is at least 1%. A longer list
+/// only multiplies calls and waits (this project's bound, not an AWS limit).
+pub const MAX_STEPS: usize = 100;
+
+/// The longest bake or interval: a day (this project's bound, not an AWS limit). A longer
+/// hold is better served by a gate that says no until it is time.
+pub const MAX_BAKE: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// One step of a strategy: scale the new set to `percent`, then bake for `bake`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Step {
@@ -65,10 +73,51 @@ pub struct StrategyError {
 }
 
 impl Strategy {
-    /// The steps, in order; the last one is at 100%.
-    pub fn steps(&self) -> Vec<Step> {
+    /// Whether the strategy can run: a canary's share above 0% and below 100%, a linear
+    /// increment of at least 1% (at most [`MAX_STEPS`] steps) and at most 100%, and every
+    /// bake at most [`MAX_BAKE`].
+    pub fn validate(&self) -> Result<(), StrategyError> {
+        let fail = |reason: String| {
+            Err(StrategyError {
+                text: self.to_string(),
+                reason,
+            })
+        };
+        let (percent, bake) = match self {
+            Strategy::BlueGreen { bake } => (None, bake),
+            Strategy::Canary { percent, bake } => {
+                if *percent <= Decimal::ZERO || *percent >= Decimal::ONE_HUNDRED {
+                    return fail(format!(
+                        "a canary's share must be above 0% and below 100%, not {percent}%"
+                    ));
+                }
+                (None, bake)
+            }
+            Strategy::Linear { percent, interval } => (Some(percent), interval),
+        };
+        if let Some(percent) = percent {
+            if *percent < Decimal::ONE || *percent > Decimal::ONE_HUNDRED {
+                return fail(format!(
+                    "a linear increment must be at least 1% (at most {MAX_STEPS} steps) and at most 100%, not {percent}%"
+                ));
+            }
+        }
+        if *bake > MAX_BAKE {
+            return fail(format!(
+                "a bake or interval of {} is longer than the limit of {}",
+                humantime::format_duration(*bake),
+                humantime::format_duration(MAX_BAKE)
+            ));
+        }
+        Ok(())
+    }
+
+    /// The steps, in order; the last one is at 100%. A strategy that does not
+    /// [validate](Strategy::validate) has none.
+    pub fn steps(&self) -> Result<Vec<Step>, StrategyError> {
+        self.validate()?;
         let hundred = Decimal::ONE_HUNDRED;
-        match self {
+        Ok(match self {
             Strategy::BlueGreen { bake } => vec![Step {
                 percent: hundred,
                 bake: *bake,
@@ -84,6 +133,7 @@ impl Strategy {
                 },
             ],
             Strategy::Linear { percent, interval } => {
+                // At least 1% a step (validated): at most MAX_STEPS iterations.
                 let mut steps = vec![];
                 let mut at = percent.get();
                 while at < hundred.get() {
@@ -99,7 +149,7 @@ impl Strategy {
                 });
                 steps
             }
-        }
+        })
     }
 }
 
@@ -112,14 +162,14 @@ impl FromStr for Strategy {
             reason: reason.to_owned(),
         };
         let (kind, args) = text.split_once(':').unwrap_or((text, ""));
-        match kind {
+        let strategy = match kind {
             "blue-green" | "bluegreen" | "blue_green" => {
                 let bake = if args.is_empty() {
                     Duration::ZERO
                 } else {
                     parse_duration(args).map_err(|r| fail(&r))?
                 };
-                Ok(Strategy::BlueGreen { bake })
+                Strategy::BlueGreen { bake }
             }
             "canary" | "linear" => {
                 let (percent, duration) = args
@@ -131,19 +181,21 @@ impl FromStr for Strategy {
                     if percent >= Decimal::ONE_HUNDRED {
                         return Err(fail("a canary's share must be below 100%"));
                     }
-                    Ok(Strategy::Canary {
+                    Strategy::Canary {
                         percent,
                         bake: duration,
-                    })
+                    }
                 } else {
-                    Ok(Strategy::Linear {
+                    Strategy::Linear {
                         percent,
                         interval: duration,
-                    })
+                    }
                 }
             }
-            _ => Err(fail("unknown strategy")),
-        }
+            _ => return Err(fail("unknown strategy")),
+        };
+        strategy.validate().map_err(|e| fail(&e.reason))?;
+        Ok(strategy)
     }
 }
 
@@ -190,6 +242,7 @@ mod tests {
         s.parse::<Strategy>()
             .unwrap()
             .steps()
+            .unwrap()
             .iter()
             .map(|s| format!("{}@{}", s.percent, s.bake.as_secs()))
             .collect()
@@ -241,9 +294,44 @@ mod tests {
             ("linear:120%,1m", "above 0%"),
             ("linear:ten%,1m", "not a percentage"),
             ("canary:10%,soon", "not a duration"),
+            // 10^9 steps.
+            ("linear:0.0000001%,1m", "at least 1%"),
+            ("linear:0.5%,1m", "at least 1% (at most 100 steps)"),
+            ("canary:0.0%,1m", "above 0%"),
+            ("canary:10%,25h", "longer than the limit of 1day"),
+            ("blue-green:3days", "longer than the limit"),
         ] {
             let e = bad.parse::<Strategy>().unwrap_err();
             assert!(e.to_string().contains(why), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn a_strategy_built_in_code_is_bounded_too() {
+        // Built without the parser: a zero increment once looped for ever.
+        for bad in [
+            Strategy::Linear {
+                percent: Decimal::ZERO,
+                interval: Duration::ZERO,
+            },
+            Strategy::Linear {
+                percent: "0.0000001".parse().unwrap(),
+                interval: Duration::ZERO,
+            },
+            Strategy::Canary {
+                percent: Decimal::ONE_HUNDRED,
+                bake: Duration::ZERO,
+            },
+            Strategy::BlueGreen {
+                bake: Duration::MAX,
+            },
+        ] {
+            assert!(bad.steps().is_err(), "{bad:?}");
+        }
+        let one = Strategy::Linear {
+            percent: Decimal::ONE,
+            interval: Duration::ZERO,
+        };
+        assert_eq!(one.steps().unwrap().len(), MAX_STEPS);
     }
 }

@@ -20,8 +20,13 @@ async fn ecs_deploy(w: &World, args: &[&str]) -> Output {
             "--service",
             "svc",
         ])
-        .args(["--poll-interval", "50ms", "--step-timeout", "10s"])
-        .args(args)
+        .args(args);
+    for (flag, default) in [("--poll-interval", "50ms"), ("--step-timeout", "10s")] {
+        if !args.contains(&flag) {
+            command.args([flag, default]);
+        }
+    }
+    command
         .env_clear()
         .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
         .env("AWS_SECRET_ACCESS_KEY", "example-secret")
@@ -115,4 +120,255 @@ async fn bad_arguments_exit_2_naming_the_problem() {
     .await;
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("deployment id"), "{}", stderr(&out));
+}
+
+#[tokio::test]
+async fn values_out_of_bounds_exit_2_before_any_call() {
+    let w = World::new().await;
+    for (args, why) in [
+        (
+            &["--task-definition", "web:2", "--poll-interval", "0"][..],
+            "poll interval of 0s is shorter than 10ms",
+        ),
+        (
+            &["--task-definition", "web:2", "--step-timeout", "100000h"][..],
+            "step deadline of 11years",
+        ),
+        (
+            &[
+                "--task-definition",
+                "web:2",
+                "--strategy",
+                "linear:0.0000001%,1m",
+            ][..],
+            "at least 1%",
+        ),
+    ] {
+        let out = ecs_deploy(&w, args).await;
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(why), "{args:?}: {}", stderr(&out));
+    }
+    assert_eq!(w.emulator.engine().calls().len(), 0, "nothing was called");
+}
+
+#[tokio::test]
+async fn json_output_is_one_object_per_event_then_the_outcome() {
+    let w = World::new().await;
+    w.service(2).await;
+    let out = ecs_deploy(
+        &w,
+        &[
+            "--task-definition",
+            "web",
+            "--strategy",
+            "canary:50%,10ms",
+            "--output",
+            "json",
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let kinds: Vec<&str> = lines.iter().map(|l| l["event"].as_str().unwrap()).collect();
+    assert_eq!(kinds.first(), Some(&"started"), "{kinds:?}");
+    assert!(
+        kinds.contains(&"settled") && kinds.contains(&"switched"),
+        "{kinds:?}"
+    );
+    let last = lines.last().unwrap();
+    assert_eq!(last["event"], "finished");
+    assert_eq!(last["outcome"], "succeeded");
+    assert_eq!(last["exit_code"], 0);
+    assert!(lines.iter().all(|l| l["time"].is_string()));
+    let baking = lines.iter().find(|l| l["event"] == "baking").unwrap();
+    assert_eq!(baking["duration"], 0.01);
+    assert_eq!(
+        lines[0]["deployment"], last["deployment"],
+        "the id derived from the resolved revision, in both"
+    );
+}
+
+/// Runs `ecs-deploy` until its stderr shows `line`, then sends it SIGTERM; answers its output.
+async fn interrupted_at(w: &World, args: &[&str], line: &str) -> (Option<i32>, String) {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ecs-deploy"));
+    command
+        .args([
+            "--endpoint",
+            &w.emulator.url(),
+            "--cluster",
+            "c",
+            "--service",
+            "svc",
+        ])
+        .args(["--poll-interval", "50ms", "--lease-ttl", "1s"])
+        .args(args)
+        .env_clear()
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "example-secret")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/nonexistent/config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = command.spawn().unwrap();
+    let pid = child.id().unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = String::new();
+    while let Some(l) = lines.next_line().await.unwrap() {
+        seen.push_str(&l);
+        seen.push('\n');
+        if l.contains(line) {
+            let killed = std::process::Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status()
+                .unwrap();
+            assert!(killed.success());
+            break;
+        }
+    }
+    while let Some(l) = lines.next_line().await.unwrap() {
+        seen.push_str(&l);
+        seen.push('\n');
+    }
+    let status = child.wait().await.unwrap();
+    (status.code(), seen)
+}
+
+#[tokio::test]
+async fn sigterm_rolls_back_by_default() {
+    let w = World::new().await;
+    let from = w.service(4).await;
+    let (code, text) = interrupted_at(
+        &w,
+        &["--task-definition", "web:2", "--strategy", "linear:25%,10s"],
+        "step 1: baking",
+    )
+    .await;
+    assert_eq!(code, Some(3), "{text}");
+    assert!(
+        text.contains("interrupted (SIGTERM): rolling back"),
+        "{text}"
+    );
+    assert!(text.contains("aborted by SIGTERM to ecs-deploy"), "{text}");
+    assert_restored(&w, 4).await;
+    check_log(&w.calls_since(from), true);
+}
+
+#[tokio::test]
+async fn sigterm_with_leave_exits_130_and_the_same_command_resumes() {
+    let w = World::new().await;
+    let from = w.service(4).await;
+    let args = [
+        "--task-definition",
+        "web:2",
+        "--strategy",
+        "linear:50%,300ms",
+        "--on-interrupt",
+        "leave",
+    ];
+    let (code, text) = interrupted_at(&w, &args, "step 1: baking").await;
+    assert_eq!(code, Some(130), "{text}");
+    assert!(text.contains("lease released"), "{text}");
+    // No wait for a lapsed lease: the interrupted run released it.
+    let out = ecs_deploy(&w, &args).await;
+    let text = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("resuming"), "{text}");
+    assert!(!text.contains("waiting: run"), "{text}");
+    assert_deployed(&w, 4).await;
+    assert_eq!(check_log(&w.calls_since(from), false).created, 1);
+}
+
+#[tokio::test]
+async fn status_and_abort_from_another_terminal() {
+    let w = World::new().await;
+    w.service(4).await;
+    let endpoint = w.emulator.url();
+    let base = |cmd: &str| {
+        // tokio's: the emulator answers on this test's runtime, which must not be blocked.
+        let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_ecs-deploy"));
+        c.args([
+            cmd,
+            "--endpoint",
+            &endpoint,
+            "--cluster",
+            "c",
+            "--service",
+            "svc",
+        ])
+        .env_clear()
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "example-secret")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/nonexistent/config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        .env("USER", "ops");
+        c
+    };
+    let deploying = tokio::spawn({
+        let w_url = endpoint.clone();
+        async move {
+            let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_ecs-deploy"));
+            c.args(["--endpoint", &w_url, "--cluster", "c", "--service", "svc"])
+                .args(["--task-definition", "web:2", "--strategy", "linear:25%,2s"])
+                .args(["--poll-interval", "50ms"])
+                .env_clear()
+                .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+                .env("AWS_SECRET_ACCESS_KEY", "example-secret")
+                .env("AWS_REGION", "us-east-1")
+                .env("AWS_CONFIG_FILE", "/nonexistent/config")
+                .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials");
+            c.output().await.unwrap()
+        }
+    });
+    // Wait until the deployment holds the lease and its set exists.
+    let mut shown = String::new();
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let out = base("status").output().await.unwrap();
+        shown = String::from_utf8_lossy(&out.stdout).into_owned() + &stderr(&out);
+        if shown.contains("ACTIVE") && shown.contains("lease: deployment d-") {
+            break;
+        }
+    }
+    assert!(
+        shown.contains("ACTIVE") && shown.contains(" deployment d-"),
+        "{shown}"
+    );
+    let json = base("status")
+        .args(["--output", "json"])
+        .output()
+        .await
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(json["lease"]["live"], true, "{json}");
+    assert_eq!(json["task_sets"].as_array().unwrap().len(), 2, "{json}");
+
+    let abort = base("abort")
+        .args(["--poll-interval", "50ms"])
+        .output()
+        .await
+        .unwrap();
+    let said = String::from_utf8_lossy(&abort.stderr);
+    assert_eq!(abort.status.code(), Some(0), "{said}");
+    assert!(said.contains("is rolled back"), "{said}");
+    let deployed = deploying.await.unwrap();
+    assert_eq!(deployed.status.code(), Some(3), "{}", stderr(&deployed));
+    assert!(
+        stderr(&deployed).contains("aborted by ops@"),
+        "{}",
+        stderr(&deployed)
+    );
+    assert_restored(&w, 4).await;
+    let after = base("status").output().await.unwrap();
+    let after = String::from_utf8_lossy(&after.stdout);
+    assert!(
+        after.contains("lease: none") && after.contains("rolled back: aborted by ops@"),
+        "{after}"
+    );
 }

@@ -414,9 +414,10 @@ async fn a_service_full_of_other_sets_is_left_untouched() {
     assert_eq!(task_sets.len(), 5);
     assert_eq!(report.exit_code(), 1);
     let calls = w.calls_since(mark);
-    assert!(
-        calls.iter().all(|c| c.operation == "DescribeServices"),
-        "nothing changed: {:?}",
+    assert_eq!(
+        changes(&calls),
+        0,
+        "no task set changed: {:?}",
         calls.iter().map(|c| &c.operation).collect::<Vec<_>>()
     );
     check_log(&calls, false);
@@ -443,8 +444,12 @@ async fn a_service_that_is_not_external_is_refused() {
     };
     assert_eq!(controller, "ECS");
     let calls = w.calls_since(mark);
-    assert_eq!(calls.len(), 1);
-    assert_eq!(calls[0].operation, "DescribeServices", "it only looked");
+    let ops: Vec<_> = calls.iter().map(|c| c.operation.as_str()).collect();
+    assert_eq!(
+        ops,
+        ["DescribeTaskDefinition", "DescribeServices"],
+        "it only looked"
+    );
     let d = ecs_deploy::Deployment::new("c", "nope", "web:2", "blue-green".parse().unwrap());
     let report = w.deployer().run(&d).await;
     assert!(
@@ -463,15 +468,19 @@ type CrashPoint = fn(&Event) -> bool;
 /// Runs `deployer` until an event matches `crash_at`, then drops the future, as a killed
 /// process would stop.
 async fn crash(deployer: Deployer, crash_at: CrashPoint) {
+    crash_with(deployer, &deployment("linear:25%,10ms"), crash_at).await
+}
+
+/// [`crash`] with a deployment of the caller's.
+async fn crash_with(deployer: Deployer, d: &ecs_deploy::Deployment, crash_at: CrashPoint) {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let deployer = deployer.on_event(move |e| {
         if crash_at(e) {
             let _ = tx.send(());
         }
     });
-    let d = deployment("linear:25%,10ms");
     tokio::select! {
-        report = deployer.run(&d) => panic!("finished before the crash point: {:?}", report.outcome),
+        report = deployer.run(d) => panic!("finished before the crash point: {:?}", report.outcome),
         _ = rx.recv() => {}
     }
 }
@@ -548,7 +557,7 @@ async fn a_crash_during_a_rollback_is_finished_by_the_resume() {
     assert!(
         matches!(
             report.outcome,
-            Outcome::RolledBack(DeployError::EarlierRollback)
+            Outcome::RolledBack(DeployError::EarlierRollback { .. })
         ),
         "{:?}",
         report.outcome
@@ -659,15 +668,16 @@ async fn an_error_before_anything_changed_fails_without_a_rollback() {
     let Outcome::Failed(DeployError::Call { operation, source }) = &report.outcome else {
         panic!("{:?}", report.outcome)
     };
-    assert_eq!(*operation, "CreateTaskSet");
+    // The task definition is resolved first: the refusal comes before the service is read.
+    assert_eq!(*operation, "DescribeTaskDefinition");
     assert_eq!(
         source.service_error().map(|e| e.code.as_str()),
         Some("ClientException")
     );
     assert_eq!(report.new_task_set, None);
     let calls = w.calls_since(mark);
-    assert_eq!(count(&calls, "CreateTaskSet"), (0, 1));
-    assert_eq!(calls.len(), 2, "one read, one refused create");
+    assert_eq!(count(&calls, "DescribeTaskDefinition"), (0, 1));
+    assert_eq!(calls.len(), 1, "one refused read");
     assert!(!w
         .events()
         .iter()
@@ -721,4 +731,443 @@ async fn a_rollback_puts_the_old_set_back_at_its_recorded_scale() {
         [50.0, 100.0],
         "shrunk by the gate, restored by the rollback"
     );
+}
+
+/// The operations that change a service's task sets.
+const CHANGES: [&str; 4] = [
+    "CreateTaskSet",
+    "UpdateTaskSet",
+    "UpdateServicePrimaryTaskSet",
+    "DeleteTaskSet",
+];
+
+fn changes(calls: &[ecs_emulator::LoggedCall]) -> usize {
+    calls
+        .iter()
+        .filter(|c| CHANGES.contains(&c.operation.as_str()))
+        .count()
+}
+
+/// `--task-definition web` twice, with `web:3` registered in between: the family resolves
+/// to a revision before the id is derived, so the second run is a deployment of its own.
+/// (Derived from the text `web`, both runs had one id: the second found the first one's
+/// PRIMARY set, "resumed" it and reported success while the service still ran `web:2`.)
+#[tokio::test]
+async fn a_family_deployed_again_after_a_new_revision_deploys_that_revision() {
+    let w = World::new().await;
+    w.service(3).await;
+    let by_family =
+        || ecs_deploy::Deployment::new("c", "svc", "web", "blue-green".parse().unwrap());
+    let first = w.deployer().run(&by_family()).await;
+    assert!(
+        matches!(first.outcome, Outcome::Succeeded),
+        "{:?}",
+        first.outcome
+    );
+    assert_deployed(&w, 3).await;
+    w.register_revision().await;
+    let from = w.emulator.engine().calls().len();
+    let second = w.deployer().run(&by_family()).await;
+    assert!(
+        matches!(second.outcome, Outcome::Succeeded),
+        "{:?}",
+        second.outcome
+    );
+    assert_ne!(
+        first.deployment, second.deployment,
+        "a new revision, a new id"
+    );
+    let calls = w.calls_since(from);
+    assert_eq!(count(&calls, "CreateTaskSet"), (1, 0));
+    let create = calls
+        .iter()
+        .find(|c| c.operation == "CreateTaskSet")
+        .unwrap();
+    assert!(
+        create.input["taskDefinition"]
+            .as_str()
+            .unwrap()
+            .ends_with(":task-definition/web:3"),
+        "the set is made of the resolved revision: {}",
+        create.input
+    );
+    assert_only_primary(&w, "web:3", 3).await;
+}
+
+/// An id given by hand and used again for another revision: the set it labels is not this
+/// deployment's, and the run stops before any change.
+#[tokio::test]
+async fn an_explicit_id_used_again_for_another_revision_is_refused() {
+    let w = World::new().await;
+    w.service(3).await;
+    let id = ecs_deploy::DeploymentId::new("release-7").unwrap();
+    crash(w.deployer(), |e| matches!(e, Event::Created { .. })).await;
+    // The crashed run was `deployment(..)` under a derived id; label a set `release-7` too.
+    let labelled =
+        ecs_deploy::Deployment::new("c", "svc", "web:2", "canary:25%,1s".parse().unwrap())
+            .with_id(id.clone());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let deployer = w.deployer().on_event(move |e| {
+        if matches!(e, Event::Created { .. }) {
+            let _ = tx.send(());
+        }
+    });
+    tokio::select! {
+        r = deployer.run(&labelled) => panic!("{:?}", r.outcome),
+        _ = rx.recv() => {}
+    }
+    let from = w.emulator.engine().calls().len();
+    let other =
+        ecs_deploy::Deployment::new("c", "svc", "web:1", "blue-green".parse().unwrap()).with_id(id);
+    let report = w.deployer().run(&other).await;
+    let Outcome::Failed(DeployError::IdInUse { found, wanted, .. }) = &report.outcome else {
+        panic!("{:?}", report.outcome)
+    };
+    assert!(
+        found.ends_with("web:2") && wanted.ends_with("web:1"),
+        "{found} {wanted}"
+    );
+    assert_eq!(changes(&w.calls_since(from)), 0, "nothing changed");
+}
+
+/// A rollback after the switch puts the old primary back, then deletes the new set. A crash
+/// between the two used to leave the new set ACTIVE, and the re-run went forward: it switched
+/// again to the revision the gate had refused. The intent written on the set before the first
+/// undo step makes the re-run finish the rollback.
+#[tokio::test]
+async fn a_crash_between_restoring_the_primary_and_deleting_the_new_set_resumes_the_rollback() {
+    let w = World::new().await;
+    let from = w.service(4).await;
+    let d = deployment("blue-green");
+    let refusing = w.deployer().health_gate(|cx| async move {
+        if cx.at == "after the switch" {
+            Err("5xx rate above 1%".into())
+        } else {
+            Ok(())
+        }
+    });
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let refusing = refusing.on_event(move |e| {
+        if matches!(e, Event::Restored { .. }) {
+            let _ = tx.send(());
+        }
+    });
+    tokio::select! {
+        r = refusing.run(&d) => panic!("finished before the crash point: {:?}", r.outcome),
+        _ = rx.recv() => {}
+    }
+    let sets = w.task_sets().await;
+    assert_eq!(sets.len(), 2, "the crash left both sets: {sets:#?}");
+    // The re-run's gate would say yes: going forward would switch to web:2 again.
+    let report = w.deployer().run(&d).await;
+    let Outcome::RolledBack(DeployError::EarlierRollback {
+        reason: Some(reason),
+    }) = &report.outcome
+    else {
+        panic!("{:?}", report.outcome)
+    };
+    // The tag alphabet has no `%`: the reason keeps its words.
+    assert!(reason.contains("5xx rate above 1"), "{reason}");
+    let calls = w.calls_since(from);
+    summary(
+        "crash between restore and delete, then resume",
+        &report,
+        &calls,
+    );
+    assert_restored(&w, 4).await;
+    let primaries = calls
+        .iter()
+        .filter(|c| c.operation == "UpdateServicePrimaryTaskSet")
+        .count();
+    assert_eq!(
+        primaries, 2,
+        "switched once, restored once; never switched again"
+    );
+}
+
+/// Answers from a replica that has not caught up: right after the create, three reads of
+/// the service do not show the new set. One such answer used to count as the set deleted,
+/// and rolled the deployment back.
+#[tokio::test]
+async fn answers_that_do_not_show_the_new_set_yet_are_waited_out() {
+    let w = World::new().await;
+    let from = w.service(4).await;
+    let engine = w.emulator.shared_engine();
+    let report = w
+        .deployer()
+        .on_event(move |e| {
+            if matches!(e, Event::Started { .. }) {
+                engine.inject(ecs_emulator::Fault::StaleRead {
+                    operation: "DescribeServices".into(),
+                    times: 3,
+                });
+            }
+        })
+        .run(&deployment("canary:50%,10ms"))
+        .await;
+    assert!(
+        matches!(report.outcome, Outcome::Succeeded),
+        "{:?}",
+        report.outcome
+    );
+    let calls = w.calls_since(from);
+    summary("three stale reads after the create", &report, &calls);
+    assert_deployed(&w, 4).await;
+    let created = calls
+        .iter()
+        .position(|c| c.operation == "CreateTaskSet")
+        .unwrap();
+    let new = report.new_task_set.clone().unwrap();
+    let blind = calls[created..]
+        .iter()
+        .filter(|c| c.operation == "DescribeServices")
+        .take_while(|c| {
+            let sets = c.answer.as_ref().unwrap()["services"][0]["taskSets"].clone();
+            !sets
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["id"] == new.as_str())
+        })
+        .count();
+    assert_eq!(blind, 3, "the fault hid the new set from three answers");
+}
+
+/// The tolerance is bounded: a set missing from every answer for longer than the read lag
+/// (ten stale answers, 0.5 s at this poll interval, against a lag of 0.3 s) is taken for
+/// deleted, and the deployment is rolled back, the new set deleted once it shows again.
+#[tokio::test]
+async fn a_set_missing_for_longer_than_the_read_lag_stops_the_deployment() {
+    let w = World::new().await;
+    let from = w.service(4).await;
+    let engine = w.emulator.shared_engine();
+    let report = w
+        .deployer()
+        .on_event(move |e| {
+            if matches!(e, Event::Started { .. }) {
+                engine.inject(ecs_emulator::Fault::StaleRead {
+                    operation: "DescribeServices".into(),
+                    times: 10,
+                });
+            }
+        })
+        .run(&deployment("canary:50%,10ms"))
+        .await;
+    assert!(
+        matches!(&report.outcome, Outcome::RolledBack(DeployError::Vanished { task_set }) if Some(task_set) == report.new_task_set.as_ref()),
+        "{:?}",
+        report.outcome
+    );
+    let calls = w.calls_since(from);
+    summary("ten stale reads after the create", &report, &calls);
+    assert_restored(&w, 4).await;
+}
+
+/// Two runs at once on one service: the second waits for the first's lease, then deploys;
+/// no change of one run falls between the other's.
+#[tokio::test]
+async fn a_second_run_waits_for_the_first_ones_lease() {
+    let w = World::new().await;
+    w.service(4).await;
+    w.register_revision().await;
+    let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(char, Event)>::new()));
+    let tagged = |who: char| {
+        let order = order.clone();
+        w.deployer()
+            .on_event(move |e| order.lock().unwrap().push((who, e.clone())))
+    };
+    let mut timeouts = World::timeouts();
+    timeouts.lease_wait = std::time::Duration::from_secs(60);
+    let (a, b) = (tagged('a'), tagged('b').timeouts(timeouts));
+    let web3 = ecs_deploy::Deployment::new("c", "svc", "web:3", "linear:50%,50ms".parse().unwrap());
+    let web2 = deployment("linear:50%,50ms");
+    let (ra, rb) = tokio::join!(a.run(&web2), async {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        b.run(&web3).await
+    });
+    assert!(matches!(ra.outcome, Outcome::Succeeded), "{:?}", ra.outcome);
+    assert!(matches!(rb.outcome, Outcome::Succeeded), "{:?}", rb.outcome);
+    assert_only_primary(&w, "web:3", 4).await;
+    let order = order.lock().unwrap().clone();
+    let waited = order
+        .iter()
+        .position(|(who, e)| *who == 'b' && matches!(e, Event::WaitingForLease { .. }))
+        .expect("b waited for the lease");
+    let a_last = order.iter().rposition(|(who, _)| *who == 'a').unwrap();
+    let b_started = order
+        .iter()
+        .position(|(who, e)| *who == 'b' && matches!(e, Event::Started { .. }))
+        .unwrap();
+    assert!(waited < a_last && a_last < b_started, "{order:#?}");
+}
+
+/// With no time to wait, the second run stops at once, names the holder, and changes nothing.
+#[tokio::test]
+async fn a_second_run_with_no_lease_wait_stops_and_names_the_holder() {
+    let w = World::new().await;
+    w.service(4).await;
+    w.register_revision().await;
+    let first = w.deployer();
+    let owner = first.owner().to_owned();
+    let mut timeouts = World::timeouts();
+    timeouts.lease_wait = std::time::Duration::ZERO;
+    let second = w.deployer().timeouts(timeouts);
+    let web3 = ecs_deploy::Deployment::new("c", "svc", "web:3", "blue-green".parse().unwrap());
+    let engine = w.emulator.shared_engine();
+    let web2 = deployment("canary:50%,100ms");
+    let (ra, (rb, during)) = tokio::join!(first.run(&web2), async {
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        let from = engine.calls().len();
+        let rb = second.run(&web3).await;
+        let during = engine.calls().split_off(from);
+        (rb, during)
+    });
+    assert!(matches!(ra.outcome, Outcome::Succeeded), "{:?}", ra.outcome);
+    let Outcome::Failed(DeployError::Leased { owner: holder, .. }) = &rb.outcome else {
+        panic!("{:?}", rb.outcome)
+    };
+    assert_eq!(holder, &owner);
+    assert!(
+        !during.iter().any(|c| c.operation == "CreateTaskSet"
+            && c.input["taskDefinition"]
+                .as_str()
+                .unwrap_or("")
+                .ends_with("web:3")),
+        "the second run created nothing"
+    );
+    assert_deployed(&w, 4).await;
+}
+
+/// `abort` from another deployer while a deployment bakes: the running one reads the request
+/// on its next look at the service and rolls back.
+#[tokio::test]
+async fn an_abort_from_elsewhere_rolls_the_running_deployment_back() {
+    let w = World::new().await;
+    let from = w.service(4).await;
+    let other = w.deployer();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let running = w.deployer().on_event(move |e| {
+        if matches!(
+            e,
+            Event::Settled {
+                step: Some((1, _)),
+                ..
+            }
+        ) {
+            let _ = tx.send(());
+        }
+    });
+    let d = deployment("linear:25%,200ms");
+    let (report, asked) = tokio::join!(running.run(&d), async {
+        rx.recv().await;
+        other.request_abort("c", "svc", "ops@laptop").await
+    });
+    assert_eq!(asked.unwrap().as_deref(), Some(report.deployment.as_str()));
+    let Outcome::RolledBack(DeployError::Aborted { by }) = &report.outcome else {
+        panic!("{:?}", report.outcome)
+    };
+    assert_eq!(by, "ops@laptop");
+    assert_restored(&w, 4).await;
+    check_log(&w.calls_since(from), true);
+    let keys: Vec<_> = w
+        .service_tags()
+        .await
+        .into_iter()
+        .filter_map(|t| t.key)
+        .collect();
+    assert_eq!(
+        keys,
+        ["ecs-deploy:rolled-back"],
+        "lease and abort request removed, the rollback recorded"
+    );
+}
+
+/// A crashed deployment rolled back from another process ([`Deployer::roll_back`]), and a
+/// roll-back asked past the point of no return refused.
+#[tokio::test]
+async fn a_crashed_deployment_is_rolled_back_on_request() {
+    let w = World::new().await;
+    w.service(4).await;
+    crash(w.deployer(), |e| {
+        matches!(
+            e,
+            Event::Settled {
+                step: Some((2, _)),
+                ..
+            }
+        )
+    })
+    .await;
+    let report = w
+        .deployer()
+        .roll_back(&deployment("linear:25%,10ms"), "ops")
+        .await;
+    assert!(
+        matches!(&report.outcome, Outcome::RolledBack(DeployError::Aborted { by }) if by == "ops"),
+        "{:?}",
+        report.outcome
+    );
+    assert_restored(&w, 4).await;
+
+    // Crashed with the old set at 0: the retirement is under way.
+    let again = deployment("linear:50%,10ms");
+    crash_with(w.deployer(), &again, |e| {
+        matches!(e, Event::Settled { step: None, .. })
+    })
+    .await;
+    let report = w.deployer().roll_back(&again, "ops").await;
+    assert!(
+        matches!(
+            &report.outcome,
+            Outcome::Failed(DeployError::PastNoReturn { .. })
+        ),
+        "{:?}",
+        report.outcome
+    );
+}
+
+/// Values out of bounds fail before the first call, with the bound in the message.
+#[tokio::test]
+async fn out_of_bounds_values_fail_before_any_call() {
+    let w = World::new().await;
+    w.service(2).await;
+    let zero_linear = ecs_deploy::Strategy::Linear {
+        percent: ecs_model::Decimal::ZERO,
+        interval: std::time::Duration::ZERO,
+    };
+    let mut cases: Vec<(ecs_deploy::Deployment, Timeouts, &str)> = vec![(
+        ecs_deploy::Deployment::new("c", "svc", "web:2", zero_linear),
+        World::timeouts(),
+        "at least 1%",
+    )];
+    let mut t = World::timeouts();
+    t.poll_interval = std::time::Duration::ZERO;
+    cases.push((
+        deployment("blue-green"),
+        t,
+        "poll interval of 0s is shorter",
+    ));
+    let mut t = World::timeouts();
+    t.step = std::time::Duration::from_secs(u64::MAX);
+    cases.push((deployment("blue-green"), t, "step deadline"));
+    cases.push((
+        deployment("blue-green"),
+        Timeouts::default().scaled(f64::INFINITY),
+        "longer than the limit of 7days",
+    ));
+    cases.push((
+        deployment("blue-green"),
+        Timeouts::default().scaled(f64::NAN),
+        "shorter than",
+    ));
+    for (d, timeouts, why) in cases {
+        let from = w.emulator.engine().calls().len();
+        let report = w.deployer().timeouts(timeouts).run(&d).await;
+        let Outcome::Failed(e @ DeployError::Invalid { .. }) = &report.outcome else {
+            panic!("{why}: {:?}", report.outcome)
+        };
+        assert!(e.to_string().contains(why), "{e}");
+        assert_eq!(report.api_calls, 0);
+        assert_eq!(w.calls_since(from).len(), 0);
+    }
 }

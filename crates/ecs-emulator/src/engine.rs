@@ -222,9 +222,23 @@ impl Engine {
                 ApiError::unknown_operation(format!("{target:?} is not an ECS operation target."))
             })?;
         let region = region.unwrap_or(&self.settings.region);
-        if let Some(error) = lock(&self.faults).on_call(op) {
-            return Err(error);
+        {
+            let mut faults = lock(&self.faults);
+            if let Some(error) = faults.on_call(op) {
+                return Err(error);
+            }
+            if let Some(kept) = faults.stale_answer(op, region, body) {
+                return Ok(kept);
+            }
         }
+        let answer = self.dispatch(op, region, body);
+        if let Ok(bytes) = &answer {
+            lock(&self.faults).keep_answer(op, region, body, bytes);
+        }
+        answer
+    }
+
+    fn dispatch(&self, op: &str, region: &str, body: &[u8]) -> Result<Vec<u8>, ApiError> {
         macro_rules! dispatch {
             ($($op:ident => $method:ident),* $(,)?) => {
                 match op {

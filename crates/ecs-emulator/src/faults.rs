@@ -2,12 +2,12 @@
 //! called: the two things a test of code that talks to ECS needs beyond a faithful endpoint.
 //!
 //! Faults on a call ([`Fault::Throttle`], [`Fault::ServerError`], [`Fault::Refuse`],
-//! [`Fault::DropConnection`])
+//! [`Fault::DropConnection`], [`Fault::StaleRead`])
 //! apply to the next `times` calls of one operation, then clear themselves. Faults on the
 //! scheduler ([`Fault::StuckTasks`], [`Fault::SlowRecompute`]) last until
 //! [`crate::Engine::clear_faults`] or [`crate::Engine::reset`].
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
@@ -51,6 +51,17 @@ pub enum Fault {
         /// How many calls.
         times: u32,
     },
+    /// A replica that stops catching up: the first call of `operation` after the fault is
+    /// injected is answered as usual and its answer kept (one per request body and region);
+    /// the next `times` calls with the same body answer that kept answer again, whatever
+    /// changed since. ECS reads are eventually consistent; this is how a controller meets
+    /// an answer from before its own change (a task set it just created not shown yet).
+    StaleRead {
+        /// The read operation (`DescribeServices`).
+        operation: String,
+        /// How many calls answer the kept answer.
+        times: u32,
+    },
     /// The tasks of the service `service` (in any cluster) never reach RUNNING: they stay
     /// PENDING, so its task sets never reach STEADY_STATE and its deployments never complete.
     StuckTasks {
@@ -81,10 +92,20 @@ enum CallFault {
     Drop,
 }
 
+/// A stale-read fault: the answers kept, by region and request body, and how many calls
+/// may still be answered from them.
+#[derive(Debug)]
+struct StaleRead {
+    operation: String,
+    times: u32,
+    kept: HashMap<(String, Vec<u8>), Vec<u8>>,
+}
+
 /// The faults in force.
 #[derive(Debug, Default)]
 pub(crate) struct Faults {
     calls: Vec<(String, CallFault, u32)>,
+    stale: Vec<StaleRead>,
     pub scheduler: SchedulerFaults,
 }
 
@@ -108,6 +129,11 @@ impl Faults {
             Fault::DropConnection { operation, times } => {
                 self.calls.push((operation, CallFault::Drop, times))
             }
+            Fault::StaleRead { operation, times } => self.stale.push(StaleRead {
+                operation,
+                times,
+                kept: HashMap::new(),
+            }),
             Fault::StuckTasks { service } => {
                 self.scheduler.stuck_services.insert(service);
             }
@@ -136,6 +162,32 @@ impl Faults {
         };
         self.calls.retain(|(_, _, n)| *n > 0);
         Some(error)
+    }
+}
+
+impl Faults {
+    /// The kept answer a stale-read fault gives this call, if one applies; using one call of
+    /// the fault.
+    pub fn stale_answer(&mut self, operation: &str, region: &str, body: &[u8]) -> Option<Vec<u8>> {
+        let key = (region.to_owned(), body.to_vec());
+        let fault = self
+            .stale
+            .iter_mut()
+            .find(|f| f.operation == operation && f.times > 0 && f.kept.contains_key(&key))?;
+        fault.times -= 1;
+        let answer = fault.kept.get(&key).cloned();
+        self.stale.retain(|f| f.times > 0);
+        answer
+    }
+
+    /// Keeps `answer` for a stale-read fault on `operation` that has none for this body yet.
+    pub fn keep_answer(&mut self, operation: &str, region: &str, body: &[u8], answer: &[u8]) {
+        for fault in self.stale.iter_mut().filter(|f| f.operation == operation) {
+            fault
+                .kept
+                .entry((region.to_owned(), body.to_vec()))
+                .or_insert_with(|| answer.to_vec());
+        }
     }
 }
 

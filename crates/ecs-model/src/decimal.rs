@@ -29,6 +29,8 @@ pub struct DecimalError {
 impl Decimal {
     /// Zero.
     pub const ZERO: Decimal = Decimal(rust_decimal::Decimal::ZERO);
+    /// One.
+    pub const ONE: Decimal = Decimal(rust_decimal::Decimal::ONE);
     /// One hundred (a scale of 100 percent).
     pub const ONE_HUNDRED: Decimal = Decimal(rust_decimal::Decimal::ONE_HUNDRED);
 

@@ -116,6 +116,39 @@ impl World {
             .unwrap_or_default()
     }
 
+    /// Registers one more revision of `web` (`web:3` after [`World::service`]).
+    pub async fn register_revision(&self) {
+        self.ecs
+            .register_task_definition()
+            .family("web")
+            .container_definitions(ContainerDefinition {
+                name: Some("web".into()),
+                image: Some("public.ecr.aws/nginx/nginx:1.28".into()),
+                memory: Some(128),
+                ..Default::default()
+            })
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// The service's tags.
+    pub async fn service_tags(&self) -> Vec<Tag> {
+        self.ecs
+            .describe_services()
+            .cluster("c")
+            .services("svc")
+            .include(ServiceField::Tags)
+            .send()
+            .await
+            .unwrap()
+            .services
+            .unwrap()
+            .remove(0)
+            .tags
+            .unwrap_or_default()
+    }
+
     /// The calls made since `from`.
     pub fn calls_since(&self, from: usize) -> Vec<LoggedCall> {
         self.emulator.engine().calls().split_off(from)
@@ -137,7 +170,8 @@ pub async fn assert_restored(w: &World, desired: i32) {
     assert_only_primary(w, "web:1", desired).await
 }
 
-async fn assert_only_primary(w: &World, task_definition: &str, desired: i32) {
+/// The service ends with one task set: PRIMARY, `task_definition`, at 100%, all running.
+pub async fn assert_only_primary(w: &World, task_definition: &str, desired: i32) {
     let sets = w.task_sets().await;
     assert_eq!(sets.len(), 1, "{sets:#?}");
     let s = &sets[0];
