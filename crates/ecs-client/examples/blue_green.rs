@@ -62,6 +62,7 @@ async fn run() -> Result<()> {
         max_wait: Duration::from_secs(wait_seconds),
         min_delay: Duration::from_millis(100),
         max_delay: Duration::from_secs(2),
+        ..WaiterConfig::default()
     };
 
     let suffix = format!(
@@ -147,6 +148,33 @@ async fn create_set(
     Ok(ts)
 }
 
+/// Waits until `id` has settled at the scale `changed` (the answer of the call that changed
+/// it) shows, with a steady state dated no earlier than that change.
+async fn settle(
+    ecs: &EcsClient,
+    cluster: &str,
+    service: &str,
+    id: &str,
+    changed: &TaskSet,
+    waiter: WaiterConfig,
+) -> Result<()> {
+    let mut wait = ecs
+        .wait_until_task_set_settled()
+        .cluster(cluster)
+        .service(service)
+        .task_set(id)
+        .config(waiter);
+    if let Some(percent) = changed.scale.as_ref().and_then(|s| s.value) {
+        wait = wait.scale(percent);
+    }
+    if let Some(at) = changed.updated_at {
+        wait = wait.after(at);
+    }
+    let settled = wait.send().await?;
+    println!("task set {id} settled: {}", settled.counts);
+    Ok(())
+}
+
 async fn scale(
     ecs: &EcsClient,
     cluster: &str,
@@ -192,15 +220,13 @@ async fn shift(ecs: &EcsClient, cluster: &str, service: &str, waiter: WaiterConf
         .primary_task_set(&blue_id)
         .send()
         .await?;
-    ecs.wait_for_task_set_steady_state(cluster, service, &blue_id, waiter)
-        .await?;
+    settle(ecs, cluster, service, &blue_id, &blue, waiter).await?;
     println!("blue {blue_id} is PRIMARY and steady");
 
     let green = create_set(ecs, cluster, service, &green_td, 0).await?;
     let green_id = green.id.clone().ok_or("the green task set has no id")?;
-    scale(ecs, cluster, service, &green_id, 100).await?;
-    ecs.wait_for_task_set_steady_state(cluster, service, &green_id, waiter)
-        .await?;
+    let scaled = scale(ecs, cluster, service, &green_id, 100).await?;
+    settle(ecs, cluster, service, &green_id, &scaled, waiter).await?;
     println!("green {green_id} is steady at 100%");
 
     let answer = ecs
@@ -236,8 +262,14 @@ async fn shift(ecs: &EcsClient, cluster: &str, service: &str, waiter: WaiterConf
             .map_or("?", |s| s.as_str())
     );
     let green = ecs
-        .wait_for_task_set_steady_state(cluster, service, &green_id, waiter)
-        .await?;
+        .wait_until_task_set_settled()
+        .cluster(cluster)
+        .service(service)
+        .task_set(&green_id)
+        .config(waiter)
+        .send()
+        .await?
+        .task_set;
     println!(
         "done: green {green_id} {} running {:?}/{:?}",
         green.status.as_ref().map_or("?", |s| s.as_str()),

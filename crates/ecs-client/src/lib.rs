@@ -48,4 +48,4 @@ pub use config::{Config, ConfigBuilder, Timeouts};
 pub use error::{ConfigError, Error, ErrorCode, RawResponse, ServiceError};
 pub use retry::RetryConfig;
 pub use validation::ValidationMode;
-pub use waiter::{WaitError, WaiterConfig};
+pub use waiter::{Counts, ServicesStable, Settled, TaskSetSettled, WaitError, WaiterConfig};

@@ -587,11 +587,26 @@ async fn secrets_never_appear_in_debug_output() {
     );
 }
 
-fn task_set_answer(stability: &str, status: &str) -> ResponseTemplate {
+/// A DescribeServices answer: service `web` of 10 tasks with one task set `ecs-svc/1` at 50%.
+fn service_answer(set: Value) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!({
-        "taskSets": [{"id": "ecs-svc/1", "status": status, "stabilityStatus": stability, "runningCount": 1, "computedDesiredCount": 2}],
+        "services": [{
+            "serviceName": "web",
+            "status": "ACTIVE",
+            "desiredCount": 10,
+            "deploymentController": {"type": "EXTERNAL"},
+            "taskSets": [set],
+        }],
         "failures": []
     }))
+}
+
+fn task_set(status: &str, computed: i32, running: i32, stability: &str, at: i64) -> Value {
+    json!({
+        "id": "ecs-svc/1", "status": status, "scale": {"value": 50.0, "unit": "PERCENT"},
+        "computedDesiredCount": computed, "runningCount": running, "pendingCount": 0,
+        "stabilityStatus": stability, "stabilityStatusAt": at,
+    })
 }
 
 fn fast_waiter() -> WaiterConfig {
@@ -599,72 +614,207 @@ fn fast_waiter() -> WaiterConfig {
         max_wait: Duration::from_millis(400),
         min_delay: Duration::from_millis(10),
         max_delay: Duration::from_millis(40),
+        read_lag: Duration::from_millis(30),
     }
 }
 
-#[tokio::test]
-async fn the_waiter_polls_until_steady_state() {
+/// Answers `answers` in order, then the last one for ever.
+async fn answering_in_turn(answers: Vec<ResponseTemplate>) -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(task_set_answer("STABILIZING", "ACTIVE"))
-        .up_to_n_times(2)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(task_set_answer("STEADY_STATE", "ACTIVE"))
-        .mount(&server)
-        .await;
-    let ts = client(&server)
-        .wait_for_task_set_steady_state("prod", "web", "ecs-svc/1", fast_waiter())
+    let n = answers.len();
+    for (i, answer) in answers.into_iter().enumerate() {
+        let mock = Mock::given(method("POST")).respond_with(answer);
+        let mock = if i + 1 < n {
+            mock.up_to_n_times(1)
+                .with_priority(u8::try_from(i + 1).unwrap())
+        } else {
+            mock.with_priority(u8::try_from(i + 1).unwrap())
+        };
+        mock.mount(&server).await;
+    }
+    server
+}
+
+/// The stale-answer case: right after UpdateTaskSet (answered `updatedAt` 100) the first
+/// answer still shows STEADY_STATE, with the count from before the recompute; the waiter goes
+/// on through the recompute to the steady state dated after the change.
+#[tokio::test]
+async fn the_waiter_does_not_take_a_stale_steady_state() {
+    let server = answering_in_turn(vec![
+        service_answer(task_set("ACTIVE", 2, 2, "STEADY_STATE", 90)),
+        service_answer(task_set("ACTIVE", 5, 3, "STABILIZING", 101)),
+        service_answer(task_set("ACTIVE", 5, 5, "STEADY_STATE", 90)),
+        service_answer(task_set("ACTIVE", 5, 5, "STEADY_STATE", 130)),
+    ])
+    .await;
+    let settled = client(&server)
+        .wait_until_task_set_settled()
+        .cluster("prod")
+        .service("web")
+        .task_set("ecs-svc/1")
+        .scale(50)
+        .after(ecs_model::DateTime::from_secs(100))
+        .config(fast_waiter())
+        .send()
         .await
         .unwrap();
-    assert_eq!(ts.stability_status, Some(StabilityStatus::SteadyState));
-    assert_eq!(received(&server).await.len(), 3);
-    let body: Value = serde_json::from_slice(&received(&server).await[0].body).unwrap();
-    assert_eq!(body["taskSets"], json!(["ecs-svc/1"]));
+    assert_eq!(settled.counts.expected, 5);
+    assert_eq!(settled.task_set.running_count, Some(5));
+    assert_eq!(
+        settled.task_set.stability_status_at,
+        Some(ecs_model::DateTime::from_secs(130))
+    );
+    let requests = received(&server).await;
+    assert_eq!(requests.len(), 4, "every stale answer was read past");
+    let body: Value = serde_json::from_slice(&requests[0].body).unwrap();
+    assert_eq!(body["services"], json!(["web"]));
+    assert_eq!(body["cluster"], "prod");
 }
 
 #[tokio::test]
 async fn the_waiter_gives_up_with_the_last_task_set_seen() {
-    let server = answering(task_set_answer("STABILIZING", "ACTIVE")).await;
-    let err = client(&server)
-        .wait_for_task_set_steady_state("prod", "web", "ecs-svc/1", fast_waiter())
+    let server = answering_in_turn(vec![service_answer(task_set(
+        "ACTIVE",
+        5,
+        3,
+        "STABILIZING",
+        1,
+    ))])
+    .await;
+    let ecs = client(&server);
+    let err = ecs
+        .wait_until_task_set_settled()
+        .service("web")
+        .task_set("ecs-svc/1")
+        .config(fast_waiter())
+        .send()
         .await
         .unwrap_err();
     assert!(matches!(err, WaitError::Timeout { .. }), "{err}");
-    assert_eq!(err.last_seen().unwrap().running_count, Some(1));
+    assert_eq!(err.last_seen().unwrap().running_count, Some(3));
+    assert!(
+        err.to_string().contains("tasks are starting or stopping"),
+        "{err}"
+    );
 
-    let server = answering(task_set_answer("STABILIZING", "DRAINING")).await;
+    let server = answering_in_turn(vec![service_answer(task_set(
+        "DRAINING",
+        5,
+        3,
+        "STABILIZING",
+        1,
+    ))])
+    .await;
     let err = client(&server)
-        .wait_for_task_set_steady_state("prod", "web", "ecs-svc/1", fast_waiter())
+        .wait_until_task_set_settled()
+        .service("web")
+        .task_set("ecs-svc/1")
+        .config(fast_waiter())
+        .send()
         .await
         .unwrap_err();
     assert!(matches!(err, WaitError::Draining { .. }), "{err}");
 
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(task_set_answer("STABILIZING", "ACTIVE"))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            json!({"taskSets": [], "failures": [{"arn": "ecs-svc/1", "reason": "MISSING"}]}),
-        ))
-        .mount(&server)
-        .await;
+    // Shown once, then missing from every answer for longer than the read lag.
+    let gone = ResponseTemplate::new(200).set_body_json(json!({
+        "services": [{"serviceName": "web", "status": "ACTIVE", "desiredCount": 10, "taskSets": []}],
+        "failures": []
+    }));
+    let server = answering_in_turn(vec![
+        service_answer(task_set("ACTIVE", 5, 3, "STABILIZING", 1)),
+        gone,
+    ])
+    .await;
     let err = client(&server)
-        .wait_for_task_set_steady_state("prod", "web", "ecs-svc/1", fast_waiter())
+        .wait_until_task_set_settled()
+        .service("web")
+        .task_set("ecs-svc/1")
+        .config(fast_waiter())
+        .send()
         .await
         .unwrap_err();
-    let WaitError::Disappeared { failure, last, .. } = &err else {
+    let WaitError::Disappeared { last, .. } = &err else {
         panic!("{err}")
     };
-    assert_eq!(failure.as_ref().unwrap().reason.as_deref(), Some("MISSING"));
     assert!(last.is_some());
-    assert!(err.to_string().contains("MISSING"));
+    assert!(
+        received(&server).await.len() >= 3,
+        "one missing answer is not enough"
+    );
+
+    let err = client(&server)
+        .wait_until_task_set_settled()
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, WaitError::Incomplete("a service")), "{err}");
+}
+
+/// The services waiter judges each service by its controller: an EXTERNAL service by its task
+/// sets (the other SDKs' waiter, which wants one deployment, never succeeds for it), an ECS
+/// service by its one deployment.
+#[tokio::test]
+async fn the_services_waiter_understands_task_sets_and_deployments() {
+    let server = answering_in_turn(vec![
+        service_answer(task_set("PRIMARY", 5, 3, "STABILIZING", 1)),
+        service_answer(task_set("PRIMARY", 5, 5, "STEADY_STATE", 2)),
+    ])
+    .await;
+    let services = client(&server)
+        .wait_until_services_stable()
+        .cluster("prod")
+        .services("web")
+        .config(fast_waiter())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(services.len(), 1);
+    assert_eq!(received(&server).await.len(), 2);
+
+    let rolling = |deployments: Value, running: i32| {
+        ResponseTemplate::new(200).set_body_json(json!({
+            "services": [{"serviceName": "api", "status": "ACTIVE", "desiredCount": 2,
+                "runningCount": running, "pendingCount": 0, "deployments": deployments}],
+            "failures": []
+        }))
+    };
+    let server = answering_in_turn(vec![
+        // An answer from before the UpdateService (at 100): the old deployment, complete.
+        rolling(json!([{"id": "ecs-svc/old", "status": "PRIMARY", "rolloutState": "COMPLETED", "updatedAt": 50}]), 2),
+        rolling(json!([{"id": "ecs-svc/new", "status": "PRIMARY", "rolloutState": "IN_PROGRESS", "updatedAt": 100},
+                       {"id": "ecs-svc/old", "status": "ACTIVE", "rolloutState": "COMPLETED", "updatedAt": 50}]), 3),
+        rolling(json!([{"id": "ecs-svc/new", "status": "PRIMARY", "rolloutState": "COMPLETED", "updatedAt": 120}]), 2),
+    ])
+    .await;
+    client(&server)
+        .wait_until_services_stable()
+        .services("api")
+        .after(ecs_model::DateTime::from_secs(100))
+        .config(fast_waiter())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        received(&server).await.len(),
+        3,
+        "the stale stable answer was not taken"
+    );
+
+    let server = answering(ResponseTemplate::new(200).set_body_json(
+        json!({"services": [], "failures": [{"arn": "arn:aws:ecs:us-east-1:1:service/c/gone", "reason": "MISSING"}]}),
+    ))
+    .await;
+    let err = client(&server)
+        .wait_until_services_stable()
+        .services("gone")
+        .config(fast_waiter())
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, WaitError::Service(m) if m.contains("MISSING")),
+        "{err}"
+    );
 }
 
 /// A service error read as the operation's own error enum: a listed exception is its variant,

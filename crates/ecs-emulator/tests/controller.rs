@@ -214,6 +214,44 @@ async fn stuck_tasks_and_a_slow_recompute_hold_a_set_back_until_cleared() {
     );
 }
 
+/// A replica that stopped catching up: the first DescribeTaskSets after the fault is kept, and
+/// the next two identical calls answer it again although the set was scaled in between;
+/// the call after the two sees the change.
+#[tokio::test]
+async fn a_stale_read_answers_the_kept_answer_for_its_count_of_calls() {
+    let w = World::new().await;
+    w.service("svc", 4).await;
+    let id = w.create_set("svc", "t1", 100).await.id.unwrap();
+    w.emulator.engine().inject(Fault::StaleRead {
+        operation: "DescribeTaskSets".into(),
+        times: 2,
+    });
+    assert_eq!(
+        w.describe("svc", &id).await.scale,
+        Some(Scale::percent(100))
+    );
+    w.ecs
+        .update_task_set()
+        .cluster("c")
+        .service("svc")
+        .task_set(&id)
+        .scale(Scale::percent(50))
+        .send()
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        assert_eq!(
+            w.describe("svc", &id).await.scale,
+            Some(Scale::percent(100)),
+            "the kept answer, from before the change"
+        );
+    }
+    assert_eq!(w.describe("svc", &id).await.scale, Some(Scale::percent(50)));
+    let calls = w.emulator.engine().calls_of("DescribeTaskSets");
+    assert_eq!(calls.len(), 4, "stale answers are logged as answered");
+    assert!(calls.iter().all(|c| c.succeeded()));
+}
+
 #[tokio::test]
 async fn reset_empties_the_account_the_faults_and_the_log() {
     let w = World::new().await;

@@ -29,7 +29,29 @@ fn waiter() -> WaiterConfig {
         max_wait: Duration::from_secs(10),
         min_delay: Duration::from_millis(20),
         max_delay: Duration::from_millis(100),
+        ..WaiterConfig::default()
     }
+}
+
+/// The client's waiter for `id` of `prod/web`, settled at what `changed` shows.
+async fn wait_settled(
+    ecs: &EcsClient,
+    id: &str,
+    changed: &TaskSet,
+) -> Result<TaskSet, ecs_client::WaitError> {
+    let mut wait = ecs
+        .wait_until_task_set_settled()
+        .cluster("prod")
+        .service("web")
+        .task_set(id)
+        .config(waiter());
+    if let Some(percent) = changed.scale.as_ref().and_then(|s| s.value) {
+        wait = wait.scale(percent);
+    }
+    if let Some(at) = changed.updated_at {
+        wait = wait.after(at);
+    }
+    wait.send().await.map(|s| s.task_set)
 }
 
 async fn setup(ecs: &EcsClient, cluster: &str, desired: i32) {
@@ -115,10 +137,7 @@ async fn blue_green_lifecycle_through_the_client() {
     })
     .await
     .unwrap();
-    let steady = ecs
-        .wait_for_task_set_steady_state("prod", "web", &blue_id, waiter())
-        .await
-        .unwrap();
+    let steady = wait_settled(&ecs, &blue_id, &blue).await.unwrap();
     assert_eq!(
         (steady.running_count, steady.pending_count),
         (Some(4), Some(0))
@@ -144,10 +163,7 @@ async fn blue_green_lifecycle_through_the_client() {
         Some(0),
         "the count from before the change"
     );
-    let settled = ecs
-        .wait_for_task_set_steady_state("prod", "web", &green_id, waiter())
-        .await
-        .unwrap();
+    let settled = wait_settled(&ecs, &green_id, &scaled).await.unwrap();
     assert_eq!(
         settled.computed_desired_count,
         Some(2),
@@ -221,10 +237,7 @@ async fn blue_green_lifecycle_through_the_client() {
         .task_set
         .unwrap();
     assert_eq!(drained.status, Some(TaskSetStatus::DRAINING));
-    let gone = ecs
-        .wait_for_task_set_steady_state("prod", "web", &blue_id, waiter())
-        .await
-        .unwrap_err();
+    let gone = wait_settled(&ecs, &blue_id, &drained).await.unwrap_err();
     assert!(
         matches!(
             gone,
