@@ -262,7 +262,7 @@ impl Deployer {
     /// that a re-run need not wait for it to lapse). Answers whether it did.
     pub async fn release_lease(&self, cluster: &str, service: &str) -> Result<bool, DeployError> {
         let view = self.read(cluster, service).await?;
-        if !view.lease().is_some_and(|l| l.owner == self.owner()) {
+        if view.lease().is_none_or(|l| l.owner != self.owner()) {
             return Ok(false);
         }
         self.client()
