@@ -1,6 +1,6 @@
 //! Deployments of Amazon ECS services that use the EXTERNAL deployment controller, with task
-//! sets: blue/green, canary and linear, each step waited for properly, with rollback, and
-//! resumable after a crash.
+//! sets: blue/green, canary and linear, each step waited for properly, with rollback, one run
+//! at a time per service, and resumable after a crash.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -19,47 +19,68 @@
 //!
 //! # What a deployment does
 //!
-//! 1. Reads the service (DescribeServices). It must use the EXTERNAL controller. Its primary
-//!    task set, if any, is the one being replaced.
-//! 2. Makes room: a service holds at most [`MAX_TASK_SETS`] task sets, DRAINING ones included.
+//! 1. Resolves the task definition to a revision (DescribeTaskDefinition: a family names its
+//!    latest ACTIVE revision). A derived id is derived from that revision, so `web` after
+//!    `web:2` was registered is a new deployment, not a "resume" of the last one.
+//! 2. Reads the service (DescribeServices, tags included). It must use the EXTERNAL
+//!    controller. Its primary task set, if any, is the one being replaced.
+//! 3. Takes the service's lease ([`lease::TAG_LEASE`]): a tag naming this run and its expiry,
+//!    written, left a poll interval to land, and read back. While another run holds a live
+//!    lease, this run waits up to [`Timeouts::lease_wait`] and then stops
+//!    ([`DeployError::Leased`]) without changing anything. The lease is renewed while the run
+//!    waits, checked before every change, and removed when the run ends.
+//! 4. Makes room: a service holds at most [`MAX_TASK_SETS`] task sets, DRAINING ones included.
 //!    Sets left by earlier runs of this tool that are not the primary are deleted, and DRAINING
 //!    sets are waited for. Anything else filling the service stops the deployment before it
 //!    changes anything ([`DeployError::NoRoom`]).
-//! 3. Creates the new task set at the first step's scale: the old primary's network, load
+//! 5. Creates the new task set at the first step's scale: the old primary's network, load
 //!    balancers, registries, launch type or capacity providers and platform version, with the
-//!    new task definition; `clientToken` is the deployment id and `externalId` is
+//!    resolved revision; `clientToken` is the deployment id and `externalId` is
 //!    `ecs-deploy/<id>`.
-//! 4. For each step of the [`Strategy`]: UpdateTaskSet to the step's scale, wait until the set
+//! 6. For each step of the [`Strategy`]: UpdateTaskSet to the step's scale, wait until the set
 //!    has settled, bake, ask the health gate.
-//! 5. UpdateServicePrimaryTaskSet to the new set; wait until it shows as PRIMARY; ask the gate.
-//! 6. Retires the old set: scale 0, settled, DeleteTaskSet (`force` only if it is still above
+//! 7. UpdateServicePrimaryTaskSet to the new set; wait until it shows as PRIMARY; ask the gate.
+//!    Past that gate is the point of no return.
+//! 8. Retires the old set: scale 0, settled, DeleteTaskSet (`force` only if it is still above
 //!    0), wait until the service no longer shows it.
 //!
 //! # Guarantees
 //!
 //! - **No decision on an unsettled count.** A step is done only when a DescribeServices
-//!   answer shows the new set at the step's scale with `computedDesiredCount` equal to
+//!   answer shows the new set settled by [`ecs_client::waiter::judge_task_set`], the judgement
+//!   the client's waiter uses too: the step's scale, `computedDesiredCount` equal to
 //!   `ceil(desiredCount x scale / 100)` (computed exactly, on decimals), that many tasks
 //!   running, none pending, STEADY_STATE, and (when this run made the change) a
 //!   `stabilityStatusAt` not before the change's `updatedAt`. The answer of CreateTaskSet or
 //!   UpdateTaskSet is never read for counts: it holds the value from before the scheduler acted.
+//! - **A lagging read is not a deletion.** A set missing from the service's answers is taken
+//!   for deleted only once it has been missing for [`Timeouts::read_lag`] (ECS reads are
+//!   eventually consistent); a DRAINING set is taken for deleted at once.
 //! - **No duplicate task sets.** The only CreateTaskSet carries the deployment id as its
 //!   client token, whether the client retries it, the controller repeats it, or a re-run does.
+//! - **One run at a time per service**, by the lease (step 3).
 //! - **Every wait has a deadline** ([`Timeouts`]); a call that fails in a way that may pass
-//!   (throttling, 5xx, a lost connection) is repeated within the stage's deadline.
-//! - **Rollback before the point of no return.** A failed gate, a deadline or an error that
-//!   will not pass, at any time up to the gate after the switch, puts the old set back as
-//!   the primary at its recorded scale, deletes the new set (`force`, as AWS refuses a PRIMARY set without it and the set may still be primary),
-//!   waits until it is gone and the old set is steady, and reports
-//!   [`Outcome::RolledBack`] with the reason. The old set keeps its full scale until the
-//!   switch, so rolling back never waits for it to grow.
+//!   (throttling, 5xx, a lost connection) is repeated within the stage's deadline. Every
+//!   input is bounded ([`Timeouts::validate`], [`Strategy::validate`]); a value out of bounds
+//!   fails the run before its first call ([`DeployError::Invalid`]).
+//! - **Rollback before the point of no return.** A failed gate, a deadline, an abort
+//!   ([`Deployer::request_abort`], [`Deployer::roll_back`]) or an error that will not pass, at
+//!   any time up to the gate after the switch, first records the rollback on the service
+//!   ([`lease::TAG_ROLLED_BACK`]), then puts the old set back as the primary at its recorded
+//!   scale, deletes the new set (`force`, as AWS refuses a PRIMARY set without it), waits until
+//!   it is gone and the old set is steady, and reports [`Outcome::RolledBack`] with the reason.
+//!   The old set keeps its full scale until the switch, so rolling back never waits for it to
+//!   grow.
 //! - **Resumable.** A run keeps no state of its own: run the same [`Deployment`] again
 //!   (same id) after a crash or a dropped future and it reads the service, finds its set by
 //!   `externalId`, learns what it replaced from the set's tags ([`TAG_REPLACES`],
 //!   [`TAG_REPLACES_SCALE`]) and goes on from there: the step the set's scale has reached, the
-//!   gate after the switch, the retirement, or the rollback that was under way.
+//!   gate after the switch, the retirement, or the rollback that was under way (the record
+//!   names it, whether the new set is still there or already deleted). A crashed run's lease
+//!   lapses after [`Timeouts::lease_ttl`]; the re-run waits for that.
 //! - **Progress is visible**: every [`Event`] goes to `tracing` (spans `deployment` and
-//!   `step`) and to the callback of [`Deployer::on_event`].
+//!   `step`), to the callback of [`Deployer::on_event`], and as JSON ([`Event::to_json`]).
+//!   [`Deployer::status`] shows where a service's deployment stands.
 //!
 //! # Assumptions
 //!
@@ -67,12 +88,16 @@
 //!   under it stops the deployment ([`DeployError::Vanished`]).
 //! - The service's `desiredCount` may change (an autoscaler); each poll computes the expected
 //!   count from the desired count in the same answer.
+//! - A tag written on the service shows in DescribeServices within one poll interval: the
+//!   lease protocol reads its own write back after that long, and two runs that wrote within
+//!   it both see the later writer's lease (this project's assumption, not a documented AWS
+//!   bound; a run that finds another's lease on a later check stops, [`DeployError::LeaseLost`]).
 //! - Traffic is the caller's: ecs-deploy moves capacity between task sets and switches the
 //!   primary. Shifting load-balancer weights between the sets' target groups belongs in the
 //!   health gate, which is called at each step with the new set's scale.
-//! - A deployment id is used for one deployment. After a rollback, deploy again under a new
-//!   id (the derived id changes with the task definition; pass one explicitly to retry the
-//!   same revision).
+//! - A deployment id is used for one deployment. After a rollback a re-run of the same id
+//!   finishes that rollback and does not go forward; deploy again under a new id (a derived id
+//!   changes with the revision; pass one explicitly to retry the same revision).
 //! - A resumed run that finds its set already PRIMARY asks the gate after the switch again
 //!   (it cannot know whether the first run's gate answered).
 #![warn(missing_docs)]
