@@ -330,20 +330,52 @@ pub struct Settled {
 #[must_use = "a waiter does nothing until `send` is awaited"]
 pub struct TaskSetSettled<'a> {
     client: &'a EcsClient,
-    cluster: Option<String>,
+    common: Common,
     service: Option<String>,
     task_set: Option<String>,
     scale: Option<Decimal>,
+}
+
+/// What both waiters take: the cluster, the date of the change, the deadline and delays.
+#[derive(Debug, Default)]
+struct Common {
+    cluster: Option<String>,
     after: Option<DateTime>,
     config: WaiterConfig,
 }
 
+/// The setters both waiters share.
+macro_rules! common_setters {
+    () => {
+        /// The cluster (name or ARN; the default cluster when not given).
+        pub fn cluster(mut self, cluster: impl Into<String>) -> Self {
+            self.common.cluster = Some(cluster.into());
+            self
+        }
+
+        /// The date of the change waited for (the `updatedAt` its call answered): a settled
+        /// state dated before it is not taken.
+        pub fn after(mut self, updated_at: DateTime) -> Self {
+            self.common.after = Some(updated_at);
+            self
+        }
+
+        /// Deadline, delays and read lag.
+        pub fn config(mut self, config: WaiterConfig) -> Self {
+            self.common.config = config;
+            self
+        }
+
+        /// Give up after `max_wait`.
+        pub fn max_wait(mut self, max_wait: Duration) -> Self {
+            self.common.config.max_wait = max_wait;
+            self
+        }
+    };
+}
+
 impl<'a> TaskSetSettled<'a> {
-    /// The cluster (name or ARN; the default cluster when not given).
-    pub fn cluster(mut self, cluster: impl Into<String>) -> Self {
-        self.cluster = Some(cluster.into());
-        self
-    }
+    common_setters!();
 
     /// The service (name or ARN). Required.
     pub fn service(mut self, service: impl Into<String>) -> Self {
@@ -360,24 +392,6 @@ impl<'a> TaskSetSettled<'a> {
     /// The scale to settle at, in percent; when not given, the scale each answer shows.
     pub fn scale(mut self, percent: impl Into<Decimal>) -> Self {
         self.scale = Some(percent.into());
-        self
-    }
-
-    /// The `updatedAt` of the change waited for: a steady state dated before it is not taken.
-    pub fn after(mut self, updated_at: DateTime) -> Self {
-        self.after = Some(updated_at);
-        self
-    }
-
-    /// Deadline, delays and read lag.
-    pub fn config(mut self, config: WaiterConfig) -> Self {
-        self.config = config;
-        self
-    }
-
-    /// Give up after `max_wait`.
-    pub fn max_wait(mut self, max_wait: Duration) -> Self {
-        self.config.max_wait = max_wait;
         self
     }
 
@@ -398,13 +412,13 @@ impl<'a> TaskSetSettled<'a> {
         let last: std::cell::RefCell<Option<Box<TaskSet>>> = Default::default();
         let mut missing_since: Option<Instant> = None;
         let request = DescribeServicesRequest {
-            cluster: self.cluster.clone(),
+            cluster: self.common.cluster.clone(),
             services: Some(vec![service.clone()]),
             ..Default::default()
         };
         let client = self.client;
         poll(
-            &self.config,
+            &self.common.config,
             &what,
             || client.send::<operations::DescribeServices>(request.clone()),
             |answer| {
@@ -429,7 +443,7 @@ impl<'a> TaskSetSettled<'a> {
                     });
                 let Some(set) = found else {
                     let since = *missing_since.get_or_insert_with(Instant::now);
-                    if since.elapsed() >= self.config.read_lag {
+                    if since.elapsed() >= self.common.config.read_lag {
                         return Err(WaitError::Disappeared {
                             task_set: task_set.clone(),
                             service: service.clone(),
@@ -447,7 +461,7 @@ impl<'a> TaskSetSettled<'a> {
                 }
                 let target = Target {
                     percent: self.scale.unwrap_or_else(|| scale_of(&set)),
-                    since: self.after,
+                    since: self.common.after,
                 };
                 let (judgement, counts) =
                     judge_task_set(&set, svc.desired_count.unwrap_or(0), &target);
@@ -474,41 +488,17 @@ impl<'a> TaskSetSettled<'a> {
 #[must_use = "a waiter does nothing until `send` is awaited"]
 pub struct ServicesStable<'a> {
     client: &'a EcsClient,
-    cluster: Option<String>,
+    common: Common,
     services: Vec<String>,
-    after: Option<DateTime>,
-    config: WaiterConfig,
 }
 
 impl<'a> ServicesStable<'a> {
-    /// The cluster (name or ARN; the default cluster when not given).
-    pub fn cluster(mut self, cluster: impl Into<String>) -> Self {
-        self.cluster = Some(cluster.into());
-        self
-    }
+    common_setters!();
 
     /// One more service (name or ARN); at least one is required, at most 10 (one
     /// DescribeServices call).
     pub fn services(mut self, service: impl Into<String>) -> Self {
         self.services.push(service.into());
-        self
-    }
-
-    /// The date of the change waited for: an answer from before it is not taken as stable.
-    pub fn after(mut self, at: DateTime) -> Self {
-        self.after = Some(at);
-        self
-    }
-
-    /// Deadline and delays.
-    pub fn config(mut self, config: WaiterConfig) -> Self {
-        self.config = config;
-        self
-    }
-
-    /// Give up after `max_wait`.
-    pub fn max_wait(mut self, max_wait: Duration) -> Self {
-        self.config.max_wait = max_wait;
         self
     }
 
@@ -524,14 +514,14 @@ impl<'a> ServicesStable<'a> {
         }
         let what = format!("services {}", self.services.join(", "));
         let request = DescribeServicesRequest {
-            cluster: self.cluster.clone(),
+            cluster: self.common.cluster.clone(),
             services: Some(self.services.clone()),
             ..Default::default()
         };
         let client = self.client;
-        let after = self.after;
+        let after = self.common.after;
         poll(
-            &self.config,
+            &self.common.config,
             &what,
             || client.send::<operations::DescribeServices>(request.clone()),
             |answer| {
@@ -581,12 +571,10 @@ impl EcsClient {
     pub fn wait_until_task_set_settled(&self) -> TaskSetSettled<'_> {
         TaskSetSettled {
             client: self,
-            cluster: None,
+            common: Common::default(),
             service: None,
             task_set: None,
             scale: None,
-            after: None,
-            config: WaiterConfig::default(),
         }
     }
 
@@ -595,10 +583,8 @@ impl EcsClient {
     pub fn wait_until_services_stable(&self) -> ServicesStable<'_> {
         ServicesStable {
             client: self,
-            cluster: None,
+            common: Common::default(),
             services: Vec::new(),
-            after: None,
-            config: WaiterConfig::default(),
         }
     }
 }

@@ -982,27 +982,13 @@ impl Run<'_> {
             })
         })?;
         let Some(ours) = ours else {
-            if let Some(reason) = rolled_back {
-                // The rollback deleted the set; what is left is the old set settling.
-                let primary = view.primary().cloned();
-                self.old = primary.as_ref().map(id_of);
-                self.old_scale = primary.as_ref().map_or(Decimal::ONE_HUNDRED, scale_of);
-                self.emit(Event::Started {
-                    deployment: self.id.to_string(),
-                    desired_count: view.desired,
-                    replacing: self.old.clone(),
-                    resumed: Some("rolled back earlier; its task set is deleted".into()),
-                });
-                return Err(Stop::Rollback(DeployError::EarlierRollback {
-                    reason: Some(reason),
-                }));
-            }
-            if matches!(self.mode, Mode::RollBack { .. }) {
+            if matches!(self.mode, Mode::RollBack { .. }) && rolled_back.is_none() {
                 return Err(Stop::Fail(DeployError::NothingToRollBack {
                     deployment: self.id.to_string(),
                 }));
             }
-            // A fresh start: the primary (if any) is what this deployment replaces.
+            // The primary (if any) is what this deployment replaces (or, after a rollback
+            // that deleted the new set, what is left to settle).
             let primary = view.primary().cloned();
             self.old = primary.as_ref().map(id_of);
             self.old_scale = primary.as_ref().map_or(Decimal::ONE_HUNDRED, scale_of);
@@ -1010,8 +996,15 @@ impl Run<'_> {
                 deployment: self.id.to_string(),
                 desired_count: view.desired,
                 replacing: self.old.clone(),
-                resumed: None,
+                resumed: rolled_back
+                    .is_some()
+                    .then(|| "rolled back earlier; its task set is deleted".into()),
             });
+            if let Some(reason) = rolled_back {
+                return Err(Stop::Rollback(DeployError::EarlierRollback {
+                    reason: Some(reason),
+                }));
+            }
             let template = primary.clone().unwrap_or_else(|| view.launch_template());
             self.make_room(view).await?;
             let first = steps[0].percent;

@@ -9,8 +9,22 @@ use std::process::Output;
 
 use support::*;
 
-async fn ecs_deploy(w: &World, args: &[&str]) -> Output {
+/// `ecs-deploy` with test credentials and nothing else from the environment.
+fn program() -> tokio::process::Command {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ecs-deploy"));
+    command
+        .env_clear()
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "example-secret")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/nonexistent/config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    command
+}
+
+async fn ecs_deploy(w: &World, args: &[&str]) -> Output {
+    let mut command = program();
     command
         .args([
             "--endpoint",
@@ -26,14 +40,6 @@ async fn ecs_deploy(w: &World, args: &[&str]) -> Output {
             command.args([flag, default]);
         }
     }
-    command
-        .env_clear()
-        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-        .env("AWS_SECRET_ACCESS_KEY", "example-secret")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", "/nonexistent/config")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
     command.output().await.unwrap()
 }
 
@@ -194,7 +200,7 @@ async fn json_output_is_one_object_per_event_then_the_outcome() {
 /// Runs `ecs-deploy` until its stderr shows `line`, then sends it SIGTERM; answers its output.
 async fn interrupted_at(w: &World, args: &[&str], line: &str) -> (Option<i32>, String) {
     use tokio::io::{AsyncBufReadExt, BufReader};
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ecs-deploy"));
+    let mut command = program();
     command
         .args([
             "--endpoint",
@@ -206,13 +212,6 @@ async fn interrupted_at(w: &World, args: &[&str], line: &str) -> (Option<i32>, S
         ])
         .args(["--poll-interval", "50ms", "--lease-ttl", "1s"])
         .args(args)
-        .env_clear()
-        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-        .env("AWS_SECRET_ACCESS_KEY", "example-secret")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", "/nonexistent/config")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true);
     let mut child = command.spawn().unwrap();
@@ -291,7 +290,7 @@ async fn status_and_abort_from_another_terminal() {
     let endpoint = w.emulator.url();
     let base = |cmd: &str| {
         // tokio's: the emulator answers on this test's runtime, which must not be blocked.
-        let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_ecs-deploy"));
+        let mut c = program();
         c.args([
             cmd,
             "--endpoint",
@@ -301,29 +300,19 @@ async fn status_and_abort_from_another_terminal() {
             "--service",
             "svc",
         ])
-        .env_clear()
-        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-        .env("AWS_SECRET_ACCESS_KEY", "example-secret")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", "/nonexistent/config")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
         .env("USER", "ops");
         c
     };
     let deploying = tokio::spawn({
         let w_url = endpoint.clone();
         async move {
-            let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_ecs-deploy"));
-            c.args(["--endpoint", &w_url, "--cluster", "c", "--service", "svc"])
+            program()
+                .args(["--endpoint", &w_url, "--cluster", "c", "--service", "svc"])
                 .args(["--task-definition", "web:2", "--strategy", "linear:25%,2s"])
                 .args(["--poll-interval", "50ms"])
-                .env_clear()
-                .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-                .env("AWS_SECRET_ACCESS_KEY", "example-secret")
-                .env("AWS_REGION", "us-east-1")
-                .env("AWS_CONFIG_FILE", "/nonexistent/config")
-                .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials");
-            c.output().await.unwrap()
+                .output()
+                .await
+                .unwrap()
         }
     });
     // Wait until the deployment holds the lease and its set exists.

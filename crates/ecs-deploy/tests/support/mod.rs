@@ -66,18 +66,7 @@ impl World {
             .await
             .unwrap();
         for _ in 0..2 {
-            self.ecs
-                .register_task_definition()
-                .family("web")
-                .container_definitions(ContainerDefinition {
-                    name: Some("web".into()),
-                    image: Some("public.ecr.aws/nginx/nginx:1.27".into()),
-                    memory: Some(128),
-                    ..Default::default()
-                })
-                .send()
-                .await
-                .unwrap();
+            self.register_revision().await;
         }
         self.ecs
             .create_service()
@@ -116,14 +105,15 @@ impl World {
             .unwrap_or_default()
     }
 
-    /// Registers one more revision of `web` (`web:3` after [`World::service`]).
+    /// Registers one more revision of `web` (`web:3` after [`World::service`], which registers
+    /// `web:1` and `web:2` with it).
     pub async fn register_revision(&self) {
         self.ecs
             .register_task_definition()
             .family("web")
             .container_definitions(ContainerDefinition {
                 name: Some("web".into()),
-                image: Some("public.ecr.aws/nginx/nginx:1.28".into()),
+                image: Some("public.ecr.aws/nginx/nginx:1.27".into()),
                 memory: Some(128),
                 ..Default::default()
             })
