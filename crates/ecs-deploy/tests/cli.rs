@@ -23,18 +23,23 @@ fn program() -> tokio::process::Command {
     command
 }
 
-async fn ecs_deploy(w: &World, args: &[&str]) -> Output {
+/// [`program`] pointed at the emulator's service `c/svc`.
+fn against(w: &World) -> tokio::process::Command {
     let mut command = program();
+    command.args([
+        "--endpoint",
+        &w.emulator.url(),
+        "--cluster",
+        "c",
+        "--service",
+        "svc",
+    ]);
     command
-        .args([
-            "--endpoint",
-            &w.emulator.url(),
-            "--cluster",
-            "c",
-            "--service",
-            "svc",
-        ])
-        .args(args);
+}
+
+async fn ecs_deploy(w: &World, args: &[&str]) -> Output {
+    let mut command = against(w);
+    command.args(args);
     for (flag, default) in [("--poll-interval", "50ms"), ("--step-timeout", "10s")] {
         if !args.contains(&flag) {
             command.args([flag, default]);
@@ -200,16 +205,8 @@ async fn json_output_is_one_object_per_event_then_the_outcome() {
 /// Runs `ecs-deploy` until its stderr shows `line`, then sends it SIGTERM; answers its output.
 async fn interrupted_at(w: &World, args: &[&str], line: &str) -> (Option<i32>, String) {
     use tokio::io::{AsyncBufReadExt, BufReader};
-    let mut command = program();
+    let mut command = against(w);
     command
-        .args([
-            "--endpoint",
-            &w.emulator.url(),
-            "--cluster",
-            "c",
-            "--service",
-            "svc",
-        ])
         .args(["--poll-interval", "50ms", "--lease-ttl", "1s"])
         .args(args)
         .stderr(std::process::Stdio::piped())

@@ -885,6 +885,23 @@ async fn a_crash_between_restoring_the_primary_and_deleting_the_new_set_resumes_
     );
 }
 
+/// A canary whose first `times` reads of the service after it started answer what the
+/// service showed before the create (the emulator's stale-read fault).
+async fn with_stale_reads_after_the_start(w: &World, times: u32) -> ecs_deploy::Report {
+    let engine = w.emulator.shared_engine();
+    w.deployer()
+        .on_event(move |e| {
+            if matches!(e, Event::Started { .. }) {
+                engine.inject(ecs_emulator::Fault::StaleRead {
+                    operation: "DescribeServices".into(),
+                    times,
+                });
+            }
+        })
+        .run(&deployment("canary:50%,10ms"))
+        .await
+}
+
 /// Answers from a replica that has not caught up: right after the create, three reads of
 /// the service do not show the new set. One such answer used to count as the set deleted,
 /// and rolled the deployment back.
@@ -892,19 +909,7 @@ async fn a_crash_between_restoring_the_primary_and_deleting_the_new_set_resumes_
 async fn answers_that_do_not_show_the_new_set_yet_are_waited_out() {
     let w = World::new().await;
     let from = w.service(4).await;
-    let engine = w.emulator.shared_engine();
-    let report = w
-        .deployer()
-        .on_event(move |e| {
-            if matches!(e, Event::Started { .. }) {
-                engine.inject(ecs_emulator::Fault::StaleRead {
-                    operation: "DescribeServices".into(),
-                    times: 3,
-                });
-            }
-        })
-        .run(&deployment("canary:50%,10ms"))
-        .await;
+    let report = with_stale_reads_after_the_start(&w, 3).await;
     assert!(
         matches!(report.outcome, Outcome::Succeeded),
         "{:?}",
@@ -940,19 +945,7 @@ async fn answers_that_do_not_show_the_new_set_yet_are_waited_out() {
 async fn a_set_missing_for_longer_than_the_read_lag_stops_the_deployment() {
     let w = World::new().await;
     let from = w.service(4).await;
-    let engine = w.emulator.shared_engine();
-    let report = w
-        .deployer()
-        .on_event(move |e| {
-            if matches!(e, Event::Started { .. }) {
-                engine.inject(ecs_emulator::Fault::StaleRead {
-                    operation: "DescribeServices".into(),
-                    times: 10,
-                });
-            }
-        })
-        .run(&deployment("canary:50%,10ms"))
-        .await;
+    let report = with_stale_reads_after_the_start(&w, 10).await;
     assert!(
         matches!(&report.outcome, Outcome::RolledBack(DeployError::Vanished { task_set }) if Some(task_set) == report.new_task_set.as_ref()),
         "{:?}",
