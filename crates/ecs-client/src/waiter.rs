@@ -127,8 +127,8 @@ pub fn judge_task_set(set: &TaskSet, desired: i32, target: &Target) -> (Judgemen
 /// Whether `service` is stable, judged by its deployment controller:
 ///
 /// - task sets (EXTERNAL, CODE_DEPLOY, or any service that shows task sets): every live set
-///   settled at its own scale ([`judge_task_set`], `after` as the change's date) and no
-///   DRAINING set left;
+///   settled at its own scale ([`judge_task_set`]; a set updated at or after `after` must
+///   show a steady state dated no earlier) and no DRAINING set left;
 /// - deployments (ECS): one deployment, its `rolloutState` (when shown) COMPLETED,
 ///   `runningCount == desiredCount`, nothing pending, and, with `after`, the deployment
 ///   updated no earlier than it (an answer from before an UpdateService shows the old
@@ -158,9 +158,12 @@ pub fn judge_service(service: &Service, after: Option<DateTime>) -> Result<Judge
             if set.status.as_ref() == Some(&TaskSetStatus::DRAINING) {
                 return Ok(Judgement::Waiting("a DRAINING task set is still draining"));
             }
+            // Only a set the change touched must show a steady state dated after it; the
+            // others keep their older date.
+            let touched = matches!((after, set.updated_at), (Some(a), Some(u)) if u >= a);
             let target = Target {
                 percent: scale_of(set),
-                since: after,
+                since: after.filter(|_| touched),
             };
             if let (Judgement::Waiting(why), _) = judge_task_set(set, desired, &target) {
                 return Ok(Judgement::Waiting(why));
@@ -170,9 +173,11 @@ pub fn judge_service(service: &Service, after: Option<DateTime>) -> Result<Judge
     }
     let deployments = service.deployments.as_deref().unwrap_or_default();
     let [deployment] = deployments else {
-        return Ok(Judgement::Waiting(
-            "more than one deployment (a rollout in progress)",
-        ));
+        return Ok(Judgement::Waiting(if deployments.is_empty() {
+            "no deployment shown yet"
+        } else {
+            "more than one deployment (a rollout in progress)"
+        }));
     };
     if deployment
         .rollout_state
@@ -295,7 +300,9 @@ where
     Fut: Future<Output = Result<A, Error>>,
 {
     let started = Instant::now();
-    let mut delay = config.min_delay;
+    // A zero delay would never grow: polls are at least this far apart.
+    let floor = Duration::from_millis(1);
+    let mut delay = config.min_delay.max(floor);
     loop {
         let why = match look(fetch().await?)? {
             Poll::Done(value) => return Ok(value),
@@ -311,7 +318,9 @@ where
             });
         }
         tokio::time::sleep(delay.min(config.max_wait - waited)).await;
-        delay = (delay * 2).min(config.max_delay.max(config.min_delay));
+        delay = delay
+            .saturating_mul(2)
+            .min(config.max_delay.max(config.min_delay).max(floor));
     }
 }
 

@@ -771,6 +771,29 @@ async fn the_services_waiter_understands_task_sets_and_deployments() {
     assert_eq!(services.len(), 1);
     assert_eq!(received(&server).await.len(), 2);
 
+    // Two sets, only one changed at 100: the other's older steady state is not held against it.
+    let mut untouched = task_set("ACTIVE", 0, 0, "STEADY_STATE", 10);
+    untouched["id"] = json!("ecs-svc/2");
+    untouched["scale"] = json!({"value": 0.0, "unit": "PERCENT"});
+    untouched["updatedAt"] = json!(10);
+    let mut changed = task_set("PRIMARY", 5, 5, "STEADY_STATE", 120);
+    changed["updatedAt"] = json!(100);
+    let both = ResponseTemplate::new(200).set_body_json(json!({
+        "services": [{"serviceName": "web", "status": "ACTIVE", "desiredCount": 10,
+            "deploymentController": {"type": "EXTERNAL"}, "taskSets": [changed, untouched]}],
+        "failures": []
+    }));
+    let server = answering_in_turn(vec![both]).await;
+    client(&server)
+        .wait_until_services_stable()
+        .services("web")
+        .after(ecs_model::DateTime::from_secs(100))
+        .config(fast_waiter())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(received(&server).await.len(), 1);
+
     let rolling = |deployments: Value, running: i32| {
         ResponseTemplate::new(200).set_body_json(json!({
             "services": [{"serviceName": "api", "status": "ACTIVE", "desiredCount": 2,

@@ -84,6 +84,20 @@ impl Deployment {
         self
     }
 
+    /// The id of this deployment once its task definition resolves to `arn`.
+    fn id_for(&self, arn: &str) -> DeploymentId {
+        if self.derived_id {
+            DeploymentId::derive(
+                &self.cluster,
+                &self.service,
+                arn,
+                &self.strategy.to_string(),
+            )
+        } else {
+            self.id.clone()
+        }
+    }
+
     /// Whether the id was derived rather than given.
     pub fn derived_id(&self) -> bool {
         self.derived_id
@@ -214,7 +228,7 @@ impl Timeouts {
                 fmt(MIN_POLL_INTERVAL)
             ));
         }
-        if self.lease_ttl < self.poll_interval * 2 {
+        if self.lease_ttl <= self.poll_interval.saturating_mul(2) {
             return invalid(format!(
                 "the lease lifetime of {} is not longer than two poll intervals ({} each)",
                 fmt(self.lease_ttl),
@@ -366,6 +380,13 @@ pub enum DeployError {
         /// The new holder.
         owner: String,
     },
+    /// This run's lease lapsed before it could renew it: another run may have held the
+    /// service meanwhile. The run stops without another change; run it again to resume.
+    #[error("this run's lease on service {service} lapsed before it was renewed; it stopped changing the service (run it again to resume)")]
+    LeaseLapsed {
+        /// The service.
+        service: String,
+    },
     /// `ecs-deploy abort` (or [`Deployer::roll_back`]) asked for a rollback.
     #[error("aborted by {by}")]
     Aborted {
@@ -427,6 +448,19 @@ pub struct Report {
 }
 
 impl Report {
+    /// The report of a deployment that failed before its run started (its task definition
+    /// could not be resolved, say): no call of a run, nothing changed.
+    pub fn failed_before_start(deployment: &Deployment, error: DeployError) -> Report {
+        Report {
+            deployment: deployment.id.clone(),
+            outcome: Outcome::Failed(error),
+            new_task_set: None,
+            old_task_set: None,
+            api_calls: 0,
+            elapsed: Duration::ZERO,
+        }
+    }
+
     /// The exit code a program reports: 0 succeeded, 3 rolled back, 1 failed.
     pub fn exit_code(&self) -> i32 {
         match self.outcome {
@@ -439,10 +473,11 @@ impl Report {
 
 /// Runs deployments with one client, gate and listener.
 ///
-/// A deployer is one lease holder: its runs share the owner name written in the service's
-/// lease ([`crate::lease::TAG_LEASE`]), so a clone resumes or rolls back what another clone
-/// began (after an interrupt, say) without waiting for the lease to lapse. Two deployers, in
-/// one process or two, exclude each other.
+/// Each run writes its own name in the service's lease ([`crate::lease::TAG_LEASE`]): the
+/// deployer's name and a run number, so two runs exclude each other whether they come from one
+/// deployer (or its clones) or two. A run of the same deployer for the same deployment takes
+/// over the lease of one that was dropped (the rollback after an interrupt) without waiting
+/// for it to lapse.
 #[derive(Clone)]
 pub struct Deployer {
     client: EcsClient,
@@ -450,6 +485,7 @@ pub struct Deployer {
     gate: Option<Gate>,
     listener: Option<Listener>,
     owner: String,
+    runs: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for Deployer {
@@ -481,6 +517,7 @@ impl Deployer {
             gate: None,
             listener: None,
             owner: lease::new_owner(),
+            runs: Arc::default(),
         }
     }
 
@@ -508,7 +545,8 @@ impl Deployer {
         self
     }
 
-    /// The name this deployer writes in a service's lease (`host/pid/nonce`).
+    /// The name this deployer's runs write in a service's lease, before their run number
+    /// (`host/pid/nonce`).
     pub fn owner(&self) -> &str {
         &self.owner
     }
@@ -516,6 +554,32 @@ impl Deployer {
     /// The client this deployer calls ECS with.
     pub fn client(&self) -> &EcsClient {
         &self.client
+    }
+
+    /// `deployment` with its task definition resolved to a revision's ARN (a family names its
+    /// latest ACTIVE revision) and, when its id was derived, the id derived from that
+    /// revision: the deployment a run of `deployment` would make now. Running the answer
+    /// (after an interrupt, say) names the same deployment even if a newer revision has been
+    /// registered since.
+    pub async fn resolve(&self, deployment: &Deployment) -> Result<Deployment, DeployError> {
+        let answer = self
+            .client
+            .send::<operations::DescribeTaskDefinition>(DescribeTaskDefinitionRequest {
+                task_definition: Some(deployment.task_definition.clone()),
+                ..Default::default()
+            })
+            .await
+            .map_err(|source| DeployError::Call {
+                operation: "DescribeTaskDefinition",
+                source,
+            })?;
+        let mut resolved = deployment.clone();
+        if let Some(arn) = answer.task_definition.and_then(|t| t.task_definition_arn) {
+            resolved.id = resolved.id_for(&arn);
+            resolved.task_definition = arn;
+            resolved.derived_id = false;
+        }
+        Ok(resolved)
     }
 
     /// Runs `deployment` to its end: success, rollback or failure. Running it again after a
@@ -537,7 +601,7 @@ impl Deployer {
         let started = Instant::now();
         let span = tracing::info_span!(
             "deployment",
-            id = %deployment.id,
+            given_id = %deployment.id,
             cluster = %deployment.cluster,
             service = %deployment.service,
             strategy = %deployment.strategy,
@@ -553,6 +617,11 @@ impl Deployer {
             old: None,
             old_scale: Decimal::ONE_HUNDRED,
             service_arn: None,
+            owner: format!(
+                "{}.{}",
+                self.owner,
+                self.runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            ),
             lease_until: None,
             lease_held: false,
             rolling_back: false,
@@ -597,6 +666,8 @@ struct Run<'a> {
     old: Option<String>,
     old_scale: Decimal,
     service_arn: Option<String>,
+    /// This run's name in the lease: the deployer's and a run number.
+    owner: String,
     /// When the lease this run wrote lapses, by this process's clock.
     lease_until: Option<SystemTime>,
     /// Whether this run holds the service's lease (confirmed by a read after writing it).
@@ -610,7 +681,9 @@ struct Run<'a> {
 /// run's to change.
 fn undo(e: DeployError) -> Stop {
     match e {
-        DeployError::LeaseLost { .. } | DeployError::Leased { .. } => Stop::Fail(e),
+        DeployError::LeaseLost { .. }
+        | DeployError::LeaseLapsed { .. }
+        | DeployError::Leased { .. } => Stop::Fail(e),
         e => Stop::Rollback(e),
     }
 }
@@ -744,14 +817,16 @@ impl Run<'_> {
     /// The lease as `view` shows it, while this run believes it holds it. Another owner's
     /// lease shown for longer than [`Timeouts::read_lag`] means the lease was taken over
     /// ([`DeployError::LeaseLost`]); a shorter sighting may be a read from before this run
-    /// took it, and is read again.
+    /// took it, and is read again. A lease this run let lapse is not silently taken back:
+    /// another run may have held the service meanwhile ([`DeployError::LeaseLapsed`]). A
+    /// renewal that fails is tried again at the next read while the lease still runs.
     async fn check_lease(
         &mut self,
         mut view: ServiceView,
         deadline: Instant,
     ) -> Result<ServiceView, DeployError> {
         let mut foreign_since: Option<Instant> = None;
-        while let Some(other) = view.lease().filter(|l| l.owner != self.d.owner) {
+        while let Some(other) = view.lease().filter(|l| l.owner != self.owner) {
             let since = *foreign_since.get_or_insert_with(Instant::now);
             if since.elapsed() >= self.t().read_lag || Instant::now() >= deadline {
                 self.lease_held = false;
@@ -769,8 +844,20 @@ impl Run<'_> {
             .lease_until
             .and_then(|until| until.duration_since(now).ok())
             .unwrap_or(Duration::ZERO);
+        if left.is_zero() {
+            self.lease_held = false;
+            return Err(DeployError::LeaseLapsed {
+                service: self.dep.service.clone(),
+            });
+        }
         if left < self.t().lease_ttl / 2 {
-            self.write_lease(deadline).await?;
+            // Bounded by what is left of the lease: past that, renewing would be blind.
+            if let Err(e) = self.write_lease(Instant::now() + left).await {
+                tracing::warn!(
+                    "the lease was not renewed ({} left): {e}",
+                    lease::rfc3339(now + left)
+                );
+            }
         }
         Ok(view)
     }
@@ -789,7 +876,7 @@ impl Run<'_> {
             );
         let lease = Lease {
             deployment: self.id.to_string(),
-            owner: self.d.owner.clone(),
+            owner: self.owner.clone(),
             until,
         };
         let arn = self.service_arn.clone().unwrap_or_default();
@@ -803,51 +890,76 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// Whether `lease` binds this run: live, and neither this run's nor one a dropped run of
+    /// the same deployer held for the same deployment (which this run takes over, as a
+    /// rollback after an interrupt does).
+    fn binds(&self, lease: &Lease) -> bool {
+        let ours = lease.owner == self.owner
+            || (lease.owner.starts_with(&format!("{}.", self.d.owner))
+                && lease.deployment == self.id.as_str());
+        !ours && lease.live(SystemTime::now())
+    }
+
     /// Takes the service's lease: waits (up to [`Timeouts::lease_wait`]) while another run's
-    /// lease is live, writes this run's, waits a poll interval for a concurrent writer's tag
-    /// to land, and reads it back; whoever wrote last holds it. Answers the read that showed
-    /// it held.
+    /// lease is live, writes this run's (a write that does not land within a poll interval
+    /// starts over from a fresh read: a late write could overwrite a lease taken meanwhile),
+    /// waits a poll interval for a concurrent writer's tag to land, and reads it back;
+    /// whoever wrote last holds it. ECS has no conditional tag write, so this excludes runs
+    /// that see each other's tags within a poll interval, not more. Answers the read that
+    /// showed it held.
     async fn acquire_lease(&mut self, mut view: ServiceView) -> Result<ServiceView, Stop> {
         let waiting_until = later(self.t().lease_wait);
         let mut announced: Option<Lease> = None;
         loop {
-            let holder = view
-                .lease()
-                .filter(|l| l.owner != self.d.owner && l.live(SystemTime::now()));
-            if let Some(holder) = holder {
+            if let Some(holder) = view.lease().filter(|l| self.binds(l)) {
                 if Instant::now() >= waiting_until {
                     return Err(Stop::Fail(DeployError::Leased {
                         service: self.dep.service.clone(),
                         deployment: holder.deployment,
                         owner: holder.owner,
-                        until: humantime::format_rfc3339_seconds(holder.until).to_string(),
+                        until: lease::rfc3339(holder.until),
                     }));
                 }
                 if announced.as_ref() != Some(&holder) {
                     self.emit(Event::WaitingForLease {
                         deployment: holder.deployment.clone(),
                         owner: holder.owner.clone(),
-                        until: humantime::format_rfc3339_seconds(holder.until).to_string(),
+                        until: lease::rfc3339(holder.until),
                     });
                     announced = Some(holder);
                 }
                 self.pause(waiting_until).await;
-                view = self
-                    .read_service(later(self.t().step))
-                    .await
-                    .map_err(Stop::Fail)?;
+            } else {
+                let written = self.write_lease(later(self.t().poll_interval)).await;
+                if written.is_ok() {
+                    tokio::time::sleep(self.t().poll_interval).await;
+                }
+                let deadline = later(self.t().step);
+                view = self.read_service(deadline).await.map_err(Stop::Fail)?;
+                if written.is_ok() && view.lease().is_some_and(|l| l.owner == self.owner) {
+                    self.lease_held = true;
+                    return Ok(view);
+                }
+                // Another run wrote after this one (the lease is its, and this run waits), or
+                // the write did not land in time (tried again from this fresh read).
+                self.lease_until = None;
+                if Instant::now() >= waiting_until {
+                    let why = match written {
+                        Err(e) => format!("the lease could not be written: {e}"),
+                        Ok(()) => "the lease written did not show on the service".to_owned(),
+                    };
+                    return Err(Stop::Fail(DeployError::Deadline {
+                        what: "the service's lease".into(),
+                        waited: self.t().lease_wait,
+                        last: why,
+                    }));
+                }
                 continue;
             }
-            let deadline = later(self.t().step);
-            self.write_lease(deadline).await.map_err(Stop::Fail)?;
-            tokio::time::sleep(self.t().poll_interval).await;
-            view = self.read_service(deadline).await.map_err(Stop::Fail)?;
-            if view.lease().is_some_and(|l| l.owner == self.d.owner) {
-                self.lease_held = true;
-                return Ok(view);
-            }
-            // Another run wrote after this one: the lease is its, and this run waits.
-            self.lease_until = None;
+            view = self
+                .read_service(later(self.t().step))
+                .await
+                .map_err(Stop::Fail)?;
         }
     }
 
@@ -866,7 +978,7 @@ impl Run<'_> {
                 return;
             }
         };
-        if view.lease().is_some_and(|l| l.owner != self.d.owner) {
+        if view.lease().is_some_and(|l| l.owner != self.owner) {
             return;
         }
         if view
@@ -905,14 +1017,7 @@ impl Run<'_> {
             .send::<operations::DescribeTaskDefinition>(req, deadline)
             .await?;
         if let Some(arn) = answer.task_definition.and_then(|t| t.task_definition_arn) {
-            if self.dep.derived_id {
-                self.id = DeploymentId::derive(
-                    &self.dep.cluster,
-                    &self.dep.service,
-                    &arn,
-                    &self.dep.strategy.to_string(),
-                );
-            }
+            self.id = self.dep.id_for(&arn);
             self.task_definition = arn;
         }
         Ok(())
@@ -983,9 +1088,24 @@ impl Run<'_> {
         })?;
         let Some(ours) = ours else {
             if matches!(self.mode, Mode::RollBack { .. }) && rolled_back.is_none() {
-                return Err(Stop::Fail(DeployError::NothingToRollBack {
-                    deployment: self.id.to_string(),
-                }));
+                // A set created just before an interrupt may not show yet.
+                let mut missing = Missing::new(self.t().read_lag);
+                let label = label.clone();
+                let mut found = None;
+                while missing.absent(&label).is_ok() && Instant::now() < deadline {
+                    self.pause(deadline).await;
+                    let again = self.view(deadline).await.map_err(Stop::Fail)?;
+                    if let Some(set) = again.labelled(&label) {
+                        found = Some((set.clone(), again));
+                        break;
+                    }
+                }
+                let Some((set, again)) = found else {
+                    return Err(Stop::Fail(DeployError::NothingToRollBack {
+                        deployment: self.id.to_string(),
+                    }));
+                };
+                return self.resume(set, again, steps, rolled_back).await;
             }
             // The primary (if any) is what this deployment replaces (or, after a rollback
             // that deleted the new set, what is left to settle).
@@ -1013,6 +1133,17 @@ impl Run<'_> {
                 .steps_and_switch(ours, steps, 0, Some(first), Some(since))
                 .await;
         };
+        self.resume(ours, view, steps, rolled_back).await
+    }
+
+    /// An earlier run of this deployment got as far as `ours`: goes on from where it stands.
+    async fn resume(
+        &mut self,
+        ours: TaskSet,
+        view: ServiceView,
+        steps: Vec<Step>,
+        rolled_back: Option<String>,
+    ) -> Result<(), Stop> {
         // An earlier run of this deployment got this far: find what it replaced.
         let ours_id = id_of(&ours);
         self.new = Some(ours_id.clone());
@@ -1116,15 +1247,14 @@ impl Run<'_> {
         })
     }
 
-    /// Makes room for one more task set: deletes sets left by earlier runs of ecs-deploy that
-    /// are not the primary, and waits for DRAINING ones to go.
+    /// Makes room for one more task set: deletes the sets earlier runs of ecs-deploy left
+    /// ACTIVE (not the primary: interrupted deployments of other ids, which this one
+    /// supersedes; no other run holds the service, by the lease), and, when the service is
+    /// full, waits for DRAINING ones to go.
     async fn make_room(&mut self, mut view: ServiceView) -> Result<(), Stop> {
         let deadline = later(self.t().room);
         let mut last_reported = None;
         loop {
-            if view.sets.len() < MAX_TASK_SETS {
-                return Ok(());
-            }
             let leftovers: Vec<TaskSet> = view
                 .sets
                 .iter()
@@ -1145,6 +1275,9 @@ impl Run<'_> {
                     task_set: id,
                     external_id: set.external_id.clone().unwrap_or_default(),
                 });
+            }
+            if view.sets.len() < MAX_TASK_SETS {
+                return Ok(());
             }
             let draining = view.draining() + leftovers.len();
             if draining == 0 {
@@ -1415,14 +1548,16 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// Asks the health gate, reading the service every poll interval while it thinks (the
+    /// lease renewed and checked, an abort request read).
     async fn gate(
-        &self,
+        &mut self,
         at: String,
         task_set: &str,
         percent: Decimal,
         counts: Counts,
     ) -> Result<(), DeployError> {
-        if let Some(gate) = &self.d.gate {
+        if let Some(gate) = self.d.gate.clone() {
             let cx = GateContext {
                 deployment: self.id.to_string(),
                 at: at.clone(),
@@ -1430,10 +1565,19 @@ impl Run<'_> {
                 percent,
                 counts,
             };
-            match tokio::time::timeout(self.t().gate, gate(cx)).await {
-                Ok(Ok(())) => {}
-                Ok(Err(reason)) => return Err(DeployError::Gate { at, reason }),
-                Err(_) => {
+            let mut answer = gate(cx);
+            let deadline = later(self.t().gate);
+            let answered = loop {
+                tokio::select! {
+                    said = &mut answer => break Some(said),
+                    _ = tokio::time::sleep_until(deadline) => break None,
+                    _ = tokio::time::sleep(self.t().poll_interval) => self.keep_alive().await?,
+                }
+            };
+            match answered {
+                Some(Ok(())) => {}
+                Some(Err(reason)) => return Err(DeployError::Gate { at, reason }),
+                None => {
                     return Err(DeployError::Gate {
                         at,
                         reason: format!(
@@ -1445,6 +1589,30 @@ impl Run<'_> {
             }
         }
         self.emit(Event::GatePassed { at });
+        Ok(())
+    }
+
+    /// Holds for `duration` (a bake), reading the service every poll interval meanwhile.
+    async fn hold(&mut self, duration: Duration) -> Result<(), DeployError> {
+        let until = later(duration);
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(());
+            }
+            tokio::time::sleep(self.t().poll_interval.min(left)).await;
+            if Instant::now() < until {
+                self.keep_alive().await?;
+            }
+        }
+    }
+
+    /// While this run holds the lease: one read of the service, which renews and checks the
+    /// lease and looks for an abort request.
+    async fn keep_alive(&mut self) -> Result<(), DeployError> {
+        if self.lease_held {
+            self.view(later(self.t().step)).await?;
+        }
         Ok(())
     }
 
@@ -1483,7 +1651,7 @@ impl Run<'_> {
                         step: i + 1,
                         duration: step.bake,
                     });
-                    tokio::time::sleep(step.bake).await;
+                    self.hold(step.bake).await.map_err(undo)?;
                 }
                 self.gate(
                     format!("at step {}/{n} ({}%)", i + 1, step.percent),
@@ -1627,7 +1795,17 @@ impl Run<'_> {
         }
         // The intent first, so that a crash from here on resumes into the rollback.
         if !matches!(cause, DeployError::EarlierRollback { .. }) {
-            self.record_rollback(&cause.to_string(), deadline).await?;
+            // Best effort: without the record the rollback still happens; only a crash in its
+            // middle would then resume forward.
+            if let Err(e) = self.record_rollback(&cause.to_string(), deadline).await {
+                if matches!(
+                    e,
+                    DeployError::LeaseLost { .. } | DeployError::LeaseLapsed { .. }
+                ) {
+                    return Err(e);
+                }
+                tracing::warn!("the rollback was not recorded on the service: {e}");
+            }
         }
         if let Some(old) = self.old.clone() {
             let mut missing = Missing::new(self.t().read_lag);

@@ -15,7 +15,9 @@ pub const EXTERNAL_ID_PREFIX: &str = "ecs-deploy/";
 /// The longest id: a CreateTaskSet `clientToken` is at most 36 characters (API reference).
 pub const MAX_LEN: usize = 36;
 
-/// A deployment id: 1 to 36 printable ASCII characters (33 to 126), the client-token alphabet.
+/// A deployment id: 1 to 36 characters among letters, digits and `_ . : / = + - @`: what both
+/// a CreateTaskSet client token (printable ASCII) and an ECS tag value (where the id is
+/// written in the lease and the rollback record) allow.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DeploymentId(String);
 
@@ -37,8 +39,11 @@ impl DeploymentId {
             Some("it is empty")
         } else if id.len() > MAX_LEN {
             Some("it is longer than 36 characters, the client-token limit")
-        } else if !id.bytes().all(|b| (33..=126).contains(&b)) {
-            Some("it has a character outside printable ASCII (33-126) or a space")
+        } else if !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.:/=+-@".contains(&b))
+        {
+            Some("it has a character other than letters, digits and _ . : / = + - @ (what a client token and a tag value both allow)")
         } else {
             None
         };
@@ -108,7 +113,17 @@ mod tests {
     #[test]
     fn ids_outside_the_client_token_alphabet_are_refused() {
         assert!(DeploymentId::new("release-2026.12.02").is_ok());
-        for bad in ["", "has space", "é", &"x".repeat(37)] {
+        assert!(DeploymentId::new("ci/run:42@main+1").is_ok());
+        // Printable, but not in a tag value: a lease or rollback record would not match it.
+        for bad in [
+            "",
+            "has space",
+            "é",
+            &"x".repeat(37),
+            "build#42",
+            "a%b",
+            "x(1)",
+        ] {
             assert!(DeploymentId::new(bad).is_err(), "{bad:?}");
         }
     }

@@ -29,6 +29,12 @@ pub const TAG_ROLLED_BACK: &str = "ecs-deploy:rolled-back";
 /// The longest tag value ECS takes.
 const MAX_VALUE: usize = 256;
 
+/// The furthest expiry a lease may show: more than the longest lease lifetime a run takes
+/// ([`crate::MAX_DEADLINE`], a week), plus a day for clocks that disagree. A tag further out
+/// was not written by a run of this tool (or by a clock gone wrong) and is not taken for a
+/// lease: otherwise one such tag would hold the service for ever.
+const MAX_AHEAD: Duration = Duration::from_secs(8 * 24 * 60 * 60);
+
 /// A lease as the service's tag shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Lease {
@@ -50,7 +56,8 @@ impl Lease {
         clean(&format!("{} {} {millis}", self.deployment, self.owner))
     }
 
-    /// A lease read back from its tag value; `None` for a value this tool did not write.
+    /// A lease read back from its tag value; `None` for a value this tool did not write, or
+    /// one that expires further ahead than any run's lease can.
     pub fn parse(value: &str) -> Option<Lease> {
         let mut parts = value.split(' ');
         let (deployment, owner, millis) = (parts.next()?, parts.next()?, parts.next()?);
@@ -58,10 +65,14 @@ impl Lease {
             return None;
         }
         let millis: u64 = millis.parse().ok()?;
+        let until = UNIX_EPOCH.checked_add(Duration::from_millis(millis))?;
+        if until > SystemTime::now().checked_add(MAX_AHEAD)? {
+            return None;
+        }
         Some(Lease {
             deployment: deployment.to_owned(),
             owner: owner.to_owned(),
-            until: UNIX_EPOCH.checked_add(Duration::from_millis(millis))?,
+            until,
         })
     }
 
@@ -119,6 +130,18 @@ impl RollbackRecord {
             reason: reason.to_owned(),
         })
     }
+}
+
+/// `at` as RFC 3339 (seconds), or as milliseconds after the epoch when that cannot be written
+/// (a year past 9999); never a panic.
+pub fn rfc3339(at: SystemTime) -> String {
+    use std::fmt::Write;
+    let mut text = String::new();
+    if write!(text, "{}", humantime::format_rfc3339_seconds(at)).is_err() {
+        let millis = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+        text = format!("{millis} ms after the Unix epoch");
+    }
+    text
 }
 
 /// The value of tag `key` in `tags`.
@@ -201,9 +224,28 @@ mod tests {
         assert_eq!(Lease::parse(&lease.value()), Some(lease.clone()));
         assert!(lease.live(UNIX_EPOCH + Duration::from_millis(1_765_000_000_249)));
         assert!(!lease.live(UNIX_EPOCH + Duration::from_millis(1_765_000_000_250)));
-        for foreign in ["", "d-1", "d-1 owner", "d-1 owner soon", "d-1 o 1 extra"] {
+        for foreign in [
+            "",
+            "d-1",
+            "d-1 owner",
+            "d-1 owner soon",
+            "d-1 o 1 extra",
+            // Year 3 million: no run writes that, and it must not hold the service for ever.
+            "x y 99999999999999999",
+            "x y 18446744073709551615",
+        ] {
             assert_eq!(Lease::parse(foreign), None, "{foreign:?}");
         }
+        let far = UNIX_EPOCH + Duration::from_secs(400_000_000_000);
+        assert!(
+            rfc3339(far).ends_with("ms after the Unix epoch"),
+            "{}",
+            rfc3339(far)
+        );
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_secs(1_765_000_000)),
+            "2025-12-06T05:46:40Z"
+        );
     }
 
     #[test]

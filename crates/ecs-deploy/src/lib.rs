@@ -27,12 +27,14 @@
 //! 3. Takes the service's lease ([`lease::TAG_LEASE`]): a tag naming this run and its expiry,
 //!    written, left a poll interval to land, and read back. While another run holds a live
 //!    lease, this run waits up to [`Timeouts::lease_wait`] and then stops
-//!    ([`DeployError::Leased`]) without changing anything. The lease is renewed while the run
-//!    waits, checked before every change, and removed when the run ends.
-//! 4. Makes room: a service holds at most [`MAX_TASK_SETS`] task sets, DRAINING ones included.
-//!    Sets left by earlier runs of this tool that are not the primary are deleted, and DRAINING
-//!    sets are waited for. Anything else filling the service stops the deployment before it
-//!    changes anything ([`DeployError::NoRoom`]).
+//!    ([`DeployError::Leased`]) without changing anything. The lease is renewed at every read
+//!    of the service (every poll interval, bakes and health gates included), checked before
+//!    every change, and removed when the run ends.
+//! 4. Makes room: sets earlier runs of this tool left ACTIVE (interrupted deployments of
+//!    other ids, which this one supersedes) are deleted. A service holds at most
+//!    [`MAX_TASK_SETS`] task sets, DRAINING ones included; when it is full, DRAINING sets are
+//!    waited for. Anything else filling the service stops the deployment before it changes
+//!    anything ([`DeployError::NoRoom`]).
 //! 5. Creates the new task set at the first step's scale: the old primary's network, load
 //!    balancers, registries, launch type or capacity providers and platform version, with the
 //!    resolved revision; `clientToken` is the deployment id and `externalId` is
@@ -58,7 +60,10 @@
 //!   eventually consistent); a DRAINING set is taken for deleted at once.
 //! - **No duplicate task sets.** The only CreateTaskSet carries the deployment id as its
 //!   client token, whether the client retries it, the controller repeats it, or a re-run does.
-//! - **One run at a time per service**, by the lease (step 3).
+//! - **One run at a time per service**, by the lease (step 3), as far as tags can give it
+//!   (ECS has no conditional write: see the assumptions). A run that finds another's lease,
+//!   or lets its own lapse, stops without another change ([`DeployError::LeaseLost`],
+//!   [`DeployError::LeaseLapsed`]).
 //! - **Every wait has a deadline** ([`Timeouts`]); a call that fails in a way that may pass
 //!   (throttling, 5xx, a lost connection) is repeated within the stage's deadline. Every
 //!   input is bounded ([`Timeouts::validate`], [`Strategy::validate`]); a value out of bounds
@@ -67,8 +72,9 @@
 //!   ([`Deployer::request_abort`], [`Deployer::roll_back`]) or an error that will not pass, at
 //!   any time up to the gate after the switch, first records the rollback on the service
 //!   ([`lease::TAG_ROLLED_BACK`]), then puts the old set back as the primary at its recorded
-//!   scale, deletes the new set (`force`, as AWS refuses a PRIMARY set without it), waits until
-//!   it is gone and the old set is steady, and reports [`Outcome::RolledBack`] with the reason.
+//!   scale, deletes the new set (`force` while its scale is above 0), waits until it is gone
+//!   and the old set is steady, and reports [`Outcome::RolledBack`] with the reason. An abort
+//!   is read at every read of the service, during bakes and gates too.
 //!   The old set keeps its full scale until the switch, so rolling back never waits for it to
 //!   grow.
 //! - **Resumable.** A run keeps no state of its own: run the same [`Deployment`] again
@@ -81,6 +87,13 @@
 //! - **Progress is visible**: every [`Event`] goes to `tracing` (spans `deployment` and
 //!   `step`), to the callback of [`Deployer::on_event`], and as JSON ([`Event::to_json`]).
 //!   [`Deployer::status`] shows where a service's deployment stands.
+//!
+//! # Requirements
+//!
+//! Besides the task-set calls, a run calls `ecs:DescribeTaskDefinition`, `ecs:TagResource`
+//! and `ecs:UntagResource` (the lease and the rollback record are tags on the service), so
+//! its role needs those permissions; the service must be taggable (the long ARN format) and
+//! have room for three more tags under ECS's 50.
 //!
 //! # Assumptions
 //!

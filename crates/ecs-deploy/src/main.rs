@@ -1,9 +1,10 @@
 //! `ecs-deploy`: one deployment of an EXTERNAL ECS service, from a terminal or a CI job; and
 //! `ecs-deploy status` / `ecs-deploy abort` to see and stop one from elsewhere.
 //!
-//! Exit codes: 0 deployed (or aborted: rolled back on request), 3 rolled back, 1 failed
-//! (needs a look, or a re-run to resume), 2 usage or configuration, 130 interrupted and left
-//! to be resumed.
+//! Exit codes of a deployment: 0 deployed, 3 rolled back (an abort included), 1 failed (needs
+//! a look, or a re-run to resume), 2 usage or configuration, 130 interrupted and left to be
+//! resumed (or interrupted before it changed anything). `abort` exits 0 once the deployment
+//! is rolled back, 1 otherwise.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -282,34 +283,64 @@ async fn deploy(args: DeployArgs, connection: Connection) -> ExitCode {
         return ExitCode::from(2);
     }
     let (verbose, output) = (args.verbose, args.output);
-    let mut deployer = Deployer::new(client)
-        .timeouts(timeouts)
-        .on_event(move |e| match output {
+    // Whether the deployment has changed the service (a set created, or found from an
+    // earlier run): an interrupt before that leaves nothing to roll back.
+    let touched = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen = touched.clone();
+    let mut deployer = Deployer::new(client).timeouts(timeouts).on_event(move |e| {
+        if matches!(
+            e,
+            Event::Created { .. }
+                | Event::Started {
+                    resumed: Some(_),
+                    ..
+                }
+        ) {
+            seen.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        match output {
             Output::Json => println!("{}", json_line(e.to_json())),
             Output::Text => {
                 if verbose || !matches!(e, Event::Waiting { .. }) {
                     eprintln!("{e}");
                 }
             }
-        });
+        }
+    });
     if let Some(command) = args.health_check.clone() {
         deployer = deployer.health_gate(move |cx| shell_gate(command.clone(), cx));
     }
+    // Resolved once: an interrupt's rollback names the same deployment even if a newer
+    // revision of the family is registered meanwhile.
+    let deployment = match deployer.resolve(&deployment).await {
+        Ok(d) => d,
+        Err(e) => return finish(&Report::failed_before_start(&deployment, e), output),
+    };
     if output == Output::Text {
         eprintln!(
-            "deploying {} to {}/{} with {}",
-            deployment.task_definition, deployment.cluster, deployment.service, deployment.strategy,
+            "deploying {} to {}/{} with {} (deployment {})",
+            deployment.task_definition,
+            deployment.cluster,
+            deployment.service,
+            deployment.strategy,
+            deployment.id
         );
     }
-    let run = deployer.run(&deployment);
-    tokio::pin!(run);
+    let mut run = Box::pin(deployer.run(&deployment));
     let signal = tokio::select! {
         report = &mut run => return finish(&report, output),
         signal = interrupted() => signal,
     };
-    // The run's future is dropped here: nothing more is sent on its behalf.
+    drop(run);
+    // The run's future is dropped: nothing more is sent on its behalf.
     let by = format!("{signal} to ecs-deploy");
-    match args.on_interrupt {
+    let on_interrupt = if touched.load(std::sync::atomic::Ordering::SeqCst) {
+        args.on_interrupt
+    } else {
+        // Nothing changed yet: nothing to roll back, only the lease to give back.
+        OnInterrupt::Leave
+    };
+    match on_interrupt {
         OnInterrupt::Rollback => {
             if output == Output::Text {
                 eprintln!("interrupted ({signal}): rolling back");
@@ -333,18 +364,22 @@ async fn deploy(args: DeployArgs, connection: Connection) -> ExitCode {
                 Ok(false) => "no lease of this run to release",
                 Err(_) => "the lease could not be released and lapses on its own",
             };
+            let changed = touched.load(std::sync::atomic::Ordering::SeqCst);
             match output {
                 Output::Json => println!(
                     "{}",
                     json_line(serde_json::json!({
                         "event": "interrupted",
                         "signal": signal,
-                        "left": "resumable",
+                        "left": if changed { "resumable" } else { "unchanged" },
                         "lease": note,
                     }))
                 ),
-                Output::Text => eprintln!(
+                Output::Text if changed => eprintln!(
                     "interrupted ({signal}): left as it stands ({note}); run the same command again to resume, or `ecs-deploy abort` to roll back"
+                ),
+                Output::Text => eprintln!(
+                    "interrupted ({signal}) before any change to the service ({note})"
                 ),
             }
             ExitCode::from(130)

@@ -60,7 +60,7 @@ pub struct SetStatus {
 impl Status {
     /// As one JSON object.
     pub fn to_json(&self) -> Value {
-        let time = |t: SystemTime| humantime::format_rfc3339_seconds(t).to_string();
+        let time = lease::rfc3339;
         json!({
             "service": self.service,
             "desired_count": self.desired_count,
@@ -97,7 +97,7 @@ impl fmt::Display for Status {
                 "lease: deployment {} held by {} until {}{}",
                 l.deployment,
                 l.owner,
-                humantime::format_rfc3339_seconds(l.until),
+                lease::rfc3339(l.until),
                 if self.lease_live {
                     ""
                 } else {
@@ -182,7 +182,8 @@ impl Deployer {
             }
         }
         let mut sets = view.sets.clone();
-        sets.sort_by_key(|s| s.status.as_ref().map(|st| st.as_str() != "PRIMARY"));
+        // The primary first, then the others in the answer's order.
+        sets.sort_by_key(|s| s.status.as_ref().is_none_or(|st| st.as_str() != "PRIMARY"));
         let task_sets = sets
             .iter()
             .map(|s| {
@@ -258,11 +259,12 @@ impl Deployer {
         Ok(Some(lease.deployment))
     }
 
-    /// Removes the service's lease when this deployer holds it (after an interrupted run, so
-    /// that a re-run need not wait for it to lapse). Answers whether it did.
+    /// Removes the service's lease when a run of this deployer holds it (after an interrupted
+    /// run, so that a re-run need not wait for it to lapse). Answers whether it did.
     pub async fn release_lease(&self, cluster: &str, service: &str) -> Result<bool, DeployError> {
         let view = self.read(cluster, service).await?;
-        if view.lease().is_none_or(|l| l.owner != self.owner()) {
+        let mine = format!("{}.", self.owner());
+        if view.lease().is_none_or(|l| !l.owner.starts_with(&mine)) {
             return Ok(false);
         }
         self.client()

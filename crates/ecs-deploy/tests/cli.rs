@@ -358,3 +358,41 @@ async fn status_and_abort_from_another_terminal() {
         "{after}"
     );
 }
+
+/// SIGTERM while waiting for another run's lease: nothing was changed, so nothing is rolled
+/// back; the program says so and exits 130.
+#[tokio::test]
+async fn sigterm_before_any_change_exits_130_and_changes_nothing() {
+    let w = World::new().await;
+    w.service(2).await;
+    let holder = w.deployer();
+    let web2 = deployment("blue-green:5s");
+    let holding = tokio::spawn(async move { holder.run(&web2).await });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let from = w.emulator.engine().calls().len();
+    let (code, text) = interrupted_at(
+        &w,
+        &[
+            "--task-definition",
+            "web:1",
+            "--strategy",
+            "blue-green",
+            "--lease-wait",
+            "1m",
+        ],
+        "waiting: run",
+    )
+    .await;
+    assert_eq!(code, Some(130), "{text}");
+    assert!(text.contains("before any change to the service"), "{text}");
+    let calls = w.calls_since(from);
+    assert!(
+        !calls.iter().any(|c| c.operation == "CreateTaskSet"
+            && c.input["taskDefinition"]
+                .as_str()
+                .unwrap_or("")
+                .ends_with("web:1")),
+        "the interrupted run created nothing"
+    );
+    holding.abort();
+}
