@@ -887,9 +887,16 @@ async fn a_crash_between_restoring_the_primary_and_deleting_the_new_set_resumes_
 
 /// A canary whose first `times` reads of the service after it started answer what the
 /// service showed before the create (the emulator's stale-read fault).
-async fn with_stale_reads_after_the_start(w: &World, times: u32) -> ecs_deploy::Report {
+async fn with_stale_reads_after_the_start(
+    w: &World,
+    times: u32,
+    read_lag: std::time::Duration,
+) -> ecs_deploy::Report {
     let engine = w.emulator.shared_engine();
+    let mut timeouts = World::timeouts();
+    timeouts.read_lag = read_lag;
     w.deployer()
+        .timeouts(timeouts)
         .on_event(move |e| {
             if matches!(e, Event::Started { .. }) {
                 engine.inject(ecs_emulator::Fault::StaleRead {
@@ -909,7 +916,8 @@ async fn with_stale_reads_after_the_start(w: &World, times: u32) -> ecs_deploy::
 async fn answers_that_do_not_show_the_new_set_yet_are_waited_out() {
     let w = World::new().await;
     let from = w.service(4).await;
-    let report = with_stale_reads_after_the_start(&w, 3).await;
+    // A lag of 2 s against three reads 50 ms apart: tolerated however slow the machine.
+    let report = with_stale_reads_after_the_start(&w, 3, std::time::Duration::from_secs(2)).await;
     assert!(
         matches!(report.outcome, Outcome::Succeeded),
         "{:?}",
@@ -945,7 +953,7 @@ async fn answers_that_do_not_show_the_new_set_yet_are_waited_out() {
 async fn a_set_missing_for_longer_than_the_read_lag_stops_the_deployment() {
     let w = World::new().await;
     let from = w.service(4).await;
-    let report = with_stale_reads_after_the_start(&w, 10).await;
+    let report = with_stale_reads_after_the_start(&w, 10, World::timeouts().read_lag).await;
     assert!(
         matches!(&report.outcome, Outcome::RolledBack(DeployError::Vanished { task_set }) if Some(task_set) == report.new_task_set.as_ref()),
         "{:?}",
@@ -975,7 +983,8 @@ async fn a_second_run_waits_for_the_first_ones_lease() {
     let web3 = ecs_deploy::Deployment::new("c", "svc", "web:3", "linear:50%,50ms".parse().unwrap());
     let web2 = deployment("linear:50%,50ms");
     let (ra, rb) = tokio::join!(a.run(&web2), async {
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        // Long enough for a's lease to be written even on a loaded machine.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         b.run(&web3).await
     });
     assert!(matches!(ra.outcome, Outcome::Succeeded), "{:?}", ra.outcome);
