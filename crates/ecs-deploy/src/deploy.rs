@@ -4,12 +4,10 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use ecs_client::EcsClient;
 use ecs_model::errors::DeleteTaskSetError;
-use std::time::SystemTime;
-
 use ecs_model::types::{
     CreateTaskSetRequest, DeleteTaskSetRequest, DeploymentControllerType, DescribeServicesRequest,
     DescribeTaskDefinitionRequest, DescribeTaskSetsRequest, Scale, Service, ServiceField,
@@ -178,6 +176,21 @@ impl Timeouts {
         t
     }
 
+    fn all(&self) -> [Duration; 10] {
+        [
+            self.poll_interval,
+            self.room,
+            self.step,
+            self.gate,
+            self.switch,
+            self.retire,
+            self.rollback,
+            self.read_lag,
+            self.lease_ttl,
+            self.lease_wait,
+        ]
+    }
+
     fn all_mut(&mut self) -> [&mut Duration; 10] {
         [
             &mut self.poll_interval,
@@ -209,14 +222,13 @@ impl Timeouts {
             "lease lifetime",
             "lease wait",
         ];
-        let mut t = *self;
         let invalid = |what: String| Err(DeployError::Invalid { what });
         let fmt = |d: Duration| humantime::format_duration(d).to_string();
-        for (name, d) in names.iter().zip(t.all_mut()) {
-            if *d > MAX_DEADLINE {
+        for (name, d) in names.iter().zip(self.all()) {
+            if d > MAX_DEADLINE {
                 return invalid(format!(
                     "the {name} of {} is longer than the limit of {}",
-                    fmt(*d),
+                    fmt(d),
                     fmt(MAX_DEADLINE)
                 ));
             }
@@ -1450,7 +1462,7 @@ impl Run<'_> {
         mut look: impl FnMut(ServiceView) -> Result<Look<T>, DeployError>,
     ) -> Result<T, DeployError> {
         let started = Instant::now();
-        let deadline = started + budget;
+        let deadline = later(budget);
         loop {
             let view = self.view(deadline).await?;
             let last = match look(view)? {
@@ -1855,9 +1867,7 @@ impl Run<'_> {
         }
         Ok(())
     }
-}
 
-impl Run<'_> {
     /// Records on the service ([`TAG_ROLLED_BACK`]) that this deployment's rollback began,
     /// and why.
     async fn record_rollback(

@@ -565,19 +565,34 @@ async fn abort(
             return ExitCode::from(1);
         }
     };
-    // The deployment in progress: an ACTIVE set of ecs-deploy's; else a PRIMARY one of
-    // ecs-deploy's beside another live set (switched, the old set not yet retired).
-    let live: Vec<_> = status
+    // The deployment in progress: a set of ecs-deploy's that is ACTIVE, or PRIMARY beside
+    // another live set (switched, the old set not yet retired). The one the abort request or
+    // the lapsed lease names comes first; then an ACTIVE one; then a PRIMARY one.
+    let live: Vec<&ecs_deploy::SetStatus> = status
         .task_sets
         .iter()
         .filter(|s| s.status != "DRAINING")
         .collect();
-    let ours = |s: &&&ecs_deploy::SetStatus| s.deployment.is_some();
-    let newest = live
-        .iter()
-        .filter(ours)
-        .find(|s| s.status != "PRIMARY")
-        .or_else(|| live.iter().filter(ours).find(|_| live.len() > 1));
+    let in_flight = |s: &ecs_deploy::SetStatus| {
+        s.deployment.is_some() && (s.status != "PRIMARY" || live.len() > 1)
+    };
+    let named = status
+        .abort
+        .as_ref()
+        .map(|a| a.deployment.clone())
+        .or_else(|| status.lease.as_ref().map(|l| l.deployment.clone()));
+    let newest = named
+        .and_then(|d| {
+            live.iter()
+                .copied()
+                .find(|s| in_flight(s) && s.deployment.as_deref() == Some(d.as_str()))
+        })
+        .or_else(|| {
+            live.iter()
+                .copied()
+                .find(|s| in_flight(s) && s.status != "PRIMARY")
+        })
+        .or_else(|| live.iter().copied().find(|s| in_flight(s)));
     let Some(set) = newest else {
         eprintln!("no deployment in progress on {service}: nothing to abort");
         return ExitCode::from(1);
@@ -610,11 +625,27 @@ async fn abort(
     }
 }
 
+/// Kills the health check's process group when dropped before the check ended.
+struct GroupGuard(Option<u32>);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(pid) = self.0 {
+            // The group id is the shell's pid (`process_group(0)`); `kill` ships with every Unix.
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+    }
+}
+
 /// The health check as a shell command: exit 0 is yes; otherwise the last line it wrote is
 /// the reason.
 async fn shell_gate(command: String, cx: GateContext) -> Result<(), String> {
-    let output = tokio::process::Command::new("sh")
-        .arg("-c")
+    let mut gate = tokio::process::Command::new("sh");
+    gate.arg("-c")
         .arg(&command)
         .env("ECS_DEPLOY_ID", &cx.deployment)
         .env("ECS_DEPLOY_AT", &cx.at)
@@ -625,10 +656,22 @@ async fn shell_gate(command: String, cx: GateContext) -> Result<(), String> {
             cx.counts.running.unwrap_or(0).to_string(),
         )
         .env("ECS_DEPLOY_EXPECTED", cx.counts.expected.to_string())
-        .kill_on_drop(true)
-        .output()
-        .await
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    // Its own process group, so that a gate given up on (its deadline passed, the deployment
+    // interrupted) takes what it started with it, not only the shell.
+    #[cfg(unix)]
+    gate.process_group(0);
+    let child = gate
+        .spawn()
         .map_err(|e| format!("cannot run the health check {command:?}: {e}"))?;
+    let group = GroupGuard(child.id());
+    let output = child
+        .wait_with_output()
+        .await
+        .map_err(|e| format!("the health check {command:?} failed to run: {e}"))?;
+    std::mem::forget(group);
     if output.status.success() {
         return Ok(());
     }

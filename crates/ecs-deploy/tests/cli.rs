@@ -396,3 +396,48 @@ async fn sigterm_before_any_change_exits_130_and_changes_nothing() {
     );
     holding.abort();
 }
+
+/// A health check given up on (its deadline passed) takes what it started with it: the gate
+/// runs in its own process group, killed whole.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_health_check_past_its_deadline_is_killed_with_its_children() {
+    let w = World::new().await;
+    w.service(2).await;
+    let pid_file = std::env::temp_dir().join(format!("ecs-deploy-gate-{}.pid", std::process::id()));
+    let check = format!("sleep 30 & echo $! > {}; wait", pid_file.display());
+    let out = ecs_deploy(
+        &w,
+        &[
+            "--task-definition",
+            "web:2",
+            "--strategy",
+            "canary:50%,10ms",
+            "--health-check",
+            &check,
+            "--health-check-timeout",
+            "500ms",
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no answer within 500ms"),
+        "{}",
+        stderr(&out)
+    );
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    let _ = std::fs::remove_file(&pid_file);
+    // Killed, it may linger as a zombie until the init process reaps it: alive means a
+    // process in any state but Z.
+    let state = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
+        .ok()
+        .and_then(|stat| stat.rsplit(')').next().map(|rest| rest.trim().to_owned()));
+    let alive = state.as_deref().is_some_and(|rest| !rest.starts_with('Z'));
+    assert!(
+        !alive,
+        "the gate's `sleep 30` (pid {}) outlived it: {state:?}",
+        pid.trim()
+    );
+    assert_restored(&w, 2).await;
+}
