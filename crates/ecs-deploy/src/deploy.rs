@@ -762,6 +762,9 @@ impl Run<'_> {
                         error: e.to_string(),
                     });
                     tokio::time::sleep(backoff).await;
+                    if operation != "TagResource" {
+                        self.renew_if_due().await;
+                    }
                     backoff = (backoff * 2).min(self.t().poll_interval.max(backoff));
                 }
                 Err(source) => return Err(DeployError::Call { operation, source }),
@@ -876,10 +879,19 @@ impl Run<'_> {
 
     /// Tags the service with this run's lease, lasting [`Timeouts::lease_ttl`] from now.
     async fn write_lease(&mut self, deadline: Instant) -> Result<(), DeployError> {
+        let (req, until) = self.lease_request();
+        self.send::<operations::TagResource>(req, deadline).await?;
+        self.lease_until = Some(until);
+        Ok(())
+    }
+
+    /// The TagResource of this run's lease, lasting [`Timeouts::lease_ttl`] from now, and the
+    /// expiry it writes (in milliseconds, as the tag holds it: this run renews by that, not
+    /// by a finer clock).
+    fn lease_request(&self) -> (TagResourceRequest, SystemTime) {
         let until = SystemTime::now()
             .checked_add(self.t().lease_ttl)
             .unwrap_or_else(SystemTime::now);
-        // What the tag holds (milliseconds): this run renews by that, not by a finer clock.
         let until = std::time::UNIX_EPOCH
             + Duration::from_millis(
                 until
@@ -891,15 +903,35 @@ impl Run<'_> {
             owner: self.owner.clone(),
             until,
         };
-        let arn = self.service_arn.clone().unwrap_or_default();
         let req = TagResourceRequest {
-            resource_arn: Some(arn),
+            resource_arn: Some(self.service_arn.clone().unwrap_or_default()),
             tags: Some(vec![lease::tag(TAG_LEASE, &lease.value())]),
             ..Default::default()
         };
-        self.send::<operations::TagResource>(req, deadline).await?;
-        self.lease_until = Some(until);
-        Ok(())
+        (req, until)
+    }
+
+    /// Between the attempts of a call that keeps failing (throttling can last longer than
+    /// half a lease): renews the lease when it is due and still running, with one
+    /// TagResource of its own (not through [`Run::call`], which is what is waiting). A failure
+    /// is left to the next read of the service.
+    async fn renew_if_due(&mut self) {
+        if !self.lease_held {
+            return;
+        }
+        let left = self
+            .lease_until
+            .and_then(|until| until.duration_since(SystemTime::now()).ok())
+            .unwrap_or(Duration::ZERO);
+        if left.is_zero() || left >= self.t().lease_ttl / 2 {
+            return;
+        }
+        let (req, until) = self.lease_request();
+        self.calls += 1;
+        match self.d.client.send::<operations::TagResource>(req).await {
+            Ok(_) => self.lease_until = Some(until),
+            Err(e) => tracing::warn!("the lease was not renewed between retries: {e}"),
+        }
     }
 
     /// Whether `lease` binds this run: live, and neither this run's nor one a dropped run of
