@@ -10,9 +10,9 @@ use ecs_client::EcsClient;
 use ecs_model::errors::DeleteTaskSetError;
 use ecs_model::types::{
     CreateTaskSetRequest, DeleteTaskSetRequest, DeploymentControllerType, DescribeServicesRequest,
-    DescribeTaskDefinitionRequest, DescribeTaskSetsRequest, Scale, Service, ServiceField,
-    ServiceStatus, TagResourceRequest, TaskSet, TaskSetField, TaskSetStatus, UntagResourceRequest,
-    UpdateServicePrimaryTaskSetRequest, UpdateTaskSetRequest,
+    DescribeServicesResponse, DescribeTaskDefinitionRequest, DescribeTaskSetsRequest, Scale,
+    ServiceField, ServiceStatus, TagResourceRequest, TaskSet, TaskSetField, TaskSetStatus,
+    UntagResourceRequest, UpdateServicePrimaryTaskSetRequest, UpdateTaskSetRequest,
 };
 use ecs_model::{operations, DateTime, Decimal, Operation};
 use tokio::time::Instant;
@@ -574,24 +574,14 @@ impl Deployer {
     /// (after an interrupt, say) names the same deployment even if a newer revision has been
     /// registered since.
     pub async fn resolve(&self, deployment: &Deployment) -> Result<Deployment, DeployError> {
-        let answer = self
-            .client
-            .send::<operations::DescribeTaskDefinition>(DescribeTaskDefinitionRequest {
-                task_definition: Some(deployment.task_definition.clone()),
-                ..Default::default()
-            })
-            .await
-            .map_err(|source| DeployError::Call {
-                operation: "DescribeTaskDefinition",
-                source,
-            })?;
-        let mut resolved = deployment.clone();
-        if let Some(arn) = answer.task_definition.and_then(|t| t.task_definition_arn) {
-            resolved.id = resolved.id_for(&arn);
-            resolved.task_definition = arn;
-            resolved.derived_id = false;
-        }
-        Ok(resolved)
+        let mut run = self.new_run(deployment, Mode::Deploy);
+        run.resolve(later(self.timeouts.step)).await?;
+        Ok(Deployment {
+            id: run.id,
+            task_definition: run.task_definition,
+            derived_id: false,
+            ..deployment.clone()
+        })
     }
 
     /// Runs `deployment` to its end: success, rollback or failure. Running it again after a
@@ -609,16 +599,9 @@ impl Deployer {
             .await
     }
 
-    async fn start(&self, deployment: &Deployment, mode: Mode) -> Report {
-        let started = Instant::now();
-        let span = tracing::info_span!(
-            "deployment",
-            given_id = %deployment.id,
-            cluster = %deployment.cluster,
-            service = %deployment.service,
-            strategy = %deployment.strategy,
-        );
-        let mut run = Run {
+    /// A run of `deployment` that has learnt nothing yet, with a run number of its own.
+    fn new_run<'a>(&'a self, deployment: &'a Deployment, mode: Mode) -> Run<'a> {
+        Run {
             d: self,
             dep: deployment,
             id: deployment.id.clone(),
@@ -638,7 +621,34 @@ impl Deployer {
             lease_held: false,
             rolling_back: false,
             past_no_return: false,
-        };
+        }
+    }
+
+    /// One operation, sent once (the client's own retries apply); for the calls made outside
+    /// a run ([`Deployer::status`], [`Deployer::request_abort`]).
+    pub(crate) async fn send_once<O: Operation>(
+        &self,
+        input: O::Input,
+    ) -> Result<O::Output, DeployError> {
+        self.client
+            .send::<O>(input)
+            .await
+            .map_err(|source| DeployError::Call {
+                operation: O::INFO.name,
+                source,
+            })
+    }
+
+    async fn start(&self, deployment: &Deployment, mode: Mode) -> Report {
+        let started = Instant::now();
+        let span = tracing::info_span!(
+            "deployment",
+            given_id = %deployment.id,
+            cluster = %deployment.cluster,
+            service = %deployment.service,
+            strategy = %deployment.strategy,
+        );
+        let mut run = self.new_run(deployment, mode);
         let outcome = async {
             let outcome = run.drive().await;
             run.release().await;
@@ -803,26 +813,11 @@ impl Run<'_> {
     }
 
     async fn read_service(&mut self, deadline: Instant) -> Result<ServiceView, DeployError> {
-        let req = DescribeServicesRequest {
-            cluster: Some(self.dep.cluster.clone()),
-            services: Some(vec![self.dep.service.clone()]),
-            include: Some(vec![ServiceField::Tags]),
-            ..Default::default()
-        };
+        let (cluster, service) = (&self.dep.cluster, &self.dep.service);
         let answer = self
-            .send::<operations::DescribeServices>(req, deadline)
+            .send::<operations::DescribeServices>(service_request(cluster, service), deadline)
             .await?;
-        let found: Option<Service> = answer
-            .services
-            .unwrap_or_default()
-            .into_iter()
-            .find(|s| s.status != Some(ServiceStatus::INACTIVE));
-        let view = found
-            .map(ServiceView::new)
-            .ok_or_else(|| DeployError::ServiceNotFound {
-                cluster: self.dep.cluster.clone(),
-                service: self.dep.service.clone(),
-            })?;
+        let view = service_view(answer, cluster, service)?;
         if self.service_arn.is_none() {
             self.service_arn = view.service.service_arn.clone();
         }
@@ -854,11 +849,7 @@ impl Run<'_> {
             self.pause(deadline).await;
             view = self.read_service(deadline).await?;
         }
-        let now = SystemTime::now();
-        let left = self
-            .lease_until
-            .and_then(|until| until.duration_since(now).ok())
-            .unwrap_or(Duration::ZERO);
+        let left = self.lease_left();
         if left.is_zero() {
             self.lease_held = false;
             return Err(DeployError::LeaseLapsed {
@@ -868,10 +859,7 @@ impl Run<'_> {
         if left < self.t().lease_ttl / 2 {
             // Bounded by what is left of the lease: past that, renewing would be blind.
             if let Err(e) = self.write_lease(Instant::now() + left).await {
-                tracing::warn!(
-                    "the lease was not renewed ({} left): {e}",
-                    lease::rfc3339(now + left)
-                );
+                tracing::warn!("the lease was not renewed ({left:?} left of it): {e}");
             }
         }
         Ok(view)
@@ -911,6 +899,14 @@ impl Run<'_> {
         (req, until)
     }
 
+    /// What is left of the lease this run wrote, by this process's clock (zero once lapsed,
+    /// or when it wrote none).
+    fn lease_left(&self) -> Duration {
+        self.lease_until
+            .and_then(|until| until.duration_since(SystemTime::now()).ok())
+            .unwrap_or(Duration::ZERO)
+    }
+
     /// Between the attempts of a call that keeps failing (throttling can last longer than
     /// half a lease): renews the lease when it is due and still running, with one
     /// TagResource of its own (not through [`Run::call`], which is what is waiting). A failure
@@ -919,10 +915,7 @@ impl Run<'_> {
         if !self.lease_held {
             return;
         }
-        let left = self
-            .lease_until
-            .and_then(|until| until.duration_since(SystemTime::now()).ok())
-            .unwrap_or(Duration::ZERO);
+        let left = self.lease_left();
         if left.is_zero() || left >= self.t().lease_ttl / 2 {
             return;
         }
@@ -1920,6 +1913,35 @@ impl Run<'_> {
         self.send::<operations::TagResource>(req, deadline).await?;
         Ok(())
     }
+}
+
+/// The DescribeServices of every read of a service: tags included, for the lease, an abort
+/// request and the rollback record.
+pub(crate) fn service_request(cluster: &str, service: &str) -> DescribeServicesRequest {
+    DescribeServicesRequest {
+        cluster: Some(cluster.to_owned()),
+        services: Some(vec![service.to_owned()]),
+        include: Some(vec![ServiceField::Tags]),
+        ..Default::default()
+    }
+}
+
+/// The live (not INACTIVE) service of a DescribeServices answer.
+pub(crate) fn service_view(
+    answer: DescribeServicesResponse,
+    cluster: &str,
+    service: &str,
+) -> Result<ServiceView, DeployError> {
+    answer
+        .services
+        .unwrap_or_default()
+        .into_iter()
+        .find(|s| s.status != Some(ServiceStatus::INACTIVE))
+        .map(ServiceView::new)
+        .ok_or_else(|| DeployError::ServiceNotFound {
+            cluster: cluster.to_owned(),
+            service: service.to_owned(),
+        })
 }
 
 /// What a wait shows while the set is missing from the answers.

@@ -99,11 +99,8 @@ impl AbortRequest {
 
     /// An abort request read back from its tag value.
     pub fn parse(value: &str) -> Option<AbortRequest> {
-        let (deployment, by) = value.split_once(' ').unwrap_or((value, ""));
-        (!deployment.is_empty()).then(|| AbortRequest {
-            deployment: deployment.to_owned(),
-            by: by.to_owned(),
-        })
+        let (deployment, by) = naming_a_deployment(value)?;
+        Some(AbortRequest { deployment, by })
     }
 }
 
@@ -124,12 +121,15 @@ impl RollbackRecord {
 
     /// A record read back from its tag value.
     pub fn parse(value: &str) -> Option<RollbackRecord> {
-        let (deployment, reason) = value.split_once(' ').unwrap_or((value, ""));
-        (!deployment.is_empty()).then(|| RollbackRecord {
-            deployment: deployment.to_owned(),
-            reason: reason.to_owned(),
-        })
+        let (deployment, reason) = naming_a_deployment(value)?;
+        Some(RollbackRecord { deployment, reason })
     }
+}
+
+/// A tag value `<deployment id> <text>`, split; `None` without an id.
+fn naming_a_deployment(value: &str) -> Option<(String, String)> {
+    let (deployment, text) = value.split_once(' ').unwrap_or((value, ""));
+    (!deployment.is_empty()).then(|| (deployment.to_owned(), text.to_owned()))
 }
 
 /// `at` as RFC 3339 (seconds), or as milliseconds after the epoch when that cannot be written
@@ -174,10 +174,8 @@ pub fn clean(text: &str) -> String {
         .collect()
 }
 
-/// A name for this run that no other run shares: host, process and a nonce (so two runs in
-/// one process differ too).
-pub fn new_owner() -> String {
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// This machine's name, in the tag alphabet (`host` when it has none to read).
+pub fn host_name() -> String {
     let host = std::fs::read_to_string("/etc/hostname")
         .ok()
         .or_else(|| std::env::var("HOSTNAME").ok())
@@ -190,6 +188,18 @@ pub fn new_owner() -> String {
         .filter(|c| c.is_ascii_alphanumeric() || "-.".contains(*c))
         .take(63)
         .collect();
+    if host.is_empty() {
+        "host".to_owned()
+    } else {
+        host
+    }
+}
+
+/// A name for this run that no other run shares: host, process and a nonce (so two runs in
+/// one process differ too).
+pub fn new_owner() -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let host = host_name();
     let mut hash = Sha256::new();
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)

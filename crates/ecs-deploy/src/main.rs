@@ -492,9 +492,7 @@ async fn abort(
     };
     let by = by.unwrap_or_else(|| {
         let user = std::env::var("USER").unwrap_or_else(|_| "someone".into());
-        let owner = ecs_deploy::lease::new_owner();
-        let host = owner.split('/').next().unwrap_or("host").to_owned();
-        format!("{user}@{host}")
+        format!("{user}@{}", ecs_deploy::lease::host_name())
     });
     let timeouts = Timeouts {
         poll_interval,

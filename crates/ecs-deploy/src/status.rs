@@ -5,13 +5,12 @@ use std::fmt;
 use std::time::SystemTime;
 
 use ecs_model::types::{
-    DescribeServicesRequest, DescribeTaskSetsRequest, ServiceField, ServiceStatus,
-    TagResourceRequest, TaskSetField, UntagResourceRequest,
+    DescribeTaskSetsRequest, TagResourceRequest, TaskSetField, UntagResourceRequest,
 };
 use ecs_model::{operations, Decimal};
 use serde_json::{json, Value};
 
-use crate::deploy::{DeployError, Deployer};
+use crate::deploy::{service_request, service_view, DeployError, Deployer};
 use crate::id::EXTERNAL_ID_PREFIX;
 use crate::lease::{self, AbortRequest, Lease, RollbackRecord, TAG_ABORT, TAG_LEASE};
 use crate::observe::{scale_of, ServiceView};
@@ -161,19 +160,14 @@ impl Deployer {
         let mut tags = std::collections::BTreeMap::new();
         if !labelled.is_empty() {
             let answer = self
-                .client()
-                .send::<operations::DescribeTaskSets>(DescribeTaskSetsRequest {
+                .send_once::<operations::DescribeTaskSets>(DescribeTaskSetsRequest {
                     cluster: Some(cluster.to_owned()),
                     service: Some(service.to_owned()),
                     task_sets: Some(labelled),
                     include: Some(vec![TaskSetField::Tags]),
                     ..Default::default()
                 })
-                .await
-                .map_err(|source| DeployError::Call {
-                    operation: "DescribeTaskSets",
-                    source,
-                })?;
+                .await?;
             for set in answer.task_sets.unwrap_or_default() {
                 tags.insert(
                     set.id.clone().unwrap_or_default(),
@@ -245,17 +239,12 @@ impl Deployer {
             deployment: lease.deployment.clone(),
             by: by.to_owned(),
         };
-        self.client()
-            .send::<operations::TagResource>(TagResourceRequest {
-                resource_arn: view.service.service_arn.clone(),
-                tags: Some(vec![lease::tag(TAG_ABORT, &request.value())]),
-                ..Default::default()
-            })
-            .await
-            .map_err(|source| DeployError::Call {
-                operation: "TagResource",
-                source,
-            })?;
+        self.send_once::<operations::TagResource>(TagResourceRequest {
+            resource_arn: view.service.service_arn.clone(),
+            tags: Some(vec![lease::tag(TAG_ABORT, &request.value())]),
+            ..Default::default()
+        })
+        .await?;
         Ok(Some(lease.deployment))
     }
 
@@ -267,43 +256,19 @@ impl Deployer {
         if view.lease().is_none_or(|l| !l.owner.starts_with(&mine)) {
             return Ok(false);
         }
-        self.client()
-            .send::<operations::UntagResource>(UntagResourceRequest {
-                resource_arn: view.service.service_arn.clone(),
-                tag_keys: Some(vec![TAG_LEASE.to_owned()]),
-                ..Default::default()
-            })
-            .await
-            .map_err(|source| DeployError::Call {
-                operation: "UntagResource",
-                source,
-            })?;
+        self.send_once::<operations::UntagResource>(UntagResourceRequest {
+            resource_arn: view.service.service_arn.clone(),
+            tag_keys: Some(vec![TAG_LEASE.to_owned()]),
+            ..Default::default()
+        })
+        .await?;
         Ok(true)
     }
 
     async fn read(&self, cluster: &str, service: &str) -> Result<ServiceView, DeployError> {
         let answer = self
-            .client()
-            .send::<operations::DescribeServices>(DescribeServicesRequest {
-                cluster: Some(cluster.to_owned()),
-                services: Some(vec![service.to_owned()]),
-                include: Some(vec![ServiceField::Tags]),
-                ..Default::default()
-            })
-            .await
-            .map_err(|source| DeployError::Call {
-                operation: "DescribeServices",
-                source,
-            })?;
-        answer
-            .services
-            .unwrap_or_default()
-            .into_iter()
-            .find(|s| s.status != Some(ServiceStatus::INACTIVE))
-            .map(ServiceView::new)
-            .ok_or_else(|| DeployError::ServiceNotFound {
-                cluster: cluster.to_owned(),
-                service: service.to_owned(),
-            })
+            .send_once::<operations::DescribeServices>(service_request(cluster, service))
+            .await?;
+        service_view(answer, cluster, service)
     }
 }

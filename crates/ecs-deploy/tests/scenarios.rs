@@ -1240,19 +1240,7 @@ async fn the_lease_is_renewed_and_aborts_are_read_during_a_long_bake() {
 async fn a_lease_tag_with_an_absurd_expiry_is_not_a_lease() {
     let w = World::new().await;
     w.service(2).await;
-    let arn = w
-        .ecs
-        .describe_services()
-        .cluster("c")
-        .services("svc")
-        .send()
-        .await
-        .unwrap()
-        .services
-        .unwrap()
-        .remove(0)
-        .service_arn
-        .unwrap();
+    let arn = w.described().await.service_arn.unwrap();
     w.ecs
         .tag_resource()
         .resource_arn(arn)

@@ -90,19 +90,23 @@ impl World {
         self.emulator.engine().calls().len()
     }
 
-    pub async fn task_sets(&self) -> Vec<TaskSet> {
+    /// `c/svc` as DescribeServices shows it, tags included.
+    pub async fn described(&self) -> Service {
         self.ecs
             .describe_services()
             .cluster("c")
             .services("svc")
+            .include(ServiceField::Tags)
             .send()
             .await
             .unwrap()
             .services
             .unwrap()
             .remove(0)
-            .task_sets
-            .unwrap_or_default()
+    }
+
+    pub async fn task_sets(&self) -> Vec<TaskSet> {
+        self.described().await.task_sets.unwrap_or_default()
     }
 
     /// Registers one more revision of `web` (`web:3` after [`World::service`], which registers
@@ -124,19 +128,7 @@ impl World {
 
     /// The service's tags.
     pub async fn service_tags(&self) -> Vec<Tag> {
-        self.ecs
-            .describe_services()
-            .cluster("c")
-            .services("svc")
-            .include(ServiceField::Tags)
-            .send()
-            .await
-            .unwrap()
-            .services
-            .unwrap()
-            .remove(0)
-            .tags
-            .unwrap_or_default()
+        self.described().await.tags.unwrap_or_default()
     }
 
     /// The calls made since `from`.
