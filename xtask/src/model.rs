@@ -16,6 +16,10 @@ use crate::util;
 pub const DEFAULT_BOTOCORE_VERSION: &str = "1.44.5";
 const MODEL_IN_WHEEL: &str = "botocore/data/ecs/2014-11-13/service-2.json.gz";
 pub const DERIVATIVE_FILE: &str = "ecs-2014-11-13.shapes.json";
+/// The ELBv2 model in the same wheel: ecs-deploy shifts traffic with it and the reference
+/// emulator answers it (a derivative of the same kind, read by `codegen::query`).
+const ELBV2_IN_WHEEL: &str = "botocore/data/elbv2/2015-12-01/service-2.json.gz";
+pub const ELBV2_DERIVATIVE_FILE: &str = "elbv2-2015-12-01.shapes.json";
 
 /// `crates/ecs-model/model/`.
 pub fn model_dir() -> PathBuf {
@@ -32,18 +36,8 @@ pub fn update_model(version: &str, wheel: Option<&Path>) -> Result<()> {
     let mut archive =
         zip::ZipArchive::new(file).with_context(|| format!("reading {}", wheel.display()))?;
 
-    let (gz, modified) = {
-        let mut entry = archive
-            .by_name(MODEL_IN_WHEEL)
-            .with_context(|| format!("{} has no {MODEL_IN_WHEEL}", wheel.display()))?;
-        let mut gz = Vec::new();
-        entry.read_to_end(&mut gz)?;
-        let modified = entry
-            .last_modified()
-            .map(|t| format!("{:04}-{:02}-{:02}", t.year(), t.month(), t.day()))
-            .unwrap_or_else(|| "unknown".to_owned());
-        (gz, modified)
-    };
+    let (gz, modified) = gz_entry(&mut archive, &wheel, MODEL_IN_WHEEL)?;
+    let (elbv2_gz, _) = gz_entry(&mut archive, &wheel, ELBV2_IN_WHEEL)?;
     let notice = read_entry(
         &mut archive,
         &format!("botocore-{version}.dist-info/NOTICE"),
@@ -52,20 +46,27 @@ pub fn update_model(version: &str, wheel: Option<&Path>) -> Result<()> {
         &mut archive,
         &format!("botocore-{version}.dist-info/LICENSE.txt"),
     )?;
-
-    let mut json = Vec::new();
-    flate2::read::GzDecoder::new(&gz[..])
-        .read_to_end(&mut json)
-        .context("decompressing service-2.json.gz")?;
-    let original: Value = serde_json::from_slice(&json).context("parsing service-2.json")?;
-    let derivative = strip_documentation(&original);
-    let ops = derivative["operations"].as_object().map_or(0, Map::len);
-    let shapes = derivative["shapes"].as_object().map_or(0, Map::len);
-
     let dir = model_dir();
-    let mut text = serde_json::to_string_pretty(&derivative)?;
-    text.push('\n');
-    util::write_if_changed(&dir.join(DERIVATIVE_FILE), &text)?;
+    let (ops, shapes) = write_derivative(&gz, &dir.join(DERIVATIVE_FILE))?;
+    let json = gunzip(&gz)?;
+    let elbv2_json = gunzip(&elbv2_gz)?;
+    let (elbv2_ops, elbv2_shapes) = write_derivative(&elbv2_gz, &dir.join(ELBV2_DERIVATIVE_FILE))?;
+    let elbv2_provenance = serde_json::json!({
+        "package": "botocore",
+        "version": version,
+        "source": "https://pypi.org/project/botocore/",
+        "file": ELBV2_IN_WHEEL,
+        "sha256_gzip": hex(&Sha256::digest(&elbv2_gz)),
+        "sha256_json": hex(&Sha256::digest(&elbv2_json)),
+        "license": "Apache-2.0",
+        "operations": elbv2_ops,
+        "shapes": elbv2_shapes,
+        "derivation": "documentation and other prose removed; everything else kept in its original order",
+        "command": format!("cargo xtask update-model --botocore-version {version}"),
+    });
+    let mut prov = serde_json::to_string_pretty(&elbv2_provenance)?;
+    prov.push('\n');
+    util::write_if_changed(&dir.join("PROVENANCE-elbv2.json"), &prov)?;
 
     let provenance = serde_json::json!({
         "package": "botocore",
@@ -88,7 +89,9 @@ pub fn update_model(version: &str, wheel: Option<&Path>) -> Result<()> {
     let notice = format!(
         "The file {DERIVATIVE_FILE} in this directory is derived from the Amazon ECS service model\n\
          shipped in botocore {version} ({MODEL_IN_WHEEL}), licensed under the Apache License,\n\
-         Version 2.0 (LICENSE-botocore.txt). Modification: all documentation text was removed.\n\
+         Version 2.0 (LICENSE-botocore.txt), and {ELBV2_DERIVATIVE_FILE} from the Elastic Load\n\
+         Balancing v2 model of the same release ({ELBV2_IN_WHEEL}). Modification: all\n\
+         documentation text was removed.\n\
          botocore's NOTICE follows.\n\n{notice}"
     );
     util::write_if_changed(&dir.join("NOTICE"), &notice)?;
@@ -98,6 +101,45 @@ pub fn update_model(version: &str, wheel: Option<&Path>) -> Result<()> {
         dir.display()
     );
     Ok(())
+}
+
+/// The bytes and date of a gzipped file in the wheel.
+fn gz_entry(
+    archive: &mut zip::ZipArchive<std::fs::File>,
+    wheel: &Path,
+    name: &str,
+) -> Result<(Vec<u8>, String)> {
+    let mut entry = archive
+        .by_name(name)
+        .with_context(|| format!("{} has no {name}", wheel.display()))?;
+    let mut gz = Vec::new();
+    entry.read_to_end(&mut gz)?;
+    let modified = entry
+        .last_modified()
+        .map(|t| format!("{:04}-{:02}-{:02}", t.year(), t.month(), t.day()))
+        .unwrap_or_else(|| "unknown".to_owned());
+    Ok((gz, modified))
+}
+
+fn gunzip(gz: &[u8]) -> Result<Vec<u8>> {
+    let mut json = Vec::new();
+    flate2::read::GzDecoder::new(gz)
+        .read_to_end(&mut json)
+        .context("decompressing service-2.json.gz")?;
+    Ok(json)
+}
+
+/// Writes the prose-free derivative of a gzipped model; answers its operation and shape counts.
+fn write_derivative(gz: &[u8], path: &Path) -> Result<(usize, usize)> {
+    let json = gunzip(gz)?;
+    let original: Value = serde_json::from_slice(&json).context("parsing service-2.json")?;
+    let derivative = strip_documentation(&original);
+    let ops = derivative["operations"].as_object().map_or(0, Map::len);
+    let shapes = derivative["shapes"].as_object().map_or(0, Map::len);
+    let mut text = serde_json::to_string_pretty(&derivative)?;
+    text.push('\n');
+    util::write_if_changed(path, &text)?;
+    Ok((ops, shapes))
 }
 
 fn read_entry(archive: &mut zip::ZipArchive<std::fs::File>, name: &str) -> Result<String> {
@@ -164,10 +206,20 @@ pub struct Model {
 #[serde(rename_all = "camelCase")]
 pub struct Metadata {
     pub api_version: String,
+    /// awsJson1_1 only.
+    #[serde(default)]
     pub target_prefix: String,
+    #[serde(default)]
     pub signing_name: String,
+    /// awsJson1_1 only.
+    #[serde(default)]
     pub json_version: String,
     pub uid: String,
+    pub protocol: String,
+    /// awsQuery only: the namespace of every answer's root element.
+    #[serde(default)]
+    pub xml_namespace: Option<String>,
+    pub endpoint_prefix: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -186,8 +238,22 @@ pub struct Operation {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ShapeRef {
     pub shape: String,
+    /// awsQuery outputs: the element between the response root and the members.
+    #[serde(default)]
+    pub result_wrapper: Option<String>,
+}
+
+/// An exception shape's wire identity (awsQuery models carry it).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorTrait {
+    pub code: String,
+    pub http_status_code: u16,
+    #[serde(default)]
+    pub sender_fault: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -218,6 +284,9 @@ pub struct Shape {
     pub pattern: Option<String>,
     #[serde(default)]
     pub exception: bool,
+    /// The code and status of an exception, where the model gives them.
+    #[serde(default)]
+    pub error: Option<ErrorTrait>,
     #[serde(default)]
     pub fault: bool,
     #[serde(default)]
@@ -232,7 +301,16 @@ pub struct Shape {
 
 impl Model {
     pub fn load() -> Result<Model> {
-        let path = model_dir().join(DERIVATIVE_FILE);
+        Model::load_file(DERIVATIVE_FILE)
+    }
+
+    /// The ELBv2 derivative.
+    pub fn load_elbv2() -> Result<Model> {
+        Model::load_file(ELBV2_DERIVATIVE_FILE)
+    }
+
+    fn load_file(file: &str) -> Result<Model> {
+        let path = model_dir().join(file);
         let text = util::read_to_string(&path)?;
         let model: Model =
             serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;

@@ -406,8 +406,8 @@ fn terraform_against_serve(installed: &Path) -> Result<()> {
 }
 
 /// Clients against a live reference emulator (`serve` of the installed `ecs-conformance`, on a
-/// free port): the project's blue/green example, boto3 (its waiters included) and the AWS
-/// CLI's waiters.
+/// free port): the project's blue/green example, boto3 (its waiters included), the AWS CLI's
+/// waiters and `aws elbv2`.
 fn against_the_emulator(root: &Path, installed: &Path) -> Result<()> {
     let python = boto3_venv()?;
     let awscli = awscli_venv()?;
@@ -445,6 +445,14 @@ fn against_the_emulator(root: &Path, installed: &Path) -> Result<()> {
         util::run(
             Command::new(&python)
                 .arg(root.join("crates/ecs-emulator/tests/awscli_waiters.py"))
+                .arg(&awscli)
+                .arg(&url),
+        )?;
+        // `aws elbv2` on the same endpoint: a load balancer, target groups, a listener, and a
+        // service's tasks becoming healthy targets (the CLI's target-in-service waiter).
+        util::run(
+            Command::new(&python)
+                .arg(root.join("crates/ecs-emulator/tests/awscli_elbv2.py"))
                 .arg(&awscli)
                 .arg(&url),
         )

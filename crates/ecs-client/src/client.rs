@@ -24,6 +24,37 @@ pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 /// token; the operations' documentation describes the token's purpose.
 pub const CLIENT_TOKEN_OPERATIONS: &[&str] = &["CreateTaskSet", "CreateService"];
 
+/// awsQuery content type (ELBv2).
+pub const QUERY_CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
+
+/// How one call goes on the wire: the protocol's headers and signing name, and whether the
+/// call may be repeated after it was sent.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Call {
+    pub name: &'static str,
+    /// `X-Amz-Target` (awsJson1_1); `None` for awsQuery.
+    pub target: Option<&'static str>,
+    pub content_type: &'static str,
+    pub signing_name: &'static str,
+    pub safe_to_repeat: bool,
+}
+
+impl Call {
+    fn json(op: &OperationInfo, safe_to_repeat: bool) -> Call {
+        Call {
+            name: op.name,
+            target: Some(op.target),
+            content_type: CONTENT_TYPE,
+            signing_name: ecs_model::SIGNING_NAME,
+            safe_to_repeat,
+        }
+    }
+
+    fn is_query(&self) -> bool {
+        self.target.is_none()
+    }
+}
+
 /// Per-call overrides.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CallOptions {
@@ -165,12 +196,22 @@ impl EcsClient {
         options: CallOptions,
     ) -> Result<RawResponse, Error> {
         let safe_to_repeat = op.readonly || op.idempotent || has_token;
+        self.exchange(&Call::json(op, safe_to_repeat), bytes, options)
+            .await
+    }
+
+    /// Sends an encoded body as `call`, retrying as it allows, within the overall timeout.
+    pub(crate) async fn exchange(
+        &self,
+        call: &Call,
+        bytes: Bytes,
+        options: CallOptions,
+    ) -> Result<RawResponse, Error> {
         let overall = self.config.timeouts.overall;
-        match tokio::time::timeout(overall, self.execute(op, bytes, safe_to_repeat, options)).await
-        {
+        match tokio::time::timeout(overall, self.execute(call, bytes, options)).await {
             Ok(result) => result,
             Err(_) => Err(Error::OverallTimeout {
-                operation: op.name,
+                operation: call.name,
                 timeout: overall,
             }),
         }
@@ -178,11 +219,11 @@ impl EcsClient {
 
     async fn execute(
         &self,
-        op: &OperationInfo,
+        op: &Call,
         body: Bytes,
-        safe_to_repeat: bool,
         options: CallOptions,
     ) -> Result<RawResponse, Error> {
+        let safe_to_repeat = op.safe_to_repeat;
         let max_attempts = options
             .max_attempts
             .unwrap_or(self.config.retry.max_attempts)
@@ -229,7 +270,7 @@ impl EcsClient {
     /// One attempt: the answer (or error) and, when it failed, how.
     async fn attempt(
         &self,
-        op: &OperationInfo,
+        op: &Call,
         body: Bytes,
     ) -> (Result<RawResponse, Error>, Option<Failure>) {
         let request = match self.signed_request(op, body) {
@@ -281,15 +322,19 @@ impl EcsClient {
             }
             Ok(Ok(raw)) if raw.status / 100 == 2 => (Ok(raw), None),
             Ok(Ok(raw)) => {
-                let code = error_code(&raw);
+                let code = if op.is_query() {
+                    query_error(&raw).map(|(code, _)| code)
+                } else {
+                    error_code(&raw)
+                };
                 let failure = retry::classify(raw.status, code.as_deref());
                 (Ok(raw), Some(failure))
             }
         }
     }
 
-    fn signed_request(&self, op: &OperationInfo, body: Bytes) -> Result<reqwest::Request, Error> {
-        let request = self.prepare_request(op, body)?;
+    fn signed_request(&self, op: &Call, body: Bytes) -> Result<reqwest::Request, Error> {
+        let request = self.prepare(op, body)?;
         reqwest::Request::try_from(request.map(reqwest::Body::from)).map_err(|e| Error::Signing {
             operation: op.name,
             reason: e.to_string(),
@@ -303,6 +348,10 @@ impl EcsClient {
         op: &OperationInfo,
         body: Bytes,
     ) -> Result<http::Request<Bytes>, Error> {
+        self.prepare(&Call::json(op, op.readonly || op.idempotent), body)
+    }
+
+    fn prepare(&self, op: &Call, body: Bytes) -> Result<http::Request<Bytes>, Error> {
         let signing_error = |reason: String| Error::Signing {
             operation: op.name,
             reason,
@@ -312,28 +361,31 @@ impl EcsClient {
         let params = v4::SigningParams::builder()
             .identity(&self.identity)
             .region(&self.config.region)
-            .name(ecs_model::SIGNING_NAME)
+            .name(op.signing_name)
             .time(time)
             .settings(SigningSettings::default())
             .build()
             .map_err(|e| signing_error(e.to_string()))?
             .into();
-        let headers = [("content-type", CONTENT_TYPE), ("x-amz-target", op.target)];
+        let mut headers = vec![("content-type", op.content_type)];
+        if let Some(target) = op.target {
+            headers.push(("x-amz-target", target));
+        }
         let signable = SignableRequest::new(
             "POST",
             url.as_str(),
-            headers.into_iter(),
+            headers.iter().copied(),
             SignableBody::Bytes(&body),
         )
         .map_err(|e| signing_error(e.to_string()))?;
         let (instructions, _signature) = sign(signable, &params)
             .map_err(|e| signing_error(e.to_string()))?
             .into_parts();
-        let mut request = http::Request::builder()
-            .method("POST")
-            .uri(&url)
-            .header("content-type", CONTENT_TYPE)
-            .header("x-amz-target", op.target)
+        let mut builder = http::Request::builder().method("POST").uri(&url);
+        for (k, v) in &headers {
+            builder = builder.header(*k, *v);
+        }
+        let mut request = builder
             .body(body.clone())
             .map_err(|e| signing_error(e.to_string()))?;
         instructions.apply_to_request_http1x(&mut request);
@@ -368,6 +420,11 @@ pub fn error_code(raw: &RawResponse) -> Option<String> {
     let code = code.split(':').next().unwrap_or_default();
     let code = code.rsplit('#').next().unwrap_or_default().trim();
     (!code.is_empty()).then(|| code.to_owned())
+}
+
+/// The code and message of an awsQuery error answer (XML).
+pub(crate) fn query_error(raw: &RawResponse) -> Option<(String, String)> {
+    ecs_model::query::parse_error(std::str::from_utf8(&raw.body).ok()?)
 }
 
 /// Builds the error for a non-2xx answer.

@@ -159,6 +159,11 @@ pub enum Error {
 }
 
 impl Error {
+    /// The service's error code, when the service answered with an error (ECS or ELBv2).
+    pub fn code(&self) -> Option<&str> {
+        self.service_error().map(|e| e.code.as_str())
+    }
+
     /// The service error, if the service answered with one.
     pub fn service_error(&self) -> Option<&ServiceError> {
         match self {

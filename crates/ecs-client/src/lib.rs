@@ -10,6 +10,8 @@
 //! - connect, per-attempt and overall timeouts;
 //! - typed errors that keep the raw answer ([`Error`]), readable as each operation's own error
 //!   enum ([`Error::operation_error`]);
+//! - the Elastic Load Balancing v2 operations a traffic-shifting controller calls, on the same
+//!   pool and settings ([`EcsClient::elbv2`], [`elbv2`]: awsQuery, generated types);
 //! - a request builder per operation (`client.create_task_set().cluster(..)...send()`), and
 //!   [`EcsClient::send`] for inputs built whole. Without the `full` feature only the operations
 //!   a task-set controller calls are built.
@@ -34,6 +36,7 @@
 
 mod client;
 pub mod config;
+pub mod elbv2;
 pub mod error;
 mod generated;
 mod profile;
@@ -43,8 +46,10 @@ pub mod waiter;
 
 pub use client::{
     error_code, error_from_response, CallOptions, EcsClient, CLIENT_TOKEN_OPERATIONS, CONTENT_TYPE,
+    QUERY_CONTENT_TYPE,
 };
 pub use config::{Config, ConfigBuilder, Timeouts};
+pub use elbv2::Elbv2Client;
 pub use error::{ConfigError, Error, ErrorCode, RawResponse, ServiceError};
 pub use retry::RetryConfig;
 pub use validation::ValidationMode;

@@ -11,7 +11,8 @@ use serde_json::Value;
 use crate::clock::{Clock, IdSource};
 use crate::error::ApiError;
 use crate::faults::{Fault, Faults, LoggedCall, LoggedError};
-use crate::state::{Ctx, Settings, State};
+use crate::state::{Ctx, ElbCtx, Elbv2, Settings, State};
+use ecs_model::query::{QueryOperation, QueryParams, QueryValue};
 
 /// The one list of what the emulator implements: each operation and the `State` method that
 /// answers it. [`IMPLEMENTED`] (which the crate documentation points to, and whose
@@ -64,6 +65,53 @@ macro_rules! implemented_const {
     };
 }
 with_implemented!(implemented_const);
+
+/// The ELBv2 operations the emulator answers on the same endpoint (awsQuery), each with its
+/// handler; every one of `ecs_model::elbv2::operations::OPERATIONS`.
+macro_rules! with_elbv2 {
+    ($then:ident) => {
+        $then! {
+            CreateLoadBalancer => create_load_balancer,
+            DescribeLoadBalancers => describe_load_balancers,
+            DeleteLoadBalancer => delete_load_balancer,
+            CreateTargetGroup => create_target_group,
+            DescribeTargetGroups => describe_target_groups,
+            DeleteTargetGroup => delete_target_group,
+            DescribeTargetGroupAttributes => describe_target_group_attributes,
+            ModifyTargetGroupAttributes => modify_target_group_attributes,
+            CreateListener => create_listener,
+            DescribeListeners => describe_listeners,
+            ModifyListener => modify_listener,
+            DeleteListener => delete_listener,
+            CreateRule => create_rule,
+            DescribeRules => describe_rules,
+            ModifyRule => modify_rule,
+            DeleteRule => delete_rule,
+            RegisterTargets => register_targets,
+            DeregisterTargets => deregister_targets,
+            DescribeTargetHealth => describe_target_health,
+            AddTags => add_tags,
+            RemoveTags => remove_tags,
+            DescribeTags => describe_tags,
+        }
+    };
+}
+
+macro_rules! elbv2_const {
+    ($($op:ident => $method:ident),* $(,)?) => {
+        /// The Elastic Load Balancing v2 operations the emulator answers on the same endpoint
+        /// (awsQuery: a form body with `Action`):
+        #[doc = concat!($("`", stringify!($op), "` "),*)]
+        pub const IMPLEMENTED_ELBV2: &[&str] = &[$(stringify!($op)),*];
+    };
+}
+with_elbv2!(elbv2_const);
+
+type QueryHandler<O> = fn(
+    &mut Elbv2,
+    <O as QueryOperation>::Input,
+    &mut ElbCtx<'_>,
+) -> Result<<O as QueryOperation>::Output, ApiError>;
 
 type Handler<O> =
     fn(&mut State, <O as Operation>::Input, &Ctx) -> Result<<O as Operation>::Output, ApiError>;
@@ -166,6 +214,21 @@ impl Engine {
         })
     }
 
+    /// Calls ELBv2 operation `O` in process, as [`Engine::call`] does for ECS:
+    /// `engine.call_elbv2::<ecs_model::elbv2::operations::DescribeTargetHealth>(&input)`.
+    pub fn call_elbv2<O: QueryOperation>(&self, input: &O::Input) -> Result<O::Output, ApiError> {
+        let body = ecs_model::query::request_body::<O>(input, ecs_model::elbv2::API_VERSION);
+        let answer = self.handle_query(None, body.as_bytes(), "in-process")?;
+        let xml = String::from_utf8_lossy(&answer);
+        ecs_model::query::parse_answer::<O>(&xml).map_err(|e| {
+            ApiError::new(
+                500,
+                "InternalFailure",
+                format!("The emulator's own answer does not decode: {e}"),
+            )
+        })
+    }
+
     /// The emulator's settings.
     pub fn settings(&self) -> &Settings {
         &self.settings
@@ -205,6 +268,142 @@ impl Engine {
             });
         }
         answer
+    }
+
+    /// Handles one awsQuery (ELBv2) request: `body` is the form, `region` as for
+    /// [`Engine::handle`]. Returns the XML answer or an error (in ELBv2's codes: a throttle
+    /// fault answers `Throttling`, a server fault `InternalFailure`).
+    pub fn handle_query(
+        &self,
+        region: Option<&str>,
+        body: &[u8],
+        request_id: &str,
+    ) -> Result<Vec<u8>, ApiError> {
+        self.handled
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let at = self.clock.now();
+        let params = QueryParams::parse(body);
+        let action = params.action().unwrap_or_default().to_owned();
+        let answer = self.answer_query(&action, region, &params, body, request_id);
+        if let Some(log) = &self.log {
+            let input = Value::Object(
+                params
+                    .iter()
+                    .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
+                    .collect(),
+            );
+            let answer = match &answer {
+                Ok(bytes) => Ok(Value::String(String::from_utf8_lossy(bytes).into_owned())),
+                Err(e) => Err(LoggedError {
+                    status: e.status,
+                    code: e.code.to_owned(),
+                    message: e.message.clone(),
+                }),
+            };
+            lock(log).push(LoggedCall {
+                operation: action,
+                input,
+                answer,
+                at,
+            });
+        }
+        answer
+    }
+
+    fn answer_query(
+        &self,
+        action: &str,
+        region: Option<&str>,
+        params: &QueryParams,
+        body: &[u8],
+        request_id: &str,
+    ) -> Result<Vec<u8>, ApiError> {
+        if action.is_empty() {
+            return Err(ApiError::new(
+                400,
+                "MissingAction",
+                "The request must contain the parameter Action.",
+            ));
+        }
+        if params.get("Version") != Some(ecs_model::elbv2::API_VERSION) {
+            // Assumed (A51): an awsQuery request without the API version is refused.
+            return Err(ApiError::new(
+                400,
+                "InvalidParameterValue",
+                format!(
+                    "Version {:?} is not {}",
+                    params.get("Version").unwrap_or_default(),
+                    ecs_model::elbv2::API_VERSION
+                ),
+            ));
+        }
+        let region = region.unwrap_or(&self.settings.region);
+        {
+            let mut faults = lock(&self.faults);
+            if let Some(error) = faults.on_call(action) {
+                return Err(match error.code {
+                    "ThrottlingException" => ApiError::new(400, "Throttling", "Rate exceeded"),
+                    "ServerException" => ApiError::new(500, "InternalFailure", error.message),
+                    _ => error,
+                });
+            }
+            if let Some(kept) = faults.stale_answer(action, region, body) {
+                return Ok(kept);
+            }
+        }
+        macro_rules! dispatch {
+            ($($op:ident => $method:ident),* $(,)?) => {
+                match action {
+                    $(stringify!($op) => self.invoke_query::<ecs_model::elbv2::operations::$op>(region, params, request_id, Elbv2::$method),)*
+                    other => Err(ApiError::new(400, "InvalidAction", format!("Could not find operation {other} for version {}", ecs_model::elbv2::API_VERSION))),
+                }
+            };
+        }
+        let answer = with_elbv2!(dispatch);
+        if let Ok(bytes) = &answer {
+            lock(&self.faults).keep_answer(action, region, body, bytes);
+        }
+        answer
+    }
+
+    fn invoke_query<O: QueryOperation>(
+        &self,
+        region: &str,
+        params: &QueryParams,
+        request_id: &str,
+        handler: QueryHandler<O>,
+    ) -> Result<Vec<u8>, ApiError> {
+        let input = O::Input::read_query(params, "")
+            .map_err(|e| ApiError::new(400, "ValidationError", e.to_string()))?
+            .unwrap_or_default();
+        if let Some(member) = input.first_missing() {
+            return Err(crate::state::missing_member(member));
+        }
+        let now = self.clock.now();
+        let mut regions = lock(&self.regions);
+        let state = self.region_state(&mut regions, region);
+        state.advance(now);
+        let output = state.elbv2(now, handler, input)?;
+        drop(regions);
+        Ok(
+            ecs_model::query::answer_xml::<O>(&output, ecs_model::elbv2::XML_NAMESPACE, request_id)
+                .into_bytes(),
+        )
+    }
+
+    fn region_state<'r>(
+        &self,
+        regions: &'r mut BTreeMap<String, State>,
+        region: &str,
+    ) -> &'r mut State {
+        regions.entry(region.to_owned()).or_insert_with(|| {
+            let mut state = State::new(Settings {
+                region: region.to_owned(),
+                ..self.settings.clone()
+            });
+            state.set_faults(lock(&self.faults).scheduler.clone());
+            state
+        })
     }
 
     fn answer(
@@ -283,18 +482,8 @@ impl Engine {
             return Err(ApiError::invalid(text.join("; ")));
         }
         let now = self.clock.now();
-        let mut regions = self
-            .regions
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let state = regions.entry(region.to_owned()).or_insert_with(|| {
-            let mut state = State::new(Settings {
-                region: region.to_owned(),
-                ..self.settings.clone()
-            });
-            state.set_faults(lock(&self.faults).scheduler.clone());
-            state
-        });
+        let mut regions = lock(&self.regions);
+        let state = self.region_state(&mut regions, region);
         state.advance(now);
         let ctx = Ctx {
             now,

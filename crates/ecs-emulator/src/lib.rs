@@ -173,7 +173,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use clock::{Clock, IdSource, ManualClock, RandomIds, SequentialIds, SystemClock};
-pub use engine::{Engine, IMPLEMENTED};
+pub use engine::{Engine, IMPLEMENTED, IMPLEMENTED_ELBV2};
 pub use error::ApiError;
 pub use faults::{Fault, LoggedCall, LoggedError};
 pub use server::MAX_BODY_BYTES;

@@ -15,19 +15,22 @@ use crate::error::ApiError;
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-fn reply(status: u16, body: Vec<u8>, error: Option<&str>) -> Response<Full<Bytes>> {
-    let request_id = format!(
+fn request_id() -> String {
+    format!(
         "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
         fastrand::u32(..),
         fastrand::u16(..),
         fastrand::u16(..0x1000),
         fastrand::u16(..0x1000),
         fastrand::u64(..1 << 48)
-    );
+    )
+}
+
+fn reply(status: u16, body: Vec<u8>, error: Option<&str>) -> Response<Full<Bytes>> {
     let mut builder = Response::builder()
         .status(status)
         .header("content-type", "application/x-amz-json-1.1")
-        .header("x-amzn-requestid", request_id);
+        .header("x-amzn-requestid", request_id());
     if let Some(code) = error {
         builder = builder.header("x-amzn-errortype", code);
     }
@@ -38,6 +41,16 @@ fn reply(status: u16, body: Vec<u8>, error: Option<&str>) -> Response<Full<Bytes
 
 fn error_reply(e: &ApiError) -> Response<Full<Bytes>> {
     reply(e.status, e.body(), Some(e.code))
+}
+
+/// An awsQuery (ELBv2) answer: XML, with the request id in the header and the body.
+fn xml_reply(status: u16, body: Vec<u8>, request_id: &str) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "text/xml")
+        .header("x-amzn-requestid", request_id)
+        .body(Full::new(Bytes::from(body)))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
 
 /// The region named in a SigV4 `Authorization` header's credential scope.
@@ -108,10 +121,13 @@ async fn answer(engine: &Engine, req: Request<Incoming>) -> Response<Full<Bytes>
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    if !matches!(
-        media.as_str(),
-        "application/x-amz-json-1.1" | "application/x-amz-json-1.0" | "application/json"
-    ) {
+    let query = media == "application/x-www-form-urlencoded";
+    if !query
+        && !matches!(
+            media.as_str(),
+            "application/x-amz-json-1.1" | "application/x-amz-json-1.0" | "application/json"
+        )
+    {
         return error_reply(&ApiError::unsupported_media_type(&content_type));
     }
     let target = req
@@ -137,6 +153,30 @@ async fn answer(engine: &Engine, req: Request<Incoming>) -> Response<Full<Bytes>
             )))
         }
     };
+    if query {
+        // ELBv2 (awsQuery) on the same endpoint: one AWS_ENDPOINT_URL covers both services.
+        let id = request_id();
+        return match engine.handle_query(region.as_deref(), &body, &id) {
+            Ok(xml) => xml_reply(200, xml, &id),
+            Err(e) if e.is_dropped() => {
+                let mut response = Response::new(Full::new(Bytes::new()));
+                response.extensions_mut().insert(Drop);
+                response
+            }
+            Err(e) => xml_reply(
+                e.status,
+                ecs_model::query::error_xml(
+                    e.code,
+                    &e.message,
+                    e.status < 500,
+                    ecs_model::elbv2::XML_NAMESPACE,
+                    &id,
+                )
+                .into_bytes(),
+                &id,
+            ),
+        };
+    }
     match engine.handle(target.as_deref(), region.as_deref(), &body) {
         Ok(json) => reply(200, json, None),
         Err(e) if e.is_dropped() => {

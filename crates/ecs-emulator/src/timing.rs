@@ -35,6 +35,10 @@ pub struct Timing {
     pub stop_delay: Duration,
     /// How long a DRAINING task set or service stays visible after its tasks stopped.
     pub drain_delay: Duration,
+    /// How long one second of a load balancer's own clock lasts: target-group health-check
+    /// intervals (a target is healthy after interval × healthy threshold, 150 s by default)
+    /// and the deregistration delay (300 s by default) are counted in it.
+    pub health_second: Duration,
 }
 
 /// The named timing shapes.
@@ -89,6 +93,8 @@ impl TimingProfile {
                 steady_delay: ms(10),
                 stop_delay: ms(50),
                 drain_delay: ms(500),
+                // Healthy 150 ms after registration, draining 300 ms (the defaults).
+                health_second: ms(1),
             },
             // Sources (conformance/evidence/transcript.scale-timeline.json, replayed by
             // `ecs-conformance evidence --replay`): the old computedDesiredCount is still
@@ -106,6 +112,9 @@ impl TimingProfile {
                 steady_delay: ms(2_000),
                 stop_delay: ms(10_000),
                 drain_delay: ms(20_000),
+                // ELBv2's own seconds (documented: interval × threshold to healthy, the
+                // deregistration delay to done).
+                health_second: ms(1_000),
             },
         }
     }
@@ -149,6 +158,7 @@ impl Timing {
             steady_delay: Duration::ZERO,
             stop_delay: Duration::ZERO,
             drain_delay: Duration::ZERO,
+            health_second: Duration::ZERO,
         }
     }
 
@@ -170,6 +180,7 @@ impl Timing {
             steady_delay: s(self.steady_delay),
             stop_delay: s(self.stop_delay),
             drain_delay: s(self.drain_delay),
+            health_second: s(self.health_second),
         }
     }
 }

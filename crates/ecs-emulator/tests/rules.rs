@@ -22,6 +22,7 @@ fn test_timing() -> Timing {
         steady_delay: ms(50),
         stop_delay: ms(100),
         drain_delay: ms(100),
+        health_second: ms(1),
     }
 }
 

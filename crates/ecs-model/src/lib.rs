@@ -34,8 +34,13 @@
 pub mod arn;
 mod decimal;
 mod decode;
+/// The Elastic Load Balancing v2 operations ecs-deploy and the reference emulator use
+/// (awsQuery; see [`query`]).
+#[path = "generated/elbv2.rs"]
+pub mod elbv2;
 mod generated;
 pub mod operation;
+pub mod query;
 pub mod rules;
 pub mod schema;
 pub mod semantics;

@@ -5,6 +5,7 @@
 //! and fail when anything differs, so a stale tree cannot land.
 
 mod names;
+mod query;
 mod rust;
 mod schema;
 
@@ -31,6 +32,8 @@ pub struct Config {
     /// `full` feature. Empty: everything is always built.
     #[serde(default)]
     pub default_operations: Vec<String>,
+    /// The ELBv2 operations generated into `ecs_model::elbv2` (the awsQuery side).
+    pub elbv2_operations: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -79,6 +82,13 @@ pub fn generate() -> Result<Vec<Output>> {
     outputs.push(Output {
         path: root.join("crates/ecs-client/src/generated.rs"),
         contents: rustfmt(&rust::generate_client(&model, &config)?)?,
+    });
+    outputs.push(Output {
+        path: gen_dir.join("elbv2.rs"),
+        contents: rustfmt(&query::generate(
+            &Model::load_elbv2()?,
+            &config.elbv2_operations,
+        )?)?,
     });
     let mut schema_text = serde_json::to_string_pretty(&schema::generate(&model, &config)?)?;
     schema_text.push('\n');

@@ -21,6 +21,10 @@ pub(super) enum Stage {
     TaskStart,
     Steady,
     Stop,
+    /// The stop delay after a target's deregistration delay: ECS stops a task behind a load
+    /// balancer once its target has drained (documented, "Optimize load balancer connection
+    /// draining parameters for Amazon ECS").
+    StopAfterDraining(Duration),
     Drain,
     /// A failed task start tried again (A39): the task delay, at least [`MIN_RETRY`].
     Retry,
@@ -58,6 +62,7 @@ impl State {
             Stage::TaskStart => (t.task_delay, t.task_jitter),
             Stage::Steady => (t.steady_delay, Duration::ZERO),
             Stage::Stop => (t.stop_delay, Duration::ZERO),
+            Stage::StopAfterDraining(drain) => (drain + t.stop_delay, Duration::ZERO),
             Stage::Drain => (t.drain_delay, Duration::ZERO),
             Stage::Retry => (t.task_delay.max(MIN_RETRY), t.task_jitter),
             Stage::Now => (Duration::ZERO, Duration::ZERO),

@@ -274,6 +274,8 @@ pub(super) struct TaskRecord {
     stop_cause: Option<StopCause>,
     /// When its stop is due (STOPPED from then on, by the event that stops it).
     stop_due: Option<SystemTime>,
+    /// Until when it stays RUNNING, desired STOPPED, while its load-balancer targets drain.
+    draining_until: Option<SystemTime>,
     stopped_at: Option<SystemTime>,
     /// Whether it still counts as RUNNING for its owner while it stops: a DRAINING task set or
     /// service keeps its tasks counted until they are all stopped.
@@ -320,11 +322,13 @@ impl TaskRecord {
                 // Desired STOPPED is a change of its own; then, halfway to the stop, the
                 // task deprovisions its interface (awsvpc) or stops its containers.
                 changes += 1;
-                let due = self.stop_due.unwrap_or(stopping);
-                let half = due.duration_since(stopping).unwrap_or_default() / 2;
+                // Its targets drain first, the task still RUNNING.
+                let from = self.draining_until.unwrap_or(stopping).max(stopping);
+                let due = self.stop_due.unwrap_or(from);
+                let half = due.duration_since(from).unwrap_or_default() / 2;
                 // The call that stops it answers it RUNNING, whatever the delays.
                 if !self.counted_while_stopping
-                    && ((now >= stopping + half && now > stopping) || self.stopped_at.is_some())
+                    && ((now >= from + half && now > from) || self.stopped_at.is_some())
                 {
                     trail.push(if self.awsvpc() {
                         TaskStatus::DEPROVISIONING
@@ -740,6 +744,7 @@ impl State {
                 stopping_at: None,
                 stop_cause: None,
                 stop_due: None,
+                draining_until: None,
                 stopped_at: None,
                 counted_while_stopping: false,
             };
@@ -760,7 +765,7 @@ impl State {
         }
     }
 
-    /// The tasks are RUNNING from `at`.
+    /// The tasks are RUNNING from `at`; ECS registers them in their target groups.
     pub(super) fn tasks_running(&mut self, cluster: &str, ids: &[String], at: SystemTime) {
         if let Some(c) = self.clusters.get_mut(cluster) {
             for id in ids {
@@ -770,6 +775,71 @@ impl State {
                 }
             }
         }
+        for id in ids {
+            for (group, ip, port, zone) in self.task_targets(cluster, id) {
+                self.elbv2.register_task(&group, &ip, port, &zone, at);
+            }
+        }
+    }
+
+    /// Where ECS registers a task: for each of its owner's load balancers with a target group,
+    /// (group, the ENI's address, the container port, the zone). awsvpc tasks only (targets of
+    /// type `ip`); the emulator has no container instances to register by instance id.
+    fn task_targets(&self, cluster: &str, id: &str) -> Vec<(String, String, i32, String)> {
+        let Some(c) = self.clusters.get(cluster) else {
+            return vec![];
+        };
+        let Some(t) = c.tasks.tasks.get(id) else {
+            return vec![];
+        };
+        let Some(eni) = &t.eni else {
+            return vec![];
+        };
+        let balancers = match &t.owner {
+            Owner::TaskSet { service, set } => c
+                .services
+                .get(service)
+                .and_then(|s| s.task_sets.get(set))
+                .map(|s| s.load_balancers.clone()),
+            Owner::Deployment { service, .. } => {
+                c.services.get(service).map(|s| s.load_balancers.clone())
+            }
+            Owner::Standalone => None,
+        };
+        balancers
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|lb| {
+                Some((
+                    lb.target_group_arn.clone()?,
+                    eni.private_ip.clone(),
+                    lb.container_port?,
+                    t.availability_zone.clone(),
+                ))
+            })
+            .collect()
+    }
+
+    /// ECS deregisters tasks that are to stop from their target groups; answers how long the
+    /// longest deregistration delay lasts.
+    fn deregister_task_targets(
+        &mut self,
+        cluster: &str,
+        ids: &[String],
+        at: SystemTime,
+    ) -> Duration {
+        let mut longest = 0;
+        for id in ids {
+            for (group, ip, port, _) in self.task_targets(cluster, id) {
+                if let Some(delay) = self.elbv2.deregister_task(&group, &ip, port, at) {
+                    longest = longest.max(delay);
+                }
+            }
+        }
+        self.settings
+            .timing
+            .health_second
+            .saturating_mul(u32::try_from(longest).unwrap_or(u32::MAX))
     }
 
     /// The tasks failed to start: STOPPED at once, with the pull error (A39).
@@ -829,9 +899,15 @@ impl State {
         }
         self.note_stopped(at);
         if !stopping.is_empty() {
+            let draining = self.deregister_task_targets(cluster, &stopping, at);
+            let stage = if draining.is_zero() {
+                super::sim::Stage::Stop
+            } else {
+                super::sim::Stage::StopAfterDraining(draining)
+            };
             let due = self.schedule(
                 at,
-                super::sim::Stage::Stop,
+                stage,
                 Event::TasksStopped {
                     cluster: cluster.to_owned(),
                     ids: stopping.clone(),
@@ -841,6 +917,7 @@ impl State {
                 for id in &stopping {
                     if let Some(t) = c.tasks.tasks.get_mut(id) {
                         t.stop_due = Some(due);
+                        t.draining_until = (!draining.is_zero()).then(|| at + draining);
                     }
                 }
             }
@@ -856,6 +933,8 @@ impl State {
         cause: &StopCause,
         at: SystemTime,
     ) {
+        // Their targets drain from now; the set's own drain delay decides when they stop.
+        self.deregister_task_targets(cluster, ids, at);
         if let Some(c) = self.clusters.get_mut(cluster) {
             for id in ids {
                 if let Some(t) = c.tasks.tasks.get_mut(id) {
