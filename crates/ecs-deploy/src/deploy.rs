@@ -10,8 +10,8 @@ use ecs_client::EcsClient;
 use ecs_model::errors::DeleteTaskSetError;
 use ecs_model::types::{
     CreateTaskSetRequest, DeleteTaskSetRequest, DeploymentControllerType, DescribeServicesRequest,
-    DescribeServicesResponse, DescribeTaskDefinitionRequest, DescribeTaskSetsRequest, Scale,
-    ServiceField, ServiceStatus, TagResourceRequest, TaskSet, TaskSetField, TaskSetStatus,
+    DescribeServicesResponse, DescribeTaskDefinitionRequest, DescribeTaskSetsRequest, LoadBalancer,
+    Scale, ServiceField, ServiceStatus, TagResourceRequest, TaskSet, TaskSetField, TaskSetStatus,
     UntagResourceRequest, UpdateServicePrimaryTaskSetRequest, UpdateTaskSetRequest,
 };
 use ecs_model::{operations, DateTime, Decimal, Operation};
@@ -23,6 +23,9 @@ use crate::id::{DeploymentId, EXTERNAL_ID_PREFIX};
 use crate::lease::{self, Lease, RollbackRecord, TAG_ABORT, TAG_LEASE, TAG_ROLLED_BACK};
 use crate::observe::{id_of, is, judge, scale_of, Counts, Judgement, ServiceView, Target};
 use crate::strategy::{Step, Strategy};
+use crate::traffic::{self, Route, Traffic, Weights};
+use ecs_model::elbv2::{operations as elb, types as elbt};
+use ecs_model::query::QueryOperation;
 
 /// Task sets a service may hold at once, DRAINING ones included (the ECS quota "task sets
 /// per service"; the sixth CreateTaskSet is refused, rule `ts.limit-per-service`).
@@ -33,6 +36,9 @@ pub const MAX_TASK_SETS: usize = 5;
 pub const TAG_REPLACES: &str = "ecs-deploy:replaces";
 /// Tag on the new task set holding the replaced set's scale, restored on rollback.
 pub const TAG_REPLACES_SCALE: &str = "ecs-deploy:replaces-scale";
+/// Tag on the new task set holding the production forward's weights at the start (`old/new`),
+/// restored on rollback.
+pub const TAG_WEIGHTS_BEFORE: &str = "ecs-deploy:weights-before";
 
 /// What to deploy where.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,6 +58,10 @@ pub struct Deployment {
     pub id: DeploymentId,
     /// Whether `id` was derived (and is derived again from the resolved revision).
     derived_id: bool,
+    /// The listener whose weights move with the steps, and the target groups
+    /// ([`crate::traffic`]); `None`: only capacity moves, and the new set takes the old
+    /// set's load balancers.
+    pub traffic: Option<Traffic>,
 }
 
 impl Deployment {
@@ -72,7 +82,14 @@ impl Deployment {
             strategy,
             id,
             derived_id: true,
+            traffic: None,
         }
+    }
+
+    /// The same deployment shifting traffic through `traffic`'s listener.
+    pub fn with_traffic(mut self, traffic: Traffic) -> Deployment {
+        self.traffic = Some(traffic);
+        self
     }
 
     /// The same deployment under another id, used as given.
@@ -348,6 +365,13 @@ pub enum DeployError {
         /// The reason the earlier run recorded, when it got to record one.
         reason: Option<String>,
     },
+    /// The traffic configuration does not fit the load balancer or the service (a listener
+    /// without a forward to the groups, no group to take traffic from); nothing was changed.
+    #[error("traffic: {what}")]
+    Traffic {
+        /// What does not fit.
+        what: String,
+    },
     /// A value given to the deployment is out of bounds (a strategy, a deadline); nothing was
     /// called.
     #[error("invalid deployment: {what}")]
@@ -621,6 +645,7 @@ impl Deployer {
             lease_held: false,
             rolling_back: false,
             past_no_return: false,
+            traffic: None,
         }
     }
 
@@ -697,6 +722,32 @@ struct Run<'a> {
     rolling_back: bool,
     /// The switch and its gate passed: what is left is the retirement, never undone.
     past_no_return: bool,
+    /// The listeners and groups traffic moves through, once resolved.
+    traffic: Option<Routes>,
+}
+
+/// Traffic as resolved for one run.
+#[derive(Clone, Debug)]
+struct Routes {
+    production: Route,
+    test: Option<Route>,
+    old_group: String,
+    new_group: String,
+    /// The production forward's weights at the start (restored on rollback).
+    before: Weights,
+    /// The test forward's, when there is a test listener.
+    test_before: Option<Weights>,
+}
+
+impl Routes {
+    /// The tag value recording the weights at the start: `old/new`, then the test
+    /// listener's.
+    fn tag(&self) -> String {
+        match self.test_before {
+            Some(t) => format!("{} {}", self.before.to_tag(), t.to_tag()),
+            None => self.before.to_tag(),
+        }
+    }
 }
 
 /// What a stage's error leads to: a rollback, except when the service is no longer this
@@ -728,6 +779,7 @@ enum Stop {
 struct Recorded {
     replaces: Option<String>,
     replaces_scale: Option<Decimal>,
+    weights_before: Option<String>,
 }
 
 impl Run<'_> {
@@ -1149,6 +1201,9 @@ impl Run<'_> {
             let primary = view.primary().cloned();
             self.old = primary.as_ref().map(id_of);
             self.old_scale = primary.as_ref().map_or(Decimal::ONE_HUNDRED, scale_of);
+            self.prepare_traffic(primary.as_ref(), None, deadline)
+                .await
+                .map_err(Stop::Fail)?;
             self.emit(Event::Started {
                 deployment: self.id.to_string(),
                 desired_count: view.desired,
@@ -1204,6 +1259,15 @@ impl Run<'_> {
             .replaces_scale
             .or_else(|| self.old.as_deref().and_then(|o| view.set(o)).map(scale_of))
             .unwrap_or(Decimal::ONE_HUNDRED);
+        let old_set = self.old.as_deref().and_then(|o| view.set(o)).cloned();
+        let deadline = later(self.t().step);
+        self.prepare_traffic(
+            old_set.as_ref(),
+            recorded.weights_before.as_deref(),
+            deadline,
+        )
+        .await
+        .map_err(Stop::Fail)?;
         let status = ours.status.as_ref().map_or("", |s| s.as_str()).to_owned();
         self.emit(Event::Started {
             deployment: self.id.to_string(),
@@ -1281,6 +1345,7 @@ impl Run<'_> {
         Ok(Recorded {
             replaces: tag(TAG_REPLACES),
             replaces_scale: tag(TAG_REPLACES_SCALE).and_then(|s| s.parse().ok()),
+            weights_before: tag(TAG_WEIGHTS_BEFORE),
         })
     }
 
@@ -1359,6 +1424,293 @@ impl Run<'_> {
 
     /// CreateTaskSet at `percent`, like `like` (the old primary) but for the task definition;
     /// answers the new set's id and `updatedAt`.
+    /// One ELBv2 operation, through [`Run::call`].
+    async fn elb<O: QueryOperation>(
+        &mut self,
+        input: O::Input,
+        deadline: Instant,
+    ) -> Result<O::Output, DeployError> {
+        self.call(O::NAME, deadline, |c| {
+            let input = input.clone();
+            async move { c.elbv2().send::<O>(input).await }
+        })
+        .await
+    }
+
+    /// The actions of a listener (its default actions) or a rule.
+    async fn route_actions(
+        &mut self,
+        route: &Route,
+        deadline: Instant,
+    ) -> Result<Vec<elbt::Action>, DeployError> {
+        let actions = match route {
+            Route::Listener(arn) => self
+                .elb::<elb::DescribeListeners>(
+                    elbt::DescribeListenersInput {
+                        listener_arns: Some(vec![arn.clone()]),
+                        ..Default::default()
+                    },
+                    deadline,
+                )
+                .await?
+                .listeners
+                .unwrap_or_default()
+                .into_iter()
+                .next()
+                .and_then(|l| l.default_actions),
+            Route::Rule(arn) => self
+                .elb::<elb::DescribeRules>(
+                    elbt::DescribeRulesInput {
+                        rule_arns: Some(vec![arn.clone()]),
+                        ..Default::default()
+                    },
+                    deadline,
+                )
+                .await?
+                .rules
+                .unwrap_or_default()
+                .into_iter()
+                .next()
+                .and_then(|r| r.actions),
+        };
+        actions.ok_or_else(|| DeployError::Traffic {
+            what: format!("{} has no actions", route.arn()),
+        })
+    }
+
+    /// Resolves the listeners and target groups of the deployment's traffic, and reads the
+    /// weights they forward with now (or takes those an earlier run recorded). Changes
+    /// nothing.
+    async fn prepare_traffic(
+        &mut self,
+        old_set: Option<&TaskSet>,
+        recorded: Option<&str>,
+        deadline: Instant,
+    ) -> Result<(), DeployError> {
+        let Some(given) = self.dep.traffic.clone() else {
+            return Ok(());
+        };
+        let invalid = |what: String| DeployError::Traffic { what };
+        let production = Route::of(&given.listener).map_err(invalid)?;
+        let test = given
+            .test_listener
+            .as_deref()
+            .map(Route::of)
+            .transpose()
+            .map_err(invalid)?;
+        let actions = self.route_actions(&production, deadline).await?;
+        let old_group = given
+            .old_target_group
+            .clone()
+            .or_else(|| {
+                old_set
+                    .and_then(|s| s.load_balancers.as_ref())
+                    .and_then(|l| l.iter().find_map(|b| b.target_group_arn.clone()))
+            })
+            .ok_or_else(|| {
+                invalid("no target group to shift traffic from: the primary task set has no load balancer; give the old target group".into())
+            })?;
+        let new_group = given
+            .target_group
+            .clone()
+            .or_else(|| traffic::other_group(&actions, &old_group))
+            .ok_or_else(|| {
+                invalid(format!(
+                    "the forward of {} names no second group besides {old_group}; give the new set's target group",
+                    production.arn()
+                ))
+            })?;
+        if new_group == old_group {
+            return Err(invalid(format!(
+                "the new set needs a target group of its own, not the old set's {old_group}"
+            )));
+        }
+        let no_forward = |route: &Route| {
+            invalid(format!(
+                "{} forwards to neither {old_group} nor {new_group}",
+                route.arn()
+            ))
+        };
+        let mut before = traffic::weights_in(&actions, &old_group, &new_group)
+            .ok_or_else(|| no_forward(&production))?;
+        let mut test_before = None;
+        if let Some(test) = &test {
+            let actions = self.route_actions(test, deadline).await?;
+            test_before = Some(
+                traffic::weights_in(&actions, &old_group, &new_group)
+                    .ok_or_else(|| no_forward(test))?,
+            );
+        }
+        if let Some(tag) = recorded {
+            let mut parts = tag.split_whitespace().map(Weights::from_tag);
+            if let Some(Some(w)) = parts.next() {
+                before = w;
+            }
+            if let (Some(Some(w)), Some(_)) = (parts.next(), &test_before) {
+                test_before = Some(w);
+            }
+        }
+        self.traffic = Some(Routes {
+            production,
+            test,
+            old_group,
+            new_group,
+            before,
+            test_before,
+        });
+        Ok(())
+    }
+
+    /// The load balancers of a new task set: with traffic, the new group with the old set's
+    /// container and port; without, the old set's.
+    fn balancers_for(&self, like: &TaskSet) -> Option<Vec<LoadBalancer>> {
+        let theirs = like.load_balancers.clone().filter(|l| !l.is_empty());
+        let Some(routes) = &self.traffic else {
+            return theirs;
+        };
+        let template = theirs
+            .and_then(|l| l.into_iter().next())
+            .unwrap_or_default();
+        Some(vec![LoadBalancer {
+            target_group_arn: Some(routes.new_group.clone()),
+            load_balancer_name: None,
+            ..template
+        }])
+    }
+
+    /// Sets `route`'s forward to `weights` (old/new). The lease is checked first.
+    async fn shift(
+        &mut self,
+        routes: &Routes,
+        route: &Route,
+        weights: Weights,
+        deadline: Instant,
+    ) -> Result<(), DeployError> {
+        let actions = self.route_actions(route, deadline).await?;
+        let Some(actions) =
+            traffic::reweigh(&actions, &routes.old_group, &routes.new_group, weights)
+        else {
+            return Err(DeployError::Traffic {
+                what: format!(
+                    "{} no longer forwards to {} or {}",
+                    route.arn(),
+                    routes.old_group,
+                    routes.new_group
+                ),
+            });
+        };
+        self.guard(deadline).await?;
+        match route {
+            Route::Listener(arn) => {
+                self.elb::<elb::ModifyListener>(
+                    elbt::ModifyListenerInput {
+                        listener_arn: Some(arn.clone()),
+                        default_actions: Some(actions),
+                        ..Default::default()
+                    },
+                    deadline,
+                )
+                .await?;
+            }
+            Route::Rule(arn) => {
+                self.elb::<elb::ModifyRule>(
+                    elbt::ModifyRuleInput {
+                        rule_arn: Some(arn.clone()),
+                        actions: Some(actions),
+                        ..Default::default()
+                    },
+                    deadline,
+                )
+                .await?;
+            }
+        }
+        self.emit(Event::Shifted {
+            listener: route.arn().to_owned(),
+            old_weight: weights.old,
+            new_weight: weights.new,
+        });
+        Ok(())
+    }
+
+    /// The weights found at the start, back on the production listener (and the test one).
+    async fn restore_traffic(
+        &mut self,
+        routes: &Routes,
+        deadline: Instant,
+    ) -> Result<(), DeployError> {
+        let mut back = vec![(routes.production.clone(), routes.before)];
+        if let (Some(test), Some(w)) = (&routes.test, routes.test_before) {
+            back.push((test.clone(), w));
+        }
+        for (route, weights) in back {
+            let actions = self.route_actions(&route, deadline).await?;
+            if traffic::weights_in(&actions, &routes.old_group, &routes.new_group) == Some(weights)
+            {
+                continue;
+            }
+            self.shift(routes, &route, weights, deadline).await?;
+            self.emit(Event::TrafficRestored {
+                listener: route.arn().to_owned(),
+                old_weight: weights.old,
+                new_weight: weights.new,
+            });
+        }
+        Ok(())
+    }
+
+    /// Waits until the new group holds at least `expected` targets, every one healthy
+    /// (DescribeTargetHealth; targets draining are not counted), reading the service meanwhile
+    /// so the lease stays renewed.
+    async fn await_healthy(
+        &mut self,
+        routes: &Routes,
+        expected: i32,
+        deadline: Instant,
+    ) -> Result<(), DeployError> {
+        let started = Instant::now();
+        let group = routes.new_group.clone();
+        loop {
+            let answer = self
+                .elb::<elb::DescribeTargetHealth>(
+                    elbt::DescribeTargetHealthInput {
+                        target_group_arn: Some(group.clone()),
+                        ..Default::default()
+                    },
+                    deadline,
+                )
+                .await?;
+            let states: Vec<String> = answer
+                .target_health_descriptions
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|d| d.target_health.and_then(|h| h.state))
+                .filter(|s| s != "draining")
+                .collect();
+            let healthy = states.iter().filter(|s| *s == "healthy").count();
+            let want = usize::try_from(expected).unwrap_or(0);
+            if healthy >= want && healthy == states.len() {
+                self.emit(Event::Healthy {
+                    target_group: group,
+                    targets: healthy,
+                });
+                return Ok(());
+            }
+            let last = format!(
+                "{healthy} of {want} targets healthy ({})",
+                states.join(", ")
+            );
+            if Instant::now() >= deadline {
+                return Err(DeployError::Deadline {
+                    what: format!("every target of the new task set healthy in {group}"),
+                    waited: started.elapsed(),
+                    last,
+                });
+            }
+            self.pause(deadline).await;
+            self.keep_alive().await?;
+        }
+    }
+
     async fn create(
         &mut self,
         like: &TaskSet,
@@ -1377,7 +1729,7 @@ impl Run<'_> {
             client_token: Some(self.id.to_string()),
             scale: Some(Scale::percent(percent)),
             network_configuration: like.network_configuration.clone(),
-            load_balancers: like.load_balancers.clone().filter(|l| !l.is_empty()),
+            load_balancers: self.balancers_for(like),
             service_registries: like.service_registries.clone().filter(|l| !l.is_empty()),
             // A launch type and a capacity provider strategy exclude each other.
             launch_type: like
@@ -1387,10 +1739,14 @@ impl Run<'_> {
             capacity_provider_strategy,
             platform_version: like.platform_version.clone(),
             tags: like.id.as_ref().map(|old| {
-                vec![
+                let mut tags = vec![
                     lease::tag(TAG_REPLACES, old),
                     lease::tag(TAG_REPLACES_SCALE, &scale_of(like).to_string()),
-                ]
+                ];
+                if let Some(routes) = &self.traffic {
+                    tags.push(lease::tag(TAG_WEIGHTS_BEFORE, &routes.tag()));
+                }
+                tags
             }),
             ..Default::default()
         };
@@ -1683,6 +2039,29 @@ impl Run<'_> {
                     .settle(&ours, target, Some((i + 1, n)), budget)
                     .await
                     .map_err(undo)?;
+                if let Some(routes) = self.traffic.clone() {
+                    self.await_healthy(&routes, counts.running.unwrap_or(0), deadline)
+                        .await
+                        .map_err(undo)?;
+                    // Blue/green with a test listener: the last step opens the test listener;
+                    // production follows once the gate passed.
+                    match (&routes.test, i + 1 == n) {
+                        (Some(test), true) => {
+                            self.shift(&routes, test, Weights::at(Decimal::ONE_HUNDRED), deadline)
+                                .await
+                        }
+                        _ => {
+                            self.shift(
+                                &routes,
+                                &routes.production,
+                                Weights::at(step.percent),
+                                deadline,
+                            )
+                            .await
+                        }
+                    }
+                    .map_err(undo)?;
+                }
                 if !step.bake.is_zero() {
                     self.emit(Event::Baking {
                         step: i + 1,
@@ -1703,8 +2082,18 @@ impl Run<'_> {
             .await?;
             since = None;
         }
-        // The switch.
+        // The switch: production traffic first, when a test listener held it back.
         let deadline = later(self.t().switch);
+        if let Some(routes) = self.traffic.clone().filter(|r| r.test.is_some()) {
+            self.shift(
+                &routes,
+                &routes.production,
+                Weights::at(Decimal::ONE_HUNDRED),
+                deadline,
+            )
+            .await
+            .map_err(undo)?;
+        }
         self.make_primary(&ours, deadline).await.map_err(undo)?;
         let budget = deadline.saturating_duration_since(Instant::now());
         let what = format!("{ours} shown as the primary task set");
@@ -1843,6 +2232,11 @@ impl Run<'_> {
                 }
                 tracing::warn!("the rollback was not recorded on the service: {e}");
             }
+        }
+        // Traffic back first: the old set still runs, at its scale, and serves again before
+        // any capacity changes.
+        if let Some(routes) = self.traffic.clone() {
+            self.restore_traffic(&routes, deadline).await?;
         }
         if let Some(old) = self.old.clone() {
             let mut missing = Missing::new(self.t().read_lag);

@@ -142,6 +142,31 @@ pub enum Event {
         /// The old set.
         primary: String,
     },
+    /// Every target of the new task set is healthy in its target group.
+    Healthy {
+        /// The new set's target group.
+        target_group: String,
+        /// How many targets.
+        targets: usize,
+    },
+    /// A listener's (or rule's) forward was given new weights.
+    Shifted {
+        /// The listener or rule ARN.
+        listener: String,
+        /// The old group's weight.
+        old_weight: i32,
+        /// The new group's weight.
+        new_weight: i32,
+    },
+    /// Rolling back: a listener forwards with the weights it had at the start again.
+    TrafficRestored {
+        /// The listener or rule ARN.
+        listener: String,
+        /// The old group's weight.
+        old_weight: i32,
+        /// The new group's weight.
+        new_weight: i32,
+    },
 }
 
 fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -232,6 +257,23 @@ impl fmt::Display for Event {
             Event::Retrying { operation, error } => write!(f, "{operation} again after: {error}"),
             Event::RollingBack { reason } => write!(f, "rolling back: {reason}"),
             Event::Restored { primary } => write!(f, "{primary} is the primary task set again"),
+            Event::Healthy {
+                target_group,
+                targets,
+            } => write!(f, "{targets} targets healthy in {target_group}"),
+            Event::Shifted {
+                listener,
+                old_weight,
+                new_weight,
+            } => write!(f, "{listener} forwards old/new {old_weight}/{new_weight}"),
+            Event::TrafficRestored {
+                listener,
+                old_weight,
+                new_weight,
+            } => write!(
+                f,
+                "{listener} forwards old/new {old_weight}/{new_weight} again"
+            ),
         }
     }
 }

@@ -122,6 +122,7 @@ pub mod lease;
 mod observe;
 pub mod status;
 pub mod strategy;
+pub mod traffic;
 
 pub use deploy::{
     DeployError, Deployer, Deployment, GateContext, GateFuture, Outcome, Report, Timeouts,
@@ -132,6 +133,7 @@ pub use id::{DeploymentId, DeploymentIdError};
 pub use observe::Counts;
 pub use status::{SetStatus, Status};
 pub use strategy::{Step, Strategy, StrategyError};
+pub use traffic::{Traffic, Weights};
 
 /// The repository README's examples (model, client and deployments) are compiled as doctests
 /// here, where all three crates are in scope.

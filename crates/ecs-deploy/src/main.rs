@@ -14,6 +14,7 @@ use ecs_client::{Config, EcsClient};
 use ecs_deploy::strategy::parse_duration;
 use ecs_deploy::{
     Deployer, Deployment, DeploymentId, Event, GateContext, Outcome, Report, Strategy, Timeouts,
+    Traffic,
 };
 
 #[derive(Parser, Debug)]
@@ -113,6 +114,23 @@ struct DeployArgs {
     /// the cluster, service, resolved task definition and strategy when not given.
     #[arg(long)]
     deployment_id: Option<String>,
+    /// Shift traffic through this listener (or listener rule) ARN: at each step, once every
+    /// target of the new task set is healthy, its forward action gets the step's weights
+    /// (canary 10% forwards 10 to the new target group and 90 to the old). Without it only
+    /// capacity moves.
+    #[arg(long)]
+    listener: Option<String>,
+    /// Blue/green: a test listener (or rule) that forwards all to the new target group before
+    /// the production listener does, for the last gate to try.
+    #[arg(long, requires = "listener")]
+    test_listener: Option<String>,
+    /// The new task set's target group; by default the group the listener's forward names
+    /// besides the old one.
+    #[arg(long, requires = "listener")]
+    target_group: Option<String>,
+    /// The old task set's target group; by default the primary task set's.
+    #[arg(long, requires = "listener")]
+    old_target_group: Option<String>,
     /// A shell command asked at each step after its bake and after the switch: exit 0 to go on,
     /// anything else to roll back. It sees ECS_DEPLOY_ID, ECS_DEPLOY_AT, ECS_DEPLOY_TASK_SET,
     /// ECS_DEPLOY_PERCENT, ECS_DEPLOY_RUNNING and ECS_DEPLOY_EXPECTED.
@@ -265,6 +283,14 @@ async fn deploy(args: DeployArgs, connection: Connection) -> ExitCode {
                 return ExitCode::from(2);
             }
         }
+    }
+    if let Some(listener) = &args.listener {
+        deployment = deployment.with_traffic(Traffic {
+            listener: listener.clone(),
+            test_listener: args.test_listener.clone(),
+            target_group: args.target_group.clone(),
+            old_target_group: args.old_target_group.clone(),
+        });
     }
     let timeouts = Timeouts {
         poll_interval: args.poll_interval,

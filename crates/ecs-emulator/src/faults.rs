@@ -12,6 +12,8 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
+use ecs_model::query::{QueryOperation, QueryParams, QueryValue};
+
 use crate::error::ApiError;
 
 /// Something the emulator does wrong on purpose, as AWS sometimes does.
@@ -192,13 +194,19 @@ impl Faults {
 }
 
 /// One call the emulator received, as a test asserts on it.
+///
+/// An ELBv2 call (awsQuery) is logged under its `Action`, with its form as a flat JSON object
+/// of strings (`{"Action": "ModifyListener", "DefaultActions.member.1.Type": "forward", ...}`)
+/// and its XML answer as a JSON string; [`LoggedCall::elbv2_input`] and
+/// [`LoggedCall::elbv2_output`] read them back typed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LoggedCall {
-    /// The operation (`CreateTaskSet`), or the target as sent when it names none.
+    /// The operation (`CreateTaskSet`, `ModifyListener`), or the target as sent when it names
+    /// none.
     pub operation: String,
     /// The request body (`{}` when it was empty or not JSON).
     pub input: Value,
-    /// The answer: the JSON body, or the error.
+    /// The answer: the JSON body (an ELBv2 answer's XML as a string), or the error.
     pub answer: Result<Value, LoggedError>,
     /// When the emulator's clock received it.
     pub at: SystemTime,
@@ -224,5 +232,27 @@ impl LoggedCall {
     /// The error code, when the call failed.
     pub fn error_code(&self) -> Option<&str> {
         self.answer.as_ref().err().map(|e| e.code.as_str())
+    }
+
+    /// The request of an ELBv2 call of `O`, typed (`None` for a call of another operation).
+    pub fn elbv2_input<O: QueryOperation>(&self) -> Option<O::Input> {
+        if self.operation != O::NAME {
+            return None;
+        }
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in self.input.as_object()? {
+            form.append_pair(k, v.as_str().unwrap_or_default());
+        }
+        let params = QueryParams::parse(form.finish().as_bytes());
+        O::Input::read_query(&params, "").ok().flatten()
+    }
+
+    /// The answer of a successful ELBv2 call of `O`, typed.
+    pub fn elbv2_output<O: QueryOperation>(&self) -> Option<O::Output> {
+        if self.operation != O::NAME {
+            return None;
+        }
+        let xml = self.answer.as_ref().ok()?.as_str()?;
+        ecs_model::query::parse_answer::<O>(xml).ok()
     }
 }

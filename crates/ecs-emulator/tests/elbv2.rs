@@ -207,7 +207,7 @@ fn a_service_task_is_registered_when_running_healthy_after_five_intervals_and_dr
     assert_eq!(w.health(&blue)[0].1, "draining");
     assert_eq!(
         last_status(),
-        "RUNNING",
+        "DEACTIVATING",
         "the task waits for its target to drain"
     );
     w.tick(1);

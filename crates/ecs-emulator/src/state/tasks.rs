@@ -322,7 +322,11 @@ impl TaskRecord {
                 // Desired STOPPED is a change of its own; then, halfway to the stop, the
                 // task deprovisions its interface (awsvpc) or stops its containers.
                 changes += 1;
-                // Its targets drain first, the task still RUNNING.
+                // Its targets drain first: DEACTIVATING (the task lifecycle of the ECS
+                // developer guide: deregistration from target groups happens there).
+                if self.draining_until.is_some() && !self.counted_while_stopping && now > stopping {
+                    trail.push(TaskStatus::DEACTIVATING);
+                }
                 let from = self.draining_until.unwrap_or(stopping).max(stopping);
                 let due = self.stop_due.unwrap_or(from);
                 let half = due.duration_since(from).unwrap_or_default() / 2;
