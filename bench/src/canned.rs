@@ -20,6 +20,11 @@ pub struct CannedServer {
 
 impl CannedServer {
     pub fn start(answer: Vec<u8>) -> Result<CannedServer> {
+        Self::start_typed(answer, "application/x-amz-json-1.1")
+    }
+
+    /// A server answering `answer` as `content_type` (`text/xml` for awsQuery).
+    pub fn start_typed(answer: Vec<u8>, content_type: &'static str) -> Result<CannedServer> {
         let answer = Bytes::from(answer);
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<SocketAddr, String>>();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -36,7 +41,7 @@ impl CannedServer {
                         return;
                     }
                 };
-                runtime.block_on(serve(answer, ready_tx, stop_rx));
+                runtime.block_on(serve(answer, content_type, ready_tx, stop_rx));
             })
             .context("spawning the canned server")?;
         let addr = ready_rx
@@ -68,6 +73,7 @@ impl Drop for CannedServer {
 
 async fn serve(
     answer: Bytes,
+    content_type: &'static str,
     ready: std::sync::mpsc::Sender<Result<SocketAddr, String>>,
     mut stop: tokio::sync::oneshot::Receiver<()>,
 ) {
@@ -97,7 +103,7 @@ async fn serve(
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
                         let answer = answer.clone();
-                        async move { Ok::<_, std::convert::Infallible>(reply(&req, &answer)) }
+                        async move { Ok::<_, std::convert::Infallible>(reply(&req, &answer, content_type)) }
                     });
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
@@ -108,7 +114,11 @@ async fn serve(
     }
 }
 
-fn reply(req: &Request<hyper::body::Incoming>, answer: &Bytes) -> Response<Full<Bytes>> {
+fn reply(
+    req: &Request<hyper::body::Incoming>,
+    answer: &Bytes,
+    content_type: &'static str,
+) -> Response<Full<Bytes>> {
     let body = if req.method() == Method::GET && req.uri().path() == "/cpu" {
         Bytes::from(thread_cpu_nanos().to_string())
     } else {
@@ -120,7 +130,7 @@ fn reply(req: &Request<hyper::body::Incoming>, answer: &Bytes) -> Response<Full<
     let headers = response.headers_mut();
     headers.insert(
         "content-type",
-        http::HeaderValue::from_static("application/x-amz-json-1.1"),
+        http::HeaderValue::from_static(content_type),
     );
     headers.insert(
         "x-amzn-requestid",

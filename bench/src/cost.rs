@@ -317,7 +317,8 @@ async fn sdk_call(client: &aws_sdk_ecs::Client, scenario: Scenario) -> Result<()
 /// The floor: one kept-alive HTTP/1.1 connection, a prebuilt request, the body collected.
 pub struct Bare {
     sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
-    target: http::HeaderValue,
+    /// `X-Amz-Target` (awsJson); `None` for a form (awsQuery).
+    target: Option<http::HeaderValue>,
     body: Bytes,
     host: http::HeaderValue,
 }
@@ -331,12 +332,27 @@ impl Bare {
         tokio::spawn(conn);
         Ok(Bare {
             sender,
-            target: http::HeaderValue::from_str(&format!(
+            target: Some(http::HeaderValue::from_str(&format!(
                 "{}.{}",
                 ecs_model::TARGET_PREFIX,
                 scenario.op()
-            ))?,
+            ))?),
             body: Bytes::from(scenario.request().to_string()),
+            host: http::HeaderValue::from_str(&server.addr.to_string())?,
+        })
+    }
+
+    /// The floor for an awsQuery call: the form prebuilt.
+    async fn connect_form(server: &CannedServer, form: String) -> Result<Bare> {
+        let stream = tokio::net::TcpStream::connect(server.addr).await?;
+        stream.set_nodelay(true)?;
+        let (sender, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+        tokio::spawn(conn);
+        Ok(Bare {
+            sender,
+            target: None,
+            body: Bytes::from(form),
             host: http::HeaderValue::from_str(&server.addr.to_string())?,
         })
     }
@@ -346,11 +362,21 @@ impl Bare {
         *req.method_mut() = http::Method::POST;
         let headers = req.headers_mut();
         headers.insert("host", self.host.clone());
-        headers.insert(
-            "content-type",
-            http::HeaderValue::from_static("application/x-amz-json-1.1"),
-        );
-        headers.insert("x-amz-target", self.target.clone());
+        match &self.target {
+            Some(target) => {
+                headers.insert(
+                    "content-type",
+                    http::HeaderValue::from_static("application/x-amz-json-1.1"),
+                );
+                headers.insert("x-amz-target", target.clone());
+            }
+            None => {
+                headers.insert(
+                    "content-type",
+                    http::HeaderValue::from_static("application/x-www-form-urlencoded"),
+                );
+            }
+        }
         self.sender.ready().await?;
         let response = self.sender.send_request(req).await?;
         if !response.status().is_success() {
@@ -400,4 +426,130 @@ fn boto3(
     })?;
     let per = |s: f64| s * 1e6 / figures.calls as f64;
     Ok(("boto3".to_owned(), per(figures.cpu_s), per(figures.wall_s)))
+}
+
+/// The ELBv2 scenario: DescribeTargetHealth of a group of 10 targets, answered with the XML the
+/// reference emulator writes, through this project's generated client (`EcsClient::elbv2`),
+/// aws-sdk-elasticloadbalancingv2 and the bare floor. The measurement behind the choice of
+/// ELBv2 client (see docs/performance.md).
+pub const ELBV2_SCENARIO: &str = "DescribeTargetHealth (10 targets)";
+
+const TARGET_GROUP: &str =
+    "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/green/0123456789abcdef";
+
+fn target_health_answer() -> Vec<u8> {
+    use ecs_model::elbv2::types::*;
+    let output = DescribeTargetHealthOutput {
+        target_health_descriptions: Some(
+            (0..10)
+                .map(|i| TargetHealthDescription {
+                    target: Some(TargetDescription {
+                        id: Some(format!("10.0.1.{}", 10 + i)),
+                        port: Some(8080),
+                        availability_zone: Some("us-east-1a".into()),
+                        ..Default::default()
+                    }),
+                    health_check_port: Some("8080".into()),
+                    target_health: Some(TargetHealth {
+                        state: Some(if i < 8 { "healthy" } else { "initial" }.into()),
+                        reason: (i >= 8).then(|| "Elb.InitialHealthChecking".into()),
+                        description: (i >= 8)
+                            .then(|| "Initial health checks in progress".into()),
+                    }),
+                    ..Default::default()
+                })
+                .collect(),
+        ),
+    };
+    ecs_model::query::answer_xml::<ecs_model::elbv2::operations::DescribeTargetHealth>(
+        &output,
+        ecs_model::elbv2::XML_NAMESPACE,
+        "00000000-0000-4000-8000-000000000000",
+    )
+    .into_bytes()
+}
+
+pub fn run_elbv2(options: &Options) -> Result<Vec<Measurement>> {
+    use ecs_model::elbv2::operations::DescribeTargetHealth;
+    use ecs_model::elbv2::types::DescribeTargetHealthInput;
+    let wanted = |client: &str| options.only.is_none_or(|o| o == client);
+    let server = CannedServer::start_typed(target_health_answer(), "text/xml")?;
+    let url = server.url();
+    let calls = options.calls.max(10);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut rounds: Vec<Vec<(String, f64, f64)>> = vec![];
+    runtime.block_on(async {
+        let ours = payloads::client(&url)?.elbv2();
+        let input = DescribeTargetHealthInput {
+            target_group_arn: Some(TARGET_GROUP.into()),
+            ..Default::default()
+        };
+        let sdk = elbv2_sdk(&url);
+        let form = ecs_model::query::request_body::<DescribeTargetHealth>(
+            &input,
+            ecs_model::elbv2::API_VERSION,
+        );
+        let mut bare = Bare::connect_form(&server, form).await?;
+        for _ in 0..options.rounds {
+            let mut round = vec![];
+            if wanted("ecs-client") {
+                let call = async || {
+                    let out = ours.send::<DescribeTargetHealth>(input.clone()).await?;
+                    let n = out.target_health_descriptions.map_or(0, |d| d.len());
+                    ensure!(n == 10, "ecs-client read {n} targets");
+                    Ok(())
+                };
+                round.push(measure(&url, "ecs-client (EcsClient::elbv2)", calls, call).await?);
+            }
+            if wanted("aws-sdk-elasticloadbalancingv2") {
+                let call = async || {
+                    let out = sdk
+                        .describe_target_health()
+                        .target_group_arn(TARGET_GROUP)
+                        .send()
+                        .await?;
+                    let n = out.target_health_descriptions().len();
+                    ensure!(n == 10, "aws-sdk-elasticloadbalancingv2 read {n} targets");
+                    Ok(())
+                };
+                round.push(measure(&url, "aws-sdk-elasticloadbalancingv2", calls, call).await?);
+            }
+            if wanted("hyper") {
+                let call = async || bare.call().await;
+                round.push(measure(&url, "hyper, no signing or parsing", calls, call).await?);
+            }
+            rounds.push(round);
+        }
+        Ok::<_, anyhow::Error>(())
+    })?;
+    let mut out = vec![];
+    for i in 0..rounds.first().map_or(0, Vec::len) {
+        out.push(Measurement {
+            scenario: ELBV2_SCENARIO,
+            client: rounds[0][i].0.clone(),
+            calls,
+            cpu_us_per_call: median(rounds.iter().map(|r| r[i].1).collect()),
+            wall_us_per_call: median(rounds.iter().map(|r| r[i].2).collect()),
+        });
+    }
+    Ok(out)
+}
+
+fn elbv2_sdk(url: &str) -> aws_sdk_elasticloadbalancingv2::Client {
+    use aws_sdk_elasticloadbalancingv2::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_elasticloadbalancingv2::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(url)
+        .credentials_provider(Credentials::new(
+            "AKIDBENCHEXAMPLE",
+            "bench-secret-not-a-real-key",
+            None,
+            None,
+            "bench",
+        ))
+        .build();
+    aws_sdk_elasticloadbalancingv2::Client::from_conf(config)
 }

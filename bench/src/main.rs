@@ -77,13 +77,15 @@ fn main() -> Result<()> {
             boto3_script,
             only,
         } => {
-            let out = cost::run(&cost::Options {
+            let options = cost::Options {
                 calls,
                 rounds,
                 python: python.as_deref(),
                 boto3_script: &boto3_script,
                 only: only.as_deref(),
-            })?;
+            };
+            let mut out = cost::run(&options)?;
+            out.extend(cost::run_elbv2(&options)?);
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
         Cmd::Emulator { port } => {

@@ -326,7 +326,7 @@ impl Engine {
             ));
         }
         if params.get("Version") != Some(ecs_model::elbv2::API_VERSION) {
-            // Assumed (A51): an awsQuery request without the API version is refused.
+            // Assumed (A56): an awsQuery request without the API version is refused.
             return Err(ApiError::new(
                 400,
                 "InvalidParameterValue",

@@ -25,6 +25,19 @@
 //! dispatch); any other target answers `UnknownOperationException` (HTTP 400). In process,
 //! [`Engine::call`] takes and answers typed values: `engine.call::<operations::CreateTaskSet>(&input)`.
 //!
+//! # Elastic Load Balancing v2 on the same endpoint
+//!
+//! An awsQuery request (a form body with `Action`, as the AWS CLI, boto3 and the SDKs send
+//! for `elbv2`) is answered in XML on the same port, so one `AWS_ENDPOINT_URL` covers both
+//! services: application load balancers, target groups, listeners and rules with weighted
+//! forwards, tags, and targets whose health moves in time (`initial`, then `healthy` after
+//! interval × healthy threshold; `draining` for the deregistration delay after they leave).
+//! ECS registers each awsvpc task of a service or task set in its target group when the task
+//! is RUNNING and deregisters it when it is to stop. The operations are
+//! [`IMPLEMENTED_ELBV2`]; faults and the call log cover them as they do ECS
+//! ([`LoggedCall::elbv2_input`]); in process, [`Engine::call_elbv2`] takes and answers the
+//! generated types of `ecs_model::elbv2`. The choices no record settles are A52-A58 below.
+//!
 //! # Documented behaviour it implements
 //!
 //! - `computedDesiredCount = ceil(desiredCount × scale / 100)` on exact decimals, recomputed
@@ -147,6 +160,13 @@
 //! | A49 | container instances | there are none: EC2 tasks run without one (no `containerInstanceArn`), ListTasks with `containerInstance` is an InvalidParameterException, StartTask is not implemented. A cluster created again after its deletion starts without the old one's tasks |
 //! | A50 | ListServiceDeployments' order, and services that are not ECS-controller | newest first; EXTERNAL and CODE_DEPLOY services have no service deployments (an empty list). The `statusReason` texts are ours |
 //! | A51 | CreateService or UpdateService with a desiredCount above 5,000 | 400 `InvalidParameterException` (Service Quotas: 5,000 tasks per service, as each task is now an object); the message is ours |
+//! | A52 | how long a new load balancer is `provisioning` | 60 load-balancer seconds ([`Timing::health_second`]), then `active`; AWS takes minutes (the create-load-balancer example answers `provisioning`, the describe example `active`; botocore's LoadBalancerAvailable waiter polls every 15 s) |
+//! | A53 | an ELBv2 request without a member the model requires | 400 `ValidationError` "1 validation error detected: Value null at 'MEMBER' failed to satisfy constraint: Member must not be null" (the form of AWS's validation messages; no ELBv2 record) |
+//! | A54 | how a forward is answered | as sent, with `Order` filled in, every target group's `Weight` (1 when not given), `TargetGroupStickinessConfig` `Enabled: false`, and a single-group forward answered both as `TargetGroupArn` and as a one-group `ForwardConfig` (no AWS record of a weighted forward's answer) |
+//! | A55 | CreateTargetGroup with a health-check timeout not below the interval, an interval outside 5-300, thresholds outside 2-10 | 400 `ValidationError`; the limits are documented, the messages are moto's wording or ours |
+//! | A56 | an awsQuery request whose `Version` is not `2015-12-01`, or without `Action` | 400 `InvalidParameterValue`, or `MissingAction`; an unknown action is 400 `InvalidAction` |
+//! | A57 | a service or task set naming a target group | a group the emulator's ELBv2 holds must be reached from a listener or rule, else AWS's recorded refusal ("The target group with targetGroupArn ... does not have an associated load balancer."); a group it does not hold is accepted as before ELBv2 was emulated: no AWS record shows the answer for a missing group, and the suite's fixtures and replayed records name groups outside the emulator |
+//! | A58 | what the ELBv2 side models | application load balancers only (another type is `UnsupportedProtocol`), one VPC per region, no security checks; targets become healthy by time alone (no health check fails); ECS registers only awsvpc tasks (by IP: there are no container instances, A49), when RUNNING, and deregisters them when they are to stop: the task is DEACTIVATING (the ECS task lifecycle) while its targets drain for the group's deregistration delay, then stops after the stop delay. A DRAINING task set's tasks are deregistered when it starts draining and stop after the drain delay |
 //!
 //! AWS's published examples are evidence, not errors: the update-task-set example shows scale 50
 //! with `computedDesiredCount` 0 on a desiredCount 1 service because the count is recomputed

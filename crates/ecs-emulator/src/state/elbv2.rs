@@ -16,7 +16,7 @@
 //!
 //! Messages are AWS's where the record has them (a comment names the record: an AWS CLI
 //! example or an issue thread with the error as AWS answered it); the others are assumptions,
-//! numbered as in `conformance/assumptions.md`.
+//! numbered as in the crate documentation's table of assumptions.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -37,7 +37,7 @@ const TARGET_GROUP_ATTRIBUTES: &[(&str, &str)] = &[
     ("slow_start.duration_seconds", "0"),
 ];
 
-/// How long a new load balancer answers `provisioning` (assumed, A47: AWS takes minutes; the
+/// How long a new load balancer answers `provisioning` (assumed, A52: AWS takes minutes; the
 /// `LoadBalancerAvailable` waiter polls every 15 s).
 const PROVISIONING_SECONDS: u64 = 60;
 
@@ -159,7 +159,7 @@ fn rule_not_found() -> ApiError {
     error("RuleNotFound", "One or more rules not found")
 }
 
-/// The first required member an input lacks, in AWS's validation words (assumed, A48: the
+/// The first required member an input lacks, in AWS's validation words (assumed, A53: the
 /// awsJson "1 validation error detected" form).
 pub(crate) fn missing(member: &str) -> ApiError {
     let mut chars = member.chars();
@@ -291,7 +291,7 @@ impl Elbv2 {
 
     /// Checks the actions of a listener or rule on `lb`: every target group exists, weights are
     /// in range and given when a forward names several groups, and no group already serves
-    /// another load balancer. Fills in what AWS answers (assumed, A49: a single-group forward
+    /// another load balancer. Fills in what AWS answers (assumed, A54: a single-group forward
     /// is answered both as `TargetGroupArn` and as a `ForwardConfig` of weight 1).
     fn check_actions(&self, lb: &str, actions: &mut [Action]) -> Result<(), ApiError> {
         for (i, a) in actions.iter_mut().enumerate() {
@@ -592,7 +592,7 @@ impl Elbv2 {
             )));
         }
         if timeout >= interval {
-            // moto's wording; no AWS record (A50).
+            // moto's wording; no AWS record (A55).
             return Err(validation(format!(
                 "Health check timeout '{timeout}' must be smaller than the interval '{interval}'"
             )));
@@ -1499,7 +1499,7 @@ fn health(g: &TargetGroupRecord, t: &TargetRecord, in_use: bool, ctx: &ElbCtx<'_
         return state(
             "unavailable",
             Some("Target.HealthCheckDisabled"),
-            Some("Health checks are disabled"),
+            Some("Health checks are not enabled for this target"),
         );
     }
     let interval = ctx

@@ -352,7 +352,7 @@ impl State {
     /// InvalidParameterException of CreateService, UpdateService and CreateTaskSet; the
     /// research notes cite Reckon-Limited/containerless#9 and terraform-provider-aws's retry on
     /// it). A group the emulator does not hold is taken as it was before ELBv2 existed here
-    /// (assumed, A52: no AWS record shows the answer for a group that does not exist, and the
+    /// (assumed, A57: no AWS record shows the answer for a group that does not exist, and the
     /// suite's fixtures and replayed records name groups outside the emulator).
     fn check_target_groups(&self, balancers: &[LoadBalancer]) -> Result<(), ApiError> {
         for arn in balancers
