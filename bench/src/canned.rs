@@ -128,10 +128,7 @@ fn reply(
     };
     let mut response = Response::new(Full::new(body));
     let headers = response.headers_mut();
-    headers.insert(
-        "content-type",
-        http::HeaderValue::from_static(content_type),
-    );
+    headers.insert("content-type", http::HeaderValue::from_static(content_type));
     headers.insert(
         "x-amzn-requestid",
         http::HeaderValue::from_static("00000000-0000-4000-8000-000000000000"),

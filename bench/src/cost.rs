@@ -453,8 +453,7 @@ fn target_health_answer() -> Vec<u8> {
                     target_health: Some(TargetHealth {
                         state: Some(if i < 8 { "healthy" } else { "initial" }.into()),
                         reason: (i >= 8).then(|| "Elb.InitialHealthChecking".into()),
-                        description: (i >= 8)
-                            .then(|| "Initial health checks in progress".into()),
+                        description: (i >= 8).then(|| "Initial health checks in progress".into()),
                     }),
                     ..Default::default()
                 })
