@@ -1201,7 +1201,7 @@ impl Run<'_> {
             let primary = view.primary().cloned();
             self.old = primary.as_ref().map(id_of);
             self.old_scale = primary.as_ref().map_or(Decimal::ONE_HUNDRED, scale_of);
-            self.prepare_traffic(primary.as_ref(), None, deadline)
+            self.prepare_traffic(primary.as_ref(), None, None, deadline)
                 .await
                 .map_err(Stop::Fail)?;
             self.emit(Event::Started {
@@ -1263,6 +1263,7 @@ impl Run<'_> {
         let deadline = later(self.t().step);
         self.prepare_traffic(
             old_set.as_ref(),
+            Some(&ours),
             recorded.weights_before.as_deref(),
             deadline,
         )
@@ -1484,6 +1485,7 @@ impl Run<'_> {
     async fn prepare_traffic(
         &mut self,
         old_set: Option<&TaskSet>,
+        ours: Option<&TaskSet>,
         recorded: Option<&str>,
         deadline: Instant,
     ) -> Result<(), DeployError> {
@@ -1499,20 +1501,26 @@ impl Run<'_> {
             .transpose()
             .map_err(invalid)?;
         let actions = self.route_actions(&production, deadline).await?;
+        let group_of = |set: Option<&TaskSet>| {
+            set.and_then(|s| s.load_balancers.as_ref())
+                .and_then(|l| l.iter().find_map(|b| b.target_group_arn.clone()))
+        };
+        // A resumed run whose old set is gone (retired) finds the old group as the one the
+        // forward names besides the new set's.
+        let ours_group = given.target_group.clone().or_else(|| group_of(ours));
         let old_group = given
             .old_target_group
             .clone()
+            .or_else(|| group_of(old_set))
             .or_else(|| {
-                old_set
-                    .and_then(|s| s.load_balancers.as_ref())
-                    .and_then(|l| l.iter().find_map(|b| b.target_group_arn.clone()))
+                ours_group
+                    .as_deref()
+                    .and_then(|g| traffic::other_group(&actions, g))
             })
             .ok_or_else(|| {
                 invalid("no target group to shift traffic from: the primary task set has no load balancer; give the old target group".into())
             })?;
-        let new_group = given
-            .target_group
-            .clone()
+        let new_group = ours_group
             .or_else(|| traffic::other_group(&actions, &old_group))
             .ok_or_else(|| {
                 invalid(format!(

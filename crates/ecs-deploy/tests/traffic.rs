@@ -339,3 +339,47 @@ async fn a_listener_that_forwards_elsewhere_fails_before_any_change() {
         "nothing changed"
     );
 }
+
+#[tokio::test]
+async fn a_crash_with_traffic_half_shifted_or_the_old_set_retired_is_resumed() {
+    type CrashPoint = fn(&Event) -> bool;
+    let points: [(&str, CrashPoint); 2] = [
+        ("after the first shift", |e| {
+            matches!(e, Event::Shifted { new_weight: 50, .. })
+        }),
+        ("with the old set DRAINING", |e| {
+            matches!(e, Event::Deleted { .. })
+        }),
+    ];
+    for (name, point) in points {
+        let w = World::new().await;
+        let (b, from) = balanced(&w, 4).await;
+        let d = deployment("linear:50%,10ms").with_traffic(traffic(&b));
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let crashing = w.deployer().on_event(move |e| {
+            if point(e) {
+                let _ = tx.send(());
+            }
+        });
+        tokio::select! {
+            report = crashing.run(&d) => panic!("{name}: finished before the crash: {:?}", report.outcome),
+            _ = rx.recv() => {}
+        }
+        let report = w.deployer().run(&d).await;
+        assert!(
+            matches!(report.outcome, Outcome::Succeeded),
+            "{name}: {:?}",
+            report.outcome
+        );
+        let calls = w.calls_since(from);
+        summary(
+            &format!("traffic: crash {name}, then resume"),
+            &report,
+            &calls,
+        );
+        assert_eq!(check_log(&calls, false).created, 1, "{name}");
+        let green: Vec<i32> = shifts(&b, &calls).iter().map(|s| s.2 .1).collect();
+        assert_eq!(green.last(), Some(&100), "{name}: {green:?}");
+        assert_serving_green(&w, &b, 4).await;
+    }
+}

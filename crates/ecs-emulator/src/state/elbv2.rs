@@ -284,6 +284,11 @@ impl Elbv2 {
         self.group(arn).is_some()
     }
 
+    /// A target group's target type (`ip`, `instance`), when the group exists here.
+    pub(crate) fn target_type(&self, arn: &str) -> Option<&str> {
+        self.group(arn)?.group.target_type.as_deref()
+    }
+
     /// Whether a target group is reached from a load balancer.
     pub(crate) fn is_associated(&self, arn: &str) -> bool {
         !self.balancers_of(arn).is_empty()
@@ -487,7 +492,7 @@ impl Elbv2 {
     }
 
     fn shown(&self, record: &LoadBalancerRecord, ctx: &ElbCtx<'_>) -> LoadBalancer {
-        let ready = record.created + ctx.seconds(PROVISIONING_SECONDS);
+        let ready = after(record.created, ctx.seconds(PROVISIONING_SECONDS));
         let mut lb = record.lb.clone();
         lb.state = Some(LoadBalancerState {
             code: Some(
@@ -1237,7 +1242,7 @@ impl Elbv2 {
         for g in &mut self.target_groups {
             let delay = second.saturating_mul(u32::try_from(g.delay_seconds()).unwrap_or(u32::MAX));
             g.targets
-                .retain(|t| t.deregistered.is_none_or(|d| d + delay > now));
+                .retain(|t| t.deregistered.is_none_or(|d| after(d, delay) > now));
         }
     }
 
@@ -1504,11 +1509,11 @@ fn health(g: &TargetGroupRecord, t: &TargetRecord, in_use: bool, ctx: &ElbCtx<'_
     }
     let interval = ctx
         .seconds(u64::try_from(g.group.health_check_interval_seconds.unwrap_or(30)).unwrap_or(30));
-    let healthy_at = t.registered + ctx.seconds(g.healthy_after_seconds());
+    let healthy_at = after(t.registered, ctx.seconds(g.healthy_after_seconds()));
     if ctx.now >= healthy_at {
         return state("healthy", None, None);
     }
-    if ctx.now < t.registered + interval {
+    if ctx.now < after(t.registered, interval) {
         // aws-cli describe-target-health example.
         state(
             "initial",
@@ -1522,6 +1527,13 @@ fn health(g: &TargetGroupRecord, t: &TargetRecord, in_use: bool, ctx: &ElbCtx<'_
             Some("Initial health checks in progress"),
         )
     }
+}
+
+/// `t + d`, or as far as time goes (a load-balancer second can be configured absurdly long).
+pub(crate) fn after(t: SystemTime, d: Duration) -> SystemTime {
+    t.checked_add(d)
+        .or_else(|| t.checked_add(Duration::from_secs(u64::from(u32::MAX))))
+        .unwrap_or(t)
 }
 
 /// A page of `items` from `marker` (an index this emulator handed out), at most `size` long

@@ -354,11 +354,45 @@ impl State {
     /// it). A group the emulator does not hold is taken as it was before ELBv2 existed here
     /// (assumed, A57: no AWS record shows the answer for a group that does not exist, and the
     /// suite's fixtures and replayed records name groups outside the emulator).
-    fn check_target_groups(&self, balancers: &[LoadBalancer]) -> Result<(), ApiError> {
-        for arn in balancers
-            .iter()
-            .filter_map(|l| l.target_group_arn.as_deref())
-        {
+    ///
+    /// Before that, a group's target type must fit the task definition's network mode
+    /// (recorded: "The provided target group ... has target type instance, which is
+    /// incompatible with the awsvpc network mode specified in the task definition.", pasted
+    /// from CreateService and UpdateService errors in several public repositories; the `ip`
+    /// and `bridge` case in the same words, from the title of a public question). The type is
+    /// checked before the association, as a pasted Terraform session met them in that order.
+    fn check_target_groups(
+        &self,
+        balancers: &[LoadBalancer],
+        task_definition: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let mode = task_definition
+            .and_then(|td| self.resolve_task_definition(td).ok())
+            .map(|r| {
+                r.definition
+                    .network_mode
+                    .clone()
+                    .unwrap_or(NetworkMode::Bridge)
+            });
+        let groups = || {
+            balancers
+                .iter()
+                .filter_map(|l| l.target_group_arn.as_deref())
+        };
+        for arn in groups() {
+            let clash = match (self.elbv2.target_type(arn), &mode) {
+                (Some("instance"), Some(NetworkMode::Awsvpc)) => Some(("instance", "awsvpc")),
+                (Some("ip"), Some(NetworkMode::Bridge)) => Some(("ip", "bridge")),
+                (Some("ip"), Some(NetworkMode::Host)) => Some(("ip", "host")),
+                _ => None,
+            };
+            if let Some((kind, mode)) = clash {
+                return Err(ApiError::invalid(format!(
+                    "The provided target group {arn} has target type {kind}, which is incompatible with the {mode} network mode specified in the task definition."
+                )));
+            }
+        }
+        for arn in groups() {
             if self.elbv2.has_target_group(arn) && !self.elbv2.is_associated(arn) {
                 return Err(ApiError::invalid(format!(
                     "The target group with targetGroupArn {arn} does not have an associated load balancer."

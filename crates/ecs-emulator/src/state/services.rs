@@ -463,11 +463,13 @@ impl State {
     ) -> Result<CreateServiceResponse, ApiError> {
         // An empty strategy is no strategy (Terraform's provider always sends one).
         req.capacity_provider_strategy = req.capacity_provider_strategy.filter(|s| !s.is_empty());
-        self.check_target_groups(req.load_balancers.as_deref().unwrap_or_default())?;
         if req.desired_count.is_some_and(|d| d < 0) {
             return Err(ApiError::invalid("desiredCount cannot be negative."));
         }
-        self.check_target_groups(req.load_balancers.as_deref().unwrap_or_default())?;
+        self.check_target_groups(
+            req.load_balancers.as_deref().unwrap_or_default(),
+            req.task_definition.as_deref(),
+        )?;
         check_tasks_quota(req.desired_count)?;
         let service_deployment = self.service_deployment_id();
         let definition = req
@@ -718,6 +720,10 @@ impl State {
         if req.desired_count.is_some_and(|d| d < 0) {
             return Err(ApiError::invalid("desiredCount cannot be negative."));
         }
+        self.check_target_groups(
+            req.load_balancers.as_deref().unwrap_or_default(),
+            req.task_definition.as_deref(),
+        )?;
         check_tasks_quota(req.desired_count)?;
         if let Some(config) = &req.service_connect_configuration {
             let cluster = Self::cluster_name(req.cluster.as_deref());

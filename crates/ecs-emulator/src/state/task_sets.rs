@@ -104,7 +104,7 @@ impl State {
         let record =
             self.resolve_task_definition(req.task_definition.as_deref().unwrap_or_default())?;
         let load_balancers = req.load_balancers.as_deref().unwrap_or_default();
-        self.check_target_groups(load_balancers)?;
+        self.check_target_groups(load_balancers, req.task_definition.as_deref())?;
         if load_balancers.len() > 1 {
             return Err(ApiError::invalid(
                 "A task set takes one load balancer: multiple target groups are not supported for external deployments.",

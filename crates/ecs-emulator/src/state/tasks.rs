@@ -921,7 +921,8 @@ impl State {
                 for id in &stopping {
                     if let Some(t) = c.tasks.tasks.get_mut(id) {
                         t.stop_due = Some(due);
-                        t.draining_until = (!draining.is_zero()).then(|| at + draining);
+                        t.draining_until =
+                            (!draining.is_zero()).then(|| super::elbv2::after(at, draining));
                     }
                 }
             }
