@@ -325,25 +325,24 @@ pub struct Bare {
 
 impl Bare {
     async fn connect(server: &CannedServer, scenario: Scenario) -> Result<Bare> {
-        let stream = tokio::net::TcpStream::connect(server.addr).await?;
-        stream.set_nodelay(true)?;
-        let (sender, conn) =
-            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
-        tokio::spawn(conn);
-        Ok(Bare {
-            sender,
-            target: Some(http::HeaderValue::from_str(&format!(
-                "{}.{}",
-                ecs_model::TARGET_PREFIX,
-                scenario.op()
-            ))?),
-            body: Bytes::from(scenario.request().to_string()),
-            host: http::HeaderValue::from_str(&server.addr.to_string())?,
-        })
+        let target = http::HeaderValue::from_str(&format!(
+            "{}.{}",
+            ecs_model::TARGET_PREFIX,
+            scenario.op()
+        ))?;
+        Self::open(server, Some(target), scenario.request().to_string()).await
     }
 
     /// The floor for an awsQuery call: the form prebuilt.
     async fn connect_form(server: &CannedServer, form: String) -> Result<Bare> {
+        Self::open(server, None, form).await
+    }
+
+    async fn open(
+        server: &CannedServer,
+        target: Option<http::HeaderValue>,
+        body: String,
+    ) -> Result<Bare> {
         let stream = tokio::net::TcpStream::connect(server.addr).await?;
         stream.set_nodelay(true)?;
         let (sender, conn) =
@@ -351,8 +350,8 @@ impl Bare {
         tokio::spawn(conn);
         Ok(Bare {
             sender,
-            target: None,
-            body: Bytes::from(form),
+            target,
+            body: Bytes::from(body),
             host: http::HeaderValue::from_str(&server.addr.to_string())?,
         })
     }

@@ -136,19 +136,20 @@ pub fn run() -> Result<()> {
     eprintln!("api-only profile: {skipped} case(s) skipped for tasks-run");
     third_party_baselines(&root)?;
     // The deployment controller's example: a linear deployment against the reference emulator
-    // in AWS's timing shape, fifty times faster (it fails unless the deployment succeeds).
-    util::run_example(
-        "ecs-deploy",
-        "emulated",
-        &[
-            "--desired".into(),
-            "10".into(),
-            "--strategy".into(),
-            "linear:20%,1m".into(),
-            "--time-scale".into(),
-            "0.02".into(),
-        ],
-    )?;
+    // in AWS's timing shape, fifty times faster (it fails unless the deployment succeeds);
+    // then the same behind the emulator's load balancer, each step shifting the listener's
+    // weights once the new targets are healthy (ELBv2's default health checks, same scale).
+    for traffic in [false, true] {
+        let mut args: Vec<std::ffi::OsString> = ["--desired", "10", "--strategy", "linear:20%,1m"]
+            .into_iter()
+            .chain(["--time-scale", "0.02"])
+            .map(Into::into)
+            .collect();
+        if traffic {
+            args.push("--traffic".into());
+        }
+        util::run_example("ecs-deploy", "emulated", &args)?;
+    }
     // A bounded load run: concurrent lifecycles with the invariants checked after every
     // operation (`cargo xtask load` runs the full 64 x 10,000).
     crate::load(&[

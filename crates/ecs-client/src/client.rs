@@ -356,7 +356,12 @@ impl EcsClient {
             operation: op.name,
             reason,
         };
-        let url = format!("{}/", self.config.endpoint);
+        let base = if op.is_query() {
+            &self.config.elbv2_endpoint
+        } else {
+            &self.config.endpoint
+        };
+        let url = format!("{base}/");
         let time = (self.config.clock)();
         let params = v4::SigningParams::builder()
             .identity(&self.identity)

@@ -8,7 +8,12 @@
 //!   (`~/.aws/credentials`), then in `AWS_CONFIG_FILE` (`~/.aws/config`);
 //! - endpoint: explicit, `AWS_ENDPOINT_URL_ECS`, `AWS_ENDPOINT_URL`, the profile's
 //!   `endpoint_url`, then the regional endpoint of the region's partition (see
-//!   [`default_endpoint`]).
+//!   [`default_endpoint`]);
+//! - the ELBv2 endpoint ([`crate::Elbv2Client`]): explicit (`elbv2_endpoint`, else an explicit
+//!   `endpoint`, which then serves both services, as an emulator does),
+//!   `AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2`, `AWS_ENDPOINT_URL`, the profile's
+//!   `endpoint_url`, then the region's `elasticloadbalancing` endpoint. `AWS_ENDPOINT_URL_ECS`
+//!   does not apply to it, as in the AWS SDKs.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -31,6 +36,7 @@ pub struct Config {
     pub(crate) region: String,
     pub(crate) credentials: Credentials,
     pub(crate) endpoint: String,
+    pub(crate) elbv2_endpoint: String,
     pub(crate) timeouts: Timeouts,
     pub(crate) retry: RetryConfig,
     pub(crate) validation: ValidationMode,
@@ -44,6 +50,7 @@ impl std::fmt::Debug for Config {
             .field("region", &self.region)
             .field("credentials", &self.credentials)
             .field("endpoint", &self.endpoint)
+            .field("elbv2_endpoint", &self.elbv2_endpoint)
             .field("timeouts", &self.timeouts)
             .field("retry", &self.retry)
             .field("validation", &self.validation)
@@ -85,6 +92,11 @@ impl Config {
     /// The endpoint URL requests go to.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    /// The endpoint URL ELBv2 requests go to.
+    pub fn elbv2_endpoint(&self) -> &str {
+        &self.elbv2_endpoint
     }
 
     /// The connect, per-attempt and overall timeouts.
@@ -130,6 +142,7 @@ pub struct ConfigBuilder {
     region: Option<String>,
     credentials: Option<Credentials>,
     endpoint: Option<String>,
+    elbv2_endpoint: Option<String>,
     profile: Option<String>,
     timeouts: Timeouts,
     retry: RetryConfig,
@@ -170,6 +183,13 @@ impl ConfigBuilder {
     /// The endpoint URL, instead of the Region's ECS endpoint.
     pub fn endpoint(mut self, url: impl Into<String>) -> Self {
         self.endpoint = Some(url.into());
+        self
+    }
+
+    /// The ELBv2 endpoint URL, instead of the Region's (or of [`ConfigBuilder::endpoint`],
+    /// which serves both services when this is not set).
+    pub fn elbv2_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.elbv2_endpoint = Some(url.into());
         self
     }
 
@@ -264,15 +284,26 @@ impl ConfigBuilder {
             },
         };
 
+        let profile_endpoint = || {
+            profile
+                .and_then(|p| p.get("endpoint_url"))
+                .map(str::to_owned)
+        };
+        let elbv2_endpoint = self
+            .elbv2_endpoint
+            .or_else(|| self.endpoint.clone())
+            .or_else(|| var("AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2"))
+            .or_else(|| var("AWS_ENDPOINT_URL"))
+            .or_else(profile_endpoint)
+            .unwrap_or_else(|| {
+                default_endpoint(&region).replacen("://ecs.", "://elasticloadbalancing.", 1)
+            });
+        let elbv2_endpoint = normalise_endpoint(&elbv2_endpoint)?;
         let endpoint = self
             .endpoint
             .or_else(|| var("AWS_ENDPOINT_URL_ECS"))
             .or_else(|| var("AWS_ENDPOINT_URL"))
-            .or_else(|| {
-                profile
-                    .and_then(|p| p.get("endpoint_url"))
-                    .map(str::to_owned)
-            })
+            .or_else(profile_endpoint)
             .unwrap_or_else(|| default_endpoint(&region));
         let endpoint = normalise_endpoint(&endpoint)?;
 
@@ -280,6 +311,7 @@ impl ConfigBuilder {
             region,
             credentials,
             endpoint,
+            elbv2_endpoint,
             timeouts: self.timeouts,
             retry: self.retry,
             validation: self.validation,

@@ -49,6 +49,60 @@ fn endpoint_precedence() {
         .build()
         .unwrap();
     assert_eq!(explicit.endpoint(), "http://localhost:3");
+    assert_eq!(
+        explicit.elbv2_endpoint(),
+        "http://localhost:3",
+        "an explicit endpoint (an emulator) serves ELBv2 too"
+    );
+}
+
+#[test]
+fn the_elbv2_endpoint_is_its_own_unless_one_url_covers_both() {
+    let base = [KEYS[0], KEYS[1], ("AWS_REGION", "eu-west-1")];
+    let build = |extra: &[(&str, &str)]| {
+        let mut e = env(&base);
+        e.extend(env(extra));
+        let c = Config::builder().env(e).build().unwrap();
+        (c.endpoint().to_owned(), c.elbv2_endpoint().to_owned())
+    };
+    assert_eq!(
+        build(&[]),
+        (
+            "https://ecs.eu-west-1.amazonaws.com".to_owned(),
+            "https://elasticloadbalancing.eu-west-1.amazonaws.com".to_owned()
+        )
+    );
+    assert_eq!(
+        build(&[("AWS_ENDPOINT_URL_ECS", "http://127.0.0.1:2")]).1,
+        "https://elasticloadbalancing.eu-west-1.amazonaws.com",
+        "the ECS override is for ECS only, as in the AWS SDKs"
+    );
+    assert_eq!(
+        build(&[("AWS_ENDPOINT_URL", "http://127.0.0.1:1")]),
+        (
+            "http://127.0.0.1:1".to_owned(),
+            "http://127.0.0.1:1".to_owned()
+        )
+    );
+    assert_eq!(
+        build(&[
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
+            (
+                "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2",
+                "http://127.0.0.1:3"
+            )
+        ])
+        .1,
+        "http://127.0.0.1:3"
+    );
+    let cn = Config::builder()
+        .env(env(&[KEYS[0], KEYS[1], ("AWS_REGION", "cn-north-1")]))
+        .build()
+        .unwrap();
+    assert_eq!(
+        cn.elbv2_endpoint(),
+        "https://elasticloadbalancing.cn-north-1.amazonaws.com.cn"
+    );
 }
 
 #[test]

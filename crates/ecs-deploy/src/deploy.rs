@@ -39,6 +39,11 @@ pub const TAG_REPLACES_SCALE: &str = "ecs-deploy:replaces-scale";
 /// Tag on the new task set holding the production forward's weights at the start (`old/new`),
 /// restored on rollback.
 pub const TAG_WEIGHTS_BEFORE: &str = "ecs-deploy:weights-before";
+/// Tag on the new task set naming the production listener (or rule) traffic moves through, so
+/// that a resume or an abort without the traffic options still puts the weights back.
+pub const TAG_LISTENER: &str = "ecs-deploy:listener";
+/// Tag on the new task set naming the test listener, when there is one.
+pub const TAG_TEST_LISTENER: &str = "ecs-deploy:test-listener";
 
 /// What to deploy where.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -646,6 +651,7 @@ impl Deployer {
             rolling_back: false,
             past_no_return: false,
             traffic: None,
+            healthy_targets: 0,
         }
     }
 
@@ -724,6 +730,8 @@ struct Run<'a> {
     past_no_return: bool,
     /// The listeners and groups traffic moves through, once resolved.
     traffic: Option<Routes>,
+    /// How many targets of the new set the last health check asked for.
+    healthy_targets: i32,
 }
 
 /// Traffic as resolved for one run.
@@ -780,6 +788,8 @@ struct Recorded {
     replaces: Option<String>,
     replaces_scale: Option<Decimal>,
     weights_before: Option<String>,
+    listener: Option<String>,
+    test_listener: Option<String>,
 }
 
 impl Run<'_> {
@@ -1201,9 +1211,20 @@ impl Run<'_> {
             let primary = view.primary().cloned();
             self.old = primary.as_ref().map(id_of);
             self.old_scale = primary.as_ref().map_or(Decimal::ONE_HUNDRED, scale_of);
-            self.prepare_traffic(primary.as_ref(), None, None, deadline)
-                .await
-                .map_err(Stop::Fail)?;
+            self.prepare_traffic(
+                self.dep.traffic.clone(),
+                primary.as_ref(),
+                None,
+                None,
+                deadline,
+            )
+            .await
+            .map_err(Stop::Fail)?;
+            // Weight on the new group at a fresh start serves a set an interrupted deployment
+            // left (deleted by make_room below): put it all on the old group first.
+            if rolled_back.is_none() {
+                self.reset_traffic(deadline).await.map_err(undo)?;
+            }
             self.emit(Event::Started {
                 deployment: self.id.to_string(),
                 desired_count: view.desired,
@@ -1261,14 +1282,32 @@ impl Run<'_> {
             .unwrap_or(Decimal::ONE_HUNDRED);
         let old_set = self.old.as_deref().and_then(|o| view.set(o)).cloned();
         let deadline = later(self.t().step);
-        self.prepare_traffic(
-            old_set.as_ref(),
-            Some(&ours),
-            recorded.weights_before.as_deref(),
-            deadline,
-        )
-        .await
-        .map_err(Stop::Fail)?;
+        // The listener the first run shifted, when this run was not told (an abort, a re-run
+        // without the options).
+        let given = self.dep.traffic.clone().or_else(|| {
+            recorded.listener.clone().map(|listener| Traffic {
+                test_listener: recorded.test_listener.clone(),
+                ..Traffic::through(listener)
+            })
+        });
+        let prepared = self
+            .prepare_traffic(
+                given,
+                old_set.as_ref(),
+                Some(&ours),
+                recorded.weights_before.as_deref(),
+                deadline,
+            )
+            .await;
+        if let Err(e) = prepared {
+            // Past the switch only the old set's retirement is left, which needs no traffic.
+            if is(&ours, &TaskSetStatus::PRIMARY) && !matches!(self.mode, Mode::RollBack { .. }) {
+                tracing::warn!("traffic is left as it is: {e}");
+                self.traffic = None;
+            } else {
+                return Err(Stop::Fail(e));
+            }
+        }
         let status = ours.status.as_ref().map_or("", |s| s.as_str()).to_owned();
         self.emit(Event::Started {
             deployment: self.id.to_string(),
@@ -1347,6 +1386,8 @@ impl Run<'_> {
             replaces: tag(TAG_REPLACES),
             replaces_scale: tag(TAG_REPLACES_SCALE).and_then(|s| s.parse().ok()),
             weights_before: tag(TAG_WEIGHTS_BEFORE),
+            listener: tag(TAG_LISTENER),
+            test_listener: tag(TAG_TEST_LISTENER),
         })
     }
 
@@ -1459,20 +1500,28 @@ impl Run<'_> {
                 .into_iter()
                 .next()
                 .and_then(|l| l.default_actions),
-            Route::Rule(arn) => self
-                .elb::<elb::DescribeRules>(
-                    elbt::DescribeRulesInput {
-                        rule_arns: Some(vec![arn.clone()]),
-                        ..Default::default()
-                    },
-                    deadline,
-                )
-                .await?
-                .rules
-                .unwrap_or_default()
-                .into_iter()
-                .next()
-                .and_then(|r| r.actions),
+            Route::Rule(arn) => {
+                let rule = self
+                    .elb::<elb::DescribeRules>(
+                        elbt::DescribeRulesInput {
+                            rule_arns: Some(vec![arn.clone()]),
+                            ..Default::default()
+                        },
+                        deadline,
+                    )
+                    .await?
+                    .rules
+                    .unwrap_or_default()
+                    .into_iter()
+                    .next();
+                if rule.as_ref().and_then(|r| r.is_default) == Some(true) {
+                    // ModifyRule does not change a default rule's actions: ModifyListener does.
+                    return Err(DeployError::Traffic {
+                        what: format!("{arn} is its listener's default rule: give the listener"),
+                    });
+                }
+                rule.and_then(|r| r.actions)
+            }
         };
         actions.ok_or_else(|| DeployError::Traffic {
             what: format!("{} has no actions", route.arn()),
@@ -1484,12 +1533,13 @@ impl Run<'_> {
     /// nothing.
     async fn prepare_traffic(
         &mut self,
+        given: Option<Traffic>,
         old_set: Option<&TaskSet>,
         ours: Option<&TaskSet>,
         recorded: Option<&str>,
         deadline: Instant,
     ) -> Result<(), DeployError> {
-        let Some(given) = self.dep.traffic.clone() else {
+        let Some(given) = given else {
             return Ok(());
         };
         let invalid = |what: String| DeployError::Traffic { what };
@@ -1541,6 +1591,12 @@ impl Run<'_> {
         };
         let mut before = traffic::weights_in(&actions, &old_group, &new_group)
             .ok_or_else(|| no_forward(&production))?;
+        if !traffic::names(&actions, &old_group) {
+            return Err(invalid(format!(
+                "{} does not forward to the old group {old_group}, so no traffic can move from it",
+                production.arn()
+            )));
+        }
         let mut test_before = None;
         if let Some(test) = &test {
             let actions = self.route_actions(test, deadline).await?;
@@ -1571,19 +1627,46 @@ impl Run<'_> {
 
     /// The load balancers of a new task set: with traffic, the new group with the old set's
     /// container and port; without, the old set's.
-    fn balancers_for(&self, like: &TaskSet) -> Option<Vec<LoadBalancer>> {
+    fn balancers_for(&self, like: &TaskSet) -> Result<Option<Vec<LoadBalancer>>, DeployError> {
         let theirs = like.load_balancers.clone().filter(|l| !l.is_empty());
         let Some(routes) = &self.traffic else {
-            return theirs;
+            return Ok(theirs);
         };
-        let template = theirs
+        let Some(template) = theirs
             .and_then(|l| l.into_iter().next())
-            .unwrap_or_default();
-        Some(vec![LoadBalancer {
+            .filter(|b| b.container_name.is_some() && b.container_port.is_some())
+        else {
+            return Err(DeployError::Traffic {
+                what: "the new task set takes its container name and port from the primary task set's load balancer, and there is none".into(),
+            });
+        };
+        Ok(Some(vec![LoadBalancer {
             target_group_arn: Some(routes.new_group.clone()),
             load_balancer_name: None,
             ..template
-        }])
+        }]))
+    }
+
+    /// At a fresh start: a forward that gives the new group weight (left by an interrupted
+    /// deployment) is put all on the old group, and that is the weights to restore.
+    async fn reset_traffic(&mut self, deadline: Instant) -> Result<(), DeployError> {
+        let Some(mut routes) = self.traffic.clone() else {
+            return Ok(());
+        };
+        let all_old = Weights { old: 100, new: 0 };
+        if routes.before.new > 0 {
+            let production = routes.production.clone();
+            self.shift(&routes, &production, all_old, deadline).await?;
+            routes.before = all_old;
+        }
+        if let (Some(test), Some(w)) = (routes.test.clone(), routes.test_before) {
+            if w.new > 0 {
+                self.shift(&routes, &test, all_old, deadline).await?;
+                routes.test_before = Some(all_old);
+            }
+        }
+        self.traffic = Some(routes);
+        Ok(())
     }
 
     /// Sets `route`'s forward to `weights` (old/new). The lease is checked first.
@@ -1652,9 +1735,20 @@ impl Run<'_> {
         }
         for (route, weights) in back {
             let actions = self.route_actions(&route, deadline).await?;
-            if traffic::weights_in(&actions, &routes.old_group, &routes.new_group) == Some(weights)
-            {
-                continue;
+            match traffic::weights_in(&actions, &routes.old_group, &routes.new_group) {
+                Some(now) if now == weights => continue,
+                Some(_) => {}
+                None => {
+                    // Changed by someone else: not ours to put back; the capacity rollback
+                    // goes on.
+                    tracing::warn!(
+                        "{} no longer forwards to {} or {}: its weights are left as they are",
+                        route.arn(),
+                        routes.old_group,
+                        routes.new_group
+                    );
+                    continue;
+                }
             }
             self.shift(routes, &route, weights, deadline).await?;
             self.emit(Event::TrafficRestored {
@@ -1697,6 +1791,7 @@ impl Run<'_> {
             let healthy = states.iter().filter(|s| *s == "healthy").count();
             let want = usize::try_from(expected).unwrap_or(0);
             if healthy >= want && healthy == states.len() {
+                self.healthy_targets = expected;
                 self.emit(Event::Healthy {
                     target_group: group,
                     targets: healthy,
@@ -1725,6 +1820,7 @@ impl Run<'_> {
         percent: Decimal,
     ) -> Result<(String, DateTime), Stop> {
         let deadline = later(self.t().step);
+        let load_balancers = self.balancers_for(like).map_err(Stop::Fail)?;
         let capacity_provider_strategy = like
             .capacity_provider_strategy
             .clone()
@@ -1737,7 +1833,7 @@ impl Run<'_> {
             client_token: Some(self.id.to_string()),
             scale: Some(Scale::percent(percent)),
             network_configuration: like.network_configuration.clone(),
-            load_balancers: self.balancers_for(like),
+            load_balancers,
             service_registries: like.service_registries.clone().filter(|l| !l.is_empty()),
             // A launch type and a capacity provider strategy exclude each other.
             launch_type: like
@@ -1746,16 +1842,21 @@ impl Run<'_> {
                 .filter(|_| capacity_provider_strategy.is_none()),
             capacity_provider_strategy,
             platform_version: like.platform_version.clone(),
-            tags: like.id.as_ref().map(|old| {
-                let mut tags = vec![
-                    lease::tag(TAG_REPLACES, old),
-                    lease::tag(TAG_REPLACES_SCALE, &scale_of(like).to_string()),
-                ];
+            tags: {
+                let mut tags = vec![];
+                if let Some(old) = &like.id {
+                    tags.push(lease::tag(TAG_REPLACES, old));
+                    tags.push(lease::tag(TAG_REPLACES_SCALE, &scale_of(like).to_string()));
+                }
                 if let Some(routes) = &self.traffic {
                     tags.push(lease::tag(TAG_WEIGHTS_BEFORE, &routes.tag()));
+                    tags.push(lease::tag(TAG_LISTENER, routes.production.arn()));
+                    if let Some(test) = &routes.test {
+                        tags.push(lease::tag(TAG_TEST_LISTENER, test.arn()));
+                    }
                 }
-                tags
-            }),
+                (!tags.is_empty()).then_some(tags)
+            },
             ..Default::default()
         };
         self.guard(deadline).await.map_err(Stop::Fail)?;
@@ -2093,6 +2194,10 @@ impl Run<'_> {
         // The switch: production traffic first, when a test listener held it back.
         let deadline = later(self.t().switch);
         if let Some(routes) = self.traffic.clone().filter(|r| r.test.is_some()) {
+            let expected = self.healthy_targets;
+            self.await_healthy(&routes, expected, deadline)
+                .await
+                .map_err(undo)?;
             self.shift(
                 &routes,
                 &routes.production,
@@ -2241,14 +2346,10 @@ impl Run<'_> {
                 tracing::warn!("the rollback was not recorded on the service: {e}");
             }
         }
-        // Traffic back first: the old set still runs, at its scale, and serves again before
-        // any capacity changes.
-        if let Some(routes) = self.traffic.clone() {
-            self.restore_traffic(&routes, deadline).await?;
-        }
+        let mut old_set = None;
         if let Some(old) = self.old.clone() {
             let mut missing = Missing::new(self.t().read_lag);
-            let old_set = loop {
+            old_set = Some(loop {
                 match view.set(&old) {
                     Some(set) if !is(set, &TaskSetStatus::DRAINING) => break set.clone(),
                     // Deleting the new set now would leave the service with nothing to run.
@@ -2262,7 +2363,14 @@ impl Run<'_> {
                         view = self.view(deadline).await?;
                     }
                 }
-            };
+            });
+        }
+        // Traffic back first, once the old set is known to be there: it still runs, at its
+        // scale, and serves again before any capacity changes.
+        if let Some(routes) = self.traffic.clone() {
+            self.restore_traffic(&routes, deadline).await?;
+        }
+        if let (Some(old), Some(old_set)) = (self.old.clone(), old_set) {
             if !is(&old_set, &TaskSetStatus::PRIMARY) {
                 self.make_primary(&old, deadline).await?;
                 self.emit(Event::Restored {

@@ -157,6 +157,14 @@ pub(crate) fn weights_in(actions: &[Action], old: &str, new: &str) -> Option<Wei
     })
 }
 
+/// Whether a forward action names `group`.
+pub(crate) fn names(actions: &[Action], group: &str) -> bool {
+    actions
+        .iter()
+        .filter(|a| is_forward(a))
+        .any(|a| groups_of(a).iter().any(|(g, _)| g == group))
+}
+
 /// The group besides `old` that the forward names, if exactly one.
 pub(crate) fn other_group(actions: &[Action], old: &str) -> Option<String> {
     let action = actions

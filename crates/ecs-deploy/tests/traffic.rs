@@ -110,11 +110,16 @@ async fn assert_serving_green(w: &World, b: &Balancer, desired: i32) {
     );
 }
 
-#[tokio::test]
-async fn a_canary_forwards_ten_then_all_each_after_the_new_targets_are_healthy() {
-    let w = World::new().await;
-    let (b, from) = balanced(&w, 10).await;
-    let d = deployment("canary:10%,20ms").with_traffic(traffic(&b));
+/// Deploys web:2 with `strategy` and traffic onto a balanced service of `desired` tasks; it
+/// must succeed, and its request log passes [`check_log`]. Answers the balancer and the log.
+async fn deployed(
+    w: &World,
+    desired: i32,
+    strategy: &str,
+    name: &str,
+) -> (Balancer, Vec<LoggedCall>) {
+    let (b, from) = balanced(w, desired).await;
+    let d = deployment(strategy).with_traffic(traffic(&b));
     let report = w.deployer().run(&d).await;
     assert!(
         matches!(report.outcome, Outcome::Succeeded),
@@ -122,8 +127,15 @@ async fn a_canary_forwards_ten_then_all_each_after_the_new_targets_are_healthy()
         report.outcome
     );
     let calls = w.calls_since(from);
-    summary("canary 10% with traffic", &report, &calls);
+    summary(name, &report, &calls);
     check_log(&calls, false);
+    (b, calls)
+}
+
+#[tokio::test]
+async fn a_canary_forwards_ten_then_all_each_after_the_new_targets_are_healthy() {
+    let w = World::new().await;
+    let (b, calls) = deployed(&w, 10, "canary:10%,20ms", "canary 10% with traffic").await;
     let create = calls
         .iter()
         .find(|c| c.operation == "CreateTaskSet")
@@ -152,17 +164,7 @@ async fn a_canary_forwards_ten_then_all_each_after_the_new_targets_are_healthy()
 #[tokio::test]
 async fn linear_twenty_percent_forwards_each_step_after_its_targets_are_healthy() {
     let w = World::new().await;
-    let (b, from) = balanced(&w, 10).await;
-    let d = deployment("linear:20%,10ms").with_traffic(traffic(&b));
-    let report = w.deployer().run(&d).await;
-    assert!(
-        matches!(report.outcome, Outcome::Succeeded),
-        "{:?}",
-        report.outcome
-    );
-    let calls = w.calls_since(from);
-    summary("linear 20% with traffic", &report, &calls);
-    check_log(&calls, false);
+    let (b, calls) = deployed(&w, 10, "linear:20%,10ms", "linear 20% with traffic").await;
     let shifted = shifts(&b, &calls);
     let green: Vec<i32> = shifted.iter().map(|s| s.2 .1).collect();
     assert_eq!(green, [20, 40, 60, 80, 100]);
@@ -382,4 +384,148 @@ async fn a_crash_with_traffic_half_shifted_or_the_old_set_retired_is_resumed() {
         assert_eq!(green.last(), Some(&100), "{name}: {green:?}");
         assert_serving_green(&w, &b, 4).await;
     }
+}
+
+/// Runs `d` until an event matches `crash_at`, then drops it, as a killed process stops.
+async fn crash(w: &World, d: &Deployment, crash_at: fn(&Event) -> bool) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let crashing = w.deployer().on_event(move |e| {
+        if crash_at(e) {
+            let _ = tx.send(());
+        }
+    });
+    tokio::select! {
+        report = crashing.run(d) => panic!("finished before the crash: {:?}", report.outcome),
+        _ = rx.recv() => {}
+    }
+}
+
+#[tokio::test]
+async fn an_abort_without_the_traffic_options_still_puts_the_weights_back() {
+    let w = World::new().await;
+    let (b, from) = balanced(&w, 4).await;
+    let d = deployment("linear:50%,10ms").with_traffic(traffic(&b));
+    crash(&w, &d, |e| {
+        matches!(e, Event::Shifted { new_weight: 50, .. })
+    })
+    .await;
+    assert_eq!(weights_now(&w, &b, &b.listener).await, (50, 50));
+    // `ecs-deploy abort` knows the deployment, not the listener: the new set's tags name it.
+    let report = w
+        .deployer()
+        .roll_back(&deployment("linear:50%,10ms"), "ops")
+        .await;
+    assert!(
+        matches!(report.outcome, Outcome::RolledBack(_)),
+        "{:?}",
+        report.outcome
+    );
+    let calls = w.calls_since(from);
+    summary("traffic: crashed at 50/50, then aborted", &report, &calls);
+    let shifted = shifts(&b, &calls);
+    let weights: Vec<(i32, i32)> = shifted.iter().map(|s| s.2).collect();
+    assert_eq!(weights, [(50, 50), (100, 0)]);
+    let delete = calls
+        .iter()
+        .position(|c| c.operation == "DeleteTaskSet")
+        .unwrap();
+    assert!(
+        shifted[1].0 < delete,
+        "the weights back before the new set goes"
+    );
+    assert_restored(&w, 4).await;
+}
+
+#[tokio::test]
+async fn a_new_deployment_takes_back_the_weight_an_interrupted_one_left() {
+    let w = World::new().await;
+    let (b, from) = balanced(&w, 4).await;
+    let first = deployment("linear:50%,10ms").with_traffic(traffic(&b));
+    crash(&w, &first, |e| {
+        matches!(e, Event::Shifted { new_weight: 50, .. })
+    })
+    .await;
+    // Another deployment (another id) after the first run's lease lapsed.
+    let second =
+        ecs_deploy::Deployment::new("c", "svc", "web:2", "canary:50%,10ms".parse().unwrap())
+            .with_traffic(traffic(&b));
+    let report = w
+        .deployer()
+        .health_gate(|_| async { Err("error budget spent".into()) })
+        .run(&second)
+        .await;
+    assert!(
+        matches!(report.outcome, Outcome::RolledBack(_)),
+        "{:?}",
+        report.outcome
+    );
+    let calls = w.calls_since(from);
+    let weights: Vec<(i32, i32)> = shifts(&b, &calls).iter().map(|s| s.2).collect();
+    assert_eq!(
+        weights,
+        [(50, 50), (100, 0), (50, 50), (100, 0)],
+        "the first run's 50/50, taken back before its set was removed; the second run's, put back to all-old"
+    );
+    assert_restored(&w, 4).await;
+    assert_eq!(weights_now(&w, &b, &b.listener).await, (100, 0));
+}
+
+#[tokio::test]
+async fn a_resume_after_the_old_set_is_gone_finds_the_groups_without_it() {
+    let w = World::new().await;
+    let (b, from) = balanced(&w, 4).await;
+    let d = deployment("canary:50%,10ms").with_traffic(traffic(&b));
+    crash(&w, &d, |e| matches!(e, Event::Gone { .. })).await;
+    let report = w.deployer().run(&d).await;
+    assert!(
+        matches!(report.outcome, Outcome::Succeeded),
+        "{:?}",
+        report.outcome
+    );
+    let calls = w.calls_since(from);
+    assert_eq!(check_log(&calls, false).created, 1);
+    assert_serving_green(&w, &b, 4).await;
+}
+
+#[tokio::test]
+async fn a_listener_that_forwards_to_neither_group_fails_before_any_change() {
+    let w = World::new().await;
+    let (b, from) = balanced(&w, 2).await;
+    let group = |name: &str| {
+        format!("arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/{name}/0123456789abcdef")
+    };
+    let (one, two) = (group("one"), group("two"));
+    let refused = |old: &str, new: &str| {
+        let d = deployment("canary:50%,10ms").with_traffic(Traffic {
+            old_target_group: Some(old.into()),
+            target_group: Some(new.into()),
+            ..traffic(&b)
+        });
+        let deployer = w.deployer();
+        async move {
+            match deployer.run(&d).await.outcome {
+                Outcome::Failed(DeployError::Traffic { what }) => what,
+                other => panic!("{other:?}"),
+            }
+        }
+    };
+    assert_eq!(
+        refused(&one, &two).await,
+        format!("{} forwards to neither {one} nor {two}", b.listener)
+    );
+    assert_eq!(
+        refused(&one, &b.green).await,
+        format!(
+            "{} does not forward to the old group {one}, so no traffic can move from it",
+            b.listener
+        )
+    );
+    let calls = w.calls_since(from);
+    assert!(!calls.iter().any(|c| [
+        "CreateTaskSet",
+        "UpdateTaskSet",
+        "ModifyListener",
+        "ModifyRule"
+    ]
+    .contains(&c.operation.as_str())));
 }

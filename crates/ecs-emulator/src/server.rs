@@ -43,6 +43,19 @@ fn error_reply(e: &ApiError) -> Response<Full<Bytes>> {
     reply(e.status, e.body(), Some(e.code))
 }
 
+/// An awsQuery (ELBv2) error: AWS's XML envelope.
+fn query_error_reply(e: &ApiError) -> Response<Full<Bytes>> {
+    let id = request_id();
+    let body = ecs_model::query::error_xml(
+        e.code,
+        &e.message,
+        e.status < 500,
+        ecs_model::elbv2::XML_NAMESPACE,
+        &id,
+    );
+    xml_reply(e.status, body.into_bytes(), &id)
+}
+
 /// An awsQuery (ELBv2) answer: XML, with the request id in the header and the body.
 fn xml_reply(status: u16, body: Vec<u8>, request_id: &str) -> Response<Full<Bytes>> {
     Response::builder()
@@ -145,12 +158,20 @@ async fn answer(engine: &Engine, req: Request<Incoming>) -> Response<Full<Bytes>
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some() =>
         {
-            return error_reply(&ApiError::body_too_large(MAX_BODY_BYTES));
+            let e = ApiError::body_too_large(MAX_BODY_BYTES);
+            return if query {
+                query_error_reply(&e)
+            } else {
+                error_reply(&e)
+            };
         }
         Err(e) => {
-            return error_reply(&ApiError::serialization(format!(
-                "The body could not be read: {e}"
-            )))
+            let e = ApiError::serialization(format!("The body could not be read: {e}"));
+            return if query {
+                query_error_reply(&e)
+            } else {
+                error_reply(&e)
+            };
         }
     };
     if query {
@@ -163,18 +184,7 @@ async fn answer(engine: &Engine, req: Request<Incoming>) -> Response<Full<Bytes>
                 response.extensions_mut().insert(Drop);
                 response
             }
-            Err(e) => xml_reply(
-                e.status,
-                ecs_model::query::error_xml(
-                    e.code,
-                    &e.message,
-                    e.status < 500,
-                    ecs_model::elbv2::XML_NAMESPACE,
-                    &id,
-                )
-                .into_bytes(),
-                &id,
-            ),
+            Err(e) => query_error_reply(&e),
         };
     }
     match engine.handle(target.as_deref(), region.as_deref(), &body) {

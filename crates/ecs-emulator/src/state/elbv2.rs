@@ -33,8 +33,31 @@ const TARGET_GROUP_ATTRIBUTES: &[(&str, &str)] = &[
     ("stickiness.enabled", "false"),
     ("stickiness.type", "lb_cookie"),
     ("stickiness.lb_cookie.duration_seconds", "86400"),
+    ("stickiness.app_cookie.cookie_name", ""),
+    ("stickiness.app_cookie.duration_seconds", "86400"),
     ("load_balancing.algorithm.type", "round_robin"),
+    ("load_balancing.algorithm.anomaly_mitigation", "off"),
+    (
+        "load_balancing.cross_zone.enabled",
+        "use_load_balancer_configuration",
+    ),
     ("slow_start.duration_seconds", "0"),
+    (
+        "target_group_health.dns_failover.minimum_healthy_targets.count",
+        "1",
+    ),
+    (
+        "target_group_health.dns_failover.minimum_healthy_targets.percentage",
+        "off",
+    ),
+    (
+        "target_group_health.unhealthy_state_routing.minimum_healthy_targets.count",
+        "1",
+    ),
+    (
+        "target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage",
+        "off",
+    ),
 ];
 
 /// How long a new load balancer answers `provisioning` (assumed, A52: AWS takes minutes; the
@@ -299,6 +322,12 @@ impl Elbv2 {
     /// another load balancer. Fills in what AWS answers (assumed, A54: a single-group forward
     /// is answered both as `TargetGroupArn` and as a `ForwardConfig` of weight 1).
     fn check_actions(&self, lb: &str, actions: &mut [Action]) -> Result<(), ApiError> {
+        if actions.is_empty() {
+            // Assumed (A53's form): the model requires at least one action.
+            return Err(validation(
+                "1 validation error detected: Value '[]' at 'actions' failed to satisfy constraint: Member must have length greater than or equal to 1",
+            ));
+        }
         for (i, a) in actions.iter_mut().enumerate() {
             if a.r#type.is_none() {
                 return Err(missing(&format!("Actions.member.{}.Type", i + 1)));
@@ -554,6 +583,18 @@ impl Elbv2 {
             .filter(|l| l.listener.load_balancer_arn.as_deref() == Some(arn.as_str()))
             .filter_map(|l| l.listener.listener_arn.clone())
             .collect();
+        for r in self
+            .rules
+            .iter()
+            .filter(|r| listeners.contains(&r.listener))
+        {
+            if let Some(arn) = &r.rule.rule_arn {
+                self.tags.remove(arn);
+            }
+        }
+        for l in &listeners {
+            self.tags.remove(l);
+        }
         self.rules.retain(|r| !listeners.contains(&r.listener));
         self.listeners
             .retain(|l| l.listener.load_balancer_arn.as_deref() != Some(arn.as_str()));
@@ -937,12 +978,24 @@ impl Elbv2 {
         if let Some(actions) = &mut actions {
             self.check_actions(&lb, actions)?;
         }
+        let taken_ports: Vec<i32> = self
+            .listeners
+            .iter()
+            .filter(|l| l.listener.load_balancer_arn.as_deref() == Some(lb.as_str()))
+            .filter_map(|l| l.listener.port)
+            .collect();
         let record = self
             .listeners
             .iter_mut()
             .find(|l| l.listener.listener_arn.as_deref() == Some(arn.as_str()))
             .ok_or_else(listener_not_found)?;
         if let Some(port) = input.port {
+            if port != record.listener.port.unwrap_or_default() && taken_ports.contains(&port) {
+                return Err(error(
+                    "DuplicateListener",
+                    format!("A listener already exists on this port for this load balancer '{lb}'"),
+                ));
+            }
             record.listener.port = Some(port);
         }
         if let Some(protocol) = input.protocol {
@@ -975,6 +1028,11 @@ impl Elbv2 {
         }
         self.listeners
             .retain(|l| l.listener.listener_arn.as_deref() != Some(arn.as_str()));
+        for r in self.rules.iter().filter(|r| r.listener == arn) {
+            if let Some(rule) = &r.rule.rule_arn {
+                self.tags.remove(rule);
+            }
+        }
         self.rules.retain(|r| r.listener != arn);
         self.tags.remove(&arn);
         Ok(DeleteListenerOutput {})
@@ -1196,6 +1254,7 @@ impl Elbv2 {
         let Some(g) = self.group_mut(group) else {
             return 0;
         };
+        let mut changed = false;
         for (id, port) in targets {
             if let Some(t) = g
                 .targets
@@ -1203,9 +1262,15 @@ impl Elbv2 {
                 .find(|t| &t.id == id && t.port == *port && t.deregistered.is_none())
             {
                 t.deregistered = Some(now);
+                changed = true;
             }
         }
-        g.delay_seconds()
+        // Nothing newly draining (a task deregistered when its set began to drain): no wait.
+        if changed {
+            g.delay_seconds()
+        } else {
+            0
+        }
     }
 
     /// ECS registering a task's ENI address (when the task is RUNNING): answers whether the
@@ -1256,8 +1321,10 @@ impl Elbv2 {
         let ip = g.group.target_type.as_deref() == Some("ip");
         let default_port = g.group.port.unwrap_or(80);
         let mut targets = vec![];
-        for t in input.targets.unwrap_or_default() {
-            let id = t.id.clone().unwrap_or_default();
+        for (i, t) in input.targets.unwrap_or_default().into_iter().enumerate() {
+            let Some(id) = t.id.clone() else {
+                return Err(missing(&format!("Targets.member.{}.Id", i + 1)));
+            };
             if ip && id.parse::<std::net::IpAddr>().is_err() {
                 return Err(error(
                     "InvalidTarget",
@@ -1289,14 +1356,14 @@ impl Elbv2 {
         let g = self.group(&arn).ok_or_else(tg_not_found)?;
         let default_port = g.group.port.unwrap_or(80);
         let mut targets = vec![];
-        for t in input.targets.unwrap_or_default() {
-            let id = t.id.clone().unwrap_or_default();
+        for (i, t) in input.targets.unwrap_or_default().into_iter().enumerate() {
+            let Some(id) = t.id.clone() else {
+                return Err(missing(&format!("Targets.member.{}.Id", i + 1)));
+            };
             let port = t.port.unwrap_or(default_port);
-            if !g
-                .targets
-                .iter()
-                .any(|r| r.id == id && r.port == port && r.deregistered.is_none())
-            {
+            // A target draining already is deregistered again without complaint (a repeat
+            // after a lost answer).
+            if !g.targets.iter().any(|r| r.id == id && r.port == port) {
                 return Err(error(
                     "InvalidTarget",
                     format!(
@@ -1409,6 +1476,9 @@ impl Elbv2 {
         _: &mut ElbCtx<'_>,
     ) -> Result<AddTagsOutput, ApiError> {
         let new = input.tags.unwrap_or_default();
+        if let Some(i) = new.iter().position(|t| t.key.is_none()) {
+            return Err(missing(&format!("Tags.member.{}.Key", i + 1)));
+        }
         for arn in input.resource_arns.as_deref().unwrap_or_default() {
             self.resource_exists(arn)?;
         }

@@ -720,9 +720,16 @@ impl State {
         if req.desired_count.is_some_and(|d| d < 0) {
             return Err(ApiError::invalid("desiredCount cannot be negative."));
         }
+        // The groups fit the revision the service will run: the one asked for, else its own.
+        let running = td.clone().or_else(|| {
+            self.clusters
+                .get(&Self::cluster_name(req.cluster.as_deref()))
+                .and_then(|c| c.services.get(&name))
+                .and_then(|s| s.task_definition.clone())
+        });
         self.check_target_groups(
             req.load_balancers.as_deref().unwrap_or_default(),
-            req.task_definition.as_deref(),
+            running.as_deref(),
         )?;
         check_tasks_quota(req.desired_count)?;
         if let Some(config) = &req.service_connect_configuration {

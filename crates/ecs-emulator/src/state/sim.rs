@@ -62,7 +62,7 @@ impl State {
             Stage::TaskStart => (t.task_delay, t.task_jitter),
             Stage::Steady => (t.steady_delay, Duration::ZERO),
             Stage::Stop => (t.stop_delay, Duration::ZERO),
-            Stage::StopAfterDraining(drain) => (drain + t.stop_delay, Duration::ZERO),
+            Stage::StopAfterDraining(drain) => (drain.saturating_add(t.stop_delay), Duration::ZERO),
             Stage::Drain => (t.drain_delay, Duration::ZERO),
             Stage::Retry => (t.task_delay.max(MIN_RETRY), t.task_jitter),
             Stage::Now => (Duration::ZERO, Duration::ZERO),
@@ -71,7 +71,7 @@ impl State {
             Ok(0) | Err(_) => Duration::ZERO,
             Ok(n) => Duration::from_nanos(self.rng.u64(0..=n)),
         };
-        let due = from + base + extra;
+        let due = super::elbv2::after(from, base.saturating_add(extra));
         self.queue.push(due, event);
         due
     }
