@@ -82,7 +82,9 @@ struct Target {
 
 #[derive(Args, Debug, Clone)]
 struct Connection {
-    /// An endpoint other than AWS's (an emulator).
+    /// An endpoint other than AWS's (an emulator), for ECS and, with traffic, ELBv2 alike.
+    /// Without it, ELBv2 goes to `AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2`, `AWS_ENDPOINT_URL`
+    /// or the region's endpoint (`AWS_ENDPOINT_URL_ECS` is for ECS only).
     #[arg(long)]
     endpoint: Option<String>,
     /// The region (else AWS_REGION, AWS_DEFAULT_REGION or the profile's).
