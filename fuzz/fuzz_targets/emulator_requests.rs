@@ -3,8 +3,10 @@
 //! an AWS-shaped 4xx, and the invariants hold after each step. `cargo xtask fuzz` seeds it with
 //! the fixture cases written in this form.
 //!
-//! Input: one step per line. `+N` advances the emulator's clock by N milliseconds; any other
-//! line is `<Operation> <body>`, sent with the target `AmazonEC2ContainerServiceV20141113.<Operation>`.
+//! Input: one step per line. `+N` advances the emulator's clock by N milliseconds; `?<form>`
+//! is an ELBv2 (awsQuery) request whose form body is the rest of the line (an answer must be
+//! UTF-8 XML, an error a 4xx); any other line is `<Operation> <body>`, sent with the target
+//! `AmazonEC2ContainerServiceV20141113.<Operation>`.
 #![no_main]
 
 use std::time::Duration;
@@ -32,6 +34,19 @@ fuzz_target!(|data: &[u8]| {
                 .and_then(|s| s.trim().parse().ok())
                 .unwrap_or(0);
             clock.advance(Duration::from_millis(ms.min(3_600_000)));
+        } else if let Some(form) = line.strip_prefix(b"?") {
+            match engine.handle_query(None, form, "fuzz") {
+                Ok(answer) => assert!(
+                    std::str::from_utf8(&answer).is_ok_and(|x| x.starts_with('<')),
+                    "an ELBv2 answer that is not XML for {}",
+                    String::from_utf8_lossy(line)
+                ),
+                Err(err) => assert!(
+                    (400..500).contains(&err.status),
+                    "a server fault: {err:?} for {}",
+                    String::from_utf8_lossy(line)
+                ),
+            }
         } else {
             let (op, body) = match line.iter().position(|b| *b == b' ') {
                 Some(i) => (&line[..i], &line[i + 1..]),

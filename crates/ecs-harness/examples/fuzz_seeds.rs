@@ -126,6 +126,27 @@ fn write_seeds(root: &Path, work: &Path) -> Result<PathBuf> {
             put("client_answers", &bytes)?;
         }
     }
+    // ELBv2 on the same endpoint: each recorded request of conformance/evidence-elbv2.json after
+    // what it presupposes, one `?<form>` line each (bound values left as written).
+    let evidence: serde_json::Value = serde_json::from_str(&util::read_to_string(
+        &root.join("conformance/evidence-elbv2.json"),
+    )?)?;
+    for item in evidence["items"].as_array().into_iter().flatten() {
+        let given = item["given"].as_array().into_iter().flatten();
+        let requests = given.map(|g| &g["request"]).chain([&item["request"]]);
+        let mut script = String::new();
+        for request in requests {
+            let mut form = form_urlencoded::Serializer::new(String::new());
+            form.append_pair("Version", "2015-12-01");
+            for (k, v) in request.as_object().into_iter().flatten() {
+                form.append_pair(k, v.as_str().unwrap_or_default());
+            }
+            script.push('?');
+            script.push_str(&form.finish());
+            script.push_str("\n+200\n");
+        }
+        put("emulator_requests", script.as_bytes())?;
+    }
     let mut dict = String::from("# Keys, operation names and short strings from the fixtures.\n");
     for w in &words {
         dict.push_str(&dict_entry(w));

@@ -42,9 +42,9 @@ pub fn generate(model: &Model, operations: &[String]) -> Result<String> {
         .as_deref()
         .context("the ELBv2 model has no xmlNamespace")?;
     let mut out = format!(
-        "//! The Elastic Load Balancing v2 API ({}), as far as ecs-deploy and the reference\n\
-         //! emulator use it: {} operations and the shapes they reach, from the botocore model.\n\
-         //!\n//! {HEADER}.\n\n\
+        "//! The Elastic Load Balancing v2 API ({}) that ecs-deploy and the reference emulator use.\n\
+         //!\n//! {HEADER}.\n//!\n\
+         //! {} operations and the shapes they reach, from the botocore model.\n\n\
          #![allow(clippy::all, clippy::pedantic, unused_mut, unused_variables)]\n\n\
          use crate::query::{{QueryError, QueryParams, QueryValue}};\n\n\
          /// API version (`metadata.apiVersion`), sent as `Version` with every request.\n\
