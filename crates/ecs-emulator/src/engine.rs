@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::clock::{Clock, IdSource};
 use crate::error::ApiError;
 use crate::faults::{Fault, Faults, LoggedCall, LoggedError};
+use crate::outside::{AlarmState, HookBehaviour, Outside};
 use crate::state::{Ctx, ElbCtx, Elbv2, Settings, State};
 use ecs_model::query::{QueryOperation, QueryParams, QueryValue};
 
@@ -48,6 +49,8 @@ macro_rules! with_implemented {
             ListServiceDeployments => list_service_deployments,
             DescribeServiceDeployments => describe_service_deployments,
             DescribeServiceRevisions => describe_service_revisions,
+            StopServiceDeployment => stop_service_deployment,
+            ContinueServiceDeployment => continue_service_deployment,
             TagResource => tag_resource,
             UntagResource => untag_resource,
             ListTagsForResource => list_tags_for_resource,
@@ -124,6 +127,8 @@ pub struct Engine {
     regions: Mutex<BTreeMap<String, State>>,
     handled: std::sync::atomic::AtomicU64,
     faults: Mutex<Faults>,
+    /// What hooks and alarms answer.
+    outside: Mutex<Outside>,
     /// The calls received, when logging is on.
     log: Option<Mutex<Vec<LoggedCall>>>,
 }
@@ -138,6 +143,7 @@ impl Engine {
             regions: Mutex::new(BTreeMap::new()),
             handled: std::sync::atomic::AtomicU64::new(0),
             faults: Mutex::new(Faults::default()),
+            outside: Mutex::new(Outside::default()),
             log: None,
         }
     }
@@ -153,6 +159,7 @@ impl Engine {
     pub fn reset(&self) {
         lock(&self.regions).clear();
         *lock(&self.faults) = Faults::default();
+        *lock(&self.outside) = Outside::default();
         if let Some(log) = &self.log {
             lock(log).clear();
         }
@@ -166,6 +173,33 @@ impl Engine {
         drop(faults);
         for state in lock(&self.regions).values_mut() {
             state.set_faults(scheduler.clone());
+        }
+    }
+
+    /// What the Lambda function behind `hook_arn` answers when a lifecycle hook invokes it
+    /// (until [`Engine::reset`]); a hook ARN never set answers `SUCCEEDED` at once.
+    pub fn set_hook(&self, hook_arn: &str, behaviour: HookBehaviour) {
+        let mut outside = lock(&self.outside);
+        outside.hooks.insert(hook_arn.to_owned(), behaviour);
+        let snapshot = outside.clone();
+        drop(outside);
+        self.share_outside(snapshot);
+    }
+
+    /// Sets the CloudWatch alarm `name` to `state` (an alarm never set is OK). A deployment
+    /// that rolls back on one of its alarms starts rolling back at once.
+    pub fn set_alarm(&self, name: &str, state: AlarmState) {
+        let mut outside = lock(&self.outside);
+        outside.alarms.insert(name.to_owned(), state);
+        let snapshot = outside.clone();
+        drop(outside);
+        self.share_outside(snapshot);
+    }
+
+    fn share_outside(&self, outside: Outside) {
+        let now = self.clock.now();
+        for state in lock(&self.regions).values_mut() {
+            state.set_outside(outside.clone(), now);
         }
     }
 
@@ -402,6 +436,7 @@ impl Engine {
                 ..self.settings.clone()
             });
             state.set_faults(lock(&self.faults).scheduler.clone());
+            state.set_outside(lock(&self.outside).clone(), self.clock.now());
             state
         })
     }

@@ -176,9 +176,11 @@
 #![warn(missing_docs)]
 
 mod clock;
+pub mod control;
 mod engine;
 mod error;
 mod faults;
+mod outside;
 mod scheduler;
 mod server;
 mod state;
@@ -196,6 +198,7 @@ pub use clock::{Clock, IdSource, ManualClock, RandomIds, SequentialIds, SystemCl
 pub use engine::{Engine, IMPLEMENTED, IMPLEMENTED_ELBV2};
 pub use error::ApiError;
 pub use faults::{Fault, LoggedCall, LoggedError};
+pub use outside::{AlarmState, HookBehaviour, HookReply};
 pub use server::MAX_BODY_BYTES;
 pub use state::{Settings, CURRENT_FARGATE_PLATFORM_VERSION};
 pub use timing::{Timing, TimingProfile, DEFAULT_TIME_SCALE};

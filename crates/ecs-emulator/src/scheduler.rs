@@ -52,6 +52,11 @@ pub enum Event {
         deployment: String,
         generation: u64,
     },
+    /// A native (blue/green, linear, canary) deployment of the service goes on: a bake ended,
+    /// a hook is due or timed out. Ignored when a later wake-up replaced it.
+    NativeWake { key: ServiceKey, generation: u64 },
+    /// StopServiceDeployment's rollback starts.
+    RollbackRequested { key: ServiceKey, arn: String },
     /// A DRAINING service is INACTIVE.
     ServiceInactive { key: ServiceKey },
     /// A PROVISIONING cluster (capacity providers of its own) is ACTIVE.

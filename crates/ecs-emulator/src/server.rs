@@ -95,7 +95,11 @@ pub async fn handle(
         .and_then(|t| t.rsplit('.').next())
         .unwrap_or("-")
         .to_owned();
-    let response = answer(&engine, req).await;
+    let response = if req.uri().path().starts_with(crate::control::CONTROL_PREFIX) {
+        control_reply(&engine, req, peer).await
+    } else {
+        answer(&engine, req).await
+    };
     if response.extensions().get::<Drop>().is_some() {
         tracing::info!(target: "ecs_emulator", "{peer} {label} dropped (injected fault)");
         return Err(std::io::Error::other(
@@ -109,6 +113,36 @@ pub async fn handle(
         started.elapsed().as_millis()
     );
     Ok(response)
+}
+
+/// A request on the control path (see [`crate::control`]).
+async fn control_reply(
+    engine: &Engine,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+) -> Response<Full<Bytes>> {
+    let method = req.method().as_str().to_owned();
+    let path = req.uri().path().to_owned();
+    let body = match Limited::new(req.into_body(), MAX_BODY_BYTES)
+        .collect()
+        .await
+    {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) => {
+            let body = serde_json::json!({"message": format!("the body could not be read: {e}")});
+            return json_reply(400, &body);
+        }
+    };
+    let answer = crate::control::control(engine, peer, &method, &path, &body);
+    json_reply(answer.status, &answer.body)
+}
+
+fn json_reply(status: u16, body: &serde_json::Value) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
 
 async fn answer(engine: &Engine, req: Request<Incoming>) -> Response<Full<Bytes>> {

@@ -286,6 +286,9 @@ async fn raw_post(
 }
 
 fn reqwest_client() -> reqwest::Client {
+    // Building an EcsClient installs the process's TLS crypto provider, which reqwest needs
+    // even for plain HTTP.
+    let _ = client("http://127.0.0.1:1");
     reqwest::Client::new()
 }
 
@@ -450,6 +453,123 @@ async fn concurrent_clients_never_break_the_invariants() {
             .filter(|s| s.status == Some(TaskSetStatus::PRIMARY))
             .count(),
         1
+    );
+    emulator.shutdown().await;
+}
+
+async fn control(
+    url: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let resp = reqwest_client()
+        .request(method, format!("{url}/_emulator/{path}"))
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().await.unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn the_control_path_reaches_faults_hooks_alarms_the_call_log_and_reset() {
+    use reqwest::Method;
+    use serde_json::json;
+    let emulator = Emulator::builder().log_calls().start().await.unwrap();
+    let url = emulator.url();
+    let json_type = ("content-type", "application/x-amz-json-1.1");
+    let target = (
+        "x-amz-target",
+        "AmazonEC2ContainerServiceV20141113.CreateCluster",
+    );
+    let (status, _) = control(
+        &url,
+        Method::POST,
+        "faults",
+        json!({"fault": "throttle", "operation": "CreateCluster", "times": 1}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, code, _) = raw_post(
+        &url,
+        &[json_type, target],
+        br#"{"clusterName": "c"}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_deref()),
+        (400, Some("ThrottlingException"))
+    );
+    let (status, code, _) = raw_post(
+        &url,
+        &[json_type, target],
+        br#"{"clusterName": "c"}"#.to_vec(),
+    )
+    .await;
+    assert_eq!((status, code), (200, None), "the fault was for one call");
+
+    let (status, body) = control(&url, Method::GET, "calls", json!(null)).await;
+    assert_eq!(status, 200);
+    let calls = body["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[0]["error"]["code"], "ThrottlingException");
+    assert_eq!(calls[1]["answer"]["cluster"]["clusterName"], "c");
+
+    let (status, _) = control(&url, Method::POST, "hooks", json!({"hookTargetArn": "arn:aws:lambda:us-east-1:123456789012:function:h", "replies": ["IN_PROGRESS", "FAILED"], "latencySeconds": 2})).await;
+    assert_eq!(status, 200);
+    let (status, body) = control(
+        &url,
+        Method::POST,
+        "hooks",
+        json!({"hookTargetArn": "h", "replies": ["MAYBE"]}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("/_emulator/hooks"),
+        "{body}"
+    );
+    let (status, _) = control(
+        &url,
+        Method::POST,
+        "alarms",
+        json!({"alarmName": "errors", "state": "ALARM"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = control(&url, Method::DELETE, "faults", json!(null)).await;
+    assert_eq!(status, 200);
+    let (status, _) = control(&url, Method::GET, "reset", json!(null)).await;
+    assert_eq!(status, 405);
+    let (status, _) = control(&url, Method::POST, "nothing", json!(null)).await;
+    assert_eq!(status, 404);
+
+    let (status, _) = control(&url, Method::POST, "reset", json!(null)).await;
+    assert_eq!(status, 200);
+    let (_, body) = control(&url, Method::GET, "calls", json!(null)).await;
+    assert_eq!(body["calls"], json!([]), "reset empties the call log");
+    let describe = (
+        "x-amz-target",
+        "AmazonEC2ContainerServiceV20141113.DescribeClusters",
+    );
+    let (_, _, body) = raw_post(
+        &url,
+        &[json_type, describe],
+        br#"{"clusters": ["c"]}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(
+        body["failures"][0]["reason"], "MISSING",
+        "reset removed the cluster"
     );
     emulator.shutdown().await;
 }

@@ -412,6 +412,110 @@ impl Elbv2 {
         Ok(())
     }
 
+    /// The rule a deployment's `productionListenerRule` or `testListenerRule` names: a rule by
+    /// its ARN, or a listener's default rule by the listener's ARN (the NLB form).
+    fn deployment_rule(&self, arn: &str) -> Option<usize> {
+        self.rules.iter().position(|r| {
+            r.rule.rule_arn.as_deref() == Some(arn)
+                || (r.rule.is_default == Some(true) && r.listener == arn)
+        })
+    }
+
+    /// When every target still registered in `group` is healthy (None for a group this
+    /// region does not hold): its registration plus interval × threshold, in load-balancer
+    /// seconds of `second`.
+    pub(crate) fn healthy_from(&self, group: &str, second: Duration) -> Option<SystemTime> {
+        let g = self.group(group)?;
+        let wait = if g.group.health_check_enabled == Some(false) {
+            Duration::ZERO
+        } else {
+            second.saturating_mul(u32::try_from(g.healthy_after_seconds()).unwrap_or(u32::MAX))
+        };
+        Some(
+            g.targets
+                .iter()
+                .filter(|t| t.deregistered.is_none())
+                .map(|t| after(t.registered, wait))
+                .max()
+                .unwrap_or(SystemTime::UNIX_EPOCH),
+        )
+    }
+
+    /// Whether `arn` names a rule or a listener this region holds.
+    pub(crate) fn has_rule(&self, arn: &str) -> bool {
+        self.deployment_rule(arn).is_some()
+    }
+
+    /// The target groups a rule's forward sends to, with their weights.
+    pub(crate) fn rule_weights(&self, arn: &str) -> Vec<(String, i32)> {
+        let Some(i) = self.deployment_rule(arn) else {
+            return vec![];
+        };
+        self.rules[i]
+            .rule
+            .actions
+            .iter()
+            .flatten()
+            .filter(|a| a.r#type.as_deref() == Some("forward"))
+            .flat_map(|a| a.forward_config.iter())
+            .flat_map(|f| f.target_groups.iter().flatten())
+            .filter_map(|t| Some((t.target_group_arn.clone()?, t.weight.unwrap_or(1))))
+            .collect()
+    }
+
+    /// ECS moves traffic: the rule's forward sends to exactly `weights` from now on (a
+    /// listener's default rule changes the listener's default actions with it). False when the
+    /// rule is gone.
+    pub(crate) fn set_rule_weights(&mut self, arn: &str, weights: &[(String, i32)]) -> bool {
+        let Some(i) = self.deployment_rule(arn) else {
+            return false;
+        };
+        let tuples: Vec<TargetGroupTuple> = weights
+            .iter()
+            .map(|(g, w)| TargetGroupTuple {
+                target_group_arn: Some(g.clone()),
+                weight: Some(*w),
+            })
+            .collect();
+        let record = &mut self.rules[i];
+        let actions = record.rule.actions.get_or_insert_with(Vec::new);
+        let forward = match actions
+            .iter()
+            .position(|a| a.r#type.as_deref() == Some("forward"))
+        {
+            Some(f) => f,
+            None => {
+                actions.push(Action {
+                    r#type: Some("forward".into()),
+                    order: Some(i32::try_from(actions.len() + 1).unwrap_or(1)),
+                    ..Default::default()
+                });
+                actions.len() - 1
+            }
+        };
+        let a = &mut actions[forward];
+        a.target_group_arn = None;
+        let f = a.forward_config.get_or_insert_with(Default::default);
+        f.target_groups = Some(tuples);
+        f.target_group_stickiness_config
+            .get_or_insert(TargetGroupStickinessConfig {
+                enabled: Some(false),
+                duration_seconds: None,
+            });
+        if record.rule.is_default == Some(true) {
+            let listener = record.listener.clone();
+            let actions = record.rule.actions.clone();
+            if let Some(l) = self
+                .listeners
+                .iter_mut()
+                .find(|l| l.listener.listener_arn.as_deref() == Some(listener.as_str()))
+            {
+                l.listener.default_actions = actions;
+            }
+        }
+        true
+    }
+
     // -----------------------------------------------------------------------------------------
     // Load balancers
 

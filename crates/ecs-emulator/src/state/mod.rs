@@ -24,6 +24,7 @@ use crate::timing::Timing;
 
 mod clusters;
 mod elbv2;
+mod native;
 mod service_deployments;
 mod services;
 mod sim;
@@ -169,6 +170,9 @@ struct DeploymentRecord {
     service_connect: Option<ServiceConnectConfiguration>,
     volume_configurations: Vec<ServiceVolumeConfiguration>,
     desired: i32,
+    /// The balancers its tasks register in, when not the service's (a native deployment's
+    /// green registers in the other target group of each pair).
+    load_balancers: Option<Vec<LoadBalancer>>,
     /// Its RUNNING and PENDING tasks.
     tasks: Tasks,
     rollout: DeploymentRolloutState,
@@ -211,6 +215,7 @@ impl DeploymentRecord {
             service_connect: svc.service_connect.clone(),
             volume_configurations: svc.volume_configurations.clone(),
             desired,
+            load_balancers: None,
             tasks: Tasks::default(),
             rollout: DeploymentRolloutState::InProgress,
             failed: 0,
@@ -306,6 +311,8 @@ pub struct State {
     next_task_expiry: Option<SystemTime>,
     /// The region's load balancers, target groups and targets.
     elbv2: Elbv2,
+    /// What the hooks' Lambda functions and the alarms answer.
+    outside: crate::outside::Outside,
 }
 
 /// What an operation handler gets besides its input.
@@ -343,6 +350,7 @@ impl State {
             faults: Default::default(),
             next_task_expiry: None,
             elbv2: Elbv2::default(),
+            outside: Default::default(),
         }
     }
 
@@ -422,6 +430,14 @@ impl State {
     /// The scheduler faults in force from now on.
     pub(crate) fn set_faults(&mut self, faults: crate::faults::SchedulerFaults) {
         self.faults = faults;
+    }
+
+    /// New answers of the hooks and alarms; a deployment an alarm now rolls back starts
+    /// rolling back at `now`.
+    pub(crate) fn set_outside(&mut self, outside: crate::outside::Outside, now: SystemTime) {
+        self.advance(now);
+        self.outside = outside;
+        self.check_alarms(now);
     }
 
     fn arn(&self, resource: &str) -> String {

@@ -49,21 +49,23 @@ struct Counts {
 }
 
 pub(super) struct ServiceDeploymentRecord {
-    arn: String,
+    pub(super) arn: String,
     /// The deployments (`ecs-svc/<n>`) that carry it: the one it started, and the one that
     /// rolls it back, if any.
-    deployments: Vec<String>,
+    pub(super) deployments: Vec<String>,
     target: String,
     sources: Vec<String>,
-    status: ServiceDeploymentStatus,
-    status_reason: Option<String>,
-    configuration: DeploymentConfiguration,
+    pub(super) status: ServiceDeploymentStatus,
+    pub(super) status_reason: Option<String>,
+    pub(super) configuration: DeploymentConfiguration,
     created_at: SystemTime,
     started_at: Option<SystemTime>,
-    finished_at: Option<SystemTime>,
+    pub(super) finished_at: Option<SystemTime>,
     stopped_at: Option<SystemTime>,
-    updated_at: SystemTime,
-    rollback: Option<Rollback>,
+    pub(super) updated_at: SystemTime,
+    pub(super) rollback: Option<Rollback>,
+    /// The stages of a BLUE_GREEN, LINEAR or CANARY deployment.
+    pub(super) native: Option<super::native::Run>,
     failures: i32,
     threshold: i32,
     /// The counts of the target and the sources when it finished.
@@ -71,12 +73,14 @@ pub(super) struct ServiceDeploymentRecord {
 }
 
 impl ServiceDeploymentRecord {
-    fn finished(&self) -> bool {
+    pub(super) fn finished(&self) -> bool {
         !matches!(
             self.status,
             ServiceDeploymentStatus::Pending
                 | ServiceDeploymentStatus::InProgress
+                | ServiceDeploymentStatus::RollbackRequested
                 | ServiceDeploymentStatus::RollbackInProgress
+                | ServiceDeploymentStatus::StopRequested
         )
     }
 }
@@ -175,8 +179,19 @@ impl ServiceRecord {
             "{}/{id}",
             self.arn.replacen(":service/", ":service-deployment/", 1)
         );
+        let strategy = self
+            .deployment_configuration
+            .strategy
+            .clone()
+            .unwrap_or(DeploymentStrategy::Rolling);
+        let native = (strategy != DeploymentStrategy::Rolling).then(|| {
+            // Documented: RECONCILE_SERVICE when more than one revision is active.
+            let reconcile = self.deployments.len() > 2;
+            super::native::Run::new(&self.deployment_configuration, dep_id.clone(), reconcile)
+        });
         self.revisions.push(revision);
         self.history.push(ServiceDeploymentRecord {
+            native,
             arn,
             deployments: vec![dep_id],
             target,
@@ -221,6 +236,10 @@ impl ServiceRecord {
             .unwrap_or_else(|| deployment.to_owned());
         let counts = self.frozen_counts(&original);
         if let Some(e) = self.entry_of(deployment) {
+            if e.finished() {
+                // Early success marked it SUCCESSFUL already.
+                return;
+            }
             e.status = match e.status {
                 ServiceDeploymentStatus::RollbackInProgress => {
                     ServiceDeploymentStatus::RollbackSuccessful
@@ -274,6 +293,58 @@ impl ServiceRecord {
         }
     }
 
+    /// A rollback asked for (StopServiceDeployment, an alarm) found no deployment that
+    /// completed: ROLLBACK_FAILED (observed reason).
+    pub(super) fn service_deployment_rollback_failed(&mut self, deployment: &str, at: SystemTime) {
+        let counts = self.frozen_counts(deployment);
+        if let Some(e) = self.entry_of(deployment) {
+            e.status = ServiceDeploymentStatus::RollbackFailed;
+            e.status_reason = Some(super::native::NO_ROLLBACK_CANDIDATE.to_owned());
+            e.finished_at = Some(at);
+            e.updated_at = at;
+            e.frozen = Some(counts);
+        }
+    }
+
+    /// A rollback for `reason` onto `revision`, run by the deployment `by`.
+    pub(super) fn service_deployment_rolled_back(
+        &mut self,
+        deployment: &str,
+        by: &str,
+        revision: &str,
+        reason: String,
+        at: SystemTime,
+    ) {
+        if let Some(e) = self.entry_of(deployment) {
+            e.status = ServiceDeploymentStatus::RollbackInProgress;
+            e.status_reason = Some(reason.clone());
+            e.updated_at = at;
+            e.deployments.push(by.to_owned());
+            e.rollback = Some(Rollback {
+                reason: Some(reason),
+                started_at: ts(at),
+                service_revision_arn: Some(revision.to_owned()),
+                ..Default::default()
+            });
+        }
+    }
+
+    /// Freezes the counts of the service deployment `arn` as they stand (it finished).
+    pub(super) fn freeze_counts(&mut self, arn: &str) {
+        let Some(original) = self
+            .history
+            .iter()
+            .find(|e| e.arn == arn)
+            .and_then(|e| e.deployments.first().cloned())
+        else {
+            return;
+        };
+        let counts = self.frozen_counts(&original);
+        if let Some(e) = self.history.iter_mut().find(|e| e.arn == arn) {
+            e.frozen = Some(counts);
+        }
+    }
+
     fn frozen_counts(&self, deployment: &str) -> (Counts, Vec<Counts>) {
         let target = self.counts_of(deployment).unwrap_or_default();
         let sources = self
@@ -295,12 +366,21 @@ impl ServiceRecord {
         (target, sources)
     }
 
-    fn summary(&self, arn: &str, counts: Counts) -> ServiceRevisionSummary {
+    /// A revision's counts, and for a native deployment its shares of production and test
+    /// traffic.
+    fn summary(
+        &self,
+        arn: &str,
+        counts: Counts,
+        shares: Option<(rust_decimal::Decimal, rust_decimal::Decimal)>,
+    ) -> ServiceRevisionSummary {
         ServiceRevisionSummary {
             arn: Some(arn.to_owned()),
             requested_task_count: Some(counts.requested),
             running_task_count: Some(counts.running),
             pending_task_count: Some(counts.pending),
+            requested_production_traffic_weight: shares.map(|s| ecs_model::Decimal::new(s.0)),
+            requested_test_traffic_weight: shares.map(|s| ecs_model::Decimal::new(s.1)),
             ..Default::default()
         }
     }
@@ -344,6 +424,7 @@ impl ServiceRecord {
                 ServiceDeploymentRollbackMonitorsStatus::Monitoring
             }
         };
+        let green_shares = e.native.as_ref().map(|r| r.shares());
         ServiceDeployment {
             service_deployment_arn: Some(e.arn.clone()),
             service_arn: Some(self.arn.clone()),
@@ -357,10 +438,19 @@ impl ServiceRecord {
                 e.sources
                     .iter()
                     .zip(sources)
-                    .map(|(arn, c)| self.summary(arn, c))
+                    .map(|(arn, c)| {
+                        // Blue's share is what green does not take.
+                        let blue = green_shares.map(|(p, t)| {
+                            let hundred = rust_decimal::Decimal::ONE_HUNDRED;
+                            (hundred - p, hundred - t)
+                        });
+                        self.summary(arn, c, blue)
+                    })
                     .collect(),
             ),
-            target_service_revision: Some(self.summary(&e.target, target)),
+            target_service_revision: Some(self.summary(&e.target, target, green_shares)),
+            lifecycle_stage: e.native.as_ref().map(|r| r.lifecycle_stage()),
+            lifecycle_hook_details: e.native.as_ref().map(|r| r.hook_details()),
             status: Some(e.status.clone()),
             status_reason: e.status_reason.clone(),
             deployment_configuration: Some(e.configuration.clone()),
@@ -538,6 +628,185 @@ impl State {
         })
     }
 
+    /// StopServiceDeployment: a deployment in progress is ROLLBACK_REQUESTED, and its rollback
+    /// starts when the scheduler acts (documented: "moves to the ROLLBACK_REQUESTED state, and
+    /// then the rollback operation starts"); one already stopping or rolling back goes on.
+    /// Documented: "The valid values are ROLLBACK", so ABORT is refused (assumed, A64, as the
+    /// messages for a finished deployment and an unknown one).
+    pub fn stop_service_deployment(
+        &mut self,
+        req: StopServiceDeploymentRequest,
+        ctx: &Ctx,
+    ) -> Result<StopServiceDeploymentResponse, ApiError> {
+        let arn = req.service_deployment_arn.unwrap_or_default();
+        if req
+            .stop_type
+            .as_ref()
+            .is_some_and(|t| *t != StopServiceDeploymentStopType::Rollback)
+        {
+            return Err(ApiError::invalid(
+                "stopType ABORT is not supported. The valid value is ROLLBACK.",
+            ));
+        }
+        let key = self.deployment_key(&arn)?;
+        let svc = self.service_rec(&key).ok_or_else(deployment_not_found)?;
+        let e = svc
+            .history
+            .iter_mut()
+            .find(|e| e.arn == arn)
+            .ok_or_else(deployment_not_found)?;
+        match e.status {
+            ServiceDeploymentStatus::Pending | ServiceDeploymentStatus::InProgress => {
+                e.status = ServiceDeploymentStatus::RollbackRequested;
+                e.updated_at = ctx.now;
+                self.schedule(
+                    ctx.now,
+                    super::sim::Stage::Recompute,
+                    crate::scheduler::Event::RollbackRequested {
+                        key,
+                        arn: arn.clone(),
+                    },
+                );
+            }
+            ServiceDeploymentStatus::StopRequested
+            | ServiceDeploymentStatus::RollbackRequested
+            | ServiceDeploymentStatus::RollbackInProgress => {}
+            ref done => {
+                return Err(ApiError::new(
+                    400,
+                    "ConflictException",
+                    format!(
+                        "The service deployment {arn} is {} and cannot be stopped.",
+                        done.as_str()
+                    ),
+                ))
+            }
+        }
+        Ok(StopServiceDeploymentResponse {
+            service_deployment_arn: Some(arn),
+            ..Default::default()
+        })
+    }
+
+    /// ContinueServiceDeployment: a PAUSE hook waiting for action goes on (CONTINUE, the
+    /// default) or fails (ROLLBACK). The messages are the troubleshooting guide's; their code
+    /// is assumed (A65: InvalidParameterException; the operation has no ConflictException).
+    pub fn continue_service_deployment(
+        &mut self,
+        req: ContinueServiceDeploymentRequest,
+        ctx: &Ctx,
+    ) -> Result<ContinueServiceDeploymentResponse, ApiError> {
+        let arn = req.service_deployment_arn.unwrap_or_default();
+        let hook = req.hook_id.unwrap_or_default();
+        let key = self.deployment_key(&arn)?;
+        let svc = self.service_rec(&key).ok_or_else(deployment_not_found)?;
+        let e = svc
+            .history
+            .iter_mut()
+            .find(|e| e.arn == arn)
+            .ok_or_else(deployment_not_found)?;
+        if e.finished() {
+            return Err(ApiError::invalid(
+                "Continuing a service deployment is not allowed for service deployment in terminal states.",
+            ));
+        }
+        if !valid_hook_id(&hook) {
+            return Err(ApiError::invalid(
+                "Invalid hookId: hookId must follow the format: ecs-{hookType}-{id}",
+            ));
+        }
+        let Some(run) = e.native.as_mut().filter(|r| r.awaiting(&hook)) else {
+            return Err(ApiError::invalid(
+                "Provided hookId is either completed, unavailable, or not associated with the given Resource ARN",
+            ));
+        };
+        run.resolve(
+            &hook,
+            req.action == Some(DeploymentLifecycleHookAction::Rollback),
+        );
+        e.updated_at = ctx.now;
+        self.drive_native(&key, ctx.now);
+        Ok(ContinueServiceDeploymentResponse {
+            service_deployment_arn: Some(arn),
+            ..Default::default()
+        })
+    }
+
+    /// The service a service-deployment ARN names.
+    fn deployment_key(&self, arn: &str) -> Result<crate::scheduler::ServiceKey, ApiError> {
+        let (cluster, service) =
+            parts_of(arn, "service-deployment").ok_or_else(deployment_not_found)?;
+        Ok(crate::scheduler::ServiceKey {
+            cluster: cluster.to_owned(),
+            service: service.to_owned(),
+        })
+    }
+
+    /// A requested rollback starts: a native deployment goes back through its stages, a
+    /// rolling one brings the last revision that completed back.
+    pub(super) fn rollback_requested(
+        &mut self,
+        key: &crate::scheduler::ServiceKey,
+        arn: &str,
+        at: SystemTime,
+    ) {
+        let Some(svc) = self.service_rec(key) else {
+            return;
+        };
+        let Some(e) = svc
+            .history
+            .iter()
+            .find(|e| e.arn == arn)
+            .filter(|e| e.status == ServiceDeploymentStatus::RollbackRequested)
+        else {
+            return;
+        };
+        if e.native.is_some() {
+            self.stop_native(key, at);
+        } else {
+            // Assumed, A64: no recorded reason for a stop.
+            self.roll_back(
+                at,
+                key.clone(),
+                Some(
+                    "Service deployment rolled back because of a StopServiceDeployment request."
+                        .to_owned(),
+                ),
+            );
+        }
+    }
+
+    /// After an alarm changed: every deployment in progress whose configuration rolls back on
+    /// one of its alarms now in ALARM rolls back.
+    pub(super) fn check_alarms(&mut self, now: SystemTime) {
+        let mut native = vec![];
+        let mut rolling = vec![];
+        for (cname, c) in &self.clusters {
+            for (sname, svc) in &c.services {
+                let Some(e) = svc.history.last().filter(|e| !e.finished()) else {
+                    continue;
+                };
+                let key = crate::scheduler::ServiceKey {
+                    cluster: cname.clone(),
+                    service: sname.clone(),
+                };
+                if e.native.is_some() {
+                    native.push(key);
+                } else if e.status == ServiceDeploymentStatus::InProgress {
+                    rolling.push(key);
+                }
+            }
+        }
+        for key in native {
+            self.drive_native(&key, now);
+        }
+        for key in rolling {
+            if let Some(reason) = self.alarm_reason(&key) {
+                self.roll_back(now, key, Some(reason));
+            }
+        }
+    }
+
     /// 1..=20 ARNs of `kind`, each rendered by `render` (the service, the ARN, the cluster's
     /// ARN) or a MISSING failure.
     fn by_arn<T>(
@@ -566,6 +835,27 @@ impl State {
         }
         Ok((found, failures))
     }
+}
+
+/// Documented message ("The service deployment does not exist."); the code is the model's
+/// exception for it.
+fn deployment_not_found() -> ApiError {
+    ApiError::new(
+        400,
+        "ServiceDeploymentNotFoundException",
+        "The service deployment does not exist.",
+    )
+}
+
+/// The documented form of a hook id: `ecs-{hookType}-{id}`.
+fn valid_hook_id(id: &str) -> bool {
+    id.strip_prefix("ecs-")
+        .and_then(|rest| rest.split_once('-'))
+        .is_some_and(|(kind, id)| {
+            !kind.is_empty()
+                && kind.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                && !id.is_empty()
+        })
 }
 
 /// 1..=20 ARNs (the API reference: "You can specify a maximum of 20 ARNs").

@@ -231,6 +231,47 @@ fn deployment_configuration_defaults(
     given
 }
 
+/// UpdateService's deployment configuration: the parts given replace the service's, the rest
+/// keep their values, and what was never set has AWS's defaults (as CreateService answers
+/// them).
+fn merged_configuration(
+    current: &DeploymentConfiguration,
+    v: &DeploymentConfiguration,
+    controller: DeploymentControllerType,
+) -> DeploymentConfiguration {
+    let merged = DeploymentConfiguration {
+        deployment_circuit_breaker: v
+            .deployment_circuit_breaker
+            .clone()
+            .or_else(|| current.deployment_circuit_breaker.clone()),
+        maximum_percent: v.maximum_percent.or(current.maximum_percent),
+        minimum_healthy_percent: v
+            .minimum_healthy_percent
+            .or(current.minimum_healthy_percent),
+        alarms: v.alarms.clone().or_else(|| current.alarms.clone()),
+        strategy: v.strategy.clone().or_else(|| current.strategy.clone()),
+        bake_time_in_minutes: v.bake_time_in_minutes.or(current.bake_time_in_minutes),
+        lifecycle_hooks: v
+            .lifecycle_hooks
+            .clone()
+            .or_else(|| current.lifecycle_hooks.clone()),
+        linear_configuration: v
+            .linear_configuration
+            .clone()
+            .or_else(|| current.linear_configuration.clone()),
+        canary_configuration: v
+            .canary_configuration
+            .clone()
+            .or_else(|| current.canary_configuration.clone()),
+        early_success_criteria: v
+            .early_success_criteria
+            .clone()
+            .or_else(|| current.early_success_criteria.clone()),
+        unknown_fields: v.unknown_fields.clone(),
+    };
+    deployment_configuration_defaults(merged, controller)
+}
+
 /// The launch type and platform version a service or task set takes: EC2 when neither a launch
 /// type nor a capacity provider strategy is given, and LATEST on Fargate without a version.
 pub(super) fn launch_defaults(
@@ -510,6 +551,15 @@ impl State {
         } else if let Some(config) = &req.service_connect_configuration {
             check_service_connect(config, None, req.launch_type.as_ref())?;
         }
+        let deployment_configuration = super::native::check_configuration(
+            deployment_configuration_defaults(
+                req.deployment_configuration.clone().unwrap_or_default(),
+                controller.clone(),
+            ),
+            controller.clone(),
+            req.load_balancers.as_deref().unwrap_or_default(),
+            &self.elbv2,
+        )?;
         let cluster_param = req.cluster.clone();
         let arn_prefix = self.arn("service");
         let fp = fingerprint(ctx.raw);
@@ -593,10 +643,7 @@ impl State {
             placement_constraints: req.placement_constraints.clone().unwrap_or_default(),
             placement_strategy: req.placement_strategy.clone().unwrap_or_default(),
             health_check_grace_period_seconds: req.health_check_grace_period_seconds,
-            deployment_configuration: deployment_configuration_defaults(
-                req.deployment_configuration.clone().unwrap_or_default(),
-                controller_of(&req),
-            ),
+            deployment_configuration,
             scheduling_strategy: req
                 .scheduling_strategy
                 .clone()
@@ -752,6 +799,34 @@ impl State {
             .get(&Self::cluster_name(req.cluster.as_deref()))
             .map(|c| c.default_strategy.clone())
             .unwrap_or_default();
+        // The configuration the service will deploy with, checked before anything changes.
+        let checked_configuration = match self
+            .clusters
+            .get(&Self::cluster_name(req.cluster.as_deref()))
+            .and_then(|c| c.services.get(&name))
+        {
+            Some(current)
+                if req.deployment_configuration.is_some() || req.load_balancers.is_some() =>
+            {
+                let merged = match &req.deployment_configuration {
+                    Some(v) => merged_configuration(
+                        &current.deployment_configuration,
+                        v,
+                        current.controller.clone(),
+                    ),
+                    None => current.deployment_configuration.clone(),
+                };
+                Some(super::native::check_configuration(
+                    merged,
+                    current.controller.clone(),
+                    req.load_balancers
+                        .as_deref()
+                        .unwrap_or(&current.load_balancers),
+                    &self.elbv2,
+                )?)
+            }
+            _ => None,
+        };
         let svc = self.service_mut(req.cluster.as_deref(), req.service.as_deref())?;
         if svc.status != ServiceStatus::ACTIVE {
             return Err(ApiError::service_not_active());
@@ -917,42 +992,8 @@ impl State {
         if let Some(v) = req.enable_execute_command {
             svc.enable_execute_command = v;
         }
-        if let Some(v) = &req.deployment_configuration {
-            // The parts given replace the service's; the rest keep their values, and what was
-            // never set has AWS's defaults (as CreateService answers them).
-            let current = &svc.deployment_configuration;
-            let merged = DeploymentConfiguration {
-                deployment_circuit_breaker: v
-                    .deployment_circuit_breaker
-                    .clone()
-                    .or_else(|| current.deployment_circuit_breaker.clone()),
-                maximum_percent: v.maximum_percent.or(current.maximum_percent),
-                minimum_healthy_percent: v
-                    .minimum_healthy_percent
-                    .or(current.minimum_healthy_percent),
-                alarms: v.alarms.clone().or_else(|| current.alarms.clone()),
-                strategy: v.strategy.clone().or_else(|| current.strategy.clone()),
-                bake_time_in_minutes: v.bake_time_in_minutes.or(current.bake_time_in_minutes),
-                lifecycle_hooks: v
-                    .lifecycle_hooks
-                    .clone()
-                    .or_else(|| current.lifecycle_hooks.clone()),
-                linear_configuration: v
-                    .linear_configuration
-                    .clone()
-                    .or_else(|| current.linear_configuration.clone()),
-                canary_configuration: v
-                    .canary_configuration
-                    .clone()
-                    .or_else(|| current.canary_configuration.clone()),
-                early_success_criteria: v
-                    .early_success_criteria
-                    .clone()
-                    .or_else(|| current.early_success_criteria.clone()),
-                unknown_fields: v.unknown_fields.clone(),
-            };
-            svc.deployment_configuration =
-                deployment_configuration_defaults(merged, svc.controller.clone());
+        if let Some(checked) = checked_configuration {
+            svc.deployment_configuration = checked;
         }
         let desired_changed = req.desired_count.is_some_and(|d| d != svc.desired_count);
         if let Some(desired) = req.desired_count {

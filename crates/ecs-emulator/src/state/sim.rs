@@ -200,6 +200,8 @@ impl State {
             Event::DeploymentLaunch { key, deployment } => {
                 self.deployment_launch(at, key, deployment)
             }
+            Event::NativeWake { key, generation } => self.native_wake(&key, generation, at),
+            Event::RollbackRequested { key, arn } => self.rollback_requested(&key, &arn, at),
             Event::ClusterProvisioned { cluster } => {
                 if let Some(c) = self.clusters.get_mut(&cluster) {
                     c.provisioning = false;
@@ -232,16 +234,22 @@ impl State {
                         dep.updated_at = at;
                         svc.service_deployment_completed(&deployment, at);
                         // The older deployments' tasks are stopped and they are retired.
-                        for old in svc.deployments.drain(1..) {
-                            let mut tasks = old.tasks;
-                            let (p, r) = tasks.clear();
+                        for old in svc.deployments.iter_mut().skip(1) {
+                            let (p, r) = old.tasks.clear();
                             retired.push((StopCause::scaling(&old.id), p, r));
                         }
                     }
                 }
+                // Stopped while their deployments still say which groups they are in.
+                let retiring = !retired.is_empty();
                 for (cause, pending, running) in retired {
                     self.stop_tasks(&key.cluster, &pending, &cause, at);
                     self.stop_tasks(&key.cluster, &running, &cause, at);
+                }
+                if retiring {
+                    if let Some(svc) = self.service_rec(&key) {
+                        svc.deployments.truncate(1);
+                    }
                 }
             }
         }
@@ -426,6 +434,32 @@ impl State {
             (r + d.tasks.running(), p + d.tasks.pending())
         });
         svc.service_deployment_started(&deployment, at);
+        // A native deployment starts green's tasks at SCALE_UP, all of them, and stops none
+        // of blue's (they go at CLEAN_UP).
+        let gate = svc.native_gate(&deployment);
+        let in_progress = svc
+            .history
+            .last()
+            .is_some_and(|e| e.status == ecs_model::types::ServiceDeploymentStatus::InProgress);
+        if gate == Some(false) {
+            self.drive_native(&key, at);
+            return;
+        }
+        // An alarm already in ALARM rolls a rolling deployment back as soon as it starts.
+        if gate.is_none() && in_progress {
+            if let Some(reason) = self.alarm_reason(&key) {
+                self.roll_back(at, key, Some(reason));
+                return;
+            }
+        }
+        let Some(svc) = self.service_rec(&key) else {
+            return;
+        };
+        let (old_running, old_pending) = if gate.is_some() {
+            (0, 0)
+        } else {
+            (old_running, old_pending)
+        };
         let dep = &mut svc.deployments[0];
         // The scheduler acts: the deployment takes the service's desired count now.
         if dep.desired != desired {
@@ -554,6 +588,7 @@ impl State {
             .map(|b| b.rollback == Some(true));
         let threshold = (svc.desired_count.saturating_add(1) / 2).clamp(3, 200);
         let primary = svc.deployments.first().is_some_and(|d| d.id == deployment);
+        let native = svc.native_gate(&deployment).is_some();
         let Some(dep) = svc.deployments.iter_mut().find(|d| d.id == deployment) else {
             return;
         };
@@ -590,6 +625,24 @@ impl State {
             return;
         }
         let tripped = breaker.is_some() && dep.failed >= threshold;
+        if tripped && native {
+            // Observed (the Terraform provider's acceptance tests): a native deployment rolls
+            // back, in these words.
+            dep.rollout = DeploymentRolloutState::Failed;
+            let cancelled = dep.tasks.clear_pending();
+            let cause = StopCause::scaling(&dep.id);
+            let failed = dep.failed;
+            svc.service_deployment_failed(&deployment, failed, false, None, at);
+            self.tasks_failed(&key.cluster, &ids, at);
+            self.stop_tasks(&key.cluster, &cancelled, &cause, at);
+            self.native_failed(
+                &key,
+                "Service deployment rolled back because the circuit breaker threshold was exceeded."
+                    .to_owned(),
+                at,
+            );
+            return;
+        }
         let mut cancelled = vec![];
         if tripped {
             dep.rollout = DeploymentRolloutState::Failed;
@@ -607,7 +660,7 @@ impl State {
         self.tasks_failed(&key.cluster, &ids, at);
         self.stop_tasks(&key.cluster, &cancelled, &cause, at);
         match breaker {
-            Some(true) if tripped => self.roll_back(at, key),
+            Some(true) if tripped => self.roll_back(at, key, None),
             _ if !tripped => {
                 self.start_deployment_tasks(at, &key, &deployment, n, Stage::Retry);
             }
@@ -616,8 +669,9 @@ impl State {
     }
 
     /// Brings the last completed deployment back as a new PRIMARY deployment; the failed one
-    /// becomes ACTIVE and goes when the new one completes.
-    fn roll_back(&mut self, at: SystemTime, key: ServiceKey) {
+    /// becomes ACTIVE and goes when the new one completes. `reason` is why, when not the
+    /// circuit breaker.
+    pub(super) fn roll_back(&mut self, at: SystemTime, key: ServiceKey, reason: Option<String>) {
         let id = format!(
             "ecs-svc/{}",
             self.rng
@@ -638,7 +692,10 @@ impl State {
             .find(|d| d.rollout == DeploymentRolloutState::Completed)
             .map(|d| (d.task_definition.clone(), d.revision.clone()))
         else {
-            svc.service_deployment_failed(&failed_id, failures, true, None, at);
+            match reason {
+                Some(_) => svc.service_deployment_rollback_failed(&failed_id, at),
+                None => svc.service_deployment_failed(&failed_id, failures, true, None, at),
+            }
             return;
         };
         svc.task_definition = previous;
@@ -648,7 +705,18 @@ impl State {
         // AWS makes no new revision for a rollback: the last one that succeeded runs again.
         let mut fresh = DeploymentRecord::new(svc, id.clone(), svc.desired_count, at);
         fresh.revision = revision.clone();
-        svc.service_deployment_failed(&failed_id, failures, true, Some((&id, &revision)), at);
+        match reason {
+            Some(reason) => {
+                svc.service_deployment_rolled_back(&failed_id, &id, &revision, reason, at)
+            }
+            None => svc.service_deployment_failed(
+                &failed_id,
+                failures,
+                true,
+                Some((&id, &revision)),
+                at,
+            ),
+        }
         svc.deployments.insert(0, fresh);
         svc.deployment_generation += 1;
         self.schedule(
@@ -661,11 +729,16 @@ impl State {
         );
     }
 
-    /// The PRIMARY deployment completes once all its tasks run.
+    /// The PRIMARY deployment completes once all its tasks run (a native one goes on to its
+    /// next stage).
     fn check_deployment(&mut self, at: SystemTime, key: ServiceKey, deployment: String) {
         let Some(svc) = self.service_rec(&key) else {
             return;
         };
+        if svc.native_gate(&deployment).is_some() {
+            self.drive_native(&key, at);
+            return;
+        }
         let generation = svc.deployment_generation;
         let ready = svc.deployments.first().is_some_and(|d| {
             d.id == deployment && d.converged() && d.rollout == DeploymentRolloutState::InProgress

@@ -805,9 +805,16 @@ impl State {
                 .get(service)
                 .and_then(|s| s.task_sets.get(set))
                 .map(|s| s.load_balancers.clone()),
-            Owner::Deployment { service, .. } => {
-                c.services.get(service).map(|s| s.load_balancers.clone())
-            }
+            Owner::Deployment {
+                service,
+                deployment,
+            } => c.services.get(service).map(|s| {
+                s.deployments
+                    .iter()
+                    .find(|d| &d.id == deployment)
+                    .and_then(|d| d.load_balancers.clone())
+                    .unwrap_or_else(|| s.load_balancers.clone())
+            }),
             Owner::Standalone => None,
         };
         balancers

@@ -1,0 +1,211 @@
+//! The control path: what a test written in any language needs besides the AWS API, over HTTP
+//! on the emulator's own port, under `/_emulator/`, answered only to a loopback peer (any other
+//! peer gets 403). Every path calls the same [`Engine`] method a Rust test calls.
+//!
+//! | method and path | body | does |
+//! |---|---|---|
+//! | `POST /_emulator/reset` | none | [`Engine::reset`] |
+//! | `POST /_emulator/hooks` | `{"hookTargetArn": ARN, "replies": ["IN_PROGRESS", "SUCCEEDED"], "latencySeconds": 0}` | [`Engine::set_hook`] |
+//! | `POST /_emulator/alarms` | `{"alarmName": NAME, "state": "ALARM"}` (or `"OK"`) | [`Engine::set_alarm`] |
+//! | `POST /_emulator/faults` | `{"fault": "throttle", "operation": "UpdateTaskSet", "times": 2}` | [`Engine::inject`] |
+//! | `DELETE /_emulator/faults` | none | [`Engine::clear_faults`] |
+//! | `GET /_emulator/calls` | none | [`Engine::calls`], as `{"calls": [{"operation", "input", "answer" or "error", "at"}]}` |
+//!
+//! Faults over HTTP: `throttle`, `serverError`, `dropConnection` and `staleRead` take
+//! `operation` and `times`; `stuckTasks` takes `service`; `slowRecompute` takes
+//! `delaySeconds`. A refusal with an error code of the caller's choosing is Rust-only (its
+//! code is a `&'static str`).
+//!
+//! Answers are JSON: 200 with `{}` (or the calls), 400 with `{"message": ...}` naming what is
+//! wrong with the body, 404 for an unknown path, 405 for a wrong method.
+
+use std::net::SocketAddr;
+use std::time::{Duration, UNIX_EPOCH};
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::engine::Engine;
+use crate::faults::Fault;
+use crate::outside::{AlarmState, HookBehaviour, HookReply};
+
+/// The prefix of every control path.
+pub const CONTROL_PREFIX: &str = "/_emulator/";
+
+/// A control answer: HTTP status and JSON body.
+pub(crate) struct ControlAnswer {
+    pub status: u16,
+    pub body: Value,
+}
+
+fn ok(body: Value) -> ControlAnswer {
+    ControlAnswer { status: 200, body }
+}
+
+fn fail(status: u16, message: impl Into<String>) -> ControlAnswer {
+    ControlAnswer {
+        status,
+        body: json!({"message": message.into()}),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct HookBody {
+    hook_target_arn: String,
+    replies: Vec<HookReply>,
+    #[serde(default)]
+    latency_seconds: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AlarmBody {
+    alarm_name: String,
+    state: AlarmState,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "fault", rename_all = "camelCase", deny_unknown_fields)]
+enum FaultBody {
+    Throttle {
+        operation: String,
+        times: u32,
+    },
+    ServerError {
+        operation: String,
+        times: u32,
+    },
+    DropConnection {
+        operation: String,
+        times: u32,
+    },
+    StaleRead {
+        operation: String,
+        times: u32,
+    },
+    StuckTasks {
+        service: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    SlowRecompute {
+        delay_seconds: f64,
+    },
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(path: &str, body: &[u8]) -> Result<T, ControlAnswer> {
+    serde_json::from_slice(body).map_err(|e| fail(400, format!("{path}: bad body: {e}")))
+}
+
+fn seconds(path: &str, member: &str, v: f64) -> Result<Duration, ControlAnswer> {
+    Duration::try_from_secs_f64(v).map_err(|_| {
+        fail(
+            400,
+            format!("{path}: {member} must be a number of seconds ≥ 0"),
+        )
+    })
+}
+
+/// Answers one control request from `peer`.
+pub(crate) fn control(
+    engine: &Engine,
+    peer: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> ControlAnswer {
+    if !peer.ip().is_loopback() {
+        return fail(403, "the control path answers loopback peers only");
+    }
+    let answer = match (method, path.trim_start_matches(CONTROL_PREFIX)) {
+        ("POST", "reset") => {
+            engine.reset();
+            Ok(json!({}))
+        }
+        ("POST", "hooks") => parse::<HookBody>(path, body).and_then(|b| {
+            if b.replies.is_empty() {
+                return Err(fail(400, format!("{path}: replies must not be empty")));
+            }
+            let latency = seconds(path, "latencySeconds", b.latency_seconds)?;
+            engine.set_hook(
+                &b.hook_target_arn,
+                HookBehaviour {
+                    replies: b.replies,
+                    latency,
+                },
+            );
+            Ok(json!({}))
+        }),
+        ("POST", "alarms") => parse::<AlarmBody>(path, body).map(|b| {
+            engine.set_alarm(&b.alarm_name, b.state);
+            json!({})
+        }),
+        ("POST", "faults") => parse::<FaultBody>(path, body).and_then(|b| {
+            let fault = match b {
+                FaultBody::Throttle { operation, times } => Fault::Throttle { operation, times },
+                FaultBody::ServerError { operation, times } => {
+                    Fault::ServerError { operation, times }
+                }
+                FaultBody::DropConnection { operation, times } => {
+                    Fault::DropConnection { operation, times }
+                }
+                FaultBody::StaleRead { operation, times } => Fault::StaleRead { operation, times },
+                FaultBody::StuckTasks { service } => Fault::StuckTasks { service },
+                FaultBody::SlowRecompute { delay_seconds } => Fault::SlowRecompute {
+                    delay: seconds(path, "delaySeconds", delay_seconds)?,
+                },
+            };
+            engine.inject(fault);
+            Ok(json!({}))
+        }),
+        ("DELETE", "faults") => {
+            engine.clear_faults();
+            Ok(json!({}))
+        }
+        ("GET", "calls") => Ok(json!({"calls": engine
+            .calls()
+            .into_iter()
+            .map(|c| {
+                let at = c
+                    .at
+                    .duration_since(UNIX_EPOCH)
+                    .map(|d| d.as_secs_f64())
+                    .unwrap_or(0.0);
+                match c.answer {
+                    Ok(answer) => json!({"operation": c.operation, "input": c.input, "answer": answer, "at": at}),
+                    Err(e) => json!({"operation": c.operation, "input": c.input, "at": at,
+                        "error": {"status": e.status, "code": e.code, "message": e.message}}),
+                }
+            })
+            .collect::<Vec<_>>()})),
+        (_, "reset" | "hooks" | "alarms" | "faults" | "calls") => {
+            Err(fail(405, format!("{method} {path} is not allowed")))
+        }
+        _ => Err(fail(404, format!("{path} is no control path"))),
+    };
+    match answer {
+        Ok(body) => ok(body),
+        Err(e) => e,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Emulator, Timing};
+
+    #[test]
+    fn only_a_loopback_peer_is_answered() {
+        let engine = Emulator::builder().timing(Timing::instant()).engine();
+        let far: SocketAddr = "192.0.2.7:40000".parse().unwrap_or_else(|_| unreachable!());
+        let answer = control(&engine, far, "POST", "/_emulator/reset", b"");
+        assert_eq!(answer.status, 403);
+        for near in ["127.0.0.1:40000", "[::1]:40000"] {
+            let near: SocketAddr = near.parse().unwrap_or_else(|_| unreachable!());
+            assert_eq!(
+                control(&engine, near, "POST", "/_emulator/reset", b"").status,
+                200
+            );
+        }
+    }
+}
