@@ -1016,3 +1016,122 @@ scenario!(
         }
     })
 );
+
+/// A DescribeServiceDeployments answer's deployments, for the native-deployment scenarios.
+fn each_deployment(f: impl Fn(&mut Value) + Send + Sync + 'static) -> Tamper {
+    on_ok(&["DescribeServiceDeployments"], move |v| {
+        for d in v["serviceDeployments"].as_array_mut().into_iter().flatten() {
+            f(d)
+        }
+    })
+}
+
+scenario!(
+    native_stages,
+    "svc.native.stages",
+    "rule:svc.native.stages",
+    [],
+    each_deployment(|d| {
+        if d["lifecycleStage"] == "POST_SCALE_UP" {
+            d["lifecycleStage"] = json!("SCALE_UP")
+        }
+    })
+);
+scenario!(
+    native_pause_hooks,
+    "svc.native.pause-hooks",
+    "rule:svc.native.pause-hooks",
+    [],
+    each_deployment(|d| {
+        for h in d["lifecycleHookDetails"]
+            .as_array_mut()
+            .into_iter()
+            .flatten()
+        {
+            if h["status"] == "AWAITING_ACTION" {
+                h["status"] = json!("IN_PROGRESS")
+            }
+        }
+    })
+);
+scenario!(
+    native_linear,
+    "svc.native.linear",
+    "rule:svc.native.linear",
+    [],
+    each_deployment(|d| {
+        let w = &mut d["targetServiceRevision"]["requestedProductionTrafficWeight"];
+        if *w == json!(50.0) {
+            *w = json!(40.0)
+        }
+    })
+);
+scenario!(
+    native_canary,
+    "svc.native.canary",
+    "rule:svc.native.canary",
+    [],
+    each_deployment(|d| {
+        let w = &mut d["targetServiceRevision"]["requestedProductionTrafficWeight"];
+        if *w == json!(10.0) {
+            *w = json!(5.0)
+        }
+    })
+);
+scenario!(
+    native_rollback,
+    "svc.native.rollback",
+    "rule:svc.native.rollback",
+    [],
+    each_deployment(|d| {
+        if d["status"] == "ROLLBACK_SUCCESSFUL" || d["status"] == "ROLLBACK_FAILED" {
+            d["status"] = json!("SUCCESSFUL")
+        }
+    })
+);
+scenario!(
+    native_hook_timeout,
+    "svc.native.hook-timeout",
+    "rule:svc.native.hook-timeout",
+    [],
+    on_request(&["UpdateService"], |r| {
+        for h in r
+            .pointer_mut("/deploymentConfiguration/lifecycleHooks")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            let action = &mut h["timeoutConfiguration"]["action"];
+            *action = json!(if *action == "ROLLBACK" {
+                "CONTINUE"
+            } else {
+                "ROLLBACK"
+            });
+        }
+    })
+);
+scenario!(
+    deployments_stop,
+    "svc.deployments.stop",
+    "rule:svc.deployments.stop",
+    [],
+    on_ok(
+        &["StopServiceDeployment"],
+        |v| v["serviceDeploymentArn"] =
+            json!("arn:aws:ecs:us-east-1:123456789012:service-deployment/c/s/other")
+    )
+);
+scenario!(
+    deployments_continue_refusals,
+    "svc.deployments.continue-refusals",
+    "rule:svc.deployments.continue-refusals",
+    [],
+    map_error("InvalidParameterException", Some("ClientException"))
+);
+scenario!(
+    native_refusals,
+    "svc.native.refusals",
+    "rule:svc.native.refusals",
+    [],
+    map_error("ClientException", Some("InvalidParameterException"))
+);

@@ -620,8 +620,16 @@ impl State {
         dep.failed = dep.failed.saturating_add(n);
         dep.updated_at = at;
         if !primary {
-            // An older deployment starts nothing more, and its failures trip no breaker.
+            // An older deployment starts nothing more, and its failures trip no breaker; the
+            // room its tasks held is the PRIMARY deployment's again.
             self.tasks_failed(&key.cluster, &ids, at);
+            let primary = self
+                .service_rec(&key)
+                .and_then(|s| s.deployments.first())
+                .map(|d| d.id.clone());
+            if let Some(deployment) = primary {
+                self.schedule(at, Stage::Now, Event::DeploymentLaunch { key, deployment });
+            }
             return;
         }
         let tripped = breaker.is_some() && dep.failed >= threshold;
