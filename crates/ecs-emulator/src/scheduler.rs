@@ -55,6 +55,14 @@ pub enum Event {
     /// A native (blue/green, linear, canary) deployment of the service goes on: a bake ended,
     /// a hook is due or timed out. Ignored when a later wake-up replaced it.
     NativeWake { key: ServiceKey, generation: u64 },
+    /// A rolling deployment met its early success criteria: its older tasks are stopped
+    /// (`cleaned` once they are) and it is SUCCESSFUL (DEFERRED: without waiting for them).
+    EarlySuccess {
+        key: ServiceKey,
+        arn: String,
+        deferred: bool,
+        cleaned: bool,
+    },
     /// StopServiceDeployment's rollback starts.
     RollbackRequested { key: ServiceKey, arn: String },
     /// A DRAINING service is INACTIVE.

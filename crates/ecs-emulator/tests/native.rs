@@ -850,3 +850,75 @@ fn native_strategies_are_refused_without_what_they_need() {
     assert_eq!(config["linearConfiguration"]["stepPercent"], 10.0);
     assert_eq!(config["linearConfiguration"]["stepBakeTimeInMinutes"], 6);
 }
+
+#[test]
+fn early_success_completes_a_rolling_deployment_at_the_healthy_percent() {
+    for cleanup in ["DEFERRED", "BLOCKING"] {
+        let w = World::new();
+        w.ecs("CreateService", json!({"cluster": "c", "serviceName": "r", "taskDefinition": "web:1", "desiredCount": 4, "launchType": "FARGATE",
+            "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["subnet-1"]}},
+            "deploymentConfiguration": {"maximumPercent": 150, "minimumHealthyPercent": 50,
+                "earlySuccessCriteria": {"enable": true, "healthyPercent": 50, "sourceServiceRevisionCleanup": cleanup}}}))
+            .unwrap();
+        w.tick(1_000);
+        let answer = w
+            .ecs(
+                "UpdateService",
+                json!({"cluster": "c", "service": "r", "taskDefinition": "web:2"}),
+            )
+            .unwrap();
+        let arn = answer["service"]["currentServiceDeployment"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        w.until(&arn, "SUCCESSFUL", 5_000);
+        let d = w.deployment(&arn);
+        let frozen = d["targetServiceRevision"]["runningTaskCount"]
+            .as_i64()
+            .unwrap();
+        if cleanup == "DEFERRED" {
+            assert_eq!(frozen, 2, "successful at half of the count, frozen there");
+        } else {
+            // Successful once the older tasks are gone; the counts are those of that moment.
+            assert!(frozen >= 2, "{frozen}");
+        }
+        let svc = w
+            .ecs(
+                "DescribeServices",
+                json!({"cluster": "c", "services": ["r"]}),
+            )
+            .unwrap();
+        let deployments = svc["services"][0]["deployments"].as_array().unwrap().len();
+        assert_eq!(
+            deployments, 1,
+            "{cleanup}: the older revision is being removed"
+        );
+        w.tick(1_000);
+        let svc = w
+            .ecs(
+                "DescribeServices",
+                json!({"cluster": "c", "services": ["r"]}),
+            )
+            .unwrap();
+        assert_eq!(
+            svc["services"][0]["runningCount"], 4,
+            "{cleanup}: scaled to the full count"
+        );
+        assert_eq!(
+            svc["services"][0]["deploymentConfiguration"]["earlySuccessCriteria"]
+                ["sourceServiceRevisionCleanup"],
+            cleanup
+        );
+    }
+    // The defaults echoed for a disabled configuration (observed).
+    let w = World::new();
+    let created = w
+        .ecs("CreateService", json!({"cluster": "c", "serviceName": "d", "taskDefinition": "web:1", "desiredCount": 0, "launchType": "FARGATE",
+            "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["subnet-1"]}},
+            "deploymentConfiguration": {"earlySuccessCriteria": {"enable": false}}}))
+        .unwrap();
+    assert_eq!(
+        created["service"]["deploymentConfiguration"]["earlySuccessCriteria"],
+        json!({"enable": false, "healthyPercent": 100, "sourceServiceRevisionCleanup": "BLOCKING"})
+    );
+}

@@ -404,12 +404,25 @@ pub(super) fn check_configuration(
         config.linear_configuration = None;
         config.canary_configuration = None;
     }
-    if let Some(e) = &config.early_success_criteria {
+    let minimum = config.minimum_healthy_percent.unwrap_or(100);
+    if let Some(e) = &mut config.early_success_criteria {
+        // Assumed messages, A71: the ranges are documented ("must be between the service
+        // minimumHealthyPercent and 100"), the refusals' words are not recorded.
         if e.healthy_percent.is_some_and(|p| !(0..=100).contains(&p)) {
             return Err(ApiError::invalid(
                 "earlySuccessCriteria.healthyPercent must be between 0 and 100.",
             ));
         }
+        if e.enable == Some(true) && e.healthy_percent.is_some_and(|p| p < minimum) {
+            return Err(ApiError::invalid(
+                "earlySuccessCriteria.healthyPercent must be greater than or equal to the service's minimumHealthyPercent.",
+            ));
+        }
+        // Observed (kayac/ecspresso#1082): DescribeServices answers 100 and BLOCKING when
+        // they were not given.
+        e.healthy_percent.get_or_insert(100);
+        e.source_service_revision_cleanup
+            .get_or_insert(ServiceRevisionCleanup::Blocking);
     }
     for hook in config.lifecycle_hooks.iter().flatten() {
         check_hook(hook)?;

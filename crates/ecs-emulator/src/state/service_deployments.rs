@@ -66,6 +66,8 @@ pub(super) struct ServiceDeploymentRecord {
     pub(super) rollback: Option<Rollback>,
     /// The stages of a BLUE_GREEN, LINEAR or CANARY deployment.
     pub(super) native: Option<super::native::Run>,
+    /// When a rolling deployment met its early success criteria.
+    pub(super) early_success_at: Option<SystemTime>,
     failures: i32,
     threshold: i32,
     /// The counts of the target and the sources when it finished.
@@ -192,6 +194,7 @@ impl ServiceRecord {
         self.revisions.push(revision);
         self.history.push(ServiceDeploymentRecord {
             native,
+            early_success_at: None,
             arn,
             deployments: vec![dep_id],
             target,

@@ -202,6 +202,12 @@ impl State {
             }
             Event::NativeWake { key, generation } => self.native_wake(&key, generation, at),
             Event::RollbackRequested { key, arn } => self.rollback_requested(&key, &arn, at),
+            Event::EarlySuccess {
+                key,
+                arn,
+                deferred,
+                cleaned,
+            } => self.early_success(at, &key, &arn, deferred, cleaned),
             Event::ClusterProvisioned { cluster } => {
                 if let Some(c) = self.clusters.get_mut(&cluster) {
                     c.provisioning = false;
@@ -518,7 +524,141 @@ impl State {
                 },
             );
         }
+        self.check_early_success(at, &key, &deployment);
         self.check_deployment(at, key, deployment);
+    }
+
+    /// Early success criteria (ROLLING only; documented, "Early success criteria for Amazon
+    /// ECS deployments"): once the new revision runs the healthy percent of the desired count
+    /// (rounded up, at least one task), and any alarm bake time has passed, the service
+    /// deployment is SUCCESSFUL; the older tasks are removed first (BLOCKING, the default) or
+    /// after (DEFERRED), and the new revision scales to its full count outside the deployment.
+    fn check_early_success(&mut self, at: SystemTime, key: &ServiceKey, deployment: &str) {
+        let Some(svc) = self.service_rec(key) else {
+            return;
+        };
+        let Some(criteria) = svc
+            .deployment_configuration
+            .early_success_criteria
+            .clone()
+            .filter(|c| c.enable == Some(true))
+        else {
+            return;
+        };
+        let Some(entry) = svc.history.last().filter(|e| {
+            e.status == ecs_model::types::ServiceDeploymentStatus::InProgress
+                && e.deployments.first().map(String::as_str) == Some(deployment)
+                && e.early_success_at.is_none()
+        }) else {
+            return;
+        };
+        let arn = entry.arn.clone();
+        let percent = criteria.healthy_percent.unwrap_or(100).clamp(0, 100);
+        let needed = ((svc.desired_count.saturating_mul(percent) + 99) / 100).max(1);
+        let running = svc
+            .deployments
+            .first()
+            .filter(|d| d.id == deployment)
+            .map_or(0, |d| d.tasks.running());
+        if running < needed {
+            return;
+        }
+        // With alarm-based rollback the bake time passes first.
+        let alarms = svc
+            .deployment_configuration
+            .alarms
+            .as_ref()
+            .is_some_and(|a| a.enable == Some(true) && a.rollback == Some(true));
+        let bake = if alarms {
+            svc.deployment_configuration
+                .bake_time_in_minutes
+                .unwrap_or(0)
+                .max(0)
+        } else {
+            0
+        };
+        let deferred = criteria.source_service_revision_cleanup
+            == Some(ecs_model::types::ServiceRevisionCleanup::Deferred);
+        if let Some(e) = svc.history.last_mut() {
+            e.early_success_at = Some(at);
+        }
+        let wait = self
+            .settings
+            .timing
+            .health_second
+            .saturating_mul(u32::try_from(bake).unwrap_or(0).saturating_mul(60));
+        self.queue.push(
+            super::elbv2::after(at, wait),
+            Event::EarlySuccess {
+                key: key.clone(),
+                arn,
+                deferred,
+                cleaned: false,
+            },
+        );
+    }
+
+    /// Early success reached: the older deployments' tasks are stopped; the service
+    /// deployment is SUCCESSFUL at once (DEFERRED) or once they stopped (BLOCKING, `cleaned`).
+    pub(super) fn early_success(
+        &mut self,
+        at: SystemTime,
+        key: &ServiceKey,
+        arn: &str,
+        deferred: bool,
+        cleaned: bool,
+    ) {
+        let Some(svc) = self.service_rec(key) else {
+            return;
+        };
+        let Some(first) = svc
+            .history
+            .iter()
+            .find(|e| e.arn == arn && !e.finished())
+            .and_then(|e| e.deployments.first().cloned())
+        else {
+            return;
+        };
+        if svc.deployments.first().map(|d| &d.id) != Some(&first) {
+            return;
+        }
+        if !cleaned {
+            let mut retired = vec![];
+            for old in svc.deployments.iter_mut().skip(1) {
+                let (p, r) = old.tasks.clear();
+                retired.push((StopCause::scaling(&old.id), p, r));
+            }
+            for (cause, pending, running) in retired {
+                self.stop_tasks(&key.cluster, &pending, &cause, at);
+                self.stop_tasks(&key.cluster, &running, &cause, at);
+            }
+            if let Some(svc) = self.service_rec(key) {
+                svc.deployments.truncate(1);
+                svc.deployment_generation += 1;
+            }
+            if !deferred {
+                self.schedule(
+                    at,
+                    Stage::Stop,
+                    Event::EarlySuccess {
+                        key: key.clone(),
+                        arn: arn.to_owned(),
+                        deferred,
+                        cleaned: true,
+                    },
+                );
+                return;
+            }
+        }
+        let Some(svc) = self.service_rec(key) else {
+            return;
+        };
+        svc.freeze_counts(arn);
+        if let Some(e) = svc.history.iter_mut().find(|e| e.arn == arn) {
+            e.status = ecs_model::types::ServiceDeploymentStatus::Successful;
+            e.finished_at = Some(at);
+            e.updated_at = at;
+        }
     }
 
     /// Creates `n` tasks of the deployment as a PENDING batch and schedules their start.
