@@ -420,6 +420,16 @@ fn against_the_emulator(root: &Path, installed: &Path) -> Result<()> {
         "--example",
         "blue_green",
     ]))?;
+    util::run(util::cargo().args([
+        "build",
+        "--locked",
+        "-p",
+        "ecs-client",
+        "--features",
+        "full",
+        "--example",
+        "native_canary",
+    ]))?;
     let (mut server, url) = serve(installed, &["--timing", "fast", "--time-scale", "1"])?;
     let result = (|| {
         eprintln!("reference emulator at {url}");
@@ -431,6 +441,23 @@ fn against_the_emulator(root: &Path, installed: &Path) -> Result<()> {
             "ecs-client",
             "--example",
             "blue_green",
+            "--",
+            "--endpoint",
+            &url,
+            "--wait-seconds",
+            "30",
+        ]))?;
+        // ECS's own CANARY with a PAUSE hook: continued once, rolled back once.
+        util::run(util::cargo().args([
+            "run",
+            "--locked",
+            "--quiet",
+            "-p",
+            "ecs-client",
+            "--features",
+            "full",
+            "--example",
+            "native_canary",
             "--",
             "--endpoint",
             &url,

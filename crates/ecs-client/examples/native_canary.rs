@@ -1,0 +1,498 @@
+//! ECS's own CANARY deployment with a PAUSE lifecycle hook, for teams whose controller drives
+//! native deployments: an ALB with a production and a test listener in front of two target
+//! groups, an ECS-controller service deploying with `strategy: CANARY`, and a PAUSE hook at
+//! POST_TEST_TRAFFIC_SHIFT.
+//!
+//! - First run (revision 2): wait for the hook to be AWAITING_ACTION, check the weights on
+//!   both listener rules (test traffic on the new revision, production still on the old one),
+//!   continue, and see the deployment SUCCESSFUL with production on the new revision.
+//! - Second run (revision 3): wait for the hook again, continue with ROLLBACK, and see
+//!   ROLLBACK_SUCCESSFUL with the weights and the task definition back on revision 2.
+//!
+//! ```sh
+//! ecs-conformance serve --port 4599 &
+//! cargo run -p ecs-client --features full --example native_canary -- --endpoint http://127.0.0.1:4599
+//! ```
+//!
+//! ELBv2 calls go to the same endpoint (the reference emulator answers both services there).
+//! Against a local endpoint with no credentials set, dummy credentials and `us-east-1` are
+//! used.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use ecs_client::{Config, EcsClient};
+use ecs_model::elbv2::operations::{
+    CreateListener, CreateLoadBalancer, CreateTargetGroup, DeleteLoadBalancer, DescribeRules,
+};
+use ecs_model::elbv2::types::{
+    Action, CreateListenerInput, CreateLoadBalancerInput, CreateTargetGroupInput,
+    DeleteLoadBalancerInput, DescribeRulesInput, ForwardActionConfig, TargetGroupTuple,
+};
+use ecs_model::types::*;
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+#[tokio::main]
+async fn main() {
+    if let Err(e) = run().await {
+        eprintln!("native canary failed: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn usage() -> ! {
+    eprintln!("usage: native_canary --endpoint URL [--wait-seconds N]");
+    std::process::exit(2)
+}
+
+/// The load balancer: production and test rules, each forwarding to two groups.
+struct Balancer {
+    load_balancer: String,
+    production_rule: String,
+    test_rule: String,
+    groups: [String; 2],
+}
+
+async fn run() -> Result<()> {
+    let mut endpoint = None;
+    let mut wait = Duration::from_secs(120);
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--endpoint" => endpoint = Some(args.next().unwrap_or_else(|| usage())),
+            "--wait-seconds" => {
+                wait = Duration::from_secs(
+                    args.next()
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or_else(|| usage()),
+                )
+            }
+            _ => usage(),
+        }
+    }
+    let endpoint = endpoint.unwrap_or_else(|| usage());
+    let mut env: HashMap<String, String> = std::env::vars().collect();
+    env.entry("AWS_REGION".into())
+        .or_insert_with(|| "us-east-1".into());
+    if !env.contains_key("AWS_ACCESS_KEY_ID") && !env.contains_key("AWS_PROFILE") {
+        env.insert("AWS_ACCESS_KEY_ID".into(), "AKIDEXAMPLE".into());
+        env.insert(
+            "AWS_SECRET_ACCESS_KEY".into(),
+            "local-emulator-secret".into(),
+        );
+    }
+    let ecs = EcsClient::new(Config::builder().env(env).endpoint(endpoint).build()?)?;
+    let suffix = format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_millis()
+    );
+    let cluster = format!("canary-{suffix}");
+    ecs.create_cluster().cluster_name(&cluster).send().await?;
+    let lb = balancer(&ecs, &suffix).await?;
+    let result = deploy(&ecs, &cluster, &lb, wait).await;
+    let _ = ecs
+        .delete_service()
+        .cluster(&cluster)
+        .service("web")
+        .force(true)
+        .send()
+        .await;
+    let _ = ecs
+        .elbv2()
+        .send::<DeleteLoadBalancer>(DeleteLoadBalancerInput {
+            load_balancer_arn: Some(lb.load_balancer.clone()),
+        })
+        .await;
+    result
+}
+
+fn forward(groups: &[String; 2], weights: [i32; 2]) -> Action {
+    Action {
+        r#type: Some("forward".into()),
+        forward_config: Some(ForwardActionConfig {
+            target_groups: Some(
+                groups
+                    .iter()
+                    .zip(weights)
+                    .map(|(g, w)| TargetGroupTuple {
+                        target_group_arn: Some(g.clone()),
+                        weight: Some(w),
+                    })
+                    .collect(),
+            ),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// An ALB, two `ip` target groups, and two listeners (80 production, 8080 test) whose default
+/// rules forward 100/0 to them.
+async fn balancer(ecs: &EcsClient, suffix: &str) -> Result<Balancer> {
+    let elb = ecs.elbv2();
+    let lb = elb
+        .send::<CreateLoadBalancer>(CreateLoadBalancerInput {
+            name: Some(format!("canary-{suffix}")),
+            subnets: Some(vec!["subnet-0a1b2c3d".into(), "subnet-0b2c3d4e".into()]),
+            ..Default::default()
+        })
+        .await?
+        .load_balancers
+        .and_then(|l| l.into_iter().next())
+        .ok_or("CreateLoadBalancer answered no load balancer")?;
+    let mut groups = vec![];
+    for color in ["one", "two"] {
+        let group = elb
+            .send::<CreateTargetGroup>(CreateTargetGroupInput {
+                name: Some(format!("{color}-{suffix}")),
+                protocol: Some("HTTP".into()),
+                port: Some(80),
+                vpc_id: lb.vpc_id.clone(),
+                target_type: Some("ip".into()),
+                // Healthy after 2 checks 5 s apart, as the ECS guide suggests for deployments.
+                health_check_interval_seconds: Some(5),
+                health_check_timeout_seconds: Some(2),
+                healthy_threshold_count: Some(2),
+                ..Default::default()
+            })
+            .await?
+            .target_groups
+            .and_then(|g| g.into_iter().next())
+            .and_then(|g| g.target_group_arn)
+            .ok_or("CreateTargetGroup answered no group")?;
+        groups.push(group);
+    }
+    let groups: [String; 2] = [groups[0].clone(), groups[1].clone()];
+    let mut rules = vec![];
+    for port in [80, 8080] {
+        let listener = elb
+            .send::<CreateListener>(CreateListenerInput {
+                load_balancer_arn: lb.load_balancer_arn.clone(),
+                protocol: Some("HTTP".into()),
+                port: Some(port),
+                default_actions: Some(vec![forward(&groups, [100, 0])]),
+                ..Default::default()
+            })
+            .await?
+            .listeners
+            .and_then(|l| l.into_iter().next())
+            .and_then(|l| l.listener_arn)
+            .ok_or("CreateListener answered no listener")?;
+        let rule = elb
+            .send::<DescribeRules>(DescribeRulesInput {
+                listener_arn: Some(listener),
+                ..Default::default()
+            })
+            .await?
+            .rules
+            .and_then(|r| r.into_iter().find(|r| r.is_default == Some(true)))
+            .and_then(|r| r.rule_arn)
+            .ok_or("the listener has no default rule")?;
+        rules.push(rule);
+    }
+    Ok(Balancer {
+        load_balancer: lb.load_balancer_arn.unwrap_or_default(),
+        production_rule: rules[0].clone(),
+        test_rule: rules[1].clone(),
+        groups,
+    })
+}
+
+/// The weight each group has on a rule.
+async fn weights(ecs: &EcsClient, lb: &Balancer, rule: &str) -> Result<[i32; 2]> {
+    let rules = ecs
+        .elbv2()
+        .send::<DescribeRules>(DescribeRulesInput {
+            rule_arns: Some(vec![rule.to_owned()]),
+            ..Default::default()
+        })
+        .await?
+        .rules
+        .unwrap_or_default();
+    let tuples: Vec<TargetGroupTuple> = rules
+        .iter()
+        .flat_map(|r| r.actions.iter().flatten())
+        .flat_map(|a| a.forward_config.iter())
+        .flat_map(|f| f.target_groups.iter().flatten())
+        .cloned()
+        .collect();
+    let of = |g: &str| {
+        tuples
+            .iter()
+            .find(|t| t.target_group_arn.as_deref() == Some(g))
+            .and_then(|t| t.weight)
+            .unwrap_or(0)
+    };
+    Ok([of(&lb.groups[0]), of(&lb.groups[1])])
+}
+
+async fn register(ecs: &EcsClient, cluster: &str, image: &str) -> Result<String> {
+    let td = ecs
+        .register_task_definition()
+        .family(format!("{cluster}-web"))
+        .network_mode(NetworkMode::Awsvpc)
+        .requires_compatibilities(Compatibility::Fargate)
+        .cpu("256")
+        .memory("512")
+        .container_definitions(ContainerDefinition {
+            name: Some("web".into()),
+            image: Some(image.into()),
+            port_mappings: Some(vec![PortMapping {
+                container_port: Some(80),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        })
+        .send()
+        .await?;
+    td.task_definition
+        .and_then(|t| t.task_definition_arn)
+        .ok_or_else(|| "RegisterTaskDefinition answered no ARN".into())
+}
+
+/// The service deployment `arn` as it stands.
+async fn deployment(ecs: &EcsClient, arn: &str) -> Result<ServiceDeployment> {
+    ecs.describe_service_deployments()
+        .service_deployment_arns(arn)
+        .send()
+        .await?
+        .service_deployments
+        .and_then(|d| d.into_iter().next())
+        .ok_or_else(|| format!("{arn} is not described").into())
+}
+
+/// Polls until `done` holds for the deployment (every 50 ms, at most `wait`).
+async fn until(
+    ecs: &EcsClient,
+    arn: &str,
+    wait: Duration,
+    what: &str,
+    done: impl Fn(&ServiceDeployment) -> bool,
+) -> Result<ServiceDeployment> {
+    let start = Instant::now();
+    loop {
+        let d = deployment(ecs, arn).await?;
+        if done(&d) {
+            return Ok(d);
+        }
+        if start.elapsed() > wait {
+            return Err(format!(
+                "{arn} not {what} after {wait:?}: status {:?}, stage {:?}",
+                d.status, d.lifecycle_stage
+            )
+            .into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The id of the hook that waits for action.
+fn awaiting(d: &ServiceDeployment) -> Option<String> {
+    d.lifecycle_hook_details
+        .iter()
+        .flatten()
+        .find(|h| h.status == Some(DeploymentLifecycleHookStatus::AwaitingAction))
+        .and_then(|h| h.hook_id.clone())
+}
+
+fn status_is(status: ServiceDeploymentStatus) -> impl Fn(&ServiceDeployment) -> bool {
+    move |d| d.status.as_ref() == Some(&status)
+}
+
+/// UpdateService to `task_definition`; answers the new service deployment's ARN.
+async fn update(ecs: &EcsClient, cluster: &str, task_definition: &str) -> Result<String> {
+    ecs.update_service()
+        .cluster(cluster)
+        .service("web")
+        .task_definition(task_definition)
+        .send()
+        .await?
+        .service
+        .and_then(|s| s.current_service_deployment)
+        .ok_or_else(|| "UpdateService answered no currentServiceDeployment".into())
+}
+
+fn check(ok: bool, what: String) -> Result<()> {
+    if ok {
+        println!("  ok: {what}");
+        Ok(())
+    } else {
+        Err(what.into())
+    }
+}
+
+async fn deploy(ecs: &EcsClient, cluster: &str, lb: &Balancer, wait: Duration) -> Result<()> {
+    let revisions = [
+        register(ecs, cluster, "public.ecr.aws/nginx/nginx:1.27").await?,
+        register(ecs, cluster, "public.ecr.aws/nginx/nginx:1.28").await?,
+        register(ecs, cluster, "public.ecr.aws/nginx/nginx:1.29").await?,
+    ];
+    let created = ecs
+        .create_service()
+        .cluster(cluster)
+        .service_name("web")
+        .task_definition(&revisions[0])
+        .desired_count(2)
+        .launch_type(LaunchType::Fargate)
+        .network_configuration(NetworkConfiguration {
+            awsvpc_configuration: Some(AwsVpcConfiguration {
+                subnets: Some(vec!["subnet-0a1b2c3d".into()]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .load_balancers(LoadBalancer {
+            target_group_arn: Some(lb.groups[0].clone()),
+            container_name: Some("web".into()),
+            container_port: Some(80),
+            advanced_configuration: Some(AdvancedConfiguration {
+                alternate_target_group_arn: Some(lb.groups[1].clone()),
+                production_listener_rule: Some(lb.production_rule.clone()),
+                test_listener_rule: Some(lb.test_rule.clone()),
+                role_arn: Some("arn:aws:iam::123456789012:role/ecsInfrastructureRole".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .deployment_configuration(DeploymentConfiguration {
+            strategy: Some(DeploymentStrategy::Canary),
+            canary_configuration: Some(CanaryConfiguration {
+                canary_percent: Some(ecs_model::Decimal::from(20)),
+                // Five minutes: long enough to see the canary share at any time scale the
+                // emulator runs at (300 ms with the fast timing).
+                canary_bake_time_in_minutes: Some(5),
+                ..Default::default()
+            }),
+            bake_time_in_minutes: Some(1),
+            ..Default::default()
+        })
+        .send()
+        .await?;
+    let first = created
+        .service
+        .and_then(|s| s.current_service_deployment)
+        .ok_or("CreateService answered no currentServiceDeployment")?;
+    until(
+        ecs,
+        &first,
+        wait,
+        "successful",
+        status_is(ServiceDeploymentStatus::Successful),
+    )
+    .await?;
+    let before = weights(ecs, lb, &lb.production_rule).await?;
+    println!("revision 1 serves production: weights {before:?}");
+    // The group without production traffic takes the next revision.
+    let new = usize::from(before[0] > before[1]);
+
+    // From now on every deployment pauses after the test traffic moved.
+    ecs.update_service()
+        .cluster(cluster)
+        .service("web")
+        .deployment_configuration(DeploymentConfiguration {
+            lifecycle_hooks: Some(vec![DeploymentLifecycleHook {
+                target_type: Some(DeploymentLifecycleHookTargetType::Pause),
+                lifecycle_stages: Some(vec![DeploymentLifecycleHookStage::PostTestTrafficShift]),
+                timeout_configuration: Some(DeploymentLifecycleHookTimeoutConfiguration {
+                    timeout_in_minutes: Some(60),
+                    action: Some(DeploymentLifecycleHookAction::Rollback),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        })
+        .send()
+        .await?;
+
+    println!("run 1: revision 2, continued at the hook");
+    let second = update(ecs, cluster, &revisions[1]).await?;
+    let paused = until(ecs, &second, wait, "paused", |d| awaiting(d).is_some()).await?;
+    let hook = awaiting(&paused).ok_or("no hook id")?;
+    check(
+        paused.lifecycle_stage.as_ref()
+            == Some(&ServiceDeploymentLifecycleStage::PostTestTrafficShift),
+        format!("paused at {:?}", paused.lifecycle_stage),
+    )?;
+    let test = weights(ecs, lb, &lb.test_rule).await?;
+    let production = weights(ecs, lb, &lb.production_rule).await?;
+    check(
+        test[new] == 100 && production[new] == 0,
+        format!("test traffic on the new revision {test:?}, production not yet {production:?}"),
+    )?;
+    ecs.continue_service_deployment()
+        .service_deployment_arn(&second)
+        .hook_id(&hook)
+        .send()
+        .await?;
+    let canary = until(ecs, &second, wait, "at the canary share", |d| {
+        d.target_service_revision
+            .as_ref()
+            .and_then(|r| r.requested_production_traffic_weight)
+            == Some(ecs_model::Decimal::from(20))
+    })
+    .await?;
+    check(
+        canary.status == Some(ServiceDeploymentStatus::InProgress),
+        "20% of production on the new revision while the canary bakes".into(),
+    )?;
+    until(
+        ecs,
+        &second,
+        wait,
+        "successful",
+        status_is(ServiceDeploymentStatus::Successful),
+    )
+    .await?;
+    let production = weights(ecs, lb, &lb.production_rule).await?;
+    check(
+        production[new] == 100,
+        format!("SUCCESSFUL, production on the new revision {production:?}"),
+    )?;
+
+    println!("run 2: revision 3, rolled back at the hook");
+    let third = update(ecs, cluster, &revisions[2]).await?;
+    let paused = until(ecs, &third, wait, "paused", |d| awaiting(d).is_some()).await?;
+    let hook = awaiting(&paused).ok_or("no hook id")?;
+    ecs.continue_service_deployment()
+        .service_deployment_arn(&third)
+        .hook_id(&hook)
+        .action(DeploymentLifecycleHookAction::Rollback)
+        .send()
+        .await?;
+    let rolled = until(
+        ecs,
+        &third,
+        wait,
+        "rolled back",
+        status_is(ServiceDeploymentStatus::RollbackSuccessful),
+    )
+    .await?;
+    let production = weights(ecs, lb, &lb.production_rule).await?;
+    let test = weights(ecs, lb, &lb.test_rule).await?;
+    check(
+        production[new] == 100 && test[new] == 100,
+        format!("ROLLBACK_SUCCESSFUL, traffic back on revision 2: production {production:?}, test {test:?}"),
+    )?;
+    let service = ecs
+        .describe_services()
+        .cluster(cluster)
+        .services("web")
+        .send()
+        .await?
+        .services
+        .and_then(|s| s.into_iter().next())
+        .ok_or("the service is not described")?;
+    check(
+        service.task_definition.as_deref() == Some(revisions[1].as_str()),
+        format!(
+            "the service runs revision 2 again ({})",
+            rolled.status_reason.unwrap_or_default()
+        ),
+    )?;
+    println!("native canary: both runs behaved as documented");
+    Ok(())
+}
