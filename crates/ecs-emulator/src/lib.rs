@@ -98,6 +98,21 @@
 //!   tripped circuit breaker stops it or rolls it back (ROLLBACK_IN_PROGRESS, then
 //!   ROLLBACK_SUCCESSFUL, on the last revision that succeeded: AWS makes no new revision for a
 //!   rollback). Revisions carry the task definition, placement, network and container images.
+//!   StopServiceDeployment (ROLLBACK) rolls a deployment in progress back; early success
+//!   criteria end a ROLLING deployment at its healthy percent.
+//! - ECS's own deployment strategies (`deploymentConfiguration.strategy` BLUE_GREEN, LINEAR,
+//!   CANARY; see the `native` module of the state): the documented lifecycle stages in order,
+//!   green registered in the other target group of each pair, the test and production listener
+//!   rules' weights moved in the ELBv2 emulation step by step, step bakes and the bake time,
+//!   lifecycle hooks at their stages (AWS_LAMBDA answers set with [`Engine::set_hook`], PAUSE
+//!   hooks resumed by ContinueServiceDeployment) with their timeouts, and a rollback (the shifts
+//!   undone, green gone) on a failed hook, a timeout, the circuit breaker, an alarm set to
+//!   ALARM with [`Engine::set_alarm`], or StopServiceDeployment. Every stage is visible in
+//!   DescribeServiceDeployments (`lifecycleStage`, `lifecycleHookDetails`, each revision's
+//!   `requestedProductionTrafficWeight` and `requestedTestTrafficWeight`). The choices no
+//!   record settles are A59-A71 below.
+//! - A control path for tests in any language, on loopback only: reset, faults, the call log,
+//!   hook answers and alarms (see [`control`]).
 //! - Identifiers in AWS formats: `ecs-svc/<19 digits>`,
 //!   `arn:aws:ecs:<region>:<account>:task-set/<cluster>/<service>/<id>`; names, short ids and
 //!   full ARNs are accepted wherever the documentation allows.
@@ -167,6 +182,19 @@
 //! | A56 | an awsQuery request whose `Version` is not `2015-12-01`, or without `Action` | 400 `InvalidParameterValue`, or `MissingAction`; an unknown action is 400 `InvalidAction` |
 //! | A57 | a service or task set naming a target group | a group the emulator's ELBv2 holds must be of the target type the task definition's network mode takes (`ip` for awsvpc, `instance` for bridge and host), else AWS's recorded refusal ("The provided target group ... has target type instance, which is incompatible with the awsvpc network mode specified in the task definition."), and be reached from a listener or rule, else AWS's recorded refusal ("The target group with targetGroupArn ... does not have an associated load balancer."); a group it does not hold is accepted as before ELBv2 was emulated: no AWS record shows the answer for a missing group, and the suite's fixtures and replayed records name groups outside the emulator |
 //! | A58 | what the ELBv2 side models | application load balancers only (another type is `UnsupportedProtocol`), one VPC per region, no security checks; targets become healthy by time alone (no health check fails); ECS registers only awsvpc tasks (by IP: there are no container instances, A49), when RUNNING, and deregisters them when they are to stop: the task is DEACTIVATING (the ECS task lifecycle) while its targets drain for the group's deregistration delay, then stops after the stop delay. A DRAINING task set's tasks are deregistered when it starts draining and stop after the drain delay |
+//! | A59 | a Lambda hook whose answers no test set | it answers `SUCCEEDED` at once (a function that exists and approves); [`Engine::set_hook`] sets a list of replies (the last repeats) and a latency in AWS seconds; IN_PROGRESS is asked again after the documented 30 s callback delay |
+//! | A60 | the weights ECS writes on a listener rule for a share of traffic | the share and its complement as whole percentages (5 and 95), or in tenths when the share has one (125 and 875), within ELBv2's 0-999; the share itself is documented as `requestedProductionTrafficWeight` |
+//! | A61 | which hooks `lifecycleHookDetails` lists | those of the current stage (each invocation, with a new `hookId`); the list is empty between stages; the one recorded example shows a single paused hook |
+//! | A62 | the `hookId` of an AWS_LAMBDA hook | `ecs-lambda-` and 43 URL-safe characters (the documented form is `ecs-{hookType}-{id}`; only `ecs-pause-` examples exist) |
+//! | A63 | the `statusReason` of a rollback an alarm started | "Service deployment rolled back because alarm(s) NAMES went into ALARM state." (no recorded reason names the alarms; the service event AWS writes says "deployment failed: alarm detected.") |
+//! | A64 | StopServiceDeployment with stopType ABORT, on a finished deployment, and the reason of the rollback it starts | ABORT: 400 `InvalidParameterException` (documented: "The valid values are ROLLBACK"); finished: 400 `ConflictException` (the model's error for a state conflict); the rollback's reason "Service deployment rolled back because of a StopServiceDeployment request."; messages ours |
+//! | A65 | the code of ContinueServiceDeployment's documented refusals (terminal deployment, malformed or spent hookId) | 400 `InvalidParameterException` (the operation has no ConflictException); an unknown deployment is `ServiceDeploymentNotFoundException` "The service deployment does not exist." |
+//! | A66 | the code of the troubleshooting guide's load-balancer refusals (one rule as production and test rule, duplicate target groups, ELBv1 with advancedConfiguration, all-or-none, the listener-rule ARN form, a missing testListenerRule) | 400 `ClientException`, the code AWS answered for the missing advancedConfiguration (recorded twice); the messages are the guide's |
+//! | A67 | what CreateService and UpdateService answer for a native strategy's settings | the configuration of another strategy is left out (observed once: a canaryConfiguration sent with BLUE_GREEN is not echoed); the strategy's own configuration gets its documented defaults (LINEAR 10% and 6 minutes, CANARY 5% and 10 minutes) |
+//! | A68 | a native strategy on an EXTERNAL or CODE_DEPLOY service | 400 `InvalidParameterException` "The STRATEGY deployment strategy is only supported for services that use the ECS deployment controller." (no record) |
+//! | A69 | hooks without stages, an AWS_LAMBDA hook without hookTargetArn, a hook timeout outside 1-20160 minutes, bakes outside 0-1440, percentages off their range or not a multiple of 0.1 | 400 `InvalidParameterException`; the ranges are documented, the messages ours |
+//! | A70 | how long a lifecycle stage lasts, and when SCALE_UP ends | at least 5 AWS seconds each (no record gives a stage's length; a poller sees every stage); SCALE_UP ends when green runs its full count and every green target is healthy in its group (documented for blue/green: health checks pass before traffic moves). A hook's timeout counts at least 1 ms per AWS second, so that with the instant timing a PAUSE hook still waits |
+//! | A71 | early success criteria's refusals and BLOCKING's moment | healthyPercent below minimumHealthyPercent or outside 0-100 is 400 `InvalidParameterException` (documented ranges, our words); with BLOCKING the deployment is SUCCESSFUL one stop delay after the older tasks were stopped, with DEFERRED at once |
 //!
 //! AWS's published examples are evidence, not errors: the update-task-set example shows scale 50
 //! with `computedDesiredCount` 0 on a desiredCount 1 service because the count is recomputed
