@@ -12,6 +12,9 @@ pub fn run(port: u16, timing: TimingProfile, time_scale: f64, region: &str) -> R
             .port(port)
             .region(region)
             .profile(timing, time_scale)
+            // The call log is what `GET /_emulator/calls` reads; `POST /_emulator/reset`
+            // empties it.
+            .log_calls()
             .start()
             .await
             .with_context(|| format!("binding 127.0.0.1:{port}"))?;
@@ -20,6 +23,10 @@ pub fn run(port: u16, timing: TimingProfile, time_scale: f64, region: &str) -> R
             emulator.url()
         );
         println!("  export AWS_ENDPOINT_URL_ECS={}", emulator.url());
+        println!(
+            "  control path (loopback only): {}/_emulator/ (reset, faults, calls, hooks, alarms)",
+            emulator.url()
+        );
         tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
         emulator.shutdown().await;
         Ok(())
