@@ -261,7 +261,10 @@ async fn watch(ecs: &EcsClient, arn: &str, poll: Duration, print: bool) -> Resul
         let now = format!(
             "{} {} production {share}%",
             d.status.as_ref().map(|s| s.as_str()).unwrap_or("-"),
-            d.lifecycle_stage.as_ref().map(|s| s.as_str()).unwrap_or("-"),
+            d.lifecycle_stage
+                .as_ref()
+                .map(|s| s.as_str())
+                .unwrap_or("-"),
         );
         if print && now != last {
             println!("  {:>7.1} s  {now}", started.elapsed().as_secs_f64());
