@@ -17,7 +17,8 @@
 //! code is a `&'static str`).
 //!
 //! Answers are JSON: 200 with `{}` (or the calls), 400 with `{"message": ...}` naming what is
-//! wrong with the body, 404 for an unknown path, 405 for a wrong method.
+//! wrong with the body, 403 for a peer that is not loopback or a request with an `Origin`
+//! header (a web page's), 404 for an unknown path, 405 for a wrong method.
 
 use std::net::SocketAddr;
 use std::time::{Duration, UNIX_EPOCH};
@@ -106,16 +107,25 @@ fn seconds(path: &str, member: &str, v: f64) -> Result<Duration, ControlAnswer> 
     })
 }
 
-/// Answers one control request from `peer`.
+/// Answers one control request from `peer`. A request a web page could send (it carries an
+/// `Origin` header) is refused, so that a browser on the same machine cannot reset or break
+/// the emulator behind a test's back.
 pub(crate) fn control(
     engine: &Engine,
     peer: SocketAddr,
     method: &str,
     path: &str,
+    origin: Option<&str>,
     body: &[u8],
 ) -> ControlAnswer {
-    if !peer.ip().is_loopback() {
+    if !peer.ip().to_canonical().is_loopback() {
         return fail(403, "the control path answers loopback peers only");
+    }
+    if origin.is_some() {
+        return fail(
+            403,
+            "the control path answers no request from a web page (Origin)",
+        );
     }
     let answer = match (method, path.trim_start_matches(CONTROL_PREFIX)) {
         ("POST", "reset") => {
@@ -195,17 +205,18 @@ mod tests {
     use crate::{Emulator, Timing};
 
     #[test]
-    fn only_a_loopback_peer_is_answered() {
+    fn only_a_loopback_peer_is_answered_and_never_a_web_page() {
         let engine = Emulator::builder().timing(Timing::instant()).engine();
         let far: SocketAddr = "192.0.2.7:40000".parse().unwrap_or_else(|_| unreachable!());
-        let answer = control(&engine, far, "POST", "/_emulator/reset", b"");
+        let answer = control(&engine, far, "POST", "/_emulator/reset", None, b"");
         assert_eq!(answer.status, 403);
-        for near in ["127.0.0.1:40000", "[::1]:40000"] {
+        for near in ["127.0.0.1:40000", "[::1]:40000", "[::ffff:127.0.0.1]:40000"] {
             let near: SocketAddr = near.parse().unwrap_or_else(|_| unreachable!());
-            assert_eq!(
-                control(&engine, near, "POST", "/_emulator/reset", b"").status,
-                200
-            );
+            let answer = control(&engine, near, "POST", "/_emulator/reset", None, b"");
+            assert_eq!(answer.status, 200, "{near}");
+            let page = Some("http://page.example");
+            let answer = control(&engine, near, "POST", "/_emulator/reset", page, b"");
+            assert_eq!(answer.status, 403, "a web page's request from {near}");
         }
     }
 }

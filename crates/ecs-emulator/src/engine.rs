@@ -179,27 +179,32 @@ impl Engine {
     /// What the Lambda function behind `hook_arn` answers when a lifecycle hook invokes it
     /// (until [`Engine::reset`]); a hook ARN never set answers `SUCCEEDED` at once.
     pub fn set_hook(&self, hook_arn: &str, behaviour: HookBehaviour) {
-        let mut outside = lock(&self.outside);
-        outside.hooks.insert(hook_arn.to_owned(), behaviour);
-        let snapshot = outside.clone();
-        drop(outside);
-        self.share_outside(snapshot);
+        self.change_outside(|o| {
+            o.hooks.insert(hook_arn.to_owned(), behaviour);
+        });
     }
 
     /// Sets the CloudWatch alarm `name` to `state` (an alarm never set is OK). A deployment
     /// that rolls back on one of its alarms starts rolling back at once.
     pub fn set_alarm(&self, name: &str, state: AlarmState) {
-        let mut outside = lock(&self.outside);
-        outside.alarms.insert(name.to_owned(), state);
-        let snapshot = outside.clone();
-        drop(outside);
-        self.share_outside(snapshot);
+        self.change_outside(|o| {
+            o.alarms.insert(name.to_owned(), state);
+        });
     }
 
-    fn share_outside(&self, outside: Outside) {
+    /// Changes what hooks and alarms answer and gives every region the new answers, with the
+    /// regions' lock taken first (the order `region_state` takes them in), so that two changes
+    /// reach every region in the order they were made.
+    fn change_outside(&self, change: impl FnOnce(&mut Outside)) {
         let now = self.clock.now();
-        for state in lock(&self.regions).values_mut() {
-            state.set_outside(outside.clone(), now);
+        let mut regions = lock(&self.regions);
+        let snapshot = {
+            let mut outside = lock(&self.outside);
+            change(&mut outside);
+            outside.clone()
+        };
+        for state in regions.values_mut() {
+            state.set_outside(snapshot.clone(), now);
         }
     }
 

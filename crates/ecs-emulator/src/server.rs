@@ -123,6 +123,10 @@ async fn control_reply(
 ) -> Response<Full<Bytes>> {
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
+    let origin = req
+        .headers()
+        .get("origin")
+        .map(|v| v.to_str().unwrap_or("?").to_owned());
     let body = match Limited::new(req.into_body(), MAX_BODY_BYTES)
         .collect()
         .await
@@ -133,7 +137,7 @@ async fn control_reply(
             return json_reply(400, &body);
         }
     };
-    let answer = crate::control::control(engine, peer, &method, &path, &body);
+    let answer = crate::control::control(engine, peer, &method, &path, origin.as_deref(), &body);
     json_reply(answer.status, &answer.body)
 }
 

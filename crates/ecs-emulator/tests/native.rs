@@ -64,13 +64,17 @@ fn forward(groups: &[(&str, i32)]) -> Action {
 }
 
 impl World {
+    fn new() -> World {
+        World::with_timing(timing())
+    }
+
     /// An ALB with a production listener (80) and a test listener (8080), each forwarding
     /// 100/0 to the target groups `blue` and `green`; cluster `c` and an awsvpc task
-    /// definition `web` (revisions 1 and 2).
-    fn new() -> World {
+    /// definition `web` (revisions 1 to 3).
+    fn with_timing(timing: Timing) -> World {
         let clock = ManualClock::at_example_time();
         let engine = Emulator::builder()
-            .timing(timing())
+            .timing(timing)
             .clock(clock.clone())
             .ids(SequentialIds::default())
             .engine();
@@ -282,6 +286,41 @@ impl World {
                 d.target_health.as_ref().and_then(|h| h.state.as_deref()) != Some("draining")
             })
             .count()
+    }
+
+    /// Tasks not STOPPED whose task definition ends with `suffix`.
+    fn running_of(&self, suffix: &str) -> usize {
+        let listed = self
+            .ecs(
+                "ListTasks",
+                json!({"cluster": "c", "desiredStatus": "RUNNING"}),
+            )
+            .unwrap();
+        let arns = listed["taskArns"].as_array().cloned().unwrap_or_default();
+        if arns.is_empty() {
+            return 0;
+        }
+        let tasks = self
+            .ecs("DescribeTasks", json!({"cluster": "c", "tasks": arns}))
+            .unwrap();
+        tasks["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["taskDefinitionArn"].as_str().unwrap().ends_with(suffix))
+            .filter(|t| t["lastStatus"] != "STOPPED")
+            .count()
+    }
+
+    /// Ticks until the deployment is at `stage`.
+    fn at_stage(&self, arn: &str, stage: &str) {
+        for _ in 0..5_000 {
+            if self.deployment(arn)["lifecycleStage"] == stage {
+                return;
+            }
+            self.tick(1);
+        }
+        panic!("{arn} never at {stage}: {:#}", self.deployment(arn));
     }
 
     fn service_answer(&self) -> Value {
@@ -876,11 +915,14 @@ fn early_success_completes_a_rolling_deployment_at_the_healthy_percent() {
         let frozen = d["targetServiceRevision"]["runningTaskCount"]
             .as_i64()
             .unwrap();
+        let old_running = w.running_of(":1");
         if cleanup == "DEFERRED" {
             assert_eq!(frozen, 2, "successful at half of the count, frozen there");
         } else {
-            // Successful once the older tasks are gone; the counts are those of that moment.
-            assert!(frozen >= 2, "{frozen}");
+            // Successful only once the older tasks are STOPPED; by then the rest of the new
+            // revision may have started (outside the deployment).
+            assert_eq!(old_running, 0, "BLOCKING: the older tasks are gone first");
+            assert!((2..=4).contains(&frozen), "{frozen}");
         }
         let svc = w
             .ecs(
@@ -921,4 +963,125 @@ fn early_success_completes_a_rolling_deployment_at_the_healthy_percent() {
         created["service"]["deploymentConfiguration"]["earlySuccessCriteria"],
         json!({"enable": false, "healthyPercent": 100, "sourceServiceRevisionCleanup": "BLOCKING"})
     );
+}
+
+#[test]
+fn a_lambda_hook_that_is_always_in_progress_times_out_even_with_the_instant_timing() {
+    let w = World::with_timing(Timing::instant());
+    w.engine
+        .set_hook(LAMBDA, HookBehaviour::always(HookReply::InProgress));
+    let created = w
+        .ecs("CreateService", json!({"cluster": "c", "serviceName": "s", "taskDefinition": "web:1", "desiredCount": 1, "launchType": "FARGATE",
+            "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["subnet-1"]}},
+            "loadBalancers": w.balancers(), "deploymentConfiguration": {"strategy": "BLUE_GREEN",
+            "lifecycleHooks": [{"hookTargetArn": LAMBDA, "roleArn": ROLE, "lifecycleStages": ["PRE_SCALE_UP"],
+                "timeoutConfiguration": {"timeoutInMinutes": 1, "action": "ROLLBACK"}}]}}))
+        .unwrap();
+    let arn = created["service"]["currentServiceDeployment"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Asked again every 30 ms (a hook's second is at least 1 ms), timed out after 60 ms.
+    w.tick(30);
+    assert_eq!(
+        w.deployment(&arn)["lifecycleHookDetails"][0]["status"],
+        "IN_PROGRESS"
+    );
+    w.tick(40);
+    assert_eq!(w.deployment(&arn)["status"], "ROLLBACK_FAILED");
+}
+
+#[test]
+fn a_rollback_is_not_overtaken_by_a_desired_count_change() {
+    let w = World::new();
+    w.service(2, json!({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 5, "lifecycleHooks": [
+        {"hookTargetArn": LAMBDA, "roleArn": ROLE, "lifecycleStages": ["PRODUCTION_TRAFFIC_SHIFT"]}]}));
+    // The hook takes 100 AWS seconds (100 ms here), on the way forward and back.
+    w.engine.set_hook(
+        LAMBDA,
+        HookBehaviour {
+            replies: vec![HookReply::Succeeded],
+            latency: Duration::from_secs(100),
+        },
+    );
+    let second = w.deploy(2);
+    w.at_stage(&second, "BAKE_TIME");
+    w.ecs(
+        "StopServiceDeployment",
+        json!({"serviceDeploymentArn": second, "stopType": "ROLLBACK"}),
+    )
+    .unwrap();
+    w.until(&second, "ROLLBACK_IN_PROGRESS", 2_000);
+    w.ecs(
+        "UpdateService",
+        json!({"cluster": "c", "service": "s", "desiredCount": 3}),
+    )
+    .unwrap();
+    w.tick(50);
+    assert_eq!(w.deployment(&second)["status"], "ROLLBACK_IN_PROGRESS");
+    w.until(&second, "ROLLBACK_SUCCESSFUL", 5_000);
+    w.tick(1_000);
+    let svc = w.service_answer();
+    assert!(svc["taskDefinition"].as_str().unwrap().ends_with(":1"));
+    assert_eq!(svc["runningCount"], 3, "blue runs the new count: {svc:#}");
+    assert_eq!(w.running_of(":2"), 0, "green is gone");
+    assert_eq!(
+        w.weights(&w.production),
+        (0, 100),
+        "production on the first revision"
+    );
+}
+
+#[test]
+fn a_deployment_that_replaces_one_under_way_reconciles_first() {
+    let w = World::new();
+    let config = json!({"strategy": "LINEAR", "linearConfiguration": {"stepPercent": 25.0, "stepBakeTimeInMinutes": 5}});
+    w.service(2, config);
+    // Revision 1 serves from `green`; revision 2 starts in `blue` and takes 25%.
+    let second = w.deploy(2);
+    for _ in 0..5_000 {
+        if w.weights(&w.production) == (25, 75) {
+            break;
+        }
+        w.tick(1);
+    }
+    assert_eq!(w.weights(&w.production), (25, 75));
+    let third = w.deploy(3);
+    let d = w.deployment(&second);
+    assert_eq!(d["status"], "STOPPED");
+    assert_eq!(d["lifecycleHookDetails"], json!([]));
+    let stages = w.until(&third, "SUCCESSFUL", 20_000);
+    assert_eq!(stages[0], "RECONCILE_SERVICE", "{stages:?}");
+    w.tick(1_000);
+    assert_eq!(w.weights(&w.production), (100, 0));
+    assert_eq!(
+        w.running_of(":2"),
+        0,
+        "the replaced revision's tasks are gone"
+    );
+    assert_eq!(w.running_of(":1"), 0);
+    assert_eq!(w.running_of(":3"), 2);
+    assert_eq!(w.registered(&w.green), 0);
+    assert_eq!(w.registered(&w.blue), 2);
+    let svc = w.service_answer();
+    assert_eq!(svc["deployments"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn a_stop_holds_the_deployment_where_it_is_until_the_rollback_starts() {
+    let w = World::new();
+    w.service(1, json!({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1}));
+    let second = w.deploy(2);
+    w.at_stage(&second, "BAKE_TIME");
+    // The bake ends in 60 ms; the rollback starts after the scheduler's 100 ms.
+    w.ecs(
+        "StopServiceDeployment",
+        json!({"serviceDeploymentArn": second}),
+    )
+    .unwrap();
+    w.tick(70);
+    let d = w.deployment(&second);
+    assert_eq!(d["status"], "ROLLBACK_REQUESTED");
+    assert_eq!(d["lifecycleStage"], "BAKE_TIME", "nothing moved on");
+    w.until(&second, "ROLLBACK_SUCCESSFUL", 5_000);
 }

@@ -52,6 +52,10 @@ const TIME_DEPENDENT: &[(&str, &str)] = &[
     ("runtimeId", "@string"),
     // It names the run's deployment id within its text, which no matcher can bind.
     ("stoppedReason", "@string"),
+    // A lifecycle hook's id is new at every invocation.
+    ("hookId", "@string"),
+    // Failed task starts keep counting while a deployment retries them.
+    ("failureCount", "@integer"),
 ];
 
 /// Also time-dependent, except in a step that polls until its expectation holds: ECS answers

@@ -56,6 +56,9 @@ pub(super) const NO_ROLLBACK_CANDIDATE: &str =
 enum Act {
     /// Nothing but its hooks.
     Hooks,
+    /// Another deployment was still under way: its tasks go and all traffic is on blue again
+    /// before green starts (RECONCILE_SERVICE).
+    Reconcile,
     /// Green starts its full count; done once every task runs.
     ScaleUp,
     /// The test rules send this share (percent) to green.
@@ -64,7 +67,7 @@ enum Act {
     Production(Decimal),
     /// A bake of so many minutes.
     Bake(i32),
-    /// Blue is scaled to 0 (forward) .
+    /// Blue is scaled to 0 (forward), at the end of the stage, when the deployment succeeds.
     CleanUp,
     /// Green is scaled to 0 and blue is PRIMARY again (rollback).
     Restore,
@@ -143,6 +146,8 @@ pub(super) struct Run {
     pairs: Option<Vec<Pair>>,
     /// The deployment (`ecs-svc/...`) green runs as.
     pub(super) green: String,
+    /// The revision serving production when the run began (blue).
+    blue_revision: Option<String>,
     /// Green's share of production and test traffic, in percent.
     production: Decimal,
     test: Decimal,
@@ -237,7 +242,7 @@ fn step_bake(config: &DeploymentConfiguration) -> i32 {
 fn forward_plan(config: &DeploymentConfiguration, reconcile: bool) -> Vec<Item> {
     let mut plan = vec![];
     if reconcile {
-        plan.push(Item::new("RECONCILE_SERVICE", Act::Hooks, true));
+        plan.push(Item::new("RECONCILE_SERVICE", Act::Reconcile, true));
     }
     plan.push(Item::new("PRE_SCALE_UP", Act::Hooks, true));
     plan.push(Item::new("SCALE_UP", Act::ScaleUp, false));
@@ -413,6 +418,14 @@ pub(super) fn check_configuration(
                 "earlySuccessCriteria.healthyPercent must be between 0 and 100.",
             ));
         }
+        // Documented: "You must also specify healthyPercent and sourceServiceRevisionCleanup".
+        if e.enable == Some(true)
+            && (e.healthy_percent.is_none() || e.source_service_revision_cleanup.is_none())
+        {
+            return Err(ApiError::invalid(
+                "earlySuccessCriteria must specify healthyPercent and sourceServiceRevisionCleanup when enable is true.",
+            ));
+        }
         if e.enable == Some(true) && e.healthy_percent.is_some_and(|p| p < minimum) {
             return Err(ApiError::invalid(
                 "earlySuccessCriteria.healthyPercent must be greater than or equal to the service's minimumHealthyPercent.",
@@ -471,13 +484,20 @@ fn check_hook(hook: &DeploymentLifecycleHook) -> Result<(), ApiError> {
         ));
     }
     if let Some(t) = &hook.timeout_configuration {
+        // Documented: 1 to 1440 minutes for a Lambda hook, up to 20160 for a PAUSE hook.
+        let max = if kind == DeploymentLifecycleHookTargetType::Pause {
+            MAX_HOOK_TIMEOUT_MINUTES
+        } else {
+            MAX_BAKE_MINUTES
+        };
         if t.timeout_in_minutes
-            .is_some_and(|m| !(1..=MAX_HOOK_TIMEOUT_MINUTES).contains(&m))
+            .is_some_and(|m| !(1..=max).contains(&m))
         {
-            // Assumed, A69 (the range is the model's).
-            return Err(ApiError::invalid(
-                "timeoutConfiguration.timeoutInMinutes must be between 1 and 20160.",
-            ));
+            // Assumed, A69 (the words; the ranges are documented).
+            return Err(ApiError::invalid(format!(
+                "timeoutConfiguration.timeoutInMinutes must be between 1 and {max} for a {} hook.",
+                kind.as_str()
+            )));
         }
     }
     Ok(())
@@ -588,6 +608,7 @@ impl Run {
             hooks: vec![],
             pairs: None,
             green,
+            blue_revision: None,
             production: Decimal::ZERO,
             test: Decimal::ZERO,
             scaling: false,
@@ -654,6 +675,20 @@ impl Run {
         self.generation += 1;
     }
 
+    /// The revision that was blue.
+    pub(super) fn blue_revision(&self) -> Option<&str> {
+        self.blue_revision.as_deref()
+    }
+
+    /// A newer deployment replaced this one, or the service is deleted: no hook waits any
+    /// more, and the run goes no further.
+    pub(super) fn abandon(&mut self) {
+        self.hooks.clear();
+        self.index = self.plan.len();
+        self.acted = true;
+        self.generation += 1;
+    }
+
     fn pairs(&self) -> &[Pair] {
         self.pairs.as_deref().unwrap_or_default()
     }
@@ -664,7 +699,8 @@ impl ServiceRecord {
     /// its tasks yet.
     pub(super) fn native_gate(&self, id: &str) -> Option<bool> {
         let run = self.history.last()?.native.as_ref()?;
-        (run.green == id && !run.rolling_back).then_some(run.scaling)
+        // While a rollback runs green starts nothing, and nothing completes it.
+        (run.green == id).then_some(run.scaling && !run.rolling_back)
     }
 
     /// The ARN of the service deployment a native run drives now.
@@ -676,7 +712,8 @@ impl ServiceRecord {
                 | ServiceDeploymentStatus::RollbackRequested
                 | ServiceDeploymentStatus::RollbackInProgress
         );
-        (driven && e.native.is_some()).then(|| e.arn.clone())
+        (driven && e.native.is_some() && self.status == ServiceStatus::ACTIVE)
+            .then(|| e.arn.clone())
     }
 }
 
@@ -763,6 +800,14 @@ impl State {
 
     /// One pass: the current item's work, then its hooks.
     fn step(&mut self, key: &ServiceKey, arn: &str, run: &mut Run, at: SystemTime) -> Next {
+        // StopServiceDeployment asked for a rollback: nothing moves on until it starts.
+        let requested = self
+            .service_rec(key)
+            .and_then(|s| s.history.iter().rev().find(|e| e.arn == arn))
+            .is_some_and(|e| e.status == ServiceDeploymentStatus::RollbackRequested);
+        if requested {
+            return Next::Wait(None);
+        }
         if run.pairs.is_none() {
             self.read_pairs(key, run);
         }
@@ -793,8 +838,8 @@ impl State {
             if !self.green_ready(key, &run.green) {
                 return Next::Wait(None);
             }
-            // Documented for blue/green: green's targets pass the target group's health
-            // checks before any traffic moves.
+            // Assumed (A70): traffic moves only once green's targets pass the target group's
+            // health checks.
             let second = self.settings.timing.health_second;
             let healthy = run
                 .pairs()
@@ -804,6 +849,11 @@ impl State {
             if let Some(t) = healthy.filter(|t| *t > at) {
                 return Next::Wait(Some(t));
             }
+        }
+        if item.act == Act::CleanUp {
+            // Blue goes and the deployment succeeds at once: no rollback can find green
+            // serving with nothing to go back to.
+            self.retire_blue(key, &run.green, at);
         }
         match self.poll_hooks(run, at) {
             Hooks::Waiting(t) => Next::Wait(t),
@@ -834,13 +884,22 @@ impl State {
     /// (the target group when neither does); green is the other, and green's tasks register
     /// there.
     fn read_pairs(&mut self, key: &ServiceKey, run: &mut Run) {
-        let balancers = self
-            .service_rec(key)
-            .map(|s| s.load_balancers.clone())
-            .unwrap_or_default();
+        let Some(svc) = self.service_rec(key) else {
+            return;
+        };
+        let balancers = svc.load_balancers.clone();
+        // Blue is the deployment that completed last: its groups serve production.
+        let serving = svc
+            .deployments
+            .iter()
+            .find(|d| d.id != run.green && d.rollout == DeploymentRolloutState::Completed);
+        run.blue_revision = serving.map(|d| d.revision.clone());
+        let served = serving.is_some();
+        let serving_groups: Option<Vec<LoadBalancer>> =
+            serving.and_then(|d| d.load_balancers.clone());
         let mut pairs = vec![];
         let mut green_balancers = vec![];
-        for lb in &balancers {
+        for (i, lb) in balancers.iter().enumerate() {
             let (Some(primary), Some(adv)) = (&lb.target_group_arn, &lb.advanced_configuration)
             else {
                 green_balancers.push(lb.clone());
@@ -850,19 +909,33 @@ impl State {
                 green_balancers.push(lb.clone());
                 continue;
             };
-            let weights = adv
-                .production_listener_rule
-                .as_deref()
-                .map(|r| self.elbv2.rule_weights(r))
-                .unwrap_or_default();
-            let weight = |g: &str| {
-                weights
-                    .iter()
-                    .filter(|(arn, _)| arn == g)
-                    .map(|(_, w)| *w)
-                    .sum::<i32>()
+            let blue_is_alternate = match serving_groups
+                .as_ref()
+                .and_then(|g| g.get(i))
+                .and_then(|g| g.target_group_arn.as_deref())
+            {
+                Some(g) => g == alternate,
+                // The serving deployment registers where the service says: the target group.
+                None if served => false,
+                // Nothing served yet: the group the production rule weighs more (the target
+                // group when neither).
+                None => {
+                    let weights = adv
+                        .production_listener_rule
+                        .as_deref()
+                        .map(|r| self.elbv2.rule_weights(r))
+                        .unwrap_or_default();
+                    let weight = |g: &str| {
+                        weights
+                            .iter()
+                            .filter(|(arn, _)| arn == g)
+                            .map(|(_, w)| *w)
+                            .sum::<i32>()
+                    };
+                    weight(&alternate) > weight(primary)
+                }
             };
-            let (blue, green) = if weight(&alternate) > weight(primary) {
+            let (blue, green) = if blue_is_alternate {
                 (alternate, primary.clone())
             } else {
                 (primary.clone(), alternate)
@@ -886,6 +959,37 @@ impl State {
             d.load_balancers = Some(green_balancers);
         }
         run.pairs = Some(pairs);
+    }
+
+    /// RECONCILE_SERVICE: the deployments a newer one replaced go (their tasks stop and
+    /// deregister), and every rule sends everything to blue again.
+    fn reconcile(&mut self, key: &ServiceKey, run: &mut Run, at: SystemTime) {
+        let green = run.green.clone();
+        let mut retired = vec![];
+        let mut gone = vec![];
+        if let Some(svc) = self.service_rec(key) {
+            for d in svc
+                .deployments
+                .iter_mut()
+                .filter(|d| d.id != green && d.rollout != DeploymentRolloutState::Completed)
+            {
+                let (p, r) = d.tasks.clear();
+                retired.push((StopCause::scaling(&d.id), p, r));
+                gone.push(d.id.clone());
+            }
+        }
+        for (cause, pending, running) in retired {
+            self.stop_tasks(&key.cluster, &pending, &cause, at);
+            self.stop_tasks(&key.cluster, &running, &cause, at);
+        }
+        if let Some(svc) = self.service_rec(key) {
+            svc.deployments.retain(|d| !gone.contains(&d.id));
+            svc.deployment_generation += 1;
+        }
+        run.production = Decimal::ZERO;
+        run.test = Decimal::ZERO;
+        self.shift(run, false);
+        self.shift(run, true);
     }
 
     /// Writes green's share on the production or test rules.
@@ -931,7 +1035,8 @@ impl State {
                 let wait = self.aws_seconds(f64::from((*minutes).max(0)) * 60.0);
                 run.bake_until = Some(super::elbv2::after(at, wait));
             }
-            Act::CleanUp => self.retire_blue(key, &run.green, at),
+            Act::Reconcile => self.reconcile(key, run, at),
+            Act::CleanUp => {}
             Act::Restore => self.restore_blue(key, &run.green, at),
         }
     }
@@ -1010,14 +1115,24 @@ impl State {
     /// Invokes what is due, applies replies and timeouts, and says how the stage's hooks
     /// stand.
     fn poll_hooks(&mut self, run: &mut Run, at: SystemTime) -> Hooks {
-        let second = self.settings.timing.health_second.as_secs_f64();
+        // A hook's seconds count at least 1 ms each, as its timeout does: with the instant
+        // timing an IN_PROGRESS answer is asked again 30 ms later, not at once.
+        let second = self
+            .settings
+            .timing
+            .health_second
+            .max(Duration::from_millis(1))
+            .as_secs_f64();
         let aws_seconds =
             |secs: f64| Duration::try_from_secs_f64(second * secs).unwrap_or(Duration::ZERO);
         let mut failed = None;
         let stage = run.stage;
         for h in run.hooks.iter_mut() {
             if !h.pause() && h.open() {
-                while let Some(due) = h.due.filter(|d| *d <= at) {
+                while let Some(due) = h
+                    .due
+                    .filter(|d| *d <= at && h.expires.is_none_or(|e| *d < e))
+                {
                     if let Some(reply) = h.pending.take() {
                         match reply {
                             HookReply::Succeeded => {
@@ -1149,10 +1264,12 @@ impl State {
             run.index = run.plan.len();
             run.hooks.clear();
             run.acted = true;
+            let why = e.status_reason.clone();
             if let Some(d) = svc.deployments.iter_mut().find(|d| d.id == green) {
                 d.rollout = DeploymentRolloutState::Failed;
-                d.rollout_reason = Some(NO_ROLLBACK_CANDIDATE.to_owned());
+                d.rollout_reason = why;
             }
+            svc.freeze_counts(arn);
             return;
         }
         e.status = ServiceDeploymentStatus::RollbackInProgress;
@@ -1226,6 +1343,8 @@ impl State {
         }
         if let Some(svc) = self.service_rec(key) {
             svc.deployments.retain(|d| d.id != green);
+            let desired = svc.desired_count;
+            let mut relaunch = None;
             if let Some(blue) = svc
                 .deployments
                 .iter_mut()
@@ -1233,12 +1352,25 @@ impl State {
             {
                 blue.status = DeploymentStatus::PRIMARY;
                 blue.updated_at = at;
+                blue.desired = desired;
+                relaunch = Some(blue.id.clone());
                 let td = blue.task_definition.clone();
                 svc.task_definition = td;
             }
             svc.deployments
                 .sort_by_key(|d| d.status != DeploymentStatus::PRIMARY);
             svc.deployment_generation += 1;
+            // Blue runs its full count again (a task it lost during the run comes back).
+            if let Some(deployment) = relaunch {
+                self.schedule(
+                    at,
+                    super::sim::Stage::Launch,
+                    Event::DeploymentLaunch {
+                        key: key.clone(),
+                        deployment,
+                    },
+                );
+            }
         }
     }
 

@@ -176,6 +176,10 @@ impl ServiceRecord {
             e.status_reason = Some("A newer service deployment replaced it.".into());
             e.stopped_at = Some(now);
             e.updated_at = now;
+            // Its hooks wait no more; the new deployment reconciles its tasks and traffic.
+            if let Some(run) = &mut e.native {
+                run.abandon();
+            }
         }
         let arn = format!(
             "{}/{id}",
@@ -212,6 +216,20 @@ impl ServiceRecord {
             threshold,
             frozen: None,
         });
+    }
+
+    /// DeleteService: every service deployment still under way is STOPPED where it is.
+    pub(super) fn stop_unfinished_deployments(&mut self, now: SystemTime) {
+        for e in self.history.iter_mut().filter(|e| !e.finished()) {
+            e.status = ServiceDeploymentStatus::Stopped;
+            e.status_reason = Some("The service was deleted.".into());
+            e.stopped_at = Some(now);
+            e.finished_at = Some(now);
+            e.updated_at = now;
+            if let Some(run) = &mut e.native {
+                run.abandon();
+            }
+        }
     }
 
     /// The scheduler acts on the deployment: IN_PROGRESS.
@@ -442,10 +460,17 @@ impl ServiceRecord {
                     .iter()
                     .zip(sources)
                     .map(|(arn, c)| {
-                        // Blue's share is what green does not take.
-                        let blue = green_shares.map(|(p, t)| {
+                        // Blue's share is what green does not take; another source revision
+                        // (one a newer deployment replaced) serves nothing.
+                        let blue = e.native.as_ref().map(|r| {
+                            let (p, t) = r.shares();
                             let hundred = rust_decimal::Decimal::ONE_HUNDRED;
-                            (hundred - p, hundred - t)
+                            let zero = rust_decimal::Decimal::ZERO;
+                            if r.blue_revision() == Some(arn.as_str()) {
+                                (hundred - p, hundred - t)
+                            } else {
+                                (zero, zero)
+                            }
                         });
                         self.summary(arn, c, blue)
                     })

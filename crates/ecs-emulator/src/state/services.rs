@@ -551,6 +551,8 @@ impl State {
         } else if let Some(config) = &req.service_connect_configuration {
             check_service_connect(config, None, req.launch_type.as_ref())?;
         }
+        // The cluster first: a missing one is ClusterNotFound whatever else is wrong.
+        self.active_cluster(req.cluster.as_deref())?;
         let deployment_configuration = super::native::check_configuration(
             deployment_configuration_defaults(
                 req.deployment_configuration.clone().unwrap_or_default(),
@@ -804,6 +806,7 @@ impl State {
             .clusters
             .get(&Self::cluster_name(req.cluster.as_deref()))
             .and_then(|c| c.services.get(&name))
+            .filter(|s| s.status == ServiceStatus::ACTIVE)
         {
             Some(current)
                 if req.deployment_configuration.is_some() || req.load_balancers.is_some() =>
@@ -1013,7 +1016,16 @@ impl State {
                 let id = format!("ecs-svc/{}", ctx.ids.task_set_digits());
                 // The new deployment answers desiredCount 0 until the scheduler acts
                 // (aws-cli example update-service 1).
-                let fresh = DeploymentRecord::new(svc, id, 0, ctx.now);
+                let mut fresh = DeploymentRecord::new(svc, id, 0, ctx.now);
+                // Unless the load balancers change, it registers where the serving deployment
+                // does (after a native deployment, the group production traffic goes to).
+                if req.load_balancers.is_none() {
+                    fresh.load_balancers = svc
+                        .deployments
+                        .iter()
+                        .find(|d| d.rollout == DeploymentRolloutState::Completed)
+                        .and_then(|d| d.load_balancers.clone());
+                }
                 svc.deployments.insert(0, fresh);
                 svc.deployment_generation += 1;
                 opened = svc.task_definition.clone();
@@ -1089,6 +1101,7 @@ impl State {
                 svc.status = ServiceStatus::DRAINING;
                 svc.desired_count = 0;
                 just_drained = true;
+                svc.stop_unfinished_deployments(ctx.now);
                 for set in svc
                     .task_sets
                     .iter_mut()

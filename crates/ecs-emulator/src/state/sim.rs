@@ -229,7 +229,12 @@ impl State {
             } => {
                 let mut retired = vec![];
                 if let Some(svc) = self.service_rec(&key) {
-                    let current = svc.deployment_generation == generation;
+                    // A rollback asked for (StopServiceDeployment) is not overtaken.
+                    let stopping = svc.history.last().is_some_and(|e| {
+                        e.status == ecs_model::types::ServiceDeploymentStatus::RollbackRequested
+                            && e.deployments.contains(&deployment)
+                    });
+                    let current = svc.deployment_generation == generation && !stopping;
                     if let Some(dep) = svc
                         .deployments
                         .first_mut()
@@ -650,6 +655,21 @@ impl State {
                 return;
             }
         }
+        // BLOCKING: successful only once the older tasks are STOPPED (behind a load balancer
+        // they drain first).
+        if !deferred && self.retired_tasks_stopping(key) {
+            self.schedule(
+                at,
+                Stage::Stop,
+                Event::EarlySuccess {
+                    key: key.clone(),
+                    arn: arn.to_owned(),
+                    deferred,
+                    cleaned: true,
+                },
+            );
+            return;
+        }
         let Some(svc) = self.service_rec(key) else {
             return;
         };
@@ -847,12 +867,19 @@ impl State {
             return;
         };
         svc.task_definition = previous;
+        let groups = svc
+            .deployments
+            .iter()
+            .skip(1)
+            .find(|d| d.rollout == DeploymentRolloutState::Completed)
+            .and_then(|d| d.load_balancers.clone());
         for d in &mut svc.deployments {
             d.status = DeploymentStatus::ACTIVE;
         }
         // AWS makes no new revision for a rollback: the last one that succeeded runs again.
         let mut fresh = DeploymentRecord::new(svc, id.clone(), svc.desired_count, at);
         fresh.revision = revision.clone();
+        fresh.load_balancers = groups;
         match reason {
             Some(reason) => {
                 svc.service_deployment_rolled_back(&failed_id, &id, &revision, reason, at)

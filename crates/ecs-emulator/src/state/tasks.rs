@@ -769,6 +769,23 @@ impl State {
         }
     }
 
+    /// Whether a task of the service owned by a deployment it no longer has is not STOPPED
+    /// yet.
+    pub(super) fn retired_tasks_stopping(&self, key: &crate::scheduler::ServiceKey) -> bool {
+        let Some(c) = self.clusters.get(&key.cluster) else {
+            return false;
+        };
+        let Some(svc) = c.services.get(&key.service) else {
+            return false;
+        };
+        c.tasks.tasks.values().any(|t| {
+            t.stopped_at.is_none()
+                && matches!(&t.owner, Owner::Deployment { service, deployment }
+                    if *service == key.service
+                        && !svc.deployments.iter().any(|d| &d.id == deployment))
+        })
+    }
+
     /// The tasks are RUNNING from `at`; ECS registers them in their target groups.
     pub(super) fn tasks_running(&mut self, cluster: &str, ids: &[String], at: SystemTime) {
         if let Some(c) = self.clusters.get_mut(cluster) {
