@@ -9,11 +9,13 @@
 //! Credentials and region come from the environment as usual; against a local endpoint with
 //! none set, dummy credentials and `us-east-1` are used.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
-use ecs_client::{Config, EcsClient, WaiterConfig};
+use ecs_client::{EcsClient, WaiterConfig};
 use ecs_model::types::*;
+
+#[path = "support/mod.rs"]
+mod support;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -25,52 +27,16 @@ async fn main() {
     }
 }
 
-fn usage() -> ! {
-    eprintln!("usage: blue_green --endpoint URL [--wait-seconds N]");
-    std::process::exit(2)
-}
-
 async fn run() -> Result<()> {
-    let mut endpoint = None;
-    let mut wait_seconds = 120;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--endpoint" => endpoint = Some(args.next().unwrap_or_else(|| usage())),
-            "--wait-seconds" => {
-                wait_seconds = args
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .unwrap_or_else(|| usage())
-            }
-            _ => usage(),
-        }
-    }
-    let endpoint = endpoint.unwrap_or_else(|| usage());
-    let mut env: HashMap<String, String> = std::env::vars().collect();
-    env.entry("AWS_REGION".into())
-        .or_insert_with(|| "us-east-1".into());
-    if !env.contains_key("AWS_ACCESS_KEY_ID") && !env.contains_key("AWS_PROFILE") {
-        env.insert("AWS_ACCESS_KEY_ID".into(), "AKIDEXAMPLE".into());
-        env.insert(
-            "AWS_SECRET_ACCESS_KEY".into(),
-            "local-emulator-secret".into(),
-        );
-    }
-    let ecs = EcsClient::new(Config::builder().env(env).endpoint(endpoint).build()?)?;
+    let args = support::args("blue_green");
+    let ecs = support::client(&args.endpoint)?;
     let waiter = WaiterConfig {
-        max_wait: Duration::from_secs(wait_seconds),
+        max_wait: args.wait,
         min_delay: Duration::from_millis(100),
         max_delay: Duration::from_secs(2),
         ..WaiterConfig::default()
     };
-
-    let suffix = format!(
-        "{:x}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_millis()
-    );
+    let suffix = support::suffix()?;
     let cluster = format!("bg-{suffix}");
     let service = "web".to_owned();
     ecs.create_cluster().cluster_name(&cluster).send().await?;

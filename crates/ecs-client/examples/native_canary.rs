@@ -18,10 +18,9 @@
 //! Against a local endpoint with no credentials set, dummy credentials and `us-east-1` are
 //! used.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use ecs_client::{Config, EcsClient};
+use ecs_client::EcsClient;
 use ecs_model::elbv2::operations::{
     CreateListener, CreateLoadBalancer, CreateTargetGroup, DeleteLoadBalancer, DescribeRules,
 };
@@ -30,6 +29,9 @@ use ecs_model::elbv2::types::{
     DeleteLoadBalancerInput, DescribeRulesInput, ForwardActionConfig, TargetGroupTuple,
 };
 use ecs_model::types::*;
+
+#[path = "support/mod.rs"]
+mod support;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -41,11 +43,6 @@ async fn main() {
     }
 }
 
-fn usage() -> ! {
-    eprintln!("usage: native_canary --endpoint URL [--wait-seconds N]");
-    std::process::exit(2)
-}
-
 /// The load balancer: production and test rules, each forwarding to two groups.
 struct Balancer {
     load_balancer: String,
@@ -55,40 +52,10 @@ struct Balancer {
 }
 
 async fn run() -> Result<()> {
-    let mut endpoint = None;
-    let mut wait = Duration::from_secs(120);
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--endpoint" => endpoint = Some(args.next().unwrap_or_else(|| usage())),
-            "--wait-seconds" => {
-                wait = Duration::from_secs(
-                    args.next()
-                        .and_then(|n| n.parse().ok())
-                        .unwrap_or_else(|| usage()),
-                )
-            }
-            _ => usage(),
-        }
-    }
-    let endpoint = endpoint.unwrap_or_else(|| usage());
-    let mut env: HashMap<String, String> = std::env::vars().collect();
-    env.entry("AWS_REGION".into())
-        .or_insert_with(|| "us-east-1".into());
-    if !env.contains_key("AWS_ACCESS_KEY_ID") && !env.contains_key("AWS_PROFILE") {
-        env.insert("AWS_ACCESS_KEY_ID".into(), "AKIDEXAMPLE".into());
-        env.insert(
-            "AWS_SECRET_ACCESS_KEY".into(),
-            "local-emulator-secret".into(),
-        );
-    }
-    let ecs = EcsClient::new(Config::builder().env(env).endpoint(endpoint).build()?)?;
-    let suffix = format!(
-        "{:x}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_millis()
-    );
+    let args = support::args("native_canary");
+    let ecs = support::client(&args.endpoint)?;
+    let wait = args.wait;
+    let suffix = support::suffix()?;
     let cluster = format!("canary-{suffix}");
     ecs.create_cluster().cluster_name(&cluster).send().await?;
     let lb = balancer(&ecs, &suffix).await?;
