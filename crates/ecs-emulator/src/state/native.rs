@@ -717,6 +717,11 @@ impl ServiceRecord {
     }
 }
 
+/// `secs` seconds of `second` each (a duration too long to hold is as long as time goes).
+fn scaled(second: Duration, secs: f64) -> Duration {
+    Duration::try_from_secs_f64(second.as_secs_f64() * secs).unwrap_or(Duration::MAX)
+}
+
 /// A fresh hook id: `ecs-{type}-` and 43 URL-safe characters (documented format
 /// `ecs-{hookType}-{id}`; the pause hook example of the developer guide; `lambda` for an
 /// AWS_LAMBDA hook is assumed, A62).
@@ -731,8 +736,20 @@ fn hook_id(rng: &mut fastrand::Rng, pause: bool) -> String {
 impl State {
     /// `secs` seconds of AWS time at this emulator's timing.
     fn aws_seconds(&self, secs: f64) -> Duration {
-        let second = self.settings.timing.health_second.as_secs_f64();
-        Duration::try_from_secs_f64(second * secs).unwrap_or(Duration::ZERO)
+        scaled(self.settings.timing.health_second, secs)
+    }
+
+    /// `secs` seconds of a hook's time (latency, callback, timeout): at least 1 ms each, so
+    /// that with the instant timing a hook still takes time, a PAUSE hook still waits and a
+    /// timeout still comes.
+    fn hook_seconds(&self, secs: f64) -> Duration {
+        scaled(
+            self.settings
+                .timing
+                .health_second
+                .max(Duration::from_millis(1)),
+            secs,
+        )
     }
 
     /// Drives the native deployment of the service as far as it goes at `at`.
@@ -1081,17 +1098,7 @@ impl State {
                     .and_then(|t| t.timeout_in_minutes)
                     .unwrap_or(DEFAULT_HOOK_TIMEOUT_MINUTES)
                     .max(1);
-                // A timeout counts at least 1 ms per AWS second, so that with the instant
-                // timing a PAUSE hook still waits (86.4 s by default) and a timeout still
-                // comes.
-                let second = self
-                    .settings
-                    .timing
-                    .health_second
-                    .max(Duration::from_millis(1));
-                let wait =
-                    Duration::try_from_secs_f64(second.as_secs_f64() * f64::from(minutes) * 60.0)
-                        .unwrap_or(Duration::MAX);
+                let wait = self.hook_seconds(f64::from(minutes) * 60.0);
                 let expires = Some(super::elbv2::after(at, wait));
                 let shown_expiry = super::elbv2::after(at, wait);
                 HookRun {
@@ -1115,16 +1122,7 @@ impl State {
     /// Invokes what is due, applies replies and timeouts, and says how the stage's hooks
     /// stand.
     fn poll_hooks(&mut self, run: &mut Run, at: SystemTime) -> Hooks {
-        // A hook's seconds count at least 1 ms each, as its timeout does: with the instant
-        // timing an IN_PROGRESS answer is asked again 30 ms later, not at once.
-        let second = self
-            .settings
-            .timing
-            .health_second
-            .max(Duration::from_millis(1))
-            .as_secs_f64();
-        let aws_seconds =
-            |secs: f64| Duration::try_from_secs_f64(second * secs).unwrap_or(Duration::ZERO);
+        let callback = self.hook_seconds(CALLBACK_SECONDS);
         let mut failed = None;
         let stage = run.stage;
         for h in run.hooks.iter_mut() {
@@ -1144,8 +1142,7 @@ impl State {
                                 h.due = None;
                             }
                             HookReply::InProgress => {
-                                h.due =
-                                    Some(super::elbv2::after(due, aws_seconds(CALLBACK_SECONDS)));
+                                h.due = Some(super::elbv2::after(due, callback));
                             }
                         }
                         continue;
@@ -1154,7 +1151,7 @@ impl State {
                     let behaviour = self.outside.hook(&arn);
                     h.pending = Some(behaviour.reply(h.invocations));
                     h.invocations += 1;
-                    let latency = aws_seconds(behaviour.latency.as_secs_f64());
+                    let latency = self.hook_seconds(behaviour.latency.as_secs_f64());
                     h.due = Some(super::elbv2::after(due, latency));
                 }
             }
