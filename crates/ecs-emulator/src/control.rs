@@ -5,7 +5,7 @@
 //! | method and path | body | does |
 //! |---|---|---|
 //! | `POST /_emulator/reset` | none | [`Engine::reset`] |
-//! | `POST /_emulator/hooks` | `{"hookTargetArn": ARN, "replies": ["IN_PROGRESS", "SUCCEEDED"], "latencySeconds": 0}` | [`Engine::set_hook`] |
+//! | `POST /_emulator/hooks` | `{"hookTargetArn": ARN, "replies": ["IN_PROGRESS", "SUCCEEDED"], "rollbackReplies": ["SUCCEEDED"], "latencySeconds": 0}` (`rollbackReplies` optional) | [`Engine::set_hook`] |
 //! | `POST /_emulator/alarms` | `{"alarmName": NAME, "state": "ALARM"}` (or `"OK"`) | [`Engine::set_alarm`] |
 //! | `POST /_emulator/faults` | `{"fault": "throttle", "operation": "UpdateTaskSet", "times": 2}` | [`Engine::inject`] |
 //! | `DELETE /_emulator/faults` | none | [`Engine::clear_faults`] |
@@ -55,6 +55,8 @@ fn fail(status: u16, message: impl Into<String>) -> ControlAnswer {
 struct HookBody {
     hook_target_arn: String,
     replies: Vec<HookReply>,
+    #[serde(default)]
+    rollback_replies: Vec<HookReply>,
     #[serde(default)]
     latency_seconds: f64,
 }
@@ -127,6 +129,22 @@ pub(crate) fn control(
             "the control path answers no request from a web page (Origin)",
         );
     }
+    trusted(engine, method, path, body)
+}
+
+impl Engine {
+    /// Answers one control request (`POST`, `/_emulator/hooks`, its JSON body) as the
+    /// emulator's own port answers a loopback peer: the HTTP status and the JSON body. For a
+    /// test that puts the engine behind a server of its own and passes the control path
+    /// through; which peers may reach it is that server's to decide.
+    pub fn control(&self, method: &str, path: &str, body: &[u8]) -> (u16, Value) {
+        let answer = trusted(self, method, path, body);
+        (answer.status, answer.body)
+    }
+}
+
+/// A control request from a peer already let through.
+fn trusted(engine: &Engine, method: &str, path: &str, body: &[u8]) -> ControlAnswer {
     let answer = match (method, path.trim_start_matches(CONTROL_PREFIX)) {
         ("POST", "reset") => {
             engine.reset();
@@ -141,6 +159,7 @@ pub(crate) fn control(
                 &b.hook_target_arn,
                 HookBehaviour {
                     replies: b.replies,
+                    rollback_replies: b.rollback_replies,
                     latency,
                 },
             );

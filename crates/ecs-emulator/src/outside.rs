@@ -25,12 +25,22 @@ pub enum HookReply {
 
 /// How the Lambda function behind a hook ARN answers: `replies[n]` on its (n+1)-th invocation
 /// within one stage (the last one for every later invocation), each after `latency` of AWS
-/// time (scaled like every delay). A hook ARN with no behaviour set answers `SUCCEEDED` at
+/// time (scaled like every delay). A rollback runs the TEST_TRAFFIC_SHIFT and
+/// PRODUCTION_TRAFFIC_SHIFT hooks again (documented); there the function answers
+/// `rollback_replies` when they are set (a real function tells a rollback by the weights it
+/// is given), and `replies` otherwise. A hook ARN with no behaviour set answers `SUCCEEDED` at
 /// once (assumed, A59: a function that exists and approves).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HookBehaviour {
     /// The replies, in invocation order; the last one repeats.
     pub replies: Vec<HookReply>,
+    /// The replies within a stage of a rollback (`rollbackReplies` in JSON); empty: `replies`.
+    #[serde(
+        default,
+        rename = "rollbackReplies",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub rollback_replies: Vec<HookReply>,
     /// How long each invocation takes, in AWS seconds (`latencySeconds` in JSON).
     #[serde(default, rename = "latencySeconds", with = "seconds")]
     pub latency: Duration,
@@ -41,6 +51,7 @@ impl HookBehaviour {
     pub fn always(reply: HookReply) -> HookBehaviour {
         HookBehaviour {
             replies: vec![reply],
+            rollback_replies: vec![],
             latency: Duration::ZERO,
         }
     }
@@ -51,15 +62,27 @@ impl HookBehaviour {
         replies.push(last);
         HookBehaviour {
             replies,
+            rollback_replies: vec![],
             latency: Duration::ZERO,
         }
     }
 
-    /// The reply of the invocation numbered `n` (from 0).
-    pub fn reply(&self, n: usize) -> HookReply {
-        self.replies
+    /// The same, answering `replies` in the stages of a rollback.
+    pub fn in_rollback(mut self, replies: Vec<HookReply>) -> HookBehaviour {
+        self.rollback_replies = replies;
+        self
+    }
+
+    /// The reply of the invocation numbered `n` (from 0) within a stage, of a rollback or not.
+    pub fn reply(&self, n: usize, rolling_back: bool) -> HookReply {
+        let replies = if rolling_back && !self.rollback_replies.is_empty() {
+            &self.rollback_replies
+        } else {
+            &self.replies
+        };
+        replies
             .get(n)
-            .or(self.replies.last())
+            .or(replies.last())
             .copied()
             .unwrap_or(HookReply::Succeeded)
     }

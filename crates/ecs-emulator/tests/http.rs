@@ -573,3 +573,141 @@ async fn the_control_path_reaches_faults_hooks_alarms_the_call_log_and_reset() {
     );
     emulator.shutdown().await;
 }
+
+/// One ECS call over HTTP: its status and JSON body.
+async fn ecs_call(url: &str, op: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let target = format!("AmazonEC2ContainerServiceV20141113.{op}");
+    let (status, _, answer) = raw_post(
+        url,
+        &[
+            ("content-type", "application/x-amz-json-1.1"),
+            ("x-amz-target", &target),
+        ],
+        body.to_string().into_bytes(),
+    )
+    .await;
+    (status, answer)
+}
+
+/// Polls the service deployment `arn` over HTTP until `status` (10 s at most).
+async fn deployment_until(url: &str, arn: &str, status: &str) -> serde_json::Value {
+    let mut last = serde_json::Value::Null;
+    for _ in 0..1_000 {
+        let (_, body) = ecs_call(
+            url,
+            "DescribeServiceDeployments",
+            serde_json::json!({"serviceDeploymentArns": [arn]}),
+        )
+        .await;
+        last = body["serviceDeployments"][0].clone();
+        if last["status"] == status {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("{arn} never reached {status}: {last:#}");
+}
+
+/// A cluster `c`, three revisions of `web`, and the BLUE_GREEN service `s` with `config`, its
+/// first deployment done (the target groups and the rule are examples the emulator passes over).
+async fn native_world(url: &str, config: serde_json::Value) {
+    use serde_json::json;
+    ecs_call(url, "CreateCluster", json!({"clusterName": "c"})).await;
+    for image in ["a", "b", "c"] {
+        let (status, _) = ecs_call(url, "RegisterTaskDefinition", json!({"family": "web",
+            "containerDefinitions": [{"name": "web", "image": image, "memory": 128, "portMappings": [{"containerPort": 80}]}]})).await;
+        assert_eq!(status, 200);
+    }
+    let service = json!({"cluster": "c", "serviceName": "s", "taskDefinition": "web:1", "desiredCount": 1,
+        "loadBalancers": [{"targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/blue/1111111111111111",
+            "containerName": "web", "containerPort": 80,
+            "advancedConfiguration": {
+                "alternateTargetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/green/2222222222222222",
+                "productionListenerRule": "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/lb/3333333333333333/4444444444444444/5555555555555555",
+                "roleArn": "arn:aws:iam::123456789012:role/ecs"}}],
+        "deploymentConfiguration": config});
+    let (status, body) = ecs_call(url, "CreateService", service).await;
+    assert_eq!(status, 200, "{body}");
+    let first = body["service"]["currentServiceDeployment"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    deployment_until(url, &first, "SUCCESSFUL").await;
+}
+
+/// UpdateService of `s` to `web:<revision>`: the new service deployment's ARN.
+async fn deploy(url: &str, revision: u32) -> String {
+    let (status, body) = ecs_call(
+        url,
+        "UpdateService",
+        serde_json::json!({"cluster": "c", "service": "s", "taskDefinition": format!("web:{revision}")}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["service"]["currentServiceDeployment"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// What the control path sets reaches a deployment: a hook's FAILED rolls it back, an alarm
+/// set to ALARM rolls it back, and after a reset neither is remembered.
+#[tokio::test]
+async fn the_control_path_drives_deployments_and_reset_forgets_hooks_and_alarms() {
+    use reqwest::Method;
+    use serde_json::json;
+    const HOOK: &str = "arn:aws:lambda:us-east-1:123456789012:function:check";
+    let emulator = Emulator::builder()
+        .profile(TimingProfile::Fast, 1.0)
+        .start()
+        .await
+        .unwrap();
+    let url = emulator.url();
+    // A Lambda hook at POST_SCALE_UP, and an alarm watched with rollback.
+    let config = json!({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0,
+        "alarms": {"alarmNames": ["errors"], "enable": true, "rollback": true},
+        "lifecycleHooks": [{"targetType": "AWS_LAMBDA", "hookTargetArn": HOOK,
+            "roleArn": "arn:aws:iam::123456789012:role/hooks", "lifecycleStages": ["POST_SCALE_UP"]}]});
+    native_world(&url, config.clone()).await;
+
+    let (status, _) = control(
+        &url,
+        Method::POST,
+        "hooks",
+        json!({"hookTargetArn": HOOK, "replies": ["FAILED"]}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let second = deploy(&url, 2).await;
+    let d = deployment_until(&url, &second, "ROLLBACK_SUCCESSFUL").await;
+    assert_eq!(
+        d["statusReason"],
+        format!("Service deployment rolled back because POST_SCALE_UP lifecycle hook(s) failed. Lifecycle hook target {HOOK} returned FAILED status.")
+    );
+
+    // The function approves after asking for time; the alarm goes off while it is asked.
+    let (status, _) = control(&url, Method::POST, "hooks", json!({"hookTargetArn": HOOK, "replies": ["IN_PROGRESS", "SUCCEEDED"], "latencySeconds": 30})).await;
+    assert_eq!(status, 200);
+    let third = deploy(&url, 3).await;
+    let (status, _) = control(
+        &url,
+        Method::POST,
+        "alarms",
+        json!({"alarmName": "errors", "state": "ALARM"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let d = deployment_until(&url, &third, "ROLLBACK_SUCCESSFUL").await;
+    assert!(
+        d["statusReason"].as_str().unwrap().contains("errors"),
+        "{d:#}"
+    );
+
+    // After a reset: the function approves at once and the alarm is OK.
+    let (status, _) = control(&url, Method::POST, "reset", json!(null)).await;
+    assert_eq!(status, 200);
+    native_world(&url, config).await;
+    let second = deploy(&url, 2).await;
+    deployment_until(&url, &second, "SUCCESSFUL").await;
+    emulator.shutdown().await;
+}

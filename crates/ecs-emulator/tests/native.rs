@@ -670,6 +670,39 @@ fn lambda_hooks_are_asked_again_while_in_progress_and_a_failure_rolls_back() {
 }
 
 #[test]
+fn a_traffic_shift_hook_runs_again_in_the_rollback_and_answers_its_rollback_replies() {
+    let w = World::new();
+    w.service(
+        1,
+        json!({"strategy": "BLUE_GREEN", "lifecycleHooks": [
+        {"hookTargetArn": LAMBDA, "roleArn": ROLE, "lifecycleStages": ["TEST_TRAFFIC_SHIFT"]}]}),
+    );
+    // Fails on the way forward, approves the rollback's shift back.
+    w.engine.set_hook(
+        LAMBDA,
+        HookBehaviour::always(HookReply::Failed).in_rollback(vec![HookReply::Succeeded]),
+    );
+    let second = w.deploy(2);
+    w.until(&second, "ROLLBACK_SUCCESSFUL", 10_000);
+    assert_eq!(
+        w.deployment(&second)["statusReason"],
+        format!("Service deployment rolled back because TEST_TRAFFIC_SHIFT lifecycle hook(s) failed. Lifecycle hook target {LAMBDA} returned FAILED status.")
+    );
+    // Revision 1 serves from the group named `green`: test traffic is back there.
+    assert_eq!(
+        w.weights(&w.test),
+        (0, 100),
+        "test traffic back on revision 1"
+    );
+
+    // A function that fails every time fails the rollback's shift too, where it stands.
+    w.engine
+        .set_hook(LAMBDA, HookBehaviour::always(HookReply::Failed));
+    let third = w.deploy(3);
+    w.until(&third, "ROLLBACK_FAILED", 10_000);
+}
+
+#[test]
 fn a_first_deployment_that_fails_has_no_rollback_candidate() {
     let w = World::new();
     w.engine
@@ -1001,6 +1034,7 @@ fn a_rollback_is_not_overtaken_by_a_desired_count_change() {
         LAMBDA,
         HookBehaviour {
             replies: vec![HookReply::Succeeded],
+            rollback_replies: vec![],
             latency: Duration::from_secs(100),
         },
     );

@@ -95,9 +95,17 @@ pub struct ReproStep {
 }
 
 impl ReproStep {
-    /// The same request as an AWS CLI command against `endpoint`.
+    /// The same request as an AWS CLI command against `endpoint` (a control path's, as curl).
     pub fn aws_cli(&self, endpoint: &str) -> String {
         let body = serde_json::to_string(&self.request).unwrap_or_else(|_| "{}".into());
+        if crate::fixture::is_control_op(&self.op) {
+            return format!(
+                "curl -s -X POST {}/{} -d '{}'",
+                endpoint.trim_end_matches('/'),
+                self.op,
+                body.replace('\'', "'\\''")
+            );
+        }
         format!(
             "aws ecs {} --endpoint-url {} --cli-input-json '{}'",
             kebab(&self.op),
@@ -479,6 +487,15 @@ mod tests {
         assert_eq!(
             c.reproducer.steps[1].aws_cli("http://127.0.0.1:1"),
             "aws ecs create-task-set --endpoint-url http://127.0.0.1:1 --cli-input-json '{\"cluster\":\"c\"}'"
+        );
+        // A control step is no AWS CLI command: it is the POST the harness sent.
+        let hook = ReproStep {
+            op: "_emulator/hooks".into(),
+            request: json!({"hookTargetArn": "h", "replies": ["FAILED"]}),
+        };
+        assert_eq!(
+            hook.aws_cli("http://127.0.0.1:1/"),
+            "curl -s -X POST http://127.0.0.1:1/_emulator/hooks -d '{\"hookTargetArn\":\"h\",\"replies\":[\"FAILED\"]}'"
         );
     }
 

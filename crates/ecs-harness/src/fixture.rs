@@ -71,7 +71,24 @@ impl Provenance {
 /// Capabilities a case may need from a target beyond the API:
 /// - `tasks-run`: tasks can be placed and reach RUNNING (the account has capacity for the
 ///   launch type the profile places with), so task sets can reach STEADY_STATE.
-pub const CAPABILITIES: &[&str] = &["tasks-run"];
+/// - `emulator-control`: the target serves the reference emulator's control path
+///   (`docs/control.md`) on its endpoint, so a case can say what a lifecycle hook's Lambda
+///   function answers and set a CloudWatch alarm off ([`CONTROL_OPS`]).
+pub const CAPABILITIES: &[&str] = &["tasks-run", "emulator-control"];
+
+/// The capability a [`CONTROL_OPS`] step needs.
+pub const CONTROL_CAPABILITY: &str = "emulator-control";
+
+/// Steps that are not ECS operations: the `op` is a control path, and the request is POSTed
+/// to it as JSON, unsigned (`<endpoint>/_emulator/hooks`). Only paths whose effect a case can
+/// keep to itself, by the hook ARN or alarm name it makes unique, are steps: a reset or a
+/// fault would reach every case running at the same moment.
+pub const CONTROL_OPS: &[&str] = &["_emulator/hooks", "_emulator/alarms"];
+
+/// Whether a step's `op` is a control path ([`CONTROL_OPS`]).
+pub fn is_control_op(op: &str) -> bool {
+    CONTROL_OPS.contains(&op)
+}
 
 /// What a step expects.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -112,7 +129,7 @@ pub struct Step {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// A name for reports.
     pub name: Option<String>,
-    /// The operation.
+    /// The ECS operation, or a control path of the target ([`CONTROL_OPS`]).
     pub op: String,
     #[serde(default = "empty_object")]
     /// The request body; `{{variables}}` are substituted when it is sent.
@@ -528,13 +545,30 @@ fn check_cases(cases: &[Case], catalog: &Catalog, errors: &mut Vec<FixtureError>
         check_patterns_and_variables(case, errors);
         for (list, steps) in [("steps", &case.steps), ("cleanup", &case.cleanup)] {
             for (s, step) in steps.iter().enumerate() {
-                if ecs_model::operation::find(&step.op).is_none() {
+                if is_control_op(&step.op) {
+                    if !case.needs.iter().any(|n| n == CONTROL_CAPABILITY) {
+                        errors.push(step_error(
+                            case,
+                            list,
+                            s,
+                            "/op",
+                            format!(
+                                "{} is a control path: the case must need {CONTROL_CAPABILITY}",
+                                step.op
+                            ),
+                        ));
+                    }
+                } else if ecs_model::operation::find(&step.op).is_none() {
                     errors.push(step_error(
                         case,
                         list,
                         s,
                         "/op",
-                        format!("{} is not an ECS operation", step.op),
+                        format!(
+                            "{} is not an ECS operation (nor a control path: {})",
+                            step.op,
+                            CONTROL_OPS.join(", ")
+                        ),
                     ));
                 }
                 for (r, rule) in step.rules.iter().enumerate() {

@@ -676,6 +676,33 @@ async fn run_step(
     if let Some(ms) = step.sleep_ms {
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
+    if crate::fixture::is_control_op(&step.op) {
+        let request = match matcher::substitute(&step.request, &state.vars) {
+            Ok(r) => r,
+            Err(e) => return not_sent(Status::Blocked, e.to_string()),
+        };
+        let (status, reason, http_status) =
+            match control(client.config().endpoint(), &step.op, &request, options).await {
+                Ok(()) => (Status::Passed, None, Some(200)),
+                Err((reason, http)) => (Status::Failed, Some(reason), http),
+            };
+        return StepResult {
+            failures: reason
+                .iter()
+                .map(|r| Failure {
+                    rules: rules.to_vec(),
+                    path: "(answer)".into(),
+                    expected: "200 from the control path".into(),
+                    actual: r.clone(),
+                })
+                .collect(),
+            reason,
+            http_status,
+            duration_ms: started.elapsed().as_millis() as u64,
+            request: Some(request),
+            ..StepResult::without_answer(label, &step.op, status, String::new())
+        };
+    }
     // The loader refuses unknown operations and variables; meeting one here is a harness
     // defect, reported as such.
     let Some(op) = ecs_model::operation::find(&step.op) else {
@@ -784,6 +811,43 @@ async fn run_step(
             checks: outcome.checks,
         };
     }
+}
+
+/// POSTs `body` to the target's control path `path` (`_emulator/hooks`), unsigned: anything
+/// but a 200 is the reason and status of the failure.
+async fn control(
+    endpoint: &str,
+    path: &str,
+    body: &Value,
+    options: &RunOptions,
+) -> Result<(), (String, Option<u16>)> {
+    // reqwest is built without a bundled crypto provider (as in ecs-client): install ring,
+    // unless the process already has one.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let url = format!("{}/{path}", endpoint.trim_end_matches('/'));
+    let http = reqwest::Client::builder()
+        .timeout(options.step_timeout)
+        .build()
+        .map_err(|e| (format!("no HTTP client for {url}: {e}"), None))?;
+    let answer = http
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .map_err(|e| (format!("{url} did not answer: {e}"), None))?;
+    let status = answer.status().as_u16();
+    if status == 200 {
+        return Ok(());
+    }
+    let text = answer.text().await.unwrap_or_default();
+    Err((
+        format!(
+            "{url} answered HTTP {status}: {}",
+            crate::report::one_line(&text, 200)
+        ),
+        Some(status),
+    ))
 }
 
 /// Merges the profile's placement into a CreateTaskSet or CreateService request that sets none

@@ -89,6 +89,31 @@ fn matcher_typos_and_unset_variables_are_fixture_errors() {
 }
 
 #[test]
+fn a_control_step_needs_the_capability_and_other_paths_are_no_steps() {
+    let body = r#"{"cases": [
+        {"id": "a", "rules": ["svc.native.lambda-hooks"], "provenance": {"kind": "derived", "from": "x"},
+         "steps": [{"op": "_emulator/hooks", "request": {"hookTargetArn": "h", "replies": ["FAILED"]}}]},
+        {"id": "b", "rules": ["svc.native.lambda-hooks"], "provenance": {"kind": "derived", "from": "x"}, "needs": ["emulator-control"],
+         "steps": [{"op": "_emulator/hooks", "request": {"hookTargetArn": "h", "replies": ["FAILED"]}}]}
+    ]}"#;
+    let dir = fixture_dir("control", body);
+    let err = ecs_harness::load_dir(&dir, &catalog()).unwrap_err();
+    assert_eq!(err.0.len(), 1, "{err}");
+    assert_eq!(err.0[0].path, "/cases/0/steps/0/op", "{err}");
+    assert!(
+        err.0[0].message.contains("must need emulator-control"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    // A reset would reach every case running at once: the schema refuses it as a step.
+    let body = body.replace("_emulator/hooks", "_emulator/reset");
+    let dir = fixture_dir("control-reset", &body);
+    let err = ecs_harness::load_dir(&dir, &catalog()).unwrap_err();
+    assert!(err.to_string().contains("/op"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn filters_that_select_nothing_are_refused_with_what_would_select_something() {
     let catalog = catalog();
     let cases = ecs_harness::load_dir(&root().join("fixtures"), &catalog).unwrap();

@@ -33,6 +33,14 @@ struct Tampering {
 
 impl Respond for Tampering {
     fn respond(&self, request: &Request) -> ResponseTemplate {
+        // The control path (hook answers, alarms) goes to the engine untouched.
+        let path = request.url.path();
+        if path.starts_with(ecs_emulator::control::CONTROL_PREFIX) {
+            let (status, body) = self
+                .engine
+                .control(request.method.as_str(), path, &request.body);
+            return ResponseTemplate::new(status).set_body_json(body);
+        }
         let target = request
             .headers
             .get("x-amz-target")
@@ -1055,14 +1063,29 @@ scenario!(
     })
 );
 scenario!(
+    native_lambda_hooks,
+    "svc.native.lambda-hooks",
+    "rule:svc.native.lambda-hooks",
+    [],
+    // An emulator that takes AWS_LAMBDA hooks but never runs them.
+    on_request(&["UpdateService"], |r| {
+        if let Some(hooks) = r
+            .pointer_mut("/deploymentConfiguration/lifecycleHooks")
+            .and_then(Value::as_array_mut)
+        {
+            hooks.retain(|h| h["targetType"] != "AWS_LAMBDA");
+        }
+    })
+);
+scenario!(
     native_linear,
     "svc.native.linear",
     "rule:svc.native.linear",
     [],
     each_deployment(|d| {
         let w = &mut d["targetServiceRevision"]["requestedProductionTrafficWeight"];
-        if *w == json!(50.0) {
-            *w = json!(40.0)
+        if *w == json!(60.0) {
+            *w = json!(50.0)
         }
     })
 );

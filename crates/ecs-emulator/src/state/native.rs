@@ -1125,6 +1125,7 @@ impl State {
         let callback = self.hook_seconds(CALLBACK_SECONDS);
         let mut failed = None;
         let stage = run.stage;
+        let rolling_back = run.rolling_back;
         for h in run.hooks.iter_mut() {
             if !h.pause() && h.open() {
                 while let Some(due) = h
@@ -1149,7 +1150,7 @@ impl State {
                     }
                     let arn = h.hook.hook_target_arn.clone().unwrap_or_default();
                     let behaviour = self.outside.hook(&arn);
-                    h.pending = Some(behaviour.reply(h.invocations));
+                    h.pending = Some(behaviour.reply(h.invocations, rolling_back));
                     h.invocations += 1;
                     let latency = self.hook_seconds(behaviour.latency.as_secs_f64());
                     h.due = Some(super::elbv2::after(due, latency));
