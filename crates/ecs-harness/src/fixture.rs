@@ -99,13 +99,17 @@ pub enum Expect {
         /// The expected body, with matchers.
         body: Value,
     },
-    /// An error answer with this code (and status, when given).
+    /// An error answer with this code (and status and message, when given).
     Error {
         /// The expected error code.
         error: String,
         /// The expected HTTP status.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         status: Option<u16>,
+        /// The expected `message`, whole: AWS's words where the record has them, or a
+        /// matcher (`@string`) where it does not; `{{variables}}` are substituted.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
     },
 }
 

@@ -140,6 +140,7 @@ pub fn record_case(
             Some(Answer::Error(code)) => Expect::Error {
                 error: code.clone(),
                 status: None,
+                message: None,
             },
             None => continue,
         };

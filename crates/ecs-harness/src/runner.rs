@@ -720,6 +720,19 @@ async fn run_step(
             Ok(b) => Some(Expect::Body { body: b }),
             Err(e) => return not_sent(Status::Blocked, e.to_string()),
         },
+        Some(Expect::Error {
+            error,
+            status,
+            message: Some(message),
+        }) => match matcher::substitute(&Value::String(message.clone()), &state.vars) {
+            Ok(Value::String(m)) => Some(Expect::Error {
+                error: error.clone(),
+                status: *status,
+                message: Some(m),
+            }),
+            Ok(other) => return not_sent(Status::Blocked, format!("message became {other}")),
+            Err(e) => return not_sent(Status::Blocked, e.to_string()),
+        },
         other => other.clone(),
     };
     let deadline = step.poll.map(|p| {
@@ -1148,6 +1161,7 @@ fn evaluate(
     if let Some(Expect::Error {
         error,
         status: want_status,
+        message: want_message,
     }) = expect
     {
         expectation_checked(&mut checks);
@@ -1181,6 +1195,26 @@ fn evaluate(
                     expected: s.to_string(),
                     actual: raw.status.to_string(),
                 });
+            }
+            if let Some(want) = want_message {
+                // The whole message, not the shortened line reports show.
+                let said = serde_json::from_slice::<Value>(&raw.body)
+                    .ok()
+                    .and_then(|v| v.get("message").or_else(|| v.get("Message")).cloned());
+                let mut mismatches = vec![];
+                matcher::check(
+                    &Value::String(want.clone()),
+                    said.as_ref(),
+                    "message",
+                    tokens,
+                    &mut mismatches,
+                );
+                failures.extend(mismatches.into_iter().map(|m| Failure {
+                    rules: rules.to_vec(),
+                    path: "message".into(),
+                    expected: m.expected,
+                    actual: m.actual,
+                }));
             }
         }
         let status = if failures.is_empty() {

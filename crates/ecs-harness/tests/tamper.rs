@@ -20,6 +20,8 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 enum Answer {
     Ok(Value),
     Err(u16, String),
+    /// An error in words of the tamper's choosing.
+    Saying(u16, String, String),
 }
 
 type Tamper = Arc<dyn Fn(&str, &mut Value, &mut Option<Answer>) + Send + Sync>;
@@ -51,13 +53,19 @@ impl Respond for Tampering {
         let mut body: Value = serde_json::from_slice(&request.body).unwrap_or(json!({}));
         let mut none = None;
         (self.tamper)(&op, &mut body, &mut none);
+        // An error the tamper leaves as it was keeps the engine's message; one it made up
+        // says "tampered".
+        let mut said = None;
         let answer =
             match self
                 .engine
                 .handle(Some(&target), None, &serde_json::to_vec(&body).unwrap())
             {
                 Ok(bytes) => Answer::Ok(serde_json::from_slice(&bytes).unwrap()),
-                Err(e) => Answer::Err(e.status, e.code.to_owned()),
+                Err(e) => {
+                    said = Some((e.status, e.code.to_owned(), e.message.clone()));
+                    Answer::Err(e.status, e.code.to_owned())
+                }
             };
         let mut answer = Some(answer);
         (self.tamper)(&op, &mut body, &mut answer);
@@ -69,8 +77,16 @@ impl Respond for Tampering {
             Some(Answer::Err(status, code)) if code.is_empty() => {
                 ResponseTemplate::new(status).set_body_raw("<html>oops</html>", "text/html")
             }
-            Some(Answer::Err(status, code)) => ResponseTemplate::new(status)
-                .set_body_json(json!({"__type": code, "message": "tampered"})),
+            Some(Answer::Saying(status, code, message)) => ResponseTemplate::new(status)
+                .set_body_json(json!({"__type": code, "message": message})),
+            Some(Answer::Err(status, code)) => {
+                let message = match said {
+                    Some((s, c, m)) if s == status && c == code => m,
+                    _ => "tampered".to_owned(),
+                };
+                ResponseTemplate::new(status)
+                    .set_body_json(json!({"__type": code, "message": message}))
+            }
             None => ResponseTemplate::new(500),
         }
     }
@@ -1157,4 +1173,22 @@ scenario!(
     "rule:svc.native.refusals",
     [],
     map_error("ClientException", Some("InvalidParameterException"))
+);
+scenario!(
+    native_refusal_messages,
+    "svc.native.refusals",
+    "rule:svc.native.refusals",
+    [],
+    // The right code in other words.
+    Arc::new(|_op, _req, answer| {
+        if let Some(Answer::Err(status, code)) = answer {
+            if code == "ClientException" {
+                *answer = Some(Answer::Saying(
+                    *status,
+                    code.clone(),
+                    "advancedConfiguration is required".into(),
+                ));
+            }
+        }
+    })
 );
