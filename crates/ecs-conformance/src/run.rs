@@ -425,6 +425,16 @@ pub fn plan(cases: &[ecs_harness::Case], profile: &Profile, endpoint: Option<&st
         n("CreateService"),
         n("CreateTaskSet")
     );
+    let control: usize = ecs_harness::fixture::CONTROL_OPS
+        .iter()
+        .map(|op| n(op))
+        .sum();
+    if control > 0 {
+        let _ = writeln!(
+            o,
+            "  sends {control} unsigned POST(s) to the target's control path (_emulator/hooks, _emulator/alarms): what a hook's Lambda function answers, which alarms are in ALARM"
+        );
+    }
     if profile.capabilities.iter().any(|c| c == "tasks-run") {
         let _ = writeln!(
             o,

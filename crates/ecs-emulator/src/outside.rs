@@ -31,6 +31,7 @@ pub enum HookReply {
 /// is given), and `replies` otherwise. A hook ARN with no behaviour set answers `SUCCEEDED` at
 /// once (assumed, A59: a function that exists and approves).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct HookBehaviour {
     /// The replies, in invocation order; the last one repeats.
     pub replies: Vec<HookReply>,
@@ -65,6 +66,12 @@ impl HookBehaviour {
             rollback_replies: vec![],
             latency: Duration::ZERO,
         }
+    }
+
+    /// The same, each invocation taking `latency` of AWS time.
+    pub fn with_latency(mut self, latency: Duration) -> HookBehaviour {
+        self.latency = latency;
+        self
     }
 
     /// The same, answering `replies` in the stages of a rollback.

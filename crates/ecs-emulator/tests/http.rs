@@ -678,10 +678,15 @@ async fn the_control_path_drives_deployments_and_reset_forgets_hooks_and_alarms(
         format!("Service deployment rolled back because POST_SCALE_UP lifecycle hook(s) failed. Lifecycle hook target {HOOK} returned FAILED status.")
     );
 
-    // The function approves after asking for time; the alarm goes off while it is asked.
-    let (status, _) = control(&url, Method::POST, "hooks", json!({"hookTargetArn": HOOK, "replies": ["IN_PROGRESS", "SUCCEEDED"], "latencySeconds": 30})).await;
+    // The function approves now, but the alarm the deployment watches is in ALARM.
+    let (status, _) = control(
+        &url,
+        Method::POST,
+        "hooks",
+        json!({"hookTargetArn": HOOK, "replies": ["SUCCEEDED"]}),
+    )
+    .await;
     assert_eq!(status, 200);
-    let third = deploy(&url, 3).await;
     let (status, _) = control(
         &url,
         Method::POST,
@@ -690,6 +695,7 @@ async fn the_control_path_drives_deployments_and_reset_forgets_hooks_and_alarms(
     )
     .await;
     assert_eq!(status, 200);
+    let third = deploy(&url, 3).await;
     let d = deployment_until(&url, &third, "ROLLBACK_SUCCESSFUL").await;
     assert!(
         d["statusReason"].as_str().unwrap().contains("errors"),

@@ -1032,11 +1032,7 @@ fn a_rollback_is_not_overtaken_by_a_desired_count_change() {
     // The hook takes 100 AWS seconds (100 ms here), on the way forward and back.
     w.engine.set_hook(
         LAMBDA,
-        HookBehaviour {
-            replies: vec![HookReply::Succeeded],
-            rollback_replies: vec![],
-            latency: Duration::from_secs(100),
-        },
+        HookBehaviour::always(HookReply::Succeeded).with_latency(Duration::from_secs(100)),
     );
     let second = w.deploy(2);
     w.at_stage(&second, "BAKE_TIME");

@@ -550,17 +550,8 @@ fn check_cases(cases: &[Case], catalog: &Catalog, errors: &mut Vec<FixtureError>
         for (list, steps) in [("steps", &case.steps), ("cleanup", &case.cleanup)] {
             for (s, step) in steps.iter().enumerate() {
                 if is_control_op(&step.op) {
-                    if !case.needs.iter().any(|n| n == CONTROL_CAPABILITY) {
-                        errors.push(step_error(
-                            case,
-                            list,
-                            s,
-                            "/op",
-                            format!(
-                                "{} is a control path: the case must need {CONTROL_CAPABILITY}",
-                                step.op
-                            ),
-                        ));
+                    for (at, message) in control_step_errors(case, step) {
+                        errors.push(step_error(case, list, s, at, message));
                     }
                 } else if ecs_model::operation::find(&step.op).is_none() {
                     errors.push(step_error(
@@ -591,6 +582,51 @@ fn check_cases(cases: &[Case], catalog: &Catalog, errors: &mut Vec<FixtureError>
     }
 }
 
+/// What is wrong with a control step: it runs only in a case that needs
+/// [`CONTROL_CAPABILITY`]; it checks nothing (no `expect`, `poll` or `capture`: a 200 is all
+/// it takes), so it must be a `setup` step, whose failure blocks the case; and the hook ARN
+/// or alarm name it sets holds `{{unique}}`, so that no other case running at the same moment
+/// meets its answers.
+fn control_step_errors(case: &Case, step: &Step) -> Vec<(&'static str, String)> {
+    let mut out = vec![];
+    let op = &step.op;
+    if !case.needs.iter().any(|n| n == CONTROL_CAPABILITY) {
+        out.push((
+            "/op",
+            format!("{op} is a control path: the case must need {CONTROL_CAPABILITY}"),
+        ));
+    }
+    if !step.setup {
+        out.push((
+            "/setup",
+            format!("{op} is a control path: the step must be a setup step"),
+        ));
+    }
+    if step.expect.is_some() || step.poll.is_some() || !step.capture.is_empty() {
+        out.push((
+            "/op",
+            format!("{op} is a control path: it takes no expect, poll or capture"),
+        ));
+    }
+    let key = if op == "_emulator/alarms" {
+        "alarmName"
+    } else {
+        "hookTargetArn"
+    };
+    let named = step.request.get(key).and_then(Value::as_str);
+    if !named.is_some_and(|n| n.contains("{{unique}}")) {
+        out.push((
+            if key == "alarmName" {
+                "/request/alarmName"
+            } else {
+                "/request/hookTargetArn"
+            },
+            format!("{op}: {key} must hold {{{{unique}}}}, so that cases running at once never share it"),
+        ));
+    }
+    out
+}
+
 /// Matchers must exist, and every `{{variable}}` must be `unique` or captured by an earlier
 /// step (a cleanup step may use any step's capture): a typo in either is a fixture error, not
 /// a target failure found halfway through a run.
@@ -613,20 +649,21 @@ fn check_patterns_and_variables(case: &Case, errors: &mut Vec<FixtureError>) {
                 .into_iter()
                 .map(|(p, n)| (format!("/request{p}"), n))
                 .collect::<Vec<_>>();
-            if let Some(Expect::Body { body }) = &step.expect {
-                for (p, message) in crate::matcher::unknown_matchers(body) {
-                    errors.push(step_error(
-                        case,
-                        list,
-                        s,
-                        &format!("/expect/body{p}"),
-                        message,
-                    ));
+            let expected = match &step.expect {
+                Some(Expect::Body { body }) => Some(("/expect/body", body.clone())),
+                Some(Expect::Error {
+                    message: Some(m), ..
+                }) => Some(("/expect/message", Value::String(m.clone()))),
+                _ => None,
+            };
+            if let Some((at, expected)) = expected {
+                for (p, message) in crate::matcher::unknown_matchers(&expected) {
+                    errors.push(step_error(case, list, s, &format!("{at}{p}"), message));
                 }
                 uses.extend(
-                    crate::matcher::variables(body)
+                    crate::matcher::variables(&expected)
                         .into_iter()
-                        .map(|(p, n)| (format!("/expect/body{p}"), n)),
+                        .map(|(p, n)| (format!("{at}{p}"), n)),
                 );
             }
             for (path, name) in uses {

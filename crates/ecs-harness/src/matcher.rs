@@ -14,6 +14,7 @@
 //! | `@version` | a concrete dotted version such as `1.4.0` (never `LATEST`) |
 //! | `@arn`, `@arn:<kind>` | an ECS ARN, of that resource kind (`cluster`, `service`, `task-set`, `task-definition`, `task`, `service-revision` ...) |
 //! | `@token:<name>` | anything the first time; the same value every later time, in any step of the case |
+//! | `@prefix:<text>` | a string that starts with `<text>` (AWS's words where the record has more than one ending) |
 //!
 //! `@@` escapes a literal leading `@`. `{"@unordered": [...]}` matches an array in any order.
 //! Objects match when every expected member matches; extra members in the answer are allowed
@@ -250,6 +251,8 @@ fn check_matcher(
         _ => {
             if let Some(kind) = m.strip_prefix("arn:") {
                 v.as_str().is_some_and(|s| is_arn(s, Some(kind)))
+            } else if let Some(text) = m.strip_prefix("prefix:") {
+                v.as_str().is_some_and(|s| s.starts_with(text))
             } else if let Some(name) = m.strip_prefix("after:") {
                 // A number later than what the token `name` bound earlier in the case.
                 let bound = tokens.get(name).and_then(Value::as_f64);
@@ -315,6 +318,7 @@ pub fn is_known_matcher(m: &str) -> bool {
         .is_some_and(|k| ARN_KINDS.contains(&k))
         || m.strip_prefix("token:").is_some_and(|n| !n.is_empty())
         || m.strip_prefix("after:").is_some_and(|n| !n.is_empty())
+        || m.strip_prefix("prefix:").is_some_and(|t| !t.is_empty())
 }
 
 /// Every matcher in an expected body that [`check`] does not know, as (JSON pointer below
@@ -512,12 +516,29 @@ mod tests {
         );
         assert_eq!(out.len(), 2, "an unbound token never matches");
         assert!(is_known_matcher("after:t0") && !is_known_matcher("after:"));
+        assert!(is_known_matcher("prefix:a b") && !is_known_matcher("prefix:"));
     }
 
     fn diffs(expected: Value, actual: Value) -> Vec<Mismatch> {
         let mut out = vec![];
         check(&expected, Some(&actual), "", &mut Vars::new(), &mut out);
         out
+    }
+
+    #[test]
+    fn prefix_matches_the_start_of_a_string_only() {
+        let m = json!({"m": "@prefix:field is required when using "});
+        assert!(diffs(
+            m.clone(),
+            json!({"m": "field is required when using the linear x"})
+        )
+        .is_empty());
+        assert_eq!(
+            diffs(m.clone(), json!({"m": "a field is required when using "})).len(),
+            1
+        );
+        assert_eq!(diffs(m.clone(), json!({"m": 5})).len(), 1);
+        assert_eq!(diffs(m, json!({})).len(), 1);
     }
 
     #[test]

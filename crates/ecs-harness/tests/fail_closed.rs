@@ -89,19 +89,48 @@ fn matcher_typos_and_unset_variables_are_fixture_errors() {
 }
 
 #[test]
-fn a_control_step_needs_the_capability_and_other_paths_are_no_steps() {
+fn a_control_step_needs_the_capability_blocks_checks_nothing_and_names_its_case() {
     let body = r#"{"cases": [
         {"id": "a", "rules": ["svc.native.lambda-hooks"], "provenance": {"kind": "derived", "from": "x"},
-         "steps": [{"op": "_emulator/hooks", "request": {"hookTargetArn": "h", "replies": ["FAILED"]}}]},
+         "steps": [{"op": "_emulator/hooks", "setup": true, "request": {"hookTargetArn": "h-{{unique}}", "replies": ["FAILED"]}}]},
         {"id": "b", "rules": ["svc.native.lambda-hooks"], "provenance": {"kind": "derived", "from": "x"}, "needs": ["emulator-control"],
-         "steps": [{"op": "_emulator/hooks", "request": {"hookTargetArn": "h", "replies": ["FAILED"]}}]}
+         "steps": [{"op": "_emulator/hooks", "setup": true, "request": {"hookTargetArn": "h-{{unique}}", "replies": ["FAILED"]}},
+                   {"op": "_emulator/alarms", "setup": true, "request": {"alarmName": "a-{{unique}}", "state": "ALARM"}}]},
+        {"id": "c", "rules": ["svc.native.lambda-hooks"], "provenance": {"kind": "derived", "from": "x"}, "needs": ["emulator-control"],
+         "steps": [{"op": "_emulator/alarms", "request": {"alarmName": "shared", "state": "ALARM"}, "expect": {"error": "Nope"}}]}
     ]}"#;
     let dir = fixture_dir("control", body);
     let err = ecs_harness::load_dir(&dir, &catalog()).unwrap_err();
-    assert_eq!(err.0.len(), 1, "{err}");
-    assert_eq!(err.0[0].path, "/cases/0/steps/0/op", "{err}");
+    let found: Vec<(&str, &str)> = err
+        .0
+        .iter()
+        .map(|e| (e.path.as_str(), e.message.as_str()))
+        .collect();
+    assert_eq!(found.len(), 4, "{err}");
     assert!(
-        err.0[0].message.contains("must need emulator-control"),
+        found
+            .iter()
+            .any(|(p, m)| *p == "/cases/0/steps/0/op" && m.contains("must need emulator-control")),
+        "{err}"
+    );
+    // Case b is right; case c checks what a control step cannot, blocks nothing and shares
+    // its alarm with every other case.
+    assert!(
+        found
+            .iter()
+            .any(|(p, m)| *p == "/cases/2/steps/0/setup" && m.contains("setup step")),
+        "{err}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(p, m)| *p == "/cases/2/steps/0/op" && m.contains("no expect, poll or capture")),
+        "{err}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(p, m)| *p == "/cases/2/steps/0/request/alarmName" && m.contains("{{unique}}")),
         "{err}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
@@ -110,6 +139,27 @@ fn a_control_step_needs_the_capability_and_other_paths_are_no_steps() {
     let dir = fixture_dir("control-reset", &body);
     let err = ecs_harness::load_dir(&dir, &catalog()).unwrap_err();
     assert!(err.to_string().contains("/op"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_error_message_is_checked_for_matcher_typos_and_unset_variables() {
+    let body = r#"{"cases": [{"id": "a", "rules": ["ts.create.active"], "provenance": {"kind": "derived", "from": "x"},
+        "steps": [
+          {"op": "DescribeClusters", "request": {}, "expect": {"error": "ClientException", "message": "@strnig"}},
+          {"op": "DescribeClusters", "request": {}, "expect": {"error": "ClientException", "message": "no cluster {{clustr}}"}}
+        ]}]}"#;
+    let dir = fixture_dir("message", body);
+    let err = ecs_harness::load_dir(&dir, &catalog()).unwrap_err();
+    let paths: Vec<&str> = err.0.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/cases/0/steps/0/expect/message",
+            "/cases/0/steps/1/expect/message"
+        ],
+        "{err}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
