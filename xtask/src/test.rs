@@ -133,7 +133,7 @@ pub fn run() -> Result<()> {
         skipped > 0,
         "the api-only profile skipped no case: capabilities are not honoured"
     );
-    eprintln!("api-only profile: {skipped} case(s) skipped for tasks-run");
+    eprintln!("api-only profile: {skipped} case(s) skipped for tasks-run or emulator-control");
     third_party_baselines(&root)?;
     // The deployment controller's example: a linear deployment against the reference emulator
     // in AWS's timing shape, fifty times faster (it fails unless the deployment succeeds);
