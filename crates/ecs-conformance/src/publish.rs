@@ -155,7 +155,7 @@ pub fn run(args: &Args) -> Result<()> {
             let stem = format!("{}-{}", report.target.name, report.target.version);
             write(
                 &dir.join(format!("{stem}.json")),
-                &(report.to_json() + "\n"),
+                &(report.to_json().context("the report as JSON")? + "\n"),
             )?;
             write(&dir.join(format!("{stem}.md")), &report.markdown())?;
             if let Some((_, _, text)) = interop.iter().find(|(t, _, _)| *t == report.target.name) {
@@ -201,11 +201,17 @@ fn matrix(reports: &[Report], interop: &Interops) -> String {
     let Some(first) = reports.first() else {
         return o;
     };
-    for (i, rule) in first.rules.iter().enumerate() {
+    // Reports saved from different catalogs: each target's cell is its own rule of that id,
+    // and a rule its report lacks says so.
+    for rule in &first.rules {
         let _ = write!(o, "| `{}` |", rule.id);
         for r in reports {
-            let rr = &r.rules[i];
-            let _ = write!(o, " {} |", cell(rr.status, rr.reason.as_deref()));
+            match r.rules.iter().find(|rr| rr.id == rule.id) {
+                Some(rr) => {
+                    let _ = write!(o, " {} |", cell(rr.status, rr.reason.as_deref()));
+                }
+                None => o.push_str(" not in this report's catalog |"),
+            }
         }
         o.push('\n');
     }
@@ -289,4 +295,46 @@ fn glance(reports: &[Report], interop: &Interops) -> String {
         }
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn report(name: &str, rules: &[(&str, &str)]) -> Report {
+        let rules: Vec<serde_json::Value> = rules
+            .iter()
+            .map(|(id, status)| {
+                serde_json::json!({"id": id, "summary": "s", "source": "x",
+                "level": "documented", "status": status, "cases": 1, "checked": 1})
+            })
+            .collect();
+        serde_json::from_value(serde_json::json!({"version": 1,
+            "target": {"name": name, "version": "1", "endpoint": "http://127.0.0.1:1"},
+            "started_at": "2026-12-07T00:00:00Z", "duration_ms": 0, "totals": {},
+            "not_implemented": [], "root_causes": [], "rules": rules, "cases": []}))
+        .unwrap()
+    }
+
+    /// Saved reports of different catalogs (an older one lacks a rule, or orders them
+    /// otherwise) make a matrix, never a panic, and each cell is that target's own rule.
+    #[test]
+    fn reports_of_different_catalogs_make_a_matrix_by_rule_id() {
+        let new = report("reference", &[("a", "passed"), ("b", "failed")]);
+        let old = report("moto", &[("b", "passed")]);
+        let m = matrix(&[new, old], &[]);
+        let row = |id: &str| {
+            m.lines()
+                .find(|l| l.starts_with(&format!("| `{id}` |")))
+                .unwrap()
+                .to_owned()
+        };
+        assert!(
+            row("a").ends_with("| not in this report's catalog |"),
+            "{m}"
+        );
+        assert!(row("b").ends_with("| pass |"), "{m}");
+        assert!(!row("b").contains("not in"), "{m}");
+    }
 }

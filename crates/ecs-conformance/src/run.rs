@@ -216,7 +216,7 @@ pub fn run_one(args: &Args) -> Result<(i32, Report)> {
     print!("{}", report.terminal(args.verbose));
     if let Some(out) = &args.out {
         let text = match args.format.unwrap_or(Format::Json) {
-            Format::Json => report.to_json(),
+            Format::Json => report.to_json().context("the report as JSON")?,
             Format::Junit => report.junit(),
             Format::Markdown => report.markdown(),
             Format::Html => ecs_harness::html::html(std::slice::from_ref(&report)),

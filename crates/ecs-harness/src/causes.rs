@@ -59,6 +59,14 @@ impl RootCause {
         line
     }
 
+    /// The case named as the example: the first the cause explains, or (in a saved report
+    /// whose list is empty) the reproducer's.
+    pub fn first_case(&self) -> &str {
+        self.cases
+            .first()
+            .map_or(self.reproducer.case.as_str(), String::as_str)
+    }
+
     /// `129 cases (120 blocked, 9 failed)`.
     pub fn count_line(&self) -> String {
         let by: Vec<String> = self

@@ -136,7 +136,7 @@ pub fn html(reports: &[Report]) -> String {
                     "<li class=\"cause\"><strong>{}</strong>: <code>{}</code><br/>e.g. <code>{}</code>: {}\n<details><summary>reproduce ({}), and the {} case(s)</summary>\n<pre>",
                     escape(&c.count_line()),
                     escape(&c.headline()),
-                    escape(&c.cases[0]),
+                    escape(c.first_case()),
                     escape(&c.example),
                     escape(&c.reproducer.case),
                     c.cases.len()

@@ -193,8 +193,8 @@ impl Report {
     }
 
     /// The report as pretty JSON.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default()
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string_pretty(self)
     }
 
     /// The statuses of this run, as a baseline to compare later runs with.
@@ -232,7 +232,7 @@ impl Report {
                 let _ = writeln!(
                     o,
                     "       e.g. {}: {}",
-                    c.cases[0],
+                    c.first_case(),
                     one_line(&c.example, 200)
                 );
                 if i < 3 || verbose {
@@ -363,7 +363,7 @@ impl Report {
                     i + 1,
                     c.count_line(),
                     c.headline().replace('`', "'"),
-                    c.cases[0],
+                    c.first_case(),
                     one_line(&c.example, 300).replace('`', "'")
                 );
                 let _ = writeln!(

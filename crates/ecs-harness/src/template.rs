@@ -23,6 +23,11 @@ use crate::fixture::FixtureError;
 /// How deep parts may use parts.
 const MAX_DEPTH: usize = 8;
 
+/// How many steps and part uses one case may expand to. The depth cap alone does not bound
+/// the work: a part used a hundred times at each of eight levels is 10^16 steps. The largest
+/// case of the suite expands to a few dozen.
+pub const MAX_EXPANSION: usize = 100_000;
+
 /// Where an expanded step was written: its file and JSON pointer.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Origin {
@@ -207,9 +212,17 @@ fn expand_steps_of(
             continue;
         };
         let mut steps = vec![];
+        let mut budget = MAX_EXPANSION;
         for (k, item) in items.iter().enumerate() {
             let here = Origin::new(file, format!("{base}/{list}/{k}"));
-            expand_item(item, here, parts, 0, &mut steps, origin, errors);
+            let mut out = Out {
+                steps: &mut steps,
+                origins: origin,
+                budget: &mut budget,
+            };
+            if !expand_item(item, here, parts, 0, &mut out, errors) {
+                break;
+            }
         }
         value[*list] = Value::Array(steps);
     }
@@ -222,20 +235,23 @@ fn expand_steps_of(
     })
 }
 
+/// Where expanded steps go, and how much expansion is left for the case.
+struct Out<'a> {
+    steps: &'a mut Vec<Value>,
+    origins: &'a mut Vec<Origin>,
+    budget: &'a mut usize,
+}
+
+/// Expands one item into `out`; `false` once the case has used up [`MAX_EXPANSION`] (the
+/// error is given, and nothing more is expanded).
 fn expand_item(
     item: &Value,
     here: Origin,
     parts: &Parts,
     depth: usize,
-    steps: &mut Vec<Value>,
-    origins: &mut Vec<Origin>,
+    out: &mut Out,
     errors: &mut Vec<FixtureError>,
-) {
-    let Some(name) = item.get("use").and_then(Value::as_str) else {
-        steps.push(item.clone());
-        origins.push(here);
-        return;
-    };
+) -> bool {
     let fail = |errors: &mut Vec<FixtureError>, path: String, message: String| {
         errors.push(FixtureError {
             file: here.file.clone(),
@@ -243,13 +259,27 @@ fn expand_item(
             message,
         });
     };
+    if *out.budget == 0 {
+        fail(
+            errors,
+            here.pointer.clone(),
+            format!("the case expands to more than {MAX_EXPANSION} steps and part uses (parts used many times over, at several levels)"),
+        );
+        return false;
+    }
+    *out.budget -= 1;
+    let Some(name) = item.get("use").and_then(Value::as_str) else {
+        out.steps.push(item.clone());
+        out.origins.push(here);
+        return true;
+    };
     if depth >= MAX_DEPTH {
         fail(
             errors,
             format!("{}/use", here.pointer),
             format!("parts use parts more than {MAX_DEPTH} deep (a part that uses itself?)"),
         );
-        return;
+        return true;
     }
     let Some(part) = parts.parts.get(name) else {
         fail(
@@ -260,7 +290,7 @@ fn expand_item(
                 parts.names().collect::<Vec<_>>().join(", ")
             ),
         );
-        return;
+        return true;
     };
     let given = item
         .get("with")
@@ -299,8 +329,11 @@ fn expand_item(
             fail(errors, format!("{pointer}{path}"), message);
         }
         let origin = Origin::new(&part.origin.file, pointer);
-        expand_item(&step, origin, parts, depth + 1, steps, origins, errors);
+        if !expand_item(&step, origin, parts, depth + 1, out, errors) {
+            return false;
+        }
     }
+    true
 }
 
 /// `value` with every `${name}` replaced from `bindings`; problems are (JSON pointer, message).

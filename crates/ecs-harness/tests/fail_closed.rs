@@ -446,7 +446,7 @@ async fn root_causes_rank_what_went_wrong() {
         "{text}"
     );
     // The JSON report carries them, and validates.
-    let json: Value = serde_json::from_str(&report.to_json()).unwrap();
+    let json: Value = serde_json::from_str(&report.to_json().unwrap()).unwrap();
     assert_eq!(
         json["root_causes"][0]["cases"],
         json!(["crash-1", "crash-2"])
@@ -529,4 +529,56 @@ async fn an_emulator_names_its_version_on_its_health_endpoint() {
         ecs_harness::preflight::version_endpoint(&silent.uri(), Duration::from_secs(2)).await,
         None
     );
+}
+
+/// A saved report read back (the publisher reads them) may be odd: a root cause whose case
+/// list is empty is rendered in every format, naming the reproducer's case, never a panic.
+#[test]
+fn a_saved_report_with_an_empty_root_cause_renders_everywhere() {
+    let text = std::fs::read_to_string(root().join("conformance/results/moto-5.2.5.json")).unwrap();
+    let mut saved: Value = serde_json::from_str(&text).unwrap();
+    let causes = saved["root_causes"].as_array_mut().unwrap();
+    assert!(!causes.is_empty(), "the saved moto report has root causes");
+    let named = causes[0]["reproducer"]["case"].as_str().unwrap().to_owned();
+    causes[0]["cases"] = json!([]);
+    let report: ecs_harness::Report = serde_json::from_value(saved).unwrap();
+    assert!(report.terminal(true).contains(&format!("e.g. {named}:")));
+    assert!(report.markdown().contains(&format!("e.g. `{named}`")));
+    assert!(ecs_harness::html::html(std::slice::from_ref(&report)).contains(&named));
+    assert!(report.to_json().is_ok());
+}
+
+/// Parts used a hundred times at each of five levels would be 10^10 steps: loading stops at
+/// the expansion cap with an error naming where, at once.
+#[test]
+fn a_part_fan_out_past_the_cap_is_a_fixture_error() {
+    let mut parts = serde_json::Map::new();
+    for level in 0..5 {
+        let steps: Vec<Value> = (0..100)
+            .map(|_| json!({"use": format!("p{}", level + 1)}))
+            .collect();
+        parts.insert(format!("p{level}"), json!({"steps": steps}));
+    }
+    parts.insert(
+        "p5".into(),
+        json!({"steps": [{"op": "ListClusters", "request": {}}]}),
+    );
+    let body = json!({"parts": parts, "cases": [{"id": "a", "rules": ["ts.create.active"],
+        "provenance": {"kind": "derived", "from": "x"}, "steps": [{"use": "p0"}]}]});
+    let dir = fixture_dir("fan-out", &body.to_string());
+    let started = std::time::Instant::now();
+    let err = ecs_harness::load_dir(&dir, &catalog()).unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the cap stops the work"
+    );
+    assert_eq!(err.0.len(), 1, "{err}");
+    assert!(
+        err.0[0].message.contains(&format!(
+            "more than {} steps",
+            ecs_harness::template::MAX_EXPANSION
+        )),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -91,7 +91,7 @@ async fn json_and_junit_reports_validate() {
     )
     .unwrap();
     let validator = jsonschema::draft202012::new(&schema).unwrap();
-    let json: Value = serde_json::from_str(&report.to_json()).unwrap();
+    let json: Value = serde_json::from_str(&report.to_json().unwrap()).unwrap();
     let errors: Vec<String> = validator
         .iter_errors(&json)
         .map(|e| format!("{e} at {}", e.instance_path()))
