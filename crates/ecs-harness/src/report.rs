@@ -571,14 +571,20 @@ pub struct BaselineDiff {
     pub regressions: Vec<(String, Option<Status>, Status)>,
     /// Cases that did not pass and now do: update the baseline.
     pub fixed: Vec<(String, Status)>,
-    /// Other changes (new cases, one non-passing status to another, cases gone).
+    /// Other changes (new cases, one non-passing status to another).
     pub other: Vec<(String, Option<Status>, Option<Status>)>,
+    /// Cases of the baseline the run has no result for, in a run of the whole suite: gone
+    /// from the fixtures, or lost by the run. Either way a change, never a silent shrink.
+    pub vanished: Vec<(String, Status)>,
 }
 
 impl BaselineDiff {
     /// Whether no case changed status.
     pub fn is_empty(&self) -> bool {
-        self.regressions.is_empty() && self.fixed.is_empty() && self.other.is_empty()
+        self.regressions.is_empty()
+            && self.fixed.is_empty()
+            && self.other.is_empty()
+            && self.vanished.is_empty()
     }
 
     /// The changes, one per line.
@@ -599,6 +605,13 @@ impl BaselineDiff {
                 before.label()
             );
         }
+        for (id, before) in &self.vanished {
+            let _ = writeln!(
+                o,
+                "vanished: {id}: {} -> no result (gone from the suite, or lost by the run; update the baseline if it was removed)",
+                before.label()
+            );
+        }
         for (id, before, now) in &self.other {
             let _ = writeln!(
                 o,
@@ -612,9 +625,21 @@ impl BaselineDiff {
 }
 
 impl Baseline {
-    /// Compares a run with this baseline. Cases filtered out of the run are not compared.
-    pub fn diff(&self, report: &Report) -> BaselineDiff {
+    /// Compares a run with this baseline. `whole_suite`: the run selected every case, so a
+    /// case of the baseline without a result has vanished; a filtered run compares only the
+    /// cases it ran.
+    pub fn diff(&self, report: &Report, whole_suite: bool) -> BaselineDiff {
         let mut d = BaselineDiff::default();
+        if whole_suite {
+            let ran: std::collections::BTreeSet<&str> =
+                report.cases.iter().map(|c| c.id.as_str()).collect();
+            d.vanished = self
+                .cases
+                .iter()
+                .filter(|(id, _)| !ran.contains(id.as_str()))
+                .map(|(id, s)| (id.clone(), *s))
+                .collect();
+        }
         for c in &report.cases {
             let before = self.cases.get(&c.id).copied();
             match (before, c.status) {

@@ -128,11 +128,11 @@ async fn json_and_junit_reports_validate() {
 async fn baselines_report_regressions_and_fixes() {
     let report = reference_report(&["describe.none-named-is-refused", "describe.named-only"]).await;
     let mut baseline = report.baseline();
-    assert!(baseline.diff(&report).is_empty());
+    assert!(baseline.diff(&report, false).is_empty());
     baseline
         .cases
         .insert("describe.named-only".into(), Status::Failed);
-    let d = baseline.diff(&report);
+    let d = baseline.diff(&report, false);
     assert_eq!(
         d.fixed,
         vec![("describe.named-only".to_owned(), Status::Failed)]
@@ -146,11 +146,27 @@ async fn baselines_report_regressions_and_fixes() {
         .insert("describe.named-only".into(), Status::Passed);
     let mut failed_report = report.clone();
     failed_report.cases[1].status = Status::Failed;
-    let d = regressed.diff(&failed_report);
+    let d = regressed.diff(&failed_report, false);
     assert_eq!(d.regressions.len(), 1);
     assert!(
-        !baseline.diff(&report).is_empty(),
+        !baseline.diff(&report, false).is_empty(),
         "cases absent from the baseline are changes"
+    );
+    // A case the baseline has and the run lacks: a departure when the run was of the whole
+    // suite, nothing when it was filtered.
+    let mut gone = report.baseline();
+    gone.cases.insert("describe.removed".into(), Status::Failed);
+    assert!(gone.diff(&report, false).is_empty());
+    let d = gone.diff(&report, true);
+    assert_eq!(
+        d.vanished,
+        vec![("describe.removed".to_owned(), Status::Failed)]
+    );
+    assert!(
+        d.describe()
+            .contains("vanished: describe.removed: FAIL -> no result"),
+        "{}",
+        d.describe()
     );
 }
 
