@@ -275,15 +275,57 @@ fn reproducer(case: &CaseResult, upto: usize) -> Reproducer {
         .enumerate()
         .filter(|(i, s)| *i == upto || !is_read(&s.op))
         .filter_map(|(_, s)| {
-            s.request.as_ref().map(|r| ReproStep {
-                op: s.op.clone(),
-                request: r.clone(),
+            s.request.as_ref().map(|r| {
+                let mut request = r.clone();
+                redact(&mut request);
+                ReproStep {
+                    op: s.op.clone(),
+                    request,
+                }
             })
         })
         .collect();
     Reproducer {
         case: case.id.clone(),
         steps,
+    }
+}
+
+/// What a report never carries of a request: the values of environment variables
+/// (`environment: [{"name", "value"}]` of a container definition or an override, which
+/// teams fill with connection strings and keys), and any member named like a password, a
+/// secret key, a session token or an authorization. Names stay, so the reproducer still
+/// reads as the request it was.
+pub const REDACTED: &str = "(redacted)";
+
+fn redact(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                let lower = key.to_ascii_lowercase();
+                if [
+                    "password",
+                    "secretaccesskey",
+                    "sessiontoken",
+                    "authorization",
+                ]
+                .iter()
+                .any(|k| lower.contains(k))
+                {
+                    *v = Value::String(REDACTED.into());
+                } else if key == "environment" {
+                    for pair in v.as_array_mut().into_iter().flatten() {
+                        if let Some(val) = pair.get_mut("value") {
+                            *val = Value::String(REDACTED.into());
+                        }
+                    }
+                } else {
+                    redact(v);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact),
+        _ => {}
     }
 }
 
@@ -450,6 +492,29 @@ mod tests {
         s.http_status = Some(500);
         s.key_line = Some("Exception: No instances found in cluster".into());
         s
+    }
+
+    #[test]
+    fn reproducers_carry_no_environment_values_or_secrets() {
+        let mut register = crash();
+        register.op = "RegisterTaskDefinition".into();
+        register.request = Some(
+            json!({"family": "f", "containerDefinitions": [{"name": "web",
+            "environment": [{"name": "DATABASE_URL", "value": "postgres://u:hunter2@db/x"}],
+            "repositoryCredentials": {"credentialsParameter": "arn:aws:secretsmanager:x"}}],
+            "overrides": {"dbPassword": "hunter2"}}),
+        );
+        let causes = root_causes(&[case("a", Status::Failed, vec![register])]);
+        let sent = causes[0].reproducer.steps[0].request.to_string();
+        assert!(!sent.contains("hunter2"), "{sent}");
+        assert!(
+            sent.contains("DATABASE_URL") && sent.contains(REDACTED),
+            "{sent}"
+        );
+        assert!(
+            sent.contains("arn:aws:secretsmanager:x"),
+            "an ARN names, it holds nothing"
+        );
     }
 
     #[test]
