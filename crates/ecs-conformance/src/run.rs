@@ -97,6 +97,11 @@ pub struct Args {
     /// Print what the run would create on the target, then exit without sending a request.
     #[arg(long)]
     pub plan: bool,
+    /// Cases skipped for a capability the profile lacks fail the run (exit 1): a run that
+    /// checked less than the suite is not a pass. With --baseline, a skip the baseline does
+    /// not record is a change anyway.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Exit codes of `ecs-conformance run` (and `cargo xtask conformance`).
@@ -188,6 +193,10 @@ pub fn run_one(args: &Args) -> Result<(i32, Report)> {
         prepared.target.version = version.clone();
     }
     eprintln!("{}", profile.describe());
+    let skips = skips_by_need(&cases, &profile);
+    if let Some(line) = skip_line(&skips, cases.len(), args) {
+        eprintln!("{line}");
+    }
     let started_at = humantime(SystemTime::now());
     let clock = Instant::now();
     eprintln!(
@@ -254,12 +263,62 @@ pub fn run_one(args: &Args) -> Result<(i32, Report)> {
         print!("{}", diff.describe());
         return Ok((exit::DEPARTURES, report));
     }
+    let skipped = report.count(ecs_harness::Status::Skipped);
+    if args.strict && skipped > 0 {
+        eprintln!(
+            "error: --strict: {skipped} case(s) were skipped for capabilities the profile lacks; this run checked less than the suite"
+        );
+        return Ok((exit::DEPARTURES, report));
+    }
     let code = if report.all_passed() {
         exit::PASSED
     } else {
         exit::DEPARTURES
     };
     Ok((code, report))
+}
+
+/// How many cases each missing capability keeps from running.
+fn skips_by_need(
+    cases: &[ecs_harness::Case],
+    profile: &Profile,
+) -> std::collections::BTreeMap<String, usize> {
+    let options = RunOptions {
+        capabilities: profile.capabilities.clone(),
+        ..RunOptions::default()
+    };
+    let mut skips = std::collections::BTreeMap::new();
+    for case in cases {
+        for need in options.missing(case) {
+            *skips.entry(need).or_insert(0) += 1;
+        }
+    }
+    skips
+}
+
+/// The line a run prints before its first case when cases will be skipped: how many, for
+/// which capabilities, and for an endpoint without a profile how to run them.
+fn skip_line(
+    skips: &std::collections::BTreeMap<String, usize>,
+    total: usize,
+    args: &Args,
+) -> Option<String> {
+    let skipped: usize = skips.values().sum();
+    if skipped == 0 {
+        return None;
+    }
+    let needs: Vec<String> = skips.iter().map(|(n, k)| format!("{n} ({k})")).collect();
+    let mut line = format!(
+        "SKIPPING cases the profile cannot run: {} (of {total} cases, a case may need more than one)",
+        needs.join(", ")
+    );
+    if args.endpoint.is_some() && args.profile.is_none() {
+        line.push_str("; --endpoint without --profile assumes the target provides nothing beyond the API: pass --profile (a built-in name or a TOML file, see conformance/targets/) to run them");
+    }
+    if !args.strict {
+        line.push_str("; --strict fails a run that skips");
+    }
+    Some(line)
 }
 
 fn bundle_of(args: &Args) -> Bundle {

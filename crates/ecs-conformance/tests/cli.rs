@@ -52,6 +52,53 @@ fn runs_the_embedded_suite_outside_a_checkout() {
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
+/// A run that skips says so before its first case, and `--strict` makes the skip a failure.
+#[test]
+fn skipped_cases_are_announced_first_and_fail_a_strict_run() {
+    let dir = elsewhere("strict");
+    let run = |strict: bool| {
+        let mut cmd = tool(&dir);
+        cmd.args([
+            "run",
+            "--timing",
+            "instant",
+            "--profile",
+            "api-only",
+            "--filter",
+            "native.lambda",
+        ]);
+        if strict {
+            cmd.arg("--strict");
+        }
+        cmd.output().expect("run")
+    };
+    let lenient = run(false);
+    let stderr = String::from_utf8_lossy(&lenient.stderr).into_owned();
+    assert!(lenient.status.success(), "{stderr}");
+    let skipping = stderr
+        .lines()
+        .position(|l| l.starts_with("SKIPPING"))
+        .expect("a SKIPPING line");
+    let running = stderr
+        .lines()
+        .position(|l| l.starts_with("running"))
+        .expect("a running line");
+    assert!(skipping < running, "{stderr}");
+    assert!(
+        stderr.contains("emulator-control (3)") && stderr.contains("tasks-run (3)"),
+        "{stderr}"
+    );
+    let strict = run(true);
+    assert_eq!(
+        strict.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&strict.stderr)
+    );
+    assert!(String::from_utf8_lossy(&strict.stderr).contains("--strict: 3 case(s) were skipped"));
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
 #[test]
 fn usage_errors_exit_2_and_say_what_to_do() {
     let dir = elsewhere("usage");
