@@ -278,18 +278,26 @@ pub fn run_one(args: &Args) -> Result<(i32, Report)> {
     Ok((code, report))
 }
 
+/// Each case with the capabilities it needs that the profile lacks (none: it runs).
+fn gaps<'a>(
+    cases: &'a [ecs_harness::Case],
+    profile: &Profile,
+) -> impl Iterator<Item = (&'a ecs_harness::Case, Vec<String>)> {
+    let options = RunOptions {
+        capabilities: profile.capabilities.clone(),
+        ..RunOptions::default()
+    };
+    cases.iter().map(move |case| (case, options.missing(case)))
+}
+
 /// How many cases each missing capability keeps from running.
 fn skips_by_need(
     cases: &[ecs_harness::Case],
     profile: &Profile,
 ) -> std::collections::BTreeMap<String, usize> {
-    let options = RunOptions {
-        capabilities: profile.capabilities.clone(),
-        ..RunOptions::default()
-    };
     let mut skips = std::collections::BTreeMap::new();
-    for case in cases {
-        for need in options.missing(case) {
+    for (_, missing) in gaps(cases, profile) {
+        for need in missing {
             *skips.entry(need).or_insert(0) += 1;
         }
     }
@@ -453,13 +461,9 @@ pub fn resolve_profile(args: &Args) -> Result<Profile> {
 pub fn plan(cases: &[ecs_harness::Case], profile: &Profile, endpoint: Option<&str>) -> String {
     use std::fmt::Write as _;
     let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
-    let options = RunOptions {
-        capabilities: profile.capabilities.clone(),
-        ..RunOptions::default()
-    };
     let mut skipped = 0;
-    for case in cases {
-        if !options.missing(case).is_empty() {
+    for (case, missing) in gaps(cases, profile) {
+        if !missing.is_empty() {
             skipped += 1;
             continue;
         }

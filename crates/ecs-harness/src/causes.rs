@@ -105,20 +105,16 @@ pub struct ReproStep {
 impl ReproStep {
     /// The same request as an AWS CLI command against `endpoint` (a control path's, as curl).
     pub fn aws_cli(&self, endpoint: &str) -> String {
-        let body = serde_json::to_string(&self.request).unwrap_or_else(|_| "{}".into());
+        let body = serde_json::to_string(&self.request)
+            .unwrap_or_else(|_| "{}".into())
+            .replace('\'', "'\\''");
         if crate::fixture::is_control_op(&self.op) {
-            return format!(
-                "curl -s -X POST {}/{} -d '{}'",
-                endpoint.trim_end_matches('/'),
-                self.op,
-                body.replace('\'', "'\\''")
-            );
+            let base = endpoint.trim_end_matches('/');
+            return format!("curl -s -X POST {base}/{} -d '{body}'", self.op);
         }
         format!(
-            "aws ecs {} --endpoint-url {} --cli-input-json '{}'",
-            kebab(&self.op),
-            endpoint,
-            body.replace('\'', "'\\''")
+            "aws ecs {} --endpoint-url {endpoint} --cli-input-json '{body}'",
+            kebab(&self.op)
         )
     }
 }

@@ -931,10 +931,15 @@ fn excerpt(raw: &RawResponse) -> String {
 
 /// The `message` of an awsJson error answer, on one line.
 fn error_message(raw: &RawResponse) -> Option<String> {
-    let v: Value = serde_json::from_slice(&raw.body).ok()?;
-    let m = v.get("message").or_else(|| v.get("Message"))?.as_str()?;
-    let line = one_line(m, 200);
+    let m = full_message(raw)?;
+    let line = one_line(m.as_str()?, 200);
     (!line.is_empty()).then_some(line)
+}
+
+/// The `message` (or `Message`) of an awsJson error answer, whole.
+fn full_message(raw: &RawResponse) -> Option<Value> {
+    let v: Value = serde_json::from_slice(&raw.body).ok()?;
+    v.get("message").or_else(|| v.get("Message")).cloned()
 }
 
 /// For an answer that is not JSON (an HTML or text error page), the line that says what went
@@ -1198,9 +1203,7 @@ fn evaluate(
             }
             if let Some(want) = want_message {
                 // The whole message, not the shortened line reports show.
-                let said = serde_json::from_slice::<Value>(&raw.body)
-                    .ok()
-                    .and_then(|v| v.get("message").or_else(|| v.get("Message")).cloned());
+                let said = full_message(raw);
                 let mut mismatches = vec![];
                 matcher::check(
                     &Value::String(want.clone()),
