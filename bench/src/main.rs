@@ -3,6 +3,7 @@
 
 mod canned;
 mod cost;
+mod floor;
 mod payloads;
 mod throughput;
 
@@ -42,6 +43,14 @@ enum Cmd {
     Emulator {
         #[arg(long)]
         port: u16,
+    },
+    /// The reference emulator behind a loopback proxy on 127.0.0.1:<port>; with --floor the
+    /// proxy rounds every computedDesiredCount down (a departing target).
+    FloorProxy {
+        #[arg(long)]
+        port: u16,
+        #[arg(long)]
+        floor: bool,
     },
     /// Throughput of a server: every scenario at each concurrency.
     Throughput {
@@ -102,6 +111,9 @@ fn main() -> Result<()> {
                 std::future::pending::<()>().await;
                 Ok::<_, anyhow::Error>(())
             })?;
+        }
+        Cmd::FloorProxy { port, floor } => {
+            tokio::runtime::Runtime::new()?.block_on(floor::serve(port, floor))?;
         }
         Cmd::Throughput {
             endpoint,

@@ -5,6 +5,7 @@
 //! build never compiles them. The measuring is done by its `ecs-bench` binary (release build);
 //! this module orchestrates, starts the third-party servers, and writes the report.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -87,7 +88,24 @@ struct Results {
     servers: Vec<(String, Result<Vec<Throughput>, String>)>,
     loopback: Vec<Throughput>,
     harness: Harness,
+    departing: Vec<Departing>,
     commands: Vec<String>,
+}
+
+/// One profile's pair of runs for the fail-fast goal: the suite through the forwarding proxy
+/// (passing) and through the flooring one (departing).
+struct Departing {
+    profile: &'static str,
+    passing: SuiteRun,
+    floored: SuiteRun,
+}
+
+struct SuiteRun {
+    wall_s: f64,
+    failed: usize,
+    /// Failed polling steps by the judgement that ended them (recomputed, steady, unchanged),
+    /// and those that waited out their timeout.
+    ended_by: BTreeMap<&'static str, usize>,
 }
 
 struct Harness {
@@ -207,6 +225,16 @@ pub fn run(args: &Args) -> Result<()> {
     commands.push(util::describe(&loopback));
     let harness = harness(&mut commands)?;
 
+    // 7: a departing target: the suite through a proxy that floors computedDesiredCount.
+    let mut departing = vec![];
+    for profile in ["reference", "api-only"] {
+        departing.push(Departing {
+            profile,
+            passing: suite_through_proxy(&bin, profile, false, &mut commands)?,
+            floored: suite_through_proxy(&bin, profile, true, &mut commands)?,
+        });
+    }
+
     let results = Results {
         machine: machine()?,
         costs,
@@ -215,6 +243,7 @@ pub fn run(args: &Args) -> Result<()> {
         servers,
         loopback: loopback_figures,
         harness,
+        departing,
         commands,
     };
     let notes = util::read_to_string(&root.join("bench/notes.md"))?;
@@ -334,6 +363,83 @@ fn harness(commands: &mut Vec<String>) -> Result<Harness> {
         passed: total("passed"),
         wall_s,
         requests,
+    })
+}
+
+/// The whole suite, as `ecs-conformance run --endpoint` makes it, against the reference
+/// emulator behind `ecs-bench floor-proxy` (flooring every computedDesiredCount with `floor`).
+fn suite_through_proxy(
+    bin: &Path,
+    profile: &'static str,
+    floor: bool,
+    commands: &mut Vec<String>,
+) -> Result<SuiteRun> {
+    let port = crate::targets::free_port()?;
+    let mut proxy = Command::new(bin);
+    proxy.args(["floor-proxy", "--port", &port.to_string()]);
+    if floor {
+        proxy.arg("--floor");
+    }
+    let name = if floor {
+        "floor-proxy"
+    } else {
+        "forward-proxy"
+    };
+    let server = crate::targets::spawn(name, env!("CARGO_PKG_VERSION"), proxy, port)?;
+    let tool = crate::conformance::tool()?;
+    let out = util::scratch_dir("bench")?.join(format!("{name}-{profile}.json"));
+    let mut cmd = Command::new(&tool);
+    cmd.args(["run", "--endpoint", &server.url, "--profile", profile])
+        .args(["--jobs", "16", "--step-timeout-secs", "10", "--out"])
+        .arg(&out)
+        .env("AWS_ACCESS_KEY_ID", "bench")
+        .env("AWS_SECRET_ACCESS_KEY", "bench")
+        .env("AWS_REGION", "us-east-1");
+    let started = Instant::now();
+    let output = cmd.output().context("running ecs-conformance")?;
+    let wall_s = started.elapsed().as_secs_f64();
+    commands.push(format!(
+        "{} (against `ecs-bench floor-proxy{}`)",
+        util::describe(&cmd),
+        if floor { " --floor" } else { "" }
+    ));
+    drop(server);
+    // 0 when everything passed, 1 when cases failed (the floored run); anything else is a
+    // broken measurement.
+    if !matches!(output.status.code(), Some(0 | 1)) || (output.status.code() == Some(0)) == floor {
+        bail!(
+            "`{}` ended with {} ({} expected): {}",
+            util::describe(&cmd),
+            output.status,
+            if floor { "failures" } else { "a pass" },
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let report: Value = serde_json::from_str(&util::read_to_string(&out)?)?;
+    let mut ended_by = BTreeMap::new();
+    for step in report["cases"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c["steps"].as_array().into_iter().flatten())
+        .filter(|s| s["status"] == "failed")
+    {
+        let reason = step["reason"].as_str().unwrap_or_default();
+        let by = if !reason.starts_with("settled on") {
+            "timeout or no poll"
+        } else if reason.contains("recomputed since the write") {
+            "recomputed"
+        } else if reason.contains("STEADY_STATE") {
+            "steady"
+        } else {
+            "unchanged"
+        };
+        *ended_by.entry(by).or_insert(0) += 1;
+    }
+    Ok(SuiteRun {
+        wall_s,
+        failed: report["totals"]["failed"].as_u64().unwrap_or(0) as usize,
+        ended_by,
     })
 }
 
@@ -777,6 +883,39 @@ fn render(r: &Results, notes: &str) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     );
+
+    // 7.
+    let _ = writeln!(
+        s,
+        "\n## 7. A departing target\n\nThe whole suite through a loopback proxy in front of \
+         the reference emulator (fast timing), forwarding only, then flooring every \
+         `computedDesiredCount` (`ecs-bench floor-proxy --floor`). A poll ends when the target \
+         has settled (`ecs_harness::settle`); the steps that failed are counted by the \
+         judgement that ended them.\n\n| profile | passing run | floored run | ratio | cases \
+         failed | failed steps ended by |\n|---|---:|---:|---:|---:|---|"
+    );
+    for d in &r.departing {
+        let q = d.floored.wall_s / d.passing.wall_s.max(f64::MIN_POSITIVE);
+        let ended = d
+            .floored
+            .ended_by
+            .iter()
+            .map(|(by, n)| format!("{by} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = writeln!(
+            s,
+            "| {} | {:.1} s | {:.1} s | {q:.2}× | {} | {ended} |",
+            d.profile, d.passing.wall_s, d.floored.wall_s, d.floored.failed
+        );
+        if d.profile == "reference" {
+            goals.push(format!(
+                "| a run against a target that floors computedDesiredCount ≤ 2× a passing run (profile {}) | {q:.2}× | {} |",
+                d.profile,
+                verdict(q <= 2.0)
+            ));
+        }
+    }
 
     let _ = writeln!(s, "\n## Goals\n\n| goal | measured | |\n|---|---:|---|");
     for g in &goals {

@@ -240,14 +240,15 @@ fn glance(reports: &[Report], interop: &Interops) -> String {
     }
     o.push('\n');
     for r in reports {
-        let rules_passed = r
-            .rules
-            .iter()
-            .filter(|x| x.status == RuleStatus::Passed)
-            .count();
+        let rules_with = |status| r.rules.iter().filter(|x| x.status == status).count();
+        let partly = match rules_with(RuleStatus::PartlyObserved) {
+            0 => String::new(),
+            n => format!(" ({n} more partly observed)"),
+        };
+        let rules_passed = rules_with(RuleStatus::Passed);
         let _ = write!(
             o,
-            "| {} {} | {} / {} | {} | {} | {} | {} / {} |",
+            "| {} {} | {} / {} | {} | {} | {} | {} / {}{partly} |",
             r.target.name,
             r.target.version,
             r.count(Status::Passed),

@@ -56,6 +56,12 @@ pub struct Args {
     /// case's own timeout). Emulators that settle at once or never fail sooner with 5.
     #[arg(long)]
     pub poll_cap_secs: Option<u64>,
+    /// How long a computed value (computedDesiredCount) must stay unchanged before a poll
+    /// takes it as settled and fails at once if it is wrong, in seconds. The default is the
+    /// longest recompute on record at AWS (6 s), times --time-scale when the embedded
+    /// reference runs slower than AWS. Raise it for a target that recomputes more slowly.
+    #[arg(long, value_parser = positive_secs)]
+    pub settle_after_secs: Option<f64>,
     /// Report format for --out.
     #[arg(long, value_enum, requires = "out")]
     pub format: Option<Format>,
@@ -208,8 +214,14 @@ pub fn run_one(args: &Args) -> Result<(i32, Report)> {
     );
     let target = prepared.target.clone();
     let poll_cap = args.poll_cap_secs.map(Duration::from_secs);
-    let results =
-        prepared.run_cases(cases, args.jobs, args.step_timeout_secs, poll_cap, &profile)?;
+    let results = prepared.run_cases(
+        cases,
+        args.jobs,
+        args.step_timeout_secs,
+        poll_cap,
+        settle_window(args),
+        &profile,
+    )?;
     let mut report = Report::new(
         target,
         started_at,
@@ -384,6 +396,7 @@ impl Prepared {
         jobs: usize,
         step_timeout_secs: u64,
         poll_cap: Option<Duration>,
+        settle_window: Duration,
         profile: &Profile,
     ) -> Result<Vec<ecs_harness::runner::CaseResult>> {
         let options = RunOptions {
@@ -394,6 +407,7 @@ impl Prepared {
             capabilities: profile.capabilities.clone(),
             placement: profile.placement.clone(),
             answer_shapes: Some(crate::bundle::answer_shapes()?),
+            settle_window,
         };
         let run_id = format!("{:05x}", fastrand::u32(..0x10_0000));
         let results =
@@ -407,6 +421,28 @@ impl Prepared {
             self.runtime.block_on(emulator.shutdown());
         }
         Ok(results?)
+    }
+}
+
+/// How long a computed value must stay unchanged to count as settled: `--settle-after-secs`,
+/// or AWS's longest recompute, stretched by a --time-scale above 1 of the embedded reference.
+fn settle_window(args: &Args) -> Duration {
+    let longest = ecs_harness::settle::LONGEST_RECOMPUTE;
+    match args.settle_after_secs {
+        Some(secs) => Duration::from_secs_f64(secs),
+        None if args.endpoint.is_none() && args.time_scale > 1.0 => {
+            Duration::try_from_secs_f64(longest.as_secs_f64() * args.time_scale)
+                .unwrap_or(Duration::MAX)
+        }
+        None => longest,
+    }
+}
+
+fn positive_secs(text: &str) -> std::result::Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= 86_400.0 => Ok(secs),
+        Ok(_) => Err(format!("{text} is not between 0 and 86400 seconds")),
+        Err(e) => Err(format!("{text} is not a number of seconds: {e}")),
     }
 }
 
@@ -638,7 +674,14 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
     } else {
         crate::bundle::profile(&args.target)?
     };
-    let results = prepared.run_cases(cases.clone(), 8, args.step_timeout_secs, None, &profile)?;
+    let results = prepared.run_cases(
+        cases.clone(),
+        8,
+        args.step_timeout_secs,
+        None,
+        ecs_harness::settle::LONGEST_RECOMPUTE,
+        &profile,
+    )?;
     let kind = if target.endpoint.contains(".amazonaws.com") {
         "aws".to_owned()
     } else {

@@ -122,6 +122,15 @@ fn usage_errors_exit_2_and_say_what_to_do() {
         .output()
         .expect("run");
     assert_ne!(out.status.code(), Some(0));
+    for bad in ["0", "-1", "NaN", "inf", "soon", "1e9"] {
+        let out = tool(&dir)
+            .args(["run", &format!("--settle-after-secs={bad}")])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "--settle-after-secs {bad}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--settle-after-secs"), "{err}");
+    }
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 

@@ -30,7 +30,7 @@ table{border-collapse:collapse;margin:1em 0}\
 td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}\
 th{background:#f3f3f3}\
 .pass{background:#e6f4e6}.FAIL,.ERROR{background:#fbe3e3}\
-.blocked,.not-observed{background:#fff4d6}.na,.skipped,.uncovered{background:#eee}\
+.blocked,.partly,.not-observed{background:#fff4d6}.na,.skipped,.uncovered{background:#eee}\
 code,pre{font-family:ui-monospace,monospace;font-size:.9em}\
 pre{background:#f7f7f7;padding:.6em;overflow-x:auto;white-space:pre-wrap}\
 details{margin:.4em 0}";
@@ -38,6 +38,7 @@ details{margin:.4em 0}";
 fn class(status: RuleStatus) -> &'static str {
     match status {
         RuleStatus::Passed => "pass",
+        RuleStatus::PartlyObserved => "partly",
         RuleStatus::Failed => "FAIL",
         RuleStatus::Blocked => "blocked",
         RuleStatus::NotImplemented => "na",

@@ -6,6 +6,7 @@
 //!   named tokens where it does not;
 //! - [`catalog`]: the rule catalog (`conformance/rules.json`);
 //! - [`runner`]: parallel cases, per-step timeouts, answer invariants and output schemas;
+//! - [`settle`]: when a poll may stop early, because the target settled on a wrong value;
 //! - [`report`]: terminal, JSON, JUnit and Markdown reports, and baselines.
 //!
 //! `cargo xtask conformance` is the command-line front end.
@@ -24,6 +25,7 @@ pub mod record;
 pub mod replay;
 pub mod report;
 pub mod runner;
+pub mod settle;
 pub mod shapes;
 pub mod template;
 

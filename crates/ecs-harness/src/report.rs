@@ -52,6 +52,10 @@ pub struct RuleResult {
 pub enum RuleStatus {
     /// Every case that checks it passed.
     Passed,
+    /// Answers were checked against it and none departed, but a case naming it did not run to
+    /// its end (blocked, skipped, not implemented, or failed on another rule): what those cases
+    /// would have checked is unknown, so the rule is not counted as passed.
+    PartlyObserved,
     /// A case that checks it failed.
     Failed,
     /// Every case that checks it was blocked.
@@ -71,6 +75,7 @@ impl RuleStatus {
     pub fn label(self) -> &'static str {
         match self {
             RuleStatus::Passed => "pass",
+            RuleStatus::PartlyObserved => "partly observed",
             RuleStatus::Failed => "FAIL",
             RuleStatus::Blocked => "blocked",
             RuleStatus::NotImplemented => "n/a",
@@ -505,7 +510,24 @@ fn rule_result(rule: &crate::catalog::Rule, cases: &[CaseResult]) -> RuleResult 
             )),
         )
     } else if checked > 0 {
-        (RuleStatus::Passed, None)
+        match naming.iter().find(|c| c.status != Status::Passed) {
+            None => (RuleStatus::Passed, None),
+            Some(c) => {
+                let unfinished = naming.iter().filter(|c| c.status != Status::Passed).count();
+                let why = c
+                    .reason_for(c.status)
+                    .unwrap_or_else(|| c.status.label().to_owned());
+                (
+                    RuleStatus::PartlyObserved,
+                    Some(format!(
+                        "{unfinished} of {} cases naming it did not finish; {} {}: {why}",
+                        naming.len(),
+                        c.id,
+                        c.status.label()
+                    )),
+                )
+            }
+        }
     } else if let Some(c) = first_with(Status::Error) {
         (RuleStatus::Blocked, c.reason_for(Status::Error))
     } else if let Some(c) = first_with(Status::NotImplemented) {

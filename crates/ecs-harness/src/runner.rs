@@ -18,6 +18,7 @@ use crate::catalog::{NULL_RULE, SCHEMA_RULE};
 use crate::fixture::{Case, Expect, Step};
 use crate::matcher::{self, Vars};
 use crate::report::one_line;
+use crate::settle::{self, Settle, SettleRules};
 use crate::shapes::{AnswerShapes, ANSWER_SHAPE_RULE};
 
 /// What failures of setup steps are attributed to (deliberately not a catalog rule).
@@ -224,6 +225,10 @@ pub struct RunOptions {
     /// 2xx answer under [`crate::shapes::ANSWER_SHAPE_RULE`]; without a table the rule is
     /// never checked, and so never passes.
     pub answer_shapes: Option<Arc<AnswerShapes>>,
+    /// How long a computed value must stay unchanged before a poll takes it as settled
+    /// ([`crate::settle`]); [`crate::settle::LONGEST_RECOMPUTE`] unless the target is known to
+    /// be slower than AWS.
+    pub settle_window: Duration,
 }
 
 impl Default for RunOptions {
@@ -240,6 +245,7 @@ impl Default for RunOptions {
                 .collect(),
             placement: None,
             answer_shapes: None,
+            settle_window: crate::settle::LONGEST_RECOMPUTE,
         }
     }
 }
@@ -497,6 +503,9 @@ struct CaseState {
     tokens: Vars,
     /// Every desiredCount and scale seen in the answers, for the eventual invariants.
     seen: Observations,
+    /// The task set of the case's last mutating call, if it wrote one
+    /// ([`settle::written_after`]).
+    written: Option<settle::Written>,
 }
 
 /// Runs one case against `client`; `unique` names the case's resources.
@@ -739,6 +748,11 @@ async fn run_step(
         let wait = Duration::from_millis(p.timeout_ms);
         Instant::now() + options.poll_cap.map_or(wait, |cap| wait.min(cap))
     });
+    let mut settle = Settle::new(SettleRules {
+        tasks_run: options.capabilities.iter().any(|c| c == "tasks-run"),
+        written: state.written.clone(),
+        window: options.settle_window,
+    });
     loop {
         let answer = tokio::time::timeout(
             options.step_timeout,
@@ -765,8 +779,14 @@ async fn run_step(
                 schemas,
             ),
         };
-        let retry =
-            outcome.status == Status::Failed && deadline.is_some_and(|d| Instant::now() < d);
+        let now = Instant::now();
+        let mut retry = outcome.status == Status::Failed && deadline.is_some_and(|d| now < d);
+        if retry {
+            if let Some(why) = settle.judge(rules, &outcome.failures, outcome.body.as_ref(), now) {
+                outcome.reason = Some(why);
+                retry = false;
+            }
+        }
         if retry {
             let interval = step.poll.map_or(50, |p| p.interval_ms);
             tokio::time::sleep(Duration::from_millis(interval)).await;
@@ -774,6 +794,10 @@ async fn run_step(
         }
         if outcome.status == Status::Passed {
             state.tokens = tokens;
+        }
+        if outcome.http_status.is_some_and(|h| h / 100 == 2) {
+            state.written =
+                settle::written_after(&step.op, outcome.body.as_ref(), state.written.take());
         }
         // Whatever else an answer broke, what it says is what the target said: it is observed
         // and its captures are taken, so one broken check does not block the rest of the case.

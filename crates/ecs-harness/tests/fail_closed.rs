@@ -582,3 +582,69 @@ fn a_part_fan_out_past_the_cap_is_a_fixture_error() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A rule checked in one case and blocked in another is not a pass: what the blocked case
+/// would have checked is unknown.
+#[tokio::test]
+async fn a_rule_with_a_blocked_case_is_partly_observed_not_passed() {
+    let server = MockServer::start().await;
+    Mock::given(on("CreateTaskSet"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"taskSet": {
+            "id": "ecs-svc/1234567890123456789",
+            "status": "ACTIVE"
+        }})))
+        .mount(&server)
+        .await;
+    Mock::given(on("CreateCluster"))
+        .respond_with(ResponseTemplate::new(500).set_body_raw("boom", "text/plain"))
+        .mount(&server)
+        .await;
+    let create = json!({"op": "CreateTaskSet",
+        "request": {"cluster": "c", "service": "s", "taskDefinition": "td:1"},
+        "expect": {"body": {"taskSet": {"status": "ACTIVE"}}}});
+    let ran = |cases| async {
+        let results = run(
+            &client(&server.uri()),
+            cases,
+            &RunOptions {
+                step_timeout: Duration::from_secs(5),
+                ..RunOptions::default()
+            },
+            "t",
+        )
+        .await
+        .unwrap();
+        let report = common::report_of(&server.uri(), results);
+        report
+            .rules
+            .into_iter()
+            .find(|r| r.id == "ts.create.active")
+            .unwrap()
+    };
+    let alone = ran(vec![case(
+        "ok",
+        &["ts.create.active"],
+        json!([create.clone()]),
+    )])
+    .await;
+    assert_eq!((alone.status, alone.checked), (RuleStatus::Passed, 1));
+
+    let blocked = case(
+        "held",
+        &["ts.create.active"],
+        json!([{"op": "CreateCluster", "setup": true, "request": {"clusterName": "a"}}, create]),
+    );
+    let rule = ran(vec![
+        case("ok", &["ts.create.active"], json!([create])),
+        blocked,
+    ])
+    .await;
+    assert_eq!(rule.status, RuleStatus::PartlyObserved, "{rule:#?}");
+    assert_eq!(rule.checked, 1);
+    let reason = rule.reason.unwrap();
+    assert!(
+        reason.starts_with("1 of 2 cases naming it did not finish; held blocked"),
+        "{reason}"
+    );
+    assert_eq!(RuleStatus::PartlyObserved.label(), "partly observed");
+}

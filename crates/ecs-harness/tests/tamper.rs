@@ -101,6 +101,15 @@ fn catalog() -> Catalog {
 }
 
 async fn run_tampered(filter: &str, tamper: Tamper) -> Report {
+    run_tampered_with(filter, tamper, |_| {}).await
+}
+
+/// [`run_tampered`], with `adjust` changing the run's options.
+async fn run_tampered_with(
+    filter: &str,
+    tamper: Tamper,
+    adjust: impl FnOnce(&mut RunOptions),
+) -> Report {
     let catalog = catalog();
     let cases = ecs_harness::load_dir(&root().join("fixtures"), &catalog).unwrap();
     let cases = ecs_harness::filter_cases(cases, &[filter.to_owned()]);
@@ -141,6 +150,8 @@ async fn run_tampered(filter: &str, tamper: Tamper) -> Report {
         )),
         ..RunOptions::default()
     };
+    let mut options = options;
+    adjust(&mut options);
     let results = ecs_harness::run(&client, cases, &options, "t")
         .await
         .unwrap();
@@ -248,6 +259,74 @@ scenario!(
         }
     })
 );
+/// Against a target that settles on a wrong count, a poll ends when the target has settled,
+/// not at its timeout, and says what the count settled on. Each of the three judgements is
+/// reached: the count differs from the one CreateTaskSet answered (recomputed); with that count
+/// hidden, the set is STEADY_STATE after the change (where tasks run), or the count stayed
+/// unchanged for the settle window (where they do not).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_count_settled_wrong_fails_before_the_poll_timeout_and_names_the_value() {
+    let one_short = |hide_the_writes_count: bool| -> Tamper {
+        Arc::new(move |op, _req, answer| {
+            let Some(Answer::Ok(v)) = answer else { return };
+            if op == "CreateTaskSet" && hide_the_writes_count {
+                if let Some(set) = v["taskSet"].as_object_mut() {
+                    set.remove("computedDesiredCount");
+                }
+            }
+            if op == "DescribeTaskSets" {
+                if let Some(ts) = v.pointer_mut("/taskSets/0") {
+                    if ts["computedDesiredCount"].as_i64().unwrap_or(0) > 0 {
+                        bump(&mut ts["computedDesiredCount"], -1)
+                    }
+                }
+            }
+        })
+    };
+    for (hide, tasks_run, judgement) in [
+        (
+            false,
+            false,
+            "recomputed since the write, whose answer showed 0",
+        ),
+        (true, true, "every task set is STEADY_STATE"),
+        (true, false, "unchanged for"),
+    ] {
+        let report = run_tampered_with("rounding.d1", one_short(hide), |o| {
+            // No cap but a guard: a poll that waits out its 120 s timeout (the defect this
+            // test is about) ends at 10 s and fails the assertions below instead of the run.
+            o.poll_cap = Some(Duration::from_secs(10));
+            o.settle_window = Duration::from_millis(300);
+            if !tasks_run {
+                o.capabilities.retain(|c| c != "tasks-run");
+            }
+        })
+        .await;
+        let settled: Vec<&str> = report
+            .cases
+            .iter()
+            .flat_map(|c| &c.steps)
+            .filter(|s| s.status == ecs_harness::Status::Failed && s.op == "DescribeTaskSets")
+            .map(|s| s.reason.as_deref().unwrap_or(""))
+            .collect();
+        for why in &settled {
+            // A count floored to 0 is the write's own count: not seen to be recomputed, it
+            // settles by the window.
+            assert!(
+                why.starts_with("settled on taskSets[0].computedDesiredCount ")
+                    && (why.contains(judgement) || why.contains(" 0 (expected 1): unchanged for")),
+                "hide {hide}, tasks-run {tasks_run}: {why}"
+            );
+        }
+        let judged = settled.iter().filter(|w| w.contains(judgement)).count();
+        assert!(
+            judged >= 5,
+            "{judged} by {judgement}\n{}",
+            report.terminal(false)
+        );
+    }
+}
+
 scenario!(
     follows_desired,
     "ts.computed-desired-count.follows-desired",
