@@ -170,6 +170,10 @@ pub fn run(args: &Args) -> Result<()> {
         let mut out = vec![];
         for (name, probe) in [
             ("ecs-client + ecs-model", "bench/probes/ours"),
+            (
+                "ecs-client + ecs-model, feature aws-config",
+                "bench/probes/ours-aws-config",
+            ),
             ("aws-sdk-ecs", "bench/probes/aws-sdk-ecs"),
             (
                 "aws-sdk-elasticloadbalancingv2",

@@ -42,6 +42,7 @@ pub fn run() -> Result<()> {
     eprintln!("$ cargo xtask codegen --check");
     crate::codegen::run(true)?;
     crate::tidy::xtask_links_no_workspace_crate(&root)?;
+    crate::tidy::no_module_circles(&root)?;
     regenerate_from_a_broken_tree(&root)?;
     eprintln!("$ cargo xtask fixtures --check");
     crate::fixtures::run(true)?;

@@ -39,6 +39,121 @@ pub fn xtask_links_no_workspace_crate(root: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The crates whose top-level modules must form layers (no module reaches, through `crate::`
+/// paths, a module that reaches it back). ecs-model is not among them: its generated code and
+/// the runtime it is generated against name each other (the generated types expand the wire
+/// macros; the operation traits name the generated errors), and its layering is by directory.
+pub const LAYERED_CRATES: [&str; 5] = [
+    "ecs-client",
+    "ecs-conformance",
+    "ecs-deploy",
+    "ecs-emulator",
+    "ecs-harness",
+];
+
+/// Fails naming every circle of module references in the layered crates.
+pub fn no_module_circles(root: &Path) -> Result<()> {
+    let mut found = vec![];
+    for name in LAYERED_CRATES {
+        let src = root.join("crates").join(name).join("src");
+        let mut files = vec![];
+        collect_rs(&src, &mut files)?;
+        let mut modules: Vec<(String, String)> = vec![];
+        for file in files {
+            let rel = file.strip_prefix(&src).unwrap_or(&file);
+            let top = rel
+                .components()
+                .next()
+                .map(|c| {
+                    c.as_os_str()
+                        .to_string_lossy()
+                        .trim_end_matches(".rs")
+                        .to_owned()
+                })
+                .unwrap_or_default();
+            if top == "lib" || top == "main" {
+                continue;
+            }
+            modules.push((top, crate::util::read_to_string(&file)?));
+        }
+        for circle in module_circles(&modules) {
+            found.push(format!("{name}: {}", circle.join(" -> ")));
+        }
+    }
+    if !found.is_empty() {
+        bail!(
+            "modules that reach each other through `crate::` paths (a room without layers):\n  {}",
+            found.join("\n  ")
+        );
+    }
+    Ok(())
+}
+
+fn collect_rs(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_rs(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(())
+}
+
+/// Circles among modules given as (top-level module, source text) pairs, where a module uses
+/// another when its code says `crate::other` (comments are read too: a doc link is a use).
+pub fn module_circles(modules: &[(String, String)]) -> Vec<Vec<String>> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let names: BTreeSet<&str> = modules.iter().map(|(m, _)| m.as_str()).collect();
+    let mut uses: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (module, text) in modules {
+        let entry = uses.entry(module.as_str()).or_default();
+        for (i, _) in text.match_indices("crate::") {
+            let rest = &text[i + 7..];
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            let used = &rest[..end];
+            if used != module && names.contains(used) {
+                entry.insert(names.get(used).copied().unwrap_or(used));
+            }
+        }
+    }
+    // Each module that reaches itself: the shortest way round, once per circle.
+    let mut circles: BTreeSet<Vec<String>> = BTreeSet::new();
+    for start in &names {
+        let mut queue = std::collections::VecDeque::from([vec![*start]]);
+        let mut seen = BTreeSet::new();
+        while let Some(path) = queue.pop_front() {
+            let last = path[path.len() - 1];
+            for next in uses.get(last).into_iter().flatten() {
+                if next == start {
+                    let mut circle: Vec<String> = path.iter().map(|m| (*m).to_owned()).collect();
+                    // The same circle from any module: start at its smallest name.
+                    let at = circle
+                        .iter()
+                        .enumerate()
+                        .min_by(|a, b| a.1.cmp(b.1))
+                        .map_or(0, |(i, _)| i);
+                    circle.rotate_left(at);
+                    circle.push(circle[0].clone());
+                    circles.insert(circle);
+                    queue.clear();
+                    break;
+                }
+                if seen.insert(*next) {
+                    let mut longer = path.clone();
+                    longer.push(next);
+                    queue.push_back(longer);
+                }
+            }
+        }
+    }
+    circles.into_iter().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::path_dependencies;
@@ -73,6 +188,22 @@ mod tests {
         );
         let planted = "[package]\nname = \"x\"\n[dependencies]\nserde = \"1\"\necs-model = { path = \"../crates/ecs-model\" }\n[dev-dependencies]\nq = { path = \"q\" }\n";
         assert_eq!(path_dependencies(planted), vec!["ecs-model".to_owned()]);
+    }
+
+    #[test]
+    fn module_circles_are_found_and_the_layered_crates_have_none() {
+        let m = |name: &str, text: &str| (name.to_owned(), text.to_owned());
+        let circles = super::module_circles(&[
+            m("runner", "use crate::report::one_line;"),
+            m(
+                "report",
+                "use crate::runner::CaseResult; use crate::text::x;",
+            ),
+            m("text", "pub fn one_line() {}"),
+            m("step", "use crate::runner::x; use crate::crate_level_fn;"),
+        ]);
+        assert_eq!(circles, vec![vec!["report", "runner", "report"]]);
+        super::no_module_circles(&crate::project_root()).unwrap();
     }
 
     #[test]

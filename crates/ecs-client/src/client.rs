@@ -83,7 +83,6 @@ impl CallOptions {
 pub struct EcsClient {
     config: Config,
     http: reqwest::Client,
-    identity: Identity,
 }
 
 impl EcsClient {
@@ -97,17 +96,21 @@ impl EcsClient {
             .pool_idle_timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| ConfigError::Http(e.to_string()))?;
-        let identity = Identity::from(config.credentials.clone());
-        Ok(EcsClient {
-            config,
-            http,
-            identity,
-        })
+        Ok(EcsClient { config, http })
     }
 
-    /// A client configured from the environment and the shared AWS files.
+    /// A client configured from the environment and the shared AWS files (static keys only;
+    /// see [`EcsClient::from_aws_chain`] for the whole chain).
     pub fn from_env() -> Result<EcsClient, ConfigError> {
         EcsClient::new(Config::from_env()?)
+    }
+
+    /// A client whose region and credentials come from the AWS SDKs' chain, as the AWS CLI
+    /// finds them (SSO, roles, `credential_process`, web identity, container and instance
+    /// credentials), refreshed before they expire. Feature `aws-config`.
+    #[cfg(feature = "aws-config")]
+    pub async fn from_aws_chain() -> Result<EcsClient, ConfigError> {
+        EcsClient::new(Config::builder().build_with_aws_chain().await?)
     }
 
     /// The configuration the client was made with.
@@ -273,7 +276,21 @@ impl EcsClient {
         op: &Call,
         body: Bytes,
     ) -> (Result<RawResponse, Error>, Option<Failure>) {
-        let request = match self.signed_request(op, body) {
+        let identity = match self.identity(op).await {
+            Ok(i) => i,
+            Err(e) => {
+                let retryable = e.is_retryable();
+                return (
+                    Err(e),
+                    Some(if retryable {
+                        Failure::Retryable
+                    } else {
+                        Failure::Final
+                    }),
+                );
+            }
+        };
+        let request = match self.signed_request(op, body, &identity) {
             Ok(r) => r,
             Err(e) => return (Err(e), Some(Failure::Final)),
         };
@@ -333,8 +350,36 @@ impl EcsClient {
         }
     }
 
-    fn signed_request(&self, op: &Call, body: Bytes) -> Result<reqwest::Request, Error> {
-        let request = self.prepare(op, body)?;
+    /// The identity to sign `op`'s next attempt with (a provider's credentials are refreshed
+    /// before they expire).
+    async fn identity(&self, op: &Call) -> Result<Identity, Error> {
+        use aws_credential_types::provider::error::CredentialsError;
+        self.config.credentials.identity().await.map_err(|e| {
+            let mut reason = e.to_string();
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                reason.push_str(": ");
+                reason.push_str(&c.to_string());
+                cause = c.source();
+            }
+            Error::Credentials {
+                operation: op.name,
+                reason,
+                retryable: matches!(
+                    e,
+                    CredentialsError::ProviderTimedOut(_) | CredentialsError::ProviderError(_)
+                ),
+            }
+        })
+    }
+
+    fn signed_request(
+        &self,
+        op: &Call,
+        body: Bytes,
+        identity: &Identity,
+    ) -> Result<reqwest::Request, Error> {
+        let request = self.prepare(op, body, identity)?;
         reqwest::Request::try_from(request.map(reqwest::Body::from)).map_err(|e| Error::Signing {
             operation: op.name,
             reason: e.to_string(),
@@ -342,16 +387,24 @@ impl EcsClient {
     }
 
     /// The signed HTTP request the client would send for `body` as operation `op`, signed at
-    /// the configured clock's current time. Nothing is sent.
-    pub fn prepare_request(
+    /// the configured clock's current time with the credentials the next call would use.
+    /// Nothing is sent.
+    pub async fn prepare_request(
         &self,
         op: &OperationInfo,
         body: Bytes,
     ) -> Result<http::Request<Bytes>, Error> {
-        self.prepare(&Call::json(op, op.readonly || op.idempotent), body)
+        let call = Call::json(op, op.readonly || op.idempotent);
+        let identity = self.identity(&call).await?;
+        self.prepare(&call, body, &identity)
     }
 
-    fn prepare(&self, op: &Call, body: Bytes) -> Result<http::Request<Bytes>, Error> {
+    fn prepare(
+        &self,
+        op: &Call,
+        body: Bytes,
+        identity: &Identity,
+    ) -> Result<http::Request<Bytes>, Error> {
         let signing_error = |reason: String| Error::Signing {
             operation: op.name,
             reason,
@@ -364,7 +417,7 @@ impl EcsClient {
         let url = format!("{base}/");
         let time = (self.config.clock)();
         let params = v4::SigningParams::builder()
-            .identity(&self.identity)
+            .identity(identity)
             .region(&self.config.region)
             .name(op.signing_name)
             .time(time)

@@ -3,9 +3,14 @@
 //!
 //! Resolution order, most specific first:
 //! - region: explicit, `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`;
-//! - credentials: explicit, `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`),
-//!   the profile (`AWS_PROFILE`, else `default`) in `AWS_SHARED_CREDENTIALS_FILE`
-//!   (`~/.aws/credentials`), then in `AWS_CONFIG_FILE` (`~/.aws/config`);
+//! - credentials: explicit (keys, or a provider: [`ConfigBuilder::credentials_provider`]),
+//!   `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`), the profile's static
+//!   keys (`AWS_PROFILE`, else `default`) in `AWS_SHARED_CREDENTIALS_FILE`
+//!   (`~/.aws/credentials`), then in `AWS_CONFIG_FILE` (`~/.aws/config`). That is all the
+//!   lean build reads. With the `aws-config` feature, [`ConfigBuilder::build_with_aws_chain`]
+//!   resolves region and credentials as the AWS SDKs do instead (SSO, `role_arn`,
+//!   `credential_process`, web identity, container credentials, IMDS), refreshed before they
+//!   expire ([`crate::credentials`]);
 //! - endpoint: explicit, `AWS_ENDPOINT_URL_ECS`, `AWS_ENDPOINT_URL`, the profile's
 //!   `endpoint_url`, then the regional endpoint of the region's partition (see
 //!   [`default_endpoint`]);
@@ -20,21 +25,22 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
 
+use crate::credentials::CredentialSource;
 use crate::error::ConfigError;
 use crate::profile::ProfileSet;
 use crate::retry::RetryConfig;
 use crate::validation::ValidationMode;
 
-/// Where the time for signing comes from; tests pin it.
-pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+pub use crate::credentials::Clock;
 
 /// A resolved client configuration.
 #[derive(Clone)]
 pub struct Config {
     pub(crate) region: String,
-    pub(crate) credentials: Credentials,
+    pub(crate) credentials: CredentialSource,
     pub(crate) endpoint: String,
     pub(crate) elbv2_endpoint: String,
     pub(crate) timeouts: Timeouts,
@@ -45,7 +51,7 @@ pub struct Config {
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // `Credentials`' own Debug redacts the secret and the session token.
+        // The credentials' Debug redacts the secret and the session token.
         f.debug_struct("Config")
             .field("region", &self.region)
             .field("credentials", &self.credentials)
@@ -141,6 +147,8 @@ impl Default for Timeouts {
 pub struct ConfigBuilder {
     region: Option<String>,
     credentials: Option<Credentials>,
+    provider: Option<SharedCredentialsProvider>,
+    allow_plain_http: bool,
     endpoint: Option<String>,
     elbv2_endpoint: Option<String>,
     profile: Option<String>,
@@ -162,6 +170,42 @@ impl ConfigBuilder {
     pub fn credentials(mut self, credentials: Credentials) -> Self {
         self.credentials = Some(credentials);
         self
+    }
+
+    /// A credentials provider, asked again before the credentials it gives expire (see
+    /// [`crate::credentials`]); it wins over [`ConfigBuilder::credentials`].
+    pub fn credentials_provider(mut self, provider: impl ProvideCredentials + 'static) -> Self {
+        self.provider = Some(SharedCredentialsProvider::new(provider));
+        self
+    }
+
+    /// Sign requests to a plain `http://` endpoint outside this machine even with a session's
+    /// or a provider's credentials. Without it such a configuration is refused: the signed
+    /// requests (and a session's token) would cross the network in the clear. Fixed keys
+    /// without a session token, as emulators take, are only warned about.
+    pub fn allow_plain_http(mut self, allow: bool) -> Self {
+        self.allow_plain_http = allow;
+        self
+    }
+
+    pub(crate) fn shared_credentials_provider(
+        mut self,
+        provider: SharedCredentialsProvider,
+    ) -> Self {
+        self.provider = Some(provider);
+        self
+    }
+
+    pub(crate) fn profile_name(&self) -> Option<&str> {
+        self.profile.as_deref()
+    }
+
+    pub(crate) fn region_name(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+
+    pub(crate) fn has_credentials(&self) -> bool {
+        self.provider.is_some() || self.credentials.is_some()
     }
 
     /// Static credentials, e.g. for an emulator that accepts any.
@@ -256,32 +300,36 @@ impl ConfigBuilder {
             .or_else(|| profile.and_then(|p| p.get("region")).map(str::to_owned))
             .ok_or(ConfigError::NoRegion)?;
 
-        let credentials = match self.credentials {
-            Some(c) => c,
-            None => match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
-                (Some(id), Some(secret)) => {
-                    Credentials::new(id, secret, var("AWS_SESSION_TOKEN"), None, "environment")
-                }
-                _ => {
-                    let p = profile.ok_or_else(|| ConfigError::NoCredentials {
-                        profile: profile_name.clone(),
-                    })?;
-                    match (p.get("aws_access_key_id"), p.get("aws_secret_access_key")) {
-                        (Some(id), Some(secret)) => Credentials::new(
-                            id,
-                            secret,
-                            p.get("aws_session_token").map(str::to_owned),
-                            None,
-                            "profile",
-                        ),
-                        _ => {
-                            return Err(ConfigError::NoCredentials {
-                                profile: profile_name.clone(),
-                            })
+        let clock = self.clock.unwrap_or_else(|| Arc::new(SystemTime::now));
+        let credentials = match (self.provider, self.credentials) {
+            (Some(provider), _) => CredentialSource::provider(provider, clock.clone()),
+            (None, Some(c)) => CredentialSource::fixed(c),
+            (None, None) => CredentialSource::fixed(
+                match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+                    (Some(id), Some(secret)) => {
+                        Credentials::new(id, secret, var("AWS_SESSION_TOKEN"), None, "environment")
+                    }
+                    _ => {
+                        let p = profile.ok_or_else(|| ConfigError::NoCredentials {
+                            profile: profile_name.clone(),
+                        })?;
+                        match (p.get("aws_access_key_id"), p.get("aws_secret_access_key")) {
+                            (Some(id), Some(secret)) => Credentials::new(
+                                id,
+                                secret,
+                                p.get("aws_session_token").map(str::to_owned),
+                                None,
+                                "profile",
+                            ),
+                            _ => {
+                                return Err(ConfigError::NoCredentials {
+                                    profile: profile_name.clone(),
+                                })
+                            }
                         }
                     }
-                }
-            },
+                },
+            ),
         };
 
         let profile_endpoint = || {
@@ -306,6 +354,17 @@ impl ConfigBuilder {
             .or_else(profile_endpoint)
             .unwrap_or_else(|| default_endpoint(&region));
         let endpoint = normalise_endpoint(&endpoint)?;
+        for url in [&endpoint, &elbv2_endpoint] {
+            if let Some(host) = plain_http_elsewhere(url) {
+                if credentials.is_sensitive() && !self.allow_plain_http {
+                    return Err(ConfigError::PlainHttp { url: url.clone() });
+                }
+                tracing::warn!(
+                    endpoint = %url,
+                    "requests signed for {host} go over plain http"
+                );
+            }
+        }
 
         Ok(Config {
             region,
@@ -315,9 +374,24 @@ impl ConfigBuilder {
             timeouts: self.timeouts,
             retry: self.retry,
             validation: self.validation,
-            clock: self.clock.unwrap_or_else(|| Arc::new(SystemTime::now)),
+            clock,
         })
     }
+}
+
+/// The host of `url` when it is plain `http://` to a host other than this machine (anything
+/// but `localhost`, `127.0.0.0/8` and `::1`).
+pub fn plain_http_elsewhere(url: &str) -> Option<String> {
+    let uri: http::Uri = url.parse().ok()?;
+    if uri.scheme_str() != Some("http") {
+        return None;
+    }
+    let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    (!loopback).then(|| host.to_owned())
 }
 
 /// The regional ECS endpoint. Partitions: `cn-*` regions use `amazonaws.com.cn`; the ISO

@@ -147,6 +147,17 @@ pub enum Error {
         /// Why signing failed.
         reason: String,
     },
+    /// No credentials to sign with: the credentials provider failed.
+    #[error("{operation}: no credentials to sign with: {reason}")]
+    Credentials {
+        /// The operation called.
+        operation: &'static str,
+        /// What the provider reported, with its causes.
+        reason: String,
+        /// Whether the provider may succeed if asked again (it timed out or its source
+        /// failed), rather than being misconfigured.
+        retryable: bool,
+    },
     /// The input could not be serialised.
     #[error("{operation}: could not serialise the request: {source}")]
     Serialize {
@@ -202,6 +213,7 @@ impl Error {
             Error::Transport { .. }
             | Error::AttemptTimeout { .. }
             | Error::OverallTimeout { .. } => true,
+            Error::Credentials { retryable, .. } => *retryable,
             Error::Validation { .. } | Error::Signing { .. } | Error::Serialize { .. } => false,
         }
     }
@@ -248,4 +260,13 @@ pub enum ConfigError {
     #[error("building the HTTP client: {0}")]
     /// The HTTP client could not be built.
     Http(String),
+    #[error("endpoint {url:?} is plain http to another machine, and the credentials are a session's or come from a provider: use https, or allow plain http explicitly")]
+    /// Signed requests with credentials worth protecting would cross the network in the clear.
+    PlainHttp {
+        /// The endpoint.
+        url: String,
+    },
+    #[error("the AWS credential chain: {0}")]
+    /// The AWS credential and region chain could not be loaded (`aws-config` feature).
+    Chain(String),
 }

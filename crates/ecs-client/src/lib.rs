@@ -3,7 +3,9 @@
 //! - awsJson1_1 (`POST /`, `Content-Type: application/x-amz-json-1.1`, `X-Amz-Target`),
 //!   SigV4-signed with `aws-sigv4` (service `ecs`);
 //! - region, credentials and endpoint from explicit settings, the environment or the shared
-//!   AWS files ([`config`]);
+//!   AWS files ([`config`]); with the `aws-config` feature, the AWS SDKs' whole chain (SSO,
+//!   roles, `credential_process`, web identity, container and instance credentials), refreshed
+//!   before they expire (`chain`, [`credentials`]);
 //! - validation before sending, per client and per call ([`ValidationMode`]);
 //! - retries in the standard mode ([`retry`]), and a client token filled once for
 //!   CreateTaskSet and CreateService so retries cannot create twice;
@@ -34,8 +36,11 @@
 //! ```
 #![warn(missing_docs)]
 
+#[cfg(feature = "aws-config")]
+pub mod chain;
 mod client;
 pub mod config;
+pub mod credentials;
 pub mod elbv2;
 pub mod error;
 mod generated;

@@ -203,3 +203,64 @@ fn bad_endpoints_are_rejected_with_the_reason() {
         );
     }
 }
+
+/// Plain http to another machine: refused with a session's credentials or a provider's
+/// unless allowed, only warned about with fixed keys (as emulators take); loopback is fine.
+#[test]
+fn plain_http_elsewhere_is_refused_for_credentials_worth_protecting() {
+    use aws_credential_types::Credentials;
+    let session = || Credentials::new("ASIAEXAMPLE", "secret", Some("token".into()), None, "t");
+    let base = || Config::builder().env(env(&[])).region("us-east-1");
+    for url in [
+        "http://10.0.0.8:4566",
+        "http://localstack:4566",
+        "http://[fd00::1]:80",
+    ] {
+        let refused = base()
+            .endpoint(url)
+            .credentials(session())
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            refused,
+            ConfigError::PlainHttp {
+                url: url.trim_end_matches('/').into()
+            }
+        );
+        assert!(
+            refused.to_string().contains("allow plain http explicitly"),
+            "{refused}"
+        );
+        base()
+            .endpoint(url)
+            .credentials(session())
+            .allow_plain_http(true)
+            .build()
+            .unwrap();
+        base()
+            .endpoint(url)
+            .static_credentials("AKIDEXAMPLE", "secret", None)
+            .build()
+            .unwrap();
+    }
+    // The ELBv2 endpoint is checked as well.
+    let e = base()
+        .endpoint("https://ecs.example")
+        .elbv2_endpoint("http://elb.example")
+        .credentials(session())
+        .build()
+        .unwrap_err();
+    assert!(matches!(e, ConfigError::PlainHttp { .. }), "{e:?}");
+    for url in [
+        "http://127.0.0.1:1",
+        "http://localhost:2",
+        "http://[::1]:3",
+        "https://10.0.0.8",
+    ] {
+        base().endpoint(url).credentials(session()).build().unwrap();
+    }
+    assert_eq!(
+        ecs_client::config::plain_http_elsewhere("http://LOCALHOST:9"),
+        None
+    );
+}

@@ -150,8 +150,8 @@ async fn request_shape_and_signature() {
 /// what is signed (headers, body, canonicalisation, scope) changes the pinned value. botocore
 /// 1.44.5's `SigV4Auth`, given the same request, credentials and time, computes the same
 /// signature.
-#[test]
-fn signing_test_vector() {
+#[tokio::test]
+async fn signing_test_vector() {
     let config = Config::builder()
         .env(HashMap::new())
         .region("us-east-1")
@@ -164,6 +164,7 @@ fn signing_test_vector() {
     let body = bytes::Bytes::from_static(br#"{"cluster":"prod","service":"web"}"#);
     let request = client
         .prepare_request(&operations::DescribeTaskSets::INFO, body)
+        .await
         .unwrap();
     let h = |name: &str| {
         request

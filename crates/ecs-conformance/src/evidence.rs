@@ -262,7 +262,7 @@ async fn replay_on_references(
                     version: env!("CARGO_PKG_VERSION").into(),
                     endpoint: emulator.url(),
                 };
-                let client = client_for(&target, true, step_timeout_secs, None)?;
+                let client = client_for(&target, true, step_timeout_secs, None).await?;
                 let result = replay::replay_item(&client, &item, options).await;
                 emulator.shutdown().await;
                 anyhow::Ok(result)
@@ -309,7 +309,8 @@ pub fn answer_shapes(dir: Option<&Path>, bundle: &Bundle, file: &Path, check: bo
             bail!("{} problem(s) in the evidence", errors.len());
         }
     };
-    let derived = ecs_harness::shapes::derive(&items, SHAPES_GENERATOR);
+    let derived =
+        ecs_harness::shapes::derive(&ecs_harness::evidence::recorded(&items), SHAPES_GENERATOR);
     let table = derived.to_text();
     let members: usize = derived.operations.values().map(Vec::len).sum();
     if check {

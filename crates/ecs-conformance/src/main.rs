@@ -36,6 +36,10 @@ use crate::listing::ListFormat;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Sign requests to a plain http:// endpoint on another machine even with a session's
+    /// credentials or the AWS chain's; without it such a run is refused before any request.
+    #[arg(long, global = true)]
+    allow_plain_http: bool,
 }
 
 /// Where the suite comes from, for the commands that read cases.
@@ -151,6 +155,7 @@ enum Command {
 
 fn main() {
     let cli = Cli::parse();
+    run::ALLOW_PLAIN_HTTP.store(cli.allow_plain_http, std::sync::atomic::Ordering::Relaxed);
     let code = match cli.command {
         Command::Run(args) => run::run(&args).unwrap_or_else(|e| run::exit_code_of(&e)),
         Command::Record(args) => run::record(&args).unwrap_or_else(|e| run::exit_code_of(&e)),

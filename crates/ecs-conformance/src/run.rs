@@ -619,7 +619,12 @@ pub fn prepare(
             .into())
         }
     };
-    let client = client_for(&target, emulator.is_some(), step_timeout_secs, region)?;
+    let client = runtime.block_on(client_for(
+        &target,
+        emulator.is_some(),
+        step_timeout_secs,
+        region,
+    ))?;
     Ok(Prepared {
         runtime,
         emulator,
@@ -740,7 +745,17 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
     })
 }
 
-pub fn client_for(
+/// `--allow-plain-http`: set once by `main` before any command runs.
+pub static ALLOW_PLAIN_HTTP: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// The client for `target`. The embedded reference, and an emulator on this machine when the
+/// environment names no credentials, get fixed dummy keys; anything else resolves region and
+/// credentials through the AWS SDKs' chain (SSO, roles, `credential_process`, web identity,
+/// container and instance credentials), refreshed during long runs. A plain http:// endpoint
+/// on another machine is warned about, and refused with a session's or the chain's
+/// credentials unless `--allow-plain-http`.
+pub async fn client_for(
     target: &TargetInfo,
     local_reference: bool,
     step_timeout_secs: u64,
@@ -761,27 +776,33 @@ pub fn client_for(
             .region("us-east-1")
             .static_credentials("AKIDEXAMPLE", "reference-emulator", None);
     } else {
-        let mut env: HashMap<String, String> = std::env::vars().collect();
-        if let Some(region) = region {
-            env.insert("AWS_REGION".into(), region.to_owned());
-        }
-        env.entry("AWS_REGION".into())
-            .or_insert_with(|| "us-east-1".into());
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let loopback = is_loopback(&target.endpoint);
-        if target.endpoint.starts_with("http://")
-            && !loopback
-            && env.contains_key("AWS_ACCESS_KEY_ID")
-        {
+        let allow = ALLOW_PLAIN_HTTP.load(std::sync::atomic::Ordering::Relaxed);
+        if let Some(host) = ecs_client::config::plain_http_elsewhere(&target.endpoint) {
             eprintln!(
-                "warning: sending your AWS credentials' signatures to {} over plain http",
-                target.endpoint
+                "warning: requests signed with your credentials go to {host} over plain http{}",
+                if allow { " (--allow-plain-http)" } else { "" }
             );
         }
-        if !env.contains_key("AWS_ACCESS_KEY_ID") && !env.contains_key("AWS_PROFILE") && loopback {
-            env.insert("AWS_ACCESS_KEY_ID".into(), "AKIDEXAMPLE".into());
-            env.insert("AWS_SECRET_ACCESS_KEY".into(), "local-emulator".into());
+        builder = builder.allow_plain_http(allow);
+        if let Some(region) = region {
+            builder = builder.region(region);
+        } else if var("AWS_REGION").is_none() && var("AWS_DEFAULT_REGION").is_none() && loopback {
+            builder = builder.region("us-east-1");
         }
-        builder = builder.env(env);
+        let named = [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_PROFILE",
+            "AWS_WEB_IDENTITY_TOKEN_FILE",
+        ]
+        .iter()
+        .any(|k| var(k).is_some());
+        if loopback && !named {
+            builder = builder.static_credentials("AKIDEXAMPLE", "local-emulator", None);
+            return Ok(EcsClient::new(builder.build()?)?);
+        }
+        return Ok(EcsClient::new(builder.build_with_aws_chain().await?)?);
     }
     Ok(EcsClient::new(builder.build()?)?)
 }

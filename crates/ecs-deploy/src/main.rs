@@ -23,7 +23,7 @@ use ecs_deploy::{
     version,
     about = "Deploys a task definition to an EXTERNAL ECS service with task sets: blue/green, canary or linear, with rollback",
     after_help = "Exit codes: 0 deployed, 3 rolled back, 1 failed, 2 usage, 130 interrupted and left to be resumed.\n\
-Region and credentials come from the environment and the shared AWS files, as the AWS CLI reads them.\n\
+Region and credentials come from the AWS SDKs' chain, as the AWS CLI v2 finds them: the environment, the profile (keys, SSO, role_arn, credential_process, web identity), web identity from AWS_WEB_IDENTITY_TOKEN_FILE, container credentials, then the instance's role; they are refreshed before they expire.\n\
 Running the same command again after an interruption resumes the deployment.\n\
 `ecs-deploy status` shows where a service's deployment stands; `ecs-deploy abort` rolls it back.",
     args_conflicts_with_subcommands = true
@@ -93,6 +93,10 @@ struct Connection {
     /// The shared-config profile (else AWS_PROFILE or `default`).
     #[arg(long)]
     profile: Option<String>,
+    /// Sign requests to a plain http:// endpoint on another machine even with a session's or
+    /// the chain's credentials (refused without it).
+    #[arg(long)]
+    allow_plain_http: bool,
 }
 
 /// The deployment's arguments. The three that name it are checked after parsing (clap does not
@@ -249,8 +253,8 @@ fn main() -> ExitCode {
     })
 }
 
-fn client(connection: &Connection) -> Result<EcsClient, ExitCode> {
-    let mut config = Config::builder();
+async fn client(connection: &Connection) -> Result<EcsClient, ExitCode> {
+    let mut config = Config::builder().allow_plain_http(connection.allow_plain_http);
     if let Some(endpoint) = &connection.endpoint {
         config = config.endpoint(endpoint);
     }
@@ -260,14 +264,22 @@ fn client(connection: &Connection) -> Result<EcsClient, ExitCode> {
     if let Some(profile) = &connection.profile {
         config = config.profile(profile);
     }
-    config.build().and_then(EcsClient::new).map_err(|e| {
+    if let Some(host) = connection
+        .endpoint
+        .as_deref()
+        .and_then(ecs_client::config::plain_http_elsewhere)
+    {
+        eprintln!("ecs-deploy: warning: requests signed with your credentials go to {host} over plain http");
+    }
+    let config = config.build_with_aws_chain().await;
+    config.and_then(EcsClient::new).map_err(|e| {
         eprintln!("ecs-deploy: {e}");
         ExitCode::from(2)
     })
 }
 
 async fn deploy(args: DeployArgs, connection: Connection) -> ExitCode {
-    let client = match client(&connection) {
+    let client = match client(&connection).await {
         Ok(c) => c,
         Err(code) => return code,
     };
@@ -485,7 +497,7 @@ fn finish(report: &Report, output: Output) -> ExitCode {
 }
 
 async fn status(target: Target, connection: Connection, output: Output) -> ExitCode {
-    let client = match client(&connection) {
+    let client = match client(&connection).await {
         Ok(c) => c,
         Err(code) => return code,
     };
@@ -514,7 +526,7 @@ async fn abort(
     timeout: Duration,
     poll_interval: Duration,
 ) -> ExitCode {
-    let client = match client(&connection) {
+    let client = match client(&connection).await {
         Ok(c) => c,
         Err(code) => return code,
     };

@@ -83,6 +83,10 @@ pub const SCHEMA_RULE: &str = "schema.output";
 /// The rule id under which JSON `null` members are reported (they are matched as absent).
 pub const NULL_RULE: &str = "wire.no-null-members";
 
+/// The rule id under which a member AWS always answers and an answer lacks is reported
+/// (the `shapes` module).
+pub const ANSWER_SHAPE_RULE: &str = "wire.answer-shape";
+
 impl Catalog {
     /// Reads and checks the catalog file at `path`.
     pub fn load(path: &Path) -> Result<Catalog, CatalogError> {
@@ -118,7 +122,7 @@ impl Catalog {
             ecs_model::semantics::ids::TAGS_ONLY_WHEN_ASKED,
             SCHEMA_RULE,
             NULL_RULE,
-            crate::shapes::ANSWER_SHAPE_RULE,
+            ANSWER_SHAPE_RULE,
         ] {
             if catalog.rule(inv).is_none() {
                 return Err(err(format!("the answer check {inv} has no catalog entry")));

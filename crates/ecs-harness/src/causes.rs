@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::runner::{CaseResult, Status, StepResult};
+use crate::results::{CaseResult, Status, StepResult};
 
 /// One thing that went wrong, and every case it explains.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -420,7 +420,7 @@ pub fn annotate_from_log(causes: &mut [RootCause], log: &str) {
             }
         }
         if let Some((line, _)) = counts.into_iter().max_by_key(|(_, n)| *n) {
-            cause.server_log = Some(crate::report::one_line(&line, 200));
+            cause.server_log = Some(crate::text::one_line(&line, 200));
         }
     }
 }
@@ -459,7 +459,7 @@ pub fn shorten_names(line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runner::Failure;
+    use crate::results::Failure;
     use serde_json::json;
 
     fn step(op: &str, status: Status) -> StepResult {

@@ -14,8 +14,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::catalog::Catalog;
-use crate::fixture::FixtureError;
-use crate::runner;
+use crate::checks;
+use crate::fixture_error::FixtureError;
 
 /// One evidence item: a timeline of calls and AWS's answers.
 #[derive(Clone, Debug, Deserialize)]
@@ -291,7 +291,7 @@ struct SetHistory {
 pub fn check_item(item: &Item) -> Vec<Flag> {
     let mut flags = vec![];
     let mut seen = Observations::default();
-    let schemas = runner::Schemas::default();
+    let schemas = checks::Schemas::default();
     let mut history: BTreeMap<String, SetHistory> = BTreeMap::new();
     // Latest desired count per service name; latest scale per set id.
     let mut desired: BTreeMap<String, i32> = BTreeMap::new();
@@ -411,28 +411,28 @@ pub fn check_item(item: &Item) -> Vec<Flag> {
         // The suite's answer checks, exactly as a run applies them: the output schema (not for
         // a partial answer) and the invariants against everything seen so far.
         // AWS's own answers carry no null member: the wire check must accept every one.
-        let mut suite = runner::null_failures(&runner::strip_nulls(&mut body.clone()));
+        let mut suite = checks::null_failures(&checks::strip_nulls(&mut body.clone()));
         if !entry.partial {
             if let Some(op) = ecs_model::operation::find(&entry.op) {
-                match runner::schema_failures(op.output_shape, body, &schemas) {
+                match checks::schema_failures(op.output_shape, body, &schemas) {
                     Ok(f) => suite.extend(f),
                     Err(why) => flag(crate::catalog::SCHEMA_RULE, why),
                 }
             }
         }
-        runner::observe(body, &mut seen);
-        suite.extend(runner::invariant_failures(&entry.op, req, body, &seen).0);
+        checks::observe(body, &mut seen);
+        suite.extend(checks::invariant_failures(&entry.op, req, body, &seen).0);
         for f in suite {
             for rule in &f.rules {
                 flag(rule, format!("{}: {}", f.path, f.actual));
             }
         }
         // Task sets and services that do not decode were flagged above.
-        let sets: Vec<TaskSet> = runner::task_sets_of(body)
+        let sets: Vec<TaskSet> = checks::task_sets_of(body)
             .into_iter()
             .filter_map(|(_, v)| ecs_model::from_value(v).ok())
             .collect();
-        let services: Vec<Service> = runner::services_of(body)
+        let services: Vec<Service> = checks::services_of(body)
             .into_iter()
             .filter_map(|(_, v)| ecs_model::from_value(v).ok())
             .collect();
@@ -676,4 +676,108 @@ pub fn check_item(item: &Item) -> Vec<Flag> {
         }
     }
     flags
+}
+
+/// Every recorded answer of `items`, with the requests of its item up to it, as
+/// [`crate::shapes::derive`] reads the corpus.
+pub fn recorded(items: &[Item]) -> Vec<crate::shapes::Recorded<'_>> {
+    let mut out = vec![];
+    for item in items {
+        let mut requests: Vec<&Value> = item.given.iter().map(|g| &g.request).collect();
+        for entry in &item.timeline {
+            requests.push(&entry.request);
+            if let Some(answer) = &entry.answer {
+                out.push(crate::shapes::Recorded {
+                    item: &item.id,
+                    op: &entry.op,
+                    requests: requests.clone(),
+                    answer,
+                    partial: entry.partial,
+                    not_replayed: entry.not_replayed.keys().map(String::as_str).collect(),
+                });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shapes::derive;
+    use serde_json::json;
+
+    fn item(id: &str, given: Value, entries: Value) -> Item {
+        serde_json::from_value(json!({
+            "id": id, "source": "s", "date": "2020-01-01", "shows": "s", "rules": [],
+            "given": given, "timeline": entries
+        }))
+        .expect("item")
+    }
+
+    #[test]
+    fn only_members_aws_filled_in_unasked_and_always_are_kept() {
+        let items = vec![
+            item(
+                "a",
+                json!([]),
+                json!([{"at_s": 0, "op": "CreateService",
+                    "request": {"serviceName": "a", "tags": [{"key": "k", "value": "v"}]},
+                    "answer": {"service": {"serviceName": "a", "loadBalancers": [], "events": [],
+                        "tags": [{"key": "k", "value": "v"}],
+                        "deployments": [{"id": "d", "failedTasks": 0}, {"id": "e"}]}}}]),
+            ),
+            item(
+                "b",
+                json!([]),
+                json!([{"at_s": 0, "op": "CreateService", "request": {"serviceName": "b"},
+                    "answer": {"service": {"serviceName": "b", "loadBalancers": [], "deployments": []}}}]),
+            ),
+        ];
+        // One item alone shows nothing for sure.
+        assert!(derive(&recorded(&items[..1]), "test").operations.is_empty());
+        let shapes = derive(&recorded(&items), "test");
+        // serviceName is named by both requests, events and tags are not always there, the
+        // second deployment has no failedTasks, and only one item shows a deployment's id.
+        assert_eq!(
+            shapes.operations["CreateService"],
+            vec![
+                "service".to_owned(),
+                "service.deployments".to_owned(),
+                "service.loadBalancers".to_owned(),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_kind_of_object_is_pooled_over_operations() {
+        // Two items show platformFamily on every service UpdateService answered (Fargate);
+        // DescribeServices answered a service without it (EC2): it is not always there.
+        let fargate = |id: &str| {
+            item(
+                id,
+                json!([]),
+                json!([{"at_s": 0, "op": "UpdateService", "request": {"service": "s"},
+                    "answer": {"service": {"platformFamily": "Linux", "events": []}}}]),
+            )
+        };
+        let mut items = vec![fargate("a"), fargate("b")];
+        // (`service` itself is named by the requests.)
+        assert_eq!(
+            derive(&recorded(&items), "t").operations["UpdateService"],
+            vec!["service.events", "service.platformFamily"]
+        );
+        items.push(item(
+            "c",
+            json!([]),
+            json!([{"at_s": 0, "op": "DescribeServices", "request": {"services": ["s"]},
+                "answer": {"services": [{"events": []}], "failures": []}}]),
+        ));
+        let shapes = derive(&recorded(&items), "t");
+        assert_eq!(shapes.operations["UpdateService"], vec!["service.events"]);
+        assert_eq!(
+            shapes.operations["DescribeServices"],
+            vec!["services[].events"]
+        );
+    }
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::catalog::Catalog;
+pub use crate::fixture_error::{FixtureError, LoadErrors};
 pub use crate::template::Origin;
 use crate::template::{expand_case, Parts};
 
@@ -239,23 +240,6 @@ impl Case {
 
 /// The shared parts library, beside the case files.
 pub const PARTS_FILE: &str = "parts.json";
-
-/// A fixture problem, located.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}: {path}: {message}")]
-pub struct FixtureError {
-    /// The fixture file.
-    pub file: String,
-    /// JSON pointer of the offending value (`/cases/3/steps/1/op`), or `/` for the file.
-    pub path: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-/// Every problem found in a fixtures directory.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{} fixture problem(s):\n{}", .0.len(), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
-pub struct LoadErrors(pub Vec<FixtureError>);
 
 /// The fixture schema in the repository.
 pub fn schema_path(fixtures: &Path) -> PathBuf {

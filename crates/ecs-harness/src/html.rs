@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use crate::report::{Report, RuleStatus};
-use crate::runner::Status;
+use crate::results::Status;
 
 /// Escapes text for an element or a double-quoted attribute.
 pub fn escape(text: &str) -> String {

@@ -14,20 +14,26 @@
 
 pub mod catalog;
 pub mod causes;
+pub mod checks;
 pub mod evidence;
 pub mod fixture;
+pub mod fixture_error;
 pub mod html;
 pub mod jsontext;
 pub mod matcher;
+pub mod options;
 pub mod preflight;
 pub mod profile;
 pub mod record;
 pub mod replay;
 pub mod report;
+pub mod results;
 pub mod runner;
 pub mod settle;
 pub mod shapes;
+mod step;
 pub mod template;
+pub mod text;
 
 pub use catalog::Catalog;
 pub use fixture::{load_dir, Case};

@@ -158,7 +158,7 @@ pub async fn preflight(
         None => Err(PreflightError::NotEcs {
             endpoint: endpoint.to_owned(),
             status: raw.status,
-            what: match crate::runner::key_line(&raw.body_text()) {
+            what: match crate::text::key_line(&raw.body_text()) {
                 Some(line) => format!("without an awsJson error code: {line:?}"),
                 None => format!("without an awsJson error code: {}", excerpt(&raw)),
             },
@@ -167,7 +167,7 @@ pub async fn preflight(
 }
 
 fn excerpt(raw: &ecs_client::RawResponse) -> String {
-    crate::report::one_line(&raw.body_text(), 120)
+    crate::text::one_line(&raw.body_text(), 120)
 }
 
 fn transport(endpoint: &str, e: &ClientError) -> PreflightError {

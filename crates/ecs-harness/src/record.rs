@@ -11,7 +11,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::fixture::{Case, Expect, Provenance};
-use crate::runner::{Answer, CaseResult};
+use crate::results::{Answer, CaseResult};
 
 /// Numbers the distinct values of each kind, in order of appearance.
 #[derive(Default)]

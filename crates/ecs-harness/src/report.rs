@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, CheckedBy, Level};
 use crate::causes::{root_causes, RootCause};
-use crate::runner::{CaseResult, Status};
+use crate::results::{CaseResult, Status};
 
 /// Version of the report format.
 pub const REPORT_VERSION: u32 = 2;
@@ -488,7 +488,7 @@ fn rule_result(rule: &crate::catalog::Rule, cases: &[CaseResult]) -> RuleResult 
             .flat_map(|c| c.failures().map(move |(s, f)| (c, s, f)))
             .filter(|(_, _, f)| f.rules.contains(&rule.id))
     };
-    let answered = |s: &crate::runner::StepResult| {
+    let answered = |s: &crate::results::StepResult| {
         s.error_code.is_some() || s.http_status.is_some_and(|h| h / 100 == 2)
     };
     let failure = failures()
@@ -567,15 +567,7 @@ fn rule_result(rule: &crate::catalog::Rule, cases: &[CaseResult]) -> RuleResult 
     }
 }
 
-/// `text` on one line, cut to `max` characters.
-pub fn one_line(text: &str, max: usize) -> String {
-    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if line.chars().count() > max {
-        format!("{}…", line.chars().take(max).collect::<String>())
-    } else {
-        line
-    }
-}
+pub use crate::text::one_line;
 
 /// The status of each case at some earlier run.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]

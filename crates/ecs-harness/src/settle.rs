@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::runner::Failure;
+use crate::results::Failure;
 
 /// The members a poll may wait on that the target computes after a change.
 pub const COMPUTED: [&str; 3] = ["computedDesiredCount", "runningCount", "pendingCount"];

@@ -13,10 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::evidence::Item;
-
-/// The rule id under which a missing member is reported.
-pub const ANSWER_SHAPE_RULE: &str = "wire.answer-shape";
+pub use crate::catalog::ANSWER_SHAPE_RULE;
 
 /// Per operation, the paths of the members its answers always carry: `service.loadBalancers`,
 /// `taskDefinition.containerDefinitions[].environment` (`[]` stands for every item of a list).
@@ -205,14 +202,32 @@ fn kind_of(name: &str, list: bool) -> String {
     }
 }
 
+/// One recorded answer of the corpus, as [`derive()`] reads it (`evidence::recorded`
+/// lists them from the evidence items).
+#[derive(Clone, Debug)]
+pub struct Recorded<'a> {
+    /// The evidence item it belongs to.
+    pub item: &'a str,
+    /// The operation answered.
+    pub op: &'a str,
+    /// Every request of the item up to and including this one (its `given` state's first).
+    pub requests: Vec<&'a Value>,
+    /// The answer AWS gave.
+    pub answer: &'a Value,
+    /// Whether the record kept only part of the answer.
+    pub partial: bool,
+    /// JSON pointers of the parts no replay reproduces (the record's own oddities).
+    pub not_replayed: Vec<&'a str>,
+}
+
 /// Derives the table from the corpus: per operation, the members its complete (not `partial`)
 /// recorded answers carry wherever their parent object is (pooled over every operation that
-/// answers that kind of object: a service is one kind whatever operation answered it), shown by at least [`MIN_ITEMS`] items, that
-/// at least one answer carries without any request of its item so far (the `given` state's
-/// and the timeline's) naming the member. A member under a `not_replayed` pointer (the
-/// record's own oddities) is excused where it was taken out: it counts neither as there nor as
-/// missing.
-pub fn derive(items: &[Item], generated_by: &str) -> AnswerShapes {
+/// answers that kind of object: a service is one kind whatever operation answered it), shown
+/// by at least [`MIN_ITEMS`] items, that at least one answer carries without any request of
+/// its item so far (the `given` state's and the timeline's) naming the member. A member under
+/// a `not_replayed` pointer is excused where it was taken out: it counts neither as there nor
+/// as missing.
+pub fn derive(recorded: &[Recorded<'_>], generated_by: &str) -> AnswerShapes {
     // pool -> path in the pool -> objects found there, and what was seen of members there
     let mut parents_seen: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut members_seen: BTreeMap<(String, String), Seen> = BTreeMap::new();
@@ -220,49 +235,37 @@ pub fn derive(items: &[Item], generated_by: &str) -> AnswerShapes {
     let mut shown: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     // pool -> path -> places a `not_replayed` member was taken out of
     let mut excused: BTreeMap<(String, String), usize> = BTreeMap::new();
-    for item in items {
-        // What the requests so far named: the given state's and the timeline's up to here.
+    for entry in recorded.iter().filter(|r| !r.partial) {
         let mut named = BTreeSet::new();
-        for g in &item.given {
-            keys(&g.request, &mut named);
+        for request in &entry.requests {
+            keys(request, &mut named);
         }
-        for entry in &item.timeline {
-            keys(&entry.request, &mut named);
-            let Some(answer) = &entry.answer else {
-                continue;
-            };
-            if entry.partial {
-                continue;
+        // A part AWS answered that no replay reproduces is taken out, and its place is
+        // excused: the member neither counts as there nor as missing.
+        let mut answer = entry.answer.clone();
+        for pointer in &entry.not_replayed {
+            if remove_pointer(&mut answer, pointer) {
+                *excused
+                    .entry(pool_of(entry.op, &folded(pointer), false))
+                    .or_default() += 1;
             }
-            // A part AWS answered that no replay reproduces is taken out, and its place is
-            // excused: the member neither counts as there nor as missing.
-            let mut answer = answer.clone();
-            for pointer in entry.not_replayed.keys() {
-                if remove_pointer(&mut answer, pointer) {
-                    *excused
-                        .entry(pool_of(&entry.op, &folded(pointer), false))
-                        .or_default() += 1;
-                }
-            }
-            let mut members = BTreeMap::new();
-            let mut parents = BTreeMap::new();
-            collect(&answer, "", &mut members, &mut parents);
-            for (p, n) in parents {
-                *parents_seen
-                    .entry(pool_of(&entry.op, &p, true))
-                    .or_default() += n;
-            }
-            let per_op = shown.entry(entry.op.clone()).or_default();
-            for (path, n) in members {
-                let unasked = !named.contains(last_member(&path));
-                let e = members_seen
-                    .entry(pool_of(&entry.op, &path, false))
-                    .or_default();
-                e.0 += n;
-                e.1 |= unasked;
-                e.2.insert(item.id.as_str());
-                per_op.insert(path);
-            }
+        }
+        let mut members = BTreeMap::new();
+        let mut parents = BTreeMap::new();
+        collect(&answer, "", &mut members, &mut parents);
+        for (p, n) in parents {
+            *parents_seen.entry(pool_of(entry.op, &p, true)).or_default() += n;
+        }
+        let per_op = shown.entry(entry.op.to_owned()).or_default();
+        for (path, n) in members {
+            let unasked = !named.contains(last_member(&path));
+            let e = members_seen
+                .entry(pool_of(entry.op, &path, false))
+                .or_default();
+            e.0 += n;
+            e.1 |= unasked;
+            e.2.insert(entry.item);
+            per_op.insert(path);
         }
     }
     let mut operations = BTreeMap::new();
@@ -333,80 +336,6 @@ fn folded(pointer: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    fn item(id: &str, given: Value, entries: Value) -> Item {
-        serde_json::from_value(json!({
-            "id": id, "source": "s", "date": "2020-01-01", "shows": "s", "rules": [],
-            "given": given, "timeline": entries
-        }))
-        .expect("item")
-    }
-
-    #[test]
-    fn only_members_aws_filled_in_unasked_and_always_are_kept() {
-        let items = vec![
-            item(
-                "a",
-                json!([]),
-                json!([{"at_s": 0, "op": "CreateService",
-                    "request": {"serviceName": "a", "tags": [{"key": "k", "value": "v"}]},
-                    "answer": {"service": {"serviceName": "a", "loadBalancers": [], "events": [],
-                        "tags": [{"key": "k", "value": "v"}],
-                        "deployments": [{"id": "d", "failedTasks": 0}, {"id": "e"}]}}}]),
-            ),
-            item(
-                "b",
-                json!([]),
-                json!([{"at_s": 0, "op": "CreateService", "request": {"serviceName": "b"},
-                    "answer": {"service": {"serviceName": "b", "loadBalancers": [], "deployments": []}}}]),
-            ),
-        ];
-        // One item alone shows nothing for sure.
-        assert!(derive(&items[..1], "test").operations.is_empty());
-        let shapes = derive(&items, "test");
-        // serviceName is named by both requests, events and tags are not always there, the
-        // second deployment has no failedTasks, and only one item shows a deployment's id.
-        assert_eq!(
-            shapes.operations["CreateService"],
-            vec![
-                "service".to_owned(),
-                "service.deployments".to_owned(),
-                "service.loadBalancers".to_owned(),
-            ]
-        );
-    }
-
-    #[test]
-    fn a_kind_of_object_is_pooled_over_operations() {
-        // Two items show platformFamily on every service UpdateService answered (Fargate);
-        // DescribeServices answered a service without it (EC2): it is not always there.
-        let fargate = |id: &str| {
-            item(
-                id,
-                json!([]),
-                json!([{"at_s": 0, "op": "UpdateService", "request": {"service": "s"},
-                    "answer": {"service": {"platformFamily": "Linux", "events": []}}}]),
-            )
-        };
-        let mut items = vec![fargate("a"), fargate("b")];
-        // (`service` itself is named by the requests.)
-        assert_eq!(
-            derive(&items, "t").operations["UpdateService"],
-            vec!["service.events", "service.platformFamily"]
-        );
-        items.push(item(
-            "c",
-            json!([]),
-            json!([{"at_s": 0, "op": "DescribeServices", "request": {"services": ["s"]},
-                "answer": {"services": [{"events": []}], "failures": []}}]),
-        ));
-        let shapes = derive(&items, "t");
-        assert_eq!(shapes.operations["UpdateService"], vec!["service.events"]);
-        assert_eq!(
-            shapes.operations["DescribeServices"],
-            vec!["services[].events"]
-        );
-    }
 
     #[test]
     fn a_missing_member_is_found_where_its_parent_is() {

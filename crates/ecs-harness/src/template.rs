@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use crate::fixture::FixtureError;
+use crate::fixture_error::FixtureError;
 
 /// How deep parts may use parts.
 const MAX_DEPTH: usize = 8;
