@@ -114,7 +114,7 @@ async fn exchange(
 }
 
 /// DeleteTaskSet of the set a CreateTaskSet answer describes, signed now.
-fn delete_request(
+async fn delete_request(
     signer: &EcsClient,
     created: &Bytes,
 ) -> Result<http::Request<Full<Bytes>>, String> {
@@ -128,6 +128,7 @@ fn delete_request(
     let info = ecs_model::operation::find("DeleteTaskSet").ok_or("DeleteTaskSet")?;
     let signed = signer
         .prepare_request(info, Bytes::from(body.to_string()))
+        .await
         .map_err(|e| e.to_string())?;
     let (parts, body) = signed.into_parts();
     Ok(http::Request::from_parts(parts, Full::new(body)))
@@ -149,7 +150,9 @@ pub async fn run(
         _ => payloads::describe_task_sets_request(service, ids),
     };
     let signer = Arc::new(payloads::client(endpoint)?);
-    let signed = signer.prepare_request(info, Bytes::from(body.to_string()))?;
+    let signed = signer
+        .prepare_request(info, Bytes::from(body.to_string()))
+        .await?;
     let signed = Arc::new(signed);
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
@@ -177,7 +180,7 @@ pub async fn run(
                 let t = Instant::now();
                 let mut outcome = exchange(&http, req).await;
                 if let (Ok(answer), Some(signer)) = (&outcome, &pair) {
-                    outcome = match delete_request(signer, answer) {
+                    outcome = match delete_request(signer, answer).await {
                         Ok(delete) => exchange(&http, delete).await,
                         Err(e) => Err(e),
                     };

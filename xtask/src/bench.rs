@@ -430,7 +430,7 @@ fn suite_through_proxy(
     {
         let reason = step["reason"].as_str().unwrap_or_default();
         let by = if !reason.starts_with("settled on") {
-            "timeout or no poll"
+            "other (no settle judgement)"
         } else if reason.contains("recomputed since the write") {
             "recomputed"
         } else if reason.contains("STEADY_STATE") {

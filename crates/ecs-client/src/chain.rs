@@ -82,25 +82,25 @@ impl ConfigBuilder {
     }
 }
 
-/// `aws-config`'s HTTP client, made of reqwest: no redirects, and the connect and read
-/// timeouts each of the chain's calls asks for (the instance endpoint's are one second, so a
-/// machine that is not an EC2 instance answers quickly).
-#[derive(Clone, Debug)]
+/// `aws-config`'s HTTP client, made of reqwest: no redirects, no proxy (the instance and
+/// container endpoints hand out credentials and must be reached directly), and the connect
+/// and read timeouts each of the chain's calls asks for (the instance endpoint's are one
+/// second, so a machine that is not an EC2 instance answers quickly). One connector, with its
+/// connection pool, per set of timeouts.
+#[derive(Clone, Debug, Default)]
 pub struct ReqwestHttpClient {
-    _private: (),
+    connectors: std::sync::Arc<std::sync::Mutex<Connectors>>,
 }
+
+/// The connectors made so far, by (connect timeout, read timeout).
+type Connectors =
+    std::collections::HashMap<(Option<Duration>, Option<Duration>), SharedHttpConnector>;
 
 impl ReqwestHttpClient {
     /// A client; installs ring as the process's TLS provider unless one is installed.
     pub fn new() -> ReqwestHttpClient {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        ReqwestHttpClient { _private: () }
-    }
-}
-
-impl Default for ReqwestHttpClient {
-    fn default() -> Self {
-        ReqwestHttpClient::new()
+        ReqwestHttpClient::default()
     }
 }
 
@@ -110,20 +110,32 @@ impl HttpClient for ReqwestHttpClient {
         settings: &HttpConnectorSettings,
         _components: &RuntimeComponents,
     ) -> SharedHttpConnector {
-        let mut builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+        let key = (settings.connect_timeout(), settings.read_timeout());
+        let mut connectors = self
+            .connectors
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(connector) = connectors.get(&key) {
+            return connector.clone();
+        }
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy();
         if let Some(connect) = settings.connect_timeout() {
             builder = builder.connect_timeout(connect);
         }
         if let Some(read) = settings.read_timeout() {
             builder = builder.read_timeout(read);
         }
-        SharedHttpConnector::new(ReqwestConnector {
+        let connector = SharedHttpConnector::new(ReqwestConnector {
             client: builder.build().map_err(|e| e.to_string()),
             timeout: settings
                 .connect_timeout()
                 .zip(settings.read_timeout())
                 .map(|(c, r)| c + r + Duration::from_secs(1)),
-        })
+        });
+        connectors.insert(key, connector.clone());
+        connector
     }
 }
 
@@ -168,7 +180,7 @@ impl HttpConnector for ReqwestConnector {
             for (k, v) in headers {
                 response
                     .headers_mut()
-                    .try_insert(k, v)
+                    .try_append(k, v)
                     .map_err(|e| ConnectorError::other(e.into(), None))?;
             }
             Ok(response)

@@ -290,6 +290,9 @@ impl EcsClient {
                 );
             }
         };
+        if let Some(e) = self.plain_http_refusal(op, &identity) {
+            return (Err(e), Some(Failure::Final));
+        }
         let request = match self.signed_request(op, body, &identity) {
             Ok(r) => r,
             Err(e) => return (Err(e), Some(Failure::Final)),
@@ -370,6 +373,26 @@ impl EcsClient {
                     CredentialsError::ProviderTimedOut(_) | CredentialsError::ProviderError(_)
                 ),
             }
+        })
+    }
+
+    /// The refusal of a call that would send a session's signature over plain http to
+    /// another machine (a provider's credentials are known only now).
+    fn plain_http_refusal(&self, op: &Call, identity: &Identity) -> Option<Error> {
+        if self.config.allow_plain_http || !crate::credentials::carries_session(identity) {
+            return None;
+        }
+        let base = if op.is_query() {
+            &self.config.elbv2_endpoint
+        } else {
+            &self.config.endpoint
+        };
+        let host = crate::config::plain_http_elsewhere(base)?;
+        Some(Error::Signing {
+            operation: op.name,
+            reason: format!(
+                "not signing with a session's credentials for {host} over plain http: use https, or allow plain http explicitly"
+            ),
         })
     }
 

@@ -47,6 +47,7 @@ pub struct Config {
     pub(crate) retry: RetryConfig,
     pub(crate) validation: ValidationMode,
     pub(crate) clock: Clock,
+    pub(crate) allow_plain_http: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -180,9 +181,11 @@ impl ConfigBuilder {
     }
 
     /// Sign requests to a plain `http://` endpoint outside this machine even with a session's
-    /// or a provider's credentials. Without it such a configuration is refused: the signed
-    /// requests (and a session's token) would cross the network in the clear. Fixed keys
-    /// without a session token, as emulators take, are only warned about.
+    /// credentials (temporary ones, which carry a token: a real account's). Without it such a
+    /// configuration is refused at build time for fixed credentials, and each call fails
+    /// before sending for a provider's session: the signed requests and the token would cross
+    /// the network in the clear. Keys without a session token, as emulators take, are only
+    /// warned about.
     pub fn allow_plain_http(mut self, allow: bool) -> Self {
         self.allow_plain_http = allow;
         self
@@ -356,7 +359,7 @@ impl ConfigBuilder {
         let endpoint = normalise_endpoint(&endpoint)?;
         for url in [&endpoint, &elbv2_endpoint] {
             if let Some(host) = plain_http_elsewhere(url) {
-                if credentials.is_sensitive() && !self.allow_plain_http {
+                if credentials.is_session() && !self.allow_plain_http {
                     return Err(ConfigError::PlainHttp { url: url.clone() });
                 }
                 tracing::warn!(
@@ -375,23 +378,39 @@ impl ConfigBuilder {
             retry: self.retry,
             validation: self.validation,
             clock,
+            allow_plain_http: self.allow_plain_http,
         })
     }
 }
 
-/// The host of `url` when it is plain `http://` to a host other than this machine (anything
-/// but `localhost`, `127.0.0.0/8` and `::1`).
-pub fn plain_http_elsewhere(url: &str) -> Option<String> {
-    let uri: http::Uri = url.parse().ok()?;
-    if uri.scheme_str() != Some("http") {
-        return None;
-    }
-    let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
-    let loopback = host.eq_ignore_ascii_case("localhost")
+/// Whether `url` names this machine: `localhost` (any case), `127.0.0.0/8` or `::1`.
+pub fn is_loopback(url: &str) -> bool {
+    let Ok(uri) = url.parse::<http::Uri>() else {
+        return false;
+    };
+    let Some(host) = uri.host() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
         || host
             .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    (!loopback).then(|| host.to_owned())
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The host of `url` when it is plain `http://` to a host other than this machine (see
+/// [`is_loopback`]).
+pub fn plain_http_elsewhere(url: &str) -> Option<String> {
+    let uri: http::Uri = url.parse().ok()?;
+    if uri.scheme_str() != Some("http") || is_loopback(url) {
+        return None;
+    }
+    Some(
+        uri.host()?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned(),
+    )
 }
 
 /// The regional ECS endpoint. Partitions: `cn-*` regions use `amazonaws.com.cn`; the ISO

@@ -25,6 +25,11 @@ pub const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);
 /// How long credentials without an expiry are reused before the provider is asked again.
 pub const REREAD_AFTER: Duration = Duration::from_secs(15 * 60);
 
+/// After a failed refresh, while the kept credentials are still valid, how long calls sign
+/// with them before the provider is asked again (so an outage of the source does not make
+/// every call wait for it).
+pub const RETRY_REFRESH_AFTER: Duration = Duration::from_secs(30);
+
 /// The credentials a client signs with.
 #[derive(Clone)]
 pub(crate) enum CredentialSource {
@@ -39,7 +44,8 @@ impl std::fmt::Debug for CredentialSource {
         match self {
             // `Credentials`' own Debug redacts the secret and the session token.
             CredentialSource::Static(c, _) => c.fmt(f),
-            CredentialSource::Provider(r) => write!(f, "Provider({:?})", r.provider),
+            // A provider's own Debug may show what it holds.
+            CredentialSource::Provider(_) => f.write_str("Provider(..)"),
         }
     }
 }
@@ -53,7 +59,7 @@ impl CredentialSource {
     pub(crate) fn provider(provider: SharedCredentialsProvider, clock: Clock) -> CredentialSource {
         CredentialSource::Provider(Arc::new(Refreshing {
             provider,
-            kept: tokio::sync::Mutex::new(None),
+            kept: tokio::sync::Mutex::new(Kept::default()),
             clock,
         }))
     }
@@ -66,21 +72,36 @@ impl CredentialSource {
         }
     }
 
-    /// Whether the credentials are a session's (they carry a token) or come from a provider:
-    /// the ones worth protecting from a plain-http endpoint.
-    pub(crate) fn is_sensitive(&self) -> bool {
+    /// Whether fixed credentials are a session's (they carry a token): temporary credentials
+    /// come from a real account, and are refused for a plain-http endpoint elsewhere. A
+    /// provider's are judged when they are fetched ([`carries_session`]).
+    pub(crate) fn is_session(&self) -> bool {
         match self {
             CredentialSource::Static(c, _) => c.session_token().is_some(),
-            CredentialSource::Provider(_) => true,
+            CredentialSource::Provider(_) => false,
         }
     }
+}
+
+/// Whether a signing identity carries a session token.
+pub(crate) fn carries_session(identity: &Identity) -> bool {
+    identity
+        .data::<Credentials>()
+        .is_some_and(|c| c.session_token().is_some())
 }
 
 /// A provider and the credentials it last gave, with when it gave them.
 pub(crate) struct Refreshing {
     provider: SharedCredentialsProvider,
-    kept: tokio::sync::Mutex<Option<(Credentials, SystemTime)>>,
+    kept: tokio::sync::Mutex<Kept>,
     clock: Clock,
+}
+
+/// The last credentials and when they were fetched, and when a refresh last failed.
+#[derive(Default)]
+struct Kept {
+    credentials: Option<(Credentials, SystemTime)>,
+    failed_at: Option<SystemTime>,
 }
 
 impl Refreshing {
@@ -89,26 +110,35 @@ impl Refreshing {
         // asking the provider.
         let mut kept = self.kept.lock().await;
         let now = (self.clock)();
-        if let Some((credentials, fetched)) = kept.as_ref() {
-            if fresh(credentials, *fetched, now) {
+        let valid = |c: &Credentials| c.expiry().is_none_or(|at| at > now);
+        if let Some((credentials, fetched)) = kept.credentials.as_ref() {
+            let backing_off = kept.failed_at.is_some_and(|at| {
+                now.duration_since(at)
+                    .is_ok_and(|since| since < RETRY_REFRESH_AFTER)
+            });
+            if fresh(credentials, *fetched, now) || (backing_off && valid(credentials)) {
                 return Ok(credentials.clone());
             }
         }
         match self.provider.provide_credentials().await {
             Ok(credentials) => {
-                *kept = Some((credentials.clone(), now));
+                kept.credentials = Some((credentials.clone(), now));
+                kept.failed_at = None;
                 Ok(credentials)
             }
-            Err(e) => match kept.as_ref() {
-                Some((credentials, _)) if credentials.expiry().is_none_or(|at| at > now) => {
-                    tracing::warn!(
-                        error = %e,
-                        "refreshing credentials failed; signing with the previous ones until they expire"
-                    );
-                    Ok(credentials.clone())
+            Err(e) => {
+                kept.failed_at = Some(now);
+                match kept.credentials.as_ref() {
+                    Some((credentials, _)) if valid(credentials) => {
+                        tracing::warn!(
+                            error = %e,
+                            "refreshing credentials failed; signing with the previous ones until they expire"
+                        );
+                        Ok(credentials.clone())
+                    }
+                    _ => Err(e),
                 }
-                _ => Err(e),
-            },
+            }
         }
     }
 }
@@ -262,6 +292,11 @@ mod tests {
         *s.failing.lock().unwrap() = true;
         advance(&s, Duration::from_secs(58 * 60));
         assert_eq!(key(&s.source).await, "AKID1", "2 minutes left: still signs");
+        assert_eq!(s.provider.calls.load(Ordering::SeqCst), 2);
+        // Within 30 s of the failure the source is not asked again.
+        advance(&s, Duration::from_secs(20));
+        assert_eq!(key(&s.source).await, "AKID1");
+        assert_eq!(s.provider.calls.load(Ordering::SeqCst), 2);
         advance(&s, Duration::from_secs(3 * 60));
         let e = s.source.identity().await.unwrap_err();
         assert!(matches!(e, CredentialsError::ProviderError(_)), "{e:?}");
@@ -290,14 +325,19 @@ mod tests {
         keys
     }
 
-    #[test]
-    fn static_keys_are_sensitive_only_with_a_session_token() {
+    #[tokio::test]
+    async fn a_session_is_known_by_its_token() {
         let plain = CredentialSource::fixed(Credentials::new("a", "b", None, None, "t"));
         let session =
             CredentialSource::fixed(Credentials::new("a", "b", Some("c".into()), None, "t"));
-        assert!(!plain.is_sensitive());
-        assert!(session.is_sensitive());
-        assert!(setup(None).source.is_sensitive());
+        assert!(!plain.is_session());
+        assert!(session.is_session());
+        assert!(carries_session(&session.identity().await.unwrap()));
+        assert!(!carries_session(&plain.identity().await.unwrap()));
+        // A provider's credentials are judged once fetched (the numbered ones carry a token).
+        let provided = setup(None).source;
+        assert!(!provided.is_session());
+        assert!(carries_session(&provided.identity().await.unwrap()));
         assert!(!format!("{session:?}").contains("\"b\""));
     }
 }

@@ -260,8 +260,8 @@ pub enum ConfigError {
     #[error("building the HTTP client: {0}")]
     /// The HTTP client could not be built.
     Http(String),
-    #[error("endpoint {url:?} is plain http to another machine, and the credentials are a session's or come from a provider: use https, or allow plain http explicitly")]
-    /// Signed requests with credentials worth protecting would cross the network in the clear.
+    #[error("endpoint {url:?} is plain http to another machine, and the credentials are a session's: use https, or allow plain http explicitly")]
+    /// Requests signed with a session's credentials would cross the network in the clear.
     PlainHttp {
         /// The endpoint.
         url: String,

@@ -263,4 +263,80 @@ fn plain_http_elsewhere_is_refused_for_credentials_worth_protecting() {
         ecs_client::config::plain_http_elsewhere("http://LOCALHOST:9"),
         None
     );
+    use ecs_client::config::is_loopback;
+    for here in [
+        "http://127.0.0.1:1",
+        "https://localhost",
+        "http://[0:0:0:0:0:0:0:1]:2",
+        "http://127.9.9.9",
+    ] {
+        assert!(is_loopback(here), "{here}");
+    }
+    for elsewhere in [
+        "http://localhost.example.com",
+        "http://127.0.0.1.nip.io",
+        "http://10.0.0.1",
+        "not a url",
+    ] {
+        assert!(!is_loopback(elsewhere), "{elsewhere}");
+    }
+}
+
+/// A provider's credentials are known only at the call: a session's is refused there, before
+/// anything is sent, for a plain-http endpoint on another machine.
+#[tokio::test]
+async fn a_providers_session_is_refused_over_plain_http_at_the_call() {
+    use aws_credential_types::provider::{future, ProvideCredentials};
+    use aws_credential_types::Credentials;
+
+    #[derive(Debug)]
+    struct Session(Option<&'static str>);
+    impl ProvideCredentials for Session {
+        fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            future::ProvideCredentials::ready(Ok(Credentials::new(
+                "ASIAEXAMPLE",
+                "secret",
+                self.0.map(str::to_owned),
+                None,
+                "test",
+            )))
+        }
+    }
+    let client = |token, allow| {
+        let config = Config::builder()
+            .env(env(&[]))
+            .region("us-east-1")
+            // Not routable: a request that were sent would fail as a transport error.
+            .endpoint("http://10.255.255.1:9")
+            .credentials_provider(Session(token))
+            .allow_plain_http(allow)
+            .retry(ecs_client::RetryConfig::disabled())
+            .timeouts(ecs_client::Timeouts {
+                connect: std::time::Duration::from_millis(200),
+                attempt: std::time::Duration::from_millis(300),
+                overall: std::time::Duration::from_millis(500),
+            })
+            .build()
+            .unwrap();
+        ecs_client::EcsClient::new(config).unwrap()
+    };
+    let describe = |c: ecs_client::EcsClient| async move {
+        c.send::<ecs_model::operations::DescribeClusters>(Default::default())
+            .await
+            .unwrap_err()
+    };
+    let refused = describe(client(Some("token"), false)).await;
+    assert!(
+        matches!(refused, ecs_client::Error::Signing { .. })
+            && refused.to_string().contains("10.255.255.1 over plain http"),
+        "{refused}"
+    );
+    // Allowed, or without a session token, the request goes out (and finds nobody there).
+    for (token, allow) in [(Some("token"), true), (None, false)] {
+        let e = describe(client(token, allow)).await;
+        assert!(!matches!(e, ecs_client::Error::Signing { .. }), "{e}");
+    }
 }

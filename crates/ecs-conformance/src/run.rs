@@ -58,7 +58,7 @@ pub struct Args {
     pub poll_cap_secs: Option<u64>,
     /// How long a computed value (computedDesiredCount) must stay unchanged before a poll
     /// takes it as settled and fails at once if it is wrong, in seconds. The default is the
-    /// longest recompute on record at AWS (6 s), times --time-scale when the embedded
+    /// longest recompute on record at AWS (8 s), times --time-scale when the embedded
     /// reference runs slower than AWS. Raise it for a target that recomputes more slowly.
     #[arg(long, value_parser = positive_secs)]
     pub settle_after_secs: Option<f64>,
@@ -464,15 +464,7 @@ impl Default for TimingChoice {
 
 /// Whether an endpoint is on this machine.
 pub fn is_loopback(endpoint: &str) -> bool {
-    [
-        "http://127.",
-        "http://localhost",
-        "http://[::1]",
-        "https://127.",
-        "https://localhost",
-    ]
-    .iter()
-    .any(|p| endpoint.starts_with(p))
+    ecs_client::config::is_loopback(endpoint)
 }
 
 /// The profile of a run: `--profile`, else the target's built-in one, else (an endpoint) none.
@@ -802,7 +794,17 @@ pub async fn client_for(
             builder = builder.static_credentials("AKIDEXAMPLE", "local-emulator", None);
             return Ok(EcsClient::new(builder.build()?)?);
         }
-        return Ok(EcsClient::new(builder.build_with_aws_chain().await?)?);
+        let config = match builder.clone().build_with_aws_chain().await {
+            // The suite's resources live in whatever region the target is told; an emulator
+            // rarely cares. As before the chain, a target with no region anywhere gets
+            // us-east-1, said out loud.
+            Err(ecs_client::ConfigError::NoRegion) if region.is_none() => {
+                eprintln!("note: no region in the environment or the profile; using us-east-1");
+                builder.region("us-east-1").build_with_aws_chain().await?
+            }
+            other => other?,
+        };
+        return Ok(EcsClient::new(config)?);
     }
     Ok(EcsClient::new(builder.build()?)?)
 }

@@ -10,8 +10,8 @@ use crate::catalog::{Catalog, CheckedBy, Level};
 use crate::causes::{root_causes, RootCause};
 use crate::results::{CaseResult, Status};
 
-/// Version of the report format.
-pub const REPORT_VERSION: u32 = 2;
+/// Version of the report format (3: rule statuses gained `partly-observed`).
+pub const REPORT_VERSION: u32 = 3;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 /// The target a report is about.
@@ -53,8 +53,8 @@ pub enum RuleStatus {
     /// Every case that checks it passed.
     Passed,
     /// Answers were checked against it and none departed, but a case naming it did not run to
-    /// its end (blocked, skipped, not implemented, or failed on another rule): what those cases
-    /// would have checked is unknown, so the rule is not counted as passed.
+    /// its end (a step blocked, skipped, not implemented or a harness error): what the steps
+    /// not run would have checked is unknown, so the rule is not counted as passed.
     PartlyObserved,
     /// A case that checks it failed.
     Failed,
@@ -510,20 +510,34 @@ fn rule_result(rule: &crate::catalog::Rule, cases: &[CaseResult]) -> RuleResult 
             )),
         )
     } else if checked > 0 {
-        match naming.iter().find(|c| c.status != Status::Passed) {
+        // A case that ran every step checked what it could, even if it failed on another
+        // rule; one with steps not run (blocked, skipped, not implemented, a harness error)
+        // left checks of this rule undone.
+        let not_run = |s: &crate::results::StepResult| {
+            matches!(
+                s.status,
+                Status::Blocked | Status::Skipped | Status::NotImplemented | Status::Error
+            )
+        };
+        let unfinished: Vec<&&CaseResult> = naming
+            .iter()
+            .filter(|c| c.steps.iter().any(not_run))
+            .collect();
+        match unfinished.first() {
             None => (RuleStatus::Passed, None),
             Some(c) => {
-                let unfinished = naming.iter().filter(|c| c.status != Status::Passed).count();
-                let why = c
-                    .reason_for(c.status)
+                let step = c.steps.iter().find(|s| not_run(s));
+                let why = step
+                    .and_then(|s| s.reason.clone())
                     .unwrap_or_else(|| c.status.label().to_owned());
                 (
                     RuleStatus::PartlyObserved,
                     Some(format!(
-                        "{unfinished} of {} cases naming it did not finish; {} {}: {why}",
+                        "{} of {} cases naming it did not run to their end; {} {}: {why}",
+                        unfinished.len(),
                         naming.len(),
                         c.id,
-                        c.status.label()
+                        step.map_or(c.status, |s| s.status).label()
                     )),
                 )
             }

@@ -40,6 +40,8 @@ pub(crate) struct CaseState {
     /// The task set of the case's last mutating call, if it wrote one
     /// ([`settle::written_after`]).
     pub(crate) written: Option<settle::Written>,
+    /// When the case last sent a call that changes a count ([`settle::CHANGES_COUNTS`]).
+    pub(crate) counts_changed_at: Option<Instant>,
 }
 
 pub(crate) async fn run_step(
@@ -171,10 +173,15 @@ pub(crate) async fn run_step(
         if outcome.status == Status::Passed {
             state.tokens = tokens;
         }
-        if outcome.http_status.is_some_and(|h| h / 100 == 2) {
-            state.written =
-                settle::written_after(&step.op, outcome.body.as_ref(), state.written.take());
-        }
+        let answered = outcome.http_status.is_some_and(|h| h / 100 == 2);
+        state.written = settle::written_after(
+            &step.op,
+            outcome.body.as_ref().filter(|_| answered),
+            state.written.take(),
+            &mut state.counts_changed_at,
+            Instant::now(),
+            options.settle_window,
+        );
         // Whatever else an answer broke, what it says is what the target said: it is observed
         // and its captures are taken, so one broken check does not block the rest of the case.
         if let Some(body) = &outcome.body {

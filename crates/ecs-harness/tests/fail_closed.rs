@@ -643,8 +643,33 @@ async fn a_rule_with_a_blocked_case_is_partly_observed_not_passed() {
     assert_eq!(rule.checked, 1);
     let reason = rule.reason.unwrap();
     assert!(
-        reason.starts_with("1 of 2 cases naming it did not finish; held blocked"),
+        reason.starts_with("1 of 2 cases naming it did not run to their end; held blocked"),
         "{reason}"
     );
     assert_eq!(RuleStatus::PartlyObserved.label(), "partly observed");
+
+    // A case that ran every step checked what it could, even though it failed on another
+    // expectation: the rule passed.
+    let failed_late = case(
+        "late",
+        &["ts.create.active"],
+        json!([create.clone(), {"op": "CreateTaskSet",
+            "request": {"cluster": "c", "service": "s", "taskDefinition": "td:1"},
+            "expect": {"body": {"taskSet": {"status": "DRAINING"}}}}]),
+    );
+    let rule = ran(vec![failed_late]).await;
+    assert_eq!(rule.status, RuleStatus::Failed, "{rule:#?}");
+    let other = case(
+        "other",
+        &["ts.create.active"],
+        json!([create.clone(), {"op": "CreateTaskSet", "rules": ["ts.create.formats"],
+            "request": {"cluster": "c", "service": "s", "taskDefinition": "td:1"},
+            "expect": {"body": {"taskSet": {"status": "DRAINING"}}}}]),
+    );
+    let rule = ran(vec![other]).await;
+    assert_eq!(
+        (rule.status, rule.checked),
+        (RuleStatus::Passed, 1),
+        "{rule:#?}"
+    );
 }
