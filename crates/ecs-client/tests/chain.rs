@@ -69,6 +69,16 @@ async fn ecs() -> MockServer {
     server
 }
 
+/// A client for `ecs` whose region and credentials come from the chain.
+async fn chain_client(ecs: &MockServer) -> EcsClient {
+    let config = Config::builder()
+        .endpoint(ecs.uri())
+        .build_with_aws_chain()
+        .await
+        .unwrap();
+    EcsClient::new(config).unwrap()
+}
+
 /// The access key id and region an ECS request was signed with, and its session token.
 fn signed_with(request: &Request) -> (String, String, Option<String>) {
     let auth = request
@@ -119,13 +129,12 @@ fn a_profile_with_credential_process_signs_with_the_process_credentials() {
 #[ignore = "run by a_profile_with_credential_process_signs_with_the_process_credentials"]
 async fn child_credential_process() {
     let ecs = ecs().await;
-    let config = Config::builder()
-        .endpoint(ecs.uri())
-        .build_with_aws_chain()
-        .await
-        .unwrap();
-    assert_eq!(config.region(), "eu-west-3", "the profile's region");
-    let client = EcsClient::new(config).unwrap();
+    let client = chain_client(&ecs).await;
+    assert_eq!(
+        client.config().region(),
+        "eu-west-3",
+        "the profile's region"
+    );
     client.list_clusters().send().await.unwrap();
     client.list_clusters().send().await.unwrap();
     let requests = ecs.received_requests().await.unwrap();
@@ -202,14 +211,7 @@ async fn child_web_identity() {
     )
     .unwrap();
     let ecs = ecs().await;
-    let client = EcsClient::new(
-        Config::builder()
-            .endpoint(ecs.uri())
-            .build_with_aws_chain()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let client = chain_client(&ecs).await;
     client.list_clusters().send().await.unwrap();
     client.list_clusters().send().await.unwrap();
     for r in ecs.received_requests().await.unwrap() {
@@ -251,14 +253,7 @@ fn no_credentials_anywhere_fails_the_call_naming_the_chain() {
 #[ignore = "run by no_credentials_anywhere_fails_the_call_naming_the_chain"]
 async fn child_no_credentials() {
     let ecs = ecs().await;
-    let client = EcsClient::new(
-        Config::builder()
-            .endpoint(ecs.uri())
-            .build_with_aws_chain()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let client = chain_client(&ecs).await;
     let e = client.list_clusters().send().await.unwrap_err();
     assert!(matches!(e, Error::Credentials { .. }), "{e:?}");
     let text = e.to_string();

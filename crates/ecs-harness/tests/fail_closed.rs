@@ -273,6 +273,15 @@ async fn preflight_names_a_closed_port_a_web_server_and_refused_credentials() {
     assert_eq!(identity.server.as_deref(), Some("ecs-emulator/0.1.0"));
 }
 
+/// `cases` against `url`, 5 s per answer.
+async fn run_quickly(url: &str, cases: Vec<Case>) -> Vec<ecs_harness::runner::CaseResult> {
+    let options = RunOptions {
+        step_timeout: Duration::from_secs(5),
+        ..RunOptions::default()
+    };
+    run(&client(url), cases, &options, "t").await.unwrap()
+}
+
 fn on(op: &str) -> wiremock::matchers::HeaderExactMatcher {
     header(
         "x-amz-target",
@@ -317,17 +326,7 @@ async fn statuses_are_honest() {
         {"op": "DescribeServices", "request": {"cluster": "c", "services": ["s"]},
          "expect": {"body": {"services": [{"serviceName": "s"}]}}}
     ]);
-    let results = run(
-        &client(&server.uri()),
-        vec![case("c", &["ts.create.active"], steps)],
-        &RunOptions {
-            step_timeout: Duration::from_secs(5),
-            ..RunOptions::default()
-        },
-        "t",
-    )
-    .await
-    .unwrap();
+    let results = run_quickly(&server.uri(), vec![case("c", &["ts.create.active"], steps)]).await;
     let r = &results[0];
     let statuses: Vec<Status> = r.steps.iter().map(|s| s.status).collect();
     assert_eq!(
@@ -603,17 +602,7 @@ async fn a_rule_with_a_blocked_case_is_partly_observed_not_passed() {
         "request": {"cluster": "c", "service": "s", "taskDefinition": "td:1"},
         "expect": {"body": {"taskSet": {"status": "ACTIVE"}}}});
     let ran = |cases| async {
-        let results = run(
-            &client(&server.uri()),
-            cases,
-            &RunOptions {
-                step_timeout: Duration::from_secs(5),
-                ..RunOptions::default()
-            },
-            "t",
-        )
-        .await
-        .unwrap();
+        let results = run_quickly(&server.uri(), cases).await;
         let report = common::report_of(&server.uri(), results);
         report
             .rules
