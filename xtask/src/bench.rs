@@ -17,6 +17,12 @@ use serde_json::Value;
 
 use crate::util;
 
+/// The build-time probes, by the names the report gives them.
+const OURS_PROBE: &str = "ecs-client + ecs-model";
+const CHAIN_PROBE: &str = "ecs-client + ecs-model, feature aws-config";
+const SDK_PROBE: &str = "aws-sdk-ecs";
+const ELB_PROBE: &str = "aws-sdk-elasticloadbalancingv2";
+
 /// The ELBv2 scenario's label, as `ecs-bench cost` writes it.
 const ELBV2_SCENARIO: &str = "DescribeTargetHealth (10 targets)";
 
@@ -169,16 +175,10 @@ pub fn run(args: &Args) -> Result<()> {
     } else {
         let mut out = vec![];
         for (name, probe) in [
-            ("ecs-client + ecs-model", "bench/probes/ours"),
-            (
-                "ecs-client + ecs-model, feature aws-config",
-                "bench/probes/ours-aws-config",
-            ),
-            ("aws-sdk-ecs", "bench/probes/aws-sdk-ecs"),
-            (
-                "aws-sdk-elasticloadbalancingv2",
-                "bench/probes/aws-sdk-elbv2",
-            ),
+            (OURS_PROBE, "bench/probes/ours"),
+            (CHAIN_PROBE, "bench/probes/ours-aws-config"),
+            (SDK_PROBE, "bench/probes/aws-sdk-ecs"),
+            (ELB_PROBE, "bench/probes/aws-sdk-elbv2"),
         ] {
             let (time, command) = clean_build(&root, name, probe)?;
             commands.push(command);
@@ -714,9 +714,8 @@ fn render(r: &Results, notes: &str) -> String {
         s,
         "\n## 4. Build time (dev profile, clean, separate target directories)\n"
     );
-    if r.builds.len() >= 2 {
-        let ours = &r.builds[0];
-        let sdk = &r.builds[1];
+    let build = |name: &str| r.builds.iter().find(|b| b.name == name);
+    if let (Some(ours), Some(sdk)) = (build(OURS_PROBE), build(SDK_PROBE)) {
         let own = ours.unit("ecs-model") + ours.unit("ecs-client");
         let sdk_crate = sdk.unit("aws-sdk-ecs");
         let _ = writeln!(
@@ -757,7 +756,41 @@ fn render(r: &Results, notes: &str) -> String {
             .map(|(n, d)| format!("{n} {d:.1} s"))
             .collect();
         let _ = writeln!(s, "\nSlowest units of our build: {}.", list.join(", "));
-        if let Some(elb) = r.builds.get(2) {
+        if let Some(chain) = build(CHAIN_PROBE) {
+            let added: Vec<String> = {
+                let mut extra: Vec<&(String, f64)> = chain
+                    .units
+                    .iter()
+                    .filter(|(n, _)| !ours.units.iter().any(|(o, _)| o == n))
+                    .collect();
+                extra.sort_by(|a, b| b.1.total_cmp(&a.1));
+                extra
+                    .iter()
+                    .take(6)
+                    .map(|(n, d)| format!("{n} {d:.1} s"))
+                    .collect()
+            };
+            let _ = writeln!(
+                s,
+                "\n### 4a. The credential chain (feature `aws-config`)\n\n\
+                 The same probe with region and credentials from the AWS SDKs' chain \
+                 (`EcsClient::from_aws_chain`: aws-config 1.13 without its default HTTP client, \
+                 with `rt-tokio`, `credentials-process` and `sso`; the chain's calls go through the \
+                 client's reqwest). ecs-conformance and ecs-deploy build with it; the library's \
+                 default does not.\n\n\
+                 | build | wall s |\n|---|---:|\n| (a) program with {} | {:.1} |\n\
+                 | (a) program with {} | {:.1} |\n| added by the feature | {:+.1} ({}) |\n\n\
+                 Slowest units it adds: {}.",
+                ours.name,
+                ours.total_s,
+                chain.name,
+                chain.total_s,
+                chain.total_s - ours.total_s,
+                ratio(chain.total_s, ours.total_s),
+                added.join(", ")
+            );
+        }
+        if let Some(elb) = build(ELB_PROBE) {
             let elb_crate = elb.unit("aws-sdk-elasticloadbalancingv2");
             let _ = writeln!(
                 s,

@@ -191,6 +191,7 @@ impl ConfigBuilder {
         self
     }
 
+    #[cfg(feature = "aws-config")]
     pub(crate) fn shared_credentials_provider(
         mut self,
         provider: SharedCredentialsProvider,
@@ -199,14 +200,17 @@ impl ConfigBuilder {
         self
     }
 
+    #[cfg(feature = "aws-config")]
     pub(crate) fn profile_name(&self) -> Option<&str> {
         self.profile.as_deref()
     }
 
+    #[cfg(feature = "aws-config")]
     pub(crate) fn region_name(&self) -> Option<&str> {
         self.region.as_deref()
     }
 
+    #[cfg(feature = "aws-config")]
     pub(crate) fn has_credentials(&self) -> bool {
         self.provider.is_some() || self.credentials.is_some()
     }
