@@ -1,28 +1,9 @@
 //! Build-time probe: the `ours` probe's calls, with region and credentials from the AWS SDKs'
-//! chain.
-use ecs_model::operations;
-use ecs_model::types::DescribeTaskSetsRequest;
+//! chain (ecs-client's `aws-config` feature).
+#[path = "../../ours/src/calls.rs"]
+mod calls;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let client = ecs_client::EcsClient::from_aws_chain().await?;
-    let mut input = DescribeTaskSetsRequest::default();
-    input.cluster = Some("bench".into());
-    input.service = Some("web".into());
-    let out = client.send::<operations::DescribeTaskSets>(input).await?;
-    println!("{}", out.task_sets.map_or(0, |s| s.len()));
-    let health = client
-        .elbv2()
-        .send::<ecs_model::elbv2::operations::DescribeTargetHealth>(
-            ecs_model::elbv2::types::DescribeTargetHealthInput {
-                target_group_arn: Some(std::env::var("TARGET_GROUP_ARN")?),
-                ..Default::default()
-            },
-        )
-        .await?;
-    println!(
-        "{}",
-        health.target_health_descriptions.map_or(0, |d| d.len())
-    );
-    Ok(())
+    calls::calls(&ecs_client::EcsClient::from_aws_chain().await?).await
 }
