@@ -108,7 +108,7 @@ fn a_profile_with_credential_process_signs_with_the_process_credentials() {
     let script = dir.join("creds.sh");
     std::fs::write(
         &script,
-        "#!/bin/sh\necho '{\"Version\": 1, \"AccessKeyId\": \"ASIAPROCESSEXAMPLE\", \"SecretAccessKey\": \"s\", \"SessionToken\": \"process-token\", \"Expiration\": \"2099-01-01T00:00:00Z\"}'\n",
+        "#!/bin/sh\necho '{\"Version\": 1, \"AccessKeyId\": \"test-process-key\", \"SecretAccessKey\": \"s\", \"SessionToken\": \"process-token\", \"Expiration\": \"2099-01-01T00:00:00Z\"}'\n",
     )
     .unwrap();
     std::fs::write(
@@ -143,7 +143,7 @@ async fn child_credential_process() {
         assert_eq!(
             signed_with(r),
             (
-                "ASIAPROCESSEXAMPLE".into(),
+                "test-process-key".into(),
                 "eu-west-3".into(),
                 Some("process-token".into())
             )
@@ -182,7 +182,7 @@ async fn child_web_identity() {
             r#"<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
   <AssumeRoleWithWebIdentityResult>
     <Credentials>
-      <AccessKeyId>ASIAWEBIDENTITYEXAMPLE</AccessKeyId>
+      <AccessKeyId>test-web-identity-key</AccessKeyId>
       <SecretAccessKey>web-identity-secret</SecretAccessKey>
       <SessionToken>web-identity-token</SessionToken>
       <Expiration>2099-01-01T00:00:00Z</Expiration>
@@ -218,7 +218,7 @@ async fn child_web_identity() {
         assert_eq!(
             signed_with(&r),
             (
-                "ASIAWEBIDENTITYEXAMPLE".into(),
+                "test-web-identity-key".into(),
                 "us-west-2".into(),
                 Some("web-identity-token".into())
             )

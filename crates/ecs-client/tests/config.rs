@@ -209,7 +209,7 @@ fn bad_endpoints_are_rejected_with_the_reason() {
 #[test]
 fn plain_http_elsewhere_is_refused_for_credentials_worth_protecting() {
     use aws_credential_types::Credentials;
-    let session = || Credentials::new("ASIAEXAMPLE", "secret", Some("token".into()), None, "t");
+    let session = || Credentials::new("test-session-key", "secret", Some("token".into()), None, "t");
     let base = || Config::builder().env(env(&[])).region("us-east-1");
     for url in [
         "http://10.0.0.8:4566",
@@ -297,7 +297,7 @@ async fn a_providers_session_is_refused_over_plain_http_at_the_call() {
             Self: 'a,
         {
             future::ProvideCredentials::ready(Ok(Credentials::new(
-                "ASIAEXAMPLE",
+                "test-session-key",
                 "secret",
                 self.0.map(str::to_owned),
                 None,
