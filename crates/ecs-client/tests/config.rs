@@ -209,7 +209,15 @@ fn bad_endpoints_are_rejected_with_the_reason() {
 #[test]
 fn plain_http_elsewhere_is_refused_for_credentials_worth_protecting() {
     use aws_credential_types::Credentials;
-    let session = || Credentials::new("test-session-key", "secret", Some("token".into()), None, "t");
+    let session = || {
+        Credentials::new(
+            "test-session-key",
+            "secret",
+            Some("token".into()),
+            None,
+            "t",
+        )
+    };
     let base = || Config::builder().env(env(&[])).region("us-east-1");
     for url in [
         "http://10.0.0.8:4566",
