@@ -43,6 +43,12 @@ pub struct Args {
     /// Start from the seeds only, ignoring the corpus earlier runs kept.
     #[arg(long)]
     pub fresh: bool,
+    /// Build the fuzz workspace's dev profile (opt-level 1, overflow checks on) rather than
+    /// release. Measured from an empty target directory on this project's 2-core machine: 219 s
+    /// to build against 391 s, for 0.55x the inputs per second on `emulator_requests` and 0.92x
+    /// on `matcher`. `cargo xtask test`'s seconds-long smoke runs use it.
+    #[arg(long)]
+    pub dev: bool,
 }
 
 /// What one target's run did, read from libFuzzer's final statistics.
@@ -102,7 +108,9 @@ pub fn run(args: &Args) -> Result<Vec<Outcome>> {
     util::run(
         Command::new(&cargo_fuzz)
             .current_dir(&root)
-            .args(["fuzz", "build", "--sanitizer", "none", "--target-dir"])
+            .args(["fuzz", "build", "--sanitizer", "none"])
+            .args(args.dev.then_some("--dev"))
+            .arg("--target-dir")
             .arg(&work),
     )?;
     let mut outcomes = vec![];
@@ -118,7 +126,9 @@ pub fn run(args: &Args) -> Result<Vec<Outcome>> {
         }
         let mut cmd = Command::new(&cargo_fuzz);
         cmd.current_dir(&root)
-            .args(["fuzz", "run", "--sanitizer", "none", "--target-dir"])
+            .args(["fuzz", "run", "--sanitizer", "none"])
+            .args(args.dev.then_some("--dev"))
+            .arg("--target-dir")
             .arg(&work)
             .arg(target)
             .arg(&corpus)

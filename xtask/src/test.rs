@@ -165,6 +165,7 @@ pub fn run() -> Result<()> {
         targets: vec![],
         seconds: FUZZ_SECONDS,
         fresh: false,
+        dev: true,
     };
     for outcome in crate::fuzz::run(&fuzz)? {
         eprintln!("{}", outcome.describe());
@@ -222,6 +223,11 @@ fn publish_dry_run() -> Result<()> {
             }
         }
     }
+    // Each package is built as a project of its own, so the workspace's `[profile.dev]` (line
+    // tables only, no debug info in dependencies) does not reach it. Without debug info and
+    // incremental state the dry-run took 194 s from nothing, against 300 s as cargo's defaults
+    // (two runs of this command one after the other on the 2-core machine); a build check
+    // needs neither.
     util::run(
         util::cargo()
             .args([
@@ -231,6 +237,10 @@ fn publish_dry_run() -> Result<()> {
                 "--locked",
                 "--exclude",
                 "xtask",
+                "--config",
+                "profile.dev.debug=false",
+                "--config",
+                "profile.dev.incremental=false",
             ])
             .arg("--target-dir")
             .arg(&dir),
