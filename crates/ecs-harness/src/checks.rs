@@ -274,34 +274,28 @@ pub(crate) fn undecodable(prefix: String, shape: &str, e: &ecs_model::DecodeErro
 
 /// The task sets of an answer (`taskSet`, `taskSets[]`), with their paths.
 pub(crate) fn task_sets_of(body: &Value) -> Vec<(String, &Value)> {
-    let mut sets: Vec<(String, &Value)> = vec![];
-    if let Some(ts) = body.get("taskSet") {
-        sets.push(("taskSet".into(), ts));
-    }
-    if let Some(list) = body.get("taskSets").and_then(Value::as_array) {
-        sets.extend(
-            list.iter()
-                .enumerate()
-                .map(|(i, ts)| (format!("taskSets[{i}]"), ts)),
-        );
-    }
-    sets
+    objects_of(body, "taskSet", "taskSets")
 }
 
 /// The services of an answer (`service`, `services[]`), with their paths.
 pub(crate) fn services_of(body: &Value) -> Vec<(String, &Value)> {
-    let mut services: Vec<(String, &Value)> = vec![];
-    if let Some(s) = body.get("service") {
-        services.push(("service".into(), s));
+    objects_of(body, "service", "services")
+}
+
+/// The objects an answer carries under `one` and in the list `many`, with their JSON paths.
+fn objects_of<'a>(body: &'a Value, one: &str, many: &str) -> Vec<(String, &'a Value)> {
+    let mut found: Vec<(String, &Value)> = vec![];
+    if let Some(object) = body.get(one) {
+        found.push((one.to_owned(), object));
     }
-    if let Some(list) = body.get("services").and_then(Value::as_array) {
-        services.extend(
+    if let Some(list) = body.get(many).and_then(Value::as_array) {
+        found.extend(
             list.iter()
                 .enumerate()
-                .map(|(i, s)| (format!("services[{i}]"), s)),
+                .map(|(i, object)| (format!("{many}[{i}]"), object)),
         );
     }
-    services
+    found
 }
 
 /// Records the desired counts and scales an answer shows.
