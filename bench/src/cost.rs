@@ -438,27 +438,33 @@ const TARGET_GROUP: &str =
 
 fn target_health_answer() -> Vec<u8> {
     use ecs_model::elbv2::types::*;
-    let output = DescribeTargetHealthOutput {
-        target_health_descriptions: Some(
+    let output = DescribeTargetHealthOutput::builder()
+        .set_target_health_descriptions(Some(
             (0..10)
-                .map(|i| TargetHealthDescription {
-                    target: Some(TargetDescription {
-                        id: Some(format!("10.0.1.{}", 10 + i)),
-                        port: Some(8080),
-                        availability_zone: Some("us-east-1a".into()),
-                        ..Default::default()
-                    }),
-                    health_check_port: Some("8080".into()),
-                    target_health: Some(TargetHealth {
-                        state: Some(if i < 8 { "healthy" } else { "initial" }.into()),
-                        reason: (i >= 8).then(|| "Elb.InitialHealthChecking".into()),
-                        description: (i >= 8).then(|| "Initial health checks in progress".into()),
-                    }),
-                    ..Default::default()
+                .map(|i| {
+                    TargetHealthDescription::builder()
+                        .target(
+                            TargetDescription::builder()
+                                .id(format!("10.0.1.{}", 10 + i))
+                                .port(8080)
+                                .availability_zone("us-east-1a")
+                                .build(),
+                        )
+                        .health_check_port("8080")
+                        .set_target_health(Some(
+                            TargetHealth::builder()
+                                .state(if i < 8 { "healthy" } else { "initial" })
+                                .set_reason((i >= 8).then(|| "Elb.InitialHealthChecking".into()))
+                                .set_description(
+                                    (i >= 8).then(|| "Initial health checks in progress".into()),
+                                )
+                                .build(),
+                        ))
+                        .build()
                 })
                 .collect(),
-        ),
-    };
+        ))
+        .build();
     ecs_model::query::answer_xml::<ecs_model::elbv2::operations::DescribeTargetHealth>(
         &output,
         ecs_model::elbv2::XML_NAMESPACE,
@@ -480,10 +486,9 @@ pub fn run_elbv2(options: &Options) -> Result<Vec<Measurement>> {
     let mut rounds: Vec<Vec<(String, f64, f64)>> = vec![];
     runtime.block_on(async {
         let ours = payloads::client(&url)?.elbv2();
-        let input = DescribeTargetHealthInput {
-            target_group_arn: Some(TARGET_GROUP.into()),
-            ..Default::default()
-        };
+        let input = DescribeTargetHealthInput::builder()
+            .target_group_arn(TARGET_GROUP)
+            .build();
         let sdk = elbv2_sdk(&url);
         let form = ecs_model::query::request_body::<DescribeTargetHealth>(
             &input,

@@ -54,16 +54,16 @@ async fn register(ecs: &EcsClient, image: &str) -> Result<String> {
         .requires_compatibilities(Compatibility::Fargate)
         .cpu("256")
         .memory("512")
-        .container_definitions(ContainerDefinition {
-            name: Some("web".into()),
-            image: Some(image.into()),
-            memory: Some(512),
-            port_mappings: Some(vec![PortMapping {
-                container_port: Some(80),
-                ..Default::default()
-            }]),
-            ..Default::default()
-        })
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name("web")
+                .image(image)
+                .memory(512)
+                .set_port_mappings(Some(vec![PortMapping::builder()
+                    .container_port(80)
+                    .build()]))
+                .build(),
+        )
         .send()
         .await?;
     let arn = answer
@@ -75,15 +75,15 @@ async fn register(ecs: &EcsClient, image: &str) -> Result<String> {
 }
 
 fn network() -> NetworkConfiguration {
-    NetworkConfiguration {
-        awsvpc_configuration: Some(AwsVpcConfiguration {
-            subnets: Some(vec!["subnet-0a1b2c3d".into()]),
-            security_groups: Some(vec!["sg-0a1b2c3d".into()]),
-            assign_public_ip: Some(AssignPublicIp::Disabled),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
+    NetworkConfiguration::builder()
+        .set_awsvpc_configuration(Some(
+            AwsVpcConfiguration::builder()
+                .set_subnets(Some(vec!["subnet-0a1b2c3d".into()]))
+                .set_security_groups(Some(vec!["sg-0a1b2c3d".into()]))
+                .assign_public_ip(AssignPublicIp::Disabled)
+                .build(),
+        ))
+        .build()
 }
 
 async fn create_set(
@@ -207,7 +207,7 @@ async fn shift(ecs: &EcsClient, cluster: &str, service: &str, waiter: WaiterConf
         "green is now {}",
         status.as_ref().map_or("?", |s| s.as_str())
     );
-    if status != Some(TaskSetStatus::PRIMARY) {
+    if status != Some(TaskSetStatus::Primary) {
         return Err("UpdateServicePrimaryTaskSet did not make green PRIMARY".into());
     }
 
@@ -258,13 +258,19 @@ async fn cleanup(ecs: &EcsClient, cluster: &str, service: &str) {
         .cluster(cluster)
         .service(service)
         .desired_count(0);
-    report("scale service to 0", scale_down.send().await.map(drop));
+    report(
+        "scale service to 0",
+        scale_down.send().await.map(drop).map_err(Into::into),
+    );
     let delete = ecs
         .delete_service()
         .cluster(cluster)
         .service(service)
         .force(true);
-    report("delete service", delete.send().await.map(drop));
+    report(
+        "delete service",
+        delete.send().await.map(drop).map_err(Into::into),
+    );
     for _ in 0..60 {
         let describe = ecs.describe_services().cluster(cluster).services(service);
         let inactive = match describe.send().await {
@@ -281,6 +287,9 @@ async fn cleanup(ecs: &EcsClient, cluster: &str, service: &str) {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let delete = ecs.delete_cluster().cluster(cluster);
-    report("delete cluster", delete.send().await.map(drop));
+    report(
+        "delete cluster",
+        delete.send().await.map(drop).map_err(Into::into),
+    );
     println!("cleaned up");
 }

@@ -69,31 +69,35 @@ async fn run() -> Result<()> {
         .await;
     let _ = ecs
         .elbv2()
-        .send::<DeleteLoadBalancer>(DeleteLoadBalancerInput {
-            load_balancer_arn: Some(lb.load_balancer.clone()),
-        })
+        .send::<DeleteLoadBalancer>(
+            DeleteLoadBalancerInput::builder()
+                .load_balancer_arn(lb.load_balancer.clone())
+                .build(),
+        )
         .await;
     result
 }
 
 fn forward(groups: &[String; 2], weights: [i32; 2]) -> Action {
-    Action {
-        r#type: Some("forward".into()),
-        forward_config: Some(ForwardActionConfig {
-            target_groups: Some(
-                groups
-                    .iter()
-                    .zip(weights)
-                    .map(|(g, w)| TargetGroupTuple {
-                        target_group_arn: Some(g.clone()),
-                        weight: Some(w),
-                    })
-                    .collect(),
-            ),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
+    Action::builder()
+        .r#type("forward")
+        .set_forward_config(Some(
+            ForwardActionConfig::builder()
+                .set_target_groups(Some(
+                    groups
+                        .iter()
+                        .zip(weights)
+                        .map(|(g, w)| {
+                            TargetGroupTuple::builder()
+                                .target_group_arn(g.clone())
+                                .weight(w)
+                                .build()
+                        })
+                        .collect(),
+                ))
+                .build(),
+        ))
+        .build()
 }
 
 /// An ALB, two `ip` target groups, and two listeners (80 production, 8080 test) whose default
@@ -101,11 +105,15 @@ fn forward(groups: &[String; 2], weights: [i32; 2]) -> Action {
 async fn balancer(ecs: &EcsClient, suffix: &str) -> Result<Balancer> {
     let elb = ecs.elbv2();
     let lb = elb
-        .send::<CreateLoadBalancer>(CreateLoadBalancerInput {
-            name: Some(format!("canary-{suffix}")),
-            subnets: Some(vec!["subnet-0a1b2c3d".into(), "subnet-0b2c3d4e".into()]),
-            ..Default::default()
-        })
+        .send::<CreateLoadBalancer>(
+            CreateLoadBalancerInput::builder()
+                .name(format!("canary-{suffix}"))
+                .set_subnets(Some(vec![
+                    "subnet-0a1b2c3d".into(),
+                    "subnet-0b2c3d4e".into(),
+                ]))
+                .build(),
+        )
         .await?
         .load_balancers
         .and_then(|l| l.into_iter().next())
@@ -113,18 +121,19 @@ async fn balancer(ecs: &EcsClient, suffix: &str) -> Result<Balancer> {
     let mut groups = vec![];
     for color in ["one", "two"] {
         let group = elb
-            .send::<CreateTargetGroup>(CreateTargetGroupInput {
-                name: Some(format!("{color}-{suffix}")),
-                protocol: Some("HTTP".into()),
-                port: Some(80),
-                vpc_id: lb.vpc_id.clone(),
-                target_type: Some("ip".into()),
-                // Healthy after 2 checks 5 s apart, as the ECS guide suggests for deployments.
-                health_check_interval_seconds: Some(5),
-                health_check_timeout_seconds: Some(2),
-                healthy_threshold_count: Some(2),
-                ..Default::default()
-            })
+            .send::<CreateTargetGroup>(
+                CreateTargetGroupInput::builder()
+                    .name(format!("{color}-{suffix}"))
+                    .protocol("HTTP")
+                    .port(80)
+                    .set_vpc_id(lb.vpc_id.clone())
+                    .target_type("ip")
+                    // Healthy after 2 checks 5 s apart, as the ECS guide suggests for deployments.
+                    .health_check_interval_seconds(5)
+                    .health_check_timeout_seconds(2)
+                    .healthy_threshold_count(2)
+                    .build(),
+            )
             .await?
             .target_groups
             .and_then(|g| g.into_iter().next())
@@ -136,23 +145,21 @@ async fn balancer(ecs: &EcsClient, suffix: &str) -> Result<Balancer> {
     let mut rules = vec![];
     for port in [80, 8080] {
         let listener = elb
-            .send::<CreateListener>(CreateListenerInput {
-                load_balancer_arn: lb.load_balancer_arn.clone(),
-                protocol: Some("HTTP".into()),
-                port: Some(port),
-                default_actions: Some(vec![forward(&groups, [100, 0])]),
-                ..Default::default()
-            })
+            .send::<CreateListener>(
+                CreateListenerInput::builder()
+                    .set_load_balancer_arn(lb.load_balancer_arn.clone())
+                    .protocol("HTTP")
+                    .port(port)
+                    .set_default_actions(Some(vec![forward(&groups, [100, 0])]))
+                    .build(),
+            )
             .await?
             .listeners
             .and_then(|l| l.into_iter().next())
             .and_then(|l| l.listener_arn)
             .ok_or("CreateListener answered no listener")?;
         let rule = elb
-            .send::<DescribeRules>(DescribeRulesInput {
-                listener_arn: Some(listener),
-                ..Default::default()
-            })
+            .send::<DescribeRules>(DescribeRulesInput::builder().listener_arn(listener).build())
             .await?
             .rules
             .and_then(|r| r.into_iter().find(|r| r.is_default == Some(true)))
@@ -172,10 +179,11 @@ async fn balancer(ecs: &EcsClient, suffix: &str) -> Result<Balancer> {
 async fn weights(ecs: &EcsClient, lb: &Balancer, rule: &str) -> Result<[i32; 2]> {
     let rules = ecs
         .elbv2()
-        .send::<DescribeRules>(DescribeRulesInput {
-            rule_arns: Some(vec![rule.to_owned()]),
-            ..Default::default()
-        })
+        .send::<DescribeRules>(
+            DescribeRulesInput::builder()
+                .set_rule_arns(Some(vec![rule.to_owned()]))
+                .build(),
+        )
         .await?
         .rules
         .unwrap_or_default();
@@ -204,15 +212,15 @@ async fn register(ecs: &EcsClient, cluster: &str, image: &str) -> Result<String>
         .requires_compatibilities(Compatibility::Fargate)
         .cpu("256")
         .memory("512")
-        .container_definitions(ContainerDefinition {
-            name: Some("web".into()),
-            image: Some(image.into()),
-            port_mappings: Some(vec![PortMapping {
-                container_port: Some(80),
-                ..Default::default()
-            }]),
-            ..Default::default()
-        })
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name("web")
+                .image(image)
+                .set_port_mappings(Some(vec![PortMapping::builder()
+                    .container_port(80)
+                    .build()]))
+                .build(),
+        )
         .send()
         .await?;
     td.task_definition
@@ -304,38 +312,44 @@ async fn deploy(ecs: &EcsClient, cluster: &str, lb: &Balancer, wait: Duration) -
         .task_definition(&revisions[0])
         .desired_count(2)
         .launch_type(LaunchType::Fargate)
-        .network_configuration(NetworkConfiguration {
-            awsvpc_configuration: Some(AwsVpcConfiguration {
-                subnets: Some(vec!["subnet-0a1b2c3d".into()]),
-                ..Default::default()
-            }),
-            ..Default::default()
-        })
-        .load_balancers(LoadBalancer {
-            target_group_arn: Some(lb.groups[0].clone()),
-            container_name: Some("web".into()),
-            container_port: Some(80),
-            advanced_configuration: Some(AdvancedConfiguration {
-                alternate_target_group_arn: Some(lb.groups[1].clone()),
-                production_listener_rule: Some(lb.production_rule.clone()),
-                test_listener_rule: Some(lb.test_rule.clone()),
-                role_arn: Some("arn:aws:iam::123456789012:role/ecsInfrastructureRole".into()),
-                ..Default::default()
-            }),
-            ..Default::default()
-        })
-        .deployment_configuration(DeploymentConfiguration {
-            strategy: Some(DeploymentStrategy::Canary),
-            canary_configuration: Some(CanaryConfiguration {
-                canary_percent: Some(ecs_model::Decimal::from(20)),
-                // Five minutes: long enough to see the canary share at any time scale the
-                // emulator runs at (300 ms with the fast timing).
-                canary_bake_time_in_minutes: Some(5),
-                ..Default::default()
-            }),
-            bake_time_in_minutes: Some(1),
-            ..Default::default()
-        })
+        .network_configuration(
+            NetworkConfiguration::builder()
+                .set_awsvpc_configuration(Some(
+                    AwsVpcConfiguration::builder()
+                        .set_subnets(Some(vec!["subnet-0a1b2c3d".into()]))
+                        .build(),
+                ))
+                .build(),
+        )
+        .load_balancers(
+            LoadBalancer::builder()
+                .target_group_arn(lb.groups[0].clone())
+                .container_name("web")
+                .container_port(80)
+                .advanced_configuration(
+                    AdvancedConfiguration::builder()
+                        .alternate_target_group_arn(lb.groups[1].clone())
+                        .production_listener_rule(lb.production_rule.clone())
+                        .test_listener_rule(lb.test_rule.clone())
+                        .role_arn("arn:aws:iam::123456789012:role/ecsInfrastructureRole")
+                        .build(),
+                )
+                .build(),
+        )
+        .deployment_configuration(
+            DeploymentConfiguration::builder()
+                .strategy(DeploymentStrategy::Canary)
+                .set_canary_configuration(Some(
+                    CanaryConfiguration::builder()
+                        .canary_percent(ecs_model::Decimal::from(20))
+                        // Five minutes: long enough to see the canary share at any time scale the
+                        // emulator runs at (300 ms with the fast timing).
+                        .canary_bake_time_in_minutes(5)
+                        .build(),
+                ))
+                .bake_time_in_minutes(1)
+                .build(),
+        )
         .send()
         .await?;
     let first = created
@@ -359,19 +373,22 @@ async fn deploy(ecs: &EcsClient, cluster: &str, lb: &Balancer, wait: Duration) -
     ecs.update_service()
         .cluster(cluster)
         .service("web")
-        .deployment_configuration(DeploymentConfiguration {
-            lifecycle_hooks: Some(vec![DeploymentLifecycleHook {
-                target_type: Some(DeploymentLifecycleHookTargetType::Pause),
-                lifecycle_stages: Some(vec![DeploymentLifecycleHookStage::PostTestTrafficShift]),
-                timeout_configuration: Some(DeploymentLifecycleHookTimeoutConfiguration {
-                    timeout_in_minutes: Some(60),
-                    action: Some(DeploymentLifecycleHookAction::Rollback),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            }]),
-            ..Default::default()
-        })
+        .deployment_configuration(
+            DeploymentConfiguration::builder()
+                .set_lifecycle_hooks(Some(vec![DeploymentLifecycleHook::builder()
+                    .target_type(DeploymentLifecycleHookTargetType::Pause)
+                    .set_lifecycle_stages(Some(vec![
+                        DeploymentLifecycleHookStage::PostTestTrafficShift,
+                    ]))
+                    .timeout_configuration(
+                        DeploymentLifecycleHookTimeoutConfiguration::builder()
+                            .timeout_in_minutes(60)
+                            .action(DeploymentLifecycleHookAction::Rollback)
+                            .build(),
+                    )
+                    .build()]))
+                .build(),
+        )
         .send()
         .await?;
 

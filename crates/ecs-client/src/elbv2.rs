@@ -11,10 +11,11 @@
 //!
 //! let elb = EcsClient::from_env()?.elbv2();
 //! let health = elb
-//!     .send::<DescribeTargetHealth>(DescribeTargetHealthInput {
-//!         target_group_arn: Some("arn:aws:elasticloadbalancing:...".into()),
-//!         ..Default::default()
-//!     })
+//!     .send::<DescribeTargetHealth>(
+//!         DescribeTargetHealthInput::builder()
+//!             .target_group_arn("arn:aws:elasticloadbalancing:...")
+//!             .build(),
+//!     )
 //!     .await?;
 //! for d in health.target_health_descriptions.unwrap_or_default() {
 //!     println!("{:?} {:?}", d.target.and_then(|t| t.id), d.target_health.and_then(|h| h.state));

@@ -228,6 +228,87 @@ impl Error {
     }
 }
 
+/// A failed call of one operation, as that operation's request builder answers it
+/// (`client.create_task_set()..send().await`): the client's [`Error`] and, when the service
+/// answered with an error, that error read as the operation's own error enum `E`
+/// ([`ecs_model::errors`]).
+///
+/// Generated `is_<exception>()` methods test the code against the exceptions the model lists
+/// for the operation (`err.is_service_not_found_exception()`); [`CallError::message`] and
+/// [`CallError::request_id`] keep the rest of the answer. Everything [`Error`] offers is
+/// reachable through `Deref` (`err.code()`, `err.is_retryable()`), and `?` converts it into
+/// an [`Error`].
+#[derive(Debug)]
+pub struct CallError<E> {
+    error: Error,
+    kind: Option<E>,
+}
+
+impl<E: ecs_model::OperationError> CallError<E> {
+    /// Reads `error` as a failure of the operation whose error enum is `E`.
+    pub fn new(error: Error) -> Self {
+        let kind = error.service_error().map(|s| E::from_code(s.code.as_str()));
+        CallError { error, kind }
+    }
+}
+
+impl<E> CallError<E> {
+    /// The service's error as the operation's error enum; `None` when the call failed without
+    /// an error answer (validation, transport, timeouts, an unreadable answer).
+    pub fn kind(&self) -> Option<&E> {
+        self.kind.as_ref()
+    }
+
+    /// The service's message, if it sent one.
+    pub fn message(&self) -> Option<&str> {
+        self.error
+            .service_error()
+            .and_then(|s| s.message.as_deref())
+    }
+
+    /// The request id the service gave the call, if it answered.
+    pub fn request_id(&self) -> Option<&str> {
+        self.error
+            .service_error()
+            .and_then(|s| s.request_id.as_deref())
+    }
+
+    /// The client's error.
+    pub fn error(&self) -> &Error {
+        &self.error
+    }
+
+    /// The client's error, owned.
+    pub fn into_error(self) -> Error {
+        self.error
+    }
+}
+
+impl<E> std::ops::Deref for CallError<E> {
+    type Target = Error;
+    fn deref(&self) -> &Error {
+        &self.error
+    }
+}
+
+impl<E> From<CallError<E>> for Error {
+    fn from(e: CallError<E>) -> Error {
+        e.error
+    }
+}
+
+impl<E> std::fmt::Display for CallError<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.error, f)
+    }
+}
+
+impl<E: std::fmt::Debug> std::error::Error for CallError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.error)
+    }
+}
+
 /// A configuration that cannot be resolved.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -6,11 +6,12 @@
 
 use std::collections::BTreeMap;
 
+use ecs_model::errors::*;
 use ecs_model::operations;
 use ecs_model::types::*;
 use ecs_model::{DateTime, Decimal};
 
-use crate::{CallOptions, EcsClient, Error};
+use crate::{CallError, CallOptions, EcsClient, Error};
 
 impl EcsClient {
     #[cfg(feature = "full")]
@@ -548,24 +549,32 @@ pub mod fluent {
         }
 
         /// Sets `gateway`.
+        ///
+        /// `gateway`: `String` (string), required.
+        #[inline]
         pub fn gateway(mut self, value: impl Into<String>) -> Self {
             self.input.gateway = Some(value.into());
             self
         }
 
         /// Sets or clears `gateway` as a whole.
+        #[inline]
         pub fn set_gateway(mut self, value: Option<String>) -> Self {
             self.input.gateway = value;
             self
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string), required.
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
@@ -582,11 +591,16 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<AssociateGatewayWithClusterResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`AssociateGatewayWithClusterError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<AssociateGatewayWithClusterResponse, CallError<AssociateGatewayWithClusterError>>
+        {
             self.client
                 .send_with::<operations::AssociateGatewayWithCluster>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -610,36 +624,48 @@ pub mod fluent {
         }
 
         /// Sets `serviceDeploymentArn`.
+        ///
+        /// `serviceDeploymentArn`: `String` (string), required.
+        #[inline]
         pub fn service_deployment_arn(mut self, value: impl Into<String>) -> Self {
             self.input.service_deployment_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `serviceDeploymentArn` as a whole.
+        #[inline]
         pub fn set_service_deployment_arn(mut self, value: Option<String>) -> Self {
             self.input.service_deployment_arn = value;
             self
         }
 
         /// Sets `hookId`.
+        ///
+        /// `hookId`: `String` (string), required.
+        #[inline]
         pub fn hook_id(mut self, value: impl Into<String>) -> Self {
             self.input.hook_id = Some(value.into());
             self
         }
 
         /// Sets or clears `hookId` as a whole.
+        #[inline]
         pub fn set_hook_id(mut self, value: Option<String>) -> Self {
             self.input.hook_id = value;
             self
         }
 
         /// Sets `action`.
+        ///
+        /// `action`: `DeploymentLifecycleHookAction` (string).
+        #[inline]
         pub fn action(mut self, value: impl Into<DeploymentLifecycleHookAction>) -> Self {
             self.input.action = Some(value.into());
             self
         }
 
         /// Sets or clears `action` as a whole.
+        #[inline]
         pub fn set_action(mut self, value: Option<DeploymentLifecycleHookAction>) -> Self {
             self.input.action = value;
             self
@@ -656,11 +682,16 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<ContinueServiceDeploymentResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`ContinueServiceDeploymentError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<ContinueServiceDeploymentResponse, CallError<ContinueServiceDeploymentError>>
+        {
             self.client
                 .send_with::<operations::ContinueServiceDeployment>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -684,30 +715,41 @@ pub mod fluent {
         }
 
         /// Sets `name`.
+        ///
+        /// `name`: `String` (string), required.
+        #[inline]
         pub fn name(mut self, value: impl Into<String>) -> Self {
             self.input.name = Some(value.into());
             self
         }
 
         /// Sets or clears `name` as a whole.
+        #[inline]
         pub fn set_name(mut self, value: Option<String>) -> Self {
             self.input.name = value;
             self
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Sets `autoScalingGroupProvider`.
+        ///
+        /// `autoScalingGroupProvider`: `AutoScalingGroupProvider` (structure).
+        #[inline]
         pub fn auto_scaling_group_provider(
             mut self,
             value: impl Into<AutoScalingGroupProvider>,
@@ -717,6 +759,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `autoScalingGroupProvider` as a whole.
+        #[inline]
         pub fn set_auto_scaling_group_provider(
             mut self,
             value: Option<AutoScalingGroupProvider>,
@@ -726,6 +769,9 @@ pub mod fluent {
         }
 
         /// Sets `managedInstancesProvider`.
+        ///
+        /// `managedInstancesProvider`: `CreateManagedInstancesProviderConfiguration` (structure).
+        #[inline]
         pub fn managed_instances_provider(
             mut self,
             value: impl Into<CreateManagedInstancesProviderConfiguration>,
@@ -735,6 +781,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `managedInstancesProvider` as a whole.
+        #[inline]
         pub fn set_managed_instances_provider(
             mut self,
             value: Option<CreateManagedInstancesProviderConfiguration>,
@@ -744,6 +791,9 @@ pub mod fluent {
         }
 
         /// Appends one item to `tags`.
+        ///
+        /// `tags`: `Tags` (list), items 0..=50.
+        #[inline]
         pub fn tags(mut self, item: impl Into<Tag>) -> Self {
             self.input
                 .tags
@@ -753,6 +803,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `tags` as a whole.
+        #[inline]
         pub fn set_tags(mut self, value: Option<Vec<Tag>>) -> Self {
             self.input.tags = value;
             self
@@ -769,11 +820,16 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<CreateCapacityProviderResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`CreateCapacityProviderError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<CreateCapacityProviderResponse, CallError<CreateCapacityProviderError>>
+        {
             self.client
                 .send_with::<operations::CreateCapacityProvider>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -795,18 +851,29 @@ pub mod fluent {
         }
 
         /// Sets `clusterName`.
+        ///
+        /// A name for the new cluster, up to 255 letters, digits, hyphens or underscores; `default` when omitted.
+        ///
+        /// `clusterName`: `String` (string).
+        #[inline]
         pub fn cluster_name(mut self, value: impl Into<String>) -> Self {
             self.input.cluster_name = Some(value.into());
             self
         }
 
         /// Sets or clears `clusterName` as a whole.
+        #[inline]
         pub fn set_cluster_name(mut self, value: Option<String>) -> Self {
             self.input.cluster_name = value;
             self
         }
 
         /// Appends one item to `tags`.
+        ///
+        /// Metadata key-value pairs to attach to the cluster, at most 50.
+        ///
+        /// `tags`: `Tags` (list), items 0..=50.
+        #[inline]
         pub fn tags(mut self, item: impl Into<Tag>) -> Self {
             self.input
                 .tags
@@ -816,12 +883,18 @@ pub mod fluent {
         }
 
         /// Sets or clears `tags` as a whole.
+        #[inline]
         pub fn set_tags(mut self, value: Option<Vec<Tag>>) -> Self {
             self.input.tags = value;
             self
         }
 
         /// Appends one item to `settings`.
+        ///
+        /// Cluster-level settings to apply, such as turning on Container Insights.
+        ///
+        /// `settings`: `ClusterSettings` (list).
+        #[inline]
         pub fn settings(mut self, item: impl Into<ClusterSetting>) -> Self {
             self.input
                 .settings
@@ -831,24 +904,36 @@ pub mod fluent {
         }
 
         /// Sets or clears `settings` as a whole.
+        #[inline]
         pub fn set_settings(mut self, value: Option<Vec<ClusterSetting>>) -> Self {
             self.input.settings = value;
             self
         }
 
         /// Sets `configuration`.
+        ///
+        /// Cluster-wide options for ECS Exec (execute command) and for managed storage encryption.
+        ///
+        /// `configuration`: `ClusterConfiguration` (structure).
+        #[inline]
         pub fn configuration(mut self, value: impl Into<ClusterConfiguration>) -> Self {
             self.input.configuration = Some(value.into());
             self
         }
 
         /// Sets or clears `configuration` as a whole.
+        #[inline]
         pub fn set_configuration(mut self, value: Option<ClusterConfiguration>) -> Self {
             self.input.configuration = value;
             self
         }
 
         /// Appends one item to `capacityProviders`.
+        ///
+        /// Names of the capacity providers to associate with the cluster when it is created.
+        ///
+        /// `capacityProviders`: `StringList` (list).
+        #[inline]
         pub fn capacity_providers(mut self, item: impl Into<String>) -> Self {
             self.input
                 .capacity_providers
@@ -858,12 +943,18 @@ pub mod fluent {
         }
 
         /// Sets or clears `capacityProviders` as a whole.
+        #[inline]
         pub fn set_capacity_providers(mut self, value: Option<Vec<String>>) -> Self {
             self.input.capacity_providers = value;
             self
         }
 
         /// Appends one item to `defaultCapacityProviderStrategy`.
+        ///
+        /// The capacity provider strategy used for tasks and services that name neither a strategy nor a launch type.
+        ///
+        /// `defaultCapacityProviderStrategy`: `CapacityProviderStrategy` (list).
+        #[inline]
         pub fn default_capacity_provider_strategy(
             mut self,
             item: impl Into<CapacityProviderStrategyItem>,
@@ -876,6 +967,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `defaultCapacityProviderStrategy` as a whole.
+        #[inline]
         pub fn set_default_capacity_provider_strategy(
             mut self,
             value: Option<Vec<CapacityProviderStrategyItem>>,
@@ -885,6 +977,11 @@ pub mod fluent {
         }
 
         /// Sets `serviceConnectDefaults`.
+        ///
+        /// The default Cloud Map namespace that Service Connect services in this cluster join unless they name another.
+        ///
+        /// `serviceConnectDefaults`: `ClusterServiceConnectDefaultsRequest` (structure).
+        #[inline]
         pub fn service_connect_defaults(
             mut self,
             value: impl Into<ClusterServiceConnectDefaultsRequest>,
@@ -894,6 +991,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `serviceConnectDefaults` as a whole.
+        #[inline]
         pub fn set_service_connect_defaults(
             mut self,
             value: Option<ClusterServiceConnectDefaultsRequest>,
@@ -913,11 +1011,13 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<CreateClusterResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`CreateClusterError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(self) -> Result<CreateClusterResponse, CallError<CreateClusterError>> {
             self.client
                 .send_with::<operations::CreateCluster>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -941,42 +1041,57 @@ pub mod fluent {
         }
 
         /// Sets `daemonName`.
+        ///
+        /// `daemonName`: `String` (string), required.
+        #[inline]
         pub fn daemon_name(mut self, value: impl Into<String>) -> Self {
             self.input.daemon_name = Some(value.into());
             self
         }
 
         /// Sets or clears `daemonName` as a whole.
+        #[inline]
         pub fn set_daemon_name(mut self, value: Option<String>) -> Self {
             self.input.daemon_name = value;
             self
         }
 
         /// Sets `clusterArn`.
+        ///
+        /// `clusterArn`: `String` (string).
+        #[inline]
         pub fn cluster_arn(mut self, value: impl Into<String>) -> Self {
             self.input.cluster_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `clusterArn` as a whole.
+        #[inline]
         pub fn set_cluster_arn(mut self, value: Option<String>) -> Self {
             self.input.cluster_arn = value;
             self
         }
 
         /// Sets `daemonTaskDefinitionArn`.
+        ///
+        /// `daemonTaskDefinitionArn`: `String` (string), required.
+        #[inline]
         pub fn daemon_task_definition_arn(mut self, value: impl Into<String>) -> Self {
             self.input.daemon_task_definition_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `daemonTaskDefinitionArn` as a whole.
+        #[inline]
         pub fn set_daemon_task_definition_arn(mut self, value: Option<String>) -> Self {
             self.input.daemon_task_definition_arn = value;
             self
         }
 
         /// Appends one item to `capacityProviderArns`.
+        ///
+        /// `capacityProviderArns`: `StringList` (list), required.
+        #[inline]
         pub fn capacity_provider_arns(mut self, item: impl Into<String>) -> Self {
             self.input
                 .capacity_provider_arns
@@ -986,12 +1101,16 @@ pub mod fluent {
         }
 
         /// Sets or clears `capacityProviderArns` as a whole.
+        #[inline]
         pub fn set_capacity_provider_arns(mut self, value: Option<Vec<String>>) -> Self {
             self.input.capacity_provider_arns = value;
             self
         }
 
         /// Sets `deploymentConfiguration`.
+        ///
+        /// `deploymentConfiguration`: `DaemonDeploymentConfiguration` (structure).
+        #[inline]
         pub fn deployment_configuration(
             mut self,
             value: impl Into<DaemonDeploymentConfiguration>,
@@ -1001,6 +1120,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `deploymentConfiguration` as a whole.
+        #[inline]
         pub fn set_deployment_configuration(
             mut self,
             value: Option<DaemonDeploymentConfiguration>,
@@ -1010,6 +1130,9 @@ pub mod fluent {
         }
 
         /// Appends one item to `tags`.
+        ///
+        /// `tags`: `Tags` (list), items 0..=50.
+        #[inline]
         pub fn tags(mut self, item: impl Into<Tag>) -> Self {
             self.input
                 .tags
@@ -1019,66 +1142,87 @@ pub mod fluent {
         }
 
         /// Sets or clears `tags` as a whole.
+        #[inline]
         pub fn set_tags(mut self, value: Option<Vec<Tag>>) -> Self {
             self.input.tags = value;
             self
         }
 
         /// Sets `propagateTags`.
+        ///
+        /// `propagateTags`: `DaemonPropagateTags` (string).
+        #[inline]
         pub fn propagate_tags(mut self, value: impl Into<DaemonPropagateTags>) -> Self {
             self.input.propagate_tags = Some(value.into());
             self
         }
 
         /// Sets or clears `propagateTags` as a whole.
+        #[inline]
         pub fn set_propagate_tags(mut self, value: Option<DaemonPropagateTags>) -> Self {
             self.input.propagate_tags = value;
             self
         }
 
         /// Sets `enableECSManagedTags`.
+        ///
+        /// `enableECSManagedTags`: `Boolean` (boolean).
+        #[inline]
         pub fn enable_ecs_managed_tags(mut self, value: impl Into<bool>) -> Self {
             self.input.enable_ecs_managed_tags = Some(value.into());
             self
         }
 
         /// Sets or clears `enableECSManagedTags` as a whole.
+        #[inline]
         pub fn set_enable_ecs_managed_tags(mut self, value: Option<bool>) -> Self {
             self.input.enable_ecs_managed_tags = value;
             self
         }
 
         /// Sets `enableExecuteCommand`.
+        ///
+        /// `enableExecuteCommand`: `Boolean` (boolean).
+        #[inline]
         pub fn enable_execute_command(mut self, value: impl Into<bool>) -> Self {
             self.input.enable_execute_command = Some(value.into());
             self
         }
 
         /// Sets or clears `enableExecuteCommand` as a whole.
+        #[inline]
         pub fn set_enable_execute_command(mut self, value: Option<bool>) -> Self {
             self.input.enable_execute_command = value;
             self
         }
 
         /// Sets `clientToken`.
+        ///
+        /// `clientToken`: `String` (string).
+        #[inline]
         pub fn client_token(mut self, value: impl Into<String>) -> Self {
             self.input.client_token = Some(value.into());
             self
         }
 
         /// Sets or clears `clientToken` as a whole.
+        #[inline]
         pub fn set_client_token(mut self, value: Option<String>) -> Self {
             self.input.client_token = value;
             self
         }
 
         /// Sets `critical`.
+        ///
+        /// `critical`: `BoxedBoolean` (boolean).
+        #[inline]
         pub fn critical(mut self, value: impl Into<bool>) -> Self {
             self.input.critical = Some(value.into());
             self
         }
 
         /// Sets or clears `critical` as a whole.
+        #[inline]
         pub fn set_critical(mut self, value: Option<bool>) -> Self {
             self.input.critical = value;
             self
@@ -1095,11 +1239,13 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<CreateDaemonResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`CreateDaemonError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(self) -> Result<CreateDaemonResponse, CallError<CreateDaemonError>> {
             self.client
                 .send_with::<operations::CreateDaemon>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -1123,90 +1269,121 @@ pub mod fluent {
         }
 
         /// Sets `executionRoleArn`.
+        ///
+        /// `executionRoleArn`: `String` (string).
+        #[inline]
         pub fn execution_role_arn(mut self, value: impl Into<String>) -> Self {
             self.input.execution_role_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `executionRoleArn` as a whole.
+        #[inline]
         pub fn set_execution_role_arn(mut self, value: Option<String>) -> Self {
             self.input.execution_role_arn = value;
             self
         }
 
         /// Sets `infrastructureRoleArn`.
+        ///
+        /// `infrastructureRoleArn`: `String` (string), required.
+        #[inline]
         pub fn infrastructure_role_arn(mut self, value: impl Into<String>) -> Self {
             self.input.infrastructure_role_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `infrastructureRoleArn` as a whole.
+        #[inline]
         pub fn set_infrastructure_role_arn(mut self, value: Option<String>) -> Self {
             self.input.infrastructure_role_arn = value;
             self
         }
 
         /// Sets `serviceName`.
+        ///
+        /// `serviceName`: `String` (string).
+        #[inline]
         pub fn service_name(mut self, value: impl Into<String>) -> Self {
             self.input.service_name = Some(value.into());
             self
         }
 
         /// Sets or clears `serviceName` as a whole.
+        #[inline]
         pub fn set_service_name(mut self, value: Option<String>) -> Self {
             self.input.service_name = value;
             self
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Sets `healthCheckPath`.
+        ///
+        /// `healthCheckPath`: `String` (string).
+        #[inline]
         pub fn health_check_path(mut self, value: impl Into<String>) -> Self {
             self.input.health_check_path = Some(value.into());
             self
         }
 
         /// Sets or clears `healthCheckPath` as a whole.
+        #[inline]
         pub fn set_health_check_path(mut self, value: Option<String>) -> Self {
             self.input.health_check_path = value;
             self
         }
 
         /// Sets `primaryContainer`.
+        ///
+        /// `primaryContainer`: `ExpressGatewayContainer` (structure).
+        #[inline]
         pub fn primary_container(mut self, value: impl Into<ExpressGatewayContainer>) -> Self {
             self.input.primary_container = Some(value.into());
             self
         }
 
         /// Sets or clears `primaryContainer` as a whole.
+        #[inline]
         pub fn set_primary_container(mut self, value: Option<ExpressGatewayContainer>) -> Self {
             self.input.primary_container = value;
             self
         }
 
         /// Sets `taskRoleArn`.
+        ///
+        /// `taskRoleArn`: `String` (string).
+        #[inline]
         pub fn task_role_arn(mut self, value: impl Into<String>) -> Self {
             self.input.task_role_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `taskRoleArn` as a whole.
+        #[inline]
         pub fn set_task_role_arn(mut self, value: Option<String>) -> Self {
             self.input.task_role_arn = value;
             self
         }
 
         /// Sets `networkConfiguration`.
+        ///
+        /// `networkConfiguration`: `ExpressGatewayServiceNetworkConfiguration` (structure).
+        #[inline]
         pub fn network_configuration(
             mut self,
             value: impl Into<ExpressGatewayServiceNetworkConfiguration>,
@@ -1216,6 +1393,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `networkConfiguration` as a whole.
+        #[inline]
         pub fn set_network_configuration(
             mut self,
             value: Option<ExpressGatewayServiceNetworkConfiguration>,
@@ -1225,54 +1403,73 @@ pub mod fluent {
         }
 
         /// Sets `cpu`.
+        ///
+        /// `cpu`: `String` (string).
+        #[inline]
         pub fn cpu(mut self, value: impl Into<String>) -> Self {
             self.input.cpu = Some(value.into());
             self
         }
 
         /// Sets or clears `cpu` as a whole.
+        #[inline]
         pub fn set_cpu(mut self, value: Option<String>) -> Self {
             self.input.cpu = value;
             self
         }
 
         /// Sets `memory`.
+        ///
+        /// `memory`: `String` (string).
+        #[inline]
         pub fn memory(mut self, value: impl Into<String>) -> Self {
             self.input.memory = Some(value.into());
             self
         }
 
         /// Sets or clears `memory` as a whole.
+        #[inline]
         pub fn set_memory(mut self, value: Option<String>) -> Self {
             self.input.memory = value;
             self
         }
 
         /// Sets `cpuArchitecture`.
+        ///
+        /// `cpuArchitecture`: `ExpressCpuArchitecture` (string).
+        #[inline]
         pub fn cpu_architecture(mut self, value: impl Into<ExpressCpuArchitecture>) -> Self {
             self.input.cpu_architecture = Some(value.into());
             self
         }
 
         /// Sets or clears `cpuArchitecture` as a whole.
+        #[inline]
         pub fn set_cpu_architecture(mut self, value: Option<ExpressCpuArchitecture>) -> Self {
             self.input.cpu_architecture = value;
             self
         }
 
         /// Sets `scalingTarget`.
+        ///
+        /// `scalingTarget`: `ExpressGatewayScalingTarget` (structure).
+        #[inline]
         pub fn scaling_target(mut self, value: impl Into<ExpressGatewayScalingTarget>) -> Self {
             self.input.scaling_target = Some(value.into());
             self
         }
 
         /// Sets or clears `scalingTarget` as a whole.
+        #[inline]
         pub fn set_scaling_target(mut self, value: Option<ExpressGatewayScalingTarget>) -> Self {
             self.input.scaling_target = value;
             self
         }
 
         /// Appends one item to `tags`.
+        ///
+        /// `tags`: `Tags` (list), items 0..=50.
+        #[inline]
         pub fn tags(mut self, item: impl Into<Tag>) -> Self {
             self.input
                 .tags
@@ -1282,18 +1479,23 @@ pub mod fluent {
         }
 
         /// Sets or clears `tags` as a whole.
+        #[inline]
         pub fn set_tags(mut self, value: Option<Vec<Tag>>) -> Self {
             self.input.tags = value;
             self
         }
 
         /// Sets `taskDefinitionArn`.
+        ///
+        /// `taskDefinitionArn`: `String` (string).
+        #[inline]
         pub fn task_definition_arn(mut self, value: impl Into<String>) -> Self {
             self.input.task_definition_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `taskDefinitionArn` as a whole.
+        #[inline]
         pub fn set_task_definition_arn(mut self, value: Option<String>) -> Self {
             self.input.task_definition_arn = value;
             self
@@ -1310,11 +1512,16 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<CreateExpressGatewayServiceResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`CreateExpressGatewayServiceError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<CreateExpressGatewayServiceResponse, CallError<CreateExpressGatewayServiceError>>
+        {
             self.client
                 .send_with::<operations::CreateExpressGatewayService>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -1338,66 +1545,89 @@ pub mod fluent {
         }
 
         /// Sets `name`.
+        ///
+        /// `name`: `String` (string), required.
+        #[inline]
         pub fn name(mut self, value: impl Into<String>) -> Self {
             self.input.name = Some(value.into());
             self
         }
 
         /// Sets or clears `name` as a whole.
+        #[inline]
         pub fn set_name(mut self, value: Option<String>) -> Self {
             self.input.name = value;
             self
         }
 
         /// Sets `infrastructureRoleArn`.
+        ///
+        /// `infrastructureRoleArn`: `String` (string), required.
+        #[inline]
         pub fn infrastructure_role_arn(mut self, value: impl Into<String>) -> Self {
             self.input.infrastructure_role_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `infrastructureRoleArn` as a whole.
+        #[inline]
         pub fn set_infrastructure_role_arn(mut self, value: Option<String>) -> Self {
             self.input.infrastructure_role_arn = value;
             self
         }
 
         /// Sets `clientToken`.
+        ///
+        /// `clientToken`: `String` (string), idempotency token.
+        #[inline]
         pub fn client_token(mut self, value: impl Into<String>) -> Self {
             self.input.client_token = Some(value.into());
             self
         }
 
         /// Sets or clears `clientToken` as a whole.
+        #[inline]
         pub fn set_client_token(mut self, value: Option<String>) -> Self {
             self.input.client_token = value;
             self
         }
 
         /// Sets `deletionProtection`.
+        ///
+        /// `deletionProtection`: `BoxedBoolean` (boolean).
+        #[inline]
         pub fn deletion_protection(mut self, value: impl Into<bool>) -> Self {
             self.input.deletion_protection = Some(value.into());
             self
         }
 
         /// Sets or clears `deletionProtection` as a whole.
+        #[inline]
         pub fn set_deletion_protection(mut self, value: Option<bool>) -> Self {
             self.input.deletion_protection = value;
             self
         }
 
         /// Sets `configuration`.
+        ///
+        /// `configuration`: `GatewayConfiguration` (structure), required.
+        #[inline]
         pub fn configuration(mut self, value: impl Into<GatewayConfiguration>) -> Self {
             self.input.configuration = Some(value.into());
             self
         }
 
         /// Sets or clears `configuration` as a whole.
+        #[inline]
         pub fn set_configuration(mut self, value: Option<GatewayConfiguration>) -> Self {
             self.input.configuration = value;
             self
         }
 
         /// Appends one item to `tags`.
+        ///
+        /// `tags`: `Tags` (list), items 0..=50.
+        #[inline]
         pub fn tags(mut self, item: impl Into<Tag>) -> Self {
             self.input
                 .tags
@@ -1407,18 +1637,23 @@ pub mod fluent {
         }
 
         /// Sets or clears `tags` as a whole.
+        #[inline]
         pub fn set_tags(mut self, value: Option<Vec<Tag>>) -> Self {
             self.input.tags = value;
             self
         }
 
         /// Sets `propagateTags`.
+        ///
+        /// `propagateTags`: `PropagateGatewayTags` (string).
+        #[inline]
         pub fn propagate_tags(mut self, value: impl Into<PropagateGatewayTags>) -> Self {
             self.input.propagate_tags = Some(value.into());
             self
         }
 
         /// Sets or clears `propagateTags` as a whole.
+        #[inline]
         pub fn set_propagate_tags(mut self, value: Option<PropagateGatewayTags>) -> Self {
             self.input.propagate_tags = value;
             self
@@ -1435,11 +1670,13 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<CreateGatewayResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`CreateGatewayError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(self) -> Result<CreateGatewayResponse, CallError<CreateGatewayError>> {
             self.client
                 .send_with::<operations::CreateGateway>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -1461,42 +1698,65 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// The short name or full ARN of the cluster to create the service in; `default` when omitted.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Sets `serviceName`.
+        ///
+        /// A name for the service, unique within its cluster, up to 255 letters, digits, hyphens or underscores.
+        ///
+        /// `serviceName`: `String` (string), required.
+        #[inline]
         pub fn service_name(mut self, value: impl Into<String>) -> Self {
             self.input.service_name = Some(value.into());
             self
         }
 
         /// Sets or clears `serviceName` as a whole.
+        #[inline]
         pub fn set_service_name(mut self, value: Option<String>) -> Self {
             self.input.service_name = value;
             self
         }
 
         /// Sets `taskDefinition`.
+        ///
+        /// The `family:revision` or full ARN of the task definition to run; omit when using the `EXTERNAL` deployment controller.
+        ///
+        /// `taskDefinition`: `String` (string).
+        #[inline]
         pub fn task_definition(mut self, value: impl Into<String>) -> Self {
             self.input.task_definition = Some(value.into());
             self
         }
 
         /// Sets or clears `taskDefinition` as a whole.
+        #[inline]
         pub fn set_task_definition(mut self, value: Option<String>) -> Self {
             self.input.task_definition = value;
             self
         }
 
         /// Sets `availabilityZoneRebalancing`.
+        ///
+        /// Whether ECS moves tasks to keep the service balanced across Availability Zones; `ENABLED` when omitted on create.
+        ///
+        /// `availabilityZoneRebalancing`: `AvailabilityZoneRebalancing` (string).
+        #[inline]
         pub fn availability_zone_rebalancing(
             mut self,
             value: impl Into<AvailabilityZoneRebalancing>,
@@ -1506,6 +1766,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `availabilityZoneRebalancing` as a whole.
+        #[inline]
         pub fn set_availability_zone_rebalancing(
             mut self,
             value: Option<AvailabilityZoneRebalancing>,
@@ -1515,6 +1776,11 @@ pub mod fluent {
         }
 
         /// Appends one item to `loadBalancers`.
+        ///
+        /// The load balancer target groups or Classic Load Balancers that should route traffic to the service's tasks.
+        ///
+        /// `loadBalancers`: `LoadBalancers` (list).
+        #[inline]
         pub fn load_balancers(mut self, item: impl Into<LoadBalancer>) -> Self {
             self.input
                 .load_balancers
@@ -1524,12 +1790,18 @@ pub mod fluent {
         }
 
         /// Sets or clears `loadBalancers` as a whole.
+        #[inline]
         pub fn set_load_balancers(mut self, value: Option<Vec<LoadBalancer>>) -> Self {
             self.input.load_balancers = value;
             self
         }
 
         /// Appends one item to `serviceRegistries`.
+        ///
+        /// The Cloud Map service discovery registries the service's tasks should be registered in.
+        ///
+        /// `serviceRegistries`: `ServiceRegistries` (list).
+        #[inline]
         pub fn service_registries(mut self, item: impl Into<ServiceRegistry>) -> Self {
             self.input
                 .service_registries
@@ -1539,48 +1811,72 @@ pub mod fluent {
         }
 
         /// Sets or clears `serviceRegistries` as a whole.
+        #[inline]
         pub fn set_service_registries(mut self, value: Option<Vec<ServiceRegistry>>) -> Self {
             self.input.service_registries = value;
             self
         }
 
         /// Sets `desiredCount`.
+        ///
+        /// How many copies of the task definition the service should keep running.
+        ///
+        /// `desiredCount`: `BoxedInteger` (integer).
+        #[inline]
         pub fn desired_count(mut self, value: impl Into<i32>) -> Self {
             self.input.desired_count = Some(value.into());
             self
         }
 
         /// Sets or clears `desiredCount` as a whole.
+        #[inline]
         pub fn set_desired_count(mut self, value: Option<i32>) -> Self {
             self.input.desired_count = value;
             self
         }
 
         /// Sets `clientToken`.
+        ///
+        /// A case-sensitive idempotency token of up to 36 ASCII characters, so retries don't create duplicate services.
+        ///
+        /// `clientToken`: `String` (string).
+        #[inline]
         pub fn client_token(mut self, value: impl Into<String>) -> Self {
             self.input.client_token = Some(value.into());
             self
         }
 
         /// Sets or clears `clientToken` as a whole.
+        #[inline]
         pub fn set_client_token(mut self, value: Option<String>) -> Self {
             self.input.client_token = value;
             self
         }
 
         /// Sets `launchType`.
+        ///
+        /// The infrastructure to run the service's tasks on; cannot be combined with a capacity provider strategy.
+        ///
+        /// `launchType`: `LaunchType` (string).
+        #[inline]
         pub fn launch_type(mut self, value: impl Into<LaunchType>) -> Self {
             self.input.launch_type = Some(value.into());
             self
         }
 
         /// Sets or clears `launchType` as a whole.
+        #[inline]
         pub fn set_launch_type(mut self, value: Option<LaunchType>) -> Self {
             self.input.launch_type = value;
             self
         }
 
         /// Appends one item to `capacityProviderStrategy`.
+        ///
+        /// How the service's tasks are spread over capacity providers; cannot be combined with a launch type.
+        ///
+        /// `capacityProviderStrategy`: `CapacityProviderStrategy` (list).
+        #[inline]
         pub fn capacity_provider_strategy(
             mut self,
             item: impl Into<CapacityProviderStrategyItem>,
@@ -1593,6 +1889,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `capacityProviderStrategy` as a whole.
+        #[inline]
         pub fn set_capacity_provider_strategy(
             mut self,
             value: Option<Vec<CapacityProviderStrategyItem>>,
@@ -1602,30 +1899,47 @@ pub mod fluent {
         }
 
         /// Sets `platformVersion`.
+        ///
+        /// The Fargate platform version for the service's tasks; `LATEST` when omitted, ignored off Fargate.
+        ///
+        /// `platformVersion`: `String` (string).
+        #[inline]
         pub fn platform_version(mut self, value: impl Into<String>) -> Self {
             self.input.platform_version = Some(value.into());
             self
         }
 
         /// Sets or clears `platformVersion` as a whole.
+        #[inline]
         pub fn set_platform_version(mut self, value: Option<String>) -> Self {
             self.input.platform_version = value;
             self
         }
 
         /// Sets `role`.
+        ///
+        /// The name or ARN of an IAM role letting ECS register tasks with a load balancer, for non-`awsvpc` services.
+        ///
+        /// `role`: `String` (string).
+        #[inline]
         pub fn role(mut self, value: impl Into<String>) -> Self {
             self.input.role = Some(value.into());
             self
         }
 
         /// Sets or clears `role` as a whole.
+        #[inline]
         pub fn set_role(mut self, value: Option<String>) -> Self {
             self.input.role = value;
             self
         }
 
         /// Sets `deploymentConfiguration`.
+        ///
+        /// Settings controlling how deployments roll out: task percentages, strategy, circuit breaker, alarms and hooks.
+        ///
+        /// `deploymentConfiguration`: `DeploymentConfiguration` (structure).
+        #[inline]
         pub fn deployment_configuration(
             mut self,
             value: impl Into<DeploymentConfiguration>,
@@ -1635,6 +1949,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `deploymentConfiguration` as a whole.
+        #[inline]
         pub fn set_deployment_configuration(
             mut self,
             value: Option<DeploymentConfiguration>,
@@ -1644,6 +1959,11 @@ pub mod fluent {
         }
 
         /// Appends one item to `placementConstraints`.
+        ///
+        /// Rules restricting where the service's tasks may be placed, at most 10 per task including the task definition's.
+        ///
+        /// `placementConstraints`: `PlacementConstraints` (list).
+        #[inline]
         pub fn placement_constraints(mut self, item: impl Into<PlacementConstraint>) -> Self {
             self.input
                 .placement_constraints
@@ -1653,6 +1973,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `placementConstraints` as a whole.
+        #[inline]
         pub fn set_placement_constraints(
             mut self,
             value: Option<Vec<PlacementConstraint>>,
@@ -1662,6 +1983,11 @@ pub mod fluent {
         }
 
         /// Appends one item to `placementStrategy`.
+        ///
+        /// Ordered rules for choosing container instances for the service's tasks, at most 5.
+        ///
+        /// `placementStrategy`: `PlacementStrategies` (list).
+        #[inline]
         pub fn placement_strategy(mut self, item: impl Into<PlacementStrategy>) -> Self {
             self.input
                 .placement_strategy
@@ -1671,60 +1997,90 @@ pub mod fluent {
         }
 
         /// Sets or clears `placementStrategy` as a whole.
+        #[inline]
         pub fn set_placement_strategy(mut self, value: Option<Vec<PlacementStrategy>>) -> Self {
             self.input.placement_strategy = value;
             self
         }
 
         /// Sets `networkConfiguration`.
+        ///
+        /// The subnets, security groups and public IP choice for tasks; needed when the task definition uses `awsvpc`.
+        ///
+        /// `networkConfiguration`: `NetworkConfiguration` (structure).
+        #[inline]
         pub fn network_configuration(mut self, value: impl Into<NetworkConfiguration>) -> Self {
             self.input.network_configuration = Some(value.into());
             self
         }
 
         /// Sets or clears `networkConfiguration` as a whole.
+        #[inline]
         pub fn set_network_configuration(mut self, value: Option<NetworkConfiguration>) -> Self {
             self.input.network_configuration = value;
             self
         }
 
         /// Sets `healthCheckGracePeriodSeconds`.
+        ///
+        /// Seconds after a task starts during which failing load balancer, VPC Lattice and container health checks are ignored.
+        ///
+        /// `healthCheckGracePeriodSeconds`: `BoxedInteger` (integer).
+        #[inline]
         pub fn health_check_grace_period_seconds(mut self, value: impl Into<i32>) -> Self {
             self.input.health_check_grace_period_seconds = Some(value.into());
             self
         }
 
         /// Sets or clears `healthCheckGracePeriodSeconds` as a whole.
+        #[inline]
         pub fn set_health_check_grace_period_seconds(mut self, value: Option<i32>) -> Self {
             self.input.health_check_grace_period_seconds = value;
             self
         }
 
         /// Sets `schedulingStrategy`.
+        ///
+        /// How tasks are scheduled: `REPLICA` keeps a desired count, `DAEMON` runs one task on each container instance.
+        ///
+        /// `schedulingStrategy`: `SchedulingStrategy` (string).
+        #[inline]
         pub fn scheduling_strategy(mut self, value: impl Into<SchedulingStrategy>) -> Self {
             self.input.scheduling_strategy = Some(value.into());
             self
         }
 
         /// Sets or clears `schedulingStrategy` as a whole.
+        #[inline]
         pub fn set_scheduling_strategy(mut self, value: Option<SchedulingStrategy>) -> Self {
             self.input.scheduling_strategy = value;
             self
         }
 
         /// Sets `deploymentController`.
+        ///
+        /// Who carries out the service's deployments: ECS itself, CodeDeploy, or an external controller; ECS when omitted.
+        ///
+        /// `deploymentController`: `DeploymentController` (structure).
+        #[inline]
         pub fn deployment_controller(mut self, value: impl Into<DeploymentController>) -> Self {
             self.input.deployment_controller = Some(value.into());
             self
         }
 
         /// Sets or clears `deploymentController` as a whole.
+        #[inline]
         pub fn set_deployment_controller(mut self, value: Option<DeploymentController>) -> Self {
             self.input.deployment_controller = value;
             self
         }
 
         /// Appends one item to `tags`.
+        ///
+        /// Metadata key-value pairs to attach to the service, at most 50.
+        ///
+        /// `tags`: `Tags` (list), items 0..=50.
+        #[inline]
         pub fn tags(mut self, item: impl Into<Tag>) -> Self {
             self.input
                 .tags
@@ -1734,48 +2090,72 @@ pub mod fluent {
         }
 
         /// Sets or clears `tags` as a whole.
+        #[inline]
         pub fn set_tags(mut self, value: Option<Vec<Tag>>) -> Self {
             self.input.tags = value;
             self
         }
 
         /// Sets `enableECSManagedTags`.
+        ///
+        /// Whether ECS automatically tags the service's tasks with the cluster and service names.
+        ///
+        /// `enableECSManagedTags`: `Boolean` (boolean).
+        #[inline]
         pub fn enable_ecs_managed_tags(mut self, value: impl Into<bool>) -> Self {
             self.input.enable_ecs_managed_tags = Some(value.into());
             self
         }
 
         /// Sets or clears `enableECSManagedTags` as a whole.
+        #[inline]
         pub fn set_enable_ecs_managed_tags(mut self, value: Option<bool>) -> Self {
             self.input.enable_ecs_managed_tags = value;
             self
         }
 
         /// Sets `propagateTags`.
+        ///
+        /// Where tasks copy their tags from: the `TASK_DEFINITION` or the `SERVICE`; `NONE` or omitted copies none.
+        ///
+        /// `propagateTags`: `PropagateTags` (string).
+        #[inline]
         pub fn propagate_tags(mut self, value: impl Into<PropagateTags>) -> Self {
             self.input.propagate_tags = Some(value.into());
             self
         }
 
         /// Sets or clears `propagateTags` as a whole.
+        #[inline]
         pub fn set_propagate_tags(mut self, value: Option<PropagateTags>) -> Self {
             self.input.propagate_tags = value;
             self
         }
 
         /// Sets `enableExecuteCommand`.
+        ///
+        /// Whether ECS Exec is turned on, letting callers run commands inside the service's containers.
+        ///
+        /// `enableExecuteCommand`: `Boolean` (boolean).
+        #[inline]
         pub fn enable_execute_command(mut self, value: impl Into<bool>) -> Self {
             self.input.enable_execute_command = Some(value.into());
             self
         }
 
         /// Sets or clears `enableExecuteCommand` as a whole.
+        #[inline]
         pub fn set_enable_execute_command(mut self, value: Option<bool>) -> Self {
             self.input.enable_execute_command = value;
             self
         }
 
         /// Sets `serviceConnectConfiguration`.
+        ///
+        /// The Service Connect setup for the service: namespace, exposed endpoints and proxy logging.
+        ///
+        /// `serviceConnectConfiguration`: `ServiceConnectConfiguration` (structure).
+        #[inline]
         pub fn service_connect_configuration(
             mut self,
             value: impl Into<ServiceConnectConfiguration>,
@@ -1785,6 +2165,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `serviceConnectConfiguration` as a whole.
+        #[inline]
         pub fn set_service_connect_configuration(
             mut self,
             value: Option<ServiceConnectConfiguration>,
@@ -1794,6 +2175,11 @@ pub mod fluent {
         }
 
         /// Appends one item to `volumeConfigurations`.
+        ///
+        /// Volumes, such as ECS-managed Amazon EBS volumes, that are configured at deployment time for the service's tasks.
+        ///
+        /// `volumeConfigurations`: `ServiceVolumeConfigurations` (list).
+        #[inline]
         pub fn volume_configurations(
             mut self,
             item: impl Into<ServiceVolumeConfiguration>,
@@ -1806,6 +2192,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `volumeConfigurations` as a whole.
+        #[inline]
         pub fn set_volume_configurations(
             mut self,
             value: Option<Vec<ServiceVolumeConfiguration>>,
@@ -1815,6 +2202,11 @@ pub mod fluent {
         }
 
         /// Appends one item to `vpcLatticeConfigurations`.
+        ///
+        /// The VPC Lattice target groups, roles and port names through which the service's tasks receive traffic.
+        ///
+        /// `vpcLatticeConfigurations`: `VpcLatticeConfigurations` (list).
+        #[inline]
         pub fn vpc_lattice_configurations(
             mut self,
             item: impl Into<VpcLatticeConfiguration>,
@@ -1827,6 +2219,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `vpcLatticeConfigurations` as a whole.
+        #[inline]
         pub fn set_vpc_lattice_configurations(
             mut self,
             value: Option<Vec<VpcLatticeConfiguration>>,
@@ -1836,6 +2229,11 @@ pub mod fluent {
         }
 
         /// Appends one item to `gatewayConnectors`.
+        ///
+        /// The connector, at most one, that attaches the service to a gateway associated with its cluster.
+        ///
+        /// `gatewayConnectors`: `GatewayConnectorList` (list), items 0..=1.
+        #[inline]
         pub fn gateway_connectors(mut self, item: impl Into<GatewayConnector>) -> Self {
             self.input
                 .gateway_connectors
@@ -1845,18 +2243,25 @@ pub mod fluent {
         }
 
         /// Sets or clears `gatewayConnectors` as a whole.
+        #[inline]
         pub fn set_gateway_connectors(mut self, value: Option<Vec<GatewayConnector>>) -> Self {
             self.input.gateway_connectors = value;
             self
         }
 
         /// Sets `monitoring`.
+        ///
+        /// The resolution of the service-level CPU and memory CloudWatch metrics; 60 seconds when omitted.
+        ///
+        /// `monitoring`: `MonitoringConfiguration` (structure).
+        #[inline]
         pub fn monitoring(mut self, value: impl Into<MonitoringConfiguration>) -> Self {
             self.input.monitoring = Some(value.into());
             self
         }
 
         /// Sets or clears `monitoring` as a whole.
+        #[inline]
         pub fn set_monitoring(mut self, value: Option<MonitoringConfiguration>) -> Self {
             self.input.monitoring = value;
             self
@@ -1873,11 +2278,13 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<CreateServiceResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`CreateServiceError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(self) -> Result<CreateServiceResponse, CallError<CreateServiceError>> {
             self.client
                 .send_with::<operations::CreateService>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -1899,66 +2306,101 @@ pub mod fluent {
         }
 
         /// Sets `service`.
+        ///
+        /// The short name or full ARN of the service the new task set belongs to.
+        ///
+        /// `service`: `String` (string), required.
+        #[inline]
         pub fn service(mut self, value: impl Into<String>) -> Self {
             self.input.service = Some(value.into());
             self
         }
 
         /// Sets or clears `service` as a whole.
+        #[inline]
         pub fn set_service(mut self, value: Option<String>) -> Self {
             self.input.service = value;
             self
         }
 
         /// Sets `cluster`.
+        ///
+        /// The short name or full ARN of the cluster that hosts the service.
+        ///
+        /// `cluster`: `String` (string), required.
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Sets `externalId`.
+        ///
+        /// An optional, non-unique label linking the task set to an outside system; also set as a Cloud Map attribute.
+        ///
+        /// `externalId`: `String` (string).
+        #[inline]
         pub fn external_id(mut self, value: impl Into<String>) -> Self {
             self.input.external_id = Some(value.into());
             self
         }
 
         /// Sets or clears `externalId` as a whole.
+        #[inline]
         pub fn set_external_id(mut self, value: Option<String>) -> Self {
             self.input.external_id = value;
             self
         }
 
         /// Sets `taskDefinition`.
+        ///
+        /// The `family:revision` or full ARN of the task definition the task set's tasks run.
+        ///
+        /// `taskDefinition`: `String` (string), required.
+        #[inline]
         pub fn task_definition(mut self, value: impl Into<String>) -> Self {
             self.input.task_definition = Some(value.into());
             self
         }
 
         /// Sets or clears `taskDefinition` as a whole.
+        #[inline]
         pub fn set_task_definition(mut self, value: Option<String>) -> Self {
             self.input.task_definition = value;
             self
         }
 
         /// Sets `networkConfiguration`.
+        ///
+        /// The subnets, security groups and public IP choice for the task set's `awsvpc` tasks.
+        ///
+        /// `networkConfiguration`: `NetworkConfiguration` (structure).
+        #[inline]
         pub fn network_configuration(mut self, value: impl Into<NetworkConfiguration>) -> Self {
             self.input.network_configuration = Some(value.into());
             self
         }
 
         /// Sets or clears `networkConfiguration` as a whole.
+        #[inline]
         pub fn set_network_configuration(mut self, value: Option<NetworkConfiguration>) -> Self {
             self.input.network_configuration = value;
             self
         }
 
         /// Appends one item to `loadBalancers`.
+        ///
+        /// The load balancer target group that should route traffic to the task set's tasks.
+        ///
+        /// `loadBalancers`: `LoadBalancers` (list).
+        #[inline]
         pub fn load_balancers(mut self, item: impl Into<LoadBalancer>) -> Self {
             self.input
                 .load_balancers
@@ -1968,12 +2410,18 @@ pub mod fluent {
         }
 
         /// Sets or clears `loadBalancers` as a whole.
+        #[inline]
         pub fn set_load_balancers(mut self, value: Option<Vec<LoadBalancer>>) -> Self {
             self.input.load_balancers = value;
             self
         }
 
         /// Appends one item to `serviceRegistries`.
+        ///
+        /// The Cloud Map service discovery registries the task set's tasks should be registered in.
+        ///
+        /// `serviceRegistries`: `ServiceRegistries` (list).
+        #[inline]
         pub fn service_registries(mut self, item: impl Into<ServiceRegistry>) -> Self {
             self.input
                 .service_registries
@@ -1983,24 +2431,36 @@ pub mod fluent {
         }
 
         /// Sets or clears `serviceRegistries` as a whole.
+        #[inline]
         pub fn set_service_registries(mut self, value: Option<Vec<ServiceRegistry>>) -> Self {
             self.input.service_registries = value;
             self
         }
 
         /// Sets `launchType`.
+        ///
+        /// The infrastructure to run the task set's tasks on; cannot be combined with a capacity provider strategy.
+        ///
+        /// `launchType`: `LaunchType` (string).
+        #[inline]
         pub fn launch_type(mut self, value: impl Into<LaunchType>) -> Self {
             self.input.launch_type = Some(value.into());
             self
         }
 
         /// Sets or clears `launchType` as a whole.
+        #[inline]
         pub fn set_launch_type(mut self, value: Option<LaunchType>) -> Self {
             self.input.launch_type = value;
             self
         }
 
         /// Appends one item to `capacityProviderStrategy`.
+        ///
+        /// How the task set's tasks are spread over capacity providers; cannot be combined with a launch type.
+        ///
+        /// `capacityProviderStrategy`: `CapacityProviderStrategy` (list).
+        #[inline]
         pub fn capacity_provider_strategy(
             mut self,
             item: impl Into<CapacityProviderStrategyItem>,
@@ -2013,6 +2473,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `capacityProviderStrategy` as a whole.
+        #[inline]
         pub fn set_capacity_provider_strategy(
             mut self,
             value: Option<Vec<CapacityProviderStrategyItem>>,
@@ -2022,42 +2483,65 @@ pub mod fluent {
         }
 
         /// Sets `platformVersion`.
+        ///
+        /// The Fargate platform version for the task set's tasks; `LATEST` when omitted.
+        ///
+        /// `platformVersion`: `String` (string).
+        #[inline]
         pub fn platform_version(mut self, value: impl Into<String>) -> Self {
             self.input.platform_version = Some(value.into());
             self
         }
 
         /// Sets or clears `platformVersion` as a whole.
+        #[inline]
         pub fn set_platform_version(mut self, value: Option<String>) -> Self {
             self.input.platform_version = value;
             self
         }
 
         /// Sets `scale`.
+        ///
+        /// The share of the service's desired count this task set should run, as a percentage.
+        ///
+        /// `scale`: `Scale` (structure).
+        #[inline]
         pub fn scale(mut self, value: impl Into<Scale>) -> Self {
             self.input.scale = Some(value.into());
             self
         }
 
         /// Sets or clears `scale` as a whole.
+        #[inline]
         pub fn set_scale(mut self, value: Option<Scale>) -> Self {
             self.input.scale = value;
             self
         }
 
         /// Sets `clientToken`.
+        ///
+        /// A case-sensitive idempotency token of up to 36 ASCII characters, so retries don't create duplicate task sets.
+        ///
+        /// `clientToken`: `String` (string).
+        #[inline]
         pub fn client_token(mut self, value: impl Into<String>) -> Self {
             self.input.client_token = Some(value.into());
             self
         }
 
         /// Sets or clears `clientToken` as a whole.
+        #[inline]
         pub fn set_client_token(mut self, value: Option<String>) -> Self {
             self.input.client_token = value;
             self
         }
 
         /// Appends one item to `tags`.
+        ///
+        /// Metadata key-value pairs to attach to the task set, at most 50.
+        ///
+        /// `tags`: `Tags` (list), items 0..=50.
+        #[inline]
         pub fn tags(mut self, item: impl Into<Tag>) -> Self {
             self.input
                 .tags
@@ -2067,6 +2551,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `tags` as a whole.
+        #[inline]
         pub fn set_tags(mut self, value: Option<Vec<Tag>>) -> Self {
             self.input.tags = value;
             self
@@ -2083,11 +2568,13 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<CreateTaskSetResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`CreateTaskSetError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(self) -> Result<CreateTaskSetResponse, CallError<CreateTaskSetError>> {
             self.client
                 .send_with::<operations::CreateTaskSet>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -2111,24 +2598,32 @@ pub mod fluent {
         }
 
         /// Sets `name`.
+        ///
+        /// `name`: `SettingName` (string), required.
+        #[inline]
         pub fn name(mut self, value: impl Into<SettingName>) -> Self {
             self.input.name = Some(value.into());
             self
         }
 
         /// Sets or clears `name` as a whole.
+        #[inline]
         pub fn set_name(mut self, value: Option<SettingName>) -> Self {
             self.input.name = value;
             self
         }
 
         /// Sets `principalArn`.
+        ///
+        /// `principalArn`: `String` (string).
+        #[inline]
         pub fn principal_arn(mut self, value: impl Into<String>) -> Self {
             self.input.principal_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `principalArn` as a whole.
+        #[inline]
         pub fn set_principal_arn(mut self, value: Option<String>) -> Self {
             self.input.principal_arn = value;
             self
@@ -2145,11 +2640,15 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DeleteAccountSettingResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DeleteAccountSettingError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<DeleteAccountSettingResponse, CallError<DeleteAccountSettingError>> {
             self.client
                 .send_with::<operations::DeleteAccountSetting>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -2173,18 +2672,25 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Appends one item to `attributes`.
+        ///
+        /// `attributes`: `Attributes` (list), required.
+        #[inline]
         pub fn attributes(mut self, item: impl Into<Attribute>) -> Self {
             self.input
                 .attributes
@@ -2194,6 +2700,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `attributes` as a whole.
+        #[inline]
         pub fn set_attributes(mut self, value: Option<Vec<Attribute>>) -> Self {
             self.input.attributes = value;
             self
@@ -2210,11 +2717,15 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DeleteAttributesResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DeleteAttributesError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<DeleteAttributesResponse, CallError<DeleteAttributesError>> {
             self.client
                 .send_with::<operations::DeleteAttributes>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -2238,24 +2749,32 @@ pub mod fluent {
         }
 
         /// Sets `capacityProvider`.
+        ///
+        /// `capacityProvider`: `String` (string), required.
+        #[inline]
         pub fn capacity_provider(mut self, value: impl Into<String>) -> Self {
             self.input.capacity_provider = Some(value.into());
             self
         }
 
         /// Sets or clears `capacityProvider` as a whole.
+        #[inline]
         pub fn set_capacity_provider(mut self, value: Option<String>) -> Self {
             self.input.capacity_provider = value;
             self
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
@@ -2272,11 +2791,16 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DeleteCapacityProviderResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DeleteCapacityProviderError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<DeleteCapacityProviderResponse, CallError<DeleteCapacityProviderError>>
+        {
             self.client
                 .send_with::<operations::DeleteCapacityProvider>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -2298,12 +2822,18 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// The short name or full ARN of the cluster to delete.
+        ///
+        /// `cluster`: `String` (string), required.
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
@@ -2320,11 +2850,13 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DeleteClusterResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DeleteClusterError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(self) -> Result<DeleteClusterResponse, CallError<DeleteClusterError>> {
             self.client
                 .send_with::<operations::DeleteCluster>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -2348,12 +2880,16 @@ pub mod fluent {
         }
 
         /// Sets `daemonArn`.
+        ///
+        /// `daemonArn`: `String` (string), required.
+        #[inline]
         pub fn daemon_arn(mut self, value: impl Into<String>) -> Self {
             self.input.daemon_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `daemonArn` as a whole.
+        #[inline]
         pub fn set_daemon_arn(mut self, value: Option<String>) -> Self {
             self.input.daemon_arn = value;
             self
@@ -2370,11 +2906,13 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DeleteDaemonResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DeleteDaemonError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(self) -> Result<DeleteDaemonResponse, CallError<DeleteDaemonError>> {
             self.client
                 .send_with::<operations::DeleteDaemon>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -2398,12 +2936,16 @@ pub mod fluent {
         }
 
         /// Sets `daemonTaskDefinition`.
+        ///
+        /// `daemonTaskDefinition`: `String` (string), required.
+        #[inline]
         pub fn daemon_task_definition(mut self, value: impl Into<String>) -> Self {
             self.input.daemon_task_definition = Some(value.into());
             self
         }
 
         /// Sets or clears `daemonTaskDefinition` as a whole.
+        #[inline]
         pub fn set_daemon_task_definition(mut self, value: Option<String>) -> Self {
             self.input.daemon_task_definition = value;
             self
@@ -2420,11 +2962,16 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DeleteDaemonTaskDefinitionResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DeleteDaemonTaskDefinitionError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<DeleteDaemonTaskDefinitionResponse, CallError<DeleteDaemonTaskDefinitionError>>
+        {
             self.client
                 .send_with::<operations::DeleteDaemonTaskDefinition>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -2448,12 +2995,16 @@ pub mod fluent {
         }
 
         /// Sets `serviceArn`.
+        ///
+        /// `serviceArn`: `String` (string), required.
+        #[inline]
         pub fn service_arn(mut self, value: impl Into<String>) -> Self {
             self.input.service_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `serviceArn` as a whole.
+        #[inline]
         pub fn set_service_arn(mut self, value: Option<String>) -> Self {
             self.input.service_arn = value;
             self
@@ -2470,11 +3021,16 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DeleteExpressGatewayServiceResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DeleteExpressGatewayServiceError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<DeleteExpressGatewayServiceResponse, CallError<DeleteExpressGatewayServiceError>>
+        {
             self.client
                 .send_with::<operations::DeleteExpressGatewayService>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -2498,12 +3054,16 @@ pub mod fluent {
         }
 
         /// Sets `gateway`.
+        ///
+        /// `gateway`: `String` (string), required.
+        #[inline]
         pub fn gateway(mut self, value: impl Into<String>) -> Self {
             self.input.gateway = Some(value.into());
             self
         }
 
         /// Sets or clears `gateway` as a whole.
+        #[inline]
         pub fn set_gateway(mut self, value: Option<String>) -> Self {
             self.input.gateway = value;
             self
@@ -2520,11 +3080,13 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DeleteGatewayResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DeleteGatewayError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(self) -> Result<DeleteGatewayResponse, CallError<DeleteGatewayError>> {
             self.client
                 .send_with::<operations::DeleteGateway>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -2546,36 +3108,54 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// The short name or full ARN of the cluster that hosts the service; `default` when omitted.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Sets `service`.
+        ///
+        /// The name or ARN of the service to delete.
+        ///
+        /// `service`: `String` (string), required.
+        #[inline]
         pub fn service(mut self, value: impl Into<String>) -> Self {
             self.input.service = Some(value.into());
             self
         }
 
         /// Sets or clears `service` as a whole.
+        #[inline]
         pub fn set_service(mut self, value: Option<String>) -> Self {
             self.input.service = value;
             self
         }
 
         /// Sets `force`.
+        ///
+        /// Whether to delete a `REPLICA` service even though it has not been scaled down to zero tasks.
+        ///
+        /// `force`: `BoxedBoolean` (boolean).
+        #[inline]
         pub fn force(mut self, value: impl Into<bool>) -> Self {
             self.input.force = Some(value.into());
             self
         }
 
         /// Sets or clears `force` as a whole.
+        #[inline]
         pub fn set_force(mut self, value: Option<bool>) -> Self {
             self.input.force = value;
             self
@@ -2592,11 +3172,13 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DeleteServiceResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DeleteServiceError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(self) -> Result<DeleteServiceResponse, CallError<DeleteServiceError>> {
             self.client
                 .send_with::<operations::DeleteService>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -2620,6 +3202,9 @@ pub mod fluent {
         }
 
         /// Appends one item to `taskDefinitions`.
+        ///
+        /// `taskDefinitions`: `StringList` (list), required.
+        #[inline]
         pub fn task_definitions(mut self, item: impl Into<String>) -> Self {
             self.input
                 .task_definitions
@@ -2629,6 +3214,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `taskDefinitions` as a whole.
+        #[inline]
         pub fn set_task_definitions(mut self, value: Option<Vec<String>>) -> Self {
             self.input.task_definitions = value;
             self
@@ -2645,11 +3231,15 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DeleteTaskDefinitionsResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DeleteTaskDefinitionsError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<DeleteTaskDefinitionsResponse, CallError<DeleteTaskDefinitionsError>> {
             self.client
                 .send_with::<operations::DeleteTaskDefinitions>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -2671,48 +3261,72 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// The short name or full ARN of the cluster that hosts the service.
+        ///
+        /// `cluster`: `String` (string), required.
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Sets `service`.
+        ///
+        /// The short name or full ARN of the service the task set belongs to.
+        ///
+        /// `service`: `String` (string), required.
+        #[inline]
         pub fn service(mut self, value: impl Into<String>) -> Self {
             self.input.service = Some(value.into());
             self
         }
 
         /// Sets or clears `service` as a whole.
+        #[inline]
         pub fn set_service(mut self, value: Option<String>) -> Self {
             self.input.service = value;
             self
         }
 
         /// Sets `taskSet`.
+        ///
+        /// The ID or full ARN of the task set to delete.
+        ///
+        /// `taskSet`: `String` (string), required.
+        #[inline]
         pub fn task_set(mut self, value: impl Into<String>) -> Self {
             self.input.task_set = Some(value.into());
             self
         }
 
         /// Sets or clears `taskSet` as a whole.
+        #[inline]
         pub fn set_task_set(mut self, value: Option<String>) -> Self {
             self.input.task_set = value;
             self
         }
 
         /// Sets `force`.
+        ///
+        /// Whether to delete the task set even though it has not been scaled down to zero.
+        ///
+        /// `force`: `BoxedBoolean` (boolean).
+        #[inline]
         pub fn force(mut self, value: impl Into<bool>) -> Self {
             self.input.force = Some(value.into());
             self
         }
 
         /// Sets or clears `force` as a whole.
+        #[inline]
         pub fn set_force(mut self, value: Option<bool>) -> Self {
             self.input.force = value;
             self
@@ -2729,11 +3343,13 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DeleteTaskSetResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DeleteTaskSetError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(self) -> Result<DeleteTaskSetResponse, CallError<DeleteTaskSetError>> {
             self.client
                 .send_with::<operations::DeleteTaskSet>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -2757,36 +3373,48 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Sets `containerInstance`.
+        ///
+        /// `containerInstance`: `String` (string), required.
+        #[inline]
         pub fn container_instance(mut self, value: impl Into<String>) -> Self {
             self.input.container_instance = Some(value.into());
             self
         }
 
         /// Sets or clears `containerInstance` as a whole.
+        #[inline]
         pub fn set_container_instance(mut self, value: Option<String>) -> Self {
             self.input.container_instance = value;
             self
         }
 
         /// Sets `force`.
+        ///
+        /// `force`: `BoxedBoolean` (boolean).
+        #[inline]
         pub fn force(mut self, value: impl Into<bool>) -> Self {
             self.input.force = Some(value.into());
             self
         }
 
         /// Sets or clears `force` as a whole.
+        #[inline]
         pub fn set_force(mut self, value: Option<bool>) -> Self {
             self.input.force = value;
             self
@@ -2803,11 +3431,16 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DeregisterContainerInstanceResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DeregisterContainerInstanceError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<DeregisterContainerInstanceResponse, CallError<DeregisterContainerInstanceError>>
+        {
             self.client
                 .send_with::<operations::DeregisterContainerInstance>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -2829,12 +3462,18 @@ pub mod fluent {
         }
 
         /// Sets `taskDefinition`.
+        ///
+        /// The `family:revision` or full ARN of the task definition revision to deregister; a revision is required.
+        ///
+        /// `taskDefinition`: `String` (string), required.
+        #[inline]
         pub fn task_definition(mut self, value: impl Into<String>) -> Self {
             self.input.task_definition = Some(value.into());
             self
         }
 
         /// Sets or clears `taskDefinition` as a whole.
+        #[inline]
         pub fn set_task_definition(mut self, value: Option<String>) -> Self {
             self.input.task_definition = value;
             self
@@ -2851,11 +3490,16 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DeregisterTaskDefinitionResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DeregisterTaskDefinitionError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<DeregisterTaskDefinitionResponse, CallError<DeregisterTaskDefinitionError>>
+        {
             self.client
                 .send_with::<operations::DeregisterTaskDefinition>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -2879,6 +3523,9 @@ pub mod fluent {
         }
 
         /// Appends one item to `capacityProviders`.
+        ///
+        /// `capacityProviders`: `StringList` (list).
+        #[inline]
         pub fn capacity_providers(mut self, item: impl Into<String>) -> Self {
             self.input
                 .capacity_providers
@@ -2888,24 +3535,32 @@ pub mod fluent {
         }
 
         /// Sets or clears `capacityProviders` as a whole.
+        #[inline]
         pub fn set_capacity_providers(mut self, value: Option<Vec<String>>) -> Self {
             self.input.capacity_providers = value;
             self
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Appends one item to `include`.
+        ///
+        /// `include`: `CapacityProviderFieldList` (list).
+        #[inline]
         pub fn include(mut self, item: impl Into<CapacityProviderField>) -> Self {
             self.input
                 .include
@@ -2915,30 +3570,39 @@ pub mod fluent {
         }
 
         /// Sets or clears `include` as a whole.
+        #[inline]
         pub fn set_include(mut self, value: Option<Vec<CapacityProviderField>>) -> Self {
             self.input.include = value;
             self
         }
 
         /// Sets `maxResults`.
+        ///
+        /// `maxResults`: `BoxedInteger` (integer).
+        #[inline]
         pub fn max_results(mut self, value: impl Into<i32>) -> Self {
             self.input.max_results = Some(value.into());
             self
         }
 
         /// Sets or clears `maxResults` as a whole.
+        #[inline]
         pub fn set_max_results(mut self, value: Option<i32>) -> Self {
             self.input.max_results = value;
             self
         }
 
         /// Sets `nextToken`.
+        ///
+        /// `nextToken`: `String` (string).
+        #[inline]
         pub fn next_token(mut self, value: impl Into<String>) -> Self {
             self.input.next_token = Some(value.into());
             self
         }
 
         /// Sets or clears `nextToken` as a whole.
+        #[inline]
         pub fn set_next_token(mut self, value: Option<String>) -> Self {
             self.input.next_token = value;
             self
@@ -2955,11 +3619,16 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DescribeCapacityProvidersResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DescribeCapacityProvidersError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<DescribeCapacityProvidersResponse, CallError<DescribeCapacityProvidersError>>
+        {
             self.client
                 .send_with::<operations::DescribeCapacityProviders>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -2981,6 +3650,11 @@ pub mod fluent {
         }
 
         /// Appends one item to `clusters`.
+        ///
+        /// Up to 100 cluster short names or full ARNs to describe; `default` when omitted.
+        ///
+        /// `clusters`: `StringList` (list).
+        #[inline]
         pub fn clusters(mut self, item: impl Into<String>) -> Self {
             self.input
                 .clusters
@@ -2990,12 +3664,18 @@ pub mod fluent {
         }
 
         /// Sets or clears `clusters` as a whole.
+        #[inline]
         pub fn set_clusters(mut self, value: Option<Vec<String>>) -> Self {
             self.input.clusters = value;
             self
         }
 
         /// Appends one item to `include`.
+        ///
+        /// Optional extra details to return: `ATTACHMENTS`, `CONFIGURATIONS`, `SETTINGS`, `STATISTICS` and/or `TAGS`.
+        ///
+        /// `include`: `ClusterFieldList` (list).
+        #[inline]
         pub fn include(mut self, item: impl Into<ClusterField>) -> Self {
             self.input
                 .include
@@ -3005,6 +3685,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `include` as a whole.
+        #[inline]
         pub fn set_include(mut self, value: Option<Vec<ClusterField>>) -> Self {
             self.input.include = value;
             self
@@ -3021,11 +3702,15 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DescribeClustersResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DescribeClustersError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<DescribeClustersResponse, CallError<DescribeClustersError>> {
             self.client
                 .send_with::<operations::DescribeClusters>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -3049,18 +3734,25 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Appends one item to `containerInstances`.
+        ///
+        /// `containerInstances`: `StringList` (list), required.
+        #[inline]
         pub fn container_instances(mut self, item: impl Into<String>) -> Self {
             self.input
                 .container_instances
@@ -3070,12 +3762,16 @@ pub mod fluent {
         }
 
         /// Sets or clears `containerInstances` as a whole.
+        #[inline]
         pub fn set_container_instances(mut self, value: Option<Vec<String>>) -> Self {
             self.input.container_instances = value;
             self
         }
 
         /// Appends one item to `include`.
+        ///
+        /// `include`: `ContainerInstanceFieldList` (list).
+        #[inline]
         pub fn include(mut self, item: impl Into<ContainerInstanceField>) -> Self {
             self.input
                 .include
@@ -3085,6 +3781,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `include` as a whole.
+        #[inline]
         pub fn set_include(mut self, value: Option<Vec<ContainerInstanceField>>) -> Self {
             self.input.include = value;
             self
@@ -3101,11 +3798,16 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DescribeContainerInstancesResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DescribeContainerInstancesError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<DescribeContainerInstancesResponse, CallError<DescribeContainerInstancesError>>
+        {
             self.client
                 .send_with::<operations::DescribeContainerInstances>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -3129,12 +3831,16 @@ pub mod fluent {
         }
 
         /// Sets `daemonArn`.
+        ///
+        /// `daemonArn`: `String` (string), required.
+        #[inline]
         pub fn daemon_arn(mut self, value: impl Into<String>) -> Self {
             self.input.daemon_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `daemonArn` as a whole.
+        #[inline]
         pub fn set_daemon_arn(mut self, value: Option<String>) -> Self {
             self.input.daemon_arn = value;
             self
@@ -3151,11 +3857,13 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DescribeDaemonResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DescribeDaemonError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(self) -> Result<DescribeDaemonResponse, CallError<DescribeDaemonError>> {
             self.client
                 .send_with::<operations::DescribeDaemon>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -3179,6 +3887,9 @@ pub mod fluent {
         }
 
         /// Appends one item to `daemonDeploymentArns`.
+        ///
+        /// `daemonDeploymentArns`: `StringList` (list), required.
+        #[inline]
         pub fn daemon_deployment_arns(mut self, item: impl Into<String>) -> Self {
             self.input
                 .daemon_deployment_arns
@@ -3188,6 +3899,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `daemonDeploymentArns` as a whole.
+        #[inline]
         pub fn set_daemon_deployment_arns(mut self, value: Option<Vec<String>>) -> Self {
             self.input.daemon_deployment_arns = value;
             self
@@ -3204,11 +3916,16 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DescribeDaemonDeploymentsResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DescribeDaemonDeploymentsError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<DescribeDaemonDeploymentsResponse, CallError<DescribeDaemonDeploymentsError>>
+        {
             self.client
                 .send_with::<operations::DescribeDaemonDeployments>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -3232,6 +3949,9 @@ pub mod fluent {
         }
 
         /// Appends one item to `daemonRevisionArns`.
+        ///
+        /// `daemonRevisionArns`: `StringList` (list), required.
+        #[inline]
         pub fn daemon_revision_arns(mut self, item: impl Into<String>) -> Self {
             self.input
                 .daemon_revision_arns
@@ -3241,6 +3961,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `daemonRevisionArns` as a whole.
+        #[inline]
         pub fn set_daemon_revision_arns(mut self, value: Option<Vec<String>>) -> Self {
             self.input.daemon_revision_arns = value;
             self
@@ -3257,11 +3978,16 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DescribeDaemonRevisionsResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DescribeDaemonRevisionsError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<DescribeDaemonRevisionsResponse, CallError<DescribeDaemonRevisionsError>>
+        {
             self.client
                 .send_with::<operations::DescribeDaemonRevisions>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -3285,12 +4011,16 @@ pub mod fluent {
         }
 
         /// Sets `daemonTaskDefinition`.
+        ///
+        /// `daemonTaskDefinition`: `String` (string), required.
+        #[inline]
         pub fn daemon_task_definition(mut self, value: impl Into<String>) -> Self {
             self.input.daemon_task_definition = Some(value.into());
             self
         }
 
         /// Sets or clears `daemonTaskDefinition` as a whole.
+        #[inline]
         pub fn set_daemon_task_definition(mut self, value: Option<String>) -> Self {
             self.input.daemon_task_definition = value;
             self
@@ -3307,11 +4037,18 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DescribeDaemonTaskDefinitionResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DescribeDaemonTaskDefinitionError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<
+            DescribeDaemonTaskDefinitionResponse,
+            CallError<DescribeDaemonTaskDefinitionError>,
+        > {
             self.client
                 .send_with::<operations::DescribeDaemonTaskDefinition>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -3335,18 +4072,25 @@ pub mod fluent {
         }
 
         /// Sets `serviceArn`.
+        ///
+        /// `serviceArn`: `String` (string), required.
+        #[inline]
         pub fn service_arn(mut self, value: impl Into<String>) -> Self {
             self.input.service_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `serviceArn` as a whole.
+        #[inline]
         pub fn set_service_arn(mut self, value: Option<String>) -> Self {
             self.input.service_arn = value;
             self
         }
 
         /// Appends one item to `include`.
+        ///
+        /// `include`: `ExpressGatewayServiceIncludeList` (list).
+        #[inline]
         pub fn include(mut self, item: impl Into<ExpressGatewayServiceInclude>) -> Self {
             self.input
                 .include
@@ -3356,6 +4100,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `include` as a whole.
+        #[inline]
         pub fn set_include(mut self, value: Option<Vec<ExpressGatewayServiceInclude>>) -> Self {
             self.input.include = value;
             self
@@ -3372,11 +4117,18 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DescribeExpressGatewayServiceResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DescribeExpressGatewayServiceError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<
+            DescribeExpressGatewayServiceResponse,
+            CallError<DescribeExpressGatewayServiceError>,
+        > {
             self.client
                 .send_with::<operations::DescribeExpressGatewayService>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -3400,12 +4152,16 @@ pub mod fluent {
         }
 
         /// Sets `gateway`.
+        ///
+        /// `gateway`: `String` (string), required.
+        #[inline]
         pub fn gateway(mut self, value: impl Into<String>) -> Self {
             self.input.gateway = Some(value.into());
             self
         }
 
         /// Sets or clears `gateway` as a whole.
+        #[inline]
         pub fn set_gateway(mut self, value: Option<String>) -> Self {
             self.input.gateway = value;
             self
@@ -3422,11 +4178,15 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DescribeGatewayResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DescribeGatewayError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<DescribeGatewayResponse, CallError<DescribeGatewayError>> {
             self.client
                 .send_with::<operations::DescribeGateway>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -3450,36 +4210,48 @@ pub mod fluent {
         }
 
         /// Sets `gateway`.
+        ///
+        /// `gateway`: `String` (string), required.
+        #[inline]
         pub fn gateway(mut self, value: impl Into<String>) -> Self {
             self.input.gateway = Some(value.into());
             self
         }
 
         /// Sets or clears `gateway` as a whole.
+        #[inline]
         pub fn set_gateway(mut self, value: Option<String>) -> Self {
             self.input.gateway = value;
             self
         }
 
         /// Sets `maxResults`.
+        ///
+        /// `maxResults`: `BoxedInteger` (integer).
+        #[inline]
         pub fn max_results(mut self, value: impl Into<i32>) -> Self {
             self.input.max_results = Some(value.into());
             self
         }
 
         /// Sets or clears `maxResults` as a whole.
+        #[inline]
         pub fn set_max_results(mut self, value: Option<i32>) -> Self {
             self.input.max_results = value;
             self
         }
 
         /// Sets `nextToken`.
+        ///
+        /// `nextToken`: `String` (string).
+        #[inline]
         pub fn next_token(mut self, value: impl Into<String>) -> Self {
             self.input.next_token = Some(value.into());
             self
         }
 
         /// Sets or clears `nextToken` as a whole.
+        #[inline]
         pub fn set_next_token(mut self, value: Option<String>) -> Self {
             self.input.next_token = value;
             self
@@ -3496,11 +4268,16 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DescribeGatewayResourcesResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DescribeGatewayResourcesError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<DescribeGatewayResourcesResponse, CallError<DescribeGatewayResourcesError>>
+        {
             self.client
                 .send_with::<operations::DescribeGatewayResources>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -3524,12 +4301,16 @@ pub mod fluent {
         }
 
         /// Sets `gatewayRouteArn`.
+        ///
+        /// `gatewayRouteArn`: `String` (string), required.
+        #[inline]
         pub fn gateway_route_arn(mut self, value: impl Into<String>) -> Self {
             self.input.gateway_route_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `gatewayRouteArn` as a whole.
+        #[inline]
         pub fn set_gateway_route_arn(mut self, value: Option<String>) -> Self {
             self.input.gateway_route_arn = value;
             self
@@ -3546,11 +4327,15 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DescribeGatewayRouteResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DescribeGatewayRouteError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<DescribeGatewayRouteResponse, CallError<DescribeGatewayRouteError>> {
             self.client
                 .send_with::<operations::DescribeGatewayRoute>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -3574,6 +4359,9 @@ pub mod fluent {
         }
 
         /// Appends one item to `serviceDeploymentArns`.
+        ///
+        /// `serviceDeploymentArns`: `StringList` (list), required.
+        #[inline]
         pub fn service_deployment_arns(mut self, item: impl Into<String>) -> Self {
             self.input
                 .service_deployment_arns
@@ -3583,6 +4371,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `serviceDeploymentArns` as a whole.
+        #[inline]
         pub fn set_service_deployment_arns(mut self, value: Option<Vec<String>>) -> Self {
             self.input.service_deployment_arns = value;
             self
@@ -3599,11 +4388,16 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DescribeServiceDeploymentsResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DescribeServiceDeploymentsError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<DescribeServiceDeploymentsResponse, CallError<DescribeServiceDeploymentsError>>
+        {
             self.client
                 .send_with::<operations::DescribeServiceDeployments>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -3627,6 +4421,9 @@ pub mod fluent {
         }
 
         /// Appends one item to `serviceRevisionArns`.
+        ///
+        /// `serviceRevisionArns`: `StringList` (list), required.
+        #[inline]
         pub fn service_revision_arns(mut self, item: impl Into<String>) -> Self {
             self.input
                 .service_revision_arns
@@ -3636,6 +4433,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `serviceRevisionArns` as a whole.
+        #[inline]
         pub fn set_service_revision_arns(mut self, value: Option<Vec<String>>) -> Self {
             self.input.service_revision_arns = value;
             self
@@ -3652,11 +4450,16 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DescribeServiceRevisionsResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DescribeServiceRevisionsError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<DescribeServiceRevisionsResponse, CallError<DescribeServiceRevisionsError>>
+        {
             self.client
                 .send_with::<operations::DescribeServiceRevisions>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -3678,18 +4481,29 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// The short name or full ARN of the cluster that hosts the services; `default` when omitted.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Appends one item to `services`.
+        ///
+        /// Up to 10 service names or ARNs to describe.
+        ///
+        /// `services`: `StringList` (list), required.
+        #[inline]
         pub fn services(mut self, item: impl Into<String>) -> Self {
             self.input
                 .services
@@ -3699,12 +4513,18 @@ pub mod fluent {
         }
 
         /// Sets or clears `services` as a whole.
+        #[inline]
         pub fn set_services(mut self, value: Option<Vec<String>>) -> Self {
             self.input.services = value;
             self
         }
 
         /// Appends one item to `include`.
+        ///
+        /// Optional extra details to return; `TAGS` adds each service's tags.
+        ///
+        /// `include`: `ServiceFieldList` (list).
+        #[inline]
         pub fn include(mut self, item: impl Into<ServiceField>) -> Self {
             self.input
                 .include
@@ -3714,6 +4534,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `include` as a whole.
+        #[inline]
         pub fn set_include(mut self, value: Option<Vec<ServiceField>>) -> Self {
             self.input.include = value;
             self
@@ -3730,11 +4551,15 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DescribeServicesResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DescribeServicesError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<DescribeServicesResponse, CallError<DescribeServicesError>> {
             self.client
                 .send_with::<operations::DescribeServices>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -3756,18 +4581,29 @@ pub mod fluent {
         }
 
         /// Sets `taskDefinition`.
+        ///
+        /// The family (latest `ACTIVE` revision), `family:revision`, or full ARN of the task definition to describe.
+        ///
+        /// `taskDefinition`: `String` (string), required.
+        #[inline]
         pub fn task_definition(mut self, value: impl Into<String>) -> Self {
             self.input.task_definition = Some(value.into());
             self
         }
 
         /// Sets or clears `taskDefinition` as a whole.
+        #[inline]
         pub fn set_task_definition(mut self, value: Option<String>) -> Self {
             self.input.task_definition = value;
             self
         }
 
         /// Appends one item to `include`.
+        ///
+        /// Optional extra details to return; `TAGS` adds the task definition's tags.
+        ///
+        /// `include`: `TaskDefinitionFieldList` (list).
+        #[inline]
         pub fn include(mut self, item: impl Into<TaskDefinitionField>) -> Self {
             self.input
                 .include
@@ -3777,6 +4613,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `include` as a whole.
+        #[inline]
         pub fn set_include(mut self, value: Option<Vec<TaskDefinitionField>>) -> Self {
             self.input.include = value;
             self
@@ -3793,11 +4630,16 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DescribeTaskDefinitionResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DescribeTaskDefinitionError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<DescribeTaskDefinitionResponse, CallError<DescribeTaskDefinitionError>>
+        {
             self.client
                 .send_with::<operations::DescribeTaskDefinition>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -3819,30 +4661,47 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// The short name or full ARN of the cluster that hosts the service.
+        ///
+        /// `cluster`: `String` (string), required.
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Sets `service`.
+        ///
+        /// The short name or full ARN of the service whose task sets to describe.
+        ///
+        /// `service`: `String` (string), required.
+        #[inline]
         pub fn service(mut self, value: impl Into<String>) -> Self {
             self.input.service = Some(value.into());
             self
         }
 
         /// Sets or clears `service` as a whole.
+        #[inline]
         pub fn set_service(mut self, value: Option<String>) -> Self {
             self.input.service = value;
             self
         }
 
         /// Appends one item to `taskSets`.
+        ///
+        /// IDs or ARNs of the task sets to describe; all of the service's task sets when omitted.
+        ///
+        /// `taskSets`: `StringList` (list).
+        #[inline]
         pub fn task_sets(mut self, item: impl Into<String>) -> Self {
             self.input
                 .task_sets
@@ -3852,12 +4711,18 @@ pub mod fluent {
         }
 
         /// Sets or clears `taskSets` as a whole.
+        #[inline]
         pub fn set_task_sets(mut self, value: Option<Vec<String>>) -> Self {
             self.input.task_sets = value;
             self
         }
 
         /// Appends one item to `include`.
+        ///
+        /// Optional extra details to return; `TAGS` adds each task set's tags.
+        ///
+        /// `include`: `TaskSetFieldList` (list).
+        #[inline]
         pub fn include(mut self, item: impl Into<TaskSetField>) -> Self {
             self.input
                 .include
@@ -3867,6 +4732,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `include` as a whole.
+        #[inline]
         pub fn set_include(mut self, value: Option<Vec<TaskSetField>>) -> Self {
             self.input.include = value;
             self
@@ -3883,11 +4749,15 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DescribeTaskSetsResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DescribeTaskSetsError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<DescribeTaskSetsResponse, CallError<DescribeTaskSetsError>> {
             self.client
                 .send_with::<operations::DescribeTaskSets>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -3911,18 +4781,25 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Appends one item to `tasks`.
+        ///
+        /// `tasks`: `StringList` (list), required.
+        #[inline]
         pub fn tasks(mut self, item: impl Into<String>) -> Self {
             self.input
                 .tasks
@@ -3932,12 +4809,16 @@ pub mod fluent {
         }
 
         /// Sets or clears `tasks` as a whole.
+        #[inline]
         pub fn set_tasks(mut self, value: Option<Vec<String>>) -> Self {
             self.input.tasks = value;
             self
         }
 
         /// Appends one item to `include`.
+        ///
+        /// `include`: `TaskFieldList` (list).
+        #[inline]
         pub fn include(mut self, item: impl Into<TaskField>) -> Self {
             self.input
                 .include
@@ -3947,6 +4828,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `include` as a whole.
+        #[inline]
         pub fn set_include(mut self, value: Option<Vec<TaskField>>) -> Self {
             self.input.include = value;
             self
@@ -3963,11 +4845,13 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DescribeTasksResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DescribeTasksError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(self) -> Result<DescribeTasksResponse, CallError<DescribeTasksError>> {
             self.client
                 .send_with::<operations::DescribeTasks>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -3991,24 +4875,32 @@ pub mod fluent {
         }
 
         /// Sets `gateway`.
+        ///
+        /// `gateway`: `String` (string), required.
+        #[inline]
         pub fn gateway(mut self, value: impl Into<String>) -> Self {
             self.input.gateway = Some(value.into());
             self
         }
 
         /// Sets or clears `gateway` as a whole.
+        #[inline]
         pub fn set_gateway(mut self, value: Option<String>) -> Self {
             self.input.gateway = value;
             self
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string), required.
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
@@ -4025,11 +4917,18 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DisassociateGatewayFromClusterResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DisassociateGatewayFromClusterError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<
+            DisassociateGatewayFromClusterResponse,
+            CallError<DisassociateGatewayFromClusterError>,
+        > {
             self.client
                 .send_with::<operations::DisassociateGatewayFromCluster>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -4053,24 +4952,32 @@ pub mod fluent {
         }
 
         /// Sets `containerInstance`.
+        ///
+        /// `containerInstance`: `String` (string).
+        #[inline]
         pub fn container_instance(mut self, value: impl Into<String>) -> Self {
             self.input.container_instance = Some(value.into());
             self
         }
 
         /// Sets or clears `containerInstance` as a whole.
+        #[inline]
         pub fn set_container_instance(mut self, value: Option<String>) -> Self {
             self.input.container_instance = value;
             self
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
@@ -4087,11 +4994,15 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<DiscoverPollEndpointResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`DiscoverPollEndpointError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<DiscoverPollEndpointResponse, CallError<DiscoverPollEndpointError>> {
             self.client
                 .send_with::<operations::DiscoverPollEndpoint>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -4115,60 +5026,80 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Sets `container`.
+        ///
+        /// `container`: `String` (string).
+        #[inline]
         pub fn container(mut self, value: impl Into<String>) -> Self {
             self.input.container = Some(value.into());
             self
         }
 
         /// Sets or clears `container` as a whole.
+        #[inline]
         pub fn set_container(mut self, value: Option<String>) -> Self {
             self.input.container = value;
             self
         }
 
         /// Sets `command`.
+        ///
+        /// `command`: `String` (string), required.
+        #[inline]
         pub fn command(mut self, value: impl Into<String>) -> Self {
             self.input.command = Some(value.into());
             self
         }
 
         /// Sets or clears `command` as a whole.
+        #[inline]
         pub fn set_command(mut self, value: Option<String>) -> Self {
             self.input.command = value;
             self
         }
 
         /// Sets `interactive`.
+        ///
+        /// `interactive`: `Boolean` (boolean), required.
+        #[inline]
         pub fn interactive(mut self, value: impl Into<bool>) -> Self {
             self.input.interactive = Some(value.into());
             self
         }
 
         /// Sets or clears `interactive` as a whole.
+        #[inline]
         pub fn set_interactive(mut self, value: Option<bool>) -> Self {
             self.input.interactive = value;
             self
         }
 
         /// Sets `task`.
+        ///
+        /// `task`: `String` (string), required.
+        #[inline]
         pub fn task(mut self, value: impl Into<String>) -> Self {
             self.input.task = Some(value.into());
             self
         }
 
         /// Sets or clears `task` as a whole.
+        #[inline]
         pub fn set_task(mut self, value: Option<String>) -> Self {
             self.input.task = value;
             self
@@ -4185,11 +5116,13 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<ExecuteCommandResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`ExecuteCommandError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(self) -> Result<ExecuteCommandResponse, CallError<ExecuteCommandError>> {
             self.client
                 .send_with::<operations::ExecuteCommand>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -4213,18 +5146,25 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string), required.
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Appends one item to `tasks`.
+        ///
+        /// `tasks`: `StringList` (list).
+        #[inline]
         pub fn tasks(mut self, item: impl Into<String>) -> Self {
             self.input
                 .tasks
@@ -4234,6 +5174,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `tasks` as a whole.
+        #[inline]
         pub fn set_tasks(mut self, value: Option<Vec<String>>) -> Self {
             self.input.tasks = value;
             self
@@ -4250,11 +5191,15 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<GetTaskProtectionResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`GetTaskProtectionError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<GetTaskProtectionResponse, CallError<GetTaskProtectionError>> {
             self.client
                 .send_with::<operations::GetTaskProtection>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -4278,72 +5223,96 @@ pub mod fluent {
         }
 
         /// Sets `name`.
+        ///
+        /// `name`: `SettingName` (string).
+        #[inline]
         pub fn name(mut self, value: impl Into<SettingName>) -> Self {
             self.input.name = Some(value.into());
             self
         }
 
         /// Sets or clears `name` as a whole.
+        #[inline]
         pub fn set_name(mut self, value: Option<SettingName>) -> Self {
             self.input.name = value;
             self
         }
 
         /// Sets `value`.
+        ///
+        /// `value`: `String` (string).
+        #[inline]
         pub fn value(mut self, value: impl Into<String>) -> Self {
             self.input.value = Some(value.into());
             self
         }
 
         /// Sets or clears `value` as a whole.
+        #[inline]
         pub fn set_value(mut self, value: Option<String>) -> Self {
             self.input.value = value;
             self
         }
 
         /// Sets `principalArn`.
+        ///
+        /// `principalArn`: `String` (string).
+        #[inline]
         pub fn principal_arn(mut self, value: impl Into<String>) -> Self {
             self.input.principal_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `principalArn` as a whole.
+        #[inline]
         pub fn set_principal_arn(mut self, value: Option<String>) -> Self {
             self.input.principal_arn = value;
             self
         }
 
         /// Sets `effectiveSettings`.
+        ///
+        /// `effectiveSettings`: `Boolean` (boolean).
+        #[inline]
         pub fn effective_settings(mut self, value: impl Into<bool>) -> Self {
             self.input.effective_settings = Some(value.into());
             self
         }
 
         /// Sets or clears `effectiveSettings` as a whole.
+        #[inline]
         pub fn set_effective_settings(mut self, value: Option<bool>) -> Self {
             self.input.effective_settings = value;
             self
         }
 
         /// Sets `nextToken`.
+        ///
+        /// `nextToken`: `String` (string).
+        #[inline]
         pub fn next_token(mut self, value: impl Into<String>) -> Self {
             self.input.next_token = Some(value.into());
             self
         }
 
         /// Sets or clears `nextToken` as a whole.
+        #[inline]
         pub fn set_next_token(mut self, value: Option<String>) -> Self {
             self.input.next_token = value;
             self
         }
 
         /// Sets `maxResults`.
+        ///
+        /// `maxResults`: `Integer` (integer).
+        #[inline]
         pub fn max_results(mut self, value: impl Into<i32>) -> Self {
             self.input.max_results = Some(value.into());
             self
         }
 
         /// Sets or clears `maxResults` as a whole.
+        #[inline]
         pub fn set_max_results(mut self, value: Option<i32>) -> Self {
             self.input.max_results = value;
             self
@@ -4360,11 +5329,15 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<ListAccountSettingsResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`ListAccountSettingsError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<ListAccountSettingsResponse, CallError<ListAccountSettingsError>> {
             self.client
                 .send_with::<operations::ListAccountSettings>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -4388,72 +5361,96 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Sets `targetType`.
+        ///
+        /// `targetType`: `TargetType` (string), required.
+        #[inline]
         pub fn target_type(mut self, value: impl Into<TargetType>) -> Self {
             self.input.target_type = Some(value.into());
             self
         }
 
         /// Sets or clears `targetType` as a whole.
+        #[inline]
         pub fn set_target_type(mut self, value: Option<TargetType>) -> Self {
             self.input.target_type = value;
             self
         }
 
         /// Sets `attributeName`.
+        ///
+        /// `attributeName`: `String` (string).
+        #[inline]
         pub fn attribute_name(mut self, value: impl Into<String>) -> Self {
             self.input.attribute_name = Some(value.into());
             self
         }
 
         /// Sets or clears `attributeName` as a whole.
+        #[inline]
         pub fn set_attribute_name(mut self, value: Option<String>) -> Self {
             self.input.attribute_name = value;
             self
         }
 
         /// Sets `attributeValue`.
+        ///
+        /// `attributeValue`: `String` (string).
+        #[inline]
         pub fn attribute_value(mut self, value: impl Into<String>) -> Self {
             self.input.attribute_value = Some(value.into());
             self
         }
 
         /// Sets or clears `attributeValue` as a whole.
+        #[inline]
         pub fn set_attribute_value(mut self, value: Option<String>) -> Self {
             self.input.attribute_value = value;
             self
         }
 
         /// Sets `nextToken`.
+        ///
+        /// `nextToken`: `String` (string).
+        #[inline]
         pub fn next_token(mut self, value: impl Into<String>) -> Self {
             self.input.next_token = Some(value.into());
             self
         }
 
         /// Sets or clears `nextToken` as a whole.
+        #[inline]
         pub fn set_next_token(mut self, value: Option<String>) -> Self {
             self.input.next_token = value;
             self
         }
 
         /// Sets `maxResults`.
+        ///
+        /// `maxResults`: `BoxedInteger` (integer).
+        #[inline]
         pub fn max_results(mut self, value: impl Into<i32>) -> Self {
             self.input.max_results = Some(value.into());
             self
         }
 
         /// Sets or clears `maxResults` as a whole.
+        #[inline]
         pub fn set_max_results(mut self, value: Option<i32>) -> Self {
             self.input.max_results = value;
             self
@@ -4470,11 +5467,13 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<ListAttributesResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`ListAttributesError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(self) -> Result<ListAttributesResponse, CallError<ListAttributesError>> {
             self.client
                 .send_with::<operations::ListAttributes>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -4496,24 +5495,36 @@ pub mod fluent {
         }
 
         /// Sets `nextToken`.
+        ///
+        /// The opaque pagination token from a previous `ListClusters` response, used to fetch the next page.
+        ///
+        /// `nextToken`: `String` (string).
+        #[inline]
         pub fn next_token(mut self, value: impl Into<String>) -> Self {
             self.input.next_token = Some(value.into());
             self
         }
 
         /// Sets or clears `nextToken` as a whole.
+        #[inline]
         pub fn set_next_token(mut self, value: Option<String>) -> Self {
             self.input.next_token = value;
             self
         }
 
         /// Sets `maxResults`.
+        ///
+        /// The largest number of clusters to return in one page, from 1 to 100; 100 when omitted.
+        ///
+        /// `maxResults`: `BoxedInteger` (integer).
+        #[inline]
         pub fn max_results(mut self, value: impl Into<i32>) -> Self {
             self.input.max_results = Some(value.into());
             self
         }
 
         /// Sets or clears `maxResults` as a whole.
+        #[inline]
         pub fn set_max_results(mut self, value: Option<i32>) -> Self {
             self.input.max_results = value;
             self
@@ -4530,11 +5541,13 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<ListClustersResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`ListClustersError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(self) -> Result<ListClustersResponse, CallError<ListClustersError>> {
             self.client
                 .send_with::<operations::ListClusters>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -4558,60 +5571,80 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Sets `filter`.
+        ///
+        /// `filter`: `String` (string).
+        #[inline]
         pub fn filter(mut self, value: impl Into<String>) -> Self {
             self.input.filter = Some(value.into());
             self
         }
 
         /// Sets or clears `filter` as a whole.
+        #[inline]
         pub fn set_filter(mut self, value: Option<String>) -> Self {
             self.input.filter = value;
             self
         }
 
         /// Sets `nextToken`.
+        ///
+        /// `nextToken`: `String` (string).
+        #[inline]
         pub fn next_token(mut self, value: impl Into<String>) -> Self {
             self.input.next_token = Some(value.into());
             self
         }
 
         /// Sets or clears `nextToken` as a whole.
+        #[inline]
         pub fn set_next_token(mut self, value: Option<String>) -> Self {
             self.input.next_token = value;
             self
         }
 
         /// Sets `maxResults`.
+        ///
+        /// `maxResults`: `BoxedInteger` (integer).
+        #[inline]
         pub fn max_results(mut self, value: impl Into<i32>) -> Self {
             self.input.max_results = Some(value.into());
             self
         }
 
         /// Sets or clears `maxResults` as a whole.
+        #[inline]
         pub fn set_max_results(mut self, value: Option<i32>) -> Self {
             self.input.max_results = value;
             self
         }
 
         /// Sets `status`.
+        ///
+        /// `status`: `ContainerInstanceStatus` (string).
+        #[inline]
         pub fn status(mut self, value: impl Into<ContainerInstanceStatus>) -> Self {
             self.input.status = Some(value.into());
             self
         }
 
         /// Sets or clears `status` as a whole.
+        #[inline]
         pub fn set_status(mut self, value: Option<ContainerInstanceStatus>) -> Self {
             self.input.status = value;
             self
@@ -4628,11 +5661,16 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<ListContainerInstancesResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`ListContainerInstancesError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<ListContainerInstancesResponse, CallError<ListContainerInstancesError>>
+        {
             self.client
                 .send_with::<operations::ListContainerInstances>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -4656,18 +5694,25 @@ pub mod fluent {
         }
 
         /// Sets `daemonArn`.
+        ///
+        /// `daemonArn`: `String` (string), required.
+        #[inline]
         pub fn daemon_arn(mut self, value: impl Into<String>) -> Self {
             self.input.daemon_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `daemonArn` as a whole.
+        #[inline]
         pub fn set_daemon_arn(mut self, value: Option<String>) -> Self {
             self.input.daemon_arn = value;
             self
         }
 
         /// Appends one item to `status`.
+        ///
+        /// `status`: `DaemonDeploymentStatusList` (list).
+        #[inline]
         pub fn status(mut self, item: impl Into<DaemonDeploymentStatus>) -> Self {
             self.input
                 .status
@@ -4677,42 +5722,55 @@ pub mod fluent {
         }
 
         /// Sets or clears `status` as a whole.
+        #[inline]
         pub fn set_status(mut self, value: Option<Vec<DaemonDeploymentStatus>>) -> Self {
             self.input.status = value;
             self
         }
 
         /// Sets `createdAt`.
+        ///
+        /// `createdAt`: `CreatedAt` (structure).
+        #[inline]
         pub fn created_at(mut self, value: impl Into<CreatedAt>) -> Self {
             self.input.created_at = Some(value.into());
             self
         }
 
         /// Sets or clears `createdAt` as a whole.
+        #[inline]
         pub fn set_created_at(mut self, value: Option<CreatedAt>) -> Self {
             self.input.created_at = value;
             self
         }
 
         /// Sets `maxResults`.
+        ///
+        /// `maxResults`: `BoxedInteger` (integer).
+        #[inline]
         pub fn max_results(mut self, value: impl Into<i32>) -> Self {
             self.input.max_results = Some(value.into());
             self
         }
 
         /// Sets or clears `maxResults` as a whole.
+        #[inline]
         pub fn set_max_results(mut self, value: Option<i32>) -> Self {
             self.input.max_results = value;
             self
         }
 
         /// Sets `nextToken`.
+        ///
+        /// `nextToken`: `String` (string).
+        #[inline]
         pub fn next_token(mut self, value: impl Into<String>) -> Self {
             self.input.next_token = Some(value.into());
             self
         }
 
         /// Sets or clears `nextToken` as a whole.
+        #[inline]
         pub fn set_next_token(mut self, value: Option<String>) -> Self {
             self.input.next_token = value;
             self
@@ -4729,11 +5787,15 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<ListDaemonDeploymentsResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`ListDaemonDeploymentsError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<ListDaemonDeploymentsResponse, CallError<ListDaemonDeploymentsError>> {
             self.client
                 .send_with::<operations::ListDaemonDeployments>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -4757,84 +5819,112 @@ pub mod fluent {
         }
 
         /// Sets `familyPrefix`.
+        ///
+        /// `familyPrefix`: `String` (string).
+        #[inline]
         pub fn family_prefix(mut self, value: impl Into<String>) -> Self {
             self.input.family_prefix = Some(value.into());
             self
         }
 
         /// Sets or clears `familyPrefix` as a whole.
+        #[inline]
         pub fn set_family_prefix(mut self, value: Option<String>) -> Self {
             self.input.family_prefix = value;
             self
         }
 
         /// Sets `family`.
+        ///
+        /// `family`: `String` (string).
+        #[inline]
         pub fn family(mut self, value: impl Into<String>) -> Self {
             self.input.family = Some(value.into());
             self
         }
 
         /// Sets or clears `family` as a whole.
+        #[inline]
         pub fn set_family(mut self, value: Option<String>) -> Self {
             self.input.family = value;
             self
         }
 
         /// Sets `revision`.
+        ///
+        /// `revision`: `DaemonTaskDefinitionRevisionFilter` (string).
+        #[inline]
         pub fn revision(mut self, value: impl Into<DaemonTaskDefinitionRevisionFilter>) -> Self {
             self.input.revision = Some(value.into());
             self
         }
 
         /// Sets or clears `revision` as a whole.
+        #[inline]
         pub fn set_revision(mut self, value: Option<DaemonTaskDefinitionRevisionFilter>) -> Self {
             self.input.revision = value;
             self
         }
 
         /// Sets `status`.
+        ///
+        /// `status`: `DaemonTaskDefinitionStatusFilter` (string).
+        #[inline]
         pub fn status(mut self, value: impl Into<DaemonTaskDefinitionStatusFilter>) -> Self {
             self.input.status = Some(value.into());
             self
         }
 
         /// Sets or clears `status` as a whole.
+        #[inline]
         pub fn set_status(mut self, value: Option<DaemonTaskDefinitionStatusFilter>) -> Self {
             self.input.status = value;
             self
         }
 
         /// Sets `sort`.
+        ///
+        /// `sort`: `SortOrder` (string).
+        #[inline]
         pub fn sort(mut self, value: impl Into<SortOrder>) -> Self {
             self.input.sort = Some(value.into());
             self
         }
 
         /// Sets or clears `sort` as a whole.
+        #[inline]
         pub fn set_sort(mut self, value: Option<SortOrder>) -> Self {
             self.input.sort = value;
             self
         }
 
         /// Sets `nextToken`.
+        ///
+        /// `nextToken`: `String` (string).
+        #[inline]
         pub fn next_token(mut self, value: impl Into<String>) -> Self {
             self.input.next_token = Some(value.into());
             self
         }
 
         /// Sets or clears `nextToken` as a whole.
+        #[inline]
         pub fn set_next_token(mut self, value: Option<String>) -> Self {
             self.input.next_token = value;
             self
         }
 
         /// Sets `maxResults`.
+        ///
+        /// `maxResults`: `BoxedInteger` (integer).
+        #[inline]
         pub fn max_results(mut self, value: impl Into<i32>) -> Self {
             self.input.max_results = Some(value.into());
             self
         }
 
         /// Sets or clears `maxResults` as a whole.
+        #[inline]
         pub fn set_max_results(mut self, value: Option<i32>) -> Self {
             self.input.max_results = value;
             self
@@ -4851,11 +5941,16 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<ListDaemonTaskDefinitionsResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`ListDaemonTaskDefinitionsError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<ListDaemonTaskDefinitionsResponse, CallError<ListDaemonTaskDefinitionsError>>
+        {
             self.client
                 .send_with::<operations::ListDaemonTaskDefinitions>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -4879,18 +5974,25 @@ pub mod fluent {
         }
 
         /// Sets `clusterArn`.
+        ///
+        /// `clusterArn`: `String` (string).
+        #[inline]
         pub fn cluster_arn(mut self, value: impl Into<String>) -> Self {
             self.input.cluster_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `clusterArn` as a whole.
+        #[inline]
         pub fn set_cluster_arn(mut self, value: Option<String>) -> Self {
             self.input.cluster_arn = value;
             self
         }
 
         /// Appends one item to `capacityProviderArns`.
+        ///
+        /// `capacityProviderArns`: `StringList` (list).
+        #[inline]
         pub fn capacity_provider_arns(mut self, item: impl Into<String>) -> Self {
             self.input
                 .capacity_provider_arns
@@ -4900,30 +6002,39 @@ pub mod fluent {
         }
 
         /// Sets or clears `capacityProviderArns` as a whole.
+        #[inline]
         pub fn set_capacity_provider_arns(mut self, value: Option<Vec<String>>) -> Self {
             self.input.capacity_provider_arns = value;
             self
         }
 
         /// Sets `maxResults`.
+        ///
+        /// `maxResults`: `BoxedInteger` (integer).
+        #[inline]
         pub fn max_results(mut self, value: impl Into<i32>) -> Self {
             self.input.max_results = Some(value.into());
             self
         }
 
         /// Sets or clears `maxResults` as a whole.
+        #[inline]
         pub fn set_max_results(mut self, value: Option<i32>) -> Self {
             self.input.max_results = value;
             self
         }
 
         /// Sets `nextToken`.
+        ///
+        /// `nextToken`: `String` (string).
+        #[inline]
         pub fn next_token(mut self, value: impl Into<String>) -> Self {
             self.input.next_token = Some(value.into());
             self
         }
 
         /// Sets or clears `nextToken` as a whole.
+        #[inline]
         pub fn set_next_token(mut self, value: Option<String>) -> Self {
             self.input.next_token = value;
             self
@@ -4940,11 +6051,13 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<ListDaemonsResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`ListDaemonsError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(self) -> Result<ListDaemonsResponse, CallError<ListDaemonsError>> {
             self.client
                 .send_with::<operations::ListDaemons>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -4968,30 +6081,41 @@ pub mod fluent {
         }
 
         /// Sets `gateway`.
+        ///
+        /// `gateway`: `String` (string).
+        #[inline]
         pub fn gateway(mut self, value: impl Into<String>) -> Self {
             self.input.gateway = Some(value.into());
             self
         }
 
         /// Sets or clears `gateway` as a whole.
+        #[inline]
         pub fn set_gateway(mut self, value: Option<String>) -> Self {
             self.input.gateway = value;
             self
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Appends one item to `status`.
+        ///
+        /// `status`: `GatewayClusterAssociationStatusList` (list), items 0..=3.
+        #[inline]
         pub fn status(mut self, item: impl Into<GatewayClusterAssociationStatus>) -> Self {
             self.input
                 .status
@@ -5001,30 +6125,39 @@ pub mod fluent {
         }
 
         /// Sets or clears `status` as a whole.
+        #[inline]
         pub fn set_status(mut self, value: Option<Vec<GatewayClusterAssociationStatus>>) -> Self {
             self.input.status = value;
             self
         }
 
         /// Sets `maxResults`.
+        ///
+        /// `maxResults`: `BoxedInteger` (integer).
+        #[inline]
         pub fn max_results(mut self, value: impl Into<i32>) -> Self {
             self.input.max_results = Some(value.into());
             self
         }
 
         /// Sets or clears `maxResults` as a whole.
+        #[inline]
         pub fn set_max_results(mut self, value: Option<i32>) -> Self {
             self.input.max_results = value;
             self
         }
 
         /// Sets `nextToken`.
+        ///
+        /// `nextToken`: `String` (string).
+        #[inline]
         pub fn next_token(mut self, value: impl Into<String>) -> Self {
             self.input.next_token = Some(value.into());
             self
         }
 
         /// Sets or clears `nextToken` as a whole.
+        #[inline]
         pub fn set_next_token(mut self, value: Option<String>) -> Self {
             self.input.next_token = value;
             self
@@ -5041,11 +6174,18 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<ListGatewayClusterAssociationsResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`ListGatewayClusterAssociationsError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<
+            ListGatewayClusterAssociationsResponse,
+            CallError<ListGatewayClusterAssociationsError>,
+        > {
             self.client
                 .send_with::<operations::ListGatewayClusterAssociations>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -5069,54 +6209,73 @@ pub mod fluent {
         }
 
         /// Sets `gateway`.
+        ///
+        /// `gateway`: `String` (string).
+        #[inline]
         pub fn gateway(mut self, value: impl Into<String>) -> Self {
             self.input.gateway = Some(value.into());
             self
         }
 
         /// Sets or clears `gateway` as a whole.
+        #[inline]
         pub fn set_gateway(mut self, value: Option<String>) -> Self {
             self.input.gateway = value;
             self
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Sets `service`.
+        ///
+        /// `service`: `String` (string).
+        #[inline]
         pub fn service(mut self, value: impl Into<String>) -> Self {
             self.input.service = Some(value.into());
             self
         }
 
         /// Sets or clears `service` as a whole.
+        #[inline]
         pub fn set_service(mut self, value: Option<String>) -> Self {
             self.input.service = value;
             self
         }
 
         /// Sets `serviceContainerPortName`.
+        ///
+        /// `serviceContainerPortName`: `String` (string).
+        #[inline]
         pub fn service_container_port_name(mut self, value: impl Into<String>) -> Self {
             self.input.service_container_port_name = Some(value.into());
             self
         }
 
         /// Sets or clears `serviceContainerPortName` as a whole.
+        #[inline]
         pub fn set_service_container_port_name(mut self, value: Option<String>) -> Self {
             self.input.service_container_port_name = value;
             self
         }
 
         /// Appends one item to `status`.
+        ///
+        /// `status`: `GatewayRouteStatusList` (list), items 0..=7.
+        #[inline]
         pub fn status(mut self, item: impl Into<GatewayRouteStatus>) -> Self {
             self.input
                 .status
@@ -5126,30 +6285,39 @@ pub mod fluent {
         }
 
         /// Sets or clears `status` as a whole.
+        #[inline]
         pub fn set_status(mut self, value: Option<Vec<GatewayRouteStatus>>) -> Self {
             self.input.status = value;
             self
         }
 
         /// Sets `maxResults`.
+        ///
+        /// `maxResults`: `BoxedInteger` (integer).
+        #[inline]
         pub fn max_results(mut self, value: impl Into<i32>) -> Self {
             self.input.max_results = Some(value.into());
             self
         }
 
         /// Sets or clears `maxResults` as a whole.
+        #[inline]
         pub fn set_max_results(mut self, value: Option<i32>) -> Self {
             self.input.max_results = value;
             self
         }
 
         /// Sets `nextToken`.
+        ///
+        /// `nextToken`: `String` (string).
+        #[inline]
         pub fn next_token(mut self, value: impl Into<String>) -> Self {
             self.input.next_token = Some(value.into());
             self
         }
 
         /// Sets or clears `nextToken` as a whole.
+        #[inline]
         pub fn set_next_token(mut self, value: Option<String>) -> Self {
             self.input.next_token = value;
             self
@@ -5166,11 +6334,15 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<ListGatewayRoutesResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`ListGatewayRoutesError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<ListGatewayRoutesResponse, CallError<ListGatewayRoutesError>> {
             self.client
                 .send_with::<operations::ListGatewayRoutes>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -5194,6 +6366,9 @@ pub mod fluent {
         }
 
         /// Appends one item to `names`.
+        ///
+        /// `names`: `StringList` (list).
+        #[inline]
         pub fn names(mut self, item: impl Into<String>) -> Self {
             self.input
                 .names
@@ -5203,12 +6378,16 @@ pub mod fluent {
         }
 
         /// Sets or clears `names` as a whole.
+        #[inline]
         pub fn set_names(mut self, value: Option<Vec<String>>) -> Self {
             self.input.names = value;
             self
         }
 
         /// Appends one item to `status`.
+        ///
+        /// `status`: `GatewayStatusList` (list), items 0..=5.
+        #[inline]
         pub fn status(mut self, item: impl Into<GatewayStatus>) -> Self {
             self.input
                 .status
@@ -5218,30 +6397,39 @@ pub mod fluent {
         }
 
         /// Sets or clears `status` as a whole.
+        #[inline]
         pub fn set_status(mut self, value: Option<Vec<GatewayStatus>>) -> Self {
             self.input.status = value;
             self
         }
 
         /// Sets `maxResults`.
+        ///
+        /// `maxResults`: `BoxedInteger` (integer).
+        #[inline]
         pub fn max_results(mut self, value: impl Into<i32>) -> Self {
             self.input.max_results = Some(value.into());
             self
         }
 
         /// Sets or clears `maxResults` as a whole.
+        #[inline]
         pub fn set_max_results(mut self, value: Option<i32>) -> Self {
             self.input.max_results = value;
             self
         }
 
         /// Sets `nextToken`.
+        ///
+        /// `nextToken`: `String` (string).
+        #[inline]
         pub fn next_token(mut self, value: impl Into<String>) -> Self {
             self.input.next_token = Some(value.into());
             self
         }
 
         /// Sets or clears `nextToken` as a whole.
+        #[inline]
         pub fn set_next_token(mut self, value: Option<String>) -> Self {
             self.input.next_token = value;
             self
@@ -5258,11 +6446,13 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<ListGatewaysResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`ListGatewaysError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(self) -> Result<ListGatewaysResponse, CallError<ListGatewaysError>> {
             self.client
                 .send_with::<operations::ListGateways>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -5286,30 +6476,41 @@ pub mod fluent {
         }
 
         /// Sets `service`.
+        ///
+        /// `service`: `String` (string), required.
+        #[inline]
         pub fn service(mut self, value: impl Into<String>) -> Self {
             self.input.service = Some(value.into());
             self
         }
 
         /// Sets or clears `service` as a whole.
+        #[inline]
         pub fn set_service(mut self, value: Option<String>) -> Self {
             self.input.service = value;
             self
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Appends one item to `status`.
+        ///
+        /// `status`: `ServiceDeploymentStatusList` (list).
+        #[inline]
         pub fn status(mut self, item: impl Into<ServiceDeploymentStatus>) -> Self {
             self.input
                 .status
@@ -5319,42 +6520,55 @@ pub mod fluent {
         }
 
         /// Sets or clears `status` as a whole.
+        #[inline]
         pub fn set_status(mut self, value: Option<Vec<ServiceDeploymentStatus>>) -> Self {
             self.input.status = value;
             self
         }
 
         /// Sets `createdAt`.
+        ///
+        /// `createdAt`: `CreatedAt` (structure).
+        #[inline]
         pub fn created_at(mut self, value: impl Into<CreatedAt>) -> Self {
             self.input.created_at = Some(value.into());
             self
         }
 
         /// Sets or clears `createdAt` as a whole.
+        #[inline]
         pub fn set_created_at(mut self, value: Option<CreatedAt>) -> Self {
             self.input.created_at = value;
             self
         }
 
         /// Sets `nextToken`.
+        ///
+        /// `nextToken`: `String` (string).
+        #[inline]
         pub fn next_token(mut self, value: impl Into<String>) -> Self {
             self.input.next_token = Some(value.into());
             self
         }
 
         /// Sets or clears `nextToken` as a whole.
+        #[inline]
         pub fn set_next_token(mut self, value: Option<String>) -> Self {
             self.input.next_token = value;
             self
         }
 
         /// Sets `maxResults`.
+        ///
+        /// `maxResults`: `BoxedInteger` (integer).
+        #[inline]
         pub fn max_results(mut self, value: impl Into<i32>) -> Self {
             self.input.max_results = Some(value.into());
             self
         }
 
         /// Sets or clears `maxResults` as a whole.
+        #[inline]
         pub fn set_max_results(mut self, value: Option<i32>) -> Self {
             self.input.max_results = value;
             self
@@ -5371,11 +6585,16 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<ListServiceDeploymentsResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`ListServiceDeploymentsError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<ListServiceDeploymentsResponse, CallError<ListServiceDeploymentsError>>
+        {
             self.client
                 .send_with::<operations::ListServiceDeployments>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -5397,66 +6616,101 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// The short name or full ARN of the cluster whose services to list; `default` when omitted.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Sets `nextToken`.
+        ///
+        /// The opaque pagination token from a previous `ListServices` response, used to fetch the next page.
+        ///
+        /// `nextToken`: `String` (string).
+        #[inline]
         pub fn next_token(mut self, value: impl Into<String>) -> Self {
             self.input.next_token = Some(value.into());
             self
         }
 
         /// Sets or clears `nextToken` as a whole.
+        #[inline]
         pub fn set_next_token(mut self, value: Option<String>) -> Self {
             self.input.next_token = value;
             self
         }
 
         /// Sets `maxResults`.
+        ///
+        /// The largest number of services to return in one page, from 1 to 100; 10 when omitted.
+        ///
+        /// `maxResults`: `BoxedInteger` (integer).
+        #[inline]
         pub fn max_results(mut self, value: impl Into<i32>) -> Self {
             self.input.max_results = Some(value.into());
             self
         }
 
         /// Sets or clears `maxResults` as a whole.
+        #[inline]
         pub fn set_max_results(mut self, value: Option<i32>) -> Self {
             self.input.max_results = value;
             self
         }
 
         /// Sets `launchType`.
+        ///
+        /// Only list services that use this launch type.
+        ///
+        /// `launchType`: `LaunchType` (string).
+        #[inline]
         pub fn launch_type(mut self, value: impl Into<LaunchType>) -> Self {
             self.input.launch_type = Some(value.into());
             self
         }
 
         /// Sets or clears `launchType` as a whole.
+        #[inline]
         pub fn set_launch_type(mut self, value: Option<LaunchType>) -> Self {
             self.input.launch_type = value;
             self
         }
 
         /// Sets `schedulingStrategy`.
+        ///
+        /// Only list services that use this scheduling strategy, `REPLICA` or `DAEMON`.
+        ///
+        /// `schedulingStrategy`: `SchedulingStrategy` (string).
+        #[inline]
         pub fn scheduling_strategy(mut self, value: impl Into<SchedulingStrategy>) -> Self {
             self.input.scheduling_strategy = Some(value.into());
             self
         }
 
         /// Sets or clears `schedulingStrategy` as a whole.
+        #[inline]
         pub fn set_scheduling_strategy(mut self, value: Option<SchedulingStrategy>) -> Self {
             self.input.scheduling_strategy = value;
             self
         }
 
         /// Sets `resourceManagementType`.
+        ///
+        /// Only list services managed by this party: the customer (`CUSTOMER`) or Amazon ECS itself (`ECS`).
+        ///
+        /// `resourceManagementType`: `ResourceManagementType` (string).
+        #[inline]
         pub fn resource_management_type(
             mut self,
             value: impl Into<ResourceManagementType>,
@@ -5466,6 +6720,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `resourceManagementType` as a whole.
+        #[inline]
         pub fn set_resource_management_type(
             mut self,
             value: Option<ResourceManagementType>,
@@ -5485,11 +6740,13 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<ListServicesResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`ListServicesError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(self) -> Result<ListServicesResponse, CallError<ListServicesError>> {
             self.client
                 .send_with::<operations::ListServices>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -5513,36 +6770,48 @@ pub mod fluent {
         }
 
         /// Sets `namespace`.
+        ///
+        /// `namespace`: `String` (string), required.
+        #[inline]
         pub fn namespace(mut self, value: impl Into<String>) -> Self {
             self.input.namespace = Some(value.into());
             self
         }
 
         /// Sets or clears `namespace` as a whole.
+        #[inline]
         pub fn set_namespace(mut self, value: Option<String>) -> Self {
             self.input.namespace = value;
             self
         }
 
         /// Sets `nextToken`.
+        ///
+        /// `nextToken`: `String` (string).
+        #[inline]
         pub fn next_token(mut self, value: impl Into<String>) -> Self {
             self.input.next_token = Some(value.into());
             self
         }
 
         /// Sets or clears `nextToken` as a whole.
+        #[inline]
         pub fn set_next_token(mut self, value: Option<String>) -> Self {
             self.input.next_token = value;
             self
         }
 
         /// Sets `maxResults`.
+        ///
+        /// `maxResults`: `BoxedInteger` (integer).
+        #[inline]
         pub fn max_results(mut self, value: impl Into<i32>) -> Self {
             self.input.max_results = Some(value.into());
             self
         }
 
         /// Sets or clears `maxResults` as a whole.
+        #[inline]
         pub fn set_max_results(mut self, value: Option<i32>) -> Self {
             self.input.max_results = value;
             self
@@ -5559,11 +6828,16 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<ListServicesByNamespaceResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`ListServicesByNamespaceError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<ListServicesByNamespaceResponse, CallError<ListServicesByNamespaceError>>
+        {
             self.client
                 .send_with::<operations::ListServicesByNamespace>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -5585,12 +6859,18 @@ pub mod fluent {
         }
 
         /// Sets `resourceArn`.
+        ///
+        /// The ARN of the ECS resource whose tags to list.
+        ///
+        /// `resourceArn`: `String` (string), required.
+        #[inline]
         pub fn resource_arn(mut self, value: impl Into<String>) -> Self {
             self.input.resource_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `resourceArn` as a whole.
+        #[inline]
         pub fn set_resource_arn(mut self, value: Option<String>) -> Self {
             self.input.resource_arn = value;
             self
@@ -5607,11 +6887,15 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<ListTagsForResourceResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`ListTagsForResourceError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<ListTagsForResourceResponse, CallError<ListTagsForResourceError>> {
             self.client
                 .send_with::<operations::ListTagsForResource>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -5635,48 +6919,64 @@ pub mod fluent {
         }
 
         /// Sets `familyPrefix`.
+        ///
+        /// `familyPrefix`: `String` (string).
+        #[inline]
         pub fn family_prefix(mut self, value: impl Into<String>) -> Self {
             self.input.family_prefix = Some(value.into());
             self
         }
 
         /// Sets or clears `familyPrefix` as a whole.
+        #[inline]
         pub fn set_family_prefix(mut self, value: Option<String>) -> Self {
             self.input.family_prefix = value;
             self
         }
 
         /// Sets `status`.
+        ///
+        /// `status`: `TaskDefinitionFamilyStatus` (string).
+        #[inline]
         pub fn status(mut self, value: impl Into<TaskDefinitionFamilyStatus>) -> Self {
             self.input.status = Some(value.into());
             self
         }
 
         /// Sets or clears `status` as a whole.
+        #[inline]
         pub fn set_status(mut self, value: Option<TaskDefinitionFamilyStatus>) -> Self {
             self.input.status = value;
             self
         }
 
         /// Sets `nextToken`.
+        ///
+        /// `nextToken`: `String` (string).
+        #[inline]
         pub fn next_token(mut self, value: impl Into<String>) -> Self {
             self.input.next_token = Some(value.into());
             self
         }
 
         /// Sets or clears `nextToken` as a whole.
+        #[inline]
         pub fn set_next_token(mut self, value: Option<String>) -> Self {
             self.input.next_token = value;
             self
         }
 
         /// Sets `maxResults`.
+        ///
+        /// `maxResults`: `BoxedInteger` (integer).
+        #[inline]
         pub fn max_results(mut self, value: impl Into<i32>) -> Self {
             self.input.max_results = Some(value.into());
             self
         }
 
         /// Sets or clears `maxResults` as a whole.
+        #[inline]
         pub fn set_max_results(mut self, value: Option<i32>) -> Self {
             self.input.max_results = value;
             self
@@ -5693,11 +6993,16 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<ListTaskDefinitionFamiliesResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`ListTaskDefinitionFamiliesError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<ListTaskDefinitionFamiliesResponse, CallError<ListTaskDefinitionFamiliesError>>
+        {
             self.client
                 .send_with::<operations::ListTaskDefinitionFamilies>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -5721,60 +7026,80 @@ pub mod fluent {
         }
 
         /// Sets `familyPrefix`.
+        ///
+        /// `familyPrefix`: `String` (string).
+        #[inline]
         pub fn family_prefix(mut self, value: impl Into<String>) -> Self {
             self.input.family_prefix = Some(value.into());
             self
         }
 
         /// Sets or clears `familyPrefix` as a whole.
+        #[inline]
         pub fn set_family_prefix(mut self, value: Option<String>) -> Self {
             self.input.family_prefix = value;
             self
         }
 
         /// Sets `status`.
+        ///
+        /// `status`: `TaskDefinitionStatus` (string).
+        #[inline]
         pub fn status(mut self, value: impl Into<TaskDefinitionStatus>) -> Self {
             self.input.status = Some(value.into());
             self
         }
 
         /// Sets or clears `status` as a whole.
+        #[inline]
         pub fn set_status(mut self, value: Option<TaskDefinitionStatus>) -> Self {
             self.input.status = value;
             self
         }
 
         /// Sets `sort`.
+        ///
+        /// `sort`: `SortOrder` (string).
+        #[inline]
         pub fn sort(mut self, value: impl Into<SortOrder>) -> Self {
             self.input.sort = Some(value.into());
             self
         }
 
         /// Sets or clears `sort` as a whole.
+        #[inline]
         pub fn set_sort(mut self, value: Option<SortOrder>) -> Self {
             self.input.sort = value;
             self
         }
 
         /// Sets `nextToken`.
+        ///
+        /// `nextToken`: `String` (string).
+        #[inline]
         pub fn next_token(mut self, value: impl Into<String>) -> Self {
             self.input.next_token = Some(value.into());
             self
         }
 
         /// Sets or clears `nextToken` as a whole.
+        #[inline]
         pub fn set_next_token(mut self, value: Option<String>) -> Self {
             self.input.next_token = value;
             self
         }
 
         /// Sets `maxResults`.
+        ///
+        /// `maxResults`: `BoxedInteger` (integer).
+        #[inline]
         pub fn max_results(mut self, value: impl Into<i32>) -> Self {
             self.input.max_results = Some(value.into());
             self
         }
 
         /// Sets or clears `maxResults` as a whole.
+        #[inline]
         pub fn set_max_results(mut self, value: Option<i32>) -> Self {
             self.input.max_results = value;
             self
@@ -5791,11 +7116,15 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<ListTaskDefinitionsResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`ListTaskDefinitionsError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<ListTaskDefinitionsResponse, CallError<ListTaskDefinitionsError>> {
             self.client
                 .send_with::<operations::ListTaskDefinitions>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -5819,120 +7148,160 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Sets `containerInstance`.
+        ///
+        /// `containerInstance`: `String` (string).
+        #[inline]
         pub fn container_instance(mut self, value: impl Into<String>) -> Self {
             self.input.container_instance = Some(value.into());
             self
         }
 
         /// Sets or clears `containerInstance` as a whole.
+        #[inline]
         pub fn set_container_instance(mut self, value: Option<String>) -> Self {
             self.input.container_instance = value;
             self
         }
 
         /// Sets `family`.
+        ///
+        /// `family`: `String` (string).
+        #[inline]
         pub fn family(mut self, value: impl Into<String>) -> Self {
             self.input.family = Some(value.into());
             self
         }
 
         /// Sets or clears `family` as a whole.
+        #[inline]
         pub fn set_family(mut self, value: Option<String>) -> Self {
             self.input.family = value;
             self
         }
 
         /// Sets `nextToken`.
+        ///
+        /// `nextToken`: `String` (string).
+        #[inline]
         pub fn next_token(mut self, value: impl Into<String>) -> Self {
             self.input.next_token = Some(value.into());
             self
         }
 
         /// Sets or clears `nextToken` as a whole.
+        #[inline]
         pub fn set_next_token(mut self, value: Option<String>) -> Self {
             self.input.next_token = value;
             self
         }
 
         /// Sets `maxResults`.
+        ///
+        /// `maxResults`: `BoxedInteger` (integer).
+        #[inline]
         pub fn max_results(mut self, value: impl Into<i32>) -> Self {
             self.input.max_results = Some(value.into());
             self
         }
 
         /// Sets or clears `maxResults` as a whole.
+        #[inline]
         pub fn set_max_results(mut self, value: Option<i32>) -> Self {
             self.input.max_results = value;
             self
         }
 
         /// Sets `startedBy`.
+        ///
+        /// `startedBy`: `String` (string).
+        #[inline]
         pub fn started_by(mut self, value: impl Into<String>) -> Self {
             self.input.started_by = Some(value.into());
             self
         }
 
         /// Sets or clears `startedBy` as a whole.
+        #[inline]
         pub fn set_started_by(mut self, value: Option<String>) -> Self {
             self.input.started_by = value;
             self
         }
 
         /// Sets `serviceName`.
+        ///
+        /// `serviceName`: `String` (string).
+        #[inline]
         pub fn service_name(mut self, value: impl Into<String>) -> Self {
             self.input.service_name = Some(value.into());
             self
         }
 
         /// Sets or clears `serviceName` as a whole.
+        #[inline]
         pub fn set_service_name(mut self, value: Option<String>) -> Self {
             self.input.service_name = value;
             self
         }
 
         /// Sets `desiredStatus`.
+        ///
+        /// `desiredStatus`: `DesiredStatus` (string).
+        #[inline]
         pub fn desired_status(mut self, value: impl Into<DesiredStatus>) -> Self {
             self.input.desired_status = Some(value.into());
             self
         }
 
         /// Sets or clears `desiredStatus` as a whole.
+        #[inline]
         pub fn set_desired_status(mut self, value: Option<DesiredStatus>) -> Self {
             self.input.desired_status = value;
             self
         }
 
         /// Sets `launchType`.
+        ///
+        /// `launchType`: `LaunchType` (string).
+        #[inline]
         pub fn launch_type(mut self, value: impl Into<LaunchType>) -> Self {
             self.input.launch_type = Some(value.into());
             self
         }
 
         /// Sets or clears `launchType` as a whole.
+        #[inline]
         pub fn set_launch_type(mut self, value: Option<LaunchType>) -> Self {
             self.input.launch_type = value;
             self
         }
 
         /// Sets `daemonName`.
+        ///
+        /// `daemonName`: `String` (string).
+        #[inline]
         pub fn daemon_name(mut self, value: impl Into<String>) -> Self {
             self.input.daemon_name = Some(value.into());
             self
         }
 
         /// Sets or clears `daemonName` as a whole.
+        #[inline]
         pub fn set_daemon_name(mut self, value: Option<String>) -> Self {
             self.input.daemon_name = value;
             self
@@ -5949,11 +7318,13 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<ListTasksResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`ListTasksError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(self) -> Result<ListTasksResponse, CallError<ListTasksError>> {
             self.client
                 .send_with::<operations::ListTasks>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -5977,36 +7348,48 @@ pub mod fluent {
         }
 
         /// Sets `name`.
+        ///
+        /// `name`: `SettingName` (string), required.
+        #[inline]
         pub fn name(mut self, value: impl Into<SettingName>) -> Self {
             self.input.name = Some(value.into());
             self
         }
 
         /// Sets or clears `name` as a whole.
+        #[inline]
         pub fn set_name(mut self, value: Option<SettingName>) -> Self {
             self.input.name = value;
             self
         }
 
         /// Sets `value`.
+        ///
+        /// `value`: `String` (string), required.
+        #[inline]
         pub fn value(mut self, value: impl Into<String>) -> Self {
             self.input.value = Some(value.into());
             self
         }
 
         /// Sets or clears `value` as a whole.
+        #[inline]
         pub fn set_value(mut self, value: Option<String>) -> Self {
             self.input.value = value;
             self
         }
 
         /// Sets `principalArn`.
+        ///
+        /// `principalArn`: `String` (string).
+        #[inline]
         pub fn principal_arn(mut self, value: impl Into<String>) -> Self {
             self.input.principal_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `principalArn` as a whole.
+        #[inline]
         pub fn set_principal_arn(mut self, value: Option<String>) -> Self {
             self.input.principal_arn = value;
             self
@@ -6023,11 +7406,15 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<PutAccountSettingResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`PutAccountSettingError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<PutAccountSettingResponse, CallError<PutAccountSettingError>> {
             self.client
                 .send_with::<operations::PutAccountSetting>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -6051,24 +7438,32 @@ pub mod fluent {
         }
 
         /// Sets `name`.
+        ///
+        /// `name`: `SettingName` (string), required.
+        #[inline]
         pub fn name(mut self, value: impl Into<SettingName>) -> Self {
             self.input.name = Some(value.into());
             self
         }
 
         /// Sets or clears `name` as a whole.
+        #[inline]
         pub fn set_name(mut self, value: Option<SettingName>) -> Self {
             self.input.name = value;
             self
         }
 
         /// Sets `value`.
+        ///
+        /// `value`: `String` (string), required.
+        #[inline]
         pub fn value(mut self, value: impl Into<String>) -> Self {
             self.input.value = Some(value.into());
             self
         }
 
         /// Sets or clears `value` as a whole.
+        #[inline]
         pub fn set_value(mut self, value: Option<String>) -> Self {
             self.input.value = value;
             self
@@ -6085,11 +7480,16 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<PutAccountSettingDefaultResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`PutAccountSettingDefaultError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<PutAccountSettingDefaultResponse, CallError<PutAccountSettingDefaultError>>
+        {
             self.client
                 .send_with::<operations::PutAccountSettingDefault>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -6113,18 +7513,25 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Appends one item to `attributes`.
+        ///
+        /// `attributes`: `Attributes` (list), required.
+        #[inline]
         pub fn attributes(mut self, item: impl Into<Attribute>) -> Self {
             self.input
                 .attributes
@@ -6134,6 +7541,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `attributes` as a whole.
+        #[inline]
         pub fn set_attributes(mut self, value: Option<Vec<Attribute>>) -> Self {
             self.input.attributes = value;
             self
@@ -6150,11 +7558,13 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<PutAttributesResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`PutAttributesError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(self) -> Result<PutAttributesResponse, CallError<PutAttributesError>> {
             self.client
                 .send_with::<operations::PutAttributes>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -6178,18 +7588,25 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string), required.
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Appends one item to `capacityProviders`.
+        ///
+        /// `capacityProviders`: `StringList` (list), required.
+        #[inline]
         pub fn capacity_providers(mut self, item: impl Into<String>) -> Self {
             self.input
                 .capacity_providers
@@ -6199,12 +7616,16 @@ pub mod fluent {
         }
 
         /// Sets or clears `capacityProviders` as a whole.
+        #[inline]
         pub fn set_capacity_providers(mut self, value: Option<Vec<String>>) -> Self {
             self.input.capacity_providers = value;
             self
         }
 
         /// Appends one item to `defaultCapacityProviderStrategy`.
+        ///
+        /// `defaultCapacityProviderStrategy`: `CapacityProviderStrategy` (list), required.
+        #[inline]
         pub fn default_capacity_provider_strategy(
             mut self,
             item: impl Into<CapacityProviderStrategyItem>,
@@ -6217,6 +7638,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `defaultCapacityProviderStrategy` as a whole.
+        #[inline]
         pub fn set_default_capacity_provider_strategy(
             mut self,
             value: Option<Vec<CapacityProviderStrategyItem>>,
@@ -6236,11 +7658,16 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<PutClusterCapacityProvidersResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`PutClusterCapacityProvidersError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<PutClusterCapacityProvidersResponse, CallError<PutClusterCapacityProvidersError>>
+        {
             self.client
                 .send_with::<operations::PutClusterCapacityProviders>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -6264,42 +7691,57 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Sets `instanceIdentityDocument`.
+        ///
+        /// `instanceIdentityDocument`: `String` (string).
+        #[inline]
         pub fn instance_identity_document(mut self, value: impl Into<String>) -> Self {
             self.input.instance_identity_document = Some(value.into());
             self
         }
 
         /// Sets or clears `instanceIdentityDocument` as a whole.
+        #[inline]
         pub fn set_instance_identity_document(mut self, value: Option<String>) -> Self {
             self.input.instance_identity_document = value;
             self
         }
 
         /// Sets `instanceIdentityDocumentSignature`.
+        ///
+        /// `instanceIdentityDocumentSignature`: `String` (string).
+        #[inline]
         pub fn instance_identity_document_signature(mut self, value: impl Into<String>) -> Self {
             self.input.instance_identity_document_signature = Some(value.into());
             self
         }
 
         /// Sets or clears `instanceIdentityDocumentSignature` as a whole.
+        #[inline]
         pub fn set_instance_identity_document_signature(mut self, value: Option<String>) -> Self {
             self.input.instance_identity_document_signature = value;
             self
         }
 
         /// Appends one item to `totalResources`.
+        ///
+        /// `totalResources`: `Resources` (list).
+        #[inline]
         pub fn total_resources(mut self, item: impl Into<Resource>) -> Self {
             self.input
                 .total_resources
@@ -6309,36 +7751,48 @@ pub mod fluent {
         }
 
         /// Sets or clears `totalResources` as a whole.
+        #[inline]
         pub fn set_total_resources(mut self, value: Option<Vec<Resource>>) -> Self {
             self.input.total_resources = value;
             self
         }
 
         /// Sets `versionInfo`.
+        ///
+        /// `versionInfo`: `VersionInfo` (structure).
+        #[inline]
         pub fn version_info(mut self, value: impl Into<VersionInfo>) -> Self {
             self.input.version_info = Some(value.into());
             self
         }
 
         /// Sets or clears `versionInfo` as a whole.
+        #[inline]
         pub fn set_version_info(mut self, value: Option<VersionInfo>) -> Self {
             self.input.version_info = value;
             self
         }
 
         /// Sets `containerInstanceArn`.
+        ///
+        /// `containerInstanceArn`: `String` (string).
+        #[inline]
         pub fn container_instance_arn(mut self, value: impl Into<String>) -> Self {
             self.input.container_instance_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `containerInstanceArn` as a whole.
+        #[inline]
         pub fn set_container_instance_arn(mut self, value: Option<String>) -> Self {
             self.input.container_instance_arn = value;
             self
         }
 
         /// Appends one item to `attributes`.
+        ///
+        /// `attributes`: `Attributes` (list).
+        #[inline]
         pub fn attributes(mut self, item: impl Into<Attribute>) -> Self {
             self.input
                 .attributes
@@ -6348,12 +7802,16 @@ pub mod fluent {
         }
 
         /// Sets or clears `attributes` as a whole.
+        #[inline]
         pub fn set_attributes(mut self, value: Option<Vec<Attribute>>) -> Self {
             self.input.attributes = value;
             self
         }
 
         /// Appends one item to `platformDevices`.
+        ///
+        /// `platformDevices`: `PlatformDevices` (list).
+        #[inline]
         pub fn platform_devices(mut self, item: impl Into<PlatformDevice>) -> Self {
             self.input
                 .platform_devices
@@ -6363,12 +7821,16 @@ pub mod fluent {
         }
 
         /// Sets or clears `platformDevices` as a whole.
+        #[inline]
         pub fn set_platform_devices(mut self, value: Option<Vec<PlatformDevice>>) -> Self {
             self.input.platform_devices = value;
             self
         }
 
         /// Appends one item to `tags`.
+        ///
+        /// `tags`: `Tags` (list), items 0..=50.
+        #[inline]
         pub fn tags(mut self, item: impl Into<Tag>) -> Self {
             self.input
                 .tags
@@ -6378,6 +7840,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `tags` as a whole.
+        #[inline]
         pub fn set_tags(mut self, value: Option<Vec<Tag>>) -> Self {
             self.input.tags = value;
             self
@@ -6394,11 +7857,16 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<RegisterContainerInstanceResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`RegisterContainerInstanceError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<RegisterContainerInstanceResponse, CallError<RegisterContainerInstanceError>>
+        {
             self.client
                 .send_with::<operations::RegisterContainerInstance>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -6422,42 +7890,57 @@ pub mod fluent {
         }
 
         /// Sets `family`.
+        ///
+        /// `family`: `String` (string), required.
+        #[inline]
         pub fn family(mut self, value: impl Into<String>) -> Self {
             self.input.family = Some(value.into());
             self
         }
 
         /// Sets or clears `family` as a whole.
+        #[inline]
         pub fn set_family(mut self, value: Option<String>) -> Self {
             self.input.family = value;
             self
         }
 
         /// Sets `taskRoleArn`.
+        ///
+        /// `taskRoleArn`: `String` (string).
+        #[inline]
         pub fn task_role_arn(mut self, value: impl Into<String>) -> Self {
             self.input.task_role_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `taskRoleArn` as a whole.
+        #[inline]
         pub fn set_task_role_arn(mut self, value: Option<String>) -> Self {
             self.input.task_role_arn = value;
             self
         }
 
         /// Sets `executionRoleArn`.
+        ///
+        /// `executionRoleArn`: `String` (string).
+        #[inline]
         pub fn execution_role_arn(mut self, value: impl Into<String>) -> Self {
             self.input.execution_role_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `executionRoleArn` as a whole.
+        #[inline]
         pub fn set_execution_role_arn(mut self, value: Option<String>) -> Self {
             self.input.execution_role_arn = value;
             self
         }
 
         /// Appends one item to `containerDefinitions`.
+        ///
+        /// `containerDefinitions`: `DaemonContainerDefinitionList` (list), required.
+        #[inline]
         pub fn container_definitions(mut self, item: impl Into<DaemonContainerDefinition>) -> Self {
             self.input
                 .container_definitions
@@ -6467,6 +7950,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `containerDefinitions` as a whole.
+        #[inline]
         pub fn set_container_definitions(
             mut self,
             value: Option<Vec<DaemonContainerDefinition>>,
@@ -6476,30 +7960,41 @@ pub mod fluent {
         }
 
         /// Sets `cpu`.
+        ///
+        /// `cpu`: `String` (string).
+        #[inline]
         pub fn cpu(mut self, value: impl Into<String>) -> Self {
             self.input.cpu = Some(value.into());
             self
         }
 
         /// Sets or clears `cpu` as a whole.
+        #[inline]
         pub fn set_cpu(mut self, value: Option<String>) -> Self {
             self.input.cpu = value;
             self
         }
 
         /// Sets `memory`.
+        ///
+        /// `memory`: `String` (string).
+        #[inline]
         pub fn memory(mut self, value: impl Into<String>) -> Self {
             self.input.memory = Some(value.into());
             self
         }
 
         /// Sets or clears `memory` as a whole.
+        #[inline]
         pub fn set_memory(mut self, value: Option<String>) -> Self {
             self.input.memory = value;
             self
         }
 
         /// Appends one item to `volumes`.
+        ///
+        /// `volumes`: `DaemonVolumeList` (list).
+        #[inline]
         pub fn volumes(mut self, item: impl Into<DaemonVolume>) -> Self {
             self.input
                 .volumes
@@ -6509,12 +8004,16 @@ pub mod fluent {
         }
 
         /// Sets or clears `volumes` as a whole.
+        #[inline]
         pub fn set_volumes(mut self, value: Option<Vec<DaemonVolume>>) -> Self {
             self.input.volumes = value;
             self
         }
 
         /// Appends one item to `tags`.
+        ///
+        /// `tags`: `Tags` (list), items 0..=50.
+        #[inline]
         pub fn tags(mut self, item: impl Into<Tag>) -> Self {
             self.input
                 .tags
@@ -6524,30 +8023,39 @@ pub mod fluent {
         }
 
         /// Sets or clears `tags` as a whole.
+        #[inline]
         pub fn set_tags(mut self, value: Option<Vec<Tag>>) -> Self {
             self.input.tags = value;
             self
         }
 
         /// Sets `pidMode`.
+        ///
+        /// `pidMode`: `DaemonPidMode` (string).
+        #[inline]
         pub fn pid_mode(mut self, value: impl Into<DaemonPidMode>) -> Self {
             self.input.pid_mode = Some(value.into());
             self
         }
 
         /// Sets or clears `pidMode` as a whole.
+        #[inline]
         pub fn set_pid_mode(mut self, value: Option<DaemonPidMode>) -> Self {
             self.input.pid_mode = value;
             self
         }
 
         /// Sets `ipcMode`.
+        ///
+        /// `ipcMode`: `DaemonIpcMode` (string).
+        #[inline]
         pub fn ipc_mode(mut self, value: impl Into<DaemonIpcMode>) -> Self {
             self.input.ipc_mode = Some(value.into());
             self
         }
 
         /// Sets or clears `ipcMode` as a whole.
+        #[inline]
         pub fn set_ipc_mode(mut self, value: Option<DaemonIpcMode>) -> Self {
             self.input.ipc_mode = value;
             self
@@ -6564,11 +8072,18 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<RegisterDaemonTaskDefinitionResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`RegisterDaemonTaskDefinitionError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<
+            RegisterDaemonTaskDefinitionResponse,
+            CallError<RegisterDaemonTaskDefinitionError>,
+        > {
             self.client
                 .send_with::<operations::RegisterDaemonTaskDefinition>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -6590,54 +8105,83 @@ pub mod fluent {
         }
 
         /// Sets `family`.
+        ///
+        /// The family the new revision belongs to, up to 255 letters, digits, hyphens or underscores.
+        ///
+        /// `family`: `String` (string), required.
+        #[inline]
         pub fn family(mut self, value: impl Into<String>) -> Self {
             self.input.family = Some(value.into());
             self
         }
 
         /// Sets or clears `family` as a whole.
+        #[inline]
         pub fn set_family(mut self, value: Option<String>) -> Self {
             self.input.family = value;
             self
         }
 
         /// Sets `taskRoleArn`.
+        ///
+        /// The ARN of the IAM role whose permissions the task's containers can assume when calling AWS.
+        ///
+        /// `taskRoleArn`: `String` (string).
+        #[inline]
         pub fn task_role_arn(mut self, value: impl Into<String>) -> Self {
             self.input.task_role_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `taskRoleArn` as a whole.
+        #[inline]
         pub fn set_task_role_arn(mut self, value: Option<String>) -> Self {
             self.input.task_role_arn = value;
             self
         }
 
         /// Sets `executionRoleArn`.
+        ///
+        /// The ARN of the IAM role ECS uses on the task's behalf, e.g. to pull images, write logs, fetch secrets.
+        ///
+        /// `executionRoleArn`: `String` (string).
+        #[inline]
         pub fn execution_role_arn(mut self, value: impl Into<String>) -> Self {
             self.input.execution_role_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `executionRoleArn` as a whole.
+        #[inline]
         pub fn set_execution_role_arn(mut self, value: Option<String>) -> Self {
             self.input.execution_role_arn = value;
             self
         }
 
         /// Sets `networkMode`.
+        ///
+        /// The Docker networking mode for the task's containers: `bridge`, `host`, `awsvpc` or `none`; Fargate requires `awsvpc`.
+        ///
+        /// `networkMode`: `NetworkMode` (string).
+        #[inline]
         pub fn network_mode(mut self, value: impl Into<NetworkMode>) -> Self {
             self.input.network_mode = Some(value.into());
             self
         }
 
         /// Sets or clears `networkMode` as a whole.
+        #[inline]
         pub fn set_network_mode(mut self, value: Option<NetworkMode>) -> Self {
             self.input.network_mode = value;
             self
         }
 
         /// Appends one item to `containerDefinitions`.
+        ///
+        /// The containers that make up the task, each with its image, resources and runtime settings.
+        ///
+        /// `containerDefinitions`: `ContainerDefinitions` (list), required.
+        #[inline]
         pub fn container_definitions(mut self, item: impl Into<ContainerDefinition>) -> Self {
             self.input
                 .container_definitions
@@ -6647,6 +8191,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `containerDefinitions` as a whole.
+        #[inline]
         pub fn set_container_definitions(
             mut self,
             value: Option<Vec<ContainerDefinition>>,
@@ -6656,6 +8201,11 @@ pub mod fluent {
         }
 
         /// Appends one item to `volumes`.
+        ///
+        /// The data volumes that the task's containers can mount.
+        ///
+        /// `volumes`: `VolumeList` (list).
+        #[inline]
         pub fn volumes(mut self, item: impl Into<Volume>) -> Self {
             self.input
                 .volumes
@@ -6665,12 +8215,18 @@ pub mod fluent {
         }
 
         /// Sets or clears `volumes` as a whole.
+        #[inline]
         pub fn set_volumes(mut self, value: Option<Vec<Volume>>) -> Self {
             self.input.volumes = value;
             self
         }
 
         /// Appends one item to `placementConstraints`.
+        ///
+        /// Rules restricting which container instances tasks from this definition may be placed on.
+        ///
+        /// `placementConstraints`: `TaskDefinitionPlacementConstraints` (list).
+        #[inline]
         pub fn placement_constraints(
             mut self,
             item: impl Into<TaskDefinitionPlacementConstraint>,
@@ -6683,6 +8239,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `placementConstraints` as a whole.
+        #[inline]
         pub fn set_placement_constraints(
             mut self,
             value: Option<Vec<TaskDefinitionPlacementConstraint>>,
@@ -6692,6 +8249,11 @@ pub mod fluent {
         }
 
         /// Appends one item to `requiresCompatibilities`.
+        ///
+        /// The launch types this task definition is validated against, e.g. `EC2`, `FARGATE`, `EXTERNAL`, `MANAGED_INSTANCES`.
+        ///
+        /// `requiresCompatibilities`: `CompatibilityList` (list).
+        #[inline]
         pub fn requires_compatibilities(mut self, item: impl Into<Compatibility>) -> Self {
             self.input
                 .requires_compatibilities
@@ -6701,36 +8263,54 @@ pub mod fluent {
         }
 
         /// Sets or clears `requiresCompatibilities` as a whole.
+        #[inline]
         pub fn set_requires_compatibilities(mut self, value: Option<Vec<Compatibility>>) -> Self {
             self.input.requires_compatibilities = value;
             self
         }
 
         /// Sets `cpu`.
+        ///
+        /// The CPU reserved for the whole task, as CPU units or vCPUs in a string; required on Fargate.
+        ///
+        /// `cpu`: `String` (string).
+        #[inline]
         pub fn cpu(mut self, value: impl Into<String>) -> Self {
             self.input.cpu = Some(value.into());
             self
         }
 
         /// Sets or clears `cpu` as a whole.
+        #[inline]
         pub fn set_cpu(mut self, value: Option<String>) -> Self {
             self.input.cpu = value;
             self
         }
 
         /// Sets `memory`.
+        ///
+        /// The memory reserved for the whole task, as MiB or GB in a string; required on Fargate.
+        ///
+        /// `memory`: `String` (string).
+        #[inline]
         pub fn memory(mut self, value: impl Into<String>) -> Self {
             self.input.memory = Some(value.into());
             self
         }
 
         /// Sets or clears `memory` as a whole.
+        #[inline]
         pub fn set_memory(mut self, value: Option<String>) -> Self {
             self.input.memory = value;
             self
         }
 
         /// Appends one item to `tags`.
+        ///
+        /// Metadata key-value pairs to attach to the task definition, at most 50.
+        ///
+        /// `tags`: `Tags` (list), items 0..=50.
+        #[inline]
         pub fn tags(mut self, item: impl Into<Tag>) -> Self {
             self.input
                 .tags
@@ -6740,49 +8320,73 @@ pub mod fluent {
         }
 
         /// Sets or clears `tags` as a whole.
+        #[inline]
         pub fn set_tags(mut self, value: Option<Vec<Tag>>) -> Self {
             self.input.tags = value;
             self
         }
 
         /// Sets `pidMode`.
+        ///
+        /// Whose process ID namespace the containers use: the host's (`host`) or one shared within the task (`task`).
+        ///
+        /// `pidMode`: `PidMode` (string).
+        #[inline]
         pub fn pid_mode(mut self, value: impl Into<PidMode>) -> Self {
             self.input.pid_mode = Some(value.into());
             self
         }
 
         /// Sets or clears `pidMode` as a whole.
+        #[inline]
         pub fn set_pid_mode(mut self, value: Option<PidMode>) -> Self {
             self.input.pid_mode = value;
             self
         }
 
         /// Sets `ipcMode`.
+        ///
+        /// The IPC namespace the containers use: the host's (`host`), one shared by the task (`task`), or private (`none`).
+        ///
+        /// `ipcMode`: `IpcMode` (string).
+        #[inline]
         pub fn ipc_mode(mut self, value: impl Into<IpcMode>) -> Self {
             self.input.ipc_mode = Some(value.into());
             self
         }
 
         /// Sets or clears `ipcMode` as a whole.
+        #[inline]
         pub fn set_ipc_mode(mut self, value: Option<IpcMode>) -> Self {
             self.input.ipc_mode = value;
             self
         }
 
         /// Sets `proxyConfiguration`.
+        ///
+        /// Settings for an App Mesh proxy container that intercepts the task's network traffic.
+        ///
+        /// `proxyConfiguration`: `ProxyConfiguration` (structure).
+        #[inline]
         pub fn proxy_configuration(mut self, value: impl Into<ProxyConfiguration>) -> Self {
             self.input.proxy_configuration = Some(value.into());
             self
         }
 
         /// Sets or clears `proxyConfiguration` as a whole.
+        #[inline]
         pub fn set_proxy_configuration(mut self, value: Option<ProxyConfiguration>) -> Self {
             self.input.proxy_configuration = value;
             self
         }
 
         /// Appends one item to `inferenceAccelerators`.
+        ///
+        /// Deprecated: Elastic Inference accelerators to attach to the task's containers.
+        ///
+        /// `inferenceAccelerators`: `InferenceAccelerators` (list).
         #[deprecated(note = "deprecated in the ECS model")]
+        #[inline]
         pub fn inference_accelerators(mut self, item: impl Into<InferenceAccelerator>) -> Self {
             self.input
                 .inference_accelerators
@@ -6793,6 +8397,7 @@ pub mod fluent {
 
         /// Sets or clears `inferenceAccelerators` as a whole.
         #[deprecated(note = "deprecated in the ECS model")]
+        #[inline]
         pub fn set_inference_accelerators(
             mut self,
             value: Option<Vec<InferenceAccelerator>>,
@@ -6802,42 +8407,65 @@ pub mod fluent {
         }
 
         /// Sets `ephemeralStorage`.
+        ///
+        /// How much ephemeral storage, in GiB, to give the task on Fargate beyond the default.
+        ///
+        /// `ephemeralStorage`: `EphemeralStorage` (structure).
+        #[inline]
         pub fn ephemeral_storage(mut self, value: impl Into<EphemeralStorage>) -> Self {
             self.input.ephemeral_storage = Some(value.into());
             self
         }
 
         /// Sets or clears `ephemeralStorage` as a whole.
+        #[inline]
         pub fn set_ephemeral_storage(mut self, value: Option<EphemeralStorage>) -> Self {
             self.input.ephemeral_storage = value;
             self
         }
 
         /// Sets `runtimePlatform`.
+        ///
+        /// The operating system family and CPU architecture the task's containers need.
+        ///
+        /// `runtimePlatform`: `RuntimePlatform` (structure).
+        #[inline]
         pub fn runtime_platform(mut self, value: impl Into<RuntimePlatform>) -> Self {
             self.input.runtime_platform = Some(value.into());
             self
         }
 
         /// Sets or clears `runtimePlatform` as a whole.
+        #[inline]
         pub fn set_runtime_platform(mut self, value: Option<RuntimePlatform>) -> Self {
             self.input.runtime_platform = value;
             self
         }
 
         /// Sets `enableFaultInjection`.
+        ///
+        /// Whether tasks from this definition accept fault injection requests from their containers; off by default.
+        ///
+        /// `enableFaultInjection`: `BoxedBoolean` (boolean).
+        #[inline]
         pub fn enable_fault_injection(mut self, value: impl Into<bool>) -> Self {
             self.input.enable_fault_injection = Some(value.into());
             self
         }
 
         /// Sets or clears `enableFaultInjection` as a whole.
+        #[inline]
         pub fn set_enable_fault_injection(mut self, value: Option<bool>) -> Self {
             self.input.enable_fault_injection = value;
             self
         }
 
         /// Sets `trustedExecutionConfiguration`.
+        ///
+        /// The isolation mode and attestation policy for the task's sandbox; supported only on ECS Managed Instances.
+        ///
+        /// `trustedExecutionConfiguration`: `TrustedExecutionConfiguration` (structure).
+        #[inline]
         pub fn trusted_execution_configuration(
             mut self,
             value: impl Into<TrustedExecutionConfiguration>,
@@ -6847,6 +8475,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `trustedExecutionConfiguration` as a whole.
+        #[inline]
         pub fn set_trusted_execution_configuration(
             mut self,
             value: Option<TrustedExecutionConfiguration>,
@@ -6866,11 +8495,16 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<RegisterTaskDefinitionResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`RegisterTaskDefinitionError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<RegisterTaskDefinitionResponse, CallError<RegisterTaskDefinitionError>>
+        {
             self.client
                 .send_with::<operations::RegisterTaskDefinition>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -6894,6 +8528,9 @@ pub mod fluent {
         }
 
         /// Appends one item to `capacityProviderStrategy`.
+        ///
+        /// `capacityProviderStrategy`: `CapacityProviderStrategy` (list).
+        #[inline]
         pub fn capacity_provider_strategy(
             mut self,
             item: impl Into<CapacityProviderStrategyItem>,
@@ -6906,6 +8543,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `capacityProviderStrategy` as a whole.
+        #[inline]
         pub fn set_capacity_provider_strategy(
             mut self,
             value: Option<Vec<CapacityProviderStrategyItem>>,
@@ -6915,102 +8553,137 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Sets `count`.
+        ///
+        /// `count`: `BoxedInteger` (integer).
+        #[inline]
         pub fn count(mut self, value: impl Into<i32>) -> Self {
             self.input.count = Some(value.into());
             self
         }
 
         /// Sets or clears `count` as a whole.
+        #[inline]
         pub fn set_count(mut self, value: Option<i32>) -> Self {
             self.input.count = value;
             self
         }
 
         /// Sets `enableECSManagedTags`.
+        ///
+        /// `enableECSManagedTags`: `Boolean` (boolean).
+        #[inline]
         pub fn enable_ecs_managed_tags(mut self, value: impl Into<bool>) -> Self {
             self.input.enable_ecs_managed_tags = Some(value.into());
             self
         }
 
         /// Sets or clears `enableECSManagedTags` as a whole.
+        #[inline]
         pub fn set_enable_ecs_managed_tags(mut self, value: Option<bool>) -> Self {
             self.input.enable_ecs_managed_tags = value;
             self
         }
 
         /// Sets `enableExecuteCommand`.
+        ///
+        /// `enableExecuteCommand`: `Boolean` (boolean).
+        #[inline]
         pub fn enable_execute_command(mut self, value: impl Into<bool>) -> Self {
             self.input.enable_execute_command = Some(value.into());
             self
         }
 
         /// Sets or clears `enableExecuteCommand` as a whole.
+        #[inline]
         pub fn set_enable_execute_command(mut self, value: Option<bool>) -> Self {
             self.input.enable_execute_command = value;
             self
         }
 
         /// Sets `group`.
+        ///
+        /// `group`: `String` (string).
+        #[inline]
         pub fn group(mut self, value: impl Into<String>) -> Self {
             self.input.group = Some(value.into());
             self
         }
 
         /// Sets or clears `group` as a whole.
+        #[inline]
         pub fn set_group(mut self, value: Option<String>) -> Self {
             self.input.group = value;
             self
         }
 
         /// Sets `launchType`.
+        ///
+        /// `launchType`: `LaunchType` (string).
+        #[inline]
         pub fn launch_type(mut self, value: impl Into<LaunchType>) -> Self {
             self.input.launch_type = Some(value.into());
             self
         }
 
         /// Sets or clears `launchType` as a whole.
+        #[inline]
         pub fn set_launch_type(mut self, value: Option<LaunchType>) -> Self {
             self.input.launch_type = value;
             self
         }
 
         /// Sets `networkConfiguration`.
+        ///
+        /// `networkConfiguration`: `NetworkConfiguration` (structure).
+        #[inline]
         pub fn network_configuration(mut self, value: impl Into<NetworkConfiguration>) -> Self {
             self.input.network_configuration = Some(value.into());
             self
         }
 
         /// Sets or clears `networkConfiguration` as a whole.
+        #[inline]
         pub fn set_network_configuration(mut self, value: Option<NetworkConfiguration>) -> Self {
             self.input.network_configuration = value;
             self
         }
 
         /// Sets `overrides`.
+        ///
+        /// `overrides`: `TaskOverride` (structure).
+        #[inline]
         pub fn overrides(mut self, value: impl Into<TaskOverride>) -> Self {
             self.input.overrides = Some(value.into());
             self
         }
 
         /// Sets or clears `overrides` as a whole.
+        #[inline]
         pub fn set_overrides(mut self, value: Option<TaskOverride>) -> Self {
             self.input.overrides = value;
             self
         }
 
         /// Appends one item to `placementConstraints`.
+        ///
+        /// `placementConstraints`: `PlacementConstraints` (list).
+        #[inline]
         pub fn placement_constraints(mut self, item: impl Into<PlacementConstraint>) -> Self {
             self.input
                 .placement_constraints
@@ -7020,6 +8693,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `placementConstraints` as a whole.
+        #[inline]
         pub fn set_placement_constraints(
             mut self,
             value: Option<Vec<PlacementConstraint>>,
@@ -7029,6 +8703,9 @@ pub mod fluent {
         }
 
         /// Appends one item to `placementStrategy`.
+        ///
+        /// `placementStrategy`: `PlacementStrategies` (list).
+        #[inline]
         pub fn placement_strategy(mut self, item: impl Into<PlacementStrategy>) -> Self {
             self.input
                 .placement_strategy
@@ -7038,60 +8715,80 @@ pub mod fluent {
         }
 
         /// Sets or clears `placementStrategy` as a whole.
+        #[inline]
         pub fn set_placement_strategy(mut self, value: Option<Vec<PlacementStrategy>>) -> Self {
             self.input.placement_strategy = value;
             self
         }
 
         /// Sets `platformVersion`.
+        ///
+        /// `platformVersion`: `String` (string).
+        #[inline]
         pub fn platform_version(mut self, value: impl Into<String>) -> Self {
             self.input.platform_version = Some(value.into());
             self
         }
 
         /// Sets or clears `platformVersion` as a whole.
+        #[inline]
         pub fn set_platform_version(mut self, value: Option<String>) -> Self {
             self.input.platform_version = value;
             self
         }
 
         /// Sets `propagateTags`.
+        ///
+        /// `propagateTags`: `PropagateTags` (string).
+        #[inline]
         pub fn propagate_tags(mut self, value: impl Into<PropagateTags>) -> Self {
             self.input.propagate_tags = Some(value.into());
             self
         }
 
         /// Sets or clears `propagateTags` as a whole.
+        #[inline]
         pub fn set_propagate_tags(mut self, value: Option<PropagateTags>) -> Self {
             self.input.propagate_tags = value;
             self
         }
 
         /// Sets `referenceId`.
+        ///
+        /// `referenceId`: `String` (string).
+        #[inline]
         pub fn reference_id(mut self, value: impl Into<String>) -> Self {
             self.input.reference_id = Some(value.into());
             self
         }
 
         /// Sets or clears `referenceId` as a whole.
+        #[inline]
         pub fn set_reference_id(mut self, value: Option<String>) -> Self {
             self.input.reference_id = value;
             self
         }
 
         /// Sets `startedBy`.
+        ///
+        /// `startedBy`: `String` (string).
+        #[inline]
         pub fn started_by(mut self, value: impl Into<String>) -> Self {
             self.input.started_by = Some(value.into());
             self
         }
 
         /// Sets or clears `startedBy` as a whole.
+        #[inline]
         pub fn set_started_by(mut self, value: Option<String>) -> Self {
             self.input.started_by = value;
             self
         }
 
         /// Appends one item to `tags`.
+        ///
+        /// `tags`: `Tags` (list), items 0..=50.
+        #[inline]
         pub fn tags(mut self, item: impl Into<Tag>) -> Self {
             self.input
                 .tags
@@ -7101,36 +8798,48 @@ pub mod fluent {
         }
 
         /// Sets or clears `tags` as a whole.
+        #[inline]
         pub fn set_tags(mut self, value: Option<Vec<Tag>>) -> Self {
             self.input.tags = value;
             self
         }
 
         /// Sets `taskDefinition`.
+        ///
+        /// `taskDefinition`: `String` (string), required.
+        #[inline]
         pub fn task_definition(mut self, value: impl Into<String>) -> Self {
             self.input.task_definition = Some(value.into());
             self
         }
 
         /// Sets or clears `taskDefinition` as a whole.
+        #[inline]
         pub fn set_task_definition(mut self, value: Option<String>) -> Self {
             self.input.task_definition = value;
             self
         }
 
         /// Sets `clientToken`.
+        ///
+        /// `clientToken`: `String` (string), idempotency token.
+        #[inline]
         pub fn client_token(mut self, value: impl Into<String>) -> Self {
             self.input.client_token = Some(value.into());
             self
         }
 
         /// Sets or clears `clientToken` as a whole.
+        #[inline]
         pub fn set_client_token(mut self, value: Option<String>) -> Self {
             self.input.client_token = value;
             self
         }
 
         /// Appends one item to `volumeConfigurations`.
+        ///
+        /// `volumeConfigurations`: `TaskVolumeConfigurations` (list).
+        #[inline]
         pub fn volume_configurations(mut self, item: impl Into<TaskVolumeConfiguration>) -> Self {
             self.input
                 .volume_configurations
@@ -7140,6 +8849,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `volumeConfigurations` as a whole.
+        #[inline]
         pub fn set_volume_configurations(
             mut self,
             value: Option<Vec<TaskVolumeConfiguration>>,
@@ -7159,11 +8869,13 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<RunTaskResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`RunTaskError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(self) -> Result<RunTaskResponse, CallError<RunTaskError>> {
             self.client
                 .send_with::<operations::RunTask>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -7187,18 +8899,25 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Appends one item to `containerInstances`.
+        ///
+        /// `containerInstances`: `StringList` (list), required.
+        #[inline]
         pub fn container_instances(mut self, item: impl Into<String>) -> Self {
             self.input
                 .container_instances
@@ -7208,108 +8927,144 @@ pub mod fluent {
         }
 
         /// Sets or clears `containerInstances` as a whole.
+        #[inline]
         pub fn set_container_instances(mut self, value: Option<Vec<String>>) -> Self {
             self.input.container_instances = value;
             self
         }
 
         /// Sets `enableECSManagedTags`.
+        ///
+        /// `enableECSManagedTags`: `Boolean` (boolean).
+        #[inline]
         pub fn enable_ecs_managed_tags(mut self, value: impl Into<bool>) -> Self {
             self.input.enable_ecs_managed_tags = Some(value.into());
             self
         }
 
         /// Sets or clears `enableECSManagedTags` as a whole.
+        #[inline]
         pub fn set_enable_ecs_managed_tags(mut self, value: Option<bool>) -> Self {
             self.input.enable_ecs_managed_tags = value;
             self
         }
 
         /// Sets `enableExecuteCommand`.
+        ///
+        /// `enableExecuteCommand`: `Boolean` (boolean).
+        #[inline]
         pub fn enable_execute_command(mut self, value: impl Into<bool>) -> Self {
             self.input.enable_execute_command = Some(value.into());
             self
         }
 
         /// Sets or clears `enableExecuteCommand` as a whole.
+        #[inline]
         pub fn set_enable_execute_command(mut self, value: Option<bool>) -> Self {
             self.input.enable_execute_command = value;
             self
         }
 
         /// Sets `group`.
+        ///
+        /// `group`: `String` (string).
+        #[inline]
         pub fn group(mut self, value: impl Into<String>) -> Self {
             self.input.group = Some(value.into());
             self
         }
 
         /// Sets or clears `group` as a whole.
+        #[inline]
         pub fn set_group(mut self, value: Option<String>) -> Self {
             self.input.group = value;
             self
         }
 
         /// Sets `networkConfiguration`.
+        ///
+        /// `networkConfiguration`: `NetworkConfiguration` (structure).
+        #[inline]
         pub fn network_configuration(mut self, value: impl Into<NetworkConfiguration>) -> Self {
             self.input.network_configuration = Some(value.into());
             self
         }
 
         /// Sets or clears `networkConfiguration` as a whole.
+        #[inline]
         pub fn set_network_configuration(mut self, value: Option<NetworkConfiguration>) -> Self {
             self.input.network_configuration = value;
             self
         }
 
         /// Sets `overrides`.
+        ///
+        /// `overrides`: `TaskOverride` (structure).
+        #[inline]
         pub fn overrides(mut self, value: impl Into<TaskOverride>) -> Self {
             self.input.overrides = Some(value.into());
             self
         }
 
         /// Sets or clears `overrides` as a whole.
+        #[inline]
         pub fn set_overrides(mut self, value: Option<TaskOverride>) -> Self {
             self.input.overrides = value;
             self
         }
 
         /// Sets `propagateTags`.
+        ///
+        /// `propagateTags`: `PropagateTags` (string).
+        #[inline]
         pub fn propagate_tags(mut self, value: impl Into<PropagateTags>) -> Self {
             self.input.propagate_tags = Some(value.into());
             self
         }
 
         /// Sets or clears `propagateTags` as a whole.
+        #[inline]
         pub fn set_propagate_tags(mut self, value: Option<PropagateTags>) -> Self {
             self.input.propagate_tags = value;
             self
         }
 
         /// Sets `referenceId`.
+        ///
+        /// `referenceId`: `String` (string).
+        #[inline]
         pub fn reference_id(mut self, value: impl Into<String>) -> Self {
             self.input.reference_id = Some(value.into());
             self
         }
 
         /// Sets or clears `referenceId` as a whole.
+        #[inline]
         pub fn set_reference_id(mut self, value: Option<String>) -> Self {
             self.input.reference_id = value;
             self
         }
 
         /// Sets `startedBy`.
+        ///
+        /// `startedBy`: `String` (string).
+        #[inline]
         pub fn started_by(mut self, value: impl Into<String>) -> Self {
             self.input.started_by = Some(value.into());
             self
         }
 
         /// Sets or clears `startedBy` as a whole.
+        #[inline]
         pub fn set_started_by(mut self, value: Option<String>) -> Self {
             self.input.started_by = value;
             self
         }
 
         /// Appends one item to `tags`.
+        ///
+        /// `tags`: `Tags` (list), items 0..=50.
+        #[inline]
         pub fn tags(mut self, item: impl Into<Tag>) -> Self {
             self.input
                 .tags
@@ -7319,24 +9074,32 @@ pub mod fluent {
         }
 
         /// Sets or clears `tags` as a whole.
+        #[inline]
         pub fn set_tags(mut self, value: Option<Vec<Tag>>) -> Self {
             self.input.tags = value;
             self
         }
 
         /// Sets `taskDefinition`.
+        ///
+        /// `taskDefinition`: `String` (string), required.
+        #[inline]
         pub fn task_definition(mut self, value: impl Into<String>) -> Self {
             self.input.task_definition = Some(value.into());
             self
         }
 
         /// Sets or clears `taskDefinition` as a whole.
+        #[inline]
         pub fn set_task_definition(mut self, value: Option<String>) -> Self {
             self.input.task_definition = value;
             self
         }
 
         /// Appends one item to `volumeConfigurations`.
+        ///
+        /// `volumeConfigurations`: `TaskVolumeConfigurations` (list).
+        #[inline]
         pub fn volume_configurations(mut self, item: impl Into<TaskVolumeConfiguration>) -> Self {
             self.input
                 .volume_configurations
@@ -7346,6 +9109,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `volumeConfigurations` as a whole.
+        #[inline]
         pub fn set_volume_configurations(
             mut self,
             value: Option<Vec<TaskVolumeConfiguration>>,
@@ -7365,11 +9129,13 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<StartTaskResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`StartTaskError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(self) -> Result<StartTaskResponse, CallError<StartTaskError>> {
             self.client
                 .send_with::<operations::StartTask>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -7393,24 +9159,32 @@ pub mod fluent {
         }
 
         /// Sets `serviceDeploymentArn`.
+        ///
+        /// `serviceDeploymentArn`: `String` (string), required.
+        #[inline]
         pub fn service_deployment_arn(mut self, value: impl Into<String>) -> Self {
             self.input.service_deployment_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `serviceDeploymentArn` as a whole.
+        #[inline]
         pub fn set_service_deployment_arn(mut self, value: Option<String>) -> Self {
             self.input.service_deployment_arn = value;
             self
         }
 
         /// Sets `stopType`.
+        ///
+        /// `stopType`: `StopServiceDeploymentStopType` (string).
+        #[inline]
         pub fn stop_type(mut self, value: impl Into<StopServiceDeploymentStopType>) -> Self {
             self.input.stop_type = Some(value.into());
             self
         }
 
         /// Sets or clears `stopType` as a whole.
+        #[inline]
         pub fn set_stop_type(mut self, value: Option<StopServiceDeploymentStopType>) -> Self {
             self.input.stop_type = value;
             self
@@ -7427,11 +9201,15 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<StopServiceDeploymentResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`StopServiceDeploymentError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<StopServiceDeploymentResponse, CallError<StopServiceDeploymentError>> {
             self.client
                 .send_with::<operations::StopServiceDeployment>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -7455,36 +9233,48 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Sets `task`.
+        ///
+        /// `task`: `String` (string), required.
+        #[inline]
         pub fn task(mut self, value: impl Into<String>) -> Self {
             self.input.task = Some(value.into());
             self
         }
 
         /// Sets or clears `task` as a whole.
+        #[inline]
         pub fn set_task(mut self, value: Option<String>) -> Self {
             self.input.task = value;
             self
         }
 
         /// Sets `reason`.
+        ///
+        /// `reason`: `String` (string).
+        #[inline]
         pub fn reason(mut self, value: impl Into<String>) -> Self {
             self.input.reason = Some(value.into());
             self
         }
 
         /// Sets or clears `reason` as a whole.
+        #[inline]
         pub fn set_reason(mut self, value: Option<String>) -> Self {
             self.input.reason = value;
             self
@@ -7501,11 +9291,13 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<StopTaskResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`StopTaskError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(self) -> Result<StopTaskResponse, CallError<StopTaskError>> {
             self.client
                 .send_with::<operations::StopTask>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -7529,18 +9321,25 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Appends one item to `attachments`.
+        ///
+        /// `attachments`: `AttachmentStateChanges` (list), required.
+        #[inline]
         pub fn attachments(mut self, item: impl Into<AttachmentStateChange>) -> Self {
             self.input
                 .attachments
@@ -7550,6 +9349,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `attachments` as a whole.
+        #[inline]
         pub fn set_attachments(mut self, value: Option<Vec<AttachmentStateChange>>) -> Self {
             self.input.attachments = value;
             self
@@ -7566,11 +9366,18 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<SubmitAttachmentStateChangesResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`SubmitAttachmentStateChangesError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<
+            SubmitAttachmentStateChangesResponse,
+            CallError<SubmitAttachmentStateChangesError>,
+        > {
             self.client
                 .send_with::<operations::SubmitAttachmentStateChanges>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -7594,90 +9401,121 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Sets `task`.
+        ///
+        /// `task`: `String` (string).
+        #[inline]
         pub fn task(mut self, value: impl Into<String>) -> Self {
             self.input.task = Some(value.into());
             self
         }
 
         /// Sets or clears `task` as a whole.
+        #[inline]
         pub fn set_task(mut self, value: Option<String>) -> Self {
             self.input.task = value;
             self
         }
 
         /// Sets `containerName`.
+        ///
+        /// `containerName`: `String` (string).
+        #[inline]
         pub fn container_name(mut self, value: impl Into<String>) -> Self {
             self.input.container_name = Some(value.into());
             self
         }
 
         /// Sets or clears `containerName` as a whole.
+        #[inline]
         pub fn set_container_name(mut self, value: Option<String>) -> Self {
             self.input.container_name = value;
             self
         }
 
         /// Sets `runtimeId`.
+        ///
+        /// `runtimeId`: `String` (string).
+        #[inline]
         pub fn runtime_id(mut self, value: impl Into<String>) -> Self {
             self.input.runtime_id = Some(value.into());
             self
         }
 
         /// Sets or clears `runtimeId` as a whole.
+        #[inline]
         pub fn set_runtime_id(mut self, value: Option<String>) -> Self {
             self.input.runtime_id = value;
             self
         }
 
         /// Sets `status`.
+        ///
+        /// `status`: `String` (string).
+        #[inline]
         pub fn status(mut self, value: impl Into<String>) -> Self {
             self.input.status = Some(value.into());
             self
         }
 
         /// Sets or clears `status` as a whole.
+        #[inline]
         pub fn set_status(mut self, value: Option<String>) -> Self {
             self.input.status = value;
             self
         }
 
         /// Sets `exitCode`.
+        ///
+        /// `exitCode`: `BoxedInteger` (integer).
+        #[inline]
         pub fn exit_code(mut self, value: impl Into<i32>) -> Self {
             self.input.exit_code = Some(value.into());
             self
         }
 
         /// Sets or clears `exitCode` as a whole.
+        #[inline]
         pub fn set_exit_code(mut self, value: Option<i32>) -> Self {
             self.input.exit_code = value;
             self
         }
 
         /// Sets `reason`.
+        ///
+        /// `reason`: `String` (string).
+        #[inline]
         pub fn reason(mut self, value: impl Into<String>) -> Self {
             self.input.reason = Some(value.into());
             self
         }
 
         /// Sets or clears `reason` as a whole.
+        #[inline]
         pub fn set_reason(mut self, value: Option<String>) -> Self {
             self.input.reason = value;
             self
         }
 
         /// Appends one item to `networkBindings`.
+        ///
+        /// `networkBindings`: `NetworkBindings` (list).
+        #[inline]
         pub fn network_bindings(mut self, item: impl Into<NetworkBinding>) -> Self {
             self.input
                 .network_bindings
@@ -7687,6 +9525,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `networkBindings` as a whole.
+        #[inline]
         pub fn set_network_bindings(mut self, value: Option<Vec<NetworkBinding>>) -> Self {
             self.input.network_bindings = value;
             self
@@ -7703,11 +9542,16 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<SubmitContainerStateChangeResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`SubmitContainerStateChangeError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<SubmitContainerStateChangeResponse, CallError<SubmitContainerStateChangeError>>
+        {
             self.client
                 .send_with::<operations::SubmitContainerStateChange>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -7731,54 +9575,73 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Sets `task`.
+        ///
+        /// `task`: `String` (string).
+        #[inline]
         pub fn task(mut self, value: impl Into<String>) -> Self {
             self.input.task = Some(value.into());
             self
         }
 
         /// Sets or clears `task` as a whole.
+        #[inline]
         pub fn set_task(mut self, value: Option<String>) -> Self {
             self.input.task = value;
             self
         }
 
         /// Sets `status`.
+        ///
+        /// `status`: `String` (string).
+        #[inline]
         pub fn status(mut self, value: impl Into<String>) -> Self {
             self.input.status = Some(value.into());
             self
         }
 
         /// Sets or clears `status` as a whole.
+        #[inline]
         pub fn set_status(mut self, value: Option<String>) -> Self {
             self.input.status = value;
             self
         }
 
         /// Sets `reason`.
+        ///
+        /// `reason`: `String` (string).
+        #[inline]
         pub fn reason(mut self, value: impl Into<String>) -> Self {
             self.input.reason = Some(value.into());
             self
         }
 
         /// Sets or clears `reason` as a whole.
+        #[inline]
         pub fn set_reason(mut self, value: Option<String>) -> Self {
             self.input.reason = value;
             self
         }
 
         /// Appends one item to `containers`.
+        ///
+        /// `containers`: `ContainerStateChanges` (list).
+        #[inline]
         pub fn containers(mut self, item: impl Into<ContainerStateChange>) -> Self {
             self.input
                 .containers
@@ -7788,12 +9651,16 @@ pub mod fluent {
         }
 
         /// Sets or clears `containers` as a whole.
+        #[inline]
         pub fn set_containers(mut self, value: Option<Vec<ContainerStateChange>>) -> Self {
             self.input.containers = value;
             self
         }
 
         /// Appends one item to `attachments`.
+        ///
+        /// `attachments`: `AttachmentStateChanges` (list).
+        #[inline]
         pub fn attachments(mut self, item: impl Into<AttachmentStateChange>) -> Self {
             self.input
                 .attachments
@@ -7803,12 +9670,16 @@ pub mod fluent {
         }
 
         /// Sets or clears `attachments` as a whole.
+        #[inline]
         pub fn set_attachments(mut self, value: Option<Vec<AttachmentStateChange>>) -> Self {
             self.input.attachments = value;
             self
         }
 
         /// Appends one item to `managedAgents`.
+        ///
+        /// `managedAgents`: `ManagedAgentStateChanges` (list).
+        #[inline]
         pub fn managed_agents(mut self, item: impl Into<ManagedAgentStateChange>) -> Self {
             self.input
                 .managed_agents
@@ -7818,42 +9689,55 @@ pub mod fluent {
         }
 
         /// Sets or clears `managedAgents` as a whole.
+        #[inline]
         pub fn set_managed_agents(mut self, value: Option<Vec<ManagedAgentStateChange>>) -> Self {
             self.input.managed_agents = value;
             self
         }
 
         /// Sets `pullStartedAt`.
+        ///
+        /// `pullStartedAt`: `Timestamp` (timestamp).
+        #[inline]
         pub fn pull_started_at(mut self, value: impl Into<DateTime>) -> Self {
             self.input.pull_started_at = Some(value.into());
             self
         }
 
         /// Sets or clears `pullStartedAt` as a whole.
+        #[inline]
         pub fn set_pull_started_at(mut self, value: Option<DateTime>) -> Self {
             self.input.pull_started_at = value;
             self
         }
 
         /// Sets `pullStoppedAt`.
+        ///
+        /// `pullStoppedAt`: `Timestamp` (timestamp).
+        #[inline]
         pub fn pull_stopped_at(mut self, value: impl Into<DateTime>) -> Self {
             self.input.pull_stopped_at = Some(value.into());
             self
         }
 
         /// Sets or clears `pullStoppedAt` as a whole.
+        #[inline]
         pub fn set_pull_stopped_at(mut self, value: Option<DateTime>) -> Self {
             self.input.pull_stopped_at = value;
             self
         }
 
         /// Sets `executionStoppedAt`.
+        ///
+        /// `executionStoppedAt`: `Timestamp` (timestamp).
+        #[inline]
         pub fn execution_stopped_at(mut self, value: impl Into<DateTime>) -> Self {
             self.input.execution_stopped_at = Some(value.into());
             self
         }
 
         /// Sets or clears `executionStoppedAt` as a whole.
+        #[inline]
         pub fn set_execution_stopped_at(mut self, value: Option<DateTime>) -> Self {
             self.input.execution_stopped_at = value;
             self
@@ -7870,11 +9754,15 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<SubmitTaskStateChangeResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`SubmitTaskStateChangeError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<SubmitTaskStateChangeResponse, CallError<SubmitTaskStateChangeError>> {
             self.client
                 .send_with::<operations::SubmitTaskStateChange>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -7896,18 +9784,29 @@ pub mod fluent {
         }
 
         /// Sets `resourceArn`.
+        ///
+        /// The ARN of the ECS resource to tag, such as a cluster, service, task set, task or task definition.
+        ///
+        /// `resourceArn`: `String` (string), required.
+        #[inline]
         pub fn resource_arn(mut self, value: impl Into<String>) -> Self {
             self.input.resource_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `resourceArn` as a whole.
+        #[inline]
         pub fn set_resource_arn(mut self, value: Option<String>) -> Self {
             self.input.resource_arn = value;
             self
         }
 
         /// Appends one item to `tags`.
+        ///
+        /// The key-value pairs to add to the resource; a resource can carry at most 50 tags.
+        ///
+        /// `tags`: `Tags` (list), required, items 0..=50.
+        #[inline]
         pub fn tags(mut self, item: impl Into<Tag>) -> Self {
             self.input
                 .tags
@@ -7917,6 +9816,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `tags` as a whole.
+        #[inline]
         pub fn set_tags(mut self, value: Option<Vec<Tag>>) -> Self {
             self.input.tags = value;
             self
@@ -7933,11 +9833,13 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<TagResourceResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`TagResourceError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(self) -> Result<TagResourceResponse, CallError<TagResourceError>> {
             self.client
                 .send_with::<operations::TagResource>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -7959,18 +9861,29 @@ pub mod fluent {
         }
 
         /// Sets `resourceArn`.
+        ///
+        /// The ARN of the ECS resource to remove tags from.
+        ///
+        /// `resourceArn`: `String` (string), required.
+        #[inline]
         pub fn resource_arn(mut self, value: impl Into<String>) -> Self {
             self.input.resource_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `resourceArn` as a whole.
+        #[inline]
         pub fn set_resource_arn(mut self, value: Option<String>) -> Self {
             self.input.resource_arn = value;
             self
         }
 
         /// Appends one item to `tagKeys`.
+        ///
+        /// The keys of the tags to remove from the resource.
+        ///
+        /// `tagKeys`: `TagKeys` (list), required.
+        #[inline]
         pub fn tag_keys(mut self, item: impl Into<String>) -> Self {
             self.input
                 .tag_keys
@@ -7980,6 +9893,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `tagKeys` as a whole.
+        #[inline]
         pub fn set_tag_keys(mut self, value: Option<Vec<String>>) -> Self {
             self.input.tag_keys = value;
             self
@@ -7996,11 +9910,13 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<UntagResourceResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`UntagResourceError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(self) -> Result<UntagResourceResponse, CallError<UntagResourceError>> {
             self.client
                 .send_with::<operations::UntagResource>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -8024,30 +9940,41 @@ pub mod fluent {
         }
 
         /// Sets `name`.
+        ///
+        /// `name`: `String` (string), required.
+        #[inline]
         pub fn name(mut self, value: impl Into<String>) -> Self {
             self.input.name = Some(value.into());
             self
         }
 
         /// Sets or clears `name` as a whole.
+        #[inline]
         pub fn set_name(mut self, value: Option<String>) -> Self {
             self.input.name = value;
             self
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Sets `autoScalingGroupProvider`.
+        ///
+        /// `autoScalingGroupProvider`: `AutoScalingGroupProviderUpdate` (structure).
+        #[inline]
         pub fn auto_scaling_group_provider(
             mut self,
             value: impl Into<AutoScalingGroupProviderUpdate>,
@@ -8057,6 +9984,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `autoScalingGroupProvider` as a whole.
+        #[inline]
         pub fn set_auto_scaling_group_provider(
             mut self,
             value: Option<AutoScalingGroupProviderUpdate>,
@@ -8066,6 +9994,9 @@ pub mod fluent {
         }
 
         /// Sets `managedInstancesProvider`.
+        ///
+        /// `managedInstancesProvider`: `UpdateManagedInstancesProviderConfiguration` (structure).
+        #[inline]
         pub fn managed_instances_provider(
             mut self,
             value: impl Into<UpdateManagedInstancesProviderConfiguration>,
@@ -8075,6 +10006,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `managedInstancesProvider` as a whole.
+        #[inline]
         pub fn set_managed_instances_provider(
             mut self,
             value: Option<UpdateManagedInstancesProviderConfiguration>,
@@ -8094,11 +10026,16 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<UpdateCapacityProviderResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`UpdateCapacityProviderError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<UpdateCapacityProviderResponse, CallError<UpdateCapacityProviderError>>
+        {
             self.client
                 .send_with::<operations::UpdateCapacityProvider>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -8122,18 +10059,25 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string), required.
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Appends one item to `settings`.
+        ///
+        /// `settings`: `ClusterSettings` (list).
+        #[inline]
         pub fn settings(mut self, item: impl Into<ClusterSetting>) -> Self {
             self.input
                 .settings
@@ -8143,24 +10087,32 @@ pub mod fluent {
         }
 
         /// Sets or clears `settings` as a whole.
+        #[inline]
         pub fn set_settings(mut self, value: Option<Vec<ClusterSetting>>) -> Self {
             self.input.settings = value;
             self
         }
 
         /// Sets `configuration`.
+        ///
+        /// `configuration`: `ClusterConfiguration` (structure).
+        #[inline]
         pub fn configuration(mut self, value: impl Into<ClusterConfiguration>) -> Self {
             self.input.configuration = Some(value.into());
             self
         }
 
         /// Sets or clears `configuration` as a whole.
+        #[inline]
         pub fn set_configuration(mut self, value: Option<ClusterConfiguration>) -> Self {
             self.input.configuration = value;
             self
         }
 
         /// Sets `serviceConnectDefaults`.
+        ///
+        /// `serviceConnectDefaults`: `ClusterServiceConnectDefaultsRequest` (structure).
+        #[inline]
         pub fn service_connect_defaults(
             mut self,
             value: impl Into<ClusterServiceConnectDefaultsRequest>,
@@ -8170,6 +10122,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `serviceConnectDefaults` as a whole.
+        #[inline]
         pub fn set_service_connect_defaults(
             mut self,
             value: Option<ClusterServiceConnectDefaultsRequest>,
@@ -8189,11 +10142,13 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<UpdateClusterResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`UpdateClusterError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(self) -> Result<UpdateClusterResponse, CallError<UpdateClusterError>> {
             self.client
                 .send_with::<operations::UpdateCluster>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -8217,18 +10172,25 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string), required.
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Appends one item to `settings`.
+        ///
+        /// `settings`: `ClusterSettings` (list), required.
+        #[inline]
         pub fn settings(mut self, item: impl Into<ClusterSetting>) -> Self {
             self.input
                 .settings
@@ -8238,6 +10200,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `settings` as a whole.
+        #[inline]
         pub fn set_settings(mut self, value: Option<Vec<ClusterSetting>>) -> Self {
             self.input.settings = value;
             self
@@ -8254,11 +10217,15 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<UpdateClusterSettingsResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`UpdateClusterSettingsError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<UpdateClusterSettingsResponse, CallError<UpdateClusterSettingsError>> {
             self.client
                 .send_with::<operations::UpdateClusterSettings>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -8282,24 +10249,32 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Sets `containerInstance`.
+        ///
+        /// `containerInstance`: `String` (string), required.
+        #[inline]
         pub fn container_instance(mut self, value: impl Into<String>) -> Self {
             self.input.container_instance = Some(value.into());
             self
         }
 
         /// Sets or clears `containerInstance` as a whole.
+        #[inline]
         pub fn set_container_instance(mut self, value: Option<String>) -> Self {
             self.input.container_instance = value;
             self
@@ -8316,11 +10291,15 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<UpdateContainerAgentResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`UpdateContainerAgentError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<UpdateContainerAgentResponse, CallError<UpdateContainerAgentError>> {
             self.client
                 .send_with::<operations::UpdateContainerAgent>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -8344,18 +10323,25 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Appends one item to `containerInstances`.
+        ///
+        /// `containerInstances`: `StringList` (list), required.
+        #[inline]
         pub fn container_instances(mut self, item: impl Into<String>) -> Self {
             self.input
                 .container_instances
@@ -8365,18 +10351,23 @@ pub mod fluent {
         }
 
         /// Sets or clears `containerInstances` as a whole.
+        #[inline]
         pub fn set_container_instances(mut self, value: Option<Vec<String>>) -> Self {
             self.input.container_instances = value;
             self
         }
 
         /// Sets `status`.
+        ///
+        /// `status`: `ContainerInstanceStatus` (string), required.
+        #[inline]
         pub fn status(mut self, value: impl Into<ContainerInstanceStatus>) -> Self {
             self.input.status = Some(value.into());
             self
         }
 
         /// Sets or clears `status` as a whole.
+        #[inline]
         pub fn set_status(mut self, value: Option<ContainerInstanceStatus>) -> Self {
             self.input.status = value;
             self
@@ -8393,11 +10384,18 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<UpdateContainerInstancesStateResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`UpdateContainerInstancesStateError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<
+            UpdateContainerInstancesStateResponse,
+            CallError<UpdateContainerInstancesStateError>,
+        > {
             self.client
                 .send_with::<operations::UpdateContainerInstancesState>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -8421,30 +10419,41 @@ pub mod fluent {
         }
 
         /// Sets `daemonArn`.
+        ///
+        /// `daemonArn`: `String` (string), required.
+        #[inline]
         pub fn daemon_arn(mut self, value: impl Into<String>) -> Self {
             self.input.daemon_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `daemonArn` as a whole.
+        #[inline]
         pub fn set_daemon_arn(mut self, value: Option<String>) -> Self {
             self.input.daemon_arn = value;
             self
         }
 
         /// Sets `daemonTaskDefinitionArn`.
+        ///
+        /// `daemonTaskDefinitionArn`: `String` (string), required.
+        #[inline]
         pub fn daemon_task_definition_arn(mut self, value: impl Into<String>) -> Self {
             self.input.daemon_task_definition_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `daemonTaskDefinitionArn` as a whole.
+        #[inline]
         pub fn set_daemon_task_definition_arn(mut self, value: Option<String>) -> Self {
             self.input.daemon_task_definition_arn = value;
             self
         }
 
         /// Appends one item to `capacityProviderArns`.
+        ///
+        /// `capacityProviderArns`: `StringList` (list), required.
+        #[inline]
         pub fn capacity_provider_arns(mut self, item: impl Into<String>) -> Self {
             self.input
                 .capacity_provider_arns
@@ -8454,12 +10463,16 @@ pub mod fluent {
         }
 
         /// Sets or clears `capacityProviderArns` as a whole.
+        #[inline]
         pub fn set_capacity_provider_arns(mut self, value: Option<Vec<String>>) -> Self {
             self.input.capacity_provider_arns = value;
             self
         }
 
         /// Sets `deploymentConfiguration`.
+        ///
+        /// `deploymentConfiguration`: `DaemonDeploymentConfiguration` (structure).
+        #[inline]
         pub fn deployment_configuration(
             mut self,
             value: impl Into<DaemonDeploymentConfiguration>,
@@ -8469,6 +10482,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `deploymentConfiguration` as a whole.
+        #[inline]
         pub fn set_deployment_configuration(
             mut self,
             value: Option<DaemonDeploymentConfiguration>,
@@ -8478,48 +10492,64 @@ pub mod fluent {
         }
 
         /// Sets `propagateTags`.
+        ///
+        /// `propagateTags`: `DaemonPropagateTags` (string).
+        #[inline]
         pub fn propagate_tags(mut self, value: impl Into<DaemonPropagateTags>) -> Self {
             self.input.propagate_tags = Some(value.into());
             self
         }
 
         /// Sets or clears `propagateTags` as a whole.
+        #[inline]
         pub fn set_propagate_tags(mut self, value: Option<DaemonPropagateTags>) -> Self {
             self.input.propagate_tags = value;
             self
         }
 
         /// Sets `enableECSManagedTags`.
+        ///
+        /// `enableECSManagedTags`: `Boolean` (boolean).
+        #[inline]
         pub fn enable_ecs_managed_tags(mut self, value: impl Into<bool>) -> Self {
             self.input.enable_ecs_managed_tags = Some(value.into());
             self
         }
 
         /// Sets or clears `enableECSManagedTags` as a whole.
+        #[inline]
         pub fn set_enable_ecs_managed_tags(mut self, value: Option<bool>) -> Self {
             self.input.enable_ecs_managed_tags = value;
             self
         }
 
         /// Sets `enableExecuteCommand`.
+        ///
+        /// `enableExecuteCommand`: `Boolean` (boolean).
+        #[inline]
         pub fn enable_execute_command(mut self, value: impl Into<bool>) -> Self {
             self.input.enable_execute_command = Some(value.into());
             self
         }
 
         /// Sets or clears `enableExecuteCommand` as a whole.
+        #[inline]
         pub fn set_enable_execute_command(mut self, value: Option<bool>) -> Self {
             self.input.enable_execute_command = value;
             self
         }
 
         /// Sets `critical`.
+        ///
+        /// `critical`: `BoxedBoolean` (boolean).
+        #[inline]
         pub fn critical(mut self, value: impl Into<bool>) -> Self {
             self.input.critical = Some(value.into());
             self
         }
 
         /// Sets or clears `critical` as a whole.
+        #[inline]
         pub fn set_critical(mut self, value: Option<bool>) -> Self {
             self.input.critical = value;
             self
@@ -8536,11 +10566,13 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<UpdateDaemonResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`UpdateDaemonError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(self) -> Result<UpdateDaemonResponse, CallError<UpdateDaemonError>> {
             self.client
                 .send_with::<operations::UpdateDaemon>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -8564,66 +10596,89 @@ pub mod fluent {
         }
 
         /// Sets `serviceArn`.
+        ///
+        /// `serviceArn`: `String` (string), required.
+        #[inline]
         pub fn service_arn(mut self, value: impl Into<String>) -> Self {
             self.input.service_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `serviceArn` as a whole.
+        #[inline]
         pub fn set_service_arn(mut self, value: Option<String>) -> Self {
             self.input.service_arn = value;
             self
         }
 
         /// Sets `executionRoleArn`.
+        ///
+        /// `executionRoleArn`: `String` (string).
+        #[inline]
         pub fn execution_role_arn(mut self, value: impl Into<String>) -> Self {
             self.input.execution_role_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `executionRoleArn` as a whole.
+        #[inline]
         pub fn set_execution_role_arn(mut self, value: Option<String>) -> Self {
             self.input.execution_role_arn = value;
             self
         }
 
         /// Sets `healthCheckPath`.
+        ///
+        /// `healthCheckPath`: `String` (string).
+        #[inline]
         pub fn health_check_path(mut self, value: impl Into<String>) -> Self {
             self.input.health_check_path = Some(value.into());
             self
         }
 
         /// Sets or clears `healthCheckPath` as a whole.
+        #[inline]
         pub fn set_health_check_path(mut self, value: Option<String>) -> Self {
             self.input.health_check_path = value;
             self
         }
 
         /// Sets `primaryContainer`.
+        ///
+        /// `primaryContainer`: `ExpressGatewayContainer` (structure).
+        #[inline]
         pub fn primary_container(mut self, value: impl Into<ExpressGatewayContainer>) -> Self {
             self.input.primary_container = Some(value.into());
             self
         }
 
         /// Sets or clears `primaryContainer` as a whole.
+        #[inline]
         pub fn set_primary_container(mut self, value: Option<ExpressGatewayContainer>) -> Self {
             self.input.primary_container = value;
             self
         }
 
         /// Sets `taskRoleArn`.
+        ///
+        /// `taskRoleArn`: `String` (string).
+        #[inline]
         pub fn task_role_arn(mut self, value: impl Into<String>) -> Self {
             self.input.task_role_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `taskRoleArn` as a whole.
+        #[inline]
         pub fn set_task_role_arn(mut self, value: Option<String>) -> Self {
             self.input.task_role_arn = value;
             self
         }
 
         /// Sets `networkConfiguration`.
+        ///
+        /// `networkConfiguration`: `ExpressGatewayServiceNetworkConfiguration` (structure).
+        #[inline]
         pub fn network_configuration(
             mut self,
             value: impl Into<ExpressGatewayServiceNetworkConfiguration>,
@@ -8633,6 +10688,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `networkConfiguration` as a whole.
+        #[inline]
         pub fn set_network_configuration(
             mut self,
             value: Option<ExpressGatewayServiceNetworkConfiguration>,
@@ -8642,60 +10698,80 @@ pub mod fluent {
         }
 
         /// Sets `cpu`.
+        ///
+        /// `cpu`: `String` (string).
+        #[inline]
         pub fn cpu(mut self, value: impl Into<String>) -> Self {
             self.input.cpu = Some(value.into());
             self
         }
 
         /// Sets or clears `cpu` as a whole.
+        #[inline]
         pub fn set_cpu(mut self, value: Option<String>) -> Self {
             self.input.cpu = value;
             self
         }
 
         /// Sets `memory`.
+        ///
+        /// `memory`: `String` (string).
+        #[inline]
         pub fn memory(mut self, value: impl Into<String>) -> Self {
             self.input.memory = Some(value.into());
             self
         }
 
         /// Sets or clears `memory` as a whole.
+        #[inline]
         pub fn set_memory(mut self, value: Option<String>) -> Self {
             self.input.memory = value;
             self
         }
 
         /// Sets `cpuArchitecture`.
+        ///
+        /// `cpuArchitecture`: `ExpressCpuArchitecture` (string).
+        #[inline]
         pub fn cpu_architecture(mut self, value: impl Into<ExpressCpuArchitecture>) -> Self {
             self.input.cpu_architecture = Some(value.into());
             self
         }
 
         /// Sets or clears `cpuArchitecture` as a whole.
+        #[inline]
         pub fn set_cpu_architecture(mut self, value: Option<ExpressCpuArchitecture>) -> Self {
             self.input.cpu_architecture = value;
             self
         }
 
         /// Sets `scalingTarget`.
+        ///
+        /// `scalingTarget`: `ExpressGatewayScalingTarget` (structure).
+        #[inline]
         pub fn scaling_target(mut self, value: impl Into<ExpressGatewayScalingTarget>) -> Self {
             self.input.scaling_target = Some(value.into());
             self
         }
 
         /// Sets or clears `scalingTarget` as a whole.
+        #[inline]
         pub fn set_scaling_target(mut self, value: Option<ExpressGatewayScalingTarget>) -> Self {
             self.input.scaling_target = value;
             self
         }
 
         /// Sets `taskDefinitionArn`.
+        ///
+        /// `taskDefinitionArn`: `String` (string).
+        #[inline]
         pub fn task_definition_arn(mut self, value: impl Into<String>) -> Self {
             self.input.task_definition_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `taskDefinitionArn` as a whole.
+        #[inline]
         pub fn set_task_definition_arn(mut self, value: Option<String>) -> Self {
             self.input.task_definition_arn = value;
             self
@@ -8712,11 +10788,16 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<UpdateExpressGatewayServiceResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`UpdateExpressGatewayServiceError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<UpdateExpressGatewayServiceResponse, CallError<UpdateExpressGatewayServiceError>>
+        {
             self.client
                 .send_with::<operations::UpdateExpressGatewayService>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -8740,60 +10821,80 @@ pub mod fluent {
         }
 
         /// Sets `gateway`.
+        ///
+        /// `gateway`: `String` (string), required.
+        #[inline]
         pub fn gateway(mut self, value: impl Into<String>) -> Self {
             self.input.gateway = Some(value.into());
             self
         }
 
         /// Sets or clears `gateway` as a whole.
+        #[inline]
         pub fn set_gateway(mut self, value: Option<String>) -> Self {
             self.input.gateway = value;
             self
         }
 
         /// Sets `infrastructureRoleArn`.
+        ///
+        /// `infrastructureRoleArn`: `String` (string).
+        #[inline]
         pub fn infrastructure_role_arn(mut self, value: impl Into<String>) -> Self {
             self.input.infrastructure_role_arn = Some(value.into());
             self
         }
 
         /// Sets or clears `infrastructureRoleArn` as a whole.
+        #[inline]
         pub fn set_infrastructure_role_arn(mut self, value: Option<String>) -> Self {
             self.input.infrastructure_role_arn = value;
             self
         }
 
         /// Sets `deletionProtection`.
+        ///
+        /// `deletionProtection`: `BoxedBoolean` (boolean).
+        #[inline]
         pub fn deletion_protection(mut self, value: impl Into<bool>) -> Self {
             self.input.deletion_protection = Some(value.into());
             self
         }
 
         /// Sets or clears `deletionProtection` as a whole.
+        #[inline]
         pub fn set_deletion_protection(mut self, value: Option<bool>) -> Self {
             self.input.deletion_protection = value;
             self
         }
 
         /// Sets `configuration`.
+        ///
+        /// `configuration`: `UpdateGatewayConfiguration` (structure).
+        #[inline]
         pub fn configuration(mut self, value: impl Into<UpdateGatewayConfiguration>) -> Self {
             self.input.configuration = Some(value.into());
             self
         }
 
         /// Sets or clears `configuration` as a whole.
+        #[inline]
         pub fn set_configuration(mut self, value: Option<UpdateGatewayConfiguration>) -> Self {
             self.input.configuration = value;
             self
         }
 
         /// Sets `propagateTags`.
+        ///
+        /// `propagateTags`: `PropagateGatewayTags` (string).
+        #[inline]
         pub fn propagate_tags(mut self, value: impl Into<PropagateGatewayTags>) -> Self {
             self.input.propagate_tags = Some(value.into());
             self
         }
 
         /// Sets or clears `propagateTags` as a whole.
+        #[inline]
         pub fn set_propagate_tags(mut self, value: Option<PropagateGatewayTags>) -> Self {
             self.input.propagate_tags = value;
             self
@@ -8810,11 +10911,13 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<UpdateGatewayResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`UpdateGatewayError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(self) -> Result<UpdateGatewayResponse, CallError<UpdateGatewayError>> {
             self.client
                 .send_with::<operations::UpdateGateway>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -8836,54 +10939,83 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// The short name or full ARN of the cluster that hosts the service; `default` when omitted.
+        ///
+        /// `cluster`: `String` (string).
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Sets `service`.
+        ///
+        /// The name or ARN of the service to change.
+        ///
+        /// `service`: `String` (string), required.
+        #[inline]
         pub fn service(mut self, value: impl Into<String>) -> Self {
             self.input.service = Some(value.into());
             self
         }
 
         /// Sets or clears `service` as a whole.
+        #[inline]
         pub fn set_service(mut self, value: Option<String>) -> Self {
             self.input.service = value;
             self
         }
 
         /// Sets `desiredCount`.
+        ///
+        /// The new number of task copies the service should keep running.
+        ///
+        /// `desiredCount`: `BoxedInteger` (integer).
+        #[inline]
         pub fn desired_count(mut self, value: impl Into<i32>) -> Self {
             self.input.desired_count = Some(value.into());
             self
         }
 
         /// Sets or clears `desiredCount` as a whole.
+        #[inline]
         pub fn set_desired_count(mut self, value: Option<i32>) -> Self {
             self.input.desired_count = value;
             self
         }
 
         /// Sets `taskDefinition`.
+        ///
+        /// The `family:revision` or full ARN of the task definition to roll out; latest `ACTIVE` revision if unversioned.
+        ///
+        /// `taskDefinition`: `String` (string).
+        #[inline]
         pub fn task_definition(mut self, value: impl Into<String>) -> Self {
             self.input.task_definition = Some(value.into());
             self
         }
 
         /// Sets or clears `taskDefinition` as a whole.
+        #[inline]
         pub fn set_task_definition(mut self, value: Option<String>) -> Self {
             self.input.task_definition = value;
             self
         }
 
         /// Appends one item to `capacityProviderStrategy`.
+        ///
+        /// A new capacity provider strategy describing how the service's tasks are spread over capacity providers.
+        ///
+        /// `capacityProviderStrategy`: `CapacityProviderStrategy` (list).
+        #[inline]
         pub fn capacity_provider_strategy(
             mut self,
             item: impl Into<CapacityProviderStrategyItem>,
@@ -8896,6 +11028,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `capacityProviderStrategy` as a whole.
+        #[inline]
         pub fn set_capacity_provider_strategy(
             mut self,
             value: Option<Vec<CapacityProviderStrategyItem>>,
@@ -8905,6 +11038,11 @@ pub mod fluent {
         }
 
         /// Sets `deploymentConfiguration`.
+        ///
+        /// New settings controlling how deployments roll out: task percentages, strategy, circuit breaker, alarms and hooks.
+        ///
+        /// `deploymentConfiguration`: `DeploymentConfiguration` (structure).
+        #[inline]
         pub fn deployment_configuration(
             mut self,
             value: impl Into<DeploymentConfiguration>,
@@ -8914,6 +11052,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `deploymentConfiguration` as a whole.
+        #[inline]
         pub fn set_deployment_configuration(
             mut self,
             value: Option<DeploymentConfiguration>,
@@ -8923,6 +11062,11 @@ pub mod fluent {
         }
 
         /// Sets `availabilityZoneRebalancing`.
+        ///
+        /// Whether ECS keeps the service balanced across Availability Zones; keeps the current value when omitted.
+        ///
+        /// `availabilityZoneRebalancing`: `AvailabilityZoneRebalancing` (string).
+        #[inline]
         pub fn availability_zone_rebalancing(
             mut self,
             value: impl Into<AvailabilityZoneRebalancing>,
@@ -8932,6 +11076,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `availabilityZoneRebalancing` as a whole.
+        #[inline]
         pub fn set_availability_zone_rebalancing(
             mut self,
             value: Option<AvailabilityZoneRebalancing>,
@@ -8941,18 +11086,29 @@ pub mod fluent {
         }
 
         /// Sets `networkConfiguration`.
+        ///
+        /// New subnets, security groups and public IP choice for the service's `awsvpc` tasks.
+        ///
+        /// `networkConfiguration`: `NetworkConfiguration` (structure).
+        #[inline]
         pub fn network_configuration(mut self, value: impl Into<NetworkConfiguration>) -> Self {
             self.input.network_configuration = Some(value.into());
             self
         }
 
         /// Sets or clears `networkConfiguration` as a whole.
+        #[inline]
         pub fn set_network_configuration(mut self, value: Option<NetworkConfiguration>) -> Self {
             self.input.network_configuration = value;
             self
         }
 
         /// Appends one item to `placementConstraints`.
+        ///
+        /// A replacement list of placement constraints; an empty list removes all existing ones.
+        ///
+        /// `placementConstraints`: `PlacementConstraints` (list).
+        #[inline]
         pub fn placement_constraints(mut self, item: impl Into<PlacementConstraint>) -> Self {
             self.input
                 .placement_constraints
@@ -8962,6 +11118,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `placementConstraints` as a whole.
+        #[inline]
         pub fn set_placement_constraints(
             mut self,
             value: Option<Vec<PlacementConstraint>>,
@@ -8971,6 +11128,11 @@ pub mod fluent {
         }
 
         /// Appends one item to `placementStrategy`.
+        ///
+        /// A replacement list of placement strategy rules; an empty list removes all existing ones.
+        ///
+        /// `placementStrategy`: `PlacementStrategies` (list).
+        #[inline]
         pub fn placement_strategy(mut self, item: impl Into<PlacementStrategy>) -> Self {
             self.input
                 .placement_strategy
@@ -8980,84 +11142,126 @@ pub mod fluent {
         }
 
         /// Sets or clears `placementStrategy` as a whole.
+        #[inline]
         pub fn set_placement_strategy(mut self, value: Option<Vec<PlacementStrategy>>) -> Self {
             self.input.placement_strategy = value;
             self
         }
 
         /// Sets `platformVersion`.
+        ///
+        /// The Fargate platform version the service's tasks should run on.
+        ///
+        /// `platformVersion`: `String` (string).
+        #[inline]
         pub fn platform_version(mut self, value: impl Into<String>) -> Self {
             self.input.platform_version = Some(value.into());
             self
         }
 
         /// Sets or clears `platformVersion` as a whole.
+        #[inline]
         pub fn set_platform_version(mut self, value: Option<String>) -> Self {
             self.input.platform_version = value;
             self
         }
 
         /// Sets `forceNewDeployment`.
+        ///
+        /// Whether to start a new deployment even when the service's definition is unchanged, e.g. to pick up a new image.
+        ///
+        /// `forceNewDeployment`: `Boolean` (boolean).
+        #[inline]
         pub fn force_new_deployment(mut self, value: impl Into<bool>) -> Self {
             self.input.force_new_deployment = Some(value.into());
             self
         }
 
         /// Sets or clears `forceNewDeployment` as a whole.
+        #[inline]
         pub fn set_force_new_deployment(mut self, value: Option<bool>) -> Self {
             self.input.force_new_deployment = value;
             self
         }
 
         /// Sets `healthCheckGracePeriodSeconds`.
+        ///
+        /// Seconds after a task starts during which failing load balancer, VPC Lattice and container health checks are ignored.
+        ///
+        /// `healthCheckGracePeriodSeconds`: `BoxedInteger` (integer).
+        #[inline]
         pub fn health_check_grace_period_seconds(mut self, value: impl Into<i32>) -> Self {
             self.input.health_check_grace_period_seconds = Some(value.into());
             self
         }
 
         /// Sets or clears `healthCheckGracePeriodSeconds` as a whole.
+        #[inline]
         pub fn set_health_check_grace_period_seconds(mut self, value: Option<i32>) -> Self {
             self.input.health_check_grace_period_seconds = value;
             self
         }
 
         /// Sets `deploymentController`.
+        ///
+        /// A new deployment controller type for the service, to switch who carries out its deployments.
+        ///
+        /// `deploymentController`: `DeploymentController` (structure).
+        #[inline]
         pub fn deployment_controller(mut self, value: impl Into<DeploymentController>) -> Self {
             self.input.deployment_controller = Some(value.into());
             self
         }
 
         /// Sets or clears `deploymentController` as a whole.
+        #[inline]
         pub fn set_deployment_controller(mut self, value: Option<DeploymentController>) -> Self {
             self.input.deployment_controller = value;
             self
         }
 
         /// Sets `enableExecuteCommand`.
+        ///
+        /// Whether to turn ECS Exec on or off for the service's tasks.
+        ///
+        /// `enableExecuteCommand`: `BoxedBoolean` (boolean).
+        #[inline]
         pub fn enable_execute_command(mut self, value: impl Into<bool>) -> Self {
             self.input.enable_execute_command = Some(value.into());
             self
         }
 
         /// Sets or clears `enableExecuteCommand` as a whole.
+        #[inline]
         pub fn set_enable_execute_command(mut self, value: Option<bool>) -> Self {
             self.input.enable_execute_command = value;
             self
         }
 
         /// Sets `enableECSManagedTags`.
+        ///
+        /// Whether ECS should automatically tag the service's tasks with the cluster and service names.
+        ///
+        /// `enableECSManagedTags`: `BoxedBoolean` (boolean).
+        #[inline]
         pub fn enable_ecs_managed_tags(mut self, value: impl Into<bool>) -> Self {
             self.input.enable_ecs_managed_tags = Some(value.into());
             self
         }
 
         /// Sets or clears `enableECSManagedTags` as a whole.
+        #[inline]
         pub fn set_enable_ecs_managed_tags(mut self, value: Option<bool>) -> Self {
             self.input.enable_ecs_managed_tags = value;
             self
         }
 
         /// Appends one item to `loadBalancers`.
+        ///
+        /// A replacement list of load balancer attachments for the service; an empty list removes them.
+        ///
+        /// `loadBalancers`: `LoadBalancers` (list).
+        #[inline]
         pub fn load_balancers(mut self, item: impl Into<LoadBalancer>) -> Self {
             self.input
                 .load_balancers
@@ -9067,24 +11271,36 @@ pub mod fluent {
         }
 
         /// Sets or clears `loadBalancers` as a whole.
+        #[inline]
         pub fn set_load_balancers(mut self, value: Option<Vec<LoadBalancer>>) -> Self {
             self.input.load_balancers = value;
             self
         }
 
         /// Sets `propagateTags`.
+        ///
+        /// Where new tasks copy their tags from: the `TASK_DEFINITION`, the `SERVICE`, or `NONE`.
+        ///
+        /// `propagateTags`: `PropagateTags` (string).
+        #[inline]
         pub fn propagate_tags(mut self, value: impl Into<PropagateTags>) -> Self {
             self.input.propagate_tags = Some(value.into());
             self
         }
 
         /// Sets or clears `propagateTags` as a whole.
+        #[inline]
         pub fn set_propagate_tags(mut self, value: Option<PropagateTags>) -> Self {
             self.input.propagate_tags = value;
             self
         }
 
         /// Appends one item to `serviceRegistries`.
+        ///
+        /// A replacement list of Cloud Map registries for the service; an empty list removes them.
+        ///
+        /// `serviceRegistries`: `ServiceRegistries` (list).
+        #[inline]
         pub fn service_registries(mut self, item: impl Into<ServiceRegistry>) -> Self {
             self.input
                 .service_registries
@@ -9094,12 +11310,18 @@ pub mod fluent {
         }
 
         /// Sets or clears `serviceRegistries` as a whole.
+        #[inline]
         pub fn set_service_registries(mut self, value: Option<Vec<ServiceRegistry>>) -> Self {
             self.input.service_registries = value;
             self
         }
 
         /// Sets `serviceConnectConfiguration`.
+        ///
+        /// A new Service Connect setup for the service: namespace, exposed endpoints and proxy logging.
+        ///
+        /// `serviceConnectConfiguration`: `ServiceConnectConfiguration` (structure).
+        #[inline]
         pub fn service_connect_configuration(
             mut self,
             value: impl Into<ServiceConnectConfiguration>,
@@ -9109,6 +11331,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `serviceConnectConfiguration` as a whole.
+        #[inline]
         pub fn set_service_connect_configuration(
             mut self,
             value: Option<ServiceConnectConfiguration>,
@@ -9118,6 +11341,11 @@ pub mod fluent {
         }
 
         /// Appends one item to `volumeConfigurations`.
+        ///
+        /// Replacement deployment-time volume settings, such as ECS-managed Amazon EBS volumes, for the service's tasks.
+        ///
+        /// `volumeConfigurations`: `ServiceVolumeConfigurations` (list).
+        #[inline]
         pub fn volume_configurations(
             mut self,
             item: impl Into<ServiceVolumeConfiguration>,
@@ -9130,6 +11358,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `volumeConfigurations` as a whole.
+        #[inline]
         pub fn set_volume_configurations(
             mut self,
             value: Option<Vec<ServiceVolumeConfiguration>>,
@@ -9139,6 +11368,11 @@ pub mod fluent {
         }
 
         /// Appends one item to `vpcLatticeConfigurations`.
+        ///
+        /// Replacement VPC Lattice target group settings through which the service's tasks receive traffic.
+        ///
+        /// `vpcLatticeConfigurations`: `VpcLatticeConfigurations` (list).
+        #[inline]
         pub fn vpc_lattice_configurations(
             mut self,
             item: impl Into<VpcLatticeConfiguration>,
@@ -9151,6 +11385,7 @@ pub mod fluent {
         }
 
         /// Sets or clears `vpcLatticeConfigurations` as a whole.
+        #[inline]
         pub fn set_vpc_lattice_configurations(
             mut self,
             value: Option<Vec<VpcLatticeConfiguration>>,
@@ -9160,6 +11395,11 @@ pub mod fluent {
         }
 
         /// Appends one item to `gatewayConnectors`.
+        ///
+        /// A replacement gateway connector, at most one, attaching the service to a gateway on its cluster.
+        ///
+        /// `gatewayConnectors`: `GatewayConnectorList` (list), items 0..=1.
+        #[inline]
         pub fn gateway_connectors(mut self, item: impl Into<GatewayConnector>) -> Self {
             self.input
                 .gateway_connectors
@@ -9169,18 +11409,25 @@ pub mod fluent {
         }
 
         /// Sets or clears `gatewayConnectors` as a whole.
+        #[inline]
         pub fn set_gateway_connectors(mut self, value: Option<Vec<GatewayConnector>>) -> Self {
             self.input.gateway_connectors = value;
             self
         }
 
         /// Sets `monitoring`.
+        ///
+        /// A new resolution setting for the service-level CPU and memory CloudWatch metrics.
+        ///
+        /// `monitoring`: `MonitoringConfiguration` (structure).
+        #[inline]
         pub fn monitoring(mut self, value: impl Into<MonitoringConfiguration>) -> Self {
             self.input.monitoring = Some(value.into());
             self
         }
 
         /// Sets or clears `monitoring` as a whole.
+        #[inline]
         pub fn set_monitoring(mut self, value: Option<MonitoringConfiguration>) -> Self {
             self.input.monitoring = value;
             self
@@ -9197,11 +11444,13 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<UpdateServiceResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`UpdateServiceError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(self) -> Result<UpdateServiceResponse, CallError<UpdateServiceError>> {
             self.client
                 .send_with::<operations::UpdateService>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -9223,36 +11472,54 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// The short name or full ARN of the cluster that hosts the service.
+        ///
+        /// `cluster`: `String` (string), required.
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Sets `service`.
+        ///
+        /// The short name or full ARN of the service whose primary task set changes.
+        ///
+        /// `service`: `String` (string), required.
+        #[inline]
         pub fn service(mut self, value: impl Into<String>) -> Self {
             self.input.service = Some(value.into());
             self
         }
 
         /// Sets or clears `service` as a whole.
+        #[inline]
         pub fn set_service(mut self, value: Option<String>) -> Self {
             self.input.service = value;
             self
         }
 
         /// Sets `primaryTaskSet`.
+        ///
+        /// The ID or full ARN of the task set to make the service's primary one.
+        ///
+        /// `primaryTaskSet`: `String` (string), required.
+        #[inline]
         pub fn primary_task_set(mut self, value: impl Into<String>) -> Self {
             self.input.primary_task_set = Some(value.into());
             self
         }
 
         /// Sets or clears `primaryTaskSet` as a whole.
+        #[inline]
         pub fn set_primary_task_set(mut self, value: Option<String>) -> Self {
             self.input.primary_task_set = value;
             self
@@ -9269,11 +11536,16 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<UpdateServicePrimaryTaskSetResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`UpdateServicePrimaryTaskSetError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<UpdateServicePrimaryTaskSetResponse, CallError<UpdateServicePrimaryTaskSetError>>
+        {
             self.client
                 .send_with::<operations::UpdateServicePrimaryTaskSet>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -9297,18 +11569,25 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// `cluster`: `String` (string), required.
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Appends one item to `tasks`.
+        ///
+        /// `tasks`: `StringList` (list), required.
+        #[inline]
         pub fn tasks(mut self, item: impl Into<String>) -> Self {
             self.input
                 .tasks
@@ -9318,30 +11597,39 @@ pub mod fluent {
         }
 
         /// Sets or clears `tasks` as a whole.
+        #[inline]
         pub fn set_tasks(mut self, value: Option<Vec<String>>) -> Self {
             self.input.tasks = value;
             self
         }
 
         /// Sets `protectionEnabled`.
+        ///
+        /// `protectionEnabled`: `Boolean` (boolean), required.
+        #[inline]
         pub fn protection_enabled(mut self, value: impl Into<bool>) -> Self {
             self.input.protection_enabled = Some(value.into());
             self
         }
 
         /// Sets or clears `protectionEnabled` as a whole.
+        #[inline]
         pub fn set_protection_enabled(mut self, value: Option<bool>) -> Self {
             self.input.protection_enabled = value;
             self
         }
 
         /// Sets `expiresInMinutes`.
+        ///
+        /// `expiresInMinutes`: `BoxedInteger` (integer).
+        #[inline]
         pub fn expires_in_minutes(mut self, value: impl Into<i32>) -> Self {
             self.input.expires_in_minutes = Some(value.into());
             self
         }
 
         /// Sets or clears `expiresInMinutes` as a whole.
+        #[inline]
         pub fn set_expires_in_minutes(mut self, value: Option<i32>) -> Self {
             self.input.expires_in_minutes = value;
             self
@@ -9358,11 +11646,15 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<UpdateTaskProtectionResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`UpdateTaskProtectionError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(
+            self,
+        ) -> Result<UpdateTaskProtectionResponse, CallError<UpdateTaskProtectionError>> {
             self.client
                 .send_with::<operations::UpdateTaskProtection>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
     }
 
@@ -9384,48 +11676,72 @@ pub mod fluent {
         }
 
         /// Sets `cluster`.
+        ///
+        /// The short name or full ARN of the cluster that hosts the service.
+        ///
+        /// `cluster`: `String` (string), required.
+        #[inline]
         pub fn cluster(mut self, value: impl Into<String>) -> Self {
             self.input.cluster = Some(value.into());
             self
         }
 
         /// Sets or clears `cluster` as a whole.
+        #[inline]
         pub fn set_cluster(mut self, value: Option<String>) -> Self {
             self.input.cluster = value;
             self
         }
 
         /// Sets `service`.
+        ///
+        /// The short name or full ARN of the service the task set belongs to.
+        ///
+        /// `service`: `String` (string), required.
+        #[inline]
         pub fn service(mut self, value: impl Into<String>) -> Self {
             self.input.service = Some(value.into());
             self
         }
 
         /// Sets or clears `service` as a whole.
+        #[inline]
         pub fn set_service(mut self, value: Option<String>) -> Self {
             self.input.service = value;
             self
         }
 
         /// Sets `taskSet`.
+        ///
+        /// The ID or full ARN of the task set to rescale.
+        ///
+        /// `taskSet`: `String` (string), required.
+        #[inline]
         pub fn task_set(mut self, value: impl Into<String>) -> Self {
             self.input.task_set = Some(value.into());
             self
         }
 
         /// Sets or clears `taskSet` as a whole.
+        #[inline]
         pub fn set_task_set(mut self, value: Option<String>) -> Self {
             self.input.task_set = value;
             self
         }
 
         /// Sets `scale`.
+        ///
+        /// The new share of the service's desired count this task set should run, as a percentage.
+        ///
+        /// `scale`: `Scale` (structure), required.
+        #[inline]
         pub fn scale(mut self, value: impl Into<Scale>) -> Self {
             self.input.scale = Some(value.into());
             self
         }
 
         /// Sets or clears `scale` as a whole.
+        #[inline]
         pub fn set_scale(mut self, value: Option<Scale>) -> Self {
             self.input.scale = value;
             self
@@ -9442,11 +11758,4056 @@ pub mod fluent {
             self
         }
 
-        /// Validates, signs and sends the request.
-        pub async fn send(self) -> Result<UpdateTaskSetResponse, Error> {
+        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the
+        /// service's answer as [`UpdateTaskSetError`]: `is_<exception>()`, `message()`, `request_id()`.
+        pub async fn send(self) -> Result<UpdateTaskSetResponse, CallError<UpdateTaskSetError>> {
             self.client
                 .send_with::<operations::UpdateTaskSet>(self.input, self.options)
                 .await
+                .map_err(CallError::new)
         }
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<AssociateGatewayWithClusterError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(AssociateGatewayWithClusterError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(AssociateGatewayWithClusterError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(AssociateGatewayWithClusterError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(AssociateGatewayWithClusterError::is_client_exception)
+    }
+
+    /// Whether the service answered `GatewayNotFoundException`.
+    #[inline]
+    pub fn is_gateway_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(AssociateGatewayWithClusterError::is_gateway_not_found_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(AssociateGatewayWithClusterError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(AssociateGatewayWithClusterError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<ContinueServiceDeploymentError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ContinueServiceDeploymentError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ContinueServiceDeploymentError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ContinueServiceDeploymentError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ContinueServiceDeploymentError::is_client_exception)
+    }
+
+    /// Whether the service answered `ServiceDeploymentNotFoundException`.
+    #[inline]
+    pub fn is_service_deployment_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ContinueServiceDeploymentError::is_service_deployment_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ContinueServiceDeploymentError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<CreateCapacityProviderError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateCapacityProviderError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `LimitExceededException`.
+    #[inline]
+    pub fn is_limit_exceeded_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateCapacityProviderError::is_limit_exceeded_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateCapacityProviderError::is_server_exception)
+    }
+
+    /// Whether the service answered `UpdateInProgressException`.
+    #[inline]
+    pub fn is_update_in_progress_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateCapacityProviderError::is_update_in_progress_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateCapacityProviderError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateCapacityProviderError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateCapacityProviderError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateCapacityProviderError::is_unsupported_feature_exception)
+    }
+}
+
+impl CallError<CreateClusterError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateClusterError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `NamespaceNotFoundException`.
+    #[inline]
+    pub fn is_namespace_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateClusterError::is_namespace_not_found_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateClusterError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateClusterError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateClusterError::is_client_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<CreateDaemonError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateDaemonError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `PlatformUnknownException`.
+    #[inline]
+    pub fn is_platform_unknown_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateDaemonError::is_platform_unknown_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateDaemonError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateDaemonError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateDaemonError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateDaemonError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateDaemonError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<CreateExpressGatewayServiceError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateExpressGatewayServiceError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `PlatformUnknownException`.
+    #[inline]
+    pub fn is_platform_unknown_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateExpressGatewayServiceError::is_platform_unknown_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateExpressGatewayServiceError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateExpressGatewayServiceError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateExpressGatewayServiceError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateExpressGatewayServiceError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `PlatformTaskDefinitionIncompatibilityException`.
+    #[inline]
+    pub fn is_platform_task_definition_incompatibility_exception(&self) -> bool {
+        self.kind().is_some_and(
+            CreateExpressGatewayServiceError::is_platform_task_definition_incompatibility_exception,
+        )
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateExpressGatewayServiceError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<CreateGatewayError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateGatewayError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateGatewayError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateGatewayError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateGatewayError::is_client_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateGatewayError::is_unsupported_feature_exception)
+    }
+}
+
+impl CallError<CreateServiceError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateServiceError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `PlatformUnknownException`.
+    #[inline]
+    pub fn is_platform_unknown_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateServiceError::is_platform_unknown_exception)
+    }
+
+    /// Whether the service answered `NamespaceNotFoundException`.
+    #[inline]
+    pub fn is_namespace_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateServiceError::is_namespace_not_found_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateServiceError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateServiceError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateServiceError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateServiceError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `PlatformTaskDefinitionIncompatibilityException`.
+    #[inline]
+    pub fn is_platform_task_definition_incompatibility_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateServiceError::is_platform_task_definition_incompatibility_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateServiceError::is_unsupported_feature_exception)
+    }
+}
+
+impl CallError<CreateTaskSetError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateTaskSetError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `LimitExceededException`.
+    #[inline]
+    pub fn is_limit_exceeded_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateTaskSetError::is_limit_exceeded_exception)
+    }
+
+    /// Whether the service answered `PlatformUnknownException`.
+    #[inline]
+    pub fn is_platform_unknown_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateTaskSetError::is_platform_unknown_exception)
+    }
+
+    /// Whether the service answered `NamespaceNotFoundException`.
+    #[inline]
+    pub fn is_namespace_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateTaskSetError::is_namespace_not_found_exception)
+    }
+
+    /// Whether the service answered `ServiceNotActiveException`.
+    #[inline]
+    pub fn is_service_not_active_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateTaskSetError::is_service_not_active_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateTaskSetError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateTaskSetError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateTaskSetError::is_client_exception)
+    }
+
+    /// Whether the service answered `ServiceNotFoundException`.
+    #[inline]
+    pub fn is_service_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateTaskSetError::is_service_not_found_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateTaskSetError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `PlatformTaskDefinitionIncompatibilityException`.
+    #[inline]
+    pub fn is_platform_task_definition_incompatibility_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateTaskSetError::is_platform_task_definition_incompatibility_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(CreateTaskSetError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<DeleteAccountSettingError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteAccountSettingError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteAccountSettingError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteAccountSettingError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteAccountSettingError::is_client_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<DeleteAttributesError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteAttributesError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `TargetNotFoundException`.
+    #[inline]
+    pub fn is_target_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteAttributesError::is_target_not_found_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteAttributesError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteAttributesError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteAttributesError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteAttributesError::is_cluster_not_found_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<DeleteCapacityProviderError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteCapacityProviderError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteCapacityProviderError::is_server_exception)
+    }
+
+    /// Whether the service answered `UpdateInProgressException`.
+    #[inline]
+    pub fn is_update_in_progress_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteCapacityProviderError::is_update_in_progress_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteCapacityProviderError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteCapacityProviderError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteCapacityProviderError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteCapacityProviderError::is_unsupported_feature_exception)
+    }
+}
+
+impl CallError<DeleteClusterError> {
+    /// Whether the service answered `ClusterContainsContainerInstancesException`.
+    #[inline]
+    pub fn is_cluster_contains_container_instances_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteClusterError::is_cluster_contains_container_instances_exception)
+    }
+
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteClusterError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ClusterContainsServicesException`.
+    #[inline]
+    pub fn is_cluster_contains_services_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteClusterError::is_cluster_contains_services_exception)
+    }
+
+    /// Whether the service answered `ClusterContainsCapacityProviderException`.
+    #[inline]
+    pub fn is_cluster_contains_capacity_provider_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteClusterError::is_cluster_contains_capacity_provider_exception)
+    }
+
+    /// Whether the service answered `ClusterContainsTasksException`.
+    #[inline]
+    pub fn is_cluster_contains_tasks_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteClusterError::is_cluster_contains_tasks_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteClusterError::is_server_exception)
+    }
+
+    /// Whether the service answered `UpdateInProgressException`.
+    #[inline]
+    pub fn is_update_in_progress_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteClusterError::is_update_in_progress_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteClusterError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteClusterError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteClusterError::is_cluster_not_found_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<DeleteDaemonError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteDaemonError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `DaemonNotFoundException`.
+    #[inline]
+    pub fn is_daemon_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteDaemonError::is_daemon_not_found_exception)
+    }
+
+    /// Whether the service answered `DaemonNotActiveException`.
+    #[inline]
+    pub fn is_daemon_not_active_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteDaemonError::is_daemon_not_active_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteDaemonError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteDaemonError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteDaemonError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteDaemonError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteDaemonError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<DeleteDaemonTaskDefinitionError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteDaemonTaskDefinitionError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteDaemonTaskDefinitionError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteDaemonTaskDefinitionError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteDaemonTaskDefinitionError::is_client_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<DeleteExpressGatewayServiceError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteExpressGatewayServiceError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServiceNotActiveException`.
+    #[inline]
+    pub fn is_service_not_active_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteExpressGatewayServiceError::is_service_not_active_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteExpressGatewayServiceError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteExpressGatewayServiceError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteExpressGatewayServiceError::is_client_exception)
+    }
+
+    /// Whether the service answered `ServiceNotFoundException`.
+    #[inline]
+    pub fn is_service_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteExpressGatewayServiceError::is_service_not_found_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteExpressGatewayServiceError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteExpressGatewayServiceError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<DeleteGatewayError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteGatewayError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteGatewayError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteGatewayError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteGatewayError::is_client_exception)
+    }
+
+    /// Whether the service answered `GatewayNotFoundException`.
+    #[inline]
+    pub fn is_gateway_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteGatewayError::is_gateway_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteGatewayError::is_unsupported_feature_exception)
+    }
+}
+
+impl CallError<DeleteServiceError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteServiceError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteServiceError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteServiceError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteServiceError::is_client_exception)
+    }
+
+    /// Whether the service answered `ServiceNotFoundException`.
+    #[inline]
+    pub fn is_service_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteServiceError::is_service_not_found_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteServiceError::is_cluster_not_found_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<DeleteTaskDefinitionsError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteTaskDefinitionsError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteTaskDefinitionsError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteTaskDefinitionsError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteTaskDefinitionsError::is_client_exception)
+    }
+}
+
+impl CallError<DeleteTaskSetError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteTaskSetError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `LimitExceededException`.
+    #[inline]
+    pub fn is_limit_exceeded_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteTaskSetError::is_limit_exceeded_exception)
+    }
+
+    /// Whether the service answered `ServiceNotActiveException`.
+    #[inline]
+    pub fn is_service_not_active_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteTaskSetError::is_service_not_active_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteTaskSetError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteTaskSetError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `TaskSetNotFoundException`.
+    #[inline]
+    pub fn is_task_set_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteTaskSetError::is_task_set_not_found_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteTaskSetError::is_client_exception)
+    }
+
+    /// Whether the service answered `ServiceNotFoundException`.
+    #[inline]
+    pub fn is_service_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteTaskSetError::is_service_not_found_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteTaskSetError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeleteTaskSetError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<DeregisterContainerInstanceError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeregisterContainerInstanceError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeregisterContainerInstanceError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeregisterContainerInstanceError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeregisterContainerInstanceError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeregisterContainerInstanceError::is_cluster_not_found_exception)
+    }
+}
+
+impl CallError<DeregisterTaskDefinitionError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeregisterTaskDefinitionError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeregisterTaskDefinitionError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeregisterTaskDefinitionError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DeregisterTaskDefinitionError::is_client_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<DescribeCapacityProvidersError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeCapacityProvidersError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeCapacityProvidersError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeCapacityProvidersError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeCapacityProvidersError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeCapacityProvidersError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeCapacityProvidersError::is_unsupported_feature_exception)
+    }
+}
+
+impl CallError<DescribeClustersError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeClustersError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeClustersError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeClustersError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeClustersError::is_client_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<DescribeContainerInstancesError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeContainerInstancesError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeContainerInstancesError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeContainerInstancesError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeContainerInstancesError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeContainerInstancesError::is_cluster_not_found_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<DescribeDaemonError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeDaemonError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `DaemonNotFoundException`.
+    #[inline]
+    pub fn is_daemon_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeDaemonError::is_daemon_not_found_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeDaemonError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeDaemonError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeDaemonError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeDaemonError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeDaemonError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<DescribeDaemonDeploymentsError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeDaemonDeploymentsError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeDaemonDeploymentsError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeDaemonDeploymentsError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeDaemonDeploymentsError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeDaemonDeploymentsError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeDaemonDeploymentsError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<DescribeDaemonRevisionsError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeDaemonRevisionsError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeDaemonRevisionsError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeDaemonRevisionsError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeDaemonRevisionsError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeDaemonRevisionsError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeDaemonRevisionsError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<DescribeDaemonTaskDefinitionError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeDaemonTaskDefinitionError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeDaemonTaskDefinitionError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeDaemonTaskDefinitionError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeDaemonTaskDefinitionError::is_client_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<DescribeExpressGatewayServiceError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeExpressGatewayServiceError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ResourceNotFoundException`.
+    #[inline]
+    pub fn is_resource_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeExpressGatewayServiceError::is_resource_not_found_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeExpressGatewayServiceError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeExpressGatewayServiceError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeExpressGatewayServiceError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeExpressGatewayServiceError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeExpressGatewayServiceError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<DescribeGatewayError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeGatewayError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeGatewayError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeGatewayError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeGatewayError::is_client_exception)
+    }
+
+    /// Whether the service answered `GatewayNotFoundException`.
+    #[inline]
+    pub fn is_gateway_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeGatewayError::is_gateway_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeGatewayError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<DescribeGatewayResourcesError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeGatewayResourcesError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeGatewayResourcesError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeGatewayResourcesError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeGatewayResourcesError::is_client_exception)
+    }
+
+    /// Whether the service answered `GatewayNotFoundException`.
+    #[inline]
+    pub fn is_gateway_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeGatewayResourcesError::is_gateway_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeGatewayResourcesError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<DescribeGatewayRouteError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeGatewayRouteError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ResourceNotFoundException`.
+    #[inline]
+    pub fn is_resource_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeGatewayRouteError::is_resource_not_found_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeGatewayRouteError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeGatewayRouteError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeGatewayRouteError::is_client_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeGatewayRouteError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<DescribeServiceDeploymentsError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeServiceDeploymentsError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeServiceDeploymentsError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeServiceDeploymentsError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeServiceDeploymentsError::is_client_exception)
+    }
+
+    /// Whether the service answered `ServiceNotFoundException`.
+    #[inline]
+    pub fn is_service_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeServiceDeploymentsError::is_service_not_found_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeServiceDeploymentsError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeServiceDeploymentsError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<DescribeServiceRevisionsError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeServiceRevisionsError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeServiceRevisionsError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeServiceRevisionsError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeServiceRevisionsError::is_client_exception)
+    }
+
+    /// Whether the service answered `ServiceNotFoundException`.
+    #[inline]
+    pub fn is_service_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeServiceRevisionsError::is_service_not_found_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeServiceRevisionsError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeServiceRevisionsError::is_unsupported_feature_exception)
+    }
+}
+
+impl CallError<DescribeServicesError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeServicesError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeServicesError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeServicesError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeServicesError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeServicesError::is_cluster_not_found_exception)
+    }
+}
+
+impl CallError<DescribeTaskDefinitionError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeTaskDefinitionError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeTaskDefinitionError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeTaskDefinitionError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeTaskDefinitionError::is_client_exception)
+    }
+}
+
+impl CallError<DescribeTaskSetsError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeTaskSetsError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServiceNotActiveException`.
+    #[inline]
+    pub fn is_service_not_active_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeTaskSetsError::is_service_not_active_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeTaskSetsError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeTaskSetsError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeTaskSetsError::is_client_exception)
+    }
+
+    /// Whether the service answered `ServiceNotFoundException`.
+    #[inline]
+    pub fn is_service_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeTaskSetsError::is_service_not_found_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeTaskSetsError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeTaskSetsError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<DescribeTasksError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeTasksError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeTasksError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeTasksError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeTasksError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DescribeTasksError::is_cluster_not_found_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<DisassociateGatewayFromClusterError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DisassociateGatewayFromClusterError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ResourceNotFoundException`.
+    #[inline]
+    pub fn is_resource_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DisassociateGatewayFromClusterError::is_resource_not_found_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DisassociateGatewayFromClusterError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DisassociateGatewayFromClusterError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DisassociateGatewayFromClusterError::is_client_exception)
+    }
+
+    /// Whether the service answered `GatewayNotFoundException`.
+    #[inline]
+    pub fn is_gateway_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DisassociateGatewayFromClusterError::is_gateway_not_found_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DisassociateGatewayFromClusterError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DisassociateGatewayFromClusterError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<DiscoverPollEndpointError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DiscoverPollEndpointError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DiscoverPollEndpointError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DiscoverPollEndpointError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(DiscoverPollEndpointError::is_client_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<ExecuteCommandError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ExecuteCommandError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ExecuteCommandError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ExecuteCommandError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ExecuteCommandError::is_client_exception)
+    }
+
+    /// Whether the service answered `TargetNotConnectedException`.
+    #[inline]
+    pub fn is_target_not_connected_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ExecuteCommandError::is_target_not_connected_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ExecuteCommandError::is_cluster_not_found_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<GetTaskProtectionError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(GetTaskProtectionError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ResourceNotFoundException`.
+    #[inline]
+    pub fn is_resource_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(GetTaskProtectionError::is_resource_not_found_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(GetTaskProtectionError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(GetTaskProtectionError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(GetTaskProtectionError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(GetTaskProtectionError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(GetTaskProtectionError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<ListAccountSettingsError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListAccountSettingsError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListAccountSettingsError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListAccountSettingsError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListAccountSettingsError::is_client_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<ListAttributesError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListAttributesError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListAttributesError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListAttributesError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListAttributesError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListAttributesError::is_cluster_not_found_exception)
+    }
+}
+
+impl CallError<ListClustersError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListClustersError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListClustersError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListClustersError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListClustersError::is_client_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<ListContainerInstancesError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListContainerInstancesError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListContainerInstancesError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListContainerInstancesError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListContainerInstancesError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListContainerInstancesError::is_cluster_not_found_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<ListDaemonDeploymentsError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListDaemonDeploymentsError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListDaemonDeploymentsError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListDaemonDeploymentsError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListDaemonDeploymentsError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListDaemonDeploymentsError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListDaemonDeploymentsError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<ListDaemonTaskDefinitionsError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListDaemonTaskDefinitionsError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListDaemonTaskDefinitionsError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListDaemonTaskDefinitionsError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListDaemonTaskDefinitionsError::is_client_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<ListDaemonsError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListDaemonsError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListDaemonsError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListDaemonsError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListDaemonsError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListDaemonsError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListDaemonsError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<ListGatewayClusterAssociationsError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListGatewayClusterAssociationsError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListGatewayClusterAssociationsError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListGatewayClusterAssociationsError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListGatewayClusterAssociationsError::is_client_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListGatewayClusterAssociationsError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<ListGatewayRoutesError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListGatewayRoutesError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListGatewayRoutesError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListGatewayRoutesError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListGatewayRoutesError::is_client_exception)
+    }
+
+    /// Whether the service answered `GatewayNotFoundException`.
+    #[inline]
+    pub fn is_gateway_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListGatewayRoutesError::is_gateway_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListGatewayRoutesError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<ListGatewaysError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListGatewaysError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListGatewaysError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListGatewaysError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListGatewaysError::is_client_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListGatewaysError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<ListServiceDeploymentsError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListServiceDeploymentsError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListServiceDeploymentsError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListServiceDeploymentsError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListServiceDeploymentsError::is_client_exception)
+    }
+
+    /// Whether the service answered `ServiceNotFoundException`.
+    #[inline]
+    pub fn is_service_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListServiceDeploymentsError::is_service_not_found_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListServiceDeploymentsError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListServiceDeploymentsError::is_unsupported_feature_exception)
+    }
+}
+
+impl CallError<ListServicesError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListServicesError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListServicesError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListServicesError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListServicesError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListServicesError::is_cluster_not_found_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<ListServicesByNamespaceError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListServicesByNamespaceError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `NamespaceNotFoundException`.
+    #[inline]
+    pub fn is_namespace_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListServicesByNamespaceError::is_namespace_not_found_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListServicesByNamespaceError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListServicesByNamespaceError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListServicesByNamespaceError::is_client_exception)
+    }
+}
+
+impl CallError<ListTagsForResourceError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListTagsForResourceError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListTagsForResourceError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListTagsForResourceError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListTagsForResourceError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListTagsForResourceError::is_cluster_not_found_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<ListTaskDefinitionFamiliesError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListTaskDefinitionFamiliesError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListTaskDefinitionFamiliesError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListTaskDefinitionFamiliesError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListTaskDefinitionFamiliesError::is_client_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<ListTaskDefinitionsError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListTaskDefinitionsError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListTaskDefinitionsError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListTaskDefinitionsError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListTaskDefinitionsError::is_client_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<ListTasksError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListTasksError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind().is_some_and(ListTasksError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListTasksError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind().is_some_and(ListTasksError::is_client_exception)
+    }
+
+    /// Whether the service answered `ServiceNotFoundException`.
+    #[inline]
+    pub fn is_service_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListTasksError::is_service_not_found_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(ListTasksError::is_cluster_not_found_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<PutAccountSettingError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(PutAccountSettingError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(PutAccountSettingError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(PutAccountSettingError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(PutAccountSettingError::is_client_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<PutAccountSettingDefaultError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(PutAccountSettingDefaultError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(PutAccountSettingDefaultError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(PutAccountSettingDefaultError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(PutAccountSettingDefaultError::is_client_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<PutAttributesError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(PutAttributesError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `TargetNotFoundException`.
+    #[inline]
+    pub fn is_target_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(PutAttributesError::is_target_not_found_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(PutAttributesError::is_server_exception)
+    }
+
+    /// Whether the service answered `AttributeLimitExceededException`.
+    #[inline]
+    pub fn is_attribute_limit_exceeded_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(PutAttributesError::is_attribute_limit_exceeded_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(PutAttributesError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(PutAttributesError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(PutAttributesError::is_cluster_not_found_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<PutClusterCapacityProvidersError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(PutClusterCapacityProvidersError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(PutClusterCapacityProvidersError::is_server_exception)
+    }
+
+    /// Whether the service answered `UpdateInProgressException`.
+    #[inline]
+    pub fn is_update_in_progress_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(PutClusterCapacityProvidersError::is_update_in_progress_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(PutClusterCapacityProvidersError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ResourceInUseException`.
+    #[inline]
+    pub fn is_resource_in_use_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(PutClusterCapacityProvidersError::is_resource_in_use_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(PutClusterCapacityProvidersError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(PutClusterCapacityProvidersError::is_cluster_not_found_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<RegisterContainerInstanceError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(RegisterContainerInstanceError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(RegisterContainerInstanceError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(RegisterContainerInstanceError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(RegisterContainerInstanceError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(RegisterContainerInstanceError::is_cluster_not_found_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<RegisterDaemonTaskDefinitionError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(RegisterDaemonTaskDefinitionError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `LimitExceededException`.
+    #[inline]
+    pub fn is_limit_exceeded_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(RegisterDaemonTaskDefinitionError::is_limit_exceeded_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(RegisterDaemonTaskDefinitionError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(RegisterDaemonTaskDefinitionError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(RegisterDaemonTaskDefinitionError::is_client_exception)
+    }
+}
+
+impl CallError<RegisterTaskDefinitionError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(RegisterTaskDefinitionError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `LimitExceededException`.
+    #[inline]
+    pub fn is_limit_exceeded_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(RegisterTaskDefinitionError::is_limit_exceeded_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(RegisterTaskDefinitionError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(RegisterTaskDefinitionError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(RegisterTaskDefinitionError::is_client_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<RunTaskError> {
+    /// Whether the service answered `ConflictException`.
+    #[inline]
+    pub fn is_conflict_exception(&self) -> bool {
+        self.kind().is_some_and(RunTaskError::is_conflict_exception)
+    }
+
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(RunTaskError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `PlatformUnknownException`.
+    #[inline]
+    pub fn is_platform_unknown_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(RunTaskError::is_platform_unknown_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind().is_some_and(RunTaskError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(RunTaskError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `BlockedException`.
+    #[inline]
+    pub fn is_blocked_exception(&self) -> bool {
+        self.kind().is_some_and(RunTaskError::is_blocked_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind().is_some_and(RunTaskError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(RunTaskError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `PlatformTaskDefinitionIncompatibilityException`.
+    #[inline]
+    pub fn is_platform_task_definition_incompatibility_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(RunTaskError::is_platform_task_definition_incompatibility_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(RunTaskError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<StartTaskError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(StartTaskError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `NamespaceNotFoundException`.
+    #[inline]
+    pub fn is_namespace_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(StartTaskError::is_namespace_not_found_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind().is_some_and(StartTaskError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(StartTaskError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind().is_some_and(StartTaskError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(StartTaskError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(StartTaskError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<StopServiceDeploymentError> {
+    /// Whether the service answered `ConflictException`.
+    #[inline]
+    pub fn is_conflict_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(StopServiceDeploymentError::is_conflict_exception)
+    }
+
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(StopServiceDeploymentError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(StopServiceDeploymentError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(StopServiceDeploymentError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(StopServiceDeploymentError::is_client_exception)
+    }
+
+    /// Whether the service answered `ServiceDeploymentNotFoundException`.
+    #[inline]
+    pub fn is_service_deployment_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(StopServiceDeploymentError::is_service_deployment_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(StopServiceDeploymentError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<StopTaskError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(StopTaskError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind().is_some_and(StopTaskError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(StopTaskError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind().is_some_and(StopTaskError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(StopTaskError::is_cluster_not_found_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<SubmitAttachmentStateChangesError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(SubmitAttachmentStateChangesError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(SubmitAttachmentStateChangesError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(SubmitAttachmentStateChangesError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(SubmitAttachmentStateChangesError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(SubmitAttachmentStateChangesError::is_cluster_not_found_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<SubmitContainerStateChangeError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(SubmitContainerStateChangeError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(SubmitContainerStateChangeError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(SubmitContainerStateChangeError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(SubmitContainerStateChangeError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(SubmitContainerStateChangeError::is_cluster_not_found_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<SubmitTaskStateChangeError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(SubmitTaskStateChangeError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(SubmitTaskStateChangeError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(SubmitTaskStateChangeError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(SubmitTaskStateChangeError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(SubmitTaskStateChangeError::is_cluster_not_found_exception)
+    }
+}
+
+impl CallError<TagResourceError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(TagResourceError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `LimitExceededException`.
+    #[inline]
+    pub fn is_limit_exceeded_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(TagResourceError::is_limit_exceeded_exception)
+    }
+
+    /// Whether the service answered `ResourceNotFoundException`.
+    #[inline]
+    pub fn is_resource_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(TagResourceError::is_resource_not_found_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(TagResourceError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(TagResourceError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(TagResourceError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(TagResourceError::is_cluster_not_found_exception)
+    }
+}
+
+impl CallError<UntagResourceError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UntagResourceError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ResourceNotFoundException`.
+    #[inline]
+    pub fn is_resource_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UntagResourceError::is_resource_not_found_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UntagResourceError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UntagResourceError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UntagResourceError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UntagResourceError::is_cluster_not_found_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<UpdateCapacityProviderError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateCapacityProviderError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateCapacityProviderError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateCapacityProviderError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateCapacityProviderError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateCapacityProviderError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateCapacityProviderError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<UpdateClusterError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateClusterError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `NamespaceNotFoundException`.
+    #[inline]
+    pub fn is_namespace_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateClusterError::is_namespace_not_found_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateClusterError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateClusterError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateClusterError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateClusterError::is_cluster_not_found_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<UpdateClusterSettingsError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateClusterSettingsError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateClusterSettingsError::is_server_exception)
+    }
+
+    /// Whether the service answered `UpdateInProgressException`.
+    #[inline]
+    pub fn is_update_in_progress_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateClusterSettingsError::is_update_in_progress_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateClusterSettingsError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateClusterSettingsError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateClusterSettingsError::is_cluster_not_found_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<UpdateContainerAgentError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateContainerAgentError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `NoUpdateAvailableException`.
+    #[inline]
+    pub fn is_no_update_available_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateContainerAgentError::is_no_update_available_exception)
+    }
+
+    /// Whether the service answered `MissingVersionException`.
+    #[inline]
+    pub fn is_missing_version_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateContainerAgentError::is_missing_version_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateContainerAgentError::is_server_exception)
+    }
+
+    /// Whether the service answered `UpdateInProgressException`.
+    #[inline]
+    pub fn is_update_in_progress_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateContainerAgentError::is_update_in_progress_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateContainerAgentError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateContainerAgentError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateContainerAgentError::is_cluster_not_found_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<UpdateContainerInstancesStateError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateContainerInstancesStateError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateContainerInstancesStateError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateContainerInstancesStateError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateContainerInstancesStateError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateContainerInstancesStateError::is_cluster_not_found_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<UpdateDaemonError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateDaemonError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `DaemonNotFoundException`.
+    #[inline]
+    pub fn is_daemon_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateDaemonError::is_daemon_not_found_exception)
+    }
+
+    /// Whether the service answered `PlatformUnknownException`.
+    #[inline]
+    pub fn is_platform_unknown_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateDaemonError::is_platform_unknown_exception)
+    }
+
+    /// Whether the service answered `DaemonNotActiveException`.
+    #[inline]
+    pub fn is_daemon_not_active_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateDaemonError::is_daemon_not_active_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateDaemonError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateDaemonError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateDaemonError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateDaemonError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateDaemonError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<UpdateExpressGatewayServiceError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateExpressGatewayServiceError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServiceNotActiveException`.
+    #[inline]
+    pub fn is_service_not_active_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateExpressGatewayServiceError::is_service_not_active_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateExpressGatewayServiceError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateExpressGatewayServiceError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateExpressGatewayServiceError::is_client_exception)
+    }
+
+    /// Whether the service answered `ServiceNotFoundException`.
+    #[inline]
+    pub fn is_service_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateExpressGatewayServiceError::is_service_not_found_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateExpressGatewayServiceError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateExpressGatewayServiceError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<UpdateGatewayError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateGatewayError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateGatewayError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateGatewayError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateGatewayError::is_client_exception)
+    }
+
+    /// Whether the service answered `GatewayNotFoundException`.
+    #[inline]
+    pub fn is_gateway_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateGatewayError::is_gateway_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateGatewayError::is_unsupported_feature_exception)
+    }
+}
+
+impl CallError<UpdateServiceError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateServiceError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `PlatformUnknownException`.
+    #[inline]
+    pub fn is_platform_unknown_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateServiceError::is_platform_unknown_exception)
+    }
+
+    /// Whether the service answered `NamespaceNotFoundException`.
+    #[inline]
+    pub fn is_namespace_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateServiceError::is_namespace_not_found_exception)
+    }
+
+    /// Whether the service answered `ServiceNotActiveException`.
+    #[inline]
+    pub fn is_service_not_active_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateServiceError::is_service_not_active_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateServiceError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateServiceError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateServiceError::is_client_exception)
+    }
+
+    /// Whether the service answered `ServiceNotFoundException`.
+    #[inline]
+    pub fn is_service_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateServiceError::is_service_not_found_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateServiceError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `PlatformTaskDefinitionIncompatibilityException`.
+    #[inline]
+    pub fn is_platform_task_definition_incompatibility_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateServiceError::is_platform_task_definition_incompatibility_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateServiceError::is_unsupported_feature_exception)
+    }
+}
+
+impl CallError<UpdateServicePrimaryTaskSetError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateServicePrimaryTaskSetError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ServiceNotActiveException`.
+    #[inline]
+    pub fn is_service_not_active_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateServicePrimaryTaskSetError::is_service_not_active_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateServicePrimaryTaskSetError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateServicePrimaryTaskSetError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `TaskSetNotFoundException`.
+    #[inline]
+    pub fn is_task_set_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateServicePrimaryTaskSetError::is_task_set_not_found_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateServicePrimaryTaskSetError::is_client_exception)
+    }
+
+    /// Whether the service answered `ServiceNotFoundException`.
+    #[inline]
+    pub fn is_service_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateServicePrimaryTaskSetError::is_service_not_found_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateServicePrimaryTaskSetError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateServicePrimaryTaskSetError::is_unsupported_feature_exception)
+    }
+}
+
+#[cfg(feature = "full")]
+impl CallError<UpdateTaskProtectionError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateTaskProtectionError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `ResourceNotFoundException`.
+    #[inline]
+    pub fn is_resource_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateTaskProtectionError::is_resource_not_found_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateTaskProtectionError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateTaskProtectionError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateTaskProtectionError::is_client_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateTaskProtectionError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateTaskProtectionError::is_unsupported_feature_exception)
+    }
+}
+
+impl CallError<UpdateTaskSetError> {
+    /// Whether the service answered `AccessDeniedException`.
+    #[inline]
+    pub fn is_access_denied_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateTaskSetError::is_access_denied_exception)
+    }
+
+    /// Whether the service answered `LimitExceededException`.
+    #[inline]
+    pub fn is_limit_exceeded_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateTaskSetError::is_limit_exceeded_exception)
+    }
+
+    /// Whether the service answered `ServiceNotActiveException`.
+    #[inline]
+    pub fn is_service_not_active_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateTaskSetError::is_service_not_active_exception)
+    }
+
+    /// Whether the service answered `ServerException`.
+    #[inline]
+    pub fn is_server_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateTaskSetError::is_server_exception)
+    }
+
+    /// Whether the service answered `InvalidParameterException`.
+    #[inline]
+    pub fn is_invalid_parameter_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateTaskSetError::is_invalid_parameter_exception)
+    }
+
+    /// Whether the service answered `TaskSetNotFoundException`.
+    #[inline]
+    pub fn is_task_set_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateTaskSetError::is_task_set_not_found_exception)
+    }
+
+    /// Whether the service answered `ClientException`.
+    #[inline]
+    pub fn is_client_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateTaskSetError::is_client_exception)
+    }
+
+    /// Whether the service answered `ServiceNotFoundException`.
+    #[inline]
+    pub fn is_service_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateTaskSetError::is_service_not_found_exception)
+    }
+
+    /// Whether the service answered `ClusterNotFoundException`.
+    #[inline]
+    pub fn is_cluster_not_found_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateTaskSetError::is_cluster_not_found_exception)
+    }
+
+    /// Whether the service answered `UnsupportedFeatureException`.
+    #[inline]
+    pub fn is_unsupported_feature_exception(&self) -> bool {
+        self.kind()
+            .is_some_and(UpdateTaskSetError::is_unsupported_feature_exception)
     }
 }

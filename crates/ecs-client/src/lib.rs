@@ -49,13 +49,18 @@ pub mod retry;
 pub mod validation;
 pub mod waiter;
 
+/// The generated model the client speaks, whole: depend on `ecs-client` alone and name types
+/// as `ecs_client::types::Scale`.
+pub use ecs_model as model;
+pub use ecs_model::{errors, operations, types, DateTime, Decimal};
+
 pub use client::{
     error_code, error_from_response, CallOptions, EcsClient, CLIENT_TOKEN_OPERATIONS, CONTENT_TYPE,
     QUERY_CONTENT_TYPE,
 };
 pub use config::{Config, ConfigBuilder, Timeouts};
 pub use elbv2::Elbv2Client;
-pub use error::{ConfigError, Error, ErrorCode, RawResponse, ServiceError};
+pub use error::{CallError, ConfigError, Error, ErrorCode, RawResponse, ServiceError};
 pub use retry::RetryConfig;
 pub use validation::ValidationMode;
 pub use waiter::{Counts, ServicesStable, Settled, TaskSetSettled, WaitError, WaiterConfig};

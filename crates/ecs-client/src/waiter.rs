@@ -155,7 +155,7 @@ pub fn judge_service(service: &Service, after: Option<DateTime>) -> Result<Judge
     if controller != DeploymentControllerType::Ecs || !sets.is_empty() {
         let desired = service.desired_count.unwrap_or(0);
         for set in sets {
-            if set.status.as_ref() == Some(&TaskSetStatus::DRAINING) {
+            if set.status.as_ref() == Some(&TaskSetStatus::Draining) {
                 return Ok(Judgement::Waiting("a DRAINING task set is still draining"));
             }
             // Only a set the change touched must show a steady state dated after it; the
@@ -420,11 +420,10 @@ impl<'a> TaskSetSettled<'a> {
         };
         let last: std::cell::RefCell<Option<Box<TaskSet>>> = Default::default();
         let mut missing_since: Option<Instant> = None;
-        let request = DescribeServicesRequest {
-            cluster: self.common.cluster.clone(),
-            services: Some(vec![service.clone()]),
-            ..Default::default()
-        };
+        let request = DescribeServicesRequest::builder()
+            .set_cluster(self.common.cluster.clone())
+            .set_services(Some(vec![service.clone()]))
+            .build();
         let client = self.client;
         poll(
             &self.common.config,
@@ -462,7 +461,7 @@ impl<'a> TaskSetSettled<'a> {
                     return Ok(Poll::Waiting("the task set is not shown (yet)".into()));
                 };
                 missing_since = None;
-                if set.status.as_ref() == Some(&TaskSetStatus::DRAINING) {
+                if set.status.as_ref() == Some(&TaskSetStatus::Draining) {
                     return Err(WaitError::Draining {
                         task_set: task_set.clone(),
                         last: Box::new(set),
@@ -522,11 +521,10 @@ impl<'a> ServicesStable<'a> {
             ));
         }
         let what = format!("services {}", self.services.join(", "));
-        let request = DescribeServicesRequest {
-            cluster: self.common.cluster.clone(),
-            services: Some(self.services.clone()),
-            ..Default::default()
-        };
+        let request = DescribeServicesRequest::builder()
+            .set_cluster(self.common.cluster.clone())
+            .set_services(Some(self.services.clone()))
+            .build();
         let client = self.client;
         let after = self.common.after;
         poll(
@@ -605,21 +603,20 @@ mod tests {
     use ecs_model::types::Scale;
 
     fn set(scale: i32, computed: i32, running: i32, steady: bool, at: i64) -> TaskSet {
-        TaskSet {
-            id: Some("ecs-svc/1".into()),
-            status: Some(TaskSetStatus::ACTIVE),
-            scale: Some(Scale::percent(scale)),
-            computed_desired_count: Some(computed),
-            running_count: Some(running),
-            pending_count: Some(0),
-            stability_status: Some(if steady {
+        TaskSet::builder()
+            .id("ecs-svc/1")
+            .status(TaskSetStatus::Active)
+            .scale(Scale::percent(scale))
+            .computed_desired_count(computed)
+            .running_count(running)
+            .pending_count(0)
+            .stability_status(if steady {
                 StabilityStatus::SteadyState
             } else {
                 StabilityStatus::Stabilizing
-            }),
-            stability_status_at: Some(DateTime::from_secs(at)),
-            ..Default::default()
-        }
+            })
+            .stability_status_at(DateTime::from_secs(at))
+            .build()
     }
 
     fn target(percent: i32, since: Option<i64>) -> Target {

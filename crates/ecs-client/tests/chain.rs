@@ -255,7 +255,7 @@ async fn child_no_credentials() {
     let ecs = ecs().await;
     let client = chain_client(&ecs).await;
     let e = client.list_clusters().send().await.unwrap_err();
-    assert!(matches!(e, Error::Credentials { .. }), "{e:?}");
+    assert!(matches!(*e, Error::Credentials { .. }), "{e:?}");
     let text = e.to_string();
     assert!(
         text.starts_with("ListClusters: no credentials to sign with:"),

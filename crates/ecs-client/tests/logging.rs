@@ -58,11 +58,12 @@ async fn calls_are_traced_without_secrets() {
         .unwrap();
     let client = EcsClient::new(config).unwrap();
     client
-        .send::<operations::DescribeTaskSets>(DescribeTaskSetsRequest {
-            cluster: Some("c".into()),
-            service: Some("s".into()),
-            ..Default::default()
-        })
+        .send::<operations::DescribeTaskSets>(
+            DescribeTaskSetsRequest::builder()
+                .cluster("c")
+                .service("s")
+                .build(),
+        )
         .await
         .unwrap();
 

@@ -59,25 +59,24 @@ fn client(server: &MockServer) -> EcsClient {
 }
 
 fn describe_request() -> DescribeTaskSetsRequest {
-    DescribeTaskSetsRequest {
-        cluster: Some("prod".into()),
-        service: Some("web".into()),
-        ..Default::default()
-    }
+    DescribeTaskSetsRequest::builder()
+        .cluster("prod")
+        .service("web")
+        .build()
 }
 
 fn create_request() -> CreateTaskSetRequest {
-    CreateTaskSetRequest {
-        cluster: Some("prod".into()),
-        service: Some("web".into()),
-        task_definition: Some("web:7".into()),
-        scale: Some(Scale {
-            value: Some("50".parse().unwrap()),
-            unit: Some(ScaleUnit::Percent),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
+    CreateTaskSetRequest::builder()
+        .cluster("prod")
+        .service("web")
+        .task_definition("web:7")
+        .set_scale(Some(
+            Scale::builder()
+                .set_value(Some("50".parse().unwrap()))
+                .unit(ScaleUnit::Percent)
+                .build(),
+        ))
+        .build()
 }
 
 /// A server that gives every request the same answer.
@@ -486,21 +485,21 @@ async fn validation_modes() {
     let server = answering(ResponseTemplate::new(200).set_body_json(json!({}))).await;
     let c = client(&server);
     let mut too_many_subnets = create_request();
-    too_many_subnets.network_configuration = Some(NetworkConfiguration {
-        awsvpc_configuration: Some(AwsVpcConfiguration {
-            subnets: Some((0..17).map(|i| format!("subnet-{i}")).collect()),
-            ..Default::default()
-        }),
-        ..Default::default()
-    });
-    let mut missing_and_conflicting = CreateTaskSetRequest {
-        launch_type: Some(LaunchType::Fargate),
-        capacity_provider_strategy: Some(vec![CapacityProviderStrategyItem {
-            capacity_provider: Some("FARGATE".into()),
-            ..Default::default()
-        }]),
-        ..Default::default()
-    };
+    too_many_subnets.network_configuration = Some(
+        NetworkConfiguration::builder()
+            .set_awsvpc_configuration(Some(
+                AwsVpcConfiguration::builder()
+                    .set_subnets(Some((0..17).map(|i| format!("subnet-{i}")).collect()))
+                    .build(),
+            ))
+            .build(),
+    );
+    let mut missing_and_conflicting = CreateTaskSetRequest::builder()
+        .launch_type(LaunchType::Fargate)
+        .set_capacity_provider_strategy(Some(vec![CapacityProviderStrategyItem::builder()
+            .capacity_provider("FARGATE")
+            .build()]))
+        .build();
 
     // Standard: an upper limit only warns; a missing member or a conflict stops the call.
     c.send::<operations::CreateTaskSet>(too_many_subnets.clone())
@@ -875,4 +874,59 @@ async fn errors_are_read_as_the_operations_error_enum() {
     assert!(matches!(typed, DeleteClusterError::Unhandled(_)));
     assert_eq!(typed.code(), "ServiceNotFoundException");
     assert_eq!(typed.modeled(), None);
+}
+
+/// What a request builder answers on failure: the operation's own error, tested with its
+/// `is_<exception>()` methods, with the service's message and request id kept; the client's
+/// `Error` stays reachable. A failure without an error answer has no kind, and every `is_*`
+/// says no.
+#[tokio::test]
+async fn a_request_builders_failure_names_its_exception_and_keeps_message_and_request_id() {
+    use ecs_model::errors::CreateTaskSetError;
+    let server = answering(
+        ResponseTemplate::new(400)
+            .insert_header("x-amzn-RequestId", "0b1c-request")
+            .set_body_json(json!({
+                "__type": "com.amazonaws.ecs#ServiceNotFoundException",
+                "message": "Service not found."
+            })),
+    )
+    .await;
+    let ecs = client(&server);
+    let e = ecs
+        .create_task_set()
+        .cluster("c")
+        .service("s")
+        .task_definition("td")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(e.is_service_not_found_exception(), "{e}");
+    assert!(!e.is_cluster_not_found_exception());
+    assert!(!e.is_invalid_parameter_exception());
+    assert_eq!(
+        e.kind(),
+        Some(&CreateTaskSetError::ServiceNotFoundException)
+    );
+    assert!(e.kind().is_some_and(|k| !k.is_unhandled()));
+    assert_eq!(e.message(), Some("Service not found."));
+    assert_eq!(e.request_id(), Some("0b1c-request"));
+    // Everything the client's error offers, through Deref, and `?` into it.
+    assert_eq!(e.code(), Some("ServiceNotFoundException"));
+    assert!(!e.is_retryable());
+    let plain: Error = e.into();
+    assert!(matches!(plain, Error::Service(_)), "{plain}");
+
+    // Refused before sending (no task definition): no answer, so no kind.
+    let e = ecs
+        .create_task_set()
+        .cluster("c")
+        .service("s")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(*e, Error::Validation { .. }), "{e}");
+    assert_eq!(e.kind(), None);
+    assert!(!e.is_service_not_found_exception());
+    assert_eq!((e.message(), e.request_id()), (None, None));
 }

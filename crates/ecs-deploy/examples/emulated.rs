@@ -144,12 +144,13 @@ async fn first_deployment(
     for _ in 0..2 {
         ecs.register_task_definition()
             .family("web")
-            .container_definitions(ContainerDefinition {
-                name: Some("web".into()),
-                image: Some("public.ecr.aws/nginx/nginx:1.27".into()),
-                memory: Some(128),
-                ..Default::default()
-            })
+            .container_definitions(
+                ContainerDefinition::builder()
+                    .name("web")
+                    .image("public.ecr.aws/nginx/nginx:1.27")
+                    .memory(128)
+                    .build(),
+            )
             .send()
             .await?;
     }

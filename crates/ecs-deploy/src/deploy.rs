@@ -953,11 +953,10 @@ impl Run<'_> {
             owner: self.owner.clone(),
             until,
         };
-        let req = TagResourceRequest {
-            resource_arn: Some(self.service_arn.clone().unwrap_or_default()),
-            tags: Some(vec![lease::tag(TAG_LEASE, &lease.value())]),
-            ..Default::default()
-        };
+        let req = TagResourceRequest::builder()
+            .resource_arn(self.service_arn.clone().unwrap_or_default())
+            .set_tags(Some(vec![lease::tag(TAG_LEASE, &lease.value())]))
+            .build();
         (req, until)
     }
 
@@ -1086,11 +1085,10 @@ impl Run<'_> {
         {
             keys.push(TAG_ABORT.to_owned());
         }
-        let req = UntagResourceRequest {
-            resource_arn: self.service_arn.clone(),
-            tag_keys: Some(keys),
-            ..Default::default()
-        };
+        let req = UntagResourceRequest::builder()
+            .set_resource_arn(self.service_arn.clone())
+            .set_tag_keys(Some(keys))
+            .build();
         match self.send::<operations::UntagResource>(req, deadline).await {
             Ok(_) => self.lease_held = false,
             Err(e) => tracing::warn!("the lease was not released (it lapses on its own): {e}"),
@@ -1108,10 +1106,9 @@ impl Run<'_> {
     /// Resolves the task definition to a revision's ARN (a family names its latest ACTIVE
     /// revision), and derives the id again from it when the id was derived.
     async fn resolve(&mut self, deadline: Instant) -> Result<(), DeployError> {
-        let req = DescribeTaskDefinitionRequest {
-            task_definition: Some(self.dep.task_definition.clone()),
-            ..Default::default()
-        };
+        let req = DescribeTaskDefinitionRequest::builder()
+            .task_definition(self.dep.task_definition.clone())
+            .build();
         let answer = self
             .send::<operations::DescribeTaskDefinition>(req, deadline)
             .await?;
@@ -1301,7 +1298,7 @@ impl Run<'_> {
             .await;
         if let Err(e) = prepared {
             // Past the switch only the old set's retirement is left, which needs no traffic.
-            if is(&ours, &TaskSetStatus::PRIMARY) && !matches!(self.mode, Mode::RollBack { .. }) {
+            if is(&ours, &TaskSetStatus::Primary) && !matches!(self.mode, Mode::RollBack { .. }) {
                 tracing::warn!("traffic is left as it is: {e}");
                 self.traffic = None;
             } else {
@@ -1315,7 +1312,7 @@ impl Run<'_> {
             replacing: self.old.clone(),
             resumed: Some(format!("{ours_id} is {status} at {}%", scale_of(&ours))),
         });
-        if is(&ours, &TaskSetStatus::DRAINING) || rolled_back.is_some() {
+        if is(&ours, &TaskSetStatus::Draining) || rolled_back.is_some() {
             return Err(Stop::Rollback(DeployError::EarlierRollback {
                 reason: rolled_back,
             }));
@@ -1324,12 +1321,12 @@ impl Run<'_> {
             Mode::RollBack { by } => Some(by.clone()),
             Mode::Deploy => None,
         };
-        if is(&ours, &TaskSetStatus::PRIMARY) {
+        if is(&ours, &TaskSetStatus::Primary) {
             let old_live = self
                 .old
                 .as_deref()
                 .and_then(|o| view.set(o))
-                .filter(|s| !is(s, &TaskSetStatus::DRAINING))
+                .filter(|s| !is(s, &TaskSetStatus::Draining))
                 .cloned();
             // Switched, the old set not yet touched: the gate after the switch again (or the
             // rollback asked for). Else the retirement goes on where it stopped (scaled down,
@@ -1364,13 +1361,12 @@ impl Run<'_> {
     /// What the first run wrote on the new set: the set it replaces and that set's scale.
     async fn recorded(&mut self, ours: &str) -> Result<Recorded, DeployError> {
         let deadline = later(self.t().step);
-        let req = DescribeTaskSetsRequest {
-            cluster: Some(self.dep.cluster.clone()),
-            service: Some(self.dep.service.clone()),
-            task_sets: Some(vec![ours.to_owned()]),
-            include: Some(vec![TaskSetField::Tags]),
-            ..Default::default()
-        };
+        let req = DescribeTaskSetsRequest::builder()
+            .cluster(self.dep.cluster.clone())
+            .service(self.dep.service.clone())
+            .set_task_sets(Some(vec![ours.to_owned()]))
+            .set_include(Some(vec![TaskSetField::Tags]))
+            .build();
         let answer = self
             .send::<operations::DescribeTaskSets>(req, deadline)
             .await?;
@@ -1403,7 +1399,7 @@ impl Run<'_> {
                 .sets
                 .iter()
                 .filter(|s| {
-                    is(s, &TaskSetStatus::ACTIVE)
+                    is(s, &TaskSetStatus::Active)
                         && s.external_id
                             .as_deref()
                             .is_some_and(|e| e.starts_with(EXTERNAL_ID_PREFIX))
@@ -1488,10 +1484,9 @@ impl Run<'_> {
         let actions = match route {
             Route::Listener(arn) => self
                 .elb::<elb::DescribeListeners>(
-                    elbt::DescribeListenersInput {
-                        listener_arns: Some(vec![arn.clone()]),
-                        ..Default::default()
-                    },
+                    elbt::DescribeListenersInput::builder()
+                        .set_listener_arns(Some(vec![arn.clone()]))
+                        .build(),
                     deadline,
                 )
                 .await?
@@ -1503,10 +1498,9 @@ impl Run<'_> {
             Route::Rule(arn) => {
                 let rule = self
                     .elb::<elb::DescribeRules>(
-                        elbt::DescribeRulesInput {
-                            rule_arns: Some(vec![arn.clone()]),
-                            ..Default::default()
-                        },
+                        elbt::DescribeRulesInput::builder()
+                            .set_rule_arns(Some(vec![arn.clone()]))
+                            .build(),
                         deadline,
                     )
                     .await?
@@ -1632,7 +1626,7 @@ impl Run<'_> {
         let Some(routes) = &self.traffic else {
             return Ok(theirs);
         };
-        let Some(template) = theirs
+        let Some(mut balancer) = theirs
             .and_then(|l| l.into_iter().next())
             .filter(|b| b.container_name.is_some() && b.container_port.is_some())
         else {
@@ -1640,11 +1634,8 @@ impl Run<'_> {
                 what: "the new task set takes its container name and port from the primary task set's load balancer, and there is none".into(),
             });
         };
-        Ok(Some(vec![LoadBalancer {
-            target_group_arn: Some(routes.new_group.clone()),
-            load_balancer_name: None,
-            ..template
-        }]))
+        balancer.target_group_arn = Some(routes.new_group.clone());
+        Ok(Some(vec![balancer]))
     }
 
     /// At a fresh start: a forward that gives the new group weight (left by an interrupted
@@ -1694,22 +1685,20 @@ impl Run<'_> {
         match route {
             Route::Listener(arn) => {
                 self.elb::<elb::ModifyListener>(
-                    elbt::ModifyListenerInput {
-                        listener_arn: Some(arn.clone()),
-                        default_actions: Some(actions),
-                        ..Default::default()
-                    },
+                    elbt::ModifyListenerInput::builder()
+                        .listener_arn(arn.clone())
+                        .set_default_actions(Some(actions))
+                        .build(),
                     deadline,
                 )
                 .await?;
             }
             Route::Rule(arn) => {
                 self.elb::<elb::ModifyRule>(
-                    elbt::ModifyRuleInput {
-                        rule_arn: Some(arn.clone()),
-                        actions: Some(actions),
-                        ..Default::default()
-                    },
+                    elbt::ModifyRuleInput::builder()
+                        .rule_arn(arn.clone())
+                        .set_actions(Some(actions))
+                        .build(),
                     deadline,
                 )
                 .await?;
@@ -1774,10 +1763,9 @@ impl Run<'_> {
         loop {
             let answer = self
                 .elb::<elb::DescribeTargetHealth>(
-                    elbt::DescribeTargetHealthInput {
-                        target_group_arn: Some(group.clone()),
-                        ..Default::default()
-                    },
+                    elbt::DescribeTargetHealthInput::builder()
+                        .target_group_arn(group.clone())
+                        .build(),
                     deadline,
                 )
                 .await?;
@@ -1825,24 +1813,25 @@ impl Run<'_> {
             .capacity_provider_strategy
             .clone()
             .filter(|l| !l.is_empty());
-        let req = CreateTaskSetRequest {
-            cluster: Some(self.dep.cluster.clone()),
-            service: Some(self.dep.service.clone()),
-            task_definition: Some(self.task_definition.clone()),
-            external_id: Some(self.id.external_id()),
-            client_token: Some(self.id.to_string()),
-            scale: Some(Scale::percent(percent)),
-            network_configuration: like.network_configuration.clone(),
-            load_balancers,
-            service_registries: like.service_registries.clone().filter(|l| !l.is_empty()),
+        let req = CreateTaskSetRequest::builder()
+            .cluster(self.dep.cluster.clone())
+            .service(self.dep.service.clone())
+            .task_definition(self.task_definition.clone())
+            .external_id(self.id.external_id())
+            .client_token(self.id.to_string())
+            .scale(Scale::percent(percent))
+            .set_network_configuration(like.network_configuration.clone())
+            .set_load_balancers(load_balancers)
+            .set_service_registries(like.service_registries.clone().filter(|l| !l.is_empty()))
             // A launch type and a capacity provider strategy exclude each other.
-            launch_type: like
-                .launch_type
-                .clone()
-                .filter(|_| capacity_provider_strategy.is_none()),
-            capacity_provider_strategy,
-            platform_version: like.platform_version.clone(),
-            tags: {
+            .set_launch_type(
+                like.launch_type
+                    .clone()
+                    .filter(|_| capacity_provider_strategy.is_none()),
+            )
+            .set_capacity_provider_strategy(capacity_provider_strategy)
+            .set_platform_version(like.platform_version.clone())
+            .set_tags({
                 let mut tags = vec![];
                 if let Some(old) = &like.id {
                     tags.push(lease::tag(TAG_REPLACES, old));
@@ -1856,9 +1845,8 @@ impl Run<'_> {
                     }
                 }
                 (!tags.is_empty()).then_some(tags)
-            },
-            ..Default::default()
-        };
+            })
+            .build();
         self.guard(deadline).await.map_err(Stop::Fail)?;
         let answer = self
             .send::<operations::CreateTaskSet>(req, deadline)
@@ -1882,13 +1870,12 @@ impl Run<'_> {
         percent: Decimal,
         deadline: Instant,
     ) -> Result<Option<DateTime>, DeployError> {
-        let req = UpdateTaskSetRequest {
-            cluster: Some(self.dep.cluster.clone()),
-            service: Some(self.dep.service.clone()),
-            task_set: Some(task_set.to_owned()),
-            scale: Some(Scale::percent(percent)),
-            ..Default::default()
-        };
+        let req = UpdateTaskSetRequest::builder()
+            .cluster(self.dep.cluster.clone())
+            .service(self.dep.service.clone())
+            .task_set(task_set.to_owned())
+            .scale(Scale::percent(percent))
+            .build();
         self.guard(deadline).await?;
         let answer = self
             .send::<operations::UpdateTaskSet>(req, deadline)
@@ -1901,12 +1888,11 @@ impl Run<'_> {
     }
 
     async fn make_primary(&mut self, task_set: &str, deadline: Instant) -> Result<(), DeployError> {
-        let req = UpdateServicePrimaryTaskSetRequest {
-            cluster: Some(self.dep.cluster.clone()),
-            service: Some(self.dep.service.clone()),
-            primary_task_set: Some(task_set.to_owned()),
-            ..Default::default()
-        };
+        let req = UpdateServicePrimaryTaskSetRequest::builder()
+            .cluster(self.dep.cluster.clone())
+            .service(self.dep.service.clone())
+            .primary_task_set(task_set.to_owned())
+            .build();
         self.guard(deadline).await?;
         self.send::<operations::UpdateServicePrimaryTaskSet>(req, deadline)
             .await?;
@@ -1919,13 +1905,12 @@ impl Run<'_> {
         force: bool,
         deadline: Instant,
     ) -> Result<(), DeployError> {
-        let req = DeleteTaskSetRequest {
-            cluster: Some(self.dep.cluster.clone()),
-            service: Some(self.dep.service.clone()),
-            task_set: Some(task_set.to_owned()),
-            force: Some(force),
-            ..Default::default()
-        };
+        let req = DeleteTaskSetRequest::builder()
+            .cluster(self.dep.cluster.clone())
+            .service(self.dep.service.clone())
+            .task_set(task_set.to_owned())
+            .force(force)
+            .build();
         self.guard(deadline).await?;
         let answer = self.send::<operations::DeleteTaskSet>(req, deadline).await;
         match answer {
@@ -1996,7 +1981,7 @@ impl Run<'_> {
                     });
                 };
                 missing.present();
-                if is(set, &TaskSetStatus::DRAINING) {
+                if is(set, &TaskSetStatus::Draining) {
                     return Err(DeployError::Vanished {
                         task_set: task_set.to_owned(),
                     });
@@ -2213,8 +2198,8 @@ impl Run<'_> {
         let mut missing = Missing::new(self.t().read_lag);
         let view = self
             .wait_until(what, budget, |view| match view.set(&ours) {
-                Some(s) if is(s, &TaskSetStatus::PRIMARY) => Ok(Look::Done(view)),
-                Some(s) if !is(s, &TaskSetStatus::DRAINING) => {
+                Some(s) if is(s, &TaskSetStatus::Primary) => Ok(Look::Done(view)),
+                Some(s) if !is(s, &TaskSetStatus::Draining) => {
                     missing.present();
                     Ok(Look::NotYet {
                         last: "not PRIMARY yet".into(),
@@ -2275,7 +2260,7 @@ impl Run<'_> {
         let Some(set) = view.set(&old).cloned() else {
             return self.retire_gone().await;
         };
-        if !is(&set, &TaskSetStatus::DRAINING) {
+        if !is(&set, &TaskSetStatus::Draining) {
             self.emit(Event::Retiring {
                 task_set: old.clone(),
             });
@@ -2351,7 +2336,7 @@ impl Run<'_> {
             let mut missing = Missing::new(self.t().read_lag);
             old_set = Some(loop {
                 match view.set(&old) {
-                    Some(set) if !is(set, &TaskSetStatus::DRAINING) => break set.clone(),
+                    Some(set) if !is(set, &TaskSetStatus::Draining) => break set.clone(),
                     // Deleting the new set now would leave the service with nothing to run.
                     Some(_) => return Err(DeployError::Vanished { task_set: old }),
                     None => {
@@ -2371,7 +2356,7 @@ impl Run<'_> {
             self.restore_traffic(&routes, deadline).await?;
         }
         if let (Some(old), Some(old_set)) = (self.old.clone(), old_set) {
-            if !is(&old_set, &TaskSetStatus::PRIMARY) {
+            if !is(&old_set, &TaskSetStatus::Primary) {
                 self.make_primary(&old, deadline).await?;
                 self.emit(Event::Restored {
                     primary: old.clone(),
@@ -2385,7 +2370,7 @@ impl Run<'_> {
         if let Some(ours) = &ours {
             let id = id_of(ours);
             self.new = Some(id.clone());
-            if !is(ours, &TaskSetStatus::DRAINING) {
+            if !is(ours, &TaskSetStatus::Draining) {
                 self.delete(&id, scale_of(ours) > Decimal::ZERO, deadline)
                     .await?;
             }
@@ -2415,11 +2400,10 @@ impl Run<'_> {
             deployment: self.id.to_string(),
             reason: reason.to_owned(),
         };
-        let req = TagResourceRequest {
-            resource_arn: self.service_arn.clone(),
-            tags: Some(vec![lease::tag(TAG_ROLLED_BACK, &record.value())]),
-            ..Default::default()
-        };
+        let req = TagResourceRequest::builder()
+            .set_resource_arn(self.service_arn.clone())
+            .set_tags(Some(vec![lease::tag(TAG_ROLLED_BACK, &record.value())]))
+            .build();
         self.send::<operations::TagResource>(req, deadline).await?;
         Ok(())
     }
@@ -2428,12 +2412,11 @@ impl Run<'_> {
 /// The DescribeServices of every read of a service: tags included, for the lease, an abort
 /// request and the rollback record.
 pub(crate) fn service_request(cluster: &str, service: &str) -> DescribeServicesRequest {
-    DescribeServicesRequest {
-        cluster: Some(cluster.to_owned()),
-        services: Some(vec![service.to_owned()]),
-        include: Some(vec![ServiceField::Tags]),
-        ..Default::default()
-    }
+    DescribeServicesRequest::builder()
+        .cluster(cluster.to_owned())
+        .set_services(Some(vec![service.to_owned()]))
+        .set_include(Some(vec![ServiceField::Tags]))
+        .build()
 }
 
 /// The live (not INACTIVE) service of a DescribeServices answer.
@@ -2446,7 +2429,7 @@ pub(crate) fn service_view(
         .services
         .unwrap_or_default()
         .into_iter()
-        .find(|s| s.status != Some(ServiceStatus::INACTIVE))
+        .find(|s| s.status != Some(ServiceStatus::Inactive))
         .map(ServiceView::new)
         .ok_or_else(|| DeployError::ServiceNotFound {
             cluster: cluster.to_owned(),

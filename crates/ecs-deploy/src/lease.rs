@@ -153,11 +153,10 @@ pub fn find<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
 
 /// A tag.
 pub fn tag(key: &str, value: &str) -> Tag {
-    Tag {
-        key: Some(key.to_owned()),
-        value: Some(clean(value)),
-        ..Default::default()
-    }
+    Tag::builder()
+        .key(key.to_owned())
+        .value(clean(value))
+        .build()
 }
 
 /// `text` in the tag alphabet: other characters become `_`, and it is cut to 256 characters.

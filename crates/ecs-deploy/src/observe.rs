@@ -34,15 +34,14 @@ impl ServiceView {
     /// launch settings, as a task set would hold them.
     pub fn launch_template(&self) -> TaskSet {
         let s = &self.service;
-        TaskSet {
-            network_configuration: s.network_configuration.clone(),
-            load_balancers: s.load_balancers.clone(),
-            service_registries: s.service_registries.clone(),
-            launch_type: s.launch_type.clone(),
-            capacity_provider_strategy: s.capacity_provider_strategy.clone(),
-            platform_version: s.platform_version.clone(),
-            ..Default::default()
-        }
+        TaskSet::builder()
+            .set_network_configuration(s.network_configuration.clone())
+            .set_load_balancers(s.load_balancers.clone())
+            .set_service_registries(s.service_registries.clone())
+            .set_launch_type(s.launch_type.clone())
+            .set_capacity_provider_strategy(s.capacity_provider_strategy.clone())
+            .set_platform_version(s.platform_version.clone())
+            .build()
     }
 
     pub fn set(&self, id: &str) -> Option<&TaskSet> {
@@ -50,7 +49,7 @@ impl ServiceView {
     }
 
     pub fn primary(&self) -> Option<&TaskSet> {
-        self.sets.iter().find(|s| is(s, &TaskSetStatus::PRIMARY))
+        self.sets.iter().find(|s| is(s, &TaskSetStatus::Primary))
     }
 
     /// The set whose `externalId` is `external_id`; a live one before a DRAINING one.
@@ -59,7 +58,7 @@ impl ServiceView {
             .sets
             .iter()
             .filter(|s| s.external_id.as_deref() == Some(external_id));
-        let first = found.clone().find(|s| !is(s, &TaskSetStatus::DRAINING));
+        let first = found.clone().find(|s| !is(s, &TaskSetStatus::Draining));
         first.or_else(|| found.next())
     }
 
@@ -86,7 +85,7 @@ impl ServiceView {
     pub fn draining(&self) -> usize {
         self.sets
             .iter()
-            .filter(|s| is(s, &TaskSetStatus::DRAINING))
+            .filter(|s| is(s, &TaskSetStatus::Draining))
             .count()
     }
 }

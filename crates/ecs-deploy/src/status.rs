@@ -160,13 +160,14 @@ impl Deployer {
         let mut tags = std::collections::BTreeMap::new();
         if !labelled.is_empty() {
             let answer = self
-                .send_once::<operations::DescribeTaskSets>(DescribeTaskSetsRequest {
-                    cluster: Some(cluster.to_owned()),
-                    service: Some(service.to_owned()),
-                    task_sets: Some(labelled),
-                    include: Some(vec![TaskSetField::Tags]),
-                    ..Default::default()
-                })
+                .send_once::<operations::DescribeTaskSets>(
+                    DescribeTaskSetsRequest::builder()
+                        .cluster(cluster.to_owned())
+                        .service(service.to_owned())
+                        .set_task_sets(Some(labelled))
+                        .set_include(Some(vec![TaskSetField::Tags]))
+                        .build(),
+                )
                 .await?;
             for set in answer.task_sets.unwrap_or_default() {
                 tags.insert(
@@ -239,11 +240,12 @@ impl Deployer {
             deployment: lease.deployment.clone(),
             by: by.to_owned(),
         };
-        self.send_once::<operations::TagResource>(TagResourceRequest {
-            resource_arn: view.service.service_arn.clone(),
-            tags: Some(vec![lease::tag(TAG_ABORT, &request.value())]),
-            ..Default::default()
-        })
+        self.send_once::<operations::TagResource>(
+            TagResourceRequest::builder()
+                .set_resource_arn(view.service.service_arn.clone())
+                .set_tags(Some(vec![lease::tag(TAG_ABORT, &request.value())]))
+                .build(),
+        )
         .await?;
         Ok(Some(lease.deployment))
     }
@@ -256,11 +258,12 @@ impl Deployer {
         if view.lease().is_none_or(|l| !l.owner.starts_with(&mine)) {
             return Ok(false);
         }
-        self.send_once::<operations::UntagResource>(UntagResourceRequest {
-            resource_arn: view.service.service_arn.clone(),
-            tag_keys: Some(vec![TAG_LEASE.to_owned()]),
-            ..Default::default()
-        })
+        self.send_once::<operations::UntagResource>(
+            UntagResourceRequest::builder()
+                .set_resource_arn(view.service.service_arn.clone())
+                .set_tag_keys(Some(vec![TAG_LEASE.to_owned()]))
+                .build(),
+        )
         .await?;
         Ok(true)
     }

@@ -200,19 +200,21 @@ pub(crate) fn reweigh(
         .as_ref()
         .and_then(|f| f.target_group_stickiness_config.clone());
     action.target_group_arn = None;
-    action.forward_config = Some(ForwardActionConfig {
-        target_groups: Some(vec![
-            TargetGroupTuple {
-                target_group_arn: Some(old.to_owned()),
-                weight: Some(weights.old),
-            },
-            TargetGroupTuple {
-                target_group_arn: Some(new.to_owned()),
-                weight: Some(weights.new),
-            },
-        ]),
-        target_group_stickiness_config: stickiness,
-    });
+    action.forward_config = Some(
+        ForwardActionConfig::builder()
+            .set_target_groups(Some(vec![
+                TargetGroupTuple::builder()
+                    .target_group_arn(old.to_owned())
+                    .weight(weights.old)
+                    .build(),
+                TargetGroupTuple::builder()
+                    .target_group_arn(new.to_owned())
+                    .weight(weights.new)
+                    .build(),
+            ]))
+            .set_target_group_stickiness_config(stickiness)
+            .build(),
+    );
     Some(out)
 }
 
@@ -222,22 +224,24 @@ mod tests {
     use super::*;
 
     fn forward(groups: &[(&str, i32)]) -> Action {
-        Action {
-            r#type: Some("forward".into()),
-            forward_config: Some(ForwardActionConfig {
-                target_groups: Some(
-                    groups
-                        .iter()
-                        .map(|(g, w)| TargetGroupTuple {
-                            target_group_arn: Some((*g).into()),
-                            weight: Some(*w),
-                        })
-                        .collect(),
-                ),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }
+        Action::builder()
+            .r#type("forward")
+            .set_forward_config(Some(
+                ForwardActionConfig::builder()
+                    .set_target_groups(Some(
+                        groups
+                            .iter()
+                            .map(|(g, w)| {
+                                TargetGroupTuple::builder()
+                                    .target_group_arn(*g)
+                                    .weight(*w)
+                                    .build()
+                            })
+                            .collect(),
+                    ))
+                    .build(),
+            ))
+            .build()
     }
 
     #[test]
@@ -253,15 +257,11 @@ mod tests {
 
     #[test]
     fn reweighing_rewrites_the_forward_that_names_the_groups_and_keeps_the_rest() {
-        let redirect = Action {
-            r#type: Some("redirect".into()),
-            ..Default::default()
-        };
-        let plain = Action {
-            r#type: Some("forward".into()),
-            target_group_arn: Some("blue".into()),
-            ..Default::default()
-        };
+        let redirect = Action::builder().r#type("redirect").build();
+        let plain = Action::builder()
+            .r#type("forward")
+            .target_group_arn("blue")
+            .build();
         let actions = vec![redirect.clone(), plain];
         assert_eq!(
             weights_in(&actions, "blue", "green"),

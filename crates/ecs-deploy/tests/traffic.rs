@@ -33,10 +33,11 @@ async fn weights_now(w: &World, b: &Balancer, listener: &str) -> (i32, i32) {
     let l = w
         .ecs
         .elbv2()
-        .send::<DescribeListeners>(DescribeListenersInput {
-            listener_arns: Some(vec![listener.into()]),
-            ..Default::default()
-        })
+        .send::<DescribeListeners>(
+            DescribeListenersInput::builder()
+                .set_listener_arns(Some(vec![listener.into()]))
+                .build(),
+        )
         .await
         .unwrap()
         .listeners
@@ -210,10 +211,11 @@ async fn blue_green_opens_the_test_listener_for_the_gate_then_production() {
             for l in [&listeners.0, &listeners.1] {
                 let found = ecs
                     .elbv2()
-                    .send::<DescribeListeners>(DescribeListenersInput {
-                        listener_arns: Some(vec![l.clone()]),
-                        ..Default::default()
-                    })
+                    .send::<DescribeListeners>(
+                        DescribeListenersInput::builder()
+                            .set_listener_arns(Some(vec![l.clone()]))
+                            .build(),
+                    )
                     .await
                     .map_err(|e| e.to_string())?;
                 let actions = found

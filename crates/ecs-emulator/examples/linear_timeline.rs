@@ -45,23 +45,25 @@ struct Args {
 }
 
 fn forward(groups: &[String], weights: [i32; 2]) -> Action {
-    Action {
-        r#type: Some("forward".into()),
-        forward_config: Some(ForwardActionConfig {
-            target_groups: Some(
-                groups
-                    .iter()
-                    .zip(weights)
-                    .map(|(g, w)| TargetGroupTuple {
-                        target_group_arn: Some(g.clone()),
-                        weight: Some(w),
-                    })
-                    .collect(),
-            ),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
+    Action::builder()
+        .r#type("forward")
+        .set_forward_config(Some(
+            ForwardActionConfig::builder()
+                .set_target_groups(Some(
+                    groups
+                        .iter()
+                        .zip(weights)
+                        .map(|(g, w)| {
+                            TargetGroupTuple::builder()
+                                .target_group_arn(g.clone())
+                                .weight(w)
+                                .build()
+                        })
+                        .collect(),
+                ))
+                .build(),
+        ))
+        .build()
 }
 
 #[tokio::main]
@@ -75,11 +77,12 @@ async fn main() -> Result<()> {
     let ecs = EcsClient::new(Config::local(emulator.url())?)?;
     let elb = ecs.elbv2();
     let lb = elb
-        .send::<CreateLoadBalancer>(CreateLoadBalancerInput {
-            name: Some("web".into()),
-            subnets: Some(vec!["subnet-1".into(), "subnet-2".into()]),
-            ..Default::default()
-        })
+        .send::<CreateLoadBalancer>(
+            CreateLoadBalancerInput::builder()
+                .name("web")
+                .set_subnets(Some(vec!["subnet-1".into(), "subnet-2".into()]))
+                .build(),
+        )
         .await?
         .load_balancers
         .and_then(|l| l.into_iter().next())
@@ -87,14 +90,15 @@ async fn main() -> Result<()> {
     let mut groups = vec![];
     for name in ["blue", "green"] {
         groups.push(
-            elb.send::<CreateTargetGroup>(CreateTargetGroupInput {
-                name: Some(name.into()),
-                protocol: Some("HTTP".into()),
-                port: Some(80),
-                vpc_id: lb.vpc_id.clone(),
-                target_type: Some("ip".into()),
-                ..Default::default()
-            })
+            elb.send::<CreateTargetGroup>(
+                CreateTargetGroupInput::builder()
+                    .name(name)
+                    .protocol("HTTP")
+                    .port(80)
+                    .set_vpc_id(lb.vpc_id.clone())
+                    .target_type("ip")
+                    .build(),
+            )
             .await?
             .target_groups
             .and_then(|g| g.into_iter().next())
@@ -105,94 +109,95 @@ async fn main() -> Result<()> {
     let mut rules = vec![];
     for port in [80, 8080] {
         let listener = elb
-            .send::<CreateListener>(CreateListenerInput {
-                load_balancer_arn: lb.load_balancer_arn.clone(),
-                protocol: Some("HTTP".into()),
-                port: Some(port),
-                default_actions: Some(vec![forward(&groups, [100, 0])]),
-                ..Default::default()
-            })
+            .send::<CreateListener>(
+                CreateListenerInput::builder()
+                    .set_load_balancer_arn(lb.load_balancer_arn.clone())
+                    .protocol("HTTP")
+                    .port(port)
+                    .set_default_actions(Some(vec![forward(&groups, [100, 0])]))
+                    .build(),
+            )
             .await?
             .listeners
             .and_then(|l| l.into_iter().next())
             .and_then(|l| l.listener_arn)
             .context("no listener")?;
         rules.push(
-            elb.send::<DescribeRules>(DescribeRulesInput {
-                listener_arn: Some(listener),
-                ..Default::default()
-            })
-            .await?
-            .rules
-            .and_then(|r| r.into_iter().next())
-            .and_then(|r| r.rule_arn)
-            .context("no rule")?,
+            elb.send::<DescribeRules>(DescribeRulesInput::builder().listener_arn(listener).build())
+                .await?
+                .rules
+                .and_then(|r| r.into_iter().next())
+                .and_then(|r| r.rule_arn)
+                .context("no rule")?,
         );
     }
-    ecs.send::<operations::CreateCluster>(CreateClusterRequest {
-        cluster_name: Some("c".into()),
-        ..Default::default()
-    })
+    ecs.send::<operations::CreateCluster>(
+        CreateClusterRequest::builder().cluster_name("c").build(),
+    )
     .await?;
     for image in ["nginx:1.27", "nginx:1.28"] {
-        ecs.send::<operations::RegisterTaskDefinition>(RegisterTaskDefinitionRequest {
-            family: Some("web".into()),
-            network_mode: Some(NetworkMode::Awsvpc),
-            requires_compatibilities: Some(vec![Compatibility::Fargate]),
-            cpu: Some("256".into()),
-            memory: Some("512".into()),
-            container_definitions: Some(vec![ContainerDefinition {
-                name: Some("web".into()),
-                image: Some(image.into()),
-                port_mappings: Some(vec![PortMapping {
-                    container_port: Some(80),
-                    ..Default::default()
-                }]),
-                ..Default::default()
-            }]),
-            ..Default::default()
-        })
+        ecs.send::<operations::RegisterTaskDefinition>(
+            RegisterTaskDefinitionRequest::builder()
+                .family("web")
+                .network_mode(NetworkMode::Awsvpc)
+                .set_requires_compatibilities(Some(vec![Compatibility::Fargate]))
+                .cpu("256")
+                .memory("512")
+                .set_container_definitions(Some(vec![ContainerDefinition::builder()
+                    .name("web")
+                    .image(image)
+                    .set_port_mappings(Some(vec![PortMapping::builder()
+                        .container_port(80)
+                        .build()]))
+                    .build()]))
+                .build(),
+        )
         .await?;
     }
     let created = ecs
-        .send::<operations::CreateService>(CreateServiceRequest {
-            cluster: Some("c".into()),
-            service_name: Some("web".into()),
-            task_definition: Some("web:1".into()),
-            desired_count: Some(args.tasks),
-            launch_type: Some(LaunchType::Fargate),
-            network_configuration: Some(NetworkConfiguration {
-                awsvpc_configuration: Some(AwsVpcConfiguration {
-                    subnets: Some(vec!["subnet-1".into()]),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            }),
-            load_balancers: Some(vec![LoadBalancer {
-                target_group_arn: Some(groups[0].clone()),
-                container_name: Some("web".into()),
-                container_port: Some(80),
-                advanced_configuration: Some(AdvancedConfiguration {
-                    alternate_target_group_arn: Some(groups[1].clone()),
-                    production_listener_rule: Some(rules[0].clone()),
-                    test_listener_rule: Some(rules[1].clone()),
-                    role_arn: Some("arn:aws:iam::123456789012:role/ecs-lb".into()),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            }]),
-            deployment_configuration: Some(DeploymentConfiguration {
-                strategy: Some(DeploymentStrategy::Linear),
-                linear_configuration: Some(LinearConfiguration {
-                    step_percent: Some(ecs_model::Decimal::from(25)),
-                    step_bake_time_in_minutes: Some(1),
-                    ..Default::default()
-                }),
-                bake_time_in_minutes: Some(0),
-                ..Default::default()
-            }),
-            ..Default::default()
-        })
+        .send::<operations::CreateService>(
+            CreateServiceRequest::builder()
+                .cluster("c")
+                .service_name("web")
+                .task_definition("web:1")
+                .desired_count(args.tasks)
+                .launch_type(LaunchType::Fargate)
+                .set_network_configuration(Some(
+                    NetworkConfiguration::builder()
+                        .set_awsvpc_configuration(Some(
+                            AwsVpcConfiguration::builder()
+                                .set_subnets(Some(vec!["subnet-1".into()]))
+                                .build(),
+                        ))
+                        .build(),
+                ))
+                .set_load_balancers(Some(vec![LoadBalancer::builder()
+                    .target_group_arn(groups[0].clone())
+                    .container_name("web")
+                    .container_port(80)
+                    .advanced_configuration(
+                        AdvancedConfiguration::builder()
+                            .alternate_target_group_arn(groups[1].clone())
+                            .production_listener_rule(rules[0].clone())
+                            .test_listener_rule(rules[1].clone())
+                            .role_arn("arn:aws:iam::123456789012:role/ecs-lb")
+                            .build(),
+                    )
+                    .build()]))
+                .deployment_configuration(
+                    DeploymentConfiguration::builder()
+                        .strategy(DeploymentStrategy::Linear)
+                        .linear_configuration(
+                            LinearConfiguration::builder()
+                                .step_percent(ecs_model::Decimal::from(25))
+                                .step_bake_time_in_minutes(1)
+                                .build(),
+                        )
+                        .bake_time_in_minutes(0)
+                        .build(),
+                )
+                .build(),
+        )
         .await?;
     let poll = Duration::from_secs_f64(args.poll_seconds * args.time_scale);
     let first = created
@@ -209,12 +214,13 @@ async fn main() -> Result<()> {
     let calls_before = emulator.engine().calls().len();
     let started = Instant::now();
     let updated = ecs
-        .send::<operations::UpdateService>(UpdateServiceRequest {
-            cluster: Some("c".into()),
-            service: Some("web".into()),
-            task_definition: Some("web:2".into()),
-            ..Default::default()
-        })
+        .send::<operations::UpdateService>(
+            UpdateServiceRequest::builder()
+                .cluster("c")
+                .service("web")
+                .task_definition("web:2")
+                .build(),
+        )
         .await?;
     let second = updated
         .service
@@ -244,10 +250,11 @@ async fn watch(ecs: &EcsClient, arn: &str, poll: Duration, print: bool) -> Resul
     let mut last = String::new();
     loop {
         let d = ecs
-            .send::<operations::DescribeServiceDeployments>(DescribeServiceDeploymentsRequest {
-                service_deployment_arns: Some(vec![arn.to_owned()]),
-                ..Default::default()
-            })
+            .send::<operations::DescribeServiceDeployments>(
+                DescribeServiceDeploymentsRequest::builder()
+                    .set_service_deployment_arns(Some(vec![arn.to_owned()]))
+                    .build(),
+            )
             .await?
             .service_deployments
             .and_then(|d| d.into_iter().next())

@@ -79,11 +79,12 @@ fn peak_rss_kib() -> u64 {
 }
 
 fn scale(v: u32) -> Option<Scale> {
-    Some(Scale {
-        value: Some(Decimal::from(i32::try_from(v).unwrap_or(0))),
-        unit: Some(ScaleUnit::Percent),
-        ..Default::default()
-    })
+    Some(
+        Scale::builder()
+            .value(Decimal::from(i32::try_from(v).unwrap_or(0)))
+            .unit(ScaleUnit::Percent)
+            .build(),
+    )
 }
 
 /// The time scale of the AWS timing shape under load.
@@ -96,11 +97,12 @@ async fn task_sets_of(
     service: Option<String>,
 ) -> Result<Vec<TaskSet>> {
     let answer = ecs
-        .send::<operations::DescribeServices>(DescribeServicesRequest {
-            cluster,
-            services: Some(service.into_iter().collect()),
-            ..Default::default()
-        })
+        .send::<operations::DescribeServices>(
+            DescribeServicesRequest::builder()
+                .set_cluster(cluster)
+                .set_services(Some(service.into_iter().collect()))
+                .build(),
+        )
         .await?;
     Ok(answer
         .services
@@ -129,21 +131,20 @@ pub fn run(args: &Args) -> Result<Outcome> {
             .retry(RetryConfig::disabled())
             .build()?;
         let ecs = EcsClient::new(config)?;
-        ecs.send::<operations::CreateCluster>(CreateClusterRequest {
-            cluster_name: Some("load".into()),
-            ..Default::default()
-        })
+        ecs.send::<operations::CreateCluster>(
+            CreateClusterRequest::builder().cluster_name("load").build(),
+        )
         .await?;
-        ecs.send::<operations::RegisterTaskDefinition>(RegisterTaskDefinitionRequest {
-            family: Some("load".into()),
-            container_definitions: Some(vec![ContainerDefinition {
-                name: Some("web".into()),
-                image: Some("nginx".into()),
-                memory: Some(128),
-                ..Default::default()
-            }]),
-            ..Default::default()
-        })
+        ecs.send::<operations::RegisterTaskDefinition>(
+            RegisterTaskDefinitionRequest::builder()
+                .family("load")
+                .set_container_definitions(Some(vec![ContainerDefinition::builder()
+                    .name("web")
+                    .image("nginx")
+                    .memory(128)
+                    .build()]))
+                .build(),
+        )
         .await?;
         let broken = Arc::new(AtomicBool::new(false));
         let started = Instant::now();
@@ -192,16 +193,18 @@ async fn drive(
 ) -> Result<Vec<Duration>> {
     let service = format!("svc-{client}");
     let req = |svc: &str| (Some("load".to_owned()), Some(svc.to_owned()));
-    ecs.send::<operations::CreateService>(CreateServiceRequest {
-        cluster: Some("load".into()),
-        service_name: Some(service.clone()),
-        desired_count: Some(4),
-        deployment_controller: Some(DeploymentController {
-            r#type: Some(DeploymentControllerType::External),
-            ..Default::default()
-        }),
-        ..Default::default()
-    })
+    ecs.send::<operations::CreateService>(
+        CreateServiceRequest::builder()
+            .cluster("load")
+            .service_name(service.clone())
+            .desired_count(4)
+            .deployment_controller(
+                DeploymentController::builder()
+                    .r#type(DeploymentControllerType::External)
+                    .build(),
+            )
+            .build(),
+    )
     .await?;
     let mut rng = fastrand::Rng::with_seed(client as u64);
     let mut mine: Vec<String> = Vec::new();
@@ -215,13 +218,14 @@ async fn drive(
         match rng.u8(0..10) {
             0 | 1 if mine.len() < 4 => {
                 let answer = ecs
-                    .send::<operations::CreateTaskSet>(CreateTaskSetRequest {
-                        cluster,
-                        service: svc,
-                        task_definition: Some("load".into()),
-                        scale: scale(rng.u32(0..=100)),
-                        ..Default::default()
-                    })
+                    .send::<operations::CreateTaskSet>(
+                        CreateTaskSetRequest::builder()
+                            .set_cluster(cluster)
+                            .set_service(svc)
+                            .task_definition("load")
+                            .set_scale(scale(rng.u32(0..=100)))
+                            .build(),
+                    )
                     .await;
                 match answer {
                     Ok(ts) => mine.push(
@@ -238,52 +242,54 @@ async fn drive(
             }
             2 | 3 if !mine.is_empty() => {
                 let id = mine[rng.usize(0..mine.len())].clone();
-                ecs.send::<operations::UpdateTaskSet>(UpdateTaskSetRequest {
-                    cluster,
-                    service: svc,
-                    task_set: Some(id),
-                    scale: scale(rng.u32(0..=100)),
-                    ..Default::default()
-                })
+                ecs.send::<operations::UpdateTaskSet>(
+                    UpdateTaskSetRequest::builder()
+                        .set_cluster(cluster)
+                        .set_service(svc)
+                        .task_set(id)
+                        .set_scale(scale(rng.u32(0..=100)))
+                        .build(),
+                )
                 .await?;
             }
             4 if !mine.is_empty() => {
                 let id = mine[rng.usize(0..mine.len())].clone();
                 ecs.send::<operations::UpdateServicePrimaryTaskSet>(
-                    UpdateServicePrimaryTaskSetRequest {
-                        cluster,
-                        service: svc,
-                        primary_task_set: Some(id),
-                        ..Default::default()
-                    },
+                    UpdateServicePrimaryTaskSetRequest::builder()
+                        .set_cluster(cluster)
+                        .set_service(svc)
+                        .primary_task_set(id)
+                        .build(),
                 )
                 .await?;
             }
             5 => {
-                ecs.send::<operations::UpdateService>(UpdateServiceRequest {
-                    cluster,
-                    service: svc,
-                    desired_count: Some(rng.i32(0..=20)),
-                    ..Default::default()
-                })
+                ecs.send::<operations::UpdateService>(
+                    UpdateServiceRequest::builder()
+                        .set_cluster(cluster)
+                        .set_service(svc)
+                        .desired_count(rng.i32(0..=20))
+                        .build(),
+                )
                 .await?;
             }
             6 if mine.len() > 1 => {
                 let id = mine.remove(rng.usize(0..mine.len()));
-                ecs.send::<operations::DeleteTaskSet>(DeleteTaskSetRequest {
-                    cluster,
-                    service: svc,
-                    task_set: Some(id),
-                    force: Some(true),
-                    ..Default::default()
-                })
+                ecs.send::<operations::DeleteTaskSet>(
+                    DeleteTaskSetRequest::builder()
+                        .set_cluster(cluster)
+                        .set_service(svc)
+                        .task_set(id)
+                        .force(true)
+                        .build(),
+                )
                 .await?;
             }
             _ => {
                 let primaries = task_sets_of(ecs, cluster, svc)
                     .await?
                     .iter()
-                    .filter(|t| t.status == Some(TaskSetStatus::PRIMARY))
+                    .filter(|t| t.status == Some(TaskSetStatus::Primary))
                     .count();
                 if primaries > 1 {
                     broken.store(true, Ordering::Relaxed);

@@ -45,12 +45,13 @@ impl World {
         self.ecs
             .register_task_definition()
             .family("web")
-            .container_definitions(ContainerDefinition {
-                name: Some("web".into()),
-                image: Some("public.ecr.aws/nginx/nginx:1.27".into()),
-                memory: Some(128),
-                ..Default::default()
-            })
+            .container_definitions(
+                ContainerDefinition::builder()
+                    .name("web")
+                    .image("public.ecr.aws/nginx/nginx:1.27")
+                    .memory(128)
+                    .build(),
+            )
             .send()
             .await
             .unwrap();
@@ -168,7 +169,7 @@ async fn retries_ride_over_throttling_5xx_and_dropped_connections_and_the_log_sh
         times: 1,
     });
     let e = no_retry.list_clusters().send().await.unwrap_err();
-    assert!(matches!(e, Error::Transport { .. }), "{e}");
+    assert!(matches!(*e, Error::Transport { .. }), "{e}");
 }
 
 #[tokio::test]
@@ -283,12 +284,11 @@ async fn typed_in_process_calls_share_the_state_the_faults_and_the_log() {
     w.service("svc", 2).await;
     let id = w.create_set("svc", "t1", 50).await.id.unwrap();
     let engine = w.emulator.engine();
-    let input = DescribeTaskSetsRequest {
-        cluster: Some("c".into()),
-        service: Some("svc".into()),
-        task_sets: Some(vec![id.clone()]),
-        ..Default::default()
-    };
+    let input = DescribeTaskSetsRequest::builder()
+        .cluster("c")
+        .service("svc")
+        .set_task_sets(Some(vec![id.clone()]))
+        .build();
     let answer = engine.call::<operations::DescribeTaskSets>(&input).unwrap();
     assert_eq!(
         answer.task_sets.unwrap()[0].id.as_deref(),
@@ -307,10 +307,11 @@ async fn typed_in_process_calls_share_the_state_the_faults_and_the_log() {
     ));
     assert_eq!(refused.code, "ThrottlingException");
     let missing = engine
-        .call::<operations::DescribeTaskSets>(&DescribeTaskSetsRequest {
-            cluster: Some("nope".into()),
-            ..input.clone()
-        })
+        .call::<operations::DescribeTaskSets>(
+            &DescribeTaskSetsRequestBuilder::from(input.clone())
+                .cluster("nope")
+                .build(),
+        )
         .unwrap_err();
     assert_eq!(
         missing.operation_error::<operations::DescribeTaskSets>(),

@@ -64,24 +64,26 @@ impl World {
     /// An ALB, two ip target groups `blue` and `green`, and a listener on port 80 forwarding
     /// 100/0 to them. Answers (listener, blue, green).
     fn balancer(&self) -> (String, String, String) {
-        let lb = self.elb::<CreateLoadBalancer>(CreateLoadBalancerInput {
-            name: Some("web".into()),
-            subnets: Some(vec!["subnet-1".into(), "subnet-2".into()]),
-            ..Default::default()
-        });
+        let lb = self.elb::<CreateLoadBalancer>(
+            CreateLoadBalancerInput::builder()
+                .name("web")
+                .set_subnets(Some(vec!["subnet-1".into(), "subnet-2".into()]))
+                .build(),
+        );
         let lb_arn = lb.load_balancers.unwrap()[0]
             .load_balancer_arn
             .clone()
             .unwrap();
         let group = |name: &str| {
-            self.elb::<CreateTargetGroup>(CreateTargetGroupInput {
-                name: Some(name.into()),
-                protocol: Some("HTTP".into()),
-                port: Some(80),
-                vpc_id: Some("vpc-1".into()),
-                target_type: Some("ip".into()),
-                ..Default::default()
-            })
+            self.elb::<CreateTargetGroup>(
+                CreateTargetGroupInput::builder()
+                    .name(name)
+                    .protocol("HTTP")
+                    .port(80)
+                    .vpc_id("vpc-1")
+                    .target_type("ip")
+                    .build(),
+            )
             .target_groups
             .unwrap()[0]
                 .target_group_arn
@@ -89,22 +91,24 @@ impl World {
                 .unwrap()
         };
         let (blue, green) = (group("blue"), group("green"));
-        let listener = self.elb::<CreateListener>(CreateListenerInput {
-            load_balancer_arn: Some(lb_arn),
-            protocol: Some("HTTP".into()),
-            port: Some(80),
-            default_actions: Some(vec![forward(&[(&blue, 100), (&green, 0)])]),
-            ..Default::default()
-        });
+        let listener = self.elb::<CreateListener>(
+            CreateListenerInput::builder()
+                .load_balancer_arn(lb_arn)
+                .protocol("HTTP")
+                .port(80)
+                .set_default_actions(Some(vec![forward(&[(&blue, 100), (&green, 0)])]))
+                .build(),
+        );
         let listener = listener.listeners.unwrap()[0].listener_arn.clone().unwrap();
         (listener, blue, green)
     }
 
     fn health(&self, group: &str) -> Vec<(String, String)> {
-        self.elb::<DescribeTargetHealth>(DescribeTargetHealthInput {
-            target_group_arn: Some(group.into()),
-            ..Default::default()
-        })
+        self.elb::<DescribeTargetHealth>(
+            DescribeTargetHealthInput::builder()
+                .target_group_arn(group)
+                .build(),
+        )
         .target_health_descriptions
         .unwrap_or_default()
         .into_iter()
@@ -130,22 +134,24 @@ impl World {
 }
 
 fn forward(groups: &[(&str, i32)]) -> Action {
-    Action {
-        r#type: Some("forward".into()),
-        forward_config: Some(ForwardActionConfig {
-            target_groups: Some(
-                groups
-                    .iter()
-                    .map(|(arn, w)| TargetGroupTuple {
-                        target_group_arn: Some((*arn).into()),
-                        weight: Some(*w),
-                    })
-                    .collect(),
-            ),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
+    Action::builder()
+        .r#type("forward")
+        .set_forward_config(Some(
+            ForwardActionConfig::builder()
+                .set_target_groups(Some(
+                    groups
+                        .iter()
+                        .map(|(arn, w)| {
+                            TargetGroupTuple::builder()
+                                .target_group_arn(*arn)
+                                .weight(*w)
+                                .build()
+                        })
+                        .collect(),
+                ))
+                .build(),
+        ))
+        .build()
 }
 
 fn weights(actions: &[Action]) -> Vec<i32> {
@@ -221,26 +227,28 @@ fn a_group_no_listener_uses_reports_unused_and_ecs_refuses_it() {
     let w = World::new();
     let (_, _, _) = w.balancer();
     let lonely = w
-        .elb::<CreateTargetGroup>(CreateTargetGroupInput {
-            name: Some("lonely".into()),
-            protocol: Some("HTTP".into()),
-            port: Some(80),
-            vpc_id: Some("vpc-1".into()),
-            target_type: Some("ip".into()),
-            ..Default::default()
-        })
+        .elb::<CreateTargetGroup>(
+            CreateTargetGroupInput::builder()
+                .name("lonely")
+                .protocol("HTTP")
+                .port(80)
+                .vpc_id("vpc-1")
+                .target_type("ip")
+                .build(),
+        )
         .target_groups
         .unwrap()[0]
         .target_group_arn
         .clone()
         .unwrap();
-    w.elb::<RegisterTargets>(RegisterTargetsInput {
-        target_group_arn: Some(lonely.clone()),
-        targets: Some(vec![TargetDescription {
-            id: Some("10.0.0.9".into()),
-            ..Default::default()
-        }]),
-    });
+    w.elb::<RegisterTargets>(
+        RegisterTargetsInput::builder()
+            .target_group_arn(lonely.clone())
+            .set_targets(Some(vec![TargetDescription::builder()
+                .id("10.0.0.9")
+                .build()]))
+            .build(),
+    );
     assert_eq!(
         w.health(&lonely),
         vec![("10.0.0.9".into(), "unused".into())]
@@ -263,11 +271,12 @@ fn a_group_no_listener_uses_reports_unused_and_ecs_refuses_it() {
 fn weights_move_on_the_listener_and_refusals_carry_aws_words() {
     let w = World::new();
     let (listener, blue, green) = w.balancer();
-    let changed = w.elb::<ModifyListener>(ModifyListenerInput {
-        listener_arn: Some(listener.clone()),
-        default_actions: Some(vec![forward(&[(&blue, 90), (&green, 10)])]),
-        ..Default::default()
-    });
+    let changed = w.elb::<ModifyListener>(
+        ModifyListenerInput::builder()
+            .listener_arn(listener.clone())
+            .set_default_actions(Some(vec![forward(&[(&blue, 90), (&green, 10)])]))
+            .build(),
+    );
     assert_eq!(
         weights(
             &changed.listeners.unwrap()[0]
@@ -277,10 +286,11 @@ fn weights_move_on_the_listener_and_refusals_carry_aws_words() {
         ),
         vec![90, 10]
     );
-    let described = w.elb::<DescribeListeners>(DescribeListenersInput {
-        listener_arns: Some(vec![listener.clone()]),
-        ..Default::default()
-    });
+    let described = w.elb::<DescribeListeners>(
+        DescribeListenersInput::builder()
+            .set_listener_arns(Some(vec![listener.clone()]))
+            .build(),
+    );
     assert_eq!(
         weights(
             &described.listeners.unwrap()[0]
@@ -290,10 +300,11 @@ fn weights_move_on_the_listener_and_refusals_carry_aws_words() {
         ),
         vec![90, 10]
     );
-    let rules = w.elb::<DescribeRules>(DescribeRulesInput {
-        listener_arn: Some(listener.clone()),
-        ..Default::default()
-    });
+    let rules = w.elb::<DescribeRules>(
+        DescribeRulesInput::builder()
+            .listener_arn(listener.clone())
+            .build(),
+    );
     let rules = rules.rules.unwrap();
     assert_eq!(rules.len(), 1);
     assert_eq!(rules[0].is_default, Some(true));
@@ -305,11 +316,12 @@ fn weights_move_on_the_listener_and_refusals_carry_aws_words() {
 
     let refused = |groups: &[(&str, i32)]| {
         w.engine
-            .call_elbv2::<ModifyListener>(&ModifyListenerInput {
-                listener_arn: Some(listener.clone()),
-                default_actions: Some(vec![forward(groups)]),
-                ..Default::default()
-            })
+            .call_elbv2::<ModifyListener>(
+                &ModifyListenerInput::builder()
+                    .listener_arn(listener.clone())
+                    .set_default_actions(Some(vec![forward(groups)]))
+                    .build(),
+            )
             .unwrap_err()
     };
     let e = refused(&[(&blue, 1000), (&green, 0)]);
@@ -332,9 +344,11 @@ fn weights_move_on_the_listener_and_refusals_carry_aws_words() {
     );
     let e = w
         .engine
-        .call_elbv2::<DeleteTargetGroup>(&DeleteTargetGroupInput {
-            target_group_arn: Some(blue.clone()),
-        })
+        .call_elbv2::<DeleteTargetGroup>(
+            &DeleteTargetGroupInput::builder()
+                .target_group_arn(blue.clone())
+                .build(),
+        )
         .unwrap_err();
     assert_eq!(
         (e.code, e.message),
@@ -345,19 +359,21 @@ fn weights_move_on_the_listener_and_refusals_carry_aws_words() {
     );
     let e = w
         .engine
-        .call_elbv2::<DescribeTargetGroups>(&DescribeTargetGroupsInput {
-            target_group_arns: Some(vec![gone.into()]),
-            ..Default::default()
-        })
+        .call_elbv2::<DescribeTargetGroups>(
+            &DescribeTargetGroupsInput::builder()
+                .set_target_group_arns(Some(vec![gone.into()]))
+                .build(),
+        )
         .unwrap_err();
     assert_eq!(
         (e.code, e.message.as_str()),
         ("TargetGroupNotFound", "One or more target groups not found")
     );
-    let described = w.elb::<DescribeTargetGroups>(DescribeTargetGroupsInput {
-        target_group_arns: Some(vec![blue.clone()]),
-        ..Default::default()
-    });
+    let described = w.elb::<DescribeTargetGroups>(
+        DescribeTargetGroupsInput::builder()
+            .set_target_group_arns(Some(vec![blue.clone()]))
+            .build(),
+    );
     let group = &described.target_groups.unwrap()[0];
     assert_eq!(
         (
@@ -380,11 +396,10 @@ fn faults_and_the_call_log_cover_elbv2_calls() {
         operation: "ModifyListener".into(),
         times: 1,
     });
-    let input = ModifyListenerInput {
-        listener_arn: Some(listener),
-        default_actions: Some(vec![forward(&[(&blue, 0), (&green, 100)])]),
-        ..Default::default()
-    };
+    let input = ModifyListenerInput::builder()
+        .listener_arn(listener)
+        .set_default_actions(Some(vec![forward(&[(&blue, 0), (&green, 100)])]))
+        .build();
     let e = w.engine.call_elbv2::<ModifyListener>(&input).unwrap_err();
     assert_eq!(
         (e.status, e.code, e.message.as_str()),
@@ -408,14 +423,15 @@ async fn one_endpoint_answers_ecs_in_json_and_elbv2_in_xml() {
     let elb = ecs.elbv2();
     // Through the client: signed for `elasticloadbalancing`, answered in XML, read back.
     let created = elb
-        .send::<CreateTargetGroup>(CreateTargetGroupInput {
-            name: Some("web".into()),
-            protocol: Some("HTTP".into()),
-            port: Some(80),
-            vpc_id: Some("vpc-1".into()),
-            target_type: Some("ip".into()),
-            ..Default::default()
-        })
+        .send::<CreateTargetGroup>(
+            CreateTargetGroupInput::builder()
+                .name("web")
+                .protocol("HTTP")
+                .port(80)
+                .vpc_id("vpc-1")
+                .target_type("ip")
+                .build(),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -423,10 +439,11 @@ async fn one_endpoint_answers_ecs_in_json_and_elbv2_in_xml() {
         Some("ip")
     );
     let e = elb
-        .send::<DescribeTargetGroups>(DescribeTargetGroupsInput {
-            names: Some(vec!["nope".into()]),
-            ..Default::default()
-        })
+        .send::<DescribeTargetGroups>(
+            DescribeTargetGroupsInput::builder()
+                .set_names(Some(vec!["nope".into()]))
+                .build(),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.code(), Some("TargetGroupNotFound"));

@@ -17,11 +17,12 @@ fn client(url: &str) -> EcsClient {
 }
 
 fn percent(n: i32) -> Option<Scale> {
-    Some(Scale {
-        value: Some(Decimal::from(n)),
-        unit: Some(ScaleUnit::Percent),
-        ..Default::default()
-    })
+    Some(
+        Scale::builder()
+            .value(Decimal::from(n))
+            .unit(ScaleUnit::Percent)
+            .build(),
+    )
 }
 
 fn waiter() -> WaiterConfig {
@@ -55,48 +56,52 @@ async fn wait_settled(
 }
 
 async fn setup(ecs: &EcsClient, cluster: &str, desired: i32) {
-    ecs.send::<operations::CreateCluster>(CreateClusterRequest {
-        cluster_name: Some(cluster.into()),
-        ..Default::default()
-    })
+    ecs.send::<operations::CreateCluster>(
+        CreateClusterRequest::builder()
+            .cluster_name(cluster)
+            .build(),
+    )
     .await
     .unwrap();
     for image in ["nginx:1.26", "nginx:1.27"] {
-        ecs.send::<operations::RegisterTaskDefinition>(RegisterTaskDefinitionRequest {
-            family: Some("web".into()),
-            container_definitions: Some(vec![ContainerDefinition {
-                name: Some("web".into()),
-                image: Some(image.into()),
-                memory: Some(128),
-                ..Default::default()
-            }]),
-            ..Default::default()
-        })
+        ecs.send::<operations::RegisterTaskDefinition>(
+            RegisterTaskDefinitionRequest::builder()
+                .family("web")
+                .set_container_definitions(Some(vec![ContainerDefinition::builder()
+                    .name("web")
+                    .image(image)
+                    .memory(128)
+                    .build()]))
+                .build(),
+        )
         .await
         .unwrap();
     }
-    ecs.send::<operations::CreateService>(CreateServiceRequest {
-        cluster: Some(cluster.into()),
-        service_name: Some("web".into()),
-        desired_count: Some(desired),
-        deployment_controller: Some(DeploymentController {
-            r#type: Some(DeploymentControllerType::External),
-            ..Default::default()
-        }),
-        ..Default::default()
-    })
+    ecs.send::<operations::CreateService>(
+        CreateServiceRequest::builder()
+            .cluster(cluster)
+            .service_name("web")
+            .desired_count(desired)
+            .deployment_controller(
+                DeploymentController::builder()
+                    .r#type(DeploymentControllerType::External)
+                    .build(),
+            )
+            .build(),
+    )
     .await
     .unwrap();
 }
 
 async fn create_set(ecs: &EcsClient, cluster: &str, td: &str, scale: i32) -> TaskSet {
-    ecs.send::<operations::CreateTaskSet>(CreateTaskSetRequest {
-        cluster: Some(cluster.into()),
-        service: Some("web".into()),
-        task_definition: Some(td.into()),
-        scale: percent(scale),
-        ..Default::default()
-    })
+    ecs.send::<operations::CreateTaskSet>(
+        CreateTaskSetRequest::builder()
+            .cluster(cluster)
+            .service("web")
+            .task_definition(td)
+            .set_scale(percent(scale))
+            .build(),
+    )
     .await
     .unwrap()
     .task_set
@@ -129,12 +134,13 @@ async fn blue_green_lifecycle_through_the_client() {
         (Some(0), Some(0), Some(0)),
         "the answer comes before the scheduler computes the count"
     );
-    ecs.send::<operations::UpdateServicePrimaryTaskSet>(UpdateServicePrimaryTaskSetRequest {
-        cluster: Some("prod".into()),
-        service: Some("web".into()),
-        primary_task_set: Some(blue_id.clone()),
-        ..Default::default()
-    })
+    ecs.send::<operations::UpdateServicePrimaryTaskSet>(
+        UpdateServicePrimaryTaskSetRequest::builder()
+            .cluster("prod")
+            .service("web")
+            .primary_task_set(blue_id.clone())
+            .build(),
+    )
     .await
     .unwrap();
     let steady = wait_settled(&ecs, &blue_id, &blue).await.unwrap();
@@ -147,13 +153,14 @@ async fn blue_green_lifecycle_through_the_client() {
     let green = create_set(&ecs, "prod", "web:2", 0).await;
     let green_id = green.id.clone().unwrap();
     let scaled = ecs
-        .send::<operations::UpdateTaskSet>(UpdateTaskSetRequest {
-            cluster: Some("prod".into()),
-            service: Some("web".into()),
-            task_set: Some(green_id.clone()),
-            scale: percent(30),
-            ..Default::default()
-        })
+        .send::<operations::UpdateTaskSet>(
+            UpdateTaskSetRequest::builder()
+                .cluster("prod")
+                .service("web")
+                .task_set(green_id.clone())
+                .set_scale(percent(30))
+                .build(),
+        )
         .await
         .unwrap()
         .task_set
@@ -171,24 +178,26 @@ async fn blue_green_lifecycle_through_the_client() {
     );
 
     let primary = ecs
-        .send::<operations::UpdateServicePrimaryTaskSet>(UpdateServicePrimaryTaskSetRequest {
-            cluster: Some("prod".into()),
-            service: Some("web".into()),
-            primary_task_set: Some(green.task_set_arn.clone().unwrap()),
-            ..Default::default()
-        })
+        .send::<operations::UpdateServicePrimaryTaskSet>(
+            UpdateServicePrimaryTaskSetRequest::builder()
+                .cluster("prod")
+                .service("web")
+                .primary_task_set(green.task_set_arn.clone().unwrap())
+                .build(),
+        )
         .await
         .unwrap()
         .task_set
         .unwrap();
-    assert_eq!(primary.status, Some(TaskSetStatus::PRIMARY));
+    assert_eq!(primary.status, Some(TaskSetStatus::Primary));
 
     let service = ecs
-        .send::<operations::DescribeServices>(DescribeServicesRequest {
-            cluster: Some("prod".into()),
-            services: Some(vec!["web".into()]),
-            ..Default::default()
-        })
+        .send::<operations::DescribeServices>(
+            DescribeServicesRequest::builder()
+                .cluster("prod")
+                .set_services(Some(vec!["web".into()]))
+                .build(),
+        )
         .await
         .unwrap()
         .services
@@ -207,12 +216,13 @@ async fn blue_green_lifecycle_through_the_client() {
 
     // The PRIMARY set is not deleted without force (AWS's record); the old one is, at 100%.
     let err = ecs
-        .send::<operations::DeleteTaskSet>(DeleteTaskSetRequest {
-            cluster: Some("prod".into()),
-            service: Some("web".into()),
-            task_set: Some(green_id.clone()),
-            ..Default::default()
-        })
+        .send::<operations::DeleteTaskSet>(
+            DeleteTaskSetRequest::builder()
+                .cluster("prod")
+                .service("web")
+                .task_set(green_id.clone())
+                .build(),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -226,17 +236,18 @@ async fn blue_green_lifecycle_through_the_client() {
         Some("Primary TaskSet cannot be deleted")
     );
     let drained = ecs
-        .send::<operations::DeleteTaskSet>(DeleteTaskSetRequest {
-            cluster: Some("prod".into()),
-            service: Some("web".into()),
-            task_set: Some(blue_id.clone()),
-            ..Default::default()
-        })
+        .send::<operations::DeleteTaskSet>(
+            DeleteTaskSetRequest::builder()
+                .cluster("prod")
+                .service("web")
+                .task_set(blue_id.clone())
+                .build(),
+        )
         .await
         .unwrap()
         .task_set
         .unwrap();
-    assert_eq!(drained.status, Some(TaskSetStatus::DRAINING));
+    assert_eq!(drained.status, Some(TaskSetStatus::Draining));
     let gone = wait_settled(&ecs, &blue_id, &drained).await.unwrap_err();
     assert!(
         matches!(
@@ -248,12 +259,13 @@ async fn blue_green_lifecycle_through_the_client() {
     // fast timing: stopped after 50 ms, gone 500 ms later.
     tokio::time::sleep(Duration::from_millis(800)).await;
     let after = ecs
-        .send::<operations::DescribeTaskSets>(DescribeTaskSetsRequest {
-            cluster: Some("prod".into()),
-            service: Some("web".into()),
-            task_sets: Some(vec![blue_id.clone()]),
-            ..Default::default()
-        })
+        .send::<operations::DescribeTaskSets>(
+            DescribeTaskSetsRequest::builder()
+                .cluster("prod")
+                .service("web")
+                .set_task_sets(Some(vec![blue_id.clone()]))
+                .build(),
+        )
         .await
         .unwrap();
     assert_eq!(after.task_sets, Some(vec![]));
@@ -359,12 +371,13 @@ async fn the_client_reads_emulator_errors_as_modeled_exceptions() {
     let emulator = Emulator::start().await.unwrap();
     let ecs = client(&emulator.url());
     let err = ecs
-        .send::<operations::DescribeTaskSets>(DescribeTaskSetsRequest {
-            cluster: Some("none".into()),
-            service: Some("web".into()),
-            task_sets: Some(vec!["ecs-svc/1".into()]),
-            ..Default::default()
-        })
+        .send::<operations::DescribeTaskSets>(
+            DescribeTaskSetsRequest::builder()
+                .cluster("none")
+                .service("web")
+                .set_task_sets(Some(vec!["ecs-svc/1".into()]))
+                .build(),
+        )
         .await
         .unwrap_err();
     let Error::Service(e) = &err else {
@@ -398,34 +411,37 @@ async fn concurrent_clients_never_break_the_invariants() {
                 match step % 3 {
                     0 => {
                         ecs.send::<operations::UpdateServicePrimaryTaskSet>(
-                            UpdateServicePrimaryTaskSetRequest {
-                                cluster: Some("load".into()),
-                                service: Some("web".into()),
-                                primary_task_set: Some(id),
-                                ..Default::default()
-                            },
+                            UpdateServicePrimaryTaskSetRequest::builder()
+                                .cluster("load")
+                                .service("web")
+                                .primary_task_set(id)
+                                .build(),
                         )
                         .await
                         .unwrap();
                     }
                     1 => {
-                        ecs.send::<operations::UpdateTaskSet>(UpdateTaskSetRequest {
-                            cluster: Some("load".into()),
-                            service: Some("web".into()),
-                            task_set: Some(id),
-                            scale: percent(i32::try_from((worker * 7 + step) % 101).unwrap()),
-                            ..Default::default()
-                        })
+                        ecs.send::<operations::UpdateTaskSet>(
+                            UpdateTaskSetRequest::builder()
+                                .cluster("load")
+                                .service("web")
+                                .task_set(id)
+                                .set_scale(percent(
+                                    i32::try_from((worker * 7 + step) % 101).unwrap(),
+                                ))
+                                .build(),
+                        )
                         .await
                         .unwrap();
                     }
                     _ => {
-                        ecs.send::<operations::UpdateService>(UpdateServiceRequest {
-                            cluster: Some("load".into()),
-                            service: Some("web".into()),
-                            desired_count: Some(i32::try_from(worker % 20).unwrap()),
-                            ..Default::default()
-                        })
+                        ecs.send::<operations::UpdateService>(
+                            UpdateServiceRequest::builder()
+                                .cluster("load")
+                                .service("web")
+                                .desired_count(i32::try_from(worker % 20).unwrap())
+                                .build(),
+                        )
                         .await
                         .unwrap();
                     }
@@ -438,19 +454,20 @@ async fn concurrent_clients_never_break_the_invariants() {
     }
     assert_eq!(emulator.engine().check_invariants(), Vec::<String>::new());
     let answer = ecs
-        .send::<operations::DescribeTaskSets>(DescribeTaskSetsRequest {
-            cluster: Some("load".into()),
-            service: Some("web".into()),
-            task_sets: Some(ids.clone()),
-            ..Default::default()
-        })
+        .send::<operations::DescribeTaskSets>(
+            DescribeTaskSetsRequest::builder()
+                .cluster("load")
+                .service("web")
+                .set_task_sets(Some(ids.clone()))
+                .build(),
+        )
         .await
         .unwrap();
     let sets = answer.task_sets.unwrap();
     assert_eq!(sets.len(), 4, "no task set lost or duplicated");
     assert_eq!(
         sets.iter()
-            .filter(|s| s.status == Some(TaskSetStatus::PRIMARY))
+            .filter(|s| s.status == Some(TaskSetStatus::Primary))
             .count(),
         1
     );

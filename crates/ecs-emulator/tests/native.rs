@@ -45,22 +45,24 @@ struct World {
 }
 
 fn forward(groups: &[(&str, i32)]) -> Action {
-    Action {
-        r#type: Some("forward".into()),
-        forward_config: Some(ForwardActionConfig {
-            target_groups: Some(
-                groups
-                    .iter()
-                    .map(|(arn, w)| TargetGroupTuple {
-                        target_group_arn: Some((*arn).into()),
-                        weight: Some(*w),
-                    })
-                    .collect(),
-            ),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
+    Action::builder()
+        .r#type("forward")
+        .set_forward_config(Some(
+            ForwardActionConfig::builder()
+                .set_target_groups(Some(
+                    groups
+                        .iter()
+                        .map(|(arn, w)| {
+                            TargetGroupTuple::builder()
+                                .target_group_arn(*arn)
+                                .weight(*w)
+                                .build()
+                        })
+                        .collect(),
+                ))
+                .build(),
+        ))
+        .build()
 }
 
 impl World {
@@ -80,11 +82,12 @@ impl World {
             .engine();
         let elb = |engine: &Engine| {
             let lb = engine
-                .call_elbv2::<CreateLoadBalancer>(&CreateLoadBalancerInput {
-                    name: Some("web".into()),
-                    subnets: Some(vec!["subnet-1".into(), "subnet-2".into()]),
-                    ..Default::default()
-                })
+                .call_elbv2::<CreateLoadBalancer>(
+                    &CreateLoadBalancerInput::builder()
+                        .name("web")
+                        .set_subnets(Some(vec!["subnet-1".into(), "subnet-2".into()]))
+                        .build(),
+                )
                 .unwrap();
             lb.load_balancers.unwrap()[0]
                 .load_balancer_arn
@@ -94,14 +97,15 @@ impl World {
         let lb = elb(&engine);
         let group = |name: &str| {
             engine
-                .call_elbv2::<CreateTargetGroup>(&CreateTargetGroupInput {
-                    name: Some(name.into()),
-                    protocol: Some("HTTP".into()),
-                    port: Some(80),
-                    vpc_id: Some("vpc-1".into()),
-                    target_type: Some("ip".into()),
-                    ..Default::default()
-                })
+                .call_elbv2::<CreateTargetGroup>(
+                    &CreateTargetGroupInput::builder()
+                        .name(name)
+                        .protocol("HTTP")
+                        .port(80)
+                        .vpc_id("vpc-1")
+                        .target_type("ip")
+                        .build(),
+                )
                 .unwrap()
                 .target_groups
                 .unwrap()[0]
@@ -112,13 +116,14 @@ impl World {
         let (blue, green) = (group("blue"), group("green"));
         let listener_rule = |port: i32| {
             let listener = engine
-                .call_elbv2::<CreateListener>(&CreateListenerInput {
-                    load_balancer_arn: Some(lb.clone()),
-                    protocol: Some("HTTP".into()),
-                    port: Some(port),
-                    default_actions: Some(vec![forward(&[(&blue, 100), (&green, 0)])]),
-                    ..Default::default()
-                })
+                .call_elbv2::<CreateListener>(
+                    &CreateListenerInput::builder()
+                        .load_balancer_arn(lb.clone())
+                        .protocol("HTTP")
+                        .port(port)
+                        .set_default_actions(Some(vec![forward(&[(&blue, 100), (&green, 0)])]))
+                        .build(),
+                )
                 .unwrap()
                 .listeners
                 .unwrap()[0]
@@ -126,10 +131,9 @@ impl World {
                 .clone()
                 .unwrap();
             engine
-                .call_elbv2::<DescribeRules>(&DescribeRulesInput {
-                    listener_arn: Some(listener),
-                    ..Default::default()
-                })
+                .call_elbv2::<DescribeRules>(
+                    &DescribeRulesInput::builder().listener_arn(listener).build(),
+                )
                 .unwrap()
                 .rules
                 .unwrap()[0]
@@ -248,10 +252,11 @@ impl World {
     fn weights(&self, rule: &str) -> (i32, i32) {
         let rules = self
             .engine
-            .call_elbv2::<DescribeRules>(&DescribeRulesInput {
-                rule_arns: Some(vec![rule.to_owned()]),
-                ..Default::default()
-            })
+            .call_elbv2::<DescribeRules>(
+                &DescribeRulesInput::builder()
+                    .set_rule_arns(Some(vec![rule.to_owned()]))
+                    .build(),
+            )
             .unwrap()
             .rules
             .unwrap();
@@ -274,10 +279,11 @@ impl World {
 
     fn registered(&self, group: &str) -> usize {
         self.engine
-            .call_elbv2::<DescribeTargetHealth>(&DescribeTargetHealthInput {
-                target_group_arn: Some(group.into()),
-                ..Default::default()
-            })
+            .call_elbv2::<DescribeTargetHealth>(
+                &DescribeTargetHealthInput::builder()
+                    .target_group_arn(group)
+                    .build(),
+            )
             .unwrap()
             .target_health_descriptions
             .unwrap_or_default()

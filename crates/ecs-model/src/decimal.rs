@@ -79,6 +79,56 @@ impl FromStr for Decimal {
     }
 }
 
+/// A number that converts to an exact [`Decimal`]: integers and decimals always; doubles through
+/// their shortest round-tripping text (`12.5` is 12.5), unless they are not finite.
+pub trait IntoDecimal {
+    /// The exact decimal.
+    fn into_decimal(self) -> Result<Decimal, DecimalError>;
+}
+
+macro_rules! integers_into_decimal {
+    ($($t:ty),*) => {$(
+        impl IntoDecimal for $t {
+            fn into_decimal(self) -> Result<Decimal, DecimalError> {
+                Ok(Decimal(rust_decimal::Decimal::from(self)))
+            }
+        }
+    )*};
+}
+
+integers_into_decimal!(i8, i16, i32, i64, u8, u16, u32, u64);
+
+impl IntoDecimal for f64 {
+    fn into_decimal(self) -> Result<Decimal, DecimalError> {
+        Decimal::from_f64(self)
+    }
+}
+
+impl IntoDecimal for f32 {
+    fn into_decimal(self) -> Result<Decimal, DecimalError> {
+        if !self.is_finite() {
+            return Err(DecimalError {
+                input: self.to_string(),
+                reason: "not a finite number".into(),
+            });
+        }
+        // `Display` of a float is its shortest round-tripping text, without an exponent.
+        self.to_string().parse()
+    }
+}
+
+impl IntoDecimal for Decimal {
+    fn into_decimal(self) -> Result<Decimal, DecimalError> {
+        Ok(self)
+    }
+}
+
+impl IntoDecimal for rust_decimal::Decimal {
+    fn into_decimal(self) -> Result<Decimal, DecimalError> {
+        Ok(Decimal(self))
+    }
+}
+
 impl From<i32> for Decimal {
     fn from(v: i32) -> Self {
         Decimal(rust_decimal::Decimal::from(v))

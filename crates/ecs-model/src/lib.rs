@@ -3,7 +3,9 @@
 //!
 //! - [`types`]: every shape. All structure members are `Option`, so an absent member is never
 //!   confused with zero or empty; unknown members are kept in `unknown_fields`; enums keep
-//!   unknown values in an `Unknown` variant. Everything round-trips without loss.
+//!   unknown values in an opaque `Unknown` variant. Everything round-trips without loss.
+//!   Structures are `#[non_exhaustive]` and built through builders (`Scale::builder()`), so a
+//!   member a later model adds breaks no caller.
 //! - [`operations`]: one marker type per operation implementing [`Operation`], and the table
 //!   [`operations::OPERATIONS`].
 //! - [`Validate`]: every violation of a value at once, with JSON paths and rule ids: model
@@ -15,19 +17,25 @@
 //! use ecs_model::types::{CreateTaskSetRequest, Scale, ScaleUnit};
 //! use ecs_model::{Decimal, Validate};
 //!
-//! let request = CreateTaskSetRequest {
-//!     cluster: Some("default".into()),
-//!     service: Some("web".into()),
-//!     task_definition: Some("web:3".into()),
-//!     scale: Some(Scale { value: Some("150".parse().unwrap()), unit: Some(ScaleUnit::Percent), ..Default::default() }),
-//!     ..Default::default()
-//! };
+//! let request = CreateTaskSetRequest::builder()
+//!     .cluster("default")
+//!     .service("web")
+//!     .task_definition("web:3")
+//!     .scale(Scale::builder().value(150).unit(ScaleUnit::Percent).build())
+//!     .build();
 //! let err = request.validate().unwrap_err();
 //! assert_eq!(err.violations[0].path, "scale.value");
 //! assert_eq!(err.violations[0].rule, "doc.scale.range");
 //!
 //! let count = ecs_model::semantics::computed_desired_count(3, "33.3".parse::<Decimal>().unwrap()).unwrap();
 //! assert_eq!(count, 1);
+//! ```
+//!
+//! Structures are built through their builders; a literal outside this crate does not compile,
+//! so a member that a later model adds breaks no caller:
+//!
+//! ```compile_fail
+//! let scale = ecs_model::types::Scale { value: None, unit: None, unknown_fields: Default::default() };
 //! ```
 #![warn(missing_docs)]
 
@@ -49,7 +57,7 @@ pub mod validate;
 pub mod wire;
 
 pub use aws_smithy_types::DateTime;
-pub use decimal::{Decimal, DecimalError};
+pub use decimal::{Decimal, DecimalError, IntoDecimal};
 pub use decode::{from_json, from_value, DecodeError};
 pub use generated::{
     errors, operations, types, API_VERSION, JSON_VERSION, MODEL_UID, OPERATION_COUNT, SHAPE_COUNT,

@@ -324,72 +324,6 @@ macro_rules! string_enum {
             }
         }
 
-        impl std::fmt::Display for $ty {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl serde::Serialize for $ty {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $ty {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                $crate::wire::deserialize_string_value(d)
-            }
-        }
-    };
-}
-
-/// A member the model types as a plain string but the documentation describes as a set of
-/// values: any string is accepted, the documented ones are constants.
-#[macro_export]
-#[doc(hidden)]
-macro_rules! open_string {
-    ($(#[$meta:meta])* $ty:ident { $($konst:ident = $value:literal),* $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $ty(std::borrow::Cow<'static, str>);
-
-        impl $ty {
-            $(
-                #[doc = concat!("`", $value, "`")]
-                pub const $konst: $ty = $ty(std::borrow::Cow::Borrowed($value));
-            )*
-            /// The documented values.
-            pub const KNOWN: &'static [&'static str] = &[$($value),*];
-
-            /// Any value, documented or not.
-            pub fn new(value: impl Into<String>) -> Self {
-                $ty(std::borrow::Cow::Owned(value.into()))
-            }
-
-            /// The wire value.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-
-            /// Whether the value is one of the documented ones.
-            pub fn is_known(&self) -> bool {
-                Self::KNOWN.contains(&self.as_str())
-            }
-        }
-
-        impl From<&str> for $ty {
-            fn from(s: &str) -> Self {
-                $ty::new(s)
-            }
-        }
-
-        impl From<String> for $ty {
-            fn from(s: String) -> Self {
-                $ty::new(s)
-            }
-        }
-
         impl PartialEq<str> for $ty {
             fn eq(&self, other: &str) -> bool {
                 self.as_str() == other
@@ -427,7 +361,7 @@ macro_rules! open_string {
 #[macro_export]
 #[doc(hidden)]
 macro_rules! operation_error {
-    ($(#[$meta:meta])* $ty:ident { $($(#[$vmeta:meta])* $variant:ident),* $(,)? }) => {
+    ($(#[$meta:meta])* $ty:ident { $($(#[$vmeta:meta])* $variant:ident => $is:ident),* $(,)? }) => {
         $(#[$meta])*
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
@@ -435,6 +369,22 @@ macro_rules! operation_error {
             $($(#[$vmeta])* $variant,)*
             /// A code the model does not list for this operation.
             Unhandled($crate::wire::UnknownValue),
+        }
+
+        impl $ty {
+            $(
+                #[doc = concat!("Whether this is `", stringify!($variant), "`.")]
+                #[inline]
+                pub fn $is(&self) -> bool {
+                    matches!(self, $ty::$variant)
+                }
+            )*
+
+            /// Whether the code is one the model does not list for this operation.
+            #[inline]
+            pub fn is_unhandled(&self) -> bool {
+                matches!(self, $ty::Unhandled(_))
+            }
         }
 
         impl $crate::operation::OperationError for $ty {

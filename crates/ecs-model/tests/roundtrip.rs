@@ -207,9 +207,9 @@ fn timestamps_keep_their_fractions() {
 #[test]
 fn open_status_constants_compare_with_answers() {
     let ts: TaskSet = serde_json::from_value(json!({"status": "DRAINING"})).unwrap();
-    assert_eq!(ts.status, Some(TaskSetStatus::DRAINING));
+    assert_eq!(ts.status, Some(TaskSetStatus::Draining));
     assert!(ts.status.unwrap().is_known());
-    assert_eq!(TaskSetStatus::KNOWN, ["PRIMARY", "ACTIVE", "DRAINING"]);
+    assert_eq!(TaskSetStatus::VALUES, ["PRIMARY", "ACTIVE", "DRAINING"]);
 }
 
 #[test]

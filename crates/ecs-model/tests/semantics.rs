@@ -61,11 +61,10 @@ fn bad_inputs_are_errors() {
         computed_desired_count(1, d("-0.1")),
         Err(DesiredCountError::ScaleOutOfRange(_))
     ));
-    let scale = Scale {
-        value: Some(d("10")),
-        unit: Some(ScaleUnit::from("PERMILLE")),
-        ..Default::default()
-    };
+    let scale = Scale::builder()
+        .value(d("10"))
+        .unit(ScaleUnit::from("PERMILLE"))
+        .build();
     assert!(matches!(
         semantics::computed_desired_count_for(5, &scale),
         Err(DesiredCountError::UnknownUnit(_))

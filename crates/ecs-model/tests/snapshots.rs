@@ -101,33 +101,7 @@ fn schemas_of_the_seed_operations() {
 }
 
 fn canonical_create_task_set() -> CreateTaskSetRequest {
-    CreateTaskSetRequest {
-        service: Some("web".into()),
-        cluster: Some("prod".into()),
-        external_id: Some("deploy-42".into()),
-        task_definition: Some("arn:aws:ecs:us-east-1:123456789012:task-definition/web:7".into()),
-        network_configuration: Some(NetworkConfiguration {
-            awsvpc_configuration: Some(AwsVpcConfiguration {
-                subnets: Some(vec!["subnet-0a1b2c3d".into(), "subnet-4e5f6a7b".into()]),
-                security_groups: Some(vec!["sg-0123456789abcdef0".into()]),
-                assign_public_ip: Some(AssignPublicIp::Disabled),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }),
-        load_balancers: Some(vec![LoadBalancer {
-            target_group_arn: Some("arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/green/0123456789abcdef".into()),
-            container_name: Some("web".into()),
-            container_port: Some(8080),
-            ..Default::default()
-        }]),
-        launch_type: Some(LaunchType::Fargate),
-        platform_version: Some("LATEST".into()),
-        scale: Some(Scale { value: Some("33.3".parse().unwrap()), unit: Some(ScaleUnit::Percent), ..Default::default() }),
-        client_token: Some("8f14e45f-ceea-467f-a0e6-6a1c2c4e5b6d".into()),
-        tags: Some(vec![Tag { key: Some("color".into()), value: Some("green".into()), ..Default::default() }]),
-        ..Default::default()
-    }
+    CreateTaskSetRequest::builder().service("web").cluster("prod").external_id("deploy-42").task_definition("arn:aws:ecs:us-east-1:123456789012:task-definition/web:7").set_network_configuration(Some(NetworkConfiguration::builder().set_awsvpc_configuration(Some(AwsVpcConfiguration::builder().set_subnets(Some(vec!["subnet-0a1b2c3d".into(), "subnet-4e5f6a7b".into()])).set_security_groups(Some(vec!["sg-0123456789abcdef0".into()])).assign_public_ip(AssignPublicIp::Disabled).build())).build())).set_load_balancers(Some(vec![LoadBalancer::builder().target_group_arn("arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/green/0123456789abcdef").container_name("web").container_port(8080).build()])).launch_type(LaunchType::Fargate).platform_version("LATEST").set_scale(Some(Scale::builder().set_value(Some("33.3".parse().unwrap())).unit(ScaleUnit::Percent).build())).client_token("8f14e45f-ceea-467f-a0e6-6a1c2c4e5b6d").set_tags(Some(vec![Tag::builder().key("color").value("green").build()])).build()
 }
 
 #[test]
@@ -136,40 +110,36 @@ fn canonical_requests_of_the_seed_operations() {
     assert_eq!(create.violations(), vec![]);
     insta::assert_json_snapshot!("request_create_task_set", create);
 
-    let describe = DescribeTaskSetsRequest {
-        cluster: Some("prod".into()),
-        service: Some("web".into()),
-        task_sets: Some(vec!["ecs-svc/1234567890123456789".into()]),
-        include: Some(vec![TaskSetField::Tags]),
-        ..Default::default()
-    };
+    let describe = DescribeTaskSetsRequest::builder()
+        .cluster("prod")
+        .service("web")
+        .set_task_sets(Some(vec!["ecs-svc/1234567890123456789".into()]))
+        .set_include(Some(vec![TaskSetField::Tags]))
+        .build();
     assert_eq!(describe.violations(), vec![]);
     insta::assert_json_snapshot!("request_describe_task_sets", describe);
 
-    let primary = UpdateServicePrimaryTaskSetRequest {
-        cluster: Some("prod".into()),
-        service: Some("web".into()),
-        primary_task_set: Some(
+    let primary = UpdateServicePrimaryTaskSetRequest::builder()
+        .cluster("prod")
+        .service("web")
+        .set_primary_task_set(Some(
             "arn:aws:ecs:us-east-1:123456789012:task-set/prod/web/ecs-svc/1234567890123456789"
                 .into(),
-        ),
-        ..Default::default()
-    };
+        ))
+        .build();
     assert_eq!(primary.violations(), vec![]);
     insta::assert_json_snapshot!("request_update_service_primary_task_set", primary);
 
-    let update = UpdateServiceRequest {
-        cluster: Some("prod".into()),
-        service: Some("web".into()),
-        desired_count: Some(10),
-        health_check_grace_period_seconds: Some(60),
-        placement_strategy: Some(vec![PlacementStrategy {
-            r#type: Some(PlacementStrategyType::Spread),
-            field: Some("attribute:ecs.availability-zone".into()),
-            ..Default::default()
-        }]),
-        ..Default::default()
-    };
+    let update = UpdateServiceRequest::builder()
+        .cluster("prod")
+        .service("web")
+        .desired_count(10)
+        .health_check_grace_period_seconds(60)
+        .set_placement_strategy(Some(vec![PlacementStrategy::builder()
+            .r#type(PlacementStrategyType::Spread)
+            .field("attribute:ecs.availability-zone")
+            .build()]))
+        .build();
     assert_eq!(update.violations(), vec![]);
     insta::assert_json_snapshot!("request_update_service", update);
 }

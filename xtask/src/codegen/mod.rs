@@ -4,6 +4,7 @@
 //! The output is committed. `--check` (and the `codegen_is_fresh` test) regenerate in memory
 //! and fail when anything differs, so a stale tree cannot land.
 
+mod builder;
 mod names;
 mod query;
 mod rust;
@@ -34,6 +35,18 @@ pub struct Config {
     pub default_operations: Vec<String>,
     /// The ELBv2 operations generated into `ecs_model::elbv2` (the awsQuery side).
     pub elbv2_operations: Vec<String>,
+    /// `Shape.member` -> what the member means, in one line of this project's own words
+    /// (`crates/ecs-model/model/member-docs.json`; the model derivative carries no prose).
+    #[serde(skip)]
+    pub member_docs: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MemberDocs {
+    #[allow(dead_code)]
+    comment: String,
+    members: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -49,7 +62,21 @@ impl Config {
     fn load() -> Result<Config> {
         let path = model::model_dir().join("codegen.json");
         let text = util::read_to_string(&path)?;
-        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+        let mut config: Config =
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let path = model::model_dir().join("member-docs.json");
+        let text = util::read_to_string(&path)?;
+        let docs: MemberDocs =
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        config.member_docs = docs.members;
+        Ok(config)
+    }
+
+    /// The project's one-line meaning of `shape.member`, if it wrote one.
+    pub fn meaning(&self, shape: &str, member: &str) -> Option<&str> {
+        self.member_docs
+            .get(&format!("{shape}.{member}"))
+            .map(String::as_str)
     }
 
     /// The open newtype, if any, that replaces `shape.member`'s plain string type.
@@ -177,6 +204,20 @@ fn validate_config(model: &Model, config: &Config) -> Result<()> {
         }
         if model.shapes.contains_key(&e.name) {
             bail!("open enum {} collides with a model shape", e.name);
+        }
+    }
+    for (key, meaning) in &config.member_docs {
+        let (shape, member) = key
+            .split_once('.')
+            .with_context(|| format!("member-docs.json: `{key}` is not Shape.member"))?;
+        let s = model
+            .shape(shape)
+            .with_context(|| format!("member-docs.json: {key}"))?;
+        if !s.members.contains_key(member) {
+            bail!("member-docs.json: {shape} has no member {member}");
+        }
+        if meaning.trim().is_empty() || meaning.contains('\n') {
+            bail!("member-docs.json: {key}: a meaning is one non-empty line");
         }
     }
     for shape in config.documented_rules.keys() {

@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 
 use anyhow::{bail, Context, Result};
 
+use super::builder;
 use super::names;
 use super::HEADER;
 use crate::model::{Model, Shape};
@@ -217,12 +218,31 @@ fn structure(model: &Model, name: &str, shape: &Shape, out: &mut String) -> Resu
     }
     let _ = writeln!(
         out,
-        "/// `{name}`.\n#[derive(Clone, Debug, Default, PartialEq)]\npub struct {name} {{"
+        "/// `{name}`.\n#[derive(Clone, Debug, Default, PartialEq)]\n#[non_exhaustive]\npub struct {name} {{"
     );
     for (_, field, ty, doc) in &fields {
         let _ = writeln!(out, "    /// {doc}\n    pub {field}: Option<{ty}>,");
     }
     out.push_str("}\n\n");
+    let members: Vec<builder::Member> = fields
+        .iter()
+        .map(|(wire, field, ty, doc)| builder::Member {
+            wire: (*wire).to_owned(),
+            field: field.clone(),
+            ty: ty.clone(),
+            kind: match ty.strip_prefix("Vec<").and_then(|t| t.strip_suffix('>')) {
+                Some(item) => builder::Kind::List(item.to_owned()),
+                None => builder::Kind::Single,
+            },
+            meaning: None,
+            facts: doc.trim_end_matches('.').to_owned(),
+            deprecated: false,
+        })
+        .collect();
+    if model.shapes.contains_key(&format!("{name}Builder")) {
+        bail!("{name}Builder is a model shape: the builder's name collides");
+    }
+    builder::write(out, name, &members, false)?;
 
     let required: Vec<String> = shape.required.iter().map(|r| format!("{r:?}")).collect();
     let _ = writeln!(

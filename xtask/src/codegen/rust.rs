@@ -9,9 +9,10 @@ use std::fmt::Write as _;
 
 use anyhow::{bail, Context, Result};
 
+use super::builder;
 use super::names::{self, lit};
 use super::{Config, HEADER};
-use crate::model::{Model, Operation, Shape, ShapeRef};
+use crate::model::{Member, Model, Operation, Shape, ShapeRef};
 
 /// `crates/ecs-client/src/generated.rs`.
 pub fn generate_client(model: &Model, config: &Config) -> Result<String> {
@@ -312,25 +313,20 @@ impl<'a> Gen<'a> {
             o += &gated(&chunk, self.full_only(name), 0);
         }
         for e in &self.config.open_enums {
-            let _ = writeln!(o, "crate::open_string! {{");
+            o += "crate::string_enum! {\n";
             let _ = writeln!(
                 o,
-                "    /// Open set of values for {}; the model types it as a plain string.",
+                "    /// Open set of values for {}; the model types it as a plain string, so other\n    /// values are kept in `Unknown`. Known values from: {}.",
                 e.members
                     .iter()
                     .map(|m| format!("`{m}`"))
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join(", "),
+                e.source
             );
-            let _ = writeln!(o, "    /// Known values from: {}.", e.source);
             let _ = writeln!(o, "    {} {{", e.name);
-            for v in &e.values {
-                let _ = writeln!(
-                    o,
-                    "        {} = {},",
-                    v.to_uppercase().replace('-', "_"),
-                    lit(v)
-                );
+            for (v, var) in e.values.iter().zip(names::variants(&e.values)) {
+                let _ = writeln!(o, "        /// `{v}`\n        {var} = {},", lit(v));
             }
             o += "    }\n}\n\n";
         }
@@ -363,34 +359,24 @@ impl<'a> Gen<'a> {
         } else {
             o.push_str("#[derive(Clone, Default, PartialEq)]\n");
         }
+        o.push_str("#[non_exhaustive]\n");
         let _ = writeln!(o, "pub struct {name} {{");
         let mut fields = BTreeSet::new();
+        let mut members = Vec::new();
         for (m, member) in &s.members {
-            let field = names::field(m);
-            if !fields.insert(field.clone()) || field == "unknown_fields" {
-                bail!("{name}.{m}: field name {field} collides");
+            let spec = self.member_spec(name, m, member);
+            if !fields.insert(spec.field.clone()) || spec.field == "unknown_fields" {
+                bail!("{name}.{m}: field name {} collides", spec.field);
             }
-            let ty = self.member_type(name, m, &member.shape);
-            let target = self.shape(&member.shape);
-            let mut doc = format!("`{m}`: `{}` ({})", member.shape, target.ty);
-            if s.required.contains(m) {
-                doc += ", required";
+            if let Some(meaning) = &spec.meaning {
+                let _ = writeln!(o, "    /// {meaning}\n    ///");
             }
-            let c = self.constraints(&member.shape);
-            if !c.is_empty() {
-                let _ = write!(doc, ", {c}");
-            }
-            if member.idempotency_token {
-                doc += ", idempotency token";
-            }
-            if let Some(e) = self.config.open_enum_for(name, m) {
-                let _ = write!(doc, ", known values in [`{}`]", e.name);
-            }
-            let _ = writeln!(o, "    /// {doc}.");
+            let _ = writeln!(o, "    /// {}.", spec.facts);
             if member.deprecated {
                 o.push_str("    #[deprecated(note = \"deprecated in the ECS model\")]\n");
             }
-            let _ = writeln!(o, "    pub {field}: Option<{ty}>,");
+            let _ = writeln!(o, "    pub {}: Option<{}>,", spec.field, spec.ty);
+            members.push(spec);
         }
         o.push_str(
             "    /// Members the model does not know, kept so that re-serialising loses nothing.\n",
@@ -413,7 +399,50 @@ impl<'a> Gen<'a> {
             }
             o.push_str("            .field(\"unknown_fields\", &self.unknown_fields)\n            .finish()\n    }\n}\n\n");
         }
-        Ok(())
+        if self.model.shapes.contains_key(&format!("{name}Builder")) {
+            bail!("{name}Builder is a model shape: the builder's name collides");
+        }
+        builder::write(o, name, &members, true)
+    }
+
+    /// A member as its field and setters describe it: Rust type, kind, meaning and facts.
+    fn member_spec(&self, owner: &str, m: &str, member: &Member) -> builder::Member {
+        let field = names::field(m);
+        let ty = self.member_type(owner, m, &member.shape);
+        let target = self.shape(&member.shape);
+        let open_enum = self.config.open_enum_for(owner, m);
+        let mut facts = format!("`{m}`: `{}` ({})", member.shape, target.ty);
+        if self.shape(owner).required.iter().any(|r| r == m) {
+            facts += ", required";
+        }
+        let c = self.constraints(&member.shape);
+        if !c.is_empty() {
+            let _ = write!(facts, ", {c}");
+        }
+        if member.idempotency_token {
+            facts += ", idempotency token";
+        }
+        if let Some(e) = open_enum {
+            let _ = write!(facts, ", known values in [`{}`]", e.name);
+        }
+        let kind = match target.ty.as_str() {
+            "list" if open_enum.is_none() => {
+                builder::Kind::List(self.type_of(target.member.as_ref().map_or("", |r| &r.shape)))
+            }
+            "map" if open_enum.is_none() => {
+                builder::Kind::Map(self.type_of(target.value.as_ref().map_or("", |r| &r.shape)))
+            }
+            _ => builder::Kind::Single,
+        };
+        builder::Member {
+            wire: m.to_owned(),
+            field,
+            ty,
+            kind,
+            meaning: self.config.meaning(owner, m).map(str::to_owned),
+            facts,
+            deprecated: member.deprecated,
+        }
     }
 
     fn write_enum(&self, o: &mut String, name: &str, s: &Shape) {
@@ -697,7 +726,7 @@ impl<'a> Gen<'a> {
 
     pub fn client_methods(&self) -> Result<String> {
         let mut o = header("One `EcsClient` method per ECS operation, answering a fluent request builder (`fluent`): `ecs.create_task_set().cluster(..).service(..).send().await`. `EcsClient::send::<Op>(input)` remains for inputs built whole.");
-        o += "#![allow(deprecated, unused_imports)]\n\nuse std::collections::BTreeMap;\n\nuse ecs_model::operations;\nuse ecs_model::types::*;\nuse ecs_model::{DateTime, Decimal};\n\nuse crate::{CallOptions, EcsClient, Error};\n\nimpl EcsClient {\n";
+        o += "#![allow(deprecated, unused_imports)]\n\nuse std::collections::BTreeMap;\n\nuse ecs_model::errors::*;\nuse ecs_model::operations;\nuse ecs_model::types::*;\nuse ecs_model::{DateTime, Decimal};\n\nuse crate::{CallError, CallOptions, EcsClient, Error};\n\nimpl EcsClient {\n";
         for op in self.model.operations.values() {
             let mut chunk = String::new();
             let _ = writeln!(
@@ -732,37 +761,36 @@ impl<'a> Gen<'a> {
             let _ = writeln!(o, "    #[must_use = \"a request is sent only by `send`\"]\n    pub struct {name}<'a> {{\n        client: &'a EcsClient,\n        input: {},\n        options: CallOptions,\n    }}\n", input.shape);
             let _ = writeln!(o, "    impl<'a> {name}<'a> {{\n        pub(crate) fn new(client: &'a EcsClient) -> Self {{\n            {name} {{\n                client,\n                input: Default::default(),\n                options: CallOptions::default(),\n            }}\n        }}\n");
             let shape = self.shape(&input.shape);
-            for (m, member) in &shape.members {
-                let field = names::field(m);
-                let plain = field.trim_start_matches("r#").to_owned();
-                if ["input", "options", "send", "new"].contains(&plain.as_str()) {
-                    bail!("{}: member {m} collides with a builder method", input.shape);
-                }
-                let ty = self.member_type(&input.shape, m, &member.shape);
-                let dep = if member.deprecated {
-                    "        #[deprecated(note = \"deprecated in the ECS model\")]\n"
-                } else {
-                    ""
-                };
-                let target = self.shape(&member.shape);
-                let open_enum = self.config.open_enum_for(&input.shape, m).is_some();
-                if target.ty == "list" && !open_enum {
-                    let item = self.type_of(target.member.as_ref().map_or("", |r| &r.shape));
-                    let _ = writeln!(o, "        /// Appends one item to `{m}`.\n{dep}        pub fn {field}(mut self, item: impl Into<{item}>) -> Self {{\n            self.input.{field}.get_or_insert_with(Vec::new).push(item.into());\n            self\n        }}\n");
-                } else if target.ty == "map" && !open_enum {
-                    let value = self.type_of(target.value.as_ref().map_or("", |r| &r.shape));
-                    let _ = writeln!(o, "        /// Inserts one entry into `{m}`.\n{dep}        pub fn {field}(mut self, key: impl Into<String>, value: impl Into<{value}>) -> Self {{\n            self.input.{field}.get_or_insert_with(BTreeMap::new).insert(key.into(), value.into());\n            self\n        }}\n");
-                } else {
-                    let _ = writeln!(o, "        /// Sets `{m}`.\n{dep}        pub fn {field}(mut self, value: impl Into<{ty}>) -> Self {{\n            self.input.{field} = Some(value.into());\n            self\n        }}\n");
-                }
-                let _ = writeln!(o, "        /// Sets or clears `{m}` as a whole.\n{dep}        pub fn set_{plain}(mut self, value: Option<{ty}>) -> Self {{\n            self.input.{field} = value;\n            self\n        }}\n");
-            }
+            let members: Vec<builder::Member> = shape
+                .members
+                .iter()
+                .map(|(m, member)| self.member_spec(&input.shape, m, member))
+                .collect();
+            builder::setters(
+                o,
+                &input.shape,
+                &members,
+                "self.input",
+                "        ",
+                builder::REQUEST_METHODS,
+            )?;
             let _ = writeln!(o, "        /// The request as built so far.\n        pub fn input(&self) -> &{} {{\n            &self.input\n        }}\n", input.shape);
             let _ = writeln!(o, "        /// Per-call overrides (validation mode, attempts).\n        pub fn options(mut self, options: CallOptions) -> Self {{\n            self.options = options;\n            self\n        }}\n");
-            let _ = writeln!(o, "        /// Validates, signs and sends the request.\n        pub async fn send(self) -> Result<{}, Error> {{\n            self.client\n                .send_with::<operations::{name}>(self.input, self.options)\n                .await\n        }}\n    }}\n", output.shape);
+            let _ = writeln!(o, "        /// Validates, signs and sends the request. A failure is a [`CallError`] that reads the\n        /// service's answer as [`{name}Error`]: `is_<exception>()`, `message()`, `request_id()`.\n        pub async fn send(self) -> Result<{}, CallError<{name}Error>> {{\n            self.client\n                .send_with::<operations::{name}>(self.input, self.options)\n                .await\n                .map_err(CallError::new)\n        }}\n    }}\n", output.shape);
             out += &gated(&chunk, self.full_only_op(&op.name), 4);
         }
-        out += "}\n";
+        out += "}\n\n";
+        for op in self.model.operations.values() {
+            let name = &op.name;
+            let mut chunk = String::new();
+            let _ = writeln!(chunk, "impl CallError<{name}Error> {{");
+            for e in &op.errors {
+                let is = format!("is_{}", names::snake(&e.shape));
+                let _ = writeln!(chunk, "    /// Whether the service answered `{}`.\n    #[inline]\n    pub fn {is}(&self) -> bool {{\n        self.kind().is_some_and({name}Error::{is})\n    }}\n", e.shape);
+            }
+            chunk += "}\n\n";
+            out += &gated(&chunk, self.full_only_op(name), 0);
+        }
         Ok(out)
     }
 
@@ -923,10 +951,11 @@ impl<'a> Gen<'a> {
                 let fault = self.shape(&e.shape).fault;
                 let _ = writeln!(
                     o,
-                    "        /// `{}`, a {} fault.\n        {},",
+                    "        /// `{}`, a {} fault.\n        {} => is_{},",
                     e.shape,
                     if fault { "server" } else { "client" },
-                    e.shape
+                    e.shape,
+                    names::snake(&e.shape)
                 );
             }
             o += "    }\n}\n";

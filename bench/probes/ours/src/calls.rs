@@ -13,10 +13,9 @@ pub async fn calls(client: &ecs_client::EcsClient) -> Result<(), Box<dyn std::er
     let health = client
         .elbv2()
         .send::<ecs_model::elbv2::operations::DescribeTargetHealth>(
-            ecs_model::elbv2::types::DescribeTargetHealthInput {
-                target_group_arn: Some(std::env::var("TARGET_GROUP_ARN")?),
-                ..Default::default()
-            },
+            ecs_model::elbv2::types::DescribeTargetHealthInput::builder()
+                .target_group_arn(std::env::var("TARGET_GROUP_ARN")?)
+                .build(),
         )
         .await?;
     println!(

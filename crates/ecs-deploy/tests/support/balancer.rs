@@ -23,23 +23,23 @@ pub struct Balancer {
 
 /// A forward to blue and green at these weights.
 pub fn forward(b: &Balancer, blue: i32, green: i32) -> Action {
-    Action {
-        r#type: Some("forward".into()),
-        forward_config: Some(ForwardActionConfig {
-            target_groups: Some(vec![
-                TargetGroupTuple {
-                    target_group_arn: Some(b.blue.clone()),
-                    weight: Some(blue),
-                },
-                TargetGroupTuple {
-                    target_group_arn: Some(b.green.clone()),
-                    weight: Some(green),
-                },
-            ]),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
+    Action::builder()
+        .r#type("forward")
+        .forward_config(
+            ForwardActionConfig::builder()
+                .set_target_groups(Some(vec![
+                    TargetGroupTuple::builder()
+                        .target_group_arn(b.blue.clone())
+                        .weight(blue)
+                        .build(),
+                    TargetGroupTuple::builder()
+                        .target_group_arn(b.green.clone())
+                        .weight(green)
+                        .build(),
+                ]))
+                .build(),
+        )
+        .build()
 }
 
 /// How the target groups check health and drain, in the load balancer's seconds.
@@ -81,11 +81,15 @@ pub async fn behind_a_balancer(
 ) -> Balancer {
     let elb = ecs.elbv2();
     let lb = elb
-        .send::<CreateLoadBalancer>(CreateLoadBalancerInput {
-            name: Some("web".into()),
-            subnets: Some(vec!["subnet-0a1b2c3d".into(), "subnet-0b2c3d4e".into()]),
-            ..Default::default()
-        })
+        .send::<CreateLoadBalancer>(
+            CreateLoadBalancerInput::builder()
+                .name("web")
+                .set_subnets(Some(vec![
+                    "subnet-0a1b2c3d".into(),
+                    "subnet-0b2c3d4e".into(),
+                ]))
+                .build(),
+        )
         .await
         .unwrap()
         .load_balancers
@@ -94,17 +98,18 @@ pub async fn behind_a_balancer(
     let mut groups = vec![];
     for name in ["blue", "green"] {
         let group = elb
-            .send::<CreateTargetGroup>(CreateTargetGroupInput {
-                name: Some(name.into()),
-                protocol: Some("HTTP".into()),
-                port: Some(80),
-                vpc_id: lb.vpc_id.clone(),
-                target_type: Some("ip".into()),
-                health_check_interval_seconds: Some(health.interval),
-                health_check_timeout_seconds: Some(health.timeout),
-                healthy_threshold_count: Some(health.healthy_threshold),
-                ..Default::default()
-            })
+            .send::<CreateTargetGroup>(
+                CreateTargetGroupInput::builder()
+                    .name(name)
+                    .protocol("HTTP")
+                    .port(80)
+                    .set_vpc_id(lb.vpc_id.clone())
+                    .target_type("ip")
+                    .health_check_interval_seconds(health.interval)
+                    .health_check_timeout_seconds(health.timeout)
+                    .healthy_threshold_count(health.healthy_threshold)
+                    .build(),
+            )
             .await
             .unwrap()
             .target_groups
@@ -112,13 +117,15 @@ pub async fn behind_a_balancer(
             .remove(0)
             .target_group_arn
             .unwrap();
-        elb.send::<ModifyTargetGroupAttributes>(ModifyTargetGroupAttributesInput {
-            target_group_arn: Some(group.clone()),
-            attributes: Some(vec![TargetGroupAttribute {
-                key: Some("deregistration_delay.timeout_seconds".into()),
-                value: Some(health.deregistration_delay.to_string()),
-            }]),
-        })
+        elb.send::<ModifyTargetGroupAttributes>(
+            ModifyTargetGroupAttributesInput::builder()
+                .target_group_arn(group.clone())
+                .set_attributes(Some(vec![TargetGroupAttribute::builder()
+                    .key("deregistration_delay.timeout_seconds")
+                    .value(health.deregistration_delay.to_string())
+                    .build()]))
+                .build(),
+        )
         .await
         .unwrap();
         groups.push(group);
@@ -131,13 +138,14 @@ pub async fn behind_a_balancer(
     };
     for port in [80, 8080] {
         let listener = elb
-            .send::<CreateListener>(CreateListenerInput {
-                load_balancer_arn: lb.load_balancer_arn.clone(),
-                protocol: Some("HTTP".into()),
-                port: Some(port),
-                default_actions: Some(vec![forward(&b, 100, 0)]),
-                ..Default::default()
-            })
+            .send::<CreateListener>(
+                CreateListenerInput::builder()
+                    .set_load_balancer_arn(lb.load_balancer_arn.clone())
+                    .protocol("HTTP")
+                    .port(port)
+                    .set_default_actions(Some(vec![forward(&b, 100, 0)]))
+                    .build(),
+            )
             .await
             .unwrap()
             .listeners
@@ -164,15 +172,15 @@ pub async fn behind_a_balancer(
             .requires_compatibilities(Compatibility::Fargate)
             .cpu("256")
             .memory("512")
-            .container_definitions(ContainerDefinition {
-                name: Some("web".into()),
-                image: Some("public.ecr.aws/nginx/nginx:1.27".into()),
-                port_mappings: Some(vec![PortMapping {
-                    container_port: Some(80),
-                    ..Default::default()
-                }]),
-                ..Default::default()
-            })
+            .container_definitions(
+                ContainerDefinition::builder()
+                    .name("web")
+                    .image("public.ecr.aws/nginx/nginx:1.27")
+                    .set_port_mappings(Some(vec![PortMapping::builder()
+                        .container_port(80)
+                        .build()]))
+                    .build(),
+            )
             .send()
             .await
             .unwrap();
@@ -191,19 +199,22 @@ pub async fn behind_a_balancer(
         .service("svc")
         .task_definition("web:1")
         .launch_type(LaunchType::Fargate)
-        .network_configuration(NetworkConfiguration {
-            awsvpc_configuration: Some(AwsVpcConfiguration {
-                subnets: Some(vec!["subnet-0a1b2c3d".into()]),
-                ..Default::default()
-            }),
-            ..Default::default()
-        })
-        .load_balancers(LoadBalancer {
-            target_group_arn: Some(b.blue.clone()),
-            container_name: Some("web".into()),
-            container_port: Some(80),
-            ..Default::default()
-        })
+        .network_configuration(
+            NetworkConfiguration::builder()
+                .set_awsvpc_configuration(Some(
+                    AwsVpcConfiguration::builder()
+                        .set_subnets(Some(vec!["subnet-0a1b2c3d".into()]))
+                        .build(),
+                ))
+                .build(),
+        )
+        .load_balancers(
+            LoadBalancer::builder()
+                .target_group_arn(b.blue.clone())
+                .container_name("web")
+                .container_port(80)
+                .build(),
+        )
         .scale(Scale::percent(100))
         .send()
         .await
@@ -227,10 +238,11 @@ pub async fn behind_a_balancer(
 /// Healthy targets of a group.
 pub async fn healthy(ecs: &EcsClient, group: &str) -> usize {
     ecs.elbv2()
-        .send::<DescribeTargetHealth>(DescribeTargetHealthInput {
-            target_group_arn: Some(group.into()),
-            ..Default::default()
-        })
+        .send::<DescribeTargetHealth>(
+            DescribeTargetHealthInput::builder()
+                .target_group_arn(group)
+                .build(),
+        )
         .await
         .unwrap()
         .target_health_descriptions

@@ -115,12 +115,13 @@ impl World {
         self.ecs
             .register_task_definition()
             .family("web")
-            .container_definitions(ContainerDefinition {
-                name: Some("web".into()),
-                image: Some("public.ecr.aws/nginx/nginx:1.27".into()),
-                memory: Some(128),
-                ..Default::default()
-            })
+            .container_definitions(
+                ContainerDefinition::builder()
+                    .name("web")
+                    .image("public.ecr.aws/nginx/nginx:1.27")
+                    .memory(128)
+                    .build(),
+            )
             .send()
             .await
             .unwrap();
@@ -157,7 +158,7 @@ pub async fn assert_only_primary(w: &World, task_definition: &str, desired: i32)
     let sets = w.task_sets().await;
     assert_eq!(sets.len(), 1, "{sets:#?}");
     let s = &sets[0];
-    assert_eq!(s.status, Some(TaskSetStatus::PRIMARY));
+    assert_eq!(s.status, Some(TaskSetStatus::Primary));
     assert!(s
         .task_definition
         .as_deref()

@@ -8,34 +8,33 @@ impl State {
         let active_services = c
             .services
             .values()
-            .filter(|s| s.status == ServiceStatus::ACTIVE)
+            .filter(|s| s.status == ServiceStatus::Active)
             .count();
         let (running, pending) = c
             .services
             .values()
             .map(ServiceRecord::task_counts)
             .fold((0, 0), |(r, p), (sr, sp)| (r + sr, p + sp));
-        Cluster {
-            cluster_arn: Some(c.arn.clone()),
-            cluster_name: Some(c.name.clone()),
-            status: Some(match (c.active, c.provisioning) {
-                (true, true) => ClusterStatus::PROVISIONING,
-                (true, false) => ClusterStatus::ACTIVE,
-                (false, _) => ClusterStatus::INACTIVE,
-            }),
-            registered_container_instances_count: Some(0),
-            running_tasks_count: Some(running),
-            pending_tasks_count: Some(pending),
-            active_services_count: Some(i32::try_from(active_services).unwrap_or(i32::MAX)),
-            statistics: Some(vec![]),
-            tags: with_tags.then(|| c.tags.clone()),
-            settings: c.settings.clone(),
-            configuration: c.configuration.clone(),
-            capacity_providers: Some(c.capacity_providers.clone()),
-            default_capacity_provider_strategy: Some(c.default_strategy.clone()),
-            service_connect_defaults: c.service_connect_defaults.clone(),
-            ..Default::default()
-        }
+        Cluster::builder()
+            .cluster_arn(c.arn.clone())
+            .cluster_name(c.name.clone())
+            .status(match (c.active, c.provisioning) {
+                (true, true) => ClusterStatus::Provisioning,
+                (true, false) => ClusterStatus::Active,
+                (false, _) => ClusterStatus::Inactive,
+            })
+            .registered_container_instances_count(0)
+            .running_tasks_count(running)
+            .pending_tasks_count(pending)
+            .active_services_count(i32::try_from(active_services).unwrap_or(i32::MAX))
+            .set_statistics(Some(vec![]))
+            .set_tags(with_tags.then(|| c.tags.clone()))
+            .set_settings(c.settings.clone())
+            .set_configuration(c.configuration.clone())
+            .set_capacity_providers(Some(c.capacity_providers.clone()))
+            .set_default_capacity_provider_strategy(Some(c.default_strategy.clone()))
+            .set_service_connect_defaults(c.service_connect_defaults.clone())
+            .build()
     }
 
     pub fn create_cluster(
@@ -110,10 +109,7 @@ impl State {
                 },
             );
         }
-        Ok(CreateClusterResponse {
-            cluster: Some(answer),
-            ..Default::default()
-        })
+        Ok(CreateClusterResponse::builder().cluster(answer).build())
     }
 
     pub fn describe_clusters(
@@ -145,11 +141,10 @@ impl State {
                 None => failures.push(missing_entry(self.arn(&format!("cluster/{name}")), None)),
             }
         }
-        Ok(DescribeClustersResponse {
-            clusters: Some(clusters),
-            failures: Some(failures),
-            ..Default::default()
-        })
+        Ok(DescribeClustersResponse::builder()
+            .set_clusters(Some(clusters))
+            .set_failures(Some(failures))
+            .build())
     }
 
     pub fn delete_cluster(
@@ -161,7 +156,7 @@ impl State {
         if cluster
             .services
             .values()
-            .any(|s| s.status != ServiceStatus::INACTIVE)
+            .any(|s| s.status != ServiceStatus::Inactive)
         {
             return Err(ApiError::cluster_contains_services());
         }
@@ -169,10 +164,9 @@ impl State {
             return Err(ApiError::cluster_contains_tasks());
         }
         cluster.active = false;
-        Ok(DeleteClusterResponse {
-            cluster: Some(Self::render_cluster(cluster, true)),
-            ..Default::default()
-        })
+        Ok(DeleteClusterResponse::builder()
+            .cluster(Self::render_cluster(cluster, true))
+            .build())
     }
 }
 
@@ -196,11 +190,10 @@ impl State {
             100,
             "clusters",
         )?;
-        Ok(ListClustersResponse {
-            cluster_arns: Some(arns),
-            next_token,
-            ..Default::default()
-        })
+        Ok(ListClustersResponse::builder()
+            .set_cluster_arns(Some(arns))
+            .set_next_token(next_token)
+            .build())
     }
 
     /// UpdateCluster: settings (merged by name), configuration and Service Connect defaults.
@@ -226,10 +219,9 @@ impl State {
         if let Some(defaults) = req.service_connect_defaults {
             cluster.service_connect_defaults = Some(namespace_defaults(&defaults, &ns));
         }
-        Ok(UpdateClusterResponse {
-            cluster: Some(Self::render_cluster(cluster, true)),
-            ..Default::default()
-        })
+        Ok(UpdateClusterResponse::builder()
+            .cluster(Self::render_cluster(cluster, true))
+            .build())
     }
 
     /// PutClusterCapacityProviders: replaces the providers and the default strategy; the
@@ -253,10 +245,9 @@ impl State {
         }
         cluster.capacity_providers = providers;
         cluster.default_strategy = with_zero_defaults(strategy);
-        Ok(PutClusterCapacityProvidersResponse {
-            cluster: Some(Self::render_cluster(cluster, true)),
-            ..Default::default()
-        })
+        Ok(PutClusterCapacityProvidersResponse::builder()
+            .cluster(Self::render_cluster(cluster, true))
+            .build())
     }
 }
 
@@ -268,14 +259,13 @@ fn namespace_defaults(
     (prefix, id): &(String, String),
 ) -> ClusterServiceConnectDefaults {
     let namespace = given.namespace.clone().unwrap_or_default();
-    ClusterServiceConnectDefaults {
-        namespace: Some(if namespace.starts_with("arn:") {
+    ClusterServiceConnectDefaults::builder()
+        .namespace(if namespace.starts_with("arn:") {
             namespace
         } else {
             format!("{prefix}ns-{id}")
-        }),
-        ..Default::default()
-    }
+        })
+        .build()
 }
 
 impl State {
@@ -304,10 +294,10 @@ fn with_zero_defaults(
 ) -> Vec<CapacityProviderStrategyItem> {
     items
         .into_iter()
-        .map(|i| CapacityProviderStrategyItem {
-            weight: Some(i.weight.unwrap_or(0)),
-            base: Some(i.base.unwrap_or(0)),
-            ..i
+        .map(|mut i| {
+            i.weight.get_or_insert(0);
+            i.base.get_or_insert(0);
+            i
         })
         .collect()
 }
@@ -324,10 +314,7 @@ mod tests {
         let made = r
             .call(
                 State::create_cluster,
-                CreateClusterRequest {
-                    cluster_name: Some("c".into()),
-                    ..Default::default()
-                },
+                CreateClusterRequest::builder().cluster_name("c").build(),
             )
             .unwrap();
         let cluster = made.cluster.unwrap();
@@ -339,10 +326,9 @@ mod tests {
         let seen = r
             .call(
                 State::describe_clusters,
-                DescribeClustersRequest {
-                    clusters: Some(vec!["c".into(), "missing".into()]),
-                    ..Default::default()
-                },
+                DescribeClustersRequest::builder()
+                    .set_clusters(Some(vec!["c".into(), "missing".into()]))
+                    .build(),
             )
             .unwrap();
         assert_eq!(seen.clusters.map(|c| c.len()), Some(1));
@@ -350,10 +336,7 @@ mod tests {
         let gone = r
             .call(
                 State::delete_cluster,
-                DeleteClusterRequest {
-                    cluster: Some("c".into()),
-                    ..Default::default()
-                },
+                DeleteClusterRequest::builder().cluster("c").build(),
             )
             .unwrap();
         assert_eq!(

@@ -384,20 +384,22 @@ impl Elbv2 {
                 ));
             }
             if a.forward_config.is_none() {
-                a.forward_config = Some(ForwardActionConfig {
-                    target_groups: Some(vec![TargetGroupTuple {
-                        target_group_arn: a.target_group_arn.clone(),
-                        weight: Some(1),
-                    }]),
-                    target_group_stickiness_config: None,
-                });
+                a.forward_config = Some(
+                    ForwardActionConfig::builder()
+                        .set_target_groups(Some(vec![TargetGroupTuple::builder()
+                            .set_target_group_arn(a.target_group_arn.clone())
+                            .weight(1)
+                            .build()]))
+                        .build(),
+                );
             }
             if let Some(f) = &mut a.forward_config {
                 if f.target_group_stickiness_config.is_none() {
-                    f.target_group_stickiness_config = Some(TargetGroupStickinessConfig {
-                        enabled: Some(false),
-                        duration_seconds: None,
-                    });
+                    f.target_group_stickiness_config = Some(
+                        TargetGroupStickinessConfig::builder()
+                            .enabled(false)
+                            .build(),
+                    );
                 }
                 if let Some(groups) = &mut f.target_groups {
                     for g in groups.iter_mut() {
@@ -472,9 +474,11 @@ impl Elbv2 {
         };
         let tuples: Vec<TargetGroupTuple> = weights
             .iter()
-            .map(|(g, w)| TargetGroupTuple {
-                target_group_arn: Some(g.clone()),
-                weight: Some(*w),
+            .map(|(g, w)| {
+                TargetGroupTuple::builder()
+                    .target_group_arn(g.clone())
+                    .weight(*w)
+                    .build()
             })
             .collect();
         let record = &mut self.rules[i];
@@ -485,11 +489,12 @@ impl Elbv2 {
         {
             Some(f) => f,
             None => {
-                actions.push(Action {
-                    r#type: Some("forward".into()),
-                    order: Some(i32::try_from(actions.len() + 1).unwrap_or(1)),
-                    ..Default::default()
-                });
+                actions.push(
+                    Action::builder()
+                        .r#type("forward")
+                        .order(i32::try_from(actions.len() + 1).unwrap_or(1))
+                        .build(),
+                );
                 actions.len() - 1
             }
         };
@@ -497,11 +502,11 @@ impl Elbv2 {
         a.target_group_arn = None;
         let f = a.forward_config.get_or_insert_with(Default::default);
         f.target_groups = Some(tuples);
-        f.target_group_stickiness_config
-            .get_or_insert(TargetGroupStickinessConfig {
-                enabled: Some(false),
-                duration_seconds: None,
-            });
+        f.target_group_stickiness_config.get_or_insert(
+            TargetGroupStickinessConfig::builder()
+                .enabled(false)
+                .build(),
+        );
         if record.rule.is_default == Some(true) {
             let listener = record.listener.clone();
             let actions = record.rule.actions.clone();
@@ -546,9 +551,9 @@ impl Elbv2 {
             .find(|l| l.lb.load_balancer_name.as_deref() == Some(name.as_str()))
         {
             // Documented: creating a load balancer with the name of one that exists returns it.
-            return Ok(CreateLoadBalancerOutput {
-                load_balancers: Some(vec![self.shown(existing, ctx)]),
-            });
+            return Ok(CreateLoadBalancerOutput::builder()
+                .set_load_balancers(Some(vec![self.shown(existing, ctx)]))
+                .build());
         }
         let subnets: Vec<String> = input
             .subnets
@@ -581,35 +586,34 @@ impl Elbv2 {
             ctx.region
         );
         let arn = ctx.arn(&format!("loadbalancer/app/{name}/{id}"));
-        let lb = LoadBalancer {
-            load_balancer_arn: Some(arn.clone()),
-            dns_name: Some(dns),
-            canonical_hosted_zone_id: Some("Z35SXDOTRQ7X7K".into()),
-            created_time: Some(ts(ctx.now)),
-            load_balancer_name: Some(name),
-            scheme: Some(scheme),
-            vpc_id: Some(vpc_of(ctx)),
-            state: None,
-            r#type: Some(kind),
-            availability_zones: Some(
+        let lb = LoadBalancer::builder()
+            .load_balancer_arn(arn.clone())
+            .dns_name(dns)
+            .canonical_hosted_zone_id("Z35SXDOTRQ7X7K")
+            .created_time(ts(ctx.now))
+            .load_balancer_name(name)
+            .scheme(scheme)
+            .vpc_id(vpc_of(ctx))
+            .r#type(kind)
+            .set_availability_zones(Some(
                 subnets
                     .iter()
-                    .map(|s| AvailabilityZone {
-                        zone_name: Some(zone_of(ctx.region, s)),
-                        subnet_id: Some(s.clone()),
-                        ..Default::default()
+                    .map(|s| {
+                        AvailabilityZone::builder()
+                            .zone_name(zone_of(ctx.region, s))
+                            .subnet_id(s.clone())
+                            .build()
                     })
                     .collect(),
-            ),
-            security_groups: Some(input.security_groups.clone().unwrap_or_default()),
-            ip_address_type: Some(
+            ))
+            .set_security_groups(Some(input.security_groups.clone().unwrap_or_default()))
+            .set_ip_address_type(Some(
                 input
                     .ip_address_type
                     .clone()
                     .unwrap_or_else(|| "ipv4".into()),
-            ),
-            ..Default::default()
-        };
+            ))
+            .build();
         if let Some(tags) = input.tags.clone() {
             self.tags.insert(arn, tags);
         }
@@ -619,25 +623,26 @@ impl Elbv2 {
         };
         let shown = self.shown(&record, ctx);
         self.load_balancers.push(record);
-        Ok(CreateLoadBalancerOutput {
-            load_balancers: Some(vec![shown]),
-        })
+        Ok(CreateLoadBalancerOutput::builder()
+            .set_load_balancers(Some(vec![shown]))
+            .build())
     }
 
     fn shown(&self, record: &LoadBalancerRecord, ctx: &ElbCtx<'_>) -> LoadBalancer {
         let ready = after(record.created, ctx.seconds(PROVISIONING_SECONDS));
         let mut lb = record.lb.clone();
-        lb.state = Some(LoadBalancerState {
-            code: Some(
-                if ctx.now >= ready {
-                    "active"
-                } else {
-                    "provisioning"
-                }
-                .into(),
-            ),
-            reason: None,
-        });
+        lb.state = Some(
+            LoadBalancerState::builder()
+                .set_code(Some(
+                    if ctx.now >= ready {
+                        "active"
+                    } else {
+                        "provisioning"
+                    }
+                    .into(),
+                ))
+                .build(),
+        );
         lb
     }
 
@@ -669,10 +674,10 @@ impl Elbv2 {
             found = self.load_balancers.iter().collect();
         }
         let (page, next) = page(found, input.marker.as_deref(), input.page_size)?;
-        Ok(DescribeLoadBalancersOutput {
-            load_balancers: Some(page.into_iter().map(|l| self.shown(l, ctx)).collect()),
-            next_marker: next,
-        })
+        Ok(DescribeLoadBalancersOutput::builder()
+            .set_load_balancers(Some(page.into_iter().map(|l| self.shown(l, ctx)).collect()))
+            .set_next_marker(next)
+            .build())
     }
 
     pub(crate) fn delete_load_balancer(
@@ -705,7 +710,7 @@ impl Elbv2 {
         self.load_balancers
             .retain(|l| l.lb.load_balancer_arn.as_deref() != Some(arn.as_str()));
         self.tags.remove(&arn);
-        Ok(DeleteLoadBalancerOutput {})
+        Ok(DeleteLoadBalancerOutput::default())
     }
 
     // -----------------------------------------------------------------------------------------
@@ -757,55 +762,54 @@ impl Elbv2 {
                 )));
             }
         }
-        let group = TargetGroup {
-            target_group_name: Some(name.clone()),
-            protocol: Some(protocol.clone()),
-            port: Some(port),
-            vpc_id: Some(vpc),
-            health_check_protocol: Some(
+        let group = TargetGroup::builder()
+            .target_group_name(name.clone())
+            .protocol(protocol.clone())
+            .port(port)
+            .vpc_id(vpc)
+            .health_check_protocol(
                 input
                     .health_check_protocol
                     .clone()
                     .unwrap_or_else(|| protocol.clone()),
-            ),
-            health_check_port: Some(
+            )
+            .set_health_check_port(Some(
                 input
                     .health_check_port
                     .clone()
                     .unwrap_or_else(|| "traffic-port".into()),
-            ),
-            health_check_enabled: Some(input.health_check_enabled.unwrap_or(true)),
-            health_check_interval_seconds: Some(interval),
-            health_check_timeout_seconds: Some(timeout),
-            healthy_threshold_count: Some(input.healthy_threshold_count.unwrap_or(5)),
-            unhealthy_threshold_count: Some(input.unhealthy_threshold_count.unwrap_or(2)),
-            health_check_path: http.then(|| {
+            ))
+            .health_check_enabled(input.health_check_enabled.unwrap_or(true))
+            .health_check_interval_seconds(interval)
+            .health_check_timeout_seconds(timeout)
+            .healthy_threshold_count(input.healthy_threshold_count.unwrap_or(5))
+            .unhealthy_threshold_count(input.unhealthy_threshold_count.unwrap_or(2))
+            .set_health_check_path(http.then(|| {
                 input
                     .health_check_path
                     .clone()
                     .unwrap_or_else(|| "/".into())
-            }),
-            matcher: http.then(|| {
-                input.matcher.clone().unwrap_or(Matcher {
-                    http_code: Some("200".into()),
-                    grpc_code: None,
-                })
-            }),
-            target_type: Some(target_type),
-            protocol_version: http.then(|| {
+            }))
+            .set_matcher(http.then(|| {
+                input
+                    .matcher
+                    .clone()
+                    .unwrap_or(Matcher::builder().http_code("200").build())
+            }))
+            .target_type(target_type)
+            .set_protocol_version(http.then(|| {
                 input
                     .protocol_version
                     .clone()
                     .unwrap_or_else(|| "HTTP1".into())
-            }),
-            ip_address_type: Some(
+            }))
+            .set_ip_address_type(Some(
                 input
                     .ip_address_type
                     .clone()
                     .unwrap_or_else(|| "ipv4".into()),
-            ),
-            ..Default::default()
-        };
+            ))
+            .build();
         if let Some(existing) = self
             .target_groups
             .iter()
@@ -815,9 +819,9 @@ impl Elbv2 {
             same.target_group_arn = None;
             same.load_balancer_arns = None;
             if same == group {
-                return Ok(CreateTargetGroupOutput {
-                    target_groups: Some(vec![existing.group.clone()]),
-                });
+                return Ok(CreateTargetGroupOutput::builder()
+                    .set_target_groups(Some(vec![existing.group.clone()]))
+                    .build());
             }
             // terraform-aws-modules/terraform-aws-alb#251 (2022).
             return Err(error(
@@ -840,9 +844,9 @@ impl Elbv2 {
                 .collect(),
             targets: vec![],
         });
-        Ok(CreateTargetGroupOutput {
-            target_groups: Some(vec![group]),
-        })
+        Ok(CreateTargetGroupOutput::builder()
+            .set_target_groups(Some(vec![group]))
+            .build())
     }
 
     pub(crate) fn describe_target_groups(
@@ -880,8 +884,8 @@ impl Elbv2 {
             found = self.target_groups.iter().collect();
         }
         let (page, next) = page(found, input.marker.as_deref(), input.page_size)?;
-        Ok(DescribeTargetGroupsOutput {
-            target_groups: Some(
+        Ok(DescribeTargetGroupsOutput::builder()
+            .set_target_groups(Some(
                 page.into_iter()
                     .map(|g| {
                         let mut shown = g.group.clone();
@@ -892,9 +896,9 @@ impl Elbv2 {
                         shown
                     })
                     .collect(),
-            ),
-            next_marker: next,
-        })
+            ))
+            .set_next_marker(next)
+            .build())
     }
 
     pub(crate) fn delete_target_group(
@@ -913,7 +917,7 @@ impl Elbv2 {
         self.target_groups
             .retain(|g| g.group.target_group_arn.as_deref() != Some(arn.as_str()));
         self.tags.remove(&arn);
-        Ok(DeleteTargetGroupOutput {})
+        Ok(DeleteTargetGroupOutput::default())
     }
 
     pub(crate) fn describe_target_group_attributes(
@@ -924,9 +928,9 @@ impl Elbv2 {
         let g = self
             .group(input.target_group_arn.as_deref().unwrap_or_default())
             .ok_or_else(tg_not_found)?;
-        Ok(DescribeTargetGroupAttributesOutput {
-            attributes: Some(attributes(&g.attributes)),
-        })
+        Ok(DescribeTargetGroupAttributesOutput::builder()
+            .set_attributes(Some(attributes(&g.attributes)))
+            .build())
     }
 
     pub(crate) fn modify_target_group_attributes(
@@ -960,9 +964,9 @@ impl Elbv2 {
             g.attributes
                 .insert(a.key.unwrap_or_default(), a.value.unwrap_or_default());
         }
-        Ok(ModifyTargetGroupAttributesOutput {
-            attributes: Some(attributes(&g.attributes)),
-        })
+        Ok(ModifyTargetGroupAttributesOutput::builder()
+            .set_attributes(Some(attributes(&g.attributes)))
+            .build())
     }
 
     // -----------------------------------------------------------------------------------------
@@ -998,14 +1002,15 @@ impl Elbv2 {
         self.check_actions(&lb_arn, &mut actions)?;
         let id = ctx.hex(16);
         let arn = ctx.arn(&format!("listener/{lb_path}/{id}"));
-        let listener = Listener {
-            listener_arn: Some(arn.clone()),
-            load_balancer_arn: Some(lb_arn),
-            port: Some(port),
-            protocol: Some(input.protocol.clone().unwrap_or_else(|| "HTTP".into())),
-            default_actions: Some(actions.clone()),
-            ..Default::default()
-        };
+        let listener = Listener::builder()
+            .listener_arn(arn.clone())
+            .load_balancer_arn(lb_arn)
+            .port(port)
+            .set_protocol(Some(
+                input.protocol.clone().unwrap_or_else(|| "HTTP".into()),
+            ))
+            .set_default_actions(Some(actions.clone()))
+            .build();
         if let Some(tags) = input.tags.clone() {
             self.tags.insert(arn.clone(), tags);
         }
@@ -1018,21 +1023,20 @@ impl Elbv2 {
         ));
         self.rules.push(RuleRecord {
             listener: arn,
-            rule: Rule {
-                rule_arn: Some(rule_arn),
-                priority: Some("default".into()),
-                conditions: Some(vec![]),
-                actions: Some(actions),
-                is_default: Some(true),
-                ..Default::default()
-            },
+            rule: Rule::builder()
+                .rule_arn(rule_arn)
+                .priority("default")
+                .set_conditions(Some(vec![]))
+                .set_actions(Some(actions))
+                .is_default(true)
+                .build(),
         });
         self.listeners.push(ListenerRecord {
             listener: listener.clone(),
         });
-        Ok(CreateListenerOutput {
-            listeners: Some(vec![listener]),
-        })
+        Ok(CreateListenerOutput::builder()
+            .set_listeners(Some(vec![listener]))
+            .build())
     }
 
     pub(crate) fn describe_listeners(
@@ -1060,10 +1064,10 @@ impl Elbv2 {
             ));
         }
         let (page, next) = page(found, input.marker.as_deref(), input.page_size)?;
-        Ok(DescribeListenersOutput {
-            listeners: Some(page.into_iter().map(|l| l.listener.clone()).collect()),
-            next_marker: next,
-        })
+        Ok(DescribeListenersOutput::builder()
+            .set_listeners(Some(page.into_iter().map(|l| l.listener.clone()).collect()))
+            .set_next_marker(next)
+            .build())
     }
 
     pub(crate) fn modify_listener(
@@ -1116,9 +1120,9 @@ impl Elbv2 {
             }
         }
         let listener = self.listener(&arn).map(|l| l.listener.clone());
-        Ok(ModifyListenerOutput {
-            listeners: Some(listener.into_iter().collect()),
-        })
+        Ok(ModifyListenerOutput::builder()
+            .set_listeners(Some(listener.into_iter().collect()))
+            .build())
     }
 
     pub(crate) fn delete_listener(
@@ -1139,7 +1143,7 @@ impl Elbv2 {
         }
         self.rules.retain(|r| r.listener != arn);
         self.tags.remove(&arn);
-        Ok(DeleteListenerOutput {})
+        Ok(DeleteListenerOutput::default())
     }
 
     pub(crate) fn create_rule(
@@ -1181,14 +1185,13 @@ impl Elbv2 {
                 .map(|(_, p)| p)
                 .unwrap_or_default(),
         ));
-        let rule = Rule {
-            rule_arn: Some(arn.clone()),
-            priority: Some(priority.to_string()),
-            conditions: Some(input.conditions.clone().unwrap_or_default()),
-            actions: Some(actions),
-            is_default: Some(false),
-            ..Default::default()
-        };
+        let rule = Rule::builder()
+            .rule_arn(arn.clone())
+            .priority(priority.to_string())
+            .set_conditions(Some(input.conditions.clone().unwrap_or_default()))
+            .set_actions(Some(actions))
+            .is_default(false)
+            .build();
         if let Some(tags) = input.tags.clone() {
             self.tags.insert(arn, tags);
         }
@@ -1196,9 +1199,9 @@ impl Elbv2 {
             listener: listener_arn,
             rule: rule.clone(),
         });
-        Ok(CreateRuleOutput {
-            rules: Some(vec![rule]),
-        })
+        Ok(CreateRuleOutput::builder()
+            .set_rules(Some(vec![rule]))
+            .build())
     }
 
     pub(crate) fn describe_rules(
@@ -1239,10 +1242,10 @@ impl Elbv2 {
             ));
         }
         let (page, next) = page(found, input.marker.as_deref(), input.page_size)?;
-        Ok(DescribeRulesOutput {
-            rules: Some(page.into_iter().map(|r| r.rule.clone()).collect()),
-            next_marker: next,
-        })
+        Ok(DescribeRulesOutput::builder()
+            .set_rules(Some(page.into_iter().map(|r| r.rule.clone()).collect()))
+            .set_next_marker(next)
+            .build())
     }
 
     pub(crate) fn modify_rule(
@@ -1290,9 +1293,9 @@ impl Elbv2 {
             .iter()
             .find(|r| r.rule.rule_arn.as_deref() == Some(arn.as_str()))
             .map(|r| r.rule.clone());
-        Ok(ModifyRuleOutput {
-            rules: Some(rule.into_iter().collect()),
-        })
+        Ok(ModifyRuleOutput::builder()
+            .set_rules(Some(rule.into_iter().collect()))
+            .build())
     }
 
     pub(crate) fn delete_rule(
@@ -1315,7 +1318,7 @@ impl Elbv2 {
         self.rules
             .retain(|r| r.rule.rule_arn.as_deref() != Some(arn.as_str()));
         self.tags.remove(&arn);
-        Ok(DeleteRuleOutput {})
+        Ok(DeleteRuleOutput::default())
     }
 
     // -----------------------------------------------------------------------------------------
@@ -1448,7 +1451,7 @@ impl Elbv2 {
             ));
         }
         self.register(&arn, &targets, ctx.now);
-        Ok(RegisterTargetsOutput {})
+        Ok(RegisterTargetsOutput::default())
     }
 
     pub(crate) fn deregister_targets(
@@ -1478,7 +1481,7 @@ impl Elbv2 {
             targets.push((id, port));
         }
         self.deregister(&arn, &targets, ctx.now);
-        Ok(DeregisterTargetsOutput {})
+        Ok(DeregisterTargetsOutput::default())
     }
 
     pub(crate) fn describe_target_health(
@@ -1495,20 +1498,22 @@ impl Elbv2 {
             .health_check_port
             .clone()
             .unwrap_or_else(|| "traffic-port".into());
-        let describe = |t: &TargetRecord| TargetHealthDescription {
-            target: Some(TargetDescription {
-                id: Some(t.id.clone()),
-                port: Some(t.port),
-                availability_zone: t.zone.clone(),
-                ..Default::default()
-            }),
-            health_check_port: Some(if port == "traffic-port" {
-                t.port.to_string()
-            } else {
-                port.clone()
-            }),
-            target_health: Some(health(g, t, in_use, ctx)),
-            ..Default::default()
+        let describe = |t: &TargetRecord| {
+            TargetHealthDescription::builder()
+                .target(
+                    TargetDescription::builder()
+                        .id(t.id.clone())
+                        .port(t.port)
+                        .set_availability_zone(t.zone.clone())
+                        .build(),
+                )
+                .health_check_port(if port == "traffic-port" {
+                    t.port.to_string()
+                } else {
+                    port.clone()
+                })
+                .target_health(health(g, t, in_use, ctx))
+                .build()
         };
         let descriptions = match &input.targets {
             Some(asked) => asked
@@ -1518,29 +1523,26 @@ impl Elbv2 {
                     let port = a.port.unwrap_or(g.group.port.unwrap_or(80));
                     match g.targets.iter().find(|t| t.id == id && t.port == port) {
                         Some(t) => describe(t),
-                        None => TargetHealthDescription {
-                            target: Some(TargetDescription {
-                                id: Some(id),
-                                port: Some(port),
-                                ..Default::default()
-                            }),
-                            target_health: Some(TargetHealth {
-                                state: Some("unused".into()),
-                                reason: Some("Target.NotRegistered".into()),
-                                description: Some(
-                                    "Target is not registered to the target group".into(),
-                                ),
-                            }),
-                            ..Default::default()
-                        },
+                        None => TargetHealthDescription::builder()
+                            .target(TargetDescription::builder().id(id).port(port).build())
+                            .set_target_health(Some(
+                                TargetHealth::builder()
+                                    .state("unused")
+                                    .reason("Target.NotRegistered")
+                                    .set_description(Some(
+                                        "Target is not registered to the target group".into(),
+                                    ))
+                                    .build(),
+                            ))
+                            .build(),
                     }
                 })
                 .collect(),
             None => g.targets.iter().map(describe).collect(),
         };
-        Ok(DescribeTargetHealthOutput {
-            target_health_descriptions: Some(descriptions),
-        })
+        Ok(DescribeTargetHealthOutput::builder()
+            .set_target_health_descriptions(Some(descriptions))
+            .build())
     }
 
     // -----------------------------------------------------------------------------------------
@@ -1595,7 +1597,7 @@ impl Elbv2 {
                 }
             }
         }
-        Ok(AddTagsOutput {})
+        Ok(AddTagsOutput::default())
     }
 
     pub(crate) fn remove_tags(
@@ -1612,7 +1614,7 @@ impl Elbv2 {
                 tags.retain(|t| !t.key.as_ref().is_some_and(|k| keys.contains(k)));
             }
         }
-        Ok(RemoveTagsOutput {})
+        Ok(RemoveTagsOutput::default())
     }
 
     pub(crate) fn describe_tags(
@@ -1623,22 +1625,26 @@ impl Elbv2 {
         let mut out = vec![];
         for arn in input.resource_arns.unwrap_or_default() {
             self.resource_exists(&arn)?;
-            out.push(TagDescription {
-                tags: Some(self.tags.get(&arn).cloned().unwrap_or_default()),
-                resource_arn: Some(arn),
-            });
+            out.push(
+                TagDescription::builder()
+                    .set_tags(Some(self.tags.get(&arn).cloned().unwrap_or_default()))
+                    .resource_arn(arn)
+                    .build(),
+            );
         }
-        Ok(DescribeTagsOutput {
-            tag_descriptions: Some(out),
-        })
+        Ok(DescribeTagsOutput::builder()
+            .set_tag_descriptions(Some(out))
+            .build())
     }
 }
 
 fn attributes(map: &BTreeMap<String, String>) -> Vec<TargetGroupAttribute> {
     map.iter()
-        .map(|(k, v)| TargetGroupAttribute {
-            key: Some(k.clone()),
-            value: Some(v.clone()),
+        .map(|(k, v)| {
+            TargetGroupAttribute::builder()
+                .key(k.clone())
+                .value(v.clone())
+                .build()
         })
         .collect()
 }
@@ -1653,10 +1659,12 @@ fn vpc_of(ctx: &ElbCtx<'_>) -> String {
 
 /// A target's health now (see the module documentation for the timeline).
 fn health(g: &TargetGroupRecord, t: &TargetRecord, in_use: bool, ctx: &ElbCtx<'_>) -> TargetHealth {
-    let state = |s: &str, reason: Option<&str>, description: Option<&str>| TargetHealth {
-        state: Some(s.into()),
-        reason: reason.map(Into::into),
-        description: description.map(Into::into),
+    let state = |s: &str, reason: Option<&str>, description: Option<&str>| {
+        TargetHealth::builder()
+            .state(s)
+            .set_reason(reason.map(Into::into))
+            .set_description(description.map(Into::into))
+            .build()
     };
     if t.deregistered.is_some() {
         // Recorded by users (the research notes, section 4.2).

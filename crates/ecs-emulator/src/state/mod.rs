@@ -206,7 +206,7 @@ impl DeploymentRecord {
             rollout_reason: Some(format!("ECS deployment {id} in progress.")),
             revision: services::revision_arn(&svc.arn, &id),
             id,
-            status: DeploymentStatus::PRIMARY,
+            status: DeploymentStatus::Primary,
             task_definition: svc.task_definition.clone(),
             launch_type: svc.launch_type.clone(),
             capacity_provider_strategy: svc.capacity_provider_strategy.clone(),
@@ -273,7 +273,7 @@ impl TaskSetRecord {
         TaskSetRecord {
             arn: format!("{arn_prefix}:task-set/{cluster}/{service}/{id}"),
             id,
-            status: TaskSetStatus::PRIMARY,
+            status: TaskSetStatus::Primary,
             task_definition: svc.task_definition.clone().unwrap_or_default(),
             external_id: None,
             launch_type: svc.launch_type.clone(),
@@ -487,7 +487,7 @@ impl State {
                 let primaries = svc
                     .task_sets
                     .iter()
-                    .filter(|s| s.status == TaskSetStatus::PRIMARY)
+                    .filter(|s| s.status == TaskSetStatus::Primary)
                     .count();
                 if primaries > 1 {
                     problems.push(format!("{}/{name}: {primaries} PRIMARY task sets", c.name));
@@ -498,7 +498,7 @@ impl State {
                         computed_desired_count_for(svc.desired_count, &scale_of(s.scale))
                             .unwrap_or(-1);
                     // Until its recompute is due, a set shows the count from before the change.
-                    if s.status != TaskSetStatus::DRAINING
+                    if s.status != TaskSetStatus::Draining
                         && s.recompute_due.is_none()
                         && s.computed != expected
                     {
@@ -562,12 +562,11 @@ fn page<T: Clone>(
 
 /// A `failures` entry for something that does not exist.
 fn missing_entry(arn: String, detail: Option<String>) -> Failure {
-    Failure {
-        arn: Some(arn),
-        reason: Some("MISSING".into()),
-        detail,
-        ..Default::default()
-    }
+    Failure::builder()
+        .arn(arn)
+        .reason("MISSING")
+        .set_detail(detail)
+        .build()
 }
 
 /// Cluster, service and family names: 1..=255 letters, digits, hyphens and underscores.
@@ -588,11 +587,10 @@ fn cluster_arn_of(service_arn: &str) -> String {
 }
 
 fn scale_of(value: Decimal) -> Scale {
-    Scale {
-        value: Some(value),
-        unit: Some(ScaleUnit::Percent),
-        ..Default::default()
-    }
+    Scale::builder()
+        .value(value)
+        .unit(ScaleUnit::Percent)
+        .build()
 }
 
 /// `assignPublicIp` defaults to DISABLED.
@@ -609,7 +607,7 @@ impl TaskSetRecord {
     /// DRAINING from now on: the scheduler stops its tasks, then it disappears. It keeps its
     /// scale and computed count (A17).
     fn start_draining(&mut self, now: SystemTime) {
-        self.status = TaskSetStatus::DRAINING;
+        self.status = TaskSetStatus::Draining;
         self.generation += 1;
         self.recompute_due = None;
         self.stability = StabilityStatus::Stabilizing;
@@ -618,41 +616,39 @@ impl TaskSetRecord {
     }
 
     fn render(&self, service_arn: &str, cluster_arn: &str, with_tags: bool) -> TaskSet {
-        TaskSet {
-            id: Some(self.id.clone()),
-            task_set_arn: Some(self.arn.clone()),
-            service_arn: Some(service_arn.to_owned()),
-            cluster_arn: Some(cluster_arn.to_owned()),
-            external_id: self.external_id.clone(),
-            status: Some(self.status.clone()),
-            task_definition: Some(self.task_definition.clone()),
-            computed_desired_count: Some(self.computed),
-            pending_count: Some(self.tasks.pending()),
-            running_count: Some(self.tasks.running()),
-            created_at: ts(self.created_at),
-            updated_at: ts(self.updated_at),
-            launch_type: self.launch_type.clone(),
-            capacity_provider_strategy: self.capacity_provider_strategy.clone(),
-            platform_version: self.platform_version.clone(),
-            platform_family: services::platform_family(
+        TaskSet::builder()
+            .id(self.id.clone())
+            .task_set_arn(self.arn.clone())
+            .service_arn(service_arn.to_owned())
+            .cluster_arn(cluster_arn.to_owned())
+            .set_external_id(self.external_id.clone())
+            .status(self.status.clone())
+            .task_definition(self.task_definition.clone())
+            .computed_desired_count(self.computed)
+            .pending_count(self.tasks.pending())
+            .running_count(self.tasks.running())
+            .set_created_at(ts(self.created_at))
+            .set_updated_at(ts(self.updated_at))
+            .set_launch_type(self.launch_type.clone())
+            .set_capacity_provider_strategy(self.capacity_provider_strategy.clone())
+            .set_platform_version(self.platform_version.clone())
+            .set_platform_family(services::platform_family(
                 &self.launch_type,
                 &self.capacity_provider_strategy,
-            ),
-            network_configuration: self.network_configuration.clone(),
-            load_balancers: Some(self.load_balancers.clone()),
-            service_registries: Some(self.service_registries.clone()),
-            scale: Some(scale_of(self.scale)),
-            stability_status: Some(self.stability.clone()),
-            stability_status_at: ts(self.stability_at),
-            tags: with_tags.then(|| self.tags.clone()),
-            fargate_ephemeral_storage: self.ephemeral_kms.as_ref().map(|k| {
-                DeploymentEphemeralStorage {
-                    kms_key_id: Some(k.clone()),
-                    ..Default::default()
-                }
-            }),
-            ..Default::default()
-        }
+            ))
+            .set_network_configuration(self.network_configuration.clone())
+            .set_load_balancers(Some(self.load_balancers.clone()))
+            .set_service_registries(Some(self.service_registries.clone()))
+            .scale(scale_of(self.scale))
+            .stability_status(self.stability.clone())
+            .set_stability_status_at(ts(self.stability_at))
+            .set_tags(with_tags.then(|| self.tags.clone()))
+            .set_fargate_ephemeral_storage(self.ephemeral_kms.as_ref().map(|k| {
+                DeploymentEphemeralStorage::builder()
+                    .kms_key_id(k.clone())
+                    .build()
+            }))
+            .build()
     }
 }
 
@@ -727,16 +723,14 @@ pub(super) mod fixtures {
     pub fn register(r: &mut Region, image: &str) -> TaskDefinition {
         r.call(
             State::register_task_definition,
-            RegisterTaskDefinitionRequest {
-                family: Some("web".into()),
-                container_definitions: Some(vec![ContainerDefinition {
-                    name: Some("web".into()),
-                    image: Some(image.into()),
-                    memory: Some(128),
-                    ..Default::default()
-                }]),
-                ..Default::default()
-            },
+            RegisterTaskDefinitionRequest::builder()
+                .family("web")
+                .set_container_definitions(Some(vec![ContainerDefinition::builder()
+                    .name("web")
+                    .image(image)
+                    .memory(128)
+                    .build()]))
+                .build(),
         )
         .unwrap()
         .task_definition
@@ -748,10 +742,7 @@ pub(super) mod fixtures {
     pub fn service(r: &mut Region, controller: DeploymentControllerType, desired: i32) -> Service {
         r.call(
             State::create_cluster,
-            CreateClusterRequest {
-                cluster_name: Some("c".into()),
-                ..Default::default()
-            },
+            CreateClusterRequest::builder().cluster_name("c").build(),
         )
         .unwrap();
         register(r, "public.ecr.aws/nginx/nginx:1.27");
@@ -759,14 +750,13 @@ pub(super) mod fixtures {
             (controller != DeploymentControllerType::External).then(|| "web".into());
         r.call(
             State::create_service,
-            CreateServiceRequest {
-                cluster: Some("c".into()),
-                service_name: Some("svc".into()),
-                desired_count: Some(desired),
-                task_definition,
-                deployment_controller: Some(DeploymentController::of(controller)),
-                ..Default::default()
-            },
+            CreateServiceRequest::builder()
+                .cluster("c")
+                .service_name("svc")
+                .desired_count(desired)
+                .set_task_definition(task_definition)
+                .deployment_controller(DeploymentController::of(controller))
+                .build(),
         )
         .unwrap()
         .service

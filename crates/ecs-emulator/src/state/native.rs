@@ -631,21 +631,24 @@ impl Run {
     pub(super) fn hook_details(&self) -> Vec<DeploymentLifecycleHookDetail> {
         self.hooks
             .iter()
-            .map(|h| DeploymentLifecycleHookDetail {
-                hook_id: Some(h.id.clone()),
-                target_type: Some(
-                    h.hook
-                        .target_type
-                        .clone()
-                        .unwrap_or(DeploymentLifecycleHookTargetType::AwsLambda),
-                ),
-                target_arn: (!h.pause())
-                    .then(|| h.hook.hook_target_arn.clone())
-                    .flatten(),
-                status: Some(h.status.clone()),
-                expires_at: ts(h.shown_expiry),
-                timeout_action: Some(h.timeout_action()),
-                ..Default::default()
+            .map(|h| {
+                DeploymentLifecycleHookDetail::builder()
+                    .hook_id(h.id.clone())
+                    .target_type(
+                        h.hook
+                            .target_type
+                            .clone()
+                            .unwrap_or(DeploymentLifecycleHookTargetType::AwsLambda),
+                    )
+                    .set_target_arn(
+                        (!h.pause())
+                            .then(|| h.hook.hook_target_arn.clone())
+                            .flatten(),
+                    )
+                    .status(h.status.clone())
+                    .set_expires_at(ts(h.shown_expiry))
+                    .timeout_action(h.timeout_action())
+                    .build()
             })
             .collect()
     }
@@ -712,7 +715,7 @@ impl ServiceRecord {
                 | ServiceDeploymentStatus::RollbackRequested
                 | ServiceDeploymentStatus::RollbackInProgress
         );
-        (driven && e.native.is_some() && self.status == ServiceStatus::ACTIVE)
+        (driven && e.native.is_some() && self.status == ServiceStatus::Active)
             .then(|| e.arn.clone())
     }
 }
@@ -957,10 +960,11 @@ impl State {
             } else {
                 (primary.clone(), alternate)
             };
-            green_balancers.push(LoadBalancer {
-                target_group_arn: Some(green.clone()),
-                ..lb.clone()
-            });
+            green_balancers.push(
+                LoadBalancerBuilder::from(lb.clone())
+                    .target_group_arn(green.clone())
+                    .build(),
+            );
             pairs.push(Pair {
                 production_rule: adv.production_listener_rule.clone(),
                 test_rule: adv.test_listener_rule.clone(),
@@ -1272,12 +1276,13 @@ impl State {
         }
         e.status = ServiceDeploymentStatus::RollbackInProgress;
         e.status_reason = Some(reason.clone());
-        e.rollback = Some(Rollback {
-            reason: Some(reason),
-            started_at: ts(at),
-            service_revision_arn: blue,
-            ..Default::default()
-        });
+        e.rollback = Some(
+            Rollback::builder()
+                .reason(reason)
+                .set_started_at(ts(at))
+                .set_service_revision_arn(blue)
+                .build(),
+        );
         let mut plan = vec![];
         if run.production > Decimal::ZERO {
             plan.push(Item::new(
@@ -1348,7 +1353,7 @@ impl State {
                 .iter_mut()
                 .find(|d| d.rollout == DeploymentRolloutState::Completed)
             {
-                blue.status = DeploymentStatus::PRIMARY;
+                blue.status = DeploymentStatus::Primary;
                 blue.updated_at = at;
                 blue.desired = desired;
                 relaunch = Some(blue.id.clone());
@@ -1356,7 +1361,7 @@ impl State {
                 svc.task_definition = td;
             }
             svc.deployments
-                .sort_by_key(|d| d.status != DeploymentStatus::PRIMARY);
+                .sort_by_key(|d| d.status != DeploymentStatus::Primary);
             svc.deployment_generation += 1;
             // Blue runs its full count again (a task it lost during the run comes back).
             if let Some(deployment) = relaunch {
@@ -1432,10 +1437,9 @@ mod tests {
     use super::*;
 
     fn config(strategy: DeploymentStrategy) -> DeploymentConfiguration {
-        DeploymentConfiguration {
-            strategy: Some(strategy),
-            ..Default::default()
-        }
+        DeploymentConfiguration::builder()
+            .strategy(strategy)
+            .build()
     }
 
     fn d(s: &str) -> Decimal {
@@ -1445,15 +1449,17 @@ mod tests {
     #[test]
     fn linear_steps_are_cumulative_and_end_at_one_hundred() {
         let mut c = config(DeploymentStrategy::Linear);
-        c.linear_configuration = Some(LinearConfiguration {
-            step_percent: Some(ecs_model::Decimal::new(d("25"))),
-            ..Default::default()
-        });
+        c.linear_configuration = Some(
+            LinearConfiguration::builder()
+                .step_percent(ecs_model::Decimal::new(d("25")))
+                .build(),
+        );
         assert_eq!(production_steps(&c), [d("25"), d("50"), d("75"), d("100")]);
-        c.linear_configuration = Some(LinearConfiguration {
-            step_percent: Some(ecs_model::Decimal::new(d("30"))),
-            ..Default::default()
-        });
+        c.linear_configuration = Some(
+            LinearConfiguration::builder()
+                .step_percent(ecs_model::Decimal::new(d("30")))
+                .build(),
+        );
         assert_eq!(production_steps(&c), [d("30"), d("60"), d("90"), d("100")]);
         // The documented default is 10%: ten steps.
         c.linear_configuration = None;
@@ -1464,10 +1470,11 @@ mod tests {
     fn canary_and_blue_green_steps() {
         let mut c = config(DeploymentStrategy::Canary);
         assert_eq!(production_steps(&c), [d("5"), d("100")]);
-        c.canary_configuration = Some(CanaryConfiguration {
-            canary_percent: Some(ecs_model::Decimal::new(d("12.5"))),
-            ..Default::default()
-        });
+        c.canary_configuration = Some(
+            CanaryConfiguration::builder()
+                .canary_percent(ecs_model::Decimal::new(d("12.5")))
+                .build(),
+        );
         assert_eq!(production_steps(&c), [d("12.5"), d("100")]);
         assert_eq!(
             production_steps(&config(DeploymentStrategy::BlueGreen)),
@@ -1478,11 +1485,12 @@ mod tests {
     #[test]
     fn the_plan_bakes_between_steps_but_not_after_the_last() {
         let mut c = config(DeploymentStrategy::Linear);
-        c.linear_configuration = Some(LinearConfiguration {
-            step_percent: Some(ecs_model::Decimal::new(d("50"))),
-            step_bake_time_in_minutes: Some(1),
-            ..Default::default()
-        });
+        c.linear_configuration = Some(
+            LinearConfiguration::builder()
+                .step_percent(ecs_model::Decimal::new(d("50")))
+                .step_bake_time_in_minutes(1)
+                .build(),
+        );
         c.bake_time_in_minutes = Some(3);
         let stages: Vec<(&str, Act)> = forward_plan(&c, false)
             .into_iter()

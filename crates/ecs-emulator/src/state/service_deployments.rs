@@ -151,11 +151,12 @@ impl ServiceRecord {
                 .and_then(|d| d.container_definitions.as_ref())
                 .map(|c| {
                     c.iter()
-                        .map(|c| ContainerImage {
-                            container_name: c.name.clone(),
-                            image: c.image.clone(),
-                            image_digest: Some(image_digest(c.image.as_deref().unwrap_or(""))),
-                            ..Default::default()
+                        .map(|c| {
+                            ContainerImage::builder()
+                                .set_container_name(c.name.clone())
+                                .set_image(c.image.clone())
+                                .image_digest(image_digest(c.image.as_deref().unwrap_or("")))
+                                .build()
                         })
                         .collect()
                 })
@@ -298,12 +299,13 @@ impl ServiceRecord {
             Some((by, revision)) => {
                 e.status = ServiceDeploymentStatus::RollbackInProgress;
                 e.deployments.push(by.to_owned());
-                e.rollback = Some(Rollback {
-                    reason: Some(reason),
-                    started_at: ts(at),
-                    service_revision_arn: Some(revision.to_owned()),
-                    ..Default::default()
-                });
+                e.rollback = Some(
+                    Rollback::builder()
+                        .reason(reason)
+                        .set_started_at(ts(at))
+                        .service_revision_arn(revision.to_owned())
+                        .build(),
+                );
             }
             None => {
                 e.status = ServiceDeploymentStatus::Stopped;
@@ -341,12 +343,13 @@ impl ServiceRecord {
             e.status_reason = Some(reason.clone());
             e.updated_at = at;
             e.deployments.push(by.to_owned());
-            e.rollback = Some(Rollback {
-                reason: Some(reason),
-                started_at: ts(at),
-                service_revision_arn: Some(revision.to_owned()),
-                ..Default::default()
-            });
+            e.rollback = Some(
+                Rollback::builder()
+                    .reason(reason)
+                    .set_started_at(ts(at))
+                    .service_revision_arn(revision.to_owned())
+                    .build(),
+            );
         }
     }
 
@@ -395,15 +398,14 @@ impl ServiceRecord {
         counts: Counts,
         shares: Option<(rust_decimal::Decimal, rust_decimal::Decimal)>,
     ) -> ServiceRevisionSummary {
-        ServiceRevisionSummary {
-            arn: Some(arn.to_owned()),
-            requested_task_count: Some(counts.requested),
-            running_task_count: Some(counts.running),
-            pending_task_count: Some(counts.pending),
-            requested_production_traffic_weight: shares.map(|s| ecs_model::Decimal::new(s.0)),
-            requested_test_traffic_weight: shares.map(|s| ecs_model::Decimal::new(s.1)),
-            ..Default::default()
-        }
+        ServiceRevisionSummary::builder()
+            .arn(arn.to_owned())
+            .requested_task_count(counts.requested)
+            .running_task_count(counts.running)
+            .pending_task_count(counts.pending)
+            .set_requested_production_traffic_weight(shares.map(|s| ecs_model::Decimal::new(s.0)))
+            .set_requested_test_traffic_weight(shares.map(|s| ecs_model::Decimal::new(s.1)))
+            .build()
     }
 
     fn live_counts(&self, revision: &str) -> Counts {
@@ -446,16 +448,16 @@ impl ServiceRecord {
             }
         };
         let green_shares = e.native.as_ref().map(|r| r.shares());
-        ServiceDeployment {
-            service_deployment_arn: Some(e.arn.clone()),
-            service_arn: Some(self.arn.clone()),
-            cluster_arn: Some(cluster_arn.to_owned()),
-            created_at: ts(e.created_at),
-            started_at: e.started_at.and_then(ts),
-            finished_at: e.finished_at.and_then(ts),
-            stopped_at: e.stopped_at.and_then(ts),
-            updated_at: ts(e.updated_at),
-            source_service_revisions: Some(
+        ServiceDeployment::builder()
+            .service_deployment_arn(e.arn.clone())
+            .service_arn(self.arn.clone())
+            .cluster_arn(cluster_arn.to_owned())
+            .set_created_at(ts(e.created_at))
+            .set_started_at(e.started_at.and_then(ts))
+            .set_finished_at(e.finished_at.and_then(ts))
+            .set_stopped_at(e.stopped_at.and_then(ts))
+            .set_updated_at(ts(e.updated_at))
+            .set_source_service_revisions(Some(
                 e.sources
                     .iter()
                     .zip(sources)
@@ -475,59 +477,60 @@ impl ServiceRecord {
                         self.summary(arn, c, blue)
                     })
                     .collect(),
-            ),
-            target_service_revision: Some(self.summary(&e.target, target, green_shares)),
-            lifecycle_stage: e.native.as_ref().map(|r| r.lifecycle_stage()),
-            lifecycle_hook_details: e.native.as_ref().map(|r| r.hook_details()),
-            status: Some(e.status.clone()),
-            status_reason: e.status_reason.clone(),
-            deployment_configuration: Some(e.configuration.clone()),
-            rollback: e.rollback.clone(),
-            deployment_circuit_breaker: Some(ServiceDeploymentCircuitBreaker {
-                status: Some(monitor(breaker)),
-                failure_count: Some(e.failures),
-                threshold: Some(e.threshold),
-                ..Default::default()
-            }),
-            alarms: Some(ServiceDeploymentAlarms {
-                status: Some(monitor(alarms)),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }
+            ))
+            .target_service_revision(self.summary(&e.target, target, green_shares))
+            .set_lifecycle_stage(e.native.as_ref().map(|r| r.lifecycle_stage()))
+            .set_lifecycle_hook_details(e.native.as_ref().map(|r| r.hook_details()))
+            .status(e.status.clone())
+            .set_status_reason(e.status_reason.clone())
+            .deployment_configuration(e.configuration.clone())
+            .set_rollback(e.rollback.clone())
+            .deployment_circuit_breaker(
+                ServiceDeploymentCircuitBreaker::builder()
+                    .status(monitor(breaker))
+                    .failure_count(e.failures)
+                    .threshold(e.threshold)
+                    .build(),
+            )
+            .alarms(
+                ServiceDeploymentAlarms::builder()
+                    .status(monitor(alarms))
+                    .build(),
+            )
+            .build()
     }
 
     fn render_revision(&self, r: &RevisionRecord, cluster_arn: &str) -> ServiceRevision {
-        ServiceRevision {
-            service_revision_arn: Some(r.arn.clone()),
-            service_arn: Some(self.arn.clone()),
-            cluster_arn: Some(cluster_arn.to_owned()),
-            task_definition: r.task_definition.clone(),
-            capacity_provider_strategy: r.capacity_provider_strategy.clone(),
-            launch_type: r.launch_type.clone(),
-            platform_version: r.platform_version.clone(),
-            platform_family: super::services::platform_family(
+        ServiceRevision::builder()
+            .service_revision_arn(r.arn.clone())
+            .service_arn(self.arn.clone())
+            .cluster_arn(cluster_arn.to_owned())
+            .set_task_definition(r.task_definition.clone())
+            .set_capacity_provider_strategy(r.capacity_provider_strategy.clone())
+            .set_launch_type(r.launch_type.clone())
+            .set_platform_version(r.platform_version.clone())
+            .set_platform_family(super::services::platform_family(
                 &r.launch_type,
                 &r.capacity_provider_strategy,
-            ),
-            load_balancers: (!r.load_balancers.is_empty()).then(|| r.load_balancers.clone()),
-            service_registries: (!r.service_registries.is_empty())
-                .then(|| r.service_registries.clone()),
-            network_configuration: r.network_configuration.clone(),
-            container_images: Some(r.container_images.clone()),
-            guard_duty_enabled: Some(false),
+            ))
+            .set_load_balancers((!r.load_balancers.is_empty()).then(|| r.load_balancers.clone()))
+            .set_service_registries(
+                (!r.service_registries.is_empty()).then(|| r.service_registries.clone()),
+            )
+            .set_network_configuration(r.network_configuration.clone())
+            .set_container_images(Some(r.container_images.clone()))
+            .guard_duty_enabled(false)
             // Off unless the service uses Service Connect (aws-cli example of 2024).
-            service_connect_configuration: Some(r.service_connect.clone().unwrap_or_else(|| {
-                ServiceConnectConfiguration {
-                    enabled: Some(false),
-                    ..Default::default()
-                }
-            })),
-            volume_configurations: (!r.volume_configurations.is_empty())
-                .then(|| r.volume_configurations.clone()),
-            created_at: ts(r.created_at),
-            ..Default::default()
-        }
+            .service_connect_configuration(r.service_connect.clone().unwrap_or_else(|| {
+                ServiceConnectConfiguration::builder()
+                    .enabled(false)
+                    .build()
+            }))
+            .set_volume_configurations(
+                (!r.volume_configurations.is_empty()).then(|| r.volume_configurations.clone()),
+            )
+            .set_created_at(ts(r.created_at))
+            .build()
     }
 }
 
@@ -578,7 +581,7 @@ impl State {
         let svc = cluster
             .services
             .get(&name)
-            .filter(|s| s.status != ServiceStatus::INACTIVE)
+            .filter(|s| s.status != ServiceStatus::Inactive)
             .ok_or_else(ApiError::service_not_found)?;
         let after = req.created_at.as_ref().and_then(|c| c.after);
         let before = req.created_at.as_ref().and_then(|c| c.before);
@@ -592,17 +595,18 @@ impl State {
                 after.as_ref().is_none_or(|a| created.secs() >= a.secs())
                     && before.as_ref().is_none_or(|b| created.secs() <= b.secs())
             })
-            .map(|e| ServiceDeploymentBrief {
-                service_deployment_arn: Some(e.arn.clone()),
-                service_arn: Some(svc.arn.clone()),
-                cluster_arn: Some(cluster.arn.clone()),
-                started_at: e.started_at.and_then(ts),
-                created_at: ts(e.created_at),
-                finished_at: e.finished_at.and_then(ts),
-                target_service_revision_arn: Some(e.target.clone()),
-                status: Some(e.status.clone()),
-                status_reason: e.status_reason.clone(),
-                ..Default::default()
+            .map(|e| {
+                ServiceDeploymentBrief::builder()
+                    .service_deployment_arn(e.arn.clone())
+                    .service_arn(svc.arn.clone())
+                    .cluster_arn(cluster.arn.clone())
+                    .set_started_at(e.started_at.and_then(ts))
+                    .set_created_at(ts(e.created_at))
+                    .set_finished_at(e.finished_at.and_then(ts))
+                    .target_service_revision_arn(e.target.clone())
+                    .status(e.status.clone())
+                    .set_status_reason(e.status_reason.clone())
+                    .build()
             })
             .collect();
         let (service_deployments, next_token) = page(
@@ -613,11 +617,10 @@ impl State {
             100,
             "service-deployments",
         )?;
-        Ok(ListServiceDeploymentsResponse {
-            service_deployments: Some(service_deployments),
-            next_token,
-            ..Default::default()
-        })
+        Ok(ListServiceDeploymentsResponse::builder()
+            .set_service_deployments(Some(service_deployments))
+            .set_next_token(next_token)
+            .build())
     }
 
     /// DescribeServiceDeployments: up to 20 by ARN; unknown ones are MISSING failures.
@@ -631,11 +634,10 @@ impl State {
             let e = svc.history.iter().find(|e| e.arn == arn)?;
             Some(svc.render_deployment(e, cluster))
         })?;
-        Ok(DescribeServiceDeploymentsResponse {
-            service_deployments: Some(found),
-            failures: Some(failures),
-            ..Default::default()
-        })
+        Ok(DescribeServiceDeploymentsResponse::builder()
+            .set_service_deployments(Some(found))
+            .set_failures(Some(failures))
+            .build())
     }
 
     /// DescribeServiceRevisions: up to 20 by ARN; unknown ones are MISSING failures.
@@ -649,11 +651,10 @@ impl State {
             let r = svc.revisions.iter().find(|r| r.arn == arn)?;
             Some(svc.render_revision(r, cluster))
         })?;
-        Ok(DescribeServiceRevisionsResponse {
-            service_revisions: Some(found),
-            failures: Some(failures),
-            ..Default::default()
-        })
+        Ok(DescribeServiceRevisionsResponse::builder()
+            .set_service_revisions(Some(found))
+            .set_failures(Some(failures))
+            .build())
     }
 
     /// StopServiceDeployment: a deployment in progress is ROLLBACK_REQUESTED, and its rollback
@@ -710,10 +711,9 @@ impl State {
                 ))
             }
         }
-        Ok(StopServiceDeploymentResponse {
-            service_deployment_arn: Some(arn),
-            ..Default::default()
-        })
+        Ok(StopServiceDeploymentResponse::builder()
+            .service_deployment_arn(arn)
+            .build())
     }
 
     /// ContinueServiceDeployment: a PAUSE hook waiting for action goes on (CONTINUE, the
@@ -754,10 +754,9 @@ impl State {
         );
         e.updated_at = ctx.now;
         self.drive_native(&key, ctx.now);
-        Ok(ContinueServiceDeploymentResponse {
-            service_deployment_arn: Some(arn),
-            ..Default::default()
-        })
+        Ok(ContinueServiceDeploymentResponse::builder()
+            .service_deployment_arn(arn)
+            .build())
     }
 
     /// The service a service-deployment ARN names.
@@ -911,11 +910,10 @@ mod tests {
     fn history(r: &mut Region) -> Vec<ServiceDeploymentBrief> {
         r.call(
             State::list_service_deployments,
-            ListServiceDeploymentsRequest {
-                cluster: Some("c".into()),
-                service: Some("svc".into()),
-                ..Default::default()
-            },
+            ListServiceDeploymentsRequest::builder()
+                .cluster("c")
+                .service("svc")
+                .build(),
         )
         .unwrap()
         .service_deployments
@@ -939,20 +937,21 @@ mod tests {
         let answer = r
             .call(
                 State::update_service,
-                UpdateServiceRequest {
-                    cluster: Some("c".into()),
-                    service: Some("svc".into()),
-                    task_definition: Some("web:2".into()),
-                    deployment_configuration: Some(DeploymentConfiguration {
-                        deployment_circuit_breaker: Some(DeploymentCircuitBreaker {
-                            enable: Some(true),
-                            rollback: Some(true),
-                            ..Default::default()
-                        }),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                },
+                UpdateServiceRequest::builder()
+                    .cluster("c")
+                    .service("svc")
+                    .task_definition("web:2")
+                    .deployment_configuration(
+                        DeploymentConfiguration::builder()
+                            .deployment_circuit_breaker(
+                                DeploymentCircuitBreaker::builder()
+                                    .enable(true)
+                                    .rollback(true)
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .build(),
             )
             .unwrap()
             .service
@@ -974,14 +973,13 @@ mod tests {
         let described = r
             .call(
                 State::describe_service_deployments,
-                DescribeServiceDeploymentsRequest {
-                    service_deployment_arns: Some(vec![
+                DescribeServiceDeploymentsRequest::builder()
+                    .set_service_deployment_arns(Some(vec![
                         second,
                         "arn:aws:ecs:us-east-1:123456789012:service-deployment/c/svc/nothing"
                             .into(),
-                    ]),
-                    ..Default::default()
-                },
+                    ]))
+                    .build(),
             )
             .unwrap();
         let d = &described.service_deployments.unwrap()[0];

@@ -210,21 +210,21 @@ fn deployment_configuration_defaults(
     given.maximum_percent = given.maximum_percent.or(Some(200));
     given.minimum_healthy_percent = given.minimum_healthy_percent.or(Some(100));
     if controller == DeploymentControllerType::Ecs {
-        given.alarms.get_or_insert_with(|| DeploymentAlarms {
-            alarm_names: Some(vec![]),
-            rollback: Some(false),
-            enable: Some(false),
-            ..Default::default()
+        given.alarms.get_or_insert_with(|| {
+            DeploymentAlarms::builder()
+                .set_alarm_names(Some(vec![]))
+                .rollback(false)
+                .enable(false)
+                .build()
         });
         // The circuit breaker off, the ROLLING strategy without a bake time: every
         // CreateService and DescribeServices answer recorded since 2024 (2025 for these two).
-        given
-            .deployment_circuit_breaker
-            .get_or_insert_with(|| DeploymentCircuitBreaker {
-                enable: Some(false),
-                rollback: Some(false),
-                ..Default::default()
-            });
+        given.deployment_circuit_breaker.get_or_insert_with(|| {
+            DeploymentCircuitBreaker::builder()
+                .enable(false)
+                .rollback(false)
+                .build()
+        });
         given.strategy.get_or_insert(DeploymentStrategy::Rolling);
         given.bake_time_in_minutes.get_or_insert(0);
     }
@@ -239,36 +239,42 @@ fn merged_configuration(
     v: &DeploymentConfiguration,
     controller: DeploymentControllerType,
 ) -> DeploymentConfiguration {
-    let merged = DeploymentConfiguration {
-        deployment_circuit_breaker: v
-            .deployment_circuit_breaker
-            .clone()
-            .or_else(|| current.deployment_circuit_breaker.clone()),
-        maximum_percent: v.maximum_percent.or(current.maximum_percent),
-        minimum_healthy_percent: v
-            .minimum_healthy_percent
-            .or(current.minimum_healthy_percent),
-        alarms: v.alarms.clone().or_else(|| current.alarms.clone()),
-        strategy: v.strategy.clone().or_else(|| current.strategy.clone()),
-        bake_time_in_minutes: v.bake_time_in_minutes.or(current.bake_time_in_minutes),
-        lifecycle_hooks: v
-            .lifecycle_hooks
-            .clone()
-            .or_else(|| current.lifecycle_hooks.clone()),
-        linear_configuration: v
-            .linear_configuration
-            .clone()
-            .or_else(|| current.linear_configuration.clone()),
-        canary_configuration: v
-            .canary_configuration
-            .clone()
-            .or_else(|| current.canary_configuration.clone()),
-        early_success_criteria: v
-            .early_success_criteria
-            .clone()
-            .or_else(|| current.early_success_criteria.clone()),
-        unknown_fields: v.unknown_fields.clone(),
-    };
+    let merged = DeploymentConfiguration::builder()
+        .set_deployment_circuit_breaker(
+            v.deployment_circuit_breaker
+                .clone()
+                .or_else(|| current.deployment_circuit_breaker.clone()),
+        )
+        .set_maximum_percent(v.maximum_percent.or(current.maximum_percent))
+        .set_minimum_healthy_percent(
+            v.minimum_healthy_percent
+                .or(current.minimum_healthy_percent),
+        )
+        .set_alarms(v.alarms.clone().or_else(|| current.alarms.clone()))
+        .set_strategy(v.strategy.clone().or_else(|| current.strategy.clone()))
+        .set_bake_time_in_minutes(v.bake_time_in_minutes.or(current.bake_time_in_minutes))
+        .set_lifecycle_hooks(
+            v.lifecycle_hooks
+                .clone()
+                .or_else(|| current.lifecycle_hooks.clone()),
+        )
+        .set_linear_configuration(
+            v.linear_configuration
+                .clone()
+                .or_else(|| current.linear_configuration.clone()),
+        )
+        .set_canary_configuration(
+            v.canary_configuration
+                .clone()
+                .or_else(|| current.canary_configuration.clone()),
+        )
+        .set_early_success_criteria(
+            v.early_success_criteria
+                .clone()
+                .or_else(|| current.early_success_criteria.clone()),
+        )
+        .set_unknown_fields(v.unknown_fields.clone())
+        .build();
     deployment_configuration_defaults(merged, controller)
 }
 
@@ -331,10 +337,10 @@ impl State {
         let strategy = strategy.map(|items| {
             items
                 .into_iter()
-                .map(|i| CapacityProviderStrategyItem {
-                    weight: Some(i.weight.unwrap_or(0)),
-                    base: Some(i.base.unwrap_or(0)),
-                    ..i
+                .map(|mut i| {
+                    i.weight.get_or_insert(0);
+                    i.base.get_or_insert(0);
+                    i
                 })
                 .collect::<Vec<_>>()
         });
@@ -373,110 +379,118 @@ impl State {
         let deployments = svc
             .deployments
             .iter()
-            .map(|d| Deployment {
-                id: Some(d.id.clone()),
-                status: Some(d.status.clone()),
-                task_definition: d.task_definition.clone(),
-                desired_count: Some(d.desired),
-                pending_count: Some(d.tasks.pending()),
-                running_count: Some(d.tasks.running()),
-                failed_tasks: Some(d.failed),
-                rollout_state_reason: d.rollout_reason.clone(),
-                created_at: ts(d.created_at),
-                updated_at: ts(d.updated_at),
-                launch_type: d.launch_type.clone(),
-                capacity_provider_strategy: d.capacity_provider_strategy.clone(),
-                platform_version: d.platform_version.clone(),
-                platform_family: platform_family(&d.launch_type, &d.capacity_provider_strategy),
-                network_configuration: d.network_configuration.clone(),
-                service_connect_configuration: d.service_connect.clone(),
-                volume_configurations: (!d.volume_configurations.is_empty())
-                    .then(|| d.volume_configurations.clone()),
-                rollout_state: Some(d.rollout.clone()),
-                ..Default::default()
+            .map(|d| {
+                Deployment::builder()
+                    .id(d.id.clone())
+                    .status(d.status.clone())
+                    .set_task_definition(d.task_definition.clone())
+                    .desired_count(d.desired)
+                    .pending_count(d.tasks.pending())
+                    .running_count(d.tasks.running())
+                    .failed_tasks(d.failed)
+                    .set_rollout_state_reason(d.rollout_reason.clone())
+                    .set_created_at(ts(d.created_at))
+                    .set_updated_at(ts(d.updated_at))
+                    .set_launch_type(d.launch_type.clone())
+                    .set_capacity_provider_strategy(d.capacity_provider_strategy.clone())
+                    .set_platform_version(d.platform_version.clone())
+                    .set_platform_family(platform_family(
+                        &d.launch_type,
+                        &d.capacity_provider_strategy,
+                    ))
+                    .set_network_configuration(d.network_configuration.clone())
+                    .set_service_connect_configuration(d.service_connect.clone())
+                    .set_volume_configurations(
+                        (!d.volume_configurations.is_empty())
+                            .then(|| d.volume_configurations.clone()),
+                    )
+                    .rollout_state(d.rollout.clone())
+                    .build()
             })
             .collect();
-        Service {
-            service_arn: Some(svc.arn.clone()),
-            service_name: Some(name.to_owned()),
-            cluster_arn: Some(cluster.arn.clone()),
-            load_balancers: Some(svc.load_balancers.clone()),
-            service_registries: Some(svc.service_registries.clone()),
-            status: Some(svc.status.clone()),
-            desired_count: Some(svc.desired_count),
-            running_count: Some(running),
-            pending_count: Some(pending),
-            launch_type: svc.launch_type.clone(),
-            capacity_provider_strategy: svc.capacity_provider_strategy.clone(),
-            platform_version: svc.platform_version.clone(),
-            platform_family: platform_family(&svc.launch_type, &svc.capacity_provider_strategy),
-            task_definition: svc.task_definition.clone(),
-            deployment_configuration: Some(svc.deployment_configuration.clone()),
+        Service::builder()
+            .service_arn(svc.arn.clone())
+            .service_name(name.to_owned())
+            .cluster_arn(cluster.arn.clone())
+            .set_load_balancers(Some(svc.load_balancers.clone()))
+            .set_service_registries(Some(svc.service_registries.clone()))
+            .status(svc.status.clone())
+            .desired_count(svc.desired_count)
+            .running_count(running)
+            .pending_count(pending)
+            .set_launch_type(svc.launch_type.clone())
+            .set_capacity_provider_strategy(svc.capacity_provider_strategy.clone())
+            .set_platform_version(svc.platform_version.clone())
+            .set_platform_family(platform_family(
+                &svc.launch_type,
+                &svc.capacity_provider_strategy,
+            ))
+            .set_task_definition(svc.task_definition.clone())
+            .deployment_configuration(svc.deployment_configuration.clone())
             // Only EXTERNAL and CODE_DEPLOY services have task sets; a service shows their
             // tags, an empty list included (t-kikuc/note's DescribeServices of 2024).
-            task_sets: Some(
+            .set_task_sets(Some(
                 svc.task_sets
                     .iter()
                     .map(|t| t.render(&svc.arn, &cluster.arn, true))
                     .collect(),
-            ),
+            ))
             // One revision per deployment, named by the deployment's number, with its counts
             // (the CreateService answers recorded in 2026).
-            current_service_revisions: (svc.controller == DeploymentControllerType::Ecs).then(
+            .set_current_service_revisions((svc.controller == DeploymentControllerType::Ecs).then(
                 || {
                     // A rollback runs a revision an older deployment ran: it is listed once.
                     let mut seen = std::collections::BTreeSet::new();
                     svc.deployments
                         .iter()
                         .filter(|d| seen.insert(d.revision.clone()))
-                        .map(|d| ServiceCurrentRevisionSummary {
-                            arn: Some(d.revision.clone()),
-                            requested_task_count: Some(d.desired),
-                            running_task_count: Some(d.tasks.running()),
-                            pending_task_count: Some(d.tasks.pending()),
-                            ..Default::default()
+                        .map(|d| {
+                            ServiceCurrentRevisionSummary::builder()
+                                .arn(d.revision.clone())
+                                .requested_task_count(d.desired)
+                                .running_task_count(d.tasks.running())
+                                .pending_task_count(d.tasks.pending())
+                                .build()
                         })
                         .collect()
                 },
-            ),
-            current_service_deployment: svc.current_service_deployment(),
-            resource_management_type: Some(ResourceManagementType::Customer),
-            deployments: Some(deployments),
+            ))
+            .set_current_service_deployment(svc.current_service_deployment())
+            .resource_management_type(ResourceManagementType::Customer)
+            .set_deployments(Some(deployments))
             // The role given (a name becomes the account's role ARN, as the aws-cli example
             // create-service with a load balancer answers), else the service-linked role.
-            role_arn: Some(match &svc.role {
+            .role_arn(match &svc.role {
                 Some(role) if role.starts_with("arn:") => role.clone(),
                 Some(role) => format!("arn:aws:iam::{}:role/{role}", self.settings.account_id),
                 None => format!(
                     "arn:aws:iam::{}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS",
                     self.settings.account_id
                 ),
-            }),
-            events: Some(vec![]),
-            created_at: ts(svc.created_at),
-            placement_constraints: Some(svc.placement_constraints.clone()),
-            placement_strategy: Some(svc.placement_strategy.clone()),
-            network_configuration: svc.network_configuration.clone(),
+            })
+            .set_events(Some(vec![]))
+            .set_created_at(ts(svc.created_at))
+            .set_placement_constraints(Some(svc.placement_constraints.clone()))
+            .set_placement_strategy(Some(svc.placement_strategy.clone()))
+            .set_network_configuration(svc.network_configuration.clone())
             // 0 when not set (aws-cli examples update-service 1 and 2, recorded in 2025).
-            health_check_grace_period_seconds: Some(
-                svc.health_check_grace_period_seconds.unwrap_or(0),
-            ),
-            scheduling_strategy: Some(svc.scheduling_strategy.clone()),
-            deployment_controller: Some(DeploymentController {
-                r#type: Some(svc.controller.clone()),
-                ..Default::default()
-            }),
-            tags: with_tags.then(|| svc.tags.clone()),
-            enable_ecs_managed_tags: Some(svc.enable_ecs_managed_tags),
-            propagate_tags: Some(svc.propagate_tags.clone()),
-            enable_execute_command: Some(svc.enable_execute_command),
-            availability_zone_rebalancing: Some(svc.availability_zone_rebalancing.clone()),
+            .health_check_grace_period_seconds(svc.health_check_grace_period_seconds.unwrap_or(0))
+            .scheduling_strategy(svc.scheduling_strategy.clone())
+            .deployment_controller(
+                DeploymentController::builder()
+                    .r#type(svc.controller.clone())
+                    .build(),
+            )
+            .set_tags(with_tags.then(|| svc.tags.clone()))
+            .enable_ecs_managed_tags(svc.enable_ecs_managed_tags)
+            .propagate_tags(svc.propagate_tags.clone())
+            .enable_execute_command(svc.enable_execute_command)
+            .availability_zone_rebalancing(svc.availability_zone_rebalancing.clone())
             // The caller's identity; the emulator knows no principal but the account's (A43).
-            created_by: Some(super::task_definitions::principal_arn(
+            .created_by(super::task_definitions::principal_arn(
                 &self.settings.account_id,
-            )),
-            ..Default::default()
-        }
+            ))
+            .build()
     }
 
     pub(super) fn service_answer(
@@ -572,20 +586,15 @@ impl State {
         )?;
         let cluster = self.active_cluster(cluster_param.as_deref())?;
         if let Some(existing) = cluster.services.get(&name) {
-            if existing.status != ServiceStatus::INACTIVE {
+            if existing.status != ServiceStatus::Inactive {
                 let same_token = match (&existing.client_token, &req.client_token) {
                     (Some((t, f)), Some(token)) => t == token && *f == fp,
                     _ => false,
                 };
                 if same_token {
-                    return Ok(CreateServiceResponse {
-                        service: Some(self.service_answer(
-                            cluster_param.as_deref(),
-                            &name,
-                            false,
-                        )?),
-                        ..Default::default()
-                    });
+                    return Ok(CreateServiceResponse::builder()
+                        .service(self.service_answer(cluster_param.as_deref(), &name, false)?)
+                        .build());
                 }
                 return Err(ApiError::invalid("A service with this name already exists in the cluster; creation is not idempotent."));
             }
@@ -629,7 +638,7 @@ impl State {
             launch_defaults(&req.launch_type, &strategy, &req.platform_version);
         let record = ServiceRecord {
             arn: format!("{arn_prefix}/{}/{name}", cluster.name),
-            status: ServiceStatus::ACTIVE,
+            status: ServiceStatus::Active,
             controller,
             desired_count: req.desired_count.unwrap_or(0),
             task_definition,
@@ -710,10 +719,7 @@ impl State {
         if let Some(id) = first_deployment {
             self.schedule_deployment(cluster_name, name, id, ctx.now);
         }
-        Ok(CreateServiceResponse {
-            service: Some(answer),
-            ..Default::default()
-        })
+        Ok(CreateServiceResponse::builder().service(answer).build())
     }
 
     pub fn describe_services(
@@ -749,11 +755,10 @@ impl State {
                 )),
             }
         }
-        Ok(DescribeServicesResponse {
-            services: Some(services),
-            failures: Some(failures),
-            ..Default::default()
-        })
+        Ok(DescribeServicesResponse::builder()
+            .set_services(Some(services))
+            .set_failures(Some(failures))
+            .build())
     }
 
     pub fn update_service(
@@ -806,7 +811,7 @@ impl State {
             .clusters
             .get(&Self::cluster_name(req.cluster.as_deref()))
             .and_then(|c| c.services.get(&name))
-            .filter(|s| s.status == ServiceStatus::ACTIVE)
+            .filter(|s| s.status == ServiceStatus::Active)
         {
             Some(current)
                 if req.deployment_configuration.is_some() || req.load_balancers.is_some() =>
@@ -831,7 +836,7 @@ impl State {
             _ => None,
         };
         let svc = self.service_mut(req.cluster.as_deref(), req.service.as_deref())?;
-        if svc.status != ServiceStatus::ACTIVE {
+        if svc.status != ServiceStatus::Active {
             return Err(ApiError::service_not_active());
         }
         // AWS's words, without a final period (gruntwork-io/cloud-nuke issue 219, 2021).
@@ -1008,8 +1013,8 @@ impl State {
         if svc.controller == DeploymentControllerType::Ecs {
             if redeploy {
                 for d in &mut svc.deployments {
-                    if d.status == DeploymentStatus::PRIMARY {
-                        d.status = DeploymentStatus::ACTIVE;
+                    if d.status == DeploymentStatus::Primary {
+                        d.status = DeploymentStatus::Active;
                         d.updated_at = ctx.now;
                     }
                 }
@@ -1041,7 +1046,7 @@ impl State {
         let sets_to_recompute: Vec<String> = if desired_changed {
             svc.task_sets
                 .iter()
-                .filter(|s| s.status != TaskSetStatus::DRAINING)
+                .filter(|s| s.status != TaskSetStatus::Draining)
                 .map(|s| s.id.clone())
                 .collect()
         } else {
@@ -1069,10 +1074,7 @@ impl State {
         if let Some(id) = deployment_to_launch {
             self.schedule_deployment(cluster_name, name, id, ctx.now);
         }
-        Ok(UpdateServiceResponse {
-            service: Some(answer),
-            ..Default::default()
-        })
+        Ok(UpdateServiceResponse::builder().service(answer).build())
     }
 
     pub fn delete_service(
@@ -1098,14 +1100,14 @@ impl State {
                 {
                     return Err(ApiError::invalid("The service cannot be deleted while its desiredCount is above 0 unless force is set."));
                 }
-                svc.status = ServiceStatus::DRAINING;
+                svc.status = ServiceStatus::Draining;
                 svc.desired_count = 0;
                 just_drained = true;
                 svc.stop_unfinished_deployments(ctx.now);
                 for set in svc
                     .task_sets
                     .iter_mut()
-                    .filter(|s| s.status != TaskSetStatus::DRAINING)
+                    .filter(|s| s.status != TaskSetStatus::Draining)
                 {
                     set.start_draining(ctx.now);
                     draining_sets.push(set.id.clone());
@@ -1161,10 +1163,7 @@ impl State {
                 Event::ServiceInactive { key },
             );
         }
-        Ok(DeleteServiceResponse {
-            service: Some(answer),
-            ..Default::default()
-        })
+        Ok(DeleteServiceResponse::builder().service(answer).build())
     }
 
     pub fn list_services(
@@ -1180,7 +1179,7 @@ impl State {
         let arns: Vec<String> = cluster
             .services
             .values()
-            .filter(|s| s.status != ServiceStatus::INACTIVE)
+            .filter(|s| s.status != ServiceStatus::Inactive)
             .filter(|s| {
                 req.launch_type
                     .as_ref()
@@ -1202,11 +1201,10 @@ impl State {
             None => 0,
         };
         let end = (start + usize::try_from(max).unwrap_or(10)).min(arns.len());
-        Ok(ListServicesResponse {
-            service_arns: Some(arns[start..end].to_vec()),
-            next_token: (end < arns.len()).then(|| format!("svc-{end}")),
-            ..Default::default()
-        })
+        Ok(ListServicesResponse::builder()
+            .set_service_arns(Some(arns[start..end].to_vec()))
+            .set_next_token((end < arns.len()).then(|| format!("svc-{end}")))
+            .build())
     }
 }
 
@@ -1273,10 +1271,7 @@ mod tests {
         let listed = r
             .call(
                 State::list_services,
-                ListServicesRequest {
-                    cluster: Some("c".into()),
-                    ..Default::default()
-                },
+                ListServicesRequest::builder().cluster("c").build(),
             )
             .unwrap();
         assert_eq!(listed.service_arns.map(|a| a.len()), Some(1));
@@ -1297,15 +1292,12 @@ mod tests {
         service(&mut r, DeploymentControllerType::External, 1);
         let again = r.call(
             State::create_service,
-            CreateServiceRequest {
-                cluster: Some("c".into()),
-                service_name: Some("svc".into()),
-                desired_count: Some(1),
-                deployment_controller: Some(DeploymentController::of(
-                    DeploymentControllerType::External,
-                )),
-                ..Default::default()
-            },
+            CreateServiceRequest::builder()
+                .cluster("c")
+                .service_name("svc")
+                .desired_count(1)
+                .deployment_controller(DeploymentController::of(DeploymentControllerType::External))
+                .build(),
         );
         let e = again.unwrap_err();
         assert_eq!(e.code, "InvalidParameterException", "{e}");

@@ -169,7 +169,7 @@ impl State {
                     if svc
                         .task_sets
                         .get(&key.set)
-                        .is_some_and(|s| s.status == TaskSetStatus::DRAINING)
+                        .is_some_and(|s| s.status == TaskSetStatus::Draining)
                     {
                         svc.task_sets.remove(&key.set);
                     }
@@ -178,8 +178,8 @@ impl State {
             Event::ServiceInactive { key } => {
                 let mut left = vec![];
                 if let Some(svc) = self.service_rec(&key) {
-                    if svc.status == ServiceStatus::DRAINING {
-                        svc.status = ServiceStatus::INACTIVE;
+                    if svc.status == ServiceStatus::Draining {
+                        svc.status = ServiceStatus::Inactive;
                         for set in svc.task_sets.iter_mut() {
                             let (p, r) = set.tasks.clear();
                             left.extend(p.into_iter().chain(r));
@@ -277,7 +277,7 @@ impl State {
         let Some(set) = self.set_mut(&key) else {
             return;
         };
-        if set.recompute_due != Some(generation) || set.status == TaskSetStatus::DRAINING {
+        if set.recompute_due != Some(generation) || set.status == TaskSetStatus::Draining {
             return;
         }
         set.recompute_due = None;
@@ -299,7 +299,7 @@ impl State {
         let Some(set) = self.set_mut(&key) else {
             return;
         };
-        if set.status == TaskSetStatus::DRAINING {
+        if set.status == TaskSetStatus::Draining {
             return;
         }
         let (target, have) = (set.computed, set.tasks.total());
@@ -356,7 +356,7 @@ impl State {
             return;
         };
         // A draining set's batch stays for SetStopped, which stops it with the rest.
-        if set.status == TaskSetStatus::DRAINING {
+        if set.status == TaskSetStatus::Draining {
             return;
         }
         let ids = set.tasks.take(batch);
@@ -874,7 +874,7 @@ impl State {
             .find(|d| d.rollout == DeploymentRolloutState::Completed)
             .and_then(|d| d.load_balancers.clone());
         for d in &mut svc.deployments {
-            d.status = DeploymentStatus::ACTIVE;
+            d.status = DeploymentStatus::Active;
         }
         // AWS makes no new revision for a rollback: the last one that succeeded runs again.
         let mut fresh = DeploymentRecord::new(svc, id.clone(), svc.desired_count, at);
@@ -935,7 +935,7 @@ impl State {
 impl TaskSetRecord {
     /// Nothing left to do: no recompute due, nothing pending, every computed task running.
     pub(super) fn converged(&self) -> bool {
-        self.status != TaskSetStatus::DRAINING
+        self.status != TaskSetStatus::Draining
             && self.recompute_due.is_none()
             && self.tasks.pending() == 0
             && self.tasks.running() == self.computed
@@ -944,7 +944,7 @@ impl TaskSetRecord {
 
 impl DeploymentRecord {
     fn converged(&self) -> bool {
-        self.status == DeploymentStatus::PRIMARY
+        self.status == DeploymentStatus::Primary
             && self.tasks.pending() == 0
             && self.tasks.running() == self.desired
     }

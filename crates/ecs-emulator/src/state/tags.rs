@@ -26,7 +26,7 @@ impl State {
                 let svc = c
                     .services
                     .get_mut(service)
-                    .filter(|s| s.status != ServiceStatus::INACTIVE)
+                    .filter(|s| s.status != ServiceStatus::Inactive)
                     .ok_or_else(not_found)?;
                 Ok(&mut svc.tags)
             }
@@ -102,10 +102,9 @@ impl State {
         _ctx: &Ctx,
     ) -> Result<ListTagsForResourceResponse, ApiError> {
         let tags = self.tags_of(req.resource_arn.as_deref().unwrap_or_default())?;
-        Ok(ListTagsForResourceResponse {
-            tags: Some(tags.clone()),
-            ..Default::default()
-        })
+        Ok(ListTagsForResourceResponse::builder()
+            .set_tags(Some(tags.clone()))
+            .build())
     }
 }
 
@@ -116,11 +115,7 @@ mod tests {
     use super::*;
 
     fn tag(key: &str, value: &str) -> Tag {
-        Tag {
-            key: Some(key.into()),
-            value: Some(value.into()),
-            ..Default::default()
-        }
+        Tag::builder().key(key).value(value).build()
     }
 
     #[test]
@@ -129,20 +124,18 @@ mod tests {
         let arn = r
             .call(
                 State::create_cluster,
-                CreateClusterRequest {
-                    cluster_name: Some("c".into()),
-                    ..Default::default()
-                },
+                CreateClusterRequest::builder().cluster_name("c").build(),
             )
             .unwrap()
             .cluster
             .unwrap()
             .cluster_arn
             .unwrap();
-        let add = |tags: Vec<Tag>| TagResourceRequest {
-            resource_arn: Some(arn.clone()),
-            tags: Some(tags),
-            ..Default::default()
+        let add = |tags: Vec<Tag>| {
+            TagResourceRequest::builder()
+                .resource_arn(arn.clone())
+                .set_tags(Some(tags))
+                .build()
         };
         r.call(
             State::tag_resource,
@@ -153,20 +146,18 @@ mod tests {
             .unwrap();
         r.call(
             State::untag_resource,
-            UntagResourceRequest {
-                resource_arn: Some(arn.clone()),
-                tag_keys: Some(vec!["Team".into()]),
-                ..Default::default()
-            },
+            UntagResourceRequest::builder()
+                .resource_arn(arn.clone())
+                .set_tag_keys(Some(vec!["Team".into()]))
+                .build(),
         )
         .unwrap();
         let listed = r
             .call(
                 State::list_tags_for_resource,
-                ListTagsForResourceRequest {
-                    resource_arn: Some(arn.clone()),
-                    ..Default::default()
-                },
+                ListTagsForResourceRequest::builder()
+                    .resource_arn(arn.clone())
+                    .build(),
             )
             .unwrap();
         assert_eq!(
@@ -176,10 +167,9 @@ mod tests {
         );
         let missing = r.call(
             State::list_tags_for_resource,
-            ListTagsForResourceRequest {
-                resource_arn: Some("arn:aws:ecs:us-east-1:123456789012:cluster/nope".into()),
-                ..Default::default()
-            },
+            ListTagsForResourceRequest::builder()
+                .resource_arn("arn:aws:ecs:us-east-1:123456789012:cluster/nope")
+                .build(),
         );
         assert!(missing.is_err());
     }

@@ -180,11 +180,10 @@ impl State {
                 definition: definition.clone(),
                 tags: tags.clone(),
             });
-        Ok(RegisterTaskDefinitionResponse {
-            task_definition: Some(definition),
-            tags: (!tags.is_empty()).then_some(tags),
-            ..Default::default()
-        })
+        Ok(RegisterTaskDefinitionResponse::builder()
+            .task_definition(definition)
+            .set_tags((!tags.is_empty()).then_some(tags))
+            .build())
     }
 
     pub fn describe_task_definition(
@@ -201,15 +200,14 @@ impl State {
             .as_ref()
             .is_some_and(|i| i.contains(&TaskDefinitionField::Tags));
         // Without include, an empty list (aws-cli example describe-task-definition, 2024).
-        Ok(DescribeTaskDefinitionResponse {
-            task_definition: Some(record.definition.clone()),
-            tags: Some(if with_tags {
+        Ok(DescribeTaskDefinitionResponse::builder()
+            .task_definition(record.definition.clone())
+            .set_tags(Some(if with_tags {
                 record.tags.clone()
             } else {
                 vec![]
-            }),
-            ..Default::default()
-        })
+            }))
+            .build())
     }
 
     pub fn deregister_task_definition(
@@ -238,10 +236,9 @@ impl State {
             record.definition.status = Some(TaskDefinitionStatus::Inactive);
             record.definition.deregistered_at = ts(ctx.now);
         }
-        Ok(DeregisterTaskDefinitionResponse {
-            task_definition: Some(record.definition.clone()),
-            ..Default::default()
-        })
+        Ok(DeregisterTaskDefinitionResponse::builder()
+            .task_definition(record.definition.clone())
+            .build())
     }
 }
 
@@ -289,11 +286,10 @@ impl State {
             100,
             "families",
         )?;
-        Ok(ListTaskDefinitionFamiliesResponse {
-            families: Some(families),
-            next_token,
-            ..Default::default()
-        })
+        Ok(ListTaskDefinitionFamiliesResponse::builder()
+            .set_families(Some(families))
+            .set_next_token(next_token)
+            .build())
     }
 
     /// ListTaskDefinitions: the ARNs of the ACTIVE (default) or INACTIVE revisions, of one
@@ -324,11 +320,10 @@ impl State {
             100,
             "revisions",
         )?;
-        Ok(ListTaskDefinitionsResponse {
-            task_definition_arns: Some(arns),
-            next_token,
-            ..Default::default()
-        })
+        Ok(ListTaskDefinitionsResponse::builder()
+            .set_task_definition_arns(Some(arns))
+            .set_next_token(next_token)
+            .build())
     }
 }
 
@@ -348,10 +343,9 @@ mod tests {
         assert!(latest.ends_with(":task-definition/web:2"), "{latest}");
         r.call(
             State::deregister_task_definition,
-            DeregisterTaskDefinitionRequest {
-                task_definition: Some("web:2".into()),
-                ..Default::default()
-            },
+            DeregisterTaskDefinitionRequest::builder()
+                .task_definition("web:2")
+                .build(),
         )
         .unwrap();
         let latest = r.state.task_definition_arn("web").unwrap();

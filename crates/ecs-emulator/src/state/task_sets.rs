@@ -85,7 +85,7 @@ impl State {
         service: Option<&str>,
     ) -> Result<&mut ServiceRecord, ApiError> {
         let svc = self.service_mut(cluster, service)?;
-        if svc.status != ServiceStatus::ACTIVE {
+        if svc.status != ServiceStatus::Active {
             return Err(ApiError::service_not_active());
         }
         if svc.controller != DeploymentControllerType::External {
@@ -207,10 +207,9 @@ impl State {
                     .as_ref()
                     .is_some_and(|(_, f)| *f == fp)
                 {
-                    return Ok(CreateTaskSetResponse {
-                        task_set: Some(existing.render(&svc.arn, &cluster_arn, false)),
-                        ..Default::default()
-                    });
+                    return Ok(CreateTaskSetResponse::builder()
+                        .task_set(existing.render(&svc.arn, &cluster_arn, false))
+                        .build());
                 }
                 return Err(ApiError::invalid(
                     "The clientToken was already used with different parameters.",
@@ -236,7 +235,7 @@ impl State {
         let set = TaskSetRecord {
             arn: format!("{arn_prefix}/{cluster_name}/{service_name}/{id}"),
             id,
-            status: TaskSetStatus::ACTIVE,
+            status: TaskSetStatus::Active,
             task_definition: td,
             external_id: req.external_id.clone(),
             platform_version,
@@ -271,10 +270,7 @@ impl State {
         };
         svc.task_sets.push(set);
         self.schedule_recompute(key, ctx.now);
-        Ok(CreateTaskSetResponse {
-            task_set: Some(answer),
-            ..Default::default()
-        })
+        Ok(CreateTaskSetResponse::builder().task_set(answer).build())
     }
 
     pub fn describe_task_sets(
@@ -310,11 +306,10 @@ impl State {
                 (found, failures)
             }
         };
-        Ok(DescribeTaskSetsResponse {
-            task_sets: Some(task_sets),
-            failures: Some(failures),
-            ..Default::default()
-        })
+        Ok(DescribeTaskSetsResponse::builder()
+            .set_task_sets(Some(task_sets))
+            .set_failures(Some(failures))
+            .build())
     }
 
     pub(super) fn task_set_mut<'s>(
@@ -357,7 +352,7 @@ impl State {
             req.service.as_deref(),
             req.task_set.as_deref(),
         )?;
-        if set.status == TaskSetStatus::DRAINING {
+        if set.status == TaskSetStatus::Draining {
             return Err(ApiError::invalid("A DRAINING task set cannot be updated."));
         }
         set.scale = req
@@ -371,10 +366,7 @@ impl State {
         set.updated_at = ctx.now;
         let answer = set.render(&svc_arn, &cluster_arn_of(&svc_arn), false);
         self.schedule_recompute(key, ctx.now);
-        Ok(UpdateTaskSetResponse {
-            task_set: Some(answer),
-            ..Default::default()
-        })
+        Ok(UpdateTaskSetResponse::builder().task_set(answer).build())
     }
 
     pub fn delete_task_set(
@@ -388,9 +380,9 @@ impl State {
             req.task_set.as_deref(),
         )?;
         let mut started = false;
-        if set.status != TaskSetStatus::DRAINING {
+        if set.status != TaskSetStatus::Draining {
             // A8: AWS refuses the PRIMARY set, not a set above scale 0.
-            if set.status == TaskSetStatus::PRIMARY && req.force != Some(true) {
+            if set.status == TaskSetStatus::Primary && req.force != Some(true) {
                 return Err(ApiError::invalid(PRIMARY_NOT_DELETED));
             }
             set.start_draining(ctx.now);
@@ -400,10 +392,7 @@ impl State {
         if started {
             self.schedule_drain(key, ctx.now);
         }
-        Ok(DeleteTaskSetResponse {
-            task_set: Some(answer),
-            ..Default::default()
-        })
+        Ok(DeleteTaskSetResponse::builder().task_set(answer).build())
     }
 
     pub fn update_service_primary_task_set(
@@ -418,18 +407,18 @@ impl State {
             .get(&id)
             .ok_or_else(ApiError::task_set_not_found)?
             .status;
-        if *status == TaskSetStatus::DRAINING {
+        if *status == TaskSetStatus::Draining {
             return Err(ApiError::invalid(
                 "A DRAINING task set cannot become the primary task set.",
             ));
         }
         for set in svc.task_sets.iter_mut() {
             let chosen = set.id == id;
-            if chosen && set.status != TaskSetStatus::PRIMARY {
-                set.status = TaskSetStatus::PRIMARY;
+            if chosen && set.status != TaskSetStatus::Primary {
+                set.status = TaskSetStatus::Primary;
                 set.updated_at = ctx.now;
-            } else if !chosen && set.status == TaskSetStatus::PRIMARY {
-                set.status = TaskSetStatus::ACTIVE;
+            } else if !chosen && set.status == TaskSetStatus::Primary {
+                set.status = TaskSetStatus::Active;
                 set.updated_at = ctx.now;
             }
         }
@@ -446,10 +435,9 @@ impl State {
         svc.load_balancers = primary.load_balancers.clone();
         svc.service_registries = primary.service_registries.clone();
         let answer = primary.render(&svc.arn, &cluster_arn_of(&svc.arn), false);
-        Ok(UpdateServicePrimaryTaskSetResponse {
-            task_set: Some(answer),
-            ..Default::default()
-        })
+        Ok(UpdateServicePrimaryTaskSetResponse::builder()
+            .task_set(answer)
+            .build())
     }
 }
 
@@ -463,14 +451,13 @@ mod call_tests {
     fn create(r: &mut Region, token: &str, percent: i32) -> TaskSet {
         r.call(
             State::create_task_set,
-            CreateTaskSetRequest {
-                cluster: Some("c".into()),
-                service: Some("svc".into()),
-                task_definition: Some("web".into()),
-                client_token: Some(token.into()),
-                scale: Some(Scale::percent(percent)),
-                ..Default::default()
-            },
+            CreateTaskSetRequest::builder()
+                .cluster("c")
+                .service("svc")
+                .task_definition("web")
+                .client_token(token)
+                .scale(Scale::percent(percent))
+                .build(),
         )
         .unwrap()
         .task_set
@@ -480,12 +467,11 @@ mod call_tests {
     fn describe(r: &mut Region, id: &str) -> TaskSet {
         r.call(
             State::describe_task_sets,
-            DescribeTaskSetsRequest {
-                cluster: Some("c".into()),
-                service: Some("svc".into()),
-                task_sets: Some(vec![id.into()]),
-                ..Default::default()
-            },
+            DescribeTaskSetsRequest::builder()
+                .cluster("c")
+                .service("svc")
+                .set_task_sets(Some(vec![id.into()]))
+                .build(),
         )
         .unwrap()
         .task_sets
@@ -528,12 +514,11 @@ mod call_tests {
         let switched = r
             .call(
                 State::update_service_primary_task_set,
-                UpdateServicePrimaryTaskSetRequest {
-                    cluster: Some("c".into()),
-                    service: Some("svc".into()),
-                    primary_task_set: Some(green.clone()),
-                    ..Default::default()
-                },
+                UpdateServicePrimaryTaskSetRequest::builder()
+                    .cluster("c")
+                    .service("svc")
+                    .primary_task_set(green.clone())
+                    .build(),
             )
             .unwrap();
         assert_eq!(
@@ -548,13 +533,12 @@ mod call_tests {
         let deleted = r
             .call(
                 State::delete_task_set,
-                DeleteTaskSetRequest {
-                    cluster: Some("c".into()),
-                    service: Some("svc".into()),
-                    task_set: Some(blue.clone()),
-                    force: Some(true),
-                    ..Default::default()
-                },
+                DeleteTaskSetRequest::builder()
+                    .cluster("c")
+                    .service("svc")
+                    .task_set(blue.clone())
+                    .force(true)
+                    .build(),
             )
             .unwrap();
         assert_eq!(

@@ -306,18 +306,18 @@ impl TaskRecord {
     fn status_at(&self, now: SystemTime) -> (TaskStatus, i64) {
         let mut trail = vec![];
         if self.awsvpc() {
-            trail.push(TaskStatus::PROVISIONING);
+            trail.push(TaskStatus::Provisioning);
             if self.started_at.is_some()
                 || now.min(self.stopped_at.unwrap_or(now)) >= self.pending_at()
             {
-                trail.push(TaskStatus::PENDING);
+                trail.push(TaskStatus::Pending);
             }
         } else {
-            trail.push(TaskStatus::PENDING);
+            trail.push(TaskStatus::Pending);
         }
         let mut changes = 0;
         if self.started_at.is_some() {
-            trail.push(TaskStatus::RUNNING);
+            trail.push(TaskStatus::Running);
             if let Some(stopping) = self.stopping_at {
                 // Desired STOPPED is a change of its own; then, halfway to the stop, the
                 // task deprovisions its interface (awsvpc) or stops its containers.
@@ -325,7 +325,7 @@ impl TaskRecord {
                 // Its targets drain first: DEACTIVATING (the task lifecycle of the ECS
                 // developer guide: deregistration from target groups happens there).
                 if self.draining_until.is_some() && !self.counted_while_stopping && now > stopping {
-                    trail.push(TaskStatus::DEACTIVATING);
+                    trail.push(TaskStatus::Deactivating);
                 }
                 let from = self.draining_until.unwrap_or(stopping).max(stopping);
                 let due = self.stop_due.unwrap_or(from);
@@ -335,18 +335,18 @@ impl TaskRecord {
                     && ((now >= from + half && now > from) || self.stopped_at.is_some())
                 {
                     trail.push(if self.awsvpc() {
-                        TaskStatus::DEPROVISIONING
+                        TaskStatus::Deprovisioning
                     } else {
-                        TaskStatus::STOPPING
+                        TaskStatus::Stopping
                     });
                 }
             }
         }
         if self.stopped_at.is_some_and(|t| t <= now) {
-            trail.push(TaskStatus::STOPPED);
+            trail.push(TaskStatus::Stopped);
         }
         let version = i64::try_from(trail.len() + changes).unwrap_or(i64::MAX);
-        let last = trail.pop().unwrap_or(TaskStatus::PENDING);
+        let last = trail.pop().unwrap_or(TaskStatus::Pending);
         (last, version)
     }
 
@@ -371,9 +371,9 @@ impl TaskRecord {
     fn render(&self, cluster_arn: &str, now: SystemTime, with_tags: bool) -> Task {
         let (last, version) = self.status_at(now);
         let desired = if self.stopping_at.is_some() {
-            TaskStatus::STOPPED
+            TaskStatus::Stopped
         } else {
-            TaskStatus::RUNNING
+            TaskStatus::Running
         };
         let started = self.started_at.filter(|t| *t <= now);
         let container_status = match last.as_str() {
@@ -390,7 +390,7 @@ impl TaskRecord {
                     cluster_arn,
                     container_status,
                     started.is_some(),
-                    last != TaskStatus::PROVISIONING,
+                    last != TaskStatus::Provisioning,
                 )
             })
             .collect();
@@ -405,16 +405,17 @@ impl TaskRecord {
                     "STOPPED" => "DELETED",
                     _ => "ATTACHED",
                 };
-                let detail = |name: &str, value: &str| KeyValuePair {
-                    name: Some(name.to_owned()),
-                    value: Some(value.to_owned()),
-                    ..Default::default()
+                let detail = |name: &str, value: &str| {
+                    KeyValuePair::builder()
+                        .name(name.to_owned())
+                        .value(value.to_owned())
+                        .build()
                 };
-                vec![Attachment {
-                    id: Some(eni.attachment_id.clone()),
-                    r#type: Some("ElasticNetworkInterface".into()),
-                    status: Some(status.into()),
-                    details: Some(if status == "PRECREATED" {
+                vec![Attachment::builder()
+                    .id(eni.attachment_id.clone())
+                    .r#type("ElasticNetworkInterface")
+                    .status(status)
+                    .set_details(Some(if status == "PRECREATED" {
                         vec![detail("subnetId", &eni.subnet)]
                     } else {
                         vec![
@@ -427,76 +428,67 @@ impl TaskRecord {
                             ),
                             detail("privateIPv4Address", &eni.private_ip),
                         ]
-                    }),
-                    ..Default::default()
-                }]
+                    }))
+                    .build()]
             })
             .unwrap_or_default();
         let fargate = self.spec.platform_version.is_some();
         let connected = self.phase_at(0.2, now);
         let stopped = self.stopped_at.filter(|t| *t <= now);
-        Task {
-            attachments: Some(attachments),
-            attributes: Some(vec![Attribute {
-                name: Some("ecs.cpu-architecture".into()),
-                value: Some("x86_64".into()),
-                ..Default::default()
-            }]),
-            availability_zone: Some(self.availability_zone.clone()),
-            capacity_provider_name: self.spec.capacity_provider.clone(),
-            cluster_arn: Some(cluster_arn.to_owned()),
-            connectivity: connected.map(|_| Connectivity::Connected),
-            connectivity_at: connected.and_then(ts),
-            containers: Some(containers),
-            cpu: self.cpu.clone(),
-            created_at: ts(self.created_at),
-            desired_status: Some(desired),
-            enable_execute_command: Some(self.spec.enable_execute_command),
-            execution_stopped_at: stopped.and_then(ts),
-            group: Some(self.spec.group.clone()),
-            health_status: Some(HealthStatus::UnknownValue),
-            last_status: Some(last),
-            launch_type: self.spec.launch_type.clone(),
-            memory: self.memory.clone(),
-            overrides: Some(self.spec.overrides.clone().unwrap_or_else(|| {
-                TaskOverride {
-                    container_overrides: Some(
+        Task::builder()
+            .set_attachments(Some(attachments))
+            .set_attributes(Some(vec![Attribute::builder()
+                .name("ecs.cpu-architecture")
+                .value("x86_64")
+                .build()]))
+            .availability_zone(self.availability_zone.clone())
+            .set_capacity_provider_name(self.spec.capacity_provider.clone())
+            .cluster_arn(cluster_arn.to_owned())
+            .set_connectivity(connected.map(|_| Connectivity::Connected))
+            .set_connectivity_at(connected.and_then(ts))
+            .set_containers(Some(containers))
+            .set_cpu(self.cpu.clone())
+            .set_created_at(ts(self.created_at))
+            .desired_status(desired)
+            .enable_execute_command(self.spec.enable_execute_command)
+            .set_execution_stopped_at(stopped.and_then(ts))
+            .group(self.spec.group.clone())
+            .health_status(HealthStatus::UnknownValue)
+            .last_status(last)
+            .set_launch_type(self.spec.launch_type.clone())
+            .set_memory(self.memory.clone())
+            .set_overrides(Some(self.spec.overrides.clone().unwrap_or_else(|| {
+                TaskOverride::builder()
+                    .set_container_overrides(Some(
                         self.containers
                             .iter()
-                            .map(|c| ContainerOverride {
-                                name: Some(c.name.clone()),
-                                ..Default::default()
-                            })
+                            .map(|c| ContainerOverride::builder().name(c.name.clone()).build())
                             .collect(),
-                    ),
-                    inference_accelerator_overrides: Some(vec![]),
-                    ..Default::default()
-                }
-            })),
-            platform_version: self.spec.platform_version.clone(),
-            platform_family: self.spec.platform_family.clone(),
-            pull_started_at: self.phase_at(0.6, now).and_then(ts),
-            pull_stopped_at: self.phase_at(0.9, now).and_then(ts),
-            started_at: started.and_then(ts),
-            started_by: self.spec.started_by.clone(),
-            stop_code: self.stop_cause.as_ref().map(|c| c.code.clone()),
-            stopped_at: stopped.and_then(ts),
-            stopped_reason: self.stop_cause.as_ref().map(|c| c.reason.clone()),
-            stopping_at: self.stopping_at.and_then(ts),
-            tags: with_tags.then(|| self.spec.tags.clone()).or(Some(vec![])),
-            task_arn: Some(self.arn.clone()),
-            task_definition_arn: Some(self.spec.task_definition.clone()),
-            version: Some(version),
-            ephemeral_storage: fargate.then(|| EphemeralStorage {
-                size_in_gi_b: Some(20),
-                ..Default::default()
-            }),
-            fargate_ephemeral_storage: fargate.then(|| TaskEphemeralStorage {
-                size_in_gi_b: Some(20),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }
+                    ))
+                    .set_inference_accelerator_overrides(Some(vec![]))
+                    .build()
+            })))
+            .set_platform_version(self.spec.platform_version.clone())
+            .set_platform_family(self.spec.platform_family.clone())
+            .set_pull_started_at(self.phase_at(0.6, now).and_then(ts))
+            .set_pull_stopped_at(self.phase_at(0.9, now).and_then(ts))
+            .set_started_at(started.and_then(ts))
+            .set_started_by(self.spec.started_by.clone())
+            .set_stop_code(self.stop_cause.as_ref().map(|c| c.code.clone()))
+            .set_stopped_at(stopped.and_then(ts))
+            .set_stopped_reason(self.stop_cause.as_ref().map(|c| c.reason.clone()))
+            .set_stopping_at(self.stopping_at.and_then(ts))
+            .set_tags(with_tags.then(|| self.spec.tags.clone()).or(Some(vec![])))
+            .task_arn(self.arn.clone())
+            .task_definition_arn(self.spec.task_definition.clone())
+            .version(version)
+            .set_ephemeral_storage(
+                fargate.then(|| EphemeralStorage::builder().size_in_gi_b(20).build()),
+            )
+            .set_fargate_ephemeral_storage(
+                fargate.then(|| TaskEphemeralStorage::builder().size_in_gi_b(20).build()),
+            )
+            .build()
     }
 
     fn render_container(
@@ -516,11 +508,10 @@ impl TaskRecord {
             .as_ref()
             .filter(|_| provisioned)
             .map(|eni| {
-                vec![NetworkInterface {
-                    attachment_id: Some(eni.attachment_id.clone()),
-                    private_ipv4_address: Some(eni.private_ip.clone()),
-                    ..Default::default()
-                }]
+                vec![NetworkInterface::builder()
+                    .attachment_id(eni.attachment_id.clone())
+                    .private_ipv4_address(eni.private_ip.clone())
+                    .build()]
             })
             .unwrap_or_default();
         // Once it runs, a bridge or host task binds its ports on the host; an awsvpc one uses
@@ -531,30 +522,30 @@ impl TaskRecord {
             }
             c.port_mappings
                 .iter()
-                .map(|m| NetworkBinding {
-                    bind_ip: Some("0.0.0.0".into()),
-                    container_port: m.container_port,
-                    host_port: m.host_port.or(m.container_port),
-                    protocol: Some(m.protocol.clone().unwrap_or(TransportProtocol::Tcp)),
-                    ..Default::default()
+                .map(|m| {
+                    NetworkBinding::builder()
+                        .bind_ip("0.0.0.0")
+                        .set_container_port(m.container_port)
+                        .set_host_port(m.host_port.or(m.container_port))
+                        .protocol(m.protocol.clone().unwrap_or(TransportProtocol::Tcp))
+                        .build()
                 })
                 .collect()
         });
-        Container {
-            container_arn: Some(format!("{prefix}:container/{cluster}/{}/{}", self.id, c.id)),
-            task_arn: Some(self.arn.clone()),
-            name: Some(c.name.clone()),
-            image: c.image.clone(),
-            runtime_id: started.then(|| format!("{}-{}", self.id, 1_000_000_000u64 + self.seq)),
-            last_status: Some(status.to_owned()),
-            network_bindings,
-            network_interfaces: Some(network_interfaces),
-            health_status: Some(HealthStatus::UnknownValue),
-            cpu: Some(c.cpu.unwrap_or(0).to_string()),
-            memory: c.memory.map(|m| m.to_string()),
-            memory_reservation: c.memory_reservation.map(|m| m.to_string()),
-            ..Default::default()
-        }
+        Container::builder()
+            .container_arn(format!("{prefix}:container/{cluster}/{}/{}", self.id, c.id))
+            .task_arn(self.arn.clone())
+            .name(c.name.clone())
+            .set_image(c.image.clone())
+            .set_runtime_id(started.then(|| format!("{}-{}", self.id, 1_000_000_000u64 + self.seq)))
+            .last_status(status.to_owned())
+            .set_network_bindings(network_bindings)
+            .set_network_interfaces(Some(network_interfaces))
+            .health_status(HealthStatus::UnknownValue)
+            .cpu(c.cpu.unwrap_or(0).to_string())
+            .set_memory(c.memory.map(|m| m.to_string()))
+            .set_memory_reservation(c.memory_reservation.map(|m| m.to_string()))
+            .build()
     }
 
     /// Whether ListTasks' `desiredStatus` filter takes it.
@@ -1202,11 +1193,10 @@ impl State {
             100,
             "tasks",
         )?;
-        Ok(ListTasksResponse {
-            task_arns: Some(task_arns),
-            next_token,
-            ..Default::default()
-        })
+        Ok(ListTasksResponse::builder()
+            .set_task_arns(Some(task_arns))
+            .set_next_token(next_token)
+            .build())
     }
 
     /// DescribeTasks: up to 100 tasks by id or ARN; unknown ones are MISSING failures.
@@ -1256,11 +1246,10 @@ impl State {
                 }
             }
         }
-        Ok(DescribeTasksResponse {
-            tasks: Some(tasks),
-            failures: Some(failures),
-            ..Default::default()
-        })
+        Ok(DescribeTasksResponse::builder()
+            .set_tasks(Some(tasks))
+            .set_failures(Some(failures))
+            .build())
     }
 
     /// StopTask: the task is desired STOPPED at once; a service's scheduler starts another in
@@ -1355,10 +1344,7 @@ impl State {
             .get(&cluster_name)
             .ok_or_else(ApiError::cluster_not_found)?;
         let answer = c.tasks.get(&id).map(|t| t.render(&c.arn, ctx.now, true));
-        Ok(StopTaskResponse {
-            task: answer,
-            ..Default::default()
-        })
+        Ok(StopTaskResponse::builder().set_task(answer).build())
     }
 
     /// RunTask: `count` (1..=10) standalone tasks of a task definition, in the group
@@ -1461,11 +1447,10 @@ impl State {
             .filter_map(|id| c.tasks.get(id))
             .map(|t| t.render(&c.arn, ctx.now, true))
             .collect();
-        Ok(RunTaskResponse {
-            tasks: Some(tasks),
-            failures: Some(vec![]),
-            ..Default::default()
-        })
+        Ok(RunTaskResponse::builder()
+            .set_tasks(Some(tasks))
+            .set_failures(Some(vec![]))
+            .build())
     }
 }
 
@@ -1543,11 +1528,10 @@ mod tests {
     fn describe(r: &mut Region, arns: Vec<String>) -> Vec<Task> {
         r.call(
             State::describe_tasks,
-            DescribeTasksRequest {
-                cluster: Some("c".into()),
-                tasks: Some(arns),
-                ..Default::default()
-            },
+            DescribeTasksRequest::builder()
+                .cluster("c")
+                .set_tasks(Some(arns))
+                .build(),
         )
         .unwrap()
         .tasks
@@ -1557,20 +1541,18 @@ mod tests {
     fn stopped(r: &mut Region) -> Vec<String> {
         list(
             r,
-            ListTasksRequest {
-                cluster: Some("c".into()),
-                desired_status: Some(DesiredStatus::Stopped),
-                ..Default::default()
-            },
+            ListTasksRequest::builder()
+                .cluster("c")
+                .desired_status(DesiredStatus::Stopped)
+                .build(),
         )
     }
 
     fn of_service(_r: &mut Region) -> ListTasksRequest {
-        ListTasksRequest {
-            cluster: Some("c".into()),
-            service_name: Some("svc".into()),
-            ..Default::default()
-        }
+        ListTasksRequest::builder()
+            .cluster("c")
+            .service_name("svc")
+            .build()
     }
 
     #[test]
@@ -1591,7 +1573,7 @@ mod tests {
         let tasks = describe(&mut r, arns.clone());
         assert!(tasks
             .iter()
-            .all(|t| t.last_status == Some(TaskStatus::PENDING)));
+            .all(|t| t.last_status == Some(TaskStatus::Pending)));
         assert!(tasks
             .iter()
             .all(|t| t.group.as_deref() == Some("service:svc")));
@@ -1604,7 +1586,7 @@ mod tests {
         let tasks = describe(&mut r, arns);
         assert!(tasks
             .iter()
-            .all(|t| t.last_status == Some(TaskStatus::RUNNING)));
+            .all(|t| t.last_status == Some(TaskStatus::Running)));
         assert!(tasks.iter().all(|t| t.started_at.is_some()));
         assert!(r.state.check_invariants().is_empty());
     }
@@ -1617,12 +1599,11 @@ mod tests {
         let deployment = svc.deployments.unwrap()[0].id.clone().unwrap();
         r.call(
             State::update_service,
-            UpdateServiceRequest {
-                cluster: Some("c".into()),
-                service: Some("svc".into()),
-                desired_count: Some(1),
-                ..Default::default()
-            },
+            UpdateServiceRequest::builder()
+                .cluster("c")
+                .service("svc")
+                .desired_count(1)
+                .build(),
         )
         .unwrap();
         r.wait(10);
@@ -1630,7 +1611,7 @@ mod tests {
         assert_eq!(gone.len(), 2);
         let tasks = describe(&mut r, gone);
         for t in &tasks {
-            assert_eq!(t.desired_status, Some(TaskStatus::STOPPED));
+            assert_eq!(t.desired_status, Some(TaskStatus::Stopped));
             assert_eq!(t.stop_code, Some(TaskStopCode::ServiceSchedulerInitiated));
             assert_eq!(
                 t.stopped_reason.as_deref(),
@@ -1643,7 +1624,7 @@ mod tests {
         let tasks = describe(&mut r, all);
         assert!(tasks
             .iter()
-            .all(|t| t.last_status == Some(TaskStatus::STOPPED)));
+            .all(|t| t.last_status == Some(TaskStatus::Stopped)));
         // An hour after they stopped, they are gone.
         r.wait(3600);
         assert!(stopped(&mut r).is_empty());
@@ -1661,17 +1642,16 @@ mod tests {
         let answer = r
             .call(
                 State::stop_task,
-                StopTaskRequest {
-                    cluster: Some("c".into()),
-                    task: Some(first[0].clone()),
-                    ..Default::default()
-                },
+                StopTaskRequest::builder()
+                    .cluster("c")
+                    .task(first[0].clone())
+                    .build(),
             )
             .unwrap()
             .task
             .unwrap();
-        assert_eq!(answer.last_status, Some(TaskStatus::RUNNING));
-        assert_eq!(answer.desired_status, Some(TaskStatus::STOPPED));
+        assert_eq!(answer.last_status, Some(TaskStatus::Running));
+        assert_eq!(answer.desired_status, Some(TaskStatus::Stopped));
         assert_eq!(
             answer.stopped_reason.as_deref(),
             Some("Task stopped by user")
@@ -1684,16 +1664,15 @@ mod tests {
         assert_ne!(now, first);
         assert_eq!(
             describe(&mut r, now)[0].last_status,
-            Some(TaskStatus::RUNNING)
+            Some(TaskStatus::Running)
         );
         let err = r
             .call(
                 State::stop_task,
-                StopTaskRequest {
-                    cluster: Some("c".into()),
-                    task: Some("0123456789abcdef0123456789abcdef".into()),
-                    ..Default::default()
-                },
+                StopTaskRequest::builder()
+                    .cluster("c")
+                    .task("0123456789abcdef0123456789abcdef")
+                    .build(),
             )
             .unwrap_err();
         assert_eq!(err.code, "InvalidParameterException");
@@ -1705,41 +1684,40 @@ mod tests {
         fixtures::service(&mut r, DeploymentControllerType::External, 0);
         r.call(
             State::register_task_definition,
-            RegisterTaskDefinitionRequest {
-                family: Some("job".into()),
-                network_mode: Some(NetworkMode::Awsvpc),
-                requires_compatibilities: Some(vec![Compatibility::Fargate]),
-                cpu: Some("256".into()),
-                memory: Some("512".into()),
-                container_definitions: Some(vec![ContainerDefinition {
-                    name: Some("job".into()),
-                    image: Some("busybox".into()),
-                    ..Default::default()
-                }]),
-                ..Default::default()
-            },
+            RegisterTaskDefinitionRequest::builder()
+                .family("job")
+                .network_mode(NetworkMode::Awsvpc)
+                .set_requires_compatibilities(Some(vec![Compatibility::Fargate]))
+                .cpu("256")
+                .memory("512")
+                .set_container_definitions(Some(vec![ContainerDefinition::builder()
+                    .name("job")
+                    .image("busybox")
+                    .build()]))
+                .build(),
         )
         .unwrap();
-        let run = RunTaskRequest {
-            cluster: Some("c".into()),
-            task_definition: Some("job".into()),
-            launch_type: Some(LaunchType::Fargate),
-            network_configuration: Some(NetworkConfiguration {
-                awsvpc_configuration: Some(AwsVpcConfiguration {
-                    subnets: Some(vec!["subnet-1".into()]),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
+        let run = RunTaskRequest::builder()
+            .cluster("c")
+            .task_definition("job")
+            .launch_type(LaunchType::Fargate)
+            .set_network_configuration(Some(
+                NetworkConfiguration::builder()
+                    .set_awsvpc_configuration(Some(
+                        AwsVpcConfiguration::builder()
+                            .set_subnets(Some(vec!["subnet-1".into()]))
+                            .build(),
+                    ))
+                    .build(),
+            ))
+            .build();
         let task = r
             .call(State::run_task, run.clone())
             .unwrap()
             .tasks
             .unwrap()
             .remove(0);
-        assert_eq!(task.last_status, Some(TaskStatus::PROVISIONING));
+        assert_eq!(task.last_status, Some(TaskStatus::Provisioning));
         assert_eq!(task.version, Some(1));
         assert_eq!(task.group.as_deref(), Some("family:job"));
         assert_eq!(task.platform_version.as_deref(), Some("1.4.0"));
@@ -1752,7 +1730,7 @@ mod tests {
         );
         r.wait(120);
         let task = describe(&mut r, vec![task.task_arn.unwrap()]).remove(0);
-        assert_eq!(task.last_status, Some(TaskStatus::RUNNING));
+        assert_eq!(task.last_status, Some(TaskStatus::Running));
         assert_eq!(task.version, Some(3));
         let details = task.attachments.unwrap().remove(0).details.unwrap();
         assert!(details
@@ -1760,22 +1738,18 @@ mod tests {
             .any(|d| d.name.as_deref() == Some("privateIPv4Address")));
         let r2 = r.call(
             State::delete_service,
-            DeleteServiceRequest {
-                cluster: Some("c".into()),
-                service: Some("svc".into()),
-                force: Some(true),
-                ..Default::default()
-            },
+            DeleteServiceRequest::builder()
+                .cluster("c")
+                .service("svc")
+                .force(true)
+                .build(),
         );
         assert!(r2.is_ok());
         r.wait(120);
         let err = r
             .call(
                 State::delete_cluster,
-                DeleteClusterRequest {
-                    cluster: Some("c".into()),
-                    ..Default::default()
-                },
+                DeleteClusterRequest::builder().cluster("c").build(),
             )
             .unwrap_err();
         assert_eq!(err.code, "ClusterContainsTasksException");
@@ -1794,42 +1768,39 @@ mod tests {
         let set = r
             .call(
                 State::create_task_set,
-                CreateTaskSetRequest {
-                    cluster: Some("c".into()),
-                    service: Some("svc".into()),
-                    task_definition: Some("web".into()),
-                    scale: Some(super::super::scale_of(ecs_model::Decimal::ONE_HUNDRED)),
-                    ..Default::default()
-                },
+                CreateTaskSetRequest::builder()
+                    .cluster("c")
+                    .service("svc")
+                    .task_definition("web")
+                    .scale(super::super::scale_of(ecs_model::Decimal::ONE_HUNDRED))
+                    .build(),
             )
             .unwrap()
             .task_set
             .unwrap();
         r.wait(120);
         let id = set.id.unwrap();
-        let by_set = ListTasksRequest {
-            cluster: Some("c".into()),
-            started_by: Some(id.clone()),
-            ..Default::default()
-        };
+        let by_set = ListTasksRequest::builder()
+            .cluster("c")
+            .started_by(id.clone())
+            .build();
         let arns = list(&mut r, by_set.clone());
         assert_eq!(arns.len(), 2);
         r.call(
             State::delete_task_set,
-            DeleteTaskSetRequest {
-                cluster: Some("c".into()),
-                service: Some("svc".into()),
-                task_set: Some(id.clone()),
-                force: Some(true),
-                ..Default::default()
-            },
+            DeleteTaskSetRequest::builder()
+                .cluster("c")
+                .service("svc")
+                .task_set(id.clone())
+                .force(true)
+                .build(),
         )
         .unwrap();
         let tasks = describe(&mut r, arns.clone());
         assert!(tasks
             .iter()
-            .all(|t| t.desired_status == Some(TaskStatus::STOPPED)
-                && t.last_status == Some(TaskStatus::RUNNING)));
+            .all(|t| t.desired_status == Some(TaskStatus::Stopped)
+                && t.last_status == Some(TaskStatus::Running)));
         assert!(
             list(&mut r, by_set).is_empty(),
             "desired STOPPED: not listed by default"
@@ -1839,7 +1810,7 @@ mod tests {
         let tasks = describe(&mut r, arns);
         assert!(tasks
             .iter()
-            .all(|t| t.last_status == Some(TaskStatus::STOPPED)));
+            .all(|t| t.last_status == Some(TaskStatus::Stopped)));
         assert!(r.state.check_invariants().is_empty());
     }
 
@@ -1870,11 +1841,10 @@ mod tests {
         let missing = r
             .call(
                 State::describe_tasks,
-                DescribeTasksRequest {
-                    cluster: Some("c".into()),
-                    tasks: Some(vec!["0123456789abcdef0123456789abcdef".into()]),
-                    ..Default::default()
-                },
+                DescribeTasksRequest::builder()
+                    .cluster("c")
+                    .set_tasks(Some(vec!["0123456789abcdef0123456789abcdef".into()]))
+                    .build(),
             )
             .unwrap();
         let failure = &missing.failures.unwrap()[0];

@@ -21,6 +21,7 @@ pub mod types {
 
     /// `Action`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct Action {
         /// `Type`: one of forward, authenticate-oidc, authenticate-cognito, redirect, fixed-response, jwt-validation.
         pub r#type: Option<String>,
@@ -40,6 +41,210 @@ pub mod types {
         pub forward_config: Option<ForwardActionConfig>,
         /// `JwtValidationConfig`.
         pub jwt_validation_config: Option<JwtValidationActionConfig>,
+    }
+
+    impl Action {
+        /// A builder with every member unset: `Action::builder().<member>(..).build()`.
+        pub fn builder() -> ActionBuilder {
+            ActionBuilder::default()
+        }
+    }
+
+    /// Builds a [`Action`] one member at a time; [`ActionBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct ActionBuilder {
+        inner: Action,
+    }
+
+    #[allow(deprecated)]
+    impl ActionBuilder {
+        /// Sets `Type`.
+        ///
+        /// `Type`: one of forward, authenticate-oidc, authenticate-cognito, redirect, fixed-response, jwt-validation.
+        #[inline]
+        pub fn r#type(mut self, value: impl Into<String>) -> Self {
+            self.inner.r#type = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Type` as a whole.
+        #[inline]
+        pub fn set_type(mut self, value: Option<String>) -> Self {
+            self.inner.r#type = value;
+            self
+        }
+
+        /// Sets `TargetGroupArn`.
+        ///
+        /// `TargetGroupArn`.
+        #[inline]
+        pub fn target_group_arn(mut self, value: impl Into<String>) -> Self {
+            self.inner.target_group_arn = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `TargetGroupArn` as a whole.
+        #[inline]
+        pub fn set_target_group_arn(mut self, value: Option<String>) -> Self {
+            self.inner.target_group_arn = value;
+            self
+        }
+
+        /// Sets `AuthenticateOidcConfig`.
+        ///
+        /// `AuthenticateOidcConfig`.
+        #[inline]
+        pub fn authenticate_oidc_config(
+            mut self,
+            value: impl Into<AuthenticateOidcActionConfig>,
+        ) -> Self {
+            self.inner.authenticate_oidc_config = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `AuthenticateOidcConfig` as a whole.
+        #[inline]
+        pub fn set_authenticate_oidc_config(
+            mut self,
+            value: Option<AuthenticateOidcActionConfig>,
+        ) -> Self {
+            self.inner.authenticate_oidc_config = value;
+            self
+        }
+
+        /// Sets `AuthenticateCognitoConfig`.
+        ///
+        /// `AuthenticateCognitoConfig`.
+        #[inline]
+        pub fn authenticate_cognito_config(
+            mut self,
+            value: impl Into<AuthenticateCognitoActionConfig>,
+        ) -> Self {
+            self.inner.authenticate_cognito_config = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `AuthenticateCognitoConfig` as a whole.
+        #[inline]
+        pub fn set_authenticate_cognito_config(
+            mut self,
+            value: Option<AuthenticateCognitoActionConfig>,
+        ) -> Self {
+            self.inner.authenticate_cognito_config = value;
+            self
+        }
+
+        /// Sets `Order`.
+        ///
+        /// `Order`.
+        #[inline]
+        pub fn order(mut self, value: impl Into<i32>) -> Self {
+            self.inner.order = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Order` as a whole.
+        #[inline]
+        pub fn set_order(mut self, value: Option<i32>) -> Self {
+            self.inner.order = value;
+            self
+        }
+
+        /// Sets `RedirectConfig`.
+        ///
+        /// `RedirectConfig`.
+        #[inline]
+        pub fn redirect_config(mut self, value: impl Into<RedirectActionConfig>) -> Self {
+            self.inner.redirect_config = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `RedirectConfig` as a whole.
+        #[inline]
+        pub fn set_redirect_config(mut self, value: Option<RedirectActionConfig>) -> Self {
+            self.inner.redirect_config = value;
+            self
+        }
+
+        /// Sets `FixedResponseConfig`.
+        ///
+        /// `FixedResponseConfig`.
+        #[inline]
+        pub fn fixed_response_config(
+            mut self,
+            value: impl Into<FixedResponseActionConfig>,
+        ) -> Self {
+            self.inner.fixed_response_config = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `FixedResponseConfig` as a whole.
+        #[inline]
+        pub fn set_fixed_response_config(
+            mut self,
+            value: Option<FixedResponseActionConfig>,
+        ) -> Self {
+            self.inner.fixed_response_config = value;
+            self
+        }
+
+        /// Sets `ForwardConfig`.
+        ///
+        /// `ForwardConfig`.
+        #[inline]
+        pub fn forward_config(mut self, value: impl Into<ForwardActionConfig>) -> Self {
+            self.inner.forward_config = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `ForwardConfig` as a whole.
+        #[inline]
+        pub fn set_forward_config(mut self, value: Option<ForwardActionConfig>) -> Self {
+            self.inner.forward_config = value;
+            self
+        }
+
+        /// Sets `JwtValidationConfig`.
+        ///
+        /// `JwtValidationConfig`.
+        #[inline]
+        pub fn jwt_validation_config(
+            mut self,
+            value: impl Into<JwtValidationActionConfig>,
+        ) -> Self {
+            self.inner.jwt_validation_config = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `JwtValidationConfig` as a whole.
+        #[inline]
+        pub fn set_jwt_validation_config(
+            mut self,
+            value: Option<JwtValidationActionConfig>,
+        ) -> Self {
+            self.inner.jwt_validation_config = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> Action {
+            self.inner
+        }
+    }
+
+    impl From<Action> for ActionBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: Action) -> Self {
+            ActionBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for ActionBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("ActionBuilder").field(&self.inner).finish()
+        }
     }
 
     impl Action {
@@ -216,11 +421,88 @@ pub mod types {
 
     /// `AddTagsInput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct AddTagsInput {
         /// `ResourceArns`.
         pub resource_arns: Option<Vec<String>>,
         /// `Tags`.
         pub tags: Option<Vec<Tag>>,
+    }
+
+    impl AddTagsInput {
+        /// A builder with every member unset: `AddTagsInput::builder().<member>(..).build()`.
+        pub fn builder() -> AddTagsInputBuilder {
+            AddTagsInputBuilder::default()
+        }
+    }
+
+    /// Builds a [`AddTagsInput`] one member at a time; [`AddTagsInputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct AddTagsInputBuilder {
+        inner: AddTagsInput,
+    }
+
+    #[allow(deprecated)]
+    impl AddTagsInputBuilder {
+        /// Appends one item to `ResourceArns`.
+        ///
+        /// `ResourceArns`.
+        #[inline]
+        pub fn resource_arns(mut self, item: impl Into<String>) -> Self {
+            self.inner
+                .resource_arns
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `ResourceArns` as a whole.
+        #[inline]
+        pub fn set_resource_arns(mut self, value: Option<Vec<String>>) -> Self {
+            self.inner.resource_arns = value;
+            self
+        }
+
+        /// Appends one item to `Tags`.
+        ///
+        /// `Tags`.
+        #[inline]
+        pub fn tags(mut self, item: impl Into<Tag>) -> Self {
+            self.inner
+                .tags
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Tags` as a whole.
+        #[inline]
+        pub fn set_tags(mut self, value: Option<Vec<Tag>>) -> Self {
+            self.inner.tags = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> AddTagsInput {
+            self.inner
+        }
+    }
+
+    impl From<AddTagsInput> for AddTagsInputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: AddTagsInput) -> Self {
+            AddTagsInputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for AddTagsInputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("AddTagsInputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl AddTagsInput {
@@ -292,7 +574,46 @@ pub mod types {
 
     /// `AddTagsOutput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct AddTagsOutput {}
+
+    impl AddTagsOutput {
+        /// A builder with every member unset: `AddTagsOutput::builder().<member>(..).build()`.
+        pub fn builder() -> AddTagsOutputBuilder {
+            AddTagsOutputBuilder::default()
+        }
+    }
+
+    /// Builds a [`AddTagsOutput`] one member at a time; [`AddTagsOutputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct AddTagsOutputBuilder {
+        inner: AddTagsOutput,
+    }
+
+    #[allow(deprecated)]
+    impl AddTagsOutputBuilder {
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> AddTagsOutput {
+            self.inner
+        }
+    }
+
+    impl From<AddTagsOutput> for AddTagsOutputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: AddTagsOutput) -> Self {
+            AddTagsOutputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for AddTagsOutputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("AddTagsOutputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
+    }
 
     impl AddTagsOutput {
         /// The members the model requires.
@@ -330,6 +651,7 @@ pub mod types {
 
     /// `AdministrativeOverride`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct AdministrativeOverride {
         /// `State`: one of unknown, no_override, zonal_shift_active, zonal_shift_delegated_to_dns.
         pub state: Option<String>,
@@ -337,6 +659,92 @@ pub mod types {
         pub reason: Option<String>,
         /// `Description`.
         pub description: Option<String>,
+    }
+
+    impl AdministrativeOverride {
+        /// A builder with every member unset: `AdministrativeOverride::builder().<member>(..).build()`.
+        pub fn builder() -> AdministrativeOverrideBuilder {
+            AdministrativeOverrideBuilder::default()
+        }
+    }
+
+    /// Builds a [`AdministrativeOverride`] one member at a time; [`AdministrativeOverrideBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct AdministrativeOverrideBuilder {
+        inner: AdministrativeOverride,
+    }
+
+    #[allow(deprecated)]
+    impl AdministrativeOverrideBuilder {
+        /// Sets `State`.
+        ///
+        /// `State`: one of unknown, no_override, zonal_shift_active, zonal_shift_delegated_to_dns.
+        #[inline]
+        pub fn state(mut self, value: impl Into<String>) -> Self {
+            self.inner.state = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `State` as a whole.
+        #[inline]
+        pub fn set_state(mut self, value: Option<String>) -> Self {
+            self.inner.state = value;
+            self
+        }
+
+        /// Sets `Reason`.
+        ///
+        /// `Reason`: one of AdministrativeOverride.Unknown, AdministrativeOverride.NoOverride, AdministrativeOverride.ZonalShiftActive, AdministrativeOverride.ZonalShiftDelegatedToDns.
+        #[inline]
+        pub fn reason(mut self, value: impl Into<String>) -> Self {
+            self.inner.reason = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Reason` as a whole.
+        #[inline]
+        pub fn set_reason(mut self, value: Option<String>) -> Self {
+            self.inner.reason = value;
+            self
+        }
+
+        /// Sets `Description`.
+        ///
+        /// `Description`.
+        #[inline]
+        pub fn description(mut self, value: impl Into<String>) -> Self {
+            self.inner.description = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Description` as a whole.
+        #[inline]
+        pub fn set_description(mut self, value: Option<String>) -> Self {
+            self.inner.description = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> AdministrativeOverride {
+            self.inner
+        }
+    }
+
+    impl From<AdministrativeOverride> for AdministrativeOverrideBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: AdministrativeOverride) -> Self {
+            AdministrativeOverrideBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for AdministrativeOverrideBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("AdministrativeOverrideBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl AdministrativeOverride {
@@ -408,11 +816,82 @@ pub mod types {
 
     /// `AnomalyDetection`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct AnomalyDetection {
         /// `Result`: one of anomalous, normal.
         pub result: Option<String>,
         /// `MitigationInEffect`: one of yes, no.
         pub mitigation_in_effect: Option<String>,
+    }
+
+    impl AnomalyDetection {
+        /// A builder with every member unset: `AnomalyDetection::builder().<member>(..).build()`.
+        pub fn builder() -> AnomalyDetectionBuilder {
+            AnomalyDetectionBuilder::default()
+        }
+    }
+
+    /// Builds a [`AnomalyDetection`] one member at a time; [`AnomalyDetectionBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct AnomalyDetectionBuilder {
+        inner: AnomalyDetection,
+    }
+
+    #[allow(deprecated)]
+    impl AnomalyDetectionBuilder {
+        /// Sets `Result`.
+        ///
+        /// `Result`: one of anomalous, normal.
+        #[inline]
+        pub fn result(mut self, value: impl Into<String>) -> Self {
+            self.inner.result = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Result` as a whole.
+        #[inline]
+        pub fn set_result(mut self, value: Option<String>) -> Self {
+            self.inner.result = value;
+            self
+        }
+
+        /// Sets `MitigationInEffect`.
+        ///
+        /// `MitigationInEffect`: one of yes, no.
+        #[inline]
+        pub fn mitigation_in_effect(mut self, value: impl Into<String>) -> Self {
+            self.inner.mitigation_in_effect = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `MitigationInEffect` as a whole.
+        #[inline]
+        pub fn set_mitigation_in_effect(mut self, value: Option<String>) -> Self {
+            self.inner.mitigation_in_effect = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> AnomalyDetection {
+            self.inner
+        }
+    }
+
+    impl From<AnomalyDetection> for AnomalyDetectionBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: AnomalyDetection) -> Self {
+            AnomalyDetectionBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for AnomalyDetectionBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("AnomalyDetectionBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl AnomalyDetection {
@@ -476,6 +955,7 @@ pub mod types {
 
     /// `AuthenticateCognitoActionConfig`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct AuthenticateCognitoActionConfig {
         /// `UserPoolArn`.
         pub user_pool_arn: Option<String>,
@@ -493,6 +973,178 @@ pub mod types {
         pub authentication_request_extra_params: Option<std::collections::BTreeMap<String, String>>,
         /// `OnUnauthenticatedRequest`: one of deny, allow, authenticate.
         pub on_unauthenticated_request: Option<String>,
+    }
+
+    impl AuthenticateCognitoActionConfig {
+        /// A builder with every member unset: `AuthenticateCognitoActionConfig::builder().<member>(..).build()`.
+        pub fn builder() -> AuthenticateCognitoActionConfigBuilder {
+            AuthenticateCognitoActionConfigBuilder::default()
+        }
+    }
+
+    /// Builds a [`AuthenticateCognitoActionConfig`] one member at a time; [`AuthenticateCognitoActionConfigBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct AuthenticateCognitoActionConfigBuilder {
+        inner: AuthenticateCognitoActionConfig,
+    }
+
+    #[allow(deprecated)]
+    impl AuthenticateCognitoActionConfigBuilder {
+        /// Sets `UserPoolArn`.
+        ///
+        /// `UserPoolArn`.
+        #[inline]
+        pub fn user_pool_arn(mut self, value: impl Into<String>) -> Self {
+            self.inner.user_pool_arn = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `UserPoolArn` as a whole.
+        #[inline]
+        pub fn set_user_pool_arn(mut self, value: Option<String>) -> Self {
+            self.inner.user_pool_arn = value;
+            self
+        }
+
+        /// Sets `UserPoolClientId`.
+        ///
+        /// `UserPoolClientId`.
+        #[inline]
+        pub fn user_pool_client_id(mut self, value: impl Into<String>) -> Self {
+            self.inner.user_pool_client_id = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `UserPoolClientId` as a whole.
+        #[inline]
+        pub fn set_user_pool_client_id(mut self, value: Option<String>) -> Self {
+            self.inner.user_pool_client_id = value;
+            self
+        }
+
+        /// Sets `UserPoolDomain`.
+        ///
+        /// `UserPoolDomain`.
+        #[inline]
+        pub fn user_pool_domain(mut self, value: impl Into<String>) -> Self {
+            self.inner.user_pool_domain = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `UserPoolDomain` as a whole.
+        #[inline]
+        pub fn set_user_pool_domain(mut self, value: Option<String>) -> Self {
+            self.inner.user_pool_domain = value;
+            self
+        }
+
+        /// Sets `SessionCookieName`.
+        ///
+        /// `SessionCookieName`.
+        #[inline]
+        pub fn session_cookie_name(mut self, value: impl Into<String>) -> Self {
+            self.inner.session_cookie_name = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `SessionCookieName` as a whole.
+        #[inline]
+        pub fn set_session_cookie_name(mut self, value: Option<String>) -> Self {
+            self.inner.session_cookie_name = value;
+            self
+        }
+
+        /// Sets `Scope`.
+        ///
+        /// `Scope`.
+        #[inline]
+        pub fn scope(mut self, value: impl Into<String>) -> Self {
+            self.inner.scope = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Scope` as a whole.
+        #[inline]
+        pub fn set_scope(mut self, value: Option<String>) -> Self {
+            self.inner.scope = value;
+            self
+        }
+
+        /// Sets `SessionTimeout`.
+        ///
+        /// `SessionTimeout`.
+        #[inline]
+        pub fn session_timeout(mut self, value: impl Into<i64>) -> Self {
+            self.inner.session_timeout = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `SessionTimeout` as a whole.
+        #[inline]
+        pub fn set_session_timeout(mut self, value: Option<i64>) -> Self {
+            self.inner.session_timeout = value;
+            self
+        }
+
+        /// Sets `AuthenticationRequestExtraParams`.
+        ///
+        /// `AuthenticationRequestExtraParams`.
+        #[inline]
+        pub fn authentication_request_extra_params(
+            mut self,
+            value: impl Into<std::collections::BTreeMap<String, String>>,
+        ) -> Self {
+            self.inner.authentication_request_extra_params = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `AuthenticationRequestExtraParams` as a whole.
+        #[inline]
+        pub fn set_authentication_request_extra_params(
+            mut self,
+            value: Option<std::collections::BTreeMap<String, String>>,
+        ) -> Self {
+            self.inner.authentication_request_extra_params = value;
+            self
+        }
+
+        /// Sets `OnUnauthenticatedRequest`.
+        ///
+        /// `OnUnauthenticatedRequest`: one of deny, allow, authenticate.
+        #[inline]
+        pub fn on_unauthenticated_request(mut self, value: impl Into<String>) -> Self {
+            self.inner.on_unauthenticated_request = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `OnUnauthenticatedRequest` as a whole.
+        #[inline]
+        pub fn set_on_unauthenticated_request(mut self, value: Option<String>) -> Self {
+            self.inner.on_unauthenticated_request = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> AuthenticateCognitoActionConfig {
+            self.inner
+        }
+    }
+
+    impl From<AuthenticateCognitoActionConfig> for AuthenticateCognitoActionConfigBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: AuthenticateCognitoActionConfig) -> Self {
+            AuthenticateCognitoActionConfigBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for AuthenticateCognitoActionConfigBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("AuthenticateCognitoActionConfigBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl AuthenticateCognitoActionConfig {
@@ -667,6 +1319,7 @@ pub mod types {
 
     /// `AuthenticateOidcActionConfig`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct AuthenticateOidcActionConfig {
         /// `Issuer`.
         pub issuer: Option<String>,
@@ -692,6 +1345,242 @@ pub mod types {
         pub on_unauthenticated_request: Option<String>,
         /// `UseExistingClientSecret`.
         pub use_existing_client_secret: Option<bool>,
+    }
+
+    impl AuthenticateOidcActionConfig {
+        /// A builder with every member unset: `AuthenticateOidcActionConfig::builder().<member>(..).build()`.
+        pub fn builder() -> AuthenticateOidcActionConfigBuilder {
+            AuthenticateOidcActionConfigBuilder::default()
+        }
+    }
+
+    /// Builds a [`AuthenticateOidcActionConfig`] one member at a time; [`AuthenticateOidcActionConfigBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct AuthenticateOidcActionConfigBuilder {
+        inner: AuthenticateOidcActionConfig,
+    }
+
+    #[allow(deprecated)]
+    impl AuthenticateOidcActionConfigBuilder {
+        /// Sets `Issuer`.
+        ///
+        /// `Issuer`.
+        #[inline]
+        pub fn issuer(mut self, value: impl Into<String>) -> Self {
+            self.inner.issuer = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Issuer` as a whole.
+        #[inline]
+        pub fn set_issuer(mut self, value: Option<String>) -> Self {
+            self.inner.issuer = value;
+            self
+        }
+
+        /// Sets `AuthorizationEndpoint`.
+        ///
+        /// `AuthorizationEndpoint`.
+        #[inline]
+        pub fn authorization_endpoint(mut self, value: impl Into<String>) -> Self {
+            self.inner.authorization_endpoint = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `AuthorizationEndpoint` as a whole.
+        #[inline]
+        pub fn set_authorization_endpoint(mut self, value: Option<String>) -> Self {
+            self.inner.authorization_endpoint = value;
+            self
+        }
+
+        /// Sets `TokenEndpoint`.
+        ///
+        /// `TokenEndpoint`.
+        #[inline]
+        pub fn token_endpoint(mut self, value: impl Into<String>) -> Self {
+            self.inner.token_endpoint = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `TokenEndpoint` as a whole.
+        #[inline]
+        pub fn set_token_endpoint(mut self, value: Option<String>) -> Self {
+            self.inner.token_endpoint = value;
+            self
+        }
+
+        /// Sets `UserInfoEndpoint`.
+        ///
+        /// `UserInfoEndpoint`.
+        #[inline]
+        pub fn user_info_endpoint(mut self, value: impl Into<String>) -> Self {
+            self.inner.user_info_endpoint = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `UserInfoEndpoint` as a whole.
+        #[inline]
+        pub fn set_user_info_endpoint(mut self, value: Option<String>) -> Self {
+            self.inner.user_info_endpoint = value;
+            self
+        }
+
+        /// Sets `ClientId`.
+        ///
+        /// `ClientId`.
+        #[inline]
+        pub fn client_id(mut self, value: impl Into<String>) -> Self {
+            self.inner.client_id = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `ClientId` as a whole.
+        #[inline]
+        pub fn set_client_id(mut self, value: Option<String>) -> Self {
+            self.inner.client_id = value;
+            self
+        }
+
+        /// Sets `ClientSecret`.
+        ///
+        /// `ClientSecret`.
+        #[inline]
+        pub fn client_secret(mut self, value: impl Into<String>) -> Self {
+            self.inner.client_secret = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `ClientSecret` as a whole.
+        #[inline]
+        pub fn set_client_secret(mut self, value: Option<String>) -> Self {
+            self.inner.client_secret = value;
+            self
+        }
+
+        /// Sets `SessionCookieName`.
+        ///
+        /// `SessionCookieName`.
+        #[inline]
+        pub fn session_cookie_name(mut self, value: impl Into<String>) -> Self {
+            self.inner.session_cookie_name = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `SessionCookieName` as a whole.
+        #[inline]
+        pub fn set_session_cookie_name(mut self, value: Option<String>) -> Self {
+            self.inner.session_cookie_name = value;
+            self
+        }
+
+        /// Sets `Scope`.
+        ///
+        /// `Scope`.
+        #[inline]
+        pub fn scope(mut self, value: impl Into<String>) -> Self {
+            self.inner.scope = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Scope` as a whole.
+        #[inline]
+        pub fn set_scope(mut self, value: Option<String>) -> Self {
+            self.inner.scope = value;
+            self
+        }
+
+        /// Sets `SessionTimeout`.
+        ///
+        /// `SessionTimeout`.
+        #[inline]
+        pub fn session_timeout(mut self, value: impl Into<i64>) -> Self {
+            self.inner.session_timeout = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `SessionTimeout` as a whole.
+        #[inline]
+        pub fn set_session_timeout(mut self, value: Option<i64>) -> Self {
+            self.inner.session_timeout = value;
+            self
+        }
+
+        /// Sets `AuthenticationRequestExtraParams`.
+        ///
+        /// `AuthenticationRequestExtraParams`.
+        #[inline]
+        pub fn authentication_request_extra_params(
+            mut self,
+            value: impl Into<std::collections::BTreeMap<String, String>>,
+        ) -> Self {
+            self.inner.authentication_request_extra_params = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `AuthenticationRequestExtraParams` as a whole.
+        #[inline]
+        pub fn set_authentication_request_extra_params(
+            mut self,
+            value: Option<std::collections::BTreeMap<String, String>>,
+        ) -> Self {
+            self.inner.authentication_request_extra_params = value;
+            self
+        }
+
+        /// Sets `OnUnauthenticatedRequest`.
+        ///
+        /// `OnUnauthenticatedRequest`: one of deny, allow, authenticate.
+        #[inline]
+        pub fn on_unauthenticated_request(mut self, value: impl Into<String>) -> Self {
+            self.inner.on_unauthenticated_request = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `OnUnauthenticatedRequest` as a whole.
+        #[inline]
+        pub fn set_on_unauthenticated_request(mut self, value: Option<String>) -> Self {
+            self.inner.on_unauthenticated_request = value;
+            self
+        }
+
+        /// Sets `UseExistingClientSecret`.
+        ///
+        /// `UseExistingClientSecret`.
+        #[inline]
+        pub fn use_existing_client_secret(mut self, value: impl Into<bool>) -> Self {
+            self.inner.use_existing_client_secret = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `UseExistingClientSecret` as a whole.
+        #[inline]
+        pub fn set_use_existing_client_secret(mut self, value: Option<bool>) -> Self {
+            self.inner.use_existing_client_secret = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> AuthenticateOidcActionConfig {
+            self.inner
+        }
+    }
+
+    impl From<AuthenticateOidcActionConfig> for AuthenticateOidcActionConfigBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: AuthenticateOidcActionConfig) -> Self {
+            AuthenticateOidcActionConfigBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for AuthenticateOidcActionConfigBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("AuthenticateOidcActionConfigBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl AuthenticateOidcActionConfig {
@@ -932,6 +1821,7 @@ pub mod types {
 
     /// `AvailabilityZone`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct AvailabilityZone {
         /// `ZoneName`.
         pub zone_name: Option<String>,
@@ -943,6 +1833,133 @@ pub mod types {
         pub load_balancer_addresses: Option<Vec<LoadBalancerAddress>>,
         /// `SourceNatIpv6Prefixes`.
         pub source_nat_ipv6_prefixes: Option<Vec<String>>,
+    }
+
+    impl AvailabilityZone {
+        /// A builder with every member unset: `AvailabilityZone::builder().<member>(..).build()`.
+        pub fn builder() -> AvailabilityZoneBuilder {
+            AvailabilityZoneBuilder::default()
+        }
+    }
+
+    /// Builds a [`AvailabilityZone`] one member at a time; [`AvailabilityZoneBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct AvailabilityZoneBuilder {
+        inner: AvailabilityZone,
+    }
+
+    #[allow(deprecated)]
+    impl AvailabilityZoneBuilder {
+        /// Sets `ZoneName`.
+        ///
+        /// `ZoneName`.
+        #[inline]
+        pub fn zone_name(mut self, value: impl Into<String>) -> Self {
+            self.inner.zone_name = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `ZoneName` as a whole.
+        #[inline]
+        pub fn set_zone_name(mut self, value: Option<String>) -> Self {
+            self.inner.zone_name = value;
+            self
+        }
+
+        /// Sets `SubnetId`.
+        ///
+        /// `SubnetId`.
+        #[inline]
+        pub fn subnet_id(mut self, value: impl Into<String>) -> Self {
+            self.inner.subnet_id = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `SubnetId` as a whole.
+        #[inline]
+        pub fn set_subnet_id(mut self, value: Option<String>) -> Self {
+            self.inner.subnet_id = value;
+            self
+        }
+
+        /// Sets `OutpostId`.
+        ///
+        /// `OutpostId`.
+        #[inline]
+        pub fn outpost_id(mut self, value: impl Into<String>) -> Self {
+            self.inner.outpost_id = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `OutpostId` as a whole.
+        #[inline]
+        pub fn set_outpost_id(mut self, value: Option<String>) -> Self {
+            self.inner.outpost_id = value;
+            self
+        }
+
+        /// Appends one item to `LoadBalancerAddresses`.
+        ///
+        /// `LoadBalancerAddresses`.
+        #[inline]
+        pub fn load_balancer_addresses(mut self, item: impl Into<LoadBalancerAddress>) -> Self {
+            self.inner
+                .load_balancer_addresses
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `LoadBalancerAddresses` as a whole.
+        #[inline]
+        pub fn set_load_balancer_addresses(
+            mut self,
+            value: Option<Vec<LoadBalancerAddress>>,
+        ) -> Self {
+            self.inner.load_balancer_addresses = value;
+            self
+        }
+
+        /// Appends one item to `SourceNatIpv6Prefixes`.
+        ///
+        /// `SourceNatIpv6Prefixes`.
+        #[inline]
+        pub fn source_nat_ipv6_prefixes(mut self, item: impl Into<String>) -> Self {
+            self.inner
+                .source_nat_ipv6_prefixes
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `SourceNatIpv6Prefixes` as a whole.
+        #[inline]
+        pub fn set_source_nat_ipv6_prefixes(mut self, value: Option<Vec<String>>) -> Self {
+            self.inner.source_nat_ipv6_prefixes = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> AvailabilityZone {
+            self.inner
+        }
+    }
+
+    impl From<AvailabilityZone> for AvailabilityZoneBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: AvailabilityZone) -> Self {
+            AvailabilityZoneBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for AvailabilityZoneBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("AvailabilityZoneBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl AvailabilityZone {
@@ -1045,11 +2062,82 @@ pub mod types {
 
     /// `Certificate`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct Certificate {
         /// `CertificateArn`.
         pub certificate_arn: Option<String>,
         /// `IsDefault`.
         pub is_default: Option<bool>,
+    }
+
+    impl Certificate {
+        /// A builder with every member unset: `Certificate::builder().<member>(..).build()`.
+        pub fn builder() -> CertificateBuilder {
+            CertificateBuilder::default()
+        }
+    }
+
+    /// Builds a [`Certificate`] one member at a time; [`CertificateBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct CertificateBuilder {
+        inner: Certificate,
+    }
+
+    #[allow(deprecated)]
+    impl CertificateBuilder {
+        /// Sets `CertificateArn`.
+        ///
+        /// `CertificateArn`.
+        #[inline]
+        pub fn certificate_arn(mut self, value: impl Into<String>) -> Self {
+            self.inner.certificate_arn = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `CertificateArn` as a whole.
+        #[inline]
+        pub fn set_certificate_arn(mut self, value: Option<String>) -> Self {
+            self.inner.certificate_arn = value;
+            self
+        }
+
+        /// Sets `IsDefault`.
+        ///
+        /// `IsDefault`.
+        #[inline]
+        pub fn is_default(mut self, value: impl Into<bool>) -> Self {
+            self.inner.is_default = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `IsDefault` as a whole.
+        #[inline]
+        pub fn set_is_default(mut self, value: Option<bool>) -> Self {
+            self.inner.is_default = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> Certificate {
+            self.inner
+        }
+    }
+
+    impl From<Certificate> for CertificateBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: Certificate) -> Self {
+            CertificateBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for CertificateBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("CertificateBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl Certificate {
@@ -1114,6 +2202,7 @@ pub mod types {
 
     /// `CreateListenerInput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct CreateListenerInput {
         /// `LoadBalancerArn`.
         pub load_balancer_arn: Option<String>,
@@ -1133,6 +2222,206 @@ pub mod types {
         pub tags: Option<Vec<Tag>>,
         /// `MutualAuthentication`.
         pub mutual_authentication: Option<MutualAuthenticationAttributes>,
+    }
+
+    impl CreateListenerInput {
+        /// A builder with every member unset: `CreateListenerInput::builder().<member>(..).build()`.
+        pub fn builder() -> CreateListenerInputBuilder {
+            CreateListenerInputBuilder::default()
+        }
+    }
+
+    /// Builds a [`CreateListenerInput`] one member at a time; [`CreateListenerInputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct CreateListenerInputBuilder {
+        inner: CreateListenerInput,
+    }
+
+    #[allow(deprecated)]
+    impl CreateListenerInputBuilder {
+        /// Sets `LoadBalancerArn`.
+        ///
+        /// `LoadBalancerArn`.
+        #[inline]
+        pub fn load_balancer_arn(mut self, value: impl Into<String>) -> Self {
+            self.inner.load_balancer_arn = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `LoadBalancerArn` as a whole.
+        #[inline]
+        pub fn set_load_balancer_arn(mut self, value: Option<String>) -> Self {
+            self.inner.load_balancer_arn = value;
+            self
+        }
+
+        /// Sets `Protocol`.
+        ///
+        /// `Protocol`: one of HTTP, HTTPS, TCP, TLS, UDP, TCP_UDP, GENEVE, QUIC, TCP_QUIC.
+        #[inline]
+        pub fn protocol(mut self, value: impl Into<String>) -> Self {
+            self.inner.protocol = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Protocol` as a whole.
+        #[inline]
+        pub fn set_protocol(mut self, value: Option<String>) -> Self {
+            self.inner.protocol = value;
+            self
+        }
+
+        /// Sets `Port`.
+        ///
+        /// `Port`.
+        #[inline]
+        pub fn port(mut self, value: impl Into<i32>) -> Self {
+            self.inner.port = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Port` as a whole.
+        #[inline]
+        pub fn set_port(mut self, value: Option<i32>) -> Self {
+            self.inner.port = value;
+            self
+        }
+
+        /// Sets `SslPolicy`.
+        ///
+        /// `SslPolicy`.
+        #[inline]
+        pub fn ssl_policy(mut self, value: impl Into<String>) -> Self {
+            self.inner.ssl_policy = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `SslPolicy` as a whole.
+        #[inline]
+        pub fn set_ssl_policy(mut self, value: Option<String>) -> Self {
+            self.inner.ssl_policy = value;
+            self
+        }
+
+        /// Appends one item to `Certificates`.
+        ///
+        /// `Certificates`.
+        #[inline]
+        pub fn certificates(mut self, item: impl Into<Certificate>) -> Self {
+            self.inner
+                .certificates
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Certificates` as a whole.
+        #[inline]
+        pub fn set_certificates(mut self, value: Option<Vec<Certificate>>) -> Self {
+            self.inner.certificates = value;
+            self
+        }
+
+        /// Appends one item to `DefaultActions`.
+        ///
+        /// `DefaultActions`.
+        #[inline]
+        pub fn default_actions(mut self, item: impl Into<Action>) -> Self {
+            self.inner
+                .default_actions
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `DefaultActions` as a whole.
+        #[inline]
+        pub fn set_default_actions(mut self, value: Option<Vec<Action>>) -> Self {
+            self.inner.default_actions = value;
+            self
+        }
+
+        /// Appends one item to `AlpnPolicy`.
+        ///
+        /// `AlpnPolicy`.
+        #[inline]
+        pub fn alpn_policy(mut self, item: impl Into<String>) -> Self {
+            self.inner
+                .alpn_policy
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `AlpnPolicy` as a whole.
+        #[inline]
+        pub fn set_alpn_policy(mut self, value: Option<Vec<String>>) -> Self {
+            self.inner.alpn_policy = value;
+            self
+        }
+
+        /// Appends one item to `Tags`.
+        ///
+        /// `Tags`.
+        #[inline]
+        pub fn tags(mut self, item: impl Into<Tag>) -> Self {
+            self.inner
+                .tags
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Tags` as a whole.
+        #[inline]
+        pub fn set_tags(mut self, value: Option<Vec<Tag>>) -> Self {
+            self.inner.tags = value;
+            self
+        }
+
+        /// Sets `MutualAuthentication`.
+        ///
+        /// `MutualAuthentication`.
+        #[inline]
+        pub fn mutual_authentication(
+            mut self,
+            value: impl Into<MutualAuthenticationAttributes>,
+        ) -> Self {
+            self.inner.mutual_authentication = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `MutualAuthentication` as a whole.
+        #[inline]
+        pub fn set_mutual_authentication(
+            mut self,
+            value: Option<MutualAuthenticationAttributes>,
+        ) -> Self {
+            self.inner.mutual_authentication = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> CreateListenerInput {
+            self.inner
+        }
+    }
+
+    impl From<CreateListenerInput> for CreateListenerInputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: CreateListenerInput) -> Self {
+            CreateListenerInputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for CreateListenerInputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("CreateListenerInputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl CreateListenerInput {
@@ -1295,9 +2584,67 @@ pub mod types {
 
     /// `CreateListenerOutput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct CreateListenerOutput {
         /// `Listeners`.
         pub listeners: Option<Vec<Listener>>,
+    }
+
+    impl CreateListenerOutput {
+        /// A builder with every member unset: `CreateListenerOutput::builder().<member>(..).build()`.
+        pub fn builder() -> CreateListenerOutputBuilder {
+            CreateListenerOutputBuilder::default()
+        }
+    }
+
+    /// Builds a [`CreateListenerOutput`] one member at a time; [`CreateListenerOutputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct CreateListenerOutputBuilder {
+        inner: CreateListenerOutput,
+    }
+
+    #[allow(deprecated)]
+    impl CreateListenerOutputBuilder {
+        /// Appends one item to `Listeners`.
+        ///
+        /// `Listeners`.
+        #[inline]
+        pub fn listeners(mut self, item: impl Into<Listener>) -> Self {
+            self.inner
+                .listeners
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Listeners` as a whole.
+        #[inline]
+        pub fn set_listeners(mut self, value: Option<Vec<Listener>>) -> Self {
+            self.inner.listeners = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> CreateListenerOutput {
+            self.inner
+        }
+    }
+
+    impl From<CreateListenerOutput> for CreateListenerOutputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: CreateListenerOutput) -> Self {
+            CreateListenerOutputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for CreateListenerOutputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("CreateListenerOutputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl CreateListenerOutput {
@@ -1346,6 +2693,7 @@ pub mod types {
 
     /// `CreateLoadBalancerInput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct CreateLoadBalancerInput {
         /// `Name`.
         pub name: Option<String>,
@@ -1369,6 +2717,232 @@ pub mod types {
         pub enable_prefix_for_ipv6_source_nat: Option<String>,
         /// `IpamPools`.
         pub ipam_pools: Option<IpamPools>,
+    }
+
+    impl CreateLoadBalancerInput {
+        /// A builder with every member unset: `CreateLoadBalancerInput::builder().<member>(..).build()`.
+        pub fn builder() -> CreateLoadBalancerInputBuilder {
+            CreateLoadBalancerInputBuilder::default()
+        }
+    }
+
+    /// Builds a [`CreateLoadBalancerInput`] one member at a time; [`CreateLoadBalancerInputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct CreateLoadBalancerInputBuilder {
+        inner: CreateLoadBalancerInput,
+    }
+
+    #[allow(deprecated)]
+    impl CreateLoadBalancerInputBuilder {
+        /// Sets `Name`.
+        ///
+        /// `Name`.
+        #[inline]
+        pub fn name(mut self, value: impl Into<String>) -> Self {
+            self.inner.name = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Name` as a whole.
+        #[inline]
+        pub fn set_name(mut self, value: Option<String>) -> Self {
+            self.inner.name = value;
+            self
+        }
+
+        /// Appends one item to `Subnets`.
+        ///
+        /// `Subnets`.
+        #[inline]
+        pub fn subnets(mut self, item: impl Into<String>) -> Self {
+            self.inner
+                .subnets
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Subnets` as a whole.
+        #[inline]
+        pub fn set_subnets(mut self, value: Option<Vec<String>>) -> Self {
+            self.inner.subnets = value;
+            self
+        }
+
+        /// Appends one item to `SubnetMappings`.
+        ///
+        /// `SubnetMappings`.
+        #[inline]
+        pub fn subnet_mappings(mut self, item: impl Into<SubnetMapping>) -> Self {
+            self.inner
+                .subnet_mappings
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `SubnetMappings` as a whole.
+        #[inline]
+        pub fn set_subnet_mappings(mut self, value: Option<Vec<SubnetMapping>>) -> Self {
+            self.inner.subnet_mappings = value;
+            self
+        }
+
+        /// Appends one item to `SecurityGroups`.
+        ///
+        /// `SecurityGroups`.
+        #[inline]
+        pub fn security_groups(mut self, item: impl Into<String>) -> Self {
+            self.inner
+                .security_groups
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `SecurityGroups` as a whole.
+        #[inline]
+        pub fn set_security_groups(mut self, value: Option<Vec<String>>) -> Self {
+            self.inner.security_groups = value;
+            self
+        }
+
+        /// Sets `Scheme`.
+        ///
+        /// `Scheme`: one of internet-facing, internal.
+        #[inline]
+        pub fn scheme(mut self, value: impl Into<String>) -> Self {
+            self.inner.scheme = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Scheme` as a whole.
+        #[inline]
+        pub fn set_scheme(mut self, value: Option<String>) -> Self {
+            self.inner.scheme = value;
+            self
+        }
+
+        /// Appends one item to `Tags`.
+        ///
+        /// `Tags`.
+        #[inline]
+        pub fn tags(mut self, item: impl Into<Tag>) -> Self {
+            self.inner
+                .tags
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Tags` as a whole.
+        #[inline]
+        pub fn set_tags(mut self, value: Option<Vec<Tag>>) -> Self {
+            self.inner.tags = value;
+            self
+        }
+
+        /// Sets `Type`.
+        ///
+        /// `Type`: one of application, network, gateway.
+        #[inline]
+        pub fn r#type(mut self, value: impl Into<String>) -> Self {
+            self.inner.r#type = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Type` as a whole.
+        #[inline]
+        pub fn set_type(mut self, value: Option<String>) -> Self {
+            self.inner.r#type = value;
+            self
+        }
+
+        /// Sets `IpAddressType`.
+        ///
+        /// `IpAddressType`: one of ipv4, dualstack, dualstack-without-public-ipv4.
+        #[inline]
+        pub fn ip_address_type(mut self, value: impl Into<String>) -> Self {
+            self.inner.ip_address_type = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `IpAddressType` as a whole.
+        #[inline]
+        pub fn set_ip_address_type(mut self, value: Option<String>) -> Self {
+            self.inner.ip_address_type = value;
+            self
+        }
+
+        /// Sets `CustomerOwnedIpv4Pool`.
+        ///
+        /// `CustomerOwnedIpv4Pool`.
+        #[inline]
+        pub fn customer_owned_ipv4_pool(mut self, value: impl Into<String>) -> Self {
+            self.inner.customer_owned_ipv4_pool = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `CustomerOwnedIpv4Pool` as a whole.
+        #[inline]
+        pub fn set_customer_owned_ipv4_pool(mut self, value: Option<String>) -> Self {
+            self.inner.customer_owned_ipv4_pool = value;
+            self
+        }
+
+        /// Sets `EnablePrefixForIpv6SourceNat`.
+        ///
+        /// `EnablePrefixForIpv6SourceNat`: one of on, off.
+        #[inline]
+        pub fn enable_prefix_for_ipv6_source_nat(mut self, value: impl Into<String>) -> Self {
+            self.inner.enable_prefix_for_ipv6_source_nat = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `EnablePrefixForIpv6SourceNat` as a whole.
+        #[inline]
+        pub fn set_enable_prefix_for_ipv6_source_nat(mut self, value: Option<String>) -> Self {
+            self.inner.enable_prefix_for_ipv6_source_nat = value;
+            self
+        }
+
+        /// Sets `IpamPools`.
+        ///
+        /// `IpamPools`.
+        #[inline]
+        pub fn ipam_pools(mut self, value: impl Into<IpamPools>) -> Self {
+            self.inner.ipam_pools = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `IpamPools` as a whole.
+        #[inline]
+        pub fn set_ipam_pools(mut self, value: Option<IpamPools>) -> Self {
+            self.inner.ipam_pools = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> CreateLoadBalancerInput {
+            self.inner
+        }
+    }
+
+    impl From<CreateLoadBalancerInput> for CreateLoadBalancerInputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: CreateLoadBalancerInput) -> Self {
+            CreateLoadBalancerInputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for CreateLoadBalancerInputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("CreateLoadBalancerInputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl CreateLoadBalancerInput {
@@ -1553,9 +3127,67 @@ pub mod types {
 
     /// `CreateLoadBalancerOutput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct CreateLoadBalancerOutput {
         /// `LoadBalancers`.
         pub load_balancers: Option<Vec<LoadBalancer>>,
+    }
+
+    impl CreateLoadBalancerOutput {
+        /// A builder with every member unset: `CreateLoadBalancerOutput::builder().<member>(..).build()`.
+        pub fn builder() -> CreateLoadBalancerOutputBuilder {
+            CreateLoadBalancerOutputBuilder::default()
+        }
+    }
+
+    /// Builds a [`CreateLoadBalancerOutput`] one member at a time; [`CreateLoadBalancerOutputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct CreateLoadBalancerOutputBuilder {
+        inner: CreateLoadBalancerOutput,
+    }
+
+    #[allow(deprecated)]
+    impl CreateLoadBalancerOutputBuilder {
+        /// Appends one item to `LoadBalancers`.
+        ///
+        /// `LoadBalancers`.
+        #[inline]
+        pub fn load_balancers(mut self, item: impl Into<LoadBalancer>) -> Self {
+            self.inner
+                .load_balancers
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `LoadBalancers` as a whole.
+        #[inline]
+        pub fn set_load_balancers(mut self, value: Option<Vec<LoadBalancer>>) -> Self {
+            self.inner.load_balancers = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> CreateLoadBalancerOutput {
+            self.inner
+        }
+    }
+
+    impl From<CreateLoadBalancerOutput> for CreateLoadBalancerOutputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: CreateLoadBalancerOutput) -> Self {
+            CreateLoadBalancerOutputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for CreateLoadBalancerOutputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("CreateLoadBalancerOutputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl CreateLoadBalancerOutput {
@@ -1609,6 +3241,7 @@ pub mod types {
 
     /// `CreateRuleInput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct CreateRuleInput {
         /// `ListenerArn`.
         pub listener_arn: Option<String>,
@@ -1622,6 +3255,152 @@ pub mod types {
         pub tags: Option<Vec<Tag>>,
         /// `Transforms`.
         pub transforms: Option<Vec<RuleTransform>>,
+    }
+
+    impl CreateRuleInput {
+        /// A builder with every member unset: `CreateRuleInput::builder().<member>(..).build()`.
+        pub fn builder() -> CreateRuleInputBuilder {
+            CreateRuleInputBuilder::default()
+        }
+    }
+
+    /// Builds a [`CreateRuleInput`] one member at a time; [`CreateRuleInputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct CreateRuleInputBuilder {
+        inner: CreateRuleInput,
+    }
+
+    #[allow(deprecated)]
+    impl CreateRuleInputBuilder {
+        /// Sets `ListenerArn`.
+        ///
+        /// `ListenerArn`.
+        #[inline]
+        pub fn listener_arn(mut self, value: impl Into<String>) -> Self {
+            self.inner.listener_arn = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `ListenerArn` as a whole.
+        #[inline]
+        pub fn set_listener_arn(mut self, value: Option<String>) -> Self {
+            self.inner.listener_arn = value;
+            self
+        }
+
+        /// Appends one item to `Conditions`.
+        ///
+        /// `Conditions`.
+        #[inline]
+        pub fn conditions(mut self, item: impl Into<RuleCondition>) -> Self {
+            self.inner
+                .conditions
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Conditions` as a whole.
+        #[inline]
+        pub fn set_conditions(mut self, value: Option<Vec<RuleCondition>>) -> Self {
+            self.inner.conditions = value;
+            self
+        }
+
+        /// Sets `Priority`.
+        ///
+        /// `Priority`.
+        #[inline]
+        pub fn priority(mut self, value: impl Into<i32>) -> Self {
+            self.inner.priority = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Priority` as a whole.
+        #[inline]
+        pub fn set_priority(mut self, value: Option<i32>) -> Self {
+            self.inner.priority = value;
+            self
+        }
+
+        /// Appends one item to `Actions`.
+        ///
+        /// `Actions`.
+        #[inline]
+        pub fn actions(mut self, item: impl Into<Action>) -> Self {
+            self.inner
+                .actions
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Actions` as a whole.
+        #[inline]
+        pub fn set_actions(mut self, value: Option<Vec<Action>>) -> Self {
+            self.inner.actions = value;
+            self
+        }
+
+        /// Appends one item to `Tags`.
+        ///
+        /// `Tags`.
+        #[inline]
+        pub fn tags(mut self, item: impl Into<Tag>) -> Self {
+            self.inner
+                .tags
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Tags` as a whole.
+        #[inline]
+        pub fn set_tags(mut self, value: Option<Vec<Tag>>) -> Self {
+            self.inner.tags = value;
+            self
+        }
+
+        /// Appends one item to `Transforms`.
+        ///
+        /// `Transforms`.
+        #[inline]
+        pub fn transforms(mut self, item: impl Into<RuleTransform>) -> Self {
+            self.inner
+                .transforms
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Transforms` as a whole.
+        #[inline]
+        pub fn set_transforms(mut self, value: Option<Vec<RuleTransform>>) -> Self {
+            self.inner.transforms = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> CreateRuleInput {
+            self.inner
+        }
+    }
+
+    impl From<CreateRuleInput> for CreateRuleInputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: CreateRuleInput) -> Self {
+            CreateRuleInputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for CreateRuleInputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("CreateRuleInputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl CreateRuleInput {
@@ -1740,9 +3519,67 @@ pub mod types {
 
     /// `CreateRuleOutput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct CreateRuleOutput {
         /// `Rules`.
         pub rules: Option<Vec<Rule>>,
+    }
+
+    impl CreateRuleOutput {
+        /// A builder with every member unset: `CreateRuleOutput::builder().<member>(..).build()`.
+        pub fn builder() -> CreateRuleOutputBuilder {
+            CreateRuleOutputBuilder::default()
+        }
+    }
+
+    /// Builds a [`CreateRuleOutput`] one member at a time; [`CreateRuleOutputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct CreateRuleOutputBuilder {
+        inner: CreateRuleOutput,
+    }
+
+    #[allow(deprecated)]
+    impl CreateRuleOutputBuilder {
+        /// Appends one item to `Rules`.
+        ///
+        /// `Rules`.
+        #[inline]
+        pub fn rules(mut self, item: impl Into<Rule>) -> Self {
+            self.inner
+                .rules
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Rules` as a whole.
+        #[inline]
+        pub fn set_rules(mut self, value: Option<Vec<Rule>>) -> Self {
+            self.inner.rules = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> CreateRuleOutput {
+            self.inner
+        }
+    }
+
+    impl From<CreateRuleOutput> for CreateRuleOutputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: CreateRuleOutput) -> Self {
+            CreateRuleOutputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for CreateRuleOutputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("CreateRuleOutputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl CreateRuleOutput {
@@ -1790,6 +3627,7 @@ pub mod types {
 
     /// `CreateTargetGroupInput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct CreateTargetGroupInput {
         /// `Name`.
         pub name: Option<String>,
@@ -1827,6 +3665,335 @@ pub mod types {
         pub ip_address_type: Option<String>,
         /// `TargetControlPort`.
         pub target_control_port: Option<i32>,
+    }
+
+    impl CreateTargetGroupInput {
+        /// A builder with every member unset: `CreateTargetGroupInput::builder().<member>(..).build()`.
+        pub fn builder() -> CreateTargetGroupInputBuilder {
+            CreateTargetGroupInputBuilder::default()
+        }
+    }
+
+    /// Builds a [`CreateTargetGroupInput`] one member at a time; [`CreateTargetGroupInputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct CreateTargetGroupInputBuilder {
+        inner: CreateTargetGroupInput,
+    }
+
+    #[allow(deprecated)]
+    impl CreateTargetGroupInputBuilder {
+        /// Sets `Name`.
+        ///
+        /// `Name`.
+        #[inline]
+        pub fn name(mut self, value: impl Into<String>) -> Self {
+            self.inner.name = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Name` as a whole.
+        #[inline]
+        pub fn set_name(mut self, value: Option<String>) -> Self {
+            self.inner.name = value;
+            self
+        }
+
+        /// Sets `Protocol`.
+        ///
+        /// `Protocol`: one of HTTP, HTTPS, TCP, TLS, UDP, TCP_UDP, GENEVE, QUIC, TCP_QUIC.
+        #[inline]
+        pub fn protocol(mut self, value: impl Into<String>) -> Self {
+            self.inner.protocol = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Protocol` as a whole.
+        #[inline]
+        pub fn set_protocol(mut self, value: Option<String>) -> Self {
+            self.inner.protocol = value;
+            self
+        }
+
+        /// Sets `ProtocolVersion`.
+        ///
+        /// `ProtocolVersion`.
+        #[inline]
+        pub fn protocol_version(mut self, value: impl Into<String>) -> Self {
+            self.inner.protocol_version = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `ProtocolVersion` as a whole.
+        #[inline]
+        pub fn set_protocol_version(mut self, value: Option<String>) -> Self {
+            self.inner.protocol_version = value;
+            self
+        }
+
+        /// Sets `Port`.
+        ///
+        /// `Port`.
+        #[inline]
+        pub fn port(mut self, value: impl Into<i32>) -> Self {
+            self.inner.port = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Port` as a whole.
+        #[inline]
+        pub fn set_port(mut self, value: Option<i32>) -> Self {
+            self.inner.port = value;
+            self
+        }
+
+        /// Sets `VpcId`.
+        ///
+        /// `VpcId`.
+        #[inline]
+        pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
+            self.inner.vpc_id = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `VpcId` as a whole.
+        #[inline]
+        pub fn set_vpc_id(mut self, value: Option<String>) -> Self {
+            self.inner.vpc_id = value;
+            self
+        }
+
+        /// Sets `HealthCheckProtocol`.
+        ///
+        /// `HealthCheckProtocol`: one of HTTP, HTTPS, TCP, TLS, UDP, TCP_UDP, GENEVE, QUIC, TCP_QUIC.
+        #[inline]
+        pub fn health_check_protocol(mut self, value: impl Into<String>) -> Self {
+            self.inner.health_check_protocol = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `HealthCheckProtocol` as a whole.
+        #[inline]
+        pub fn set_health_check_protocol(mut self, value: Option<String>) -> Self {
+            self.inner.health_check_protocol = value;
+            self
+        }
+
+        /// Sets `HealthCheckPort`.
+        ///
+        /// `HealthCheckPort`.
+        #[inline]
+        pub fn health_check_port(mut self, value: impl Into<String>) -> Self {
+            self.inner.health_check_port = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `HealthCheckPort` as a whole.
+        #[inline]
+        pub fn set_health_check_port(mut self, value: Option<String>) -> Self {
+            self.inner.health_check_port = value;
+            self
+        }
+
+        /// Sets `HealthCheckEnabled`.
+        ///
+        /// `HealthCheckEnabled`.
+        #[inline]
+        pub fn health_check_enabled(mut self, value: impl Into<bool>) -> Self {
+            self.inner.health_check_enabled = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `HealthCheckEnabled` as a whole.
+        #[inline]
+        pub fn set_health_check_enabled(mut self, value: Option<bool>) -> Self {
+            self.inner.health_check_enabled = value;
+            self
+        }
+
+        /// Sets `HealthCheckPath`.
+        ///
+        /// `HealthCheckPath`.
+        #[inline]
+        pub fn health_check_path(mut self, value: impl Into<String>) -> Self {
+            self.inner.health_check_path = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `HealthCheckPath` as a whole.
+        #[inline]
+        pub fn set_health_check_path(mut self, value: Option<String>) -> Self {
+            self.inner.health_check_path = value;
+            self
+        }
+
+        /// Sets `HealthCheckIntervalSeconds`.
+        ///
+        /// `HealthCheckIntervalSeconds`.
+        #[inline]
+        pub fn health_check_interval_seconds(mut self, value: impl Into<i32>) -> Self {
+            self.inner.health_check_interval_seconds = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `HealthCheckIntervalSeconds` as a whole.
+        #[inline]
+        pub fn set_health_check_interval_seconds(mut self, value: Option<i32>) -> Self {
+            self.inner.health_check_interval_seconds = value;
+            self
+        }
+
+        /// Sets `HealthCheckTimeoutSeconds`.
+        ///
+        /// `HealthCheckTimeoutSeconds`.
+        #[inline]
+        pub fn health_check_timeout_seconds(mut self, value: impl Into<i32>) -> Self {
+            self.inner.health_check_timeout_seconds = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `HealthCheckTimeoutSeconds` as a whole.
+        #[inline]
+        pub fn set_health_check_timeout_seconds(mut self, value: Option<i32>) -> Self {
+            self.inner.health_check_timeout_seconds = value;
+            self
+        }
+
+        /// Sets `HealthyThresholdCount`.
+        ///
+        /// `HealthyThresholdCount`.
+        #[inline]
+        pub fn healthy_threshold_count(mut self, value: impl Into<i32>) -> Self {
+            self.inner.healthy_threshold_count = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `HealthyThresholdCount` as a whole.
+        #[inline]
+        pub fn set_healthy_threshold_count(mut self, value: Option<i32>) -> Self {
+            self.inner.healthy_threshold_count = value;
+            self
+        }
+
+        /// Sets `UnhealthyThresholdCount`.
+        ///
+        /// `UnhealthyThresholdCount`.
+        #[inline]
+        pub fn unhealthy_threshold_count(mut self, value: impl Into<i32>) -> Self {
+            self.inner.unhealthy_threshold_count = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `UnhealthyThresholdCount` as a whole.
+        #[inline]
+        pub fn set_unhealthy_threshold_count(mut self, value: Option<i32>) -> Self {
+            self.inner.unhealthy_threshold_count = value;
+            self
+        }
+
+        /// Sets `Matcher`.
+        ///
+        /// `Matcher`.
+        #[inline]
+        pub fn matcher(mut self, value: impl Into<Matcher>) -> Self {
+            self.inner.matcher = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Matcher` as a whole.
+        #[inline]
+        pub fn set_matcher(mut self, value: Option<Matcher>) -> Self {
+            self.inner.matcher = value;
+            self
+        }
+
+        /// Sets `TargetType`.
+        ///
+        /// `TargetType`: one of instance, ip, lambda, alb.
+        #[inline]
+        pub fn target_type(mut self, value: impl Into<String>) -> Self {
+            self.inner.target_type = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `TargetType` as a whole.
+        #[inline]
+        pub fn set_target_type(mut self, value: Option<String>) -> Self {
+            self.inner.target_type = value;
+            self
+        }
+
+        /// Appends one item to `Tags`.
+        ///
+        /// `Tags`.
+        #[inline]
+        pub fn tags(mut self, item: impl Into<Tag>) -> Self {
+            self.inner
+                .tags
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Tags` as a whole.
+        #[inline]
+        pub fn set_tags(mut self, value: Option<Vec<Tag>>) -> Self {
+            self.inner.tags = value;
+            self
+        }
+
+        /// Sets `IpAddressType`.
+        ///
+        /// `IpAddressType`: one of ipv4, ipv6.
+        #[inline]
+        pub fn ip_address_type(mut self, value: impl Into<String>) -> Self {
+            self.inner.ip_address_type = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `IpAddressType` as a whole.
+        #[inline]
+        pub fn set_ip_address_type(mut self, value: Option<String>) -> Self {
+            self.inner.ip_address_type = value;
+            self
+        }
+
+        /// Sets `TargetControlPort`.
+        ///
+        /// `TargetControlPort`.
+        #[inline]
+        pub fn target_control_port(mut self, value: impl Into<i32>) -> Self {
+            self.inner.target_control_port = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `TargetControlPort` as a whole.
+        #[inline]
+        pub fn set_target_control_port(mut self, value: Option<i32>) -> Self {
+            self.inner.target_control_port = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> CreateTargetGroupInput {
+            self.inner
+        }
+    }
+
+    impl From<CreateTargetGroupInput> for CreateTargetGroupInputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: CreateTargetGroupInput) -> Self {
+            CreateTargetGroupInputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for CreateTargetGroupInputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("CreateTargetGroupInputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl CreateTargetGroupInput {
@@ -2115,9 +4282,67 @@ pub mod types {
 
     /// `CreateTargetGroupOutput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct CreateTargetGroupOutput {
         /// `TargetGroups`.
         pub target_groups: Option<Vec<TargetGroup>>,
+    }
+
+    impl CreateTargetGroupOutput {
+        /// A builder with every member unset: `CreateTargetGroupOutput::builder().<member>(..).build()`.
+        pub fn builder() -> CreateTargetGroupOutputBuilder {
+            CreateTargetGroupOutputBuilder::default()
+        }
+    }
+
+    /// Builds a [`CreateTargetGroupOutput`] one member at a time; [`CreateTargetGroupOutputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct CreateTargetGroupOutputBuilder {
+        inner: CreateTargetGroupOutput,
+    }
+
+    #[allow(deprecated)]
+    impl CreateTargetGroupOutputBuilder {
+        /// Appends one item to `TargetGroups`.
+        ///
+        /// `TargetGroups`.
+        #[inline]
+        pub fn target_groups(mut self, item: impl Into<TargetGroup>) -> Self {
+            self.inner
+                .target_groups
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `TargetGroups` as a whole.
+        #[inline]
+        pub fn set_target_groups(mut self, value: Option<Vec<TargetGroup>>) -> Self {
+            self.inner.target_groups = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> CreateTargetGroupOutput {
+            self.inner
+        }
+    }
+
+    impl From<CreateTargetGroupOutput> for CreateTargetGroupOutputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: CreateTargetGroupOutput) -> Self {
+            CreateTargetGroupOutputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for CreateTargetGroupOutputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("CreateTargetGroupOutputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl CreateTargetGroupOutput {
@@ -2171,9 +4396,64 @@ pub mod types {
 
     /// `DeleteListenerInput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct DeleteListenerInput {
         /// `ListenerArn`.
         pub listener_arn: Option<String>,
+    }
+
+    impl DeleteListenerInput {
+        /// A builder with every member unset: `DeleteListenerInput::builder().<member>(..).build()`.
+        pub fn builder() -> DeleteListenerInputBuilder {
+            DeleteListenerInputBuilder::default()
+        }
+    }
+
+    /// Builds a [`DeleteListenerInput`] one member at a time; [`DeleteListenerInputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct DeleteListenerInputBuilder {
+        inner: DeleteListenerInput,
+    }
+
+    #[allow(deprecated)]
+    impl DeleteListenerInputBuilder {
+        /// Sets `ListenerArn`.
+        ///
+        /// `ListenerArn`.
+        #[inline]
+        pub fn listener_arn(mut self, value: impl Into<String>) -> Self {
+            self.inner.listener_arn = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `ListenerArn` as a whole.
+        #[inline]
+        pub fn set_listener_arn(mut self, value: Option<String>) -> Self {
+            self.inner.listener_arn = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> DeleteListenerInput {
+            self.inner
+        }
+    }
+
+    impl From<DeleteListenerInput> for DeleteListenerInputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: DeleteListenerInput) -> Self {
+            DeleteListenerInputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for DeleteListenerInputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("DeleteListenerInputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl DeleteListenerInput {
@@ -2232,7 +4512,46 @@ pub mod types {
 
     /// `DeleteListenerOutput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct DeleteListenerOutput {}
+
+    impl DeleteListenerOutput {
+        /// A builder with every member unset: `DeleteListenerOutput::builder().<member>(..).build()`.
+        pub fn builder() -> DeleteListenerOutputBuilder {
+            DeleteListenerOutputBuilder::default()
+        }
+    }
+
+    /// Builds a [`DeleteListenerOutput`] one member at a time; [`DeleteListenerOutputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct DeleteListenerOutputBuilder {
+        inner: DeleteListenerOutput,
+    }
+
+    #[allow(deprecated)]
+    impl DeleteListenerOutputBuilder {
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> DeleteListenerOutput {
+            self.inner
+        }
+    }
+
+    impl From<DeleteListenerOutput> for DeleteListenerOutputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: DeleteListenerOutput) -> Self {
+            DeleteListenerOutputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for DeleteListenerOutputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("DeleteListenerOutputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
+    }
 
     impl DeleteListenerOutput {
         /// The members the model requires.
@@ -2270,9 +4589,64 @@ pub mod types {
 
     /// `DeleteLoadBalancerInput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct DeleteLoadBalancerInput {
         /// `LoadBalancerArn`.
         pub load_balancer_arn: Option<String>,
+    }
+
+    impl DeleteLoadBalancerInput {
+        /// A builder with every member unset: `DeleteLoadBalancerInput::builder().<member>(..).build()`.
+        pub fn builder() -> DeleteLoadBalancerInputBuilder {
+            DeleteLoadBalancerInputBuilder::default()
+        }
+    }
+
+    /// Builds a [`DeleteLoadBalancerInput`] one member at a time; [`DeleteLoadBalancerInputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct DeleteLoadBalancerInputBuilder {
+        inner: DeleteLoadBalancerInput,
+    }
+
+    #[allow(deprecated)]
+    impl DeleteLoadBalancerInputBuilder {
+        /// Sets `LoadBalancerArn`.
+        ///
+        /// `LoadBalancerArn`.
+        #[inline]
+        pub fn load_balancer_arn(mut self, value: impl Into<String>) -> Self {
+            self.inner.load_balancer_arn = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `LoadBalancerArn` as a whole.
+        #[inline]
+        pub fn set_load_balancer_arn(mut self, value: Option<String>) -> Self {
+            self.inner.load_balancer_arn = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> DeleteLoadBalancerInput {
+            self.inner
+        }
+    }
+
+    impl From<DeleteLoadBalancerInput> for DeleteLoadBalancerInputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: DeleteLoadBalancerInput) -> Self {
+            DeleteLoadBalancerInputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for DeleteLoadBalancerInputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("DeleteLoadBalancerInputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl DeleteLoadBalancerInput {
@@ -2333,7 +4707,46 @@ pub mod types {
 
     /// `DeleteLoadBalancerOutput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct DeleteLoadBalancerOutput {}
+
+    impl DeleteLoadBalancerOutput {
+        /// A builder with every member unset: `DeleteLoadBalancerOutput::builder().<member>(..).build()`.
+        pub fn builder() -> DeleteLoadBalancerOutputBuilder {
+            DeleteLoadBalancerOutputBuilder::default()
+        }
+    }
+
+    /// Builds a [`DeleteLoadBalancerOutput`] one member at a time; [`DeleteLoadBalancerOutputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct DeleteLoadBalancerOutputBuilder {
+        inner: DeleteLoadBalancerOutput,
+    }
+
+    #[allow(deprecated)]
+    impl DeleteLoadBalancerOutputBuilder {
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> DeleteLoadBalancerOutput {
+            self.inner
+        }
+    }
+
+    impl From<DeleteLoadBalancerOutput> for DeleteLoadBalancerOutputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: DeleteLoadBalancerOutput) -> Self {
+            DeleteLoadBalancerOutputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for DeleteLoadBalancerOutputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("DeleteLoadBalancerOutputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
+    }
 
     impl DeleteLoadBalancerOutput {
         /// The members the model requires.
@@ -2371,9 +4784,64 @@ pub mod types {
 
     /// `DeleteRuleInput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct DeleteRuleInput {
         /// `RuleArn`.
         pub rule_arn: Option<String>,
+    }
+
+    impl DeleteRuleInput {
+        /// A builder with every member unset: `DeleteRuleInput::builder().<member>(..).build()`.
+        pub fn builder() -> DeleteRuleInputBuilder {
+            DeleteRuleInputBuilder::default()
+        }
+    }
+
+    /// Builds a [`DeleteRuleInput`] one member at a time; [`DeleteRuleInputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct DeleteRuleInputBuilder {
+        inner: DeleteRuleInput,
+    }
+
+    #[allow(deprecated)]
+    impl DeleteRuleInputBuilder {
+        /// Sets `RuleArn`.
+        ///
+        /// `RuleArn`.
+        #[inline]
+        pub fn rule_arn(mut self, value: impl Into<String>) -> Self {
+            self.inner.rule_arn = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `RuleArn` as a whole.
+        #[inline]
+        pub fn set_rule_arn(mut self, value: Option<String>) -> Self {
+            self.inner.rule_arn = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> DeleteRuleInput {
+            self.inner
+        }
+    }
+
+    impl From<DeleteRuleInput> for DeleteRuleInputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: DeleteRuleInput) -> Self {
+            DeleteRuleInputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for DeleteRuleInputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("DeleteRuleInputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl DeleteRuleInput {
@@ -2428,7 +4896,46 @@ pub mod types {
 
     /// `DeleteRuleOutput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct DeleteRuleOutput {}
+
+    impl DeleteRuleOutput {
+        /// A builder with every member unset: `DeleteRuleOutput::builder().<member>(..).build()`.
+        pub fn builder() -> DeleteRuleOutputBuilder {
+            DeleteRuleOutputBuilder::default()
+        }
+    }
+
+    /// Builds a [`DeleteRuleOutput`] one member at a time; [`DeleteRuleOutputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct DeleteRuleOutputBuilder {
+        inner: DeleteRuleOutput,
+    }
+
+    #[allow(deprecated)]
+    impl DeleteRuleOutputBuilder {
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> DeleteRuleOutput {
+            self.inner
+        }
+    }
+
+    impl From<DeleteRuleOutput> for DeleteRuleOutputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: DeleteRuleOutput) -> Self {
+            DeleteRuleOutputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for DeleteRuleOutputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("DeleteRuleOutputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
+    }
 
     impl DeleteRuleOutput {
         /// The members the model requires.
@@ -2466,9 +4973,64 @@ pub mod types {
 
     /// `DeleteTargetGroupInput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct DeleteTargetGroupInput {
         /// `TargetGroupArn`.
         pub target_group_arn: Option<String>,
+    }
+
+    impl DeleteTargetGroupInput {
+        /// A builder with every member unset: `DeleteTargetGroupInput::builder().<member>(..).build()`.
+        pub fn builder() -> DeleteTargetGroupInputBuilder {
+            DeleteTargetGroupInputBuilder::default()
+        }
+    }
+
+    /// Builds a [`DeleteTargetGroupInput`] one member at a time; [`DeleteTargetGroupInputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct DeleteTargetGroupInputBuilder {
+        inner: DeleteTargetGroupInput,
+    }
+
+    #[allow(deprecated)]
+    impl DeleteTargetGroupInputBuilder {
+        /// Sets `TargetGroupArn`.
+        ///
+        /// `TargetGroupArn`.
+        #[inline]
+        pub fn target_group_arn(mut self, value: impl Into<String>) -> Self {
+            self.inner.target_group_arn = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `TargetGroupArn` as a whole.
+        #[inline]
+        pub fn set_target_group_arn(mut self, value: Option<String>) -> Self {
+            self.inner.target_group_arn = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> DeleteTargetGroupInput {
+            self.inner
+        }
+    }
+
+    impl From<DeleteTargetGroupInput> for DeleteTargetGroupInputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: DeleteTargetGroupInput) -> Self {
+            DeleteTargetGroupInputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for DeleteTargetGroupInputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("DeleteTargetGroupInputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl DeleteTargetGroupInput {
@@ -2529,7 +5091,46 @@ pub mod types {
 
     /// `DeleteTargetGroupOutput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct DeleteTargetGroupOutput {}
+
+    impl DeleteTargetGroupOutput {
+        /// A builder with every member unset: `DeleteTargetGroupOutput::builder().<member>(..).build()`.
+        pub fn builder() -> DeleteTargetGroupOutputBuilder {
+            DeleteTargetGroupOutputBuilder::default()
+        }
+    }
+
+    /// Builds a [`DeleteTargetGroupOutput`] one member at a time; [`DeleteTargetGroupOutputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct DeleteTargetGroupOutputBuilder {
+        inner: DeleteTargetGroupOutput,
+    }
+
+    #[allow(deprecated)]
+    impl DeleteTargetGroupOutputBuilder {
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> DeleteTargetGroupOutput {
+            self.inner
+        }
+    }
+
+    impl From<DeleteTargetGroupOutput> for DeleteTargetGroupOutputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: DeleteTargetGroupOutput) -> Self {
+            DeleteTargetGroupOutputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for DeleteTargetGroupOutputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("DeleteTargetGroupOutputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
+    }
 
     impl DeleteTargetGroupOutput {
         /// The members the model requires.
@@ -2567,11 +5168,85 @@ pub mod types {
 
     /// `DeregisterTargetsInput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct DeregisterTargetsInput {
         /// `TargetGroupArn`.
         pub target_group_arn: Option<String>,
         /// `Targets`.
         pub targets: Option<Vec<TargetDescription>>,
+    }
+
+    impl DeregisterTargetsInput {
+        /// A builder with every member unset: `DeregisterTargetsInput::builder().<member>(..).build()`.
+        pub fn builder() -> DeregisterTargetsInputBuilder {
+            DeregisterTargetsInputBuilder::default()
+        }
+    }
+
+    /// Builds a [`DeregisterTargetsInput`] one member at a time; [`DeregisterTargetsInputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct DeregisterTargetsInputBuilder {
+        inner: DeregisterTargetsInput,
+    }
+
+    #[allow(deprecated)]
+    impl DeregisterTargetsInputBuilder {
+        /// Sets `TargetGroupArn`.
+        ///
+        /// `TargetGroupArn`.
+        #[inline]
+        pub fn target_group_arn(mut self, value: impl Into<String>) -> Self {
+            self.inner.target_group_arn = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `TargetGroupArn` as a whole.
+        #[inline]
+        pub fn set_target_group_arn(mut self, value: Option<String>) -> Self {
+            self.inner.target_group_arn = value;
+            self
+        }
+
+        /// Appends one item to `Targets`.
+        ///
+        /// `Targets`.
+        #[inline]
+        pub fn targets(mut self, item: impl Into<TargetDescription>) -> Self {
+            self.inner
+                .targets
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Targets` as a whole.
+        #[inline]
+        pub fn set_targets(mut self, value: Option<Vec<TargetDescription>>) -> Self {
+            self.inner.targets = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> DeregisterTargetsInput {
+            self.inner
+        }
+    }
+
+    impl From<DeregisterTargetsInput> for DeregisterTargetsInputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: DeregisterTargetsInput) -> Self {
+            DeregisterTargetsInputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for DeregisterTargetsInputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("DeregisterTargetsInputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl DeregisterTargetsInput {
@@ -2645,7 +5320,46 @@ pub mod types {
 
     /// `DeregisterTargetsOutput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct DeregisterTargetsOutput {}
+
+    impl DeregisterTargetsOutput {
+        /// A builder with every member unset: `DeregisterTargetsOutput::builder().<member>(..).build()`.
+        pub fn builder() -> DeregisterTargetsOutputBuilder {
+            DeregisterTargetsOutputBuilder::default()
+        }
+    }
+
+    /// Builds a [`DeregisterTargetsOutput`] one member at a time; [`DeregisterTargetsOutputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct DeregisterTargetsOutputBuilder {
+        inner: DeregisterTargetsOutput,
+    }
+
+    #[allow(deprecated)]
+    impl DeregisterTargetsOutputBuilder {
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> DeregisterTargetsOutput {
+            self.inner
+        }
+    }
+
+    impl From<DeregisterTargetsOutput> for DeregisterTargetsOutputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: DeregisterTargetsOutput) -> Self {
+            DeregisterTargetsOutputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for DeregisterTargetsOutputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("DeregisterTargetsOutputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
+    }
 
     impl DeregisterTargetsOutput {
         /// The members the model requires.
@@ -2683,6 +5397,7 @@ pub mod types {
 
     /// `DescribeListenersInput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct DescribeListenersInput {
         /// `LoadBalancerArn`.
         pub load_balancer_arn: Option<String>,
@@ -2692,6 +5407,111 @@ pub mod types {
         pub marker: Option<String>,
         /// `PageSize`.
         pub page_size: Option<i32>,
+    }
+
+    impl DescribeListenersInput {
+        /// A builder with every member unset: `DescribeListenersInput::builder().<member>(..).build()`.
+        pub fn builder() -> DescribeListenersInputBuilder {
+            DescribeListenersInputBuilder::default()
+        }
+    }
+
+    /// Builds a [`DescribeListenersInput`] one member at a time; [`DescribeListenersInputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct DescribeListenersInputBuilder {
+        inner: DescribeListenersInput,
+    }
+
+    #[allow(deprecated)]
+    impl DescribeListenersInputBuilder {
+        /// Sets `LoadBalancerArn`.
+        ///
+        /// `LoadBalancerArn`.
+        #[inline]
+        pub fn load_balancer_arn(mut self, value: impl Into<String>) -> Self {
+            self.inner.load_balancer_arn = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `LoadBalancerArn` as a whole.
+        #[inline]
+        pub fn set_load_balancer_arn(mut self, value: Option<String>) -> Self {
+            self.inner.load_balancer_arn = value;
+            self
+        }
+
+        /// Appends one item to `ListenerArns`.
+        ///
+        /// `ListenerArns`.
+        #[inline]
+        pub fn listener_arns(mut self, item: impl Into<String>) -> Self {
+            self.inner
+                .listener_arns
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `ListenerArns` as a whole.
+        #[inline]
+        pub fn set_listener_arns(mut self, value: Option<Vec<String>>) -> Self {
+            self.inner.listener_arns = value;
+            self
+        }
+
+        /// Sets `Marker`.
+        ///
+        /// `Marker`.
+        #[inline]
+        pub fn marker(mut self, value: impl Into<String>) -> Self {
+            self.inner.marker = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Marker` as a whole.
+        #[inline]
+        pub fn set_marker(mut self, value: Option<String>) -> Self {
+            self.inner.marker = value;
+            self
+        }
+
+        /// Sets `PageSize`.
+        ///
+        /// `PageSize`.
+        #[inline]
+        pub fn page_size(mut self, value: impl Into<i32>) -> Self {
+            self.inner.page_size = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `PageSize` as a whole.
+        #[inline]
+        pub fn set_page_size(mut self, value: Option<i32>) -> Self {
+            self.inner.page_size = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> DescribeListenersInput {
+            self.inner
+        }
+    }
+
+    impl From<DescribeListenersInput> for DescribeListenersInputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: DescribeListenersInput) -> Self {
+            DescribeListenersInputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for DescribeListenersInputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("DescribeListenersInputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl DescribeListenersInput {
@@ -2782,11 +5602,85 @@ pub mod types {
 
     /// `DescribeListenersOutput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct DescribeListenersOutput {
         /// `Listeners`.
         pub listeners: Option<Vec<Listener>>,
         /// `NextMarker`.
         pub next_marker: Option<String>,
+    }
+
+    impl DescribeListenersOutput {
+        /// A builder with every member unset: `DescribeListenersOutput::builder().<member>(..).build()`.
+        pub fn builder() -> DescribeListenersOutputBuilder {
+            DescribeListenersOutputBuilder::default()
+        }
+    }
+
+    /// Builds a [`DescribeListenersOutput`] one member at a time; [`DescribeListenersOutputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct DescribeListenersOutputBuilder {
+        inner: DescribeListenersOutput,
+    }
+
+    #[allow(deprecated)]
+    impl DescribeListenersOutputBuilder {
+        /// Appends one item to `Listeners`.
+        ///
+        /// `Listeners`.
+        #[inline]
+        pub fn listeners(mut self, item: impl Into<Listener>) -> Self {
+            self.inner
+                .listeners
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Listeners` as a whole.
+        #[inline]
+        pub fn set_listeners(mut self, value: Option<Vec<Listener>>) -> Self {
+            self.inner.listeners = value;
+            self
+        }
+
+        /// Sets `NextMarker`.
+        ///
+        /// `NextMarker`.
+        #[inline]
+        pub fn next_marker(mut self, value: impl Into<String>) -> Self {
+            self.inner.next_marker = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `NextMarker` as a whole.
+        #[inline]
+        pub fn set_next_marker(mut self, value: Option<String>) -> Self {
+            self.inner.next_marker = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> DescribeListenersOutput {
+            self.inner
+        }
+    }
+
+    impl From<DescribeListenersOutput> for DescribeListenersOutputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: DescribeListenersOutput) -> Self {
+            DescribeListenersOutputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for DescribeListenersOutputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("DescribeListenersOutputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl DescribeListenersOutput {
@@ -2849,6 +5743,7 @@ pub mod types {
 
     /// `DescribeLoadBalancersInput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct DescribeLoadBalancersInput {
         /// `LoadBalancerArns`.
         pub load_balancer_arns: Option<Vec<String>>,
@@ -2858,6 +5753,114 @@ pub mod types {
         pub marker: Option<String>,
         /// `PageSize`.
         pub page_size: Option<i32>,
+    }
+
+    impl DescribeLoadBalancersInput {
+        /// A builder with every member unset: `DescribeLoadBalancersInput::builder().<member>(..).build()`.
+        pub fn builder() -> DescribeLoadBalancersInputBuilder {
+            DescribeLoadBalancersInputBuilder::default()
+        }
+    }
+
+    /// Builds a [`DescribeLoadBalancersInput`] one member at a time; [`DescribeLoadBalancersInputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct DescribeLoadBalancersInputBuilder {
+        inner: DescribeLoadBalancersInput,
+    }
+
+    #[allow(deprecated)]
+    impl DescribeLoadBalancersInputBuilder {
+        /// Appends one item to `LoadBalancerArns`.
+        ///
+        /// `LoadBalancerArns`.
+        #[inline]
+        pub fn load_balancer_arns(mut self, item: impl Into<String>) -> Self {
+            self.inner
+                .load_balancer_arns
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `LoadBalancerArns` as a whole.
+        #[inline]
+        pub fn set_load_balancer_arns(mut self, value: Option<Vec<String>>) -> Self {
+            self.inner.load_balancer_arns = value;
+            self
+        }
+
+        /// Appends one item to `Names`.
+        ///
+        /// `Names`.
+        #[inline]
+        pub fn names(mut self, item: impl Into<String>) -> Self {
+            self.inner
+                .names
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Names` as a whole.
+        #[inline]
+        pub fn set_names(mut self, value: Option<Vec<String>>) -> Self {
+            self.inner.names = value;
+            self
+        }
+
+        /// Sets `Marker`.
+        ///
+        /// `Marker`.
+        #[inline]
+        pub fn marker(mut self, value: impl Into<String>) -> Self {
+            self.inner.marker = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Marker` as a whole.
+        #[inline]
+        pub fn set_marker(mut self, value: Option<String>) -> Self {
+            self.inner.marker = value;
+            self
+        }
+
+        /// Sets `PageSize`.
+        ///
+        /// `PageSize`.
+        #[inline]
+        pub fn page_size(mut self, value: impl Into<i32>) -> Self {
+            self.inner.page_size = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `PageSize` as a whole.
+        #[inline]
+        pub fn set_page_size(mut self, value: Option<i32>) -> Self {
+            self.inner.page_size = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> DescribeLoadBalancersInput {
+            self.inner
+        }
+    }
+
+    impl From<DescribeLoadBalancersInput> for DescribeLoadBalancersInputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: DescribeLoadBalancersInput) -> Self {
+            DescribeLoadBalancersInputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for DescribeLoadBalancersInputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("DescribeLoadBalancersInputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl DescribeLoadBalancersInput {
@@ -2942,11 +5945,85 @@ pub mod types {
 
     /// `DescribeLoadBalancersOutput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct DescribeLoadBalancersOutput {
         /// `LoadBalancers`.
         pub load_balancers: Option<Vec<LoadBalancer>>,
         /// `NextMarker`.
         pub next_marker: Option<String>,
+    }
+
+    impl DescribeLoadBalancersOutput {
+        /// A builder with every member unset: `DescribeLoadBalancersOutput::builder().<member>(..).build()`.
+        pub fn builder() -> DescribeLoadBalancersOutputBuilder {
+            DescribeLoadBalancersOutputBuilder::default()
+        }
+    }
+
+    /// Builds a [`DescribeLoadBalancersOutput`] one member at a time; [`DescribeLoadBalancersOutputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct DescribeLoadBalancersOutputBuilder {
+        inner: DescribeLoadBalancersOutput,
+    }
+
+    #[allow(deprecated)]
+    impl DescribeLoadBalancersOutputBuilder {
+        /// Appends one item to `LoadBalancers`.
+        ///
+        /// `LoadBalancers`.
+        #[inline]
+        pub fn load_balancers(mut self, item: impl Into<LoadBalancer>) -> Self {
+            self.inner
+                .load_balancers
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `LoadBalancers` as a whole.
+        #[inline]
+        pub fn set_load_balancers(mut self, value: Option<Vec<LoadBalancer>>) -> Self {
+            self.inner.load_balancers = value;
+            self
+        }
+
+        /// Sets `NextMarker`.
+        ///
+        /// `NextMarker`.
+        #[inline]
+        pub fn next_marker(mut self, value: impl Into<String>) -> Self {
+            self.inner.next_marker = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `NextMarker` as a whole.
+        #[inline]
+        pub fn set_next_marker(mut self, value: Option<String>) -> Self {
+            self.inner.next_marker = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> DescribeLoadBalancersOutput {
+            self.inner
+        }
+    }
+
+    impl From<DescribeLoadBalancersOutput> for DescribeLoadBalancersOutputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: DescribeLoadBalancersOutput) -> Self {
+            DescribeLoadBalancersOutputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for DescribeLoadBalancersOutputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("DescribeLoadBalancersOutputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl DescribeLoadBalancersOutput {
@@ -3014,6 +6091,7 @@ pub mod types {
 
     /// `DescribeRulesInput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct DescribeRulesInput {
         /// `ListenerArn`.
         pub listener_arn: Option<String>,
@@ -3023,6 +6101,111 @@ pub mod types {
         pub marker: Option<String>,
         /// `PageSize`.
         pub page_size: Option<i32>,
+    }
+
+    impl DescribeRulesInput {
+        /// A builder with every member unset: `DescribeRulesInput::builder().<member>(..).build()`.
+        pub fn builder() -> DescribeRulesInputBuilder {
+            DescribeRulesInputBuilder::default()
+        }
+    }
+
+    /// Builds a [`DescribeRulesInput`] one member at a time; [`DescribeRulesInputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct DescribeRulesInputBuilder {
+        inner: DescribeRulesInput,
+    }
+
+    #[allow(deprecated)]
+    impl DescribeRulesInputBuilder {
+        /// Sets `ListenerArn`.
+        ///
+        /// `ListenerArn`.
+        #[inline]
+        pub fn listener_arn(mut self, value: impl Into<String>) -> Self {
+            self.inner.listener_arn = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `ListenerArn` as a whole.
+        #[inline]
+        pub fn set_listener_arn(mut self, value: Option<String>) -> Self {
+            self.inner.listener_arn = value;
+            self
+        }
+
+        /// Appends one item to `RuleArns`.
+        ///
+        /// `RuleArns`.
+        #[inline]
+        pub fn rule_arns(mut self, item: impl Into<String>) -> Self {
+            self.inner
+                .rule_arns
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `RuleArns` as a whole.
+        #[inline]
+        pub fn set_rule_arns(mut self, value: Option<Vec<String>>) -> Self {
+            self.inner.rule_arns = value;
+            self
+        }
+
+        /// Sets `Marker`.
+        ///
+        /// `Marker`.
+        #[inline]
+        pub fn marker(mut self, value: impl Into<String>) -> Self {
+            self.inner.marker = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Marker` as a whole.
+        #[inline]
+        pub fn set_marker(mut self, value: Option<String>) -> Self {
+            self.inner.marker = value;
+            self
+        }
+
+        /// Sets `PageSize`.
+        ///
+        /// `PageSize`.
+        #[inline]
+        pub fn page_size(mut self, value: impl Into<i32>) -> Self {
+            self.inner.page_size = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `PageSize` as a whole.
+        #[inline]
+        pub fn set_page_size(mut self, value: Option<i32>) -> Self {
+            self.inner.page_size = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> DescribeRulesInput {
+            self.inner
+        }
+    }
+
+    impl From<DescribeRulesInput> for DescribeRulesInputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: DescribeRulesInput) -> Self {
+            DescribeRulesInputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for DescribeRulesInputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("DescribeRulesInputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl DescribeRulesInput {
@@ -3106,11 +6289,85 @@ pub mod types {
 
     /// `DescribeRulesOutput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct DescribeRulesOutput {
         /// `Rules`.
         pub rules: Option<Vec<Rule>>,
         /// `NextMarker`.
         pub next_marker: Option<String>,
+    }
+
+    impl DescribeRulesOutput {
+        /// A builder with every member unset: `DescribeRulesOutput::builder().<member>(..).build()`.
+        pub fn builder() -> DescribeRulesOutputBuilder {
+            DescribeRulesOutputBuilder::default()
+        }
+    }
+
+    /// Builds a [`DescribeRulesOutput`] one member at a time; [`DescribeRulesOutputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct DescribeRulesOutputBuilder {
+        inner: DescribeRulesOutput,
+    }
+
+    #[allow(deprecated)]
+    impl DescribeRulesOutputBuilder {
+        /// Appends one item to `Rules`.
+        ///
+        /// `Rules`.
+        #[inline]
+        pub fn rules(mut self, item: impl Into<Rule>) -> Self {
+            self.inner
+                .rules
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Rules` as a whole.
+        #[inline]
+        pub fn set_rules(mut self, value: Option<Vec<Rule>>) -> Self {
+            self.inner.rules = value;
+            self
+        }
+
+        /// Sets `NextMarker`.
+        ///
+        /// `NextMarker`.
+        #[inline]
+        pub fn next_marker(mut self, value: impl Into<String>) -> Self {
+            self.inner.next_marker = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `NextMarker` as a whole.
+        #[inline]
+        pub fn set_next_marker(mut self, value: Option<String>) -> Self {
+            self.inner.next_marker = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> DescribeRulesOutput {
+            self.inner
+        }
+    }
+
+    impl From<DescribeRulesOutput> for DescribeRulesOutputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: DescribeRulesOutput) -> Self {
+            DescribeRulesOutputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for DescribeRulesOutputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("DescribeRulesOutputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl DescribeRulesOutput {
@@ -3172,9 +6429,67 @@ pub mod types {
 
     /// `DescribeTagsInput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct DescribeTagsInput {
         /// `ResourceArns`.
         pub resource_arns: Option<Vec<String>>,
+    }
+
+    impl DescribeTagsInput {
+        /// A builder with every member unset: `DescribeTagsInput::builder().<member>(..).build()`.
+        pub fn builder() -> DescribeTagsInputBuilder {
+            DescribeTagsInputBuilder::default()
+        }
+    }
+
+    /// Builds a [`DescribeTagsInput`] one member at a time; [`DescribeTagsInputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct DescribeTagsInputBuilder {
+        inner: DescribeTagsInput,
+    }
+
+    #[allow(deprecated)]
+    impl DescribeTagsInputBuilder {
+        /// Appends one item to `ResourceArns`.
+        ///
+        /// `ResourceArns`.
+        #[inline]
+        pub fn resource_arns(mut self, item: impl Into<String>) -> Self {
+            self.inner
+                .resource_arns
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `ResourceArns` as a whole.
+        #[inline]
+        pub fn set_resource_arns(mut self, value: Option<Vec<String>>) -> Self {
+            self.inner.resource_arns = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> DescribeTagsInput {
+            self.inner
+        }
+    }
+
+    impl From<DescribeTagsInput> for DescribeTagsInputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: DescribeTagsInput) -> Self {
+            DescribeTagsInputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for DescribeTagsInputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("DescribeTagsInputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl DescribeTagsInput {
@@ -3235,9 +6550,67 @@ pub mod types {
 
     /// `DescribeTagsOutput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct DescribeTagsOutput {
         /// `TagDescriptions`.
         pub tag_descriptions: Option<Vec<TagDescription>>,
+    }
+
+    impl DescribeTagsOutput {
+        /// A builder with every member unset: `DescribeTagsOutput::builder().<member>(..).build()`.
+        pub fn builder() -> DescribeTagsOutputBuilder {
+            DescribeTagsOutputBuilder::default()
+        }
+    }
+
+    /// Builds a [`DescribeTagsOutput`] one member at a time; [`DescribeTagsOutputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct DescribeTagsOutputBuilder {
+        inner: DescribeTagsOutput,
+    }
+
+    #[allow(deprecated)]
+    impl DescribeTagsOutputBuilder {
+        /// Appends one item to `TagDescriptions`.
+        ///
+        /// `TagDescriptions`.
+        #[inline]
+        pub fn tag_descriptions(mut self, item: impl Into<TagDescription>) -> Self {
+            self.inner
+                .tag_descriptions
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `TagDescriptions` as a whole.
+        #[inline]
+        pub fn set_tag_descriptions(mut self, value: Option<Vec<TagDescription>>) -> Self {
+            self.inner.tag_descriptions = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> DescribeTagsOutput {
+            self.inner
+        }
+    }
+
+    impl From<DescribeTagsOutput> for DescribeTagsOutputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: DescribeTagsOutput) -> Self {
+            DescribeTagsOutputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for DescribeTagsOutputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("DescribeTagsOutputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl DescribeTagsOutput {
@@ -3291,9 +6664,64 @@ pub mod types {
 
     /// `DescribeTargetGroupAttributesInput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct DescribeTargetGroupAttributesInput {
         /// `TargetGroupArn`.
         pub target_group_arn: Option<String>,
+    }
+
+    impl DescribeTargetGroupAttributesInput {
+        /// A builder with every member unset: `DescribeTargetGroupAttributesInput::builder().<member>(..).build()`.
+        pub fn builder() -> DescribeTargetGroupAttributesInputBuilder {
+            DescribeTargetGroupAttributesInputBuilder::default()
+        }
+    }
+
+    /// Builds a [`DescribeTargetGroupAttributesInput`] one member at a time; [`DescribeTargetGroupAttributesInputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct DescribeTargetGroupAttributesInputBuilder {
+        inner: DescribeTargetGroupAttributesInput,
+    }
+
+    #[allow(deprecated)]
+    impl DescribeTargetGroupAttributesInputBuilder {
+        /// Sets `TargetGroupArn`.
+        ///
+        /// `TargetGroupArn`.
+        #[inline]
+        pub fn target_group_arn(mut self, value: impl Into<String>) -> Self {
+            self.inner.target_group_arn = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `TargetGroupArn` as a whole.
+        #[inline]
+        pub fn set_target_group_arn(mut self, value: Option<String>) -> Self {
+            self.inner.target_group_arn = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> DescribeTargetGroupAttributesInput {
+            self.inner
+        }
+    }
+
+    impl From<DescribeTargetGroupAttributesInput> for DescribeTargetGroupAttributesInputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: DescribeTargetGroupAttributesInput) -> Self {
+            DescribeTargetGroupAttributesInputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for DescribeTargetGroupAttributesInputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("DescribeTargetGroupAttributesInputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl DescribeTargetGroupAttributesInput {
@@ -3354,9 +6782,67 @@ pub mod types {
 
     /// `DescribeTargetGroupAttributesOutput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct DescribeTargetGroupAttributesOutput {
         /// `Attributes`.
         pub attributes: Option<Vec<TargetGroupAttribute>>,
+    }
+
+    impl DescribeTargetGroupAttributesOutput {
+        /// A builder with every member unset: `DescribeTargetGroupAttributesOutput::builder().<member>(..).build()`.
+        pub fn builder() -> DescribeTargetGroupAttributesOutputBuilder {
+            DescribeTargetGroupAttributesOutputBuilder::default()
+        }
+    }
+
+    /// Builds a [`DescribeTargetGroupAttributesOutput`] one member at a time; [`DescribeTargetGroupAttributesOutputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct DescribeTargetGroupAttributesOutputBuilder {
+        inner: DescribeTargetGroupAttributesOutput,
+    }
+
+    #[allow(deprecated)]
+    impl DescribeTargetGroupAttributesOutputBuilder {
+        /// Appends one item to `Attributes`.
+        ///
+        /// `Attributes`.
+        #[inline]
+        pub fn attributes(mut self, item: impl Into<TargetGroupAttribute>) -> Self {
+            self.inner
+                .attributes
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Attributes` as a whole.
+        #[inline]
+        pub fn set_attributes(mut self, value: Option<Vec<TargetGroupAttribute>>) -> Self {
+            self.inner.attributes = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> DescribeTargetGroupAttributesOutput {
+            self.inner
+        }
+    }
+
+    impl From<DescribeTargetGroupAttributesOutput> for DescribeTargetGroupAttributesOutputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: DescribeTargetGroupAttributesOutput) -> Self {
+            DescribeTargetGroupAttributesOutputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for DescribeTargetGroupAttributesOutputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("DescribeTargetGroupAttributesOutputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl DescribeTargetGroupAttributesOutput {
@@ -3405,6 +6891,7 @@ pub mod types {
 
     /// `DescribeTargetGroupsInput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct DescribeTargetGroupsInput {
         /// `LoadBalancerArn`.
         pub load_balancer_arn: Option<String>,
@@ -3416,6 +6903,130 @@ pub mod types {
         pub marker: Option<String>,
         /// `PageSize`.
         pub page_size: Option<i32>,
+    }
+
+    impl DescribeTargetGroupsInput {
+        /// A builder with every member unset: `DescribeTargetGroupsInput::builder().<member>(..).build()`.
+        pub fn builder() -> DescribeTargetGroupsInputBuilder {
+            DescribeTargetGroupsInputBuilder::default()
+        }
+    }
+
+    /// Builds a [`DescribeTargetGroupsInput`] one member at a time; [`DescribeTargetGroupsInputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct DescribeTargetGroupsInputBuilder {
+        inner: DescribeTargetGroupsInput,
+    }
+
+    #[allow(deprecated)]
+    impl DescribeTargetGroupsInputBuilder {
+        /// Sets `LoadBalancerArn`.
+        ///
+        /// `LoadBalancerArn`.
+        #[inline]
+        pub fn load_balancer_arn(mut self, value: impl Into<String>) -> Self {
+            self.inner.load_balancer_arn = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `LoadBalancerArn` as a whole.
+        #[inline]
+        pub fn set_load_balancer_arn(mut self, value: Option<String>) -> Self {
+            self.inner.load_balancer_arn = value;
+            self
+        }
+
+        /// Appends one item to `TargetGroupArns`.
+        ///
+        /// `TargetGroupArns`.
+        #[inline]
+        pub fn target_group_arns(mut self, item: impl Into<String>) -> Self {
+            self.inner
+                .target_group_arns
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `TargetGroupArns` as a whole.
+        #[inline]
+        pub fn set_target_group_arns(mut self, value: Option<Vec<String>>) -> Self {
+            self.inner.target_group_arns = value;
+            self
+        }
+
+        /// Appends one item to `Names`.
+        ///
+        /// `Names`.
+        #[inline]
+        pub fn names(mut self, item: impl Into<String>) -> Self {
+            self.inner
+                .names
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Names` as a whole.
+        #[inline]
+        pub fn set_names(mut self, value: Option<Vec<String>>) -> Self {
+            self.inner.names = value;
+            self
+        }
+
+        /// Sets `Marker`.
+        ///
+        /// `Marker`.
+        #[inline]
+        pub fn marker(mut self, value: impl Into<String>) -> Self {
+            self.inner.marker = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Marker` as a whole.
+        #[inline]
+        pub fn set_marker(mut self, value: Option<String>) -> Self {
+            self.inner.marker = value;
+            self
+        }
+
+        /// Sets `PageSize`.
+        ///
+        /// `PageSize`.
+        #[inline]
+        pub fn page_size(mut self, value: impl Into<i32>) -> Self {
+            self.inner.page_size = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `PageSize` as a whole.
+        #[inline]
+        pub fn set_page_size(mut self, value: Option<i32>) -> Self {
+            self.inner.page_size = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> DescribeTargetGroupsInput {
+            self.inner
+        }
+    }
+
+    impl From<DescribeTargetGroupsInput> for DescribeTargetGroupsInputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: DescribeTargetGroupsInput) -> Self {
+            DescribeTargetGroupsInputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for DescribeTargetGroupsInputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("DescribeTargetGroupsInputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl DescribeTargetGroupsInput {
@@ -3516,11 +7127,85 @@ pub mod types {
 
     /// `DescribeTargetGroupsOutput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct DescribeTargetGroupsOutput {
         /// `TargetGroups`.
         pub target_groups: Option<Vec<TargetGroup>>,
         /// `NextMarker`.
         pub next_marker: Option<String>,
+    }
+
+    impl DescribeTargetGroupsOutput {
+        /// A builder with every member unset: `DescribeTargetGroupsOutput::builder().<member>(..).build()`.
+        pub fn builder() -> DescribeTargetGroupsOutputBuilder {
+            DescribeTargetGroupsOutputBuilder::default()
+        }
+    }
+
+    /// Builds a [`DescribeTargetGroupsOutput`] one member at a time; [`DescribeTargetGroupsOutputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct DescribeTargetGroupsOutputBuilder {
+        inner: DescribeTargetGroupsOutput,
+    }
+
+    #[allow(deprecated)]
+    impl DescribeTargetGroupsOutputBuilder {
+        /// Appends one item to `TargetGroups`.
+        ///
+        /// `TargetGroups`.
+        #[inline]
+        pub fn target_groups(mut self, item: impl Into<TargetGroup>) -> Self {
+            self.inner
+                .target_groups
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `TargetGroups` as a whole.
+        #[inline]
+        pub fn set_target_groups(mut self, value: Option<Vec<TargetGroup>>) -> Self {
+            self.inner.target_groups = value;
+            self
+        }
+
+        /// Sets `NextMarker`.
+        ///
+        /// `NextMarker`.
+        #[inline]
+        pub fn next_marker(mut self, value: impl Into<String>) -> Self {
+            self.inner.next_marker = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `NextMarker` as a whole.
+        #[inline]
+        pub fn set_next_marker(mut self, value: Option<String>) -> Self {
+            self.inner.next_marker = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> DescribeTargetGroupsOutput {
+            self.inner
+        }
+    }
+
+    impl From<DescribeTargetGroupsOutput> for DescribeTargetGroupsOutputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: DescribeTargetGroupsOutput) -> Self {
+            DescribeTargetGroupsOutputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for DescribeTargetGroupsOutputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("DescribeTargetGroupsOutputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl DescribeTargetGroupsOutput {
@@ -3588,6 +7273,7 @@ pub mod types {
 
     /// `DescribeTargetHealthInput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct DescribeTargetHealthInput {
         /// `TargetGroupArn`.
         pub target_group_arn: Option<String>,
@@ -3595,6 +7281,98 @@ pub mod types {
         pub targets: Option<Vec<TargetDescription>>,
         /// `Include`.
         pub include: Option<Vec<String>>,
+    }
+
+    impl DescribeTargetHealthInput {
+        /// A builder with every member unset: `DescribeTargetHealthInput::builder().<member>(..).build()`.
+        pub fn builder() -> DescribeTargetHealthInputBuilder {
+            DescribeTargetHealthInputBuilder::default()
+        }
+    }
+
+    /// Builds a [`DescribeTargetHealthInput`] one member at a time; [`DescribeTargetHealthInputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct DescribeTargetHealthInputBuilder {
+        inner: DescribeTargetHealthInput,
+    }
+
+    #[allow(deprecated)]
+    impl DescribeTargetHealthInputBuilder {
+        /// Sets `TargetGroupArn`.
+        ///
+        /// `TargetGroupArn`.
+        #[inline]
+        pub fn target_group_arn(mut self, value: impl Into<String>) -> Self {
+            self.inner.target_group_arn = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `TargetGroupArn` as a whole.
+        #[inline]
+        pub fn set_target_group_arn(mut self, value: Option<String>) -> Self {
+            self.inner.target_group_arn = value;
+            self
+        }
+
+        /// Appends one item to `Targets`.
+        ///
+        /// `Targets`.
+        #[inline]
+        pub fn targets(mut self, item: impl Into<TargetDescription>) -> Self {
+            self.inner
+                .targets
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Targets` as a whole.
+        #[inline]
+        pub fn set_targets(mut self, value: Option<Vec<TargetDescription>>) -> Self {
+            self.inner.targets = value;
+            self
+        }
+
+        /// Appends one item to `Include`.
+        ///
+        /// `Include`.
+        #[inline]
+        pub fn include(mut self, item: impl Into<String>) -> Self {
+            self.inner
+                .include
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Include` as a whole.
+        #[inline]
+        pub fn set_include(mut self, value: Option<Vec<String>>) -> Self {
+            self.inner.include = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> DescribeTargetHealthInput {
+            self.inner
+        }
+    }
+
+    impl From<DescribeTargetHealthInput> for DescribeTargetHealthInputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: DescribeTargetHealthInput) -> Self {
+            DescribeTargetHealthInputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for DescribeTargetHealthInputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("DescribeTargetHealthInputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl DescribeTargetHealthInput {
@@ -3675,9 +7453,73 @@ pub mod types {
 
     /// `DescribeTargetHealthOutput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct DescribeTargetHealthOutput {
         /// `TargetHealthDescriptions`.
         pub target_health_descriptions: Option<Vec<TargetHealthDescription>>,
+    }
+
+    impl DescribeTargetHealthOutput {
+        /// A builder with every member unset: `DescribeTargetHealthOutput::builder().<member>(..).build()`.
+        pub fn builder() -> DescribeTargetHealthOutputBuilder {
+            DescribeTargetHealthOutputBuilder::default()
+        }
+    }
+
+    /// Builds a [`DescribeTargetHealthOutput`] one member at a time; [`DescribeTargetHealthOutputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct DescribeTargetHealthOutputBuilder {
+        inner: DescribeTargetHealthOutput,
+    }
+
+    #[allow(deprecated)]
+    impl DescribeTargetHealthOutputBuilder {
+        /// Appends one item to `TargetHealthDescriptions`.
+        ///
+        /// `TargetHealthDescriptions`.
+        #[inline]
+        pub fn target_health_descriptions(
+            mut self,
+            item: impl Into<TargetHealthDescription>,
+        ) -> Self {
+            self.inner
+                .target_health_descriptions
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `TargetHealthDescriptions` as a whole.
+        #[inline]
+        pub fn set_target_health_descriptions(
+            mut self,
+            value: Option<Vec<TargetHealthDescription>>,
+        ) -> Self {
+            self.inner.target_health_descriptions = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> DescribeTargetHealthOutput {
+            self.inner
+        }
+    }
+
+    impl From<DescribeTargetHealthOutput> for DescribeTargetHealthOutputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: DescribeTargetHealthOutput) -> Self {
+            DescribeTargetHealthOutputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for DescribeTargetHealthOutputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("DescribeTargetHealthOutputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl DescribeTargetHealthOutput {
@@ -3731,6 +7573,7 @@ pub mod types {
 
     /// `FixedResponseActionConfig`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct FixedResponseActionConfig {
         /// `MessageBody`.
         pub message_body: Option<String>,
@@ -3738,6 +7581,92 @@ pub mod types {
         pub status_code: Option<String>,
         /// `ContentType`.
         pub content_type: Option<String>,
+    }
+
+    impl FixedResponseActionConfig {
+        /// A builder with every member unset: `FixedResponseActionConfig::builder().<member>(..).build()`.
+        pub fn builder() -> FixedResponseActionConfigBuilder {
+            FixedResponseActionConfigBuilder::default()
+        }
+    }
+
+    /// Builds a [`FixedResponseActionConfig`] one member at a time; [`FixedResponseActionConfigBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct FixedResponseActionConfigBuilder {
+        inner: FixedResponseActionConfig,
+    }
+
+    #[allow(deprecated)]
+    impl FixedResponseActionConfigBuilder {
+        /// Sets `MessageBody`.
+        ///
+        /// `MessageBody`.
+        #[inline]
+        pub fn message_body(mut self, value: impl Into<String>) -> Self {
+            self.inner.message_body = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `MessageBody` as a whole.
+        #[inline]
+        pub fn set_message_body(mut self, value: Option<String>) -> Self {
+            self.inner.message_body = value;
+            self
+        }
+
+        /// Sets `StatusCode`.
+        ///
+        /// `StatusCode`.
+        #[inline]
+        pub fn status_code(mut self, value: impl Into<String>) -> Self {
+            self.inner.status_code = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `StatusCode` as a whole.
+        #[inline]
+        pub fn set_status_code(mut self, value: Option<String>) -> Self {
+            self.inner.status_code = value;
+            self
+        }
+
+        /// Sets `ContentType`.
+        ///
+        /// `ContentType`.
+        #[inline]
+        pub fn content_type(mut self, value: impl Into<String>) -> Self {
+            self.inner.content_type = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `ContentType` as a whole.
+        #[inline]
+        pub fn set_content_type(mut self, value: Option<String>) -> Self {
+            self.inner.content_type = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> FixedResponseActionConfig {
+            self.inner
+        }
+    }
+
+    impl From<FixedResponseActionConfig> for FixedResponseActionConfigBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: FixedResponseActionConfig) -> Self {
+            FixedResponseActionConfigBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for FixedResponseActionConfigBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("FixedResponseActionConfigBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl FixedResponseActionConfig {
@@ -3824,11 +7753,91 @@ pub mod types {
 
     /// `ForwardActionConfig`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct ForwardActionConfig {
         /// `TargetGroups`.
         pub target_groups: Option<Vec<TargetGroupTuple>>,
         /// `TargetGroupStickinessConfig`.
         pub target_group_stickiness_config: Option<TargetGroupStickinessConfig>,
+    }
+
+    impl ForwardActionConfig {
+        /// A builder with every member unset: `ForwardActionConfig::builder().<member>(..).build()`.
+        pub fn builder() -> ForwardActionConfigBuilder {
+            ForwardActionConfigBuilder::default()
+        }
+    }
+
+    /// Builds a [`ForwardActionConfig`] one member at a time; [`ForwardActionConfigBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct ForwardActionConfigBuilder {
+        inner: ForwardActionConfig,
+    }
+
+    #[allow(deprecated)]
+    impl ForwardActionConfigBuilder {
+        /// Appends one item to `TargetGroups`.
+        ///
+        /// `TargetGroups`.
+        #[inline]
+        pub fn target_groups(mut self, item: impl Into<TargetGroupTuple>) -> Self {
+            self.inner
+                .target_groups
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `TargetGroups` as a whole.
+        #[inline]
+        pub fn set_target_groups(mut self, value: Option<Vec<TargetGroupTuple>>) -> Self {
+            self.inner.target_groups = value;
+            self
+        }
+
+        /// Sets `TargetGroupStickinessConfig`.
+        ///
+        /// `TargetGroupStickinessConfig`.
+        #[inline]
+        pub fn target_group_stickiness_config(
+            mut self,
+            value: impl Into<TargetGroupStickinessConfig>,
+        ) -> Self {
+            self.inner.target_group_stickiness_config = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `TargetGroupStickinessConfig` as a whole.
+        #[inline]
+        pub fn set_target_group_stickiness_config(
+            mut self,
+            value: Option<TargetGroupStickinessConfig>,
+        ) -> Self {
+            self.inner.target_group_stickiness_config = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> ForwardActionConfig {
+            self.inner
+        }
+    }
+
+    impl From<ForwardActionConfig> for ForwardActionConfigBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: ForwardActionConfig) -> Self {
+            ForwardActionConfigBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for ForwardActionConfigBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("ForwardActionConfigBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl ForwardActionConfig {
@@ -3898,11 +7907,88 @@ pub mod types {
 
     /// `HostHeaderConditionConfig`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct HostHeaderConditionConfig {
         /// `Values`.
         pub values: Option<Vec<String>>,
         /// `RegexValues`.
         pub regex_values: Option<Vec<String>>,
+    }
+
+    impl HostHeaderConditionConfig {
+        /// A builder with every member unset: `HostHeaderConditionConfig::builder().<member>(..).build()`.
+        pub fn builder() -> HostHeaderConditionConfigBuilder {
+            HostHeaderConditionConfigBuilder::default()
+        }
+    }
+
+    /// Builds a [`HostHeaderConditionConfig`] one member at a time; [`HostHeaderConditionConfigBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct HostHeaderConditionConfigBuilder {
+        inner: HostHeaderConditionConfig,
+    }
+
+    #[allow(deprecated)]
+    impl HostHeaderConditionConfigBuilder {
+        /// Appends one item to `Values`.
+        ///
+        /// `Values`.
+        #[inline]
+        pub fn values(mut self, item: impl Into<String>) -> Self {
+            self.inner
+                .values
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Values` as a whole.
+        #[inline]
+        pub fn set_values(mut self, value: Option<Vec<String>>) -> Self {
+            self.inner.values = value;
+            self
+        }
+
+        /// Appends one item to `RegexValues`.
+        ///
+        /// `RegexValues`.
+        #[inline]
+        pub fn regex_values(mut self, item: impl Into<String>) -> Self {
+            self.inner
+                .regex_values
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `RegexValues` as a whole.
+        #[inline]
+        pub fn set_regex_values(mut self, value: Option<Vec<String>>) -> Self {
+            self.inner.regex_values = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> HostHeaderConditionConfig {
+            self.inner
+        }
+    }
+
+    impl From<HostHeaderConditionConfig> for HostHeaderConditionConfigBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: HostHeaderConditionConfig) -> Self {
+            HostHeaderConditionConfigBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for HostHeaderConditionConfigBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("HostHeaderConditionConfigBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl HostHeaderConditionConfig {
@@ -3964,9 +8050,67 @@ pub mod types {
 
     /// `HostHeaderRewriteConfig`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct HostHeaderRewriteConfig {
         /// `Rewrites`.
         pub rewrites: Option<Vec<RewriteConfig>>,
+    }
+
+    impl HostHeaderRewriteConfig {
+        /// A builder with every member unset: `HostHeaderRewriteConfig::builder().<member>(..).build()`.
+        pub fn builder() -> HostHeaderRewriteConfigBuilder {
+            HostHeaderRewriteConfigBuilder::default()
+        }
+    }
+
+    /// Builds a [`HostHeaderRewriteConfig`] one member at a time; [`HostHeaderRewriteConfigBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct HostHeaderRewriteConfigBuilder {
+        inner: HostHeaderRewriteConfig,
+    }
+
+    #[allow(deprecated)]
+    impl HostHeaderRewriteConfigBuilder {
+        /// Appends one item to `Rewrites`.
+        ///
+        /// `Rewrites`.
+        #[inline]
+        pub fn rewrites(mut self, item: impl Into<RewriteConfig>) -> Self {
+            self.inner
+                .rewrites
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Rewrites` as a whole.
+        #[inline]
+        pub fn set_rewrites(mut self, value: Option<Vec<RewriteConfig>>) -> Self {
+            self.inner.rewrites = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> HostHeaderRewriteConfig {
+            self.inner
+        }
+    }
+
+    impl From<HostHeaderRewriteConfig> for HostHeaderRewriteConfigBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: HostHeaderRewriteConfig) -> Self {
+            HostHeaderRewriteConfigBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for HostHeaderRewriteConfigBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("HostHeaderRewriteConfigBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl HostHeaderRewriteConfig {
@@ -4014,6 +8158,7 @@ pub mod types {
 
     /// `HttpHeaderConditionConfig`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct HttpHeaderConditionConfig {
         /// `HttpHeaderName`.
         pub http_header_name: Option<String>,
@@ -4021,6 +8166,98 @@ pub mod types {
         pub values: Option<Vec<String>>,
         /// `RegexValues`.
         pub regex_values: Option<Vec<String>>,
+    }
+
+    impl HttpHeaderConditionConfig {
+        /// A builder with every member unset: `HttpHeaderConditionConfig::builder().<member>(..).build()`.
+        pub fn builder() -> HttpHeaderConditionConfigBuilder {
+            HttpHeaderConditionConfigBuilder::default()
+        }
+    }
+
+    /// Builds a [`HttpHeaderConditionConfig`] one member at a time; [`HttpHeaderConditionConfigBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct HttpHeaderConditionConfigBuilder {
+        inner: HttpHeaderConditionConfig,
+    }
+
+    #[allow(deprecated)]
+    impl HttpHeaderConditionConfigBuilder {
+        /// Sets `HttpHeaderName`.
+        ///
+        /// `HttpHeaderName`.
+        #[inline]
+        pub fn http_header_name(mut self, value: impl Into<String>) -> Self {
+            self.inner.http_header_name = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `HttpHeaderName` as a whole.
+        #[inline]
+        pub fn set_http_header_name(mut self, value: Option<String>) -> Self {
+            self.inner.http_header_name = value;
+            self
+        }
+
+        /// Appends one item to `Values`.
+        ///
+        /// `Values`.
+        #[inline]
+        pub fn values(mut self, item: impl Into<String>) -> Self {
+            self.inner
+                .values
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Values` as a whole.
+        #[inline]
+        pub fn set_values(mut self, value: Option<Vec<String>>) -> Self {
+            self.inner.values = value;
+            self
+        }
+
+        /// Appends one item to `RegexValues`.
+        ///
+        /// `RegexValues`.
+        #[inline]
+        pub fn regex_values(mut self, item: impl Into<String>) -> Self {
+            self.inner
+                .regex_values
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `RegexValues` as a whole.
+        #[inline]
+        pub fn set_regex_values(mut self, value: Option<Vec<String>>) -> Self {
+            self.inner.regex_values = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> HttpHeaderConditionConfig {
+            self.inner
+        }
+    }
+
+    impl From<HttpHeaderConditionConfig> for HttpHeaderConditionConfigBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: HttpHeaderConditionConfig) -> Self {
+            HttpHeaderConditionConfigBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for HttpHeaderConditionConfigBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("HttpHeaderConditionConfigBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl HttpHeaderConditionConfig {
@@ -4098,9 +8335,67 @@ pub mod types {
 
     /// `HttpRequestMethodConditionConfig`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct HttpRequestMethodConditionConfig {
         /// `Values`.
         pub values: Option<Vec<String>>,
+    }
+
+    impl HttpRequestMethodConditionConfig {
+        /// A builder with every member unset: `HttpRequestMethodConditionConfig::builder().<member>(..).build()`.
+        pub fn builder() -> HttpRequestMethodConditionConfigBuilder {
+            HttpRequestMethodConditionConfigBuilder::default()
+        }
+    }
+
+    /// Builds a [`HttpRequestMethodConditionConfig`] one member at a time; [`HttpRequestMethodConditionConfigBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct HttpRequestMethodConditionConfigBuilder {
+        inner: HttpRequestMethodConditionConfig,
+    }
+
+    #[allow(deprecated)]
+    impl HttpRequestMethodConditionConfigBuilder {
+        /// Appends one item to `Values`.
+        ///
+        /// `Values`.
+        #[inline]
+        pub fn values(mut self, item: impl Into<String>) -> Self {
+            self.inner
+                .values
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Values` as a whole.
+        #[inline]
+        pub fn set_values(mut self, value: Option<Vec<String>>) -> Self {
+            self.inner.values = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> HttpRequestMethodConditionConfig {
+            self.inner
+        }
+    }
+
+    impl From<HttpRequestMethodConditionConfig> for HttpRequestMethodConditionConfigBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: HttpRequestMethodConditionConfig) -> Self {
+            HttpRequestMethodConditionConfigBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for HttpRequestMethodConditionConfigBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("HttpRequestMethodConditionConfigBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl HttpRequestMethodConditionConfig {
@@ -4148,9 +8443,64 @@ pub mod types {
 
     /// `IpamPools`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct IpamPools {
         /// `Ipv4IpamPoolId`.
         pub ipv4_ipam_pool_id: Option<String>,
+    }
+
+    impl IpamPools {
+        /// A builder with every member unset: `IpamPools::builder().<member>(..).build()`.
+        pub fn builder() -> IpamPoolsBuilder {
+            IpamPoolsBuilder::default()
+        }
+    }
+
+    /// Builds a [`IpamPools`] one member at a time; [`IpamPoolsBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct IpamPoolsBuilder {
+        inner: IpamPools,
+    }
+
+    #[allow(deprecated)]
+    impl IpamPoolsBuilder {
+        /// Sets `Ipv4IpamPoolId`.
+        ///
+        /// `Ipv4IpamPoolId`.
+        #[inline]
+        pub fn ipv4_ipam_pool_id(mut self, value: impl Into<String>) -> Self {
+            self.inner.ipv4_ipam_pool_id = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Ipv4IpamPoolId` as a whole.
+        #[inline]
+        pub fn set_ipv4_ipam_pool_id(mut self, value: Option<String>) -> Self {
+            self.inner.ipv4_ipam_pool_id = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> IpamPools {
+            self.inner
+        }
+    }
+
+    impl From<IpamPools> for IpamPoolsBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: IpamPools) -> Self {
+            IpamPoolsBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for IpamPoolsBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("IpamPoolsBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl IpamPools {
@@ -4204,6 +8554,7 @@ pub mod types {
 
     /// `JwtValidationActionAdditionalClaim`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct JwtValidationActionAdditionalClaim {
         /// `Format`: one of single-string, string-array, space-separated-values.
         pub format: Option<String>,
@@ -4211,6 +8562,95 @@ pub mod types {
         pub name: Option<String>,
         /// `Values`.
         pub values: Option<Vec<String>>,
+    }
+
+    impl JwtValidationActionAdditionalClaim {
+        /// A builder with every member unset: `JwtValidationActionAdditionalClaim::builder().<member>(..).build()`.
+        pub fn builder() -> JwtValidationActionAdditionalClaimBuilder {
+            JwtValidationActionAdditionalClaimBuilder::default()
+        }
+    }
+
+    /// Builds a [`JwtValidationActionAdditionalClaim`] one member at a time; [`JwtValidationActionAdditionalClaimBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct JwtValidationActionAdditionalClaimBuilder {
+        inner: JwtValidationActionAdditionalClaim,
+    }
+
+    #[allow(deprecated)]
+    impl JwtValidationActionAdditionalClaimBuilder {
+        /// Sets `Format`.
+        ///
+        /// `Format`: one of single-string, string-array, space-separated-values.
+        #[inline]
+        pub fn format(mut self, value: impl Into<String>) -> Self {
+            self.inner.format = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Format` as a whole.
+        #[inline]
+        pub fn set_format(mut self, value: Option<String>) -> Self {
+            self.inner.format = value;
+            self
+        }
+
+        /// Sets `Name`.
+        ///
+        /// `Name`.
+        #[inline]
+        pub fn name(mut self, value: impl Into<String>) -> Self {
+            self.inner.name = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Name` as a whole.
+        #[inline]
+        pub fn set_name(mut self, value: Option<String>) -> Self {
+            self.inner.name = value;
+            self
+        }
+
+        /// Appends one item to `Values`.
+        ///
+        /// `Values`.
+        #[inline]
+        pub fn values(mut self, item: impl Into<String>) -> Self {
+            self.inner
+                .values
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Values` as a whole.
+        #[inline]
+        pub fn set_values(mut self, value: Option<Vec<String>>) -> Self {
+            self.inner.values = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> JwtValidationActionAdditionalClaim {
+            self.inner
+        }
+    }
+
+    impl From<JwtValidationActionAdditionalClaim> for JwtValidationActionAdditionalClaimBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: JwtValidationActionAdditionalClaim) -> Self {
+            JwtValidationActionAdditionalClaimBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for JwtValidationActionAdditionalClaimBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("JwtValidationActionAdditionalClaimBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl JwtValidationActionAdditionalClaim {
@@ -4289,6 +8729,7 @@ pub mod types {
 
     /// `JwtValidationActionConfig`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct JwtValidationActionConfig {
         /// `JwksEndpoint`.
         pub jwks_endpoint: Option<String>,
@@ -4296,6 +8737,101 @@ pub mod types {
         pub issuer: Option<String>,
         /// `AdditionalClaims`.
         pub additional_claims: Option<Vec<JwtValidationActionAdditionalClaim>>,
+    }
+
+    impl JwtValidationActionConfig {
+        /// A builder with every member unset: `JwtValidationActionConfig::builder().<member>(..).build()`.
+        pub fn builder() -> JwtValidationActionConfigBuilder {
+            JwtValidationActionConfigBuilder::default()
+        }
+    }
+
+    /// Builds a [`JwtValidationActionConfig`] one member at a time; [`JwtValidationActionConfigBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct JwtValidationActionConfigBuilder {
+        inner: JwtValidationActionConfig,
+    }
+
+    #[allow(deprecated)]
+    impl JwtValidationActionConfigBuilder {
+        /// Sets `JwksEndpoint`.
+        ///
+        /// `JwksEndpoint`.
+        #[inline]
+        pub fn jwks_endpoint(mut self, value: impl Into<String>) -> Self {
+            self.inner.jwks_endpoint = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `JwksEndpoint` as a whole.
+        #[inline]
+        pub fn set_jwks_endpoint(mut self, value: Option<String>) -> Self {
+            self.inner.jwks_endpoint = value;
+            self
+        }
+
+        /// Sets `Issuer`.
+        ///
+        /// `Issuer`.
+        #[inline]
+        pub fn issuer(mut self, value: impl Into<String>) -> Self {
+            self.inner.issuer = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Issuer` as a whole.
+        #[inline]
+        pub fn set_issuer(mut self, value: Option<String>) -> Self {
+            self.inner.issuer = value;
+            self
+        }
+
+        /// Appends one item to `AdditionalClaims`.
+        ///
+        /// `AdditionalClaims`.
+        #[inline]
+        pub fn additional_claims(
+            mut self,
+            item: impl Into<JwtValidationActionAdditionalClaim>,
+        ) -> Self {
+            self.inner
+                .additional_claims
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `AdditionalClaims` as a whole.
+        #[inline]
+        pub fn set_additional_claims(
+            mut self,
+            value: Option<Vec<JwtValidationActionAdditionalClaim>>,
+        ) -> Self {
+            self.inner.additional_claims = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> JwtValidationActionConfig {
+            self.inner
+        }
+    }
+
+    impl From<JwtValidationActionConfig> for JwtValidationActionConfigBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: JwtValidationActionConfig) -> Self {
+            JwtValidationActionConfigBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for JwtValidationActionConfigBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("JwtValidationActionConfigBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl JwtValidationActionConfig {
@@ -4385,6 +8921,7 @@ pub mod types {
 
     /// `Listener`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct Listener {
         /// `ListenerArn`.
         pub listener_arn: Option<String>,
@@ -4404,6 +8941,201 @@ pub mod types {
         pub alpn_policy: Option<Vec<String>>,
         /// `MutualAuthentication`.
         pub mutual_authentication: Option<MutualAuthenticationAttributes>,
+    }
+
+    impl Listener {
+        /// A builder with every member unset: `Listener::builder().<member>(..).build()`.
+        pub fn builder() -> ListenerBuilder {
+            ListenerBuilder::default()
+        }
+    }
+
+    /// Builds a [`Listener`] one member at a time; [`ListenerBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct ListenerBuilder {
+        inner: Listener,
+    }
+
+    #[allow(deprecated)]
+    impl ListenerBuilder {
+        /// Sets `ListenerArn`.
+        ///
+        /// `ListenerArn`.
+        #[inline]
+        pub fn listener_arn(mut self, value: impl Into<String>) -> Self {
+            self.inner.listener_arn = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `ListenerArn` as a whole.
+        #[inline]
+        pub fn set_listener_arn(mut self, value: Option<String>) -> Self {
+            self.inner.listener_arn = value;
+            self
+        }
+
+        /// Sets `LoadBalancerArn`.
+        ///
+        /// `LoadBalancerArn`.
+        #[inline]
+        pub fn load_balancer_arn(mut self, value: impl Into<String>) -> Self {
+            self.inner.load_balancer_arn = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `LoadBalancerArn` as a whole.
+        #[inline]
+        pub fn set_load_balancer_arn(mut self, value: Option<String>) -> Self {
+            self.inner.load_balancer_arn = value;
+            self
+        }
+
+        /// Sets `Port`.
+        ///
+        /// `Port`.
+        #[inline]
+        pub fn port(mut self, value: impl Into<i32>) -> Self {
+            self.inner.port = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Port` as a whole.
+        #[inline]
+        pub fn set_port(mut self, value: Option<i32>) -> Self {
+            self.inner.port = value;
+            self
+        }
+
+        /// Sets `Protocol`.
+        ///
+        /// `Protocol`: one of HTTP, HTTPS, TCP, TLS, UDP, TCP_UDP, GENEVE, QUIC, TCP_QUIC.
+        #[inline]
+        pub fn protocol(mut self, value: impl Into<String>) -> Self {
+            self.inner.protocol = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Protocol` as a whole.
+        #[inline]
+        pub fn set_protocol(mut self, value: Option<String>) -> Self {
+            self.inner.protocol = value;
+            self
+        }
+
+        /// Appends one item to `Certificates`.
+        ///
+        /// `Certificates`.
+        #[inline]
+        pub fn certificates(mut self, item: impl Into<Certificate>) -> Self {
+            self.inner
+                .certificates
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Certificates` as a whole.
+        #[inline]
+        pub fn set_certificates(mut self, value: Option<Vec<Certificate>>) -> Self {
+            self.inner.certificates = value;
+            self
+        }
+
+        /// Sets `SslPolicy`.
+        ///
+        /// `SslPolicy`.
+        #[inline]
+        pub fn ssl_policy(mut self, value: impl Into<String>) -> Self {
+            self.inner.ssl_policy = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `SslPolicy` as a whole.
+        #[inline]
+        pub fn set_ssl_policy(mut self, value: Option<String>) -> Self {
+            self.inner.ssl_policy = value;
+            self
+        }
+
+        /// Appends one item to `DefaultActions`.
+        ///
+        /// `DefaultActions`.
+        #[inline]
+        pub fn default_actions(mut self, item: impl Into<Action>) -> Self {
+            self.inner
+                .default_actions
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `DefaultActions` as a whole.
+        #[inline]
+        pub fn set_default_actions(mut self, value: Option<Vec<Action>>) -> Self {
+            self.inner.default_actions = value;
+            self
+        }
+
+        /// Appends one item to `AlpnPolicy`.
+        ///
+        /// `AlpnPolicy`.
+        #[inline]
+        pub fn alpn_policy(mut self, item: impl Into<String>) -> Self {
+            self.inner
+                .alpn_policy
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `AlpnPolicy` as a whole.
+        #[inline]
+        pub fn set_alpn_policy(mut self, value: Option<Vec<String>>) -> Self {
+            self.inner.alpn_policy = value;
+            self
+        }
+
+        /// Sets `MutualAuthentication`.
+        ///
+        /// `MutualAuthentication`.
+        #[inline]
+        pub fn mutual_authentication(
+            mut self,
+            value: impl Into<MutualAuthenticationAttributes>,
+        ) -> Self {
+            self.inner.mutual_authentication = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `MutualAuthentication` as a whole.
+        #[inline]
+        pub fn set_mutual_authentication(
+            mut self,
+            value: Option<MutualAuthenticationAttributes>,
+        ) -> Self {
+            self.inner.mutual_authentication = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> Listener {
+            self.inner
+        }
+    }
+
+    impl From<Listener> for ListenerBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: Listener) -> Self {
+            ListenerBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for ListenerBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("ListenerBuilder").field(&self.inner).finish()
+        }
     }
 
     impl Listener {
@@ -4562,6 +9294,7 @@ pub mod types {
 
     /// `LoadBalancer`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct LoadBalancer {
         /// `LoadBalancerArn`.
         pub load_balancer_arn: Option<String>,
@@ -4595,6 +9328,314 @@ pub mod types {
         pub enable_prefix_for_ipv6_source_nat: Option<String>,
         /// `IpamPools`.
         pub ipam_pools: Option<IpamPools>,
+    }
+
+    impl LoadBalancer {
+        /// A builder with every member unset: `LoadBalancer::builder().<member>(..).build()`.
+        pub fn builder() -> LoadBalancerBuilder {
+            LoadBalancerBuilder::default()
+        }
+    }
+
+    /// Builds a [`LoadBalancer`] one member at a time; [`LoadBalancerBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct LoadBalancerBuilder {
+        inner: LoadBalancer,
+    }
+
+    #[allow(deprecated)]
+    impl LoadBalancerBuilder {
+        /// Sets `LoadBalancerArn`.
+        ///
+        /// `LoadBalancerArn`.
+        #[inline]
+        pub fn load_balancer_arn(mut self, value: impl Into<String>) -> Self {
+            self.inner.load_balancer_arn = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `LoadBalancerArn` as a whole.
+        #[inline]
+        pub fn set_load_balancer_arn(mut self, value: Option<String>) -> Self {
+            self.inner.load_balancer_arn = value;
+            self
+        }
+
+        /// Sets `DNSName`.
+        ///
+        /// `DNSName`.
+        #[inline]
+        pub fn dns_name(mut self, value: impl Into<String>) -> Self {
+            self.inner.dns_name = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `DNSName` as a whole.
+        #[inline]
+        pub fn set_dns_name(mut self, value: Option<String>) -> Self {
+            self.inner.dns_name = value;
+            self
+        }
+
+        /// Sets `CanonicalHostedZoneId`.
+        ///
+        /// `CanonicalHostedZoneId`.
+        #[inline]
+        pub fn canonical_hosted_zone_id(mut self, value: impl Into<String>) -> Self {
+            self.inner.canonical_hosted_zone_id = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `CanonicalHostedZoneId` as a whole.
+        #[inline]
+        pub fn set_canonical_hosted_zone_id(mut self, value: Option<String>) -> Self {
+            self.inner.canonical_hosted_zone_id = value;
+            self
+        }
+
+        /// Sets `CreatedTime`.
+        ///
+        /// `CreatedTime`.
+        #[inline]
+        pub fn created_time(mut self, value: impl Into<crate::DateTime>) -> Self {
+            self.inner.created_time = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `CreatedTime` as a whole.
+        #[inline]
+        pub fn set_created_time(mut self, value: Option<crate::DateTime>) -> Self {
+            self.inner.created_time = value;
+            self
+        }
+
+        /// Sets `LoadBalancerName`.
+        ///
+        /// `LoadBalancerName`.
+        #[inline]
+        pub fn load_balancer_name(mut self, value: impl Into<String>) -> Self {
+            self.inner.load_balancer_name = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `LoadBalancerName` as a whole.
+        #[inline]
+        pub fn set_load_balancer_name(mut self, value: Option<String>) -> Self {
+            self.inner.load_balancer_name = value;
+            self
+        }
+
+        /// Sets `Scheme`.
+        ///
+        /// `Scheme`: one of internet-facing, internal.
+        #[inline]
+        pub fn scheme(mut self, value: impl Into<String>) -> Self {
+            self.inner.scheme = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Scheme` as a whole.
+        #[inline]
+        pub fn set_scheme(mut self, value: Option<String>) -> Self {
+            self.inner.scheme = value;
+            self
+        }
+
+        /// Sets `VpcId`.
+        ///
+        /// `VpcId`.
+        #[inline]
+        pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
+            self.inner.vpc_id = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `VpcId` as a whole.
+        #[inline]
+        pub fn set_vpc_id(mut self, value: Option<String>) -> Self {
+            self.inner.vpc_id = value;
+            self
+        }
+
+        /// Sets `State`.
+        ///
+        /// `State`.
+        #[inline]
+        pub fn state(mut self, value: impl Into<LoadBalancerState>) -> Self {
+            self.inner.state = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `State` as a whole.
+        #[inline]
+        pub fn set_state(mut self, value: Option<LoadBalancerState>) -> Self {
+            self.inner.state = value;
+            self
+        }
+
+        /// Sets `Type`.
+        ///
+        /// `Type`: one of application, network, gateway.
+        #[inline]
+        pub fn r#type(mut self, value: impl Into<String>) -> Self {
+            self.inner.r#type = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Type` as a whole.
+        #[inline]
+        pub fn set_type(mut self, value: Option<String>) -> Self {
+            self.inner.r#type = value;
+            self
+        }
+
+        /// Appends one item to `AvailabilityZones`.
+        ///
+        /// `AvailabilityZones`.
+        #[inline]
+        pub fn availability_zones(mut self, item: impl Into<AvailabilityZone>) -> Self {
+            self.inner
+                .availability_zones
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `AvailabilityZones` as a whole.
+        #[inline]
+        pub fn set_availability_zones(mut self, value: Option<Vec<AvailabilityZone>>) -> Self {
+            self.inner.availability_zones = value;
+            self
+        }
+
+        /// Appends one item to `SecurityGroups`.
+        ///
+        /// `SecurityGroups`.
+        #[inline]
+        pub fn security_groups(mut self, item: impl Into<String>) -> Self {
+            self.inner
+                .security_groups
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `SecurityGroups` as a whole.
+        #[inline]
+        pub fn set_security_groups(mut self, value: Option<Vec<String>>) -> Self {
+            self.inner.security_groups = value;
+            self
+        }
+
+        /// Sets `IpAddressType`.
+        ///
+        /// `IpAddressType`: one of ipv4, dualstack, dualstack-without-public-ipv4.
+        #[inline]
+        pub fn ip_address_type(mut self, value: impl Into<String>) -> Self {
+            self.inner.ip_address_type = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `IpAddressType` as a whole.
+        #[inline]
+        pub fn set_ip_address_type(mut self, value: Option<String>) -> Self {
+            self.inner.ip_address_type = value;
+            self
+        }
+
+        /// Sets `CustomerOwnedIpv4Pool`.
+        ///
+        /// `CustomerOwnedIpv4Pool`.
+        #[inline]
+        pub fn customer_owned_ipv4_pool(mut self, value: impl Into<String>) -> Self {
+            self.inner.customer_owned_ipv4_pool = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `CustomerOwnedIpv4Pool` as a whole.
+        #[inline]
+        pub fn set_customer_owned_ipv4_pool(mut self, value: Option<String>) -> Self {
+            self.inner.customer_owned_ipv4_pool = value;
+            self
+        }
+
+        /// Sets `EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic`.
+        ///
+        /// `EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic`.
+        #[inline]
+        pub fn enforce_security_group_inbound_rules_on_private_link_traffic(
+            mut self,
+            value: impl Into<String>,
+        ) -> Self {
+            self.inner
+                .enforce_security_group_inbound_rules_on_private_link_traffic = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic` as a whole.
+        #[inline]
+        pub fn set_enforce_security_group_inbound_rules_on_private_link_traffic(
+            mut self,
+            value: Option<String>,
+        ) -> Self {
+            self.inner
+                .enforce_security_group_inbound_rules_on_private_link_traffic = value;
+            self
+        }
+
+        /// Sets `EnablePrefixForIpv6SourceNat`.
+        ///
+        /// `EnablePrefixForIpv6SourceNat`: one of on, off.
+        #[inline]
+        pub fn enable_prefix_for_ipv6_source_nat(mut self, value: impl Into<String>) -> Self {
+            self.inner.enable_prefix_for_ipv6_source_nat = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `EnablePrefixForIpv6SourceNat` as a whole.
+        #[inline]
+        pub fn set_enable_prefix_for_ipv6_source_nat(mut self, value: Option<String>) -> Self {
+            self.inner.enable_prefix_for_ipv6_source_nat = value;
+            self
+        }
+
+        /// Sets `IpamPools`.
+        ///
+        /// `IpamPools`.
+        #[inline]
+        pub fn ipam_pools(mut self, value: impl Into<IpamPools>) -> Self {
+            self.inner.ipam_pools = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `IpamPools` as a whole.
+        #[inline]
+        pub fn set_ipam_pools(mut self, value: Option<IpamPools>) -> Self {
+            self.inner.ipam_pools = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> LoadBalancer {
+            self.inner
+        }
+    }
+
+    impl From<LoadBalancer> for LoadBalancerBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: LoadBalancer) -> Self {
+            LoadBalancerBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for LoadBalancerBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("LoadBalancerBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl LoadBalancer {
@@ -4867,6 +9908,7 @@ pub mod types {
 
     /// `LoadBalancerAddress`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct LoadBalancerAddress {
         /// `IpAddress`.
         pub ip_address: Option<String>,
@@ -4876,6 +9918,108 @@ pub mod types {
         pub private_i_pv4_address: Option<String>,
         /// `IPv6Address`.
         pub i_pv6_address: Option<String>,
+    }
+
+    impl LoadBalancerAddress {
+        /// A builder with every member unset: `LoadBalancerAddress::builder().<member>(..).build()`.
+        pub fn builder() -> LoadBalancerAddressBuilder {
+            LoadBalancerAddressBuilder::default()
+        }
+    }
+
+    /// Builds a [`LoadBalancerAddress`] one member at a time; [`LoadBalancerAddressBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct LoadBalancerAddressBuilder {
+        inner: LoadBalancerAddress,
+    }
+
+    #[allow(deprecated)]
+    impl LoadBalancerAddressBuilder {
+        /// Sets `IpAddress`.
+        ///
+        /// `IpAddress`.
+        #[inline]
+        pub fn ip_address(mut self, value: impl Into<String>) -> Self {
+            self.inner.ip_address = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `IpAddress` as a whole.
+        #[inline]
+        pub fn set_ip_address(mut self, value: Option<String>) -> Self {
+            self.inner.ip_address = value;
+            self
+        }
+
+        /// Sets `AllocationId`.
+        ///
+        /// `AllocationId`.
+        #[inline]
+        pub fn allocation_id(mut self, value: impl Into<String>) -> Self {
+            self.inner.allocation_id = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `AllocationId` as a whole.
+        #[inline]
+        pub fn set_allocation_id(mut self, value: Option<String>) -> Self {
+            self.inner.allocation_id = value;
+            self
+        }
+
+        /// Sets `PrivateIPv4Address`.
+        ///
+        /// `PrivateIPv4Address`.
+        #[inline]
+        pub fn private_i_pv4_address(mut self, value: impl Into<String>) -> Self {
+            self.inner.private_i_pv4_address = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `PrivateIPv4Address` as a whole.
+        #[inline]
+        pub fn set_private_i_pv4_address(mut self, value: Option<String>) -> Self {
+            self.inner.private_i_pv4_address = value;
+            self
+        }
+
+        /// Sets `IPv6Address`.
+        ///
+        /// `IPv6Address`.
+        #[inline]
+        pub fn i_pv6_address(mut self, value: impl Into<String>) -> Self {
+            self.inner.i_pv6_address = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `IPv6Address` as a whole.
+        #[inline]
+        pub fn set_i_pv6_address(mut self, value: Option<String>) -> Self {
+            self.inner.i_pv6_address = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> LoadBalancerAddress {
+            self.inner
+        }
+    }
+
+    impl From<LoadBalancerAddress> for LoadBalancerAddressBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: LoadBalancerAddress) -> Self {
+            LoadBalancerAddressBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for LoadBalancerAddressBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("LoadBalancerAddressBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl LoadBalancerAddress {
@@ -4970,11 +10114,82 @@ pub mod types {
 
     /// `LoadBalancerState`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct LoadBalancerState {
         /// `Code`: one of active, provisioning, active_impaired, failed.
         pub code: Option<String>,
         /// `Reason`.
         pub reason: Option<String>,
+    }
+
+    impl LoadBalancerState {
+        /// A builder with every member unset: `LoadBalancerState::builder().<member>(..).build()`.
+        pub fn builder() -> LoadBalancerStateBuilder {
+            LoadBalancerStateBuilder::default()
+        }
+    }
+
+    /// Builds a [`LoadBalancerState`] one member at a time; [`LoadBalancerStateBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct LoadBalancerStateBuilder {
+        inner: LoadBalancerState,
+    }
+
+    #[allow(deprecated)]
+    impl LoadBalancerStateBuilder {
+        /// Sets `Code`.
+        ///
+        /// `Code`: one of active, provisioning, active_impaired, failed.
+        #[inline]
+        pub fn code(mut self, value: impl Into<String>) -> Self {
+            self.inner.code = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Code` as a whole.
+        #[inline]
+        pub fn set_code(mut self, value: Option<String>) -> Self {
+            self.inner.code = value;
+            self
+        }
+
+        /// Sets `Reason`.
+        ///
+        /// `Reason`.
+        #[inline]
+        pub fn reason(mut self, value: impl Into<String>) -> Self {
+            self.inner.reason = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Reason` as a whole.
+        #[inline]
+        pub fn set_reason(mut self, value: Option<String>) -> Self {
+            self.inner.reason = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> LoadBalancerState {
+            self.inner
+        }
+    }
+
+    impl From<LoadBalancerState> for LoadBalancerStateBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: LoadBalancerState) -> Self {
+            LoadBalancerStateBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for LoadBalancerStateBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("LoadBalancerStateBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl LoadBalancerState {
@@ -5030,11 +10245,80 @@ pub mod types {
 
     /// `Matcher`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct Matcher {
         /// `HttpCode`.
         pub http_code: Option<String>,
         /// `GrpcCode`.
         pub grpc_code: Option<String>,
+    }
+
+    impl Matcher {
+        /// A builder with every member unset: `Matcher::builder().<member>(..).build()`.
+        pub fn builder() -> MatcherBuilder {
+            MatcherBuilder::default()
+        }
+    }
+
+    /// Builds a [`Matcher`] one member at a time; [`MatcherBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct MatcherBuilder {
+        inner: Matcher,
+    }
+
+    #[allow(deprecated)]
+    impl MatcherBuilder {
+        /// Sets `HttpCode`.
+        ///
+        /// `HttpCode`.
+        #[inline]
+        pub fn http_code(mut self, value: impl Into<String>) -> Self {
+            self.inner.http_code = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `HttpCode` as a whole.
+        #[inline]
+        pub fn set_http_code(mut self, value: Option<String>) -> Self {
+            self.inner.http_code = value;
+            self
+        }
+
+        /// Sets `GrpcCode`.
+        ///
+        /// `GrpcCode`.
+        #[inline]
+        pub fn grpc_code(mut self, value: impl Into<String>) -> Self {
+            self.inner.grpc_code = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `GrpcCode` as a whole.
+        #[inline]
+        pub fn set_grpc_code(mut self, value: Option<String>) -> Self {
+            self.inner.grpc_code = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> Matcher {
+            self.inner
+        }
+    }
+
+    impl From<Matcher> for MatcherBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: Matcher) -> Self {
+            MatcherBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for MatcherBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("MatcherBuilder").field(&self.inner).finish()
+        }
     }
 
     impl Matcher {
@@ -5094,6 +10378,7 @@ pub mod types {
 
     /// `ModifyListenerInput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct ModifyListenerInput {
         /// `ListenerArn`.
         pub listener_arn: Option<String>,
@@ -5111,6 +10396,187 @@ pub mod types {
         pub alpn_policy: Option<Vec<String>>,
         /// `MutualAuthentication`.
         pub mutual_authentication: Option<MutualAuthenticationAttributes>,
+    }
+
+    impl ModifyListenerInput {
+        /// A builder with every member unset: `ModifyListenerInput::builder().<member>(..).build()`.
+        pub fn builder() -> ModifyListenerInputBuilder {
+            ModifyListenerInputBuilder::default()
+        }
+    }
+
+    /// Builds a [`ModifyListenerInput`] one member at a time; [`ModifyListenerInputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct ModifyListenerInputBuilder {
+        inner: ModifyListenerInput,
+    }
+
+    #[allow(deprecated)]
+    impl ModifyListenerInputBuilder {
+        /// Sets `ListenerArn`.
+        ///
+        /// `ListenerArn`.
+        #[inline]
+        pub fn listener_arn(mut self, value: impl Into<String>) -> Self {
+            self.inner.listener_arn = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `ListenerArn` as a whole.
+        #[inline]
+        pub fn set_listener_arn(mut self, value: Option<String>) -> Self {
+            self.inner.listener_arn = value;
+            self
+        }
+
+        /// Sets `Port`.
+        ///
+        /// `Port`.
+        #[inline]
+        pub fn port(mut self, value: impl Into<i32>) -> Self {
+            self.inner.port = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Port` as a whole.
+        #[inline]
+        pub fn set_port(mut self, value: Option<i32>) -> Self {
+            self.inner.port = value;
+            self
+        }
+
+        /// Sets `Protocol`.
+        ///
+        /// `Protocol`: one of HTTP, HTTPS, TCP, TLS, UDP, TCP_UDP, GENEVE, QUIC, TCP_QUIC.
+        #[inline]
+        pub fn protocol(mut self, value: impl Into<String>) -> Self {
+            self.inner.protocol = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Protocol` as a whole.
+        #[inline]
+        pub fn set_protocol(mut self, value: Option<String>) -> Self {
+            self.inner.protocol = value;
+            self
+        }
+
+        /// Sets `SslPolicy`.
+        ///
+        /// `SslPolicy`.
+        #[inline]
+        pub fn ssl_policy(mut self, value: impl Into<String>) -> Self {
+            self.inner.ssl_policy = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `SslPolicy` as a whole.
+        #[inline]
+        pub fn set_ssl_policy(mut self, value: Option<String>) -> Self {
+            self.inner.ssl_policy = value;
+            self
+        }
+
+        /// Appends one item to `Certificates`.
+        ///
+        /// `Certificates`.
+        #[inline]
+        pub fn certificates(mut self, item: impl Into<Certificate>) -> Self {
+            self.inner
+                .certificates
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Certificates` as a whole.
+        #[inline]
+        pub fn set_certificates(mut self, value: Option<Vec<Certificate>>) -> Self {
+            self.inner.certificates = value;
+            self
+        }
+
+        /// Appends one item to `DefaultActions`.
+        ///
+        /// `DefaultActions`.
+        #[inline]
+        pub fn default_actions(mut self, item: impl Into<Action>) -> Self {
+            self.inner
+                .default_actions
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `DefaultActions` as a whole.
+        #[inline]
+        pub fn set_default_actions(mut self, value: Option<Vec<Action>>) -> Self {
+            self.inner.default_actions = value;
+            self
+        }
+
+        /// Appends one item to `AlpnPolicy`.
+        ///
+        /// `AlpnPolicy`.
+        #[inline]
+        pub fn alpn_policy(mut self, item: impl Into<String>) -> Self {
+            self.inner
+                .alpn_policy
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `AlpnPolicy` as a whole.
+        #[inline]
+        pub fn set_alpn_policy(mut self, value: Option<Vec<String>>) -> Self {
+            self.inner.alpn_policy = value;
+            self
+        }
+
+        /// Sets `MutualAuthentication`.
+        ///
+        /// `MutualAuthentication`.
+        #[inline]
+        pub fn mutual_authentication(
+            mut self,
+            value: impl Into<MutualAuthenticationAttributes>,
+        ) -> Self {
+            self.inner.mutual_authentication = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `MutualAuthentication` as a whole.
+        #[inline]
+        pub fn set_mutual_authentication(
+            mut self,
+            value: Option<MutualAuthenticationAttributes>,
+        ) -> Self {
+            self.inner.mutual_authentication = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> ModifyListenerInput {
+            self.inner
+        }
+    }
+
+    impl From<ModifyListenerInput> for ModifyListenerInputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: ModifyListenerInput) -> Self {
+            ModifyListenerInputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for ModifyListenerInputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("ModifyListenerInputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl ModifyListenerInput {
@@ -5260,9 +10726,67 @@ pub mod types {
 
     /// `ModifyListenerOutput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct ModifyListenerOutput {
         /// `Listeners`.
         pub listeners: Option<Vec<Listener>>,
+    }
+
+    impl ModifyListenerOutput {
+        /// A builder with every member unset: `ModifyListenerOutput::builder().<member>(..).build()`.
+        pub fn builder() -> ModifyListenerOutputBuilder {
+            ModifyListenerOutputBuilder::default()
+        }
+    }
+
+    /// Builds a [`ModifyListenerOutput`] one member at a time; [`ModifyListenerOutputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct ModifyListenerOutputBuilder {
+        inner: ModifyListenerOutput,
+    }
+
+    #[allow(deprecated)]
+    impl ModifyListenerOutputBuilder {
+        /// Appends one item to `Listeners`.
+        ///
+        /// `Listeners`.
+        #[inline]
+        pub fn listeners(mut self, item: impl Into<Listener>) -> Self {
+            self.inner
+                .listeners
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Listeners` as a whole.
+        #[inline]
+        pub fn set_listeners(mut self, value: Option<Vec<Listener>>) -> Self {
+            self.inner.listeners = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> ModifyListenerOutput {
+            self.inner
+        }
+    }
+
+    impl From<ModifyListenerOutput> for ModifyListenerOutputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: ModifyListenerOutput) -> Self {
+            ModifyListenerOutputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for ModifyListenerOutputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("ModifyListenerOutputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl ModifyListenerOutput {
@@ -5311,6 +10835,7 @@ pub mod types {
 
     /// `ModifyRuleInput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct ModifyRuleInput {
         /// `RuleArn`.
         pub rule_arn: Option<String>,
@@ -5322,6 +10847,133 @@ pub mod types {
         pub transforms: Option<Vec<RuleTransform>>,
         /// `ResetTransforms`.
         pub reset_transforms: Option<bool>,
+    }
+
+    impl ModifyRuleInput {
+        /// A builder with every member unset: `ModifyRuleInput::builder().<member>(..).build()`.
+        pub fn builder() -> ModifyRuleInputBuilder {
+            ModifyRuleInputBuilder::default()
+        }
+    }
+
+    /// Builds a [`ModifyRuleInput`] one member at a time; [`ModifyRuleInputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct ModifyRuleInputBuilder {
+        inner: ModifyRuleInput,
+    }
+
+    #[allow(deprecated)]
+    impl ModifyRuleInputBuilder {
+        /// Sets `RuleArn`.
+        ///
+        /// `RuleArn`.
+        #[inline]
+        pub fn rule_arn(mut self, value: impl Into<String>) -> Self {
+            self.inner.rule_arn = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `RuleArn` as a whole.
+        #[inline]
+        pub fn set_rule_arn(mut self, value: Option<String>) -> Self {
+            self.inner.rule_arn = value;
+            self
+        }
+
+        /// Appends one item to `Conditions`.
+        ///
+        /// `Conditions`.
+        #[inline]
+        pub fn conditions(mut self, item: impl Into<RuleCondition>) -> Self {
+            self.inner
+                .conditions
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Conditions` as a whole.
+        #[inline]
+        pub fn set_conditions(mut self, value: Option<Vec<RuleCondition>>) -> Self {
+            self.inner.conditions = value;
+            self
+        }
+
+        /// Appends one item to `Actions`.
+        ///
+        /// `Actions`.
+        #[inline]
+        pub fn actions(mut self, item: impl Into<Action>) -> Self {
+            self.inner
+                .actions
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Actions` as a whole.
+        #[inline]
+        pub fn set_actions(mut self, value: Option<Vec<Action>>) -> Self {
+            self.inner.actions = value;
+            self
+        }
+
+        /// Appends one item to `Transforms`.
+        ///
+        /// `Transforms`.
+        #[inline]
+        pub fn transforms(mut self, item: impl Into<RuleTransform>) -> Self {
+            self.inner
+                .transforms
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Transforms` as a whole.
+        #[inline]
+        pub fn set_transforms(mut self, value: Option<Vec<RuleTransform>>) -> Self {
+            self.inner.transforms = value;
+            self
+        }
+
+        /// Sets `ResetTransforms`.
+        ///
+        /// `ResetTransforms`.
+        #[inline]
+        pub fn reset_transforms(mut self, value: impl Into<bool>) -> Self {
+            self.inner.reset_transforms = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `ResetTransforms` as a whole.
+        #[inline]
+        pub fn set_reset_transforms(mut self, value: Option<bool>) -> Self {
+            self.inner.reset_transforms = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> ModifyRuleInput {
+            self.inner
+        }
+    }
+
+    impl From<ModifyRuleInput> for ModifyRuleInputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: ModifyRuleInput) -> Self {
+            ModifyRuleInputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for ModifyRuleInputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("ModifyRuleInputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl ModifyRuleInput {
@@ -5424,9 +11076,67 @@ pub mod types {
 
     /// `ModifyRuleOutput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct ModifyRuleOutput {
         /// `Rules`.
         pub rules: Option<Vec<Rule>>,
+    }
+
+    impl ModifyRuleOutput {
+        /// A builder with every member unset: `ModifyRuleOutput::builder().<member>(..).build()`.
+        pub fn builder() -> ModifyRuleOutputBuilder {
+            ModifyRuleOutputBuilder::default()
+        }
+    }
+
+    /// Builds a [`ModifyRuleOutput`] one member at a time; [`ModifyRuleOutputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct ModifyRuleOutputBuilder {
+        inner: ModifyRuleOutput,
+    }
+
+    #[allow(deprecated)]
+    impl ModifyRuleOutputBuilder {
+        /// Appends one item to `Rules`.
+        ///
+        /// `Rules`.
+        #[inline]
+        pub fn rules(mut self, item: impl Into<Rule>) -> Self {
+            self.inner
+                .rules
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Rules` as a whole.
+        #[inline]
+        pub fn set_rules(mut self, value: Option<Vec<Rule>>) -> Self {
+            self.inner.rules = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> ModifyRuleOutput {
+            self.inner
+        }
+    }
+
+    impl From<ModifyRuleOutput> for ModifyRuleOutputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: ModifyRuleOutput) -> Self {
+            ModifyRuleOutputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for ModifyRuleOutputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("ModifyRuleOutputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl ModifyRuleOutput {
@@ -5474,11 +11184,85 @@ pub mod types {
 
     /// `ModifyTargetGroupAttributesInput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct ModifyTargetGroupAttributesInput {
         /// `TargetGroupArn`.
         pub target_group_arn: Option<String>,
         /// `Attributes`.
         pub attributes: Option<Vec<TargetGroupAttribute>>,
+    }
+
+    impl ModifyTargetGroupAttributesInput {
+        /// A builder with every member unset: `ModifyTargetGroupAttributesInput::builder().<member>(..).build()`.
+        pub fn builder() -> ModifyTargetGroupAttributesInputBuilder {
+            ModifyTargetGroupAttributesInputBuilder::default()
+        }
+    }
+
+    /// Builds a [`ModifyTargetGroupAttributesInput`] one member at a time; [`ModifyTargetGroupAttributesInputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct ModifyTargetGroupAttributesInputBuilder {
+        inner: ModifyTargetGroupAttributesInput,
+    }
+
+    #[allow(deprecated)]
+    impl ModifyTargetGroupAttributesInputBuilder {
+        /// Sets `TargetGroupArn`.
+        ///
+        /// `TargetGroupArn`.
+        #[inline]
+        pub fn target_group_arn(mut self, value: impl Into<String>) -> Self {
+            self.inner.target_group_arn = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `TargetGroupArn` as a whole.
+        #[inline]
+        pub fn set_target_group_arn(mut self, value: Option<String>) -> Self {
+            self.inner.target_group_arn = value;
+            self
+        }
+
+        /// Appends one item to `Attributes`.
+        ///
+        /// `Attributes`.
+        #[inline]
+        pub fn attributes(mut self, item: impl Into<TargetGroupAttribute>) -> Self {
+            self.inner
+                .attributes
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Attributes` as a whole.
+        #[inline]
+        pub fn set_attributes(mut self, value: Option<Vec<TargetGroupAttribute>>) -> Self {
+            self.inner.attributes = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> ModifyTargetGroupAttributesInput {
+            self.inner
+        }
+    }
+
+    impl From<ModifyTargetGroupAttributesInput> for ModifyTargetGroupAttributesInputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: ModifyTargetGroupAttributesInput) -> Self {
+            ModifyTargetGroupAttributesInputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for ModifyTargetGroupAttributesInputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("ModifyTargetGroupAttributesInputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl ModifyTargetGroupAttributesInput {
@@ -5553,9 +11337,67 @@ pub mod types {
 
     /// `ModifyTargetGroupAttributesOutput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct ModifyTargetGroupAttributesOutput {
         /// `Attributes`.
         pub attributes: Option<Vec<TargetGroupAttribute>>,
+    }
+
+    impl ModifyTargetGroupAttributesOutput {
+        /// A builder with every member unset: `ModifyTargetGroupAttributesOutput::builder().<member>(..).build()`.
+        pub fn builder() -> ModifyTargetGroupAttributesOutputBuilder {
+            ModifyTargetGroupAttributesOutputBuilder::default()
+        }
+    }
+
+    /// Builds a [`ModifyTargetGroupAttributesOutput`] one member at a time; [`ModifyTargetGroupAttributesOutputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct ModifyTargetGroupAttributesOutputBuilder {
+        inner: ModifyTargetGroupAttributesOutput,
+    }
+
+    #[allow(deprecated)]
+    impl ModifyTargetGroupAttributesOutputBuilder {
+        /// Appends one item to `Attributes`.
+        ///
+        /// `Attributes`.
+        #[inline]
+        pub fn attributes(mut self, item: impl Into<TargetGroupAttribute>) -> Self {
+            self.inner
+                .attributes
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Attributes` as a whole.
+        #[inline]
+        pub fn set_attributes(mut self, value: Option<Vec<TargetGroupAttribute>>) -> Self {
+            self.inner.attributes = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> ModifyTargetGroupAttributesOutput {
+            self.inner
+        }
+    }
+
+    impl From<ModifyTargetGroupAttributesOutput> for ModifyTargetGroupAttributesOutputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: ModifyTargetGroupAttributesOutput) -> Self {
+            ModifyTargetGroupAttributesOutputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for ModifyTargetGroupAttributesOutputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("ModifyTargetGroupAttributesOutputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl ModifyTargetGroupAttributesOutput {
@@ -5604,6 +11446,7 @@ pub mod types {
 
     /// `MutualAuthenticationAttributes`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct MutualAuthenticationAttributes {
         /// `Mode`.
         pub mode: Option<String>,
@@ -5615,6 +11458,124 @@ pub mod types {
         pub trust_store_association_status: Option<String>,
         /// `AdvertiseTrustStoreCaNames`: one of on, off.
         pub advertise_trust_store_ca_names: Option<String>,
+    }
+
+    impl MutualAuthenticationAttributes {
+        /// A builder with every member unset: `MutualAuthenticationAttributes::builder().<member>(..).build()`.
+        pub fn builder() -> MutualAuthenticationAttributesBuilder {
+            MutualAuthenticationAttributesBuilder::default()
+        }
+    }
+
+    /// Builds a [`MutualAuthenticationAttributes`] one member at a time; [`MutualAuthenticationAttributesBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct MutualAuthenticationAttributesBuilder {
+        inner: MutualAuthenticationAttributes,
+    }
+
+    #[allow(deprecated)]
+    impl MutualAuthenticationAttributesBuilder {
+        /// Sets `Mode`.
+        ///
+        /// `Mode`.
+        #[inline]
+        pub fn mode(mut self, value: impl Into<String>) -> Self {
+            self.inner.mode = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Mode` as a whole.
+        #[inline]
+        pub fn set_mode(mut self, value: Option<String>) -> Self {
+            self.inner.mode = value;
+            self
+        }
+
+        /// Sets `TrustStoreArn`.
+        ///
+        /// `TrustStoreArn`.
+        #[inline]
+        pub fn trust_store_arn(mut self, value: impl Into<String>) -> Self {
+            self.inner.trust_store_arn = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `TrustStoreArn` as a whole.
+        #[inline]
+        pub fn set_trust_store_arn(mut self, value: Option<String>) -> Self {
+            self.inner.trust_store_arn = value;
+            self
+        }
+
+        /// Sets `IgnoreClientCertificateExpiry`.
+        ///
+        /// `IgnoreClientCertificateExpiry`.
+        #[inline]
+        pub fn ignore_client_certificate_expiry(mut self, value: impl Into<bool>) -> Self {
+            self.inner.ignore_client_certificate_expiry = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `IgnoreClientCertificateExpiry` as a whole.
+        #[inline]
+        pub fn set_ignore_client_certificate_expiry(mut self, value: Option<bool>) -> Self {
+            self.inner.ignore_client_certificate_expiry = value;
+            self
+        }
+
+        /// Sets `TrustStoreAssociationStatus`.
+        ///
+        /// `TrustStoreAssociationStatus`: one of active, removed.
+        #[inline]
+        pub fn trust_store_association_status(mut self, value: impl Into<String>) -> Self {
+            self.inner.trust_store_association_status = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `TrustStoreAssociationStatus` as a whole.
+        #[inline]
+        pub fn set_trust_store_association_status(mut self, value: Option<String>) -> Self {
+            self.inner.trust_store_association_status = value;
+            self
+        }
+
+        /// Sets `AdvertiseTrustStoreCaNames`.
+        ///
+        /// `AdvertiseTrustStoreCaNames`: one of on, off.
+        #[inline]
+        pub fn advertise_trust_store_ca_names(mut self, value: impl Into<String>) -> Self {
+            self.inner.advertise_trust_store_ca_names = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `AdvertiseTrustStoreCaNames` as a whole.
+        #[inline]
+        pub fn set_advertise_trust_store_ca_names(mut self, value: Option<String>) -> Self {
+            self.inner.advertise_trust_store_ca_names = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> MutualAuthenticationAttributes {
+            self.inner
+        }
+    }
+
+    impl From<MutualAuthenticationAttributes> for MutualAuthenticationAttributesBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: MutualAuthenticationAttributes) -> Self {
+            MutualAuthenticationAttributesBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for MutualAuthenticationAttributesBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("MutualAuthenticationAttributesBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl MutualAuthenticationAttributes {
@@ -5727,11 +11688,88 @@ pub mod types {
 
     /// `PathPatternConditionConfig`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct PathPatternConditionConfig {
         /// `Values`.
         pub values: Option<Vec<String>>,
         /// `RegexValues`.
         pub regex_values: Option<Vec<String>>,
+    }
+
+    impl PathPatternConditionConfig {
+        /// A builder with every member unset: `PathPatternConditionConfig::builder().<member>(..).build()`.
+        pub fn builder() -> PathPatternConditionConfigBuilder {
+            PathPatternConditionConfigBuilder::default()
+        }
+    }
+
+    /// Builds a [`PathPatternConditionConfig`] one member at a time; [`PathPatternConditionConfigBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct PathPatternConditionConfigBuilder {
+        inner: PathPatternConditionConfig,
+    }
+
+    #[allow(deprecated)]
+    impl PathPatternConditionConfigBuilder {
+        /// Appends one item to `Values`.
+        ///
+        /// `Values`.
+        #[inline]
+        pub fn values(mut self, item: impl Into<String>) -> Self {
+            self.inner
+                .values
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Values` as a whole.
+        #[inline]
+        pub fn set_values(mut self, value: Option<Vec<String>>) -> Self {
+            self.inner.values = value;
+            self
+        }
+
+        /// Appends one item to `RegexValues`.
+        ///
+        /// `RegexValues`.
+        #[inline]
+        pub fn regex_values(mut self, item: impl Into<String>) -> Self {
+            self.inner
+                .regex_values
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `RegexValues` as a whole.
+        #[inline]
+        pub fn set_regex_values(mut self, value: Option<Vec<String>>) -> Self {
+            self.inner.regex_values = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> PathPatternConditionConfig {
+            self.inner
+        }
+    }
+
+    impl From<PathPatternConditionConfig> for PathPatternConditionConfigBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: PathPatternConditionConfig) -> Self {
+            PathPatternConditionConfigBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for PathPatternConditionConfigBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("PathPatternConditionConfigBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl PathPatternConditionConfig {
@@ -5793,9 +11831,67 @@ pub mod types {
 
     /// `QueryStringConditionConfig`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct QueryStringConditionConfig {
         /// `Values`.
         pub values: Option<Vec<QueryStringKeyValuePair>>,
+    }
+
+    impl QueryStringConditionConfig {
+        /// A builder with every member unset: `QueryStringConditionConfig::builder().<member>(..).build()`.
+        pub fn builder() -> QueryStringConditionConfigBuilder {
+            QueryStringConditionConfigBuilder::default()
+        }
+    }
+
+    /// Builds a [`QueryStringConditionConfig`] one member at a time; [`QueryStringConditionConfigBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct QueryStringConditionConfigBuilder {
+        inner: QueryStringConditionConfig,
+    }
+
+    #[allow(deprecated)]
+    impl QueryStringConditionConfigBuilder {
+        /// Appends one item to `Values`.
+        ///
+        /// `Values`.
+        #[inline]
+        pub fn values(mut self, item: impl Into<QueryStringKeyValuePair>) -> Self {
+            self.inner
+                .values
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Values` as a whole.
+        #[inline]
+        pub fn set_values(mut self, value: Option<Vec<QueryStringKeyValuePair>>) -> Self {
+            self.inner.values = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> QueryStringConditionConfig {
+            self.inner
+        }
+    }
+
+    impl From<QueryStringConditionConfig> for QueryStringConditionConfigBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: QueryStringConditionConfig) -> Self {
+            QueryStringConditionConfigBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for QueryStringConditionConfigBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("QueryStringConditionConfigBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl QueryStringConditionConfig {
@@ -5843,11 +11939,82 @@ pub mod types {
 
     /// `QueryStringKeyValuePair`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct QueryStringKeyValuePair {
         /// `Key`.
         pub key: Option<String>,
         /// `Value`.
         pub value: Option<String>,
+    }
+
+    impl QueryStringKeyValuePair {
+        /// A builder with every member unset: `QueryStringKeyValuePair::builder().<member>(..).build()`.
+        pub fn builder() -> QueryStringKeyValuePairBuilder {
+            QueryStringKeyValuePairBuilder::default()
+        }
+    }
+
+    /// Builds a [`QueryStringKeyValuePair`] one member at a time; [`QueryStringKeyValuePairBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct QueryStringKeyValuePairBuilder {
+        inner: QueryStringKeyValuePair,
+    }
+
+    #[allow(deprecated)]
+    impl QueryStringKeyValuePairBuilder {
+        /// Sets `Key`.
+        ///
+        /// `Key`.
+        #[inline]
+        pub fn key(mut self, value: impl Into<String>) -> Self {
+            self.inner.key = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Key` as a whole.
+        #[inline]
+        pub fn set_key(mut self, value: Option<String>) -> Self {
+            self.inner.key = value;
+            self
+        }
+
+        /// Sets `Value`.
+        ///
+        /// `Value`.
+        #[inline]
+        pub fn value(mut self, value: impl Into<String>) -> Self {
+            self.inner.value = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Value` as a whole.
+        #[inline]
+        pub fn set_value(mut self, value: Option<String>) -> Self {
+            self.inner.value = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> QueryStringKeyValuePair {
+            self.inner
+        }
+    }
+
+    impl From<QueryStringKeyValuePair> for QueryStringKeyValuePairBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: QueryStringKeyValuePair) -> Self {
+            QueryStringKeyValuePairBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for QueryStringKeyValuePairBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("QueryStringKeyValuePairBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl QueryStringKeyValuePair {
@@ -5903,6 +12070,7 @@ pub mod types {
 
     /// `RedirectActionConfig`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct RedirectActionConfig {
         /// `Protocol`.
         pub protocol: Option<String>,
@@ -5916,6 +12084,140 @@ pub mod types {
         pub query: Option<String>,
         /// `StatusCode`: one of HTTP_301, HTTP_302.
         pub status_code: Option<String>,
+    }
+
+    impl RedirectActionConfig {
+        /// A builder with every member unset: `RedirectActionConfig::builder().<member>(..).build()`.
+        pub fn builder() -> RedirectActionConfigBuilder {
+            RedirectActionConfigBuilder::default()
+        }
+    }
+
+    /// Builds a [`RedirectActionConfig`] one member at a time; [`RedirectActionConfigBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct RedirectActionConfigBuilder {
+        inner: RedirectActionConfig,
+    }
+
+    #[allow(deprecated)]
+    impl RedirectActionConfigBuilder {
+        /// Sets `Protocol`.
+        ///
+        /// `Protocol`.
+        #[inline]
+        pub fn protocol(mut self, value: impl Into<String>) -> Self {
+            self.inner.protocol = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Protocol` as a whole.
+        #[inline]
+        pub fn set_protocol(mut self, value: Option<String>) -> Self {
+            self.inner.protocol = value;
+            self
+        }
+
+        /// Sets `Port`.
+        ///
+        /// `Port`.
+        #[inline]
+        pub fn port(mut self, value: impl Into<String>) -> Self {
+            self.inner.port = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Port` as a whole.
+        #[inline]
+        pub fn set_port(mut self, value: Option<String>) -> Self {
+            self.inner.port = value;
+            self
+        }
+
+        /// Sets `Host`.
+        ///
+        /// `Host`.
+        #[inline]
+        pub fn host(mut self, value: impl Into<String>) -> Self {
+            self.inner.host = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Host` as a whole.
+        #[inline]
+        pub fn set_host(mut self, value: Option<String>) -> Self {
+            self.inner.host = value;
+            self
+        }
+
+        /// Sets `Path`.
+        ///
+        /// `Path`.
+        #[inline]
+        pub fn path(mut self, value: impl Into<String>) -> Self {
+            self.inner.path = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Path` as a whole.
+        #[inline]
+        pub fn set_path(mut self, value: Option<String>) -> Self {
+            self.inner.path = value;
+            self
+        }
+
+        /// Sets `Query`.
+        ///
+        /// `Query`.
+        #[inline]
+        pub fn query(mut self, value: impl Into<String>) -> Self {
+            self.inner.query = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Query` as a whole.
+        #[inline]
+        pub fn set_query(mut self, value: Option<String>) -> Self {
+            self.inner.query = value;
+            self
+        }
+
+        /// Sets `StatusCode`.
+        ///
+        /// `StatusCode`: one of HTTP_301, HTTP_302.
+        #[inline]
+        pub fn status_code(mut self, value: impl Into<String>) -> Self {
+            self.inner.status_code = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `StatusCode` as a whole.
+        #[inline]
+        pub fn set_status_code(mut self, value: Option<String>) -> Self {
+            self.inner.status_code = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> RedirectActionConfig {
+            self.inner
+        }
+    }
+
+    impl From<RedirectActionConfig> for RedirectActionConfigBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: RedirectActionConfig) -> Self {
+            RedirectActionConfigBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for RedirectActionConfigBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("RedirectActionConfigBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl RedirectActionConfig {
@@ -6018,11 +12320,85 @@ pub mod types {
 
     /// `RegisterTargetsInput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct RegisterTargetsInput {
         /// `TargetGroupArn`.
         pub target_group_arn: Option<String>,
         /// `Targets`.
         pub targets: Option<Vec<TargetDescription>>,
+    }
+
+    impl RegisterTargetsInput {
+        /// A builder with every member unset: `RegisterTargetsInput::builder().<member>(..).build()`.
+        pub fn builder() -> RegisterTargetsInputBuilder {
+            RegisterTargetsInputBuilder::default()
+        }
+    }
+
+    /// Builds a [`RegisterTargetsInput`] one member at a time; [`RegisterTargetsInputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct RegisterTargetsInputBuilder {
+        inner: RegisterTargetsInput,
+    }
+
+    #[allow(deprecated)]
+    impl RegisterTargetsInputBuilder {
+        /// Sets `TargetGroupArn`.
+        ///
+        /// `TargetGroupArn`.
+        #[inline]
+        pub fn target_group_arn(mut self, value: impl Into<String>) -> Self {
+            self.inner.target_group_arn = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `TargetGroupArn` as a whole.
+        #[inline]
+        pub fn set_target_group_arn(mut self, value: Option<String>) -> Self {
+            self.inner.target_group_arn = value;
+            self
+        }
+
+        /// Appends one item to `Targets`.
+        ///
+        /// `Targets`.
+        #[inline]
+        pub fn targets(mut self, item: impl Into<TargetDescription>) -> Self {
+            self.inner
+                .targets
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Targets` as a whole.
+        #[inline]
+        pub fn set_targets(mut self, value: Option<Vec<TargetDescription>>) -> Self {
+            self.inner.targets = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> RegisterTargetsInput {
+            self.inner
+        }
+    }
+
+    impl From<RegisterTargetsInput> for RegisterTargetsInputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: RegisterTargetsInput) -> Self {
+            RegisterTargetsInputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for RegisterTargetsInputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("RegisterTargetsInputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl RegisterTargetsInput {
@@ -6096,7 +12472,46 @@ pub mod types {
 
     /// `RegisterTargetsOutput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct RegisterTargetsOutput {}
+
+    impl RegisterTargetsOutput {
+        /// A builder with every member unset: `RegisterTargetsOutput::builder().<member>(..).build()`.
+        pub fn builder() -> RegisterTargetsOutputBuilder {
+            RegisterTargetsOutputBuilder::default()
+        }
+    }
+
+    /// Builds a [`RegisterTargetsOutput`] one member at a time; [`RegisterTargetsOutputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct RegisterTargetsOutputBuilder {
+        inner: RegisterTargetsOutput,
+    }
+
+    #[allow(deprecated)]
+    impl RegisterTargetsOutputBuilder {
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> RegisterTargetsOutput {
+            self.inner
+        }
+    }
+
+    impl From<RegisterTargetsOutput> for RegisterTargetsOutputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: RegisterTargetsOutput) -> Self {
+            RegisterTargetsOutputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for RegisterTargetsOutputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("RegisterTargetsOutputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
+    }
 
     impl RegisterTargetsOutput {
         /// The members the model requires.
@@ -6134,11 +12549,88 @@ pub mod types {
 
     /// `RemoveTagsInput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct RemoveTagsInput {
         /// `ResourceArns`.
         pub resource_arns: Option<Vec<String>>,
         /// `TagKeys`.
         pub tag_keys: Option<Vec<String>>,
+    }
+
+    impl RemoveTagsInput {
+        /// A builder with every member unset: `RemoveTagsInput::builder().<member>(..).build()`.
+        pub fn builder() -> RemoveTagsInputBuilder {
+            RemoveTagsInputBuilder::default()
+        }
+    }
+
+    /// Builds a [`RemoveTagsInput`] one member at a time; [`RemoveTagsInputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct RemoveTagsInputBuilder {
+        inner: RemoveTagsInput,
+    }
+
+    #[allow(deprecated)]
+    impl RemoveTagsInputBuilder {
+        /// Appends one item to `ResourceArns`.
+        ///
+        /// `ResourceArns`.
+        #[inline]
+        pub fn resource_arns(mut self, item: impl Into<String>) -> Self {
+            self.inner
+                .resource_arns
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `ResourceArns` as a whole.
+        #[inline]
+        pub fn set_resource_arns(mut self, value: Option<Vec<String>>) -> Self {
+            self.inner.resource_arns = value;
+            self
+        }
+
+        /// Appends one item to `TagKeys`.
+        ///
+        /// `TagKeys`.
+        #[inline]
+        pub fn tag_keys(mut self, item: impl Into<String>) -> Self {
+            self.inner
+                .tag_keys
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `TagKeys` as a whole.
+        #[inline]
+        pub fn set_tag_keys(mut self, value: Option<Vec<String>>) -> Self {
+            self.inner.tag_keys = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> RemoveTagsInput {
+            self.inner
+        }
+    }
+
+    impl From<RemoveTagsInput> for RemoveTagsInputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: RemoveTagsInput) -> Self {
+            RemoveTagsInputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for RemoveTagsInputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("RemoveTagsInputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl RemoveTagsInput {
@@ -6212,7 +12704,46 @@ pub mod types {
 
     /// `RemoveTagsOutput`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct RemoveTagsOutput {}
+
+    impl RemoveTagsOutput {
+        /// A builder with every member unset: `RemoveTagsOutput::builder().<member>(..).build()`.
+        pub fn builder() -> RemoveTagsOutputBuilder {
+            RemoveTagsOutputBuilder::default()
+        }
+    }
+
+    /// Builds a [`RemoveTagsOutput`] one member at a time; [`RemoveTagsOutputBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct RemoveTagsOutputBuilder {
+        inner: RemoveTagsOutput,
+    }
+
+    #[allow(deprecated)]
+    impl RemoveTagsOutputBuilder {
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> RemoveTagsOutput {
+            self.inner
+        }
+    }
+
+    impl From<RemoveTagsOutput> for RemoveTagsOutputBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: RemoveTagsOutput) -> Self {
+            RemoveTagsOutputBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for RemoveTagsOutputBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("RemoveTagsOutputBuilder")
+                .field(&self.inner)
+                .finish()
+        }
+    }
 
     impl RemoveTagsOutput {
         /// The members the model requires.
@@ -6250,11 +12781,82 @@ pub mod types {
 
     /// `RewriteConfig`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct RewriteConfig {
         /// `Regex`.
         pub regex: Option<String>,
         /// `Replace`.
         pub replace: Option<String>,
+    }
+
+    impl RewriteConfig {
+        /// A builder with every member unset: `RewriteConfig::builder().<member>(..).build()`.
+        pub fn builder() -> RewriteConfigBuilder {
+            RewriteConfigBuilder::default()
+        }
+    }
+
+    /// Builds a [`RewriteConfig`] one member at a time; [`RewriteConfigBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct RewriteConfigBuilder {
+        inner: RewriteConfig,
+    }
+
+    #[allow(deprecated)]
+    impl RewriteConfigBuilder {
+        /// Sets `Regex`.
+        ///
+        /// `Regex`.
+        #[inline]
+        pub fn regex(mut self, value: impl Into<String>) -> Self {
+            self.inner.regex = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Regex` as a whole.
+        #[inline]
+        pub fn set_regex(mut self, value: Option<String>) -> Self {
+            self.inner.regex = value;
+            self
+        }
+
+        /// Sets `Replace`.
+        ///
+        /// `Replace`.
+        #[inline]
+        pub fn replace(mut self, value: impl Into<String>) -> Self {
+            self.inner.replace = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Replace` as a whole.
+        #[inline]
+        pub fn set_replace(mut self, value: Option<String>) -> Self {
+            self.inner.replace = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> RewriteConfig {
+            self.inner
+        }
+    }
+
+    impl From<RewriteConfig> for RewriteConfigBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: RewriteConfig) -> Self {
+            RewriteConfigBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for RewriteConfigBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("RewriteConfigBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl RewriteConfig {
@@ -6322,6 +12924,7 @@ pub mod types {
 
     /// `Rule`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct Rule {
         /// `RuleArn`.
         pub rule_arn: Option<String>,
@@ -6335,6 +12938,147 @@ pub mod types {
         pub is_default: Option<bool>,
         /// `Transforms`.
         pub transforms: Option<Vec<RuleTransform>>,
+    }
+
+    impl Rule {
+        /// A builder with every member unset: `Rule::builder().<member>(..).build()`.
+        pub fn builder() -> RuleBuilder {
+            RuleBuilder::default()
+        }
+    }
+
+    /// Builds a [`Rule`] one member at a time; [`RuleBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct RuleBuilder {
+        inner: Rule,
+    }
+
+    #[allow(deprecated)]
+    impl RuleBuilder {
+        /// Sets `RuleArn`.
+        ///
+        /// `RuleArn`.
+        #[inline]
+        pub fn rule_arn(mut self, value: impl Into<String>) -> Self {
+            self.inner.rule_arn = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `RuleArn` as a whole.
+        #[inline]
+        pub fn set_rule_arn(mut self, value: Option<String>) -> Self {
+            self.inner.rule_arn = value;
+            self
+        }
+
+        /// Sets `Priority`.
+        ///
+        /// `Priority`.
+        #[inline]
+        pub fn priority(mut self, value: impl Into<String>) -> Self {
+            self.inner.priority = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Priority` as a whole.
+        #[inline]
+        pub fn set_priority(mut self, value: Option<String>) -> Self {
+            self.inner.priority = value;
+            self
+        }
+
+        /// Appends one item to `Conditions`.
+        ///
+        /// `Conditions`.
+        #[inline]
+        pub fn conditions(mut self, item: impl Into<RuleCondition>) -> Self {
+            self.inner
+                .conditions
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Conditions` as a whole.
+        #[inline]
+        pub fn set_conditions(mut self, value: Option<Vec<RuleCondition>>) -> Self {
+            self.inner.conditions = value;
+            self
+        }
+
+        /// Appends one item to `Actions`.
+        ///
+        /// `Actions`.
+        #[inline]
+        pub fn actions(mut self, item: impl Into<Action>) -> Self {
+            self.inner
+                .actions
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Actions` as a whole.
+        #[inline]
+        pub fn set_actions(mut self, value: Option<Vec<Action>>) -> Self {
+            self.inner.actions = value;
+            self
+        }
+
+        /// Sets `IsDefault`.
+        ///
+        /// `IsDefault`.
+        #[inline]
+        pub fn is_default(mut self, value: impl Into<bool>) -> Self {
+            self.inner.is_default = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `IsDefault` as a whole.
+        #[inline]
+        pub fn set_is_default(mut self, value: Option<bool>) -> Self {
+            self.inner.is_default = value;
+            self
+        }
+
+        /// Appends one item to `Transforms`.
+        ///
+        /// `Transforms`.
+        #[inline]
+        pub fn transforms(mut self, item: impl Into<RuleTransform>) -> Self {
+            self.inner
+                .transforms
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Transforms` as a whole.
+        #[inline]
+        pub fn set_transforms(mut self, value: Option<Vec<RuleTransform>>) -> Self {
+            self.inner.transforms = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> Rule {
+            self.inner
+        }
+    }
+
+    impl From<Rule> for RuleBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: Rule) -> Self {
+            RuleBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for RuleBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("RuleBuilder").field(&self.inner).finish()
+        }
     }
 
     impl Rule {
@@ -6435,6 +13179,7 @@ pub mod types {
 
     /// `RuleCondition`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct RuleCondition {
         /// `Field`.
         pub field: Option<String>,
@@ -6454,6 +13199,206 @@ pub mod types {
         pub source_ip_config: Option<SourceIpConditionConfig>,
         /// `RegexValues`.
         pub regex_values: Option<Vec<String>>,
+    }
+
+    impl RuleCondition {
+        /// A builder with every member unset: `RuleCondition::builder().<member>(..).build()`.
+        pub fn builder() -> RuleConditionBuilder {
+            RuleConditionBuilder::default()
+        }
+    }
+
+    /// Builds a [`RuleCondition`] one member at a time; [`RuleConditionBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct RuleConditionBuilder {
+        inner: RuleCondition,
+    }
+
+    #[allow(deprecated)]
+    impl RuleConditionBuilder {
+        /// Sets `Field`.
+        ///
+        /// `Field`.
+        #[inline]
+        pub fn field(mut self, value: impl Into<String>) -> Self {
+            self.inner.field = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Field` as a whole.
+        #[inline]
+        pub fn set_field(mut self, value: Option<String>) -> Self {
+            self.inner.field = value;
+            self
+        }
+
+        /// Appends one item to `Values`.
+        ///
+        /// `Values`.
+        #[inline]
+        pub fn values(mut self, item: impl Into<String>) -> Self {
+            self.inner
+                .values
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Values` as a whole.
+        #[inline]
+        pub fn set_values(mut self, value: Option<Vec<String>>) -> Self {
+            self.inner.values = value;
+            self
+        }
+
+        /// Sets `HostHeaderConfig`.
+        ///
+        /// `HostHeaderConfig`.
+        #[inline]
+        pub fn host_header_config(mut self, value: impl Into<HostHeaderConditionConfig>) -> Self {
+            self.inner.host_header_config = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `HostHeaderConfig` as a whole.
+        #[inline]
+        pub fn set_host_header_config(mut self, value: Option<HostHeaderConditionConfig>) -> Self {
+            self.inner.host_header_config = value;
+            self
+        }
+
+        /// Sets `PathPatternConfig`.
+        ///
+        /// `PathPatternConfig`.
+        #[inline]
+        pub fn path_pattern_config(mut self, value: impl Into<PathPatternConditionConfig>) -> Self {
+            self.inner.path_pattern_config = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `PathPatternConfig` as a whole.
+        #[inline]
+        pub fn set_path_pattern_config(
+            mut self,
+            value: Option<PathPatternConditionConfig>,
+        ) -> Self {
+            self.inner.path_pattern_config = value;
+            self
+        }
+
+        /// Sets `HttpHeaderConfig`.
+        ///
+        /// `HttpHeaderConfig`.
+        #[inline]
+        pub fn http_header_config(mut self, value: impl Into<HttpHeaderConditionConfig>) -> Self {
+            self.inner.http_header_config = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `HttpHeaderConfig` as a whole.
+        #[inline]
+        pub fn set_http_header_config(mut self, value: Option<HttpHeaderConditionConfig>) -> Self {
+            self.inner.http_header_config = value;
+            self
+        }
+
+        /// Sets `QueryStringConfig`.
+        ///
+        /// `QueryStringConfig`.
+        #[inline]
+        pub fn query_string_config(mut self, value: impl Into<QueryStringConditionConfig>) -> Self {
+            self.inner.query_string_config = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `QueryStringConfig` as a whole.
+        #[inline]
+        pub fn set_query_string_config(
+            mut self,
+            value: Option<QueryStringConditionConfig>,
+        ) -> Self {
+            self.inner.query_string_config = value;
+            self
+        }
+
+        /// Sets `HttpRequestMethodConfig`.
+        ///
+        /// `HttpRequestMethodConfig`.
+        #[inline]
+        pub fn http_request_method_config(
+            mut self,
+            value: impl Into<HttpRequestMethodConditionConfig>,
+        ) -> Self {
+            self.inner.http_request_method_config = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `HttpRequestMethodConfig` as a whole.
+        #[inline]
+        pub fn set_http_request_method_config(
+            mut self,
+            value: Option<HttpRequestMethodConditionConfig>,
+        ) -> Self {
+            self.inner.http_request_method_config = value;
+            self
+        }
+
+        /// Sets `SourceIpConfig`.
+        ///
+        /// `SourceIpConfig`.
+        #[inline]
+        pub fn source_ip_config(mut self, value: impl Into<SourceIpConditionConfig>) -> Self {
+            self.inner.source_ip_config = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `SourceIpConfig` as a whole.
+        #[inline]
+        pub fn set_source_ip_config(mut self, value: Option<SourceIpConditionConfig>) -> Self {
+            self.inner.source_ip_config = value;
+            self
+        }
+
+        /// Appends one item to `RegexValues`.
+        ///
+        /// `RegexValues`.
+        #[inline]
+        pub fn regex_values(mut self, item: impl Into<String>) -> Self {
+            self.inner
+                .regex_values
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `RegexValues` as a whole.
+        #[inline]
+        pub fn set_regex_values(mut self, value: Option<Vec<String>>) -> Self {
+            self.inner.regex_values = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> RuleCondition {
+            self.inner
+        }
+    }
+
+    impl From<RuleCondition> for RuleConditionBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: RuleCondition) -> Self {
+            RuleConditionBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for RuleConditionBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("RuleConditionBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl RuleCondition {
@@ -6621,6 +13566,7 @@ pub mod types {
 
     /// `RuleTransform`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct RuleTransform {
         /// `Type`: one of host-header-rewrite, url-rewrite.
         pub r#type: Option<String>,
@@ -6628,6 +13574,98 @@ pub mod types {
         pub host_header_rewrite_config: Option<HostHeaderRewriteConfig>,
         /// `UrlRewriteConfig`.
         pub url_rewrite_config: Option<UrlRewriteConfig>,
+    }
+
+    impl RuleTransform {
+        /// A builder with every member unset: `RuleTransform::builder().<member>(..).build()`.
+        pub fn builder() -> RuleTransformBuilder {
+            RuleTransformBuilder::default()
+        }
+    }
+
+    /// Builds a [`RuleTransform`] one member at a time; [`RuleTransformBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct RuleTransformBuilder {
+        inner: RuleTransform,
+    }
+
+    #[allow(deprecated)]
+    impl RuleTransformBuilder {
+        /// Sets `Type`.
+        ///
+        /// `Type`: one of host-header-rewrite, url-rewrite.
+        #[inline]
+        pub fn r#type(mut self, value: impl Into<String>) -> Self {
+            self.inner.r#type = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Type` as a whole.
+        #[inline]
+        pub fn set_type(mut self, value: Option<String>) -> Self {
+            self.inner.r#type = value;
+            self
+        }
+
+        /// Sets `HostHeaderRewriteConfig`.
+        ///
+        /// `HostHeaderRewriteConfig`.
+        #[inline]
+        pub fn host_header_rewrite_config(
+            mut self,
+            value: impl Into<HostHeaderRewriteConfig>,
+        ) -> Self {
+            self.inner.host_header_rewrite_config = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `HostHeaderRewriteConfig` as a whole.
+        #[inline]
+        pub fn set_host_header_rewrite_config(
+            mut self,
+            value: Option<HostHeaderRewriteConfig>,
+        ) -> Self {
+            self.inner.host_header_rewrite_config = value;
+            self
+        }
+
+        /// Sets `UrlRewriteConfig`.
+        ///
+        /// `UrlRewriteConfig`.
+        #[inline]
+        pub fn url_rewrite_config(mut self, value: impl Into<UrlRewriteConfig>) -> Self {
+            self.inner.url_rewrite_config = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `UrlRewriteConfig` as a whole.
+        #[inline]
+        pub fn set_url_rewrite_config(mut self, value: Option<UrlRewriteConfig>) -> Self {
+            self.inner.url_rewrite_config = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> RuleTransform {
+            self.inner
+        }
+    }
+
+    impl From<RuleTransform> for RuleTransformBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: RuleTransform) -> Self {
+            RuleTransformBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for RuleTransformBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("RuleTransformBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl RuleTransform {
@@ -6714,11 +13752,85 @@ pub mod types {
 
     /// `SourceIpConditionConfig`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct SourceIpConditionConfig {
         /// `Values`.
         pub values: Option<Vec<String>>,
         /// `IpAddressType`: one of ipv4, ipv6.
         pub ip_address_type: Option<String>,
+    }
+
+    impl SourceIpConditionConfig {
+        /// A builder with every member unset: `SourceIpConditionConfig::builder().<member>(..).build()`.
+        pub fn builder() -> SourceIpConditionConfigBuilder {
+            SourceIpConditionConfigBuilder::default()
+        }
+    }
+
+    /// Builds a [`SourceIpConditionConfig`] one member at a time; [`SourceIpConditionConfigBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct SourceIpConditionConfigBuilder {
+        inner: SourceIpConditionConfig,
+    }
+
+    #[allow(deprecated)]
+    impl SourceIpConditionConfigBuilder {
+        /// Appends one item to `Values`.
+        ///
+        /// `Values`.
+        #[inline]
+        pub fn values(mut self, item: impl Into<String>) -> Self {
+            self.inner
+                .values
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Values` as a whole.
+        #[inline]
+        pub fn set_values(mut self, value: Option<Vec<String>>) -> Self {
+            self.inner.values = value;
+            self
+        }
+
+        /// Sets `IpAddressType`.
+        ///
+        /// `IpAddressType`: one of ipv4, ipv6.
+        #[inline]
+        pub fn ip_address_type(mut self, value: impl Into<String>) -> Self {
+            self.inner.ip_address_type = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `IpAddressType` as a whole.
+        #[inline]
+        pub fn set_ip_address_type(mut self, value: Option<String>) -> Self {
+            self.inner.ip_address_type = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> SourceIpConditionConfig {
+            self.inner
+        }
+    }
+
+    impl From<SourceIpConditionConfig> for SourceIpConditionConfigBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: SourceIpConditionConfig) -> Self {
+            SourceIpConditionConfigBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for SourceIpConditionConfigBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("SourceIpConditionConfigBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl SourceIpConditionConfig {
@@ -6782,6 +13894,7 @@ pub mod types {
 
     /// `SubnetMapping`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct SubnetMapping {
         /// `SubnetId`.
         pub subnet_id: Option<String>,
@@ -6793,6 +13906,124 @@ pub mod types {
         pub i_pv6_address: Option<String>,
         /// `SourceNatIpv6Prefix`.
         pub source_nat_ipv6_prefix: Option<String>,
+    }
+
+    impl SubnetMapping {
+        /// A builder with every member unset: `SubnetMapping::builder().<member>(..).build()`.
+        pub fn builder() -> SubnetMappingBuilder {
+            SubnetMappingBuilder::default()
+        }
+    }
+
+    /// Builds a [`SubnetMapping`] one member at a time; [`SubnetMappingBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct SubnetMappingBuilder {
+        inner: SubnetMapping,
+    }
+
+    #[allow(deprecated)]
+    impl SubnetMappingBuilder {
+        /// Sets `SubnetId`.
+        ///
+        /// `SubnetId`.
+        #[inline]
+        pub fn subnet_id(mut self, value: impl Into<String>) -> Self {
+            self.inner.subnet_id = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `SubnetId` as a whole.
+        #[inline]
+        pub fn set_subnet_id(mut self, value: Option<String>) -> Self {
+            self.inner.subnet_id = value;
+            self
+        }
+
+        /// Sets `AllocationId`.
+        ///
+        /// `AllocationId`.
+        #[inline]
+        pub fn allocation_id(mut self, value: impl Into<String>) -> Self {
+            self.inner.allocation_id = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `AllocationId` as a whole.
+        #[inline]
+        pub fn set_allocation_id(mut self, value: Option<String>) -> Self {
+            self.inner.allocation_id = value;
+            self
+        }
+
+        /// Sets `PrivateIPv4Address`.
+        ///
+        /// `PrivateIPv4Address`.
+        #[inline]
+        pub fn private_i_pv4_address(mut self, value: impl Into<String>) -> Self {
+            self.inner.private_i_pv4_address = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `PrivateIPv4Address` as a whole.
+        #[inline]
+        pub fn set_private_i_pv4_address(mut self, value: Option<String>) -> Self {
+            self.inner.private_i_pv4_address = value;
+            self
+        }
+
+        /// Sets `IPv6Address`.
+        ///
+        /// `IPv6Address`.
+        #[inline]
+        pub fn i_pv6_address(mut self, value: impl Into<String>) -> Self {
+            self.inner.i_pv6_address = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `IPv6Address` as a whole.
+        #[inline]
+        pub fn set_i_pv6_address(mut self, value: Option<String>) -> Self {
+            self.inner.i_pv6_address = value;
+            self
+        }
+
+        /// Sets `SourceNatIpv6Prefix`.
+        ///
+        /// `SourceNatIpv6Prefix`.
+        #[inline]
+        pub fn source_nat_ipv6_prefix(mut self, value: impl Into<String>) -> Self {
+            self.inner.source_nat_ipv6_prefix = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `SourceNatIpv6Prefix` as a whole.
+        #[inline]
+        pub fn set_source_nat_ipv6_prefix(mut self, value: Option<String>) -> Self {
+            self.inner.source_nat_ipv6_prefix = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> SubnetMapping {
+            self.inner
+        }
+    }
+
+    impl From<SubnetMapping> for SubnetMappingBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: SubnetMapping) -> Self {
+            SubnetMappingBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for SubnetMappingBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("SubnetMappingBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl SubnetMapping {
@@ -6903,11 +14134,80 @@ pub mod types {
 
     /// `Tag`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct Tag {
         /// `Key`.
         pub key: Option<String>,
         /// `Value`.
         pub value: Option<String>,
+    }
+
+    impl Tag {
+        /// A builder with every member unset: `Tag::builder().<member>(..).build()`.
+        pub fn builder() -> TagBuilder {
+            TagBuilder::default()
+        }
+    }
+
+    /// Builds a [`Tag`] one member at a time; [`TagBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct TagBuilder {
+        inner: Tag,
+    }
+
+    #[allow(deprecated)]
+    impl TagBuilder {
+        /// Sets `Key`.
+        ///
+        /// `Key`.
+        #[inline]
+        pub fn key(mut self, value: impl Into<String>) -> Self {
+            self.inner.key = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Key` as a whole.
+        #[inline]
+        pub fn set_key(mut self, value: Option<String>) -> Self {
+            self.inner.key = value;
+            self
+        }
+
+        /// Sets `Value`.
+        ///
+        /// `Value`.
+        #[inline]
+        pub fn value(mut self, value: impl Into<String>) -> Self {
+            self.inner.value = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Value` as a whole.
+        #[inline]
+        pub fn set_value(mut self, value: Option<String>) -> Self {
+            self.inner.value = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> Tag {
+            self.inner
+        }
+    }
+
+    impl From<Tag> for TagBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: Tag) -> Self {
+            TagBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for TagBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("TagBuilder").field(&self.inner).finish()
+        }
     }
 
     impl Tag {
@@ -6970,11 +14270,85 @@ pub mod types {
 
     /// `TagDescription`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct TagDescription {
         /// `ResourceArn`.
         pub resource_arn: Option<String>,
         /// `Tags`.
         pub tags: Option<Vec<Tag>>,
+    }
+
+    impl TagDescription {
+        /// A builder with every member unset: `TagDescription::builder().<member>(..).build()`.
+        pub fn builder() -> TagDescriptionBuilder {
+            TagDescriptionBuilder::default()
+        }
+    }
+
+    /// Builds a [`TagDescription`] one member at a time; [`TagDescriptionBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct TagDescriptionBuilder {
+        inner: TagDescription,
+    }
+
+    #[allow(deprecated)]
+    impl TagDescriptionBuilder {
+        /// Sets `ResourceArn`.
+        ///
+        /// `ResourceArn`.
+        #[inline]
+        pub fn resource_arn(mut self, value: impl Into<String>) -> Self {
+            self.inner.resource_arn = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `ResourceArn` as a whole.
+        #[inline]
+        pub fn set_resource_arn(mut self, value: Option<String>) -> Self {
+            self.inner.resource_arn = value;
+            self
+        }
+
+        /// Appends one item to `Tags`.
+        ///
+        /// `Tags`.
+        #[inline]
+        pub fn tags(mut self, item: impl Into<Tag>) -> Self {
+            self.inner
+                .tags
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Tags` as a whole.
+        #[inline]
+        pub fn set_tags(mut self, value: Option<Vec<Tag>>) -> Self {
+            self.inner.tags = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> TagDescription {
+            self.inner
+        }
+    }
+
+    impl From<TagDescription> for TagDescriptionBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: TagDescription) -> Self {
+            TagDescriptionBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for TagDescriptionBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("TagDescriptionBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl TagDescription {
@@ -7034,6 +14408,7 @@ pub mod types {
 
     /// `TargetDescription`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct TargetDescription {
         /// `Id`.
         pub id: Option<String>,
@@ -7043,6 +14418,108 @@ pub mod types {
         pub availability_zone: Option<String>,
         /// `QuicServerId`.
         pub quic_server_id: Option<String>,
+    }
+
+    impl TargetDescription {
+        /// A builder with every member unset: `TargetDescription::builder().<member>(..).build()`.
+        pub fn builder() -> TargetDescriptionBuilder {
+            TargetDescriptionBuilder::default()
+        }
+    }
+
+    /// Builds a [`TargetDescription`] one member at a time; [`TargetDescriptionBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct TargetDescriptionBuilder {
+        inner: TargetDescription,
+    }
+
+    #[allow(deprecated)]
+    impl TargetDescriptionBuilder {
+        /// Sets `Id`.
+        ///
+        /// `Id`.
+        #[inline]
+        pub fn id(mut self, value: impl Into<String>) -> Self {
+            self.inner.id = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Id` as a whole.
+        #[inline]
+        pub fn set_id(mut self, value: Option<String>) -> Self {
+            self.inner.id = value;
+            self
+        }
+
+        /// Sets `Port`.
+        ///
+        /// `Port`.
+        #[inline]
+        pub fn port(mut self, value: impl Into<i32>) -> Self {
+            self.inner.port = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Port` as a whole.
+        #[inline]
+        pub fn set_port(mut self, value: Option<i32>) -> Self {
+            self.inner.port = value;
+            self
+        }
+
+        /// Sets `AvailabilityZone`.
+        ///
+        /// `AvailabilityZone`.
+        #[inline]
+        pub fn availability_zone(mut self, value: impl Into<String>) -> Self {
+            self.inner.availability_zone = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `AvailabilityZone` as a whole.
+        #[inline]
+        pub fn set_availability_zone(mut self, value: Option<String>) -> Self {
+            self.inner.availability_zone = value;
+            self
+        }
+
+        /// Sets `QuicServerId`.
+        ///
+        /// `QuicServerId`.
+        #[inline]
+        pub fn quic_server_id(mut self, value: impl Into<String>) -> Self {
+            self.inner.quic_server_id = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `QuicServerId` as a whole.
+        #[inline]
+        pub fn set_quic_server_id(mut self, value: Option<String>) -> Self {
+            self.inner.quic_server_id = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> TargetDescription {
+            self.inner
+        }
+    }
+
+    impl From<TargetDescription> for TargetDescriptionBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: TargetDescription) -> Self {
+            TargetDescriptionBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for TargetDescriptionBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("TargetDescriptionBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl TargetDescription {
@@ -7135,6 +14612,7 @@ pub mod types {
 
     /// `TargetGroup`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct TargetGroup {
         /// `TargetGroupArn`.
         pub target_group_arn: Option<String>,
@@ -7174,6 +14652,351 @@ pub mod types {
         pub ip_address_type: Option<String>,
         /// `TargetControlPort`.
         pub target_control_port: Option<i32>,
+    }
+
+    impl TargetGroup {
+        /// A builder with every member unset: `TargetGroup::builder().<member>(..).build()`.
+        pub fn builder() -> TargetGroupBuilder {
+            TargetGroupBuilder::default()
+        }
+    }
+
+    /// Builds a [`TargetGroup`] one member at a time; [`TargetGroupBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct TargetGroupBuilder {
+        inner: TargetGroup,
+    }
+
+    #[allow(deprecated)]
+    impl TargetGroupBuilder {
+        /// Sets `TargetGroupArn`.
+        ///
+        /// `TargetGroupArn`.
+        #[inline]
+        pub fn target_group_arn(mut self, value: impl Into<String>) -> Self {
+            self.inner.target_group_arn = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `TargetGroupArn` as a whole.
+        #[inline]
+        pub fn set_target_group_arn(mut self, value: Option<String>) -> Self {
+            self.inner.target_group_arn = value;
+            self
+        }
+
+        /// Sets `TargetGroupName`.
+        ///
+        /// `TargetGroupName`.
+        #[inline]
+        pub fn target_group_name(mut self, value: impl Into<String>) -> Self {
+            self.inner.target_group_name = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `TargetGroupName` as a whole.
+        #[inline]
+        pub fn set_target_group_name(mut self, value: Option<String>) -> Self {
+            self.inner.target_group_name = value;
+            self
+        }
+
+        /// Sets `Protocol`.
+        ///
+        /// `Protocol`: one of HTTP, HTTPS, TCP, TLS, UDP, TCP_UDP, GENEVE, QUIC, TCP_QUIC.
+        #[inline]
+        pub fn protocol(mut self, value: impl Into<String>) -> Self {
+            self.inner.protocol = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Protocol` as a whole.
+        #[inline]
+        pub fn set_protocol(mut self, value: Option<String>) -> Self {
+            self.inner.protocol = value;
+            self
+        }
+
+        /// Sets `Port`.
+        ///
+        /// `Port`.
+        #[inline]
+        pub fn port(mut self, value: impl Into<i32>) -> Self {
+            self.inner.port = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Port` as a whole.
+        #[inline]
+        pub fn set_port(mut self, value: Option<i32>) -> Self {
+            self.inner.port = value;
+            self
+        }
+
+        /// Sets `VpcId`.
+        ///
+        /// `VpcId`.
+        #[inline]
+        pub fn vpc_id(mut self, value: impl Into<String>) -> Self {
+            self.inner.vpc_id = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `VpcId` as a whole.
+        #[inline]
+        pub fn set_vpc_id(mut self, value: Option<String>) -> Self {
+            self.inner.vpc_id = value;
+            self
+        }
+
+        /// Sets `HealthCheckProtocol`.
+        ///
+        /// `HealthCheckProtocol`: one of HTTP, HTTPS, TCP, TLS, UDP, TCP_UDP, GENEVE, QUIC, TCP_QUIC.
+        #[inline]
+        pub fn health_check_protocol(mut self, value: impl Into<String>) -> Self {
+            self.inner.health_check_protocol = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `HealthCheckProtocol` as a whole.
+        #[inline]
+        pub fn set_health_check_protocol(mut self, value: Option<String>) -> Self {
+            self.inner.health_check_protocol = value;
+            self
+        }
+
+        /// Sets `HealthCheckPort`.
+        ///
+        /// `HealthCheckPort`.
+        #[inline]
+        pub fn health_check_port(mut self, value: impl Into<String>) -> Self {
+            self.inner.health_check_port = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `HealthCheckPort` as a whole.
+        #[inline]
+        pub fn set_health_check_port(mut self, value: Option<String>) -> Self {
+            self.inner.health_check_port = value;
+            self
+        }
+
+        /// Sets `HealthCheckEnabled`.
+        ///
+        /// `HealthCheckEnabled`.
+        #[inline]
+        pub fn health_check_enabled(mut self, value: impl Into<bool>) -> Self {
+            self.inner.health_check_enabled = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `HealthCheckEnabled` as a whole.
+        #[inline]
+        pub fn set_health_check_enabled(mut self, value: Option<bool>) -> Self {
+            self.inner.health_check_enabled = value;
+            self
+        }
+
+        /// Sets `HealthCheckIntervalSeconds`.
+        ///
+        /// `HealthCheckIntervalSeconds`.
+        #[inline]
+        pub fn health_check_interval_seconds(mut self, value: impl Into<i32>) -> Self {
+            self.inner.health_check_interval_seconds = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `HealthCheckIntervalSeconds` as a whole.
+        #[inline]
+        pub fn set_health_check_interval_seconds(mut self, value: Option<i32>) -> Self {
+            self.inner.health_check_interval_seconds = value;
+            self
+        }
+
+        /// Sets `HealthCheckTimeoutSeconds`.
+        ///
+        /// `HealthCheckTimeoutSeconds`.
+        #[inline]
+        pub fn health_check_timeout_seconds(mut self, value: impl Into<i32>) -> Self {
+            self.inner.health_check_timeout_seconds = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `HealthCheckTimeoutSeconds` as a whole.
+        #[inline]
+        pub fn set_health_check_timeout_seconds(mut self, value: Option<i32>) -> Self {
+            self.inner.health_check_timeout_seconds = value;
+            self
+        }
+
+        /// Sets `HealthyThresholdCount`.
+        ///
+        /// `HealthyThresholdCount`.
+        #[inline]
+        pub fn healthy_threshold_count(mut self, value: impl Into<i32>) -> Self {
+            self.inner.healthy_threshold_count = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `HealthyThresholdCount` as a whole.
+        #[inline]
+        pub fn set_healthy_threshold_count(mut self, value: Option<i32>) -> Self {
+            self.inner.healthy_threshold_count = value;
+            self
+        }
+
+        /// Sets `UnhealthyThresholdCount`.
+        ///
+        /// `UnhealthyThresholdCount`.
+        #[inline]
+        pub fn unhealthy_threshold_count(mut self, value: impl Into<i32>) -> Self {
+            self.inner.unhealthy_threshold_count = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `UnhealthyThresholdCount` as a whole.
+        #[inline]
+        pub fn set_unhealthy_threshold_count(mut self, value: Option<i32>) -> Self {
+            self.inner.unhealthy_threshold_count = value;
+            self
+        }
+
+        /// Sets `HealthCheckPath`.
+        ///
+        /// `HealthCheckPath`.
+        #[inline]
+        pub fn health_check_path(mut self, value: impl Into<String>) -> Self {
+            self.inner.health_check_path = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `HealthCheckPath` as a whole.
+        #[inline]
+        pub fn set_health_check_path(mut self, value: Option<String>) -> Self {
+            self.inner.health_check_path = value;
+            self
+        }
+
+        /// Sets `Matcher`.
+        ///
+        /// `Matcher`.
+        #[inline]
+        pub fn matcher(mut self, value: impl Into<Matcher>) -> Self {
+            self.inner.matcher = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Matcher` as a whole.
+        #[inline]
+        pub fn set_matcher(mut self, value: Option<Matcher>) -> Self {
+            self.inner.matcher = value;
+            self
+        }
+
+        /// Appends one item to `LoadBalancerArns`.
+        ///
+        /// `LoadBalancerArns`.
+        #[inline]
+        pub fn load_balancer_arns(mut self, item: impl Into<String>) -> Self {
+            self.inner
+                .load_balancer_arns
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `LoadBalancerArns` as a whole.
+        #[inline]
+        pub fn set_load_balancer_arns(mut self, value: Option<Vec<String>>) -> Self {
+            self.inner.load_balancer_arns = value;
+            self
+        }
+
+        /// Sets `TargetType`.
+        ///
+        /// `TargetType`: one of instance, ip, lambda, alb.
+        #[inline]
+        pub fn target_type(mut self, value: impl Into<String>) -> Self {
+            self.inner.target_type = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `TargetType` as a whole.
+        #[inline]
+        pub fn set_target_type(mut self, value: Option<String>) -> Self {
+            self.inner.target_type = value;
+            self
+        }
+
+        /// Sets `ProtocolVersion`.
+        ///
+        /// `ProtocolVersion`.
+        #[inline]
+        pub fn protocol_version(mut self, value: impl Into<String>) -> Self {
+            self.inner.protocol_version = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `ProtocolVersion` as a whole.
+        #[inline]
+        pub fn set_protocol_version(mut self, value: Option<String>) -> Self {
+            self.inner.protocol_version = value;
+            self
+        }
+
+        /// Sets `IpAddressType`.
+        ///
+        /// `IpAddressType`: one of ipv4, ipv6.
+        #[inline]
+        pub fn ip_address_type(mut self, value: impl Into<String>) -> Self {
+            self.inner.ip_address_type = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `IpAddressType` as a whole.
+        #[inline]
+        pub fn set_ip_address_type(mut self, value: Option<String>) -> Self {
+            self.inner.ip_address_type = value;
+            self
+        }
+
+        /// Sets `TargetControlPort`.
+        ///
+        /// `TargetControlPort`.
+        #[inline]
+        pub fn target_control_port(mut self, value: impl Into<i32>) -> Self {
+            self.inner.target_control_port = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `TargetControlPort` as a whole.
+        #[inline]
+        pub fn set_target_control_port(mut self, value: Option<i32>) -> Self {
+            self.inner.target_control_port = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> TargetGroup {
+            self.inner
+        }
+    }
+
+    impl From<TargetGroup> for TargetGroupBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: TargetGroup) -> Self {
+            TargetGroupBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for TargetGroupBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("TargetGroupBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl TargetGroup {
@@ -7487,11 +15310,82 @@ pub mod types {
 
     /// `TargetGroupAttribute`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct TargetGroupAttribute {
         /// `Key`.
         pub key: Option<String>,
         /// `Value`.
         pub value: Option<String>,
+    }
+
+    impl TargetGroupAttribute {
+        /// A builder with every member unset: `TargetGroupAttribute::builder().<member>(..).build()`.
+        pub fn builder() -> TargetGroupAttributeBuilder {
+            TargetGroupAttributeBuilder::default()
+        }
+    }
+
+    /// Builds a [`TargetGroupAttribute`] one member at a time; [`TargetGroupAttributeBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct TargetGroupAttributeBuilder {
+        inner: TargetGroupAttribute,
+    }
+
+    #[allow(deprecated)]
+    impl TargetGroupAttributeBuilder {
+        /// Sets `Key`.
+        ///
+        /// `Key`.
+        #[inline]
+        pub fn key(mut self, value: impl Into<String>) -> Self {
+            self.inner.key = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Key` as a whole.
+        #[inline]
+        pub fn set_key(mut self, value: Option<String>) -> Self {
+            self.inner.key = value;
+            self
+        }
+
+        /// Sets `Value`.
+        ///
+        /// `Value`.
+        #[inline]
+        pub fn value(mut self, value: impl Into<String>) -> Self {
+            self.inner.value = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Value` as a whole.
+        #[inline]
+        pub fn set_value(mut self, value: Option<String>) -> Self {
+            self.inner.value = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> TargetGroupAttribute {
+            self.inner
+        }
+    }
+
+    impl From<TargetGroupAttribute> for TargetGroupAttributeBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: TargetGroupAttribute) -> Self {
+            TargetGroupAttributeBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for TargetGroupAttributeBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("TargetGroupAttributeBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl TargetGroupAttribute {
@@ -7547,11 +15441,82 @@ pub mod types {
 
     /// `TargetGroupStickinessConfig`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct TargetGroupStickinessConfig {
         /// `Enabled`.
         pub enabled: Option<bool>,
         /// `DurationSeconds`.
         pub duration_seconds: Option<i32>,
+    }
+
+    impl TargetGroupStickinessConfig {
+        /// A builder with every member unset: `TargetGroupStickinessConfig::builder().<member>(..).build()`.
+        pub fn builder() -> TargetGroupStickinessConfigBuilder {
+            TargetGroupStickinessConfigBuilder::default()
+        }
+    }
+
+    /// Builds a [`TargetGroupStickinessConfig`] one member at a time; [`TargetGroupStickinessConfigBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct TargetGroupStickinessConfigBuilder {
+        inner: TargetGroupStickinessConfig,
+    }
+
+    #[allow(deprecated)]
+    impl TargetGroupStickinessConfigBuilder {
+        /// Sets `Enabled`.
+        ///
+        /// `Enabled`.
+        #[inline]
+        pub fn enabled(mut self, value: impl Into<bool>) -> Self {
+            self.inner.enabled = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Enabled` as a whole.
+        #[inline]
+        pub fn set_enabled(mut self, value: Option<bool>) -> Self {
+            self.inner.enabled = value;
+            self
+        }
+
+        /// Sets `DurationSeconds`.
+        ///
+        /// `DurationSeconds`.
+        #[inline]
+        pub fn duration_seconds(mut self, value: impl Into<i32>) -> Self {
+            self.inner.duration_seconds = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `DurationSeconds` as a whole.
+        #[inline]
+        pub fn set_duration_seconds(mut self, value: Option<i32>) -> Self {
+            self.inner.duration_seconds = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> TargetGroupStickinessConfig {
+            self.inner
+        }
+    }
+
+    impl From<TargetGroupStickinessConfig> for TargetGroupStickinessConfigBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: TargetGroupStickinessConfig) -> Self {
+            TargetGroupStickinessConfigBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for TargetGroupStickinessConfigBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("TargetGroupStickinessConfigBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl TargetGroupStickinessConfig {
@@ -7615,11 +15580,82 @@ pub mod types {
 
     /// `TargetGroupTuple`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct TargetGroupTuple {
         /// `TargetGroupArn`.
         pub target_group_arn: Option<String>,
         /// `Weight`.
         pub weight: Option<i32>,
+    }
+
+    impl TargetGroupTuple {
+        /// A builder with every member unset: `TargetGroupTuple::builder().<member>(..).build()`.
+        pub fn builder() -> TargetGroupTupleBuilder {
+            TargetGroupTupleBuilder::default()
+        }
+    }
+
+    /// Builds a [`TargetGroupTuple`] one member at a time; [`TargetGroupTupleBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct TargetGroupTupleBuilder {
+        inner: TargetGroupTuple,
+    }
+
+    #[allow(deprecated)]
+    impl TargetGroupTupleBuilder {
+        /// Sets `TargetGroupArn`.
+        ///
+        /// `TargetGroupArn`.
+        #[inline]
+        pub fn target_group_arn(mut self, value: impl Into<String>) -> Self {
+            self.inner.target_group_arn = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `TargetGroupArn` as a whole.
+        #[inline]
+        pub fn set_target_group_arn(mut self, value: Option<String>) -> Self {
+            self.inner.target_group_arn = value;
+            self
+        }
+
+        /// Sets `Weight`.
+        ///
+        /// `Weight`.
+        #[inline]
+        pub fn weight(mut self, value: impl Into<i32>) -> Self {
+            self.inner.weight = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Weight` as a whole.
+        #[inline]
+        pub fn set_weight(mut self, value: Option<i32>) -> Self {
+            self.inner.weight = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> TargetGroupTuple {
+            self.inner
+        }
+    }
+
+    impl From<TargetGroupTuple> for TargetGroupTupleBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: TargetGroupTuple) -> Self {
+            TargetGroupTupleBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for TargetGroupTupleBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("TargetGroupTupleBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl TargetGroupTuple {
@@ -7683,6 +15719,7 @@ pub mod types {
 
     /// `TargetHealth`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct TargetHealth {
         /// `State`: one of initial, healthy, unhealthy, unhealthy.draining, unused, draining, unavailable.
         pub state: Option<String>,
@@ -7690,6 +15727,92 @@ pub mod types {
         pub reason: Option<String>,
         /// `Description`.
         pub description: Option<String>,
+    }
+
+    impl TargetHealth {
+        /// A builder with every member unset: `TargetHealth::builder().<member>(..).build()`.
+        pub fn builder() -> TargetHealthBuilder {
+            TargetHealthBuilder::default()
+        }
+    }
+
+    /// Builds a [`TargetHealth`] one member at a time; [`TargetHealthBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct TargetHealthBuilder {
+        inner: TargetHealth,
+    }
+
+    #[allow(deprecated)]
+    impl TargetHealthBuilder {
+        /// Sets `State`.
+        ///
+        /// `State`: one of initial, healthy, unhealthy, unhealthy.draining, unused, draining, unavailable.
+        #[inline]
+        pub fn state(mut self, value: impl Into<String>) -> Self {
+            self.inner.state = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `State` as a whole.
+        #[inline]
+        pub fn set_state(mut self, value: Option<String>) -> Self {
+            self.inner.state = value;
+            self
+        }
+
+        /// Sets `Reason`.
+        ///
+        /// `Reason`: one of Elb.RegistrationInProgress, Elb.InitialHealthChecking, Target.ResponseCodeMismatch, Target.Timeout, Target.FailedHealthChecks, Target.NotRegistered, Target.NotInUse, Target.DeregistrationInProgress, Target.InvalidState, Target.IpUnusable, Target.HealthCheckDisabled, Elb.InternalError.
+        #[inline]
+        pub fn reason(mut self, value: impl Into<String>) -> Self {
+            self.inner.reason = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Reason` as a whole.
+        #[inline]
+        pub fn set_reason(mut self, value: Option<String>) -> Self {
+            self.inner.reason = value;
+            self
+        }
+
+        /// Sets `Description`.
+        ///
+        /// `Description`.
+        #[inline]
+        pub fn description(mut self, value: impl Into<String>) -> Self {
+            self.inner.description = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Description` as a whole.
+        #[inline]
+        pub fn set_description(mut self, value: Option<String>) -> Self {
+            self.inner.description = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> TargetHealth {
+            self.inner
+        }
+    }
+
+    impl From<TargetHealth> for TargetHealthBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: TargetHealth) -> Self {
+            TargetHealthBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for TargetHealthBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("TargetHealthBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl TargetHealth {
@@ -7761,6 +15884,7 @@ pub mod types {
 
     /// `TargetHealthDescription`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct TargetHealthDescription {
         /// `Target`.
         pub target: Option<TargetDescription>,
@@ -7772,6 +15896,127 @@ pub mod types {
         pub anomaly_detection: Option<AnomalyDetection>,
         /// `AdministrativeOverride`.
         pub administrative_override: Option<AdministrativeOverride>,
+    }
+
+    impl TargetHealthDescription {
+        /// A builder with every member unset: `TargetHealthDescription::builder().<member>(..).build()`.
+        pub fn builder() -> TargetHealthDescriptionBuilder {
+            TargetHealthDescriptionBuilder::default()
+        }
+    }
+
+    /// Builds a [`TargetHealthDescription`] one member at a time; [`TargetHealthDescriptionBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct TargetHealthDescriptionBuilder {
+        inner: TargetHealthDescription,
+    }
+
+    #[allow(deprecated)]
+    impl TargetHealthDescriptionBuilder {
+        /// Sets `Target`.
+        ///
+        /// `Target`.
+        #[inline]
+        pub fn target(mut self, value: impl Into<TargetDescription>) -> Self {
+            self.inner.target = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `Target` as a whole.
+        #[inline]
+        pub fn set_target(mut self, value: Option<TargetDescription>) -> Self {
+            self.inner.target = value;
+            self
+        }
+
+        /// Sets `HealthCheckPort`.
+        ///
+        /// `HealthCheckPort`.
+        #[inline]
+        pub fn health_check_port(mut self, value: impl Into<String>) -> Self {
+            self.inner.health_check_port = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `HealthCheckPort` as a whole.
+        #[inline]
+        pub fn set_health_check_port(mut self, value: Option<String>) -> Self {
+            self.inner.health_check_port = value;
+            self
+        }
+
+        /// Sets `TargetHealth`.
+        ///
+        /// `TargetHealth`.
+        #[inline]
+        pub fn target_health(mut self, value: impl Into<TargetHealth>) -> Self {
+            self.inner.target_health = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `TargetHealth` as a whole.
+        #[inline]
+        pub fn set_target_health(mut self, value: Option<TargetHealth>) -> Self {
+            self.inner.target_health = value;
+            self
+        }
+
+        /// Sets `AnomalyDetection`.
+        ///
+        /// `AnomalyDetection`.
+        #[inline]
+        pub fn anomaly_detection(mut self, value: impl Into<AnomalyDetection>) -> Self {
+            self.inner.anomaly_detection = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `AnomalyDetection` as a whole.
+        #[inline]
+        pub fn set_anomaly_detection(mut self, value: Option<AnomalyDetection>) -> Self {
+            self.inner.anomaly_detection = value;
+            self
+        }
+
+        /// Sets `AdministrativeOverride`.
+        ///
+        /// `AdministrativeOverride`.
+        #[inline]
+        pub fn administrative_override(mut self, value: impl Into<AdministrativeOverride>) -> Self {
+            self.inner.administrative_override = Some(value.into());
+            self
+        }
+
+        /// Sets or clears `AdministrativeOverride` as a whole.
+        #[inline]
+        pub fn set_administrative_override(
+            mut self,
+            value: Option<AdministrativeOverride>,
+        ) -> Self {
+            self.inner.administrative_override = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> TargetHealthDescription {
+            self.inner
+        }
+    }
+
+    impl From<TargetHealthDescription> for TargetHealthDescriptionBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: TargetHealthDescription) -> Self {
+            TargetHealthDescriptionBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for TargetHealthDescriptionBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("TargetHealthDescriptionBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl TargetHealthDescription {
@@ -7883,9 +16128,67 @@ pub mod types {
 
     /// `UrlRewriteConfig`.
     #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
     pub struct UrlRewriteConfig {
         /// `Rewrites`.
         pub rewrites: Option<Vec<RewriteConfig>>,
+    }
+
+    impl UrlRewriteConfig {
+        /// A builder with every member unset: `UrlRewriteConfig::builder().<member>(..).build()`.
+        pub fn builder() -> UrlRewriteConfigBuilder {
+            UrlRewriteConfigBuilder::default()
+        }
+    }
+
+    /// Builds a [`UrlRewriteConfig`] one member at a time; [`UrlRewriteConfigBuilder::build`] gives the value.
+    #[derive(Clone, Default, PartialEq)]
+    #[must_use = "a builder gives its value only through `build`"]
+    pub struct UrlRewriteConfigBuilder {
+        inner: UrlRewriteConfig,
+    }
+
+    #[allow(deprecated)]
+    impl UrlRewriteConfigBuilder {
+        /// Appends one item to `Rewrites`.
+        ///
+        /// `Rewrites`.
+        #[inline]
+        pub fn rewrites(mut self, item: impl Into<RewriteConfig>) -> Self {
+            self.inner
+                .rewrites
+                .get_or_insert_with(Vec::new)
+                .push(item.into());
+            self
+        }
+
+        /// Sets or clears `Rewrites` as a whole.
+        #[inline]
+        pub fn set_rewrites(mut self, value: Option<Vec<RewriteConfig>>) -> Self {
+            self.inner.rewrites = value;
+            self
+        }
+
+        /// The value as built.
+        #[inline]
+        pub fn build(self) -> UrlRewriteConfig {
+            self.inner
+        }
+    }
+
+    impl From<UrlRewriteConfig> for UrlRewriteConfigBuilder {
+        /// A builder that starts from `value`'s members.
+        fn from(value: UrlRewriteConfig) -> Self {
+            UrlRewriteConfigBuilder { inner: value }
+        }
+    }
+
+    impl std::fmt::Debug for UrlRewriteConfigBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("UrlRewriteConfigBuilder")
+                .field(&self.inner)
+                .finish()
+        }
     }
 
     impl UrlRewriteConfig {

@@ -215,19 +215,19 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     AssociateGatewayWithClusterError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `GatewayNotFoundException`, a client fault.
-        GatewayNotFoundException,
+        GatewayNotFoundException => is_gateway_not_found_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -237,17 +237,17 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     ContinueServiceDeploymentError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ServiceDeploymentNotFoundException`, a client fault.
-        ServiceDeploymentNotFoundException,
+        ServiceDeploymentNotFoundException => is_service_deployment_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -257,21 +257,21 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     CreateCapacityProviderError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `LimitExceededException`, a client fault.
-        LimitExceededException,
+        LimitExceededException => is_limit_exceeded_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `UpdateInProgressException`, a client fault.
-        UpdateInProgressException,
+        UpdateInProgressException => is_update_in_progress_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -280,15 +280,15 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     CreateClusterError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `NamespaceNotFoundException`, a client fault.
-        NamespaceNotFoundException,
+        NamespaceNotFoundException => is_namespace_not_found_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
     }
 }
 
@@ -298,19 +298,19 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     CreateDaemonError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `PlatformUnknownException`, a client fault.
-        PlatformUnknownException,
+        PlatformUnknownException => is_platform_unknown_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -320,21 +320,21 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     CreateExpressGatewayServiceError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `PlatformUnknownException`, a client fault.
-        PlatformUnknownException,
+        PlatformUnknownException => is_platform_unknown_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `PlatformTaskDefinitionIncompatibilityException`, a client fault.
-        PlatformTaskDefinitionIncompatibilityException,
+        PlatformTaskDefinitionIncompatibilityException => is_platform_task_definition_incompatibility_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -344,15 +344,15 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     CreateGatewayError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -361,23 +361,23 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     CreateServiceError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `PlatformUnknownException`, a client fault.
-        PlatformUnknownException,
+        PlatformUnknownException => is_platform_unknown_exception,
         /// `NamespaceNotFoundException`, a client fault.
-        NamespaceNotFoundException,
+        NamespaceNotFoundException => is_namespace_not_found_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `PlatformTaskDefinitionIncompatibilityException`, a client fault.
-        PlatformTaskDefinitionIncompatibilityException,
+        PlatformTaskDefinitionIncompatibilityException => is_platform_task_definition_incompatibility_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -386,29 +386,29 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     CreateTaskSetError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `LimitExceededException`, a client fault.
-        LimitExceededException,
+        LimitExceededException => is_limit_exceeded_exception,
         /// `PlatformUnknownException`, a client fault.
-        PlatformUnknownException,
+        PlatformUnknownException => is_platform_unknown_exception,
         /// `NamespaceNotFoundException`, a client fault.
-        NamespaceNotFoundException,
+        NamespaceNotFoundException => is_namespace_not_found_exception,
         /// `ServiceNotActiveException`, a client fault.
-        ServiceNotActiveException,
+        ServiceNotActiveException => is_service_not_active_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ServiceNotFoundException`, a client fault.
-        ServiceNotFoundException,
+        ServiceNotFoundException => is_service_not_found_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `PlatformTaskDefinitionIncompatibilityException`, a client fault.
-        PlatformTaskDefinitionIncompatibilityException,
+        PlatformTaskDefinitionIncompatibilityException => is_platform_task_definition_incompatibility_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -418,13 +418,13 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DeleteAccountSettingError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
     }
 }
 
@@ -434,17 +434,17 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DeleteAttributesError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `TargetNotFoundException`, a client fault.
-        TargetNotFoundException,
+        TargetNotFoundException => is_target_not_found_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
     }
 }
 
@@ -454,19 +454,19 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DeleteCapacityProviderError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `UpdateInProgressException`, a client fault.
-        UpdateInProgressException,
+        UpdateInProgressException => is_update_in_progress_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -475,25 +475,25 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DeleteClusterError {
         /// `ClusterContainsContainerInstancesException`, a client fault.
-        ClusterContainsContainerInstancesException,
+        ClusterContainsContainerInstancesException => is_cluster_contains_container_instances_exception,
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ClusterContainsServicesException`, a client fault.
-        ClusterContainsServicesException,
+        ClusterContainsServicesException => is_cluster_contains_services_exception,
         /// `ClusterContainsCapacityProviderException`, a client fault.
-        ClusterContainsCapacityProviderException,
+        ClusterContainsCapacityProviderException => is_cluster_contains_capacity_provider_exception,
         /// `ClusterContainsTasksException`, a client fault.
-        ClusterContainsTasksException,
+        ClusterContainsTasksException => is_cluster_contains_tasks_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `UpdateInProgressException`, a client fault.
-        UpdateInProgressException,
+        UpdateInProgressException => is_update_in_progress_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
     }
 }
 
@@ -503,21 +503,21 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DeleteDaemonError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `DaemonNotFoundException`, a client fault.
-        DaemonNotFoundException,
+        DaemonNotFoundException => is_daemon_not_found_exception,
         /// `DaemonNotActiveException`, a client fault.
-        DaemonNotActiveException,
+        DaemonNotActiveException => is_daemon_not_active_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -527,13 +527,13 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DeleteDaemonTaskDefinitionError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
     }
 }
 
@@ -543,21 +543,21 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DeleteExpressGatewayServiceError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServiceNotActiveException`, a client fault.
-        ServiceNotActiveException,
+        ServiceNotActiveException => is_service_not_active_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ServiceNotFoundException`, a client fault.
-        ServiceNotFoundException,
+        ServiceNotFoundException => is_service_not_found_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -567,17 +567,17 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DeleteGatewayError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `GatewayNotFoundException`, a client fault.
-        GatewayNotFoundException,
+        GatewayNotFoundException => is_gateway_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -586,17 +586,17 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DeleteServiceError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ServiceNotFoundException`, a client fault.
-        ServiceNotFoundException,
+        ServiceNotFoundException => is_service_not_found_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
     }
 }
 
@@ -606,13 +606,13 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DeleteTaskDefinitionsError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
     }
 }
 
@@ -621,25 +621,25 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DeleteTaskSetError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `LimitExceededException`, a client fault.
-        LimitExceededException,
+        LimitExceededException => is_limit_exceeded_exception,
         /// `ServiceNotActiveException`, a client fault.
-        ServiceNotActiveException,
+        ServiceNotActiveException => is_service_not_active_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `TaskSetNotFoundException`, a client fault.
-        TaskSetNotFoundException,
+        TaskSetNotFoundException => is_task_set_not_found_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ServiceNotFoundException`, a client fault.
-        ServiceNotFoundException,
+        ServiceNotFoundException => is_service_not_found_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -649,15 +649,15 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DeregisterContainerInstanceError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
     }
 }
 
@@ -666,13 +666,13 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DeregisterTaskDefinitionError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
     }
 }
 
@@ -682,17 +682,17 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DescribeCapacityProvidersError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -701,13 +701,13 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DescribeClustersError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
     }
 }
 
@@ -717,15 +717,15 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DescribeContainerInstancesError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
     }
 }
 
@@ -735,19 +735,19 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DescribeDaemonError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `DaemonNotFoundException`, a client fault.
-        DaemonNotFoundException,
+        DaemonNotFoundException => is_daemon_not_found_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -757,17 +757,17 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DescribeDaemonDeploymentsError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -777,17 +777,17 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DescribeDaemonRevisionsError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -797,13 +797,13 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DescribeDaemonTaskDefinitionError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
     }
 }
 
@@ -813,19 +813,19 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DescribeExpressGatewayServiceError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ResourceNotFoundException`, a client fault.
-        ResourceNotFoundException,
+        ResourceNotFoundException => is_resource_not_found_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -835,17 +835,17 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DescribeGatewayError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `GatewayNotFoundException`, a client fault.
-        GatewayNotFoundException,
+        GatewayNotFoundException => is_gateway_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -855,17 +855,17 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DescribeGatewayResourcesError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `GatewayNotFoundException`, a client fault.
-        GatewayNotFoundException,
+        GatewayNotFoundException => is_gateway_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -875,17 +875,17 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DescribeGatewayRouteError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ResourceNotFoundException`, a client fault.
-        ResourceNotFoundException,
+        ResourceNotFoundException => is_resource_not_found_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -895,19 +895,19 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DescribeServiceDeploymentsError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ServiceNotFoundException`, a client fault.
-        ServiceNotFoundException,
+        ServiceNotFoundException => is_service_not_found_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -917,19 +917,19 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DescribeServiceRevisionsError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ServiceNotFoundException`, a client fault.
-        ServiceNotFoundException,
+        ServiceNotFoundException => is_service_not_found_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -938,15 +938,15 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DescribeServicesError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
     }
 }
 
@@ -955,13 +955,13 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DescribeTaskDefinitionError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
     }
 }
 
@@ -970,21 +970,21 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DescribeTaskSetsError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServiceNotActiveException`, a client fault.
-        ServiceNotActiveException,
+        ServiceNotActiveException => is_service_not_active_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ServiceNotFoundException`, a client fault.
-        ServiceNotFoundException,
+        ServiceNotFoundException => is_service_not_found_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -994,15 +994,15 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DescribeTasksError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
     }
 }
 
@@ -1012,21 +1012,21 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DisassociateGatewayFromClusterError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ResourceNotFoundException`, a client fault.
-        ResourceNotFoundException,
+        ResourceNotFoundException => is_resource_not_found_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `GatewayNotFoundException`, a client fault.
-        GatewayNotFoundException,
+        GatewayNotFoundException => is_gateway_not_found_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -1036,13 +1036,13 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     DiscoverPollEndpointError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
     }
 }
 
@@ -1052,17 +1052,17 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     ExecuteCommandError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `TargetNotConnectedException`, a client fault.
-        TargetNotConnectedException,
+        TargetNotConnectedException => is_target_not_connected_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
     }
 }
 
@@ -1072,19 +1072,19 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     GetTaskProtectionError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ResourceNotFoundException`, a client fault.
-        ResourceNotFoundException,
+        ResourceNotFoundException => is_resource_not_found_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -1094,13 +1094,13 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     ListAccountSettingsError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
     }
 }
 
@@ -1110,15 +1110,15 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     ListAttributesError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
     }
 }
 
@@ -1127,13 +1127,13 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     ListClustersError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
     }
 }
 
@@ -1143,15 +1143,15 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     ListContainerInstancesError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
     }
 }
 
@@ -1161,17 +1161,17 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     ListDaemonDeploymentsError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -1181,13 +1181,13 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     ListDaemonTaskDefinitionsError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
     }
 }
 
@@ -1197,17 +1197,17 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     ListDaemonsError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -1217,15 +1217,15 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     ListGatewayClusterAssociationsError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -1235,17 +1235,17 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     ListGatewayRoutesError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `GatewayNotFoundException`, a client fault.
-        GatewayNotFoundException,
+        GatewayNotFoundException => is_gateway_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -1255,15 +1255,15 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     ListGatewaysError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -1273,19 +1273,19 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     ListServiceDeploymentsError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ServiceNotFoundException`, a client fault.
-        ServiceNotFoundException,
+        ServiceNotFoundException => is_service_not_found_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -1294,15 +1294,15 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     ListServicesError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
     }
 }
 
@@ -1312,15 +1312,15 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     ListServicesByNamespaceError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `NamespaceNotFoundException`, a client fault.
-        NamespaceNotFoundException,
+        NamespaceNotFoundException => is_namespace_not_found_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
     }
 }
 
@@ -1329,15 +1329,15 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     ListTagsForResourceError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
     }
 }
 
@@ -1347,13 +1347,13 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     ListTaskDefinitionFamiliesError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
     }
 }
 
@@ -1363,13 +1363,13 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     ListTaskDefinitionsError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
     }
 }
 
@@ -1379,17 +1379,17 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     ListTasksError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ServiceNotFoundException`, a client fault.
-        ServiceNotFoundException,
+        ServiceNotFoundException => is_service_not_found_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
     }
 }
 
@@ -1399,13 +1399,13 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     PutAccountSettingError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
     }
 }
 
@@ -1415,13 +1415,13 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     PutAccountSettingDefaultError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
     }
 }
 
@@ -1431,19 +1431,19 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     PutAttributesError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `TargetNotFoundException`, a client fault.
-        TargetNotFoundException,
+        TargetNotFoundException => is_target_not_found_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `AttributeLimitExceededException`, a client fault.
-        AttributeLimitExceededException,
+        AttributeLimitExceededException => is_attribute_limit_exceeded_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
     }
 }
 
@@ -1453,19 +1453,19 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     PutClusterCapacityProvidersError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `UpdateInProgressException`, a client fault.
-        UpdateInProgressException,
+        UpdateInProgressException => is_update_in_progress_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ResourceInUseException`, a client fault.
-        ResourceInUseException,
+        ResourceInUseException => is_resource_in_use_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
     }
 }
 
@@ -1475,15 +1475,15 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     RegisterContainerInstanceError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
     }
 }
 
@@ -1493,15 +1493,15 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     RegisterDaemonTaskDefinitionError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `LimitExceededException`, a client fault.
-        LimitExceededException,
+        LimitExceededException => is_limit_exceeded_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
     }
 }
 
@@ -1510,15 +1510,15 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     RegisterTaskDefinitionError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `LimitExceededException`, a client fault.
-        LimitExceededException,
+        LimitExceededException => is_limit_exceeded_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
     }
 }
 
@@ -1528,25 +1528,25 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     RunTaskError {
         /// `ConflictException`, a client fault.
-        ConflictException,
+        ConflictException => is_conflict_exception,
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `PlatformUnknownException`, a client fault.
-        PlatformUnknownException,
+        PlatformUnknownException => is_platform_unknown_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `BlockedException`, a client fault.
-        BlockedException,
+        BlockedException => is_blocked_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `PlatformTaskDefinitionIncompatibilityException`, a client fault.
-        PlatformTaskDefinitionIncompatibilityException,
+        PlatformTaskDefinitionIncompatibilityException => is_platform_task_definition_incompatibility_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -1556,19 +1556,19 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     StartTaskError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `NamespaceNotFoundException`, a client fault.
-        NamespaceNotFoundException,
+        NamespaceNotFoundException => is_namespace_not_found_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -1578,19 +1578,19 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     StopServiceDeploymentError {
         /// `ConflictException`, a client fault.
-        ConflictException,
+        ConflictException => is_conflict_exception,
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ServiceDeploymentNotFoundException`, a client fault.
-        ServiceDeploymentNotFoundException,
+        ServiceDeploymentNotFoundException => is_service_deployment_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -1600,15 +1600,15 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     StopTaskError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
     }
 }
 
@@ -1618,15 +1618,15 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     SubmitAttachmentStateChangesError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
     }
 }
 
@@ -1636,15 +1636,15 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     SubmitContainerStateChangeError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
     }
 }
 
@@ -1654,15 +1654,15 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     SubmitTaskStateChangeError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
     }
 }
 
@@ -1671,19 +1671,19 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     TagResourceError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `LimitExceededException`, a client fault.
-        LimitExceededException,
+        LimitExceededException => is_limit_exceeded_exception,
         /// `ResourceNotFoundException`, a client fault.
-        ResourceNotFoundException,
+        ResourceNotFoundException => is_resource_not_found_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
     }
 }
 
@@ -1692,17 +1692,17 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     UntagResourceError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ResourceNotFoundException`, a client fault.
-        ResourceNotFoundException,
+        ResourceNotFoundException => is_resource_not_found_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
     }
 }
 
@@ -1712,17 +1712,17 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     UpdateCapacityProviderError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -1732,17 +1732,17 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     UpdateClusterError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `NamespaceNotFoundException`, a client fault.
-        NamespaceNotFoundException,
+        NamespaceNotFoundException => is_namespace_not_found_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
     }
 }
 
@@ -1752,17 +1752,17 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     UpdateClusterSettingsError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `UpdateInProgressException`, a client fault.
-        UpdateInProgressException,
+        UpdateInProgressException => is_update_in_progress_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
     }
 }
 
@@ -1772,21 +1772,21 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     UpdateContainerAgentError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `NoUpdateAvailableException`, a client fault.
-        NoUpdateAvailableException,
+        NoUpdateAvailableException => is_no_update_available_exception,
         /// `MissingVersionException`, a client fault.
-        MissingVersionException,
+        MissingVersionException => is_missing_version_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `UpdateInProgressException`, a client fault.
-        UpdateInProgressException,
+        UpdateInProgressException => is_update_in_progress_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
     }
 }
 
@@ -1796,15 +1796,15 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     UpdateContainerInstancesStateError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
     }
 }
 
@@ -1814,23 +1814,23 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     UpdateDaemonError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `DaemonNotFoundException`, a client fault.
-        DaemonNotFoundException,
+        DaemonNotFoundException => is_daemon_not_found_exception,
         /// `PlatformUnknownException`, a client fault.
-        PlatformUnknownException,
+        PlatformUnknownException => is_platform_unknown_exception,
         /// `DaemonNotActiveException`, a client fault.
-        DaemonNotActiveException,
+        DaemonNotActiveException => is_daemon_not_active_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -1840,21 +1840,21 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     UpdateExpressGatewayServiceError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServiceNotActiveException`, a client fault.
-        ServiceNotActiveException,
+        ServiceNotActiveException => is_service_not_active_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ServiceNotFoundException`, a client fault.
-        ServiceNotFoundException,
+        ServiceNotFoundException => is_service_not_found_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -1864,17 +1864,17 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     UpdateGatewayError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `GatewayNotFoundException`, a client fault.
-        GatewayNotFoundException,
+        GatewayNotFoundException => is_gateway_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -1883,27 +1883,27 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     UpdateServiceError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `PlatformUnknownException`, a client fault.
-        PlatformUnknownException,
+        PlatformUnknownException => is_platform_unknown_exception,
         /// `NamespaceNotFoundException`, a client fault.
-        NamespaceNotFoundException,
+        NamespaceNotFoundException => is_namespace_not_found_exception,
         /// `ServiceNotActiveException`, a client fault.
-        ServiceNotActiveException,
+        ServiceNotActiveException => is_service_not_active_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ServiceNotFoundException`, a client fault.
-        ServiceNotFoundException,
+        ServiceNotFoundException => is_service_not_found_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `PlatformTaskDefinitionIncompatibilityException`, a client fault.
-        PlatformTaskDefinitionIncompatibilityException,
+        PlatformTaskDefinitionIncompatibilityException => is_platform_task_definition_incompatibility_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -1912,23 +1912,23 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     UpdateServicePrimaryTaskSetError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ServiceNotActiveException`, a client fault.
-        ServiceNotActiveException,
+        ServiceNotActiveException => is_service_not_active_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `TaskSetNotFoundException`, a client fault.
-        TaskSetNotFoundException,
+        TaskSetNotFoundException => is_task_set_not_found_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ServiceNotFoundException`, a client fault.
-        ServiceNotFoundException,
+        ServiceNotFoundException => is_service_not_found_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -1938,19 +1938,19 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     UpdateTaskProtectionError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `ResourceNotFoundException`, a client fault.
-        ResourceNotFoundException,
+        ResourceNotFoundException => is_resource_not_found_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
 
@@ -1959,24 +1959,24 @@ crate::operation_error! {
     /// or (`Unhandled`) a code it does not list, kept opaque.
     UpdateTaskSetError {
         /// `AccessDeniedException`, a client fault.
-        AccessDeniedException,
+        AccessDeniedException => is_access_denied_exception,
         /// `LimitExceededException`, a client fault.
-        LimitExceededException,
+        LimitExceededException => is_limit_exceeded_exception,
         /// `ServiceNotActiveException`, a client fault.
-        ServiceNotActiveException,
+        ServiceNotActiveException => is_service_not_active_exception,
         /// `ServerException`, a server fault.
-        ServerException,
+        ServerException => is_server_exception,
         /// `InvalidParameterException`, a client fault.
-        InvalidParameterException,
+        InvalidParameterException => is_invalid_parameter_exception,
         /// `TaskSetNotFoundException`, a client fault.
-        TaskSetNotFoundException,
+        TaskSetNotFoundException => is_task_set_not_found_exception,
         /// `ClientException`, a client fault.
-        ClientException,
+        ClientException => is_client_exception,
         /// `ServiceNotFoundException`, a client fault.
-        ServiceNotFoundException,
+        ServiceNotFoundException => is_service_not_found_exception,
         /// `ClusterNotFoundException`, a client fault.
-        ClusterNotFoundException,
+        ClusterNotFoundException => is_cluster_not_found_exception,
         /// `UnsupportedFeatureException`, a client fault.
-        UnsupportedFeatureException,
+        UnsupportedFeatureException => is_unsupported_feature_exception,
     }
 }
