@@ -1855,7 +1855,7 @@ pub mod fluent {
 
         /// Sets `launchType`.
         ///
-        /// The infrastructure to run the service's tasks on; cannot be combined with a capacity provider strategy.
+        /// The infrastructure to run the service's tasks on; a non-empty capacity provider strategy cannot be given with it.
         ///
         /// `launchType`: `LaunchType` (string).
         #[inline]
@@ -1873,7 +1873,7 @@ pub mod fluent {
 
         /// Appends one item to `capacityProviderStrategy`.
         ///
-        /// How the service's tasks are spread over capacity providers; cannot be combined with a launch type.
+        /// How the service's tasks are spread over capacity providers; when not empty, it cannot be given with a launch type.
         ///
         /// `capacityProviderStrategy`: `CapacityProviderStrategy` (list).
         #[inline]
@@ -2439,7 +2439,7 @@ pub mod fluent {
 
         /// Sets `launchType`.
         ///
-        /// The infrastructure to run the task set's tasks on; cannot be combined with a capacity provider strategy.
+        /// The infrastructure to run the task set's tasks on; a non-empty capacity provider strategy cannot be given with it.
         ///
         /// `launchType`: `LaunchType` (string).
         #[inline]
@@ -2457,7 +2457,7 @@ pub mod fluent {
 
         /// Appends one item to `capacityProviderStrategy`.
         ///
-        /// How the task set's tasks are spread over capacity providers; cannot be combined with a launch type.
+        /// How the task set's tasks are spread over capacity providers; when not empty, it cannot be given with a launch type.
         ///
         /// `capacityProviderStrategy`: `CapacityProviderStrategy` (list).
         #[inline]

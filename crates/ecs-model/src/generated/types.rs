@@ -8622,11 +8622,11 @@ pub struct CreateServiceRequest {
     ///
     /// `clientToken`: `String` (string).
     pub client_token: Option<String>,
-    /// The infrastructure to run the service's tasks on; cannot be combined with a capacity provider strategy.
+    /// The infrastructure to run the service's tasks on; a non-empty capacity provider strategy cannot be given with it.
     ///
     /// `launchType`: `LaunchType` (string).
     pub launch_type: Option<LaunchType>,
-    /// How the service's tasks are spread over capacity providers; cannot be combined with a launch type.
+    /// How the service's tasks are spread over capacity providers; when not empty, it cannot be given with a launch type.
     ///
     /// `capacityProviderStrategy`: `CapacityProviderStrategy` (list).
     pub capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
@@ -8880,7 +8880,7 @@ impl CreateServiceRequestBuilder {
 
     /// Sets `launchType`.
     ///
-    /// The infrastructure to run the service's tasks on; cannot be combined with a capacity provider strategy.
+    /// The infrastructure to run the service's tasks on; a non-empty capacity provider strategy cannot be given with it.
     ///
     /// `launchType`: `LaunchType` (string).
     #[inline]
@@ -8898,7 +8898,7 @@ impl CreateServiceRequestBuilder {
 
     /// Appends one item to `capacityProviderStrategy`.
     ///
-    /// How the service's tasks are spread over capacity providers; cannot be combined with a launch type.
+    /// How the service's tasks are spread over capacity providers; when not empty, it cannot be given with a launch type.
     ///
     /// `capacityProviderStrategy`: `CapacityProviderStrategy` (list).
     #[inline]
@@ -9413,11 +9413,11 @@ pub struct CreateTaskSetRequest {
     ///
     /// `serviceRegistries`: `ServiceRegistries` (list).
     pub service_registries: Option<Vec<ServiceRegistry>>,
-    /// The infrastructure to run the task set's tasks on; cannot be combined with a capacity provider strategy.
+    /// The infrastructure to run the task set's tasks on; a non-empty capacity provider strategy cannot be given with it.
     ///
     /// `launchType`: `LaunchType` (string).
     pub launch_type: Option<LaunchType>,
-    /// How the task set's tasks are spread over capacity providers; cannot be combined with a launch type.
+    /// How the task set's tasks are spread over capacity providers; when not empty, it cannot be given with a launch type.
     ///
     /// `capacityProviderStrategy`: `CapacityProviderStrategy` (list).
     pub capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
@@ -9591,7 +9591,7 @@ impl CreateTaskSetRequestBuilder {
 
     /// Sets `launchType`.
     ///
-    /// The infrastructure to run the task set's tasks on; cannot be combined with a capacity provider strategy.
+    /// The infrastructure to run the task set's tasks on; a non-empty capacity provider strategy cannot be given with it.
     ///
     /// `launchType`: `LaunchType` (string).
     #[inline]
@@ -9609,7 +9609,7 @@ impl CreateTaskSetRequestBuilder {
 
     /// Appends one item to `capacityProviderStrategy`.
     ///
-    /// How the task set's tasks are spread over capacity providers; cannot be combined with a launch type.
+    /// How the task set's tasks are spread over capacity providers; when not empty, it cannot be given with a launch type.
     ///
     /// `capacityProviderStrategy`: `CapacityProviderStrategy` (list).
     #[inline]
