@@ -157,10 +157,11 @@ pub fn run(args: &Args) -> Result<Vec<Outcome>> {
                 })
                 .unwrap_or_default();
             bail!(
-                "fuzz target {target} failed ({}); inputs kept: {}. Replay one with `{} fuzz run --sanitizer none --target-dir {} {target} <input>`",
+                "fuzz target {target} failed ({}); inputs kept: {}. Replay one with `{} fuzz run --sanitizer none{} --target-dir {} {target} <input>`",
                 output.status,
                 if found.is_empty() { "none".to_owned() } else { found.join(", ") },
                 cargo_fuzz.display(),
+                if args.dev { " --dev" } else { "" },
                 work.display(),
             );
         }

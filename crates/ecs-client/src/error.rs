@@ -245,8 +245,9 @@ pub struct CallError<E> {
 }
 
 impl<E: ecs_model::OperationError> CallError<E> {
-    /// Reads `error` as a failure of the operation whose error enum is `E`.
-    pub fn new(error: Error) -> Self {
+    /// Reads `error` as a failure of the operation whose error enum is `E` (the request
+    /// builders of that operation call it with their own errors).
+    pub(crate) fn new(error: Error) -> Self {
         let kind = error.service_error().map(|s| E::from_code(s.code.as_str()));
         CallError { error, kind }
     }

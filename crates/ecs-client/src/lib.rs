@@ -10,8 +10,10 @@
 //! - retries in the standard mode ([`retry`]), and a client token filled once for
 //!   CreateTaskSet and CreateService so retries cannot create twice;
 //! - connect, per-attempt and overall timeouts;
-//! - typed errors that keep the raw answer ([`Error`]), readable as each operation's own error
-//!   enum ([`Error::operation_error`]);
+//! - typed errors that keep the raw answer ([`Error`]); a request builder's `send` fails with a
+//!   [`CallError`] that reads the answer as the operation's own error enum
+//!   (`err.is_service_not_found_exception()`, `err.message()`, `err.request_id()`);
+//! - the model re-exported ([`types`], [`errors`], [`operations`]): this crate alone is enough;
 //! - the Elastic Load Balancing v2 operations a traffic-shifting controller calls, on the same
 //!   pool and settings ([`EcsClient::elbv2`], [`elbv2`]: awsQuery, generated types);
 //! - a request builder per operation (`client.create_task_set().cluster(..)...send()`), and

@@ -1635,6 +1635,7 @@ impl Run<'_> {
             });
         };
         balancer.target_group_arn = Some(routes.new_group.clone());
+        balancer.load_balancer_name = None;
         Ok(Some(vec![balancer]))
     }
 

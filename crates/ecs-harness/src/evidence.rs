@@ -443,7 +443,10 @@ pub fn check_item(item: &Item) -> Vec<Flag> {
             if entry.op == "CreateTaskSet" {
                 if claims("ts.create.active") && ts.status.as_ref().is_some_and(|s| *s != "ACTIVE")
                 {
-                    flag("ts.create.active", format!("status {:?}", ts.status));
+                    flag(
+                        "ts.create.active",
+                        format!("status {}", shown(ts.status.as_ref().map(|s| s.as_str()))),
+                    );
                 }
                 if claims("ts.create.stabilizing")
                     && ts
@@ -453,7 +456,10 @@ pub fn check_item(item: &Item) -> Vec<Flag> {
                 {
                     flag(
                         "ts.create.stabilizing",
-                        format!("stabilityStatus {:?}", ts.stability_status),
+                        format!(
+                            "stabilityStatus {}",
+                            shown(ts.stability_status.as_ref().map(|s| s.as_str()))
+                        ),
                     );
                 }
                 if claims("ts.create.formats") {
@@ -546,13 +552,19 @@ pub fn check_item(item: &Item) -> Vec<Flag> {
                 && claims("ts.primary.switch")
                 && ts.status.as_ref().is_some_and(|s| *s != "PRIMARY")
             {
-                flag("ts.primary.switch", format!("status {:?}", ts.status));
+                flag(
+                    "ts.primary.switch",
+                    format!("status {}", shown(ts.status.as_ref().map(|s| s.as_str()))),
+                );
             }
             if entry.op == "DeleteTaskSet"
                 && claims("ts.delete.draining")
                 && ts.status.as_ref().is_some_and(|s| *s != "DRAINING")
             {
-                flag("ts.delete.draining", format!("status {:?}", ts.status));
+                flag(
+                    "ts.delete.draining",
+                    format!("status {}", shown(ts.status.as_ref().map(|s| s.as_str()))),
+                );
             }
             if claims("ts.steady-state")
                 && ts
@@ -623,7 +635,10 @@ pub fn check_item(item: &Item) -> Vec<Flag> {
                 }
                 if claims("svc.create.defaults") {
                     if svc.status.as_ref().is_some_and(|s| s.as_str() != "ACTIVE") {
-                        flag("svc.create.defaults", format!("status {:?}", svc.status));
+                        flag(
+                            "svc.create.defaults",
+                            format!("status {}", shown(svc.status.as_ref().map(|s| s.as_str()))),
+                        );
                     }
                     if req.get("deploymentConfiguration").is_none() {
                         if let Some(dc) = &svc.deployment_configuration {
@@ -699,6 +714,11 @@ pub fn recorded(items: &[Item]) -> Vec<crate::shapes::Recorded<'_>> {
         }
     }
     out
+}
+
+/// A member's wire text for a message, or `(absent)`.
+fn shown(value: Option<&str>) -> &str {
+    value.unwrap_or("(absent)")
 }
 
 #[cfg(test)]

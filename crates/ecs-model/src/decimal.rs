@@ -96,7 +96,7 @@ macro_rules! integers_into_decimal {
     )*};
 }
 
-integers_into_decimal!(i8, i16, i32, i64, u8, u16, u32, u64);
+integers_into_decimal!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
 
 impl IntoDecimal for f64 {
     fn into_decimal(self) -> Result<Decimal, DecimalError> {

@@ -34,7 +34,7 @@
 //! Structures are built through their builders; a literal outside this crate does not compile,
 //! so a member that a later model adds breaks no caller:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0639
 //! let scale = ecs_model::types::Scale { value: None, unit: None, unknown_fields: Default::default() };
 //! ```
 #![warn(missing_docs)]

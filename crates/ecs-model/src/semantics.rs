@@ -309,7 +309,10 @@ pub fn task_set_invariants_checked(
             out.push(violation(
                 "status",
                 ids::STATUS_KNOWN,
-                format!("status {status:?} is not PRIMARY, ACTIVE or DRAINING"),
+                format!(
+                    "status {} is not PRIMARY, ACTIVE or DRAINING",
+                    status.as_str()
+                ),
             ));
         }
     }

@@ -10,13 +10,18 @@ impl Scale {
     /// [`Decimal`](crate::Decimal), or a double read through its shortest decimal text (so
     /// `12.5` is exactly 12.5 and `33.3` exactly 33.3, never 33.299999…).
     ///
-    /// A double that is not finite has no decimal form: the scale is then left without a
-    /// value, which a request's validation does not catch; [`Scale::try_percent`] says why.
+    /// # Panics
+    ///
+    /// On a double with no exact decimal form: NaN, an infinity, a magnitude of 7.9e28 or more,
+    /// or one below 1e-28. As with [`std::time::Duration::from_secs_f64`], such a value is the
+    /// caller's mistake, and a scale quietly left without a value would be read as 0 %. A value
+    /// computed at run time should go through [`Scale::try_percent`], which never panics.
+    #[track_caller]
     pub fn percent(value: impl IntoDecimal) -> Scale {
-        Scale::try_percent(value).unwrap_or_else(|_| Scale {
-            unit: Some(ScaleUnit::Percent),
-            ..Default::default()
-        })
+        match Scale::try_percent(value) {
+            Ok(scale) => scale,
+            Err(e) => panic!("Scale::percent: {e}"),
+        }
     }
 
     /// [`Scale::percent`], failing on a value that has no exact decimal form.
@@ -54,12 +59,18 @@ mod tests {
         assert_eq!(Scale::percent(100_u8).value, Some(Decimal::ONE_HUNDRED));
         let exact: Decimal = "66.67".parse().unwrap();
         assert_eq!(Scale::percent(exact).value, Some(exact));
-        let nan = Scale::percent(f64::NAN);
-        assert_eq!((nan.value, nan.unit), (None, Some(ScaleUnit::Percent)));
         let err = Scale::try_percent(f64::INFINITY).unwrap_err();
         assert!(err.reason.contains("not a finite number"), "{err}");
+        assert!(Scale::try_percent(f64::NAN).is_err());
+        assert!(Scale::try_percent(1e30).is_err());
         assert_eq!(s.unit, Some(ScaleUnit::Percent));
         let d = DeploymentController::of(DeploymentControllerType::External);
         assert_eq!(d.r#type, Some(DeploymentControllerType::External));
+    }
+
+    #[test]
+    #[should_panic(expected = "Scale::percent: NaN cannot be held as an exact decimal")]
+    fn a_double_without_a_decimal_form_is_refused_not_sent_as_zero() {
+        let _ = Scale::percent(f64::NAN);
     }
 }

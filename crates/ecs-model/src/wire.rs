@@ -265,7 +265,8 @@ macro_rules! structure_serde {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct UnknownValue(#[doc(hidden)] pub(crate) String);
 
-/// A closed string enum of the model with an `Unknown` catch-all that round-trips.
+/// A string enum (a model enum, or an open set of values from `codegen.json`) with an opaque
+/// `Unknown` catch-all that round-trips.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! string_enum {

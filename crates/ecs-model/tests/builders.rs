@@ -22,6 +22,7 @@ fn list_setters_append_and_set_replaces_or_clears() {
         .subnets("subnet-1")
         .subnets(String::from("subnet-2"))
         .security_groups("sg-1")
+        .assign_public_ip(ecs_model::types::AssignPublicIp::Enabled)
         .build();
     assert_eq!(
         vpc.subnets,
@@ -34,7 +35,10 @@ fn list_setters_append_and_set_replaces_or_clears() {
     assert_eq!(replaced.subnets, Some(vec!["subnet-9".to_owned()]));
     assert_eq!(replaced.security_groups, None);
     // The builder started from `vpc` and kept what it did not touch.
-    assert_eq!(replaced.assign_public_ip, vpc.assign_public_ip);
+    assert_eq!(
+        replaced.assign_public_ip,
+        Some(ecs_model::types::AssignPublicIp::Enabled)
+    );
 }
 
 #[test]

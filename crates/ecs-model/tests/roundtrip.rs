@@ -205,7 +205,7 @@ fn timestamps_keep_their_fractions() {
 }
 
 #[test]
-fn open_status_constants_compare_with_answers() {
+fn open_status_values_read_as_their_variants() {
     let ts: TaskSet = serde_json::from_value(json!({"status": "DRAINING"})).unwrap();
     assert_eq!(ts.status, Some(TaskSetStatus::Draining));
     assert!(ts.status.unwrap().is_known());

@@ -3,8 +3,9 @@
 //! takes anything convertible into the member's type (a list member's appends one item, a
 //! map member's inserts one entry) and `set_<member>` that replaces or clears the whole value.
 //!
-//! Setters are `#[inline]` and generic, so a crate pays code generation only for the setters
-//! it calls (a structure's builder adds no machine code to `ecs-model` itself).
+//! Setters, `builder()`, `build()` and `From` are `#[inline]` (and the plain setters generic),
+//! so a crate pays code generation mostly for what it calls; type checking them is what the
+//! builders cost `ecs-model` (see docs/performance.md, section 4).
 
 use std::fmt::Write as _;
 
@@ -87,6 +88,14 @@ pub fn setters(
                     w = m.wire
                 );
             }
+            Kind::Single if ty == "serde_json::Value" => {
+                // `impl Into<Value>` would take an `Option` too (`None` becoming `null`).
+                let _ = writeln!(
+                    o,
+                    "{pad}/// Sets `{w}`.\n{about}{dep}{pad}#[inline]\n{pad}pub fn {field}(mut self, value: serde_json::Value) -> Self {{\n{pad}    {access}.{field} = Some(value);\n{pad}    self\n{pad}}}\n",
+                    w = m.wire
+                );
+            }
             Kind::Single => {
                 let _ = writeln!(
                     o,
@@ -122,7 +131,7 @@ pub fn write(o: &mut String, name: &str, members: &[Member], unknown_fields: boo
     let b = format!("{name}Builder");
     let _ = writeln!(
         o,
-        "impl {name} {{\n    /// A builder with every member unset: `{name}::builder().<member>(..).build()`.\n    pub fn builder() -> {b} {{\n        {b}::default()\n    }}\n}}\n"
+        "impl {name} {{\n    /// A builder with every member unset: `{name}::builder().<member>(..).build()`.\n    #[inline]\n    pub fn builder() -> {b} {{\n        {b}::default()\n    }}\n}}\n"
     );
     let _ = writeln!(
         o,
@@ -139,7 +148,7 @@ pub fn write(o: &mut String, name: &str, members: &[Member], unknown_fields: boo
     );
     let _ = writeln!(
         o,
-        "impl From<{name}> for {b} {{\n    /// A builder that starts from `value`'s members.\n    fn from(value: {name}) -> Self {{\n        {b} {{ inner: value }}\n    }}\n}}\n"
+        "impl From<{name}> for {b} {{\n    /// A builder that starts from `value`'s members.\n    #[inline]\n    fn from(value: {name}) -> Self {{\n        {b} {{ inner: value }}\n    }}\n}}\n"
     );
     let _ = writeln!(
         o,

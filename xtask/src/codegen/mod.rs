@@ -79,7 +79,7 @@ impl Config {
             .map(String::as_str)
     }
 
-    /// The open newtype, if any, that replaces `shape.member`'s plain string type.
+    /// The open string enum, if any, that replaces `shape.member`'s plain string type.
     pub fn open_enum_for(&self, shape: &str, member: &str) -> Option<&OpenEnum> {
         let key = format!("{shape}.{member}");
         self.open_enums.iter().find(|e| e.members.contains(&key))

@@ -45,6 +45,7 @@ pub mod types {
 
     impl Action {
         /// A builder with every member unset: `Action::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> ActionBuilder {
             ActionBuilder::default()
         }
@@ -236,6 +237,7 @@ pub mod types {
 
     impl From<Action> for ActionBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: Action) -> Self {
             ActionBuilder { inner: value }
         }
@@ -431,6 +433,7 @@ pub mod types {
 
     impl AddTagsInput {
         /// A builder with every member unset: `AddTagsInput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> AddTagsInputBuilder {
             AddTagsInputBuilder::default()
         }
@@ -492,6 +495,7 @@ pub mod types {
 
     impl From<AddTagsInput> for AddTagsInputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: AddTagsInput) -> Self {
             AddTagsInputBuilder { inner: value }
         }
@@ -579,6 +583,7 @@ pub mod types {
 
     impl AddTagsOutput {
         /// A builder with every member unset: `AddTagsOutput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> AddTagsOutputBuilder {
             AddTagsOutputBuilder::default()
         }
@@ -602,6 +607,7 @@ pub mod types {
 
     impl From<AddTagsOutput> for AddTagsOutputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: AddTagsOutput) -> Self {
             AddTagsOutputBuilder { inner: value }
         }
@@ -663,6 +669,7 @@ pub mod types {
 
     impl AdministrativeOverride {
         /// A builder with every member unset: `AdministrativeOverride::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> AdministrativeOverrideBuilder {
             AdministrativeOverrideBuilder::default()
         }
@@ -734,6 +741,7 @@ pub mod types {
 
     impl From<AdministrativeOverride> for AdministrativeOverrideBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: AdministrativeOverride) -> Self {
             AdministrativeOverrideBuilder { inner: value }
         }
@@ -826,6 +834,7 @@ pub mod types {
 
     impl AnomalyDetection {
         /// A builder with every member unset: `AnomalyDetection::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> AnomalyDetectionBuilder {
             AnomalyDetectionBuilder::default()
         }
@@ -881,6 +890,7 @@ pub mod types {
 
     impl From<AnomalyDetection> for AnomalyDetectionBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: AnomalyDetection) -> Self {
             AnomalyDetectionBuilder { inner: value }
         }
@@ -977,6 +987,7 @@ pub mod types {
 
     impl AuthenticateCognitoActionConfig {
         /// A builder with every member unset: `AuthenticateCognitoActionConfig::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> AuthenticateCognitoActionConfigBuilder {
             AuthenticateCognitoActionConfigBuilder::default()
         }
@@ -1134,6 +1145,7 @@ pub mod types {
 
     impl From<AuthenticateCognitoActionConfig> for AuthenticateCognitoActionConfigBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: AuthenticateCognitoActionConfig) -> Self {
             AuthenticateCognitoActionConfigBuilder { inner: value }
         }
@@ -1349,6 +1361,7 @@ pub mod types {
 
     impl AuthenticateOidcActionConfig {
         /// A builder with every member unset: `AuthenticateOidcActionConfig::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> AuthenticateOidcActionConfigBuilder {
             AuthenticateOidcActionConfigBuilder::default()
         }
@@ -1570,6 +1583,7 @@ pub mod types {
 
     impl From<AuthenticateOidcActionConfig> for AuthenticateOidcActionConfigBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: AuthenticateOidcActionConfig) -> Self {
             AuthenticateOidcActionConfigBuilder { inner: value }
         }
@@ -1837,6 +1851,7 @@ pub mod types {
 
     impl AvailabilityZone {
         /// A builder with every member unset: `AvailabilityZone::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> AvailabilityZoneBuilder {
             AvailabilityZoneBuilder::default()
         }
@@ -1949,6 +1964,7 @@ pub mod types {
 
     impl From<AvailabilityZone> for AvailabilityZoneBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: AvailabilityZone) -> Self {
             AvailabilityZoneBuilder { inner: value }
         }
@@ -2072,6 +2088,7 @@ pub mod types {
 
     impl Certificate {
         /// A builder with every member unset: `Certificate::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> CertificateBuilder {
             CertificateBuilder::default()
         }
@@ -2127,6 +2144,7 @@ pub mod types {
 
     impl From<Certificate> for CertificateBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: Certificate) -> Self {
             CertificateBuilder { inner: value }
         }
@@ -2226,6 +2244,7 @@ pub mod types {
 
     impl CreateListenerInput {
         /// A builder with every member unset: `CreateListenerInput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> CreateListenerInputBuilder {
             CreateListenerInputBuilder::default()
         }
@@ -2411,6 +2430,7 @@ pub mod types {
 
     impl From<CreateListenerInput> for CreateListenerInputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: CreateListenerInput) -> Self {
             CreateListenerInputBuilder { inner: value }
         }
@@ -2592,6 +2612,7 @@ pub mod types {
 
     impl CreateListenerOutput {
         /// A builder with every member unset: `CreateListenerOutput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> CreateListenerOutputBuilder {
             CreateListenerOutputBuilder::default()
         }
@@ -2634,6 +2655,7 @@ pub mod types {
 
     impl From<CreateListenerOutput> for CreateListenerOutputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: CreateListenerOutput) -> Self {
             CreateListenerOutputBuilder { inner: value }
         }
@@ -2721,6 +2743,7 @@ pub mod types {
 
     impl CreateLoadBalancerInput {
         /// A builder with every member unset: `CreateLoadBalancerInput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> CreateLoadBalancerInputBuilder {
             CreateLoadBalancerInputBuilder::default()
         }
@@ -2932,6 +2955,7 @@ pub mod types {
 
     impl From<CreateLoadBalancerInput> for CreateLoadBalancerInputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: CreateLoadBalancerInput) -> Self {
             CreateLoadBalancerInputBuilder { inner: value }
         }
@@ -3135,6 +3159,7 @@ pub mod types {
 
     impl CreateLoadBalancerOutput {
         /// A builder with every member unset: `CreateLoadBalancerOutput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> CreateLoadBalancerOutputBuilder {
             CreateLoadBalancerOutputBuilder::default()
         }
@@ -3177,6 +3202,7 @@ pub mod types {
 
     impl From<CreateLoadBalancerOutput> for CreateLoadBalancerOutputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: CreateLoadBalancerOutput) -> Self {
             CreateLoadBalancerOutputBuilder { inner: value }
         }
@@ -3259,6 +3285,7 @@ pub mod types {
 
     impl CreateRuleInput {
         /// A builder with every member unset: `CreateRuleInput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> CreateRuleInputBuilder {
             CreateRuleInputBuilder::default()
         }
@@ -3390,6 +3417,7 @@ pub mod types {
 
     impl From<CreateRuleInput> for CreateRuleInputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: CreateRuleInput) -> Self {
             CreateRuleInputBuilder { inner: value }
         }
@@ -3527,6 +3555,7 @@ pub mod types {
 
     impl CreateRuleOutput {
         /// A builder with every member unset: `CreateRuleOutput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> CreateRuleOutputBuilder {
             CreateRuleOutputBuilder::default()
         }
@@ -3569,6 +3598,7 @@ pub mod types {
 
     impl From<CreateRuleOutput> for CreateRuleOutputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: CreateRuleOutput) -> Self {
             CreateRuleOutputBuilder { inner: value }
         }
@@ -3669,6 +3699,7 @@ pub mod types {
 
     impl CreateTargetGroupInput {
         /// A builder with every member unset: `CreateTargetGroupInput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> CreateTargetGroupInputBuilder {
             CreateTargetGroupInputBuilder::default()
         }
@@ -3983,6 +4014,7 @@ pub mod types {
 
     impl From<CreateTargetGroupInput> for CreateTargetGroupInputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: CreateTargetGroupInput) -> Self {
             CreateTargetGroupInputBuilder { inner: value }
         }
@@ -4290,6 +4322,7 @@ pub mod types {
 
     impl CreateTargetGroupOutput {
         /// A builder with every member unset: `CreateTargetGroupOutput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> CreateTargetGroupOutputBuilder {
             CreateTargetGroupOutputBuilder::default()
         }
@@ -4332,6 +4365,7 @@ pub mod types {
 
     impl From<CreateTargetGroupOutput> for CreateTargetGroupOutputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: CreateTargetGroupOutput) -> Self {
             CreateTargetGroupOutputBuilder { inner: value }
         }
@@ -4404,6 +4438,7 @@ pub mod types {
 
     impl DeleteListenerInput {
         /// A builder with every member unset: `DeleteListenerInput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> DeleteListenerInputBuilder {
             DeleteListenerInputBuilder::default()
         }
@@ -4443,6 +4478,7 @@ pub mod types {
 
     impl From<DeleteListenerInput> for DeleteListenerInputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: DeleteListenerInput) -> Self {
             DeleteListenerInputBuilder { inner: value }
         }
@@ -4517,6 +4553,7 @@ pub mod types {
 
     impl DeleteListenerOutput {
         /// A builder with every member unset: `DeleteListenerOutput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> DeleteListenerOutputBuilder {
             DeleteListenerOutputBuilder::default()
         }
@@ -4540,6 +4577,7 @@ pub mod types {
 
     impl From<DeleteListenerOutput> for DeleteListenerOutputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: DeleteListenerOutput) -> Self {
             DeleteListenerOutputBuilder { inner: value }
         }
@@ -4597,6 +4635,7 @@ pub mod types {
 
     impl DeleteLoadBalancerInput {
         /// A builder with every member unset: `DeleteLoadBalancerInput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> DeleteLoadBalancerInputBuilder {
             DeleteLoadBalancerInputBuilder::default()
         }
@@ -4636,6 +4675,7 @@ pub mod types {
 
     impl From<DeleteLoadBalancerInput> for DeleteLoadBalancerInputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: DeleteLoadBalancerInput) -> Self {
             DeleteLoadBalancerInputBuilder { inner: value }
         }
@@ -4712,6 +4752,7 @@ pub mod types {
 
     impl DeleteLoadBalancerOutput {
         /// A builder with every member unset: `DeleteLoadBalancerOutput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> DeleteLoadBalancerOutputBuilder {
             DeleteLoadBalancerOutputBuilder::default()
         }
@@ -4735,6 +4776,7 @@ pub mod types {
 
     impl From<DeleteLoadBalancerOutput> for DeleteLoadBalancerOutputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: DeleteLoadBalancerOutput) -> Self {
             DeleteLoadBalancerOutputBuilder { inner: value }
         }
@@ -4792,6 +4834,7 @@ pub mod types {
 
     impl DeleteRuleInput {
         /// A builder with every member unset: `DeleteRuleInput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> DeleteRuleInputBuilder {
             DeleteRuleInputBuilder::default()
         }
@@ -4831,6 +4874,7 @@ pub mod types {
 
     impl From<DeleteRuleInput> for DeleteRuleInputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: DeleteRuleInput) -> Self {
             DeleteRuleInputBuilder { inner: value }
         }
@@ -4901,6 +4945,7 @@ pub mod types {
 
     impl DeleteRuleOutput {
         /// A builder with every member unset: `DeleteRuleOutput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> DeleteRuleOutputBuilder {
             DeleteRuleOutputBuilder::default()
         }
@@ -4924,6 +4969,7 @@ pub mod types {
 
     impl From<DeleteRuleOutput> for DeleteRuleOutputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: DeleteRuleOutput) -> Self {
             DeleteRuleOutputBuilder { inner: value }
         }
@@ -4981,6 +5027,7 @@ pub mod types {
 
     impl DeleteTargetGroupInput {
         /// A builder with every member unset: `DeleteTargetGroupInput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> DeleteTargetGroupInputBuilder {
             DeleteTargetGroupInputBuilder::default()
         }
@@ -5020,6 +5067,7 @@ pub mod types {
 
     impl From<DeleteTargetGroupInput> for DeleteTargetGroupInputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: DeleteTargetGroupInput) -> Self {
             DeleteTargetGroupInputBuilder { inner: value }
         }
@@ -5096,6 +5144,7 @@ pub mod types {
 
     impl DeleteTargetGroupOutput {
         /// A builder with every member unset: `DeleteTargetGroupOutput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> DeleteTargetGroupOutputBuilder {
             DeleteTargetGroupOutputBuilder::default()
         }
@@ -5119,6 +5168,7 @@ pub mod types {
 
     impl From<DeleteTargetGroupOutput> for DeleteTargetGroupOutputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: DeleteTargetGroupOutput) -> Self {
             DeleteTargetGroupOutputBuilder { inner: value }
         }
@@ -5178,6 +5228,7 @@ pub mod types {
 
     impl DeregisterTargetsInput {
         /// A builder with every member unset: `DeregisterTargetsInput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> DeregisterTargetsInputBuilder {
             DeregisterTargetsInputBuilder::default()
         }
@@ -5236,6 +5287,7 @@ pub mod types {
 
     impl From<DeregisterTargetsInput> for DeregisterTargetsInputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: DeregisterTargetsInput) -> Self {
             DeregisterTargetsInputBuilder { inner: value }
         }
@@ -5325,6 +5377,7 @@ pub mod types {
 
     impl DeregisterTargetsOutput {
         /// A builder with every member unset: `DeregisterTargetsOutput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> DeregisterTargetsOutputBuilder {
             DeregisterTargetsOutputBuilder::default()
         }
@@ -5348,6 +5401,7 @@ pub mod types {
 
     impl From<DeregisterTargetsOutput> for DeregisterTargetsOutputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: DeregisterTargetsOutput) -> Self {
             DeregisterTargetsOutputBuilder { inner: value }
         }
@@ -5411,6 +5465,7 @@ pub mod types {
 
     impl DescribeListenersInput {
         /// A builder with every member unset: `DescribeListenersInput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> DescribeListenersInputBuilder {
             DescribeListenersInputBuilder::default()
         }
@@ -5501,6 +5556,7 @@ pub mod types {
 
     impl From<DescribeListenersInput> for DescribeListenersInputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: DescribeListenersInput) -> Self {
             DescribeListenersInputBuilder { inner: value }
         }
@@ -5612,6 +5668,7 @@ pub mod types {
 
     impl DescribeListenersOutput {
         /// A builder with every member unset: `DescribeListenersOutput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> DescribeListenersOutputBuilder {
             DescribeListenersOutputBuilder::default()
         }
@@ -5670,6 +5727,7 @@ pub mod types {
 
     impl From<DescribeListenersOutput> for DescribeListenersOutputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: DescribeListenersOutput) -> Self {
             DescribeListenersOutputBuilder { inner: value }
         }
@@ -5757,6 +5815,7 @@ pub mod types {
 
     impl DescribeLoadBalancersInput {
         /// A builder with every member unset: `DescribeLoadBalancersInput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> DescribeLoadBalancersInputBuilder {
             DescribeLoadBalancersInputBuilder::default()
         }
@@ -5850,6 +5909,7 @@ pub mod types {
 
     impl From<DescribeLoadBalancersInput> for DescribeLoadBalancersInputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: DescribeLoadBalancersInput) -> Self {
             DescribeLoadBalancersInputBuilder { inner: value }
         }
@@ -5955,6 +6015,7 @@ pub mod types {
 
     impl DescribeLoadBalancersOutput {
         /// A builder with every member unset: `DescribeLoadBalancersOutput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> DescribeLoadBalancersOutputBuilder {
             DescribeLoadBalancersOutputBuilder::default()
         }
@@ -6013,6 +6074,7 @@ pub mod types {
 
     impl From<DescribeLoadBalancersOutput> for DescribeLoadBalancersOutputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: DescribeLoadBalancersOutput) -> Self {
             DescribeLoadBalancersOutputBuilder { inner: value }
         }
@@ -6105,6 +6167,7 @@ pub mod types {
 
     impl DescribeRulesInput {
         /// A builder with every member unset: `DescribeRulesInput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> DescribeRulesInputBuilder {
             DescribeRulesInputBuilder::default()
         }
@@ -6195,6 +6258,7 @@ pub mod types {
 
     impl From<DescribeRulesInput> for DescribeRulesInputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: DescribeRulesInput) -> Self {
             DescribeRulesInputBuilder { inner: value }
         }
@@ -6299,6 +6363,7 @@ pub mod types {
 
     impl DescribeRulesOutput {
         /// A builder with every member unset: `DescribeRulesOutput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> DescribeRulesOutputBuilder {
             DescribeRulesOutputBuilder::default()
         }
@@ -6357,6 +6422,7 @@ pub mod types {
 
     impl From<DescribeRulesOutput> for DescribeRulesOutputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: DescribeRulesOutput) -> Self {
             DescribeRulesOutputBuilder { inner: value }
         }
@@ -6437,6 +6503,7 @@ pub mod types {
 
     impl DescribeTagsInput {
         /// A builder with every member unset: `DescribeTagsInput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> DescribeTagsInputBuilder {
             DescribeTagsInputBuilder::default()
         }
@@ -6479,6 +6546,7 @@ pub mod types {
 
     impl From<DescribeTagsInput> for DescribeTagsInputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: DescribeTagsInput) -> Self {
             DescribeTagsInputBuilder { inner: value }
         }
@@ -6558,6 +6626,7 @@ pub mod types {
 
     impl DescribeTagsOutput {
         /// A builder with every member unset: `DescribeTagsOutput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> DescribeTagsOutputBuilder {
             DescribeTagsOutputBuilder::default()
         }
@@ -6600,6 +6669,7 @@ pub mod types {
 
     impl From<DescribeTagsOutput> for DescribeTagsOutputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: DescribeTagsOutput) -> Self {
             DescribeTagsOutputBuilder { inner: value }
         }
@@ -6672,6 +6742,7 @@ pub mod types {
 
     impl DescribeTargetGroupAttributesInput {
         /// A builder with every member unset: `DescribeTargetGroupAttributesInput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> DescribeTargetGroupAttributesInputBuilder {
             DescribeTargetGroupAttributesInputBuilder::default()
         }
@@ -6711,6 +6782,7 @@ pub mod types {
 
     impl From<DescribeTargetGroupAttributesInput> for DescribeTargetGroupAttributesInputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: DescribeTargetGroupAttributesInput) -> Self {
             DescribeTargetGroupAttributesInputBuilder { inner: value }
         }
@@ -6790,6 +6862,7 @@ pub mod types {
 
     impl DescribeTargetGroupAttributesOutput {
         /// A builder with every member unset: `DescribeTargetGroupAttributesOutput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> DescribeTargetGroupAttributesOutputBuilder {
             DescribeTargetGroupAttributesOutputBuilder::default()
         }
@@ -6832,6 +6905,7 @@ pub mod types {
 
     impl From<DescribeTargetGroupAttributesOutput> for DescribeTargetGroupAttributesOutputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: DescribeTargetGroupAttributesOutput) -> Self {
             DescribeTargetGroupAttributesOutputBuilder { inner: value }
         }
@@ -6907,6 +6981,7 @@ pub mod types {
 
     impl DescribeTargetGroupsInput {
         /// A builder with every member unset: `DescribeTargetGroupsInput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> DescribeTargetGroupsInputBuilder {
             DescribeTargetGroupsInputBuilder::default()
         }
@@ -7016,6 +7091,7 @@ pub mod types {
 
     impl From<DescribeTargetGroupsInput> for DescribeTargetGroupsInputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: DescribeTargetGroupsInput) -> Self {
             DescribeTargetGroupsInputBuilder { inner: value }
         }
@@ -7137,6 +7213,7 @@ pub mod types {
 
     impl DescribeTargetGroupsOutput {
         /// A builder with every member unset: `DescribeTargetGroupsOutput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> DescribeTargetGroupsOutputBuilder {
             DescribeTargetGroupsOutputBuilder::default()
         }
@@ -7195,6 +7272,7 @@ pub mod types {
 
     impl From<DescribeTargetGroupsOutput> for DescribeTargetGroupsOutputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: DescribeTargetGroupsOutput) -> Self {
             DescribeTargetGroupsOutputBuilder { inner: value }
         }
@@ -7285,6 +7363,7 @@ pub mod types {
 
     impl DescribeTargetHealthInput {
         /// A builder with every member unset: `DescribeTargetHealthInput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> DescribeTargetHealthInputBuilder {
             DescribeTargetHealthInputBuilder::default()
         }
@@ -7362,6 +7441,7 @@ pub mod types {
 
     impl From<DescribeTargetHealthInput> for DescribeTargetHealthInputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: DescribeTargetHealthInput) -> Self {
             DescribeTargetHealthInputBuilder { inner: value }
         }
@@ -7461,6 +7541,7 @@ pub mod types {
 
     impl DescribeTargetHealthOutput {
         /// A builder with every member unset: `DescribeTargetHealthOutput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> DescribeTargetHealthOutputBuilder {
             DescribeTargetHealthOutputBuilder::default()
         }
@@ -7509,6 +7590,7 @@ pub mod types {
 
     impl From<DescribeTargetHealthOutput> for DescribeTargetHealthOutputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: DescribeTargetHealthOutput) -> Self {
             DescribeTargetHealthOutputBuilder { inner: value }
         }
@@ -7585,6 +7667,7 @@ pub mod types {
 
     impl FixedResponseActionConfig {
         /// A builder with every member unset: `FixedResponseActionConfig::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> FixedResponseActionConfigBuilder {
             FixedResponseActionConfigBuilder::default()
         }
@@ -7656,6 +7739,7 @@ pub mod types {
 
     impl From<FixedResponseActionConfig> for FixedResponseActionConfigBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: FixedResponseActionConfig) -> Self {
             FixedResponseActionConfigBuilder { inner: value }
         }
@@ -7763,6 +7847,7 @@ pub mod types {
 
     impl ForwardActionConfig {
         /// A builder with every member unset: `ForwardActionConfig::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> ForwardActionConfigBuilder {
             ForwardActionConfigBuilder::default()
         }
@@ -7827,6 +7912,7 @@ pub mod types {
 
     impl From<ForwardActionConfig> for ForwardActionConfigBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: ForwardActionConfig) -> Self {
             ForwardActionConfigBuilder { inner: value }
         }
@@ -7917,6 +8003,7 @@ pub mod types {
 
     impl HostHeaderConditionConfig {
         /// A builder with every member unset: `HostHeaderConditionConfig::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> HostHeaderConditionConfigBuilder {
             HostHeaderConditionConfigBuilder::default()
         }
@@ -7978,6 +8065,7 @@ pub mod types {
 
     impl From<HostHeaderConditionConfig> for HostHeaderConditionConfigBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: HostHeaderConditionConfig) -> Self {
             HostHeaderConditionConfigBuilder { inner: value }
         }
@@ -8058,6 +8146,7 @@ pub mod types {
 
     impl HostHeaderRewriteConfig {
         /// A builder with every member unset: `HostHeaderRewriteConfig::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> HostHeaderRewriteConfigBuilder {
             HostHeaderRewriteConfigBuilder::default()
         }
@@ -8100,6 +8189,7 @@ pub mod types {
 
     impl From<HostHeaderRewriteConfig> for HostHeaderRewriteConfigBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: HostHeaderRewriteConfig) -> Self {
             HostHeaderRewriteConfigBuilder { inner: value }
         }
@@ -8170,6 +8260,7 @@ pub mod types {
 
     impl HttpHeaderConditionConfig {
         /// A builder with every member unset: `HttpHeaderConditionConfig::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> HttpHeaderConditionConfigBuilder {
             HttpHeaderConditionConfigBuilder::default()
         }
@@ -8247,6 +8338,7 @@ pub mod types {
 
     impl From<HttpHeaderConditionConfig> for HttpHeaderConditionConfigBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: HttpHeaderConditionConfig) -> Self {
             HttpHeaderConditionConfigBuilder { inner: value }
         }
@@ -8343,6 +8435,7 @@ pub mod types {
 
     impl HttpRequestMethodConditionConfig {
         /// A builder with every member unset: `HttpRequestMethodConditionConfig::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> HttpRequestMethodConditionConfigBuilder {
             HttpRequestMethodConditionConfigBuilder::default()
         }
@@ -8385,6 +8478,7 @@ pub mod types {
 
     impl From<HttpRequestMethodConditionConfig> for HttpRequestMethodConditionConfigBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: HttpRequestMethodConditionConfig) -> Self {
             HttpRequestMethodConditionConfigBuilder { inner: value }
         }
@@ -8451,6 +8545,7 @@ pub mod types {
 
     impl IpamPools {
         /// A builder with every member unset: `IpamPools::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> IpamPoolsBuilder {
             IpamPoolsBuilder::default()
         }
@@ -8490,6 +8585,7 @@ pub mod types {
 
     impl From<IpamPools> for IpamPoolsBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: IpamPools) -> Self {
             IpamPoolsBuilder { inner: value }
         }
@@ -8566,6 +8662,7 @@ pub mod types {
 
     impl JwtValidationActionAdditionalClaim {
         /// A builder with every member unset: `JwtValidationActionAdditionalClaim::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> JwtValidationActionAdditionalClaimBuilder {
             JwtValidationActionAdditionalClaimBuilder::default()
         }
@@ -8640,6 +8737,7 @@ pub mod types {
 
     impl From<JwtValidationActionAdditionalClaim> for JwtValidationActionAdditionalClaimBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: JwtValidationActionAdditionalClaim) -> Self {
             JwtValidationActionAdditionalClaimBuilder { inner: value }
         }
@@ -8741,6 +8839,7 @@ pub mod types {
 
     impl JwtValidationActionConfig {
         /// A builder with every member unset: `JwtValidationActionConfig::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> JwtValidationActionConfigBuilder {
             JwtValidationActionConfigBuilder::default()
         }
@@ -8821,6 +8920,7 @@ pub mod types {
 
     impl From<JwtValidationActionConfig> for JwtValidationActionConfigBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: JwtValidationActionConfig) -> Self {
             JwtValidationActionConfigBuilder { inner: value }
         }
@@ -8945,6 +9045,7 @@ pub mod types {
 
     impl Listener {
         /// A builder with every member unset: `Listener::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> ListenerBuilder {
             ListenerBuilder::default()
         }
@@ -9127,6 +9228,7 @@ pub mod types {
 
     impl From<Listener> for ListenerBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: Listener) -> Self {
             ListenerBuilder { inner: value }
         }
@@ -9332,6 +9434,7 @@ pub mod types {
 
     impl LoadBalancer {
         /// A builder with every member unset: `LoadBalancer::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> LoadBalancerBuilder {
             LoadBalancerBuilder::default()
         }
@@ -9625,6 +9728,7 @@ pub mod types {
 
     impl From<LoadBalancer> for LoadBalancerBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: LoadBalancer) -> Self {
             LoadBalancerBuilder { inner: value }
         }
@@ -9922,6 +10026,7 @@ pub mod types {
 
     impl LoadBalancerAddress {
         /// A builder with every member unset: `LoadBalancerAddress::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> LoadBalancerAddressBuilder {
             LoadBalancerAddressBuilder::default()
         }
@@ -10009,6 +10114,7 @@ pub mod types {
 
     impl From<LoadBalancerAddress> for LoadBalancerAddressBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: LoadBalancerAddress) -> Self {
             LoadBalancerAddressBuilder { inner: value }
         }
@@ -10124,6 +10230,7 @@ pub mod types {
 
     impl LoadBalancerState {
         /// A builder with every member unset: `LoadBalancerState::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> LoadBalancerStateBuilder {
             LoadBalancerStateBuilder::default()
         }
@@ -10179,6 +10286,7 @@ pub mod types {
 
     impl From<LoadBalancerState> for LoadBalancerStateBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: LoadBalancerState) -> Self {
             LoadBalancerStateBuilder { inner: value }
         }
@@ -10255,6 +10363,7 @@ pub mod types {
 
     impl Matcher {
         /// A builder with every member unset: `Matcher::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> MatcherBuilder {
             MatcherBuilder::default()
         }
@@ -10310,6 +10419,7 @@ pub mod types {
 
     impl From<Matcher> for MatcherBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: Matcher) -> Self {
             MatcherBuilder { inner: value }
         }
@@ -10400,6 +10510,7 @@ pub mod types {
 
     impl ModifyListenerInput {
         /// A builder with every member unset: `ModifyListenerInput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> ModifyListenerInputBuilder {
             ModifyListenerInputBuilder::default()
         }
@@ -10566,6 +10677,7 @@ pub mod types {
 
     impl From<ModifyListenerInput> for ModifyListenerInputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: ModifyListenerInput) -> Self {
             ModifyListenerInputBuilder { inner: value }
         }
@@ -10734,6 +10846,7 @@ pub mod types {
 
     impl ModifyListenerOutput {
         /// A builder with every member unset: `ModifyListenerOutput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> ModifyListenerOutputBuilder {
             ModifyListenerOutputBuilder::default()
         }
@@ -10776,6 +10889,7 @@ pub mod types {
 
     impl From<ModifyListenerOutput> for ModifyListenerOutputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: ModifyListenerOutput) -> Self {
             ModifyListenerOutputBuilder { inner: value }
         }
@@ -10851,6 +10965,7 @@ pub mod types {
 
     impl ModifyRuleInput {
         /// A builder with every member unset: `ModifyRuleInput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> ModifyRuleInputBuilder {
             ModifyRuleInputBuilder::default()
         }
@@ -10963,6 +11078,7 @@ pub mod types {
 
     impl From<ModifyRuleInput> for ModifyRuleInputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: ModifyRuleInput) -> Self {
             ModifyRuleInputBuilder { inner: value }
         }
@@ -11084,6 +11200,7 @@ pub mod types {
 
     impl ModifyRuleOutput {
         /// A builder with every member unset: `ModifyRuleOutput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> ModifyRuleOutputBuilder {
             ModifyRuleOutputBuilder::default()
         }
@@ -11126,6 +11243,7 @@ pub mod types {
 
     impl From<ModifyRuleOutput> for ModifyRuleOutputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: ModifyRuleOutput) -> Self {
             ModifyRuleOutputBuilder { inner: value }
         }
@@ -11194,6 +11312,7 @@ pub mod types {
 
     impl ModifyTargetGroupAttributesInput {
         /// A builder with every member unset: `ModifyTargetGroupAttributesInput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> ModifyTargetGroupAttributesInputBuilder {
             ModifyTargetGroupAttributesInputBuilder::default()
         }
@@ -11252,6 +11371,7 @@ pub mod types {
 
     impl From<ModifyTargetGroupAttributesInput> for ModifyTargetGroupAttributesInputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: ModifyTargetGroupAttributesInput) -> Self {
             ModifyTargetGroupAttributesInputBuilder { inner: value }
         }
@@ -11345,6 +11465,7 @@ pub mod types {
 
     impl ModifyTargetGroupAttributesOutput {
         /// A builder with every member unset: `ModifyTargetGroupAttributesOutput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> ModifyTargetGroupAttributesOutputBuilder {
             ModifyTargetGroupAttributesOutputBuilder::default()
         }
@@ -11387,6 +11508,7 @@ pub mod types {
 
     impl From<ModifyTargetGroupAttributesOutput> for ModifyTargetGroupAttributesOutputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: ModifyTargetGroupAttributesOutput) -> Self {
             ModifyTargetGroupAttributesOutputBuilder { inner: value }
         }
@@ -11462,6 +11584,7 @@ pub mod types {
 
     impl MutualAuthenticationAttributes {
         /// A builder with every member unset: `MutualAuthenticationAttributes::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> MutualAuthenticationAttributesBuilder {
             MutualAuthenticationAttributesBuilder::default()
         }
@@ -11565,6 +11688,7 @@ pub mod types {
 
     impl From<MutualAuthenticationAttributes> for MutualAuthenticationAttributesBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: MutualAuthenticationAttributes) -> Self {
             MutualAuthenticationAttributesBuilder { inner: value }
         }
@@ -11698,6 +11822,7 @@ pub mod types {
 
     impl PathPatternConditionConfig {
         /// A builder with every member unset: `PathPatternConditionConfig::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> PathPatternConditionConfigBuilder {
             PathPatternConditionConfigBuilder::default()
         }
@@ -11759,6 +11884,7 @@ pub mod types {
 
     impl From<PathPatternConditionConfig> for PathPatternConditionConfigBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: PathPatternConditionConfig) -> Self {
             PathPatternConditionConfigBuilder { inner: value }
         }
@@ -11839,6 +11965,7 @@ pub mod types {
 
     impl QueryStringConditionConfig {
         /// A builder with every member unset: `QueryStringConditionConfig::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> QueryStringConditionConfigBuilder {
             QueryStringConditionConfigBuilder::default()
         }
@@ -11881,6 +12008,7 @@ pub mod types {
 
     impl From<QueryStringConditionConfig> for QueryStringConditionConfigBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: QueryStringConditionConfig) -> Self {
             QueryStringConditionConfigBuilder { inner: value }
         }
@@ -11949,6 +12077,7 @@ pub mod types {
 
     impl QueryStringKeyValuePair {
         /// A builder with every member unset: `QueryStringKeyValuePair::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> QueryStringKeyValuePairBuilder {
             QueryStringKeyValuePairBuilder::default()
         }
@@ -12004,6 +12133,7 @@ pub mod types {
 
     impl From<QueryStringKeyValuePair> for QueryStringKeyValuePairBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: QueryStringKeyValuePair) -> Self {
             QueryStringKeyValuePairBuilder { inner: value }
         }
@@ -12088,6 +12218,7 @@ pub mod types {
 
     impl RedirectActionConfig {
         /// A builder with every member unset: `RedirectActionConfig::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> RedirectActionConfigBuilder {
             RedirectActionConfigBuilder::default()
         }
@@ -12207,6 +12338,7 @@ pub mod types {
 
     impl From<RedirectActionConfig> for RedirectActionConfigBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: RedirectActionConfig) -> Self {
             RedirectActionConfigBuilder { inner: value }
         }
@@ -12330,6 +12462,7 @@ pub mod types {
 
     impl RegisterTargetsInput {
         /// A builder with every member unset: `RegisterTargetsInput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> RegisterTargetsInputBuilder {
             RegisterTargetsInputBuilder::default()
         }
@@ -12388,6 +12521,7 @@ pub mod types {
 
     impl From<RegisterTargetsInput> for RegisterTargetsInputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: RegisterTargetsInput) -> Self {
             RegisterTargetsInputBuilder { inner: value }
         }
@@ -12477,6 +12611,7 @@ pub mod types {
 
     impl RegisterTargetsOutput {
         /// A builder with every member unset: `RegisterTargetsOutput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> RegisterTargetsOutputBuilder {
             RegisterTargetsOutputBuilder::default()
         }
@@ -12500,6 +12635,7 @@ pub mod types {
 
     impl From<RegisterTargetsOutput> for RegisterTargetsOutputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: RegisterTargetsOutput) -> Self {
             RegisterTargetsOutputBuilder { inner: value }
         }
@@ -12559,6 +12695,7 @@ pub mod types {
 
     impl RemoveTagsInput {
         /// A builder with every member unset: `RemoveTagsInput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> RemoveTagsInputBuilder {
             RemoveTagsInputBuilder::default()
         }
@@ -12620,6 +12757,7 @@ pub mod types {
 
     impl From<RemoveTagsInput> for RemoveTagsInputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: RemoveTagsInput) -> Self {
             RemoveTagsInputBuilder { inner: value }
         }
@@ -12709,6 +12847,7 @@ pub mod types {
 
     impl RemoveTagsOutput {
         /// A builder with every member unset: `RemoveTagsOutput::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> RemoveTagsOutputBuilder {
             RemoveTagsOutputBuilder::default()
         }
@@ -12732,6 +12871,7 @@ pub mod types {
 
     impl From<RemoveTagsOutput> for RemoveTagsOutputBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: RemoveTagsOutput) -> Self {
             RemoveTagsOutputBuilder { inner: value }
         }
@@ -12791,6 +12931,7 @@ pub mod types {
 
     impl RewriteConfig {
         /// A builder with every member unset: `RewriteConfig::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> RewriteConfigBuilder {
             RewriteConfigBuilder::default()
         }
@@ -12846,6 +12987,7 @@ pub mod types {
 
     impl From<RewriteConfig> for RewriteConfigBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: RewriteConfig) -> Self {
             RewriteConfigBuilder { inner: value }
         }
@@ -12942,6 +13084,7 @@ pub mod types {
 
     impl Rule {
         /// A builder with every member unset: `Rule::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> RuleBuilder {
             RuleBuilder::default()
         }
@@ -13070,6 +13213,7 @@ pub mod types {
 
     impl From<Rule> for RuleBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: Rule) -> Self {
             RuleBuilder { inner: value }
         }
@@ -13203,6 +13347,7 @@ pub mod types {
 
     impl RuleCondition {
         /// A builder with every member unset: `RuleCondition::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> RuleConditionBuilder {
             RuleConditionBuilder::default()
         }
@@ -13388,6 +13533,7 @@ pub mod types {
 
     impl From<RuleCondition> for RuleConditionBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: RuleCondition) -> Self {
             RuleConditionBuilder { inner: value }
         }
@@ -13578,6 +13724,7 @@ pub mod types {
 
     impl RuleTransform {
         /// A builder with every member unset: `RuleTransform::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> RuleTransformBuilder {
             RuleTransformBuilder::default()
         }
@@ -13655,6 +13802,7 @@ pub mod types {
 
     impl From<RuleTransform> for RuleTransformBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: RuleTransform) -> Self {
             RuleTransformBuilder { inner: value }
         }
@@ -13762,6 +13910,7 @@ pub mod types {
 
     impl SourceIpConditionConfig {
         /// A builder with every member unset: `SourceIpConditionConfig::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> SourceIpConditionConfigBuilder {
             SourceIpConditionConfigBuilder::default()
         }
@@ -13820,6 +13969,7 @@ pub mod types {
 
     impl From<SourceIpConditionConfig> for SourceIpConditionConfigBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: SourceIpConditionConfig) -> Self {
             SourceIpConditionConfigBuilder { inner: value }
         }
@@ -13910,6 +14060,7 @@ pub mod types {
 
     impl SubnetMapping {
         /// A builder with every member unset: `SubnetMapping::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> SubnetMappingBuilder {
             SubnetMappingBuilder::default()
         }
@@ -14013,6 +14164,7 @@ pub mod types {
 
     impl From<SubnetMapping> for SubnetMappingBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: SubnetMapping) -> Self {
             SubnetMappingBuilder { inner: value }
         }
@@ -14144,6 +14296,7 @@ pub mod types {
 
     impl Tag {
         /// A builder with every member unset: `Tag::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> TagBuilder {
             TagBuilder::default()
         }
@@ -14199,6 +14352,7 @@ pub mod types {
 
     impl From<Tag> for TagBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: Tag) -> Self {
             TagBuilder { inner: value }
         }
@@ -14280,6 +14434,7 @@ pub mod types {
 
     impl TagDescription {
         /// A builder with every member unset: `TagDescription::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> TagDescriptionBuilder {
             TagDescriptionBuilder::default()
         }
@@ -14338,6 +14493,7 @@ pub mod types {
 
     impl From<TagDescription> for TagDescriptionBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: TagDescription) -> Self {
             TagDescriptionBuilder { inner: value }
         }
@@ -14422,6 +14578,7 @@ pub mod types {
 
     impl TargetDescription {
         /// A builder with every member unset: `TargetDescription::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> TargetDescriptionBuilder {
             TargetDescriptionBuilder::default()
         }
@@ -14509,6 +14666,7 @@ pub mod types {
 
     impl From<TargetDescription> for TargetDescriptionBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: TargetDescription) -> Self {
             TargetDescriptionBuilder { inner: value }
         }
@@ -14656,6 +14814,7 @@ pub mod types {
 
     impl TargetGroup {
         /// A builder with every member unset: `TargetGroup::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> TargetGroupBuilder {
             TargetGroupBuilder::default()
         }
@@ -14986,6 +15145,7 @@ pub mod types {
 
     impl From<TargetGroup> for TargetGroupBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: TargetGroup) -> Self {
             TargetGroupBuilder { inner: value }
         }
@@ -15320,6 +15480,7 @@ pub mod types {
 
     impl TargetGroupAttribute {
         /// A builder with every member unset: `TargetGroupAttribute::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> TargetGroupAttributeBuilder {
             TargetGroupAttributeBuilder::default()
         }
@@ -15375,6 +15536,7 @@ pub mod types {
 
     impl From<TargetGroupAttribute> for TargetGroupAttributeBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: TargetGroupAttribute) -> Self {
             TargetGroupAttributeBuilder { inner: value }
         }
@@ -15451,6 +15613,7 @@ pub mod types {
 
     impl TargetGroupStickinessConfig {
         /// A builder with every member unset: `TargetGroupStickinessConfig::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> TargetGroupStickinessConfigBuilder {
             TargetGroupStickinessConfigBuilder::default()
         }
@@ -15506,6 +15669,7 @@ pub mod types {
 
     impl From<TargetGroupStickinessConfig> for TargetGroupStickinessConfigBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: TargetGroupStickinessConfig) -> Self {
             TargetGroupStickinessConfigBuilder { inner: value }
         }
@@ -15590,6 +15754,7 @@ pub mod types {
 
     impl TargetGroupTuple {
         /// A builder with every member unset: `TargetGroupTuple::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> TargetGroupTupleBuilder {
             TargetGroupTupleBuilder::default()
         }
@@ -15645,6 +15810,7 @@ pub mod types {
 
     impl From<TargetGroupTuple> for TargetGroupTupleBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: TargetGroupTuple) -> Self {
             TargetGroupTupleBuilder { inner: value }
         }
@@ -15731,6 +15897,7 @@ pub mod types {
 
     impl TargetHealth {
         /// A builder with every member unset: `TargetHealth::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> TargetHealthBuilder {
             TargetHealthBuilder::default()
         }
@@ -15802,6 +15969,7 @@ pub mod types {
 
     impl From<TargetHealth> for TargetHealthBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: TargetHealth) -> Self {
             TargetHealthBuilder { inner: value }
         }
@@ -15900,6 +16068,7 @@ pub mod types {
 
     impl TargetHealthDescription {
         /// A builder with every member unset: `TargetHealthDescription::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> TargetHealthDescriptionBuilder {
             TargetHealthDescriptionBuilder::default()
         }
@@ -16006,6 +16175,7 @@ pub mod types {
 
     impl From<TargetHealthDescription> for TargetHealthDescriptionBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: TargetHealthDescription) -> Self {
             TargetHealthDescriptionBuilder { inner: value }
         }
@@ -16136,6 +16306,7 @@ pub mod types {
 
     impl UrlRewriteConfig {
         /// A builder with every member unset: `UrlRewriteConfig::builder().<member>(..).build()`.
+        #[inline]
         pub fn builder() -> UrlRewriteConfigBuilder {
             UrlRewriteConfigBuilder::default()
         }
@@ -16178,6 +16349,7 @@ pub mod types {
 
     impl From<UrlRewriteConfig> for UrlRewriteConfigBuilder {
         /// A builder that starts from `value`'s members.
+        #[inline]
         fn from(value: UrlRewriteConfig) -> Self {
             UrlRewriteConfigBuilder { inner: value }
         }

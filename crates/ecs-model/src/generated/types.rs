@@ -24,6 +24,7 @@ pub struct AcceleratorCountRequest {
 #[cfg(feature = "full")]
 impl AcceleratorCountRequest {
     /// A builder with every member unset: `AcceleratorCountRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> AcceleratorCountRequestBuilder {
         AcceleratorCountRequestBuilder::default()
     }
@@ -89,6 +90,7 @@ impl AcceleratorCountRequestBuilder {
 #[cfg(feature = "full")]
 impl From<AcceleratorCountRequest> for AcceleratorCountRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: AcceleratorCountRequest) -> Self {
         AcceleratorCountRequestBuilder { inner: value }
     }
@@ -171,6 +173,7 @@ pub struct AcceleratorTotalMemoryMiBRequest {
 #[cfg(feature = "full")]
 impl AcceleratorTotalMemoryMiBRequest {
     /// A builder with every member unset: `AcceleratorTotalMemoryMiBRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> AcceleratorTotalMemoryMiBRequestBuilder {
         AcceleratorTotalMemoryMiBRequestBuilder::default()
     }
@@ -236,6 +239,7 @@ impl AcceleratorTotalMemoryMiBRequestBuilder {
 #[cfg(feature = "full")]
 impl From<AcceleratorTotalMemoryMiBRequest> for AcceleratorTotalMemoryMiBRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: AcceleratorTotalMemoryMiBRequest) -> Self {
         AcceleratorTotalMemoryMiBRequestBuilder { inner: value }
     }
@@ -275,6 +279,7 @@ pub struct AccessDeniedException {
 
 impl AccessDeniedException {
     /// A builder with every member unset: `AccessDeniedException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> AccessDeniedExceptionBuilder {
         AccessDeniedExceptionBuilder::default()
     }
@@ -321,6 +326,7 @@ impl AccessDeniedExceptionBuilder {
 
 impl From<AccessDeniedException> for AccessDeniedExceptionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: AccessDeniedException) -> Self {
         AccessDeniedExceptionBuilder { inner: value }
     }
@@ -362,6 +368,7 @@ pub struct AdvancedConfiguration {
 
 impl AdvancedConfiguration {
     /// A builder with every member unset: `AdvancedConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> AdvancedConfigurationBuilder {
         AdvancedConfigurationBuilder::default()
     }
@@ -456,6 +463,7 @@ impl AdvancedConfigurationBuilder {
 
 impl From<AdvancedConfiguration> for AdvancedConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: AdvancedConfiguration) -> Self {
         AdvancedConfigurationBuilder { inner: value }
     }
@@ -528,6 +536,7 @@ pub struct AssociateGatewayWithClusterRequest {
 #[cfg(feature = "full")]
 impl AssociateGatewayWithClusterRequest {
     /// A builder with every member unset: `AssociateGatewayWithClusterRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> AssociateGatewayWithClusterRequestBuilder {
         AssociateGatewayWithClusterRequestBuilder::default()
     }
@@ -593,6 +602,7 @@ impl AssociateGatewayWithClusterRequestBuilder {
 #[cfg(feature = "full")]
 impl From<AssociateGatewayWithClusterRequest> for AssociateGatewayWithClusterRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: AssociateGatewayWithClusterRequest) -> Self {
         AssociateGatewayWithClusterRequestBuilder { inner: value }
     }
@@ -627,6 +637,7 @@ pub struct AssociateGatewayWithClusterResponse {
 #[cfg(feature = "full")]
 impl AssociateGatewayWithClusterResponse {
     /// A builder with every member unset: `AssociateGatewayWithClusterResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> AssociateGatewayWithClusterResponseBuilder {
         AssociateGatewayWithClusterResponseBuilder::default()
     }
@@ -708,6 +719,7 @@ impl AssociateGatewayWithClusterResponseBuilder {
 #[cfg(feature = "full")]
 impl From<AssociateGatewayWithClusterResponse> for AssociateGatewayWithClusterResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: AssociateGatewayWithClusterResponse) -> Self {
         AssociateGatewayWithClusterResponseBuilder { inner: value }
     }
@@ -740,6 +752,7 @@ pub struct Attachment {
 
 impl Attachment {
     /// A builder with every member unset: `Attachment::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> AttachmentBuilder {
         AttachmentBuilder::default()
     }
@@ -837,6 +850,7 @@ impl AttachmentBuilder {
 
 impl From<Attachment> for AttachmentBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: Attachment) -> Self {
         AttachmentBuilder { inner: value }
     }
@@ -866,6 +880,7 @@ pub struct AttachmentStateChange {
 #[cfg(feature = "full")]
 impl AttachmentStateChange {
     /// A builder with every member unset: `AttachmentStateChange::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> AttachmentStateChangeBuilder {
         AttachmentStateChangeBuilder::default()
     }
@@ -931,6 +946,7 @@ impl AttachmentStateChangeBuilder {
 #[cfg(feature = "full")]
 impl From<AttachmentStateChange> for AttachmentStateChangeBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: AttachmentStateChange) -> Self {
         AttachmentStateChangeBuilder { inner: value }
     }
@@ -972,6 +988,7 @@ pub struct Attribute {
 
 impl Attribute {
     /// A builder with every member unset: `Attribute::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> AttributeBuilder {
         AttributeBuilder::default()
     }
@@ -1066,6 +1083,7 @@ impl AttributeBuilder {
 
 impl From<Attribute> for AttributeBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: Attribute) -> Self {
         AttributeBuilder { inner: value }
     }
@@ -1091,6 +1109,7 @@ pub struct AttributeLimitExceededException {
 
 impl AttributeLimitExceededException {
     /// A builder with every member unset: `AttributeLimitExceededException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> AttributeLimitExceededExceptionBuilder {
         AttributeLimitExceededExceptionBuilder::default()
     }
@@ -1137,6 +1156,7 @@ impl AttributeLimitExceededExceptionBuilder {
 
 impl From<AttributeLimitExceededException> for AttributeLimitExceededExceptionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: AttributeLimitExceededException) -> Self {
         AttributeLimitExceededExceptionBuilder { inner: value }
     }
@@ -1175,6 +1195,7 @@ pub struct AutoRepairConfiguration {
 #[cfg(feature = "full")]
 impl AutoRepairConfiguration {
     /// A builder with every member unset: `AutoRepairConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> AutoRepairConfigurationBuilder {
         AutoRepairConfigurationBuilder::default()
     }
@@ -1224,6 +1245,7 @@ impl AutoRepairConfigurationBuilder {
 #[cfg(feature = "full")]
 impl From<AutoRepairConfiguration> for AutoRepairConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: AutoRepairConfiguration) -> Self {
         AutoRepairConfigurationBuilder { inner: value }
     }
@@ -1258,6 +1280,7 @@ pub struct AutoScalingGroupProvider {
 #[cfg(feature = "full")]
 impl AutoScalingGroupProvider {
     /// A builder with every member unset: `AutoScalingGroupProvider::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> AutoScalingGroupProviderBuilder {
         AutoScalingGroupProviderBuilder::default()
     }
@@ -1361,6 +1384,7 @@ impl AutoScalingGroupProviderBuilder {
 #[cfg(feature = "full")]
 impl From<AutoScalingGroupProvider> for AutoScalingGroupProviderBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: AutoScalingGroupProvider) -> Self {
         AutoScalingGroupProviderBuilder { inner: value }
     }
@@ -1393,6 +1417,7 @@ pub struct AutoScalingGroupProviderUpdate {
 #[cfg(feature = "full")]
 impl AutoScalingGroupProviderUpdate {
     /// A builder with every member unset: `AutoScalingGroupProviderUpdate::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> AutoScalingGroupProviderUpdateBuilder {
         AutoScalingGroupProviderUpdateBuilder::default()
     }
@@ -1480,6 +1505,7 @@ impl AutoScalingGroupProviderUpdateBuilder {
 #[cfg(feature = "full")]
 impl From<AutoScalingGroupProviderUpdate> for AutoScalingGroupProviderUpdateBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: AutoScalingGroupProviderUpdate) -> Self {
         AutoScalingGroupProviderUpdateBuilder { inner: value }
     }
@@ -1526,6 +1552,7 @@ pub struct AwsVpcConfiguration {
 
 impl AwsVpcConfiguration {
     /// A builder with every member unset: `AwsVpcConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> AwsVpcConfigurationBuilder {
         AwsVpcConfigurationBuilder::default()
     }
@@ -1616,6 +1643,7 @@ impl AwsVpcConfigurationBuilder {
 
 impl From<AwsVpcConfiguration> for AwsVpcConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: AwsVpcConfiguration) -> Self {
         AwsVpcConfigurationBuilder { inner: value }
     }
@@ -1658,6 +1686,7 @@ pub struct BaselineEbsBandwidthMbpsRequest {
 #[cfg(feature = "full")]
 impl BaselineEbsBandwidthMbpsRequest {
     /// A builder with every member unset: `BaselineEbsBandwidthMbpsRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> BaselineEbsBandwidthMbpsRequestBuilder {
         BaselineEbsBandwidthMbpsRequestBuilder::default()
     }
@@ -1723,6 +1752,7 @@ impl BaselineEbsBandwidthMbpsRequestBuilder {
 #[cfg(feature = "full")]
 impl From<BaselineEbsBandwidthMbpsRequest> for BaselineEbsBandwidthMbpsRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: BaselineEbsBandwidthMbpsRequest) -> Self {
         BaselineEbsBandwidthMbpsRequestBuilder { inner: value }
     }
@@ -1749,6 +1779,7 @@ pub struct BlockedException {
 
 impl BlockedException {
     /// A builder with every member unset: `BlockedException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> BlockedExceptionBuilder {
         BlockedExceptionBuilder::default()
     }
@@ -1795,6 +1826,7 @@ impl BlockedExceptionBuilder {
 
 impl From<BlockedException> for BlockedExceptionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: BlockedException) -> Self {
         BlockedExceptionBuilder { inner: value }
     }
@@ -1845,6 +1877,7 @@ pub struct CanaryConfiguration {
 
 impl CanaryConfiguration {
     /// A builder with every member unset: `CanaryConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> CanaryConfigurationBuilder {
         CanaryConfigurationBuilder::default()
     }
@@ -1907,6 +1940,7 @@ impl CanaryConfigurationBuilder {
 
 impl From<CanaryConfiguration> for CanaryConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: CanaryConfiguration) -> Self {
         CanaryConfigurationBuilder { inner: value }
     }
@@ -1965,6 +1999,7 @@ pub struct CapacityProvider {
 #[cfg(feature = "full")]
 impl CapacityProvider {
     /// A builder with every member unset: `CapacityProvider::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> CapacityProviderBuilder {
         CapacityProviderBuilder::default()
     }
@@ -2173,6 +2208,7 @@ impl CapacityProviderBuilder {
 #[cfg(feature = "full")]
 impl From<CapacityProvider> for CapacityProviderBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: CapacityProvider) -> Self {
         CapacityProviderBuilder { inner: value }
     }
@@ -2233,6 +2269,7 @@ pub struct CapacityProviderStrategyItem {
 
 impl CapacityProviderStrategyItem {
     /// A builder with every member unset: `CapacityProviderStrategyItem::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> CapacityProviderStrategyItemBuilder {
         CapacityProviderStrategyItemBuilder::default()
     }
@@ -2317,6 +2354,7 @@ impl CapacityProviderStrategyItemBuilder {
 
 impl From<CapacityProviderStrategyItem> for CapacityProviderStrategyItemBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: CapacityProviderStrategyItem) -> Self {
         CapacityProviderStrategyItemBuilder { inner: value }
     }
@@ -2399,6 +2437,7 @@ pub struct CapacityReservationRequest {
 #[cfg(feature = "full")]
 impl CapacityReservationRequest {
     /// A builder with every member unset: `CapacityReservationRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> CapacityReservationRequestBuilder {
         CapacityReservationRequestBuilder::default()
     }
@@ -2470,6 +2509,7 @@ impl CapacityReservationRequestBuilder {
 #[cfg(feature = "full")]
 impl From<CapacityReservationRequest> for CapacityReservationRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: CapacityReservationRequest) -> Self {
         CapacityReservationRequestBuilder { inner: value }
     }
@@ -2496,6 +2536,7 @@ pub struct ClientException {
 
 impl ClientException {
     /// A builder with every member unset: `ClientException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ClientExceptionBuilder {
         ClientExceptionBuilder::default()
     }
@@ -2542,6 +2583,7 @@ impl ClientExceptionBuilder {
 
 impl From<ClientException> for ClientExceptionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ClientException) -> Self {
         ClientExceptionBuilder { inner: value }
     }
@@ -2597,6 +2639,7 @@ pub struct Cluster {
 
 impl Cluster {
     /// A builder with every member unset: `Cluster::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ClusterBuilder {
         ClusterBuilder::default()
     }
@@ -2913,6 +2956,7 @@ impl ClusterBuilder {
 
 impl From<Cluster> for ClusterBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: Cluster) -> Self {
         ClusterBuilder { inner: value }
     }
@@ -2938,6 +2982,7 @@ pub struct ClusterConfiguration {
 
 impl ClusterConfiguration {
     /// A builder with every member unset: `ClusterConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ClusterConfigurationBuilder {
         ClusterConfigurationBuilder::default()
     }
@@ -3012,6 +3057,7 @@ impl ClusterConfigurationBuilder {
 
 impl From<ClusterConfiguration> for ClusterConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ClusterConfiguration) -> Self {
         ClusterConfigurationBuilder { inner: value }
     }
@@ -3037,6 +3083,7 @@ pub struct ClusterContainsCapacityProviderException {
 
 impl ClusterContainsCapacityProviderException {
     /// A builder with every member unset: `ClusterContainsCapacityProviderException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ClusterContainsCapacityProviderExceptionBuilder {
         ClusterContainsCapacityProviderExceptionBuilder::default()
     }
@@ -3085,6 +3132,7 @@ impl From<ClusterContainsCapacityProviderException>
     for ClusterContainsCapacityProviderExceptionBuilder
 {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ClusterContainsCapacityProviderException) -> Self {
         ClusterContainsCapacityProviderExceptionBuilder { inner: value }
     }
@@ -3110,6 +3158,7 @@ pub struct ClusterContainsContainerInstancesException {
 
 impl ClusterContainsContainerInstancesException {
     /// A builder with every member unset: `ClusterContainsContainerInstancesException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ClusterContainsContainerInstancesExceptionBuilder {
         ClusterContainsContainerInstancesExceptionBuilder::default()
     }
@@ -3158,6 +3207,7 @@ impl From<ClusterContainsContainerInstancesException>
     for ClusterContainsContainerInstancesExceptionBuilder
 {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ClusterContainsContainerInstancesException) -> Self {
         ClusterContainsContainerInstancesExceptionBuilder { inner: value }
     }
@@ -3183,6 +3233,7 @@ pub struct ClusterContainsServicesException {
 
 impl ClusterContainsServicesException {
     /// A builder with every member unset: `ClusterContainsServicesException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ClusterContainsServicesExceptionBuilder {
         ClusterContainsServicesExceptionBuilder::default()
     }
@@ -3229,6 +3280,7 @@ impl ClusterContainsServicesExceptionBuilder {
 
 impl From<ClusterContainsServicesException> for ClusterContainsServicesExceptionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ClusterContainsServicesException) -> Self {
         ClusterContainsServicesExceptionBuilder { inner: value }
     }
@@ -3254,6 +3306,7 @@ pub struct ClusterContainsTasksException {
 
 impl ClusterContainsTasksException {
     /// A builder with every member unset: `ClusterContainsTasksException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ClusterContainsTasksExceptionBuilder {
         ClusterContainsTasksExceptionBuilder::default()
     }
@@ -3300,6 +3353,7 @@ impl ClusterContainsTasksExceptionBuilder {
 
 impl From<ClusterContainsTasksException> for ClusterContainsTasksExceptionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ClusterContainsTasksException) -> Self {
         ClusterContainsTasksExceptionBuilder { inner: value }
     }
@@ -3341,6 +3395,7 @@ pub struct ClusterNotFoundException {
 
 impl ClusterNotFoundException {
     /// A builder with every member unset: `ClusterNotFoundException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ClusterNotFoundExceptionBuilder {
         ClusterNotFoundExceptionBuilder::default()
     }
@@ -3387,6 +3442,7 @@ impl ClusterNotFoundExceptionBuilder {
 
 impl From<ClusterNotFoundException> for ClusterNotFoundExceptionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ClusterNotFoundException) -> Self {
         ClusterNotFoundExceptionBuilder { inner: value }
     }
@@ -3412,6 +3468,7 @@ pub struct ClusterServiceConnectDefaults {
 
 impl ClusterServiceConnectDefaults {
     /// A builder with every member unset: `ClusterServiceConnectDefaults::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ClusterServiceConnectDefaultsBuilder {
         ClusterServiceConnectDefaultsBuilder::default()
     }
@@ -3458,6 +3515,7 @@ impl ClusterServiceConnectDefaultsBuilder {
 
 impl From<ClusterServiceConnectDefaults> for ClusterServiceConnectDefaultsBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ClusterServiceConnectDefaults) -> Self {
         ClusterServiceConnectDefaultsBuilder { inner: value }
     }
@@ -3483,6 +3541,7 @@ pub struct ClusterServiceConnectDefaultsRequest {
 
 impl ClusterServiceConnectDefaultsRequest {
     /// A builder with every member unset: `ClusterServiceConnectDefaultsRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ClusterServiceConnectDefaultsRequestBuilder {
         ClusterServiceConnectDefaultsRequestBuilder::default()
     }
@@ -3529,6 +3588,7 @@ impl ClusterServiceConnectDefaultsRequestBuilder {
 
 impl From<ClusterServiceConnectDefaultsRequest> for ClusterServiceConnectDefaultsRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ClusterServiceConnectDefaultsRequest) -> Self {
         ClusterServiceConnectDefaultsRequestBuilder { inner: value }
     }
@@ -3556,6 +3616,7 @@ pub struct ClusterSetting {
 
 impl ClusterSetting {
     /// A builder with every member unset: `ClusterSetting::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ClusterSettingBuilder {
         ClusterSettingBuilder::default()
     }
@@ -3618,6 +3679,7 @@ impl ClusterSettingBuilder {
 
 impl From<ClusterSetting> for ClusterSettingBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ClusterSetting) -> Self {
         ClusterSettingBuilder { inner: value }
     }
@@ -3667,6 +3729,7 @@ pub struct ConflictException {
 
 impl ConflictException {
     /// A builder with every member unset: `ConflictException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ConflictExceptionBuilder {
         ConflictExceptionBuilder::default()
     }
@@ -3732,6 +3795,7 @@ impl ConflictExceptionBuilder {
 
 impl From<ConflictException> for ConflictExceptionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ConflictException) -> Self {
         ConflictExceptionBuilder { inner: value }
     }
@@ -3806,6 +3870,7 @@ pub struct Container {
 #[cfg(feature = "full")]
 impl Container {
     /// A builder with every member unset: `Container::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ContainerBuilder {
         ContainerBuilder::default()
     }
@@ -4158,6 +4223,7 @@ impl ContainerBuilder {
 #[cfg(feature = "full")]
 impl From<Container> for ContainerBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: Container) -> Self {
         ContainerBuilder { inner: value }
     }
@@ -4423,6 +4489,7 @@ impl std::fmt::Debug for ContainerDefinition {
 
 impl ContainerDefinition {
     /// A builder with every member unset: `ContainerDefinition::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ContainerDefinitionBuilder {
         ContainerDefinitionBuilder::default()
     }
@@ -5266,6 +5333,7 @@ impl ContainerDefinitionBuilder {
 
 impl From<ContainerDefinition> for ContainerDefinitionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ContainerDefinition) -> Self {
         ContainerDefinitionBuilder { inner: value }
     }
@@ -5293,6 +5361,7 @@ pub struct ContainerDependency {
 
 impl ContainerDependency {
     /// A builder with every member unset: `ContainerDependency::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ContainerDependencyBuilder {
         ContainerDependencyBuilder::default()
     }
@@ -5355,6 +5424,7 @@ impl ContainerDependencyBuilder {
 
 impl From<ContainerDependency> for ContainerDependencyBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ContainerDependency) -> Self {
         ContainerDependencyBuilder { inner: value }
     }
@@ -5386,6 +5456,7 @@ pub struct ContainerImage {
 #[cfg(feature = "full")]
 impl ContainerImage {
     /// A builder with every member unset: `ContainerImage::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ContainerImageBuilder {
         ContainerImageBuilder::default()
     }
@@ -5467,6 +5538,7 @@ impl ContainerImageBuilder {
 #[cfg(feature = "full")]
 impl From<ContainerImage> for ContainerImageBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ContainerImage) -> Self {
         ContainerImageBuilder { inner: value }
     }
@@ -5531,6 +5603,7 @@ pub struct ContainerInstance {
 #[cfg(feature = "full")]
 impl ContainerInstance {
     /// A builder with every member unset: `ContainerInstance::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ContainerInstanceBuilder {
         ContainerInstanceBuilder::default()
     }
@@ -5886,6 +5959,7 @@ impl ContainerInstanceBuilder {
 #[cfg(feature = "full")]
 impl From<ContainerInstance> for ContainerInstanceBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ContainerInstance) -> Self {
         ContainerInstanceBuilder { inner: value }
     }
@@ -5927,6 +6001,7 @@ pub struct ContainerInstanceHealthStatus {
 #[cfg(feature = "full")]
 impl ContainerInstanceHealthStatus {
     /// A builder with every member unset: `ContainerInstanceHealthStatus::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ContainerInstanceHealthStatusBuilder {
         ContainerInstanceHealthStatusBuilder::default()
     }
@@ -5995,6 +6070,7 @@ impl ContainerInstanceHealthStatusBuilder {
 #[cfg(feature = "full")]
 impl From<ContainerInstanceHealthStatus> for ContainerInstanceHealthStatusBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ContainerInstanceHealthStatus) -> Self {
         ContainerInstanceHealthStatusBuilder { inner: value }
     }
@@ -6074,6 +6150,7 @@ impl std::fmt::Debug for ContainerOverride {
 #[cfg(feature = "full")]
 impl ContainerOverride {
     /// A builder with every member unset: `ContainerOverride::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ContainerOverrideBuilder {
         ContainerOverrideBuilder::default()
     }
@@ -6247,6 +6324,7 @@ impl ContainerOverrideBuilder {
 #[cfg(feature = "full")]
 impl From<ContainerOverride> for ContainerOverrideBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ContainerOverride) -> Self {
         ContainerOverrideBuilder { inner: value }
     }
@@ -6277,6 +6355,7 @@ pub struct ContainerRestartPolicy {
 
 impl ContainerRestartPolicy {
     /// A builder with every member unset: `ContainerRestartPolicy::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ContainerRestartPolicyBuilder {
         ContainerRestartPolicyBuilder::default()
     }
@@ -6358,6 +6437,7 @@ impl ContainerRestartPolicyBuilder {
 
 impl From<ContainerRestartPolicy> for ContainerRestartPolicyBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ContainerRestartPolicy) -> Self {
         ContainerRestartPolicyBuilder { inner: value }
     }
@@ -6397,6 +6477,7 @@ pub struct ContainerStateChange {
 #[cfg(feature = "full")]
 impl ContainerStateChange {
     /// A builder with every member unset: `ContainerStateChange::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ContainerStateChangeBuilder {
         ContainerStateChangeBuilder::default()
     }
@@ -6545,6 +6626,7 @@ impl ContainerStateChangeBuilder {
 #[cfg(feature = "full")]
 impl From<ContainerStateChange> for ContainerStateChangeBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ContainerStateChange) -> Self {
         ContainerStateChangeBuilder { inner: value }
     }
@@ -6579,6 +6661,7 @@ pub struct ContinueServiceDeploymentRequest {
 #[cfg(feature = "full")]
 impl ContinueServiceDeploymentRequest {
     /// A builder with every member unset: `ContinueServiceDeploymentRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ContinueServiceDeploymentRequestBuilder {
         ContinueServiceDeploymentRequestBuilder::default()
     }
@@ -6660,6 +6743,7 @@ impl ContinueServiceDeploymentRequestBuilder {
 #[cfg(feature = "full")]
 impl From<ContinueServiceDeploymentRequest> for ContinueServiceDeploymentRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ContinueServiceDeploymentRequest) -> Self {
         ContinueServiceDeploymentRequestBuilder { inner: value }
     }
@@ -6690,6 +6774,7 @@ pub struct ContinueServiceDeploymentResponse {
 #[cfg(feature = "full")]
 impl ContinueServiceDeploymentResponse {
     /// A builder with every member unset: `ContinueServiceDeploymentResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ContinueServiceDeploymentResponseBuilder {
         ContinueServiceDeploymentResponseBuilder::default()
     }
@@ -6739,6 +6824,7 @@ impl ContinueServiceDeploymentResponseBuilder {
 #[cfg(feature = "full")]
 impl From<ContinueServiceDeploymentResponse> for ContinueServiceDeploymentResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ContinueServiceDeploymentResponse) -> Self {
         ContinueServiceDeploymentResponseBuilder { inner: value }
     }
@@ -6790,6 +6876,7 @@ pub struct CreateCapacityProviderRequest {
 #[cfg(feature = "full")]
 impl CreateCapacityProviderRequest {
     /// A builder with every member unset: `CreateCapacityProviderRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> CreateCapacityProviderRequestBuilder {
         CreateCapacityProviderRequestBuilder::default()
     }
@@ -6918,6 +7005,7 @@ impl CreateCapacityProviderRequestBuilder {
 #[cfg(feature = "full")]
 impl From<CreateCapacityProviderRequest> for CreateCapacityProviderRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: CreateCapacityProviderRequest) -> Self {
         CreateCapacityProviderRequestBuilder { inner: value }
     }
@@ -6948,6 +7036,7 @@ pub struct CreateCapacityProviderResponse {
 #[cfg(feature = "full")]
 impl CreateCapacityProviderResponse {
     /// A builder with every member unset: `CreateCapacityProviderResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> CreateCapacityProviderResponseBuilder {
         CreateCapacityProviderResponseBuilder::default()
     }
@@ -6997,6 +7086,7 @@ impl CreateCapacityProviderResponseBuilder {
 #[cfg(feature = "full")]
 impl From<CreateCapacityProviderResponse> for CreateCapacityProviderResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: CreateCapacityProviderResponse) -> Self {
         CreateCapacityProviderResponseBuilder { inner: value }
     }
@@ -7051,6 +7141,7 @@ pub struct CreateClusterRequest {
 
 impl CreateClusterRequest {
     /// A builder with every member unset: `CreateClusterRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> CreateClusterRequestBuilder {
         CreateClusterRequestBuilder::default()
     }
@@ -7231,6 +7322,7 @@ impl CreateClusterRequestBuilder {
 
 impl From<CreateClusterRequest> for CreateClusterRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: CreateClusterRequest) -> Self {
         CreateClusterRequestBuilder { inner: value }
     }
@@ -7258,6 +7350,7 @@ pub struct CreateClusterResponse {
 
 impl CreateClusterResponse {
     /// A builder with every member unset: `CreateClusterResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> CreateClusterResponseBuilder {
         CreateClusterResponseBuilder::default()
     }
@@ -7304,6 +7397,7 @@ impl CreateClusterResponseBuilder {
 
 impl From<CreateClusterResponse> for CreateClusterResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: CreateClusterResponse) -> Self {
         CreateClusterResponseBuilder { inner: value }
     }
@@ -7353,6 +7447,7 @@ pub struct CreateDaemonRequest {
 #[cfg(feature = "full")]
 impl CreateDaemonRequest {
     /// A builder with every member unset: `CreateDaemonRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> CreateDaemonRequestBuilder {
         CreateDaemonRequestBuilder::default()
     }
@@ -7574,6 +7669,7 @@ impl CreateDaemonRequestBuilder {
 #[cfg(feature = "full")]
 impl From<CreateDaemonRequest> for CreateDaemonRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: CreateDaemonRequest) -> Self {
         CreateDaemonRequestBuilder { inner: value }
     }
@@ -7610,6 +7706,7 @@ pub struct CreateDaemonResponse {
 #[cfg(feature = "full")]
 impl CreateDaemonResponse {
     /// A builder with every member unset: `CreateDaemonResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> CreateDaemonResponseBuilder {
         CreateDaemonResponseBuilder::default()
     }
@@ -7707,6 +7804,7 @@ impl CreateDaemonResponseBuilder {
 #[cfg(feature = "full")]
 impl From<CreateDaemonResponse> for CreateDaemonResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: CreateDaemonResponse) -> Self {
         CreateDaemonResponseBuilder { inner: value }
     }
@@ -7763,6 +7861,7 @@ pub struct CreateExpressGatewayServiceRequest {
 #[cfg(feature = "full")]
 impl CreateExpressGatewayServiceRequest {
     /// A builder with every member unset: `CreateExpressGatewayServiceRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> CreateExpressGatewayServiceRequestBuilder {
         CreateExpressGatewayServiceRequestBuilder::default()
     }
@@ -8029,6 +8128,7 @@ impl CreateExpressGatewayServiceRequestBuilder {
 #[cfg(feature = "full")]
 impl From<CreateExpressGatewayServiceRequest> for CreateExpressGatewayServiceRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: CreateExpressGatewayServiceRequest) -> Self {
         CreateExpressGatewayServiceRequestBuilder { inner: value }
     }
@@ -8059,6 +8159,7 @@ pub struct CreateExpressGatewayServiceResponse {
 #[cfg(feature = "full")]
 impl CreateExpressGatewayServiceResponse {
     /// A builder with every member unset: `CreateExpressGatewayServiceResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> CreateExpressGatewayServiceResponseBuilder {
         CreateExpressGatewayServiceResponseBuilder::default()
     }
@@ -8108,6 +8209,7 @@ impl CreateExpressGatewayServiceResponseBuilder {
 #[cfg(feature = "full")]
 impl From<CreateExpressGatewayServiceResponse> for CreateExpressGatewayServiceResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: CreateExpressGatewayServiceResponse) -> Self {
         CreateExpressGatewayServiceResponseBuilder { inner: value }
     }
@@ -8150,6 +8252,7 @@ pub struct CreateGatewayRequest {
 #[cfg(feature = "full")]
 impl CreateGatewayRequest {
     /// A builder with every member unset: `CreateGatewayRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> CreateGatewayRequestBuilder {
         CreateGatewayRequestBuilder::default()
     }
@@ -8298,6 +8401,7 @@ impl CreateGatewayRequestBuilder {
 #[cfg(feature = "full")]
 impl From<CreateGatewayRequest> for CreateGatewayRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: CreateGatewayRequest) -> Self {
         CreateGatewayRequestBuilder { inner: value }
     }
@@ -8332,6 +8436,7 @@ pub struct CreateGatewayResponse {
 #[cfg(feature = "full")]
 impl CreateGatewayResponse {
     /// A builder with every member unset: `CreateGatewayResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> CreateGatewayResponseBuilder {
         CreateGatewayResponseBuilder::default()
     }
@@ -8413,6 +8518,7 @@ impl CreateGatewayResponseBuilder {
 #[cfg(feature = "full")]
 impl From<CreateGatewayResponse> for CreateGatewayResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: CreateGatewayResponse) -> Self {
         CreateGatewayResponseBuilder { inner: value }
     }
@@ -8449,6 +8555,7 @@ pub struct CreateManagedInstancesProviderConfiguration {
 #[cfg(feature = "full")]
 impl CreateManagedInstancesProviderConfiguration {
     /// A builder with every member unset: `CreateManagedInstancesProviderConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> CreateManagedInstancesProviderConfigurationBuilder {
         CreateManagedInstancesProviderConfigurationBuilder::default()
     }
@@ -8570,6 +8677,7 @@ impl From<CreateManagedInstancesProviderConfiguration>
     for CreateManagedInstancesProviderConfigurationBuilder
 {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: CreateManagedInstancesProviderConfiguration) -> Self {
         CreateManagedInstancesProviderConfigurationBuilder { inner: value }
     }
@@ -8708,6 +8816,7 @@ pub struct CreateServiceRequest {
 
 impl CreateServiceRequest {
     /// A builder with every member unset: `CreateServiceRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> CreateServiceRequestBuilder {
         CreateServiceRequestBuilder::default()
     }
@@ -9293,6 +9402,7 @@ impl CreateServiceRequestBuilder {
 
 impl From<CreateServiceRequest> for CreateServiceRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: CreateServiceRequest) -> Self {
         CreateServiceRequestBuilder { inner: value }
     }
@@ -9320,6 +9430,7 @@ pub struct CreateServiceResponse {
 
 impl CreateServiceResponse {
     /// A builder with every member unset: `CreateServiceResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> CreateServiceResponseBuilder {
         CreateServiceResponseBuilder::default()
     }
@@ -9366,6 +9477,7 @@ impl CreateServiceResponseBuilder {
 
 impl From<CreateServiceResponse> for CreateServiceResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: CreateServiceResponse) -> Self {
         CreateServiceResponseBuilder { inner: value }
     }
@@ -9443,6 +9555,7 @@ pub struct CreateTaskSetRequest {
 
 impl CreateTaskSetRequest {
     /// A builder with every member unset: `CreateTaskSetRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> CreateTaskSetRequestBuilder {
         CreateTaskSetRequestBuilder::default()
     }
@@ -9725,6 +9838,7 @@ impl CreateTaskSetRequestBuilder {
 
 impl From<CreateTaskSetRequest> for CreateTaskSetRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: CreateTaskSetRequest) -> Self {
         CreateTaskSetRequestBuilder { inner: value }
     }
@@ -9752,6 +9866,7 @@ pub struct CreateTaskSetResponse {
 
 impl CreateTaskSetResponse {
     /// A builder with every member unset: `CreateTaskSetResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> CreateTaskSetResponseBuilder {
         CreateTaskSetResponseBuilder::default()
     }
@@ -9798,6 +9913,7 @@ impl CreateTaskSetResponseBuilder {
 
 impl From<CreateTaskSetResponse> for CreateTaskSetResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: CreateTaskSetResponse) -> Self {
         CreateTaskSetResponseBuilder { inner: value }
     }
@@ -9827,6 +9943,7 @@ pub struct CreatedAt {
 #[cfg(feature = "full")]
 impl CreatedAt {
     /// A builder with every member unset: `CreatedAt::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> CreatedAtBuilder {
         CreatedAtBuilder::default()
     }
@@ -9892,6 +10009,7 @@ impl CreatedAtBuilder {
 #[cfg(feature = "full")]
 impl From<CreatedAt> for CreatedAtBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: CreatedAt) -> Self {
         CreatedAtBuilder { inner: value }
     }
@@ -9922,6 +10040,7 @@ pub struct DaemonAlarmConfiguration {
 #[cfg(feature = "full")]
 impl DaemonAlarmConfiguration {
     /// A builder with every member unset: `DaemonAlarmConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DaemonAlarmConfigurationBuilder {
         DaemonAlarmConfigurationBuilder::default()
     }
@@ -9990,6 +10109,7 @@ impl DaemonAlarmConfigurationBuilder {
 #[cfg(feature = "full")]
 impl From<DaemonAlarmConfiguration> for DaemonAlarmConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DaemonAlarmConfiguration) -> Self {
         DaemonAlarmConfigurationBuilder { inner: value }
     }
@@ -10022,6 +10142,7 @@ pub struct DaemonCapacityProvider {
 #[cfg(feature = "full")]
 impl DaemonCapacityProvider {
     /// A builder with every member unset: `DaemonCapacityProvider::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DaemonCapacityProviderBuilder {
         DaemonCapacityProviderBuilder::default()
     }
@@ -10103,6 +10224,7 @@ impl DaemonCapacityProviderBuilder {
 #[cfg(feature = "full")]
 impl From<DaemonCapacityProvider> for DaemonCapacityProviderBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DaemonCapacityProvider) -> Self {
         DaemonCapacityProviderBuilder { inner: value }
     }
@@ -10135,6 +10257,7 @@ pub struct DaemonCircuitBreaker {
 #[cfg(feature = "full")]
 impl DaemonCircuitBreaker {
     /// A builder with every member unset: `DaemonCircuitBreaker::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DaemonCircuitBreakerBuilder {
         DaemonCircuitBreakerBuilder::default()
     }
@@ -10216,6 +10339,7 @@ impl DaemonCircuitBreakerBuilder {
 #[cfg(feature = "full")]
 impl From<DaemonCircuitBreaker> for DaemonCircuitBreakerBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DaemonCircuitBreaker) -> Self {
         DaemonCircuitBreakerBuilder { inner: value }
     }
@@ -10347,6 +10471,7 @@ impl std::fmt::Debug for DaemonContainerDefinition {
 #[cfg(feature = "full")]
 impl DaemonContainerDefinition {
     /// A builder with every member unset: `DaemonContainerDefinition::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DaemonContainerDefinitionBuilder {
         DaemonContainerDefinitionBuilder::default()
     }
@@ -10871,6 +10996,7 @@ impl DaemonContainerDefinitionBuilder {
 #[cfg(feature = "full")]
 impl From<DaemonContainerDefinition> for DaemonContainerDefinitionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DaemonContainerDefinition) -> Self {
         DaemonContainerDefinitionBuilder { inner: value }
     }
@@ -10903,6 +11029,7 @@ pub struct DaemonContainerImage {
 #[cfg(feature = "full")]
 impl DaemonContainerImage {
     /// A builder with every member unset: `DaemonContainerImage::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DaemonContainerImageBuilder {
         DaemonContainerImageBuilder::default()
     }
@@ -10984,6 +11111,7 @@ impl DaemonContainerImageBuilder {
 #[cfg(feature = "full")]
 impl From<DaemonContainerImage> for DaemonContainerImageBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DaemonContainerImage) -> Self {
         DaemonContainerImageBuilder { inner: value }
     }
@@ -11038,6 +11166,7 @@ pub struct DaemonDeployment {
 #[cfg(feature = "full")]
 impl DaemonDeployment {
     /// A builder with every member unset: `DaemonDeployment::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DaemonDeploymentBuilder {
         DaemonDeploymentBuilder::default()
     }
@@ -11316,6 +11445,7 @@ impl DaemonDeploymentBuilder {
 #[cfg(feature = "full")]
 impl From<DaemonDeployment> for DaemonDeploymentBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DaemonDeployment) -> Self {
         DaemonDeploymentBuilder { inner: value }
     }
@@ -11348,6 +11478,7 @@ pub struct DaemonDeploymentAlarms {
 #[cfg(feature = "full")]
 impl DaemonDeploymentAlarms {
     /// A builder with every member unset: `DaemonDeploymentAlarms::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DaemonDeploymentAlarmsBuilder {
         DaemonDeploymentAlarmsBuilder::default()
     }
@@ -11435,6 +11566,7 @@ impl DaemonDeploymentAlarmsBuilder {
 #[cfg(feature = "full")]
 impl From<DaemonDeploymentAlarms> for DaemonDeploymentAlarmsBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DaemonDeploymentAlarms) -> Self {
         DaemonDeploymentAlarmsBuilder { inner: value }
     }
@@ -11469,6 +11601,7 @@ pub struct DaemonDeploymentCapacityProvider {
 #[cfg(feature = "full")]
 impl DaemonDeploymentCapacityProvider {
     /// A builder with every member unset: `DaemonDeploymentCapacityProvider::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DaemonDeploymentCapacityProviderBuilder {
         DaemonDeploymentCapacityProviderBuilder::default()
     }
@@ -11566,6 +11699,7 @@ impl DaemonDeploymentCapacityProviderBuilder {
 #[cfg(feature = "full")]
 impl From<DaemonDeploymentCapacityProvider> for DaemonDeploymentCapacityProviderBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DaemonDeploymentCapacityProvider) -> Self {
         DaemonDeploymentCapacityProviderBuilder { inner: value }
     }
@@ -11598,6 +11732,7 @@ pub struct DaemonDeploymentConfiguration {
 #[cfg(feature = "full")]
 impl DaemonDeploymentConfiguration {
     /// A builder with every member unset: `DaemonDeploymentConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DaemonDeploymentConfigurationBuilder {
         DaemonDeploymentConfigurationBuilder::default()
     }
@@ -11679,6 +11814,7 @@ impl DaemonDeploymentConfigurationBuilder {
 #[cfg(feature = "full")]
 impl From<DaemonDeploymentConfiguration> for DaemonDeploymentConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DaemonDeploymentConfiguration) -> Self {
         DaemonDeploymentConfigurationBuilder { inner: value }
     }
@@ -11715,6 +11851,7 @@ pub struct DaemonDeploymentRevisionDetail {
 #[cfg(feature = "full")]
 impl DaemonDeploymentRevisionDetail {
     /// A builder with every member unset: `DaemonDeploymentRevisionDetail::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DaemonDeploymentRevisionDetailBuilder {
         DaemonDeploymentRevisionDetailBuilder::default()
     }
@@ -11834,6 +11971,7 @@ impl DaemonDeploymentRevisionDetailBuilder {
 #[cfg(feature = "full")]
 impl From<DaemonDeploymentRevisionDetail> for DaemonDeploymentRevisionDetailBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DaemonDeploymentRevisionDetail) -> Self {
         DaemonDeploymentRevisionDetailBuilder { inner: value }
     }
@@ -11918,6 +12056,7 @@ pub struct DaemonDeploymentSummary {
 #[cfg(feature = "full")]
 impl DaemonDeploymentSummary {
     /// A builder with every member unset: `DaemonDeploymentSummary::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DaemonDeploymentSummaryBuilder {
         DaemonDeploymentSummaryBuilder::default()
     }
@@ -12111,6 +12250,7 @@ impl DaemonDeploymentSummaryBuilder {
 #[cfg(feature = "full")]
 impl From<DaemonDeploymentSummary> for DaemonDeploymentSummaryBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DaemonDeploymentSummary) -> Self {
         DaemonDeploymentSummaryBuilder { inner: value }
     }
@@ -12151,6 +12291,7 @@ pub struct DaemonDetail {
 #[cfg(feature = "full")]
 impl DaemonDetail {
     /// A builder with every member unset: `DaemonDetail::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DaemonDetailBuilder {
         DaemonDetailBuilder::default()
     }
@@ -12299,6 +12440,7 @@ impl DaemonDetailBuilder {
 #[cfg(feature = "full")]
 impl From<DaemonDetail> for DaemonDetailBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DaemonDetail) -> Self {
         DaemonDetailBuilder { inner: value }
     }
@@ -12344,6 +12486,7 @@ pub struct DaemonLinuxParameters {
 #[cfg(feature = "full")]
 impl DaemonLinuxParameters {
     /// A builder with every member unset: `DaemonLinuxParameters::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DaemonLinuxParametersBuilder {
         DaemonLinuxParametersBuilder::default()
     }
@@ -12447,6 +12590,7 @@ impl DaemonLinuxParametersBuilder {
 #[cfg(feature = "full")]
 impl From<DaemonLinuxParameters> for DaemonLinuxParametersBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DaemonLinuxParameters) -> Self {
         DaemonLinuxParametersBuilder { inner: value }
     }
@@ -12473,6 +12617,7 @@ pub struct DaemonNotActiveException {
 
 impl DaemonNotActiveException {
     /// A builder with every member unset: `DaemonNotActiveException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DaemonNotActiveExceptionBuilder {
         DaemonNotActiveExceptionBuilder::default()
     }
@@ -12519,6 +12664,7 @@ impl DaemonNotActiveExceptionBuilder {
 
 impl From<DaemonNotActiveException> for DaemonNotActiveExceptionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DaemonNotActiveException) -> Self {
         DaemonNotActiveExceptionBuilder { inner: value }
     }
@@ -12544,6 +12690,7 @@ pub struct DaemonNotFoundException {
 
 impl DaemonNotFoundException {
     /// A builder with every member unset: `DaemonNotFoundException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DaemonNotFoundExceptionBuilder {
         DaemonNotFoundExceptionBuilder::default()
     }
@@ -12590,6 +12737,7 @@ impl DaemonNotFoundExceptionBuilder {
 
 impl From<DaemonNotFoundException> for DaemonNotFoundExceptionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DaemonNotFoundException) -> Self {
         DaemonNotFoundExceptionBuilder { inner: value }
     }
@@ -12657,6 +12805,7 @@ pub struct DaemonRevision {
 #[cfg(feature = "full")]
 impl DaemonRevision {
     /// A builder with every member unset: `DaemonRevision::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DaemonRevisionBuilder {
         DaemonRevisionBuilder::default()
     }
@@ -12853,6 +13002,7 @@ impl DaemonRevisionBuilder {
 #[cfg(feature = "full")]
 impl From<DaemonRevision> for DaemonRevisionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DaemonRevision) -> Self {
         DaemonRevisionBuilder { inner: value }
     }
@@ -12887,6 +13037,7 @@ pub struct DaemonRevisionDetail {
 #[cfg(feature = "full")]
 impl DaemonRevisionDetail {
     /// A builder with every member unset: `DaemonRevisionDetail::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DaemonRevisionDetailBuilder {
         DaemonRevisionDetailBuilder::default()
     }
@@ -12987,6 +13138,7 @@ impl DaemonRevisionDetailBuilder {
 #[cfg(feature = "full")]
 impl From<DaemonRevisionDetail> for DaemonRevisionDetailBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DaemonRevisionDetail) -> Self {
         DaemonRevisionDetailBuilder { inner: value }
     }
@@ -13021,6 +13173,7 @@ pub struct DaemonRollback {
 #[cfg(feature = "full")]
 impl DaemonRollback {
     /// A builder with every member unset: `DaemonRollback::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DaemonRollbackBuilder {
         DaemonRollbackBuilder::default()
     }
@@ -13121,6 +13274,7 @@ impl DaemonRollbackBuilder {
 #[cfg(feature = "full")]
 impl From<DaemonRollback> for DaemonRollbackBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DaemonRollback) -> Self {
         DaemonRollbackBuilder { inner: value }
     }
@@ -13166,6 +13320,7 @@ pub struct DaemonSummary {
 #[cfg(feature = "full")]
 impl DaemonSummary {
     /// A builder with every member unset: `DaemonSummary::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DaemonSummaryBuilder {
         DaemonSummaryBuilder::default()
     }
@@ -13263,6 +13418,7 @@ impl DaemonSummaryBuilder {
 #[cfg(feature = "full")]
 impl From<DaemonSummary> for DaemonSummaryBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DaemonSummary) -> Self {
         DaemonSummaryBuilder { inner: value }
     }
@@ -13319,6 +13475,7 @@ pub struct DaemonTaskDefinition {
 #[cfg(feature = "full")]
 impl DaemonTaskDefinition {
     /// A builder with every member unset: `DaemonTaskDefinition::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DaemonTaskDefinitionBuilder {
         DaemonTaskDefinitionBuilder::default()
     }
@@ -13601,6 +13758,7 @@ impl DaemonTaskDefinitionBuilder {
 #[cfg(feature = "full")]
 impl From<DaemonTaskDefinition> for DaemonTaskDefinitionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DaemonTaskDefinition) -> Self {
         DaemonTaskDefinitionBuilder { inner: value }
     }
@@ -13672,6 +13830,7 @@ pub struct DaemonTaskDefinitionSummary {
 #[cfg(feature = "full")]
 impl DaemonTaskDefinitionSummary {
     /// A builder with every member unset: `DaemonTaskDefinitionSummary::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DaemonTaskDefinitionSummaryBuilder {
         DaemonTaskDefinitionSummaryBuilder::default()
     }
@@ -13785,6 +13944,7 @@ impl DaemonTaskDefinitionSummaryBuilder {
 #[cfg(feature = "full")]
 impl From<DaemonTaskDefinitionSummary> for DaemonTaskDefinitionSummaryBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DaemonTaskDefinitionSummary) -> Self {
         DaemonTaskDefinitionSummaryBuilder { inner: value }
     }
@@ -13817,6 +13977,7 @@ pub struct DaemonVolume {
 #[cfg(feature = "full")]
 impl DaemonVolume {
     /// A builder with every member unset: `DaemonVolume::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DaemonVolumeBuilder {
         DaemonVolumeBuilder::default()
     }
@@ -13904,6 +14065,7 @@ impl DaemonVolumeBuilder {
 #[cfg(feature = "full")]
 impl From<DaemonVolume> for DaemonVolumeBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DaemonVolume) -> Self {
         DaemonVolumeBuilder { inner: value }
     }
@@ -13936,6 +14098,7 @@ pub struct DeleteAccountSettingRequest {
 #[cfg(feature = "full")]
 impl DeleteAccountSettingRequest {
     /// A builder with every member unset: `DeleteAccountSettingRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeleteAccountSettingRequestBuilder {
         DeleteAccountSettingRequestBuilder::default()
     }
@@ -14001,6 +14164,7 @@ impl DeleteAccountSettingRequestBuilder {
 #[cfg(feature = "full")]
 impl From<DeleteAccountSettingRequest> for DeleteAccountSettingRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeleteAccountSettingRequest) -> Self {
         DeleteAccountSettingRequestBuilder { inner: value }
     }
@@ -14031,6 +14195,7 @@ pub struct DeleteAccountSettingResponse {
 #[cfg(feature = "full")]
 impl DeleteAccountSettingResponse {
     /// A builder with every member unset: `DeleteAccountSettingResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeleteAccountSettingResponseBuilder {
         DeleteAccountSettingResponseBuilder::default()
     }
@@ -14080,6 +14245,7 @@ impl DeleteAccountSettingResponseBuilder {
 #[cfg(feature = "full")]
 impl From<DeleteAccountSettingResponse> for DeleteAccountSettingResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeleteAccountSettingResponse) -> Self {
         DeleteAccountSettingResponseBuilder { inner: value }
     }
@@ -14112,6 +14278,7 @@ pub struct DeleteAttributesRequest {
 #[cfg(feature = "full")]
 impl DeleteAttributesRequest {
     /// A builder with every member unset: `DeleteAttributesRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeleteAttributesRequestBuilder {
         DeleteAttributesRequestBuilder::default()
     }
@@ -14180,6 +14347,7 @@ impl DeleteAttributesRequestBuilder {
 #[cfg(feature = "full")]
 impl From<DeleteAttributesRequest> for DeleteAttributesRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeleteAttributesRequest) -> Self {
         DeleteAttributesRequestBuilder { inner: value }
     }
@@ -14210,6 +14378,7 @@ pub struct DeleteAttributesResponse {
 #[cfg(feature = "full")]
 impl DeleteAttributesResponse {
     /// A builder with every member unset: `DeleteAttributesResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeleteAttributesResponseBuilder {
         DeleteAttributesResponseBuilder::default()
     }
@@ -14262,6 +14431,7 @@ impl DeleteAttributesResponseBuilder {
 #[cfg(feature = "full")]
 impl From<DeleteAttributesResponse> for DeleteAttributesResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeleteAttributesResponse) -> Self {
         DeleteAttributesResponseBuilder { inner: value }
     }
@@ -14294,6 +14464,7 @@ pub struct DeleteCapacityProviderRequest {
 #[cfg(feature = "full")]
 impl DeleteCapacityProviderRequest {
     /// A builder with every member unset: `DeleteCapacityProviderRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeleteCapacityProviderRequestBuilder {
         DeleteCapacityProviderRequestBuilder::default()
     }
@@ -14359,6 +14530,7 @@ impl DeleteCapacityProviderRequestBuilder {
 #[cfg(feature = "full")]
 impl From<DeleteCapacityProviderRequest> for DeleteCapacityProviderRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeleteCapacityProviderRequest) -> Self {
         DeleteCapacityProviderRequestBuilder { inner: value }
     }
@@ -14389,6 +14561,7 @@ pub struct DeleteCapacityProviderResponse {
 #[cfg(feature = "full")]
 impl DeleteCapacityProviderResponse {
     /// A builder with every member unset: `DeleteCapacityProviderResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeleteCapacityProviderResponseBuilder {
         DeleteCapacityProviderResponseBuilder::default()
     }
@@ -14438,6 +14611,7 @@ impl DeleteCapacityProviderResponseBuilder {
 #[cfg(feature = "full")]
 impl From<DeleteCapacityProviderResponse> for DeleteCapacityProviderResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeleteCapacityProviderResponse) -> Self {
         DeleteCapacityProviderResponseBuilder { inner: value }
     }
@@ -14468,6 +14642,7 @@ pub struct DeleteClusterRequest {
 
 impl DeleteClusterRequest {
     /// A builder with every member unset: `DeleteClusterRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeleteClusterRequestBuilder {
         DeleteClusterRequestBuilder::default()
     }
@@ -14516,6 +14691,7 @@ impl DeleteClusterRequestBuilder {
 
 impl From<DeleteClusterRequest> for DeleteClusterRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeleteClusterRequest) -> Self {
         DeleteClusterRequestBuilder { inner: value }
     }
@@ -14543,6 +14719,7 @@ pub struct DeleteClusterResponse {
 
 impl DeleteClusterResponse {
     /// A builder with every member unset: `DeleteClusterResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeleteClusterResponseBuilder {
         DeleteClusterResponseBuilder::default()
     }
@@ -14589,6 +14766,7 @@ impl DeleteClusterResponseBuilder {
 
 impl From<DeleteClusterResponse> for DeleteClusterResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeleteClusterResponse) -> Self {
         DeleteClusterResponseBuilder { inner: value }
     }
@@ -14618,6 +14796,7 @@ pub struct DeleteDaemonRequest {
 #[cfg(feature = "full")]
 impl DeleteDaemonRequest {
     /// A builder with every member unset: `DeleteDaemonRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeleteDaemonRequestBuilder {
         DeleteDaemonRequestBuilder::default()
     }
@@ -14667,6 +14846,7 @@ impl DeleteDaemonRequestBuilder {
 #[cfg(feature = "full")]
 impl From<DeleteDaemonRequest> for DeleteDaemonRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeleteDaemonRequest) -> Self {
         DeleteDaemonRequestBuilder { inner: value }
     }
@@ -14705,6 +14885,7 @@ pub struct DeleteDaemonResponse {
 #[cfg(feature = "full")]
 impl DeleteDaemonResponse {
     /// A builder with every member unset: `DeleteDaemonResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeleteDaemonResponseBuilder {
         DeleteDaemonResponseBuilder::default()
     }
@@ -14818,6 +14999,7 @@ impl DeleteDaemonResponseBuilder {
 #[cfg(feature = "full")]
 impl From<DeleteDaemonResponse> for DeleteDaemonResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeleteDaemonResponse) -> Self {
         DeleteDaemonResponseBuilder { inner: value }
     }
@@ -14848,6 +15030,7 @@ pub struct DeleteDaemonTaskDefinitionRequest {
 #[cfg(feature = "full")]
 impl DeleteDaemonTaskDefinitionRequest {
     /// A builder with every member unset: `DeleteDaemonTaskDefinitionRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeleteDaemonTaskDefinitionRequestBuilder {
         DeleteDaemonTaskDefinitionRequestBuilder::default()
     }
@@ -14897,6 +15080,7 @@ impl DeleteDaemonTaskDefinitionRequestBuilder {
 #[cfg(feature = "full")]
 impl From<DeleteDaemonTaskDefinitionRequest> for DeleteDaemonTaskDefinitionRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeleteDaemonTaskDefinitionRequest) -> Self {
         DeleteDaemonTaskDefinitionRequestBuilder { inner: value }
     }
@@ -14927,6 +15111,7 @@ pub struct DeleteDaemonTaskDefinitionResponse {
 #[cfg(feature = "full")]
 impl DeleteDaemonTaskDefinitionResponse {
     /// A builder with every member unset: `DeleteDaemonTaskDefinitionResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeleteDaemonTaskDefinitionResponseBuilder {
         DeleteDaemonTaskDefinitionResponseBuilder::default()
     }
@@ -14976,6 +15161,7 @@ impl DeleteDaemonTaskDefinitionResponseBuilder {
 #[cfg(feature = "full")]
 impl From<DeleteDaemonTaskDefinitionResponse> for DeleteDaemonTaskDefinitionResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeleteDaemonTaskDefinitionResponse) -> Self {
         DeleteDaemonTaskDefinitionResponseBuilder { inner: value }
     }
@@ -15006,6 +15192,7 @@ pub struct DeleteExpressGatewayServiceRequest {
 #[cfg(feature = "full")]
 impl DeleteExpressGatewayServiceRequest {
     /// A builder with every member unset: `DeleteExpressGatewayServiceRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeleteExpressGatewayServiceRequestBuilder {
         DeleteExpressGatewayServiceRequestBuilder::default()
     }
@@ -15055,6 +15242,7 @@ impl DeleteExpressGatewayServiceRequestBuilder {
 #[cfg(feature = "full")]
 impl From<DeleteExpressGatewayServiceRequest> for DeleteExpressGatewayServiceRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeleteExpressGatewayServiceRequest) -> Self {
         DeleteExpressGatewayServiceRequestBuilder { inner: value }
     }
@@ -15085,6 +15273,7 @@ pub struct DeleteExpressGatewayServiceResponse {
 #[cfg(feature = "full")]
 impl DeleteExpressGatewayServiceResponse {
     /// A builder with every member unset: `DeleteExpressGatewayServiceResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeleteExpressGatewayServiceResponseBuilder {
         DeleteExpressGatewayServiceResponseBuilder::default()
     }
@@ -15134,6 +15323,7 @@ impl DeleteExpressGatewayServiceResponseBuilder {
 #[cfg(feature = "full")]
 impl From<DeleteExpressGatewayServiceResponse> for DeleteExpressGatewayServiceResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeleteExpressGatewayServiceResponse) -> Self {
         DeleteExpressGatewayServiceResponseBuilder { inner: value }
     }
@@ -15164,6 +15354,7 @@ pub struct DeleteGatewayRequest {
 #[cfg(feature = "full")]
 impl DeleteGatewayRequest {
     /// A builder with every member unset: `DeleteGatewayRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeleteGatewayRequestBuilder {
         DeleteGatewayRequestBuilder::default()
     }
@@ -15213,6 +15404,7 @@ impl DeleteGatewayRequestBuilder {
 #[cfg(feature = "full")]
 impl From<DeleteGatewayRequest> for DeleteGatewayRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeleteGatewayRequest) -> Self {
         DeleteGatewayRequestBuilder { inner: value }
     }
@@ -15247,6 +15439,7 @@ pub struct DeleteGatewayResponse {
 #[cfg(feature = "full")]
 impl DeleteGatewayResponse {
     /// A builder with every member unset: `DeleteGatewayResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeleteGatewayResponseBuilder {
         DeleteGatewayResponseBuilder::default()
     }
@@ -15328,6 +15521,7 @@ impl DeleteGatewayResponseBuilder {
 #[cfg(feature = "full")]
 impl From<DeleteGatewayResponse> for DeleteGatewayResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeleteGatewayResponse) -> Self {
         DeleteGatewayResponseBuilder { inner: value }
     }
@@ -15366,6 +15560,7 @@ pub struct DeleteServiceRequest {
 
 impl DeleteServiceRequest {
     /// A builder with every member unset: `DeleteServiceRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeleteServiceRequestBuilder {
         DeleteServiceRequestBuilder::default()
     }
@@ -15450,6 +15645,7 @@ impl DeleteServiceRequestBuilder {
 
 impl From<DeleteServiceRequest> for DeleteServiceRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeleteServiceRequest) -> Self {
         DeleteServiceRequestBuilder { inner: value }
     }
@@ -15477,6 +15673,7 @@ pub struct DeleteServiceResponse {
 
 impl DeleteServiceResponse {
     /// A builder with every member unset: `DeleteServiceResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeleteServiceResponseBuilder {
         DeleteServiceResponseBuilder::default()
     }
@@ -15523,6 +15720,7 @@ impl DeleteServiceResponseBuilder {
 
 impl From<DeleteServiceResponse> for DeleteServiceResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeleteServiceResponse) -> Self {
         DeleteServiceResponseBuilder { inner: value }
     }
@@ -15552,6 +15750,7 @@ pub struct DeleteTaskDefinitionsRequest {
 #[cfg(feature = "full")]
 impl DeleteTaskDefinitionsRequest {
     /// A builder with every member unset: `DeleteTaskDefinitionsRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeleteTaskDefinitionsRequestBuilder {
         DeleteTaskDefinitionsRequestBuilder::default()
     }
@@ -15604,6 +15803,7 @@ impl DeleteTaskDefinitionsRequestBuilder {
 #[cfg(feature = "full")]
 impl From<DeleteTaskDefinitionsRequest> for DeleteTaskDefinitionsRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeleteTaskDefinitionsRequest) -> Self {
         DeleteTaskDefinitionsRequestBuilder { inner: value }
     }
@@ -15636,6 +15836,7 @@ pub struct DeleteTaskDefinitionsResponse {
 #[cfg(feature = "full")]
 impl DeleteTaskDefinitionsResponse {
     /// A builder with every member unset: `DeleteTaskDefinitionsResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeleteTaskDefinitionsResponseBuilder {
         DeleteTaskDefinitionsResponseBuilder::default()
     }
@@ -15707,6 +15908,7 @@ impl DeleteTaskDefinitionsResponseBuilder {
 #[cfg(feature = "full")]
 impl From<DeleteTaskDefinitionsResponse> for DeleteTaskDefinitionsResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeleteTaskDefinitionsResponse) -> Self {
         DeleteTaskDefinitionsResponseBuilder { inner: value }
     }
@@ -15749,6 +15951,7 @@ pub struct DeleteTaskSetRequest {
 
 impl DeleteTaskSetRequest {
     /// A builder with every member unset: `DeleteTaskSetRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeleteTaskSetRequestBuilder {
         DeleteTaskSetRequestBuilder::default()
     }
@@ -15851,6 +16054,7 @@ impl DeleteTaskSetRequestBuilder {
 
 impl From<DeleteTaskSetRequest> for DeleteTaskSetRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeleteTaskSetRequest) -> Self {
         DeleteTaskSetRequestBuilder { inner: value }
     }
@@ -15878,6 +16082,7 @@ pub struct DeleteTaskSetResponse {
 
 impl DeleteTaskSetResponse {
     /// A builder with every member unset: `DeleteTaskSetResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeleteTaskSetResponseBuilder {
         DeleteTaskSetResponseBuilder::default()
     }
@@ -15924,6 +16129,7 @@ impl DeleteTaskSetResponseBuilder {
 
 impl From<DeleteTaskSetResponse> for DeleteTaskSetResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeleteTaskSetResponse) -> Self {
         DeleteTaskSetResponseBuilder { inner: value }
     }
@@ -15989,6 +16195,7 @@ pub struct Deployment {
 
 impl Deployment {
     /// A builder with every member unset: `Deployment::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeploymentBuilder {
         DeploymentBuilder::default()
     }
@@ -16397,6 +16604,7 @@ impl DeploymentBuilder {
 
 impl From<Deployment> for DeploymentBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: Deployment) -> Self {
         DeploymentBuilder { inner: value }
     }
@@ -16426,6 +16634,7 @@ pub struct DeploymentAlarms {
 
 impl DeploymentAlarms {
     /// A builder with every member unset: `DeploymentAlarms::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeploymentAlarmsBuilder {
         DeploymentAlarmsBuilder::default()
     }
@@ -16507,6 +16716,7 @@ impl DeploymentAlarmsBuilder {
 
 impl From<DeploymentAlarms> for DeploymentAlarmsBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeploymentAlarms) -> Self {
         DeploymentAlarmsBuilder { inner: value }
     }
@@ -16546,6 +16756,7 @@ pub struct DeploymentCircuitBreaker {
 
 impl DeploymentCircuitBreaker {
     /// A builder with every member unset: `DeploymentCircuitBreaker::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeploymentCircuitBreakerBuilder {
         DeploymentCircuitBreakerBuilder::default()
     }
@@ -16648,6 +16859,7 @@ impl DeploymentCircuitBreakerBuilder {
 
 impl From<DeploymentCircuitBreaker> for DeploymentCircuitBreakerBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeploymentCircuitBreaker) -> Self {
         DeploymentCircuitBreakerBuilder { inner: value }
     }
@@ -16711,6 +16923,7 @@ pub struct DeploymentConfiguration {
 
 impl DeploymentConfiguration {
     /// A builder with every member unset: `DeploymentConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeploymentConfigurationBuilder {
         DeploymentConfigurationBuilder::default()
     }
@@ -16936,6 +17149,7 @@ impl DeploymentConfigurationBuilder {
 
 impl From<DeploymentConfiguration> for DeploymentConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeploymentConfiguration) -> Self {
         DeploymentConfigurationBuilder { inner: value }
     }
@@ -16963,6 +17177,7 @@ pub struct DeploymentController {
 
 impl DeploymentController {
     /// A builder with every member unset: `DeploymentController::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeploymentControllerBuilder {
         DeploymentControllerBuilder::default()
     }
@@ -17011,6 +17226,7 @@ impl DeploymentControllerBuilder {
 
 impl From<DeploymentController> for DeploymentControllerBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeploymentController) -> Self {
         DeploymentControllerBuilder { inner: value }
     }
@@ -17052,6 +17268,7 @@ pub struct DeploymentEarlySuccessCriteria {
 
 impl DeploymentEarlySuccessCriteria {
     /// A builder with every member unset: `DeploymentEarlySuccessCriteria::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeploymentEarlySuccessCriteriaBuilder {
         DeploymentEarlySuccessCriteriaBuilder::default()
     }
@@ -17136,6 +17353,7 @@ impl DeploymentEarlySuccessCriteriaBuilder {
 
 impl From<DeploymentEarlySuccessCriteria> for DeploymentEarlySuccessCriteriaBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeploymentEarlySuccessCriteria) -> Self {
         DeploymentEarlySuccessCriteriaBuilder { inner: value }
     }
@@ -17161,6 +17379,7 @@ pub struct DeploymentEphemeralStorage {
 
 impl DeploymentEphemeralStorage {
     /// A builder with every member unset: `DeploymentEphemeralStorage::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeploymentEphemeralStorageBuilder {
         DeploymentEphemeralStorageBuilder::default()
     }
@@ -17207,6 +17426,7 @@ impl DeploymentEphemeralStorageBuilder {
 
 impl From<DeploymentEphemeralStorage> for DeploymentEphemeralStorageBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeploymentEphemeralStorage) -> Self {
         DeploymentEphemeralStorageBuilder { inner: value }
     }
@@ -17242,6 +17462,7 @@ pub struct DeploymentLifecycleHook {
 
 impl DeploymentLifecycleHook {
     /// A builder with every member unset: `DeploymentLifecycleHook::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeploymentLifecycleHookBuilder {
         DeploymentLifecycleHookBuilder::default()
     }
@@ -17330,8 +17551,8 @@ impl DeploymentLifecycleHookBuilder {
     ///
     /// `hookDetails`: `HookDetails` (structure).
     #[inline]
-    pub fn hook_details(mut self, value: impl Into<serde_json::Value>) -> Self {
-        self.inner.hook_details = Some(value.into());
+    pub fn hook_details(mut self, value: serde_json::Value) -> Self {
+        self.inner.hook_details = Some(value);
         self
     }
 
@@ -17380,6 +17601,7 @@ impl DeploymentLifecycleHookBuilder {
 
 impl From<DeploymentLifecycleHook> for DeploymentLifecycleHookBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeploymentLifecycleHook) -> Self {
         DeploymentLifecycleHookBuilder { inner: value }
     }
@@ -17427,6 +17649,7 @@ pub struct DeploymentLifecycleHookDetail {
 #[cfg(feature = "full")]
 impl DeploymentLifecycleHookDetail {
     /// A builder with every member unset: `DeploymentLifecycleHookDetail::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeploymentLifecycleHookDetailBuilder {
         DeploymentLifecycleHookDetailBuilder::default()
     }
@@ -17556,6 +17779,7 @@ impl DeploymentLifecycleHookDetailBuilder {
 #[cfg(feature = "full")]
 impl From<DeploymentLifecycleHookDetail> for DeploymentLifecycleHookDetailBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeploymentLifecycleHookDetail) -> Self {
         DeploymentLifecycleHookDetailBuilder { inner: value }
     }
@@ -17633,6 +17857,7 @@ pub struct DeploymentLifecycleHookTimeoutConfiguration {
 
 impl DeploymentLifecycleHookTimeoutConfiguration {
     /// A builder with every member unset: `DeploymentLifecycleHookTimeoutConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeploymentLifecycleHookTimeoutConfigurationBuilder {
         DeploymentLifecycleHookTimeoutConfigurationBuilder::default()
     }
@@ -17697,6 +17922,7 @@ impl From<DeploymentLifecycleHookTimeoutConfiguration>
     for DeploymentLifecycleHookTimeoutConfigurationBuilder
 {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeploymentLifecycleHookTimeoutConfiguration) -> Self {
         DeploymentLifecycleHookTimeoutConfigurationBuilder { inner: value }
     }
@@ -17756,6 +17982,7 @@ pub struct DeregisterContainerInstanceRequest {
 #[cfg(feature = "full")]
 impl DeregisterContainerInstanceRequest {
     /// A builder with every member unset: `DeregisterContainerInstanceRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeregisterContainerInstanceRequestBuilder {
         DeregisterContainerInstanceRequestBuilder::default()
     }
@@ -17837,6 +18064,7 @@ impl DeregisterContainerInstanceRequestBuilder {
 #[cfg(feature = "full")]
 impl From<DeregisterContainerInstanceRequest> for DeregisterContainerInstanceRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeregisterContainerInstanceRequest) -> Self {
         DeregisterContainerInstanceRequestBuilder { inner: value }
     }
@@ -17867,6 +18095,7 @@ pub struct DeregisterContainerInstanceResponse {
 #[cfg(feature = "full")]
 impl DeregisterContainerInstanceResponse {
     /// A builder with every member unset: `DeregisterContainerInstanceResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeregisterContainerInstanceResponseBuilder {
         DeregisterContainerInstanceResponseBuilder::default()
     }
@@ -17916,6 +18145,7 @@ impl DeregisterContainerInstanceResponseBuilder {
 #[cfg(feature = "full")]
 impl From<DeregisterContainerInstanceResponse> for DeregisterContainerInstanceResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeregisterContainerInstanceResponse) -> Self {
         DeregisterContainerInstanceResponseBuilder { inner: value }
     }
@@ -17946,6 +18176,7 @@ pub struct DeregisterTaskDefinitionRequest {
 
 impl DeregisterTaskDefinitionRequest {
     /// A builder with every member unset: `DeregisterTaskDefinitionRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeregisterTaskDefinitionRequestBuilder {
         DeregisterTaskDefinitionRequestBuilder::default()
     }
@@ -17994,6 +18225,7 @@ impl DeregisterTaskDefinitionRequestBuilder {
 
 impl From<DeregisterTaskDefinitionRequest> for DeregisterTaskDefinitionRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeregisterTaskDefinitionRequest) -> Self {
         DeregisterTaskDefinitionRequestBuilder { inner: value }
     }
@@ -18021,6 +18253,7 @@ pub struct DeregisterTaskDefinitionResponse {
 
 impl DeregisterTaskDefinitionResponse {
     /// A builder with every member unset: `DeregisterTaskDefinitionResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeregisterTaskDefinitionResponseBuilder {
         DeregisterTaskDefinitionResponseBuilder::default()
     }
@@ -18067,6 +18300,7 @@ impl DeregisterTaskDefinitionResponseBuilder {
 
 impl From<DeregisterTaskDefinitionResponse> for DeregisterTaskDefinitionResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DeregisterTaskDefinitionResponse) -> Self {
         DeregisterTaskDefinitionResponseBuilder { inner: value }
     }
@@ -18104,6 +18338,7 @@ pub struct DescribeCapacityProvidersRequest {
 #[cfg(feature = "full")]
 impl DescribeCapacityProvidersRequest {
     /// A builder with every member unset: `DescribeCapacityProvidersRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeCapacityProvidersRequestBuilder {
         DescribeCapacityProvidersRequestBuilder::default()
     }
@@ -18223,6 +18458,7 @@ impl DescribeCapacityProvidersRequestBuilder {
 #[cfg(feature = "full")]
 impl From<DescribeCapacityProvidersRequest> for DescribeCapacityProvidersRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeCapacityProvidersRequest) -> Self {
         DescribeCapacityProvidersRequestBuilder { inner: value }
     }
@@ -18257,6 +18493,7 @@ pub struct DescribeCapacityProvidersResponse {
 #[cfg(feature = "full")]
 impl DescribeCapacityProvidersResponse {
     /// A builder with every member unset: `DescribeCapacityProvidersResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeCapacityProvidersResponseBuilder {
         DescribeCapacityProvidersResponseBuilder::default()
     }
@@ -18344,6 +18581,7 @@ impl DescribeCapacityProvidersResponseBuilder {
 #[cfg(feature = "full")]
 impl From<DescribeCapacityProvidersResponse> for DescribeCapacityProvidersResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeCapacityProvidersResponse) -> Self {
         DescribeCapacityProvidersResponseBuilder { inner: value }
     }
@@ -18378,6 +18616,7 @@ pub struct DescribeClustersRequest {
 
 impl DescribeClustersRequest {
     /// A builder with every member unset: `DescribeClustersRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeClustersRequestBuilder {
         DescribeClustersRequestBuilder::default()
     }
@@ -18450,6 +18689,7 @@ impl DescribeClustersRequestBuilder {
 
 impl From<DescribeClustersRequest> for DescribeClustersRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeClustersRequest) -> Self {
         DescribeClustersRequestBuilder { inner: value }
     }
@@ -18479,6 +18719,7 @@ pub struct DescribeClustersResponse {
 
 impl DescribeClustersResponse {
     /// A builder with every member unset: `DescribeClustersResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeClustersResponseBuilder {
         DescribeClustersResponseBuilder::default()
     }
@@ -18547,6 +18788,7 @@ impl DescribeClustersResponseBuilder {
 
 impl From<DescribeClustersResponse> for DescribeClustersResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeClustersResponse) -> Self {
         DescribeClustersResponseBuilder { inner: value }
     }
@@ -18580,6 +18822,7 @@ pub struct DescribeContainerInstancesRequest {
 #[cfg(feature = "full")]
 impl DescribeContainerInstancesRequest {
     /// A builder with every member unset: `DescribeContainerInstancesRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeContainerInstancesRequestBuilder {
         DescribeContainerInstancesRequestBuilder::default()
     }
@@ -18667,6 +18910,7 @@ impl DescribeContainerInstancesRequestBuilder {
 #[cfg(feature = "full")]
 impl From<DescribeContainerInstancesRequest> for DescribeContainerInstancesRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeContainerInstancesRequest) -> Self {
         DescribeContainerInstancesRequestBuilder { inner: value }
     }
@@ -18699,6 +18943,7 @@ pub struct DescribeContainerInstancesResponse {
 #[cfg(feature = "full")]
 impl DescribeContainerInstancesResponse {
     /// A builder with every member unset: `DescribeContainerInstancesResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeContainerInstancesResponseBuilder {
         DescribeContainerInstancesResponseBuilder::default()
     }
@@ -18770,6 +19015,7 @@ impl DescribeContainerInstancesResponseBuilder {
 #[cfg(feature = "full")]
 impl From<DescribeContainerInstancesResponse> for DescribeContainerInstancesResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeContainerInstancesResponse) -> Self {
         DescribeContainerInstancesResponseBuilder { inner: value }
     }
@@ -18800,6 +19046,7 @@ pub struct DescribeDaemonDeploymentsRequest {
 #[cfg(feature = "full")]
 impl DescribeDaemonDeploymentsRequest {
     /// A builder with every member unset: `DescribeDaemonDeploymentsRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeDaemonDeploymentsRequestBuilder {
         DescribeDaemonDeploymentsRequestBuilder::default()
     }
@@ -18852,6 +19099,7 @@ impl DescribeDaemonDeploymentsRequestBuilder {
 #[cfg(feature = "full")]
 impl From<DescribeDaemonDeploymentsRequest> for DescribeDaemonDeploymentsRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeDaemonDeploymentsRequest) -> Self {
         DescribeDaemonDeploymentsRequestBuilder { inner: value }
     }
@@ -18884,6 +19132,7 @@ pub struct DescribeDaemonDeploymentsResponse {
 #[cfg(feature = "full")]
 impl DescribeDaemonDeploymentsResponse {
     /// A builder with every member unset: `DescribeDaemonDeploymentsResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeDaemonDeploymentsResponseBuilder {
         DescribeDaemonDeploymentsResponseBuilder::default()
     }
@@ -18955,6 +19204,7 @@ impl DescribeDaemonDeploymentsResponseBuilder {
 #[cfg(feature = "full")]
 impl From<DescribeDaemonDeploymentsResponse> for DescribeDaemonDeploymentsResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeDaemonDeploymentsResponse) -> Self {
         DescribeDaemonDeploymentsResponseBuilder { inner: value }
     }
@@ -18985,6 +19235,7 @@ pub struct DescribeDaemonRequest {
 #[cfg(feature = "full")]
 impl DescribeDaemonRequest {
     /// A builder with every member unset: `DescribeDaemonRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeDaemonRequestBuilder {
         DescribeDaemonRequestBuilder::default()
     }
@@ -19034,6 +19285,7 @@ impl DescribeDaemonRequestBuilder {
 #[cfg(feature = "full")]
 impl From<DescribeDaemonRequest> for DescribeDaemonRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeDaemonRequest) -> Self {
         DescribeDaemonRequestBuilder { inner: value }
     }
@@ -19064,6 +19316,7 @@ pub struct DescribeDaemonResponse {
 #[cfg(feature = "full")]
 impl DescribeDaemonResponse {
     /// A builder with every member unset: `DescribeDaemonResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeDaemonResponseBuilder {
         DescribeDaemonResponseBuilder::default()
     }
@@ -19113,6 +19366,7 @@ impl DescribeDaemonResponseBuilder {
 #[cfg(feature = "full")]
 impl From<DescribeDaemonResponse> for DescribeDaemonResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeDaemonResponse) -> Self {
         DescribeDaemonResponseBuilder { inner: value }
     }
@@ -19143,6 +19397,7 @@ pub struct DescribeDaemonRevisionsRequest {
 #[cfg(feature = "full")]
 impl DescribeDaemonRevisionsRequest {
     /// A builder with every member unset: `DescribeDaemonRevisionsRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeDaemonRevisionsRequestBuilder {
         DescribeDaemonRevisionsRequestBuilder::default()
     }
@@ -19195,6 +19450,7 @@ impl DescribeDaemonRevisionsRequestBuilder {
 #[cfg(feature = "full")]
 impl From<DescribeDaemonRevisionsRequest> for DescribeDaemonRevisionsRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeDaemonRevisionsRequest) -> Self {
         DescribeDaemonRevisionsRequestBuilder { inner: value }
     }
@@ -19227,6 +19483,7 @@ pub struct DescribeDaemonRevisionsResponse {
 #[cfg(feature = "full")]
 impl DescribeDaemonRevisionsResponse {
     /// A builder with every member unset: `DescribeDaemonRevisionsResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeDaemonRevisionsResponseBuilder {
         DescribeDaemonRevisionsResponseBuilder::default()
     }
@@ -19298,6 +19555,7 @@ impl DescribeDaemonRevisionsResponseBuilder {
 #[cfg(feature = "full")]
 impl From<DescribeDaemonRevisionsResponse> for DescribeDaemonRevisionsResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeDaemonRevisionsResponse) -> Self {
         DescribeDaemonRevisionsResponseBuilder { inner: value }
     }
@@ -19328,6 +19586,7 @@ pub struct DescribeDaemonTaskDefinitionRequest {
 #[cfg(feature = "full")]
 impl DescribeDaemonTaskDefinitionRequest {
     /// A builder with every member unset: `DescribeDaemonTaskDefinitionRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeDaemonTaskDefinitionRequestBuilder {
         DescribeDaemonTaskDefinitionRequestBuilder::default()
     }
@@ -19377,6 +19636,7 @@ impl DescribeDaemonTaskDefinitionRequestBuilder {
 #[cfg(feature = "full")]
 impl From<DescribeDaemonTaskDefinitionRequest> for DescribeDaemonTaskDefinitionRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeDaemonTaskDefinitionRequest) -> Self {
         DescribeDaemonTaskDefinitionRequestBuilder { inner: value }
     }
@@ -19407,6 +19667,7 @@ pub struct DescribeDaemonTaskDefinitionResponse {
 #[cfg(feature = "full")]
 impl DescribeDaemonTaskDefinitionResponse {
     /// A builder with every member unset: `DescribeDaemonTaskDefinitionResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeDaemonTaskDefinitionResponseBuilder {
         DescribeDaemonTaskDefinitionResponseBuilder::default()
     }
@@ -19456,6 +19717,7 @@ impl DescribeDaemonTaskDefinitionResponseBuilder {
 #[cfg(feature = "full")]
 impl From<DescribeDaemonTaskDefinitionResponse> for DescribeDaemonTaskDefinitionResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeDaemonTaskDefinitionResponse) -> Self {
         DescribeDaemonTaskDefinitionResponseBuilder { inner: value }
     }
@@ -19488,6 +19750,7 @@ pub struct DescribeExpressGatewayServiceRequest {
 #[cfg(feature = "full")]
 impl DescribeExpressGatewayServiceRequest {
     /// A builder with every member unset: `DescribeExpressGatewayServiceRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeExpressGatewayServiceRequestBuilder {
         DescribeExpressGatewayServiceRequestBuilder::default()
     }
@@ -19556,6 +19819,7 @@ impl DescribeExpressGatewayServiceRequestBuilder {
 #[cfg(feature = "full")]
 impl From<DescribeExpressGatewayServiceRequest> for DescribeExpressGatewayServiceRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeExpressGatewayServiceRequest) -> Self {
         DescribeExpressGatewayServiceRequestBuilder { inner: value }
     }
@@ -19586,6 +19850,7 @@ pub struct DescribeExpressGatewayServiceResponse {
 #[cfg(feature = "full")]
 impl DescribeExpressGatewayServiceResponse {
     /// A builder with every member unset: `DescribeExpressGatewayServiceResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeExpressGatewayServiceResponseBuilder {
         DescribeExpressGatewayServiceResponseBuilder::default()
     }
@@ -19635,6 +19900,7 @@ impl DescribeExpressGatewayServiceResponseBuilder {
 #[cfg(feature = "full")]
 impl From<DescribeExpressGatewayServiceResponse> for DescribeExpressGatewayServiceResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeExpressGatewayServiceResponse) -> Self {
         DescribeExpressGatewayServiceResponseBuilder { inner: value }
     }
@@ -19681,6 +19947,7 @@ pub struct DescribeGatewayAlbConfiguration {
 #[cfg(feature = "full")]
 impl DescribeGatewayAlbConfiguration {
     /// A builder with every member unset: `DescribeGatewayAlbConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeGatewayAlbConfigurationBuilder {
         DescribeGatewayAlbConfigurationBuilder::default()
     }
@@ -19880,6 +20147,7 @@ impl DescribeGatewayAlbConfigurationBuilder {
 #[cfg(feature = "full")]
 impl From<DescribeGatewayAlbConfiguration> for DescribeGatewayAlbConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeGatewayAlbConfiguration) -> Self {
         DescribeGatewayAlbConfigurationBuilder { inner: value }
     }
@@ -19908,6 +20176,7 @@ pub struct DescribeGatewayConfiguration {
 #[cfg(feature = "full")]
 impl DescribeGatewayConfiguration {
     /// A builder with every member unset: `DescribeGatewayConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeGatewayConfigurationBuilder {
         DescribeGatewayConfigurationBuilder::default()
     }
@@ -19957,6 +20226,7 @@ impl DescribeGatewayConfigurationBuilder {
 #[cfg(feature = "full")]
 impl From<DescribeGatewayConfiguration> for DescribeGatewayConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeGatewayConfiguration) -> Self {
         DescribeGatewayConfigurationBuilder { inner: value }
     }
@@ -19987,6 +20257,7 @@ pub struct DescribeGatewayRequest {
 #[cfg(feature = "full")]
 impl DescribeGatewayRequest {
     /// A builder with every member unset: `DescribeGatewayRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeGatewayRequestBuilder {
         DescribeGatewayRequestBuilder::default()
     }
@@ -20036,6 +20307,7 @@ impl DescribeGatewayRequestBuilder {
 #[cfg(feature = "full")]
 impl From<DescribeGatewayRequest> for DescribeGatewayRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeGatewayRequest) -> Self {
         DescribeGatewayRequestBuilder { inner: value }
     }
@@ -20070,6 +20342,7 @@ pub struct DescribeGatewayResourcesRequest {
 #[cfg(feature = "full")]
 impl DescribeGatewayResourcesRequest {
     /// A builder with every member unset: `DescribeGatewayResourcesRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeGatewayResourcesRequestBuilder {
         DescribeGatewayResourcesRequestBuilder::default()
     }
@@ -20151,6 +20424,7 @@ impl DescribeGatewayResourcesRequestBuilder {
 #[cfg(feature = "full")]
 impl From<DescribeGatewayResourcesRequest> for DescribeGatewayResourcesRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeGatewayResourcesRequest) -> Self {
         DescribeGatewayResourcesRequestBuilder { inner: value }
     }
@@ -20183,6 +20457,7 @@ pub struct DescribeGatewayResourcesResponse {
 #[cfg(feature = "full")]
 impl DescribeGatewayResourcesResponse {
     /// A builder with every member unset: `DescribeGatewayResourcesResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeGatewayResourcesResponseBuilder {
         DescribeGatewayResourcesResponseBuilder::default()
     }
@@ -20248,6 +20523,7 @@ impl DescribeGatewayResourcesResponseBuilder {
 #[cfg(feature = "full")]
 impl From<DescribeGatewayResourcesResponse> for DescribeGatewayResourcesResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeGatewayResourcesResponse) -> Self {
         DescribeGatewayResourcesResponseBuilder { inner: value }
     }
@@ -20278,6 +20554,7 @@ pub struct DescribeGatewayResponse {
 #[cfg(feature = "full")]
 impl DescribeGatewayResponse {
     /// A builder with every member unset: `DescribeGatewayResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeGatewayResponseBuilder {
         DescribeGatewayResponseBuilder::default()
     }
@@ -20327,6 +20604,7 @@ impl DescribeGatewayResponseBuilder {
 #[cfg(feature = "full")]
 impl From<DescribeGatewayResponse> for DescribeGatewayResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeGatewayResponse) -> Self {
         DescribeGatewayResponseBuilder { inner: value }
     }
@@ -20357,6 +20635,7 @@ pub struct DescribeGatewayRouteRequest {
 #[cfg(feature = "full")]
 impl DescribeGatewayRouteRequest {
     /// A builder with every member unset: `DescribeGatewayRouteRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeGatewayRouteRequestBuilder {
         DescribeGatewayRouteRequestBuilder::default()
     }
@@ -20406,6 +20685,7 @@ impl DescribeGatewayRouteRequestBuilder {
 #[cfg(feature = "full")]
 impl From<DescribeGatewayRouteRequest> for DescribeGatewayRouteRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeGatewayRouteRequest) -> Self {
         DescribeGatewayRouteRequestBuilder { inner: value }
     }
@@ -20436,6 +20716,7 @@ pub struct DescribeGatewayRouteResponse {
 #[cfg(feature = "full")]
 impl DescribeGatewayRouteResponse {
     /// A builder with every member unset: `DescribeGatewayRouteResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeGatewayRouteResponseBuilder {
         DescribeGatewayRouteResponseBuilder::default()
     }
@@ -20485,6 +20766,7 @@ impl DescribeGatewayRouteResponseBuilder {
 #[cfg(feature = "full")]
 impl From<DescribeGatewayRouteResponse> for DescribeGatewayRouteResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeGatewayRouteResponse) -> Self {
         DescribeGatewayRouteResponseBuilder { inner: value }
     }
@@ -20515,6 +20797,7 @@ pub struct DescribeServiceDeploymentsRequest {
 #[cfg(feature = "full")]
 impl DescribeServiceDeploymentsRequest {
     /// A builder with every member unset: `DescribeServiceDeploymentsRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeServiceDeploymentsRequestBuilder {
         DescribeServiceDeploymentsRequestBuilder::default()
     }
@@ -20567,6 +20850,7 @@ impl DescribeServiceDeploymentsRequestBuilder {
 #[cfg(feature = "full")]
 impl From<DescribeServiceDeploymentsRequest> for DescribeServiceDeploymentsRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeServiceDeploymentsRequest) -> Self {
         DescribeServiceDeploymentsRequestBuilder { inner: value }
     }
@@ -20599,6 +20883,7 @@ pub struct DescribeServiceDeploymentsResponse {
 #[cfg(feature = "full")]
 impl DescribeServiceDeploymentsResponse {
     /// A builder with every member unset: `DescribeServiceDeploymentsResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeServiceDeploymentsResponseBuilder {
         DescribeServiceDeploymentsResponseBuilder::default()
     }
@@ -20670,6 +20955,7 @@ impl DescribeServiceDeploymentsResponseBuilder {
 #[cfg(feature = "full")]
 impl From<DescribeServiceDeploymentsResponse> for DescribeServiceDeploymentsResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeServiceDeploymentsResponse) -> Self {
         DescribeServiceDeploymentsResponseBuilder { inner: value }
     }
@@ -20700,6 +20986,7 @@ pub struct DescribeServiceRevisionsRequest {
 #[cfg(feature = "full")]
 impl DescribeServiceRevisionsRequest {
     /// A builder with every member unset: `DescribeServiceRevisionsRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeServiceRevisionsRequestBuilder {
         DescribeServiceRevisionsRequestBuilder::default()
     }
@@ -20752,6 +21039,7 @@ impl DescribeServiceRevisionsRequestBuilder {
 #[cfg(feature = "full")]
 impl From<DescribeServiceRevisionsRequest> for DescribeServiceRevisionsRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeServiceRevisionsRequest) -> Self {
         DescribeServiceRevisionsRequestBuilder { inner: value }
     }
@@ -20784,6 +21072,7 @@ pub struct DescribeServiceRevisionsResponse {
 #[cfg(feature = "full")]
 impl DescribeServiceRevisionsResponse {
     /// A builder with every member unset: `DescribeServiceRevisionsResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeServiceRevisionsResponseBuilder {
         DescribeServiceRevisionsResponseBuilder::default()
     }
@@ -20855,6 +21144,7 @@ impl DescribeServiceRevisionsResponseBuilder {
 #[cfg(feature = "full")]
 impl From<DescribeServiceRevisionsResponse> for DescribeServiceRevisionsResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeServiceRevisionsResponse) -> Self {
         DescribeServiceRevisionsResponseBuilder { inner: value }
     }
@@ -20893,6 +21183,7 @@ pub struct DescribeServicesRequest {
 
 impl DescribeServicesRequest {
     /// A builder with every member unset: `DescribeServicesRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeServicesRequestBuilder {
         DescribeServicesRequestBuilder::default()
     }
@@ -20983,6 +21274,7 @@ impl DescribeServicesRequestBuilder {
 
 impl From<DescribeServicesRequest> for DescribeServicesRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeServicesRequest) -> Self {
         DescribeServicesRequestBuilder { inner: value }
     }
@@ -21012,6 +21304,7 @@ pub struct DescribeServicesResponse {
 
 impl DescribeServicesResponse {
     /// A builder with every member unset: `DescribeServicesResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeServicesResponseBuilder {
         DescribeServicesResponseBuilder::default()
     }
@@ -21080,6 +21373,7 @@ impl DescribeServicesResponseBuilder {
 
 impl From<DescribeServicesResponse> for DescribeServicesResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeServicesResponse) -> Self {
         DescribeServicesResponseBuilder { inner: value }
     }
@@ -21113,6 +21407,7 @@ pub struct DescribeTaskDefinitionRequest {
 
 impl DescribeTaskDefinitionRequest {
     /// A builder with every member unset: `DescribeTaskDefinitionRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeTaskDefinitionRequestBuilder {
         DescribeTaskDefinitionRequestBuilder::default()
     }
@@ -21182,6 +21477,7 @@ impl DescribeTaskDefinitionRequestBuilder {
 
 impl From<DescribeTaskDefinitionRequest> for DescribeTaskDefinitionRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeTaskDefinitionRequest) -> Self {
         DescribeTaskDefinitionRequestBuilder { inner: value }
     }
@@ -21211,6 +21507,7 @@ pub struct DescribeTaskDefinitionResponse {
 
 impl DescribeTaskDefinitionResponse {
     /// A builder with every member unset: `DescribeTaskDefinitionResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeTaskDefinitionResponseBuilder {
         DescribeTaskDefinitionResponseBuilder::default()
     }
@@ -21276,6 +21573,7 @@ impl DescribeTaskDefinitionResponseBuilder {
 
 impl From<DescribeTaskDefinitionResponse> for DescribeTaskDefinitionResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeTaskDefinitionResponse) -> Self {
         DescribeTaskDefinitionResponseBuilder { inner: value }
     }
@@ -21317,6 +21615,7 @@ pub struct DescribeTaskSetsRequest {
 
 impl DescribeTaskSetsRequest {
     /// A builder with every member unset: `DescribeTaskSetsRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeTaskSetsRequestBuilder {
         DescribeTaskSetsRequestBuilder::default()
     }
@@ -21425,6 +21724,7 @@ impl DescribeTaskSetsRequestBuilder {
 
 impl From<DescribeTaskSetsRequest> for DescribeTaskSetsRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeTaskSetsRequest) -> Self {
         DescribeTaskSetsRequestBuilder { inner: value }
     }
@@ -21454,6 +21754,7 @@ pub struct DescribeTaskSetsResponse {
 
 impl DescribeTaskSetsResponse {
     /// A builder with every member unset: `DescribeTaskSetsResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeTaskSetsResponseBuilder {
         DescribeTaskSetsResponseBuilder::default()
     }
@@ -21522,6 +21823,7 @@ impl DescribeTaskSetsResponseBuilder {
 
 impl From<DescribeTaskSetsResponse> for DescribeTaskSetsResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeTaskSetsResponse) -> Self {
         DescribeTaskSetsResponseBuilder { inner: value }
     }
@@ -21555,6 +21857,7 @@ pub struct DescribeTasksRequest {
 #[cfg(feature = "full")]
 impl DescribeTasksRequest {
     /// A builder with every member unset: `DescribeTasksRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeTasksRequestBuilder {
         DescribeTasksRequestBuilder::default()
     }
@@ -21642,6 +21945,7 @@ impl DescribeTasksRequestBuilder {
 #[cfg(feature = "full")]
 impl From<DescribeTasksRequest> for DescribeTasksRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeTasksRequest) -> Self {
         DescribeTasksRequestBuilder { inner: value }
     }
@@ -21674,6 +21978,7 @@ pub struct DescribeTasksResponse {
 #[cfg(feature = "full")]
 impl DescribeTasksResponse {
     /// A builder with every member unset: `DescribeTasksResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DescribeTasksResponseBuilder {
         DescribeTasksResponseBuilder::default()
     }
@@ -21745,6 +22050,7 @@ impl DescribeTasksResponseBuilder {
 #[cfg(feature = "full")]
 impl From<DescribeTasksResponse> for DescribeTasksResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DescribeTasksResponse) -> Self {
         DescribeTasksResponseBuilder { inner: value }
     }
@@ -21788,6 +22094,7 @@ pub struct Device {
 
 impl Device {
     /// A builder with every member unset: `Device::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DeviceBuilder {
         DeviceBuilder::default()
     }
@@ -21869,6 +22176,7 @@ impl DeviceBuilder {
 
 impl From<Device> for DeviceBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: Device) -> Self {
         DeviceBuilder { inner: value }
     }
@@ -21910,6 +22218,7 @@ pub struct DisassociateGatewayFromClusterRequest {
 #[cfg(feature = "full")]
 impl DisassociateGatewayFromClusterRequest {
     /// A builder with every member unset: `DisassociateGatewayFromClusterRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DisassociateGatewayFromClusterRequestBuilder {
         DisassociateGatewayFromClusterRequestBuilder::default()
     }
@@ -21975,6 +22284,7 @@ impl DisassociateGatewayFromClusterRequestBuilder {
 #[cfg(feature = "full")]
 impl From<DisassociateGatewayFromClusterRequest> for DisassociateGatewayFromClusterRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DisassociateGatewayFromClusterRequest) -> Self {
         DisassociateGatewayFromClusterRequestBuilder { inner: value }
     }
@@ -22009,6 +22319,7 @@ pub struct DisassociateGatewayFromClusterResponse {
 #[cfg(feature = "full")]
 impl DisassociateGatewayFromClusterResponse {
     /// A builder with every member unset: `DisassociateGatewayFromClusterResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DisassociateGatewayFromClusterResponseBuilder {
         DisassociateGatewayFromClusterResponseBuilder::default()
     }
@@ -22092,6 +22403,7 @@ impl From<DisassociateGatewayFromClusterResponse>
     for DisassociateGatewayFromClusterResponseBuilder
 {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DisassociateGatewayFromClusterResponse) -> Self {
         DisassociateGatewayFromClusterResponseBuilder { inner: value }
     }
@@ -22124,6 +22436,7 @@ pub struct DiscoverPollEndpointRequest {
 #[cfg(feature = "full")]
 impl DiscoverPollEndpointRequest {
     /// A builder with every member unset: `DiscoverPollEndpointRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DiscoverPollEndpointRequestBuilder {
         DiscoverPollEndpointRequestBuilder::default()
     }
@@ -22189,6 +22502,7 @@ impl DiscoverPollEndpointRequestBuilder {
 #[cfg(feature = "full")]
 impl From<DiscoverPollEndpointRequest> for DiscoverPollEndpointRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DiscoverPollEndpointRequest) -> Self {
         DiscoverPollEndpointRequestBuilder { inner: value }
     }
@@ -22223,6 +22537,7 @@ pub struct DiscoverPollEndpointResponse {
 #[cfg(feature = "full")]
 impl DiscoverPollEndpointResponse {
     /// A builder with every member unset: `DiscoverPollEndpointResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DiscoverPollEndpointResponseBuilder {
         DiscoverPollEndpointResponseBuilder::default()
     }
@@ -22304,6 +22619,7 @@ impl DiscoverPollEndpointResponseBuilder {
 #[cfg(feature = "full")]
 impl From<DiscoverPollEndpointResponse> for DiscoverPollEndpointResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DiscoverPollEndpointResponse) -> Self {
         DiscoverPollEndpointResponseBuilder { inner: value }
     }
@@ -22338,6 +22654,7 @@ pub struct DockerVolumeConfiguration {
 
 impl DockerVolumeConfiguration {
     /// A builder with every member unset: `DockerVolumeConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> DockerVolumeConfigurationBuilder {
         DockerVolumeConfigurationBuilder::default()
     }
@@ -22454,6 +22771,7 @@ impl DockerVolumeConfigurationBuilder {
 
 impl From<DockerVolumeConfiguration> for DockerVolumeConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: DockerVolumeConfiguration) -> Self {
         DockerVolumeConfigurationBuilder { inner: value }
     }
@@ -22491,6 +22809,7 @@ pub struct EBSTagSpecification {
 
 impl EBSTagSpecification {
     /// A builder with every member unset: `EBSTagSpecification::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> EBSTagSpecificationBuilder {
         EBSTagSpecificationBuilder::default()
     }
@@ -22572,6 +22891,7 @@ impl EBSTagSpecificationBuilder {
 
 impl From<EBSTagSpecification> for EBSTagSpecificationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: EBSTagSpecification) -> Self {
         EBSTagSpecificationBuilder { inner: value }
     }
@@ -22617,6 +22937,7 @@ pub struct ECSExpressGatewayService {
 #[cfg(feature = "full")]
 impl ECSExpressGatewayService {
     /// A builder with every member unset: `ECSExpressGatewayService::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ECSExpressGatewayServiceBuilder {
         ECSExpressGatewayServiceBuilder::default()
     }
@@ -22822,6 +23143,7 @@ impl ECSExpressGatewayServiceBuilder {
 #[cfg(feature = "full")]
 impl From<ECSExpressGatewayService> for ECSExpressGatewayServiceBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ECSExpressGatewayService) -> Self {
         ECSExpressGatewayServiceBuilder { inner: value }
     }
@@ -22860,6 +23182,7 @@ pub struct ECSManagedResources {
 #[cfg(feature = "full")]
 impl ECSManagedResources {
     /// A builder with every member unset: `ECSManagedResources::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ECSManagedResourcesBuilder {
         ECSManagedResourcesBuilder::default()
     }
@@ -23004,6 +23327,7 @@ impl ECSManagedResourcesBuilder {
 #[cfg(feature = "full")]
 impl From<ECSManagedResources> for ECSManagedResourcesBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ECSManagedResources) -> Self {
         ECSManagedResourcesBuilder { inner: value }
     }
@@ -23032,6 +23356,7 @@ pub struct EFSAuthorizationConfig {
 
 impl EFSAuthorizationConfig {
     /// A builder with every member unset: `EFSAuthorizationConfig::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> EFSAuthorizationConfigBuilder {
         EFSAuthorizationConfigBuilder::default()
     }
@@ -23094,6 +23419,7 @@ impl EFSAuthorizationConfigBuilder {
 
 impl From<EFSAuthorizationConfig> for EFSAuthorizationConfigBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: EFSAuthorizationConfig) -> Self {
         EFSAuthorizationConfigBuilder { inner: value }
     }
@@ -23147,6 +23473,7 @@ pub struct EFSVolumeConfiguration {
 
 impl EFSVolumeConfiguration {
     /// A builder with every member unset: `EFSVolumeConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> EFSVolumeConfigurationBuilder {
         EFSVolumeConfigurationBuilder::default()
     }
@@ -23257,6 +23584,7 @@ impl EFSVolumeConfigurationBuilder {
 
 impl From<EFSVolumeConfiguration> for EFSVolumeConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: EFSVolumeConfiguration) -> Self {
         EFSVolumeConfigurationBuilder { inner: value }
     }
@@ -23290,6 +23618,7 @@ pub struct ElbGatewayResources {
 #[cfg(feature = "full")]
 impl ElbGatewayResources {
     /// A builder with every member unset: `ElbGatewayResources::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ElbGatewayResourcesBuilder {
         ElbGatewayResourcesBuilder::default()
     }
@@ -23390,6 +23719,7 @@ impl ElbGatewayResourcesBuilder {
 #[cfg(feature = "full")]
 impl From<ElbGatewayResources> for ElbGatewayResourcesBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ElbGatewayResources) -> Self {
         ElbGatewayResourcesBuilder { inner: value }
     }
@@ -23418,6 +23748,7 @@ pub struct EnvironmentFile {
 
 impl EnvironmentFile {
     /// A builder with every member unset: `EnvironmentFile::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> EnvironmentFileBuilder {
         EnvironmentFileBuilder::default()
     }
@@ -23480,6 +23811,7 @@ impl EnvironmentFileBuilder {
 
 impl From<EnvironmentFile> for EnvironmentFileBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: EnvironmentFile) -> Self {
         EnvironmentFileBuilder { inner: value }
     }
@@ -23513,6 +23845,7 @@ pub struct EphemeralStorage {
 
 impl EphemeralStorage {
     /// A builder with every member unset: `EphemeralStorage::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> EphemeralStorageBuilder {
         EphemeralStorageBuilder::default()
     }
@@ -23559,6 +23892,7 @@ impl EphemeralStorageBuilder {
 
 impl From<EphemeralStorage> for EphemeralStorageBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: EphemeralStorage) -> Self {
         EphemeralStorageBuilder { inner: value }
     }
@@ -23588,6 +23922,7 @@ pub struct ExecuteCommandConfiguration {
 
 impl ExecuteCommandConfiguration {
     /// A builder with every member unset: `ExecuteCommandConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ExecuteCommandConfigurationBuilder {
         ExecuteCommandConfigurationBuilder::default()
     }
@@ -23666,6 +24001,7 @@ impl ExecuteCommandConfigurationBuilder {
 
 impl From<ExecuteCommandConfiguration> for ExecuteCommandConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ExecuteCommandConfiguration) -> Self {
         ExecuteCommandConfigurationBuilder { inner: value }
     }
@@ -23699,6 +24035,7 @@ pub struct ExecuteCommandLogConfiguration {
 
 impl ExecuteCommandLogConfiguration {
     /// A builder with every member unset: `ExecuteCommandLogConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ExecuteCommandLogConfigurationBuilder {
         ExecuteCommandLogConfigurationBuilder::default()
     }
@@ -23809,6 +24146,7 @@ impl ExecuteCommandLogConfigurationBuilder {
 
 impl From<ExecuteCommandLogConfiguration> for ExecuteCommandLogConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ExecuteCommandLogConfiguration) -> Self {
         ExecuteCommandLogConfigurationBuilder { inner: value }
     }
@@ -23858,6 +24196,7 @@ pub struct ExecuteCommandRequest {
 #[cfg(feature = "full")]
 impl ExecuteCommandRequest {
     /// A builder with every member unset: `ExecuteCommandRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ExecuteCommandRequestBuilder {
         ExecuteCommandRequestBuilder::default()
     }
@@ -23971,6 +24310,7 @@ impl ExecuteCommandRequestBuilder {
 #[cfg(feature = "full")]
 impl From<ExecuteCommandRequest> for ExecuteCommandRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ExecuteCommandRequest) -> Self {
         ExecuteCommandRequestBuilder { inner: value }
     }
@@ -24011,6 +24351,7 @@ pub struct ExecuteCommandResponse {
 #[cfg(feature = "full")]
 impl ExecuteCommandResponse {
     /// A builder with every member unset: `ExecuteCommandResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ExecuteCommandResponseBuilder {
         ExecuteCommandResponseBuilder::default()
     }
@@ -24140,6 +24481,7 @@ impl ExecuteCommandResponseBuilder {
 #[cfg(feature = "full")]
 impl From<ExecuteCommandResponse> for ExecuteCommandResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ExecuteCommandResponse) -> Self {
         ExecuteCommandResponseBuilder { inner: value }
     }
@@ -24210,6 +24552,7 @@ impl std::fmt::Debug for ExpressGatewayContainer {
 #[cfg(feature = "full")]
 impl ExpressGatewayContainer {
     /// A builder with every member unset: `ExpressGatewayContainer::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ExpressGatewayContainerBuilder {
         ExpressGatewayContainerBuilder::default()
     }
@@ -24376,6 +24719,7 @@ impl ExpressGatewayContainerBuilder {
 #[cfg(feature = "full")]
 impl From<ExpressGatewayContainer> for ExpressGatewayContainerBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ExpressGatewayContainer) -> Self {
         ExpressGatewayContainerBuilder { inner: value }
     }
@@ -24404,6 +24748,7 @@ pub struct ExpressGatewayRepositoryCredentials {
 #[cfg(feature = "full")]
 impl ExpressGatewayRepositoryCredentials {
     /// A builder with every member unset: `ExpressGatewayRepositoryCredentials::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ExpressGatewayRepositoryCredentialsBuilder {
         ExpressGatewayRepositoryCredentialsBuilder::default()
     }
@@ -24453,6 +24798,7 @@ impl ExpressGatewayRepositoryCredentialsBuilder {
 #[cfg(feature = "full")]
 impl From<ExpressGatewayRepositoryCredentials> for ExpressGatewayRepositoryCredentialsBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ExpressGatewayRepositoryCredentials) -> Self {
         ExpressGatewayRepositoryCredentialsBuilder { inner: value }
     }
@@ -24487,6 +24833,7 @@ pub struct ExpressGatewayScalingTarget {
 #[cfg(feature = "full")]
 impl ExpressGatewayScalingTarget {
     /// A builder with every member unset: `ExpressGatewayScalingTarget::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ExpressGatewayScalingTargetBuilder {
         ExpressGatewayScalingTargetBuilder::default()
     }
@@ -24590,6 +24937,7 @@ impl ExpressGatewayScalingTargetBuilder {
 #[cfg(feature = "full")]
 impl From<ExpressGatewayScalingTarget> for ExpressGatewayScalingTargetBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ExpressGatewayScalingTarget) -> Self {
         ExpressGatewayScalingTargetBuilder { inner: value }
     }
@@ -24620,6 +24968,7 @@ pub struct ExpressGatewayServiceAwsLogsConfiguration {
 #[cfg(feature = "full")]
 impl ExpressGatewayServiceAwsLogsConfiguration {
     /// A builder with every member unset: `ExpressGatewayServiceAwsLogsConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ExpressGatewayServiceAwsLogsConfigurationBuilder {
         ExpressGatewayServiceAwsLogsConfigurationBuilder::default()
     }
@@ -24687,6 +25036,7 @@ impl From<ExpressGatewayServiceAwsLogsConfiguration>
     for ExpressGatewayServiceAwsLogsConfigurationBuilder
 {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ExpressGatewayServiceAwsLogsConfiguration) -> Self {
         ExpressGatewayServiceAwsLogsConfigurationBuilder { inner: value }
     }
@@ -24739,6 +25089,7 @@ pub struct ExpressGatewayServiceConfiguration {
 #[cfg(feature = "full")]
 impl ExpressGatewayServiceConfiguration {
     /// A builder with every member unset: `ExpressGatewayServiceConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ExpressGatewayServiceConfigurationBuilder {
         ExpressGatewayServiceConfigurationBuilder::default()
     }
@@ -24989,6 +25340,7 @@ impl ExpressGatewayServiceConfigurationBuilder {
 #[cfg(feature = "full")]
 impl From<ExpressGatewayServiceConfiguration> for ExpressGatewayServiceConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ExpressGatewayServiceConfiguration) -> Self {
         ExpressGatewayServiceConfigurationBuilder { inner: value }
     }
@@ -25028,6 +25380,7 @@ pub struct ExpressGatewayServiceNetworkConfiguration {
 #[cfg(feature = "full")]
 impl ExpressGatewayServiceNetworkConfiguration {
     /// A builder with every member unset: `ExpressGatewayServiceNetworkConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ExpressGatewayServiceNetworkConfigurationBuilder {
         ExpressGatewayServiceNetworkConfigurationBuilder::default()
     }
@@ -25101,6 +25454,7 @@ impl From<ExpressGatewayServiceNetworkConfiguration>
     for ExpressGatewayServiceNetworkConfigurationBuilder
 {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ExpressGatewayServiceNetworkConfiguration) -> Self {
         ExpressGatewayServiceNetworkConfigurationBuilder { inner: value }
     }
@@ -25144,6 +25498,7 @@ pub struct ExpressGatewayServiceStatus {
 #[cfg(feature = "full")]
 impl ExpressGatewayServiceStatus {
     /// A builder with every member unset: `ExpressGatewayServiceStatus::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ExpressGatewayServiceStatusBuilder {
         ExpressGatewayServiceStatusBuilder::default()
     }
@@ -25209,6 +25564,7 @@ impl ExpressGatewayServiceStatusBuilder {
 #[cfg(feature = "full")]
 impl From<ExpressGatewayServiceStatus> for ExpressGatewayServiceStatusBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ExpressGatewayServiceStatus) -> Self {
         ExpressGatewayServiceStatusBuilder { inner: value }
     }
@@ -25250,6 +25606,7 @@ pub struct FSxWindowsFileServerAuthorizationConfig {
 
 impl FSxWindowsFileServerAuthorizationConfig {
     /// A builder with every member unset: `FSxWindowsFileServerAuthorizationConfig::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> FSxWindowsFileServerAuthorizationConfigBuilder {
         FSxWindowsFileServerAuthorizationConfigBuilder::default()
     }
@@ -25314,6 +25671,7 @@ impl From<FSxWindowsFileServerAuthorizationConfig>
     for FSxWindowsFileServerAuthorizationConfigBuilder
 {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: FSxWindowsFileServerAuthorizationConfig) -> Self {
         FSxWindowsFileServerAuthorizationConfigBuilder { inner: value }
     }
@@ -25343,6 +25701,7 @@ pub struct FSxWindowsFileServerVolumeConfiguration {
 
 impl FSxWindowsFileServerVolumeConfiguration {
     /// A builder with every member unset: `FSxWindowsFileServerVolumeConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> FSxWindowsFileServerVolumeConfigurationBuilder {
         FSxWindowsFileServerVolumeConfigurationBuilder::default()
     }
@@ -25429,6 +25788,7 @@ impl From<FSxWindowsFileServerVolumeConfiguration>
     for FSxWindowsFileServerVolumeConfigurationBuilder
 {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: FSxWindowsFileServerVolumeConfiguration) -> Self {
         FSxWindowsFileServerVolumeConfigurationBuilder { inner: value }
     }
@@ -25458,6 +25818,7 @@ pub struct Failure {
 
 impl Failure {
     /// A builder with every member unset: `Failure::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> FailureBuilder {
         FailureBuilder::default()
     }
@@ -25536,6 +25897,7 @@ impl FailureBuilder {
 
 impl From<Failure> for FailureBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: Failure) -> Self {
         FailureBuilder { inner: value }
     }
@@ -25561,6 +25923,7 @@ pub struct FirelensConfiguration {
 
 impl FirelensConfiguration {
     /// A builder with every member unset: `FirelensConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> FirelensConfigurationBuilder {
         FirelensConfigurationBuilder::default()
     }
@@ -25626,6 +25989,7 @@ impl FirelensConfigurationBuilder {
 
 impl From<FirelensConfiguration> for FirelensConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: FirelensConfiguration) -> Self {
         FirelensConfigurationBuilder { inner: value }
     }
@@ -25687,6 +26051,7 @@ pub struct Gateway {
 #[cfg(feature = "full")]
 impl Gateway {
     /// A builder with every member unset: `Gateway::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GatewayBuilder {
         GatewayBuilder::default()
     }
@@ -25934,6 +26299,7 @@ impl GatewayBuilder {
 #[cfg(feature = "full")]
 impl From<Gateway> for GatewayBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: Gateway) -> Self {
         GatewayBuilder { inner: value }
     }
@@ -25984,6 +26350,7 @@ pub struct GatewayAlbTestTrafficRules {
 #[cfg(feature = "full")]
 impl GatewayAlbTestTrafficRules {
     /// A builder with every member unset: `GatewayAlbTestTrafficRules::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GatewayAlbTestTrafficRulesBuilder {
         GatewayAlbTestTrafficRulesBuilder::default()
     }
@@ -26033,6 +26400,7 @@ impl GatewayAlbTestTrafficRulesBuilder {
 #[cfg(feature = "full")]
 impl From<GatewayAlbTestTrafficRules> for GatewayAlbTestTrafficRulesBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: GatewayAlbTestTrafficRules) -> Self {
         GatewayAlbTestTrafficRulesBuilder { inner: value }
     }
@@ -26078,6 +26446,7 @@ pub struct GatewayClusterAssociationSummary {
 #[cfg(feature = "full")]
 impl GatewayClusterAssociationSummary {
     /// A builder with every member unset: `GatewayClusterAssociationSummary::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GatewayClusterAssociationSummaryBuilder {
         GatewayClusterAssociationSummaryBuilder::default()
     }
@@ -26159,6 +26528,7 @@ impl GatewayClusterAssociationSummaryBuilder {
 #[cfg(feature = "full")]
 impl From<GatewayClusterAssociationSummary> for GatewayClusterAssociationSummaryBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: GatewayClusterAssociationSummary) -> Self {
         GatewayClusterAssociationSummaryBuilder { inner: value }
     }
@@ -26187,6 +26557,7 @@ pub struct GatewayConfiguration {
 #[cfg(feature = "full")]
 impl GatewayConfiguration {
     /// A builder with every member unset: `GatewayConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GatewayConfigurationBuilder {
         GatewayConfigurationBuilder::default()
     }
@@ -26236,6 +26607,7 @@ impl GatewayConfigurationBuilder {
 #[cfg(feature = "full")]
 impl From<GatewayConfiguration> for GatewayConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: GatewayConfiguration) -> Self {
         GatewayConfigurationBuilder { inner: value }
     }
@@ -26276,6 +26648,7 @@ pub struct GatewayConnection {
 #[cfg(feature = "full")]
 impl GatewayConnection {
     /// A builder with every member unset: `GatewayConnection::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GatewayConnectionBuilder {
         GatewayConnectionBuilder::default()
     }
@@ -26421,6 +26794,7 @@ impl GatewayConnectionBuilder {
 #[cfg(feature = "full")]
 impl From<GatewayConnection> for GatewayConnectionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: GatewayConnection) -> Self {
         GatewayConnectionBuilder { inner: value }
     }
@@ -26463,6 +26837,7 @@ pub struct GatewayConnectionAlbResources {
 #[cfg(feature = "full")]
 impl GatewayConnectionAlbResources {
     /// A builder with every member unset: `GatewayConnectionAlbResources::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GatewayConnectionAlbResourcesBuilder {
         GatewayConnectionAlbResourcesBuilder::default()
     }
@@ -26627,6 +27002,7 @@ impl GatewayConnectionAlbResourcesBuilder {
 #[cfg(feature = "full")]
 impl From<GatewayConnectionAlbResources> for GatewayConnectionAlbResourcesBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: GatewayConnectionAlbResources) -> Self {
         GatewayConnectionAlbResourcesBuilder { inner: value }
     }
@@ -26655,6 +27031,7 @@ pub struct GatewayConnectionResources {
 #[cfg(feature = "full")]
 impl GatewayConnectionResources {
     /// A builder with every member unset: `GatewayConnectionResources::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GatewayConnectionResourcesBuilder {
         GatewayConnectionResourcesBuilder::default()
     }
@@ -26710,6 +27087,7 @@ impl GatewayConnectionResourcesBuilder {
 #[cfg(feature = "full")]
 impl From<GatewayConnectionResources> for GatewayConnectionResourcesBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: GatewayConnectionResources) -> Self {
         GatewayConnectionResourcesBuilder { inner: value }
     }
@@ -26742,6 +27120,7 @@ pub struct GatewayConnector {
 
 impl GatewayConnector {
     /// A builder with every member unset: `GatewayConnector::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GatewayConnectorBuilder {
         GatewayConnectorBuilder::default()
     }
@@ -26842,6 +27221,7 @@ impl GatewayConnectorBuilder {
 
 impl From<GatewayConnector> for GatewayConnectorBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: GatewayConnector) -> Self {
         GatewayConnectorBuilder { inner: value }
     }
@@ -26867,6 +27247,7 @@ pub struct GatewayConnectorDeregistrationDelay {
 
 impl GatewayConnectorDeregistrationDelay {
     /// A builder with every member unset: `GatewayConnectorDeregistrationDelay::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GatewayConnectorDeregistrationDelayBuilder {
         GatewayConnectorDeregistrationDelayBuilder::default()
     }
@@ -26913,6 +27294,7 @@ impl GatewayConnectorDeregistrationDelayBuilder {
 
 impl From<GatewayConnectorDeregistrationDelay> for GatewayConnectorDeregistrationDelayBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: GatewayConnectorDeregistrationDelay) -> Self {
         GatewayConnectorDeregistrationDelayBuilder { inner: value }
     }
@@ -26938,6 +27320,7 @@ pub struct GatewayConnectorFilters {
 
 impl GatewayConnectorFilters {
     /// A builder with every member unset: `GatewayConnectorFilters::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GatewayConnectorFiltersBuilder {
         GatewayConnectorFiltersBuilder::default()
     }
@@ -26987,6 +27370,7 @@ impl GatewayConnectorFiltersBuilder {
 
 impl From<GatewayConnectorFilters> for GatewayConnectorFiltersBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: GatewayConnectorFilters) -> Self {
         GatewayConnectorFiltersBuilder { inner: value }
     }
@@ -27026,6 +27410,7 @@ pub struct GatewayConnectorHealthCheck {
 
 impl GatewayConnectorHealthCheck {
     /// A builder with every member unset: `GatewayConnectorHealthCheck::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GatewayConnectorHealthCheckBuilder {
         GatewayConnectorHealthCheckBuilder::default()
     }
@@ -27190,6 +27575,7 @@ impl GatewayConnectorHealthCheckBuilder {
 
 impl From<GatewayConnectorHealthCheck> for GatewayConnectorHealthCheckBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: GatewayConnectorHealthCheck) -> Self {
         GatewayConnectorHealthCheckBuilder { inner: value }
     }
@@ -27217,6 +27603,7 @@ pub struct GatewayConnectorHealthCheckMatcher {
 
 impl GatewayConnectorHealthCheckMatcher {
     /// A builder with every member unset: `GatewayConnectorHealthCheckMatcher::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GatewayConnectorHealthCheckMatcherBuilder {
         GatewayConnectorHealthCheckMatcherBuilder::default()
     }
@@ -27279,6 +27666,7 @@ impl GatewayConnectorHealthCheckMatcherBuilder {
 
 impl From<GatewayConnectorHealthCheckMatcher> for GatewayConnectorHealthCheckMatcherBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: GatewayConnectorHealthCheckMatcher) -> Self {
         GatewayConnectorHealthCheckMatcherBuilder { inner: value }
     }
@@ -27316,6 +27704,7 @@ pub struct GatewayElbAccessLogConfiguration {
 #[cfg(feature = "full")]
 impl GatewayElbAccessLogConfiguration {
     /// A builder with every member unset: `GatewayElbAccessLogConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GatewayElbAccessLogConfigurationBuilder {
         GatewayElbAccessLogConfigurationBuilder::default()
     }
@@ -27365,6 +27754,7 @@ impl GatewayElbAccessLogConfigurationBuilder {
 #[cfg(feature = "full")]
 impl From<GatewayElbAccessLogConfiguration> for GatewayElbAccessLogConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: GatewayElbAccessLogConfiguration) -> Self {
         GatewayElbAccessLogConfigurationBuilder { inner: value }
     }
@@ -27393,6 +27783,7 @@ pub struct GatewayElbAccessLogDestination {
 #[cfg(feature = "full")]
 impl GatewayElbAccessLogDestination {
     /// A builder with every member unset: `GatewayElbAccessLogDestination::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GatewayElbAccessLogDestinationBuilder {
         GatewayElbAccessLogDestinationBuilder::default()
     }
@@ -27442,6 +27833,7 @@ impl GatewayElbAccessLogDestinationBuilder {
 #[cfg(feature = "full")]
 impl From<GatewayElbAccessLogDestination> for GatewayElbAccessLogDestinationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: GatewayElbAccessLogDestination) -> Self {
         GatewayElbAccessLogDestinationBuilder { inner: value }
     }
@@ -27472,6 +27864,7 @@ pub struct GatewayElbAccessLogS3Destination {
 #[cfg(feature = "full")]
 impl GatewayElbAccessLogS3Destination {
     /// A builder with every member unset: `GatewayElbAccessLogS3Destination::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GatewayElbAccessLogS3DestinationBuilder {
         GatewayElbAccessLogS3DestinationBuilder::default()
     }
@@ -27537,6 +27930,7 @@ impl GatewayElbAccessLogS3DestinationBuilder {
 #[cfg(feature = "full")]
 impl From<GatewayElbAccessLogS3Destination> for GatewayElbAccessLogS3DestinationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: GatewayElbAccessLogS3Destination) -> Self {
         GatewayElbAccessLogS3DestinationBuilder { inner: value }
     }
@@ -27582,6 +27976,7 @@ pub struct GatewayElbNetworkConfiguration {
 #[cfg(feature = "full")]
 impl GatewayElbNetworkConfiguration {
     /// A builder with every member unset: `GatewayElbNetworkConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GatewayElbNetworkConfigurationBuilder {
         GatewayElbNetworkConfigurationBuilder::default()
     }
@@ -27666,6 +28061,7 @@ impl GatewayElbNetworkConfigurationBuilder {
 #[cfg(feature = "full")]
 impl From<GatewayElbNetworkConfiguration> for GatewayElbNetworkConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: GatewayElbNetworkConfiguration) -> Self {
         GatewayElbNetworkConfigurationBuilder { inner: value }
     }
@@ -27705,6 +28101,7 @@ pub struct GatewayInfrastructureResources {
 #[cfg(feature = "full")]
 impl GatewayInfrastructureResources {
     /// A builder with every member unset: `GatewayInfrastructureResources::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GatewayInfrastructureResourcesBuilder {
         GatewayInfrastructureResourcesBuilder::default()
     }
@@ -27757,6 +28154,7 @@ impl GatewayInfrastructureResourcesBuilder {
 #[cfg(feature = "full")]
 impl From<GatewayInfrastructureResources> for GatewayInfrastructureResourcesBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: GatewayInfrastructureResources) -> Self {
         GatewayInfrastructureResourcesBuilder { inner: value }
     }
@@ -27783,6 +28181,7 @@ pub struct GatewayNotFoundException {
 
 impl GatewayNotFoundException {
     /// A builder with every member unset: `GatewayNotFoundException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GatewayNotFoundExceptionBuilder {
         GatewayNotFoundExceptionBuilder::default()
     }
@@ -27829,6 +28228,7 @@ impl GatewayNotFoundExceptionBuilder {
 
 impl From<GatewayNotFoundException> for GatewayNotFoundExceptionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: GatewayNotFoundException) -> Self {
         GatewayNotFoundExceptionBuilder { inner: value }
     }
@@ -27860,6 +28260,7 @@ pub struct GatewayOperationError {
 #[cfg(feature = "full")]
 impl GatewayOperationError {
     /// A builder with every member unset: `GatewayOperationError::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GatewayOperationErrorBuilder {
         GatewayOperationErrorBuilder::default()
     }
@@ -27941,6 +28342,7 @@ impl GatewayOperationErrorBuilder {
 #[cfg(feature = "full")]
 impl From<GatewayOperationError> for GatewayOperationErrorBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: GatewayOperationError) -> Self {
         GatewayOperationErrorBuilder { inner: value }
     }
@@ -27971,6 +28373,7 @@ pub struct GatewayResourceFailure {
 #[cfg(feature = "full")]
 impl GatewayResourceFailure {
     /// A builder with every member unset: `GatewayResourceFailure::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GatewayResourceFailureBuilder {
         GatewayResourceFailureBuilder::default()
     }
@@ -28039,6 +28442,7 @@ impl GatewayResourceFailureBuilder {
 #[cfg(feature = "full")]
 impl From<GatewayResourceFailure> for GatewayResourceFailureBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: GatewayResourceFailure) -> Self {
         GatewayResourceFailureBuilder { inner: value }
     }
@@ -28069,6 +28473,7 @@ pub struct GatewayResources {
 #[cfg(feature = "full")]
 impl GatewayResources {
     /// A builder with every member unset: `GatewayResources::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GatewayResourcesBuilder {
         GatewayResourcesBuilder::default()
     }
@@ -28134,6 +28539,7 @@ impl GatewayResourcesBuilder {
 #[cfg(feature = "full")]
 impl From<GatewayResources> for GatewayResourcesBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: GatewayResources) -> Self {
         GatewayResourcesBuilder { inner: value }
     }
@@ -28172,6 +28578,7 @@ pub struct GatewayRoute {
 #[cfg(feature = "full")]
 impl GatewayRoute {
     /// A builder with every member unset: `GatewayRoute::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GatewayRouteBuilder {
         GatewayRouteBuilder::default()
     }
@@ -28301,6 +28708,7 @@ impl GatewayRouteBuilder {
 #[cfg(feature = "full")]
 impl From<GatewayRoute> for GatewayRouteBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: GatewayRoute) -> Self {
         GatewayRouteBuilder { inner: value }
     }
@@ -28341,6 +28749,7 @@ pub struct GatewayRouteAlbResources {
 #[cfg(feature = "full")]
 impl GatewayRouteAlbResources {
     /// A builder with every member unset: `GatewayRouteAlbResources::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GatewayRouteAlbResourcesBuilder {
         GatewayRouteAlbResourcesBuilder::default()
     }
@@ -28498,6 +28907,7 @@ impl GatewayRouteAlbResourcesBuilder {
 #[cfg(feature = "full")]
 impl From<GatewayRouteAlbResources> for GatewayRouteAlbResourcesBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: GatewayRouteAlbResources) -> Self {
         GatewayRouteAlbResourcesBuilder { inner: value }
     }
@@ -28528,6 +28938,7 @@ pub struct GatewayRouteLoadBalancerSecurityGroup {
 #[cfg(feature = "full")]
 impl GatewayRouteLoadBalancerSecurityGroup {
     /// A builder with every member unset: `GatewayRouteLoadBalancerSecurityGroup::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GatewayRouteLoadBalancerSecurityGroupBuilder {
         GatewayRouteLoadBalancerSecurityGroupBuilder::default()
     }
@@ -28596,6 +29007,7 @@ impl GatewayRouteLoadBalancerSecurityGroupBuilder {
 #[cfg(feature = "full")]
 impl From<GatewayRouteLoadBalancerSecurityGroup> for GatewayRouteLoadBalancerSecurityGroupBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: GatewayRouteLoadBalancerSecurityGroup) -> Self {
         GatewayRouteLoadBalancerSecurityGroupBuilder { inner: value }
     }
@@ -28624,6 +29036,7 @@ pub struct GatewayRouteResources {
 #[cfg(feature = "full")]
 impl GatewayRouteResources {
     /// A builder with every member unset: `GatewayRouteResources::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GatewayRouteResourcesBuilder {
         GatewayRouteResourcesBuilder::default()
     }
@@ -28676,6 +29089,7 @@ impl GatewayRouteResourcesBuilder {
 #[cfg(feature = "full")]
 impl From<GatewayRouteResources> for GatewayRouteResourcesBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: GatewayRouteResources) -> Self {
         GatewayRouteResourcesBuilder { inner: value }
     }
@@ -28735,6 +29149,7 @@ pub struct GatewayRouteSummary {
 #[cfg(feature = "full")]
 impl GatewayRouteSummary {
     /// A builder with every member unset: `GatewayRouteSummary::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GatewayRouteSummaryBuilder {
         GatewayRouteSummaryBuilder::default()
     }
@@ -28864,6 +29279,7 @@ impl GatewayRouteSummaryBuilder {
 #[cfg(feature = "full")]
 impl From<GatewayRouteSummary> for GatewayRouteSummaryBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: GatewayRouteSummary) -> Self {
         GatewayRouteSummaryBuilder { inner: value }
     }
@@ -28915,6 +29331,7 @@ pub struct GatewaySummary {
 #[cfg(feature = "full")]
 impl GatewaySummary {
     /// A builder with every member unset: `GatewaySummary::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GatewaySummaryBuilder {
         GatewaySummaryBuilder::default()
     }
@@ -29012,6 +29429,7 @@ impl GatewaySummaryBuilder {
 #[cfg(feature = "full")]
 impl From<GatewaySummary> for GatewaySummaryBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: GatewaySummary) -> Self {
         GatewaySummaryBuilder { inner: value }
     }
@@ -29042,6 +29460,7 @@ pub struct GatewayTestTrafficHeader {
 #[cfg(feature = "full")]
 impl GatewayTestTrafficHeader {
     /// A builder with every member unset: `GatewayTestTrafficHeader::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GatewayTestTrafficHeaderBuilder {
         GatewayTestTrafficHeaderBuilder::default()
     }
@@ -29110,6 +29529,7 @@ impl GatewayTestTrafficHeaderBuilder {
 #[cfg(feature = "full")]
 impl From<GatewayTestTrafficHeader> for GatewayTestTrafficHeaderBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: GatewayTestTrafficHeader) -> Self {
         GatewayTestTrafficHeaderBuilder { inner: value }
     }
@@ -29142,6 +29562,7 @@ pub struct GetTaskProtectionRequest {
 #[cfg(feature = "full")]
 impl GetTaskProtectionRequest {
     /// A builder with every member unset: `GetTaskProtectionRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GetTaskProtectionRequestBuilder {
         GetTaskProtectionRequestBuilder::default()
     }
@@ -29210,6 +29631,7 @@ impl GetTaskProtectionRequestBuilder {
 #[cfg(feature = "full")]
 impl From<GetTaskProtectionRequest> for GetTaskProtectionRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: GetTaskProtectionRequest) -> Self {
         GetTaskProtectionRequestBuilder { inner: value }
     }
@@ -29242,6 +29664,7 @@ pub struct GetTaskProtectionResponse {
 #[cfg(feature = "full")]
 impl GetTaskProtectionResponse {
     /// A builder with every member unset: `GetTaskProtectionResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GetTaskProtectionResponseBuilder {
         GetTaskProtectionResponseBuilder::default()
     }
@@ -29313,6 +29736,7 @@ impl GetTaskProtectionResponseBuilder {
 #[cfg(feature = "full")]
 impl From<GetTaskProtectionResponse> for GetTaskProtectionResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: GetTaskProtectionResponse) -> Self {
         GetTaskProtectionResponseBuilder { inner: value }
     }
@@ -29349,6 +29773,7 @@ pub struct GpuDevice {
 #[cfg(feature = "full")]
 impl GpuDevice {
     /// A builder with every member unset: `GpuDevice::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> GpuDeviceBuilder {
         GpuDeviceBuilder::default()
     }
@@ -29462,6 +29887,7 @@ impl GpuDeviceBuilder {
 #[cfg(feature = "full")]
 impl From<GpuDevice> for GpuDeviceBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: GpuDevice) -> Self {
         GpuDeviceBuilder { inner: value }
     }
@@ -29509,6 +29935,7 @@ pub struct HealthCheck {
 
 impl HealthCheck {
     /// A builder with every member unset: `HealthCheck::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> HealthCheckBuilder {
         HealthCheckBuilder::default()
     }
@@ -29622,6 +30049,7 @@ impl HealthCheckBuilder {
 
 impl From<HealthCheck> for HealthCheckBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: HealthCheck) -> Self {
         HealthCheckBuilder { inner: value }
     }
@@ -29662,6 +30090,7 @@ pub struct HostEntry {
 
 impl HostEntry {
     /// A builder with every member unset: `HostEntry::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> HostEntryBuilder {
         HostEntryBuilder::default()
     }
@@ -29724,6 +30153,7 @@ impl HostEntryBuilder {
 
 impl From<HostEntry> for HostEntryBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: HostEntry) -> Self {
         HostEntryBuilder { inner: value }
     }
@@ -29767,6 +30197,7 @@ pub struct HostSharedAlbConfiguration {
 #[cfg(feature = "full")]
 impl HostSharedAlbConfiguration {
     /// A builder with every member unset: `HostSharedAlbConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> HostSharedAlbConfigurationBuilder {
         HostSharedAlbConfigurationBuilder::default()
     }
@@ -29950,6 +30381,7 @@ impl HostSharedAlbConfigurationBuilder {
 #[cfg(feature = "full")]
 impl From<HostSharedAlbConfiguration> for HostSharedAlbConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: HostSharedAlbConfiguration) -> Self {
         HostSharedAlbConfigurationBuilder { inner: value }
     }
@@ -29976,6 +30408,7 @@ pub struct HostVolumeProperties {
 
 impl HostVolumeProperties {
     /// A builder with every member unset: `HostVolumeProperties::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> HostVolumePropertiesBuilder {
         HostVolumePropertiesBuilder::default()
     }
@@ -30022,6 +30455,7 @@ impl HostVolumePropertiesBuilder {
 
 impl From<HostVolumeProperties> for HostVolumePropertiesBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: HostVolumeProperties) -> Self {
         HostVolumePropertiesBuilder { inner: value }
     }
@@ -30051,6 +30485,7 @@ pub struct InferenceAccelerator {
 
 impl InferenceAccelerator {
     /// A builder with every member unset: `InferenceAccelerator::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> InferenceAcceleratorBuilder {
         InferenceAcceleratorBuilder::default()
     }
@@ -30113,6 +30548,7 @@ impl InferenceAcceleratorBuilder {
 
 impl From<InferenceAccelerator> for InferenceAcceleratorBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: InferenceAccelerator) -> Self {
         InferenceAcceleratorBuilder { inner: value }
     }
@@ -30144,6 +30580,7 @@ pub struct InferenceAcceleratorOverride {
 #[cfg(feature = "full")]
 impl InferenceAcceleratorOverride {
     /// A builder with every member unset: `InferenceAcceleratorOverride::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> InferenceAcceleratorOverrideBuilder {
         InferenceAcceleratorOverrideBuilder::default()
     }
@@ -30209,6 +30646,7 @@ impl InferenceAcceleratorOverrideBuilder {
 #[cfg(feature = "full")]
 impl From<InferenceAcceleratorOverride> for InferenceAcceleratorOverrideBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: InferenceAcceleratorOverride) -> Self {
         InferenceAcceleratorOverrideBuilder { inner: value }
     }
@@ -30237,6 +30675,7 @@ pub struct InfrastructureOptimization {
 #[cfg(feature = "full")]
 impl InfrastructureOptimization {
     /// A builder with every member unset: `InfrastructureOptimization::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> InfrastructureOptimizationBuilder {
         InfrastructureOptimizationBuilder::default()
     }
@@ -30286,6 +30725,7 @@ impl InfrastructureOptimizationBuilder {
 #[cfg(feature = "full")]
 impl From<InfrastructureOptimization> for InfrastructureOptimizationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: InfrastructureOptimization) -> Self {
         InfrastructureOptimizationBuilder { inner: value }
     }
@@ -30316,6 +30756,7 @@ pub struct IngressPathSummary {
 #[cfg(feature = "full")]
 impl IngressPathSummary {
     /// A builder with every member unset: `IngressPathSummary::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> IngressPathSummaryBuilder {
         IngressPathSummaryBuilder::default()
     }
@@ -30381,6 +30822,7 @@ impl IngressPathSummaryBuilder {
 #[cfg(feature = "full")]
 impl From<IngressPathSummary> for IngressPathSummaryBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: IngressPathSummary) -> Self {
         IngressPathSummaryBuilder { inner: value }
     }
@@ -30428,6 +30870,7 @@ pub struct InstanceHealthCheckResult {
 #[cfg(feature = "full")]
 impl InstanceHealthCheckResult {
     /// A builder with every member unset: `InstanceHealthCheckResult::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> InstanceHealthCheckResultBuilder {
         InstanceHealthCheckResultBuilder::default()
     }
@@ -30541,6 +30984,7 @@ impl InstanceHealthCheckResultBuilder {
 #[cfg(feature = "full")]
 impl From<InstanceHealthCheckResult> for InstanceHealthCheckResultBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: InstanceHealthCheckResult) -> Self {
         InstanceHealthCheckResultBuilder { inner: value }
     }
@@ -30619,6 +31063,7 @@ pub struct InstanceLaunchTemplate {
 #[cfg(feature = "full")]
 impl InstanceLaunchTemplate {
     /// A builder with every member unset: `InstanceLaunchTemplate::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> InstanceLaunchTemplateBuilder {
         InstanceLaunchTemplateBuilder::default()
     }
@@ -30846,6 +31291,7 @@ impl InstanceLaunchTemplateBuilder {
 #[cfg(feature = "full")]
 impl From<InstanceLaunchTemplate> for InstanceLaunchTemplateBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: InstanceLaunchTemplate) -> Self {
         InstanceLaunchTemplateBuilder { inner: value }
     }
@@ -30888,6 +31334,7 @@ pub struct InstanceLaunchTemplateUpdate {
 #[cfg(feature = "full")]
 impl InstanceLaunchTemplateUpdate {
     /// A builder with every member unset: `InstanceLaunchTemplateUpdate::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> InstanceLaunchTemplateUpdateBuilder {
         InstanceLaunchTemplateUpdateBuilder::default()
     }
@@ -31067,6 +31514,7 @@ impl InstanceLaunchTemplateUpdateBuilder {
 #[cfg(feature = "full")]
 impl From<InstanceLaunchTemplateUpdate> for InstanceLaunchTemplateUpdateBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: InstanceLaunchTemplateUpdate) -> Self {
         InstanceLaunchTemplateUpdateBuilder { inner: value }
     }
@@ -31141,6 +31589,7 @@ pub struct InstanceRequirementsRequest {
 #[cfg(feature = "full")]
 impl InstanceRequirementsRequest {
     /// A builder with every member unset: `InstanceRequirementsRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> InstanceRequirementsRequestBuilder {
         InstanceRequirementsRequestBuilder::default()
     }
@@ -31620,6 +32069,7 @@ impl InstanceRequirementsRequestBuilder {
 #[cfg(feature = "full")]
 impl From<InstanceRequirementsRequest> for InstanceRequirementsRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: InstanceRequirementsRequest) -> Self {
         InstanceRequirementsRequestBuilder { inner: value }
     }
@@ -31646,6 +32096,7 @@ pub struct InvalidParameterException {
 
 impl InvalidParameterException {
     /// A builder with every member unset: `InvalidParameterException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> InvalidParameterExceptionBuilder {
         InvalidParameterExceptionBuilder::default()
     }
@@ -31692,6 +32143,7 @@ impl InvalidParameterExceptionBuilder {
 
 impl From<InvalidParameterException> for InvalidParameterExceptionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: InvalidParameterException) -> Self {
         InvalidParameterExceptionBuilder { inner: value }
     }
@@ -31743,6 +32195,7 @@ pub struct KernelCapabilities {
 
 impl KernelCapabilities {
     /// A builder with every member unset: `KernelCapabilities::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> KernelCapabilitiesBuilder {
         KernelCapabilitiesBuilder::default()
     }
@@ -31811,6 +32264,7 @@ impl KernelCapabilitiesBuilder {
 
 impl From<KernelCapabilities> for KernelCapabilitiesBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: KernelCapabilities) -> Self {
         KernelCapabilitiesBuilder { inner: value }
     }
@@ -31842,6 +32296,7 @@ pub struct KeyValuePair {
 
 impl KeyValuePair {
     /// A builder with every member unset: `KeyValuePair::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> KeyValuePairBuilder {
         KeyValuePairBuilder::default()
     }
@@ -31908,6 +32363,7 @@ impl KeyValuePairBuilder {
 
 impl From<KeyValuePair> for KeyValuePairBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: KeyValuePair) -> Self {
         KeyValuePairBuilder { inner: value }
     }
@@ -31947,6 +32403,7 @@ pub struct LimitExceededException {
 
 impl LimitExceededException {
     /// A builder with every member unset: `LimitExceededException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> LimitExceededExceptionBuilder {
         LimitExceededExceptionBuilder::default()
     }
@@ -31993,6 +32450,7 @@ impl LimitExceededExceptionBuilder {
 
 impl From<LimitExceededException> for LimitExceededExceptionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: LimitExceededException) -> Self {
         LimitExceededExceptionBuilder { inner: value }
     }
@@ -32020,6 +32478,7 @@ pub struct LinearConfiguration {
 
 impl LinearConfiguration {
     /// A builder with every member unset: `LinearConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> LinearConfigurationBuilder {
         LinearConfigurationBuilder::default()
     }
@@ -32082,6 +32541,7 @@ impl LinearConfigurationBuilder {
 
 impl From<LinearConfiguration> for LinearConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: LinearConfiguration) -> Self {
         LinearConfigurationBuilder { inner: value }
     }
@@ -32119,6 +32579,7 @@ pub struct LinuxParameters {
 
 impl LinuxParameters {
     /// A builder with every member unset: `LinuxParameters::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> LinuxParametersBuilder {
         LinuxParametersBuilder::default()
     }
@@ -32267,6 +32728,7 @@ impl LinuxParametersBuilder {
 
 impl From<LinuxParameters> for LinuxParametersBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: LinuxParameters) -> Self {
         LinuxParametersBuilder { inner: value }
     }
@@ -32306,6 +32768,7 @@ pub struct ListAccountSettingsRequest {
 #[cfg(feature = "full")]
 impl ListAccountSettingsRequest {
     /// A builder with every member unset: `ListAccountSettingsRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListAccountSettingsRequestBuilder {
         ListAccountSettingsRequestBuilder::default()
     }
@@ -32435,6 +32898,7 @@ impl ListAccountSettingsRequestBuilder {
 #[cfg(feature = "full")]
 impl From<ListAccountSettingsRequest> for ListAccountSettingsRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListAccountSettingsRequest) -> Self {
         ListAccountSettingsRequestBuilder { inner: value }
     }
@@ -32467,6 +32931,7 @@ pub struct ListAccountSettingsResponse {
 #[cfg(feature = "full")]
 impl ListAccountSettingsResponse {
     /// A builder with every member unset: `ListAccountSettingsResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListAccountSettingsResponseBuilder {
         ListAccountSettingsResponseBuilder::default()
     }
@@ -32535,6 +33000,7 @@ impl ListAccountSettingsResponseBuilder {
 #[cfg(feature = "full")]
 impl From<ListAccountSettingsResponse> for ListAccountSettingsResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListAccountSettingsResponse) -> Self {
         ListAccountSettingsResponseBuilder { inner: value }
     }
@@ -32575,6 +33041,7 @@ pub struct ListAttributesRequest {
 #[cfg(feature = "full")]
 impl ListAttributesRequest {
     /// A builder with every member unset: `ListAttributesRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListAttributesRequestBuilder {
         ListAttributesRequestBuilder::default()
     }
@@ -32704,6 +33171,7 @@ impl ListAttributesRequestBuilder {
 #[cfg(feature = "full")]
 impl From<ListAttributesRequest> for ListAttributesRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListAttributesRequest) -> Self {
         ListAttributesRequestBuilder { inner: value }
     }
@@ -32736,6 +33204,7 @@ pub struct ListAttributesResponse {
 #[cfg(feature = "full")]
 impl ListAttributesResponse {
     /// A builder with every member unset: `ListAttributesResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListAttributesResponseBuilder {
         ListAttributesResponseBuilder::default()
     }
@@ -32804,6 +33273,7 @@ impl ListAttributesResponseBuilder {
 #[cfg(feature = "full")]
 impl From<ListAttributesResponse> for ListAttributesResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListAttributesResponse) -> Self {
         ListAttributesResponseBuilder { inner: value }
     }
@@ -32838,6 +33308,7 @@ pub struct ListClustersRequest {
 
 impl ListClustersRequest {
     /// A builder with every member unset: `ListClustersRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListClustersRequestBuilder {
         ListClustersRequestBuilder::default()
     }
@@ -32904,6 +33375,7 @@ impl ListClustersRequestBuilder {
 
 impl From<ListClustersRequest> for ListClustersRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListClustersRequest) -> Self {
         ListClustersRequestBuilder { inner: value }
     }
@@ -32933,6 +33405,7 @@ pub struct ListClustersResponse {
 
 impl ListClustersResponse {
     /// A builder with every member unset: `ListClustersResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListClustersResponseBuilder {
         ListClustersResponseBuilder::default()
     }
@@ -32998,6 +33471,7 @@ impl ListClustersResponseBuilder {
 
 impl From<ListClustersResponse> for ListClustersResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListClustersResponse) -> Self {
         ListClustersResponseBuilder { inner: value }
     }
@@ -33035,6 +33509,7 @@ pub struct ListContainerInstancesRequest {
 #[cfg(feature = "full")]
 impl ListContainerInstancesRequest {
     /// A builder with every member unset: `ListContainerInstancesRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListContainerInstancesRequestBuilder {
         ListContainerInstancesRequestBuilder::default()
     }
@@ -33148,6 +33623,7 @@ impl ListContainerInstancesRequestBuilder {
 #[cfg(feature = "full")]
 impl From<ListContainerInstancesRequest> for ListContainerInstancesRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListContainerInstancesRequest) -> Self {
         ListContainerInstancesRequestBuilder { inner: value }
     }
@@ -33180,6 +33656,7 @@ pub struct ListContainerInstancesResponse {
 #[cfg(feature = "full")]
 impl ListContainerInstancesResponse {
     /// A builder with every member unset: `ListContainerInstancesResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListContainerInstancesResponseBuilder {
         ListContainerInstancesResponseBuilder::default()
     }
@@ -33248,6 +33725,7 @@ impl ListContainerInstancesResponseBuilder {
 #[cfg(feature = "full")]
 impl From<ListContainerInstancesResponse> for ListContainerInstancesResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListContainerInstancesResponse) -> Self {
         ListContainerInstancesResponseBuilder { inner: value }
     }
@@ -33286,6 +33764,7 @@ pub struct ListDaemonDeploymentsRequest {
 #[cfg(feature = "full")]
 impl ListDaemonDeploymentsRequest {
     /// A builder with every member unset: `ListDaemonDeploymentsRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListDaemonDeploymentsRequestBuilder {
         ListDaemonDeploymentsRequestBuilder::default()
     }
@@ -33402,6 +33881,7 @@ impl ListDaemonDeploymentsRequestBuilder {
 #[cfg(feature = "full")]
 impl From<ListDaemonDeploymentsRequest> for ListDaemonDeploymentsRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListDaemonDeploymentsRequest) -> Self {
         ListDaemonDeploymentsRequestBuilder { inner: value }
     }
@@ -33434,6 +33914,7 @@ pub struct ListDaemonDeploymentsResponse {
 #[cfg(feature = "full")]
 impl ListDaemonDeploymentsResponse {
     /// A builder with every member unset: `ListDaemonDeploymentsResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListDaemonDeploymentsResponseBuilder {
         ListDaemonDeploymentsResponseBuilder::default()
     }
@@ -33502,6 +33983,7 @@ impl ListDaemonDeploymentsResponseBuilder {
 #[cfg(feature = "full")]
 impl From<ListDaemonDeploymentsResponse> for ListDaemonDeploymentsResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListDaemonDeploymentsResponse) -> Self {
         ListDaemonDeploymentsResponseBuilder { inner: value }
     }
@@ -33544,6 +34026,7 @@ pub struct ListDaemonTaskDefinitionsRequest {
 #[cfg(feature = "full")]
 impl ListDaemonTaskDefinitionsRequest {
     /// A builder with every member unset: `ListDaemonTaskDefinitionsRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListDaemonTaskDefinitionsRequestBuilder {
         ListDaemonTaskDefinitionsRequestBuilder::default()
     }
@@ -33689,6 +34172,7 @@ impl ListDaemonTaskDefinitionsRequestBuilder {
 #[cfg(feature = "full")]
 impl From<ListDaemonTaskDefinitionsRequest> for ListDaemonTaskDefinitionsRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListDaemonTaskDefinitionsRequest) -> Self {
         ListDaemonTaskDefinitionsRequestBuilder { inner: value }
     }
@@ -33721,6 +34205,7 @@ pub struct ListDaemonTaskDefinitionsResponse {
 #[cfg(feature = "full")]
 impl ListDaemonTaskDefinitionsResponse {
     /// A builder with every member unset: `ListDaemonTaskDefinitionsResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListDaemonTaskDefinitionsResponseBuilder {
         ListDaemonTaskDefinitionsResponseBuilder::default()
     }
@@ -33792,6 +34277,7 @@ impl ListDaemonTaskDefinitionsResponseBuilder {
 #[cfg(feature = "full")]
 impl From<ListDaemonTaskDefinitionsResponse> for ListDaemonTaskDefinitionsResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListDaemonTaskDefinitionsResponse) -> Self {
         ListDaemonTaskDefinitionsResponseBuilder { inner: value }
     }
@@ -33828,6 +34314,7 @@ pub struct ListDaemonsRequest {
 #[cfg(feature = "full")]
 impl ListDaemonsRequest {
     /// A builder with every member unset: `ListDaemonsRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListDaemonsRequestBuilder {
         ListDaemonsRequestBuilder::default()
     }
@@ -33928,6 +34415,7 @@ impl ListDaemonsRequestBuilder {
 #[cfg(feature = "full")]
 impl From<ListDaemonsRequest> for ListDaemonsRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListDaemonsRequest) -> Self {
         ListDaemonsRequestBuilder { inner: value }
     }
@@ -33960,6 +34448,7 @@ pub struct ListDaemonsResponse {
 #[cfg(feature = "full")]
 impl ListDaemonsResponse {
     /// A builder with every member unset: `ListDaemonsResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListDaemonsResponseBuilder {
         ListDaemonsResponseBuilder::default()
     }
@@ -34028,6 +34517,7 @@ impl ListDaemonsResponseBuilder {
 #[cfg(feature = "full")]
 impl From<ListDaemonsResponse> for ListDaemonsResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListDaemonsResponse) -> Self {
         ListDaemonsResponseBuilder { inner: value }
     }
@@ -34066,6 +34556,7 @@ pub struct ListGatewayClusterAssociationsRequest {
 #[cfg(feature = "full")]
 impl ListGatewayClusterAssociationsRequest {
     /// A builder with every member unset: `ListGatewayClusterAssociationsRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListGatewayClusterAssociationsRequestBuilder {
         ListGatewayClusterAssociationsRequestBuilder::default()
     }
@@ -34182,6 +34673,7 @@ impl ListGatewayClusterAssociationsRequestBuilder {
 #[cfg(feature = "full")]
 impl From<ListGatewayClusterAssociationsRequest> for ListGatewayClusterAssociationsRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListGatewayClusterAssociationsRequest) -> Self {
         ListGatewayClusterAssociationsRequestBuilder { inner: value }
     }
@@ -34214,6 +34706,7 @@ pub struct ListGatewayClusterAssociationsResponse {
 #[cfg(feature = "full")]
 impl ListGatewayClusterAssociationsResponse {
     /// A builder with every member unset: `ListGatewayClusterAssociationsResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListGatewayClusterAssociationsResponseBuilder {
         ListGatewayClusterAssociationsResponseBuilder::default()
     }
@@ -34290,6 +34783,7 @@ impl From<ListGatewayClusterAssociationsResponse>
     for ListGatewayClusterAssociationsResponseBuilder
 {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListGatewayClusterAssociationsResponse) -> Self {
         ListGatewayClusterAssociationsResponseBuilder { inner: value }
     }
@@ -34332,6 +34826,7 @@ pub struct ListGatewayRoutesRequest {
 #[cfg(feature = "full")]
 impl ListGatewayRoutesRequest {
     /// A builder with every member unset: `ListGatewayRoutesRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListGatewayRoutesRequestBuilder {
         ListGatewayRoutesRequestBuilder::default()
     }
@@ -34480,6 +34975,7 @@ impl ListGatewayRoutesRequestBuilder {
 #[cfg(feature = "full")]
 impl From<ListGatewayRoutesRequest> for ListGatewayRoutesRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListGatewayRoutesRequest) -> Self {
         ListGatewayRoutesRequestBuilder { inner: value }
     }
@@ -34512,6 +35008,7 @@ pub struct ListGatewayRoutesResponse {
 #[cfg(feature = "full")]
 impl ListGatewayRoutesResponse {
     /// A builder with every member unset: `ListGatewayRoutesResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListGatewayRoutesResponseBuilder {
         ListGatewayRoutesResponseBuilder::default()
     }
@@ -34580,6 +35077,7 @@ impl ListGatewayRoutesResponseBuilder {
 #[cfg(feature = "full")]
 impl From<ListGatewayRoutesResponse> for ListGatewayRoutesResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListGatewayRoutesResponse) -> Self {
         ListGatewayRoutesResponseBuilder { inner: value }
     }
@@ -34616,6 +35114,7 @@ pub struct ListGatewaysRequest {
 #[cfg(feature = "full")]
 impl ListGatewaysRequest {
     /// A builder with every member unset: `ListGatewaysRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListGatewaysRequestBuilder {
         ListGatewaysRequestBuilder::default()
     }
@@ -34719,6 +35218,7 @@ impl ListGatewaysRequestBuilder {
 #[cfg(feature = "full")]
 impl From<ListGatewaysRequest> for ListGatewaysRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListGatewaysRequest) -> Self {
         ListGatewaysRequestBuilder { inner: value }
     }
@@ -34751,6 +35251,7 @@ pub struct ListGatewaysResponse {
 #[cfg(feature = "full")]
 impl ListGatewaysResponse {
     /// A builder with every member unset: `ListGatewaysResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListGatewaysResponseBuilder {
         ListGatewaysResponseBuilder::default()
     }
@@ -34819,6 +35320,7 @@ impl ListGatewaysResponseBuilder {
 #[cfg(feature = "full")]
 impl From<ListGatewaysResponse> for ListGatewaysResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListGatewaysResponse) -> Self {
         ListGatewaysResponseBuilder { inner: value }
     }
@@ -34859,6 +35361,7 @@ pub struct ListServiceDeploymentsRequest {
 #[cfg(feature = "full")]
 impl ListServiceDeploymentsRequest {
     /// A builder with every member unset: `ListServiceDeploymentsRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListServiceDeploymentsRequestBuilder {
         ListServiceDeploymentsRequestBuilder::default()
     }
@@ -34991,6 +35494,7 @@ impl ListServiceDeploymentsRequestBuilder {
 #[cfg(feature = "full")]
 impl From<ListServiceDeploymentsRequest> for ListServiceDeploymentsRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListServiceDeploymentsRequest) -> Self {
         ListServiceDeploymentsRequestBuilder { inner: value }
     }
@@ -35023,6 +35527,7 @@ pub struct ListServiceDeploymentsResponse {
 #[cfg(feature = "full")]
 impl ListServiceDeploymentsResponse {
     /// A builder with every member unset: `ListServiceDeploymentsResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListServiceDeploymentsResponseBuilder {
         ListServiceDeploymentsResponseBuilder::default()
     }
@@ -35091,6 +35596,7 @@ impl ListServiceDeploymentsResponseBuilder {
 #[cfg(feature = "full")]
 impl From<ListServiceDeploymentsResponse> for ListServiceDeploymentsResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListServiceDeploymentsResponse) -> Self {
         ListServiceDeploymentsResponseBuilder { inner: value }
     }
@@ -35125,6 +35631,7 @@ pub struct ListServicesByNamespaceRequest {
 #[cfg(feature = "full")]
 impl ListServicesByNamespaceRequest {
     /// A builder with every member unset: `ListServicesByNamespaceRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListServicesByNamespaceRequestBuilder {
         ListServicesByNamespaceRequestBuilder::default()
     }
@@ -35206,6 +35713,7 @@ impl ListServicesByNamespaceRequestBuilder {
 #[cfg(feature = "full")]
 impl From<ListServicesByNamespaceRequest> for ListServicesByNamespaceRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListServicesByNamespaceRequest) -> Self {
         ListServicesByNamespaceRequestBuilder { inner: value }
     }
@@ -35238,6 +35746,7 @@ pub struct ListServicesByNamespaceResponse {
 #[cfg(feature = "full")]
 impl ListServicesByNamespaceResponse {
     /// A builder with every member unset: `ListServicesByNamespaceResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListServicesByNamespaceResponseBuilder {
         ListServicesByNamespaceResponseBuilder::default()
     }
@@ -35306,6 +35815,7 @@ impl ListServicesByNamespaceResponseBuilder {
 #[cfg(feature = "full")]
 impl From<ListServicesByNamespaceResponse> for ListServicesByNamespaceResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListServicesByNamespaceResponse) -> Self {
         ListServicesByNamespaceResponseBuilder { inner: value }
     }
@@ -35356,6 +35866,7 @@ pub struct ListServicesRequest {
 
 impl ListServicesRequest {
     /// A builder with every member unset: `ListServicesRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListServicesRequestBuilder {
         ListServicesRequestBuilder::default()
     }
@@ -35494,6 +36005,7 @@ impl ListServicesRequestBuilder {
 
 impl From<ListServicesRequest> for ListServicesRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListServicesRequest) -> Self {
         ListServicesRequestBuilder { inner: value }
     }
@@ -35523,6 +36035,7 @@ pub struct ListServicesResponse {
 
 impl ListServicesResponse {
     /// A builder with every member unset: `ListServicesResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListServicesResponseBuilder {
         ListServicesResponseBuilder::default()
     }
@@ -35588,6 +36101,7 @@ impl ListServicesResponseBuilder {
 
 impl From<ListServicesResponse> for ListServicesResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListServicesResponse) -> Self {
         ListServicesResponseBuilder { inner: value }
     }
@@ -35617,6 +36131,7 @@ pub struct ListTagsForResourceRequest {
 
 impl ListTagsForResourceRequest {
     /// A builder with every member unset: `ListTagsForResourceRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListTagsForResourceRequestBuilder {
         ListTagsForResourceRequestBuilder::default()
     }
@@ -35665,6 +36180,7 @@ impl ListTagsForResourceRequestBuilder {
 
 impl From<ListTagsForResourceRequest> for ListTagsForResourceRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListTagsForResourceRequest) -> Self {
         ListTagsForResourceRequestBuilder { inner: value }
     }
@@ -35692,6 +36208,7 @@ pub struct ListTagsForResourceResponse {
 
 impl ListTagsForResourceResponse {
     /// A builder with every member unset: `ListTagsForResourceResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListTagsForResourceResponseBuilder {
         ListTagsForResourceResponseBuilder::default()
     }
@@ -35741,6 +36258,7 @@ impl ListTagsForResourceResponseBuilder {
 
 impl From<ListTagsForResourceResponse> for ListTagsForResourceResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListTagsForResourceResponse) -> Self {
         ListTagsForResourceResponseBuilder { inner: value }
     }
@@ -35776,6 +36294,7 @@ pub struct ListTaskDefinitionFamiliesRequest {
 #[cfg(feature = "full")]
 impl ListTaskDefinitionFamiliesRequest {
     /// A builder with every member unset: `ListTaskDefinitionFamiliesRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListTaskDefinitionFamiliesRequestBuilder {
         ListTaskDefinitionFamiliesRequestBuilder::default()
     }
@@ -35873,6 +36392,7 @@ impl ListTaskDefinitionFamiliesRequestBuilder {
 #[cfg(feature = "full")]
 impl From<ListTaskDefinitionFamiliesRequest> for ListTaskDefinitionFamiliesRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListTaskDefinitionFamiliesRequest) -> Self {
         ListTaskDefinitionFamiliesRequestBuilder { inner: value }
     }
@@ -35905,6 +36425,7 @@ pub struct ListTaskDefinitionFamiliesResponse {
 #[cfg(feature = "full")]
 impl ListTaskDefinitionFamiliesResponse {
     /// A builder with every member unset: `ListTaskDefinitionFamiliesResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListTaskDefinitionFamiliesResponseBuilder {
         ListTaskDefinitionFamiliesResponseBuilder::default()
     }
@@ -35973,6 +36494,7 @@ impl ListTaskDefinitionFamiliesResponseBuilder {
 #[cfg(feature = "full")]
 impl From<ListTaskDefinitionFamiliesResponse> for ListTaskDefinitionFamiliesResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListTaskDefinitionFamiliesResponse) -> Self {
         ListTaskDefinitionFamiliesResponseBuilder { inner: value }
     }
@@ -36011,6 +36533,7 @@ pub struct ListTaskDefinitionsRequest {
 #[cfg(feature = "full")]
 impl ListTaskDefinitionsRequest {
     /// A builder with every member unset: `ListTaskDefinitionsRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListTaskDefinitionsRequestBuilder {
         ListTaskDefinitionsRequestBuilder::default()
     }
@@ -36124,6 +36647,7 @@ impl ListTaskDefinitionsRequestBuilder {
 #[cfg(feature = "full")]
 impl From<ListTaskDefinitionsRequest> for ListTaskDefinitionsRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListTaskDefinitionsRequest) -> Self {
         ListTaskDefinitionsRequestBuilder { inner: value }
     }
@@ -36156,6 +36680,7 @@ pub struct ListTaskDefinitionsResponse {
 #[cfg(feature = "full")]
 impl ListTaskDefinitionsResponse {
     /// A builder with every member unset: `ListTaskDefinitionsResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListTaskDefinitionsResponseBuilder {
         ListTaskDefinitionsResponseBuilder::default()
     }
@@ -36224,6 +36749,7 @@ impl ListTaskDefinitionsResponseBuilder {
 #[cfg(feature = "full")]
 impl From<ListTaskDefinitionsResponse> for ListTaskDefinitionsResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListTaskDefinitionsResponse) -> Self {
         ListTaskDefinitionsResponseBuilder { inner: value }
     }
@@ -36272,6 +36798,7 @@ pub struct ListTasksRequest {
 #[cfg(feature = "full")]
 impl ListTasksRequest {
     /// A builder with every member unset: `ListTasksRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListTasksRequestBuilder {
         ListTasksRequestBuilder::default()
     }
@@ -36465,6 +36992,7 @@ impl ListTasksRequestBuilder {
 #[cfg(feature = "full")]
 impl From<ListTasksRequest> for ListTasksRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListTasksRequest) -> Self {
         ListTasksRequestBuilder { inner: value }
     }
@@ -36497,6 +37025,7 @@ pub struct ListTasksResponse {
 #[cfg(feature = "full")]
 impl ListTasksResponse {
     /// A builder with every member unset: `ListTasksResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ListTasksResponseBuilder {
         ListTasksResponseBuilder::default()
     }
@@ -36565,6 +37094,7 @@ impl ListTasksResponseBuilder {
 #[cfg(feature = "full")]
 impl From<ListTasksResponse> for ListTasksResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ListTasksResponse) -> Self {
         ListTasksResponseBuilder { inner: value }
     }
@@ -36609,6 +37139,7 @@ pub struct LoadBalancer {
 
 impl LoadBalancer {
     /// A builder with every member unset: `LoadBalancer::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> LoadBalancerBuilder {
         LoadBalancerBuilder::default()
     }
@@ -36729,6 +37260,7 @@ impl LoadBalancerBuilder {
 
 impl From<LoadBalancer> for LoadBalancerBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: LoadBalancer) -> Self {
         LoadBalancerBuilder { inner: value }
     }
@@ -36782,6 +37314,7 @@ pub struct LogConfiguration {
 
 impl LogConfiguration {
     /// A builder with every member unset: `LogConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> LogConfigurationBuilder {
         LogConfigurationBuilder::default()
     }
@@ -36866,6 +37399,7 @@ impl LogConfigurationBuilder {
 
 impl From<LogConfiguration> for LogConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: LogConfiguration) -> Self {
         LogConfigurationBuilder { inner: value }
     }
@@ -36915,6 +37449,7 @@ pub struct LogDriverVolumeConfiguration {
 #[cfg(feature = "full")]
 impl LogDriverVolumeConfiguration {
     /// A builder with every member unset: `LogDriverVolumeConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> LogDriverVolumeConfigurationBuilder {
         LogDriverVolumeConfigurationBuilder::default()
     }
@@ -36964,6 +37499,7 @@ impl LogDriverVolumeConfigurationBuilder {
 #[cfg(feature = "full")]
 impl From<LogDriverVolumeConfiguration> for LogDriverVolumeConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: LogDriverVolumeConfiguration) -> Self {
         LogDriverVolumeConfigurationBuilder { inner: value }
     }
@@ -36998,6 +37534,7 @@ pub struct ManagedAgent {
 #[cfg(feature = "full")]
 impl ManagedAgent {
     /// A builder with every member unset: `ManagedAgent::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ManagedAgentBuilder {
         ManagedAgentBuilder::default()
     }
@@ -37095,6 +37632,7 @@ impl ManagedAgentBuilder {
 #[cfg(feature = "full")]
 impl From<ManagedAgent> for ManagedAgentBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ManagedAgent) -> Self {
         ManagedAgentBuilder { inner: value }
     }
@@ -37138,6 +37676,7 @@ pub struct ManagedAgentStateChange {
 #[cfg(feature = "full")]
 impl ManagedAgentStateChange {
     /// A builder with every member unset: `ManagedAgentStateChange::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ManagedAgentStateChangeBuilder {
         ManagedAgentStateChangeBuilder::default()
     }
@@ -37235,6 +37774,7 @@ impl ManagedAgentStateChangeBuilder {
 #[cfg(feature = "full")]
 impl From<ManagedAgentStateChange> for ManagedAgentStateChangeBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ManagedAgentStateChange) -> Self {
         ManagedAgentStateChangeBuilder { inner: value }
     }
@@ -37275,6 +37815,7 @@ pub struct ManagedApplicationAutoScalingPolicy {
 #[cfg(feature = "full")]
 impl ManagedApplicationAutoScalingPolicy {
     /// A builder with every member unset: `ManagedApplicationAutoScalingPolicy::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ManagedApplicationAutoScalingPolicyBuilder {
         ManagedApplicationAutoScalingPolicyBuilder::default()
     }
@@ -37420,6 +37961,7 @@ impl ManagedApplicationAutoScalingPolicyBuilder {
 #[cfg(feature = "full")]
 impl From<ManagedApplicationAutoScalingPolicy> for ManagedApplicationAutoScalingPolicyBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ManagedApplicationAutoScalingPolicy) -> Self {
         ManagedApplicationAutoScalingPolicyBuilder { inner: value }
     }
@@ -37450,6 +37992,7 @@ pub struct ManagedAutoScaling {
 #[cfg(feature = "full")]
 impl ManagedAutoScaling {
     /// A builder with every member unset: `ManagedAutoScaling::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ManagedAutoScalingBuilder {
         ManagedAutoScalingBuilder::default()
     }
@@ -37524,6 +38067,7 @@ impl ManagedAutoScalingBuilder {
 #[cfg(feature = "full")]
 impl From<ManagedAutoScaling> for ManagedAutoScalingBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ManagedAutoScaling) -> Self {
         ManagedAutoScalingBuilder { inner: value }
     }
@@ -37560,6 +38104,7 @@ pub struct ManagedCertificate {
 #[cfg(feature = "full")]
 impl ManagedCertificate {
     /// A builder with every member unset: `ManagedCertificate::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ManagedCertificateBuilder {
         ManagedCertificateBuilder::default()
     }
@@ -37673,6 +38218,7 @@ impl ManagedCertificateBuilder {
 #[cfg(feature = "full")]
 impl From<ManagedCertificate> for ManagedCertificateBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ManagedCertificate) -> Self {
         ManagedCertificateBuilder { inner: value }
     }
@@ -37726,6 +38272,7 @@ pub struct ManagedIngressPath {
 #[cfg(feature = "full")]
 impl ManagedIngressPath {
     /// A builder with every member unset: `ManagedIngressPath::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ManagedIngressPathBuilder {
         ManagedIngressPathBuilder::default()
     }
@@ -37896,6 +38443,7 @@ impl ManagedIngressPathBuilder {
 #[cfg(feature = "full")]
 impl From<ManagedIngressPath> for ManagedIngressPathBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ManagedIngressPath) -> Self {
         ManagedIngressPathBuilder { inner: value }
     }
@@ -37924,6 +38472,7 @@ pub struct ManagedInstancesLocalStorageConfiguration {
 #[cfg(feature = "full")]
 impl ManagedInstancesLocalStorageConfiguration {
     /// A builder with every member unset: `ManagedInstancesLocalStorageConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ManagedInstancesLocalStorageConfigurationBuilder {
         ManagedInstancesLocalStorageConfigurationBuilder::default()
     }
@@ -37975,6 +38524,7 @@ impl From<ManagedInstancesLocalStorageConfiguration>
     for ManagedInstancesLocalStorageConfigurationBuilder
 {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ManagedInstancesLocalStorageConfiguration) -> Self {
         ManagedInstancesLocalStorageConfigurationBuilder { inner: value }
     }
@@ -38016,6 +38566,7 @@ pub struct ManagedInstancesNetworkConfiguration {
 #[cfg(feature = "full")]
 impl ManagedInstancesNetworkConfiguration {
     /// A builder with every member unset: `ManagedInstancesNetworkConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ManagedInstancesNetworkConfigurationBuilder {
         ManagedInstancesNetworkConfigurationBuilder::default()
     }
@@ -38087,6 +38638,7 @@ impl ManagedInstancesNetworkConfigurationBuilder {
 #[cfg(feature = "full")]
 impl From<ManagedInstancesNetworkConfiguration> for ManagedInstancesNetworkConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ManagedInstancesNetworkConfiguration) -> Self {
         ManagedInstancesNetworkConfigurationBuilder { inner: value }
     }
@@ -38123,6 +38675,7 @@ pub struct ManagedInstancesProvider {
 #[cfg(feature = "full")]
 impl ManagedInstancesProvider {
     /// A builder with every member unset: `ManagedInstancesProvider::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ManagedInstancesProviderBuilder {
         ManagedInstancesProviderBuilder::default()
     }
@@ -38242,6 +38795,7 @@ impl ManagedInstancesProviderBuilder {
 #[cfg(feature = "full")]
 impl From<ManagedInstancesProvider> for ManagedInstancesProviderBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ManagedInstancesProvider) -> Self {
         ManagedInstancesProviderBuilder { inner: value }
     }
@@ -38270,6 +38824,7 @@ pub struct ManagedInstancesStorageConfiguration {
 #[cfg(feature = "full")]
 impl ManagedInstancesStorageConfiguration {
     /// A builder with every member unset: `ManagedInstancesStorageConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ManagedInstancesStorageConfigurationBuilder {
         ManagedInstancesStorageConfigurationBuilder::default()
     }
@@ -38319,6 +38874,7 @@ impl ManagedInstancesStorageConfigurationBuilder {
 #[cfg(feature = "full")]
 impl From<ManagedInstancesStorageConfiguration> for ManagedInstancesStorageConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ManagedInstancesStorageConfiguration) -> Self {
         ManagedInstancesStorageConfigurationBuilder { inner: value }
     }
@@ -38353,6 +38909,7 @@ pub struct ManagedListener {
 #[cfg(feature = "full")]
 impl ManagedListener {
     /// A builder with every member unset: `ManagedListener::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ManagedListenerBuilder {
         ManagedListenerBuilder::default()
     }
@@ -38450,6 +39007,7 @@ impl ManagedListenerBuilder {
 #[cfg(feature = "full")]
 impl From<ManagedListener> for ManagedListenerBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ManagedListener) -> Self {
         ManagedListenerBuilder { inner: value }
     }
@@ -38484,6 +39042,7 @@ pub struct ManagedListenerRule {
 #[cfg(feature = "full")]
 impl ManagedListenerRule {
     /// A builder with every member unset: `ManagedListenerRule::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ManagedListenerRuleBuilder {
         ManagedListenerRuleBuilder::default()
     }
@@ -38581,6 +39140,7 @@ impl ManagedListenerRuleBuilder {
 #[cfg(feature = "full")]
 impl From<ManagedListenerRule> for ManagedListenerRuleBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ManagedListenerRule) -> Self {
         ManagedListenerRuleBuilder { inner: value }
     }
@@ -38621,6 +39181,7 @@ pub struct ManagedLoadBalancer {
 #[cfg(feature = "full")]
 impl ManagedLoadBalancer {
     /// A builder with every member unset: `ManagedLoadBalancer::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ManagedLoadBalancerBuilder {
         ManagedLoadBalancerBuilder::default()
     }
@@ -38772,6 +39333,7 @@ impl ManagedLoadBalancerBuilder {
 #[cfg(feature = "full")]
 impl From<ManagedLoadBalancer> for ManagedLoadBalancerBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ManagedLoadBalancer) -> Self {
         ManagedLoadBalancerBuilder { inner: value }
     }
@@ -38808,6 +39370,7 @@ pub struct ManagedLogGroup {
 #[cfg(feature = "full")]
 impl ManagedLogGroup {
     /// A builder with every member unset: `ManagedLogGroup::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ManagedLogGroupBuilder {
         ManagedLogGroupBuilder::default()
     }
@@ -38921,6 +39484,7 @@ impl ManagedLogGroupBuilder {
 #[cfg(feature = "full")]
 impl From<ManagedLogGroup> for ManagedLogGroupBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ManagedLogGroup) -> Self {
         ManagedLogGroupBuilder { inner: value }
     }
@@ -38955,6 +39519,7 @@ pub struct ManagedMetricAlarm {
 #[cfg(feature = "full")]
 impl ManagedMetricAlarm {
     /// A builder with every member unset: `ManagedMetricAlarm::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ManagedMetricAlarmBuilder {
         ManagedMetricAlarmBuilder::default()
     }
@@ -39052,6 +39617,7 @@ impl ManagedMetricAlarmBuilder {
 #[cfg(feature = "full")]
 impl From<ManagedMetricAlarm> for ManagedMetricAlarmBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ManagedMetricAlarm) -> Self {
         ManagedMetricAlarmBuilder { inner: value }
     }
@@ -39107,6 +39673,7 @@ pub struct ManagedScalableTarget {
 #[cfg(feature = "full")]
 impl ManagedScalableTarget {
     /// A builder with every member unset: `ManagedScalableTarget::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ManagedScalableTargetBuilder {
         ManagedScalableTargetBuilder::default()
     }
@@ -39236,6 +39803,7 @@ impl ManagedScalableTargetBuilder {
 #[cfg(feature = "full")]
 impl From<ManagedScalableTarget> for ManagedScalableTargetBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ManagedScalableTarget) -> Self {
         ManagedScalableTargetBuilder { inner: value }
     }
@@ -39272,6 +39840,7 @@ pub struct ManagedScaling {
 #[cfg(feature = "full")]
 impl ManagedScaling {
     /// A builder with every member unset: `ManagedScaling::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ManagedScalingBuilder {
         ManagedScalingBuilder::default()
     }
@@ -39385,6 +39954,7 @@ impl ManagedScalingBuilder {
 #[cfg(feature = "full")]
 impl From<ManagedScaling> for ManagedScalingBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ManagedScaling) -> Self {
         ManagedScalingBuilder { inner: value }
     }
@@ -39430,6 +40000,7 @@ pub struct ManagedSecurityGroup {
 #[cfg(feature = "full")]
 impl ManagedSecurityGroup {
     /// A builder with every member unset: `ManagedSecurityGroup::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ManagedSecurityGroupBuilder {
         ManagedSecurityGroupBuilder::default()
     }
@@ -39527,6 +40098,7 @@ impl ManagedSecurityGroupBuilder {
 #[cfg(feature = "full")]
 impl From<ManagedSecurityGroup> for ManagedSecurityGroupBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ManagedSecurityGroup) -> Self {
         ManagedSecurityGroupBuilder { inner: value }
     }
@@ -39555,6 +40127,7 @@ pub struct ManagedStorageConfiguration {
 
 impl ManagedStorageConfiguration {
     /// A builder with every member unset: `ManagedStorageConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ManagedStorageConfigurationBuilder {
         ManagedStorageConfigurationBuilder::default()
     }
@@ -39617,6 +40190,7 @@ impl ManagedStorageConfigurationBuilder {
 
 impl From<ManagedStorageConfiguration> for ManagedStorageConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ManagedStorageConfiguration) -> Self {
         ManagedStorageConfigurationBuilder { inner: value }
     }
@@ -39656,6 +40230,7 @@ pub struct ManagedTargetGroup {
 #[cfg(feature = "full")]
 impl ManagedTargetGroup {
     /// A builder with every member unset: `ManagedTargetGroup::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ManagedTargetGroupBuilder {
         ManagedTargetGroupBuilder::default()
     }
@@ -39801,6 +40376,7 @@ impl ManagedTargetGroupBuilder {
 #[cfg(feature = "full")]
 impl From<ManagedTargetGroup> for ManagedTargetGroupBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ManagedTargetGroup) -> Self {
         ManagedTargetGroupBuilder { inner: value }
     }
@@ -39842,6 +40418,7 @@ pub struct MemoryGiBPerVCpuRequest {
 #[cfg(feature = "full")]
 impl MemoryGiBPerVCpuRequest {
     /// A builder with every member unset: `MemoryGiBPerVCpuRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> MemoryGiBPerVCpuRequestBuilder {
         MemoryGiBPerVCpuRequestBuilder::default()
     }
@@ -39907,6 +40484,7 @@ impl MemoryGiBPerVCpuRequestBuilder {
 #[cfg(feature = "full")]
 impl From<MemoryGiBPerVCpuRequest> for MemoryGiBPerVCpuRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: MemoryGiBPerVCpuRequest) -> Self {
         MemoryGiBPerVCpuRequestBuilder { inner: value }
     }
@@ -39937,6 +40515,7 @@ pub struct MemoryMiBRequest {
 #[cfg(feature = "full")]
 impl MemoryMiBRequest {
     /// A builder with every member unset: `MemoryMiBRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> MemoryMiBRequestBuilder {
         MemoryMiBRequestBuilder::default()
     }
@@ -40002,6 +40581,7 @@ impl MemoryMiBRequestBuilder {
 #[cfg(feature = "full")]
 impl From<MemoryMiBRequest> for MemoryMiBRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: MemoryMiBRequest) -> Self {
         MemoryMiBRequestBuilder { inner: value }
     }
@@ -40030,6 +40610,7 @@ pub struct MetricConfiguration {
 
 impl MetricConfiguration {
     /// A builder with every member unset: `MetricConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> MetricConfigurationBuilder {
         MetricConfigurationBuilder::default()
     }
@@ -40095,6 +40676,7 @@ impl MetricConfigurationBuilder {
 
 impl From<MetricConfiguration> for MetricConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: MetricConfiguration) -> Self {
         MetricConfigurationBuilder { inner: value }
     }
@@ -40120,6 +40702,7 @@ pub struct MissingVersionException {
 
 impl MissingVersionException {
     /// A builder with every member unset: `MissingVersionException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> MissingVersionExceptionBuilder {
         MissingVersionExceptionBuilder::default()
     }
@@ -40166,6 +40749,7 @@ impl MissingVersionExceptionBuilder {
 
 impl From<MissingVersionException> for MissingVersionExceptionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: MissingVersionException) -> Self {
         MissingVersionExceptionBuilder { inner: value }
     }
@@ -40191,6 +40775,7 @@ pub struct MonitoringConfiguration {
 
 impl MonitoringConfiguration {
     /// A builder with every member unset: `MonitoringConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> MonitoringConfigurationBuilder {
         MonitoringConfigurationBuilder::default()
     }
@@ -40240,6 +40825,7 @@ impl MonitoringConfigurationBuilder {
 
 impl From<MonitoringConfiguration> for MonitoringConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: MonitoringConfiguration) -> Self {
         MonitoringConfigurationBuilder { inner: value }
     }
@@ -40269,6 +40855,7 @@ pub struct MountPoint {
 
 impl MountPoint {
     /// A builder with every member unset: `MountPoint::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> MountPointBuilder {
         MountPointBuilder::default()
     }
@@ -40347,6 +40934,7 @@ impl MountPointBuilder {
 
 impl From<MountPoint> for MountPointBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: MountPoint) -> Self {
         MountPointBuilder { inner: value }
     }
@@ -40372,6 +40960,7 @@ pub struct NamespaceNotFoundException {
 
 impl NamespaceNotFoundException {
     /// A builder with every member unset: `NamespaceNotFoundException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> NamespaceNotFoundExceptionBuilder {
         NamespaceNotFoundExceptionBuilder::default()
     }
@@ -40418,6 +41007,7 @@ impl NamespaceNotFoundExceptionBuilder {
 
 impl From<NamespaceNotFoundException> for NamespaceNotFoundExceptionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: NamespaceNotFoundException) -> Self {
         NamespaceNotFoundExceptionBuilder { inner: value }
     }
@@ -40447,6 +41037,7 @@ pub struct NetworkBandwidthGbpsRequest {
 #[cfg(feature = "full")]
 impl NetworkBandwidthGbpsRequest {
     /// A builder with every member unset: `NetworkBandwidthGbpsRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> NetworkBandwidthGbpsRequestBuilder {
         NetworkBandwidthGbpsRequestBuilder::default()
     }
@@ -40512,6 +41103,7 @@ impl NetworkBandwidthGbpsRequestBuilder {
 #[cfg(feature = "full")]
 impl From<NetworkBandwidthGbpsRequest> for NetworkBandwidthGbpsRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: NetworkBandwidthGbpsRequest) -> Self {
         NetworkBandwidthGbpsRequestBuilder { inner: value }
     }
@@ -40550,6 +41142,7 @@ pub struct NetworkBinding {
 #[cfg(feature = "full")]
 impl NetworkBinding {
     /// A builder with every member unset: `NetworkBinding::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> NetworkBindingBuilder {
         NetworkBindingBuilder::default()
     }
@@ -40679,6 +41272,7 @@ impl NetworkBindingBuilder {
 #[cfg(feature = "full")]
 impl From<NetworkBinding> for NetworkBindingBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: NetworkBinding) -> Self {
         NetworkBindingBuilder { inner: value }
     }
@@ -40707,6 +41301,7 @@ pub struct NetworkConfiguration {
 
 impl NetworkConfiguration {
     /// A builder with every member unset: `NetworkConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> NetworkConfigurationBuilder {
         NetworkConfigurationBuilder::default()
     }
@@ -40755,6 +41350,7 @@ impl NetworkConfigurationBuilder {
 
 impl From<NetworkConfiguration> for NetworkConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: NetworkConfiguration) -> Self {
         NetworkConfigurationBuilder { inner: value }
     }
@@ -40786,6 +41382,7 @@ pub struct NetworkInterface {
 #[cfg(feature = "full")]
 impl NetworkInterface {
     /// A builder with every member unset: `NetworkInterface::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> NetworkInterfaceBuilder {
         NetworkInterfaceBuilder::default()
     }
@@ -40867,6 +41464,7 @@ impl NetworkInterfaceBuilder {
 #[cfg(feature = "full")]
 impl From<NetworkInterface> for NetworkInterfaceBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: NetworkInterface) -> Self {
         NetworkInterfaceBuilder { inner: value }
     }
@@ -40897,6 +41495,7 @@ pub struct NetworkInterfaceCountRequest {
 #[cfg(feature = "full")]
 impl NetworkInterfaceCountRequest {
     /// A builder with every member unset: `NetworkInterfaceCountRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> NetworkInterfaceCountRequestBuilder {
         NetworkInterfaceCountRequestBuilder::default()
     }
@@ -40962,6 +41561,7 @@ impl NetworkInterfaceCountRequestBuilder {
 #[cfg(feature = "full")]
 impl From<NetworkInterfaceCountRequest> for NetworkInterfaceCountRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: NetworkInterfaceCountRequest) -> Self {
         NetworkInterfaceCountRequestBuilder { inner: value }
     }
@@ -41002,6 +41602,7 @@ pub struct NoUpdateAvailableException {
 
 impl NoUpdateAvailableException {
     /// A builder with every member unset: `NoUpdateAvailableException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> NoUpdateAvailableExceptionBuilder {
         NoUpdateAvailableExceptionBuilder::default()
     }
@@ -41048,6 +41649,7 @@ impl NoUpdateAvailableExceptionBuilder {
 
 impl From<NoUpdateAvailableException> for NoUpdateAvailableExceptionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: NoUpdateAvailableException) -> Self {
         NoUpdateAvailableExceptionBuilder { inner: value }
     }
@@ -41075,6 +41677,7 @@ pub struct NvidiaMpsAllocation {
 
 impl NvidiaMpsAllocation {
     /// A builder with every member unset: `NvidiaMpsAllocation::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> NvidiaMpsAllocationBuilder {
         NvidiaMpsAllocationBuilder::default()
     }
@@ -41137,6 +41740,7 @@ impl NvidiaMpsAllocationBuilder {
 
 impl From<NvidiaMpsAllocation> for NvidiaMpsAllocationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: NvidiaMpsAllocation) -> Self {
         NvidiaMpsAllocationBuilder { inner: value }
     }
@@ -41200,6 +41804,7 @@ pub struct PlacementConstraint {
 
 impl PlacementConstraint {
     /// A builder with every member unset: `PlacementConstraint::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> PlacementConstraintBuilder {
         PlacementConstraintBuilder::default()
     }
@@ -41262,6 +41867,7 @@ impl PlacementConstraintBuilder {
 
 impl From<PlacementConstraint> for PlacementConstraintBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: PlacementConstraint) -> Self {
         PlacementConstraintBuilder { inner: value }
     }
@@ -41299,6 +41905,7 @@ pub struct PlacementStrategy {
 
 impl PlacementStrategy {
     /// A builder with every member unset: `PlacementStrategy::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> PlacementStrategyBuilder {
         PlacementStrategyBuilder::default()
     }
@@ -41361,6 +41968,7 @@ impl PlacementStrategyBuilder {
 
 impl From<PlacementStrategy> for PlacementStrategyBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: PlacementStrategy) -> Self {
         PlacementStrategyBuilder { inner: value }
     }
@@ -41402,6 +42010,7 @@ pub struct PlatformDevice {
 #[cfg(feature = "full")]
 impl PlatformDevice {
     /// A builder with every member unset: `PlatformDevice::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> PlatformDeviceBuilder {
         PlatformDeviceBuilder::default()
     }
@@ -41467,6 +42076,7 @@ impl PlatformDeviceBuilder {
 #[cfg(feature = "full")]
 impl From<PlatformDevice> for PlatformDeviceBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: PlatformDevice) -> Self {
         PlatformDeviceBuilder { inner: value }
     }
@@ -41504,6 +42114,7 @@ pub struct PlatformTaskDefinitionIncompatibilityException {
 
 impl PlatformTaskDefinitionIncompatibilityException {
     /// A builder with every member unset: `PlatformTaskDefinitionIncompatibilityException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> PlatformTaskDefinitionIncompatibilityExceptionBuilder {
         PlatformTaskDefinitionIncompatibilityExceptionBuilder::default()
     }
@@ -41552,6 +42163,7 @@ impl From<PlatformTaskDefinitionIncompatibilityException>
     for PlatformTaskDefinitionIncompatibilityExceptionBuilder
 {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: PlatformTaskDefinitionIncompatibilityException) -> Self {
         PlatformTaskDefinitionIncompatibilityExceptionBuilder { inner: value }
     }
@@ -41577,6 +42189,7 @@ pub struct PlatformUnknownException {
 
 impl PlatformUnknownException {
     /// A builder with every member unset: `PlatformUnknownException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> PlatformUnknownExceptionBuilder {
         PlatformUnknownExceptionBuilder::default()
     }
@@ -41623,6 +42236,7 @@ impl PlatformUnknownExceptionBuilder {
 
 impl From<PlatformUnknownException> for PlatformUnknownExceptionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: PlatformUnknownException) -> Self {
         PlatformUnknownExceptionBuilder { inner: value }
     }
@@ -41670,6 +42284,7 @@ pub struct PortMapping {
 
 impl PortMapping {
     /// A builder with every member unset: `PortMapping::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> PortMappingBuilder {
         PortMappingBuilder::default()
     }
@@ -41808,6 +42423,7 @@ impl PortMappingBuilder {
 
 impl From<PortMapping> for PortMappingBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: PortMapping) -> Self {
         PortMappingBuilder { inner: value }
     }
@@ -41873,6 +42489,7 @@ pub struct ProtectedTask {
 #[cfg(feature = "full")]
 impl ProtectedTask {
     /// A builder with every member unset: `ProtectedTask::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ProtectedTaskBuilder {
         ProtectedTaskBuilder::default()
     }
@@ -41954,6 +42571,7 @@ impl ProtectedTaskBuilder {
 #[cfg(feature = "full")]
 impl From<ProtectedTask> for ProtectedTaskBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ProtectedTask) -> Self {
         ProtectedTaskBuilder { inner: value }
     }
@@ -41984,6 +42602,7 @@ pub struct ProxyConfiguration {
 
 impl ProxyConfiguration {
     /// A builder with every member unset: `ProxyConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ProxyConfigurationBuilder {
         ProxyConfigurationBuilder::default()
     }
@@ -42065,6 +42684,7 @@ impl ProxyConfigurationBuilder {
 
 impl From<ProxyConfiguration> for ProxyConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ProxyConfiguration) -> Self {
         ProxyConfigurationBuilder { inner: value }
     }
@@ -42104,6 +42724,7 @@ pub struct PutAccountSettingDefaultRequest {
 #[cfg(feature = "full")]
 impl PutAccountSettingDefaultRequest {
     /// A builder with every member unset: `PutAccountSettingDefaultRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> PutAccountSettingDefaultRequestBuilder {
         PutAccountSettingDefaultRequestBuilder::default()
     }
@@ -42169,6 +42790,7 @@ impl PutAccountSettingDefaultRequestBuilder {
 #[cfg(feature = "full")]
 impl From<PutAccountSettingDefaultRequest> for PutAccountSettingDefaultRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: PutAccountSettingDefaultRequest) -> Self {
         PutAccountSettingDefaultRequestBuilder { inner: value }
     }
@@ -42199,6 +42821,7 @@ pub struct PutAccountSettingDefaultResponse {
 #[cfg(feature = "full")]
 impl PutAccountSettingDefaultResponse {
     /// A builder with every member unset: `PutAccountSettingDefaultResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> PutAccountSettingDefaultResponseBuilder {
         PutAccountSettingDefaultResponseBuilder::default()
     }
@@ -42248,6 +42871,7 @@ impl PutAccountSettingDefaultResponseBuilder {
 #[cfg(feature = "full")]
 impl From<PutAccountSettingDefaultResponse> for PutAccountSettingDefaultResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: PutAccountSettingDefaultResponse) -> Self {
         PutAccountSettingDefaultResponseBuilder { inner: value }
     }
@@ -42282,6 +42906,7 @@ pub struct PutAccountSettingRequest {
 #[cfg(feature = "full")]
 impl PutAccountSettingRequest {
     /// A builder with every member unset: `PutAccountSettingRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> PutAccountSettingRequestBuilder {
         PutAccountSettingRequestBuilder::default()
     }
@@ -42363,6 +42988,7 @@ impl PutAccountSettingRequestBuilder {
 #[cfg(feature = "full")]
 impl From<PutAccountSettingRequest> for PutAccountSettingRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: PutAccountSettingRequest) -> Self {
         PutAccountSettingRequestBuilder { inner: value }
     }
@@ -42393,6 +43019,7 @@ pub struct PutAccountSettingResponse {
 #[cfg(feature = "full")]
 impl PutAccountSettingResponse {
     /// A builder with every member unset: `PutAccountSettingResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> PutAccountSettingResponseBuilder {
         PutAccountSettingResponseBuilder::default()
     }
@@ -42442,6 +43069,7 @@ impl PutAccountSettingResponseBuilder {
 #[cfg(feature = "full")]
 impl From<PutAccountSettingResponse> for PutAccountSettingResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: PutAccountSettingResponse) -> Self {
         PutAccountSettingResponseBuilder { inner: value }
     }
@@ -42474,6 +43102,7 @@ pub struct PutAttributesRequest {
 #[cfg(feature = "full")]
 impl PutAttributesRequest {
     /// A builder with every member unset: `PutAttributesRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> PutAttributesRequestBuilder {
         PutAttributesRequestBuilder::default()
     }
@@ -42542,6 +43171,7 @@ impl PutAttributesRequestBuilder {
 #[cfg(feature = "full")]
 impl From<PutAttributesRequest> for PutAttributesRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: PutAttributesRequest) -> Self {
         PutAttributesRequestBuilder { inner: value }
     }
@@ -42572,6 +43202,7 @@ pub struct PutAttributesResponse {
 #[cfg(feature = "full")]
 impl PutAttributesResponse {
     /// A builder with every member unset: `PutAttributesResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> PutAttributesResponseBuilder {
         PutAttributesResponseBuilder::default()
     }
@@ -42624,6 +43255,7 @@ impl PutAttributesResponseBuilder {
 #[cfg(feature = "full")]
 impl From<PutAttributesResponse> for PutAttributesResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: PutAttributesResponse) -> Self {
         PutAttributesResponseBuilder { inner: value }
     }
@@ -42658,6 +43290,7 @@ pub struct PutClusterCapacityProvidersRequest {
 #[cfg(feature = "full")]
 impl PutClusterCapacityProvidersRequest {
     /// A builder with every member unset: `PutClusterCapacityProvidersRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> PutClusterCapacityProvidersRequestBuilder {
         PutClusterCapacityProvidersRequestBuilder::default()
     }
@@ -42751,6 +43384,7 @@ impl PutClusterCapacityProvidersRequestBuilder {
 #[cfg(feature = "full")]
 impl From<PutClusterCapacityProvidersRequest> for PutClusterCapacityProvidersRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: PutClusterCapacityProvidersRequest) -> Self {
         PutClusterCapacityProvidersRequestBuilder { inner: value }
     }
@@ -42781,6 +43415,7 @@ pub struct PutClusterCapacityProvidersResponse {
 #[cfg(feature = "full")]
 impl PutClusterCapacityProvidersResponse {
     /// A builder with every member unset: `PutClusterCapacityProvidersResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> PutClusterCapacityProvidersResponseBuilder {
         PutClusterCapacityProvidersResponseBuilder::default()
     }
@@ -42830,6 +43465,7 @@ impl PutClusterCapacityProvidersResponseBuilder {
 #[cfg(feature = "full")]
 impl From<PutClusterCapacityProvidersResponse> for PutClusterCapacityProvidersResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: PutClusterCapacityProvidersResponse) -> Self {
         PutClusterCapacityProvidersResponseBuilder { inner: value }
     }
@@ -42876,6 +43512,7 @@ pub struct RegisterContainerInstanceRequest {
 #[cfg(feature = "full")]
 impl RegisterContainerInstanceRequest {
     /// A builder with every member unset: `RegisterContainerInstanceRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> RegisterContainerInstanceRequestBuilder {
         RegisterContainerInstanceRequestBuilder::default()
     }
@@ -43065,6 +43702,7 @@ impl RegisterContainerInstanceRequestBuilder {
 #[cfg(feature = "full")]
 impl From<RegisterContainerInstanceRequest> for RegisterContainerInstanceRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: RegisterContainerInstanceRequest) -> Self {
         RegisterContainerInstanceRequestBuilder { inner: value }
     }
@@ -43095,6 +43733,7 @@ pub struct RegisterContainerInstanceResponse {
 #[cfg(feature = "full")]
 impl RegisterContainerInstanceResponse {
     /// A builder with every member unset: `RegisterContainerInstanceResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> RegisterContainerInstanceResponseBuilder {
         RegisterContainerInstanceResponseBuilder::default()
     }
@@ -43144,6 +43783,7 @@ impl RegisterContainerInstanceResponseBuilder {
 #[cfg(feature = "full")]
 impl From<RegisterContainerInstanceResponse> for RegisterContainerInstanceResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: RegisterContainerInstanceResponse) -> Self {
         RegisterContainerInstanceResponseBuilder { inner: value }
     }
@@ -43192,6 +43832,7 @@ pub struct RegisterDaemonTaskDefinitionRequest {
 #[cfg(feature = "full")]
 impl RegisterDaemonTaskDefinitionRequest {
     /// A builder with every member unset: `RegisterDaemonTaskDefinitionRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> RegisterDaemonTaskDefinitionRequestBuilder {
         RegisterDaemonTaskDefinitionRequestBuilder::default()
     }
@@ -43397,6 +44038,7 @@ impl RegisterDaemonTaskDefinitionRequestBuilder {
 #[cfg(feature = "full")]
 impl From<RegisterDaemonTaskDefinitionRequest> for RegisterDaemonTaskDefinitionRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: RegisterDaemonTaskDefinitionRequest) -> Self {
         RegisterDaemonTaskDefinitionRequestBuilder { inner: value }
     }
@@ -43427,6 +44069,7 @@ pub struct RegisterDaemonTaskDefinitionResponse {
 #[cfg(feature = "full")]
 impl RegisterDaemonTaskDefinitionResponse {
     /// A builder with every member unset: `RegisterDaemonTaskDefinitionResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> RegisterDaemonTaskDefinitionResponseBuilder {
         RegisterDaemonTaskDefinitionResponseBuilder::default()
     }
@@ -43476,6 +44119,7 @@ impl RegisterDaemonTaskDefinitionResponseBuilder {
 #[cfg(feature = "full")]
 impl From<RegisterDaemonTaskDefinitionResponse> for RegisterDaemonTaskDefinitionResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: RegisterDaemonTaskDefinitionResponse) -> Self {
         RegisterDaemonTaskDefinitionResponseBuilder { inner: value }
     }
@@ -43579,6 +44223,7 @@ pub struct RegisterTaskDefinitionRequest {
 
 impl RegisterTaskDefinitionRequest {
     /// A builder with every member unset: `RegisterTaskDefinitionRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> RegisterTaskDefinitionRequestBuilder {
         RegisterTaskDefinitionRequestBuilder::default()
     }
@@ -43983,6 +44628,7 @@ impl RegisterTaskDefinitionRequestBuilder {
 
 impl From<RegisterTaskDefinitionRequest> for RegisterTaskDefinitionRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: RegisterTaskDefinitionRequest) -> Self {
         RegisterTaskDefinitionRequestBuilder { inner: value }
     }
@@ -44012,6 +44658,7 @@ pub struct RegisterTaskDefinitionResponse {
 
 impl RegisterTaskDefinitionResponse {
     /// A builder with every member unset: `RegisterTaskDefinitionResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> RegisterTaskDefinitionResponseBuilder {
         RegisterTaskDefinitionResponseBuilder::default()
     }
@@ -44077,6 +44724,7 @@ impl RegisterTaskDefinitionResponseBuilder {
 
 impl From<RegisterTaskDefinitionResponse> for RegisterTaskDefinitionResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: RegisterTaskDefinitionResponse) -> Self {
         RegisterTaskDefinitionResponseBuilder { inner: value }
     }
@@ -44102,6 +44750,7 @@ pub struct RepositoryCredentials {
 
 impl RepositoryCredentials {
     /// A builder with every member unset: `RepositoryCredentials::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> RepositoryCredentialsBuilder {
         RepositoryCredentialsBuilder::default()
     }
@@ -44148,6 +44797,7 @@ impl RepositoryCredentialsBuilder {
 
 impl From<RepositoryCredentials> for RepositoryCredentialsBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: RepositoryCredentials) -> Self {
         RepositoryCredentialsBuilder { inner: value }
     }
@@ -44177,6 +44827,7 @@ pub struct ResolvedConfiguration {
 #[cfg(feature = "full")]
 impl ResolvedConfiguration {
     /// A builder with every member unset: `ResolvedConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ResolvedConfigurationBuilder {
         ResolvedConfigurationBuilder::default()
     }
@@ -44254,6 +44905,7 @@ impl ResolvedConfigurationBuilder {
 #[cfg(feature = "full")]
 impl From<ResolvedConfiguration> for ResolvedConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ResolvedConfiguration) -> Self {
         ResolvedConfigurationBuilder { inner: value }
     }
@@ -44292,6 +44944,7 @@ pub struct Resource {
 #[cfg(feature = "full")]
 impl Resource {
     /// A builder with every member unset: `Resource::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ResourceBuilder {
         ResourceBuilder::default()
     }
@@ -44424,6 +45077,7 @@ impl ResourceBuilder {
 #[cfg(feature = "full")]
 impl From<Resource> for ResourceBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: Resource) -> Self {
         ResourceBuilder { inner: value }
     }
@@ -44448,6 +45102,7 @@ pub struct ResourceInUseException {
 
 impl ResourceInUseException {
     /// A builder with every member unset: `ResourceInUseException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ResourceInUseExceptionBuilder {
         ResourceInUseExceptionBuilder::default()
     }
@@ -44494,6 +45149,7 @@ impl ResourceInUseExceptionBuilder {
 
 impl From<ResourceInUseException> for ResourceInUseExceptionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ResourceInUseException) -> Self {
         ResourceInUseExceptionBuilder { inner: value }
     }
@@ -44529,6 +45185,7 @@ pub struct ResourceNotFoundException {
 
 impl ResourceNotFoundException {
     /// A builder with every member unset: `ResourceNotFoundException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ResourceNotFoundExceptionBuilder {
         ResourceNotFoundExceptionBuilder::default()
     }
@@ -44575,6 +45232,7 @@ impl ResourceNotFoundExceptionBuilder {
 
 impl From<ResourceNotFoundException> for ResourceNotFoundExceptionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ResourceNotFoundException) -> Self {
         ResourceNotFoundExceptionBuilder { inner: value }
     }
@@ -44604,6 +45262,7 @@ pub struct ResourceRequirement {
 
 impl ResourceRequirement {
     /// A builder with every member unset: `ResourceRequirement::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ResourceRequirementBuilder {
         ResourceRequirementBuilder::default()
     }
@@ -44682,6 +45341,7 @@ impl ResourceRequirementBuilder {
 
 impl From<ResourceRequirement> for ResourceRequirementBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ResourceRequirement) -> Self {
         ResourceRequirementBuilder { inner: value }
     }
@@ -44725,6 +45385,7 @@ pub struct Rollback {
 #[cfg(feature = "full")]
 impl Rollback {
     /// A builder with every member unset: `Rollback::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> RollbackBuilder {
         RollbackBuilder::default()
     }
@@ -44806,6 +45467,7 @@ impl RollbackBuilder {
 #[cfg(feature = "full")]
 impl From<Rollback> for RollbackBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: Rollback) -> Self {
         RollbackBuilder { inner: value }
     }
@@ -44870,6 +45532,7 @@ pub struct RunTaskRequest {
 #[cfg(feature = "full")]
 impl RunTaskRequest {
     /// A builder with every member unset: `RunTaskRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> RunTaskRequestBuilder {
         RunTaskRequestBuilder::default()
     }
@@ -45231,6 +45894,7 @@ impl RunTaskRequestBuilder {
 #[cfg(feature = "full")]
 impl From<RunTaskRequest> for RunTaskRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: RunTaskRequest) -> Self {
         RunTaskRequestBuilder { inner: value }
     }
@@ -45263,6 +45927,7 @@ pub struct RunTaskResponse {
 #[cfg(feature = "full")]
 impl RunTaskResponse {
     /// A builder with every member unset: `RunTaskResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> RunTaskResponseBuilder {
         RunTaskResponseBuilder::default()
     }
@@ -45334,6 +45999,7 @@ impl RunTaskResponseBuilder {
 #[cfg(feature = "full")]
 impl From<RunTaskResponse> for RunTaskResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: RunTaskResponse) -> Self {
         RunTaskResponseBuilder { inner: value }
     }
@@ -45362,6 +46028,7 @@ pub struct RuntimePlatform {
 
 impl RuntimePlatform {
     /// A builder with every member unset: `RuntimePlatform::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> RuntimePlatformBuilder {
         RuntimePlatformBuilder::default()
     }
@@ -45424,6 +46091,7 @@ impl RuntimePlatformBuilder {
 
 impl From<RuntimePlatform> for RuntimePlatformBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: RuntimePlatform) -> Self {
         RuntimePlatformBuilder { inner: value }
     }
@@ -45451,6 +46119,7 @@ pub struct RuntimePlatformOverride {
 #[cfg(feature = "full")]
 impl RuntimePlatformOverride {
     /// A builder with every member unset: `RuntimePlatformOverride::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> RuntimePlatformOverrideBuilder {
         RuntimePlatformOverrideBuilder::default()
     }
@@ -45500,6 +46169,7 @@ impl RuntimePlatformOverrideBuilder {
 #[cfg(feature = "full")]
 impl From<RuntimePlatformOverride> for RuntimePlatformOverrideBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: RuntimePlatformOverride) -> Self {
         RuntimePlatformOverrideBuilder { inner: value }
     }
@@ -45532,6 +46202,7 @@ pub struct S3FilesVolumeConfiguration {
 
 impl S3FilesVolumeConfiguration {
     /// A builder with every member unset: `S3FilesVolumeConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> S3FilesVolumeConfigurationBuilder {
         S3FilesVolumeConfigurationBuilder::default()
     }
@@ -45626,6 +46297,7 @@ impl S3FilesVolumeConfigurationBuilder {
 
 impl From<S3FilesVolumeConfiguration> for S3FilesVolumeConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: S3FilesVolumeConfiguration) -> Self {
         S3FilesVolumeConfigurationBuilder { inner: value }
     }
@@ -45657,6 +46329,7 @@ pub struct Scale {
 
 impl Scale {
     /// A builder with every member unset: `Scale::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ScaleBuilder {
         ScaleBuilder::default()
     }
@@ -45723,6 +46396,7 @@ impl ScaleBuilder {
 
 impl From<Scale> for ScaleBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: Scale) -> Self {
         ScaleBuilder { inner: value }
     }
@@ -45776,6 +46450,7 @@ pub struct Secret {
 
 impl Secret {
     /// A builder with every member unset: `Secret::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> SecretBuilder {
         SecretBuilder::default()
     }
@@ -45838,6 +46513,7 @@ impl SecretBuilder {
 
 impl From<Secret> for SecretBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: Secret) -> Self {
         SecretBuilder { inner: value }
     }
@@ -45861,6 +46537,7 @@ pub struct ServerException {
 
 impl ServerException {
     /// A builder with every member unset: `ServerException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ServerExceptionBuilder {
         ServerExceptionBuilder::default()
     }
@@ -45907,6 +46584,7 @@ impl ServerExceptionBuilder {
 
 impl From<ServerException> for ServerExceptionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ServerException) -> Self {
         ServerExceptionBuilder { inner: value }
     }
@@ -46000,6 +46678,7 @@ pub struct Service {
 
 impl Service {
     /// A builder with every member unset: `Service::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ServiceBuilder {
         ServiceBuilder::default()
     }
@@ -46638,6 +47317,7 @@ impl ServiceBuilder {
 
 impl From<Service> for ServiceBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: Service) -> Self {
         ServiceBuilder { inner: value }
     }
@@ -46663,6 +47343,7 @@ pub struct ServiceConnectAccessLogConfiguration {
 
 impl ServiceConnectAccessLogConfiguration {
     /// A builder with every member unset: `ServiceConnectAccessLogConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ServiceConnectAccessLogConfigurationBuilder {
         ServiceConnectAccessLogConfigurationBuilder::default()
     }
@@ -46731,6 +47412,7 @@ impl ServiceConnectAccessLogConfigurationBuilder {
 
 impl From<ServiceConnectAccessLogConfiguration> for ServiceConnectAccessLogConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ServiceConnectAccessLogConfiguration) -> Self {
         ServiceConnectAccessLogConfigurationBuilder { inner: value }
     }
@@ -46770,6 +47452,7 @@ pub struct ServiceConnectClientAlias {
 
 impl ServiceConnectClientAlias {
     /// A builder with every member unset: `ServiceConnectClientAlias::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ServiceConnectClientAliasBuilder {
         ServiceConnectClientAliasBuilder::default()
     }
@@ -46848,6 +47531,7 @@ impl ServiceConnectClientAliasBuilder {
 
 impl From<ServiceConnectClientAlias> for ServiceConnectClientAliasBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ServiceConnectClientAlias) -> Self {
         ServiceConnectClientAliasBuilder { inner: value }
     }
@@ -46883,6 +47567,7 @@ pub struct ServiceConnectConfiguration {
 
 impl ServiceConnectConfiguration {
     /// A builder with every member unset: `ServiceConnectConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ServiceConnectConfigurationBuilder {
         ServiceConnectConfigurationBuilder::default()
     }
@@ -47027,6 +47712,7 @@ impl ServiceConnectConfigurationBuilder {
 
 impl From<ServiceConnectConfiguration> for ServiceConnectConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ServiceConnectConfiguration) -> Self {
         ServiceConnectConfigurationBuilder { inner: value }
     }
@@ -47052,6 +47738,7 @@ pub struct ServiceConnectContainerConfiguration {
 
 impl ServiceConnectContainerConfiguration {
     /// A builder with every member unset: `ServiceConnectContainerConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ServiceConnectContainerConfigurationBuilder {
         ServiceConnectContainerConfigurationBuilder::default()
     }
@@ -47098,6 +47785,7 @@ impl ServiceConnectContainerConfigurationBuilder {
 
 impl From<ServiceConnectContainerConfiguration> for ServiceConnectContainerConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ServiceConnectContainerConfiguration) -> Self {
         ServiceConnectContainerConfigurationBuilder { inner: value }
     }
@@ -47153,6 +47841,7 @@ pub struct ServiceConnectService {
 
 impl ServiceConnectService {
     /// A builder with every member unset: `ServiceConnectService::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ServiceConnectServiceBuilder {
         ServiceConnectServiceBuilder::default()
     }
@@ -47282,6 +47971,7 @@ impl ServiceConnectServiceBuilder {
 
 impl From<ServiceConnectService> for ServiceConnectServiceBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ServiceConnectService) -> Self {
         ServiceConnectServiceBuilder { inner: value }
     }
@@ -47309,6 +47999,7 @@ pub struct ServiceConnectServiceResource {
 
 impl ServiceConnectServiceResource {
     /// A builder with every member unset: `ServiceConnectServiceResource::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ServiceConnectServiceResourceBuilder {
         ServiceConnectServiceResourceBuilder::default()
     }
@@ -47371,6 +48062,7 @@ impl ServiceConnectServiceResourceBuilder {
 
 impl From<ServiceConnectServiceResource> for ServiceConnectServiceResourceBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ServiceConnectServiceResource) -> Self {
         ServiceConnectServiceResourceBuilder { inner: value }
     }
@@ -47396,6 +48088,7 @@ pub struct ServiceConnectTestTrafficHeaderMatchRules {
 
 impl ServiceConnectTestTrafficHeaderMatchRules {
     /// A builder with every member unset: `ServiceConnectTestTrafficHeaderMatchRules::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ServiceConnectTestTrafficHeaderMatchRulesBuilder {
         ServiceConnectTestTrafficHeaderMatchRulesBuilder::default()
     }
@@ -47444,6 +48137,7 @@ impl From<ServiceConnectTestTrafficHeaderMatchRules>
     for ServiceConnectTestTrafficHeaderMatchRulesBuilder
 {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ServiceConnectTestTrafficHeaderMatchRules) -> Self {
         ServiceConnectTestTrafficHeaderMatchRulesBuilder { inner: value }
     }
@@ -47471,6 +48165,7 @@ pub struct ServiceConnectTestTrafficHeaderRules {
 
 impl ServiceConnectTestTrafficHeaderRules {
     /// A builder with every member unset: `ServiceConnectTestTrafficHeaderRules::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ServiceConnectTestTrafficHeaderRulesBuilder {
         ServiceConnectTestTrafficHeaderRulesBuilder::default()
     }
@@ -47533,6 +48228,7 @@ impl ServiceConnectTestTrafficHeaderRulesBuilder {
 
 impl From<ServiceConnectTestTrafficHeaderRules> for ServiceConnectTestTrafficHeaderRulesBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ServiceConnectTestTrafficHeaderRules) -> Self {
         ServiceConnectTestTrafficHeaderRulesBuilder { inner: value }
     }
@@ -47558,6 +48254,7 @@ pub struct ServiceConnectTestTrafficRules {
 
 impl ServiceConnectTestTrafficRules {
     /// A builder with every member unset: `ServiceConnectTestTrafficRules::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ServiceConnectTestTrafficRulesBuilder {
         ServiceConnectTestTrafficRulesBuilder::default()
     }
@@ -47604,6 +48301,7 @@ impl ServiceConnectTestTrafficRulesBuilder {
 
 impl From<ServiceConnectTestTrafficRules> for ServiceConnectTestTrafficRulesBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ServiceConnectTestTrafficRules) -> Self {
         ServiceConnectTestTrafficRulesBuilder { inner: value }
     }
@@ -47629,6 +48327,7 @@ pub struct ServiceConnectTlsCertificateAuthority {
 
 impl ServiceConnectTlsCertificateAuthority {
     /// A builder with every member unset: `ServiceConnectTlsCertificateAuthority::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ServiceConnectTlsCertificateAuthorityBuilder {
         ServiceConnectTlsCertificateAuthorityBuilder::default()
     }
@@ -47675,6 +48374,7 @@ impl ServiceConnectTlsCertificateAuthorityBuilder {
 
 impl From<ServiceConnectTlsCertificateAuthority> for ServiceConnectTlsCertificateAuthorityBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ServiceConnectTlsCertificateAuthority) -> Self {
         ServiceConnectTlsCertificateAuthorityBuilder { inner: value }
     }
@@ -47704,6 +48404,7 @@ pub struct ServiceConnectTlsConfiguration {
 
 impl ServiceConnectTlsConfiguration {
     /// A builder with every member unset: `ServiceConnectTlsConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ServiceConnectTlsConfigurationBuilder {
         ServiceConnectTlsConfigurationBuilder::default()
     }
@@ -47788,6 +48489,7 @@ impl ServiceConnectTlsConfigurationBuilder {
 
 impl From<ServiceConnectTlsConfiguration> for ServiceConnectTlsConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ServiceConnectTlsConfiguration) -> Self {
         ServiceConnectTlsConfigurationBuilder { inner: value }
     }
@@ -47819,6 +48521,7 @@ pub struct ServiceCurrentRevisionSummary {
 
 impl ServiceCurrentRevisionSummary {
     /// A builder with every member unset: `ServiceCurrentRevisionSummary::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ServiceCurrentRevisionSummaryBuilder {
         ServiceCurrentRevisionSummaryBuilder::default()
     }
@@ -47913,6 +48616,7 @@ impl ServiceCurrentRevisionSummaryBuilder {
 
 impl From<ServiceCurrentRevisionSummary> for ServiceCurrentRevisionSummaryBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ServiceCurrentRevisionSummary) -> Self {
         ServiceCurrentRevisionSummaryBuilder { inner: value }
     }
@@ -47974,6 +48678,7 @@ pub struct ServiceDeployment {
 #[cfg(feature = "full")]
 impl ServiceDeployment {
     /// A builder with every member unset: `ServiceDeployment::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ServiceDeploymentBuilder {
         ServiceDeploymentBuilder::default()
     }
@@ -48316,6 +49021,7 @@ impl ServiceDeploymentBuilder {
 #[cfg(feature = "full")]
 impl From<ServiceDeployment> for ServiceDeploymentBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ServiceDeployment) -> Self {
         ServiceDeploymentBuilder { inner: value }
     }
@@ -48348,6 +49054,7 @@ pub struct ServiceDeploymentAlarms {
 #[cfg(feature = "full")]
 impl ServiceDeploymentAlarms {
     /// A builder with every member unset: `ServiceDeploymentAlarms::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ServiceDeploymentAlarmsBuilder {
         ServiceDeploymentAlarmsBuilder::default()
     }
@@ -48435,6 +49142,7 @@ impl ServiceDeploymentAlarmsBuilder {
 #[cfg(feature = "full")]
 impl From<ServiceDeploymentAlarms> for ServiceDeploymentAlarmsBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ServiceDeploymentAlarms) -> Self {
         ServiceDeploymentAlarmsBuilder { inner: value }
     }
@@ -48479,6 +49187,7 @@ pub struct ServiceDeploymentBrief {
 #[cfg(feature = "full")]
 impl ServiceDeploymentBrief {
     /// A builder with every member unset: `ServiceDeploymentBrief::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ServiceDeploymentBriefBuilder {
         ServiceDeploymentBriefBuilder::default()
     }
@@ -48656,6 +49365,7 @@ impl ServiceDeploymentBriefBuilder {
 #[cfg(feature = "full")]
 impl From<ServiceDeploymentBrief> for ServiceDeploymentBriefBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ServiceDeploymentBrief) -> Self {
         ServiceDeploymentBriefBuilder { inner: value }
     }
@@ -48688,6 +49398,7 @@ pub struct ServiceDeploymentCircuitBreaker {
 #[cfg(feature = "full")]
 impl ServiceDeploymentCircuitBreaker {
     /// A builder with every member unset: `ServiceDeploymentCircuitBreaker::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ServiceDeploymentCircuitBreakerBuilder {
         ServiceDeploymentCircuitBreakerBuilder::default()
     }
@@ -48769,6 +49480,7 @@ impl ServiceDeploymentCircuitBreakerBuilder {
 #[cfg(feature = "full")]
 impl From<ServiceDeploymentCircuitBreaker> for ServiceDeploymentCircuitBreakerBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ServiceDeploymentCircuitBreaker) -> Self {
         ServiceDeploymentCircuitBreakerBuilder { inner: value }
     }
@@ -48822,6 +49534,7 @@ pub struct ServiceDeploymentNotFoundException {
 
 impl ServiceDeploymentNotFoundException {
     /// A builder with every member unset: `ServiceDeploymentNotFoundException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ServiceDeploymentNotFoundExceptionBuilder {
         ServiceDeploymentNotFoundExceptionBuilder::default()
     }
@@ -48868,6 +49581,7 @@ impl ServiceDeploymentNotFoundExceptionBuilder {
 
 impl From<ServiceDeploymentNotFoundException> for ServiceDeploymentNotFoundExceptionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ServiceDeploymentNotFoundException) -> Self {
         ServiceDeploymentNotFoundExceptionBuilder { inner: value }
     }
@@ -48937,6 +49651,7 @@ pub struct ServiceEvent {
 
 impl ServiceEvent {
     /// A builder with every member unset: `ServiceEvent::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ServiceEventBuilder {
         ServiceEventBuilder::default()
     }
@@ -49015,6 +49730,7 @@ impl ServiceEventBuilder {
 
 impl From<ServiceEvent> for ServiceEventBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ServiceEvent) -> Self {
         ServiceEventBuilder { inner: value }
     }
@@ -49068,6 +49784,7 @@ pub struct ServiceManagedEBSVolumeConfiguration {
 
 impl ServiceManagedEBSVolumeConfiguration {
     /// A builder with every member unset: `ServiceManagedEBSVolumeConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ServiceManagedEBSVolumeConfigurationBuilder {
         ServiceManagedEBSVolumeConfigurationBuilder::default()
     }
@@ -49277,6 +49994,7 @@ impl ServiceManagedEBSVolumeConfigurationBuilder {
 
 impl From<ServiceManagedEBSVolumeConfiguration> for ServiceManagedEBSVolumeConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ServiceManagedEBSVolumeConfiguration) -> Self {
         ServiceManagedEBSVolumeConfigurationBuilder { inner: value }
     }
@@ -49302,6 +50020,7 @@ pub struct ServiceNotActiveException {
 
 impl ServiceNotActiveException {
     /// A builder with every member unset: `ServiceNotActiveException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ServiceNotActiveExceptionBuilder {
         ServiceNotActiveExceptionBuilder::default()
     }
@@ -49348,6 +50067,7 @@ impl ServiceNotActiveExceptionBuilder {
 
 impl From<ServiceNotActiveException> for ServiceNotActiveExceptionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ServiceNotActiveException) -> Self {
         ServiceNotActiveExceptionBuilder { inner: value }
     }
@@ -49373,6 +50093,7 @@ pub struct ServiceNotFoundException {
 
 impl ServiceNotFoundException {
     /// A builder with every member unset: `ServiceNotFoundException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ServiceNotFoundExceptionBuilder {
         ServiceNotFoundExceptionBuilder::default()
     }
@@ -49419,6 +50140,7 @@ impl ServiceNotFoundExceptionBuilder {
 
 impl From<ServiceNotFoundException> for ServiceNotFoundExceptionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ServiceNotFoundException) -> Self {
         ServiceNotFoundExceptionBuilder { inner: value }
     }
@@ -49458,6 +50180,7 @@ pub struct ServiceRegistry {
 
 impl ServiceRegistry {
     /// A builder with every member unset: `ServiceRegistry::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ServiceRegistryBuilder {
         ServiceRegistryBuilder::default()
     }
@@ -49560,6 +50283,7 @@ impl ServiceRegistryBuilder {
 
 impl From<ServiceRegistry> for ServiceRegistryBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ServiceRegistry) -> Self {
         ServiceRegistryBuilder { inner: value }
     }
@@ -49631,6 +50355,7 @@ pub struct ServiceRevision {
 #[cfg(feature = "full")]
 impl ServiceRevision {
     /// A builder with every member unset: `ServiceRevision::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ServiceRevisionBuilder {
         ServiceRevisionBuilder::default()
     }
@@ -50077,6 +50802,7 @@ impl ServiceRevisionBuilder {
 #[cfg(feature = "full")]
 impl From<ServiceRevision> for ServiceRevisionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ServiceRevision) -> Self {
         ServiceRevisionBuilder { inner: value }
     }
@@ -50117,6 +50843,7 @@ pub struct ServiceRevisionLoadBalancer {
 #[cfg(feature = "full")]
 impl ServiceRevisionLoadBalancer {
     /// A builder with every member unset: `ServiceRevisionLoadBalancer::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ServiceRevisionLoadBalancerBuilder {
         ServiceRevisionLoadBalancerBuilder::default()
     }
@@ -50182,6 +50909,7 @@ impl ServiceRevisionLoadBalancerBuilder {
 #[cfg(feature = "full")]
 impl From<ServiceRevisionLoadBalancer> for ServiceRevisionLoadBalancerBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ServiceRevisionLoadBalancer) -> Self {
         ServiceRevisionLoadBalancerBuilder { inner: value }
     }
@@ -50210,6 +50938,7 @@ pub struct ServiceRevisionOverrides {
 #[cfg(feature = "full")]
 impl ServiceRevisionOverrides {
     /// A builder with every member unset: `ServiceRevisionOverrides::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ServiceRevisionOverridesBuilder {
         ServiceRevisionOverridesBuilder::default()
     }
@@ -50259,6 +50988,7 @@ impl ServiceRevisionOverridesBuilder {
 #[cfg(feature = "full")]
 impl From<ServiceRevisionOverrides> for ServiceRevisionOverridesBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ServiceRevisionOverrides) -> Self {
         ServiceRevisionOverridesBuilder { inner: value }
     }
@@ -50297,6 +51027,7 @@ pub struct ServiceRevisionSummary {
 #[cfg(feature = "full")]
 impl ServiceRevisionSummary {
     /// A builder with every member unset: `ServiceRevisionSummary::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ServiceRevisionSummaryBuilder {
         ServiceRevisionSummaryBuilder::default()
     }
@@ -50426,6 +51157,7 @@ impl ServiceRevisionSummaryBuilder {
 #[cfg(feature = "full")]
 impl From<ServiceRevisionSummary> for ServiceRevisionSummaryBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ServiceRevisionSummary) -> Self {
         ServiceRevisionSummaryBuilder { inner: value }
     }
@@ -50456,6 +51188,7 @@ pub struct ServiceRevisionVpcLatticeConfiguration {
 #[cfg(feature = "full")]
 impl ServiceRevisionVpcLatticeConfiguration {
     /// A builder with every member unset: `ServiceRevisionVpcLatticeConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ServiceRevisionVpcLatticeConfigurationBuilder {
         ServiceRevisionVpcLatticeConfigurationBuilder::default()
     }
@@ -50523,6 +51256,7 @@ impl From<ServiceRevisionVpcLatticeConfiguration>
     for ServiceRevisionVpcLatticeConfigurationBuilder
 {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ServiceRevisionVpcLatticeConfiguration) -> Self {
         ServiceRevisionVpcLatticeConfigurationBuilder { inner: value }
     }
@@ -50551,6 +51285,7 @@ pub struct ServiceVolumeConfiguration {
 
 impl ServiceVolumeConfiguration {
     /// A builder with every member unset: `ServiceVolumeConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ServiceVolumeConfigurationBuilder {
         ServiceVolumeConfigurationBuilder::default()
     }
@@ -50619,6 +51354,7 @@ impl ServiceVolumeConfigurationBuilder {
 
 impl From<ServiceVolumeConfiguration> for ServiceVolumeConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ServiceVolumeConfiguration) -> Self {
         ServiceVolumeConfigurationBuilder { inner: value }
     }
@@ -50665,6 +51401,7 @@ impl std::fmt::Debug for Session {
 #[cfg(feature = "full")]
 impl Session {
     /// A builder with every member unset: `Session::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> SessionBuilder {
         SessionBuilder::default()
     }
@@ -50746,6 +51483,7 @@ impl SessionBuilder {
 #[cfg(feature = "full")]
 impl From<Session> for SessionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: Session) -> Self {
         SessionBuilder { inner: value }
     }
@@ -50778,6 +51516,7 @@ pub struct Setting {
 #[cfg(feature = "full")]
 impl Setting {
     /// A builder with every member unset: `Setting::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> SettingBuilder {
         SettingBuilder::default()
     }
@@ -50875,6 +51614,7 @@ impl SettingBuilder {
 #[cfg(feature = "full")]
 impl From<Setting> for SettingBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: Setting) -> Self {
         SettingBuilder { inner: value }
     }
@@ -50939,6 +51679,7 @@ pub struct SharingStrategy {
 
 impl SharingStrategy {
     /// A builder with every member unset: `SharingStrategy::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> SharingStrategyBuilder {
         SharingStrategyBuilder::default()
     }
@@ -50985,6 +51726,7 @@ impl SharingStrategyBuilder {
 
 impl From<SharingStrategy> for SharingStrategyBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: SharingStrategy) -> Self {
         SharingStrategyBuilder { inner: value }
     }
@@ -51059,6 +51801,7 @@ pub struct StartTaskRequest {
 #[cfg(feature = "full")]
 impl StartTaskRequest {
     /// A builder with every member unset: `StartTaskRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> StartTaskRequestBuilder {
         StartTaskRequestBuilder::default()
     }
@@ -51312,6 +52055,7 @@ impl StartTaskRequestBuilder {
 #[cfg(feature = "full")]
 impl From<StartTaskRequest> for StartTaskRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: StartTaskRequest) -> Self {
         StartTaskRequestBuilder { inner: value }
     }
@@ -51344,6 +52088,7 @@ pub struct StartTaskResponse {
 #[cfg(feature = "full")]
 impl StartTaskResponse {
     /// A builder with every member unset: `StartTaskResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> StartTaskResponseBuilder {
         StartTaskResponseBuilder::default()
     }
@@ -51415,6 +52160,7 @@ impl StartTaskResponseBuilder {
 #[cfg(feature = "full")]
 impl From<StartTaskResponse> for StartTaskResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: StartTaskResponse) -> Self {
         StartTaskResponseBuilder { inner: value }
     }
@@ -51447,6 +52193,7 @@ pub struct StopServiceDeploymentRequest {
 #[cfg(feature = "full")]
 impl StopServiceDeploymentRequest {
     /// A builder with every member unset: `StopServiceDeploymentRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> StopServiceDeploymentRequestBuilder {
         StopServiceDeploymentRequestBuilder::default()
     }
@@ -51512,6 +52259,7 @@ impl StopServiceDeploymentRequestBuilder {
 #[cfg(feature = "full")]
 impl From<StopServiceDeploymentRequest> for StopServiceDeploymentRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: StopServiceDeploymentRequest) -> Self {
         StopServiceDeploymentRequestBuilder { inner: value }
     }
@@ -51542,6 +52290,7 @@ pub struct StopServiceDeploymentResponse {
 #[cfg(feature = "full")]
 impl StopServiceDeploymentResponse {
     /// A builder with every member unset: `StopServiceDeploymentResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> StopServiceDeploymentResponseBuilder {
         StopServiceDeploymentResponseBuilder::default()
     }
@@ -51591,6 +52340,7 @@ impl StopServiceDeploymentResponseBuilder {
 #[cfg(feature = "full")]
 impl From<StopServiceDeploymentResponse> for StopServiceDeploymentResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: StopServiceDeploymentResponse) -> Self {
         StopServiceDeploymentResponseBuilder { inner: value }
     }
@@ -51636,6 +52386,7 @@ pub struct StopTaskRequest {
 #[cfg(feature = "full")]
 impl StopTaskRequest {
     /// A builder with every member unset: `StopTaskRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> StopTaskRequestBuilder {
         StopTaskRequestBuilder::default()
     }
@@ -51717,6 +52468,7 @@ impl StopTaskRequestBuilder {
 #[cfg(feature = "full")]
 impl From<StopTaskRequest> for StopTaskRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: StopTaskRequest) -> Self {
         StopTaskRequestBuilder { inner: value }
     }
@@ -51747,6 +52499,7 @@ pub struct StopTaskResponse {
 #[cfg(feature = "full")]
 impl StopTaskResponse {
     /// A builder with every member unset: `StopTaskResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> StopTaskResponseBuilder {
         StopTaskResponseBuilder::default()
     }
@@ -51796,6 +52549,7 @@ impl StopTaskResponseBuilder {
 #[cfg(feature = "full")]
 impl From<StopTaskResponse> for StopTaskResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: StopTaskResponse) -> Self {
         StopTaskResponseBuilder { inner: value }
     }
@@ -51828,6 +52582,7 @@ pub struct SubmitAttachmentStateChangesRequest {
 #[cfg(feature = "full")]
 impl SubmitAttachmentStateChangesRequest {
     /// A builder with every member unset: `SubmitAttachmentStateChangesRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> SubmitAttachmentStateChangesRequestBuilder {
         SubmitAttachmentStateChangesRequestBuilder::default()
     }
@@ -51896,6 +52651,7 @@ impl SubmitAttachmentStateChangesRequestBuilder {
 #[cfg(feature = "full")]
 impl From<SubmitAttachmentStateChangesRequest> for SubmitAttachmentStateChangesRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: SubmitAttachmentStateChangesRequest) -> Self {
         SubmitAttachmentStateChangesRequestBuilder { inner: value }
     }
@@ -51926,6 +52682,7 @@ pub struct SubmitAttachmentStateChangesResponse {
 #[cfg(feature = "full")]
 impl SubmitAttachmentStateChangesResponse {
     /// A builder with every member unset: `SubmitAttachmentStateChangesResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> SubmitAttachmentStateChangesResponseBuilder {
         SubmitAttachmentStateChangesResponseBuilder::default()
     }
@@ -51975,6 +52732,7 @@ impl SubmitAttachmentStateChangesResponseBuilder {
 #[cfg(feature = "full")]
 impl From<SubmitAttachmentStateChangesResponse> for SubmitAttachmentStateChangesResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: SubmitAttachmentStateChangesResponse) -> Self {
         SubmitAttachmentStateChangesResponseBuilder { inner: value }
     }
@@ -52019,6 +52777,7 @@ pub struct SubmitContainerStateChangeRequest {
 #[cfg(feature = "full")]
 impl SubmitContainerStateChangeRequest {
     /// A builder with every member unset: `SubmitContainerStateChangeRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> SubmitContainerStateChangeRequestBuilder {
         SubmitContainerStateChangeRequestBuilder::default()
     }
@@ -52183,6 +52942,7 @@ impl SubmitContainerStateChangeRequestBuilder {
 #[cfg(feature = "full")]
 impl From<SubmitContainerStateChangeRequest> for SubmitContainerStateChangeRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: SubmitContainerStateChangeRequest) -> Self {
         SubmitContainerStateChangeRequestBuilder { inner: value }
     }
@@ -52213,6 +52973,7 @@ pub struct SubmitContainerStateChangeResponse {
 #[cfg(feature = "full")]
 impl SubmitContainerStateChangeResponse {
     /// A builder with every member unset: `SubmitContainerStateChangeResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> SubmitContainerStateChangeResponseBuilder {
         SubmitContainerStateChangeResponseBuilder::default()
     }
@@ -52262,6 +53023,7 @@ impl SubmitContainerStateChangeResponseBuilder {
 #[cfg(feature = "full")]
 impl From<SubmitContainerStateChangeResponse> for SubmitContainerStateChangeResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: SubmitContainerStateChangeResponse) -> Self {
         SubmitContainerStateChangeResponseBuilder { inner: value }
     }
@@ -52310,6 +53072,7 @@ pub struct SubmitTaskStateChangeRequest {
 #[cfg(feature = "full")]
 impl SubmitTaskStateChangeRequest {
     /// A builder with every member unset: `SubmitTaskStateChangeRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> SubmitTaskStateChangeRequestBuilder {
         SubmitTaskStateChangeRequestBuilder::default()
     }
@@ -52512,6 +53275,7 @@ impl SubmitTaskStateChangeRequestBuilder {
 #[cfg(feature = "full")]
 impl From<SubmitTaskStateChangeRequest> for SubmitTaskStateChangeRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: SubmitTaskStateChangeRequest) -> Self {
         SubmitTaskStateChangeRequestBuilder { inner: value }
     }
@@ -52542,6 +53306,7 @@ pub struct SubmitTaskStateChangeResponse {
 #[cfg(feature = "full")]
 impl SubmitTaskStateChangeResponse {
     /// A builder with every member unset: `SubmitTaskStateChangeResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> SubmitTaskStateChangeResponseBuilder {
         SubmitTaskStateChangeResponseBuilder::default()
     }
@@ -52591,6 +53356,7 @@ impl SubmitTaskStateChangeResponseBuilder {
 #[cfg(feature = "full")]
 impl From<SubmitTaskStateChangeResponse> for SubmitTaskStateChangeResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: SubmitTaskStateChangeResponse) -> Self {
         SubmitTaskStateChangeResponseBuilder { inner: value }
     }
@@ -52619,6 +53385,7 @@ pub struct SystemControl {
 
 impl SystemControl {
     /// A builder with every member unset: `SystemControl::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> SystemControlBuilder {
         SystemControlBuilder::default()
     }
@@ -52681,6 +53448,7 @@ impl SystemControlBuilder {
 
 impl From<SystemControl> for SystemControlBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: SystemControl) -> Self {
         SystemControlBuilder { inner: value }
     }
@@ -52712,6 +53480,7 @@ pub struct Tag {
 
 impl Tag {
     /// A builder with every member unset: `Tag::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> TagBuilder {
         TagBuilder::default()
     }
@@ -52778,6 +53547,7 @@ impl TagBuilder {
 
 impl From<Tag> for TagBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: Tag) -> Self {
         TagBuilder { inner: value }
     }
@@ -52809,6 +53579,7 @@ pub struct TagResourceRequest {
 
 impl TagResourceRequest {
     /// A builder with every member unset: `TagResourceRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> TagResourceRequestBuilder {
         TagResourceRequestBuilder::default()
     }
@@ -52878,6 +53649,7 @@ impl TagResourceRequestBuilder {
 
 impl From<TagResourceRequest> for TagResourceRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: TagResourceRequest) -> Self {
         TagResourceRequestBuilder { inner: value }
     }
@@ -52903,6 +53675,7 @@ pub struct TagResourceResponse {
 
 impl TagResourceResponse {
     /// A builder with every member unset: `TagResourceResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> TagResourceResponseBuilder {
         TagResourceResponseBuilder::default()
     }
@@ -52933,6 +53706,7 @@ impl TagResourceResponseBuilder {
 
 impl From<TagResourceResponse> for TagResourceResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: TagResourceResponse) -> Self {
         TagResourceResponseBuilder { inner: value }
     }
@@ -52958,6 +53732,7 @@ pub struct TargetNotConnectedException {
 
 impl TargetNotConnectedException {
     /// A builder with every member unset: `TargetNotConnectedException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> TargetNotConnectedExceptionBuilder {
         TargetNotConnectedExceptionBuilder::default()
     }
@@ -53004,6 +53779,7 @@ impl TargetNotConnectedExceptionBuilder {
 
 impl From<TargetNotConnectedException> for TargetNotConnectedExceptionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: TargetNotConnectedException) -> Self {
         TargetNotConnectedExceptionBuilder { inner: value }
     }
@@ -53029,6 +53805,7 @@ pub struct TargetNotFoundException {
 
 impl TargetNotFoundException {
     /// A builder with every member unset: `TargetNotFoundException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> TargetNotFoundExceptionBuilder {
         TargetNotFoundExceptionBuilder::default()
     }
@@ -53075,6 +53852,7 @@ impl TargetNotFoundExceptionBuilder {
 
 impl From<TargetNotFoundException> for TargetNotFoundExceptionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: TargetNotFoundException) -> Self {
         TargetNotFoundExceptionBuilder { inner: value }
     }
@@ -53184,6 +53962,7 @@ pub struct Task {
 #[cfg(feature = "full")]
 impl Task {
     /// A builder with every member unset: `Task::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> TaskBuilder {
         TaskBuilder::default()
     }
@@ -53840,6 +54619,7 @@ impl TaskBuilder {
 #[cfg(feature = "full")]
 impl From<Task> for TaskBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: Task) -> Self {
         TaskBuilder { inner: value }
     }
@@ -53916,6 +54696,7 @@ pub struct TaskDefinition {
 
 impl TaskDefinition {
     /// A builder with every member unset: `TaskDefinition::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> TaskDefinitionBuilder {
         TaskDefinitionBuilder::default()
     }
@@ -54411,6 +55192,7 @@ impl TaskDefinitionBuilder {
 
 impl From<TaskDefinition> for TaskDefinitionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: TaskDefinition) -> Self {
         TaskDefinitionBuilder { inner: value }
     }
@@ -54459,6 +55241,7 @@ pub struct TaskDefinitionPlacementConstraint {
 
 impl TaskDefinitionPlacementConstraint {
     /// A builder with every member unset: `TaskDefinitionPlacementConstraint::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> TaskDefinitionPlacementConstraintBuilder {
         TaskDefinitionPlacementConstraintBuilder::default()
     }
@@ -54521,6 +55304,7 @@ impl TaskDefinitionPlacementConstraintBuilder {
 
 impl From<TaskDefinitionPlacementConstraint> for TaskDefinitionPlacementConstraintBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: TaskDefinitionPlacementConstraint) -> Self {
         TaskDefinitionPlacementConstraintBuilder { inner: value }
     }
@@ -54570,6 +55354,7 @@ pub struct TaskEphemeralStorage {
 #[cfg(feature = "full")]
 impl TaskEphemeralStorage {
     /// A builder with every member unset: `TaskEphemeralStorage::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> TaskEphemeralStorageBuilder {
         TaskEphemeralStorageBuilder::default()
     }
@@ -54635,6 +55420,7 @@ impl TaskEphemeralStorageBuilder {
 #[cfg(feature = "full")]
 impl From<TaskEphemeralStorage> for TaskEphemeralStorageBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: TaskEphemeralStorage) -> Self {
         TaskEphemeralStorageBuilder { inner: value }
     }
@@ -54708,6 +55494,7 @@ pub struct TaskManagedEBSVolumeConfiguration {
 #[cfg(feature = "full")]
 impl TaskManagedEBSVolumeConfiguration {
     /// A builder with every member unset: `TaskManagedEBSVolumeConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> TaskManagedEBSVolumeConfigurationBuilder {
         TaskManagedEBSVolumeConfigurationBuilder::default()
     }
@@ -54942,6 +55729,7 @@ impl TaskManagedEBSVolumeConfigurationBuilder {
 #[cfg(feature = "full")]
 impl From<TaskManagedEBSVolumeConfiguration> for TaskManagedEBSVolumeConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: TaskManagedEBSVolumeConfiguration) -> Self {
         TaskManagedEBSVolumeConfigurationBuilder { inner: value }
     }
@@ -54970,6 +55758,7 @@ pub struct TaskManagedEBSVolumeTerminationPolicy {
 #[cfg(feature = "full")]
 impl TaskManagedEBSVolumeTerminationPolicy {
     /// A builder with every member unset: `TaskManagedEBSVolumeTerminationPolicy::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> TaskManagedEBSVolumeTerminationPolicyBuilder {
         TaskManagedEBSVolumeTerminationPolicyBuilder::default()
     }
@@ -55019,6 +55808,7 @@ impl TaskManagedEBSVolumeTerminationPolicyBuilder {
 #[cfg(feature = "full")]
 impl From<TaskManagedEBSVolumeTerminationPolicy> for TaskManagedEBSVolumeTerminationPolicyBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: TaskManagedEBSVolumeTerminationPolicy) -> Self {
         TaskManagedEBSVolumeTerminationPolicyBuilder { inner: value }
     }
@@ -55059,6 +55849,7 @@ pub struct TaskOverride {
 #[cfg(feature = "full")]
 impl TaskOverride {
     /// A builder with every member unset: `TaskOverride::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> TaskOverrideBuilder {
         TaskOverrideBuilder::default()
     }
@@ -55216,6 +56007,7 @@ impl TaskOverrideBuilder {
 #[cfg(feature = "full")]
 impl From<TaskOverride> for TaskOverrideBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: TaskOverride) -> Self {
         TaskOverrideBuilder { inner: value }
     }
@@ -55290,6 +56082,7 @@ pub struct TaskSet {
 
 impl TaskSet {
     /// A builder with every member unset: `TaskSet::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> TaskSetBuilder {
         TaskSetBuilder::default()
     }
@@ -55744,6 +56537,7 @@ impl TaskSetBuilder {
 
 impl From<TaskSet> for TaskSetBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: TaskSet) -> Self {
         TaskSetBuilder { inner: value }
     }
@@ -55775,6 +56569,7 @@ pub struct TaskSetNotFoundException {
 
 impl TaskSetNotFoundException {
     /// A builder with every member unset: `TaskSetNotFoundException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> TaskSetNotFoundExceptionBuilder {
         TaskSetNotFoundExceptionBuilder::default()
     }
@@ -55821,6 +56616,7 @@ impl TaskSetNotFoundExceptionBuilder {
 
 impl From<TaskSetNotFoundException> for TaskSetNotFoundExceptionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: TaskSetNotFoundException) -> Self {
         TaskSetNotFoundExceptionBuilder { inner: value }
     }
@@ -55871,6 +56667,7 @@ pub struct TaskVolumeConfiguration {
 #[cfg(feature = "full")]
 impl TaskVolumeConfiguration {
     /// A builder with every member unset: `TaskVolumeConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> TaskVolumeConfigurationBuilder {
         TaskVolumeConfigurationBuilder::default()
     }
@@ -55942,6 +56739,7 @@ impl TaskVolumeConfigurationBuilder {
 #[cfg(feature = "full")]
 impl From<TaskVolumeConfiguration> for TaskVolumeConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: TaskVolumeConfiguration) -> Self {
         TaskVolumeConfigurationBuilder { inner: value }
     }
@@ -55970,6 +56768,7 @@ pub struct ThresholdConfiguration {
 
 impl ThresholdConfiguration {
     /// A builder with every member unset: `ThresholdConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> ThresholdConfigurationBuilder {
         ThresholdConfigurationBuilder::default()
     }
@@ -56032,6 +56831,7 @@ impl ThresholdConfigurationBuilder {
 
 impl From<ThresholdConfiguration> for ThresholdConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: ThresholdConfiguration) -> Self {
         ThresholdConfigurationBuilder { inner: value }
     }
@@ -56071,6 +56871,7 @@ pub struct TimeoutConfiguration {
 
 impl TimeoutConfiguration {
     /// A builder with every member unset: `TimeoutConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> TimeoutConfigurationBuilder {
         TimeoutConfigurationBuilder::default()
     }
@@ -56133,6 +56934,7 @@ impl TimeoutConfigurationBuilder {
 
 impl From<TimeoutConfiguration> for TimeoutConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: TimeoutConfiguration) -> Self {
         TimeoutConfigurationBuilder { inner: value }
     }
@@ -56162,6 +56964,7 @@ pub struct Tmpfs {
 
 impl Tmpfs {
     /// A builder with every member unset: `Tmpfs::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> TmpfsBuilder {
         TmpfsBuilder::default()
     }
@@ -56243,6 +57046,7 @@ impl TmpfsBuilder {
 
 impl From<Tmpfs> for TmpfsBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: Tmpfs) -> Self {
         TmpfsBuilder { inner: value }
     }
@@ -56270,6 +57074,7 @@ pub struct TotalLocalStorageGBRequest {
 #[cfg(feature = "full")]
 impl TotalLocalStorageGBRequest {
     /// A builder with every member unset: `TotalLocalStorageGBRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> TotalLocalStorageGBRequestBuilder {
         TotalLocalStorageGBRequestBuilder::default()
     }
@@ -56335,6 +57140,7 @@ impl TotalLocalStorageGBRequestBuilder {
 #[cfg(feature = "full")]
 impl From<TotalLocalStorageGBRequest> for TotalLocalStorageGBRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: TotalLocalStorageGBRequest) -> Self {
         TotalLocalStorageGBRequestBuilder { inner: value }
     }
@@ -56373,6 +57179,7 @@ pub struct TrustedExecutionConfiguration {
 
 impl TrustedExecutionConfiguration {
     /// A builder with every member unset: `TrustedExecutionConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> TrustedExecutionConfigurationBuilder {
         TrustedExecutionConfigurationBuilder::default()
     }
@@ -56435,6 +57242,7 @@ impl TrustedExecutionConfigurationBuilder {
 
 impl From<TrustedExecutionConfiguration> for TrustedExecutionConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: TrustedExecutionConfiguration) -> Self {
         TrustedExecutionConfigurationBuilder { inner: value }
     }
@@ -56464,6 +57272,7 @@ pub struct TrustedExecutionSummary {
 #[cfg(feature = "full")]
 impl TrustedExecutionSummary {
     /// A builder with every member unset: `TrustedExecutionSummary::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> TrustedExecutionSummaryBuilder {
         TrustedExecutionSummaryBuilder::default()
     }
@@ -56529,6 +57338,7 @@ impl TrustedExecutionSummaryBuilder {
 #[cfg(feature = "full")]
 impl From<TrustedExecutionSummary> for TrustedExecutionSummaryBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: TrustedExecutionSummary) -> Self {
         TrustedExecutionSummaryBuilder { inner: value }
     }
@@ -56559,6 +57369,7 @@ pub struct Ulimit {
 
 impl Ulimit {
     /// A builder with every member unset: `Ulimit::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UlimitBuilder {
         UlimitBuilder::default()
     }
@@ -56637,6 +57448,7 @@ impl UlimitBuilder {
 
 impl From<Ulimit> for UlimitBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: Ulimit) -> Self {
         UlimitBuilder { inner: value }
     }
@@ -56696,6 +57508,7 @@ pub struct UnsupportedFeatureException {
 
 impl UnsupportedFeatureException {
     /// A builder with every member unset: `UnsupportedFeatureException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UnsupportedFeatureExceptionBuilder {
         UnsupportedFeatureExceptionBuilder::default()
     }
@@ -56742,6 +57555,7 @@ impl UnsupportedFeatureExceptionBuilder {
 
 impl From<UnsupportedFeatureException> for UnsupportedFeatureExceptionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UnsupportedFeatureException) -> Self {
         UnsupportedFeatureExceptionBuilder { inner: value }
     }
@@ -56775,6 +57589,7 @@ pub struct UntagResourceRequest {
 
 impl UntagResourceRequest {
     /// A builder with every member unset: `UntagResourceRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UntagResourceRequestBuilder {
         UntagResourceRequestBuilder::default()
     }
@@ -56844,6 +57659,7 @@ impl UntagResourceRequestBuilder {
 
 impl From<UntagResourceRequest> for UntagResourceRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UntagResourceRequest) -> Self {
         UntagResourceRequestBuilder { inner: value }
     }
@@ -56869,6 +57685,7 @@ pub struct UntagResourceResponse {
 
 impl UntagResourceResponse {
     /// A builder with every member unset: `UntagResourceResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UntagResourceResponseBuilder {
         UntagResourceResponseBuilder::default()
     }
@@ -56899,6 +57716,7 @@ impl UntagResourceResponseBuilder {
 
 impl From<UntagResourceResponse> for UntagResourceResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UntagResourceResponse) -> Self {
         UntagResourceResponseBuilder { inner: value }
     }
@@ -56934,6 +57752,7 @@ pub struct UpdateCapacityProviderRequest {
 #[cfg(feature = "full")]
 impl UpdateCapacityProviderRequest {
     /// A builder with every member unset: `UpdateCapacityProviderRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UpdateCapacityProviderRequestBuilder {
         UpdateCapacityProviderRequestBuilder::default()
     }
@@ -57043,6 +57862,7 @@ impl UpdateCapacityProviderRequestBuilder {
 #[cfg(feature = "full")]
 impl From<UpdateCapacityProviderRequest> for UpdateCapacityProviderRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UpdateCapacityProviderRequest) -> Self {
         UpdateCapacityProviderRequestBuilder { inner: value }
     }
@@ -57073,6 +57893,7 @@ pub struct UpdateCapacityProviderResponse {
 #[cfg(feature = "full")]
 impl UpdateCapacityProviderResponse {
     /// A builder with every member unset: `UpdateCapacityProviderResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UpdateCapacityProviderResponseBuilder {
         UpdateCapacityProviderResponseBuilder::default()
     }
@@ -57122,6 +57943,7 @@ impl UpdateCapacityProviderResponseBuilder {
 #[cfg(feature = "full")]
 impl From<UpdateCapacityProviderResponse> for UpdateCapacityProviderResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UpdateCapacityProviderResponse) -> Self {
         UpdateCapacityProviderResponseBuilder { inner: value }
     }
@@ -57158,6 +57980,7 @@ pub struct UpdateClusterRequest {
 #[cfg(feature = "full")]
 impl UpdateClusterRequest {
     /// A builder with every member unset: `UpdateClusterRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UpdateClusterRequestBuilder {
         UpdateClusterRequestBuilder::default()
     }
@@ -57264,6 +58087,7 @@ impl UpdateClusterRequestBuilder {
 #[cfg(feature = "full")]
 impl From<UpdateClusterRequest> for UpdateClusterRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UpdateClusterRequest) -> Self {
         UpdateClusterRequestBuilder { inner: value }
     }
@@ -57294,6 +58118,7 @@ pub struct UpdateClusterResponse {
 #[cfg(feature = "full")]
 impl UpdateClusterResponse {
     /// A builder with every member unset: `UpdateClusterResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UpdateClusterResponseBuilder {
         UpdateClusterResponseBuilder::default()
     }
@@ -57343,6 +58168,7 @@ impl UpdateClusterResponseBuilder {
 #[cfg(feature = "full")]
 impl From<UpdateClusterResponse> for UpdateClusterResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UpdateClusterResponse) -> Self {
         UpdateClusterResponseBuilder { inner: value }
     }
@@ -57375,6 +58201,7 @@ pub struct UpdateClusterSettingsRequest {
 #[cfg(feature = "full")]
 impl UpdateClusterSettingsRequest {
     /// A builder with every member unset: `UpdateClusterSettingsRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UpdateClusterSettingsRequestBuilder {
         UpdateClusterSettingsRequestBuilder::default()
     }
@@ -57443,6 +58270,7 @@ impl UpdateClusterSettingsRequestBuilder {
 #[cfg(feature = "full")]
 impl From<UpdateClusterSettingsRequest> for UpdateClusterSettingsRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UpdateClusterSettingsRequest) -> Self {
         UpdateClusterSettingsRequestBuilder { inner: value }
     }
@@ -57473,6 +58301,7 @@ pub struct UpdateClusterSettingsResponse {
 #[cfg(feature = "full")]
 impl UpdateClusterSettingsResponse {
     /// A builder with every member unset: `UpdateClusterSettingsResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UpdateClusterSettingsResponseBuilder {
         UpdateClusterSettingsResponseBuilder::default()
     }
@@ -57522,6 +58351,7 @@ impl UpdateClusterSettingsResponseBuilder {
 #[cfg(feature = "full")]
 impl From<UpdateClusterSettingsResponse> for UpdateClusterSettingsResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UpdateClusterSettingsResponse) -> Self {
         UpdateClusterSettingsResponseBuilder { inner: value }
     }
@@ -57554,6 +58384,7 @@ pub struct UpdateContainerAgentRequest {
 #[cfg(feature = "full")]
 impl UpdateContainerAgentRequest {
     /// A builder with every member unset: `UpdateContainerAgentRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UpdateContainerAgentRequestBuilder {
         UpdateContainerAgentRequestBuilder::default()
     }
@@ -57619,6 +58450,7 @@ impl UpdateContainerAgentRequestBuilder {
 #[cfg(feature = "full")]
 impl From<UpdateContainerAgentRequest> for UpdateContainerAgentRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UpdateContainerAgentRequest) -> Self {
         UpdateContainerAgentRequestBuilder { inner: value }
     }
@@ -57649,6 +58481,7 @@ pub struct UpdateContainerAgentResponse {
 #[cfg(feature = "full")]
 impl UpdateContainerAgentResponse {
     /// A builder with every member unset: `UpdateContainerAgentResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UpdateContainerAgentResponseBuilder {
         UpdateContainerAgentResponseBuilder::default()
     }
@@ -57698,6 +58531,7 @@ impl UpdateContainerAgentResponseBuilder {
 #[cfg(feature = "full")]
 impl From<UpdateContainerAgentResponse> for UpdateContainerAgentResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UpdateContainerAgentResponse) -> Self {
         UpdateContainerAgentResponseBuilder { inner: value }
     }
@@ -57732,6 +58566,7 @@ pub struct UpdateContainerInstancesStateRequest {
 #[cfg(feature = "full")]
 impl UpdateContainerInstancesStateRequest {
     /// A builder with every member unset: `UpdateContainerInstancesStateRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UpdateContainerInstancesStateRequestBuilder {
         UpdateContainerInstancesStateRequestBuilder::default()
     }
@@ -57816,6 +58651,7 @@ impl UpdateContainerInstancesStateRequestBuilder {
 #[cfg(feature = "full")]
 impl From<UpdateContainerInstancesStateRequest> for UpdateContainerInstancesStateRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UpdateContainerInstancesStateRequest) -> Self {
         UpdateContainerInstancesStateRequestBuilder { inner: value }
     }
@@ -57848,6 +58684,7 @@ pub struct UpdateContainerInstancesStateResponse {
 #[cfg(feature = "full")]
 impl UpdateContainerInstancesStateResponse {
     /// A builder with every member unset: `UpdateContainerInstancesStateResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UpdateContainerInstancesStateResponseBuilder {
         UpdateContainerInstancesStateResponseBuilder::default()
     }
@@ -57919,6 +58756,7 @@ impl UpdateContainerInstancesStateResponseBuilder {
 #[cfg(feature = "full")]
 impl From<UpdateContainerInstancesStateResponse> for UpdateContainerInstancesStateResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UpdateContainerInstancesStateResponse) -> Self {
         UpdateContainerInstancesStateResponseBuilder { inner: value }
     }
@@ -57963,6 +58801,7 @@ pub struct UpdateDaemonRequest {
 #[cfg(feature = "full")]
 impl UpdateDaemonRequest {
     /// A builder with every member unset: `UpdateDaemonRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UpdateDaemonRequestBuilder {
         UpdateDaemonRequestBuilder::default()
     }
@@ -58133,6 +58972,7 @@ impl UpdateDaemonRequestBuilder {
 #[cfg(feature = "full")]
 impl From<UpdateDaemonRequest> for UpdateDaemonRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UpdateDaemonRequest) -> Self {
         UpdateDaemonRequestBuilder { inner: value }
     }
@@ -58171,6 +59011,7 @@ pub struct UpdateDaemonResponse {
 #[cfg(feature = "full")]
 impl UpdateDaemonResponse {
     /// A builder with every member unset: `UpdateDaemonResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UpdateDaemonResponseBuilder {
         UpdateDaemonResponseBuilder::default()
     }
@@ -58284,6 +59125,7 @@ impl UpdateDaemonResponseBuilder {
 #[cfg(feature = "full")]
 impl From<UpdateDaemonResponse> for UpdateDaemonResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UpdateDaemonResponse) -> Self {
         UpdateDaemonResponseBuilder { inner: value }
     }
@@ -58334,6 +59176,7 @@ pub struct UpdateExpressGatewayServiceRequest {
 #[cfg(feature = "full")]
 impl UpdateExpressGatewayServiceRequest {
     /// A builder with every member unset: `UpdateExpressGatewayServiceRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UpdateExpressGatewayServiceRequestBuilder {
         UpdateExpressGatewayServiceRequestBuilder::default()
     }
@@ -58549,6 +59392,7 @@ impl UpdateExpressGatewayServiceRequestBuilder {
 #[cfg(feature = "full")]
 impl From<UpdateExpressGatewayServiceRequest> for UpdateExpressGatewayServiceRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UpdateExpressGatewayServiceRequest) -> Self {
         UpdateExpressGatewayServiceRequestBuilder { inner: value }
     }
@@ -58579,6 +59423,7 @@ pub struct UpdateExpressGatewayServiceResponse {
 #[cfg(feature = "full")]
 impl UpdateExpressGatewayServiceResponse {
     /// A builder with every member unset: `UpdateExpressGatewayServiceResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UpdateExpressGatewayServiceResponseBuilder {
         UpdateExpressGatewayServiceResponseBuilder::default()
     }
@@ -58628,6 +59473,7 @@ impl UpdateExpressGatewayServiceResponseBuilder {
 #[cfg(feature = "full")]
 impl From<UpdateExpressGatewayServiceResponse> for UpdateExpressGatewayServiceResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UpdateExpressGatewayServiceResponse) -> Self {
         UpdateExpressGatewayServiceResponseBuilder { inner: value }
     }
@@ -58666,6 +59512,7 @@ pub struct UpdateGatewayAlbConfiguration {
 #[cfg(feature = "full")]
 impl UpdateGatewayAlbConfiguration {
     /// A builder with every member unset: `UpdateGatewayAlbConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UpdateGatewayAlbConfigurationBuilder {
         UpdateGatewayAlbConfigurationBuilder::default()
     }
@@ -58801,6 +59648,7 @@ impl UpdateGatewayAlbConfigurationBuilder {
 #[cfg(feature = "full")]
 impl From<UpdateGatewayAlbConfiguration> for UpdateGatewayAlbConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UpdateGatewayAlbConfiguration) -> Self {
         UpdateGatewayAlbConfigurationBuilder { inner: value }
     }
@@ -58829,6 +59677,7 @@ pub struct UpdateGatewayConfiguration {
 #[cfg(feature = "full")]
 impl UpdateGatewayConfiguration {
     /// A builder with every member unset: `UpdateGatewayConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UpdateGatewayConfigurationBuilder {
         UpdateGatewayConfigurationBuilder::default()
     }
@@ -58878,6 +59727,7 @@ impl UpdateGatewayConfigurationBuilder {
 #[cfg(feature = "full")]
 impl From<UpdateGatewayConfiguration> for UpdateGatewayConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UpdateGatewayConfiguration) -> Self {
         UpdateGatewayConfigurationBuilder { inner: value }
     }
@@ -58906,6 +59756,7 @@ pub struct UpdateGatewayNetworkConfiguration {
 #[cfg(feature = "full")]
 impl UpdateGatewayNetworkConfiguration {
     /// A builder with every member unset: `UpdateGatewayNetworkConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UpdateGatewayNetworkConfigurationBuilder {
         UpdateGatewayNetworkConfigurationBuilder::default()
     }
@@ -58955,6 +59806,7 @@ impl UpdateGatewayNetworkConfigurationBuilder {
 #[cfg(feature = "full")]
 impl From<UpdateGatewayNetworkConfiguration> for UpdateGatewayNetworkConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UpdateGatewayNetworkConfiguration) -> Self {
         UpdateGatewayNetworkConfigurationBuilder { inner: value }
     }
@@ -58993,6 +59845,7 @@ pub struct UpdateGatewayRequest {
 #[cfg(feature = "full")]
 impl UpdateGatewayRequest {
     /// A builder with every member unset: `UpdateGatewayRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UpdateGatewayRequestBuilder {
         UpdateGatewayRequestBuilder::default()
     }
@@ -59106,6 +59959,7 @@ impl UpdateGatewayRequestBuilder {
 #[cfg(feature = "full")]
 impl From<UpdateGatewayRequest> for UpdateGatewayRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UpdateGatewayRequest) -> Self {
         UpdateGatewayRequestBuilder { inner: value }
     }
@@ -59140,6 +59994,7 @@ pub struct UpdateGatewayResponse {
 #[cfg(feature = "full")]
 impl UpdateGatewayResponse {
     /// A builder with every member unset: `UpdateGatewayResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UpdateGatewayResponseBuilder {
         UpdateGatewayResponseBuilder::default()
     }
@@ -59221,6 +60076,7 @@ impl UpdateGatewayResponseBuilder {
 #[cfg(feature = "full")]
 impl From<UpdateGatewayResponse> for UpdateGatewayResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UpdateGatewayResponse) -> Self {
         UpdateGatewayResponseBuilder { inner: value }
     }
@@ -59247,6 +60103,7 @@ pub struct UpdateInProgressException {
 
 impl UpdateInProgressException {
     /// A builder with every member unset: `UpdateInProgressException::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UpdateInProgressExceptionBuilder {
         UpdateInProgressExceptionBuilder::default()
     }
@@ -59293,6 +60150,7 @@ impl UpdateInProgressExceptionBuilder {
 
 impl From<UpdateInProgressException> for UpdateInProgressExceptionBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UpdateInProgressException) -> Self {
         UpdateInProgressExceptionBuilder { inner: value }
     }
@@ -59328,6 +60186,7 @@ pub struct UpdateManagedInstancesProviderConfiguration {
 #[cfg(feature = "full")]
 impl UpdateManagedInstancesProviderConfiguration {
     /// A builder with every member unset: `UpdateManagedInstancesProviderConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UpdateManagedInstancesProviderConfigurationBuilder {
         UpdateManagedInstancesProviderConfigurationBuilder::default()
     }
@@ -59455,6 +60314,7 @@ impl From<UpdateManagedInstancesProviderConfiguration>
     for UpdateManagedInstancesProviderConfigurationBuilder
 {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UpdateManagedInstancesProviderConfiguration) -> Self {
         UpdateManagedInstancesProviderConfigurationBuilder { inner: value }
     }
@@ -59493,6 +60353,7 @@ pub struct UpdateServicePrimaryTaskSetRequest {
 
 impl UpdateServicePrimaryTaskSetRequest {
     /// A builder with every member unset: `UpdateServicePrimaryTaskSetRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UpdateServicePrimaryTaskSetRequestBuilder {
         UpdateServicePrimaryTaskSetRequestBuilder::default()
     }
@@ -59577,6 +60438,7 @@ impl UpdateServicePrimaryTaskSetRequestBuilder {
 
 impl From<UpdateServicePrimaryTaskSetRequest> for UpdateServicePrimaryTaskSetRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UpdateServicePrimaryTaskSetRequest) -> Self {
         UpdateServicePrimaryTaskSetRequestBuilder { inner: value }
     }
@@ -59604,6 +60466,7 @@ pub struct UpdateServicePrimaryTaskSetResponse {
 
 impl UpdateServicePrimaryTaskSetResponse {
     /// A builder with every member unset: `UpdateServicePrimaryTaskSetResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UpdateServicePrimaryTaskSetResponseBuilder {
         UpdateServicePrimaryTaskSetResponseBuilder::default()
     }
@@ -59650,6 +60513,7 @@ impl UpdateServicePrimaryTaskSetResponseBuilder {
 
 impl From<UpdateServicePrimaryTaskSetResponse> for UpdateServicePrimaryTaskSetResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UpdateServicePrimaryTaskSetResponse) -> Self {
         UpdateServicePrimaryTaskSetResponseBuilder { inner: value }
     }
@@ -59771,6 +60635,7 @@ pub struct UpdateServiceRequest {
 
 impl UpdateServiceRequest {
     /// A builder with every member unset: `UpdateServiceRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UpdateServiceRequestBuilder {
         UpdateServiceRequestBuilder::default()
     }
@@ -60281,6 +61146,7 @@ impl UpdateServiceRequestBuilder {
 
 impl From<UpdateServiceRequest> for UpdateServiceRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UpdateServiceRequest) -> Self {
         UpdateServiceRequestBuilder { inner: value }
     }
@@ -60308,6 +61174,7 @@ pub struct UpdateServiceResponse {
 
 impl UpdateServiceResponse {
     /// A builder with every member unset: `UpdateServiceResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UpdateServiceResponseBuilder {
         UpdateServiceResponseBuilder::default()
     }
@@ -60354,6 +61221,7 @@ impl UpdateServiceResponseBuilder {
 
 impl From<UpdateServiceResponse> for UpdateServiceResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UpdateServiceResponse) -> Self {
         UpdateServiceResponseBuilder { inner: value }
     }
@@ -60389,6 +61257,7 @@ pub struct UpdateTaskProtectionRequest {
 #[cfg(feature = "full")]
 impl UpdateTaskProtectionRequest {
     /// A builder with every member unset: `UpdateTaskProtectionRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UpdateTaskProtectionRequestBuilder {
         UpdateTaskProtectionRequestBuilder::default()
     }
@@ -60489,6 +61358,7 @@ impl UpdateTaskProtectionRequestBuilder {
 #[cfg(feature = "full")]
 impl From<UpdateTaskProtectionRequest> for UpdateTaskProtectionRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UpdateTaskProtectionRequest) -> Self {
         UpdateTaskProtectionRequestBuilder { inner: value }
     }
@@ -60521,6 +61391,7 @@ pub struct UpdateTaskProtectionResponse {
 #[cfg(feature = "full")]
 impl UpdateTaskProtectionResponse {
     /// A builder with every member unset: `UpdateTaskProtectionResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UpdateTaskProtectionResponseBuilder {
         UpdateTaskProtectionResponseBuilder::default()
     }
@@ -60592,6 +61463,7 @@ impl UpdateTaskProtectionResponseBuilder {
 #[cfg(feature = "full")]
 impl From<UpdateTaskProtectionResponse> for UpdateTaskProtectionResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UpdateTaskProtectionResponse) -> Self {
         UpdateTaskProtectionResponseBuilder { inner: value }
     }
@@ -60634,6 +61506,7 @@ pub struct UpdateTaskSetRequest {
 
 impl UpdateTaskSetRequest {
     /// A builder with every member unset: `UpdateTaskSetRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UpdateTaskSetRequestBuilder {
         UpdateTaskSetRequestBuilder::default()
     }
@@ -60736,6 +61609,7 @@ impl UpdateTaskSetRequestBuilder {
 
 impl From<UpdateTaskSetRequest> for UpdateTaskSetRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UpdateTaskSetRequest) -> Self {
         UpdateTaskSetRequestBuilder { inner: value }
     }
@@ -60763,6 +61637,7 @@ pub struct UpdateTaskSetResponse {
 
 impl UpdateTaskSetResponse {
     /// A builder with every member unset: `UpdateTaskSetResponse::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UpdateTaskSetResponseBuilder {
         UpdateTaskSetResponseBuilder::default()
     }
@@ -60809,6 +61684,7 @@ impl UpdateTaskSetResponseBuilder {
 
 impl From<UpdateTaskSetResponse> for UpdateTaskSetResponseBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UpdateTaskSetResponse) -> Self {
         UpdateTaskSetResponseBuilder { inner: value }
     }
@@ -60848,6 +61724,7 @@ pub struct UpdatedExpressGatewayService {
 #[cfg(feature = "full")]
 impl UpdatedExpressGatewayService {
     /// A builder with every member unset: `UpdatedExpressGatewayService::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> UpdatedExpressGatewayServiceBuilder {
         UpdatedExpressGatewayServiceBuilder::default()
     }
@@ -60999,6 +61876,7 @@ impl UpdatedExpressGatewayServiceBuilder {
 #[cfg(feature = "full")]
 impl From<UpdatedExpressGatewayService> for UpdatedExpressGatewayServiceBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: UpdatedExpressGatewayService) -> Self {
         UpdatedExpressGatewayServiceBuilder { inner: value }
     }
@@ -61029,6 +61907,7 @@ pub struct VCpuCountRangeRequest {
 #[cfg(feature = "full")]
 impl VCpuCountRangeRequest {
     /// A builder with every member unset: `VCpuCountRangeRequest::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> VCpuCountRangeRequestBuilder {
         VCpuCountRangeRequestBuilder::default()
     }
@@ -61094,6 +61973,7 @@ impl VCpuCountRangeRequestBuilder {
 #[cfg(feature = "full")]
 impl From<VCpuCountRangeRequest> for VCpuCountRangeRequestBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: VCpuCountRangeRequest) -> Self {
         VCpuCountRangeRequestBuilder { inner: value }
     }
@@ -61136,6 +62016,7 @@ pub struct VersionInfo {
 #[cfg(feature = "full")]
 impl VersionInfo {
     /// A builder with every member unset: `VersionInfo::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> VersionInfoBuilder {
         VersionInfoBuilder::default()
     }
@@ -61217,6 +62098,7 @@ impl VersionInfoBuilder {
 #[cfg(feature = "full")]
 impl From<VersionInfo> for VersionInfoBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: VersionInfo) -> Self {
         VersionInfoBuilder { inner: value }
     }
@@ -61256,6 +62138,7 @@ pub struct Volume {
 
 impl Volume {
     /// A builder with every member unset: `Volume::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> VolumeBuilder {
         VolumeBuilder::default()
     }
@@ -61416,6 +62299,7 @@ impl VolumeBuilder {
 
 impl From<Volume> for VolumeBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: Volume) -> Self {
         VolumeBuilder { inner: value }
     }
@@ -61441,6 +62325,7 @@ pub struct VolumeFrom {
 
 impl VolumeFrom {
     /// A builder with every member unset: `VolumeFrom::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> VolumeFromBuilder {
         VolumeFromBuilder::default()
     }
@@ -61503,6 +62388,7 @@ impl VolumeFromBuilder {
 
 impl From<VolumeFrom> for VolumeFromBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: VolumeFrom) -> Self {
         VolumeFromBuilder { inner: value }
     }
@@ -61532,6 +62418,7 @@ pub struct VpcLatticeAdvancedConfiguration {
 
 impl VpcLatticeAdvancedConfiguration {
     /// A builder with every member unset: `VpcLatticeAdvancedConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> VpcLatticeAdvancedConfigurationBuilder {
         VpcLatticeAdvancedConfigurationBuilder::default()
     }
@@ -61610,6 +62497,7 @@ impl VpcLatticeAdvancedConfigurationBuilder {
 
 impl From<VpcLatticeAdvancedConfiguration> for VpcLatticeAdvancedConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: VpcLatticeAdvancedConfiguration) -> Self {
         VpcLatticeAdvancedConfigurationBuilder { inner: value }
     }
@@ -61641,6 +62529,7 @@ pub struct VpcLatticeConfiguration {
 
 impl VpcLatticeConfiguration {
     /// A builder with every member unset: `VpcLatticeConfiguration::builder().<member>(..).build()`.
+    #[inline]
     pub fn builder() -> VpcLatticeConfigurationBuilder {
         VpcLatticeConfigurationBuilder::default()
     }
@@ -61741,6 +62630,7 @@ impl VpcLatticeConfigurationBuilder {
 
 impl From<VpcLatticeConfiguration> for VpcLatticeConfigurationBuilder {
     /// A builder that starts from `value`'s members.
+    #[inline]
     fn from(value: VpcLatticeConfiguration) -> Self {
         VpcLatticeConfigurationBuilder { inner: value }
     }
