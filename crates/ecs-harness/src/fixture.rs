@@ -402,7 +402,27 @@ pub fn parse_file_with(
     let Some(doc) = validated(rel, text, validator, errors) else {
         return vec![];
     };
-    let parts = Parts::from_file(rel, &doc).over(shared);
+    // A file's part may not take a shared part's name: the shared parts that use that name
+    // would expand the file's part instead (the fuzzer found a file whose part of that name
+    // used itself through a shared part, an error that then named parts.json).
+    let own = Parts::from_file(rel, &doc);
+    let taken: Vec<&str> = own
+        .names()
+        .filter(|name| shared.file_of(name).is_some_and(|file| file != rel))
+        .collect();
+    for name in &taken {
+        errors.push(FixtureError {
+            file: rel.to_owned(),
+            path: format!("/parts/{}", crate::template::escape(name)),
+            message: format!(
+                "the part {name} is already declared in {PARTS_FILE}: give this file's part another name"
+            ),
+        });
+    }
+    if !taken.is_empty() {
+        return vec![];
+    }
+    let parts = own.over(shared);
     let entries = doc
         .get("cases")
         .and_then(Value::as_array)

@@ -97,6 +97,11 @@ impl Parts {
         self
     }
 
+    /// The file that declares part `name`, if it is in scope.
+    pub fn file_of(&self, name: &str) -> Option<&str> {
+        self.parts.get(name).map(|p| p.origin.file.as_str())
+    }
+
     /// The names of the parts in scope.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.parts.keys().map(String::as_str)

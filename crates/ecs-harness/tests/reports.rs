@@ -274,6 +274,21 @@ fn bad_fixtures_are_reported_with_file_and_json_path() {
         found("parts.json", "/parts/broken/steps/0/op", "(in case v)"),
         "{err}"
     );
+
+    // A file's part cannot take a shared part's name (here one that uses itself, which the
+    // fuzzer found reported under parts.json): the error names the file's own part.
+    let body = r#"{"parts": {"broken": {"steps": [{"use": "broken"}]}},
+        "cases": [{"id": "w", "rules": ["ts.describe.names-required"],
+        "provenance": {"kind": "derived", "from": "x"}, "steps": [{"use": "broken"}]}]}"#;
+    std::fs::write(dir.join("four.json"), body).unwrap();
+    let err = ecs_harness::load_dir(&dir, &catalog()).unwrap_err();
+    let four: Vec<_> = err.0.iter().filter(|e| e.file == "four.json").collect();
+    assert_eq!(four.len(), 1, "{err}");
+    assert_eq!(four[0].path, "/parts/broken", "{err}");
+    assert!(
+        four[0].message.contains("already declared in parts.json"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
