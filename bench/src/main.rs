@@ -67,6 +67,12 @@ enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Decodes the canned DescribeTaskSets answer of 100 sets N times with ecs-model and prints
+    /// the mean; the call to profile decoding alone (`valgrind --tool=callgrind`).
+    Decode {
+        #[arg(long, default_value_t = 1000)]
+        iterations: u32,
+    },
     /// The loopback limit: the pre-signed load generator against the canned server.
     Loopback {
         #[arg(long, default_value_t = 5.0)]
@@ -111,6 +117,20 @@ fn main() -> Result<()> {
                 std::future::pending::<()>().await;
                 Ok::<_, anyhow::Error>(())
             })?;
+        }
+        Cmd::Decode { iterations } => {
+            let bytes = payloads::answers()?.describe_100;
+            let started = std::time::Instant::now();
+            for _ in 0..iterations {
+                let decoded: ecs_model::types::DescribeTaskSetsResponse =
+                    ecs_model::from_json(std::hint::black_box(&bytes))?;
+                std::hint::black_box(decoded);
+            }
+            let mean = started.elapsed() / iterations.max(1);
+            println!(
+                "decode DescribeTaskSets (100 sets, {} bytes): {mean:?}",
+                bytes.len()
+            );
         }
         Cmd::FloorProxy { port, floor } => {
             tokio::runtime::Runtime::new()?.block_on(floor::serve(port, floor))?;

@@ -1,6 +1,7 @@
 //! [`EcsClient`]: awsJson1_1 over one pooled HTTP client, SigV4-signed, with validation,
 //! retries and timeouts.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
@@ -14,6 +15,7 @@ use tracing::Instrument;
 use crate::config::Config;
 use crate::error::{ConfigError, Error, ErrorCode, RawResponse, ServiceError};
 use crate::retry::{self, Failure};
+use crate::signer::{self, Root, Signed, Signer};
 use crate::validation::{self, ValidationMode};
 
 /// awsJson1_1 content type.
@@ -83,6 +85,16 @@ impl CallOptions {
 pub struct EcsClient {
     config: Config,
     http: reqwest::Client,
+    signing: Arc<Signing>,
+}
+
+/// The quick signer and the endpoints' roots it signs for (`None`: an endpoint with a path,
+/// signed by `aws-sigv4`'s general signer).
+#[derive(Debug)]
+struct Signing {
+    signer: Signer,
+    ecs: Option<Root>,
+    elbv2: Option<Root>,
 }
 
 impl EcsClient {
@@ -96,7 +108,16 @@ impl EcsClient {
             .pool_idle_timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| ConfigError::Http(e.to_string()))?;
-        Ok(EcsClient { config, http })
+        let signing = Arc::new(Signing {
+            signer: Signer::default(),
+            ecs: Root::of(&config.endpoint),
+            elbv2: Root::of(&config.elbv2_endpoint),
+        });
+        Ok(EcsClient {
+            config,
+            http,
+            signing,
+        })
     }
 
     /// A client configured from the environment and the shared AWS files (static keys only;
@@ -402,11 +423,41 @@ impl EcsClient {
         body: Bytes,
         identity: &Identity,
     ) -> Result<reqwest::Request, Error> {
+        if let Some((root, signed)) = self.quick_sign(op, &body, identity) {
+            let mut request = reqwest::Request::new(reqwest::Method::POST, root.url.clone());
+            let headers = request.headers_mut();
+            for (name, value) in signed_headers(op, signed) {
+                headers.insert(name, value);
+            }
+            *request.body_mut() = Some(reqwest::Body::from(body));
+            return Ok(request);
+        }
         let request = self.prepare(op, body, identity)?;
         reqwest::Request::try_from(request.map(reqwest::Body::from)).map_err(|e| Error::Signing {
             operation: op.name,
             reason: e.to_string(),
         })
+    }
+
+    /// The signature for `op` by the quick path, when the endpoint and the values allow it.
+    fn quick_sign(&self, op: &Call, body: &[u8], identity: &Identity) -> Option<(&Root, Signed)> {
+        let root = if op.is_query() {
+            self.signing.elbv2.as_ref()
+        } else {
+            self.signing.ecs.as_ref()
+        }?;
+        let credentials = identity.data::<aws_credential_types::Credentials>()?;
+        let request = signer::Request {
+            host: &root.host,
+            content_type: op.content_type,
+            target: op.target,
+            body,
+            region: &self.config.region,
+            service: op.signing_name,
+            time: (self.config.clock)(),
+        };
+        let signed = self.signing.signer.sign(&request, credentials)?;
+        Some((root, signed))
     }
 
     /// The signed HTTP request the client would send for `body` as operation `op`, signed at
@@ -432,6 +483,18 @@ impl EcsClient {
             operation: op.name,
             reason,
         };
+        if let Some((root, signed)) = self.quick_sign(op, &body, identity) {
+            let mut request = http::Request::builder()
+                .method("POST")
+                .uri(root.url.as_str())
+                .body(body)
+                .map_err(|e| signing_error(e.to_string()))?;
+            let headers = request.headers_mut();
+            for (name, value) in signed_headers(op, signed) {
+                headers.insert(name, value);
+            }
+            return Ok(request);
+        }
         let base = if op.is_query() {
             &self.config.elbv2_endpoint
         } else {
@@ -472,6 +535,41 @@ impl EcsClient {
         instructions.apply_to_request_http1x(&mut request);
         Ok(request)
     }
+}
+
+/// The protocol's headers and the signature's, in the order the general signer leaves them.
+fn signed_headers(
+    op: &Call,
+    signed: Signed,
+) -> impl Iterator<Item = (http::HeaderName, http::HeaderValue)> {
+    use http::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE as CT};
+    // Every value here passed the signer's check (visible ASCII and spaces), so none fails.
+    let value = |v: &str, sensitive: bool| {
+        HeaderValue::from_str(v).ok().map(|mut v| {
+            v.set_sensitive(sensitive);
+            v
+        })
+    };
+    let mut headers = Vec::with_capacity(5);
+    headers.push((CT, value(op.content_type, false)));
+    if let Some(target) = op.target {
+        headers.push((
+            HeaderName::from_static("x-amz-target"),
+            value(target, false),
+        ));
+    }
+    headers.push((
+        HeaderName::from_static("x-amz-date"),
+        value(&signed.amz_date, false),
+    ));
+    headers.push((AUTHORIZATION, value(&signed.authorization, true)));
+    if let Some(token) = &signed.security_token {
+        headers.push((
+            HeaderName::from_static("x-amz-security-token"),
+            value(token, true),
+        ));
+    }
+    headers.into_iter().filter_map(|(k, v)| Some((k, v?)))
 }
 
 /// The member that carries an operation's idempotency token, when the client fills one in.

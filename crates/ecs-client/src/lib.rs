@@ -48,6 +48,7 @@ pub mod error;
 mod generated;
 mod profile;
 pub mod retry;
+mod signer;
 pub mod validation;
 pub mod waiter;
 

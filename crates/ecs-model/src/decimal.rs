@@ -52,6 +52,22 @@ impl Decimal {
                 reason: "not a finite number".into(),
             });
         }
+        // Fast path for the values ECS sends (a percent such as 50.0 or 12.5): below 1e9 the
+        // neighbouring doubles are closer than 1e-6 apart, so for each k <= 6 at most one
+        // decimal with k fraction digits reads back as `v`, and the first k that has one gives
+        // the shortest text's value. `m / 10^k` is a correctly rounded division of two exact
+        // doubles, which is what parsing that decimal's text gives.
+        if v.abs() < 1e9 {
+            let mut scale = 1.0;
+            for k in 0..=6u32 {
+                let m = (v * scale).round();
+                if m / scale == v {
+                    // |m| < 1e15, so the conversion is exact.
+                    return Ok(Decimal(rust_decimal::Decimal::new(m as i64, k).normalize()));
+                }
+                scale *= 10.0;
+            }
+        }
         crate::wire::with_shortest(v, str::parse)
     }
 

@@ -119,4 +119,24 @@ proptest! {
             prop_assert_eq!(ecs_model::wire::epoch_from_f64(v).ok(), epoch_by_text(v), "{}", v);
         }
     }
+
+    /// The exact-arithmetic path of `Decimal::from_f64` gives what parsing the shortest text
+    /// gives, for percents, short fractions and any double.
+    #[test]
+    fn decimal_fast_path_matches_the_shortest_text(
+        m in -1_000_000_000_000i64..1_000_000_000_000,
+        k in 0u32..9,
+        any in any::<f64>(),
+    ) {
+        let short = m as f64 / 10f64.powi(k as i32);
+        for v in [short, any, any / 1e300, (any % 1e9).abs()] {
+            let by_text = format!("{v}");
+            let by_text = if by_text == "-0" { "0".to_owned() } else { by_text };
+            // Compared as text too: equal decimals of different scales (50 and 50.0) print
+            // differently.
+            let expected = by_text.parse::<ecs_model::Decimal>().ok().map(|d| d.to_string());
+            let fast = ecs_model::Decimal::from_f64(v).ok().map(|d| d.to_string());
+            prop_assert_eq!(fast, expected, "{}", v);
+        }
+    }
 }
