@@ -426,7 +426,7 @@ impl EcsClient {
         if let Some((root, signed)) = self.quick_sign(op, &body, identity) {
             let mut request = reqwest::Request::new(reqwest::Method::POST, root.url.clone());
             let headers = request.headers_mut();
-            for (name, value) in signed_headers(op, signed) {
+            for (name, value) in signed_headers(op, signed)? {
                 headers.insert(name, value);
             }
             *request.body_mut() = Some(reqwest::Body::from(body));
@@ -490,17 +490,35 @@ impl EcsClient {
                 .body(body)
                 .map_err(|e| signing_error(e.to_string()))?;
             let headers = request.headers_mut();
-            for (name, value) in signed_headers(op, signed) {
+            for (name, value) in signed_headers(op, signed)? {
                 headers.insert(name, value);
             }
             return Ok(request);
         }
+        self.prepare_general(op, body, identity)
+    }
+
+    /// [`EcsClient::prepare`] by `aws-sigv4`'s general signer: endpoints with a path, and values
+    /// the quick path leaves to it.
+    fn prepare_general(
+        &self,
+        op: &Call,
+        body: Bytes,
+        identity: &Identity,
+    ) -> Result<http::Request<Bytes>, Error> {
+        let signing_error = |reason: String| Error::Signing {
+            operation: op.name,
+            reason,
+        };
         let base = if op.is_query() {
             &self.config.elbv2_endpoint
         } else {
             &self.config.endpoint
         };
-        let url = format!("{base}/");
+        // Signed as reqwest sends it: its URL lowercases the host, rewrites addresses to their
+        // usual form and drops a default port, and the Host header is written from it.
+        let raw = format!("{base}/");
+        let url = reqwest::Url::parse(&raw).map_or(raw, String::from);
         let time = (self.config.clock)();
         let params = v4::SigningParams::builder()
             .identity(identity)
@@ -541,35 +559,33 @@ impl EcsClient {
 fn signed_headers(
     op: &Call,
     signed: Signed,
-) -> impl Iterator<Item = (http::HeaderName, http::HeaderValue)> {
+) -> Result<Vec<(http::HeaderName, http::HeaderValue)>, Error> {
     use http::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE as CT};
-    // Every value here passed the signer's check (visible ASCII and spaces), so none fails.
-    let value = |v: &str, sensitive: bool| {
-        HeaderValue::from_str(v).ok().map(|mut v| {
-            v.set_sensitive(sensitive);
-            v
-        })
+    let value = |name: &str, v: &str, sensitive: bool| {
+        // The quick signer takes only visible ASCII and spaces, so this does not fail; if it
+        // ever did, the call fails rather than go without the header.
+        let mut v = HeaderValue::from_str(v).map_err(|e| Error::Signing {
+            operation: op.name,
+            reason: format!("header {name}: {e}"),
+        })?;
+        v.set_sensitive(sensitive);
+        Ok::<_, Error>(v)
     };
     let mut headers = Vec::with_capacity(5);
-    headers.push((CT, value(op.content_type, false)));
+    headers.push((CT, value("content-type", op.content_type, false)?));
     if let Some(target) = op.target {
-        headers.push((
-            HeaderName::from_static("x-amz-target"),
-            value(target, false),
-        ));
+        let name = HeaderName::from_static("x-amz-target");
+        headers.push((name, value("x-amz-target", target, false)?));
     }
-    headers.push((
-        HeaderName::from_static("x-amz-date"),
-        value(&signed.amz_date, false),
-    ));
-    headers.push((AUTHORIZATION, value(&signed.authorization, true)));
+    let name = HeaderName::from_static("x-amz-date");
+    headers.push((name, value("x-amz-date", &signed.amz_date, false)?));
+    let authorization = value("authorization", &signed.authorization, true)?;
+    headers.push((AUTHORIZATION, authorization));
     if let Some(token) = &signed.security_token {
-        headers.push((
-            HeaderName::from_static("x-amz-security-token"),
-            value(token, true),
-        ));
+        let name = HeaderName::from_static("x-amz-security-token");
+        headers.push((name, value("x-amz-security-token", token, true)?));
     }
-    headers.into_iter().filter_map(|(k, v)| Some((k, v?)))
+    Ok(headers)
 }
 
 /// The member that carries an operation's idempotency token, when the client fills one in.
@@ -629,4 +645,76 @@ pub fn error_from_response(operation: &'static str, raw: RawResponse) -> Error {
         request_id,
         raw,
     }))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use aws_credential_types::Credentials;
+    use std::time::SystemTime;
+
+    /// The quick signer's request and the general signer's are the same request: method, URI,
+    /// and every header with its value, for spellings of an endpoint that reqwest normalises,
+    /// with and without a session token, for both protocols.
+    #[test]
+    fn the_quick_and_the_general_signer_make_the_same_request() {
+        const KEY_ID: &str = "AKIDEXAMPLE";
+        const SECRET: &str = "wJalrXUtnFEMI/K7MDENG";
+        for endpoint in [
+            "http://127.0.0.1:4566",
+            "http://LocalStack:04566",
+            "http://localhost:80",
+            "https://ECS.us-east-1.amazonaws.com",
+            "http://[0:0:0:0:0:0:0:1]:5000",
+        ] {
+            for token in [None, Some("FwoGZXIvYXdzEBYaDH/session+token==")] {
+                let token = token.map(str::to_owned);
+                let config = Config::local_builder(endpoint)
+                    .static_credentials(KEY_ID, SECRET, token.as_deref())
+                    .clock(|| SystemTime::UNIX_EPOCH + Duration::from_secs(1_557_128_360))
+                    .allow_plain_http(true)
+                    .build()
+                    .unwrap();
+                let client = EcsClient::new(config).unwrap();
+                let credentials = Credentials::new(KEY_ID, SECRET, token.clone(), None, "test");
+                let identity = Identity::new(credentials, None);
+                let ecs = <ecs_model::operations::DescribeTaskSets as Operation>::INFO;
+                let calls = [
+                    Call::json(&ecs, true),
+                    Call {
+                        name: "DescribeTargetHealth",
+                        target: None,
+                        content_type: QUERY_CONTENT_TYPE,
+                        signing_name: "elasticloadbalancing",
+                        safe_to_repeat: true,
+                    },
+                ];
+                for call in calls {
+                    let body = Bytes::from_static(b"{\"cluster\":\"c\",\"service\":\"s\"}");
+                    let quick = client.quick_sign(&call, &body, &identity);
+                    assert!(quick.is_some(), "{endpoint}");
+                    let quick = client.prepare(&call, body.clone(), &identity).unwrap();
+                    let general = client.prepare_general(&call, body, &identity).unwrap();
+                    let headers = |r: &http::Request<Bytes>| {
+                        let mut h: Vec<(String, String)> = r
+                            .headers()
+                            .iter()
+                            .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_owned()))
+                            .collect();
+                        h.sort();
+                        h
+                    };
+                    assert_eq!(quick.method(), general.method());
+                    assert_eq!(quick.uri(), general.uri(), "{endpoint}");
+                    assert_eq!(headers(&quick), headers(&general), "{endpoint} {token:?}");
+                    // What reqwest sends goes to that same URI.
+                    let sent = client
+                        .signed_request(&call, quick.body().clone(), &identity)
+                        .unwrap();
+                    assert_eq!(sent.url().as_str(), quick.uri().to_string());
+                }
+            }
+        }
+    }
 }

@@ -30,52 +30,63 @@ pub(crate) struct Root {
 impl Root {
     /// The root of `endpoint` (a normalised endpoint: no trailing slash), or `None` when the
     /// endpoint has a path, a query or user information.
+    ///
+    /// The host is the one the request goes to: reqwest's URL lowercases it, rewrites IP
+    /// addresses to their usual form and drops a default port, and hyper writes the `Host`
+    /// header from that URL, so the signed value is taken from the same URL.
     pub fn of(endpoint: &str) -> Option<Root> {
-        let text = format!("{endpoint}/");
-        let uri: http::Uri = text.parse().ok()?;
-        if uri.path() != "/" || uri.query().is_some() {
+        let url = reqwest::Url::parse(&format!("{endpoint}/")).ok()?;
+        if !matches!(url.scheme(), "http" | "https")
+            || url.path() != "/"
+            || url.query().is_some()
+            || url.fragment().is_some()
+            || !url.username().is_empty()
+            || url.password().is_some()
+        {
             return None;
         }
-        let authority = uri.authority()?;
-        if authority.as_str().contains('@') {
-            return None;
-        }
-        let default_port = match uri.scheme_str()? {
-            "http" => 80,
-            "https" => 443,
-            _ => return None,
+        let name = url.host_str()?;
+        let host = match url.port() {
+            Some(port) => format!("{name}:{port}"),
+            None => name.to_owned(),
         };
-        let host = match authority.port_u16() {
-            None => authority.host(),
-            Some(port) if port == default_port => authority.host(),
-            Some(_) => authority.as_str(),
-        };
-        let url = reqwest::Url::parse(&text).ok()?;
-        if url.path() != "/" || url.query().is_some() {
-            return None;
-        }
-        Some(Root {
-            url,
-            host: host.to_owned(),
-        })
+        Some(Root { url, host })
     }
 }
 
 /// The headers a signed request adds: `x-amz-date`, `authorization`, and the session token
 /// when there is one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) struct Signed {
     pub amz_date: String,
     pub authorization: String,
     pub security_token: Option<String>,
 }
 
+impl std::fmt::Debug for Signed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The signature is no secret (it is sent in the clear over http too); the session
+        // token is.
+        f.debug_struct("Signed")
+            .field("amz_date", &self.amz_date)
+            .field("authorization", &self.authorization)
+            .field(
+                "security_token",
+                &self.security_token.as_ref().map(|_| "** redacted **"),
+            )
+            .finish()
+    }
+}
+
+/// A signing key and what it was derived from. The secret is kept only as its SHA-256, so the
+/// cache holds no copy of it.
 struct Key {
-    credentials: Credentials,
+    access_key_id: String,
+    secret_sha256: [u8; 32],
     date: String,
     region: String,
     service: &'static str,
-    key: Vec<u8>,
+    key: [u8; 32],
 }
 
 /// Signing keys of the last few (credentials, day, region, service) tuples.
@@ -111,11 +122,14 @@ impl Signer {
     pub fn sign(&self, request: &Request<'_>, credentials: &Credentials) -> Option<Signed> {
         let token = credentials.session_token();
         let plain = |v: &str| v.bytes().all(|b| b.is_ascii_graphic() || b == b' ');
+        // Every value that goes into a header, so that each makes a valid header value.
         let values = [
             Some(request.content_type),
             request.target,
             token,
             Some(request.host),
+            Some(credentials.access_key_id()),
+            Some(request.region),
         ];
         // AWS's signer trims values and folds runs of spaces; ours have none to fold, and a
         // value that has is left to it.
@@ -162,9 +176,8 @@ impl Signer {
         string_to_sign.push('\n');
         push_hex(&mut string_to_sign, &Sha256::digest(creq.as_bytes()));
 
-        let signature = self.with_key(credentials, &date, request, |key| {
-            calculate_signature(key, string_to_sign.as_bytes())
-        });
+        let key = self.key(credentials, &date, request)?;
+        let signature = calculate_signature(key, string_to_sign.as_bytes());
         let authorization = format!(
             "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={signed_headers}, Signature={signature}",
             credentials.access_key_id()
@@ -176,46 +189,54 @@ impl Signer {
         })
     }
 
-    fn with_key<R>(
+    /// The signing key for `credentials` on `date`, derived once per (credentials, day,
+    /// region, service).
+    fn key(
         &self,
         credentials: &Credentials,
         date: &str,
         request: &Request<'_>,
-        f: impl FnOnce(&[u8]) -> R,
-    ) -> R {
+    ) -> Option<[u8; 32]> {
+        let secret_sha256: [u8; 32] = Sha256::digest(credentials.secret_access_key()).into();
         let matches = |k: &Key| {
             k.date == date
                 && k.service == request.service
                 && k.region == request.region
-                && k.credentials.access_key_id() == credentials.access_key_id()
-                && k.credentials.secret_access_key() == credentials.secret_access_key()
+                && k.access_key_id == credentials.access_key_id()
+                && k.secret_sha256 == secret_sha256
         };
         // A poisoned lock only means another call panicked while holding it; the keys it
-        // holds are whole values, so they are still good.
-        let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(k) = keys.iter().find(|k| matches(k)) {
-            return f(&k.key);
+        // holds are whole values, so they are still good. The lock is held only to look up or
+        // store a key, never while signing.
+        {
+            let keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(k) = keys.iter().find(|k| matches(k)) {
+                return Some(k.key);
+            }
         }
-        let key = generate_signing_key(
+        let derived = generate_signing_key(
             credentials.secret_access_key(),
             request.time,
             request.region,
             request.service,
-        )
-        .as_ref()
-        .to_vec();
-        let out = f(&key);
-        if keys.len() >= KEYS_KEPT {
-            keys.remove(0);
+        );
+        // An HMAC-SHA256 is always 32 bytes.
+        let key = <[u8; 32]>::try_from(derived.as_ref()).ok()?;
+        let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+        if !keys.iter().any(matches) {
+            if keys.len() >= KEYS_KEPT {
+                keys.remove(0);
+            }
+            keys.push(Key {
+                access_key_id: credentials.access_key_id().to_owned(),
+                secret_sha256,
+                date: date.to_owned(),
+                region: request.region.to_owned(),
+                service: request.service,
+                key,
+            });
         }
-        keys.push(Key {
-            credentials: credentials.clone(),
-            date: date.to_owned(),
-            region: request.region.to_owned(),
-            service: request.service,
-            key,
-        });
-        out
+        Some(key)
     }
 }
 
@@ -325,6 +346,11 @@ mod tests {
             Just("https://ecs.us-east-1.amazonaws.com:443".to_owned()),
             Just("https://emulator.internal:8443".to_owned()),
             Just("http://[::1]:5000".to_owned()),
+            Just("http://LocalStack:4566".to_owned()),
+            Just("http://localhost:04566".to_owned()),
+            Just("http://localhost:080".to_owned()),
+            Just("http://127.1:4566".to_owned()),
+            Just("http://[0:0:0:0:0:0:0:1]:5000".to_owned()),
         ]
     }
 
@@ -407,11 +433,60 @@ mod tests {
         assert!(Root::of("http://localhost:4566/ecs").is_none());
         assert!(Root::of("http://localhost:4566/?x=1").is_none());
         assert!(Root::of("http://user@localhost:4566").is_none());
-        assert_eq!(Root::of("http://localhost:80").unwrap().host, "localhost");
-        assert_eq!(
-            Root::of("https://localhost:4443").unwrap().host,
-            "localhost:4443"
-        );
+        assert!(Root::of("ftp://localhost").is_none());
+    }
+
+    /// The signed host is the one reqwest sends: the URL's, lowercased, the address in its
+    /// usual form, the default port left out.
+    #[test]
+    fn the_signed_host_is_the_host_on_the_wire() {
+        for (endpoint, host) in [
+            ("http://localhost:80", "localhost"),
+            ("http://localhost:080", "localhost"),
+            ("https://localhost:4443", "localhost:4443"),
+            (
+                "https://ECS.us-east-1.AmazonAWS.com:443",
+                "ecs.us-east-1.amazonaws.com",
+            ),
+            ("http://LocalStack:04566", "localstack:4566"),
+            ("http://127.1:4566", "127.0.0.1:4566"),
+            ("http://[0:0:0:0:0:0:0:1]:5000", "[::1]:5000"),
+        ] {
+            let root = Root::of(endpoint).unwrap();
+            assert_eq!(root.host, host, "{endpoint}");
+        }
+    }
+
+    #[test]
+    fn a_control_character_in_a_signed_value_is_left_to_the_general_signer() {
+        let signer = Signer::default();
+        let credentials = Credentials::new("AKID\n", "secret", None, None, "t");
+        let request = Request {
+            host: "localhost",
+            content_type: crate::CONTENT_TYPE,
+            target: None,
+            body: b"",
+            region: "us-east-1",
+            service: "ecs",
+            time: SystemTime::UNIX_EPOCH + Duration::from_secs(1_557_128_360),
+        };
+        assert_eq!(signer.sign(&request, &credentials), None);
+        let good = Credentials::new("AKID", "secret", None, None, "t");
+        let bad_region = Request {
+            region: "us-east-1\r",
+            ..request
+        };
+        assert_eq!(signer.sign(&bad_region, &good), None);
+    }
+
+    #[test]
+    fn debug_hides_the_session_token() {
+        let signed = Signed {
+            amz_date: "20190506T073920Z".into(),
+            authorization: "AWS4-HMAC-SHA256 ...".into(),
+            security_token: Some("session-token-value".into()),
+        };
+        assert!(!format!("{signed:?}").contains("session-token-value"));
     }
 
     #[test]
