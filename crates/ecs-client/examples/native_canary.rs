@@ -26,7 +26,7 @@ use ecs_model::elbv2::operations::{
 };
 use ecs_model::elbv2::types::{
     Action, CreateListenerInput, CreateLoadBalancerInput, CreateTargetGroupInput,
-    DeleteLoadBalancerInput, DescribeRulesInput, ForwardActionConfig, TargetGroupTuple,
+    DeleteLoadBalancerInput, DescribeRulesInput, TargetGroupTuple,
 };
 use ecs_model::types::*;
 
@@ -76,28 +76,6 @@ async fn run() -> Result<()> {
         )
         .await;
     result
-}
-
-fn forward(groups: &[String; 2], weights: [i32; 2]) -> Action {
-    Action::builder()
-        .r#type("forward")
-        .set_forward_config(Some(
-            ForwardActionConfig::builder()
-                .set_target_groups(Some(
-                    groups
-                        .iter()
-                        .zip(weights)
-                        .map(|(g, w)| {
-                            TargetGroupTuple::builder()
-                                .target_group_arn(g.clone())
-                                .weight(w)
-                                .build()
-                        })
-                        .collect(),
-                ))
-                .build(),
-        ))
-        .build()
 }
 
 /// An ALB, two `ip` target groups, and two listeners (80 production, 8080 test) whose default
@@ -150,7 +128,10 @@ async fn balancer(ecs: &EcsClient, suffix: &str) -> Result<Balancer> {
                     .set_load_balancer_arn(lb.load_balancer_arn.clone())
                     .protocol("HTTP")
                     .port(port)
-                    .set_default_actions(Some(vec![forward(&groups, [100, 0])]))
+                    .set_default_actions(Some(vec![Action::forward_weighted([
+                        (&groups[0], 100),
+                        (&groups[1], 0),
+                    ])]))
                     .build(),
             )
             .await?

@@ -1,7 +1,9 @@
 //! A small async Amazon ECS client over the generated [`ecs_model`] types.
 //!
 //! - awsJson1_1 (`POST /`, `Content-Type: application/x-amz-json-1.1`, `X-Amz-Target`),
-//!   SigV4-signed with `aws-sigv4` (service `ecs`);
+//!   SigV4-signed (service `ecs`): the client writes the canonical request of its one request
+//!   shape and keeps each day's signing key, and `aws-sigv4` derives the key and computes the
+//!   signature; an endpoint with a path goes through `aws-sigv4`'s general signer;
 //! - region, credentials and endpoint from explicit settings, the environment or the shared
 //!   AWS files ([`config`]); with the `aws-config` feature, the AWS SDKs' whole chain (SSO,
 //!   roles, `credential_process`, web identity, container and instance credentials), refreshed

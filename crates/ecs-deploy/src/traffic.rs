@@ -203,14 +203,8 @@ pub(crate) fn reweigh(
     action.forward_config = Some(
         ForwardActionConfig::builder()
             .set_target_groups(Some(vec![
-                TargetGroupTuple::builder()
-                    .target_group_arn(old.to_owned())
-                    .weight(weights.old)
-                    .build(),
-                TargetGroupTuple::builder()
-                    .target_group_arn(new.to_owned())
-                    .weight(weights.new)
-                    .build(),
+                TargetGroupTuple::weighted(old, weights.old),
+                TargetGroupTuple::weighted(new, weights.new),
             ]))
             .set_target_group_stickiness_config(stickiness)
             .build(),
@@ -222,27 +216,6 @@ pub(crate) fn reweigh(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    fn forward(groups: &[(&str, i32)]) -> Action {
-        Action::builder()
-            .r#type("forward")
-            .set_forward_config(Some(
-                ForwardActionConfig::builder()
-                    .set_target_groups(Some(
-                        groups
-                            .iter()
-                            .map(|(g, w)| {
-                                TargetGroupTuple::builder()
-                                    .target_group_arn(*g)
-                                    .weight(*w)
-                                    .build()
-                            })
-                            .collect(),
-                    ))
-                    .build(),
-            ))
-            .build()
-    }
 
     #[test]
     fn a_step_weighs_its_percent_in_whole_percents() {
@@ -279,10 +252,17 @@ mod tests {
             None
         );
         assert_eq!(
-            other_group(&[forward(&[("blue", 100), ("green", 0)])], "blue").as_deref(),
+            other_group(
+                &[Action::forward_weighted([("blue", 100), ("green", 0)])],
+                "blue"
+            )
+            .as_deref(),
             Some("green")
         );
-        assert_eq!(other_group(&[forward(&[("blue", 100)])], "blue"), None);
+        assert_eq!(
+            other_group(&[Action::forward_weighted([("blue", 100)])], "blue"),
+            None
+        );
         assert!(Route::of("arn:aws:elasticloadbalancing:r:1:targetgroup/x/1").is_err());
         assert!(matches!(
             Route::of("arn:aws:elasticloadbalancing:r:1:listener-rule/app/a/1/2/3"),

@@ -25,7 +25,7 @@ use ecs_model::elbv2::operations::{
 };
 use ecs_model::elbv2::types::{
     Action, CreateListenerInput, CreateLoadBalancerInput, CreateTargetGroupInput,
-    DescribeRulesInput, ForwardActionConfig, TargetGroupTuple,
+    DescribeRulesInput,
 };
 use ecs_model::operations;
 use ecs_model::types::*;
@@ -42,28 +42,6 @@ struct Args {
     /// AWS seconds between two polls of the watcher.
     #[arg(long, default_value_t = 5.0)]
     poll_seconds: f64,
-}
-
-fn forward(groups: &[String], weights: [i32; 2]) -> Action {
-    Action::builder()
-        .r#type("forward")
-        .set_forward_config(Some(
-            ForwardActionConfig::builder()
-                .set_target_groups(Some(
-                    groups
-                        .iter()
-                        .zip(weights)
-                        .map(|(g, w)| {
-                            TargetGroupTuple::builder()
-                                .target_group_arn(g.clone())
-                                .weight(w)
-                                .build()
-                        })
-                        .collect(),
-                ))
-                .build(),
-        ))
-        .build()
 }
 
 #[tokio::main]
@@ -114,7 +92,10 @@ async fn main() -> Result<()> {
                     .set_load_balancer_arn(lb.load_balancer_arn.clone())
                     .protocol("HTTP")
                     .port(port)
-                    .set_default_actions(Some(vec![forward(&groups, [100, 0])]))
+                    .set_default_actions(Some(vec![Action::forward_weighted([
+                        (&groups[0], 100),
+                        (&groups[1], 0),
+                    ])]))
                     .build(),
             )
             .await?

@@ -96,7 +96,10 @@ impl World {
                 .load_balancer_arn(lb_arn)
                 .protocol("HTTP")
                 .port(80)
-                .set_default_actions(Some(vec![forward(&[(&blue, 100), (&green, 0)])]))
+                .set_default_actions(Some(vec![Action::forward_weighted([
+                    (&blue, 100),
+                    (&green, 0),
+                ])]))
                 .build(),
         );
         let listener = listener.listeners.unwrap()[0].listener_arn.clone().unwrap();
@@ -131,27 +134,6 @@ impl World {
             "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["subnet-1"]}},
             "loadBalancers": [{"targetGroupArn": group, "containerName": "web", "containerPort": 80}]})).unwrap();
     }
-}
-
-fn forward(groups: &[(&str, i32)]) -> Action {
-    Action::builder()
-        .r#type("forward")
-        .set_forward_config(Some(
-            ForwardActionConfig::builder()
-                .set_target_groups(Some(
-                    groups
-                        .iter()
-                        .map(|(arn, w)| {
-                            TargetGroupTuple::builder()
-                                .target_group_arn(*arn)
-                                .weight(*w)
-                                .build()
-                        })
-                        .collect(),
-                ))
-                .build(),
-        ))
-        .build()
 }
 
 fn weights(actions: &[Action]) -> Vec<i32> {
@@ -274,7 +256,10 @@ fn weights_move_on_the_listener_and_refusals_carry_aws_words() {
     let changed = w.elb::<ModifyListener>(
         ModifyListenerInput::builder()
             .listener_arn(listener.clone())
-            .set_default_actions(Some(vec![forward(&[(&blue, 90), (&green, 10)])]))
+            .set_default_actions(Some(vec![Action::forward_weighted([
+                (&blue, 90),
+                (&green, 10),
+            ])]))
             .build(),
     );
     assert_eq!(
@@ -319,7 +304,9 @@ fn weights_move_on_the_listener_and_refusals_carry_aws_words() {
             .call_elbv2::<ModifyListener>(
                 &ModifyListenerInput::builder()
                     .listener_arn(listener.clone())
-                    .set_default_actions(Some(vec![forward(groups)]))
+                    .set_default_actions(Some(vec![Action::forward_weighted(
+                        groups.iter().copied(),
+                    )]))
                     .build(),
             )
             .unwrap_err()
@@ -398,7 +385,10 @@ fn faults_and_the_call_log_cover_elbv2_calls() {
     });
     let input = ModifyListenerInput::builder()
         .listener_arn(listener)
-        .set_default_actions(Some(vec![forward(&[(&blue, 0), (&green, 100)])]))
+        .set_default_actions(Some(vec![Action::forward_weighted([
+            (&blue, 0),
+            (&green, 100),
+        ])]))
         .build();
     let e = w.engine.call_elbv2::<ModifyListener>(&input).unwrap_err();
     assert_eq!(

@@ -44,27 +44,6 @@ struct World {
     test: String,
 }
 
-fn forward(groups: &[(&str, i32)]) -> Action {
-    Action::builder()
-        .r#type("forward")
-        .set_forward_config(Some(
-            ForwardActionConfig::builder()
-                .set_target_groups(Some(
-                    groups
-                        .iter()
-                        .map(|(arn, w)| {
-                            TargetGroupTuple::builder()
-                                .target_group_arn(*arn)
-                                .weight(*w)
-                                .build()
-                        })
-                        .collect(),
-                ))
-                .build(),
-        ))
-        .build()
-}
-
 impl World {
     fn new() -> World {
         World::with_timing(timing())
@@ -121,7 +100,10 @@ impl World {
                         .load_balancer_arn(lb.clone())
                         .protocol("HTTP")
                         .port(port)
-                        .set_default_actions(Some(vec![forward(&[(&blue, 100), (&green, 0)])]))
+                        .set_default_actions(Some(vec![Action::forward_weighted([
+                            (&blue, 100),
+                            (&green, 0),
+                        ])]))
                         .build(),
                 )
                 .unwrap()

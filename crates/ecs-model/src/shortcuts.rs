@@ -1,7 +1,9 @@
 //! Constructors for values a task-set controller writes all the time, so a request reads as
-//! what it asks for: `Scale::percent(12.5)` rather than a builder with a unit.
+//! what it asks for: `Scale::percent(12.5)` rather than a builder with a unit, and
+//! `Action::forward_weighted([(blue, 90), (green, 10)])` rather than three nested builders.
 
 use crate::decimal::IntoDecimal;
+use crate::elbv2::types::{Action, ForwardActionConfig, TargetGroupTuple};
 use crate::types::{DeploymentController, DeploymentControllerType, Scale, ScaleUnit};
 use crate::DecimalError;
 
@@ -44,6 +46,36 @@ impl DeploymentController {
     }
 }
 
+impl TargetGroupTuple {
+    /// A target group with its weight in a weighted forward (0 to 999 on ELBv2).
+    pub fn weighted(target_group_arn: impl Into<String>, weight: i32) -> TargetGroupTuple {
+        TargetGroupTuple::builder()
+            .target_group_arn(target_group_arn)
+            .weight(weight)
+            .build()
+    }
+}
+
+impl Action {
+    /// A `forward` action that spreads requests over target groups by weight, as a
+    /// traffic-shifting deployment writes into a listener or rule:
+    /// `Action::forward_weighted([(blue_arn, 90), (green_arn, 10)])`.
+    pub fn forward_weighted<S: Into<String>>(groups: impl IntoIterator<Item = (S, i32)>) -> Action {
+        let target_groups = groups
+            .into_iter()
+            .map(|(arn, weight)| TargetGroupTuple::weighted(arn, weight))
+            .collect();
+        Action::builder()
+            .r#type("forward")
+            .forward_config(
+                ForwardActionConfig::builder()
+                    .set_target_groups(Some(target_groups))
+                    .build(),
+            )
+            .build()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +104,27 @@ mod tests {
     #[should_panic(expected = "Scale::percent: NaN cannot be held as an exact decimal")]
     fn a_double_without_a_decimal_form_is_refused_not_sent_as_zero() {
         let _ = Scale::percent(f64::NAN);
+    }
+
+    #[test]
+    fn a_weighted_forward_names_each_group_with_its_weight_in_order() {
+        let action = Action::forward_weighted([("arn:blue", 90), ("arn:green", 10)]);
+        assert_eq!(action.r#type.as_deref(), Some("forward"));
+        assert_eq!(action.target_group_arn, None);
+        let groups = action
+            .forward_config
+            .and_then(|f| f.target_groups)
+            .unwrap_or_default();
+        let pairs: Vec<(Option<String>, Option<i32>)> = groups
+            .into_iter()
+            .map(|g| (g.target_group_arn, g.weight))
+            .collect();
+        assert_eq!(
+            pairs,
+            vec![
+                (Some("arn:blue".to_owned()), Some(90)),
+                (Some("arn:green".to_owned()), Some(10)),
+            ]
+        );
     }
 }

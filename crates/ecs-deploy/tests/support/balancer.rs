@@ -8,8 +8,7 @@ use ecs_client::EcsClient;
 use ecs_model::elbv2::operations::*;
 use ecs_model::elbv2::types::{
     Action, CreateListenerInput, CreateLoadBalancerInput, CreateTargetGroupInput,
-    DescribeTargetHealthInput, ForwardActionConfig, ModifyTargetGroupAttributesInput,
-    TargetGroupAttribute, TargetGroupTuple,
+    DescribeTargetHealthInput, ModifyTargetGroupAttributesInput, TargetGroupAttribute,
 };
 use ecs_model::types::*;
 
@@ -23,23 +22,7 @@ pub struct Balancer {
 
 /// A forward to blue and green at these weights.
 pub fn forward(b: &Balancer, blue: i32, green: i32) -> Action {
-    Action::builder()
-        .r#type("forward")
-        .forward_config(
-            ForwardActionConfig::builder()
-                .set_target_groups(Some(vec![
-                    TargetGroupTuple::builder()
-                        .target_group_arn(b.blue.clone())
-                        .weight(blue)
-                        .build(),
-                    TargetGroupTuple::builder()
-                        .target_group_arn(b.green.clone())
-                        .weight(green)
-                        .build(),
-                ]))
-                .build(),
-        )
-        .build()
+    Action::forward_weighted([(&b.blue, blue), (&b.green, green)])
 }
 
 /// How the target groups check health and drain, in the load balancer's seconds.
