@@ -43,6 +43,46 @@ pub struct Args {
     /// Do not write docs/performance.md.
     #[arg(long)]
     pub no_write: bool,
+    /// Measure nothing: put the current bench/notes.md in place of the page's notes, keeping
+    /// the last run's figures (with --check, only fail when they differ).
+    #[arg(long)]
+    pub notes_only: bool,
+    /// With --notes-only: fail when the page's notes are not bench/notes.md.
+    #[arg(long, requires = "notes_only")]
+    pub check: bool,
+}
+
+/// The heading the page's hand-written notes start at; everything before it is measured.
+const NOTES_HEADING: &str = "\n## Notes\n";
+
+/// The page with its notes (from [`NOTES_HEADING`] on) replaced by `notes`, or `None` when
+/// the page has no notes section.
+fn with_notes(page: &str, notes: &str) -> Option<String> {
+    let at = page.find(NOTES_HEADING)?;
+    Some(format!("{}\n{}\n", &page[..at], notes.trim()))
+}
+
+/// `cargo xtask bench --notes-only [--check]`.
+pub fn notes_only(check: bool) -> Result<()> {
+    let root = crate::project_root();
+    let path = root.join("docs/performance.md");
+    let page = util::read_to_string(&path)?;
+    let notes = util::read_to_string(&root.join("bench/notes.md"))?;
+    let updated = with_notes(&page, &notes).with_context(|| {
+        format!(
+            "{}: no \"## Notes\" section to replace; run `cargo xtask bench`",
+            path.display()
+        )
+    })?;
+    if updated == page {
+        return Ok(());
+    }
+    anyhow::ensure!(
+        !check,
+        "{}: its notes are not bench/notes.md; run `cargo xtask bench --notes-only`",
+        path.display()
+    );
+    std::fs::write(&path, updated).with_context(|| format!("writing {}", path.display()))
 }
 
 #[derive(Deserialize, Debug, Clone)]
@@ -124,6 +164,9 @@ struct Harness {
 }
 
 pub fn run(args: &Args) -> Result<()> {
+    if args.notes_only {
+        return notes_only(args.check);
+    }
     let root = crate::project_root();
     let mut commands = vec![];
     let target_dir = root.join("target/bench");
@@ -1003,6 +1046,16 @@ fn human_ns(ns: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn notes_replace_only_the_notes() {
+        let page = "# Performance\n\n| a | 1 |\n\n## Notes\n\nold words\n";
+        assert_eq!(
+            super::with_notes(page, "## Notes\n\nnew words\n").as_deref(),
+            Some("# Performance\n\n| a | 1 |\n\n## Notes\n\nnew words\n")
+        );
+        assert_eq!(super::with_notes("# Performance\n", "## Notes\n"), None);
+    }
+
     use super::*;
 
     #[test]

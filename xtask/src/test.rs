@@ -46,6 +46,9 @@ pub fn run() -> Result<()> {
     regenerate_from_a_broken_tree(&root)?;
     eprintln!("$ cargo xtask fixtures --check");
     crate::fixtures::run(true)?;
+    // docs/performance.md ends with bench/notes.md as it is now.
+    eprintln!("$ cargo xtask bench --notes-only --check");
+    crate::bench::notes_only(true)?;
     util::run(util::cargo().args([
         "clippy",
         "--workspace",
