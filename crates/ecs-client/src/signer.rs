@@ -252,37 +252,23 @@ fn push_hex(out: &mut String, bytes: &[u8]) {
 /// drops it; `None` before 1970 or after 9999.
 fn timestamps(time: SystemTime) -> Option<(String, String)> {
     let secs = time.duration_since(SystemTime::UNIX_EPOCH).ok()?.as_secs();
-    let days = i64::try_from(secs / 86_400).ok()?;
-    let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days);
-    if !(1970..=9999).contains(&y) {
+    let whole = aws_smithy_types::DateTime::from_secs(i64::try_from(secs).ok()?);
+    // RFC 3339 of whole seconds: `2019-05-06T07:39:20Z`.
+    let text = whole
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .ok()?;
+    let bytes = text.as_bytes();
+    if text.len() != 20 || bytes.get(4) != Some(&b'-') {
         return None;
     }
-    let date = format!("{y:04}{m:02}{d:02}");
+    let date = format!("{}{}{}", &text[0..4], &text[5..7], &text[8..10]);
     let amz = format!(
-        "{date}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
+        "{date}T{}{}{}Z",
+        &text[11..13],
+        &text[14..16],
+        &text[17..19]
     );
     Some((date, amz))
-}
-
-/// The proleptic Gregorian date of a day count from 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    // d is 1..=31 and m is 1..=12 by construction.
-    (y, m as u32, d as u32)
 }
 
 #[cfg(test)]
@@ -457,11 +443,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_control_character_in_a_signed_value_is_left_to_the_general_signer() {
-        let signer = Signer::default();
-        let credentials = Credentials::new("AKID\n", "secret", None, None, "t");
-        let request = Request {
+    /// An empty request to localhost without a target.
+    fn plain_request() -> Request<'static> {
+        Request {
             host: "localhost",
             content_type: crate::CONTENT_TYPE,
             target: None,
@@ -469,12 +453,18 @@ mod tests {
             region: "us-east-1",
             service: "ecs",
             time: SystemTime::UNIX_EPOCH + Duration::from_secs(1_557_128_360),
-        };
-        assert_eq!(signer.sign(&request, &credentials), None);
+        }
+    }
+
+    #[test]
+    fn a_control_character_in_a_signed_value_is_left_to_the_general_signer() {
+        let signer = Signer::default();
+        let credentials = Credentials::new("AKID\n", "secret", None, None, "t");
+        assert_eq!(signer.sign(&plain_request(), &credentials), None);
         let good = Credentials::new("AKID", "secret", None, None, "t");
         let bad_region = Request {
             region: "us-east-1\r",
-            ..request
+            ..plain_request()
         };
         assert_eq!(signer.sign(&bad_region, &good), None);
     }
@@ -493,16 +483,7 @@ mod tests {
     fn values_the_general_signer_would_fold_are_left_to_it() {
         let signer = Signer::default();
         let credentials = Credentials::new("AKID", "secret", Some("a  b".into()), None, "t");
-        let request = Request {
-            host: "localhost",
-            content_type: crate::CONTENT_TYPE,
-            target: None,
-            body: b"",
-            region: "us-east-1",
-            service: "ecs",
-            time: SystemTime::UNIX_EPOCH + Duration::from_secs(1_557_128_360),
-        };
-        assert_eq!(signer.sign(&request, &credentials), None);
+        assert_eq!(signer.sign(&plain_request(), &credentials), None);
     }
 
     #[test]
