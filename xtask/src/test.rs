@@ -497,6 +497,12 @@ fn against_the_emulator(root: &Path, installed: &Path) -> Result<()> {
                 .arg(root.join("crates/ecs-emulator/tests/awscli_elbv2.py"))
                 .arg(&awscli)
                 .arg(&url),
+        )?;
+        // Every path of the control API from Python; last, because it resets the emulator.
+        util::run(
+            Command::new(&python)
+                .arg(root.join("crates/ecs-emulator/tests/control_paths.py"))
+                .arg(&url),
         )
     })();
     let _ = server.kill();
