@@ -24,7 +24,7 @@ pub fn run(port: u16, timing: TimingProfile, time_scale: f64, region: &str) -> R
         );
         println!("  export AWS_ENDPOINT_URL_ECS={}", emulator.url());
         println!(
-            "  control path (loopback only): {}/_emulator/ (reset, faults, calls, hooks, alarms)",
+            "  control path (loopback only): {}/_emulator/ (reset, faults, calls, hooks, alarms, time)",
             emulator.url()
         );
         tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;

@@ -10,6 +10,8 @@
 //! | `POST /_emulator/faults` | `{"fault": "throttle", "operation": "UpdateTaskSet", "times": 2}` | [`Engine::inject`] |
 //! | `DELETE /_emulator/faults` | none | [`Engine::clear_faults`] |
 //! | `GET /_emulator/calls` | none | [`Engine::calls`], as `{"calls": [{"operation", "input", "answer" or "error", "at"}]}` |
+//! | `POST /_emulator/time` | `{"advanceSeconds": 30}` | [`Engine::advance`]; answers `{"now": <epoch seconds>}` |
+//! | `GET /_emulator/time` | none | [`Engine::now`], as `{"now": <epoch seconds>}` |
 //!
 //! Faults over HTTP: `throttle`, `serverError`, `dropConnection` and `staleRead` take
 //! `operation` and `times`; `stuckTasks` takes `service`; `slowRecompute` takes
@@ -66,6 +68,21 @@ struct HookBody {
 struct AlarmBody {
     alarm_name: String,
     state: AlarmState,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TimeBody {
+    advance_seconds: f64,
+}
+
+fn now_body(engine: &Engine) -> Value {
+    let now = engine
+        .now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
+    json!({ "now": now })
 }
 
 #[derive(Deserialize)]
@@ -187,6 +204,11 @@ fn trusted(engine: &Engine, method: &str, path: &str, body: &[u8]) -> ControlAns
             engine.inject(fault);
             Ok(json!({}))
         }),
+        ("POST", "time") => parse::<TimeBody>(path, body).and_then(|b| {
+            engine.advance(seconds(path, "advanceSeconds", b.advance_seconds)?);
+            Ok(now_body(engine))
+        }),
+        ("GET", "time") => Ok(now_body(engine)),
         ("DELETE", "faults") => {
             engine.clear_faults();
             Ok(json!({}))
@@ -207,7 +229,7 @@ fn trusted(engine: &Engine, method: &str, path: &str, body: &[u8]) -> ControlAns
                 }
             })
             .collect::<Vec<_>>()})),
-        (_, "reset" | "hooks" | "alarms" | "faults" | "calls") => {
+        (_, "reset" | "hooks" | "alarms" | "faults" | "calls" | "time") => {
             Err(fail(405, format!("{method} {path} is not allowed")))
         }
         _ => Err(fail(404, format!("{path} is no control path"))),
@@ -237,5 +259,48 @@ mod tests {
             let answer = control(&engine, near, "POST", "/_emulator/reset", page, b"");
             assert_eq!(answer.status, 403, "a web page's request from {near}");
         }
+    }
+
+    #[test]
+    fn time_moves_forward_by_what_is_asked_and_never_back() {
+        let clock = crate::ManualClock::at_example_time();
+        let engine = Emulator::builder()
+            .timing(Timing::instant())
+            .clock(clock.clone())
+            .engine();
+        let now = |engine: &Engine| engine.control("GET", "/_emulator/time", b"").1["now"].clone();
+        assert_eq!(now(&engine), json!(1_557_128_360.0));
+        let (status, body) =
+            engine.control("POST", "/_emulator/time", br#"{"advanceSeconds": 90.5}"#);
+        assert_eq!((status, body), (200, json!({"now": 1_557_128_450.5})));
+        clock.advance(Duration::from_secs(10));
+        assert_eq!(
+            now(&engine),
+            json!(1_557_128_460.5),
+            "the clock and the shift add up"
+        );
+        engine.reset();
+        assert_eq!(
+            now(&engine),
+            json!(1_557_128_460.5),
+            "a reset does not take time back"
+        );
+        for bad in [
+            r#"{"advanceSeconds": -1}"#,
+            r#"{"advanceSeconds": "1"}"#,
+            r#"{}"#,
+            r#"{"seconds": 1}"#,
+        ] {
+            let (status, body) = engine.control("POST", "/_emulator/time", bad.as_bytes());
+            assert_eq!(status, 400, "{bad}: {body}");
+            assert!(
+                body["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("/_emulator/time"),
+                "{body}"
+            );
+        }
+        assert_eq!(engine.control("DELETE", "/_emulator/time", b"").0, 405);
     }
 }

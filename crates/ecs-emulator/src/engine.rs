@@ -131,6 +131,8 @@ pub struct Engine {
     outside: Mutex<Outside>,
     /// The calls received, when logging is on.
     log: Option<Mutex<Vec<LoggedCall>>>,
+    /// How far the engine's time runs ahead of its clock ([`Engine::advance`]).
+    shift: Mutex<std::time::Duration>,
 }
 
 impl Engine {
@@ -145,7 +147,23 @@ impl Engine {
             faults: Mutex::new(Faults::default()),
             outside: Mutex::new(Outside::default()),
             log: None,
+            shift: Mutex::new(std::time::Duration::ZERO),
         }
+    }
+
+    /// The engine's time: its clock's, moved on by every [`Engine::advance`].
+    pub fn now(&self) -> std::time::SystemTime {
+        self.clock.now() + *lock(&self.shift)
+    }
+
+    /// Moves the engine's time forward by `by`, as if that much time had passed: the next
+    /// request sees every change the emulated scheduler had due by then (a recompute, tasks
+    /// starting, a bake ending, sets draining), in order. The engine's time never goes back,
+    /// so a reset keeps what was advanced. With a [`crate::ManualClock`] this is the same as
+    /// advancing the clock; with the system clock it is the only way to skip ahead.
+    pub fn advance(&self, by: std::time::Duration) {
+        let mut shift = lock(&self.shift);
+        *shift = shift.saturating_add(by);
     }
 
     /// This engine, logging every call it receives (see [`Engine::calls`]).
@@ -196,7 +214,7 @@ impl Engine {
     /// regions' lock taken first (the order `region_state` takes them in), so that two changes
     /// reach every region in the order they were made.
     fn change_outside(&self, change: impl FnOnce(&mut Outside)) {
-        let now = self.clock.now();
+        let now = self.now();
         let mut regions = lock(&self.regions);
         let snapshot = {
             let mut outside = lock(&self.outside);
@@ -284,7 +302,7 @@ impl Engine {
     ) -> Result<Vec<u8>, ApiError> {
         self.handled
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let at = self.clock.now();
+        let at = self.now();
         let answer = self.answer(target, region, body);
         if let Some(log) = &self.log {
             let operation = target
@@ -320,7 +338,7 @@ impl Engine {
     ) -> Result<Vec<u8>, ApiError> {
         self.handled
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let at = self.clock.now();
+        let at = self.now();
         let params = QueryParams::parse(body);
         let action = params.action().unwrap_or_default().to_owned();
         let answer = self.answer_query(&action, region, &params, body, request_id);
@@ -418,7 +436,7 @@ impl Engine {
         if let Some(member) = input.first_missing() {
             return Err(crate::state::missing_member(member));
         }
-        let now = self.clock.now();
+        let now = self.now();
         let mut regions = lock(&self.regions);
         let state = self.region_state(&mut regions, region);
         state.advance(now);
@@ -441,7 +459,7 @@ impl Engine {
                 ..self.settings.clone()
             });
             state.set_faults(lock(&self.faults).scheduler.clone());
-            state.set_outside(lock(&self.outside).clone(), self.clock.now());
+            state.set_outside(lock(&self.outside).clone(), self.now());
             state
         })
     }
@@ -521,7 +539,7 @@ impl Engine {
             let text: Vec<String> = violations.iter().map(ToString::to_string).collect();
             return Err(ApiError::invalid(text.join("; ")));
         }
-        let now = self.clock.now();
+        let now = self.now();
         let mut regions = lock(&self.regions);
         let state = self.region_state(&mut regions, region);
         state.advance(now);
@@ -542,7 +560,7 @@ impl Engine {
     ///
     /// (A poisoned lock is taken over: a panic elsewhere leaves the state as it was.)
     fn regions_now(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, State>> {
-        let now = self.clock.now();
+        let now = self.now();
         let mut regions = self
             .regions
             .lock()

@@ -112,7 +112,7 @@
 //!   `requestedProductionTrafficWeight` and `requestedTestTrafficWeight`). The choices no
 //!   record settles are A59-A73 below.
 //! - A control path for tests in any language, on loopback only: reset, faults, the call log,
-//!   hook answers and alarms (see [`control`]).
+//!   hook answers, alarms and the emulator's time (see [`control`]).
 //! - Identifiers in AWS formats: `ecs-svc/<19 digits>`,
 //!   `arn:aws:ecs:<region>:<account>:task-set/<cluster>/<service>/<id>`; names, short ids and
 //!   full ARNs are accepted wherever the documentation allows.

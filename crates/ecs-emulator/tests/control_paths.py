@@ -106,6 +106,37 @@ check((status, body) == (200, {}), f"an alarm state is taken: {status} {body}")
 status, body = control("POST", "alarms", {"alarmName": "5xx", "state": "RED"})
 check(status == 400 and "/_emulator/alarms" in body["message"], f"an unknown alarm state is refused: {body}")
 
+# POST time: the emulator's time moves on at once, and what was due by then is done (a "settle
+# now" for tests on the system clock). GET time reads it.
+status, body = control("GET", "time")
+check(status == 200 and isinstance(body["now"], float), f"the emulator tells its time: {body}")
+started = body["now"]
+control("POST", "faults", {"fault": "slowRecompute", "delaySeconds": 300})
+ecs.create_cluster(clusterName="timed")
+ecs.register_task_definition(
+    family="web", containerDefinitions=[{"name": "web", "image": "nginx", "memory": 128}]
+)
+ecs.create_service(
+    cluster="timed", serviceName="svc", desiredCount=4, deploymentController={"type": "EXTERNAL"}
+)
+set_id = ecs.create_task_set(
+    cluster="timed", service="svc", taskDefinition="web", scale={"value": 50.0, "unit": "PERCENT"}
+)["taskSet"]["id"]
+
+
+def computed():
+    described = ecs.describe_task_sets(cluster="timed", service="svc", taskSets=[set_id])
+    return described["taskSets"][0]["computedDesiredCount"]
+
+
+check(computed() == 0, "the recompute is 300 s away")
+status, body = control("POST", "time", {"advanceSeconds": 301})
+check(status == 200 and body["now"] >= started + 301, f"time moved on by 301 s: {body}")
+check(computed() == 2, "the recompute is done once time is past it")
+status, body = control("POST", "time", {"advanceSeconds": -5})
+check(status == 400 and "/_emulator/time" in body["message"], f"time does not go back: {body}")
+control("DELETE", "faults")
+
 # The contract around the paths: wrong method, unknown path, a web page's request.
 status, body = control("GET", "reset")
 check(status == 405, f"GET reset is not allowed: {status} {body}")
@@ -115,7 +146,7 @@ status, body = control("POST", "reset", headers={"Origin": "http://example.com"}
 check(status == 403 and "Origin" in body["message"], f"a web page's request is refused: {status} {body}")
 ecs.create_cluster(clusterName="control-b")
 check(control("POST", "reset", headers={"Origin": "null"})[0] == 403, "Origin: null is a web page too")
-check(cluster_names() == ["control-b"], "a refused reset resets nothing")
+check(cluster_names() == ["control-b", "timed"], "a refused reset resets nothing")
 check(control("POST", "reset") == (200, {}), "the last reset leaves the emulator empty")
 
 print(f"control paths: {checks} passed, 0 failed")

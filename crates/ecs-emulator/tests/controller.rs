@@ -215,6 +215,35 @@ async fn stuck_tasks_and_a_slow_recompute_hold_a_set_back_until_cleared() {
     );
 }
 
+/// The engine's own time moves on without its clock: a slow recompute is seen done as soon as
+/// the engine is advanced past it, as a test on the system clock would skip ahead.
+#[tokio::test]
+async fn advancing_the_engine_applies_what_was_due_by_then() {
+    let w = World::new().await;
+    let engine = w.emulator.engine();
+    engine.inject(Fault::SlowRecompute {
+        delay: Duration::from_secs(300),
+    });
+    w.service("later", 4).await;
+    let id = w.create_set("later", "t1", 50).await.id.unwrap();
+    let before = engine.now();
+    engine.advance(Duration::from_secs(299));
+    assert_eq!(
+        w.describe("later", &id).await.computed_desired_count,
+        Some(0)
+    );
+    engine.advance(Duration::from_secs(2));
+    assert_eq!(
+        w.describe("later", &id).await.computed_desired_count,
+        Some(2)
+    );
+    assert_eq!(
+        engine.now().duration_since(before).unwrap(),
+        Duration::from_secs(301),
+        "the clock itself stood still"
+    );
+}
+
 /// A replica that stopped catching up: the first DescribeTaskSets after the fault is kept, and
 /// the next two identical calls answer it again although the set was scaled in between;
 /// the call after the two sees the change.
