@@ -10,8 +10,8 @@
 //! | `POST /_emulator/faults` | `{"fault": "throttle", "operation": "UpdateTaskSet", "times": 2}` | [`Engine::inject`] |
 //! | `DELETE /_emulator/faults` | none | [`Engine::clear_faults`] |
 //! | `GET /_emulator/calls` | none | [`Engine::calls`], as `{"calls": [{"operation", "input", "answer" or "error", "at"}]}` |
-//! | `POST /_emulator/time` | `{"advanceSeconds": 30}` | [`Engine::advance`]; answers `{"now": <epoch seconds>}` |
-//! | `GET /_emulator/time` | none | [`Engine::now`], as `{"now": <epoch seconds>}` |
+//! | `POST /_emulator/time` | `{"advanceSeconds": 30, "scale": 0.5}` (either or both) | [`Engine::set_time_scale`], then [`Engine::advance`]; answers as `GET` |
+//! | `GET /_emulator/time` | none | [`Engine::now`] and [`Engine::time_scale`], as `{"now": <epoch seconds>, "scale": 1.0}` |
 //!
 //! Faults over HTTP: `throttle`, `serverError`, `dropConnection` and `staleRead` take
 //! `operation` and `times`; `stuckTasks` takes `service`; `slowRecompute` takes
@@ -73,7 +73,8 @@ struct AlarmBody {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct TimeBody {
-    advance_seconds: f64,
+    advance_seconds: Option<f64>,
+    scale: Option<f64>,
 }
 
 fn now_body(engine: &Engine) -> Value {
@@ -82,7 +83,7 @@ fn now_body(engine: &Engine) -> Value {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
         .unwrap_or(0.0);
-    json!({ "now": now })
+    json!({ "now": now, "scale": engine.time_scale() })
 }
 
 #[derive(Deserialize)]
@@ -205,7 +206,25 @@ fn trusted(engine: &Engine, method: &str, path: &str, body: &[u8]) -> ControlAns
             Ok(json!({}))
         }),
         ("POST", "time") => parse::<TimeBody>(path, body).and_then(|b| {
-            engine.advance(seconds(path, "advanceSeconds", b.advance_seconds)?);
+            if b.advance_seconds.is_none() && b.scale.is_none() {
+                return Err(fail(
+                    400,
+                    format!("{path}: give advanceSeconds, scale or both"),
+                ));
+            }
+            // Both are checked before either takes effect.
+            let by = match b.advance_seconds {
+                Some(v) => Some(seconds(path, "advanceSeconds", v)?),
+                None => None,
+            };
+            if let Some(scale) = b.scale {
+                engine
+                    .set_time_scale(scale)
+                    .map_err(|e| fail(400, format!("{path}: scale: {e}")))?;
+            }
+            if let Some(by) = by {
+                engine.advance(by);
+            }
             Ok(now_body(engine))
         }),
         ("GET", "time") => Ok(now_body(engine)),
@@ -272,7 +291,10 @@ mod tests {
         assert_eq!(now(&engine), json!(1_557_128_360.0));
         let (status, body) =
             engine.control("POST", "/_emulator/time", br#"{"advanceSeconds": 90.5}"#);
-        assert_eq!((status, body), (200, json!({"now": 1_557_128_450.5})));
+        assert_eq!(
+            (status, body),
+            (200, json!({"now": 1_557_128_450.5, "scale": 1.0}))
+        );
         clock.advance(Duration::from_secs(10));
         assert_eq!(
             now(&engine),
@@ -285,11 +307,17 @@ mod tests {
             json!(1_557_128_460.5),
             "a reset does not take time back"
         );
+        let (status, body) = engine.control("POST", "/_emulator/time", br#"{"scale": 0.25}"#);
+        assert_eq!((status, &body["scale"]), (200, &json!(0.25)));
+        assert_eq!(engine.time_scale(), 0.25);
         for bad in [
             r#"{"advanceSeconds": -1}"#,
             r#"{"advanceSeconds": "1"}"#,
             r#"{}"#,
             r#"{"seconds": 1}"#,
+            r#"{"scale": 0}"#,
+            r#"{"scale": -2, "advanceSeconds": 5}"#,
+            r#"{"scale": 2, "advanceSeconds": -5}"#,
         ] {
             let (status, body) = engine.control("POST", "/_emulator/time", bad.as_bytes());
             assert_eq!(status, 400, "{bad}: {body}");
@@ -301,6 +329,12 @@ mod tests {
                 "{body}"
             );
         }
+        assert_eq!(
+            now(&engine),
+            json!(1_557_128_460.5),
+            "a refused body moves nothing"
+        );
+        assert_eq!(engine.time_scale(), 0.25, "a refused body scales nothing");
         assert_eq!(engine.control("DELETE", "/_emulator/time", b"").0, 405);
     }
 }

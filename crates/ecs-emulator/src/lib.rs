@@ -112,7 +112,7 @@
 //!   `requestedProductionTrafficWeight` and `requestedTestTrafficWeight`). The choices no
 //!   record settles are A59-A73 below.
 //! - A control path for tests in any language, on loopback only: reset, faults, the call log,
-//!   hook answers, alarms and the emulator's time (see [`control`]).
+//!   hook answers, alarms and the emulator's time and time scale (see [`control`]).
 //! - Identifiers in AWS formats: `ecs-svc/<19 digits>`,
 //!   `arn:aws:ecs:<region>:<account>:task-set/<cluster>/<service>/<id>`; names, short ids and
 //!   full ARNs are accepted wherever the documentation allows.
@@ -225,7 +225,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use clock::{Clock, IdSource, ManualClock, RandomIds, SequentialIds, SystemClock};
-pub use engine::{Engine, IMPLEMENTED, IMPLEMENTED_ELBV2};
+pub use engine::{Engine, InvalidTimeScale, IMPLEMENTED, IMPLEMENTED_ELBV2};
 pub use error::ApiError;
 pub use faults::{Fault, LoggedCall, LoggedError};
 pub use outside::{AlarmState, HookBehaviour, HookReply};

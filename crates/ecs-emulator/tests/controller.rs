@@ -244,6 +244,37 @@ async fn advancing_the_engine_applies_what_was_due_by_then() {
     );
 }
 
+/// A time scale set on a running engine stretches the delays of what is scheduled from then
+/// on: at 1000 times the fast shape, a recompute due within 30 ms is not done after 1 s.
+#[tokio::test]
+async fn a_time_scale_stretches_what_is_scheduled_after_it() {
+    let w = World::new().await;
+    let engine = w.emulator.engine();
+    w.service("slow", 2).await;
+    assert!(engine.set_time_scale(0.0).is_err());
+    assert!(engine.set_time_scale(f64::NAN).is_err());
+    engine.set_time_scale(1000.0).unwrap();
+    let id = w.create_set("slow", "t1", 100).await.id.unwrap();
+    w.clock.advance(Duration::from_secs(1));
+    assert_eq!(
+        w.describe("slow", &id).await.computed_desired_count,
+        Some(0)
+    );
+    w.clock.advance(Duration::from_secs(30));
+    assert_eq!(
+        w.describe("slow", &id).await.computed_desired_count,
+        Some(2)
+    );
+    engine.set_time_scale(1.0).unwrap();
+    let id = w.create_set("slow", "t2", 50).await.id.unwrap();
+    w.clock.advance(Duration::from_millis(100));
+    assert_eq!(
+        w.describe("slow", &id).await.computed_desired_count,
+        Some(1),
+        "back at the built scale"
+    );
+}
+
 /// A replica that stopped catching up: the first DescribeTaskSets after the fault is kept, and
 /// the next two identical calls answer it again although the set was scaled in between;
 /// the call after the two sees the change.

@@ -427,6 +427,12 @@ impl State {
         handler(&mut self.elbv2, input, &mut ctx)
     }
 
+    /// The delays of the emulated scheduler from now on; what is already scheduled keeps its
+    /// moment.
+    pub(crate) fn set_timing(&mut self, timing: crate::Timing) {
+        self.settings.timing = timing;
+    }
+
     /// The scheduler faults in force from now on.
     pub(crate) fn set_faults(&mut self, faults: crate::faults::SchedulerFaults) {
         self.faults = faults;
