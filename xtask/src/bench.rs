@@ -58,8 +58,13 @@ const NOTES_HEADING: &str = "\n## Notes\n";
 /// The page with its notes (from [`NOTES_HEADING`] on) replaced by `notes`, or `None` when
 /// the page has no notes section.
 fn with_notes(page: &str, notes: &str) -> Option<String> {
+    let page = page.replace("\r\n", "\n");
     let at = page.find(NOTES_HEADING)?;
-    Some(format!("{}\n{}\n", &page[..at], notes.trim()))
+    Some(format!(
+        "{}\n{}\n",
+        &page[..at],
+        notes.replace("\r\n", "\n").trim()
+    ))
 }
 
 /// `cargo xtask bench --notes-only [--check]`.
@@ -68,6 +73,10 @@ pub fn notes_only(check: bool) -> Result<()> {
     let path = root.join("docs/performance.md");
     let page = util::read_to_string(&path)?;
     let notes = util::read_to_string(&root.join("bench/notes.md"))?;
+    anyhow::ensure!(
+        notes.trim_start().starts_with(NOTES_HEADING.trim_start()),
+        "bench/notes.md must start with \"## Notes\", which the next run finds them by"
+    );
     let updated = with_notes(&page, &notes).with_context(|| {
         format!(
             "{}: no \"## Notes\" section to replace; run `cargo xtask bench`",
@@ -1054,6 +1063,12 @@ mod tests {
             Some("# Performance\n\n| a | 1 |\n\n## Notes\n\nnew words\n")
         );
         assert_eq!(super::with_notes("# Performance\n", "## Notes\n"), None);
+        assert_eq!(
+            super::with_notes("# P\r\n\r\n## Notes\r\n\r\nold\r\n", "## Notes\r\n\r\nnew")
+                .as_deref(),
+            Some("# P\n\n## Notes\n\nnew\n"),
+            "a CRLF checkout"
+        );
     }
 
     use super::*;

@@ -212,18 +212,27 @@ fn trusted(engine: &Engine, method: &str, path: &str, body: &[u8]) -> ControlAns
                     format!("{path}: give advanceSeconds, scale or both"),
                 ));
             }
-            // Both are checked before either takes effect.
+            // Both are checked before either takes effect: the scale's range first, then the
+            // advance (which is refused whole), and only then the scale is set.
             let by = match b.advance_seconds {
                 Some(v) => Some(seconds(path, "advanceSeconds", v)?),
                 None => None,
             };
             if let Some(scale) = b.scale {
+                if !crate::engine::TIME_SCALES.contains(&scale) {
+                    let e = crate::engine::TimeError::Scale(scale);
+                    return Err(fail(400, format!("{path}: scale: {e}")));
+                }
+            }
+            if let Some(by) = by {
+                engine
+                    .advance(by)
+                    .map_err(|e| fail(400, format!("{path}: advanceSeconds: {e}")))?;
+            }
+            if let Some(scale) = b.scale {
                 engine
                     .set_time_scale(scale)
                     .map_err(|e| fail(400, format!("{path}: scale: {e}")))?;
-            }
-            if let Some(by) = by {
-                engine.advance(by);
             }
             Ok(now_body(engine))
         }),
@@ -318,6 +327,9 @@ mod tests {
             r#"{"scale": 0}"#,
             r#"{"scale": -2, "advanceSeconds": 5}"#,
             r#"{"scale": 2, "advanceSeconds": -5}"#,
+            r#"{"scale": 1e300}"#,
+            r#"{"advanceSeconds": 1e19}"#,
+            r#"{"scale": 2, "advanceSeconds": 400000000}"#,
         ] {
             let (status, body) = engine.control("POST", "/_emulator/time", bad.as_bytes());
             assert_eq!(status, 400, "{bad}: {body}");

@@ -137,10 +137,23 @@ pub struct Engine {
     time_scale: Mutex<f64>,
 }
 
-/// A time scale that is not a finite number above 0.
+/// The most the engine's time may run ahead of its clock, in all: ten years.
+pub const MAX_ADVANCE: std::time::Duration = std::time::Duration::from_secs(3650 * 86_400);
+
+/// The time scales [`Engine::set_time_scale`] takes.
+pub const TIME_SCALES: std::ops::RangeInclusive<f64> = 1e-6..=1e6;
+
+/// A change of the engine's time that it refuses.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("a time scale must be a finite number above 0, not {0}")]
-pub struct InvalidTimeScale(pub f64);
+pub enum TimeError {
+    /// A scale outside [`TIME_SCALES`], or not a number.
+    #[error("a time scale must be a number from 1e-6 to 1e6, not {0}")]
+    Scale(f64),
+    /// An advance that would put the engine's time more than [`MAX_ADVANCE`] ahead of its
+    /// clock.
+    #[error("the emulator's time may run at most 3650 days ahead of its clock; {0:?} more would pass that")]
+    Advance(std::time::Duration),
+}
 
 impl Engine {
     /// An engine with no resources, no faults and no call log.
@@ -160,15 +173,20 @@ impl Engine {
     }
 
     /// Runs the emulated scheduler's delays at `factor` times those the engine was built with
-    /// (0.5: half as long; 1: as built), in every region, from now on; what is already
-    /// scheduled keeps its moment. A reset keeps the scale.
-    pub fn set_time_scale(&self, factor: f64) -> Result<(), InvalidTimeScale> {
-        if !(factor.is_finite() && factor > 0.0) {
-            return Err(InvalidTimeScale(factor));
+    /// (0.5: half as long; 1: as built), in every region, from now on: what was due before the
+    /// change is done at the old scale, and what is already scheduled keeps its moment. The
+    /// load balancer's own clock (health checks, deregistration delays) keeps its built pace.
+    /// A reset keeps the scale. Refused outside [`TIME_SCALES`].
+    pub fn set_time_scale(&self, factor: f64) -> Result<(), TimeError> {
+        if !TIME_SCALES.contains(&factor) {
+            return Err(TimeError::Scale(factor));
         }
+        // Every region brought to now first, and the scale changed under the lock that new
+        // regions read it under.
+        let mut regions = self.regions_now();
         *lock(&self.time_scale) = factor;
-        let timing = self.settings.timing.scaled(factor);
-        for state in lock(&self.regions).values_mut() {
+        let timing = self.timing_at(factor);
+        for state in regions.values_mut() {
             state.set_timing(timing.clone());
         }
         Ok(())
@@ -179,19 +197,39 @@ impl Engine {
         *lock(&self.time_scale)
     }
 
+    /// The timing of the scheduler at `factor` times the built one. The load balancer's
+    /// second keeps its built length: the moments it counts (a target's health, the end of a
+    /// deregistration) are worked out from it each time they are read, so scaling it would
+    /// move moments already passed.
+    fn timing_at(&self, factor: f64) -> crate::Timing {
+        let mut timing = self.settings.timing.scaled(factor);
+        timing.health_second = self.settings.timing.health_second;
+        timing
+    }
+
     /// The engine's time: its clock's, moved on by every [`Engine::advance`].
     pub fn now(&self) -> std::time::SystemTime {
-        self.clock.now() + *lock(&self.shift)
+        let clock = self.clock.now();
+        clock.checked_add(*lock(&self.shift)).unwrap_or(clock)
     }
 
     /// Moves the engine's time forward by `by`, as if that much time had passed: the next
     /// request sees every change the emulated scheduler had due by then (a recompute, tasks
     /// starting, a bake ending, sets draining), in order. The engine's time never goes back,
     /// so a reset keeps what was advanced. With a [`crate::ManualClock`] this is the same as
-    /// advancing the clock; with the system clock it is the only way to skip ahead.
-    pub fn advance(&self, by: std::time::Duration) {
+    /// advancing the clock; with the system clock it is the only way to skip ahead. Refused
+    /// past [`MAX_ADVANCE`] in all.
+    pub fn advance(&self, by: std::time::Duration) -> Result<(), TimeError> {
+        // Under the regions' lock, which requests hold while they read the time, so that no
+        // request sees the time from before an advance after another saw it from after.
+        let _regions = lock(&self.regions);
         let mut shift = lock(&self.shift);
-        *shift = shift.saturating_add(by);
+        let moved = shift
+            .checked_add(by)
+            .filter(|m| *m <= MAX_ADVANCE)
+            .ok_or(TimeError::Advance(by))?;
+        *shift = moved;
+        Ok(())
     }
 
     /// This engine, logging every call it receives (see [`Engine::calls`]).
@@ -242,8 +280,8 @@ impl Engine {
     /// regions' lock taken first (the order `region_state` takes them in), so that two changes
     /// reach every region in the order they were made.
     fn change_outside(&self, change: impl FnOnce(&mut Outside)) {
-        let now = self.now();
         let mut regions = lock(&self.regions);
+        let now = self.now();
         let snapshot = {
             let mut outside = lock(&self.outside);
             change(&mut outside);
@@ -314,7 +352,8 @@ impl Engine {
         })
     }
 
-    /// The emulator's settings.
+    /// The emulator's settings as it was built; a scale set since is in
+    /// [`Engine::time_scale`], not in their timing.
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
@@ -464,8 +503,8 @@ impl Engine {
         if let Some(member) = input.first_missing() {
             return Err(crate::state::missing_member(member));
         }
-        let now = self.now();
         let mut regions = lock(&self.regions);
+        let now = self.now();
         let state = self.region_state(&mut regions, region);
         state.advance(now);
         let output = state.elbv2(now, handler, input)?;
@@ -484,7 +523,7 @@ impl Engine {
         regions.entry(region.to_owned()).or_insert_with(|| {
             let mut state = State::new(Settings {
                 region: region.to_owned(),
-                timing: self.settings.timing.scaled(*lock(&self.time_scale)),
+                timing: self.timing_at(*lock(&self.time_scale)),
                 ..self.settings.clone()
             });
             state.set_faults(lock(&self.faults).scheduler.clone());
@@ -568,8 +607,8 @@ impl Engine {
             let text: Vec<String> = violations.iter().map(ToString::to_string).collect();
             return Err(ApiError::invalid(text.join("; ")));
         }
-        let now = self.now();
         let mut regions = lock(&self.regions);
+        let now = self.now();
         let state = self.region_state(&mut regions, region);
         state.advance(now);
         let ctx = Ctx {
@@ -589,11 +628,11 @@ impl Engine {
     ///
     /// (A poisoned lock is taken over: a panic elsewhere leaves the state as it was.)
     fn regions_now(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, State>> {
-        let now = self.now();
         let mut regions = self
             .regions
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let now = self.now();
         for state in regions.values_mut() {
             state.advance(now);
         }

@@ -225,7 +225,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use clock::{Clock, IdSource, ManualClock, RandomIds, SequentialIds, SystemClock};
-pub use engine::{Engine, InvalidTimeScale, IMPLEMENTED, IMPLEMENTED_ELBV2};
+pub use engine::{Engine, TimeError, IMPLEMENTED, IMPLEMENTED_ELBV2, MAX_ADVANCE, TIME_SCALES};
 pub use error::ApiError;
 pub use faults::{Fault, LoggedCall, LoggedError};
 pub use outside::{AlarmState, HookBehaviour, HookReply};

@@ -135,6 +135,8 @@ check(status == 200 and body["now"] >= started + 301, f"time moved on by 301 s: 
 check(computed() == 2, "the recompute is done once time is past it")
 status, body = control("POST", "time", {"advanceSeconds": -5})
 check(status == 400 and "/_emulator/time" in body["message"], f"time does not go back: {body}")
+status, body = control("POST", "time", {"advanceSeconds": 1e12})
+check(status == 400 and "3650 days" in body["message"], f"time runs at most ten years ahead: {body}")
 status, body = control("POST", "time", {"scale": 4})
 check(status == 200 and body["scale"] == 4, f"the delays run four times as long: {body}")
 check(control("GET", "time")[1]["scale"] == 4, "the scale is kept")

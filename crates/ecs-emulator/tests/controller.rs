@@ -227,12 +227,12 @@ async fn advancing_the_engine_applies_what_was_due_by_then() {
     w.service("later", 4).await;
     let id = w.create_set("later", "t1", 50).await.id.unwrap();
     let before = engine.now();
-    engine.advance(Duration::from_secs(299));
+    engine.advance(Duration::from_secs(299)).unwrap();
     assert_eq!(
         w.describe("later", &id).await.computed_desired_count,
         Some(0)
     );
-    engine.advance(Duration::from_secs(2));
+    engine.advance(Duration::from_secs(2)).unwrap();
     assert_eq!(
         w.describe("later", &id).await.computed_desired_count,
         Some(2)
@@ -253,6 +253,13 @@ async fn a_time_scale_stretches_what_is_scheduled_after_it() {
     w.service("slow", 2).await;
     assert!(engine.set_time_scale(0.0).is_err());
     assert!(engine.set_time_scale(f64::NAN).is_err());
+    assert!(engine.set_time_scale(1e7).is_err());
+    let far = ecs_emulator::MAX_ADVANCE + Duration::from_secs(1);
+    assert_eq!(
+        engine.advance(far),
+        Err(ecs_emulator::TimeError::Advance(far)),
+        "past ten years ahead"
+    );
     engine.set_time_scale(1000.0).unwrap();
     let id = w.create_set("slow", "t1", 100).await.id.unwrap();
     w.clock.advance(Duration::from_secs(1));
