@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 
+from pycheck import check, summary
+
 aws, endpoint = sys.argv[1], sys.argv[2]
 env = dict(
     os.environ,
@@ -26,14 +28,6 @@ env = dict(
     AWS_ENDPOINT_URL=endpoint,
 )
 env.pop("AWS_PROFILE", None)
-checks = 0
-
-
-def check(condition, what):
-    global checks
-    if not condition:
-        raise AssertionError(what)
-    checks += 1
 
 
 def cli(service, *args):
@@ -140,4 +134,4 @@ for arn in groups.values():
 cli("elbv2", "delete-load-balancer", "--load-balancer-arn", lb["LoadBalancerArn"])
 left = cli("elbv2", "describe-load-balancers")["LoadBalancers"]
 check(left == [], "the load balancer is gone")
-print(f"aws elbv2: {checks} passed, 0 failed")
+print(summary("aws elbv2"))

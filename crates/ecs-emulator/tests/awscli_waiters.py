@@ -14,6 +14,8 @@ import subprocess
 import sys
 import time
 
+from pycheck import check, summary
+
 aws, endpoint = sys.argv[1], sys.argv[2]
 env = dict(
     os.environ,
@@ -23,14 +25,6 @@ env = dict(
     AWS_PAGER="",
 )
 env.pop("AWS_PROFILE", None)
-checks = 0
-
-
-def check(condition, what):
-    global checks
-    if not condition:
-        raise AssertionError(what)
-    checks += 1
 
 
 def ecs(*args):
@@ -92,4 +86,4 @@ check(stopped["stoppedReason"] == "probe done" and stopped["stopCode"] == "UserI
 ecs("delete-service", "--cluster", "cli", "--service", "web", "--force")
 ecs("wait", "services-inactive", "--cluster", "cli", "--services", "web")
 ecs("delete-cluster", "--cluster", "cli")
-print(f"aws cli waiters: {checks} passed, 0 failed")
+print(summary("aws cli waiters"))

@@ -9,6 +9,8 @@ import time
 import boto3
 from botocore.exceptions import ClientError
 
+from pycheck import check, summary
+
 endpoint = sys.argv[1]
 ecs = boto3.client(
     "ecs",
@@ -17,14 +19,6 @@ ecs = boto3.client(
     aws_access_key_id="AKIDEXAMPLE",
     aws_secret_access_key="emulator-secret",
 )
-checks = 0
-
-
-def check(condition, what):
-    global checks
-    if not condition:
-        raise AssertionError(what)
-    checks += 1
 
 
 def error_code(call, **kwargs):
@@ -170,4 +164,4 @@ check(stable["taskDefinition"].endswith("task-definition/web:2") and len(stable[
 ecs.delete_service(cluster="py", service="rolling", force=True)
 ecs.get_waiter("services_inactive").wait(cluster="py", services=["rolling"], WaiterConfig=fast)
 check(ecs.describe_services(cluster="py", services=["rolling"])["services"][0]["status"] == "INACTIVE", "services-inactive")
-print(f"boto3 lifecycle: {checks} passed, 0 failed")
+print(summary("boto3 lifecycle"))

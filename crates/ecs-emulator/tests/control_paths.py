@@ -13,6 +13,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from pycheck import check, summary
+
 endpoint = sys.argv[1].rstrip("/")
 ecs = boto3.client(
     "ecs",
@@ -23,14 +25,6 @@ ecs = boto3.client(
     # One attempt, so that an injected fault reaches the test instead of botocore's retries.
     config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
 )
-checks = 0
-
-
-def check(condition, what):
-    global checks
-    if not condition:
-        raise AssertionError(what)
-    checks += 1
 
 
 def control(method, path, body=None, headers=None):
@@ -157,4 +151,4 @@ check(control("POST", "reset", headers={"Origin": "null"})[0] == 403, "Origin: n
 check(cluster_names() == ["control-b", "timed"], "a refused reset resets nothing")
 check(control("POST", "reset") == (200, {}), "the last reset leaves the emulator empty")
 
-print(f"control paths: {checks} passed, 0 failed")
+print(summary("control paths"))
