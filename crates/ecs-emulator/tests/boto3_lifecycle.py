@@ -6,27 +6,11 @@ emulator):  python boto3_lifecycle.py http://127.0.0.1:PORT
 import sys
 import time
 
-import boto3
-from botocore.exceptions import ClientError
 
-from pycheck import check, summary
+from pycheck import check, emulator_client, error_code, summary
 
 endpoint = sys.argv[1]
-ecs = boto3.client(
-    "ecs",
-    endpoint_url=endpoint,
-    region_name="us-west-2",
-    aws_access_key_id="AKIDEXAMPLE",
-    aws_secret_access_key="emulator-secret",
-)
-
-
-def error_code(call, **kwargs):
-    try:
-        call(**kwargs)
-    except ClientError as e:
-        return e.response["Error"]["Code"]
-    return None
+ecs = emulator_client("ecs", endpoint, "us-west-2")
 
 
 def describe(task_set_id):

@@ -9,19 +9,15 @@ import sys
 import urllib.error
 import urllib.request
 
-import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
-from pycheck import check, summary
+from pycheck import check, emulator_client, error_code, summary
 
 endpoint = sys.argv[1].rstrip("/")
-ecs = boto3.client(
+ecs = emulator_client(
     "ecs",
-    endpoint_url=endpoint,
-    region_name="us-east-1",
-    aws_access_key_id="AKIDEXAMPLE",
-    aws_secret_access_key="emulator-secret",
+    endpoint,
+    "us-east-1",
     # One attempt, so that an injected fault reaches the test instead of botocore's retries.
     config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
 )
@@ -38,14 +34,6 @@ def control(method, path, body=None, headers=None):
             return answer.status, json.loads(answer.read() or b"{}")
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read() or b"{}")
-
-
-def error_code(call, **kwargs):
-    try:
-        call(**kwargs)
-    except ClientError as e:
-        return e.response["Error"]["Code"]
-    return None
 
 
 def cluster_names():
