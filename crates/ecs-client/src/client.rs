@@ -425,10 +425,7 @@ impl EcsClient {
     ) -> Result<reqwest::Request, Error> {
         if let Some((root, signed)) = self.quick_sign(op, &body, identity) {
             let mut request = reqwest::Request::new(reqwest::Method::POST, root.url.clone());
-            let headers = request.headers_mut();
-            for (name, value) in signed_headers(op, signed)? {
-                headers.insert(name, value);
-            }
+            add_signed_headers(request.headers_mut(), op, signed)?;
             *request.body_mut() = Some(reqwest::Body::from(body));
             return Ok(request);
         }
@@ -489,10 +486,7 @@ impl EcsClient {
                 .uri(root.url.as_str())
                 .body(body)
                 .map_err(|e| signing_error(e.to_string()))?;
-            let headers = request.headers_mut();
-            for (name, value) in signed_headers(op, signed)? {
-                headers.insert(name, value);
-            }
+            add_signed_headers(request.headers_mut(), op, signed)?;
             return Ok(request);
         }
         self.prepare_general(op, body, identity)
@@ -555,37 +549,38 @@ impl EcsClient {
     }
 }
 
-/// The protocol's headers and the signature's, in the order the general signer leaves them.
-fn signed_headers(
+/// Adds the protocol's headers and the signature's to `headers`.
+fn add_signed_headers(
+    headers: &mut http::HeaderMap,
     op: &Call,
     signed: Signed,
-) -> Result<Vec<(http::HeaderName, http::HeaderValue)>, Error> {
-    use http::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE as CT};
-    let value = |name: &str, v: &str, sensitive: bool| {
+) -> Result<(), Error> {
+    use http::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+    let mut add = |name: HeaderName, v: &str, sensitive: bool| {
         // The quick signer takes only visible ASCII and spaces, so this does not fail; if it
         // ever did, the call fails rather than go without the header.
-        let mut v = HeaderValue::from_str(v).map_err(|e| Error::Signing {
+        let mut value = HeaderValue::from_str(v).map_err(|e| Error::Signing {
             operation: op.name,
             reason: format!("header {name}: {e}"),
         })?;
-        v.set_sensitive(sensitive);
-        Ok::<_, Error>(v)
+        value.set_sensitive(sensitive);
+        headers.insert(name, value);
+        Ok::<_, Error>(())
     };
-    let mut headers = Vec::with_capacity(5);
-    headers.push((CT, value("content-type", op.content_type, false)?));
+    add(CONTENT_TYPE, op.content_type, false)?;
     if let Some(target) = op.target {
-        let name = HeaderName::from_static("x-amz-target");
-        headers.push((name, value("x-amz-target", target, false)?));
+        add(HeaderName::from_static("x-amz-target"), target, false)?;
     }
-    let name = HeaderName::from_static("x-amz-date");
-    headers.push((name, value("x-amz-date", &signed.amz_date, false)?));
-    let authorization = value("authorization", &signed.authorization, true)?;
-    headers.push((AUTHORIZATION, authorization));
+    add(
+        HeaderName::from_static("x-amz-date"),
+        &signed.amz_date,
+        false,
+    )?;
+    add(AUTHORIZATION, &signed.authorization, true)?;
     if let Some(token) = &signed.security_token {
-        let name = HeaderName::from_static("x-amz-security-token");
-        headers.push((name, value("x-amz-security-token", token, true)?));
+        add(HeaderName::from_static("x-amz-security-token"), token, true)?;
     }
-    Ok(headers)
+    Ok(())
 }
 
 /// The member that carries an operation's idempotency token, when the client fills one in.
