@@ -10,7 +10,7 @@
 //! | `POST /_emulator/faults` | `{"fault": "throttle", "operation": "UpdateTaskSet", "times": 2}` | [`Engine::inject`] |
 //! | `DELETE /_emulator/faults` | none | [`Engine::clear_faults`] |
 //! | `GET /_emulator/calls` | none | [`Engine::calls`], as `{"calls": [{"operation", "input", "answer" or "error", "at"}]}` |
-//! | `POST /_emulator/time` | `{"advanceSeconds": 30, "scale": 0.5}` (either or both) | [`Engine::set_time_scale`], then [`Engine::advance`]; answers as `GET` |
+//! | `POST /_emulator/time` | `{"advanceSeconds": 30, "scale": 0.5}` (either or both, both checked before either takes effect) | [`Engine::advance`], then [`Engine::set_time_scale`]; answers as `GET` |
 //! | `GET /_emulator/time` | none | [`Engine::now`] and [`Engine::time_scale`], as `{"now": <epoch seconds>, "scale": 1.0}` |
 //!
 //! Faults over HTTP: `throttle`, `serverError`, `dropConnection` and `staleRead` take
@@ -28,7 +28,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::engine::Engine;
+use crate::engine::{Engine, TimeError};
 use crate::faults::Fault;
 use crate::outside::{AlarmState, HookBehaviour, HookReply};
 
@@ -77,13 +77,15 @@ struct TimeBody {
     scale: Option<f64>,
 }
 
-fn now_body(engine: &Engine) -> Value {
-    let now = engine
-        .now()
-        .duration_since(UNIX_EPOCH)
+/// A moment as the control path answers it: seconds since the epoch.
+fn epoch_seconds(t: std::time::SystemTime) -> f64 {
+    t.duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0);
-    json!({ "now": now, "scale": engine.time_scale() })
+        .unwrap_or(0.0)
+}
+
+fn now_body(engine: &Engine) -> Value {
+    json!({ "now": epoch_seconds(engine.now()), "scale": engine.time_scale() })
 }
 
 #[derive(Deserialize)]
@@ -218,11 +220,9 @@ fn trusted(engine: &Engine, method: &str, path: &str, body: &[u8]) -> ControlAns
                 Some(v) => Some(seconds(path, "advanceSeconds", v)?),
                 None => None,
             };
+            let scale_error = |e: TimeError| fail(400, format!("{path}: scale: {e}"));
             if let Some(scale) = b.scale {
-                if !crate::engine::TIME_SCALES.contains(&scale) {
-                    let e = crate::engine::TimeError::Scale(scale);
-                    return Err(fail(400, format!("{path}: scale: {e}")));
-                }
+                TimeError::check_scale(scale).map_err(scale_error)?;
             }
             if let Some(by) = by {
                 engine
@@ -230,9 +230,7 @@ fn trusted(engine: &Engine, method: &str, path: &str, body: &[u8]) -> ControlAns
                     .map_err(|e| fail(400, format!("{path}: advanceSeconds: {e}")))?;
             }
             if let Some(scale) = b.scale {
-                engine
-                    .set_time_scale(scale)
-                    .map_err(|e| fail(400, format!("{path}: scale: {e}")))?;
+                engine.set_time_scale(scale).map_err(scale_error)?;
             }
             Ok(now_body(engine))
         }),
@@ -245,11 +243,7 @@ fn trusted(engine: &Engine, method: &str, path: &str, body: &[u8]) -> ControlAns
             .calls()
             .into_iter()
             .map(|c| {
-                let at = c
-                    .at
-                    .duration_since(UNIX_EPOCH)
-                    .map(|d| d.as_secs_f64())
-                    .unwrap_or(0.0);
+                let at = epoch_seconds(c.at);
                 match c.answer {
                     Ok(answer) => json!({"operation": c.operation, "input": c.input, "answer": answer, "at": at}),
                     Err(e) => json!({"operation": c.operation, "input": c.input, "at": at,

@@ -147,12 +147,30 @@ pub const TIME_SCALES: std::ops::RangeInclusive<f64> = 1e-6..=1e6;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TimeError {
     /// A scale outside [`TIME_SCALES`], or not a number.
-    #[error("a time scale must be a number from 1e-6 to 1e6, not {0}")]
+    #[error(
+        "a time scale must be a number from {low} to {high}, not {0}",
+        low = TIME_SCALES.start(),
+        high = TIME_SCALES.end()
+    )]
     Scale(f64),
     /// An advance that would put the engine's time more than [`MAX_ADVANCE`] ahead of its
     /// clock.
-    #[error("the emulator's time may run at most 3650 days ahead of its clock; {0:?} more would pass that")]
+    #[error(
+        "the emulator's time may run at most {days} days ahead of its clock; {0:?} more would pass that",
+        days = MAX_ADVANCE.as_secs() / 86_400
+    )]
     Advance(std::time::Duration),
+}
+
+impl TimeError {
+    /// `factor` when [`Engine::set_time_scale`] takes it.
+    pub fn check_scale(factor: f64) -> Result<f64, TimeError> {
+        if TIME_SCALES.contains(&factor) {
+            Ok(factor)
+        } else {
+            Err(TimeError::Scale(factor))
+        }
+    }
 }
 
 impl Engine {
@@ -178,9 +196,7 @@ impl Engine {
     /// load balancer's own clock (health checks, deregistration delays) keeps its built pace.
     /// A reset keeps the scale. Refused outside [`TIME_SCALES`].
     pub fn set_time_scale(&self, factor: f64) -> Result<(), TimeError> {
-        if !TIME_SCALES.contains(&factor) {
-            return Err(TimeError::Scale(factor));
-        }
+        let factor = TimeError::check_scale(factor)?;
         // Every region brought to now first, and the scale changed under the lock that new
         // regions read it under.
         let mut regions = self.regions_now();
