@@ -60,11 +60,13 @@ const NOTES_HEADING: &str = "\n## Notes\n";
 fn with_notes(page: &str, notes: &str) -> Option<String> {
     let page = page.replace("\r\n", "\n");
     let at = page.find(NOTES_HEADING)?;
-    Some(format!(
-        "{}\n{}\n",
-        &page[..at],
-        notes.replace("\r\n", "\n").trim()
-    ))
+    Some(page_of(&page[..at], notes))
+}
+
+/// The page: the measured part (ending in a newline), a blank line, and the notes. Both a run
+/// and `--notes-only` put it together here.
+fn page_of(measured: &str, notes: &str) -> String {
+    format!("{measured}\n{}\n", notes.replace("\r\n", "\n").trim())
 }
 
 /// `cargo xtask bench --notes-only [--check]`.
@@ -83,7 +85,7 @@ pub fn notes_only(check: bool) -> Result<()> {
             path.display()
         )
     })?;
-    if updated == page {
+    if updated == page.replace("\r\n", "\n") {
         return Ok(());
     }
     anyhow::ensure!(
@@ -694,14 +696,16 @@ fn render(r: &Results, notes: &str) -> String {
         "| call | client | CPU µs/call | wall µs/call | vs the official SDK | × the floor |\n|---|---|---:|---:|---:|---:|"
     );
     let mut goals = vec![];
+    // One client's figure in one scenario (a client named by its name's start).
+    let cost = |scenario: &str, client: &str| {
+        r.costs
+            .iter()
+            .find(|c| c.scenario == scenario && c.client.starts_with(client))
+    };
     let mut scenarios: Vec<&str> = r.costs.iter().map(|c| c.scenario.as_str()).collect();
     scenarios.dedup();
     for scenario in &scenarios {
-        let find = |client: &str| {
-            r.costs
-                .iter()
-                .find(|c| c.scenario == *scenario && c.client.starts_with(client))
-        };
+        let find = |client: &str| cost(scenario, client);
         // The official crate of the call's service: aws-sdk-ecs, or for ELBv2
         // aws-sdk-elasticloadbalancingv2.
         let sdk = find("aws-sdk-").map_or(f64::NAN, |c| c.cpu_us_per_call);
@@ -740,12 +744,7 @@ fn render(r: &Results, notes: &str) -> String {
     }
     // Decoding 99 more sets: what a call of 100 sets costs over a call of one, per client (the
     // transport of the extra bytes is in both, and is the floor's own difference).
-    let cpu = |scenario: &str, client: &str| {
-        r.costs
-            .iter()
-            .find(|c| c.scenario == scenario && c.client.starts_with(client))
-            .map(|c| c.cpu_us_per_call)
-    };
+    let cpu = |scenario: &str, client: &str| cost(scenario, client).map(|c| c.cpu_us_per_call);
     let marginal = |client: &str| Some(cpu(HUNDRED_SCENARIO, client)? - cpu(ONE_SCENARIO, client)?);
     if let (Some(ours), Some(sdk)) = (marginal("ecs-client"), marginal("aws-sdk-ecs")) {
         let q = sdk / ours;
@@ -1039,8 +1038,7 @@ fn render(r: &Results, notes: &str) -> String {
     for c in &r.commands {
         let _ = writeln!(s, "- `{c}`");
     }
-    let _ = writeln!(s, "\n{}", notes.trim());
-    s
+    page_of(&s, notes)
 }
 
 fn human_ns(ns: f64) -> String {
@@ -1055,6 +1053,8 @@ fn human_ns(ns: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn notes_replace_only_the_notes() {
         let page = "# Performance\n\n| a | 1 |\n\n## Notes\n\nold words\n";
@@ -1070,8 +1070,6 @@ mod tests {
             "a CRLF checkout"
         );
     }
-
-    use super::*;
 
     #[test]
     fn reads_cargo_timings() {
