@@ -16,6 +16,7 @@ mod targets;
 mod test;
 mod tidy;
 mod util;
+mod wheel;
 
 use std::path::PathBuf;
 
@@ -113,6 +114,17 @@ enum Command {
     /// Coverage-guided fuzzing (cargo fuzz, libFuzzer) of the emulator, the client's answer
     /// parsing, the fixture loader and the matcher, seeded from the fixtures.
     Fuzz(fuzz::Args),
+    /// Build the Python wheel (`pip install ecs-conformance`: the program and its pytest
+    /// plugin) with maturin into target/wheels/.
+    Wheel {
+        /// Optimised and stripped, as published (the default is the dev build the tests use).
+        #[arg(long)]
+        release: bool,
+        /// Then install it into a fresh venv and run the suite and the sample pytest suite
+        /// from there, as `cargo xtask test` does.
+        #[arg(long)]
+        check: bool,
+    },
     /// Run the reference ECS emulator on 127.0.0.1 (`ecs-conformance serve`).
     #[command(disable_help_flag = true)]
     Serve {
@@ -145,6 +157,16 @@ fn main() {
             exit_with(conformance::tool_status(&all))
         }
         Command::Conformance { args } => exit_with(conformance::run(&args)),
+        Command::Wheel { release, check } => {
+            let root = project_root();
+            wheel::build(&root, release).and_then(|wheel| {
+                if check {
+                    wheel::check(&root, &wheel)?;
+                }
+                println!("{}", wheel.display());
+                Ok(())
+            })
+        }
         Command::Serve { args } => {
             let mut all = vec!["serve".to_owned()];
             all.extend(args);

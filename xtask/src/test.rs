@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use crate::util;
 
 /// boto3 release paired with the model's botocore.
-const BOTO3_VERSION: &str = "1.44.5";
+pub const BOTO3_VERSION: &str = "1.44.5";
 /// The AWS CLI (v1, from PyPI) whose ECS waiters `cargo xtask test` runs.
 const AWSCLI_VERSION: &str = "1.46.3";
 
@@ -108,9 +108,12 @@ pub fn run() -> Result<()> {
     )?;
     eprintln!("$ cargo xtask coverage");
     ensure_zero("ecs-conformance coverage", crate::coverage()?)?;
-    // The installed program: the whole suite from a directory outside the checkout, then its
-    // `serve` for the blue/green example and boto3.
-    let installed = installed_outside_the_checkout(&root)?;
+    // The installed program: the wheel (`pip install ecs-conformance`) in a fresh venv runs the
+    // whole suite from a directory outside the checkout and the sample pytest suite through
+    // its plugin; then its `serve` is the emulator of the blue/green example, boto3, the AWS
+    // CLI, aws-sdk-ecs and Terraform.
+    let wheel = crate::wheel::build(&root, false)?;
+    let installed = crate::wheel::check(&root, &wheel)?.program;
     against_the_emulator(&root, &installed)?;
     rust_sdk_against_serve(&installed)?;
     terraform_against_serve(&installed)?;
@@ -313,31 +316,6 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     }
     std::fs::copy(from, to).with_context(|| format!("copying {}", from.display()))?;
     Ok(())
-}
-
-/// `cargo install --path crates/ecs-conformance` into a scratch root, then the installed
-/// binary, started in a directory outside the checkout, runs the whole suite. Returns it.
-fn installed_outside_the_checkout(root: &Path) -> Result<PathBuf> {
-    let install = util::scratch_dir("installed")?;
-    util::run(
-        util::cargo()
-            .args(["install", "--locked", "--debug", "--offline", "--path"])
-            .arg(root.join("crates/ecs-conformance"))
-            .arg("--root")
-            .arg(&install)
-            .env("CARGO_TARGET_DIR", util::target_dir()),
-    )?;
-    let elsewhere =
-        std::env::temp_dir().join(format!("ecs-conformance-elsewhere-{}", std::process::id()));
-    std::fs::create_dir_all(&elsewhere)?;
-    let exe = install.join("bin/ecs-conformance");
-    let mut cmd = Command::new(&exe);
-    cmd.current_dir(&elsewhere)
-        .args(["run", "--timing", "instant"]);
-    let result = util::run(&mut cmd);
-    let _ = std::fs::remove_dir_all(&elsewhere);
-    result.context("the installed ecs-conformance, run outside the checkout")?;
-    Ok(exe)
 }
 
 /// Starts the installed `ecs-conformance serve` with `args` and returns it with its URL (the

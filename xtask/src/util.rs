@@ -45,6 +45,33 @@ pub fn scratch_dir(name: &str) -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// A fresh directory outside the checkout (under the system's temporary directory), for a
+/// program that must not find the repository's files from where it runs; `Elsewhere` removes
+/// it when dropped.
+pub fn elsewhere(name: &str) -> Result<Elsewhere> {
+    let dir = std::env::temp_dir().join(format!("ecs-conformance-{name}-{}", std::process::id()));
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(Elsewhere(dir))
+}
+
+/// A directory made by `elsewhere`, removed on drop.
+pub struct Elsewhere(PathBuf);
+
+impl Elsewhere {
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Elsewhere {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 pub fn read_to_string(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
 }
