@@ -180,6 +180,11 @@ fn third_party_args(server: &Server) -> Vec<String> {
     .iter()
     .map(|s| (*s).to_owned())
     .chain([server.log().display().to_string()])
+    .chain(
+        targets::installed_as(server.name)
+            .into_iter()
+            .flat_map(|how| ["--target-installed".to_owned(), how]),
+    )
     .collect()
 }
 
@@ -297,6 +302,8 @@ fn write(reports: &[PathBuf], interop: &[(String, PathBuf)]) -> Result<()> {
         ("--html", root.join("conformance/results/matrix.html")),
         ("--matrix", matrix.clone()),
         ("--glance", glance.clone()),
+        ("--history", root.join("conformance/results/history.jsonl")),
+        ("--badges", root.join("conformance/results/badges")),
     ] {
         args.push(flag.into());
         args.push(path.display().to_string());

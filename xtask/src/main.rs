@@ -12,6 +12,7 @@ mod conformance;
 mod fixtures;
 mod fuzz;
 mod model;
+mod recipe;
 mod targets;
 mod test;
 mod tidy;
@@ -125,6 +126,9 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Run docs/ci.md's GitHub Actions job here, as written (moto and the wheel, against the
+    /// committed baseline), as `cargo xtask test` does.
+    CiRecipe,
     /// Run the reference ECS emulator on 127.0.0.1 (`ecs-conformance serve`).
     #[command(disable_help_flag = true)]
     Serve {
@@ -157,6 +161,7 @@ fn main() {
             exit_with(conformance::tool_status(&all))
         }
         Command::Conformance { args } => exit_with(conformance::run(&args)),
+        Command::CiRecipe => ci_recipe(),
         Command::Wheel { release, check } => {
             let root = project_root();
             wheel::build(&root, release).and_then(|wheel| {
@@ -177,6 +182,13 @@ fn main() {
         eprintln!("error: {err:#}");
         std::process::exit(1);
     }
+}
+
+/// `cargo xtask ci-recipe`: the wheel built, then docs/ci.md's job run with it.
+fn ci_recipe() -> anyhow::Result<()> {
+    let root = project_root();
+    wheel::build(&root, false)?;
+    recipe::run_for_moto(&root)
 }
 
 /// Ends the process with the exit code of an `ecs-conformance` run.

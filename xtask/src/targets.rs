@@ -165,6 +165,17 @@ pub fn start_ministack() -> Result<Server> {
     spawn("ministack", MINISTACK_VERSION, cmd, port)
 }
 
+/// How a third-party target is installed here, as its reports and published results say.
+pub fn installed_as(name: &str) -> Option<String> {
+    Some(match name {
+        "moto" => format!("pip install moto[server]=={MOTO_VERSION}"),
+        "moto-ext" => format!("pip install moto-ext[server]=={MOTO_EXT_VERSION}"),
+        "ministack" => format!("pip install ministack=={MINISTACK_VERSION}"),
+        "fakecloud" => format!("cargo install fakecloud --version {FAKECLOUD_VERSION}"),
+        _ => return None,
+    })
+}
+
 /// Where the fakecloud binary is cached (outside `target/`, so `cargo clean` keeps it).
 pub fn fakecloud_binary() -> Result<PathBuf> {
     Ok(cache_dir()?

@@ -16,6 +16,11 @@ const PYTEST_VERSION: &str = "9.2.0";
 /// The crate the wheel is built from, relative to the repository.
 const CRATE: &str = "crates/ecs-conformance";
 
+/// Where `build` writes the wheel: `target/wheels/`.
+pub fn dir() -> PathBuf {
+    util::target_dir().join("wheels")
+}
+
 /// What a fresh venv with the wheel installed holds.
 pub struct Installed {
     /// The venv's Python.
@@ -31,7 +36,7 @@ pub fn build(root: &Path, release: bool) -> Result<PathBuf> {
     let version = crate_version(&root.join(CRATE).join("Cargo.toml"))?;
     let maturin = util::python_venv("venv-maturin", &format!("maturin=={MATURIN_VERSION}"))?
         .join("bin/maturin");
-    let out = util::target_dir().join("wheels");
+    let out = dir();
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     for old in wheels_in(&out)? {
         std::fs::remove_file(&old).with_context(|| format!("removing {}", old.display()))?;
@@ -159,6 +164,11 @@ fn wheels_in(dir: &Path) -> Result<Vec<PathBuf>> {
         }
     }
     Ok(found)
+}
+
+/// The version of `ecs-conformance`, the wheel's.
+pub fn version(root: &Path) -> Result<String> {
+    crate_version(&root.join(CRATE).join("Cargo.toml"))
 }
 
 /// The `version` of a manifest's `[package]` table.

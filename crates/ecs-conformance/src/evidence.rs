@@ -257,11 +257,8 @@ async fn replay_on_references(
                     .profile(timing.profile, timing.time_scale)
                     .start()
                     .await?;
-                let target = TargetInfo {
-                    name: "reference".into(),
-                    version: env!("CARGO_PKG_VERSION").into(),
-                    endpoint: emulator.url(),
-                };
+                let target =
+                    TargetInfo::new("reference", env!("CARGO_PKG_VERSION"), emulator.url());
                 let client = client_for(&target, true, step_timeout_secs, None).await?;
                 let result = replay::replay_item(&client, &item, options).await;
                 emulator.shutdown().await;

@@ -14,6 +14,7 @@ mod bundle;
 mod coverage;
 mod evidence;
 mod fixtures;
+mod history;
 mod interop;
 mod listing;
 mod publish;

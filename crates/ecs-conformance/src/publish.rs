@@ -1,15 +1,19 @@
 //! `ecs-conformance report`: renders saved JSON reports of several targets as what is
 //! published: a copy of each report (JSON and Markdown) with the endpoint replaced by a label,
 //! the HTML matrix page, and two Markdown fragments, the rules x targets matrix and the
-//! at-a-glance table with each third-party target's top root causes. `cargo xtask conformance
-//! --all-targets --write-matrix` splices the fragments into the READMEs.
+//! at-a-glance table with each third-party target's top root causes. With `--history`, each
+//! run is appended to the history of published runs, whose trends the page and the glance table
+//! show, and `--badges` writes a badge per target. `cargo xtask conformance --all-targets
+//! --write-matrix` splices the fragments into the READMEs.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use ecs_harness::report::{one_line, RuleStatus};
-use ecs_harness::{Report, Status};
+use ecs_harness::{Report, Status, Tier};
+
+use crate::history::{self, Entry};
 
 /// `ecs-conformance report` options.
 #[derive(clap::Args, Debug)]
@@ -36,6 +40,20 @@ pub struct Args {
     /// (repeatable); the matrix and the glance table gain its Terraform lifecycle.
     #[arg(long, value_name = "TARGET=FILE")]
     pub interop: Vec<String>,
+    /// The history of published runs (JSON Lines): each report's run is appended unless it is
+    /// there already, and the HTML page and the glance table show each target's trend from it.
+    #[arg(long)]
+    pub history: Option<PathBuf>,
+    /// Write a badge (`<target>.svg`) of each target's run into this directory.
+    #[arg(long)]
+    pub badges: Option<PathBuf>,
+    /// Only append the reports' runs to --history, reading them leniently: published reports
+    /// of earlier formats (1 to 3) are scored with the embedded catalog's tiers.
+    #[arg(long, requires = "history")]
+    pub history_only: bool,
+    /// With --history-only: say where the entries come from (`published at <commit>`).
+    #[arg(long, requires = "history_only")]
+    pub history_note: Option<String>,
 }
 
 /// What the publication reads of an interop report.
@@ -128,8 +146,38 @@ fn write(path: &Path, text: &str) -> Result<()> {
     Ok(())
 }
 
+/// The JSON of a report file, for a history entry.
+fn read_value(path: &Path) -> Result<serde_json::Value> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))
+}
+
+/// `--history-only`: the reports' runs appended to the history, nothing else written.
+fn history_only(args: &Args, path: &Path) -> Result<()> {
+    let catalog = crate::bundle::Bundle::new(None, None).catalog()?;
+    let mut entries = vec![];
+    for report in &args.reports {
+        let mut entry = Entry::from_report(
+            &read_value(report)?,
+            &catalog,
+            &report.display().to_string(),
+        )?;
+        entry.note = args.history_note.clone();
+        entries.push(entry);
+    }
+    let mut all = history::read(path)?;
+    let added = history::append(&mut all, entries);
+    write(path, &history::to_jsonl(&all)?)?;
+    eprintln!("{added} run(s) added to the history");
+    Ok(())
+}
+
 /// Renders what the options ask for; a report with harness errors is refused.
 pub fn run(args: &Args) -> Result<()> {
+    if let (true, Some(path)) = (args.history_only, &args.history) {
+        return history_only(args, path);
+    }
     let mut reports = vec![];
     for path in &args.reports {
         let mut report = read_report(path)?;
@@ -163,16 +211,91 @@ pub fn run(args: &Args) -> Result<()> {
             }
         }
     }
+    let mut runs = vec![];
+    if let Some(path) = &args.history {
+        let catalog = crate::bundle::Bundle::new(None, None).catalog()?;
+        let mut entries = vec![];
+        for (report, file) in reports.iter().zip(&args.reports) {
+            let value = serde_json::to_value(report).context("the report as JSON")?;
+            let mut entry = Entry::from_report(&value, &catalog, &file.display().to_string())?;
+            entry.terraform = interop_of(&interop, &report.target.name).map(Interop::cell);
+            entries.push(entry);
+        }
+        runs = history::read(path)?;
+        let added = history::append(&mut runs, entries);
+        write(path, &history::to_jsonl(&runs)?)?;
+        eprintln!("{added} run(s) added to the history");
+    }
+    if let Some(dir) = &args.badges {
+        for report in &reports {
+            let last = history::of_target(&runs, &report.target.name)
+                .last()
+                .map(|e| (*e).clone());
+            let entry = match last {
+                Some(entry) => entry,
+                None => {
+                    let value = serde_json::to_value(report).context("the report as JSON")?;
+                    let catalog = crate::bundle::Bundle::new(None, None).catalog()?;
+                    Entry::from_report(&value, &catalog, &report.target.name)?
+                }
+            };
+            write(
+                &dir.join(format!("{}.svg", report.target.name)),
+                &history::badge(&entry),
+            )?;
+        }
+    }
     if let Some(path) = &args.html {
-        write(path, &ecs_harness::html::html(&reports))?;
+        let page = ecs_harness::html::html_with(&reports, &runs_html(&reports, &runs));
+        write(path, &page)?;
     }
     if let Some(path) = &args.matrix {
         write(path, &matrix(&reports, &interop))?;
     }
     if let Some(path) = &args.glance {
-        write(path, &glance(&reports, &interop))?;
+        write(path, &glance(&reports, &interop, &runs))?;
     }
     Ok(())
+}
+
+/// The page's section on each target's runs: how it was installed, the last run's date,
+/// duration and tier scores, its trend over the last runs of the history, and its badge.
+fn runs_html(reports: &[Report], runs: &[Entry]) -> String {
+    use ecs_harness::html::escape;
+    let mut o = String::from("<h2 id=\"runs\">Runs</h2>\n<table id=\"runs-table\">\n<tr><th>target</th><th>installed</th><th>suite</th><th>run</th><th>duration</th><th>core</th><th>complete</th><th>strict</th><th>complete, last runs</th><th>badge</th></tr>\n");
+    for r in reports {
+        let score = |tier: Tier| {
+            r.tiers
+                .iter()
+                .find(|t| t.tier == tier)
+                .map_or_else(String::new, |t| format!("{} / {}", t.passed, t.total))
+        };
+        let mine = history::of_target(runs, &r.target.name);
+        let _ = writeln!(
+            o,
+            "<tr><td>{} {}</td><td>{}{}</td><td>{} (botocore {})</td><td>{}</td><td>{:.0} s</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><img src=\"badges/{}.svg\" alt=\"{} badge\"/></td></tr>",
+            escape(&r.target.name),
+            escape(&r.target.version),
+            escape(r.target.installed.as_deref().unwrap_or("not said")),
+            r.target
+                .image_digest
+                .as_deref()
+                .map(|d| format!(" <code>{}</code>", escape(d)))
+                .unwrap_or_default(),
+            escape(&r.suite.version),
+            escape(&r.suite.botocore),
+            escape(&r.started_at),
+            r.duration_ms as f64 / 1000.0,
+            score(Tier::Core),
+            score(Tier::Complete),
+            score(Tier::Strict),
+            escape(&history::trend(&mine, Tier::Complete, 6)),
+            escape(&r.target.name),
+            escape(&r.target.name),
+        );
+    }
+    o.push_str("</table>\n<p>Tiers: <b>core</b> is task-set semantics, <b>complete</b> every rule, <b>strict</b> answer shape and timing; each counts the tier's rules that passed. The last runs come from <code>history.jsonl</code>, oldest first.</p>\n");
+    o
 }
 
 fn cell(status: RuleStatus, reason: Option<&str>) -> String {
@@ -226,38 +349,58 @@ fn matrix(reports: &[Report], interop: &Interops) -> String {
     o
 }
 
-/// One row per target: case and rule totals (and Terraform's lifecycle steps, where interop
-/// reports are given); then each third-party target's top root causes.
-fn glance(reports: &[Report], interop: &Interops) -> String {
+/// One row per target: how it was installed and when it was run, case totals, the tier
+/// scores and the complete tier's trend over the history (and Terraform's lifecycle steps,
+/// where interop reports are given); then each third-party target's top root causes.
+fn glance(reports: &[Report], interop: &Interops, runs: &[Entry]) -> String {
     let with_interop = !interop.is_empty();
-    let mut o = String::from("| target | cases passed | failed | blocked | n/a | rules passed |");
+    let mut o = String::from(
+        "| target | installed | run | cases passed | failed | blocked | n/a | core | complete | strict | complete, last runs |",
+    );
     if with_interop {
         o.push_str(" Terraform lifecycle |");
     }
-    o.push_str("\n|---|---|---|---|---|---|");
+    o.push_str("\n|---|---|---|---|---|---|---|---|---|---|---|");
     if with_interop {
         o.push_str("---|");
     }
     o.push('\n');
     for r in reports {
-        let rules_with = |status| r.rules.iter().filter(|x| x.status == status).count();
-        let partly = match rules_with(RuleStatus::PartlyObserved) {
+        let partly = match r
+            .rules
+            .iter()
+            .filter(|x| x.status == RuleStatus::PartlyObserved)
+            .count()
+        {
             0 => String::new(),
             n => format!(" ({n} more partly observed)"),
         };
-        let rules_passed = rules_with(RuleStatus::Passed);
+        let score = |tier: Tier| {
+            r.tiers
+                .iter()
+                .find(|t| t.tier == tier)
+                .map_or_else(String::new, |t| format!("{} / {}", t.passed, t.total))
+        };
+        let mine = history::of_target(runs, &r.target.name);
         let _ = write!(
             o,
-            "| {} {} | {} / {} | {} | {} | {} | {} / {}{partly} |",
+            "| {} {} | {} | {} | {} / {} | {} | {} | {} | {} | {}{partly} | {} | {} |",
             r.target.name,
             r.target.version,
+            r.target
+                .installed
+                .as_deref()
+                .map_or_else(|| "not said".to_owned(), |i| format!("`{i}`")),
+            r.started_at.get(..10).unwrap_or(&r.started_at),
             r.count(Status::Passed),
             r.cases.len(),
             r.count(Status::Failed),
             r.count(Status::Blocked),
             r.count(Status::NotImplemented),
-            rules_passed,
-            r.rules.len()
+            score(Tier::Core),
+            score(Tier::Complete),
+            score(Tier::Strict),
+            history::trend(&mine, Tier::Complete, 4),
         );
         if with_interop {
             let text = interop_of(interop, &r.target.name).map_or("not run".into(), Interop::cell);
@@ -308,11 +451,13 @@ mod tests {
             .iter()
             .map(|(id, status)| {
                 serde_json::json!({"id": id, "summary": "s", "source": "x",
-                "level": "documented", "status": status, "cases": 1, "checked": 1})
+                "level": "documented", "tier": "core", "status": status, "cases": 1,
+                "checked": 1})
             })
             .collect();
-        serde_json::from_value(serde_json::json!({"version": 1,
+        serde_json::from_value(serde_json::json!({"version": 4,
             "target": {"name": name, "version": "1", "endpoint": "http://127.0.0.1:1"},
+            "suite": {"version": "0.1.0", "botocore": "1.44.5"}, "tiers": [],
             "started_at": "2026-12-07T00:00:00Z", "duration_ms": 0, "totals": {},
             "not_implemented": [], "root_causes": [], "rules": rules, "cases": []}))
         .unwrap()

@@ -38,6 +38,14 @@ pub struct Args {
     /// reference, or what the endpoint says of itself).
     #[arg(long)]
     pub target_version: Option<String>,
+    /// How the target was installed, for reports and published results (`pip install
+    /// moto[server]==5.2.5`, `cargo install fakecloud --version 0.51.0`); the reference says it
+    /// is built in.
+    #[arg(long, value_name = "TEXT")]
+    pub target_installed: Option<String>,
+    /// The digest of the container image the target runs from (`sha256:...`), for reports.
+    #[arg(long, value_name = "DIGEST")]
+    pub target_image_digest: Option<String>,
     /// Any ECS endpoint (implies --target endpoint). Region and credentials come from the
     /// environment and the shared AWS files, as for any SDK; a loopback endpoint without
     /// credentials gets dummy ones.
@@ -198,6 +206,18 @@ pub fn run_one(args: &Args) -> Result<(i32, Report)> {
     if let Some(version) = &args.target_version {
         prepared.target.version = version.clone();
     }
+    if prepared.emulator.is_some() {
+        prepared.target.installed = Some(format!(
+            "built into ecs-conformance {}",
+            env!("CARGO_PKG_VERSION")
+        ));
+    }
+    if let Some(installed) = &args.target_installed {
+        prepared.target.installed = Some(installed.clone());
+    }
+    if let Some(digest) = &args.target_image_digest {
+        prepared.target.image_digest = Some(digest.clone());
+    }
     eprintln!("{}", profile.describe());
     let skips = skips_by_need(&cases, &profile);
     if let Some(line) = skip_line(&skips, cases.len(), args) {
@@ -229,6 +249,7 @@ pub fn run_one(args: &Args) -> Result<(i32, Report)> {
         results,
         &catalog,
     );
+    report.suite.fixtures = args.fixtures.as_ref().map(|d| d.display().to_string());
     if let Some(path) = &args.server_log {
         let log = std::fs::read_to_string(path)
             .with_context(|| format!("reading the server log {}", path.display()))?;
@@ -580,20 +601,12 @@ pub fn prepare(
                 "reference emulator timing: {} at time scale {}",
                 timing.profile, timing.time_scale
             );
-            let target = TargetInfo {
-                name: "reference".into(),
-                version: env!("CARGO_PKG_VERSION").into(),
-                endpoint: emulator.url(),
-            };
+            let target = TargetInfo::new("reference", env!("CARGO_PKG_VERSION"), emulator.url());
             (Some(emulator), target)
         }
         ("endpoint", Some(url)) => (
             None,
-            TargetInfo {
-                name: "endpoint".into(),
-                version: "unknown".into(),
-                endpoint: url.to_owned(),
-            },
+            TargetInfo::new("endpoint", "unknown", url.to_owned()),
         ),
         ("endpoint", None) => {
             return Err(Usage("--target endpoint needs --endpoint URL".into()).into())

@@ -45,6 +45,42 @@ impl Level {
     }
 }
 
+/// The narrowest tier of results a rule counts in. A published result scores each target on
+/// three tiers: `core` (the core rules), `complete` (every rule) and `strict` (the strict rules);
+/// core and strict rules count in complete too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    /// Task-set semantics: what an EXTERNAL deployment controller relies on (the task-set
+    /// operations, their refusals, computedDesiredCount, stability, the invariants).
+    Core,
+    /// The rest of what the suite checks: services, tasks, service deployments, the native
+    /// strategies, request checks shared by several operations.
+    Complete,
+    /// Answer shape and timing: the wire form, members AWS always answers, AWS's formats, and
+    /// answers that come before the scheduler has acted.
+    Strict,
+}
+
+impl Tier {
+    /// The three tiers a result is scored on, in the order they are shown.
+    pub const ALL: [Tier; 3] = [Tier::Core, Tier::Complete, Tier::Strict];
+
+    /// The tier as a word.
+    pub fn label(self) -> &'static str {
+        match self {
+            Tier::Core => "core",
+            Tier::Complete => "complete",
+            Tier::Strict => "strict",
+        }
+    }
+
+    /// Whether a rule whose narrowest tier is `rule` counts in this tier's score.
+    pub fn counts(self, rule: Tier) -> bool {
+        self == Tier::Complete || self == rule
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 /// One rule of the catalog.
 pub struct Rule {
@@ -56,6 +92,8 @@ pub struct Rule {
     pub source: String,
     /// Documented, observed in AWS's answers, or assumed.
     pub level: Level,
+    /// The narrowest tier of results it counts in.
+    pub tier: Tier,
     /// What checks it: cases, or every answer (invariant, schema, wire).
     pub checked_by: CheckedBy,
 }

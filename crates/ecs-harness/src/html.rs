@@ -50,6 +50,12 @@ fn class(status: RuleStatus) -> &'static str {
 
 /// One page for one or more targets' reports (the same catalog, in the same order).
 pub fn html(reports: &[Report]) -> String {
+    html_with(reports, "")
+}
+
+/// [`html`] with `section`, an HTML fragment the caller wrote and escaped (the published
+/// matrix's runs and trends), placed after the totals.
+pub fn html_with(reports: &[Report], section: &str) -> String {
     let mut o = String::new();
     let title = match reports {
         [one] => format!(
@@ -65,21 +71,23 @@ pub fn html(reports: &[Report]) -> String {
         escape(&title)
     );
     // Totals.
-    o.push_str("<h2 id=\"totals\">Totals</h2>\n<table id=\"totals-table\">\n<tr><th>target</th><th>endpoint</th><th>started</th><th>cases</th><th>totals</th><th>root causes</th></tr>\n");
+    o.push_str("<h2 id=\"totals\">Totals</h2>\n<table id=\"totals-table\">\n<tr><th>target</th><th>endpoint</th><th>started</th><th>cases</th><th>totals</th><th>rules passed by tier</th><th>root causes</th></tr>\n");
     for r in reports {
         let _ = writeln!(
             o,
-            "<tr><td>{} {}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{} {}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(&r.target.name),
             escape(&r.target.version),
             escape(&r.target.endpoint),
             escape(&r.started_at),
             r.cases.len(),
             escape(&r.totals_line()),
+            escape(&r.tiers_line()),
             r.root_causes.len()
         );
     }
     o.push_str("</table>\n");
+    o.push_str(section);
     // Rules × targets.
     o.push_str("<h2 id=\"matrix\">Rules</h2>\n<table id=\"matrix-table\">\n<tr><th>rule</th><th>level</th>");
     for r in reports {
@@ -92,7 +100,8 @@ pub fn html(reports: &[Report]) -> String {
     }
     o.push_str("</tr>\n");
     if let Some(first) = reports.first() {
-        for (i, rule) in first.rules.iter().enumerate() {
+        // Reports saved from different catalogs: each cell is that target's rule of this id.
+        for rule in &first.rules {
             let _ = write!(
                 o,
                 "<tr class=\"rule\"><td title=\"{}\"><code>{}</code></td><td>{}</td>",
@@ -101,7 +110,7 @@ pub fn html(reports: &[Report]) -> String {
                 rule.level.label()
             );
             for r in reports {
-                match r.rules.get(i) {
+                match r.rules.iter().find(|rr| rr.id == rule.id) {
                     Some(rr) => {
                         let _ = write!(
                             o,
@@ -209,7 +218,43 @@ pub fn html(reports: &[Report]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+
+    fn report(name: &str, rules: &[(&str, &str)]) -> Report {
+        let rules: Vec<serde_json::Value> = rules
+            .iter()
+            .map(|(id, status)| {
+                serde_json::json!({"id": id, "summary": "s", "source": "x",
+                "level": "documented", "tier": "core", "status": status, "cases": 1,
+                "checked": 1})
+            })
+            .collect();
+        serde_json::from_value(serde_json::json!({"version": 4,
+            "target": {"name": name, "version": "1", "endpoint": "http://127.0.0.1:1"},
+            "suite": {"version": "0.1.0", "botocore": "1.44.5"}, "tiers": [],
+            "started_at": "2026-12-07T00:00:00Z", "duration_ms": 0, "totals": {},
+            "not_implemented": [], "root_causes": [], "rules": rules, "cases": []}))
+        .unwrap()
+    }
+
+    /// Saved reports of different catalogs: each cell is the target's own rule of the row's
+    /// id, not the rule at the same position, and a rule a report lacks is an empty cell.
+    #[test]
+    fn a_rule_row_shows_each_target_s_rule_of_that_id() {
+        let new = report("reference", &[("a", "passed"), ("b", "failed")]);
+        let old = report("moto", &[("b", "passed")]);
+        let page = html_with(&[new, old], "<p id=\"extra\">runs</p>");
+        let row = |id: &str| {
+            let start = page.find(&format!("<code>{id}</code>")).unwrap();
+            let end = start + page[start..].find("</tr>").unwrap();
+            page[start..end].to_owned()
+        };
+        assert!(row("a").ends_with("<td></td>"), "{}", row("a"));
+        assert!(row("b").contains("FAIL (1x)"), "{}", row("b"));
+        assert!(row("b").ends_with("pass (1x)</td>"), "{}", row("b"));
+        assert!(page.contains("<p id=\"extra\">runs</p>"));
+    }
 
     #[test]
     fn escapes_markup_quotes_and_control_characters() {

@@ -35,10 +35,10 @@ mod step;
 pub mod template;
 pub mod text;
 
-pub use catalog::Catalog;
+pub use catalog::{Catalog, Tier};
 pub use fixture::{load_dir, Case};
 pub use profile::Profile;
-pub use report::{Baseline, Report, TargetInfo};
+pub use report::{Baseline, Report, SuiteInfo, TargetInfo, TierScore};
 pub use runner::{run, RunError, RunOptions, Status};
 
 /// Keeps the cases a filter selects: `rule:<id>`, `tag:<tag>`, or text in the case id.

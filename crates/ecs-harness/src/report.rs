@@ -6,12 +6,13 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{Catalog, CheckedBy, Level};
+use crate::catalog::{Catalog, CheckedBy, Level, Tier};
 use crate::causes::{root_causes, RootCause};
 use crate::results::{CaseResult, Status};
 
-/// Version of the report format (3: rule statuses gained `partly-observed`).
-pub const REPORT_VERSION: u32 = 3;
+/// Version of the report format (3: rule statuses gained `partly-observed`; 4: the suite, the
+/// target's installation, each rule's tier and the tier scores).
+pub const REPORT_VERSION: u32 = 4;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 /// The target a report is about.
@@ -22,6 +23,93 @@ pub struct TargetInfo {
     pub version: String,
     /// Where it was reached.
     pub endpoint: String,
+    /// How it was installed: a pip pin, a crate version, an image (`pip install
+    /// moto[server]==5.2.5`); absent when the run was not told.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub installed: Option<String>,
+    /// The digest of the container image it ran from, when given (`sha256:...`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_digest: Option<String>,
+}
+
+impl TargetInfo {
+    /// A target known by name, version and endpoint, with nothing said of its installation.
+    pub fn new(
+        name: impl Into<String>,
+        version: impl Into<String>,
+        endpoint: impl Into<String>,
+    ) -> TargetInfo {
+        TargetInfo {
+            name: name.into(),
+            version: version.into(),
+            endpoint: endpoint.into(),
+            installed: None,
+            image_digest: None,
+        }
+    }
+}
+
+/// What was run: the suite's version, the botocore model its types and schemas come from, and
+/// where the fixtures were read from.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SuiteInfo {
+    /// The suite's version (the harness's crate version; `ecs-conformance` has the same).
+    pub version: String,
+    /// The botocore release of the ECS service model.
+    pub botocore: String,
+    /// A fixture directory given instead of the suite of `version`; absent for the suite as
+    /// released.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixtures: Option<String>,
+}
+
+impl SuiteInfo {
+    /// The suite this build carries.
+    pub fn this_build() -> SuiteInfo {
+        SuiteInfo {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            botocore: ecs_model::BOTOCORE_VERSION.to_owned(),
+            fixtures: None,
+        }
+    }
+}
+
+/// A run's score on one tier of results: the rules of the tier that passed, of all the tier's
+/// rules. A rule that was partly observed, skipped, not implemented, blocked or uncovered has
+/// not passed.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TierScore {
+    /// The tier.
+    pub tier: Tier,
+    /// Its rules that passed.
+    pub passed: usize,
+    /// Its rules.
+    pub total: usize,
+}
+
+impl TierScore {
+    /// The scores of rules given as `(tier, status)`, one per tier of [`Tier::ALL`].
+    pub fn of(rules: impl Iterator<Item = (Tier, RuleStatus)> + Clone) -> Vec<TierScore> {
+        Tier::ALL
+            .into_iter()
+            .map(|tier| {
+                let counted = rules.clone().filter(|(rule, _)| tier.counts(*rule));
+                TierScore {
+                    tier,
+                    passed: counted
+                        .clone()
+                        .filter(|(_, status)| *status == RuleStatus::Passed)
+                        .count(),
+                    total: counted.count(),
+                }
+            })
+            .collect()
+    }
+
+    /// `core 18/40`.
+    pub fn label(&self) -> String {
+        format!("{} {}/{}", self.tier.label(), self.passed, self.total)
+    }
 }
 
 /// The outcome of one rule over the whole run.
@@ -35,6 +123,8 @@ pub struct RuleResult {
     pub source: String,
     /// Documented, observed or assumed: how strong the ground of the rule is.
     pub level: Level,
+    /// The narrowest tier of results the rule counts in.
+    pub tier: Tier,
     /// How the rule fared in this run.
     pub status: RuleStatus,
     /// Cases that name the rule.
@@ -93,6 +183,10 @@ pub struct Report {
     pub version: u32,
     /// The target run against.
     pub target: TargetInfo,
+    /// The suite that was run.
+    pub suite: SuiteInfo,
+    /// The run's score on each tier (core, complete, strict).
+    pub tiers: Vec<TierScore>,
     /// When the run started (RFC 3339, UTC).
     pub started_at: String,
     /// How long it took, in milliseconds.
@@ -131,7 +225,7 @@ impl Report {
             .collect();
         not_implemented.sort();
         not_implemented.dedup();
-        let rules = catalog
+        let rules: Vec<RuleResult> = catalog
             .rules
             .iter()
             .map(|r| rule_result(r, &cases))
@@ -139,6 +233,8 @@ impl Report {
         Report {
             version: REPORT_VERSION,
             target,
+            suite: SuiteInfo::this_build(),
+            tiers: TierScore::of(rules.iter().map(|r| (r.tier, r.status))),
             started_at,
             duration_ms,
             totals,
@@ -188,6 +284,15 @@ impl Report {
             line.push_str(&format!(", {} HARNESS ERRORS", self.count(Status::Error)));
         }
         line
+    }
+
+    /// `core 40/40, complete 87/87, strict 8/8`.
+    pub fn tiers_line(&self) -> String {
+        self.tiers
+            .iter()
+            .map(TierScore::label)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Whether every case passed (or was skipped for a capability the target lacks).
@@ -291,6 +396,7 @@ impl Report {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
+        let _ = writeln!(o, "  tiers: {} (rules passed)", self.tiers_line());
         if verbose {
             let _ = writeln!(o, "\ncases:");
             for c in self.cases.iter().filter(|c| c.status == Status::Failed) {
@@ -359,6 +465,16 @@ impl Report {
             self.target.name, self.target.version
         );
         let _ = writeln!(o, "{} cases: {}.\n", self.cases.len(), self.totals_line());
+        let _ = writeln!(
+            o,
+            "Rules passed by tier: {}. Suite {} (botocore {}), run {} in {:.0} s; target installed as {}.\n",
+            self.tiers_line(),
+            self.suite.version,
+            self.suite.botocore,
+            self.started_at,
+            self.duration_ms as f64 / 1000.0,
+            self.target.installed.as_deref().unwrap_or("(not said)")
+        );
         if !self.root_causes.is_empty() {
             o.push_str("## Root causes\n\nEach is the first thing that went wrong in the cases it explains, most cases first.\n\n");
             for (i, c) in self.root_causes.iter().enumerate() {
@@ -574,6 +690,7 @@ fn rule_result(rule: &crate::catalog::Rule, cases: &[CaseResult]) -> RuleResult 
         summary: rule.summary.clone(),
         source: rule.source.clone(),
         level: rule.level,
+        tier: rule.tier,
         status,
         cases: naming.len(),
         checked,

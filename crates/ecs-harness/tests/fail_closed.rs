@@ -412,11 +412,7 @@ async fn mixed_report() -> Report {
         .await
         .unwrap();
     Report::new(
-        TargetInfo {
-            name: "odd <target>".into(),
-            version: "1".into(),
-            endpoint: server.uri(),
-        },
+        TargetInfo::new("odd <target>", "1", server.uri()),
         "2026-12-02T00:00:00Z".into(),
         5,
         results,

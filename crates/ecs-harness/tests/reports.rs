@@ -48,11 +48,7 @@ async fn reference_report(filter: &[&str]) -> Report {
     )
     .await
     .unwrap();
-    let target = TargetInfo {
-        name: "reference".into(),
-        version: "test".into(),
-        endpoint: emulator.url(),
-    };
+    let target = TargetInfo::new("reference", "test", emulator.url());
     Report::new(target, "2026-11-22T00:00:00Z".into(), 1, results, &catalog)
 }
 

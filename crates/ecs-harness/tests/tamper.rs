@@ -155,11 +155,7 @@ async fn run_tampered_with(
     let results = ecs_harness::run(&client, cases, &options, "t")
         .await
         .unwrap();
-    let target = TargetInfo {
-        name: "tampered".into(),
-        version: "0".into(),
-        endpoint: server.uri(),
-    };
+    let target = TargetInfo::new("tampered", "0", server.uri());
     Report::new(target, String::new(), 0, results, &catalog)
 }
 

@@ -68,3 +68,7 @@ pub use validate::{Validate, ValidationError, Violation, ViolationKind};
 
 /// Version of the generator and of the botocore model the generated code comes from.
 pub const MODEL_SOURCE: &str = "botocore 1.44.5, data/ecs/2014-11-13/service-2.json";
+
+/// The botocore release the ECS model comes from (`model/PROVENANCE.json`; a test keeps the two
+/// and [`MODEL_SOURCE`] in step).
+pub const BOTOCORE_VERSION: &str = "1.44.5";

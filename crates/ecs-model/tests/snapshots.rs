@@ -143,3 +143,18 @@ fn canonical_requests_of_the_seed_operations() {
     assert_eq!(update.violations(), vec![]);
     insta::assert_json_snapshot!("request_update_service", update);
 }
+
+/// The version constants say the botocore release the model derivative records.
+#[test]
+fn the_version_constants_match_the_model_provenance() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/model/PROVENANCE.json");
+    let provenance: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let recorded = provenance["version"].as_str().unwrap();
+    assert_eq!(ecs_model::BOTOCORE_VERSION, recorded, "{path}");
+    assert!(
+        ecs_model::MODEL_SOURCE.starts_with(&format!("botocore {recorded},")),
+        "{}",
+        ecs_model::MODEL_SOURCE
+    );
+}

@@ -34,11 +34,7 @@ pub fn report_of(
     results: Vec<ecs_harness::runner::CaseResult>,
 ) -> ecs_harness::Report {
     ecs_harness::Report::new(
-        ecs_harness::TargetInfo {
-            name: "t".into(),
-            version: "0".into(),
-            endpoint: endpoint.to_owned(),
-        },
+        ecs_harness::TargetInfo::new("t", "0", endpoint.to_owned()),
         String::new(),
         0,
         results,
