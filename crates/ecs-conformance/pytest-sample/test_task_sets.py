@@ -2,7 +2,7 @@
 plugin: nothing here starts a server or cleans up after itself, the `ecs` fixture does.
 
 `cargo xtask test` runs this suite from a fresh venv holding only the built wheel (with its
-`pytest` extra). Run it yourself with `pip install "ecs-conformance[pytest]"` and `pytest`.
+`pytest` extra). Run it yourself: `pip install "<the wheel>[pytest]"`, then `pytest`.
 """
 
 import pytest

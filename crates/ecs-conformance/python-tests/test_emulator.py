@@ -5,6 +5,7 @@ program, what it says when the program does not come up, and that it stops what 
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -32,7 +33,7 @@ def test_a_program_that_prints_no_url_is_reported_with_its_output(tmp_path):
     with pytest.raises(EmulatorNotStarted) as refused:
         Emulator.start(program=str(fake), timeout=5)
     assert "no port for you" in str(refused.value)
-    assert "exit 3" in str(refused.value)
+    assert "exited with 3" in str(refused.value)
 
 
 def test_a_started_emulator_answers_and_is_gone_after_its_block():
@@ -69,3 +70,53 @@ def test_the_session_emulator_honours_the_timing_option(ecs_emulator, pytestconf
     assert created["computedDesiredCount"] == 0
     described = client.describe_task_sets(cluster="timing", service="s", taskSets=[created["id"]])
     assert described["taskSets"][0]["computedDesiredCount"] == 1
+
+
+def test_the_log_has_a_line_per_request_and_outlives_stop():
+    with Emulator.start(timing="instant") as emulator:
+        emulator.client.list_clusters()
+        assert "ListClusters 200" in emulator.log()
+    assert "ListClusters 200" in emulator.log()
+
+
+def test_a_server_that_died_is_named_with_its_exit_code():
+    emulator = Emulator.start(timing="instant")
+    try:
+        emulator._process.kill()
+        emulator._process.wait()
+        with pytest.raises(EmulatorNotStarted, match="exited with -9"):
+            emulator.reset()
+    finally:
+        emulator.stop()
+
+
+def running(pid):
+    """Whether the process is alive: a zombie waiting for whoever adopted it has exited."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_the_server_ends_with_the_process_that_started_it_even_killed():
+    # A child Python starts an emulator, says its URL, and is then killed outright: no
+    # `finally`, no `atexit`. The server must notice its standard input closing and stop.
+    script = (
+        "import sys, time\n"
+        "from ecs_conformance import Emulator\n"
+        "e = Emulator.start(timing='instant')\n"
+        "print(e.url, e._process.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    url, pid = parent.stdout.readline().split()
+    parent.kill()
+    parent.wait()
+    for _ in range(100):
+        if not running(pid):
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(int(pid), 9)
+        pytest.fail(f"the server {pid} at {url} outlived its killed parent")

@@ -47,6 +47,10 @@ pub struct Entry {
     /// (an earlier published report taken from the repository's history).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Members a later version wrote that this one does not know: kept as they were when the
+    /// history is written back.
+    #[serde(flatten)]
+    pub other: BTreeMap<String, Value>,
 }
 
 impl Entry {
@@ -108,6 +112,7 @@ impl Entry {
             tiers,
             terraform: None,
             note: None,
+            other: BTreeMap::new(),
         })
     }
 
@@ -207,6 +212,22 @@ pub fn trend(runs: &[&Entry], tier: Tier, n: usize) -> String {
         .map(|t| format!("{}/{}", t.passed, t.total))
         .collect();
     shown.join(" → ")
+}
+
+/// The file name of a target's badge: its name with anything but ASCII letters, digits, `-`
+/// and `_` made `_`, so that no name reaches outside the badge directory.
+pub fn badge_file(target: &str) -> String {
+    let safe: String = target
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{safe}.svg")
 }
 
 /// A badge (SVG, in the usual two-part form) for a target's last run: the label on the left,
@@ -373,5 +394,15 @@ mod tests {
         assert!(svg.contains("#4c1"), "{svg}");
         assert!(svg.contains("odd &lt;target&gt;"), "{svg}");
         assert!(!svg.contains("<target>"), "{svg}");
+        assert_eq!(badge_file("../../etc/x y"), "______etc_x_y.svg");
+        assert_eq!(badge_file("moto-ext"), "moto-ext.svg");
+    }
+
+    /// A member a later version added to an entry survives this version writing the file.
+    #[test]
+    fn members_of_a_later_version_are_kept() {
+        let line = r#"{"target":"t","version":"1","started_at":"2026-12-08T00:00:00Z","duration_ms":1,"cases":{"total":0},"tiers":[],"image_signature":"x"}"#;
+        let entry: Entry = serde_json::from_str(line).unwrap();
+        assert_eq!(to_jsonl(&[entry]).unwrap(), format!("{line}\n"));
     }
 }

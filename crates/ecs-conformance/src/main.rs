@@ -68,7 +68,8 @@ enum Command {
     /// Run cases against an endpoint and write its (normalised) answers into a fixture
     /// directory as their expectations, with provenance `recorded`.
     Record(run::RecordArgs),
-    /// Run the reference emulator on 127.0.0.1 until Ctrl-C; the first line printed is its URL.
+    /// Run the reference emulator on 127.0.0.1 until Ctrl-C; the first line printed is its URL
+    /// (its log of requests goes to standard error).
     Serve {
         /// Port (0 picks a free one).
         #[arg(long, default_value_t = 4566)]
@@ -83,6 +84,10 @@ enum Command {
         /// Region for requests whose signature names none.
         #[arg(long, default_value = "us-east-1")]
         region: String,
+        /// Also stop when standard input is closed: a parent that holds its write end open
+        /// (the Python package does) takes the server with it when it dies, even killed.
+        #[arg(long)]
+        exit_when_stdin_closes: bool,
     },
     /// Replay every recorded AWS answer of the evidence corpus through the suite's checks;
     /// fails when the suite would flag one. With --replay, send AWS's recorded requests to a
@@ -165,7 +170,14 @@ fn main() {
             timing,
             time_scale,
             region,
-        } => done(serve::run(port, timing, time_scale, &region)),
+            exit_when_stdin_closes,
+        } => done(serve::run(serve::Options {
+            port,
+            timing,
+            time_scale,
+            region,
+            exit_when_stdin_closes,
+        })),
         Command::Evidence {
             evidence,
             suite,

@@ -240,7 +240,7 @@ pub fn run(args: &Args) -> Result<()> {
                 }
             };
             write(
-                &dir.join(format!("{}.svg", report.target.name)),
+                &dir.join(history::badge_file(&report.target.name)),
                 &history::badge(&entry),
             )?;
         }
@@ -263,6 +263,7 @@ pub fn run(args: &Args) -> Result<()> {
 fn runs_html(reports: &[Report], runs: &[Entry]) -> String {
     use ecs_harness::html::escape;
     let mut o = String::from("<h2 id=\"runs\">Runs</h2>\n<table id=\"runs-table\">\n<tr><th>target</th><th>installed</th><th>suite</th><th>run</th><th>duration</th><th>core</th><th>complete</th><th>strict</th><th>complete, last runs</th><th>badge</th></tr>\n");
+    let catalog = crate::bundle::Bundle::new(None, None).catalog().ok();
     for r in reports {
         let score = |tier: Tier| {
             r.tiers
@@ -271,9 +272,16 @@ fn runs_html(reports: &[Report], runs: &[Entry]) -> String {
                 .map_or_else(String::new, |t| format!("{} / {}", t.passed, t.total))
         };
         let mine = history::of_target(runs, &r.target.name);
+        // The badge of the run shown, inline: the page stays one file.
+        let badge = serde_json::to_value(r)
+            .ok()
+            .zip(catalog.as_ref())
+            .and_then(|(value, catalog)| Entry::from_report(&value, catalog, "").ok())
+            .map(|entry| history::badge(&entry))
+            .unwrap_or_default();
         let _ = writeln!(
             o,
-            "<tr><td>{} {}</td><td>{}{}</td><td>{} (botocore {})</td><td>{}</td><td>{:.0} s</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><img src=\"badges/{}.svg\" alt=\"{} badge\"/></td></tr>",
+            "<tr><td>{} {}</td><td>{}{}</td><td>{} (botocore {})</td><td>{}</td><td>{:.0} s</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(&r.target.name),
             escape(&r.target.version),
             escape(r.target.installed.as_deref().unwrap_or("not said")),
@@ -290,8 +298,7 @@ fn runs_html(reports: &[Report], runs: &[Entry]) -> String {
             score(Tier::Complete),
             score(Tier::Strict),
             escape(&history::trend(&mine, Tier::Complete, 6)),
-            escape(&r.target.name),
-            escape(&r.target.name),
+            badge.trim_end(),
         );
     }
     o.push_str("</table>\n<p>Tiers: <b>core</b> is task-set semantics, <b>complete</b> every rule, <b>strict</b> answer shape and timing; each counts the tier's rules that passed. The last runs come from <code>history.jsonl</code>, oldest first.</p>\n");
@@ -387,10 +394,10 @@ fn glance(reports: &[Report], interop: &Interops, runs: &[Entry]) -> String {
             "| {} {} | {} | {} | {} / {} | {} | {} | {} | {} | {}{partly} | {} | {} |",
             r.target.name,
             r.target.version,
-            r.target
-                .installed
-                .as_deref()
-                .map_or_else(|| "not said".to_owned(), |i| format!("`{i}`")),
+            r.target.installed.as_deref().map_or_else(
+                || "not said".to_owned(),
+                |i| format!("`{}`", i.replace('`', "'").replace('|', "\\|"))
+            ),
             r.started_at.get(..10).unwrap_or(&r.started_at),
             r.count(Status::Passed),
             r.cases.len(),

@@ -250,6 +250,8 @@ pub fn run_one(args: &Args) -> Result<(i32, Report)> {
         &catalog,
     );
     report.suite.fixtures = args.fixtures.as_ref().map(|d| d.display().to_string());
+    report.suite.rules = args.rules.as_ref().map(|r| r.display().to_string());
+    report.suite.filter = args.filter.clone();
     if let Some(path) = &args.server_log {
         let log = std::fs::read_to_string(path)
             .with_context(|| format!("reading the server log {}", path.display()))?;

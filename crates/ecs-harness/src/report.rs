@@ -61,6 +61,14 @@ pub struct SuiteInfo {
     /// released.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fixtures: Option<String>,
+    /// A rule catalog given instead of the suite's (its tiers score the run); absent for the
+    /// suite's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<String>,
+    /// The filters that selected the cases run; empty when the whole suite ran (a filtered
+    /// run's tier scores count the rules no selected case checked as not passed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filter: Vec<String>,
 }
 
 impl SuiteInfo {
@@ -70,6 +78,8 @@ impl SuiteInfo {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             botocore: ecs_model::BOTOCORE_VERSION.to_owned(),
             fixtures: None,
+            rules: None,
+            filter: vec![],
         }
     }
 }

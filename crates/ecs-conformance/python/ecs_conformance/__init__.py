@@ -28,12 +28,16 @@ import urllib.request
 
 __all__ = ["ControlError", "Emulator", "EmulatorNotStarted", "binary"]
 
-#: The executable's name inside the wheel's scripts directory.
-PROGRAM = "ecs-conformance.exe" if os.name == "nt" else "ecs-conformance"
+#: The executable's name inside the wheel's scripts directory (the package is POSIX-only: it
+#: stops the server with SIGINT and reads its log with `os.pread`).
+PROGRAM = "ecs-conformance"
 
 #: Dummy keys for boto3 to sign with: the emulator reads the signature's region, not its secret.
 ACCESS_KEY_ID = "AKIDEXAMPLE"
 SECRET_ACCESS_KEY = "emulator-secret"
+
+# The control path is on loopback: never through an HTTP proxy of the environment.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 class EmulatorNotStarted(RuntimeError):
@@ -41,7 +45,8 @@ class EmulatorNotStarted(RuntimeError):
 
 
 class ControlError(RuntimeError):
-    """The control path refused a request: `status` is the HTTP status, `message` its reason."""
+    """The control path refused a request: `status` is the HTTP status (None when no answer
+    came), `message` its reason."""
 
     def __init__(self, method, path, status, message):
         super().__init__(f"{method} {path}: {status} {message}")
@@ -85,6 +90,7 @@ class Emulator:
     def __init__(self, process, url, region, log):
         self._process = process
         self._log = log
+        self._final_log = None
         #: The emulator's endpoint, e.g. `http://127.0.0.1:41234`: ECS and ELBv2 both answer here.
         self.url = url
         #: The region a request is in when its signature names none.
@@ -99,7 +105,10 @@ class Emulator:
         `time_scale`); `program` overrides `binary()`. Raises `EmulatorNotStarted` with the
         server's own output when it does not come up within `timeout` seconds.
         """
+        # The server's standard input is a pipe this process holds open and never writes: when
+        # this process ends, however it ends, the pipe closes and the server stops with it.
         args = [program or binary(), "serve", "--port", "0", "--region", region]
+        args.append("--exit-when-stdin-closes")
         if timing is not None:
             args += ["--timing", timing]
         if time_scale is not None:
@@ -107,22 +116,38 @@ class Emulator:
         log = tempfile.TemporaryFile(mode="w+b")
         process = subprocess.Popen(
             args,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=log,
             close_fds=True,
         )
-        first = _first_line(process, timeout)
-        url = next((w for w in first.split() if w.startswith("http://")), None)
-        if url is None:
-            process.kill()
-            process.wait()
-            log.seek(0)
-            said = log.read().decode("utf-8", "replace").strip()
-            raise EmulatorNotStarted(
-                f"{' '.join(args)} printed no URL (first line {first!r}, exit "
-                f"{process.returncode}); its log:\n{said}"
-            )
+        try:
+            first = _first_line(process, timeout)
+            url = next((w for w in first.split() if w.startswith("http://")), None)
+            if url is None:
+                try:
+                    # Standard output ended or the time passed: a server that is exiting
+                    # says with what.
+                    exited = process.wait(1)
+                except subprocess.TimeoutExpired:
+                    exited = None
+                process.kill()
+                process.wait()
+                said = _read_all(log).strip()
+                why = (
+                    f"exited with {exited}"
+                    if exited is not None
+                    else f"printed no URL within {timeout} s (stopped)"
+                )
+                log.close()
+                raise EmulatorNotStarted(
+                    f"{' '.join(args)} {why}; first line {first!r}; its log:\n{said}"
+                )
+        except BaseException:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            raise
         # The rest of standard output is read for as long as the server runs: a full pipe
         # would block its next line.
         threading.Thread(target=_drain, args=(process.stdout,), daemon=True).start()
@@ -136,7 +161,12 @@ class Emulator:
         return False
 
     def stop(self, timeout=10.0):
-        """Stops the server (Ctrl-C, as a terminal would, then a kill after `timeout` s)."""
+        """Stops the server (Ctrl-C, as a terminal would, then a kill after `timeout` s).
+
+        Its log stays readable through `log()`.
+        """
+        if self._final_log is not None:
+            return
         if self._process.poll() is None:
             self._process.send_signal(signal.SIGINT)
             try:
@@ -144,14 +174,18 @@ class Emulator:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+        for stream in (self._process.stdin,):
+            if stream is not None:
+                stream.close()
+        self._final_log = _read_all(self._log)
         self._log.close()
 
     def log(self):
-        """What the server wrote to standard error so far (its tracing output)."""
-        self._log.flush()
-        with open(self._log.fileno(), "rb", closefd=False) as f:
-            f.seek(0)
-            return f.read().decode("utf-8", "replace")
+        """What the server wrote to standard error so far: a line per request it answered
+        (peer, operation, status, milliseconds), and any error it stopped on."""
+        if self._final_log is not None:
+            return self._final_log
+        return _read_all(self._log)
 
     # boto3
 
@@ -248,7 +282,9 @@ class Emulator:
         """Settles everything now: advances the emulated time by `seconds`, an hour unless told
         otherwise, which is longer than every delay of the emulator's timing shapes (a
         recompute, a task's start, a service reaching steady state, a drain, ELBv2's default
-        health checks and deregistration delay). A longer bake time or hook wait needs more."""
+        health checks and deregistration delay). A longer bake time or hook wait needs more.
+        Time only moves forward, and a reset keeps it: the emulator refuses to run more than
+        3650 days ahead of the clock, about 87,600 settles of an hour in one server's life."""
         return self.advance(seconds)
 
     def set_time_scale(self, scale):
@@ -266,7 +302,7 @@ class Emulator:
         if data is not None:
             request.add_header("Content-Type", "application/json")
         try:
-            with urllib.request.urlopen(request, timeout=30) as answer:
+            with _DIRECT.open(request, timeout=30) as answer:
                 text = answer.read()
         except urllib.error.HTTPError as e:
             said = e.read().decode("utf-8", "replace")
@@ -275,7 +311,19 @@ class Emulator:
             except (ValueError, AttributeError):
                 pass
             raise ControlError(method, f"/_emulator/{path}", e.code, said) from None
+        except (urllib.error.URLError, ConnectionError) as e:
+            self.check_running()
+            raise ControlError(method, f"/_emulator/{path}", None, str(e)) from e
         return json.loads(text) if text.strip() else {}
+
+    def check_running(self):
+        """Raises `EmulatorNotStarted`, with the exit code and the server's log, when the
+        server is no longer running."""
+        code = self._process.poll()
+        if code is not None:
+            raise EmulatorNotStarted(
+                f"the emulator at {self.url} exited with {code}; its log:\n{self.log().strip()}"
+            )
 
 
 def _first_line(process, timeout):
@@ -287,6 +335,13 @@ def _first_line(process, timeout):
     reader.start()
     reader.join(timeout)
     return got[0].decode("utf-8", "replace").strip() if got else ""
+
+
+def _read_all(log):
+    """What the server wrote to `log` so far. The server writes through the same open file, so
+    this reads at offsets and never moves the position its next line goes to."""
+    fd = log.fileno()
+    return os.pread(fd, os.fstat(fd).st_size, 0).decode("utf-8", "replace")
 
 
 def _drain(stream):

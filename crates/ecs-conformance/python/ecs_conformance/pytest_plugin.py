@@ -1,7 +1,7 @@
 """pytest fixtures for tests that run against the reference ECS emulator.
 
 Installed with the wheel and loaded by pytest on its own (the `pytest11` entry point), so a
-test suite needs nothing but `pip install "ecs-conformance[pytest]"`:
+test suite needs nothing but the wheel with its `pytest` extra:
 
 - `ecs_emulator` (session): one `ecs-conformance serve --port 0` for the whole run, an
   `ecs_conformance.Emulator` with its `url` and a configured boto3 ECS `client`.
@@ -55,6 +55,7 @@ def ecs_emulator(request):
 @pytest.fixture
 def ecs(ecs_emulator):
     """The session's emulator, emptied before this test, with the control helpers."""
+    ecs_emulator.check_running()
     ecs_emulator.reset()
     ecs_emulator.set_time_scale(1.0)
     return ecs_emulator
