@@ -125,6 +125,19 @@ pub fn cargo_install(krate: &str, version: &str, binary: &str, root: &Path) -> R
     Ok(bin)
 }
 
+/// `python -m pip install --quiet` of `requirements` (pip's version check off).
+pub fn pip_install(python: &Path, requirements: &[&str]) -> Result<()> {
+    run(Command::new(python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .args(requirements))
+}
+
 /// A Python venv under `target/xtask/<name>` with `requirement` installed, created once; the
 /// marker file names the requirement, so a version change reinstalls. Returns the venv.
 pub fn python_venv(name: &str, requirement: &str) -> Result<PathBuf> {
@@ -133,15 +146,7 @@ pub fn python_venv(name: &str, requirement: &str) -> Result<PathBuf> {
     if std::fs::read_to_string(&marker).ok().as_deref() != Some(requirement) {
         eprintln!("installing {requirement} into {} (once)", dir.display());
         run(Command::new("python3").args(["-m", "venv"]).arg(&dir))?;
-        run(Command::new(dir.join("bin/python"))
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-            ])
-            .arg(requirement))?;
+        pip_install(&dir.join("bin/python"), &[requirement])?;
         std::fs::write(&marker, requirement)
             .with_context(|| format!("writing {}", marker.display()))?;
     }

@@ -93,18 +93,13 @@ fn install(root: &Path, wheel: &Path) -> Result<Installed> {
     std::fs::remove_dir_all(&venv).with_context(|| format!("removing {}", venv.display()))?;
     util::run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
     let python = venv.join("bin/python");
-    util::run(
-        Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-            ])
-            .arg(format!("{}[pytest]", wheel.display()))
-            .arg(format!("boto3=={}", crate::test::BOTO3_VERSION))
-            .arg(format!("pytest=={PYTEST_VERSION}")),
+    util::pip_install(
+        &python,
+        &[
+            &format!("{}[pytest]", wheel.display()),
+            &format!("boto3=={}", crate::test::BOTO3_VERSION),
+            &format!("pytest=={PYTEST_VERSION}"),
+        ],
     )?;
     let program = venv.join("bin/ecs-conformance");
     anyhow::ensure!(

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 CLUSTER = "sample"
 SERVICE = "web"
+NETWORK = {"awsvpcConfiguration": {"subnets": ["subnet-0a1b2c3d"], "assignPublicIp": "DISABLED"}}
 
 
 def external_service(client):
@@ -34,11 +35,20 @@ def task_set(client, task_definition, percent):
         service=SERVICE,
         taskDefinition=task_definition,
         launchType="FARGATE",
-        networkConfiguration={
-            "awsvpcConfiguration": {"subnets": ["subnet-0a1b2c3d"], "assignPublicIp": "DISABLED"}
-        },
+        networkConfiguration=NETWORK,
         scale={"value": percent, "unit": "PERCENT"},
     )["taskSet"]
+
+
+def settled_primary(ecs):
+    """An EXTERNAL service whose one task set, at 100 %, is its primary, everything settled."""
+    client = ecs.client
+    created = task_set(client, external_service(client), 100)
+    client.update_service_primary_task_set(
+        cluster=CLUSTER, service=SERVICE, primaryTaskSet=created["taskSetArn"]
+    )
+    ecs.settle()
+    return created
 
 
 def describe(client, task_set_id):
@@ -64,11 +74,7 @@ def test_a_new_task_set_is_answered_before_the_scheduler_has_counted(ecs):
 
 def test_a_primary_task_set_is_the_service_s_deployment(ecs):
     client = ecs.client
-    created = task_set(client, external_service(client), 100)
-    client.update_service_primary_task_set(
-        cluster=CLUSTER, service=SERVICE, primaryTaskSet=created["taskSetArn"]
-    )
-    ecs.settle()
+    settled_primary(ecs)
     service = client.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
     assert service["taskSets"][0]["status"] == "PRIMARY"
     assert service["runningCount"] == 4
@@ -114,9 +120,7 @@ def test_the_boto3_waiter_sees_a_rolling_deployment_stable(ecs):
         taskDefinition=task_definition,
         desiredCount=2,
         launchType="FARGATE",
-        networkConfiguration={
-            "awsvpcConfiguration": {"subnets": ["subnet-0a1b2c3d"], "assignPublicIp": "DISABLED"}
-        },
+        networkConfiguration=NETWORK,
     )
     ecs.settle()
     # Everything is done, so boto3's own waiter succeeds on its first poll.
@@ -129,11 +133,7 @@ def test_the_boto3_waiter_never_sees_an_external_service_stable(ecs):
     from botocore.exceptions import WaiterError
 
     client = ecs.client
-    created = task_set(client, external_service(client), 100)
-    client.update_service_primary_task_set(
-        cluster=CLUSTER, service=SERVICE, primaryTaskSet=created["taskSetArn"]
-    )
-    ecs.settle()
+    created = settled_primary(ecs)
     # As on AWS: an EXTERNAL service answers no deployments, and services_stable asks for
     # exactly one, so a controller of task sets must watch the sets themselves.
     assert describe(client, created["id"])["stabilityStatus"] == "STEADY_STATE"

@@ -258,6 +258,15 @@ pub fn run(args: &Args) -> Result<()> {
     Ok(())
 }
 
+/// A report's score on `tier` as a table cell: `16 / 87`.
+fn tier_cell(report: &Report, tier: Tier) -> String {
+    report
+        .tiers
+        .iter()
+        .find(|t| t.tier == tier)
+        .map_or_else(String::new, |t| format!("{} / {}", t.passed, t.total))
+}
+
 /// The page's section on each target's runs: how it was installed, the last run's date,
 /// duration and tier scores, its trend over the last runs of the history, and its badge.
 fn runs_html(reports: &[Report], runs: &[Entry]) -> String {
@@ -265,12 +274,7 @@ fn runs_html(reports: &[Report], runs: &[Entry]) -> String {
     let mut o = String::from("<h2 id=\"runs\">Runs</h2>\n<table id=\"runs-table\">\n<tr><th>target</th><th>installed</th><th>suite</th><th>run</th><th>duration</th><th>core</th><th>complete</th><th>strict</th><th>complete, last runs</th><th>badge</th></tr>\n");
     let catalog = crate::bundle::Bundle::new(None, None).catalog().ok();
     for r in reports {
-        let score = |tier: Tier| {
-            r.tiers
-                .iter()
-                .find(|t| t.tier == tier)
-                .map_or_else(String::new, |t| format!("{} / {}", t.passed, t.total))
-        };
+        let score = |tier| tier_cell(r, tier);
         let mine = history::of_target(runs, &r.target.name);
         // The badge of the run shown, inline: the page stays one file.
         let badge = serde_json::to_value(r)
@@ -382,12 +386,7 @@ fn glance(reports: &[Report], interop: &Interops, runs: &[Entry]) -> String {
             0 => String::new(),
             n => format!(" ({n} more partly observed)"),
         };
-        let score = |tier: Tier| {
-            r.tiers
-                .iter()
-                .find(|t| t.tier == tier)
-                .map_or_else(String::new, |t| format!("{} / {}", t.passed, t.total))
-        };
+        let score = |tier| tier_cell(r, tier);
         let mine = history::of_target(runs, &r.target.name);
         let _ = write!(
             o,
