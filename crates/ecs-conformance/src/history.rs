@@ -9,7 +9,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use ecs_harness::report::RuleStatus;
-use ecs_harness::{Catalog, Tier, TierScore};
+use ecs_harness::{Catalog, Report, Tier, TierScore};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -54,6 +54,29 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The entry of a report of this format: its tier scores as they are, no catalog needed.
+    pub fn of(report: &Report) -> Result<Entry> {
+        // The statuses by the names the report's JSON gives them (`not-implemented`).
+        let mut cases: BTreeMap<String, usize> =
+            serde_json::from_value(serde_json::to_value(&report.totals)?)?;
+        cases.insert("total".to_owned(), report.cases.len());
+        Ok(Entry {
+            target: report.target.name.clone(),
+            version: report.target.version.clone(),
+            installed: report.target.installed.clone(),
+            image_digest: report.target.image_digest.clone(),
+            suite: Some(report.suite.version.clone()),
+            botocore: Some(report.suite.botocore.clone()),
+            started_at: report.started_at.clone(),
+            duration_ms: report.duration_ms,
+            cases,
+            tiers: report.tiers.clone(),
+            terraform: None,
+            note: None,
+            other: BTreeMap::new(),
+        })
+    }
+
     /// The entry of a saved report, read leniently so that published reports of earlier formats
     /// (1 to 3) give one too: it needs the target, `started_at`, `duration_ms`, `totals` and the
     /// rules' ids and statuses. A report without tier scores (before format 4) is scored with
@@ -396,6 +419,30 @@ mod tests {
         assert!(!svg.contains("<target>"), "{svg}");
         assert_eq!(badge_file("../../etc/x y"), "______etc_x_y.svg");
         assert_eq!(badge_file("moto-ext"), "moto-ext.svg");
+    }
+
+    /// A report of this format gives the same entry directly as through its JSON.
+    #[test]
+    fn a_report_s_own_entry_is_the_one_its_json_gives() {
+        let report: Report = serde_json::from_value(serde_json::json!({"version": 4,
+            "target": {"name": "moto", "version": "5.2.5", "endpoint": "x",
+                "installed": "pip install moto[server]==5.2.5"},
+            "suite": {"version": "0.1.0", "botocore": "1.44.5"},
+            "tiers": [{"tier": "core", "passed": 1, "total": 2}],
+            "started_at": "2026-12-07T00:00:00Z", "duration_ms": 5,
+            "totals": {"passed": 2, "not-implemented": 1},
+            "not_implemented": [], "root_causes": [], "rules": [], "cases": []}))
+        .unwrap();
+        let direct = Entry::of(&report).unwrap();
+        assert_eq!(direct.cases["not-implemented"], 1);
+        assert_eq!(direct.cases["total"], 0);
+        assert_eq!(
+            direct.installed.as_deref(),
+            Some("pip install moto[server]==5.2.5")
+        );
+        let through_json =
+            Entry::from_report(&serde_json::to_value(&report).unwrap(), &catalog(), "r").unwrap();
+        assert_eq!(direct, through_json);
     }
 
     /// A member a later version added to an entry survives this version writing the file.

@@ -213,11 +213,9 @@ pub fn run(args: &Args) -> Result<()> {
     }
     let mut runs = vec![];
     if let Some(path) = &args.history {
-        let catalog = crate::bundle::Bundle::new(None, None).catalog()?;
         let mut entries = vec![];
-        for (report, file) in reports.iter().zip(&args.reports) {
-            let value = serde_json::to_value(report).context("the report as JSON")?;
-            let mut entry = Entry::from_report(&value, &catalog, &file.display().to_string())?;
+        for report in &reports {
+            let mut entry = Entry::of(report).context("a history entry of the report")?;
             entry.terraform = interop_of(&interop, &report.target.name).map(Interop::cell);
             entries.push(entry);
         }
@@ -228,16 +226,9 @@ pub fn run(args: &Args) -> Result<()> {
     }
     if let Some(dir) = &args.badges {
         for report in &reports {
-            let last = history::of_target(&runs, &report.target.name)
-                .last()
-                .map(|e| (*e).clone());
-            let entry = match last {
-                Some(entry) => entry,
-                None => {
-                    let value = serde_json::to_value(report).context("the report as JSON")?;
-                    let catalog = crate::bundle::Bundle::new(None, None).catalog()?;
-                    Entry::from_report(&value, &catalog, &report.target.name)?
-                }
+            let entry = match history::of_target(&runs, &report.target.name).last() {
+                Some(last) => (*last).clone(),
+                None => Entry::of(report).context("a badge of the report")?,
             };
             write(
                 &dir.join(history::badge_file(&report.target.name)),
@@ -246,7 +237,7 @@ pub fn run(args: &Args) -> Result<()> {
         }
     }
     if let Some(path) = &args.html {
-        let page = ecs_harness::html::html_with(&reports, &runs_html(&reports, &runs));
+        let page = ecs_harness::html::html_with(&reports, &runs_html(&reports, &runs)?);
         write(path, &page)?;
     }
     if let Some(path) = &args.matrix {
@@ -269,20 +260,14 @@ fn tier_cell(report: &Report, tier: Tier) -> String {
 
 /// The page's section on each target's runs: how it was installed, the last run's date,
 /// duration and tier scores, its trend over the last runs of the history, and its badge.
-fn runs_html(reports: &[Report], runs: &[Entry]) -> String {
+fn runs_html(reports: &[Report], runs: &[Entry]) -> Result<String> {
     use ecs_harness::html::escape;
     let mut o = String::from("<h2 id=\"runs\">Runs</h2>\n<table id=\"runs-table\">\n<tr><th>target</th><th>installed</th><th>suite</th><th>run</th><th>duration</th><th>core</th><th>complete</th><th>strict</th><th>complete, last runs</th><th>badge</th></tr>\n");
-    let catalog = crate::bundle::Bundle::new(None, None).catalog().ok();
     for r in reports {
         let score = |tier| tier_cell(r, tier);
         let mine = history::of_target(runs, &r.target.name);
         // The badge of the run shown, inline: the page stays one file.
-        let badge = serde_json::to_value(r)
-            .ok()
-            .zip(catalog.as_ref())
-            .and_then(|(value, catalog)| Entry::from_report(&value, catalog, "").ok())
-            .map(|entry| history::badge(&entry))
-            .unwrap_or_default();
+        let badge = history::badge(&Entry::of(r).context("a badge of the report")?);
         let _ = writeln!(
             o,
             "<tr><td>{} {}</td><td>{}{}</td><td>{} (botocore {})</td><td>{}</td><td>{:.0} s</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -306,7 +291,7 @@ fn runs_html(reports: &[Report], runs: &[Entry]) -> String {
         );
     }
     o.push_str("</table>\n<p>Tiers: <b>core</b> is task-set semantics, <b>complete</b> every rule, <b>strict</b> answer shape and timing; each counts the tier's rules that passed. The last runs come from <code>history.jsonl</code>, oldest first.</p>\n");
-    o
+    Ok(o)
 }
 
 fn cell(status: RuleStatus, reason: Option<&str>) -> String {
