@@ -566,6 +566,7 @@ fn third_party_baselines(root: &Path) -> Result<()> {
 fn run_two_at_once(jobs: Vec<(String, Vec<String>)>) -> Result<()> {
     use std::sync::Mutex;
     let me = std::env::current_exe().context("the running xtask")?;
+    let expected = jobs.len();
     let logs = util::scratch_dir("baselines")?;
     let queue = Mutex::new(jobs.into_iter().enumerate().collect::<Vec<_>>());
     let done = Mutex::new(vec![]);
@@ -601,6 +602,13 @@ fn run_two_at_once(jobs: Vec<(String, Vec<String>)>) -> Result<()> {
     let mut done = done
         .into_inner()
         .map_err(|_| anyhow::anyhow!("a baseline run panicked"))?;
+    // A run lost on the way (a worker that could not take the queue or report back) is a
+    // failure, never a shorter list.
+    anyhow::ensure!(
+        done.len() == expected,
+        "only {} of the {expected} baseline runs reported back",
+        done.len()
+    );
     done.sort_by_key(|(index, ..)| *index);
     let mut failed = vec![];
     for (_, name, status, took, log) in done {
